@@ -1,0 +1,293 @@
+"""EmbeddedStore: the zero-setup default, on LadybugDB (in-process, one file on disk).
+
+LadybugDB needs a declared schema: one node table per concrete class and one relationship table per
+type, each listing every allowed (from, to) pair — all generated from the ontology. Small batches go
+through ``UNWIND … MERGE``; large ones load new rows with ``COPY`` from an Arrow table (an order of
+magnitude faster) and update the rows that already exist with ``MERGE``, so a re-run never duplicates.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import ladybug
+import pyarrow as pa
+
+from graph.errors import QueryRejectedError, StoreError
+from graph.schema import NodeClass, PropertySpec, Schema
+from graph.store import GraphStore, QueryResult, Row, prepare_node_rows, prepare_rel_rows
+
+log = logging.getLogger(__name__)
+
+# Below this many new rows, UNWIND is about as fast as COPY and simpler.
+COPY_THRESHOLD = 2_000
+WRITE_BATCH = 5_000
+
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "STRING": pa.string(),
+    "INT64": pa.int64(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "STRING[]": pa.list_(pa.string()),
+}
+
+
+def _stale_wal_error(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return ".wal" in text and ("does not match" in text or "corrupt" in text)
+
+
+class EmbeddedStore(GraphStore):
+    backend: ClassVar[str] = "embedded"
+
+    def __init__(self, path: Path, schema: Schema, *, read_only: bool = False, buffer_pool_mb: int = 1024) -> None:
+        super().__init__(schema)
+        self.path = Path(path)
+        self.read_only = read_only
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = self._open(buffer_pool_mb)
+        self._conn = ladybug.Connection(self._db)
+
+    def _open(self, buffer_pool_mb: int) -> ladybug.Database:
+        kwargs: dict[str, Any] = {"read_only": self.read_only, "buffer_pool_size": buffer_pool_mb * 1024 * 1024}
+        try:
+            return ladybug.Database(str(self.path), **kwargs)
+        except RuntimeError as exc:
+            wal = Path(f"{self.path}.wal")
+            if not (_stale_wal_error(exc) and wal.exists()):
+                raise StoreError(f"cannot open the embedded store at {self.path}: {exc}") from exc
+            # A process killed mid-write can leave a WAL that no longer belongs to the database file.
+            # Keep it (renamed) for inspection rather than deleting evidence, and open without it.
+            aside = wal.with_name(f"{wal.name}.stale-{time.strftime('%Y%m%dT%H%M%S')}")
+            wal.rename(aside)
+            log.warning("moved a stale write-ahead log aside to %s and reopened %s", aside, self.path)
+            return ladybug.Database(str(self.path), **kwargs)
+
+    # ------------------------------------------------------------------ schema
+    def setup_schema(self) -> None:
+        existing = self._tables()
+        for cls in self.schema.node_classes:
+            if cls.name in existing:
+                self._add_missing_columns(cls.name, cls.properties)
+                continue
+            columns = ", ".join(
+                f"{p.name} {p.store_type}" + (" PRIMARY KEY" if p.name == "id" else "") for p in cls.properties
+            )
+            self._execute(f"CREATE NODE TABLE {cls.name}({columns})")
+        rel_columns = ", ".join(f"{p.name} {p.store_type}" for p in self.schema.relationship_properties)
+        for rel in self.schema.relationships.values():
+            if rel.name in existing:
+                self._add_missing_columns(rel.name, self.schema.relationship_properties)
+                continue
+            pairs = ", ".join(f"FROM {a} TO {b}" for a, b in rel.pairs)
+            self._execute(f"CREATE REL TABLE {rel.name}({pairs}, {rel_columns})")
+        log.info("embedded schema ready at %s", self.path)
+
+    def _tables(self) -> set[str]:
+        result = self._conn.execute("CALL show_tables() RETURN name")
+        return {row[0] for row in _all_rows(result)}
+
+    def _add_missing_columns(self, table: str, props: Sequence[PropertySpec]) -> None:
+        result = self._conn.execute(f"CALL table_info('{table}') RETURN name")
+        have = {row[0] for row in _all_rows(result)}
+        for prop in props:
+            if prop.name not in have:
+                self._execute(f"ALTER TABLE {table} ADD {prop.name} {prop.store_type}")
+                log.info("added column %s.%s", table, prop.name)
+
+    # ------------------------------------------------------------------ writes
+    def upsert_nodes(self, label: str, rows: Sequence[Row]) -> int:
+        cls = self.schema.node_class(label)
+        columns, clean = prepare_node_rows(cls, rows)
+        if not clean:
+            return 0
+        new_rows, old_rows = clean, []
+        if len(clean) >= COPY_THRESHOLD:
+            existing = self._existing_ids(cls.name, [r["id"] for r in clean])
+            new_rows = [r for r in clean if r["id"] not in existing]
+            old_rows = [r for r in clean if r["id"] in existing]
+            if len(new_rows) >= COPY_THRESHOLD:
+                self._copy_nodes(cls, new_rows)
+                new_rows = []
+        for batch in _batches(new_rows + old_rows, WRITE_BATCH):
+            self._execute(self._merge_nodes_cypher(cls, columns), {"rows": batch})
+        return len(clean)
+
+    def _merge_nodes_cypher(self, cls: NodeClass, columns: Sequence[str]) -> str:
+        sets = ", ".join(
+            f"n.{c} = CAST(r.{c} AS {cls.get_property(c).store_type})" for c in columns if c != "id"
+        )
+        return f"UNWIND $rows AS r MERGE (n:{cls.name} {{id: r.id}})" + (f" SET {sets}" if sets else "")
+
+    def _copy_nodes(self, cls: NodeClass, rows: list[dict[str, Any]]) -> None:
+        table = pa.table(
+            {p.name: pa.array([r.get(p.name) for r in rows], type=_ARROW_TYPES[p.store_type]) for p in cls.properties}
+        )
+        self._execute(f"COPY {cls.name} FROM $t", {"t": table})
+
+    def _existing_ids(self, label: str, ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for batch in _batches(list(ids), 50_000):
+            result = self._execute(f"UNWIND $ids AS i MATCH (n:{label} {{id: i}}) RETURN n.id", {"ids": batch})
+            found.update(row[0] for row in _all_rows(result))
+        return found
+
+    def upsert_relationships(self, rel_type: str, from_label: str, to_label: str, rows: Sequence[Row]) -> int:
+        self._check_rel(rel_type, from_label, to_label)
+        columns, clean = prepare_rel_rows(self.schema, rows, f"{rel_type} {from_label}->{to_label}")
+        if not clean:
+            return 0
+        written = 0
+        merge_rows = clean
+        if len(clean) >= COPY_THRESHOLD:
+            from_ok = self._existing_ids(from_label, sorted({r["from_id"] for r in clean}))
+            to_ok = self._existing_ids(to_label, sorted({r["to_id"] for r in clean}))
+            resolvable = [r for r in clean if r["from_id"] in from_ok and r["to_id"] in to_ok]
+            existing = self._existing_pairs(rel_type, from_label, to_label, resolvable)
+            new_rows = [r for r in resolvable if (r["from_id"], r["to_id"]) not in existing]
+            merge_rows = [r for r in resolvable if (r["from_id"], r["to_id"]) in existing]
+            if len(new_rows) >= COPY_THRESHOLD:
+                self._copy_rels(rel_type, from_label, to_label, new_rows)
+                written += len(new_rows)
+            else:
+                merge_rows += new_rows
+        cypher = self._merge_rels_cypher(rel_type, from_label, to_label, columns)
+        for batch in _batches(merge_rows, WRITE_BATCH):
+            result = self._execute(cypher, {"rows": batch})
+            written += int(_all_rows(result)[0][0])
+        return written
+
+    def _merge_rels_cypher(self, rel_type: str, from_label: str, to_label: str, columns: Sequence[str]) -> str:
+        sets = ", ".join(
+            f"e.{c} = CAST(r.{c} AS {self.schema.relationship_property(c).store_type})" for c in columns
+        )
+        return (
+            f"UNWIND $rows AS r MATCH (a:{from_label} {{id: r.from_id}}) MATCH (b:{to_label} {{id: r.to_id}}) "
+            f"MERGE (a)-[e:{rel_type}]->(b)" + (f" SET {sets}" if sets else "") + " RETURN count(e)"
+        )
+
+    def _existing_pairs(
+        self, rel_type: str, from_label: str, to_label: str, rows: Sequence[Mapping[str, Any]]
+    ) -> set[tuple[str, str]]:
+        found: set[tuple[str, str]] = set()
+        for batch in _batches([{"f": r["from_id"], "t": r["to_id"]} for r in rows], 50_000):
+            result = self._execute(
+                f"UNWIND $pairs AS p MATCH (a:{from_label} {{id: p.f}})-[:{rel_type}]->(b:{to_label} {{id: p.t}}) "
+                "RETURN a.id, b.id",
+                {"pairs": batch},
+            )
+            found.update((row[0], row[1]) for row in _all_rows(result))
+        return found
+
+    def _copy_rels(self, rel_type: str, from_label: str, to_label: str, rows: list[dict[str, Any]]) -> None:
+        data = {"from": pa.array([r["from_id"] for r in rows]), "to": pa.array([r["to_id"] for r in rows])}
+        for prop in self.schema.relationship_properties:
+            data[prop.name] = pa.array([r.get(prop.name) for r in rows], type=_ARROW_TYPES[prop.store_type])
+        self._execute(f"COPY {rel_type} FROM $t (from='{from_label}', to='{to_label}')", {"t": pa.table(data)})
+
+    def delete_nodes(self, label: str, ids: Sequence[str]) -> int:
+        cls = self.schema.node_class(label)
+        deleted = 0
+        for batch in _batches(list(ids), WRITE_BATCH):
+            result = self._execute(
+                f"UNWIND $ids AS i MATCH (n:{cls.name} {{id: i}}) DETACH DELETE n RETURN count(*)", {"ids": batch}
+            )
+            deleted += int(_all_rows(result)[0][0])
+        return deleted
+
+    def clear(self) -> None:
+        for rel in self.schema.relationships.values():
+            self._execute(f"MATCH ()-[r:{rel.name}]->() DELETE r")
+        for cls in self.schema.node_classes:
+            self._execute(f"MATCH (n:{cls.name}) DELETE n")
+
+    # ------------------------------------------------------------------ reads
+    def read(
+        self,
+        cypher: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        timeout_s: float | None = None,
+        row_cap: int | None = None,
+    ) -> QueryResult:
+        if timeout_s is not None:
+            self._conn.set_query_timeout(max(1, int(timeout_s * 1000)))
+        try:
+            result = self._conn.execute(cypher, dict(params or {}))
+        except RuntimeError as exc:
+            raise QueryRejectedError(_plain_error(exc)) from exc
+        finally:
+            if timeout_s is not None:
+                self._conn.set_query_timeout(0)
+        if isinstance(result, list):  # several statements: the last one's rows
+            result = result[-1]
+        columns = list(result.get_column_names())
+        rows: list[dict[str, Any]] = []
+        truncated = False
+        while result.has_next():
+            if row_cap is not None and len(rows) >= row_cap:
+                truncated = True
+                break
+            rows.append({c: _to_python(v) for c, v in zip(columns, result.get_next(), strict=True)})
+        result.close()
+        return QueryResult(columns=columns, rows=rows, truncated=truncated)
+
+    def iter_nodes(self, label: str, page_size: int = 10_000) -> Iterator[dict[str, Any]]:
+        return self._iter_nodes_paged(label, page_size)
+
+    def iter_relationships(self, rel_type: str, page_size: int = 10_000) -> Iterator[dict[str, Any]]:
+        return self._iter_relationships_by_pair(rel_type, page_size)
+
+    def close(self) -> None:
+        self._conn.close()
+        self._db.close()
+
+    # ------------------------------------------------------------------ internals
+    def _execute(self, cypher: str, params: Mapping[str, Any] | None = None) -> Any:
+        try:
+            return self._conn.execute(cypher, dict(params or {}))
+        except RuntimeError as exc:
+            raise StoreError(f"embedded store rejected a statement: {_plain_error(exc)}") from exc
+
+
+def _plain_error(exc: Exception) -> str:
+    text = str(exc)
+    if text.strip() == "Interrupted.":
+        return "the query ran past its time limit and was stopped (timeout)"
+    return text
+
+
+def _all_rows(result: Any) -> list[list[Any]]:
+    rows = []
+    while result.has_next():
+        rows.append(result.get_next())
+    return rows
+
+
+def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _to_python(value: Any) -> Any:
+    """Nodes, relationships and paths as plain dicts, the same shape the Neo4j store returns."""
+    if isinstance(value, dict):
+        keys = {k.upper() for k in value if k.startswith("_")}
+        props = {k: _to_python(v) for k, v in value.items() if not k.startswith("_") and v is not None}
+        label = value.get("_LABEL", value.get("_label"))
+        if {"_SRC", "_DST", "_LABEL"} <= keys:
+            return {"_type": label, **props}
+        if {"_ID", "_LABEL"} <= keys:
+            return {"_label": label, **props}
+        if {"_NODES", "_RELS"} <= keys:
+            nodes = value.get("_NODES", value.get("_nodes", []))
+            rels = value.get("_RELS", value.get("_rels", []))
+            return {"nodes": [_to_python(n) for n in nodes], "relationships": [_to_python(r) for r in rels]}
+        return {k: _to_python(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_to_python(v) for v in value]
+    return value

@@ -1,0 +1,21 @@
+"""One root exception for ClusterKG, and the kinds of failure callers handle differently."""
+
+
+class ClusterKGError(Exception):
+    """Root of every error ClusterKG raises on purpose."""
+
+
+class SchemaError(ClusterKGError):
+    """The ontology is malformed, or data does not fit the schema derived from it."""
+
+
+class StoreError(ClusterKGError):
+    """A store rejected an operation (bad query, constraint violation, read-only, timeout)."""
+
+
+class StoreUnavailableError(StoreError):
+    """The store cannot be reached (server down, wrong address, wrong credentials)."""
+
+
+class QueryRejectedError(StoreError):
+    """The database refused a user query: a write in read-only mode, a timeout, a syntax error."""

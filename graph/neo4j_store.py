@@ -1,0 +1,213 @@
+"""Neo4jStore: the store that scales (a server, a cluster or Aura), on the official driver.
+
+The driver is built from settings by ``connect`` (or passed in). Writes are batched ``UNWIND … MERGE``
+in managed transactions, which the driver retries on transient errors; the database name is always
+passed. Reads run in READ access mode with a transaction timeout, so the server itself refuses writes
+and stops runaway queries.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, ClassVar
+
+import neo4j
+from neo4j import GraphDatabase
+from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.graph import Node, Path, Relationship
+
+from graph.errors import QueryRejectedError, StoreError, StoreUnavailableError
+from graph.schema import NodeClass, Schema
+from graph.settings import Settings
+from graph.store import GraphStore, QueryResult, Row, prepare_node_rows, prepare_rel_rows
+
+log = logging.getLogger(__name__)
+
+NODE_BATCH = 5_000
+REL_BATCH = 10_000
+
+
+def connect(settings: Settings) -> neo4j.Driver:
+    """A verified driver for the settings' NEO4J_URI; a clear StoreUnavailableError if it cannot be reached.
+
+    The password is never part of a message: errors name the URI and the user only.
+    """
+    if not settings.neo4j_uri:
+        raise StoreUnavailableError("NEO4J_URI is not set")
+    driver = GraphDatabase.driver(
+        settings.neo4j_uri,
+        auth=(settings.neo4j_username, settings.neo4j_password.reveal()),
+        max_transaction_retry_time=30.0,
+        connection_timeout=10.0,
+        # Schema-driven reads name every ontology property, present or not; the server's
+        # "property does not exist" notices about them are noise.
+        notifications_min_severity="OFF",
+    )
+    try:
+        driver.verify_connectivity()
+    except AuthError as exc:
+        driver.close()
+        raise StoreUnavailableError(
+            f"Neo4j at {settings.neo4j_uri} refused the credentials of user {settings.neo4j_username!r}"
+        ) from None
+    except (ServiceUnavailable, SessionExpired, OSError) as exc:
+        driver.close()
+        raise StoreUnavailableError(f"Neo4j at {settings.neo4j_uri} cannot be reached: {type(exc).__name__}") from None
+    return driver
+
+
+class Neo4jStore(GraphStore):
+    backend: ClassVar[str] = "neo4j"
+
+    def __init__(self, driver: neo4j.Driver, schema: Schema, *, database: str = "neo4j", owns_driver: bool = True) -> None:
+        super().__init__(schema)
+        self.driver = driver
+        self.database = database
+        self._owns_driver = owns_driver
+
+    @classmethod
+    def from_settings(cls, settings: Settings, schema: Schema) -> Neo4jStore:
+        return cls(connect(settings), schema, database=settings.neo4j_database)
+
+    # ------------------------------------------------------------------ schema
+    def setup_schema(self) -> None:
+        statements = []
+        for cls in self.schema.node_classes:
+            statements.append(
+                f"CREATE CONSTRAINT ckg_{cls.name}_id IF NOT EXISTS FOR (n:{cls.name}) REQUIRE n.id IS UNIQUE"
+            )
+            for prop in cls.property_names:
+                if prop in self.schema.indexed:
+                    statements.append(
+                        f"CREATE INDEX ckg_{cls.name}_{prop} IF NOT EXISTS FOR (n:{cls.name}) ON (n.{prop})"
+                    )
+        for statement in statements:
+            self._write(statement)
+        log.info("neo4j schema ready: %d constraints and indexes", len(statements))
+
+    # ------------------------------------------------------------------ writes
+    def upsert_nodes(self, label: str, rows: Sequence[Row]) -> int:
+        cls = self.schema.node_class(label)
+        columns, clean = prepare_node_rows(cls, rows)
+        cypher = self._merge_nodes_cypher(cls, columns)
+        for start in range(0, len(clean), NODE_BATCH):
+            self._write(cypher, {"rows": clean[start : start + NODE_BATCH]})
+        return len(clean)
+
+    @staticmethod
+    def _merge_nodes_cypher(cls: NodeClass, columns: Sequence[str]) -> str:
+        sets = ", ".join(f"n.{c} = r.{c}" for c in columns if c != "id")
+        return f"UNWIND $rows AS r MERGE (n:{cls.name} {{id: r.id}})" + (f" SET {sets}" if sets else "")
+
+    def upsert_relationships(self, rel_type: str, from_label: str, to_label: str, rows: Sequence[Row]) -> int:
+        self._check_rel(rel_type, from_label, to_label)
+        columns, clean = prepare_rel_rows(self.schema, rows, f"{rel_type} {from_label}->{to_label}")
+        sets = ", ".join(f"e.{c} = r.{c}" for c in columns)
+        cypher = (
+            f"UNWIND $rows AS r MATCH (a:{from_label} {{id: r.from_id}}) MATCH (b:{to_label} {{id: r.to_id}}) "
+            f"MERGE (a)-[e:{rel_type}]->(b)" + (f" SET {sets}" if sets else "") + " RETURN count(e) AS n"
+        )
+        written = 0
+        for start in range(0, len(clean), REL_BATCH):
+            records = self._write(cypher, {"rows": clean[start : start + REL_BATCH]})
+            written += int(records[0]["n"])
+        return written
+
+    def delete_nodes(self, label: str, ids: Sequence[str]) -> int:
+        cls = self.schema.node_class(label)
+        deleted = 0
+        for start in range(0, len(ids), NODE_BATCH):
+            records = self._write(
+                f"UNWIND $ids AS i MATCH (n:{cls.name} {{id: i}}) DETACH DELETE n RETURN count(*) AS n",
+                {"ids": list(ids[start : start + NODE_BATCH])},
+            )
+            deleted += int(records[0]["n"])
+        return deleted
+
+    def clear(self) -> None:
+        # In batches, so that a large graph does not need one huge transaction.
+        while True:
+            records = self._write("MATCH (n) WITH n LIMIT 10000 DETACH DELETE n RETURN count(*) AS n")
+            if int(records[0]["n"]) == 0:
+                return
+
+    def _write(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
+            return [record.data() for record in tx.run(cypher, dict(params or {}))]
+
+        try:
+            with self.driver.session(database=self.database) as session:
+                return session.execute_write(work)
+        except (ServiceUnavailable, SessionExpired) as exc:
+            raise StoreUnavailableError(f"Neo4j became unreachable during a write: {type(exc).__name__}") from None
+        except Neo4jError as exc:
+            raise StoreError(f"Neo4j rejected a write: {exc.code}: {exc.message}") from exc
+
+    # ------------------------------------------------------------------ reads
+    def read(
+        self,
+        cypher: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        timeout_s: float | None = None,
+        row_cap: int | None = None,
+    ) -> QueryResult:
+        @neo4j.unit_of_work(timeout=timeout_s)
+        def work(tx: neo4j.ManagedTransaction) -> QueryResult:
+            result = tx.run(cypher, dict(params or {}))
+            columns = list(result.keys())
+            rows: list[dict[str, Any]] = []
+            truncated = False
+            for record in result:
+                if row_cap is not None and len(rows) >= row_cap:
+                    truncated = True
+                    break
+                rows.append({c: _to_python(record[c]) for c in columns})
+            return QueryResult(columns=columns, rows=rows, truncated=truncated)
+
+        try:
+            with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session:
+                return session.execute_read(work)
+        except (ServiceUnavailable, SessionExpired) as exc:
+            raise StoreUnavailableError(f"Neo4j is unreachable: {type(exc).__name__}") from None
+        except ClientError as exc:
+            raise QueryRejectedError(_plain_error(exc)) from exc
+        except Neo4jError as exc:
+            raise QueryRejectedError(f"{exc.code}: {exc.message}") from exc
+
+    def iter_nodes(self, label: str, page_size: int = 10_000) -> Iterator[dict[str, Any]]:
+        return self._iter_nodes_paged(label, page_size)
+
+    def iter_relationships(self, rel_type: str, page_size: int = 10_000) -> Iterator[dict[str, Any]]:
+        return self._iter_relationships_by_pair(rel_type, page_size)
+
+    def close(self) -> None:
+        if self._owns_driver:
+            self.driver.close()
+
+
+def _plain_error(exc: Neo4jError) -> str:
+    code = exc.code or ""
+    if code.endswith("AccessMode"):
+        return "the database refused a write: queries here run read-only"
+    if "TransactionTimedOut" in code or "Timeout" in code:
+        return "the query ran past its time limit and was stopped (timeout)"
+    return f"{code}: {exc.message}"
+
+
+def _to_python(value: Any) -> Any:
+    if isinstance(value, Node):
+        return {"_label": next(iter(value.labels), None), **{k: _to_python(v) for k, v in value.items()}}
+    if isinstance(value, Relationship):
+        return {"_type": value.type, **{k: _to_python(v) for k, v in value.items()}}
+    if isinstance(value, Path):
+        return {
+            "nodes": [_to_python(n) for n in value.nodes],
+            "relationships": [_to_python(r) for r in value.relationships],
+        }
+    if isinstance(value, list):
+        return [_to_python(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _to_python(v) for k, v in value.items()}
+    return value

@@ -1,0 +1,76 @@
+"""Settings from the environment (or Streamlit secrets, passed in as a mapping).
+
+The Neo4j variables are the ones the Neo4j ecosystem already uses (NEO4J_URI, NEO4J_USERNAME,
+NEO4J_PASSWORD, NEO4J_DATABASE); ClusterKG's own settings start with CLUSTERKG_.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class Secret:
+    """A value that never shows itself in repr, str, logs or tracebacks; call ``reveal()`` to use it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def default_data_dir(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "clusterkg"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    embedded_path: Path
+    backend: str  # "embedded" or "neo4j"
+    neo4j_uri: str | None = None
+    neo4j_username: str = "neo4j"
+    neo4j_password: Secret = field(default_factory=lambda: Secret(""))
+    neo4j_database: str = "neo4j"
+    query_timeout_s: float = 10.0
+    row_cap: int = 5000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("CLUSTERKG_DATA_DIR") or default_data_dir(env))
+        uri = env.get("NEO4J_URI") or None
+        backend = env.get("CLUSTERKG_BACKEND") or ("neo4j" if uri else "embedded")
+        if backend not in ("embedded", "neo4j"):
+            raise ValueError(f"CLUSTERKG_BACKEND must be 'embedded' or 'neo4j', not {backend!r}")
+        return cls(
+            data_dir=data_dir,
+            embedded_path=Path(env.get("CLUSTERKG_EMBEDDED_PATH") or data_dir / "graph.lbdb"),
+            backend=backend,
+            neo4j_uri=uri,
+            neo4j_username=env.get("NEO4J_USERNAME") or "neo4j",
+            neo4j_password=Secret(env.get("NEO4J_PASSWORD") or ""),
+            neo4j_database=env.get("NEO4J_DATABASE") or "neo4j",
+            query_timeout_s=float(env.get("CLUSTERKG_QUERY_TIMEOUT") or 10.0),
+            row_cap=int(env.get("CLUSTERKG_ROW_CAP") or 5000),
+        )

@@ -1,0 +1,231 @@
+"""The one narrow interface both stores implement, and the checks they share.
+
+A store holds exactly the graph described by the schema: one node per ``id`` per label, at most one
+relationship of a type between two nodes. Upserts are idempotent: the same batch twice leaves the same
+graph. Rows are validated against the schema before any store sees them.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from graph.errors import SchemaError
+from graph.schema import NodeClass, PropertySpec, Schema
+
+log = logging.getLogger(__name__)
+
+Row = Mapping[str, Any]
+
+_PY_TYPES: dict[str, tuple[type, ...]] = {
+    "STRING": (str,),
+    "INT64": (int,),
+    "DOUBLE": (float, int),
+    "BOOLEAN": (bool,),
+}
+
+
+@dataclass
+class QueryResult:
+    """Rows of a read, as plain Python values; ``truncated`` says the row cap cut it short."""
+
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    truncated: bool = False
+
+
+def check_value(prop: PropertySpec, value: Any, where: str) -> Any:
+    """Return the value in the store's type, or raise SchemaError saying what is wrong."""
+    if value is None:
+        return None
+    base = prop.store_type.removesuffix("[]")
+    allowed = _PY_TYPES[base]
+    if prop.multi_valued:
+        if not isinstance(value, (list, tuple)):
+            raise SchemaError(f"{where}: {prop.name} must be a list, got {type(value).__name__}")
+        items = list(value)
+        for item in items:
+            if not isinstance(item, allowed) or (base != "BOOLEAN" and isinstance(item, bool)):
+                raise SchemaError(f"{where}: {prop.name} items must be {base}, got {item!r}")
+        return items
+    if base != "BOOLEAN" and isinstance(value, bool):
+        raise SchemaError(f"{where}: {prop.name} must be {base}, got a boolean")
+    if not isinstance(value, allowed):
+        raise SchemaError(f"{where}: {prop.name} must be {base}, got {type(value).__name__} {value!r}")
+    return float(value) if base == "DOUBLE" else value
+
+
+def prepare_node_rows(cls: NodeClass, rows: Sequence[Row]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Validate rows of one label; return the batch's columns and rows deduplicated by id (last wins)."""
+    known = set(cls.property_names)
+    columns: list[str] = ["id"]
+    by_id: dict[str, dict[str, Any]] = {}
+    for i, row in enumerate(rows):
+        where = f"{cls.name} row {i}"
+        unknown = set(row) - known
+        if unknown:
+            raise SchemaError(f"{where}: properties not in the ontology: {sorted(unknown)}")
+        node_id = row.get("id")
+        if not isinstance(node_id, str) or not node_id:
+            raise SchemaError(f"{where}: id must be a non-empty string")
+        clean = {name: check_value(cls.get_property(name), value, where) for name, value in row.items()}
+        for name in clean:
+            if name not in columns:
+                columns.append(name)
+        by_id[node_id] = clean
+    return columns, [{c: r.get(c) for c in columns} for r in by_id.values()]
+
+
+def prepare_rel_rows(schema: Schema, rows: Sequence[Row], where_prefix: str) -> tuple[list[str], list[dict[str, Any]]]:
+    """Validate relationship rows (``from_id``, ``to_id`` and properties); dedupe by endpoints."""
+    known = set(schema.relationship_property_names)
+    columns: list[str] = []
+    by_pair: dict[tuple[str, str], dict[str, Any]] = {}
+    for i, row in enumerate(rows):
+        where = f"{where_prefix} row {i}"
+        from_id, to_id = row.get("from_id"), row.get("to_id")
+        if not isinstance(from_id, str) or not isinstance(to_id, str) or not from_id or not to_id:
+            raise SchemaError(f"{where}: from_id and to_id must be non-empty strings")
+        props = {k: v for k, v in row.items() if k not in ("from_id", "to_id")}
+        unknown = set(props) - known
+        if unknown:
+            raise SchemaError(f"{where}: relationship properties not in the ontology: {sorted(unknown)}")
+        clean = {name: check_value(schema.relationship_property(name), v, where) for name, v in props.items()}
+        for name in clean:
+            if name not in columns:
+                columns.append(name)
+        by_pair[(from_id, to_id)] = {"from_id": from_id, "to_id": to_id, **clean}
+    return columns, [{"from_id": r["from_id"], "to_id": r["to_id"], **{c: r.get(c) for c in columns}} for r in by_pair.values()]
+
+
+class GraphStore(ABC):
+    """Schema set-up, idempotent batched upserts, reads with parameters, iteration for export, counts."""
+
+    backend: ClassVar[str]
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+
+    # -- schema
+    @abstractmethod
+    def setup_schema(self) -> None:
+        """Create tables / constraints / indexes for every class and relationship type (idempotent)."""
+
+    # -- writes
+    @abstractmethod
+    def upsert_nodes(self, label: str, rows: Sequence[Row]) -> int:
+        """Create or update nodes by ``id``; set exactly the properties the batch carries. Returns rows written."""
+
+    @abstractmethod
+    def upsert_relationships(self, rel_type: str, from_label: str, to_label: str, rows: Sequence[Row]) -> int:
+        """Create or update relationships between existing nodes; rows whose endpoints are missing are
+        not written. Returns the number written."""
+
+    @abstractmethod
+    def delete_nodes(self, label: str, ids: Sequence[str]) -> int:
+        """Delete nodes (and their relationships) by id. Returns the number deleted."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Remove every node and relationship (the schema stays)."""
+
+    # -- reads
+    @abstractmethod
+    def read(
+        self,
+        cypher: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        timeout_s: float | None = None,
+        row_cap: int | None = None,
+    ) -> QueryResult:
+        """Run a read query with parameters; the database enforces the timeout; rows stop at row_cap."""
+
+    @abstractmethod
+    def iter_nodes(self, label: str, page_size: int = 10_000) -> Iterator[dict[str, Any]]:
+        """Every node of a label, in id order, paged from the store (for export)."""
+
+    @abstractmethod
+    def iter_relationships(
+        self, rel_type: str, page_size: int = 10_000
+    ) -> Iterator[dict[str, Any]]:
+        """Every relationship of a type as ``from_label, from_id, to_label, to_id`` and properties."""
+
+    def node_counts(self) -> dict[str, int]:
+        counts = {}
+        for cls in self.schema.node_classes:
+            result = self.read(f"MATCH (n:{cls.name}) RETURN count(n) AS n")
+            counts[cls.name] = int(result.rows[0]["n"])
+        return counts
+
+    def relationship_counts(self) -> dict[str, int]:
+        counts = {}
+        for rel in self.schema.relationships.values():
+            result = self.read(f"MATCH ()-[r:{rel.name}]->() RETURN count(r) AS n")
+            counts[rel.name] = int(result.rows[0]["n"])
+        return counts
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> GraphStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- helpers shared by the implementations
+    def _check_rel(self, rel_type: str, from_label: str, to_label: str) -> None:
+        rel = self.schema.rel_type(rel_type)
+        if not rel.allows(from_label, to_label):
+            raise SchemaError(f"{rel_type} does not go from {from_label} to {to_label} in the ontology")
+
+    def _node_return_clause(self, cls: NodeClass, var: str = "n") -> str:
+        return ", ".join(f"{var}.{p} AS {p}" for p in cls.property_names)
+
+    def _rel_return_clause(self, var: str = "r") -> str:
+        return ", ".join(f"{var}.{p} AS {p}" for p in self.schema.relationship_property_names)
+
+    def _iter_relationships_by_pair(
+        self, rel_type: str, page_size: int
+    ) -> Iterator[dict[str, Any]]:
+        """Keyset-paged iteration over each (from, to) label pair; the same Cypher runs on both stores."""
+        rel = self.schema.rel_type(rel_type)
+        props = self._rel_return_clause("r")
+        for from_label, to_label in rel.pairs:
+            after_from, after_to = "", ""
+            while True:
+                result = self.read(
+                    f"MATCH (a:{from_label})-[r:{rel.name}]->(b:{to_label}) "
+                    "WHERE a.id > $af OR (a.id = $af AND b.id > $at) "
+                    f"RETURN a.id AS from_id, b.id AS to_id, {props} "
+                    "ORDER BY from_id, to_id LIMIT $n",
+                    {"af": after_from, "at": after_to, "n": page_size},
+                )
+                for row in result.rows:
+                    yield {"from_label": from_label, "to_label": to_label, **_without_nulls(row)}
+                if len(result.rows) < page_size:
+                    break
+                after_from, after_to = result.rows[-1]["from_id"], result.rows[-1]["to_id"]
+
+    def _iter_nodes_paged(self, label: str, page_size: int) -> Iterator[dict[str, Any]]:
+        cls = self.schema.node_class(label)
+        returns = self._node_return_clause(cls)
+        after = ""
+        while True:
+            result = self.read(
+                f"MATCH (n:{cls.name}) WHERE n.id > $after RETURN {returns} ORDER BY id LIMIT $n",
+                {"after": after, "n": page_size},
+            )
+            for row in result.rows:
+                yield _without_nulls(row)
+            if len(result.rows) < page_size:
+                return
+            after = result.rows[-1]["id"]
+
+
+def _without_nulls(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if v is not None}

@@ -1,0 +1,76 @@
+"""Fixtures shared by the suite: both stores, real ones, on temporary data.
+
+The Neo4j half needs a running server (``scripts/neo4j-dev start``; the Makefile's ``test`` target and
+CI start it). Without NEO4J_URI those tests skip locally; in CI (CI=true) or with
+CLUSTERKG_REQUIRE_NEO4J=1 a missing server is an error, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from graph.embedded_store import EmbeddedStore
+from graph.schema import Schema, default_schema
+from graph.settings import Settings
+from graph.store import GraphStore
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def neo4j_required() -> bool:
+    return os.environ.get("CI") == "true" or os.environ.get("CLUSTERKG_REQUIRE_NEO4J") == "1"
+
+
+def browser_required() -> bool:
+    return os.environ.get("CI") == "true" or os.environ.get("CLUSTERKG_REQUIRE_BROWSER") == "1"
+
+
+@pytest.fixture(scope="session")
+def schema() -> Schema:
+    return default_schema()
+
+
+@pytest.fixture(scope="session")
+def neo4j_settings() -> Settings:
+    settings = Settings.from_env()
+    if not settings.neo4j_uri:
+        if neo4j_required():
+            pytest.fail("NEO4J_URI is not set, and Neo4j tests are required here (CI)")
+        pytest.skip("NEO4J_URI is not set; start Neo4j with scripts/neo4j-dev start")
+    return settings
+
+
+@pytest.fixture(scope="session")
+def neo4j_store_session(neo4j_settings: Settings, schema: Schema) -> Iterator[GraphStore]:
+    from graph.neo4j_store import Neo4jStore
+
+    store = Neo4jStore.from_settings(neo4j_settings, schema)
+    store.setup_schema()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def neo4j_store(neo4j_store_session: GraphStore) -> GraphStore:
+    neo4j_store_session.clear()
+    return neo4j_store_session
+
+
+@pytest.fixture
+def embedded_store(tmp_path: Path, schema: Schema) -> Iterator[GraphStore]:
+    store = EmbeddedStore(tmp_path / "graph.lbdb", schema)
+    store.setup_schema()
+    yield store
+    store.close()
+
+
+@pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def store(request: pytest.FixtureRequest) -> GraphStore:
+    """Each test that takes ``store`` runs once per store: the contract both must keep."""
+    name = "embedded_store" if request.param == "embedded" else "neo4j_store"
+    result: GraphStore = request.getfixturevalue(name)
+    return result

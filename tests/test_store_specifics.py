@@ -1,0 +1,127 @@
+"""What each store does in its own way: read-only enforcement, stale WALs, both holding one graph."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from graph.digest import graph_digest
+from graph.embedded_store import EmbeddedStore
+from graph.errors import QueryRejectedError, StoreUnavailableError
+from graph.schema import Schema
+from graph.settings import Secret, Settings
+from graph.store import GraphStore
+
+
+def _sample(store: GraphStore) -> None:
+    store.upsert_nodes("City", [{"id": "city/441900", "name_zh": "东莞市", "admin_code": "441900"}])
+    store.upsert_nodes(
+        "ResearchInfrastructure", [{"id": "ri/csns", "name_zh": "中国散裂中子源", "name_en": "CSNS", "year": 2018}]
+    )
+    store.upsert_nodes("University", [{"id": "uni/sysu", "name_zh": "中山大学", "designations": ["985", "211"]}])
+    store.upsert_nodes("Laboratory", [{"id": "lab/x", "name_zh": "实验室", "level": "state_key_lab"}])
+    store.upsert_relationships("LOCATED_IN", "ResearchInfrastructure", "City", [{"from_id": "ri/csns", "to_id": "city/441900", "source_row": 2}])
+    store.upsert_relationships("HOSTED_BY", "Laboratory", "University", [{"from_id": "lab/x", "to_id": "uni/sysu", "confidence": "high"}])
+
+
+def test_embedded_read_only_store_refuses_writes(tmp_path: Path, schema: Schema) -> None:
+    path = tmp_path / "g.lbdb"
+    writer = EmbeddedStore(path, schema)
+    writer.setup_schema()
+    _sample(writer)
+    before = graph_digest(writer)
+    writer.close()
+    reader = EmbeddedStore(path, schema, read_only=True)
+    with pytest.raises(QueryRejectedError, match="read-only"):
+        reader.read("CREATE (:City {id: 'city/1'})")
+    with pytest.raises(QueryRejectedError, match="read-only"):
+        reader.read("MATCH (c:City) SET c.name_zh = 'x'")
+    assert graph_digest(reader) == before
+    reader.close()
+
+
+@pytest.mark.neo4j
+def test_neo4j_reads_refuse_writes(neo4j_store: GraphStore) -> None:
+    _sample(neo4j_store)
+    before = graph_digest(neo4j_store)
+    with pytest.raises(QueryRejectedError, match="read-only"):
+        neo4j_store.read("CREATE (:City {id: 'city/1'})")
+    with pytest.raises(QueryRejectedError, match="read-only"):
+        neo4j_store.read("MATCH (c:City) SET c.name_zh = 'x'")
+    assert graph_digest(neo4j_store) == before
+
+
+@pytest.mark.neo4j
+def test_both_stores_hold_the_same_graph_after_the_same_load(embedded_store: GraphStore, neo4j_store: GraphStore) -> None:
+    for store in (embedded_store, neo4j_store):
+        _sample(store)
+    a, b = graph_digest(embedded_store), graph_digest(neo4j_store)
+    assert a.relationship_counts["HOSTED_BY"] == 1
+    assert a == b
+
+
+@pytest.mark.neo4j
+def test_wrong_password_gives_a_clear_error_without_the_password(neo4j_settings: Settings) -> None:
+    from graph.neo4j_store import connect
+
+    bad = Settings(**{**neo4j_settings.__dict__, "neo4j_password": Secret("s3cret-Wrong-pw")})
+    with pytest.raises(StoreUnavailableError) as info:
+        connect(bad)
+    assert "refused the credentials" in str(info.value)
+    assert "s3cret-Wrong-pw" not in str(info.value) and "s3cret-Wrong-pw" not in repr(bad)
+
+
+def test_unreachable_neo4j_gives_a_clear_error() -> None:
+    from graph.neo4j_store import connect
+
+    settings = Settings.from_env({"NEO4J_URI": "bolt://127.0.0.1:1", "NEO4J_PASSWORD": "pw-never-shown"})
+    with pytest.raises(StoreUnavailableError, match="cannot be reached") as info:
+        connect(settings)
+    assert "pw-never-shown" not in str(info.value)
+
+
+KILLED_WRITER = """
+import os, sys
+from graph.embedded_store import EmbeddedStore
+from graph.schema import default_schema
+store = EmbeddedStore(sys.argv[1], default_schema())
+store.setup_schema()
+store.upsert_nodes("City", [{"id": "city/440100", "name_zh": "广州市"}])
+os.kill(os.getpid(), 9)
+"""
+
+
+def test_embedded_store_survives_a_killed_writer(tmp_path: Path, schema: Schema) -> None:
+    path = tmp_path / "g.lbdb"
+    proc = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(path)], check=False)
+    assert proc.returncode == -9
+    store = EmbeddedStore(path, schema)
+    assert store.node_counts()["City"] == 1  # the WAL was replayed
+    store.close()
+
+
+def test_embedded_store_moves_a_stale_wal_aside(tmp_path: Path, schema: Schema) -> None:
+    donor = tmp_path / "donor.lbdb"
+    subprocess.run([sys.executable, "-c", KILLED_WRITER, str(donor)], check=False)
+    assert Path(f"{donor}.wal").exists()
+    path = tmp_path / "g.lbdb"
+    fresh = EmbeddedStore(path, schema)
+    fresh.setup_schema()
+    fresh.close()
+    Path(f"{donor}.wal").rename(f"{path}.wal")  # a WAL that belongs to another database file
+    store = EmbeddedStore(path, schema)
+    assert store.node_counts()["City"] == 0
+    store.close()
+    assert list(tmp_path.glob("g.lbdb.wal.stale-*"))
+
+
+def test_settings_choose_the_store_and_hide_the_password(tmp_path: Path) -> None:
+    embedded = Settings.from_env({"CLUSTERKG_DATA_DIR": str(tmp_path)})
+    assert embedded.backend == "embedded" and embedded.embedded_path == tmp_path / "graph.lbdb"
+    server = Settings.from_env({"NEO4J_URI": "neo4j://db.example:7687", "NEO4J_PASSWORD": "hunter2"})
+    assert server.backend == "neo4j" and server.neo4j_database == "neo4j"
+    assert "hunter2" not in repr(server) and "hunter2" not in str(server.neo4j_password)
+    assert server.neo4j_password.reveal() == "hunter2"
