@@ -118,9 +118,7 @@ class EmbeddedStore(GraphStore):
         return len(clean)
 
     def _merge_nodes_cypher(self, cls: NodeClass, columns: Sequence[str]) -> str:
-        sets = ", ".join(
-            f"n.{c} = CAST(r.{c} AS {cls.get_property(c).store_type})" for c in columns if c != "id"
-        )
+        sets = ", ".join(f"n.{c} = CAST(r.{c} AS {cls.get_property(c).store_type})" for c in columns if c != "id")
         return f"UNWIND $rows AS r MERGE (n:{cls.name} {{id: r.id}})" + (f" SET {sets}" if sets else "")
 
     def _copy_nodes(self, cls: NodeClass, rows: list[dict[str, Any]]) -> None:
@@ -162,9 +160,7 @@ class EmbeddedStore(GraphStore):
         return written
 
     def _merge_rels_cypher(self, rel_type: str, from_label: str, to_label: str, columns: Sequence[str]) -> str:
-        sets = ", ".join(
-            f"e.{c} = CAST(r.{c} AS {self.schema.relationship_property(c).store_type})" for c in columns
-        )
+        sets = ", ".join(f"e.{c} = CAST(r.{c} AS {self.schema.relationship_property(c).store_type})" for c in columns)
         return (
             f"UNWIND $rows AS r MATCH (a:{from_label} {{id: r.from_id}}) MATCH (b:{to_label} {{id: r.to_id}}) "
             f"MERGE (a)-[e:{rel_type}]->(b)" + (f" SET {sets}" if sets else "") + " RETURN count(e)"
@@ -195,6 +191,20 @@ class EmbeddedStore(GraphStore):
         for batch in _batches(list(ids), WRITE_BATCH):
             result = self._execute(
                 f"UNWIND $ids AS i MATCH (n:{cls.name} {{id: i}}) DETACH DELETE n RETURN count(*)", {"ids": batch}
+            )
+            deleted += int(_all_rows(result)[0][0])
+        return deleted
+
+    def delete_relationships(
+        self, rel_type: str, from_label: str, to_label: str, pairs: Sequence[tuple[str, str]]
+    ) -> int:
+        self._check_rel(rel_type, from_label, to_label)
+        deleted = 0
+        for batch in _batches([{"f": f, "t": t} for f, t in pairs], WRITE_BATCH):
+            result = self._execute(
+                f"UNWIND $pairs AS p MATCH (a:{from_label} {{id: p.f}})-[r:{rel_type}]->(b:{to_label} {{id: p.t}}) "
+                "DELETE r RETURN count(*)",
+                {"pairs": batch},
             )
             deleted += int(_all_rows(result)[0][0])
         return deleted
@@ -284,8 +294,8 @@ def _to_python(value: Any) -> Any:
         if {"_ID", "_LABEL"} <= keys:
             return {"_label": label, **props}
         if {"_NODES", "_RELS"} <= keys:
-            nodes = value.get("_NODES", value.get("_nodes", []))
-            rels = value.get("_RELS", value.get("_rels", []))
+            nodes = value.get("_NODES", value.get("_nodes")) or []
+            rels = value.get("_RELS", value.get("_rels")) or []
             return {"nodes": [_to_python(n) for n in nodes], "relationships": [_to_python(r) for r in rels]}
         return {k: _to_python(v) for k, v in value.items()}
     if isinstance(value, list):

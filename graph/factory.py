@@ -7,7 +7,9 @@ from graph.settings import Settings
 from graph.store import GraphStore
 
 
-def open_store(settings: Settings | None = None, *, schema: Schema | None = None, read_only: bool = False) -> GraphStore:
+def open_store(
+    settings: Settings | None = None, *, schema: Schema | None = None, read_only: bool = False
+) -> GraphStore:
     settings = settings or Settings.from_env()
     schema = schema or default_schema()
     if settings.backend == "neo4j":

@@ -46,7 +46,7 @@ def connect(settings: Settings) -> neo4j.Driver:
     )
     try:
         driver.verify_connectivity()
-    except AuthError as exc:
+    except AuthError:
         driver.close()
         raise StoreUnavailableError(
             f"Neo4j at {settings.neo4j_uri} refused the credentials of user {settings.neo4j_username!r}"
@@ -60,7 +60,9 @@ def connect(settings: Settings) -> neo4j.Driver:
 class Neo4jStore(GraphStore):
     backend: ClassVar[str] = "neo4j"
 
-    def __init__(self, driver: neo4j.Driver, schema: Schema, *, database: str = "neo4j", owns_driver: bool = True) -> None:
+    def __init__(
+        self, driver: neo4j.Driver, schema: Schema, *, database: str = "neo4j", owns_driver: bool = True
+    ) -> None:
         super().__init__(schema)
         self.driver = driver
         self.database = database
@@ -96,9 +98,9 @@ class Neo4jStore(GraphStore):
         return len(clean)
 
     @staticmethod
-    def _merge_nodes_cypher(cls: NodeClass, columns: Sequence[str]) -> str:
+    def _merge_nodes_cypher(node_class: NodeClass, columns: Sequence[str]) -> str:
         sets = ", ".join(f"n.{c} = r.{c}" for c in columns if c != "id")
-        return f"UNWIND $rows AS r MERGE (n:{cls.name} {{id: r.id}})" + (f" SET {sets}" if sets else "")
+        return f"UNWIND $rows AS r MERGE (n:{node_class.name} {{id: r.id}})" + (f" SET {sets}" if sets else "")
 
     def upsert_relationships(self, rel_type: str, from_label: str, to_label: str, rows: Sequence[Row]) -> int:
         self._check_rel(rel_type, from_label, to_label)
@@ -121,6 +123,21 @@ class Neo4jStore(GraphStore):
             records = self._write(
                 f"UNWIND $ids AS i MATCH (n:{cls.name} {{id: i}}) DETACH DELETE n RETURN count(*) AS n",
                 {"ids": list(ids[start : start + NODE_BATCH])},
+            )
+            deleted += int(records[0]["n"])
+        return deleted
+
+    def delete_relationships(
+        self, rel_type: str, from_label: str, to_label: str, pairs: Sequence[tuple[str, str]]
+    ) -> int:
+        self._check_rel(rel_type, from_label, to_label)
+        deleted = 0
+        rows = [{"f": f, "t": t} for f, t in pairs]
+        for start in range(0, len(rows), REL_BATCH):
+            records = self._write(
+                f"UNWIND $pairs AS p MATCH (a:{from_label} {{id: p.f}})-[r:{rel_type}]->(b:{to_label} {{id: p.t}}) "
+                "DELETE r RETURN count(*) AS n",
+                {"pairs": rows[start : start + REL_BATCH]},
             )
             deleted += int(records[0]["n"])
         return deleted

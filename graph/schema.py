@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, SKOS, XSD
 
@@ -188,13 +188,13 @@ class _OntologyReader:
 
     def flag(self, term: URIRef, annotation: URIRef) -> bool:
         value = self.g.value(term, annotation)
-        return bool(value is not None and value.toPython() is True)
+        return isinstance(value, Literal) and value.toPython() is True
 
     def class_terms(self, node: object) -> list[URIRef]:
         """A class, or the members of an owl:unionOf list."""
         if isinstance(node, URIRef):
             return [node]
-        union = self.g.value(node, OWL.unionOf)  # type: ignore[arg-type]
+        union = self.g.value(node, OWL.unionOf) if isinstance(node, BNode) else None
         if union is None:
             raise SchemaError(f"unsupported class expression {node}")
         return [m for m in Collection(self.g, union) if isinstance(m, URIRef)]
@@ -277,8 +277,8 @@ class _OntologyReader:
                 continue
             rel = self.read_relationship(prop, expand, stage_by_iri)
             relationships[rel.name] = rel
-        for name, cls in classes.items():
-            if not cls.abstract and "id" not in cls.property_names:
+        for name, node_class in classes.items():
+            if not node_class.abstract and "id" not in node_class.property_names:
                 raise SchemaError(f"class {name} has no id property")
         return Schema(
             classes=classes,
@@ -300,9 +300,7 @@ class _OntologyReader:
             labels=self.labels(prop),
         )
 
-    def read_relationship(
-        self, prop: URIRef, expand: object, stage_by_iri: dict[str, str]
-    ) -> RelType:
+    def read_relationship(self, prop: URIRef, expand: object, stage_by_iri: dict[str, str]) -> RelType:
         assert callable(expand)
         domain = self.g.value(prop, RDFS.domain)
         range_ = self.g.value(prop, RDFS.range)
@@ -338,9 +336,11 @@ class _OntologyReader:
             assert isinstance(concept, URIRef)
             order = self.g.value(concept, CKG.stageOrder)
             notation = self.g.value(concept, SKOS.notation)
-            if order is None or notation is None:
+            if not isinstance(order, Literal) or notation is None:
                 raise SchemaError(f"stage {concept} needs ckg:stageOrder and skos:notation")
-            stages.append(Stage(key=str(notation), iri=str(concept), order=int(order), labels=self.labels(concept)))
+            stages.append(
+                Stage(key=str(notation), iri=str(concept), order=int(order.toPython()), labels=self.labels(concept))
+            )
         if len(stages) != 5:
             raise SchemaError(f"expected the five chain stages, found {len(stages)}")
         return tuple(sorted(stages, key=lambda s: s.order))

@@ -55,7 +55,7 @@ def check_value(prop: PropertySpec, value: Any, where: str) -> Any:
         raise SchemaError(f"{where}: {prop.name} must be {base}, got a boolean")
     if not isinstance(value, allowed):
         raise SchemaError(f"{where}: {prop.name} must be {base}, got {type(value).__name__} {value!r}")
-    return float(value) if base == "DOUBLE" else value
+    return float(value) if base == "DOUBLE" and isinstance(value, int) else value
 
 
 def prepare_node_rows(cls: NodeClass, rows: Sequence[Row]) -> tuple[list[str], list[dict[str, Any]]]:
@@ -98,7 +98,9 @@ def prepare_rel_rows(schema: Schema, rows: Sequence[Row], where_prefix: str) -> 
             if name not in columns:
                 columns.append(name)
         by_pair[(from_id, to_id)] = {"from_id": from_id, "to_id": to_id, **clean}
-    return columns, [{"from_id": r["from_id"], "to_id": r["to_id"], **{c: r.get(c) for c in columns}} for r in by_pair.values()]
+    return columns, [
+        {"from_id": r["from_id"], "to_id": r["to_id"], **{c: r.get(c) for c in columns}} for r in by_pair.values()
+    ]
 
 
 class GraphStore(ABC):
@@ -129,6 +131,12 @@ class GraphStore(ABC):
         """Delete nodes (and their relationships) by id. Returns the number deleted."""
 
     @abstractmethod
+    def delete_relationships(
+        self, rel_type: str, from_label: str, to_label: str, pairs: Sequence[tuple[str, str]]
+    ) -> int:
+        """Delete relationships given as (from_id, to_id) pairs. Returns the number deleted."""
+
+    @abstractmethod
     def clear(self) -> None:
         """Remove every node and relationship (the schema stays)."""
 
@@ -149,9 +157,7 @@ class GraphStore(ABC):
         """Every node of a label, in id order, paged from the store (for export)."""
 
     @abstractmethod
-    def iter_relationships(
-        self, rel_type: str, page_size: int = 10_000
-    ) -> Iterator[dict[str, Any]]:
+    def iter_relationships(self, rel_type: str, page_size: int = 10_000) -> Iterator[dict[str, Any]]:
         """Every relationship of a type as ``from_label, from_id, to_label, to_id`` and properties."""
 
     def node_counts(self) -> dict[str, int]:
@@ -189,9 +195,7 @@ class GraphStore(ABC):
     def _rel_return_clause(self, var: str = "r") -> str:
         return ", ".join(f"{var}.{p} AS {p}" for p in self.schema.relationship_property_names)
 
-    def _iter_relationships_by_pair(
-        self, rel_type: str, page_size: int
-    ) -> Iterator[dict[str, Any]]:
+    def _iter_relationships_by_pair(self, rel_type: str, page_size: int) -> Iterator[dict[str, Any]]:
         """Keyset-paged iteration over each (from, to) label pair; the same Cypher runs on both stores."""
         rel = self.schema.rel_type(rel_type)
         props = self._rel_return_clause("r")

@@ -74,3 +74,29 @@ def store(request: pytest.FixtureRequest) -> GraphStore:
     name = "embedded_store" if request.param == "embedded" else "neo4j_store"
     result: GraphStore = request.getfixturevalue(name)
     return result
+
+
+@pytest.fixture(scope="session")
+def loaded_embedded_path(tmp_path_factory: pytest.TempPathFactory, schema: Schema) -> Path:
+    """An embedded store holding the whole bundled dataset, loaded once per test session (then read-only)."""
+    from ingest.pipeline import run_ingest
+    from ingest.sources import DATA_DIR, bundled_sources
+
+    path = tmp_path_factory.mktemp("bundled") / "graph.lbdb"
+    store = EmbeddedStore(path, schema)
+    result = run_ingest(store, bundled_sources(schema), data_dir=DATA_DIR)
+    assert result.ok, result.report.summary()
+    store.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def loaded_neo4j(neo4j_store_session: GraphStore, schema: Schema) -> GraphStore:
+    """Neo4j holding the whole bundled dataset, for the tests of one module (other modules may clear it)."""
+    from ingest.pipeline import run_ingest
+    from ingest.sources import DATA_DIR, bundled_sources
+
+    neo4j_store_session.clear()
+    result = run_ingest(neo4j_store_session, bundled_sources(schema), data_dir=DATA_DIR)
+    assert result.ok, result.report.summary()
+    return neo4j_store_session

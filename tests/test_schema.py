@@ -62,7 +62,11 @@ def test_abstract_classes_hold_no_nodes(schema: Schema) -> None:
 
 @pytest.mark.parametrize(
     ("camel", "snake", "upper"),
-    [("nameZh", "name_zh", "NAME_ZH"), ("hostedBy", "hosted_by", "HOSTED_BY"), ("target2025", "target_2025", "TARGET_2025")],
+    [
+        ("nameZh", "name_zh", "NAME_ZH"),
+        ("hostedBy", "hosted_by", "HOSTED_BY"),
+        ("target2025", "target_2025", "TARGET_2025"),
+    ],
 )
 def test_name_conversions(camel: str, snake: str, upper: str) -> None:
     assert camel_to_snake(camel) == snake

@@ -18,7 +18,7 @@ UNICODE_NAMES = [
     "中国散裂中子源",
     "ＡＢＣ全角（股份）有限公司",  # full-width letters and brackets kept as given
     "第一行\n第二行",
-    "含\"引号\"与\\反斜杠",
+    '含"引号"与\\反斜杠',
     "𠀋非BMP字符🚀",
     "  前后空格  ",
 ]
@@ -84,7 +84,13 @@ def test_relationships_need_both_endpoints(store: GraphStore, size: int) -> None
     assert store.upsert_relationships("LOCATED_IN", "Laboratory", "City", rows) == size
     assert store.relationship_counts()["LOCATED_IN"] == size
     edge = next(e for e in store.iter_relationships("LOCATED_IN") if e["from_id"] == "lab/00003")
-    assert edge == {"from_label": "Laboratory", "to_label": "City", "from_id": "lab/00003", "to_id": "city/440300", "role": "main"}
+    assert edge == {
+        "from_label": "Laboratory",
+        "to_label": "City",
+        "from_id": "lab/00003",
+        "to_id": "city/440300",
+        "role": "main",
+    }
 
 
 def test_unicode_round_trips_exactly(store: GraphStore) -> None:
@@ -167,8 +173,16 @@ def test_the_database_stops_a_query_past_its_timeout(store: GraphStore) -> None:
 def test_graph_results_come_back_as_plain_dicts(store: GraphStore) -> None:
     store.upsert_nodes("City", [CITY])
     store.upsert_nodes("Laboratory", _labs(1))
-    store.upsert_relationships("LOCATED_IN", "Laboratory", "City", [{"from_id": "lab/00000", "to_id": "city/440300", "role": "总部"}])
+    store.upsert_relationships(
+        "LOCATED_IN", "Laboratory", "City", [{"from_id": "lab/00000", "to_id": "city/440300", "role": "总部"}]
+    )
     row = store.read("MATCH (l:Laboratory)-[r:LOCATED_IN]->(c:City) RETURN l, r, c").rows[0]
-    assert row["l"] == {"_label": "Laboratory", "id": "lab/00000", "name_zh": "实验室0", "founded_year": 2000, "aliases": ["L0"]}
+    assert row["l"] == {
+        "_label": "Laboratory",
+        "id": "lab/00000",
+        "name_zh": "实验室0",
+        "founded_year": 2000,
+        "aliases": ["L0"],
+    }
     assert row["r"] == {"_type": "LOCATED_IN", "role": "总部"}
     assert row["c"]["_label"] == "City" and row["c"]["name_zh"] == "深圳市"

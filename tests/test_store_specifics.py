@@ -23,8 +23,15 @@ def _sample(store: GraphStore) -> None:
     )
     store.upsert_nodes("University", [{"id": "uni/sysu", "name_zh": "中山大学", "designations": ["985", "211"]}])
     store.upsert_nodes("Laboratory", [{"id": "lab/x", "name_zh": "实验室", "level": "state_key_lab"}])
-    store.upsert_relationships("LOCATED_IN", "ResearchInfrastructure", "City", [{"from_id": "ri/csns", "to_id": "city/441900", "source_row": 2}])
-    store.upsert_relationships("HOSTED_BY", "Laboratory", "University", [{"from_id": "lab/x", "to_id": "uni/sysu", "confidence": "high"}])
+    store.upsert_relationships(
+        "LOCATED_IN",
+        "ResearchInfrastructure",
+        "City",
+        [{"from_id": "ri/csns", "to_id": "city/441900", "source_row": 2}],
+    )
+    store.upsert_relationships(
+        "HOSTED_BY", "Laboratory", "University", [{"from_id": "lab/x", "to_id": "uni/sysu", "confidence": "high"}]
+    )
 
 
 def test_embedded_read_only_store_refuses_writes(tmp_path: Path, schema: Schema) -> None:
@@ -55,7 +62,9 @@ def test_neo4j_reads_refuse_writes(neo4j_store: GraphStore) -> None:
 
 
 @pytest.mark.neo4j
-def test_both_stores_hold_the_same_graph_after_the_same_load(embedded_store: GraphStore, neo4j_store: GraphStore) -> None:
+def test_both_stores_hold_the_same_graph_after_the_same_load(
+    embedded_store: GraphStore, neo4j_store: GraphStore
+) -> None:
     for store in (embedded_store, neo4j_store):
         _sample(store)
     a, b = graph_digest(embedded_store), graph_digest(neo4j_store)

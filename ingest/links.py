@@ -1,0 +1,131 @@
+"""Resolving pending links to nodes: places, clusters, organisations, industry codes and known ids."""
+
+from __future__ import annotations
+
+import re
+
+from graph.ids import match_key
+from ingest.normalize import strip_note
+from ingest.records import Link, PendingLink
+from ingest.report import Level, Report
+from ingest.resolve import Entity, EntityIndex
+
+OUTSIDE_GUANGDONG = ("澳门", "香港", "macau", "macao", "hong kong")
+
+
+class Lookups:
+    """Name → entity tables for places and clusters, built once from the resolved entities."""
+
+    def __init__(self, index: EntityIndex) -> None:
+        self.index = index
+        self.places: dict[str, list[Entity]] = {}
+        self.clusters: dict[str, Entity] = {}
+        for entity in index.entities:
+            if entity.label in ("City", "District"):
+                props = entity.merged_props()
+                for key in self._place_keys(props):
+                    bucket = self.places.setdefault(key, [])
+                    if entity not in bucket:
+                        bucket.append(entity)
+            elif entity.label == "IndustryCluster":
+                props = entity.merged_props()
+                for name in [props.get("cluster_code"), *entity.names()]:
+                    if name:
+                        self.clusters[match_key(str(name))] = entity
+
+    @staticmethod
+    def _place_keys(props: dict[str, object]) -> list[str]:
+        keys = []
+        code = str(props.get("admin_code") or "")
+        if code:
+            keys.append(code)
+            if code.endswith("00"):
+                keys.append(code[:4])  # 4-digit city codes, as some lists give them
+        for name in (props.get("name_zh"), props.get("name_en")):
+            if isinstance(name, str) and name:
+                keys.append(match_key(name))
+                short = re.sub(r"(市|区|县)$", "", name)
+                if short != name and len(short) >= 2:
+                    keys.append(match_key(short))
+        return keys
+
+    def place(self, text: str) -> tuple[Entity | None, str]:
+        cleaned = re.sub(r"^广东省?(?=.)", "", strip_note(text))  # "广东广州" in the MOST lists
+        candidates = self.places.get(cleaned) or self.places.get(match_key(cleaned)) or []
+        cities = [e for e in candidates if e.label == "City"]
+        if len(cities) == 1:
+            return cities[0], ""
+        if len(candidates) == 1:
+            return candidates[0], ""
+        if len(candidates) > 1:
+            return None, f"ambiguous place name (matches {len(candidates)} places)"
+        if any(word in cleaned.lower() for word in OUTSIDE_GUANGDONG):
+            return None, "a place outside Guangdong"
+        return None, "unknown place (not a Guangdong city or district name or code)"
+
+    def cluster(self, text: str) -> tuple[Entity | None, str]:
+        entity = self.clusters.get(match_key(strip_note(text)))
+        return (entity, "") if entity else (None, "unknown industry cluster")
+
+
+def resolve_links(pending: list[PendingLink], index: EntityIndex, report: Report) -> list[Link]:
+    lookups = Lookups(index)
+    links: list[Link] = []
+    for item in pending:
+        source = index.get(item.from_label, item.from_id)
+        if source is None:
+            continue  # the row's own node was rejected; already reported
+        target, rule, confidence, problem = _resolve_target(item, index, lookups)
+        if target is None:
+            level = Level.ERROR if item.required else Level.WARNING
+            report.add(
+                level,
+                item.provenance.file,
+                f"{item.rel_type}: {problem}; relationship not made",
+                row=item.provenance.row,
+                column=item.column,
+                value=item.target.text,
+            )
+            continue
+        if target is source:
+            continue
+        start, end = (target, source) if item.inbound else (source, target)
+        props = {
+            "source_file": item.provenance.file,
+            "source_row": item.provenance.row,
+            "source_url": item.provenance.url,
+            "confidence": item.provenance.confidence,
+            "match_rule": rule,
+            "match_confidence": confidence,
+            **item.props,
+        }
+        links.append(Link(item.rel_type, start.label, start.id, end.label, end.id, props))
+    return links
+
+
+def _resolve_target(item: PendingLink, index: EntityIndex, lookups: Lookups) -> tuple[Entity | None, str, float, str]:
+    ref = item.target
+    if ref.resolver == "id":
+        for label in ref.classes:
+            entity = index.get(label, ref.text)
+            if entity is not None:
+                return entity, "id", 1.0, ""
+        return None, "", 0.0, f"no {'/'.join(ref.classes)} with id {ref.text}"
+    if ref.resolver == "place":
+        entity, problem = lookups.place(ref.text)
+        return entity, "place name or code", 1.0, problem
+    if ref.resolver == "cluster":
+        entity, problem = lookups.cluster(ref.text)
+        return entity, "cluster name or code", 1.0, problem
+    if ref.resolver == "category":
+        entity = index.get("IndustryCategory", f"industry/{strip_note(ref.text)}")
+        return entity, "GB/T 4754 code", 1.0, "" if entity else "unknown GB/T 4754-2017 code"
+    name = strip_note(ref.text)
+    entity, rule, confidence = index.find_by_name(name, ref.classes)
+    if entity is not None:
+        return entity, rule, confidence, ""
+    if ref.create:
+        created = index.create_from_reference(ref, item.provenance)
+        if created is not None:
+            return created, "new node from the reference's name", 0.6, ""
+    return None, "", 0.0, f"names no known {'/'.join(ref.classes) or 'organisation'} (unresolved reference)"

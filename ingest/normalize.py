@@ -1,0 +1,64 @@
+"""Normalising text from curators' files: headers, names and values.
+
+Display values keep Chinese punctuation (（）、〔〕) as written; only what is plainly noise changes:
+full-width Latin letters, digits and spaces become half-width, newlines and runs of white space inside
+a value become one space, control characters go. Matching uses the stronger ``graph.ids.match_key``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_FULLWIDTH_ALNUM = {
+    cp: cp - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for cp in range(r[0], r[1] + 1)
+}
+_SPACES = re.compile(r"\s+")
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+
+
+def strip_controls(text: str) -> str:
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+
+
+def clean_value(text: str) -> str:
+    """One line, trimmed, half-width Latin letters and digits, no control characters."""
+    text = strip_controls(text).replace("\u3000", " ").translate(_FULLWIDTH_ALNUM)
+    return _SPACES.sub(" ", text).strip()
+
+
+def clean_header(text: str) -> str:
+    """Headers compare loosely: BOMs, case, full-width forms and inner spaces do not matter."""
+    text = unicodedata.normalize("NFKC", text.replace("\ufeff", ""))
+    return _SPACES.sub("_", text.strip()).lower()
+
+
+def split_list(text: str, separators: str = ";；") -> list[str]:
+    """Split a cell holding several values; empty parts are dropped."""
+    parts = re.split("[" + re.escape(separators) + "]", text)
+    return [p.strip() for p in parts if p.strip()]
+
+
+_NOTE = re.compile(r"\s*\([^()]*\)\s*$")
+
+
+def strip_note(text: str) -> str:
+    """Drop a trailing half-width parenthetical note, as in ``深圳大学 (transitional host)``.
+
+    Full-width （…） stays: in Chinese names it is part of the name (``华为投资控股有限公司（华为）``).
+    """
+    previous = None
+    while previous != text:
+        previous = text
+        text = _NOTE.sub("", text)
+    return text.strip()
+
+
+def bracket_alias(name: str) -> str | None:
+    """The short name some sources put in full-width brackets at the end: ``…有限公司（华为）`` → ``华为``."""
+    match = re.search(r"（([^（）]+)）$", name)
+    return match.group(1).strip() if match else None
+
+
+def looks_like_formula(text: str) -> bool:
+    return text.startswith(FORMULA_PREFIXES)

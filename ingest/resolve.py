@@ -1,0 +1,217 @@
+"""Entity resolution: one node per real entity, across sources, with the rule and its confidence.
+
+Records of one class merge when they share a strong key: the same 统一社会信用代码, or the same name
+or alias in matching form (full-width/half-width, spaces and punctuation folded). Enterprises also
+match on the name without its legal form (``美的集团股份有限公司`` ~ ``美的集团``), with a lower
+confidence. Curated aliases (``data/resolution.yaml``) add known short names; curated distinct pairs
+keep apart what the rules would join. Nothing else is guessed: a reference that matches nothing is
+reported, or — where the mapping allows — becomes a new node whose class comes from its name, with
+that rule recorded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from graph.ids import match_key, mint_key
+from ingest.normalize import strip_note
+from ingest.records import NodeRecord, Provenance, TargetRef
+
+LEGAL_FORMS = ("股份有限公司", "有限责任公司", "有限公司", "股份公司", "公司")
+
+# How a name tells its class, for nodes created from references (first match wins).
+CLASS_BY_NAME: tuple[tuple[str, str], ...] = (
+    (r"(人民政府|政府|厅|局|委员会|委|办公室)$", "GovernmentAgency"),
+    (r"(公司|集团|有限|股份)", "Enterprise"),
+    (r"(大学|学院)(（.*）|\(.*\))?$|大学.*研究生院$|大学.*校区$", "University"),
+    (r"实验室$", "Laboratory"),
+    (r"(研究院|研究所|研究中心|科学院|研究院有限公司)$", "ResearchInstitution"),
+)
+
+
+def legal_core(name: str) -> str | None:
+    key = match_key(name)
+    for form in LEGAL_FORMS:
+        if key.endswith(form) and len(key) > len(form) + 1:
+            return key[: -len(form)]
+    return None
+
+
+def class_from_name(name: str, allowed: Iterable[str]) -> str | None:
+    allowed = tuple(allowed)
+    for pattern, label in CLASS_BY_NAME:
+        if re.search(pattern, name) and label in allowed:
+            return label
+    return None
+
+
+@dataclass
+class Entity:
+    """The merged view of the records about one real entity."""
+
+    label: str
+    id: str
+    records: list[NodeRecord]
+    rules: list[tuple[str, float]] = field(default_factory=list)  # how later records joined
+
+    @property
+    def primary(self) -> NodeRecord:
+        return min(self.records, key=lambda r: r.priority)
+
+    def names(self) -> list[str]:
+        return [n for r in self.records for n in r.names]
+
+    def merged_props(self) -> dict[str, Any]:
+        """The most authoritative record's value of each property; lists are the union of all records'."""
+        props: dict[str, Any] = {}
+        for record in sorted(self.records, key=lambda r: r.priority):
+            for key, value in record.props.items():
+                if key == "aliases" or value is None:
+                    continue
+                if isinstance(value, list):
+                    props[key] = sorted(set(props.get(key) or []) | set(value))
+                elif props.get(key) is None:
+                    props[key] = value
+        names = {n for n in self.names()} - {props.get("name_zh"), props.get("name_en")}
+        if names:
+            props["aliases"] = sorted(names)
+        return props
+
+
+@dataclass(frozen=True)
+class Curation:
+    """Curated knowledge for resolution: alias → canonical name, and pairs that must stay apart."""
+
+    aliases: dict[str, str]
+    distinct: frozenset[frozenset[str]]
+
+    @classmethod
+    def load(cls, path: Path | None) -> Curation:
+        if path is None or not path.exists():
+            return cls(aliases={}, distinct=frozenset())
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        aliases = {match_key(alias): name for name, names in (doc.get("aliases") or {}).items() for alias in names}
+        distinct = frozenset(frozenset(match_key(n) for n in pair) for pair in doc.get("distinct") or [])
+        return cls(aliases=aliases, distinct=distinct)
+
+    def kept_apart(self, names_a: Iterable[str], names_b: Iterable[str]) -> bool:
+        keys_a = {match_key(n) for n in names_a}
+        keys_b = {match_key(n) for n in names_b}
+        return any(
+            len(pair & keys_a) == 1 and len(pair & keys_b) == 1 and pair & keys_a != pair & keys_b
+            for pair in self.distinct
+        )
+
+
+class EntityIndex:
+    """All entities of a run, findable by id, by USCC and by name in matching form."""
+
+    def __init__(self, curation: Curation) -> None:
+        self.curation = curation
+        self.entities: list[Entity] = []
+        self.by_record_id: dict[tuple[str, str], Entity] = {}
+        self._keys: dict[tuple[str, str], Entity] = {}  # (label, key) → entity
+
+    # ---------------------------------------------------------------- building
+    def add(self, record: NodeRecord) -> Entity:
+        existing = self.by_record_id.get((record.label, record.id))
+        rule: tuple[str, float] | None = ("same id", 1.0) if existing else None
+        if existing is None:
+            existing, rule = self._match(record)
+        if existing is None:
+            entity = Entity(label=record.label, id=record.id, records=[record])
+            self.entities.append(entity)
+        else:
+            entity = existing
+            entity.records.append(record)
+            if rule:
+                entity.rules.append(rule)
+            if record.priority < min(r.priority for r in entity.records[:-1]):
+                entity.id = record.id  # the most authoritative source names the node
+        self.by_record_id[(record.label, record.id)] = entity
+        self._index(entity, record)
+        return entity
+
+    def _strong_keys(self, record: NodeRecord) -> list[tuple[str, str, float]]:
+        keys = []
+        uscc = record.props.get("uscc")
+        if uscc:
+            keys.append((f"uscc:{uscc}", "same 统一社会信用代码", 1.0))
+        stock = record.props.get("stock_code")
+        if stock:
+            keys.append((f"stock:{stock}", "same stock code", 1.0))
+        if not record.merge_by_name:
+            return keys
+        for name in record.names:
+            keys.append((f"name:{match_key(name)}", "same name", 0.95))
+            canonical = self.curation.aliases.get(match_key(name))
+            if canonical:
+                keys.append((f"name:{match_key(canonical)}", "curated alias", 0.9))
+        if record.label == "Enterprise":
+            for name in record.names:
+                core = legal_core(name)
+                if core:
+                    keys.append((f"core:{core}", "same name without legal form", 0.85))
+                else:
+                    keys.append((f"core:{match_key(name)}", "same name without legal form", 0.85))
+        return keys
+
+    def _match(self, record: NodeRecord) -> tuple[Entity | None, tuple[str, float] | None]:
+        for key, rule, confidence in self._strong_keys(record):
+            entity = self._keys.get((record.label, key))
+            if entity is not None and not self.curation.kept_apart(entity.names(), record.names):
+                return entity, (rule, confidence)
+        return None, None
+
+    def _index(self, entity: Entity, record: NodeRecord) -> None:
+        for key, _, _ in self._strong_keys(record):
+            self._keys.setdefault((record.label, key), entity)
+
+    # ---------------------------------------------------------------- lookups
+    def get(self, label: str, record_id: str) -> Entity | None:
+        return self.by_record_id.get((label, record_id))
+
+    def find_by_name(self, text: str, classes: Iterable[str]) -> tuple[Entity | None, str, float]:
+        """The entity a name refers to among the given classes, with the rule that found it."""
+        key = match_key(text)
+        canonical = self.curation.aliases.get(key)
+        attempts = [(f"name:{key}", "same name", 0.95)]
+        if canonical:
+            attempts.append((f"name:{match_key(canonical)}", "curated alias", 0.9))
+        core = legal_core(text)
+        attempts.append((f"core:{core or key}", "same name without legal form", 0.85))
+        for lookup, rule, confidence in attempts:
+            for label in classes:
+                entity = self._keys.get((label, lookup))
+                if entity is not None and (lookup.startswith("name:") or label == "Enterprise"):
+                    return entity, rule, confidence
+        return None, "", 0.0
+
+    def create_from_reference(self, ref: TargetRef, provenance: Provenance) -> Entity | None:
+        """A node for a named entity that no source lists, when the name tells its class."""
+        name = strip_note(ref.text)
+        label = class_from_name(name, ref.classes)
+        if label is None:
+            return None
+        prefix = {
+            "GovernmentAgency": "agency",
+            "Enterprise": "enterprise",
+            "University": "university",
+            "Laboratory": "lab",
+            "ResearchInstitution": "institution",
+        }[label]
+        record = NodeRecord(
+            label=label,
+            id=f"{prefix}/{mint_key(name)}",
+            props={"name_zh": name},
+            provenance=Provenance(provenance.source, provenance.file, provenance.row, provenance.url, "derived"),
+            names=(name,),
+            priority=90,
+        )
+        return self.add(record)

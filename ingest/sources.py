@@ -1,0 +1,71 @@
+"""The sources an ingest reads: the bundled mappings (ingest/mappings/*.yaml, in file-name order), the
+policy notice, and any user file with a mapping. Each source yields records and pending links."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from graph.schema import Schema
+from ingest.mapping import Mapping, apply_mapping, load_mapping
+from ingest.policy import notice_records
+from ingest.readers import ReadError, read_table
+from ingest.records import NodeRecord, PendingLink
+from ingest.report import Level, Report
+
+MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+NOTICE_FILE = "policy/gd-notice-2022-895.md"
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    file: str  # relative to the data folder (or absolute for a user's file)
+    collect: Callable[[Path, Report], tuple[list[NodeRecord], list[PendingLink]]]
+    mapping: Mapping | None = None
+
+
+def mapping_source(mapping: Mapping, file: str | None = None) -> Source:
+    target = file or mapping.file
+
+    def collect(data_dir: Path, report: Report) -> tuple[list[NodeRecord], list[PendingLink]]:
+        path = Path(target) if Path(target).is_absolute() else data_dir / target
+        try:
+            table = read_table(path, sheet=mapping.sheet)
+        except ReadError as exc:
+            account = report.account(target, mapping.source)
+            account.bounds_ok = mapping.min_rows == 0
+            report.error(target, str(exc))
+            return [], []
+        for note in table.notes:
+            report.add(Level.INFO, target, note)
+        return apply_mapping(mapping, table, target, report)
+
+    return Source(name=mapping.source, file=target, collect=collect, mapping=mapping)
+
+
+def policy_source() -> Source:
+    def collect(data_dir: Path, report: Report) -> tuple[list[NodeRecord], list[PendingLink]]:
+        path = data_dir / NOTICE_FILE
+        notice, records = notice_records(path, NOTICE_FILE, data_dir / "policy" / "measure_stages.yaml")
+        account = report.account(NOTICE_FILE, "policy")
+        account.read = account.loaded = len(notice.measures)
+        if len(notice.measures) != 20:
+            account.bounds_ok = False
+            report.error(NOTICE_FILE, f"expected the notice's 20 measures, parsed {len(notice.measures)}")
+        return records.nodes, records.links
+
+    return Source(name="policy", file=NOTICE_FILE, collect=collect)
+
+
+def bundled_sources(schema: Schema, only: str | None = None) -> list[Source]:
+    sources = [mapping_source(load_mapping(path, schema)) for path in sorted(MAPPINGS_DIR.glob("*.yaml"))]
+    sources.append(policy_source())
+    if only is not None:
+        chosen = [s for s in sources if s.name == only]
+        if not chosen:
+            raise KeyError(f"no bundled source named {only!r}; known: {', '.join(s.name for s in sources)}")
+        return chosen
+    return sources

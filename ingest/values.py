@@ -1,0 +1,127 @@
+"""Typed values from text cells. Each converter returns the value or raises ValueProblemError with the reason."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from graph.ids import ADMIN_CODE, uscc_problem
+from ingest.normalize import clean_value, split_list
+
+
+class ValueProblemError(ValueError):
+    """The cell's text is not a value of the expected type; the message says why."""
+
+
+def as_text(text: str, **_: Any) -> str:
+    return clean_value(text)
+
+
+def as_int(text: str, *, minimum: float | None = None, maximum: float | None = None, **_: Any) -> int:
+    cleaned = clean_value(text).replace(",", "")
+    if not re.fullmatch(r"[+-]?\d+", cleaned):
+        raise ValueProblemError("not a whole number")
+    value = int(cleaned)
+    _check_range(value, minimum, maximum)
+    return value
+
+
+def as_float(
+    text: str, *, minimum: float | None = None, maximum: float | None = None, suffix: str = "", **_: Any
+) -> float:
+    cleaned = clean_value(text).replace(",", "").replace(" ", "")
+    if suffix and cleaned.endswith(suffix):
+        cleaned = cleaned[: -len(suffix)]
+    try:
+        value = float(cleaned)
+    except ValueError:
+        raise ValueProblemError("not a number") from None
+    if not math.isfinite(value):
+        raise ValueProblemError("not a finite number")
+    _check_range(value, minimum, maximum)
+    return value
+
+
+def as_year(text: str, **_: Any) -> int:
+    """A year: ``2017``, ``2017年``, ``2017-09`` → 2017; between 1800 and 2100."""
+    match = re.fullmatch(r"(\d{4})(?:年|[-/.]\d{1,2}(?:[-/.]\d{1,2})?)?(?:\s*\(.*\))?", clean_value(text))
+    if not match:
+        raise ValueProblemError("not a year")
+    year = int(match.group(1))
+    if not 1800 <= year <= 2100:
+        raise ValueProblemError("year outside 1800–2100")
+    return year
+
+
+def as_date(text: str, **_: Any) -> str:
+    """``20190722``, ``2019-07-22``, ``2019/7/22``, ``2019年7月22日`` → ``2019-07-22``."""
+    cleaned = clean_value(text)
+    match = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", cleaned) or re.fullmatch(
+        r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", cleaned
+    )
+    if not match:
+        raise ValueProblemError("not a date")
+    try:
+        return date(int(match.group(1)), int(match.group(2)), int(match.group(3))).isoformat()
+    except ValueError:
+        raise ValueProblemError("not a calendar date") from None
+
+
+def as_bool(text: str, **_: Any) -> bool:
+    word = clean_value(text).lower()
+    if re.match(r"^(yes|true|y|1|是)\b", word):
+        return True
+    if re.match(r"^(no|false|n|0|否)\b", word):
+        return False
+    raise ValueProblemError("not yes or no")
+
+
+def as_list(text: str, *, separators: str = ";；", **_: Any) -> list[str]:
+    return [clean_value(part) for part in split_list(text, separators)]
+
+
+def as_uscc(text: str, **_: Any) -> str:
+    code = clean_value(text).upper().replace(" ", "")
+    problem = uscc_problem(code)
+    if problem:
+        raise ValueProblemError(problem)
+    return code
+
+
+def as_admin_code(text: str, **_: Any) -> str:
+    code = clean_value(text)
+    if not ADMIN_CODE.fullmatch(code):
+        raise ValueProblemError("not a 6-digit GB/T 2260 admin code")
+    return code
+
+
+def as_enum(text: str, *, values: list[str] | None = None, **_: Any) -> str:
+    value = clean_value(text)
+    if values is not None and value not in values:
+        raise ValueProblemError(f"not one of {', '.join(values)}")
+    return value
+
+
+def _check_range(value: float, minimum: float | None, maximum: float | None) -> None:
+    if minimum is not None and value < minimum:
+        raise ValueProblemError(f"below the minimum {minimum}")
+    if maximum is not None and value > maximum:
+        raise ValueProblemError(f"above the maximum {maximum}")
+
+
+CONVERTERS: dict[str, Callable[..., Any]] = {
+    "text": as_text,
+    "name": as_text,
+    "int": as_int,
+    "float": as_float,
+    "year": as_year,
+    "date": as_date,
+    "bool": as_bool,
+    "list": as_list,
+    "uscc": as_uscc,
+    "admin_code": as_admin_code,
+    "enum": as_enum,
+}
