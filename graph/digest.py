@@ -15,6 +15,7 @@ from typing import Any
 from graph.store import GraphStore
 
 VOLATILE = frozenset({"ingest_run"})
+BOOKKEEPING_LABELS = frozenset({"IngestRun"})
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,16 @@ def _canonical(record: dict[str, Any], ignore: Iterable[str]) -> str:
     return json.dumps(clean, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def graph_digest(store: GraphStore, *, ignore: Iterable[str] = VOLATILE) -> GraphDigest:
+def graph_digest(
+    store: GraphStore, *, ignore: Iterable[str] = VOLATILE, skip_labels: Iterable[str] = BOOKKEEPING_LABELS
+) -> GraphDigest:
     ignore = frozenset(ignore)
+    skip = frozenset(skip_labels)
     lines: list[str] = []
     node_counts: dict[str, int] = {}
     for cls in store.schema.node_classes:
+        if cls.name in skip:
+            continue
         count = 0
         for node in store.iter_nodes(cls.name):
             lines.append(f"N|{cls.name}|{_canonical(node, ignore)}")

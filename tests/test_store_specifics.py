@@ -134,3 +134,21 @@ def test_settings_choose_the_store_and_hide_the_password(tmp_path: Path) -> None
     assert server.backend == "neo4j" and server.neo4j_database == "neo4j"
     assert "hunter2" not in repr(server) and "hunter2" not in str(server.neo4j_password)
     assert server.neo4j_password.reveal() == "hunter2"
+
+
+@pytest.mark.neo4j
+def test_neo4j_constraints_and_indexes_come_from_the_ontology(neo4j_store: GraphStore, schema: Schema) -> None:
+    rows = neo4j_store.read("SHOW CONSTRAINTS YIELD labelsOrTypes, properties, type RETURN *").rows
+    unique = {r["labelsOrTypes"][0] for r in rows if r["type"] == "UNIQUENESS" and r["properties"] == ["id"]}
+    assert unique >= {c.name for c in schema.node_classes}
+    indexes = neo4j_store.read("SHOW INDEXES YIELD labelsOrTypes, properties RETURN *").rows
+    indexed = {(r["labelsOrTypes"][0], r["properties"][0]) for r in indexes if r["labelsOrTypes"]}
+    assert ("Enterprise", "uscc") in indexed and ("City", "admin_code") in indexed and ("Laboratory", "name_zh") in indexed
+
+
+def test_embedded_tables_come_from_the_ontology(embedded_store: GraphStore, schema: Schema) -> None:
+    tables = {r["name"]: r["type"] for r in embedded_store.read("CALL show_tables() RETURN name, type").rows}
+    assert {c.name for c in schema.node_classes} <= {n for n, t in tables.items() if t == "NODE"}
+    assert set(schema.relationships) <= {n for n, t in tables.items() if t == "REL"}
+    columns = {r["name"] for r in embedded_store.read("CALL table_info('Enterprise') RETURN name").rows}
+    assert set(schema.node_class("Enterprise").property_names) == columns

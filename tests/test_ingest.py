@@ -1,0 +1,237 @@
+"""The ingest pipeline end to end: the bundled dataset on both stores, provenance, editions, reports, CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cli import main as ckg
+from graph.digest import graph_digest
+from graph.embedded_store import EmbeddedStore
+from graph.schema import Schema
+from graph.store import GraphStore
+from ingest.mapping import load_mapping
+from ingest.pipeline import run_ingest
+from ingest.sources import DATA_DIR, MAPPINGS_DIR, mapping_source
+
+
+@pytest.fixture(scope="module")
+def bundled(loaded_embedded_path: Path, schema: Schema) -> GraphStore:
+    return EmbeddedStore(loaded_embedded_path, schema, read_only=True)
+
+
+def test_bundled_dataset_counts(bundled: GraphStore) -> None:
+    counts = bundled.node_counts()
+    assert counts["City"] == 21 and counts["IndustryCluster"] == 20 and counts["District"] == 122
+    assert counts["ChainStage"] == 5 and counts["PolicyMeasure"] == 20 and counts["PolicyTarget"] == 7
+    assert counts["IndustryCategory"] == 1972 and counts["Park"] == 19
+    assert counts["Enterprise"] > 900 and counts["Laboratory"] >= 30 and counts["Project"] > 2000
+    assert bundled.relationship_counts()["PART_OF"] == 122
+
+
+def test_every_fact_traces_to_its_file_and_row(bundled: GraphStore) -> None:
+    for cls in bundled.schema.node_classes:
+        if cls.name == "IngestRun":
+            continue
+        missing = bundled.read(
+            f"MATCH (n:{cls.name}) WHERE n.source_file IS NULL OR n.source_row IS NULL RETURN count(n) AS n"
+        ).rows[0]["n"]
+        assert missing == 0, cls.name
+    for rel in bundled.schema.relationships.values():
+        missing = bundled.read(f"MATCH ()-[r:{rel.name}]->() WHERE r.source_file IS NULL RETURN count(r) AS n").rows
+        assert missing[0]["n"] == 0, rel.name
+    row = bundled.read(
+        "MATCH (i:ResearchInfrastructure)-[r:LOCATED_IN]->(c:City) WHERE i.name_zh = $name "
+        "RETURN c.name_zh AS city, i.source_file AS file, i.source_row AS row, r.source_row AS rel_row, "
+        "i.source_url AS url, i.confidence AS confidence",
+        {"name": "中国散裂中子源"},
+    ).rows
+    assert row == [
+        {
+            "city": "东莞市",
+            "file": "facts/infrastructure.csv",
+            "row": 2,
+            "rel_row": 2,
+            "url": row[0]["url"],
+            "confidence": "high",
+        }
+    ]
+    assert row[0]["url"].startswith("http")
+
+
+def test_entities_resolved_across_sources(bundled: GraphStore) -> None:
+    sysu = bundled.read(
+        "MATCH (u:University) WHERE u.name_zh = '中山大学' RETURN u.source_refs AS refs, u.latitude AS lat, "
+        "u.designations AS d"
+    ).rows
+    assert len(sysu) == 1
+    files = {ref.split("#")[0] for ref in sysu[0]["refs"]}
+    assert {
+        "facts/universities.csv",
+        "facts/high_level_universities.csv",
+        "raw/china-universities/china_mainland_universities_2820_with_coords.csv",
+    } <= files
+    assert 22.5 < sysu[0]["lat"] < 23.5
+    hosted = bundled.read(
+        "MATCH (l:Laboratory)-[r:HOSTED_BY]->(u:University {name_zh: '中山大学'}) RETURN count(l) AS n, "
+        "collect(r.match_rule) AS rules"
+    ).rows[0]
+    assert hosted["n"] >= 3 and "same name" in hosted["rules"]
+    midea = bundled.read(
+        "MATCH (e:Enterprise) WHERE e.stock_code = '000333.SZ' RETURN e.name_zh AS name, e.roles AS roles, "
+        "size(e.source_refs) AS n"
+    ).rows
+    assert len(midea) == 1 and midea[0]["n"] >= 2
+
+
+def test_the_notice_is_in_the_graph(bundled: GraphStore) -> None:
+    rows = bundled.read(
+        "MATCH (d:PolicyDocument)-[:HAS_MEASURE]->(m:PolicyMeasure)<-[:RESPONSIBLE_FOR]-(a:GovernmentAgency) "
+        "WHERE a.name_zh = '省科技厅' RETURN d.doc_number AS doc, count(m) AS n"
+    ).rows
+    assert rows == [{"doc": "粤科函高字〔2022〕895号", "n": 13}]  # measures 2, 3, 5–13, 17, 18
+    agency = bundled.read(
+        "MATCH (a:GovernmentAgency {name_zh: '省科技厅'}) RETURN a.full_name_zh AS full, size(a.source_refs) AS n"
+    ).rows[0]
+    assert agency["full"] == "广东省科学技术厅" and agency["n"] >= 2  # the agency table and the notice, one node
+
+
+def _sources(schema: Schema, names: list[str], data_dir: Path | None = None) -> list:  # type: ignore[type-arg]
+    chosen = [p for p in sorted(MAPPINGS_DIR.glob("*.yaml")) if any(n in p.stem for n in names)]
+    return [mapping_source(load_mapping(p, schema)) for p in chosen]
+
+
+def test_a_rerun_changes_nothing_and_edits_are_tracked(tmp_path: Path, schema: Schema) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    store = EmbeddedStore(tmp_path / "g.lbdb", schema)
+    sources = _sources(schema, ["cities", "clusters", "15_labs", "agencies"])
+    first = run_ingest(store, sources, data_dir=data)
+    before = graph_digest(store)
+    again = run_ingest(store, sources, data_dir=data)
+    assert not again.changed_anything and again.nodes.unchanged == sum(first.node_counts.values())
+    assert graph_digest(store) == before
+
+    cities = data / "facts" / "cities.csv"
+    cities.write_text(cities.read_text(encoding="utf-8").replace("Guangzhou,", "Canton,", 1), encoding="utf-8")
+    labs = data / "facts" / "labs.csv"
+    lines = labs.read_text(encoding="utf-8").splitlines(keepends=True)
+    dropped_name = lines[2].split(",")[0]
+    lines = [
+        lines[0],
+        lines[1],
+        *lines[3:],
+        "测试新实验室,New Lab,provincial_lab,珠海市,,,2024,新能源,http://example.org,medium,\n",
+    ]
+    labs.write_text("".join(lines), encoding="utf-8")
+    edited = run_ingest(store, sources, data_dir=data)
+    assert "City:city/440100" in edited.nodes.changed
+    assert len(edited.nodes.added) == 1 and edited.nodes.added[0].startswith("Laboratory:")
+    assert any(d.startswith("Laboratory:") for d in edited.nodes.dropped)
+    assert store.read("MATCH (l:Laboratory {name_zh: $n}) RETURN count(l) AS n", {"n": dropped_name}).rows[0]["n"] == 0
+    run = store.read(
+        "MATCH (r:IngestRun {id: $id}) RETURN r.changes_json AS c, r.files_json AS f, r.status AS s",
+        {"id": edited.run_id},
+    ).rows[0]
+    changes = json.loads(run["c"])
+    assert changes["nodes"]["summary"]["dropped"] == len(edited.nodes.dropped) >= 1
+    assert "City:city/440100" in changes["nodes"]["changed"] and run["s"] == "completed"
+    assert all(len(f["sha256"]) == 64 for f in json.loads(run["f"]))
+    canton = store.read("MATCH (c:City {id: 'city/440100'}) RETURN c.name_en AS en, c.ingest_run AS run").rows[0]
+    assert canton == {"en": "Canton", "run": edited.run_id}
+    store.close()
+
+
+def test_dry_run_writes_nothing_and_an_interrupted_run_is_closed(tmp_path: Path, schema: Schema) -> None:
+    store = EmbeddedStore(tmp_path / "g.lbdb", schema)
+    store.setup_schema()
+    result = run_ingest(store, _sources(schema, ["cities"]), data_dir=DATA_DIR, dry_run=True)
+    assert len(result.nodes.added) == 21 + 5 and store.node_counts()["City"] == 0  # cities and the five stages
+    store.upsert_nodes("IngestRun", [{"id": "run/killed", "status": "running"}])
+    run_ingest(store, _sources(schema, ["cities"]), data_dir=DATA_DIR)
+    assert store.read("MATCH (r:IngestRun {id: 'run/killed'}) RETURN r.status AS s").rows == [{"s": "interrupted"}]
+    assert store.node_counts()["City"] == 21
+    store.close()
+
+
+@pytest.mark.neo4j
+def test_both_stores_hold_the_same_bundled_graph(bundled: GraphStore, loaded_neo4j: GraphStore) -> None:
+    assert loaded_neo4j.node_counts() == {**bundled.node_counts(), "IngestRun": loaded_neo4j.node_counts()["IngestRun"]}
+    assert loaded_neo4j.relationship_counts() == bundled.relationship_counts()
+    assert graph_digest(loaded_neo4j) == graph_digest(bundled)
+
+
+def test_cli_reports_and_fails_on_broken_bounds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    cities = data / "facts" / "cities.csv"
+    cities.write_text("".join(cities.read_text(encoding="utf-8").splitlines(keepends=True)[:6]), encoding="utf-8")
+    report_dir = tmp_path / "report"
+    code = ckg(
+        [
+            "ingest",
+            "--embedded-path",
+            str(tmp_path / "g.lbdb"),
+            "--source",
+            "cities",
+            "--data-dir",
+            str(data),
+            "--report-dir",
+            str(report_dir),
+            "-q",
+        ]
+    )
+    out = capsys.readouterr()
+    assert code == 1 and "outside the expected 21–21" in (report_dir / "rejections.csv").read_text(encoding="utf-8-sig")
+    assert "row-count bounds" in out.err
+    assert (
+        ckg(
+            [
+                "ingest",
+                "--embedded-path",
+                str(tmp_path / "h.lbdb"),
+                "--source",
+                "cities",
+                "-q",
+                "--report-dir",
+                str(report_dir),
+            ]
+        )
+        == 0
+    )
+
+
+def test_cli_loads_a_curators_gbk_file_with_a_mapping(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mapping = tmp_path / "zones.yaml"
+    mapping.write_text(
+        "source: my_zones\nfile: zones.csv\nrows: {min: 1, max: 10}\n"
+        "node:\n  class: Park\n  id: {prefix: park, key: name_zh}\n  properties:\n"
+        "    name_zh: {column: 名称, type: name, required: true}\n    year: {column: 年份, type: year}\n"
+        "provenance: {url: 来源}\n",
+        encoding="utf-8",
+    )
+    csv_file = tmp_path / "zones.csv"
+    csv_file.write_bytes("名称,年份,来源\n测试园区,2021年,http://example.org\n,2020,x\n另一园区,公元,y\n".encode("gbk"))
+    report_dir = tmp_path / "report"
+    code = ckg(
+        [
+            "ingest",
+            "--embedded-path",
+            str(tmp_path / "g.lbdb"),
+            "--file",
+            str(csv_file),
+            "--mapping",
+            str(mapping),
+            "--report-dir",
+            str(report_dir),
+            "-q",
+        ]
+    )
+    assert code == 0
+    report = (report_dir / "rejections.csv").read_text(encoding="utf-8-sig")
+    assert "required value missing for name_zh" in report and ",3,名称," in report
+    assert "year: not a year; value left out" in report
+    assert '"Park": 2' in capsys.readouterr().out

@@ -1,0 +1,69 @@
+"""Normalisers and typed values."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from graph.ids import match_key, mint_key, uscc_problem
+from ingest.normalize import bracket_alias, clean_header, clean_value, split_list, strip_note
+from ingest.values import ValueProblemError, as_bool, as_date, as_float, as_uscc, as_year
+
+
+def test_clean_value_fixes_what_is_plainly_noise() -> None:
+    assert clean_value("  ＡＢＣ１２３  公司\n（深圳）\t ") == "ABC123 公司 （深圳）"
+    assert clean_value("中\u3000国\x07") == "中 国"
+
+
+@given(st.text())
+def test_clean_value_is_idempotent_and_single_line(text: str) -> None:
+    once = clean_value(text)
+    assert clean_value(once) == once
+    assert "\n" not in once and once == once.strip()
+
+
+def test_matching_keys_fold_width_case_spaces_and_punctuation() -> None:
+    assert match_key("华为投资控股有限公司（华为）") == match_key("华为投资控股有限公司(华为)")
+    assert match_key("SUSTech ") == match_key("sustech")
+    assert mint_key("中山大学") == mint_key(" 中山大学 ") != mint_key("中山大学附属医院")
+
+
+def test_notes_brackets_lists_and_headers() -> None:
+    assert strip_note("深圳大学 (transitional host during preparation)") == "深圳大学"
+    assert strip_note("哈尔滨工业大学（深圳）") == "哈尔滨工业大学（深圳）"
+    assert bracket_alias("华为投资控股有限公司（华为）") == "华为"
+    assert split_list("新能源;绿色石化； 先进材料;;") == ["新能源", "绿色石化", "先进材料"]
+    assert clean_header("\ufeffProvince Raw") == "province_raw"
+
+
+@pytest.mark.parametrize(
+    ("text", "year"), [("2017", 2017), ("2017年", 2017), ("2019-07", 2019), ("2025 (planned)", 2025)]
+)
+def test_years(text: str, year: int) -> None:
+    assert as_year(text) == year
+
+
+@pytest.mark.parametrize("text", ["17", "二〇一七", "1700", "2017-2019 and later"])
+def test_not_years(text: str) -> None:
+    with pytest.raises(ValueProblemError):
+        as_year(text)
+
+
+def test_dates_floats_bools() -> None:
+    assert as_date("19971118") == "1997-11-18" == as_date("1997年11月18日") == as_date("1997/11/18")
+    with pytest.raises(ValueProblemError, match="calendar"):
+        as_date("20230230")
+    assert as_float("1,937") == 1937.0 and as_float("3. 5年", suffix="年") == 3.5
+    with pytest.raises(ValueProblemError, match="finite"):
+        as_float("nan")
+    assert as_bool("yes") and not as_bool("no (cluster action-plan co-drafter)")
+
+
+def test_uscc_check_character() -> None:
+    assert uscc_problem("914403001922038216") is None  # 华为技术有限公司
+    assert as_uscc(" 914403001922038216 ") == "914403001922038216"
+    with pytest.raises(ValueProblemError, match="统一社会信用代码"):
+        as_uscc("914403001922038217")  # one digit off: the check character no longer fits
+    with pytest.raises(ValueProblemError):
+        as_uscc("91440300")

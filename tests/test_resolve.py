@@ -1,0 +1,115 @@
+"""Entity resolution: one node per real entity, the rule recorded, hard negatives kept apart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ingest.records import NodeRecord, Provenance, TargetRef
+from ingest.resolve import Curation, EntityIndex, class_from_name, legal_core
+from ingest.sources import DATA_DIR
+
+
+def _record(label: str, rid: str, name: str, priority: int = 50, **props: object) -> NodeRecord:
+    return NodeRecord(
+        label=label,
+        id=rid,
+        props={"name_zh": name, **props},
+        provenance=Provenance("test", "t.csv", 2),
+        names=(name, *[str(a) for a in props.get("aliases", [])]),  # type: ignore[union-attr]
+        priority=priority,
+    )
+
+
+def _index() -> EntityIndex:
+    return EntityIndex(Curation.load(DATA_DIR / "resolution.yaml"))
+
+
+def test_short_name_and_legal_name_are_one_enterprise() -> None:
+    index = _index()
+    legal = index.add(_record("Enterprise", "enterprise/a", "美的集团股份有限公司", priority=10, roles=["龙头"]))
+    short = index.add(_record("Enterprise", "enterprise/b", "美的集团", priority=40, stock_code="000333.SZ"))
+    assert legal is short and len(index.entities) == 1
+    assert legal.id == "enterprise/a"  # the more authoritative source names the node
+    assert legal.rules == [("same name without legal form", 0.85)]
+    merged = legal.merged_props()
+    assert merged["roles"] == ["龙头"] and merged["stock_code"] == "000333.SZ"
+
+
+def test_uscc_and_stock_code_join_records_with_different_names() -> None:
+    index = _index()
+    a = index.add(_record("Enterprise", "enterprise/914403001922038216", "华为技术有限公司", uscc="914403001922038216"))
+    b = index.add(_record("Enterprise", "enterprise/x", "华为", uscc="914403001922038216"))
+    c = index.add(_record("Enterprise", "enterprise/y", "平安银行股份有限公司", stock_code="000001.SZ"))
+    d = index.add(_record("Enterprise", "enterprise/z", "深发展A", stock_code="000001.SZ"))
+    assert a is b and c is d and len(index.entities) == 2
+
+
+def test_the_higher_priority_record_names_the_node_whichever_comes_first() -> None:
+    index = _index()
+    index.add(_record("University", "university/low", "中山大学", priority=60))
+    entity = index.add(_record("University", "university/high", "中山大学", priority=20))
+    assert entity.id == "university/high"
+    assert index.get("University", "university/low") is entity
+
+
+def test_curated_alias_finds_the_university() -> None:
+    index = _index()
+    sysu = index.add(_record("University", "university/sysu", "中山大学"))
+    found, rule, confidence = index.find_by_name("中大", ["University"])
+    assert found is sysu and rule == "curated alias" and confidence == 0.9
+
+
+def test_hard_negatives_stay_apart() -> None:
+    index = _index()
+    institute = index.add(_record("ResearchInstitution", "institution/kc", "光启研究院"))
+    company = index.add(_record("Enterprise", "enterprise/kc", "光启技术"))
+    assert institute is not company
+    found, _, _ = index.find_by_name("光启技术股份有限公司", ["Enterprise", "ResearchInstitution"])
+    assert found is company
+
+
+def test_a_curated_distinct_pair_is_never_joined_by_the_rules() -> None:
+    apart = Curation(aliases={}, distinct=frozenset({frozenset({"甲集团", "甲集团股份有限公司"})}))
+    index = EntityIndex(apart)
+    a = index.add(_record("Enterprise", "e/1", "甲集团股份有限公司"))
+    b = index.add(_record("Enterprise", "e/2", "甲集团"))
+    assert a is not b
+    joined = _index()
+    assert joined.add(_record("Enterprise", "e/1", "甲集团股份有限公司")) is joined.add(
+        _record("Enterprise", "e/2", "甲集团")
+    )
+
+
+def test_different_classes_and_different_names_do_not_merge() -> None:
+    index = _index()
+    index.add(_record("University", "u/1", "中山大学"))
+    index.add(_record("Laboratory", "l/1", "中山大学"))
+    index.add(_record("Enterprise", "e/1", "中兴通讯股份有限公司"))
+    index.add(_record("Enterprise", "e/2", "中兴通讯技术有限公司"))
+    assert len(index.entities) == 4
+
+
+def test_nodes_from_references_take_their_class_from_the_name() -> None:
+    assert legal_core("美的集团股份有限公司") == "美的集团"
+    allowed = ["University", "ResearchInstitution", "Laboratory", "Enterprise", "GovernmentAgency"]
+    assert class_from_name("中国科学院高能物理研究所", allowed) == "ResearchInstitution"
+    assert class_from_name("南方电网电力科技股份有限公司", allowed) == "Enterprise"
+    assert class_from_name("湛江市政府", allowed) == "GovernmentAgency"
+    assert class_from_name("北京大学深圳研究生院", allowed) == "University"
+    assert class_from_name("co-built by 汕头、潮州、揭阳", allowed) is None
+    index = _index()
+    created = index.create_from_reference(
+        TargetRef("中国科学院近代物理研究所 (lead)", "organization", tuple(allowed), create=True),
+        Provenance("t", "f.csv", 5),
+    )
+    assert created is not None and created.label == "ResearchInstitution"
+    assert created.merged_props()["name_zh"] == "中国科学院近代物理研究所"
+    assert created.primary.provenance.confidence == "derived"
+
+
+def test_curation_file_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text("aliases:\n  甲大学: [甲大]\ndistinct:\n  - [A公司, A研究院]\n", encoding="utf-8")
+    curation = Curation.load(path)
+    assert curation.aliases == {"甲大": "甲大学"}
+    assert curation.kept_apart(["A公司"], ["A研究院"]) and not curation.kept_apart(["A公司"], ["A公司"])
