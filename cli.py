@@ -95,6 +95,128 @@ def cmd_counts(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_query(args: argparse.Namespace) -> int:
+    import csv
+
+    from queries.catalog import catalog, get_query
+
+    if args.list or not args.name:
+        for query in catalog().values():
+            params = ", ".join(
+                f"{p.name}:{p.type}" + (f"={p.default}" if p.default not in (None, "") else "") for p in query.params
+            )
+            print(
+                f"{query.name:34} {query.kind:6} {query.title_zh} / {query.title_en}"
+                + (f"  ({params})" if params else "")
+            )
+        return 0
+    query = get_query(args.name)
+    given: dict[str, str] = {}
+    for item in args.param or []:
+        if "=" not in item:
+            print(f"ckg query: --param takes k=v, got {item!r}", file=sys.stderr)
+            return 2
+        key, value = item.split("=", 1)
+        given[key.strip()] = value
+    params = query.bind(given)  # a wrong parameter fails here, before any store is opened
+    settings = _store_settings(args)
+    with open_store(settings, read_only=True) as store:
+        result = query.run(store, params, timeout_s=settings.query_timeout_s, row_cap=settings.row_cap)
+    if args.format == "json":
+        print(
+            json.dumps(
+                {
+                    "query": query.name,
+                    "params": params,
+                    "columns": result.columns,
+                    "rows": result.rows,
+                    "truncated": result.truncated,
+                },
+                ensure_ascii=False,
+                indent=2,
+                default=str,
+            )
+        )
+    elif args.format == "csv":
+        from graph.exports import safe_cell
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(result.columns)
+        for row in result.rows:
+            writer.writerow([safe_cell(row.get(c)) for c in result.columns])
+    else:
+        _print_table(result.columns, result.rows)
+    if result.truncated:
+        print(f"(cut at {settings.row_cap} rows)", file=sys.stderr)
+    return 0
+
+
+def _print_table(columns: list[str], rows: list[dict[str, object]]) -> None:
+    import unicodedata
+
+    def width(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+    def cell(value: object) -> str:
+        text = (
+            ""
+            if value is None
+            else json.dumps(value, ensure_ascii=False)
+            if isinstance(value, (list, dict))
+            else str(value)
+        )
+        return text if len(text) <= 60 else text[:57] + "…"
+
+    table = [[cell(r.get(c)) for c in columns] for r in rows]
+    widths = [max([width(c)] + [width(row[i]) for row in table]) for i, c in enumerate(columns)]
+    line = lambda values: "  ".join(v + " " * (widths[i] - width(v)) for i, v in enumerate(values))  # noqa: E731
+    print(line(columns))
+    print("  ".join("-" * w for w in widths))
+    for row in table:
+        print(line(row))
+    print(f"({len(rows)} rows)")
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from queries import analytics
+
+    with open_store(_store_settings(args), read_only=True) as store:
+        eco = analytics.Ecosystem.pull(store)
+        if args.what == "completeness":
+            results = (
+                analytics.cluster_completeness(store, eco)
+                if args.by == "cluster"
+                else analytics.city_completeness(store, eco)
+            )
+            rows = [
+                {
+                    "scope": c.scope,
+                    **{analytics.STAGE_ZH[s]: c.stage_counts[s] for s in analytics.STAGES},
+                    "score": c.score,
+                    "explanation": c.explanation,
+                }
+                for c in results
+            ]
+            _print_table(list(rows[0]) if rows else [], rows)  # type: ignore[arg-type]
+        elif args.what == "brokers":
+            rows = [b.__dict__ for b in analytics.brokers(eco)]
+            _print_table(["id", "name", "betweenness", "clusters", "explanation"], rows)
+        elif args.what == "communities":
+            rows = [{"clusters": list(c), "entities": n} for c, n in analytics.communities(eco)]
+            _print_table(["clusters", "entities"], rows)  # type: ignore[arg-type]
+        else:
+            if not args.entity:
+                print("ckg analyze what-if needs --entity ID", file=sys.stderr)
+                return 2
+            losses = analytics.stage_losses_if_removed(eco, args.entity)
+            rows = [
+                {"cluster": c, "stage": s, "explanation": f"{args.entity} is the only {s} entity of {c}"}
+                for c, s in losses
+            ]
+            _print_table(["cluster", "stage", "explanation"], rows)  # type: ignore[arg-type]
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ckg", description="ClusterKG — Guangdong industry-cluster innovation graph")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -116,6 +238,21 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("-q", "--quiet", action="store_true")
     ingest.set_defaults(func=cmd_ingest)
 
+    query = sub.add_parser("query", help="run a named query (ckg query --list shows them)")
+    store_options(query)
+    query.add_argument("name", nargs="?", help="the query's name")
+    query.add_argument("--param", "-p", action="append", metavar="K=V", help="a parameter, repeatable")
+    query.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    query.add_argument("--list", action="store_true", help="list the named queries")
+    query.set_defaults(func=cmd_query)
+
+    analyze = sub.add_parser("analyze", help="chain analytics: completeness, brokers, communities, what-if")
+    store_options(analyze)
+    analyze.add_argument("what", choices=["completeness", "brokers", "communities", "what-if"])
+    analyze.add_argument("--by", choices=["cluster", "city"], default="cluster")
+    analyze.add_argument("--entity", help="for what-if: the entity's id")
+    analyze.set_defaults(func=cmd_analyze)
+
     counts = sub.add_parser("counts", help="nodes and relationships per class in the store")
     store_options(counts)
     counts.set_defaults(func=cmd_counts)
@@ -129,6 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return int(args.func(args))
+    except BrokenPipeError:  # e.g. `ckg query … | head`
+        sys.stderr.close()
+        return 0
     except ClusterKGError as exc:
         print(f"ckg: {exc}", file=sys.stderr)
         return 2

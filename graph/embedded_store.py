@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -300,4 +301,6 @@ def _to_python(value: Any) -> Any:
         return {k: _to_python(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_to_python(v) for v in value]
+    if isinstance(value, Decimal):  # sum() of integers comes back as DECIMAL; Neo4j gives an int
+        return int(value) if value == value.to_integral_value() else float(value)
     return value

@@ -123,7 +123,9 @@ def node_rows(index: EntityIndex, schema: Schema) -> dict[str, dict[str, dict[st
                 "source_refs": sorted({r.provenance.ref for r in entity.records}),
             }
         )
-        allowed = set(schema.node_class(entity.label).property_names)
+        node_class = schema.node_class(entity.label)
+        props["chain_stage"] = node_class.primary_stage
+        allowed = set(node_class.property_names)
         clean = {k: v for k, v in props.items() if k in allowed and v is not None}
         clean["record_hash"] = record_hash(clean)
         rows[entity.label][entity.id] = clean

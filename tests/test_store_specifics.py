@@ -143,7 +143,9 @@ def test_neo4j_constraints_and_indexes_come_from_the_ontology(neo4j_store: Graph
     assert unique >= {c.name for c in schema.node_classes}
     indexes = neo4j_store.read("SHOW INDEXES YIELD labelsOrTypes, properties RETURN *").rows
     indexed = {(r["labelsOrTypes"][0], r["properties"][0]) for r in indexes if r["labelsOrTypes"]}
-    assert ("Enterprise", "uscc") in indexed and ("City", "admin_code") in indexed and ("Laboratory", "name_zh") in indexed
+    assert (
+        ("Enterprise", "uscc") in indexed and ("City", "admin_code") in indexed and ("Laboratory", "name_zh") in indexed
+    )
 
 
 def test_embedded_tables_come_from_the_ontology(embedded_store: GraphStore, schema: Schema) -> None:

@@ -1,0 +1,197 @@
+"""The catalogue of named queries: one ``.cypher`` file each, with a YAML header in ``//`` comments.
+
+Header keys: ``name``, ``title`` (zh, en), ``description``, ``params`` (name → type, default, help),
+``stage`` (a chain stage key, or ``all`` / ``policy`` / ``quality`` / ``explore``), ``kind`` (table, graph
+or map), ``ordered`` (whether row order is part of the answer), and optionally ``parity_columns`` (the
+columns both stores must agree on when the others may differ: which of several shortest paths, run ids).
+A file ``NAME.embedded.cypher`` or ``NAME.neo4j.cypher`` beside ``NAME.cypher`` replaces the body on that store. Two macros cover the
+smallest dialect gap without a variant: ``ckg_label(n)`` (a node's label) and ``ckg_type(r)`` (a
+relationship's type). Values are always parameters, checked against the header before anything runs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from graph.errors import ClusterKGError
+from graph.store import GraphStore, QueryResult
+
+QUERIES_DIR = Path(__file__).resolve().parent
+KINDS = ("table", "graph", "map")
+TYPES = ("string", "int", "float", "bool", "list")
+BACKENDS = ("embedded", "neo4j")
+_MACROS = {
+    "embedded": ((r"\bckg_label\(", "label("), (r"\bckg_type\(", "label(")),
+    "neo4j": ((r"\bckg_label\((\w+)\)", r"labels(\1)[0]"), (r"\bckg_type\(", "type(")),
+}
+
+
+class QueryError(ClusterKGError):
+    """A named query is unknown, malformed, or was given wrong parameters."""
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+    default: Any = None
+    required: bool = False
+    help: str = ""
+
+    def convert(self, value: Any) -> Any:
+        """A value from the CLI (text) or the app (typed) as the header's type, or QueryError."""
+        if value is None:
+            return None
+        try:
+            if self.type == "string":
+                return str(value)
+            if self.type == "int":
+                if isinstance(value, bool):
+                    raise ValueError
+                return int(value)
+            if self.type == "float":
+                return float(value)
+            if self.type == "bool":
+                if isinstance(value, bool):
+                    return value
+                text = str(value).strip().lower()
+                if text not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError
+                return text in ("true", "1", "yes")
+            if isinstance(value, str):
+                return [v.strip() for v in value.split(",") if v.strip()]
+            return [str(v) for v in value]
+        except (TypeError, ValueError):
+            raise QueryError(f"parameter {self.name} must be {self.type}, got {value!r}") from None
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    name: str
+    title_zh: str
+    title_en: str
+    description: str
+    params: tuple[Param, ...]
+    stage: str
+    kind: str
+    ordered: bool
+    body: str
+    variants: dict[str, str] = field(default_factory=dict)
+    path: Path | None = None
+    parity_columns: tuple[str, ...] = ()  # compared across stores when not every column is (ties, run ids)
+
+    def cypher_for(self, backend: str) -> str:
+        if backend not in BACKENDS:
+            raise QueryError(f"unknown backend {backend!r}")
+        text = self.variants.get(backend, self.body)
+        for pattern, replacement in _MACROS[backend]:
+            text = re.sub(pattern, replacement, text)
+        return text
+
+    def bind(self, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Check and convert parameters: unknown names and missing required values are errors."""
+        given = dict(given or {})
+        known = {p.name for p in self.params}
+        unknown = sorted(set(given) - known)
+        if unknown:
+            names = ", ".join(sorted(known)) or "none"
+            raise QueryError(f"{self.name}: unknown parameter(s) {', '.join(unknown)} (it takes: {names})")
+        bound: dict[str, Any] = {}
+        for param in self.params:
+            if param.name in given and given[param.name] not in (None, ""):
+                bound[param.name] = param.convert(given[param.name])
+            elif param.required:
+                raise QueryError(f"{self.name}: parameter {param.name} is required ({param.help})")
+            else:
+                bound[param.name] = param.default
+        return bound
+
+    def run(self, store: GraphStore, params: Mapping[str, Any] | None = None, **read_options: Any) -> QueryResult:
+        return store.read(self.cypher_for(store.backend), self.bind(params), **read_options)
+
+
+def parse_query_file(path: Path) -> NamedQuery:
+    text = path.read_text(encoding="utf-8")
+    header_lines, body_lines, in_header = [], [], True
+    for line in text.splitlines():
+        if in_header and line.startswith("//"):
+            header_lines.append(line[2:].removeprefix(" "))
+        else:
+            in_header = False
+            body_lines.append(line)
+    try:
+        header = yaml.safe_load("\n".join(header_lines)) or {}
+    except yaml.YAMLError as exc:
+        raise QueryError(f"{path}: the header is not valid YAML: {exc}") from exc
+    missing = {"name", "title", "description", "kind", "stage"} - set(header)
+    if missing:
+        raise QueryError(f"{path}: the header lacks {', '.join(sorted(missing))}")
+    if header["name"] != path.stem:
+        raise QueryError(f"{path}: name {header['name']!r} differs from the file name")
+    if header["kind"] not in KINDS:
+        raise QueryError(f"{path}: kind must be one of {', '.join(KINDS)}")
+    params = []
+    for name, given in (header.get("params") or {}).items():
+        spec = given or {}
+        if spec.get("type", "string") not in TYPES:
+            raise QueryError(f"{path}: parameter {name}: type must be one of {', '.join(TYPES)}")
+        params.append(
+            Param(
+                name=name,
+                type=spec.get("type", "string"),
+                default=spec.get("default"),
+                required=bool(spec.get("required", False)),
+                help=str(spec.get("help", "")),
+            )
+        )
+    body = "\n".join(body_lines).strip()
+    if not body:
+        raise QueryError(f"{path}: no query below the header")
+    return NamedQuery(
+        name=header["name"],
+        title_zh=header["title"]["zh"],
+        title_en=header["title"]["en"],
+        description=" ".join(str(header["description"]).split()),
+        params=tuple(params),
+        stage=str(header["stage"]),
+        kind=header["kind"],
+        ordered=bool(header.get("ordered", False)),
+        body=body,
+        parity_columns=tuple(header.get("parity_columns", ())),
+        path=path,
+    )
+
+
+def _variant_body(path: Path) -> str:
+    return "\n".join(
+        line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("//")
+    ).strip()
+
+
+@cache
+def catalog(directory: Path = QUERIES_DIR) -> dict[str, NamedQuery]:
+    """Every named query under ``directory`` (recursively), by name."""
+    queries: dict[str, NamedQuery] = {}
+    for path in sorted(directory.rglob("*.cypher")):
+        if "." in path.stem:  # NAME.embedded.cypher / NAME.neo4j.cypher: a variant, read with its query
+            continue
+        query = parse_query_file(path)
+        if query.name in queries:
+            raise QueryError(f"two queries are named {query.name}")
+        variants = {b: _variant_body(v) for b in BACKENDS if (v := path.with_name(f"{path.stem}.{b}.cypher")).exists()}
+        queries[query.name] = NamedQuery(**{**query.__dict__, "variants": variants})
+    return queries
+
+
+def get_query(name: str) -> NamedQuery:
+    queries = catalog()
+    if name not in queries:
+        raise QueryError(f"no named query {name!r}; see `ckg query --list`")
+    return queries[name]

@@ -1,0 +1,16 @@
+// name: ecosystem_links
+// title: {zh: 主体间联系（分析用）, en: Links between entities (for analytics)}
+// description: >
+//   Every non-structural relationship between two entities that have a stage or are enterprises, with both
+//   ends' stage — the edges of the chain analytics.
+// stage: all
+// kind: graph
+MATCH (a)-[r]->(b)
+WHERE NOT ckg_type(r) IN ['LOCATED_IN', 'SERVES_CLUSTER', 'IN_CLUSTER', 'PART_OF', 'IN_INDUSTRY', 'BROADER',
+                          'HAS_MEASURE', 'HAS_TARGET', 'RESPONSIBLE_FOR', 'ISSUED_BY', 'ADDRESSES_STAGE', 'LEADS_CLUSTER']
+WITH a, r, b,
+     CASE WHEN ckg_label(a) = 'Enterprise' THEN 'industry' ELSE a.chain_stage END AS from_stage,
+     CASE WHEN ckg_label(b) = 'Enterprise' THEN 'industry' ELSE b.chain_stage END AS to_stage
+WHERE from_stage IS NOT NULL AND to_stage IS NOT NULL
+RETURN a.id AS from_id, a.name_zh AS from_name, b.id AS to_id, b.name_zh AS to_name, ckg_type(r) AS relationship,
+       from_stage, to_stage

@@ -1,0 +1,13 @@
+// name: shared_entities
+// title: {zh: 跨集群共享主体, en: Entities shared by several clusters}
+// description: Entities that serve or belong to at least min_clusters clusters — the bridges between chains.
+// params:
+//   min_clusters: {type: int, default: 2, help: "at least this many clusters"}
+// stage: all
+// kind: table
+// ordered: true
+MATCH (e)-[:SERVES_CLUSTER|IN_CLUSTER]->(c:IndustryCluster)
+WITH e, count(DISTINCT c) AS clusters, collect(DISTINCT c.cluster_code) AS codes
+WHERE clusters >= $min_clusters
+RETURN e.id AS id, e.name_zh AS name_zh, ckg_label(e) AS class, clusters, codes
+ORDER BY clusters DESC, id

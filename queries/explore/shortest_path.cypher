@@ -1,0 +1,12 @@
+// name: shortest_path
+// title: {zh: 两实体间最短路径, en: Shortest path between two entities}
+// description: One shortest chain of relationships (any direction, at most 6) between two entities.
+// params:
+//   from_id: {type: string, required: true, help: "the first entity's id"}
+//   to_id: {type: string, required: true, help: "the second entity's id"}
+// stage: explore
+// kind: graph
+// parity_columns: [length]
+MATCH (a {id: $from_id}), (b {id: $to_id})
+MATCH p = shortestPath((a)-[*..6]-(b))
+RETURN [n IN nodes(p) | n.id] AS ids, [n IN nodes(p) | n.name_zh] AS names, [r IN relationships(p) | type(r)] AS relationships, length(p) AS length

@@ -1,0 +1,82 @@
+"""Chain analytics on the bundled data: completeness for all 20 clusters, brokers, communities, what-if."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from graph.embedded_store import EmbeddedStore
+from graph.schema import Schema
+from graph.store import GraphStore
+from queries import analytics
+from queries.analytics import Ecosystem
+
+
+@pytest.fixture(scope="module")
+def bundled(loaded_embedded_path: Path, schema: Schema) -> GraphStore:
+    return EmbeddedStore(loaded_embedded_path, schema, read_only=True)
+
+
+@pytest.fixture(scope="module")
+def eco(bundled: GraphStore) -> Ecosystem:
+    return Ecosystem.pull(bundled)
+
+
+def test_completeness_table_covers_all_twenty_clusters(bundled: GraphStore, eco: Ecosystem) -> None:
+    table = analytics.cluster_completeness(bundled, eco)
+    assert [c.scope for c in table] == sorted(c.scope for c in table) and len(table) == 20
+    e01 = next(c for c in table if c.scope == "E01")
+    assert e01.stage_counts["basic_research"] >= 2 and e01.stage_counts["scitech_finance"] >= 1
+    for row in table:
+        assert 0 <= row.score <= 1
+        assert set(row.missing_stages) == {s for s, n in row.stage_counts.items() if n == 0}
+        assert "of 5 stages" in row.explanation
+        for stage in row.missing_stages:
+            assert stage in row.explanation
+
+
+def test_completeness_counts_links_between_consecutive_stages() -> None:
+    eco = Ecosystem(
+        members={"X": {"lab", "centre", "carrier"}},
+        stage={
+            "lab": "basic_research",
+            "centre": "technology_breakthrough",
+            "carrier": "achievement_transfer",
+            "uni": "talent_support",
+        },
+        names={},
+        links=[("centre", "lab", "LED_BY"), ("lab", "uni", "HOSTED_BY")],
+    )
+    result = analytics.completeness(eco.members["X"], eco, "X")
+    assert result.linked[("basic_research", "technology_breakthrough")] == 1
+    assert ("technology_breakthrough", "achievement_transfer") in result.missing_links
+    assert result.missing_stages == ("scitech_finance", "talent_support")
+    assert result.score == round(0.6 * 3 / 5 + 0.4 * 1 / 4, 3)
+    assert analytics.stage_losses_if_removed(eco, "lab") == [("X", "basic_research")]
+    assert ("carrier", "X", "achievement_transfer") in analytics.single_points_of_failure(eco)
+
+
+def test_results_are_reproducible(bundled: GraphStore, eco: Ecosystem) -> None:
+    assert analytics.brokers(eco) == analytics.brokers(Ecosystem.pull(bundled))
+    assert analytics.communities(eco) == analytics.communities(Ecosystem.pull(bundled))
+
+
+def test_brokers_bridge_clusters(eco: Ecosystem) -> None:
+    top = analytics.brokers(eco, top=10)
+    assert len(top) == 10 and top[0].betweenness >= top[-1].betweenness > 0
+    assert any(len(b.clusters) >= 4 for b in top)  # guidance funds and big facilities serve many chains
+    assert all(not b.name.startswith(("university/", "lab/")) for b in top)  # names, not ids
+
+
+def test_communities_partition_the_clusters(eco: Ecosystem) -> None:
+    groups = analytics.communities(eco)
+    codes = [code for clusters, _ in groups for code in clusters]
+    assert sorted(codes) == sorted(eco.members) and len(codes) == len(set(codes))
+
+
+def test_what_if_removing_the_only_lab_of_a_cluster(eco: Ecosystem) -> None:
+    spof = analytics.single_points_of_failure(eco)
+    entity, cluster, stage = next(t for t in spof if t[2] == "basic_research")
+    assert (cluster, stage) in analytics.stage_losses_if_removed(eco, entity)
+    assert analytics.stage_losses_if_removed(eco, "no/such-entity") == []

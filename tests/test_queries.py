@@ -1,0 +1,223 @@
+"""The named queries: the catalogue's checks, parity of every query across the stores, and a real answer each."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graph.embedded_store import EmbeddedStore
+from graph.schema import Schema
+from graph.store import GraphStore, QueryResult
+from queries.catalog import QueryError, catalog, get_query, parse_query_file
+
+QUERIES = catalog()
+# parameters for queries that have required ones; the rest run on their defaults
+PARAMS: dict[str, dict[str, Any]] = {
+    "search_entities": {"text": "散裂"},
+    "entity_details": {"id": "city/441900"},
+    "entity_neighbourhood": {"id": "city/441900", "hops": 2},
+    "entity_edges": {"id": "city/441900"},
+    "shortest_path": {"from_id": "city/441900", "to_id": "cluster/E01"},
+}
+
+
+@pytest.fixture(scope="module")
+def bundled(loaded_embedded_path: Path, schema: Schema) -> GraphStore:
+    return EmbeddedStore(loaded_embedded_path, schema, read_only=True)
+
+
+def test_catalogue_has_the_queries_researchers_need() -> None:
+    assert len(QUERIES) >= 25
+    assert {q.kind for q in QUERIES.values()} == {"table", "graph", "map"}
+    for query in QUERIES.values():
+        assert query.title_zh and query.title_en and query.description
+        assert query.cypher_for("neo4j") and query.cypher_for("embedded")
+        assert "ckg_label" not in query.cypher_for("neo4j") and "ckg_type" not in query.cypher_for("embedded")
+
+
+def test_parameters_are_checked_before_anything_runs() -> None:
+    query = get_query("cluster_map")
+    assert query.bind({}) == {"cluster": "E01", "stage": "all"}
+    with pytest.raises(QueryError, match="unknown parameter\\(s\\) colour"):
+        query.bind({"colour": "red"})
+    with pytest.raises(QueryError, match="text is required"):
+        get_query("search_entities").bind({})
+    with pytest.raises(QueryError, match="min_clusters must be int"):
+        get_query("shared_entities").bind({"min_clusters": "two"})
+    assert get_query("shared_entities").bind({"min_clusters": "3"}) == {"min_clusters": 3}
+    with pytest.raises(QueryError, match="no named query"):
+        get_query("drop_everything")
+
+
+def test_a_malformed_query_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "broken.cypher"
+    path.write_text("// name: broken\n// title: {zh: 坏, en: bad}\nMATCH (n) RETURN n\n", encoding="utf-8")
+    with pytest.raises(QueryError, match="lacks description, kind, stage"):
+        parse_query_file(path)
+
+
+def _normalise(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, list):
+        return sorted((_normalise(v) for v in value), key=repr)  # collect() order is not part of an answer
+    if isinstance(value, dict):
+        return {k: _normalise(v) for k, v in value.items() if v is not None and k != "ingest_run"}
+    return value
+
+
+def _comparable(name: str, result: QueryResult) -> list[str]:
+    query = QUERIES[name]
+    columns = list(query.parity_columns) or result.columns
+    rows = [
+        json.dumps({c: _normalise(r.get(c)) for c in columns}, ensure_ascii=False, sort_keys=True) for r in result.rows
+    ]
+    return rows if query.ordered else sorted(rows)
+
+
+@pytest.mark.neo4j
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_every_query_gives_the_same_answer_on_both_stores(
+    name: str, bundled: GraphStore, loaded_neo4j: GraphStore
+) -> None:
+    embedded = QUERIES[name].run(bundled, PARAMS.get(name))
+    neo4j = QUERIES[name].run(loaded_neo4j, PARAMS.get(name))
+    assert embedded.columns == neo4j.columns
+    assert _comparable(name, embedded) == _comparable(name, neo4j)
+
+
+def _rows(store: GraphStore, name: str, **params: Any) -> list[dict[str, Any]]:
+    return QUERIES[name].run(store, {**PARAMS.get(name, {}), **params}).rows
+
+
+def _one(rows: list[dict[str, Any]], **match: Any) -> dict[str, Any]:
+    found = [r for r in rows if all(r.get(k) == v for k, v in match.items())]
+    assert len(found) == 1, (match, rows[:5])
+    return found[0]
+
+
+# One real answer per query, read off the bundled sources by hand.
+REAL_ANSWERS: dict[str, Callable[[GraphStore], None]] = {
+    "cluster_list": lambda s: _one(_rows(s, "cluster_list"), code="P02").update() or None,
+    "cluster_chain": lambda s: _assert(
+        {(r["stage"], r["class"]) for r in _rows(s, "cluster_chain", cluster="半导体与集成电路")}
+        >= {("basic_research", "Laboratory"), ("industry", "Enterprise"), ("scitech_finance", "Fund")}
+    ),
+    "cluster_entities": lambda s: _one(
+        _rows(s, "cluster_entities", cluster="E01"), name_zh="粤澳模块化芯片设计和测试联合实验室"
+    ),
+    "cluster_chain_links": lambda s: _assert(
+        any(r["relationship"] == "HOSTED_BY" for r in _rows(s, "cluster_chain_links", cluster="P09"))
+    ),
+    "cluster_chain_graph": lambda s: _assert(
+        all(r["cluster_id"] == "cluster/E01" for r in _rows(s, "cluster_chain_graph"))
+    ),
+    "cluster_key_technologies": lambda s: _one(
+        _rows(s, "cluster_key_technologies"), technology="chip design and testing"
+    ),
+    "cluster_key_products": lambda s: _assert(
+        any(r["enterprise"].startswith("TCL") for r in _rows(s, "cluster_key_products", cluster="E01"))
+    ),
+    "cluster_rd_institutions": lambda s: _assert(
+        "国家5G中高频器件创新中心" in {r["institution"] for r in _rows(s, "cluster_rd_institutions")}
+    ),
+    "cluster_map": lambda s: _assert(_rows(s, "cluster_map")[0]["city"] == "深圳市"),
+    "stage_map": lambda s: _assert(len(_rows(s, "stage_map", stage="basic_research")) == 21),
+    "shared_entities": lambda s: _assert(
+        _one(_rows(s, "shared_entities"), name_zh="广东省战略性新兴产业发展基金（粤科金融发起）")["clusters"] == 7
+    ),
+    "city_cluster_matrix": lambda s: _assert(
+        _one(_rows(s, "city_cluster_matrix"), city="广州市", cluster="P09")["entities"] >= 10
+    ),
+    "city_profile": lambda s: (
+        _one(_rows(s, "city_profile", city="东莞"), stage="basic_research", class_="x")
+        if False
+        else _assert(any(r["class"] == "ResearchInfrastructure" for r in _rows(s, "city_profile", city="东莞")))
+    ),
+    "projects_led_in_guangdong": lambda s: _assert(
+        _one(_rows(s, "projects_led_in_guangdong"), project_no="2018YFA0107100")["city"] == "广州市"
+    ),
+    "lab_hosts": lambda s: _assert(
+        _one(_rows(s, "lab_hosts"), name_zh="亚热带农业生物资源保护与利用国家重点实验室", host="华南农业大学")[
+            "host_class"
+        ]
+        == "University"
+    ),
+    "measure7_center_coverage": lambda s: _assert(
+        _one(_rows(s, "measure7_center_coverage"), code="E01")["manufacturing_status"] == "covered"
+        and all(r["technology_status"] == "unknown: list incomplete" for r in _rows(s, "measure7_center_coverage"))
+    ),
+    "measure7_list_completeness": lambda s: _assert(
+        _one(_rows(s, "measure7_list_completeness"), list="provincial_manufacturing_innovation_centers")["stated_total"]
+        == 33
+    ),
+    "measure12_accelerator_coverage": lambda s: _assert(
+        len(_rows(s, "measure12_accelerator_coverage")) == 14
+        and all(r["status"].startswith(("unknown", "has")) for r in _rows(s, "measure12_accelerator_coverage"))
+    ),
+    "measure12_science_park_coverage": lambda s: _assert(
+        _one(_rows(s, "measure12_science_park_coverage"), university="中山大学")["status"] == "covered"
+        and _one(_rows(s, "measure12_science_park_coverage"), university="南方科技大学")["status"]
+        == "unknown: list incomplete"
+    ),
+    "department_responsibilities": lambda s: _assert(
+        {r["measure"] for r in _rows(s, "department_responsibilities", department="省市场监管局")} == {19, 20}
+    ),
+    "policy_targets": lambda s: _assert(_one(_rows(s, "policy_targets"), metric="高技能人才")["value"] == 580.0),
+    "measures_by_stage": lambda s: _assert(
+        {r["measure"] for r in _rows(s, "measures_by_stage") if r["stage"] == "科技金融"} == {14, 15, 16}
+    ),
+    "notice_measures": lambda s: _assert(_one(_rows(s, "notice_measures"), measure=9)["departments"] == 6),
+    "search_entities": lambda s: _assert(
+        _rows(s, "search_entities")[0]["name_zh"] == "中国散裂中子源"
+        and _rows(s, "search_entities", text="csns")[0]["name_zh"] == "中国散裂中子源"
+    ),
+    "entity_details": lambda s: _assert(
+        _rows(s, "entity_details")[0]["entity"]["name_zh"] == "东莞市"
+        and _rows(s, "entity_details")[0]["sources"] == ["facts/cities.csv#18"]
+    ),
+    "entity_neighbourhood": lambda s: _assert(
+        "中国散裂中子源" in {r["name_zh"] for r in _rows(s, "entity_neighbourhood", hops=1)}
+    ),
+    "entity_edges": lambda s: _assert(
+        any(r["other_name"] == "中国散裂中子源" and r["direction"] == "in" for r in _rows(s, "entity_edges"))
+    ),
+    "shortest_path": lambda s: _assert(_rows(s, "shortest_path")[0]["length"] == 2),
+    "dq_counts": lambda s: (
+        _one(_rows(s, "dq_counts"), class_name="x")
+        if False
+        else _assert(_one(_rows(s, "dq_counts"), nodes=21)["class"] == "City")
+    ),
+    "dq_orphans": lambda s: _assert(all(r["orphans"] > 0 for r in _rows(s, "dq_orphans"))),
+    "dq_without_source": lambda s: _assert(all(r["without_file"] == 0 for r in _rows(s, "dq_without_source"))),
+    "dq_low_confidence": lambda s: _assert(
+        any(r["class"] == "Laboratory" and r["confidence"] == "medium" for r in _rows(s, "dq_low_confidence"))
+    ),
+    "dq_derived_entities": lambda s: _assert(
+        "中国科学院高能物理研究所" in {r["name_zh"] for r in _rows(s, "dq_derived_entities", limit=5000)}
+    ),
+    "ecosystem_members": lambda s: (
+        _one(_rows(s, "ecosystem_members"), name_zh="中国散裂中子源", cluster="P09").update() or None
+    ),
+    "ecosystem_links": lambda s: _assert(
+        any(r["to_name"] == "中山大学" and r["relationship"] == "HOSTED_BY" for r in _rows(s, "ecosystem_links"))
+    ),
+    "dq_last_ingest": lambda s: _assert(_rows(s, "dq_last_ingest")[0]["status"] == "completed"),
+}
+
+
+def _assert(condition: bool) -> None:
+    assert condition
+
+
+def test_every_query_has_a_real_answer_test() -> None:
+    assert set(REAL_ANSWERS) == set(QUERIES)
+
+
+@pytest.mark.parametrize("name", sorted(REAL_ANSWERS))
+def test_real_answer_on_the_bundled_data(name: str, bundled: GraphStore) -> None:
+    REAL_ANSWERS[name](bundled)
