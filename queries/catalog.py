@@ -6,7 +6,8 @@ or map), ``ordered`` (whether row order is part of the answer), and optionally `
 columns both stores must agree on when the others may differ: which of several shortest paths, run ids).
 A file ``NAME.embedded.cypher`` or ``NAME.neo4j.cypher`` beside ``NAME.cypher`` replaces the body on
 that store. Two macros cover the smallest dialect gap without a variant: ``ckg_label(n)`` (a node's
-label) and ``ckg_type(r)`` (a relationship's type). Values are always parameters, checked against the header before anything runs.
+label) and ``ckg_type(r)`` (a relationship's type). Values are always parameters, checked against the
+header before anything runs.
 """
 
 from __future__ import annotations
