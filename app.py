@@ -23,5 +23,13 @@ with st.sidebar:
 
 pages = [
     st.Page("app_pages/overview.py", title=L("概览", "Overview"), url_path="overview", default=True),
+    st.Page("app_pages/chain.py", title=L("集群创新链", "Cluster chain"), url_path="chain"),
+    st.Page("app_pages/explore.py", title=L("探索", "Explore"), url_path="explore"),
+    st.Page("app_pages/map.py", title=L("地图", "Map"), url_path="map"),
+    st.Page("app_pages/targets.py", title=L("政策目标", "Targets"), url_path="targets"),
+    st.Page("app_pages/lists.py", title=L("三单一图", "Three lists and a map"), url_path="lists"),
+    st.Page("app_pages/console.py", title=L("Cypher 控制台", "Cypher console"), url_path="console"),
+    st.Page("app_pages/export.py", title=L("导出", "Export"), url_path="export"),
+    st.Page("app_pages/quality.py", title=L("数据质量", "Data quality"), url_path="quality"),
 ]
 st.navigation(pages).run()

@@ -66,3 +66,34 @@ def class_label(name: str) -> str:
 
 def read_rows(cypher: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     return store().read(cypher, params).rows
+
+
+STAGE_KEYS = ("basic_research", "technology_breakthrough", "achievement_transfer", "scitech_finance", "talent_support")
+
+
+def stage_name(key: str | None) -> str:
+    if key == "industry":
+        return L("产业主体（企业）", "industry (enterprises)")
+    if key in STAGE_KEYS:
+        stage = schema().stage(key)
+        return L(stage.labels.zh, stage.labels.en)
+    return "—"
+
+
+def run_named(name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Rows of a named query on the current store (parameters checked by the catalogue)."""
+    from queries.catalog import get_query
+
+    current = store()
+    s = settings()
+    return get_query(name).run(current, params, timeout_s=s.query_timeout_s, row_cap=s.row_cap).rows
+
+
+def cluster_options() -> dict[str, str]:
+    """cluster code → '新一代电子信息 New-generation electronic information (P01)'."""
+    return {r["code"]: f"{L(r['name_zh'], r['name_en'] or '')} ({r['code']})" for r in run_named("cluster_list")}
+
+
+def page_header(zh: str, en: str) -> None:
+    st.title(L(zh, en))
+    st.caption(store_caption(store()))

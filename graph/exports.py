@@ -15,3 +15,33 @@ def safe_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+def workbook_bytes(sheets: dict[str, tuple[list[str], list[dict[str, Any]]]]) -> bytes:
+    """An .xlsx with one sheet per entry (name → columns and rows); every cell passed through ``safe_cell``."""
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)  # type: ignore[arg-type]
+    for title, (columns, rows) in sheets.items():
+        sheet = workbook.create_sheet(title=title[:31])
+        sheet.append(columns)
+        for row in rows:
+            sheet.append([safe_cell(row.get(c)) for c in columns])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def csv_text(columns: list[str], rows: list[dict[str, Any]]) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([safe_cell(row.get(c)) for c in columns])
+    return out.getvalue()

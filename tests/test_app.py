@@ -1,4 +1,4 @@
-"""The app on the bundled data, with Streamlit's AppTest (the browser test lives in test_browser.py)."""
+"""Every page of the app on the bundled data, with Streamlit's AppTest (the browser test is test_browser.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app_pages.graph_view import GraphData, external_urls, render
+from graph.embedded_store import EmbeddedStore
+from graph.schema import Schema
+from queries.catalog import get_query
+from app_pages.map_view import choropleth
 from tests.conftest import REPO
 
 
@@ -17,7 +22,14 @@ def app(loaded_embedded_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     from app_pages.common import _store
 
     _store.clear()
-    return AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    return AppTest.from_file(str(REPO / "app.py"), default_timeout=90)
+
+
+def _page(app: AppTest, page: str) -> AppTest:
+    app.run()
+    app.switch_page(f"app_pages/{page}.py").run()
+    assert not app.exception, app.exception
+    return app
 
 
 def test_overview_shows_counts_of_the_bundled_data(app: AppTest) -> None:
@@ -39,3 +51,92 @@ def test_english_switch(app: AppTest) -> None:
     app.sidebar.radio[0].set_value("en").run()
     assert not app.exception
     assert app.title[0].value == "Overview"
+
+
+def test_cluster_chain_page_draws_the_chain_of_the_chosen_cluster(app: AppTest) -> None:
+    _page(app, "chain")
+    app.selectbox(key="chain_cluster").select("P09").run()
+    assert not app.exception
+    frame = app.dataframe[-1].value
+    assert "中国散裂中子源" in set(frame["name_zh"])
+    assert any(m.label.startswith("链条完整度") for m in app.metric)
+    html = app.get("iframe")[0].proto.srcdoc
+    assert "infrastructure/6389197a8400" in html and not external_urls(html)  # CSNS, drawn
+
+
+def test_explore_page_searches_and_expands(app: AppTest, loaded_embedded_path: Path, schema: Schema) -> None:
+    _page(app, "explore")
+    app.text_input(key="explore_text").set_value("鹏城").run()
+    assert not app.exception
+    assert "鹏城" in app.subheader[0].value
+    root = app.session_state["explore_root"]
+    store = EmbeddedStore(loaded_embedded_path, schema, read_only=True)
+    neighbour = sorted(r["other_id"] for r in get_query("entity_edges").run(store, {"id": root}).rows)[0]
+    app.selectbox(key="explore_expand").set_value(neighbour).run()
+    app.button(key="explore_expand_button").click().run()
+    assert not app.exception
+    assert app.session_state["explore_expanded"] == [root, neighbour]
+    app.selectbox(key="explore_collapse").set_value(neighbour).run()
+    app.button(key="explore_collapse_button").click().run()
+    assert app.session_state["explore_expanded"] == [root]
+
+
+def test_map_page_colours_cities(app: AppTest) -> None:
+    _page(app, "map")
+    app.selectbox(key="map_cluster").select("P09").run()
+    assert not app.exception
+    svg = app.get("iframe")[0].proto.srcdoc
+    assert svg.count("<path") == 21 and "广州市" in svg
+
+
+def test_targets_page_names_the_gaps(app: AppTest) -> None:
+    _page(app, "targets")
+    frames = [df.value for df in app.dataframe]
+    assert len(frames[0]) == 7  # the quantified targets
+    assert set(frames[1]["technology_status"]) == {"unknown: list incomplete"}
+
+
+def test_lists_page_offers_the_excel_workbook(app: AppTest) -> None:
+    _page(app, "lists")
+    assert not app.exception
+    assert len(app.subheader) == 4
+
+
+def test_console_runs_a_query_and_rejects_a_write(app: AppTest) -> None:
+    _page(app, "console")
+    app.text_area(key="console_text").set_value("MATCH (c:City) RETURN c.name_zh AS city ORDER BY city").run()
+    app.button(key="console_run").click().run()
+    assert not app.exception
+    assert len(app.dataframe[0].value) == 21
+    app.text_area(key="console_text").set_value("CREATE (:City {id: 'city/000000', name_zh: '伪造'})").run()
+    app.button(key="console_run").click().run()
+    assert not app.exception
+    assert "read-only" in app.error[0].value or "只读" in app.error[0].value
+
+
+def test_export_page_says_rdf_is_pending_and_gives_csv(app: AppTest) -> None:
+    _page(app, "export")
+    assert "RDF" in app.info[0].value
+    app.selectbox(key="export_query").select("cluster_list").run()
+    assert not app.exception
+    assert any("20" in m.value for m in app.markdown)
+
+
+def test_quality_page_shows_the_last_report(app: AppTest) -> None:
+    _page(app, "quality")
+    files = app.dataframe[0].value
+    assert (files["read"] == files["loaded"] + files["rejected"] + files["skipped"]).all()
+
+
+def test_pyvis_html_is_self_contained_and_capped() -> None:
+    data = GraphData()
+    for i in range(700):
+        data.add_node(f"n{i}", f"节点{i}", stage="basic_research")
+        data.add_edge("n0", f"n{i}", "R")
+    page, cut = render(data)
+    assert cut == 200 and not external_urls(page) and "vis-network" in page
+
+
+def test_map_svg_has_no_tiles() -> None:
+    svg = choropleth({"440100": 5}, level="district")
+    assert svg.count("<path") >= 120 and "http" not in svg.replace('xmlns="http://www.w3.org/2000/svg"', "")

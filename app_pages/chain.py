@@ -1,0 +1,80 @@
+"""Cluster chain: a cluster's five stages as columns of a layered graph, the tables beside it, the score."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.common import L, STAGE_KEYS, cluster_options, page_header, run_named, stage_name, store
+from app_pages.graph_view import GraphData, render
+from queries import analytics
+
+page_header("集群创新链", "Cluster chain")
+options = cluster_options()
+code = st.selectbox(
+    L("产业集群", "Cluster"),
+    list(options),
+    format_func=options.get,
+    key="chain_cluster",
+    index=list(options).index("E01") if "E01" in options else 0,
+)
+
+eco = analytics.Ecosystem.pull(store())
+result = analytics.completeness(eco.members.get(code, set()), eco, code)
+score_col, words_col = st.columns([1, 3])
+score_col.metric(L("链条完整度", "Chain completeness"), f"{result.score:.0%}")
+words_col.write(result.explanation)
+if result.missing_stages or result.missing_links:
+    st.markdown("**" + L("补链清单", "Gaps to fill (补链)") + "**")
+    for stage in result.missing_stages:
+        st.markdown("- " + L("缺少环节：", "empty stage: ") + stage_name(stage))
+    for first, second in result.missing_links:
+        st.markdown("- " + L("未连接：", "unlinked: ") + f"{stage_name(first)} → {stage_name(second)}")
+
+edges = run_named("cluster_chain_graph", {"cluster": code})
+data = GraphData()
+for row in edges:
+    data.add_node(row["cluster_id"], row["cluster_name"], stage="cluster", kind="IndustryCluster")
+    data.add_node(
+        row["from_id"],
+        row["from_name"] or row["from_id"],
+        stage=row["from_stage"],
+        kind=row["from_class"],
+        title=f"{row['from_name']} · {row['from_class']}",
+    )
+    data.add_edge(row["from_id"], row["cluster_id"], "SERVES")
+    if row["to_id"]:
+        data.add_node(
+            row["to_id"],
+            row["to_name"] or row["to_id"],
+            stage=row["to_stage"],
+            kind=row["to_class"],
+            title=f"{row['to_name']} · {row['to_class']}",
+        )
+        data.add_edge(row["from_id"], row["to_id"], row["relationship"])
+graph_col, table_col = st.columns([3, 2])
+with graph_col:
+    st.caption(" → ".join(stage_name(s) for s in STAGE_KEYS) + " · " + stage_name("industry"))
+    page, cut = render(data, layered=True, height=640)
+    st.iframe(page, height=660)
+    if cut:
+        st.info(
+            L(
+                f"图中节点过多，只画出连接最多的 500 个（略去 {cut} 个）。",
+                f"Too many nodes: the 500 best connected are drawn ({cut} left out).",
+            )
+        )
+with table_col:
+    chain = pd.DataFrame(run_named("cluster_chain", {"cluster": code}))
+    if not chain.empty:
+        chain["stage"] = chain["stage"].map(stage_name)
+        st.dataframe(chain.drop(columns=["stage_order"]), hide_index=True, width="stretch")
+    links = pd.DataFrame(run_named("cluster_chain_links", {"cluster": code}))
+    st.markdown("**" + L("环节之间的联系", "Links between stages") + "**")
+    if links.empty:
+        st.write(L("没有联系记录。", "No links recorded."))
+    else:
+        st.dataframe(links, hide_index=True, width="stretch")
+
+st.subheader(L("主体清单", "Entities"))
+st.dataframe(pd.DataFrame(run_named("cluster_entities", {"cluster": code})), hide_index=True, width="stretch")
