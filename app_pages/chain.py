@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import L, STAGE_KEYS, cluster_options, page_header, run_named, stage_name, store
+from app_pages.common import STAGE_KEYS, L, cluster_options, page_header, run_named, stage_name, store
 from app_pages.graph_view import GraphData, render
 from queries import analytics
 

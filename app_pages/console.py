@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pandas as pd
@@ -27,7 +28,7 @@ st.caption(
 queries = catalog()
 example = st.selectbox(
     L("示例（命名查询）", "Example (a named query)"),
-    [""] + sorted(queries),
+    ["", *sorted(queries)],
     key="console_example",
     format_func=lambda n: f"{n} — {queries[n].title_zh} / {queries[n].title_en}" if n else "—",
 )
@@ -85,7 +86,7 @@ if st.button(L("运行", "Run"), key="console_run", type="primary"):
                 stage=node.get("chain_stage"),  # type: ignore[arg-type]
                 kind=str(node["_label"]),
             )
-        for a, b in zip(nodes, nodes[1:], strict=False):
+        for a, b in itertools.pairwise(nodes):
             graph.add_edge(str(a["id"]), str(b["id"]), "")
     if graph.nodes:
         st.markdown("**" + L("图", "As a graph") + "**")

@@ -76,7 +76,7 @@ expand_col, collapse_col = st.columns(2)
 candidates = {n: str(data.nodes[n]["label"]) for n in data.nodes if n not in st.session_state[EXPANDED]}
 to_expand = expand_col.selectbox(
     L("展开邻居", "Expand a neighbour"),
-    [""] + sorted(candidates),
+    ["", *sorted(candidates)],
     key="explore_expand",
     format_func=lambda n: candidates.get(n, "—"),
 )
@@ -86,7 +86,7 @@ if expand_col.button(L("展开", "Expand"), key="explore_expand_button") and to_
 expanded = [n for n in st.session_state[EXPANDED] if n != chosen]
 to_collapse = collapse_col.selectbox(
     L("收起", "Collapse"),
-    [""] + expanded,
+    ["", *expanded],
     key="explore_collapse",
     format_func=lambda n: str(data.nodes.get(n, {}).get("label", n)) if n else "—",
 )

@@ -13,7 +13,8 @@ st.subheader("RDF")
 st.info(
     L(
         "RDF 导出（Turtle、JSON-LD、N-Triples 等，带 DCAT/PROV 元数据并通过 SHACL 校验）尚未完成，见 RDF 导出任务。",
-        "RDF export (Turtle, JSON-LD, N-Triples …, with DCAT/PROV metadata, SHACL-valid) has not landed yet: see the RDF issue.",
+        "RDF export (Turtle, JSON-LD, N-Triples …, with DCAT/PROV metadata, SHACL-valid) has not landed yet: "
+        "see the RDF issue.",
     )
 )
 

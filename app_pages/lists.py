@@ -1,4 +1,4 @@
-"""三单一图: per cluster, the key-technology, key-product and R&D-institution lists and the map, as an Excel workbook."""
+"""三单一图: per cluster, the key-technology, key-product and R&D-institution lists and the map, as Excel."""
 
 from __future__ import annotations
 

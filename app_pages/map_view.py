@@ -32,7 +32,7 @@ def colour(value: float, top: float) -> str:
 
 
 def choropleth(values: dict[str, float], *, level: str = "city", width: int = 760, title: str = "") -> str:
-    """SVG of the cities (or districts) coloured by ``values`` keyed by 6-digit admin code, with labels and hover titles."""
+    """SVG of the cities (or districts) coloured by ``values`` (by 6-digit admin code), with labels and hover titles."""
     shapes = features(level)
     xs = [pt[0] for f in shapes for ring in _rings(f["geometry"]) for pt in ring]
     ys = [pt[1] for f in shapes for ring in _rings(f["geometry"]) for pt in ring]

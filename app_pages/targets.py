@@ -47,7 +47,7 @@ st.dataframe(pd.DataFrame(run_named("measure12_science_park_coverage")), hide_in
 st.subheader(L("各部门职责", "What each department answers for"))
 departments = sorted({r["department"] for r in run_named("department_responsibilities")})
 chosen = st.selectbox(
-    L("部门", "Department"), [""] + departments, key="targets_department", format_func=lambda d: d or L("全部", "all")
+    L("部门", "Department"), ["", *departments], key="targets_department", format_func=lambda d: d or L("全部", "all")
 )
 st.dataframe(
     pd.DataFrame(run_named("department_responsibilities", {"department": chosen})), hide_index=True, width="stretch"

@@ -24,7 +24,8 @@ def workbook_bytes(sheets: dict[str, tuple[list[str], list[dict[str, Any]]]]) ->
     from openpyxl import Workbook
 
     workbook = Workbook()
-    workbook.remove(workbook.active)  # type: ignore[arg-type]
+    if workbook.active is not None:
+        workbook.remove(workbook.active)
     for title, (columns, rows) in sheets.items():
         sheet = workbook.create_sheet(title=title[:31])
         sheet.append(columns)

@@ -8,10 +8,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_pages.graph_view import GraphData, external_urls, render
+from app_pages.map_view import choropleth
 from graph.embedded_store import EmbeddedStore
 from graph.schema import Schema
 from queries.catalog import get_query
-from app_pages.map_view import choropleth
 from tests.conftest import REPO
 
 
