@@ -128,6 +128,24 @@ def test_quality_page_shows_the_last_report(app: AppTest) -> None:
     assert (files["read"] == files["loaded"] + files["rejected"] + files["skipped"]).all()
 
 
+PAGES = ["overview", "chain", "explore", "map", "targets", "lists", "console", "export", "quality"]
+
+
+@pytest.mark.neo4j
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_works_on_neo4j(page: str, loaded_neo4j: object, neo4j_settings: object) -> None:
+    from app_pages.common import _store
+
+    _store.clear()  # NEO4J_URI is set in this environment: the app picks Neo4j
+    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    app.run()
+    if page != "overview":
+        app.switch_page(f"app_pages/{page}.py").run()
+    assert not app.exception, app.exception
+    assert "Neo4j" in app.caption[0].value
+    _store.clear()
+
+
 def test_pyvis_html_is_self_contained_and_capped() -> None:
     data = GraphData()
     for i in range(700):
