@@ -217,6 +217,39 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from graph.ids import DEFAULT_BASE_IRI
+    from graph.rdf.export import export_rdf
+    from graph.rdf.validate import validate_export
+
+    params = dict(item.split("=", 1) for item in args.param or [])
+    with open_store(_store_settings(args), read_only=True) as store:
+        result = export_rdf(
+            store,
+            Path(args.out),
+            fmt=args.format,
+            scope=args.scope,
+            cluster=args.cluster,
+            query=args.query,
+            params=params,
+            base=args.base or DEFAULT_BASE_IRI,
+        )
+    print(
+        f"{result.triples} triples ({result.nodes} nodes, {result.relationships} relationships), "
+        f"{result.byte_size} bytes, sha256 {result.sha256}"
+    )
+    print(f"wrote {result.path} and its DCAT catalogue {result.catalog_path}")
+    if args.validate:
+        validation = validate_export(result.path)
+        print(
+            f"SHACL: {'conforms' if validation.conforms else 'does not conform'} ({validation.violations} violations)"
+        )
+        if not validation.conforms:
+            print(validation.report[:5000], file=sys.stderr)
+            return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ckg", description="ClusterKG — Guangdong industry-cluster innovation graph")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -252,6 +285,22 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--by", choices=["cluster", "city"], default="cluster")
     analyze.add_argument("--entity", help="for what-if: the entity's id")
     analyze.set_defaults(func=cmd_analyze)
+
+    export = sub.add_parser("export", help="RDF export: Turtle, N-Triples, RDF/XML, TriG, N-Quads, JSON-LD")
+    store_options(export)
+    export.add_argument(
+        "--format",
+        default="turtle",
+        choices=["turtle", "ntriples", "rdfxml", "trig", "nquads", "jsonld", "jsonld-compact"],
+    )
+    export.add_argument("--scope", default="all", choices=["all", "cluster", "query"])
+    export.add_argument("--cluster", help="for --scope cluster: a cluster code or name")
+    export.add_argument("--query", help="for --scope query: a named query whose result's ids make the scope")
+    export.add_argument("--param", "-p", action="append", metavar="K=V", help="the query's parameters")
+    export.add_argument("--out", required=True, help="the file to write")
+    export.add_argument("--base", help="base IRI of the nodes (default https://w3id.org/clusterkg/id/)")
+    export.add_argument("--validate", action="store_true", help="check the export against shapes.ttl (SHACL)")
+    export.set_defaults(func=cmd_export)
 
     counts = sub.add_parser("counts", help="nodes and relationships per class in the store")
     store_options(counts)

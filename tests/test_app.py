@@ -114,9 +114,13 @@ def test_console_runs_a_query_and_rejects_a_write(app: AppTest) -> None:
     assert "read-only" in app.error[0].value or "只读" in app.error[0].value
 
 
-def test_export_page_says_rdf_is_pending_and_gives_csv(app: AppTest) -> None:
+def test_export_page_makes_rdf_and_csv(app: AppTest) -> None:
     _page(app, "export")
-    assert "RDF" in app.info[0].value
+    app.selectbox(key="export_rdf_scope").select("E04").run()
+    app.button(key="export_rdf_make").click().run()
+    assert not app.exception
+    name, data, triples = app.session_state["export_rdf_file"]
+    assert name == "clusterkg-E04.ttl" and triples > 100 and b"dcat:Dataset" in data
     app.selectbox(key="export_query").select("cluster_list").run()
     assert not app.exception
     assert any("20" in m.value for m in app.markdown)

@@ -1,0 +1,281 @@
+"""Streaming RDF export: pages of nodes and relationships from the store → quads → pyoxigraph's serialiser.
+
+Memory stays flat whatever the graph's size: nothing is collected but the ids of a scope. Formats: Turtle,
+N-Triples, RDF/XML (triples: named graphs folded into the default graph), TriG and N-Quads (one named graph
+per source file), JSON-LD (streamed, expanded; ``jsonld-compact`` compacts a small export with the published
+``@context`` through rdflib). Every export carries a DCAT 3 dataset description and the PROV activity that
+made it; a sidecar ``*.catalog.ttl`` adds each distribution's byte size and SHA-256 checksum, which a file
+cannot state about itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Triple, serialize
+
+from graph.ids import DEFAULT_BASE_IRI
+from graph.rdf.terms import CKG, DCTERMS, PREFIXES, PROV, TYPE, XSD, RdfMapper
+from graph.store import GraphStore
+
+log = logging.getLogger(__name__)
+
+FORMATS: dict[str, tuple[RdfFormat, str]] = {
+    "turtle": (RdfFormat.TURTLE, ".ttl"),
+    "ntriples": (RdfFormat.N_TRIPLES, ".nt"),
+    "rdfxml": (RdfFormat.RDF_XML, ".rdf"),
+    "trig": (RdfFormat.TRIG, ".trig"),
+    "nquads": (RdfFormat.N_QUADS, ".nq"),
+    "jsonld": (RdfFormat.JSON_LD, ".jsonld"),
+}
+CONTEXT_PATH = Path(__file__).resolve().parent / "context.jsonld"
+DCAT = "http://www.w3.org/ns/dcat#"
+SPDX = "http://spdx.org/rdf/terms#"
+LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+VERSION = "0.1.0"
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    catalog_path: Path
+    format: str
+    triples: int
+    nodes: int
+    relationships: int
+    byte_size: int
+    sha256: str
+
+
+@dataclass
+class _Counter:
+    quads: int = 0
+    nodes: int = 0
+    relationships: int = 0
+
+
+def scope_ids(
+    store: GraphStore,
+    scope: str,
+    *,
+    cluster: str | None = None,
+    query: str | None = None,
+    params: dict[str, Any] | None = None,
+) -> set[str] | None:
+    """The node ids in a scope: None for the whole graph; a cluster's chain; the ids in a query's result."""
+    from queries.catalog import get_query
+
+    if scope == "all":
+        return None
+    if scope == "cluster":
+        rows = get_query("cluster_chain_graph").run(store, {"cluster": cluster or "E01"}).rows
+        ids = {r["cluster_id"] for r in rows} | {r["from_id"] for r in rows} | {r["to_id"] for r in rows if r["to_id"]}
+        return {i for i in ids if i}
+    if scope == "query":
+        if not query:
+            raise ValueError("scope 'query' needs a query name")
+        rows = get_query(query).run(store, params).rows
+        return {str(v) for r in rows for k, v in r.items() if (k == "id" or k.endswith("_id")) and v}
+    raise ValueError(f"unknown scope {scope!r}: all, cluster or query")
+
+
+def graph_quads(
+    store: GraphStore, mapper: RdfMapper, ids: set[str] | None, counter: _Counter, page_size: int = 10_000
+) -> Iterator[Quad]:
+    yield from mapper.scheme_quads()
+    for cls in store.schema.node_classes:
+        if cls.name == "IngestRun":
+            for run in store.iter_nodes(cls.name, page_size=page_size):
+                yield from mapper.run_quads(run)
+            continue
+        for node in store.iter_nodes(cls.name, page_size=page_size):
+            if ids is None or node["id"] in ids:
+                counter.nodes += 1
+                yield from mapper.node_quads(cls.name, node)
+    for rel in store.schema.relationships.values():
+        for edge in store.iter_relationships(rel.name, page_size=page_size):
+            if ids is None or (edge["from_id"] in ids and edge["to_id"] in ids):
+                counter.relationships += 1
+                yield from mapper.relationship_quads(rel, edge)
+
+
+def metadata_quads(
+    mapper: RdfMapper, store: GraphStore, *, fmt: str, issued: datetime, distribution_name: str
+) -> Iterator[Quad]:
+    """DCAT 3 dataset + distribution, the publisher, and the PROV activity of this export."""
+    base = mapper.base
+    g = DefaultGraph()
+    dataset = NamedNode(base + "dataset/clusterkg")
+    dist = NamedNode(base + "dataset/clusterkg/distribution/" + distribution_name)
+    activity = NamedNode(base + "export/" + issued.strftime("%Y%m%dT%H%M%S"))
+    publisher = NamedNode(base + "agent/clusterkg")
+    runs = store.read(
+        "MATCH (r:IngestRun) WHERE r.ended_at IS NOT NULL RETURN r.id AS id, r.ended_at AS ended "
+        "ORDER BY ended DESC LIMIT 1"
+    ).rows
+    stamp = Literal(issued.isoformat(timespec="seconds"), datatype=NamedNode(XSD + "dateTime"))
+
+    def q(s: NamedNode, p: str, o: NamedNode | Literal) -> Quad:
+        return Quad(s, NamedNode(p), o, g)
+
+    yield Quad(dataset, TYPE, NamedNode(DCAT + "Dataset"), g)
+    yield q(dataset, DCTERMS + "title", Literal("广东省战略性产业集群创新生态知识图谱", language="zh"))
+    yield q(
+        dataset,
+        DCTERMS + "title",
+        Literal("ClusterKG: the innovation ecosystem of Guangdong's strategic industry clusters", language="en"),
+    )
+    yield q(
+        dataset,
+        DCTERMS + "description",
+        Literal(
+            "20个战略性产业集群的全过程创新生态链（基础研究、技术攻关、成果转化、科技金融、人才支撑）及粤科函高字〔2022〕895号的措施与目标。",
+            language="zh",
+        ),
+    )
+    yield q(
+        dataset,
+        DCTERMS + "description",
+        Literal(
+            "Entities, relationships and policy targets of the whole-process innovation chain of Guangdong's "
+            "20 strategic industry clusters, with the measures and 2025 targets of notice 粤科函高字〔2022〕895号.",
+            language="en",
+        ),
+    )
+    yield q(dataset, DCTERMS + "publisher", publisher)
+    yield q(dataset, DCTERMS + "license", NamedNode(LICENSE))
+    yield q(dataset, DCTERMS + "issued", stamp)
+    if runs:
+        yield q(dataset, DCTERMS + "modified", Literal(str(runs[0]["ended"]), datatype=NamedNode(XSD + "dateTime")))
+    yield q(dataset, DCAT + "version", Literal(VERSION))
+    yield q(dataset, DCTERMS + "conformsTo", NamedNode("https://w3id.org/clusterkg/ontology"))
+    yield q(dataset, DCAT + "distribution", dist)
+    yield q(dataset, PROV + "wasGeneratedBy", activity)
+    yield Quad(publisher, TYPE, NamedNode("http://xmlns.com/foaf/0.1/Agent"), g)
+    yield Quad(publisher, TYPE, NamedNode(PROV + "Agent"), g)
+    yield q(publisher, "http://xmlns.com/foaf/0.1/name", Literal("ClusterKG"))
+    yield Quad(dist, TYPE, NamedNode(DCAT + "Distribution"), g)
+    fmt_enum = FORMATS[fmt][0]
+    yield q(dist, DCAT + "mediaType", NamedNode("https://www.iana.org/assignments/media-types/" + fmt_enum.media_type))
+    yield q(dist, DCTERMS + "format", Literal(fmt_enum.name))
+    yield q(dist, DCTERMS + "license", NamedNode(LICENSE))
+    yield Quad(activity, TYPE, NamedNode(PROV + "Activity"), g)
+    yield q(activity, PROV + "startedAtTime", stamp)
+    yield q(activity, PROV + "wasAssociatedWith", publisher)
+    if runs:
+        run = mapper.node(str(runs[0]["id"]))
+        yield q(activity, PROV + "used", run)
+        yield Quad(run, TYPE, NamedNode(PROV + "Activity"), g)
+        yield Quad(run, TYPE, NamedNode(CKG + "IngestRun"), g)
+        yield q(run, PROV + "endedAtTime", Literal(str(runs[0]["ended"]), datatype=NamedNode(XSD + "dateTime")))
+
+
+def _as_triples(quads: Iterable[Quad]) -> Iterator[Triple]:
+    for quad in quads:
+        yield quad.triple
+
+
+def export_rdf(
+    store: GraphStore,
+    out: Path,
+    *,
+    fmt: str = "turtle",
+    scope: str = "all",
+    cluster: str | None = None,
+    query: str | None = None,
+    params: dict[str, Any] | None = None,
+    base: str = DEFAULT_BASE_IRI,
+    issued: datetime | None = None,
+) -> ExportResult:
+    compact = fmt == "jsonld-compact"
+    if fmt not in FORMATS and not compact:
+        raise ValueError(f"unknown format {fmt!r}: {', '.join([*FORMATS, 'jsonld-compact'])}")
+    issued = issued or datetime.now(UTC)
+    mapper = RdfMapper(store.schema, base)
+    ids = scope_ids(store, scope, cluster=cluster, query=query, params=params)
+    counter = _Counter()
+    name = out.name
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def quads() -> Iterator[Quad]:
+        for quad in metadata_quads(
+            mapper, store, fmt="jsonld" if compact else fmt, issued=issued, distribution_name=name
+        ):
+            counter.quads += 1
+            yield quad
+        for quad in graph_quads(store, mapper, ids, counter):
+            counter.quads += 1
+            yield quad
+
+    if compact:
+        _write_compact_jsonld(quads(), out)
+    else:
+        rdf_format = FORMATS[fmt][0]
+        prefixes = PREFIXES if fmt in ("turtle", "trig", "rdfxml") else None
+        if rdf_format.supports_datasets:
+            serialize(quads(), str(out), rdf_format, prefixes=prefixes)
+        else:  # a triples-only format: the named graphs fold into one graph
+            serialize(_as_triples(quads()), str(out), rdf_format, prefixes=prefixes)
+    data = out.read_bytes() if out.stat().st_size < 2_000_000_000 else b""
+    digest = hashlib.sha256(data).hexdigest() if data else _sha256_file(out)
+    catalog = out.with_name(out.name + ".catalog.ttl")
+    _write_catalog(
+        mapper,
+        store,
+        catalog,
+        fmt="jsonld" if compact else fmt,
+        issued=issued,
+        name=name,
+        size=out.stat().st_size,
+        sha256=digest,
+    )
+    log.info(
+        "exported %d quads (%d nodes, %d relationships) to %s", counter.quads, counter.nodes, counter.relationships, out
+    )
+    return ExportResult(
+        out, catalog, fmt, counter.quads, counter.nodes, counter.relationships, out.stat().st_size, digest
+    )
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_catalog(
+    mapper: RdfMapper, store: GraphStore, path: Path, *, fmt: str, issued: datetime, name: str, size: int, sha256: str
+) -> None:
+    dist = NamedNode(mapper.base + "dataset/clusterkg/distribution/" + name)
+    checksum = NamedNode(str(dist.value) + "#checksum")
+    g = DefaultGraph()
+    extra = [
+        Quad(dist, NamedNode(DCAT + "byteSize"), Literal(str(size), datatype=NamedNode(XSD + "nonNegativeInteger")), g),
+        Quad(dist, NamedNode(DCAT + "downloadURL"), NamedNode(mapper.base + "download/" + name), g),
+        Quad(dist, NamedNode(SPDX + "checksum"), checksum, g),
+        Quad(checksum, TYPE, NamedNode(SPDX + "Checksum"), g),
+        Quad(checksum, NamedNode(SPDX + "algorithm"), NamedNode(SPDX + "checksumAlgorithm_sha256"), g),
+        Quad(checksum, NamedNode(SPDX + "checksumValue"), Literal(sha256, datatype=NamedNode(XSD + "hexBinary")), g),
+    ]
+    quads = [*metadata_quads(mapper, store, fmt=fmt, issued=issued, distribution_name=name), *extra]
+    serialize((q.triple for q in quads), str(path), RdfFormat.TURTLE, prefixes=PREFIXES)
+
+
+def _write_compact_jsonld(quads: Iterable[Quad], out: Path) -> None:
+    """Small exports only: rdflib holds the graph in memory to compact it with the published context."""
+    import rdflib
+
+    dataset = rdflib.Dataset()
+    nquads = serialize(quads, None, RdfFormat.N_QUADS)
+    dataset.parse(data=nquads, format="nquads")
+    context = json.loads(CONTEXT_PATH.read_text(encoding="utf-8"))["@context"]
+    out.write_text(dataset.serialize(format="json-ld", context=context, auto_compact=True), encoding="utf-8")
