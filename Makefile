@@ -2,7 +2,7 @@
 .PHONY: app test setup ingest neo4j-start neo4j-stop lint
 
 app: setup
-	.venv/bin/ckg ingest --if-needed
+	.venv/bin/ckg ingest -q
 	.venv/bin/streamlit run app.py
 
 test:

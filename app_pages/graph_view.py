@@ -61,7 +61,8 @@ def self_contained(page: str) -> str:
     """pyvis's HTML without its CDN links (Bootstrap is only used by menus we do not enable)."""
     for pattern in _EXTERNAL:
         page = pattern.sub("", page)
-    return page
+    # physics is off, so vis never fits the view by itself: fit once the positions are known
+    return page.replace("return network;", "network.fit(); return network;", 1)
 
 
 def external_urls(page: str) -> list[str]:
