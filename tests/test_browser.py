@@ -102,6 +102,11 @@ def test_pick_a_cluster_and_see_its_chain(chromium: str, server: str) -> None:
         )
         page = browser.new_page(viewport={"width": 1500, "height": 1100})
         page.on("request", lambda request: requested.append(request.url))
+        for other in ("map", "targets", "explore"):  # screenshots of three more pages, for people to look at
+            page.goto(f"{server}/{other}", wait_until="networkidle")
+            page.locator("[data-testid='stApp'] h1").first.wait_for(timeout=60_000)
+            page.wait_for_timeout(2500)
+            page.screenshot(path=str(ARTIFACTS / f"{other}.png"), full_page=True)
         started = time.monotonic()
         page.goto(f"{server}/chain", wait_until="networkidle")
         page.get_by_text("集群创新链", exact=False).first.wait_for(timeout=60_000)
