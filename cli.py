@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -17,20 +18,13 @@ log = logging.getLogger("ckg")
 
 
 def _store_settings(args: argparse.Namespace) -> Settings:
-    settings = Settings.from_env()
+    """The environment's settings, with the command line's --store / --embedded-path taking precedence."""
+    env = dict(os.environ)
     if getattr(args, "store", None):
-        settings = Settings.from_env({**_environ(), "CLUSTERKG_BACKEND": args.store})
+        env["CLUSTERKG_BACKEND"] = args.store
     if getattr(args, "embedded_path", None):
-        settings = Settings.from_env(
-            {**_environ(), "CLUSTERKG_BACKEND": "embedded", "CLUSTERKG_EMBEDDED_PATH": str(args.embedded_path)}
-        )
-    return settings
-
-
-def _environ() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)
+        env.update(CLUSTERKG_BACKEND="embedded", CLUSTERKG_EMBEDDED_PATH=str(args.embedded_path))
+    return Settings.from_env(env)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:

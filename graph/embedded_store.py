@@ -170,14 +170,29 @@ class EmbeddedStore(GraphStore):
     def _existing_pairs(
         self, rel_type: str, from_label: str, to_label: str, rows: Sequence[Mapping[str, Any]]
     ) -> set[tuple[str, str]]:
-        found: set[tuple[str, str]] = set()
-        for batch in _batches([{"f": r["from_id"], "t": r["to_id"]} for r in rows], 50_000):
-            result = self._execute(
-                f"UNWIND $pairs AS p MATCH (a:{from_label} {{id: p.f}})-[:{rel_type}]->(b:{to_label} {{id: p.t}}) "
-                "RETURN a.id, b.id",
-                {"pairs": batch},
+        """Which (from, to) pairs already have this relationship.
+
+        Expands from the side with more distinct ids in the batch: its nodes have the fewer edges each (an
+        enterprise's clusters, not a cluster's hundred thousand enterprises), so the check stays linear.
+        """
+        wanted = {(r["from_id"], r["to_id"]) for r in rows}
+        from_ids = sorted({f for f, _ in wanted})
+        to_ids = sorted({t for _, t in wanted})
+        if len(from_ids) >= len(to_ids):
+            cypher = (
+                f"UNWIND $ids AS i MATCH (a:{from_label} {{id: i}})-[:{rel_type}]->(b:{to_label}) RETURN a.id, b.id"
             )
-            found.update((row[0], row[1]) for row in _all_rows(result))
+            ids = from_ids
+        else:
+            cypher = (
+                f"UNWIND $ids AS i MATCH (b:{to_label} {{id: i}})<-[:{rel_type}]-(a:{from_label}) RETURN a.id, b.id"
+            )
+            ids = to_ids
+        found: set[tuple[str, str]] = set()
+        for batch in _batches(ids, 50_000):
+            for row in _all_rows(self._execute(cypher, {"ids": batch})):
+                if (row[0], row[1]) in wanted:
+                    found.add((row[0], row[1]))
         return found
 
     def _copy_rels(self, rel_type: str, from_label: str, to_label: str, rows: list[dict[str, Any]]) -> None:
