@@ -262,11 +262,14 @@ class EmbeddedStore(GraphStore):
         result.close()
         return QueryResult(columns=columns, rows=rows, truncated=truncated)
 
-    def iter_nodes(self, label: str, page_size: int = 10_000) -> Iterator[dict[str, Any]]:
-        return self._iter_nodes_paged(label, page_size)
-
-    def iter_relationships(self, rel_type: str, page_size: int = 10_000) -> Iterator[dict[str, Any]]:
-        return self._iter_relationships_by_pair(rel_type, page_size)
+    def stream(self, cypher: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        result = self._execute(cypher, params)
+        columns = list(result.get_column_names())
+        try:
+            while result.has_next():
+                yield {c: _to_python(v) for c, v in zip(columns, result.get_next(), strict=True)}
+        finally:
+            result.close()
 
     def close(self) -> None:
         self._conn.close()

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 NODE_BATCH = 5_000
 REL_BATCH = 10_000
+STREAM_FETCH = 5_000
 
 
 def connect(settings: Settings) -> neo4j.Driver:
@@ -193,11 +194,21 @@ class Neo4jStore(GraphStore):
         except Neo4jError as exc:
             raise QueryRejectedError(f"{exc.code}: {exc.message}") from exc
 
-    def iter_nodes(self, label: str, page_size: int = 10_000) -> Iterator[dict[str, Any]]:
-        return self._iter_nodes_paged(label, page_size)
-
-    def iter_relationships(self, rel_type: str, page_size: int = 10_000) -> Iterator[dict[str, Any]]:
-        return self._iter_relationships_by_pair(rel_type, page_size)
+    def stream(self, cypher: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        # One read transaction held open while the caller consumes; the driver fetches records in batches.
+        try:
+            with (
+                self.driver.session(
+                    database=self.database, default_access_mode=neo4j.READ_ACCESS, fetch_size=STREAM_FETCH
+                ) as session,
+                session.begin_transaction() as tx,
+            ):
+                result = tx.run(cypher, dict(params or {}))
+                keys = list(result.keys())
+                for record in result:
+                    yield {k: _to_python(record[k]) for k in keys}
+        except (ServiceUnavailable, SessionExpired) as exc:
+            raise StoreUnavailableError(f"Neo4j is unreachable: {type(exc).__name__}") from None
 
     def close(self) -> None:
         if self._owns_driver:

@@ -152,14 +152,6 @@ class GraphStore(ABC):
     ) -> QueryResult:
         """Run a read query with parameters; the database enforces the timeout; rows stop at row_cap."""
 
-    @abstractmethod
-    def iter_nodes(self, label: str, page_size: int = 10_000) -> Iterator[dict[str, Any]]:
-        """Every node of a label, in id order, paged from the store (for export)."""
-
-    @abstractmethod
-    def iter_relationships(self, rel_type: str, page_size: int = 10_000) -> Iterator[dict[str, Any]]:
-        """Every relationship of a type as ``from_label, from_id, to_label, to_id`` and properties."""
-
     def node_counts(self) -> dict[str, int]:
         counts = {}
         for cls in self.schema.node_classes:
@@ -195,40 +187,26 @@ class GraphStore(ABC):
     def _rel_return_clause(self, var: str = "r") -> str:
         return ", ".join(f"{var}.{p} AS {p}" for p in self.schema.relationship_property_names)
 
-    def _iter_relationships_by_pair(self, rel_type: str, page_size: int) -> Iterator[dict[str, Any]]:
-        """Keyset-paged iteration over each (from, to) label pair; the same Cypher runs on both stores."""
+    @abstractmethod
+    def stream(self, cypher: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """Rows of a trusted read as the database produces them, without holding the result in memory."""
+
+    def iter_nodes(self, label: str) -> Iterator[dict[str, Any]]:
+        """Every node of a label, streamed in one read (export, digests, the ingest diff); order not defined."""
+        cls = self.schema.node_class(label)
+        for row in self.stream(f"MATCH (n:{cls.name}) RETURN {self._node_return_clause(cls)}"):
+            yield _without_nulls(row)
+
+    def iter_relationships(self, rel_type: str) -> Iterator[dict[str, Any]]:
+        """Every relationship of a type as ``from_label, from_id, to_label, to_id`` and properties, streamed."""
         rel = self.schema.rel_type(rel_type)
         props = self._rel_return_clause("r")
         for from_label, to_label in rel.pairs:
-            after_from, after_to = "", ""
-            while True:
-                result = self.read(
-                    f"MATCH (a:{from_label})-[r:{rel.name}]->(b:{to_label}) "
-                    "WHERE a.id > $af OR (a.id = $af AND b.id > $at) "
-                    f"RETURN a.id AS from_id, b.id AS to_id, {props} "
-                    "ORDER BY from_id, to_id LIMIT $n",
-                    {"af": after_from, "at": after_to, "n": page_size},
-                )
-                for row in result.rows:
-                    yield {"from_label": from_label, "to_label": to_label, **_without_nulls(row)}
-                if len(result.rows) < page_size:
-                    break
-                after_from, after_to = result.rows[-1]["from_id"], result.rows[-1]["to_id"]
-
-    def _iter_nodes_paged(self, label: str, page_size: int) -> Iterator[dict[str, Any]]:
-        cls = self.schema.node_class(label)
-        returns = self._node_return_clause(cls)
-        after = ""
-        while True:
-            result = self.read(
-                f"MATCH (n:{cls.name}) WHERE n.id > $after RETURN {returns} ORDER BY id LIMIT $n",
-                {"after": after, "n": page_size},
+            cypher = (
+                f"MATCH (a:{from_label})-[r:{rel.name}]->(b:{to_label}) RETURN a.id AS from_id, b.id AS to_id, {props}"
             )
-            for row in result.rows:
-                yield _without_nulls(row)
-            if len(result.rows) < page_size:
-                return
-            after = result.rows[-1]["id"]
+            for row in self.stream(cypher):
+                yield {"from_label": from_label, "to_label": to_label, **_without_nulls(row)}
 
 
 def _without_nulls(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -59,7 +59,7 @@ def test_upsert_updates_properties_in_place(store: GraphStore, size: int) -> Non
     store.upsert_nodes("Laboratory", _labs(size))
     changed = [{**row, "name_zh": f"{row['name_zh']}（更名）", "founded_year": None} for row in _labs(size)]
     store.upsert_nodes("Laboratory", changed)
-    nodes = list(store.iter_nodes("Laboratory", page_size=700))
+    nodes = sorted(store.iter_nodes("Laboratory"), key=lambda n: str(n["id"]))
     assert len(nodes) == size
     assert nodes[7]["name_zh"] == "实验室7（更名）"
     assert "founded_year" not in nodes[7]  # set to null = removed, on both stores

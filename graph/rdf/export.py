@@ -86,21 +86,19 @@ def scope_ids(
     raise ValueError(f"unknown scope {scope!r}: all, cluster or query")
 
 
-def graph_quads(
-    store: GraphStore, mapper: RdfMapper, ids: set[str] | None, counter: _Counter, page_size: int = 10_000
-) -> Iterator[Quad]:
+def graph_quads(store: GraphStore, mapper: RdfMapper, ids: set[str] | None, counter: _Counter) -> Iterator[Quad]:
     yield from mapper.scheme_quads()
     for cls in store.schema.node_classes:
         if cls.name == "IngestRun":
-            for run in store.iter_nodes(cls.name, page_size=page_size):
+            for run in store.iter_nodes(cls.name):
                 yield from mapper.run_quads(run)
             continue
-        for node in store.iter_nodes(cls.name, page_size=page_size):
+        for node in store.iter_nodes(cls.name):
             if ids is None or node["id"] in ids:
                 counter.nodes += 1
                 yield from mapper.node_quads(cls.name, node)
     for rel in store.schema.relationships.values():
-        for edge in store.iter_relationships(rel.name, page_size=page_size):
+        for edge in store.iter_relationships(rel.name):
             if ids is None or (edge["from_id"] in ids and edge["to_id"] in ids):
                 counter.relationships += 1
                 yield from mapper.relationship_quads(rel, edge)
@@ -223,8 +221,7 @@ def export_rdf(
             serialize(quads(), str(out), rdf_format, prefixes=prefixes)
         else:  # a triples-only format: the named graphs fold into one graph
             serialize(_as_triples(quads()), str(out), rdf_format, prefixes=prefixes)
-    data = out.read_bytes() if out.stat().st_size < 2_000_000_000 else b""
-    digest = hashlib.sha256(data).hexdigest() if data else _sha256_file(out)
+    digest = _sha256_file(out)  # in blocks: the file may be larger than memory
     catalog = out.with_name(out.name + ".catalog.ttl")
     _write_catalog(
         mapper,
