@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 # Below this many new rows, UNWIND is about as fast as COPY and simpler.
 COPY_THRESHOLD = 2_000
 WRITE_BATCH = 5_000
+ITER_PAGE = 100_000  # rows per page when iterating a whole table
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "STRING": pa.string(),
@@ -261,6 +262,40 @@ class EmbeddedStore(GraphStore):
             rows.append({c: _to_python(v) for c, v in zip(columns, result.get_next(), strict=True)})
         result.close()
         return QueryResult(columns=columns, rows=rows, truncated=truncated)
+
+    def iter_nodes(self, label: str) -> Iterator[dict[str, Any]]:
+        """In pages of internal row offsets: LadybugDB materialises a query's result, so one query per label
+        would hold the whole table in memory; an offset range is a cheap column scan and keeps memory flat."""
+        cls = self.schema.node_class(label)
+        returns = self._node_return_clause(cls)
+        for lo, hi in self._offset_pages(cls.name):
+            cypher = f"MATCH (n:{cls.name}) WHERE offset(id(n)) >= $lo AND offset(id(n)) < $hi RETURN {returns}"
+            for row in self.stream(cypher, {"lo": lo, "hi": hi}):
+                yield {k: v for k, v in row.items() if v is not None}
+
+    def iter_relationships(self, rel_type: str) -> Iterator[dict[str, Any]]:
+        rel = self.schema.rel_type(rel_type)
+        props = self._rel_return_clause("r")
+        for from_label, to_label in rel.pairs:
+            for lo, hi in self._offset_pages(from_label):
+                cypher = (
+                    f"MATCH (a:{from_label})-[r:{rel.name}]->(b:{to_label}) "
+                    f"WHERE offset(id(a)) >= $lo AND offset(id(a)) < $hi RETURN a.id AS from_id, b.id AS to_id, {props}"
+                )
+                for row in self.stream(cypher, {"lo": lo, "hi": hi}):
+                    yield {
+                        "from_label": from_label,
+                        "to_label": to_label,
+                        **{k: v for k, v in row.items() if v is not None},
+                    }
+
+    def _offset_pages(self, label: str) -> Iterator[tuple[int, int]]:
+        rows = _all_rows(self._execute(f"MATCH (n:{label}) RETURN max(offset(id(n)))"))
+        top = rows[0][0] if rows else None
+        if top is None:
+            return
+        for lo in range(0, int(top) + 1, ITER_PAGE):
+            yield lo, lo + ITER_PAGE
 
     def stream(self, cypher: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         result = self._execute(cypher, params)
