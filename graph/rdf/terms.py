@@ -137,7 +137,7 @@ class RdfMapper:
             record = self.source_record(ref)
             yield Quad(s, NamedNode(PROV + "wasDerivedFrom"), record, g)
             yield Quad(record, TYPE, NamedNode(PROV + "Entity"), g)
-            yield Quad(record, NamedNode(DCTERMS + "isPartOf"), self.source_graph(ref.partition("#")[0]), g)  # type: ignore[arg-type]
+            yield Quad(record, NamedNode(DCTERMS + "isPartOf"), self.source_graph(ref.partition("#")[0]), g)
         if props.get("ingest_run"):
             yield Quad(s, NamedNode(PROV + "wasGeneratedBy"), self.node(str(props["ingest_run"])), g)
 
