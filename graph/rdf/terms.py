@@ -75,8 +75,12 @@ class RdfMapper:
     def node(self, node_id: str) -> NamedNode:
         return NamedNode(self.base + quote(node_id, safe="/-_.~:"))
 
+    def source_file(self, source_file: str) -> NamedNode:
+        return NamedNode(self.base + "source/" + quote(source_file, safe="/-_.~"))
+
     def source_graph(self, source_file: str | None) -> NamedNode | DefaultGraph:
-        return NamedNode(self.base + "source/" + quote(source_file, safe="/-_.~")) if source_file else DefaultGraph()
+        """The named graph of a source file (the default graph for what no file stated)."""
+        return self.source_file(source_file) if source_file else DefaultGraph()
 
     def source_record(self, ref: str) -> NamedNode:
         file, _, row = ref.partition("#")
@@ -137,7 +141,7 @@ class RdfMapper:
             record = self.source_record(ref)
             yield Quad(s, NamedNode(PROV + "wasDerivedFrom"), record, g)
             yield Quad(record, TYPE, NamedNode(PROV + "Entity"), g)
-            yield Quad(record, NamedNode(DCTERMS + "isPartOf"), self.source_graph(ref.partition("#")[0]), g)
+            yield Quad(record, NamedNode(DCTERMS + "isPartOf"), self.source_file(ref.partition("#")[0]), g)
         if props.get("ingest_run"):
             yield Quad(s, NamedNode(PROV + "wasGeneratedBy"), self.node(str(props["ingest_run"])), g)
 
