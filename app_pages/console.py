@@ -11,17 +11,22 @@ import streamlit as st
 from app_pages.common import L, page_header, settings, store
 from app_pages.graph_view import GraphData, render
 from graph.errors import QueryRejectedError, StoreError
+from graph.sandbox import run_sandboxed
 from queries.catalog import catalog
 
 page_header("Cypher 控制台", "Cypher console")
 current = store()
 limits = settings()
+if current.backend == "neo4j":
+    how_zh, how_en = "Neo4j 只读访问模式", "Neo4j read access mode"
+else:
+    how_zh = "只读打开的嵌入式数据库，在无网络、限内存的子进程中运行"
+    how_en = "the embedded database opened read-only, in a child process with no network and a memory limit"
 st.caption(
     L(
-        f"只读；超时 {limits.query_timeout_s:g} 秒；最多返回 {limits.row_cap} 行。由数据库执行限制"
-        f"（{'Neo4j 只读访问模式' if current.backend == 'neo4j' else '以只读方式打开的嵌入式数据库'}）。",
+        f"只读；超时 {limits.query_timeout_s:g} 秒；最多返回 {limits.row_cap} 行。由数据库执行限制（{how_zh}）。",
         f"Read-only; {limits.query_timeout_s:g} s timeout; at most {limits.row_cap} rows. Enforced by the database "
-        f"({'Neo4j read access mode' if current.backend == 'neo4j' else 'the embedded database opened read-only'}).",
+        f"({how_en}).",
     )
 )
 
@@ -58,7 +63,12 @@ if st.button(L("运行", "Run"), key="console_run", type="primary"):
         st.error(L("参数不是有效的 JSON 对象：", "The parameters are not a JSON object: ") + str(exc))
         st.stop()
     try:
-        result = current.read(text, params, timeout_s=limits.query_timeout_s, row_cap=limits.row_cap)
+        if current.backend == "embedded":  # in a child process without network, with a memory limit
+            result = run_sandboxed(
+                limits.embedded_path, text, params, timeout_s=limits.query_timeout_s, row_cap=limits.row_cap
+            )
+        else:
+            result = current.read(text, params, timeout_s=limits.query_timeout_s, row_cap=limits.row_cap)
     except QueryRejectedError as exc:
         st.error(L("数据库拒绝了该查询：", "The database refused the query: ") + str(exc))
         st.stop()

@@ -46,16 +46,27 @@ def _stale_wal_error(exc: Exception) -> bool:
 class EmbeddedStore(GraphStore):
     backend: ClassVar[str] = "embedded"
 
-    def __init__(self, path: Path, schema: Schema, *, read_only: bool = False, buffer_pool_mb: int = 1024) -> None:
+    def __init__(
+        self,
+        path: Path,
+        schema: Schema,
+        *,
+        read_only: bool = False,
+        buffer_pool_mb: int = 1024,
+        max_db_size: int | None = None,
+    ) -> None:
         super().__init__(schema)
         self.path = Path(path)
         self.read_only = read_only
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._max_db_size = max_db_size
         self._db = self._open(buffer_pool_mb)
         self._conn = ladybug.Connection(self._db)
 
     def _open(self, buffer_pool_mb: int) -> ladybug.Database:
         kwargs: dict[str, Any] = {"read_only": self.read_only, "buffer_pool_size": buffer_pool_mb * 1024 * 1024}
+        if self._max_db_size is not None:  # the address space LadybugDB reserves (8 TiB by default)
+            kwargs["max_db_size"] = self._max_db_size
         try:
             return ladybug.Database(str(self.path), **kwargs)
         except RuntimeError as exc:
