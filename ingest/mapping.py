@@ -226,6 +226,7 @@ def apply_mapping(
     nodes: list[NodeRecord] = []
     links: list[PendingLink] = []
     skipped: dict[SkipRule, list[int]] = {}
+    first_with_id: dict[str, NodeRecord] = {}
     for row in table.rows:
         account.read += 1
         skip = next((s for s in mapping.skips if s.matches(row)), None)
@@ -238,6 +239,19 @@ def apply_mapping(
             account.rejected += 1
             continue
         account.loaded += 1
+        earlier = first_with_id.setdefault(record.id, record)
+        if earlier is not record and earlier.props != record.props:
+            differing = sorted(
+                k for k in set(earlier.props) | set(record.props) if earlier.props.get(k) != record.props.get(k)
+            )
+            report.warning(
+                file,
+                f"same key as row {earlier.provenance.row} with different values "
+                f"({', '.join(differing)}); the earlier row's values are kept",
+                row=row.row,
+                column=mapping.id_value or ",".join(mapping.id_key),
+                value=record.id,
+            )
         nodes.append(record)
         links.extend(_pending_links(mapping, record, row))
     for skip, rows in skipped.items():

@@ -67,3 +67,32 @@ def test_uscc_check_character() -> None:
         as_uscc("914403001922038217")  # one digit off: the check character no longer fits
     with pytest.raises(ValueProblemError):
         as_uscc("91440300")
+
+
+any_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60)
+
+
+@given(any_text)
+def test_decoding_recovers_any_text_written_in_utf8_or_gb18030(text: str) -> None:
+    from ingest.readers import decode
+
+    assert decode(text.encode("utf-8"))[0] == text
+    if text and not text.isascii():
+        assert decode(text.encode("gb18030"))[0] == text or decode(text.encode("gb18030"))[1] != "utf-8"
+
+
+@given(any_text)
+def test_converters_fail_only_with_a_reason(text: str) -> None:
+    from ingest.values import CONVERTERS
+
+    for name, convert in CONVERTERS.items():
+        try:
+            convert(text)
+        except ValueProblemError as exc:
+            assert str(exc), name
+
+
+@given(any_text)
+def test_match_keys_and_lists_are_stable(text: str) -> None:
+    assert match_key(match_key(text)) == match_key(text)
+    assert all(part == part.strip() and part for part in split_list(text))
