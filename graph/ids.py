@@ -25,7 +25,9 @@ def uscc_problem(code: str) -> str | None:
 def match_key(text: str) -> str:
     """A key for matching names: NFKC (full-width → half-width), lower case, no spaces or punctuation."""
     folded = unicodedata.normalize("NFKC", text).lower()
-    return "".join(ch for ch in folded if not (ch.isspace() or unicodedata.category(ch).startswith(("P", "S"))))
+    kept = "".join(ch for ch in folded if not (ch.isspace() or unicodedata.category(ch).startswith(("P", "S"))))
+    # dropping a spacing mark can leave a combining one next to a letter: compose again, so the key is stable
+    return unicodedata.normalize("NFKC", kept)
 
 
 def mint_key(*parts: str) -> str:
