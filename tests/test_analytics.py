@@ -25,7 +25,7 @@ def eco(bundled: GraphStore) -> Ecosystem:
 
 def test_completeness_table_covers_all_twenty_clusters(bundled: GraphStore, eco: Ecosystem) -> None:
     table = analytics.cluster_completeness(bundled, eco)
-    assert [c.scope for c in table] == sorted(c.scope for c in table) and len(table) == 20
+    assert len(table) == 20 and len({c.scope for c in table}) == 20
     e01 = next(c for c in table if c.scope == "E01")
     assert e01.stage_counts["basic_research"] >= 2 and e01.stage_counts["scitech_finance"] >= 1
     for row in table:
