@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import STAGE_KEYS, L, cluster_options, page_header, run_named, stage_name, store
+from app_pages.common import STAGE_KEYS, L, cluster_options, page_header, run_named, stage_name
 from app_pages.graph_view import GraphData, render
 from queries import analytics
 
@@ -19,7 +19,8 @@ code = st.selectbox(
     index=list(options).index("E01") if "E01" in options else 0,
 )
 
-eco = analytics.Ecosystem.pull(store())
+edges = run_named("cluster_chain_graph", {"cluster": code})  # the picture and the score from one read
+eco = analytics.Ecosystem.of_cluster(code, edges)
 result = analytics.completeness(eco.members.get(code, set()), eco, code)
 score_col, words_col = st.columns([1, 3])
 score_col.metric(L("链条完整度", "Chain completeness"), f"{result.score:.0%}")
@@ -31,26 +32,21 @@ if result.missing_stages or result.missing_links:
     for first, second in result.missing_links:
         st.markdown("- " + L("未连接：", "unlinked: ") + f"{stage_name(first)} → {stage_name(second)}")
 
-edges = run_named("cluster_chain_graph", {"cluster": code})
 data = GraphData()
 for row in edges:
     data.add_node(row["cluster_id"], row["cluster_name"], stage="cluster", kind="IndustryCluster")
-    data.add_node(
-        row["from_id"],
-        row["from_name"] or row["from_id"],
-        stage=row["from_stage"],
-        kind=row["from_class"],
-        title=f"{row['from_name']} · {row['from_class']}",
-    )
+    for end in ("from", "to"):
+        if row[f"{end}_id"]:
+            name, kind = row[f"{end}_name"], row[f"{end}_class"]
+            data.add_node(
+                row[f"{end}_id"],
+                name or row[f"{end}_id"],
+                stage=row[f"{end}_stage"],
+                kind=kind,
+                title=f"{name} · {kind}",
+            )
     data.add_edge(row["from_id"], row["cluster_id"], "SERVES")
     if row["to_id"]:
-        data.add_node(
-            row["to_id"],
-            row["to_name"] or row["to_id"],
-            stage=row["to_stage"],
-            kind=row["to_class"],
-            title=f"{row['to_name']} · {row['to_class']}",
-        )
         data.add_edge(row["from_id"], row["to_id"], row["relationship"])
 graph_col, table_col = st.columns([3, 2])
 with graph_col:

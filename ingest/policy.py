@@ -197,26 +197,25 @@ def notice_records(path: Path, file: str, stages_path: Path | None = None) -> tu
     ) -> None:
         links.append(PendingLink(rel, from_label, from_id, target, prov(row), inbound=inbound, props=dict(props)))
 
+    def record(label: str, node_id: str, props: dict[str, object], row: int) -> None:
+        nodes.append(NodeRecord(label=label, id=node_id, props=props, provenance=prov(row), names=(), priority=10))
+
     for issuer in notice.issuers:
         agency_names.add(issuer)
         link("ISSUED_BY", "PolicyDocument", doc_id, TargetRef(issuer, "organization", ("GovernmentAgency",)), doc_line)
     for measure in notice.measures:
         measure_id = f"measure/{mint_key(notice.doc_number, str(measure.number))}"
-        nodes.append(
-            NodeRecord(
-                label="PolicyMeasure",
-                id=measure_id,
-                props={
-                    "name_zh": f"措施{measure.number}",
-                    "name_en": f"Measure {measure.number}",
-                    "measure_no": measure.number,
-                    "section": measure.section,
-                    "text": measure.text,
-                },
-                provenance=prov(measure.line),
-                names=(),
-                priority=10,
-            )
+        record(
+            "PolicyMeasure",
+            measure_id,
+            {
+                "name_zh": f"措施{measure.number}",
+                "name_en": f"Measure {measure.number}",
+                "measure_no": measure.number,
+                "section": measure.section,
+                "text": measure.text,
+            },
+            measure.line,
         )
         link("HAS_MEASURE", "PolicyDocument", doc_id, TargetRef(measure_id, "id", ("PolicyMeasure",)), measure.line)
         for department in measure.departments:
@@ -251,23 +250,19 @@ def notice_records(path: Path, file: str, stages_path: Path | None = None) -> tu
             )
         for target in measure.targets:
             target_id = f"target/{mint_key(notice.doc_number, str(measure.number), target.metric)}"
-            nodes.append(
-                NodeRecord(
-                    label="PolicyTarget",
-                    id=target_id,
-                    props={
-                        "name_zh": target.metric,
-                        "metric": target.metric,
-                        "target_value": target.value,
-                        "unit": target.unit,
-                        "deadline_year": target.deadline_year,
-                        "scope": target.scope,
-                        "text": target.text,
-                    },
-                    provenance=prov(measure.line),
-                    names=(),
-                    priority=10,
-                )
+            record(
+                "PolicyTarget",
+                target_id,
+                {
+                    "name_zh": target.metric,
+                    "metric": target.metric,
+                    "target_value": target.value,
+                    "unit": target.unit,
+                    "deadline_year": target.deadline_year,
+                    "scope": target.scope,
+                    "text": target.text,
+                },
+                measure.line,
             )
             link("HAS_TARGET", "PolicyMeasure", measure_id, TargetRef(target_id, "id", ("PolicyTarget",)), measure.line)
     # Agencies the notice names: they merge with the agency table by name; the rest are created here.

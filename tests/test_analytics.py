@@ -80,3 +80,14 @@ def test_what_if_removing_the_only_lab_of_a_cluster(eco: Ecosystem) -> None:
     entity, cluster, stage = next(t for t in spof if t[2] == "basic_research")
     assert (cluster, stage) in analytics.stage_losses_if_removed(eco, entity)
     assert analytics.stage_losses_if_removed(eco, "no/such-entity") == []
+
+
+def test_one_clusters_completeness_from_its_chain_graph_matches_the_whole_pull(
+    bundled: GraphStore, eco: Ecosystem
+) -> None:
+    from queries.catalog import get_query
+
+    for whole in analytics.cluster_completeness(bundled, eco):
+        rows = get_query("cluster_chain_graph").run(bundled, {"cluster": whole.scope}).rows
+        local = Ecosystem.of_cluster(whole.scope, rows)
+        assert analytics.completeness(local.members[whole.scope], local, whole.scope) == whole, whole.scope
