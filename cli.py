@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from graph.errors import ClusterKGError
 from graph.factory import open_store
@@ -43,6 +44,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         sources = [mapping_source(load_mapping(Path(args.mapping), schema), str(Path(args.file).resolve()))]
     else:
         sources = bundled_sources(schema, only=args.source)
+    if args.neo4j_import:
+        return _write_neo4j_import(args, sources, data_dir)
     settings = _store_settings(args)
     with open_store(settings, schema=schema) as store:
         if args.if_needed and not args.dry_run and _has_completed_run(store):
@@ -70,6 +73,31 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if not result.ok:
         print("some files broke their row-count bounds (see the report)", file=sys.stderr)
         return 1
+    return 0
+
+
+def _write_neo4j_import(args: argparse.Namespace, sources: list[Any], data_dir: Path) -> int:
+    from ingest.neo4j_import import write_import_files
+
+    files = write_import_files(sources, default_schema(), data_dir=data_dir, out_dir=Path(args.neo4j_import))
+    report_dir = Path(args.report_dir)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    files.result.report.write_csv(report_dir / "rejections.csv")
+    print(files.result.report.summary())
+    print(f"nodes: {json.dumps(files.result.node_counts, ensure_ascii=False)}")
+    print(f"relationships: {json.dumps(files.result.relationship_counts, ensure_ascii=False)}")
+    print(f"neo4j-admin import files: {files.args_file}")
+    print(
+        f"next: scripts/neo4j-dev import {args.neo4j_import}  (on a server's machine, with it stopped: "
+        f"neo4j-admin database import full neo4j $(cat {files.args_file})), then: ckg schema --store neo4j"
+    )
+    return 0 if files.result.ok else 1
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    with open_store(_store_settings(args)) as store:
+        store.setup_schema()
+    print(f"the {store.backend} store's constraints and indexes are in place")
     return 0
 
 
@@ -244,6 +272,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_synth(args: argparse.Namespace) -> int:
+    from ingest.synth import write_synthetic
+
+    manifest = write_synthetic(Path(args.out), args.scale, seed=args.seed)
+    total = sum(manifest["rows"].values())
+    print(f"synthetic data folder {args.out} (scale {args.scale:g}, seed {args.seed}): {total} synthetic rows")
+    print(f"load it with: ckg ingest --data-dir {args.out} [--store neo4j]")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ckg", description="ClusterKG — Guangdong industry-cluster innovation graph")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -262,6 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--dry-run", action="store_true", help="read, validate and compare; write nothing")
     ingest.add_argument("--if-needed", action="store_true", help="do nothing if the store already holds a graph")
     ingest.add_argument("--report-dir", default="build/ingest-report", help="where the rejection report goes")
+    ingest.add_argument(
+        "--neo4j-import", metavar="DIR", help="write neo4j-admin import files for an initial load instead of loading"
+    )
     ingest.add_argument("-q", "--quiet", action="store_true")
     ingest.set_defaults(func=cmd_ingest)
 
@@ -295,6 +336,16 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--base", help="base IRI of the nodes (default https://w3id.org/clusterkg/id/)")
     export.add_argument("--validate", action="store_true", help="check the export against shapes.ttl (SHACL)")
     export.set_defaults(func=cmd_export)
+
+    synth = sub.add_parser("synth", help="write a synthetic data folder (bundled formats) for scale tests")
+    synth.add_argument("--scale", type=float, default=1.0, help="1 ≈ the bundled data; 150 ≈ a million nodes")
+    synth.add_argument("--seed", type=int, default=42)
+    synth.add_argument("--out", required=True, help="the folder to write (replaced; never the bundled data/)")
+    synth.set_defaults(func=cmd_synth)
+
+    schema = sub.add_parser("schema", help="create the store's constraints and indexes (after a neo4j-admin import)")
+    store_options(schema)
+    schema.set_defaults(func=cmd_schema)
 
     counts = sub.add_parser("counts", help="nodes and relationships per class in the store")
     store_options(counts)

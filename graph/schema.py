@@ -8,6 +8,7 @@ relationship type ``HOSTED_BY``; class ``Laboratory`` ↔ label ``Laboratory``.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -65,7 +66,7 @@ class PropertySpec:
     multi_valued: bool
     labels: Labels
 
-    @property
+    @functools.cached_property
     def store_type(self) -> str:
         base = STORE_TYPES[URIRef(self.datatype)]
         return f"{base}[]" if self.multi_valued else base
@@ -91,12 +92,16 @@ class NodeClass:
     properties: tuple[PropertySpec, ...] = ()
 
     def get_property(self, name: str) -> PropertySpec:
-        for prop in self.properties:
-            if prop.name == name:
-                return prop
-        raise SchemaError(f"{self.name} has no property {name!r}")
+        prop = self._by_name.get(name)
+        if prop is None:
+            raise SchemaError(f"{self.name} has no property {name!r}")
+        return prop
 
-    @property
+    @functools.cached_property
+    def _by_name(self) -> dict[str, PropertySpec]:
+        return {p.name: p for p in self.properties}
+
+    @functools.cached_property
     def property_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.properties)
 
@@ -159,10 +164,14 @@ class Schema:
         return tuple(p.name for p in self.relationship_properties)
 
     def relationship_property(self, name: str) -> PropertySpec:
-        for prop in self.relationship_properties:
-            if prop.name == name:
-                return prop
-        raise SchemaError(f"relationships have no property {name!r}")
+        prop = self._relationship_properties_by_name.get(name)
+        if prop is None:
+            raise SchemaError(f"relationships have no property {name!r}")
+        return prop
+
+    @functools.cached_property
+    def _relationship_properties_by_name(self) -> dict[str, PropertySpec]:
+        return {p.name: p for p in self.relationship_properties}
 
 
 class _OntologyReader:

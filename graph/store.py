@@ -58,49 +58,70 @@ def check_value(prop: PropertySpec, value: Any, where: str) -> Any:
     return float(value) if base == "DOUBLE" and isinstance(value, int) else value
 
 
+# The exact Python type each store type takes without conversion (the fast path of the column checks).
+_EXACT: dict[str, type] = {"STRING": str, "INT64": int, "DOUBLE": float, "BOOLEAN": bool}
+
+
+def _check_column(prop: PropertySpec, rows: list[dict[str, Any]], origins: list[int], where: str) -> None:
+    """Check (and where needed convert, int → float) one column of the rows in place."""
+    name = prop.name
+    exact = None if prop.multi_valued else _EXACT[prop.store_type]
+    for position, row in enumerate(rows):
+        value = row[name]
+        if value is None or type(value) is exact:
+            continue
+        row[name] = check_value(prop, value, f"{where} row {origins[position]}")
+
+
 def prepare_node_rows(cls: NodeClass, rows: Sequence[Row]) -> tuple[list[str], list[dict[str, Any]]]:
     """Validate rows of one label; return the batch's columns and rows deduplicated by id (last wins)."""
-    known = set(cls.property_names)
     columns: list[str] = ["id"]
-    by_id: dict[str, dict[str, Any]] = {}
+    seen = {"id"}
+    by_id: dict[str, tuple[int, Row]] = {}
     for i, row in enumerate(rows):
-        where = f"{cls.name} row {i}"
-        unknown = set(row) - known
-        if unknown:
-            raise SchemaError(f"{where}: properties not in the ontology: {sorted(unknown)}")
         node_id = row.get("id")
         if not isinstance(node_id, str) or not node_id:
-            raise SchemaError(f"{where}: id must be a non-empty string")
-        clean = {name: check_value(cls.get_property(name), value, where) for name, value in row.items()}
-        for name in clean:
-            if name not in columns:
+            raise SchemaError(f"{cls.name} row {i}: id must be a non-empty string")
+        for name in row:
+            if name not in seen:
+                if name not in cls.property_names:
+                    unknown = sorted(set(row) - set(cls.property_names))
+                    raise SchemaError(f"{cls.name} row {i}: properties not in the ontology: {unknown}")
+                seen.add(name)
                 columns.append(name)
-        by_id[node_id] = clean
-    return columns, [{c: r.get(c) for c in columns} for r in by_id.values()]
+        by_id[node_id] = (i, row)
+    origins = [i for i, _ in by_id.values()]
+    clean = [{c: row.get(c) for c in columns} for _, row in by_id.values()]
+    for name in columns[1:]:
+        _check_column(cls.get_property(name), clean, origins, cls.name)
+    return columns, clean
 
 
 def prepare_rel_rows(schema: Schema, rows: Sequence[Row], where_prefix: str) -> tuple[list[str], list[dict[str, Any]]]:
-    """Validate relationship rows (``from_id``, ``to_id`` and properties); dedupe by endpoints."""
+    """Validate relationship rows (``from_id``, ``to_id`` and properties); dedupe by endpoints (last wins)."""
     known = set(schema.relationship_property_names)
     columns: list[str] = []
-    by_pair: dict[tuple[str, str], dict[str, Any]] = {}
+    seen = {"from_id", "to_id"}
+    by_pair: dict[tuple[str, str], tuple[int, Row]] = {}
     for i, row in enumerate(rows):
-        where = f"{where_prefix} row {i}"
         from_id, to_id = row.get("from_id"), row.get("to_id")
         if not isinstance(from_id, str) or not isinstance(to_id, str) or not from_id or not to_id:
-            raise SchemaError(f"{where}: from_id and to_id must be non-empty strings")
-        props = {k: v for k, v in row.items() if k not in ("from_id", "to_id")}
-        unknown = set(props) - known
-        if unknown:
-            raise SchemaError(f"{where}: relationship properties not in the ontology: {sorted(unknown)}")
-        clean = {name: check_value(schema.relationship_property(name), v, where) for name, v in props.items()}
-        for name in clean:
-            if name not in columns:
+            raise SchemaError(f"{where_prefix} row {i}: from_id and to_id must be non-empty strings")
+        for name in row:
+            if name not in seen:
+                if name not in known:
+                    unknown = sorted(set(row) - known - {"from_id", "to_id"})
+                    raise SchemaError(
+                        f"{where_prefix} row {i}: relationship properties not in the ontology: {unknown}"
+                    )
+                seen.add(name)
                 columns.append(name)
-        by_pair[(from_id, to_id)] = {"from_id": from_id, "to_id": to_id, **clean}
-    return columns, [
-        {"from_id": r["from_id"], "to_id": r["to_id"], **{c: r.get(c) for c in columns}} for r in by_pair.values()
-    ]
+        by_pair[(from_id, to_id)] = (i, row)
+    origins = [i for i, _ in by_pair.values()]
+    clean = [{"from_id": f, "to_id": t, **{c: row.get(c) for c in columns}} for (f, t), (_, row) in by_pair.items()]
+    for name in columns:
+        _check_column(schema.relationship_property(name), clean, origins, where_prefix)
+    return columns, clean
 
 
 class GraphStore(ABC):

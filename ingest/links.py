@@ -20,6 +20,9 @@ class Lookups:
         self.index = index
         self.places: dict[str, list[Entity]] = {}
         self.clusters: dict[str, Entity] = {}
+        # Answers per distinct text: the same few place and cluster names recur on most rows.
+        self._place_cache: dict[str, tuple[Entity | None, str]] = {}
+        self._cluster_keys: dict[str, str] = {}
         for entity in index.entities:
             if entity.label in ("City", "District"):
                 props = entity.merged_props()
@@ -50,6 +53,11 @@ class Lookups:
         return keys
 
     def place(self, text: str) -> tuple[Entity | None, str]:
+        if text not in self._place_cache:
+            self._place_cache[text] = self._place(text)
+        return self._place_cache[text]
+
+    def _place(self, text: str) -> tuple[Entity | None, str]:
         cleaned = re.sub(r"^广东省?(?=.)", "", strip_note(text))  # "广东广州" in the MOST lists
         candidates = self.places.get(cleaned) or self.places.get(match_key(cleaned)) or []
         cities = [e for e in candidates if e.label == "City"]
@@ -64,7 +72,10 @@ class Lookups:
         return None, "unknown place (not a Guangdong city or district name or code)"
 
     def cluster(self, text: str) -> tuple[Entity | None, str]:
-        entity = self.clusters.get(match_key(strip_note(text)))
+        key = self._cluster_keys.get(text)
+        if key is None:
+            key = self._cluster_keys[text] = match_key(strip_note(text))
+        entity = self.clusters.get(key)
         return (entity, "") if entity else (None, "unknown industry cluster")
 
 

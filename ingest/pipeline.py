@@ -292,6 +292,11 @@ def _close_interrupted_runs(store: GraphStore) -> None:
 
 
 def _finish_run(store: GraphStore, result: IngestResult, started: datetime, ended: datetime) -> None:
+    store.upsert_nodes("IngestRun", [run_record(result, started, ended)])
+
+
+def run_record(result: IngestResult, started: datetime, ended: datetime, status: str | None = None) -> dict[str, Any]:
+    """The IngestRun node's properties: files with checksums, counts, changes and the report."""
     report = result.report
     files = [
         {
@@ -317,20 +322,15 @@ def _finish_run(store: GraphStore, result: IngestResult, started: datetime, ende
         {"level": i.level.value, "file": i.file, "row": i.row, "column": i.column, "value": i.value, "reason": i.reason}
         for i in report.issues
     ]
-    store.upsert_nodes(
-        "IngestRun",
-        [
-            {
-                "id": result.run_id,
-                "started_at": started.isoformat(),
-                "ended_at": ended.isoformat(),
-                "status": "completed" if result.ok else "completed_with_errors",
-                "files_json": json.dumps(files, ensure_ascii=False),
-                "counts_json": json.dumps(
-                    {"nodes": result.node_counts, "relationships": result.relationship_counts}, ensure_ascii=False
-                ),
-                "changes_json": json.dumps(changes, ensure_ascii=False),
-                "report_json": json.dumps(issues, ensure_ascii=False),
-            }
-        ],
-    )
+    return {
+        "id": result.run_id,
+        "started_at": started.isoformat(),
+        "ended_at": ended.isoformat(),
+        "status": status or ("completed" if result.ok else "completed_with_errors"),
+        "files_json": json.dumps(files, ensure_ascii=False),
+        "counts_json": json.dumps(
+            {"nodes": result.node_counts, "relationships": result.relationship_counts}, ensure_ascii=False
+        ),
+        "changes_json": json.dumps(changes, ensure_ascii=False),
+        "report_json": json.dumps(issues, ensure_ascii=False),
+    }

@@ -120,10 +120,11 @@ class EntityIndex:
 
     # ---------------------------------------------------------------- building
     def add(self, record: NodeRecord) -> Entity:
+        keys = self._strong_keys(record)
         existing = self.by_record_id.get((record.label, record.id))
         rule: tuple[str, float] | None = ("same id", 1.0) if existing else None
         if existing is None:
-            existing, rule = self._match(record)
+            existing, rule = self._match(record, keys)
         if existing is None:
             entity = Entity(label=record.label, id=record.id, records=[record])
             self.entities.append(entity)
@@ -135,7 +136,8 @@ class EntityIndex:
             if record.priority < min(r.priority for r in entity.records[:-1]):
                 entity.id = record.id  # the most authoritative source names the node
         self.by_record_id[(record.label, record.id)] = entity
-        self._index(entity, record)
+        for key, _, _ in keys:
+            self._keys.setdefault((record.label, key), entity)
         return entity
 
     def _strong_keys(self, record: NodeRecord) -> list[tuple[str, str, float]]:
@@ -162,16 +164,14 @@ class EntityIndex:
                     keys.append((f"core:{match_key(name)}", "same name without legal form", 0.85))
         return keys
 
-    def _match(self, record: NodeRecord) -> tuple[Entity | None, tuple[str, float] | None]:
-        for key, rule, confidence in self._strong_keys(record):
+    def _match(
+        self, record: NodeRecord, keys: list[tuple[str, str, float]]
+    ) -> tuple[Entity | None, tuple[str, float] | None]:
+        for key, rule, confidence in keys:
             entity = self._keys.get((record.label, key))
             if entity is not None and not self.curation.kept_apart(entity.names(), record.names):
                 return entity, (rule, confidence)
         return None, None
-
-    def _index(self, entity: Entity, record: NodeRecord) -> None:
-        for key, _, _ in self._strong_keys(record):
-            self._keys.setdefault((record.label, key), entity)
 
     # ---------------------------------------------------------------- lookups
     def get(self, label: str, record_id: str) -> Entity | None:

@@ -3,8 +3,9 @@ policy notice, and any user file with a mapping. Each source yields records and 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from graph.schema import Schema
@@ -13,6 +14,7 @@ from ingest.policy import notice_records
 from ingest.readers import ReadError, read_table
 from ingest.records import NodeRecord, PendingLink
 from ingest.report import Level, Report
+from ingest.synth import CONFIDENCE, read_manifest
 
 MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -32,18 +34,31 @@ def mapping_source(mapping: Mapping, file: str | None = None) -> Source:
 
     def collect(data_dir: Path, report: Report) -> tuple[list[NodeRecord], list[PendingLink]]:
         path = Path(target) if Path(target).is_absolute() else data_dir / target
+        active = for_dataset(mapping, target, data_dir)
         try:
-            table = read_table(path, sheet=mapping.sheet)
+            table = read_table(path, sheet=active.sheet)
         except ReadError as exc:
-            account = report.account(target, mapping.source)
-            account.bounds_ok = mapping.min_rows == 0
+            account = report.account(target, active.source)
+            account.bounds_ok = active.min_rows == 0
             report.error(target, str(exc))
             return [], []
         for note in table.notes:
             report.add(Level.INFO, target, note)
-        return apply_mapping(mapping, table, target, report)
+        return apply_mapping(active, table, target, report)
 
     return Source(name=mapping.source, file=target, collect=collect, mapping=mapping)
+
+
+def for_dataset(mapping: Mapping, file: str, data_dir: Path) -> Mapping:
+    """The mapping as it applies to this data folder: in a synthetic folder (``ckg synth``), its synthetic
+    files' provenance says so and the row-count bounds grow with the scale."""
+    manifest = read_manifest(data_dir)
+    if manifest is None or file not in manifest.get("files", []):
+        return mapping
+    scale = float(manifest.get("scale", 1))
+    upper = None if mapping.max_rows is None else math.ceil(mapping.max_rows * max(1.0, scale) * 2)
+    provenance = {"url_value": str(manifest.get("source", "ckg synth")), "confidence_value": CONFIDENCE}
+    return replace(mapping, min_rows=0, max_rows=upper, provenance=provenance)
 
 
 def policy_source() -> Source:

@@ -1,0 +1,140 @@
+"""The initial-load path into an empty Neo4j: the pipeline's output as ``neo4j-admin database import`` files.
+
+The same sources, validation, entity resolution, links and provenance as ``run_ingest`` — only the last step
+differs: instead of transactions, one CSV file per node label and per relationship type (with typed headers)
+and an ``import.args`` file of the tool's arguments. ``scripts/neo4j-dev import DIR`` (or, on a server's machine with
+the database stopped, ``neo4j-admin database import full neo4j $(cat DIR/import.args)``) builds the store
+offline, many times faster than transactions; ``ckg schema --store neo4j`` then adds the constraints and indexes. The run is
+recorded as an IngestRun node in the files, as a transactional load would record it.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from graph.schema import PropertySpec, Schema
+from ingest.pipeline import Changes, IngestResult, Progress, collect, node_rows, relationship_rows, run_record
+from ingest.report import Report
+from ingest.sources import Source
+
+log = logging.getLogger(__name__)
+
+ARRAY_DELIMITER = "\x1f"  # the unit separator: no value holds it, unlike ";" or ","
+IMPORT_TYPES = {"STRING": "string", "INT64": "long", "DOUBLE": "double", "BOOLEAN": "boolean"}
+
+
+@dataclass
+class ImportFiles:
+    folder: Path
+    args: list[str]
+    result: IngestResult
+
+    @property
+    def args_file(self) -> Path:
+        return self.folder / "import.args"
+
+
+def write_import_files(
+    sources: list[Source],
+    schema: Schema,
+    *,
+    data_dir: Path,
+    out_dir: Path,
+    progress: Progress | None = None,
+) -> ImportFiles:
+    started = datetime.now(UTC)
+    run_id = f"run/{started:%Y%m%dT%H%M%S%f}"
+    report = Report()
+    index, links = collect(sources, schema, data_dir, report, progress)
+    nodes = node_rows(index, schema)
+    rels = relationship_rows(links)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    args = [
+        "--overwrite-destination=true",
+        f"--array-delimiter=U+{ord(ARRAY_DELIMITER):04X}",
+        "--multiline-fields=true",
+        "--id-type=string",
+    ]
+    result = IngestResult(
+        run_id=run_id,
+        report=report,
+        node_counts={label: len(ids) for label, ids in sorted(nodes.items())},
+        relationship_counts=_count(key[0] for key in rels),
+        nodes=Changes(added=[f"{label}:{i}" for label, ids in nodes.items() for i in ids]),
+        relationships=Changes(added=["|".join(key) for key in rels]),
+        dry_run=False,
+    )
+    for label, by_id in sorted(nodes.items()):
+        specs = [schema.node_class(label).get_property(name) for name in schema.node_class(label).property_names]
+        path = out_dir / f"nodes_{label}.csv"
+        _write(path, _node_header(label, specs), ({**row, "ingest_run": run_id} for row in by_id.values()), specs)
+        args.append(f"--nodes={label}={path}")
+    run_specs = [schema.node_class("IngestRun").get_property(n) for n in schema.node_class("IngestRun").property_names]
+    run_path = out_dir / "nodes_IngestRun.csv"
+    record = run_record(result, started, datetime.now(UTC), status="completed (neo4j-admin import)")
+    _write(run_path, _node_header("IngestRun", run_specs), [record], run_specs)
+    args.append(f"--nodes=IngestRun={run_path}")
+    grouped: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for (rel_type, from_label, from_id, to_label, to_id), props in rels.items():
+        grouped[(rel_type, from_label, to_label)].append(
+            {":START_ID": from_id, ":END_ID": to_id, **props, "ingest_run": run_id}
+        )
+    rel_specs = list(schema.relationship_properties)
+    for (rel_type, from_label, to_label), rows in sorted(grouped.items()):
+        path = out_dir / f"rels_{rel_type}_{from_label}_{to_label}.csv"
+        header = [f":START_ID({from_label})", f":END_ID({to_label})", *(_column(s) for s in rel_specs)]
+        _write(path, header, rows, rel_specs, leading=(":START_ID", ":END_ID"))
+        args.append(f"--relationships={rel_type}={path}")
+    (out_dir / "import.args").write_text("\n".join(args) + "\n", encoding="utf-8")
+    log.info("neo4j-admin import files in %s: %d node and %d relationship files", out_dir, len(nodes) + 1, len(grouped))
+    return ImportFiles(folder=out_dir, args=args, result=result)
+
+
+def _count(types: Iterable[str]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for rel_type in types:
+        counts[rel_type] += 1
+    return dict(sorted(counts.items()))
+
+
+def _column(spec: PropertySpec) -> str:
+    base = spec.store_type.removesuffix("[]")
+    kind = IMPORT_TYPES[base] + ("[]" if spec.multi_valued else "")
+    return f"{spec.name}:{kind}"
+
+
+def _node_header(label: str, specs: list[PropertySpec]) -> list[str]:
+    # "id" is both the import id (in the label's own id space) and a stored property
+    return [f"id:ID({label})", *(_column(s) for s in specs if s.name != "id")]
+
+
+def _write(
+    path: Path,
+    header: list[str],
+    rows: Iterable[dict[str, Any]],
+    specs: list[PropertySpec],
+    leading: tuple[str, ...] = ("id",),
+) -> None:
+    names = [*leading, *(s.name for s in specs if s.name not in leading)]
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([_cell(row.get(name)) for name in names])
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""  # an empty field: no property (the stores hold no nulls either)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ARRAY_DELIMITER.join(str(v) for v in value)
+    return str(value)
