@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import neo4j
 from neo4j import GraphDatabase
-from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired
 from neo4j.graph import Node, Path, Relationship
 
 from graph.errors import QueryRejectedError, StoreError, StoreUnavailableError
@@ -171,28 +171,28 @@ class Neo4jStore(GraphStore):
         timeout_s: float | None = None,
         row_cap: int | None = None,
     ) -> QueryResult:
-        @neo4j.unit_of_work(timeout=timeout_s)
-        def work(tx: neo4j.ManagedTransaction) -> QueryResult:
-            result = tx.run(cypher, dict(params or {}))
-            columns = list(result.keys())
-            rows: list[dict[str, Any]] = []
-            truncated = False
-            for record in result:
-                if row_cap is not None and len(rows) >= row_cap:
-                    truncated = True
-                    break
-                rows.append({c: _to_python(record[c]) for c in columns})
-            return QueryResult(columns=columns, rows=rows, truncated=truncated)
-
+        # An explicit transaction, not a managed one: the driver would retry a query that ran out of its
+        # memory budget (a "transient" error) for 30 s, where the user should hear at once that it was stopped.
         try:
-            with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session:
-                return session.execute_read(work)
+            with (
+                self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session,
+                session.begin_transaction(timeout=timeout_s) as tx,
+            ):
+                result = tx.run(cypher, dict(params or {}))
+                columns = list(result.keys())
+                rows: list[dict[str, Any]] = []
+                truncated = False
+                for record in result:
+                    if row_cap is not None and len(rows) >= row_cap:
+                        truncated = True
+                        break
+                    rows.append({c: _to_python(record[c]) for c in columns})
+                tx.rollback()  # nothing to commit; and the rest of a cut result is dropped, not computed
+                return QueryResult(columns=columns, rows=rows, truncated=truncated)
         except (ServiceUnavailable, SessionExpired) as exc:
             raise StoreUnavailableError(f"Neo4j is unreachable: {type(exc).__name__}") from None
-        except ClientError as exc:
-            raise QueryRejectedError(_plain_error(exc)) from exc
         except Neo4jError as exc:
-            raise QueryRejectedError(f"{exc.code}: {exc.message}") from exc
+            raise QueryRejectedError(_plain_error(exc)) from exc
 
     def stream(self, cypher: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         # One read transaction held open while the caller consumes; the driver fetches records in batches.
@@ -210,6 +210,16 @@ class Neo4jStore(GraphStore):
         except (ServiceUnavailable, SessionExpired) as exc:
             raise StoreUnavailableError(f"Neo4j is unreachable: {type(exc).__name__}") from None
 
+    def iter_relationships(self, rel_type: str) -> Iterator[dict[str, Any]]:
+        # One query per type (not per pair of labels): each node has one label, read with the edge.
+        rel = self.schema.rel_type(rel_type)
+        cypher = (
+            f"MATCH (a)-[r:{rel.name}]->(b) RETURN labels(a)[0] AS from_label, a.id AS from_id, "
+            f"labels(b)[0] AS to_label, b.id AS to_id, {self._rel_return_clause('r')}"
+        )
+        for row in self.stream(cypher):
+            yield {k: v for k, v in row.items() if v is not None}
+
     def close(self) -> None:
         if self._owns_driver:
             self.driver.close()
@@ -221,6 +231,8 @@ def _plain_error(exc: Neo4jError) -> str:
         return "the database refused a write: queries here run read-only"
     if "TransactionTimedOut" in code or "Timeout" in code:
         return "the query ran past its time limit and was stopped (timeout)"
+    if "MemoryPoolOutOfMemory" in code:
+        return "the query needed more memory than one query may use and was stopped (db.memory.transaction.max)"
     return f"{code}: {exc.message}"
 
 

@@ -55,6 +55,7 @@ def write_import_files(
     index, links = collect(sources, schema, data_dir, report, progress)
     nodes = node_rows(index, schema)
     rels = relationship_rows(links)
+    del index, links  # the rows hold everything written; the records would double the memory
     out_dir.mkdir(parents=True, exist_ok=True)
     args = [
         "--overwrite-destination=true",

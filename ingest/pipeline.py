@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ class IngestResult:
     nodes: Changes
     relationships: Changes
     dry_run: bool
+    seconds: dict[str, float] = field(default_factory=dict)  # time per phase: collect, diff, write
 
     @property
     def ok(self) -> bool:
@@ -161,14 +163,20 @@ def run_ingest(
         store.setup_schema()
         _close_interrupted_runs(store)
         store.upsert_nodes("IngestRun", [{"id": run_id, "started_at": started.isoformat(), "status": "running"}])
+    clock = time.perf_counter()
+    seconds: dict[str, float] = {}
     index, links = collect(sources, schema, data_dir, report, progress)
     nodes = node_rows(index, schema)
     rels = relationship_rows(links)
+    del index, links  # the rows hold all that is written; at a million nodes the records are gigabytes
+    seconds["collect"], clock = time.perf_counter() - clock, time.perf_counter()
     files = {acc.file for acc in report.files.values()} | {"ontology.ttl"}
     node_changes = _diff_nodes(store, nodes, files)
     rel_changes, rel_existing = _diff_relationships(store, rels, files)
+    seconds["diff"], clock = time.perf_counter() - clock, time.perf_counter()
     if not dry_run:
         _write(store, nodes, rels, node_changes, rel_changes, rel_existing, run_id, progress)
+        seconds["write"] = time.perf_counter() - clock
     result = IngestResult(
         run_id=run_id,
         report=report,
@@ -177,6 +185,7 @@ def run_ingest(
         nodes=node_changes,
         relationships=rel_changes,
         dry_run=dry_run,
+        seconds=seconds,
     )
     if not dry_run:
         _finish_run(store, result, started, now())
@@ -249,20 +258,20 @@ def _write(
             store.upsert_nodes(label, batch)
             if progress:
                 progress(f"wrote {label}", len(batch))
-    grouped: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    # Rows are built one group at a time, so that only one group's rows are in memory besides `rels`.
+    grouped: dict[tuple[str, str, str], list[RelKey]] = defaultdict(list)
     rel_todo = set(rel_changes.added + rel_changes.changed)
-    for key, props in rels.items():
+    for key in rels:
         if "|".join(key) in rel_todo:
-            rel_type, from_label, from_id, to_label, to_id = key
-            full = {name: None for name in store.schema.relationship_property_names}
-            full.update(props)
-            grouped[(rel_type, from_label, to_label)].append(
-                {"from_id": from_id, "to_id": to_id, **full, "ingest_run": run_id}
-            )
-    for (rel_type, from_label, to_label), rows in grouped.items():
+            grouped[(key[0], key[1], key[3])].append(key)
+    del rel_todo
+    blank_rel = dict.fromkeys(store.schema.relationship_property_names)
+    for (rel_type, from_label, to_label), keys in grouped.items():
+        rows = [{"from_id": k[2], "to_id": k[4], **blank_rel, **rels[k], "ingest_run": run_id} for k in keys]
         store.upsert_relationships(rel_type, from_label, to_label, rows)
         if progress:
             progress(f"wrote {rel_type}", len(rows))
+        del rows
     dropped_rels: dict[tuple[str, str, str], list[tuple[str, str]]] = defaultdict(list)
     for text in rel_changes.dropped:
         rel_type, from_label, from_id, to_label, to_id = text.split("|")

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Provenance:
     source: str  # the mapping (source) name
     file: str  # path relative to the data folder
@@ -19,7 +19,7 @@ class Provenance:
         return f"{self.file}#{self.row}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NodeRecord:
     """One source row's claim that an entity exists, with its properties."""
 
@@ -32,7 +32,7 @@ class NodeRecord:
     merge_by_name: bool = True  # False where a code is the identity and equal names are different entities
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TargetRef:
     """A relationship's far end as the source states it: text to resolve, or a known id."""
 
@@ -42,7 +42,7 @@ class TargetRef:
     create: bool = False  # create a node when the text names no known entity (rule recorded)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PendingLink:
     rel_type: str
     from_label: str
@@ -55,7 +55,7 @@ class PendingLink:
     props: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Link:
     rel_type: str
     from_label: str

@@ -1,0 +1,78 @@
+"""What every benchmark records beside its figures: the machine, the versions, the date; and the synthetic
+data folders and stores they share (under bench/work/, never committed)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+WORK = REPO / "bench" / "work"
+RESULTS = REPO / "bench" / "results"
+sys.path.insert(0, str(REPO))
+PACKAGES = ("ladybug", "neo4j", "neo4j-rust-ext", "pyoxigraph", "rdflib", "streamlit", "networkx")
+
+
+def machine() -> dict[str, Any]:
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    mem_kb = next((int(line.split()[1]) for line in meminfo if line.startswith("MemTotal")), 0)
+    java = subprocess.run(["java", "-version"], check=False, capture_output=True, text=True).stderr.splitlines()
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gib": round(mem_kb / 2**20, 1),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "java": java[0] if java else None,
+        "packages": {p: version(p) for p in PACKAGES},
+        "neo4j_server": "5.26.30 Community (scripts/neo4j-dev)",
+    }
+
+
+def record(name: str, payload: dict[str, Any]) -> Path:
+    """Append one run to bench/results/NAME.json (a list, newest last)."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    history = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+    if isinstance(history, dict):
+        history = [history]
+    history.append({"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(), **payload})
+    path.write_text(json.dumps(history, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def synthetic_folder(scale: float, seed: int = 42) -> Path:
+    """bench/work/synth-SCALE, written by `ckg synth` unless it is already there with the same scale and seed."""
+    from ingest.synth import read_manifest, write_synthetic
+
+    folder = WORK / f"synth-{scale:g}"
+    manifest = read_manifest(folder) if folder.exists() else None
+    if not manifest or manifest.get("scale") != scale or manifest.get("seed") != seed:
+        write_synthetic(folder, scale, seed=seed)
+    return folder
+
+
+def neo4j_dev(*args: str, env: dict[str, str] | None = None) -> str:
+    proc = subprocess.run(
+        [str(REPO / "scripts" / "neo4j-dev"), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=True,
+    )
+    return proc.stdout + proc.stderr
+
+
+def neo4j_settings_env() -> dict[str, str]:
+    out = neo4j_dev("env")
+    env = {}
+    for line in out.splitlines():
+        key, _, value = line.removeprefix("export ").partition("=")
+        env[key] = value.strip("'")
+    return env
