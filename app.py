@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.common import LANG_KEY, L
+from graph.errors import ClusterKGError
 
 st.set_page_config(page_title="ClusterKG 产业集群创新图谱", layout="wide")
 
@@ -32,4 +33,7 @@ pages = [
     st.Page("app_pages/export.py", title=L("导出", "Export"), url_path="export"),
     st.Page("app_pages/quality.py", title=L("数据质量", "Data quality"), url_path="quality"),
 ]
-st.navigation(pages).run()
+try:
+    st.navigation(pages).run()
+except ClusterKGError as exc:  # a store that cannot be reached or refused a query: say so, without a traceback
+    st.error(L("数据库不可用：", "The store cannot be used: ") + str(exc))

@@ -275,7 +275,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_synth(args: argparse.Namespace) -> int:
     from ingest.synth import write_synthetic
 
-    manifest = write_synthetic(Path(args.out), args.scale, seed=args.seed)
+    try:
+        manifest = write_synthetic(Path(args.out), args.scale, seed=args.seed)
+    except ValueError as exc:
+        print(f"ckg synth: {exc}", file=sys.stderr)
+        return 2
     total = sum(manifest["rows"].values())
     print(f"synthetic data folder {args.out} (scale {args.scale:g}, seed {args.seed}): {total} synthetic rows")
     print(f"load it with: ckg ingest --data-dir {args.out} [--store neo4j]")

@@ -1,24 +1,23 @@
 """Time to render each page of the app (Streamlit AppTest, server side), on both stores, side by side.
 
-Usage: .venv/bin/python bench/app_render.py [--runs 5] [--embedded-path PATH]
-Needs the bundled data in the embedded store (``ckg ingest``) and, for the Neo4j column, NEO4J_* set and
-the same data in Neo4j (``ckg ingest --store neo4j``). Writes bench/results/app_render.json and prints a table.
+Usage:
+  .venv/bin/python bench/app_render.py [--runs 5] [--embedded-path PATH]   # the bundled data
+  .venv/bin/python bench/app_render.py --runs 3 --scale 150                # the stores bench/ingest.py left loaded
+Needs the same graph in the embedded store and, for the Neo4j column, in the Neo4j that NEO4J_* (or, with
+--scale, scripts/neo4j-dev) points to. Appends to bench/results/app_render.json and prints a table.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import statistics
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
+from common import REPO, WORK, neo4j_settings_env, record
 from streamlit.testing.v1 import AppTest
 
-REPO = Path(__file__).resolve().parent.parent
 PAGES = ["overview", "chain", "explore", "map", "targets", "lists", "console", "export", "quality"]
 
 
@@ -48,22 +47,26 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--embedded-path", default=str(Path.home() / ".local/share/clusterkg/graph.lbdb"))
+    parser.add_argument("--scale", type=float, help="the synthetic stores of bench/ingest.py at this scale")
     args = parser.parse_args()
+    if args.scale:
+        args.embedded_path = str(WORK / f"scale-{args.scale:g}.lbdb")
+        os.environ.update(neo4j_settings_env())
     neo4j_env = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("NEO4J_")}
     os.environ["CLUSTERKG_EMBEDDED_PATH"] = args.embedded_path
     results = {"embedded": time_pages(args.runs)}
     if neo4j_env:
         os.environ.update(neo4j_env)
         results["neo4j"] = time_pages(args.runs)
-    record = {
-        "benchmark": "app page render time (AppTest, server side, median of runs)",
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "runs": args.runs,
-        "seconds": results,
-    }
-    out = REPO / "bench" / "results" / "app_render.json"
-    out.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    out = record(
+        "app_render",
+        {
+            "benchmark": "app page render time (AppTest, server side, median of runs)",
+            "data": f"synthetic scale {args.scale:g}" if args.scale else args.embedded_path,
+            "runs": args.runs,
+            "seconds": results,
+        },
+    )
     print(f"{'page':10} " + " ".join(f"{b:>10}" for b in results))
     for page in PAGES:
         print(f"{page:10} " + " ".join(f"{results[b][page]:10.3f}" for b in results))

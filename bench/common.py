@@ -31,8 +31,16 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "java": java[0] if java else None,
         "packages": {p: version(p) for p in PACKAGES},
+        "neo4j_rust_extension_in_use": _rust_extension_in_use(),
         "neo4j_server": "5.26.30 Community (scripts/neo4j-dev)",
     }
+
+
+def _rust_extension_in_use() -> bool:
+    """Whether the driver packs and unpacks Bolt messages with neo4j-rust-ext (it falls back to Python)."""
+    from neo4j._codec.packstream import v1
+
+    return getattr(v1, "_rust_pack", None) is not None
 
 
 def record(name: str, payload: dict[str, Any]) -> Path:

@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from common import REPO, WORK, neo4j_dev, neo4j_settings_env, record, synthetic_folder
 
-from graph.embedded_store import _ARROW_TYPES, EmbeddedStore
+from graph.embedded_store import _ARROW_TYPES, COPY_CHUNK, EmbeddedStore
 from graph.neo4j_store import Neo4jStore
 from graph.schema import Schema, default_schema
 from graph.settings import Settings
@@ -101,8 +101,7 @@ def prepare_raw(schema: Schema, data: Path, naive_rows: int) -> dict[str, Any]:
         props = schema.node_class(label).properties
         rows = list(by_id.values())
         table = pa.table({p.name: pa.array([r.get(p.name) for r in rows], _ARROW_TYPES[p.store_type]) for p in props})
-        pq.write_table(table, parquet / f"{label}.parquet")
-        statements.append(f"COPY {label} FROM '{parquet / label}.parquet'")
+        statements += [f"COPY {label} FROM '{file}'" for file in write_chunks(table, parquet / label)]
     grouped: dict[tuple[str, str, str], list[tuple[str, str, dict[str, Any]]]] = defaultdict(list)
     for (rel_type, from_label, from_id, to_label, to_id), props in rels.items():
         grouped[(rel_type, from_label, to_label)].append((from_id, to_id, props))
@@ -110,9 +109,8 @@ def prepare_raw(schema: Schema, data: Path, naive_rows: int) -> dict[str, Any]:
         columns = {"from": pa.array([t[0] for t in triples]), "to": pa.array([t[1] for t in triples])}
         for p in schema.relationship_properties:
             columns[p.name] = pa.array([t[2].get(p.name) for t in triples], _ARROW_TYPES[p.store_type])
-        file = parquet / f"{rel_type}-{from_label}-{to_label}.parquet"
-        pq.write_table(pa.table(columns), file)
-        statements.append(f"COPY {rel_type} FROM '{file}' (from='{from_label}', to='{to_label}')")
+        files = write_chunks(pa.table(columns), parquet / f"{rel_type}-{from_label}-{to_label}")
+        statements += [f"COPY {rel_type} FROM '{file}' (from='{from_label}', to='{to_label}')" for file in files]
     picked = list(nodes["Enterprise"].items())[:naive_rows]
     ids = {node_id for node_id, _ in picked}
     rel_sample = [[list(k), v] for k, v in rels.items() if k[2] in ids and k[0] in ("IN_CLUSTER", "LOCATED_IN")][
@@ -125,6 +123,17 @@ def prepare_raw(schema: Schema, data: Path, naive_rows: int) -> dict[str, Any]:
         json.dumps({"nodes": node_sample, "rels": rel_sample}, ensure_ascii=False), encoding="utf-8"
     )
     return {"rows": sum(len(v) for v in nodes.values()) + len(rels), "peak_rss_mb": peak_mb()}
+
+
+def write_chunks(table: pa.Table, stem: Path) -> list[Path]:
+    """Parquet files of COPY_CHUNK rows: one COPY of millions of relationships fills LadybugDB's buffer pool,
+    so the raw path copies in the same chunks as the store does."""
+    files = []
+    for number, start in enumerate(range(0, max(table.num_rows, 1), COPY_CHUNK)):
+        file = stem.with_name(f"{stem.name}-{number:03d}.parquet")
+        pq.write_table(table.slice(start, COPY_CHUNK), file)
+        files.append(file)
+    return files
 
 
 def embedded_raw_copy(schema: Schema) -> dict[str, Any]:

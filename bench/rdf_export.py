@@ -191,7 +191,7 @@ def main() -> None:
         label, nodes = f"synthetic {args.synthetic:,} enterprises", args.synthetic
     else:
         db = Path(args.embedded_path or Path.home() / ".local/share/clusterkg/graph.lbdb")
-        label, nodes = f"bundled data ({db})", 0
+        label, nodes = f"the store {db}", 0
     results = [measure("oxigraph-stream", db, work)]
     if nodes <= args.rdflib_max:
         results.append(measure("rdflib-graph", db, work))

@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 # Below this many new rows, UNWIND is about as fast as COPY and simpler.
 COPY_THRESHOLD = 2_000
+# Rows per COPY: one COPY of millions of relationships fills a 1 GiB buffer pool ("no memory could be freed").
+COPY_CHUNK = 250_000
 WRITE_BATCH = 5_000
 ITER_PAGE = 100_000  # rows per page when iterating a whole table
 
@@ -135,15 +137,22 @@ class EmbeddedStore(GraphStore):
         return f"UNWIND $rows AS r MERGE (n:{cls.name} {{id: r.id}})" + (f" SET {sets}" if sets else "")
 
     def _copy_nodes(self, cls: NodeClass, rows: list[dict[str, Any]]) -> None:
-        table = pa.table(
-            {p.name: pa.array([r.get(p.name) for r in rows], type=_ARROW_TYPES[p.store_type]) for p in cls.properties}
-        )
-        self._execute(f"COPY {cls.name} FROM $t", {"t": table})
+        for chunk in _batches(rows, COPY_CHUNK):
+            table = pa.table(
+                {
+                    p.name: pa.array([r.get(p.name) for r in chunk], type=_ARROW_TYPES[p.store_type])
+                    for p in cls.properties
+                }
+            )
+            self._execute(f"COPY {cls.name} FROM $t", {"t": table})
 
     def _existing_ids(self, label: str, ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
         for batch in _batches(list(ids), 50_000):
-            result = self._execute(f"UNWIND $ids AS i MATCH (n:{label} {{id: i}}) RETURN n.id", {"ids": batch})
+            # ids as an Arrow column (LOAD FROM), not a list parameter the driver inspects item by item
+            result = self._execute(
+                f"LOAD FROM $ids WITH i MATCH (n:{label} {{id: i}}) RETURN n.id", {"ids": pa.table({"i": batch})}
+            )
             found.update(row[0] for row in _all_rows(result))
         return found
 
@@ -191,27 +200,25 @@ class EmbeddedStore(GraphStore):
         from_ids = sorted({f for f, _ in wanted})
         to_ids = sorted({t for _, t in wanted})
         if len(from_ids) >= len(to_ids):
-            cypher = (
-                f"UNWIND $ids AS i MATCH (a:{from_label} {{id: i}})-[:{rel_type}]->(b:{to_label}) RETURN a.id, b.id"
-            )
+            pattern = f"(a:{from_label} {{id: i}})-[:{rel_type}]->(b:{to_label})"
             ids = from_ids
         else:
-            cypher = (
-                f"UNWIND $ids AS i MATCH (b:{to_label} {{id: i}})<-[:{rel_type}]-(a:{from_label}) RETURN a.id, b.id"
-            )
+            pattern = f"(b:{to_label} {{id: i}})<-[:{rel_type}]-(a:{from_label})"
             ids = to_ids
+        cypher = f"LOAD FROM $ids WITH i MATCH {pattern} RETURN a.id, b.id"
         found: set[tuple[str, str]] = set()
         for batch in _batches(ids, 50_000):
-            for row in _all_rows(self._execute(cypher, {"ids": batch})):
+            for row in _all_rows(self._execute(cypher, {"ids": pa.table({"i": batch})})):
                 if (row[0], row[1]) in wanted:
                     found.add((row[0], row[1]))
         return found
 
     def _copy_rels(self, rel_type: str, from_label: str, to_label: str, rows: list[dict[str, Any]]) -> None:
-        data = {"from": pa.array([r["from_id"] for r in rows]), "to": pa.array([r["to_id"] for r in rows])}
-        for prop in self.schema.relationship_properties:
-            data[prop.name] = pa.array([r.get(prop.name) for r in rows], type=_ARROW_TYPES[prop.store_type])
-        self._execute(f"COPY {rel_type} FROM $t (from='{from_label}', to='{to_label}')", {"t": pa.table(data)})
+        for chunk in _batches(rows, COPY_CHUNK):
+            data = {"from": pa.array([r["from_id"] for r in chunk]), "to": pa.array([r["to_id"] for r in chunk])}
+            for prop in self.schema.relationship_properties:
+                data[prop.name] = pa.array([r.get(prop.name) for r in chunk], type=_ARROW_TYPES[prop.store_type])
+            self._execute(f"COPY {rel_type} FROM $t (from='{from_label}', to='{to_label}')", {"t": pa.table(data)})
 
     def delete_nodes(self, label: str, ids: Sequence[str]) -> int:
         cls = self.schema.node_class(label)

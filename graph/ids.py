@@ -15,6 +15,7 @@ DEFAULT_BASE_IRI = "https://w3id.org/clusterkg/id/"
 
 
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_VALUE = {c: i for i, c in enumerate(_USCC_ALPHABET)}
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _USCC_SHAPE = re.compile(r"^\d{8}[0-9A-HJ-NP-RTUWXY]{10}$")
 
@@ -22,7 +23,7 @@ _USCC_SHAPE = re.compile(r"^\d{8}[0-9A-HJ-NP-RTUWXY]{10}$")
 def uscc_problem(code: str) -> str | None:
     """None when ``code`` is a valid 统一社会信用代码 (GB 32100-2015, check character included), else why not."""
     if _USCC_SHAPE.match(code):  # fast path for well-formed codes; python-stdnum explains the others
-        total = sum(_USCC_ALPHABET.index(c) * w for c, w in zip(code, _USCC_WEIGHTS, strict=False))
+        total = sum(_USCC_VALUE[c] * w for c, w in zip(code, _USCC_WEIGHTS, strict=False))
         if code[-1] == _USCC_ALPHABET[(31 - total % 31) % 31]:
             return None
     try:

@@ -173,26 +173,35 @@ class Neo4jStore(GraphStore):
     ) -> QueryResult:
         # An explicit transaction, not a managed one: the driver would retry a query that ran out of its
         # memory budget (a "transient" error) for 30 s, where the user should hear at once that it was stopped.
-        try:
-            with (
-                self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session,
-                session.begin_transaction(timeout=timeout_s) as tx,
-            ):
-                result = tx.run(cypher, dict(params or {}))
-                columns = list(result.keys())
-                rows: list[dict[str, Any]] = []
-                truncated = False
-                for record in result:
-                    if row_cap is not None and len(rows) >= row_cap:
-                        truncated = True
-                        break
-                    rows.append({c: _to_python(record[c]) for c in columns})
-                tx.rollback()  # nothing to commit; and the rest of a cut result is dropped, not computed
-                return QueryResult(columns=columns, rows=rows, truncated=truncated)
-        except (ServiceUnavailable, SessionExpired) as exc:
-            raise StoreUnavailableError(f"Neo4j is unreachable: {type(exc).__name__}") from None
-        except Neo4jError as exc:
-            raise QueryRejectedError(_plain_error(exc)) from exc
+        # A lost connection (a restarted server, a cluster member gone) is retried once: reads are safe to repeat.
+        for attempt in (1, 2):
+            try:
+                return self._read_once(cypher, params, timeout_s, row_cap)
+            except (ServiceUnavailable, SessionExpired) as exc:
+                if attempt == 2:
+                    raise StoreUnavailableError(f"Neo4j is unreachable: {type(exc).__name__}") from None
+            except Neo4jError as exc:
+                raise QueryRejectedError(_plain_error(exc)) from exc
+        raise AssertionError("unreachable")
+
+    def _read_once(
+        self, cypher: str, params: Mapping[str, Any] | None, timeout_s: float | None, row_cap: int | None
+    ) -> QueryResult:
+        with (
+            self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session,
+            session.begin_transaction(timeout=timeout_s) as tx,
+        ):
+            result = tx.run(cypher, dict(params or {}))
+            columns = list(result.keys())
+            rows: list[dict[str, Any]] = []
+            truncated = False
+            for record in result:
+                if row_cap is not None and len(rows) >= row_cap:
+                    truncated = True
+                    break
+                rows.append({c: _to_python(record[c]) for c in columns})
+            tx.rollback()  # nothing to commit; and the rest of a cut result is dropped, not computed
+            return QueryResult(columns=columns, rows=rows, truncated=truncated)
 
     def stream(self, cypher: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         # One read transaction held open while the caller consumes; the driver fetches records in batches.

@@ -110,6 +110,7 @@ def resolve_links(pending: list[PendingLink], index: EntityIndex, report: Report
             "match_confidence": confidence,
             **item.props,
         }
+        props = {k: v for k, v in props.items() if v is not None}  # absent, as the stores hold no nulls
         links.append(Link(item.rel_type, start.label, start.id, end.label, end.id, props))
     return links
 

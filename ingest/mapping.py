@@ -7,6 +7,7 @@ resolve. ``apply_mapping`` turns a table into records and reports every problem 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -337,6 +338,11 @@ def _node_record(mapping: Mapping, row: SourceRow, file: str, report: Report) ->
     )
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the same few cities, clusters and hosts on most rows
+def _target(text: str, resolver: str, classes: tuple[str, ...], create: bool) -> TargetRef:
+    return TargetRef(text=text, resolver=resolver, classes=classes, create=create)
+
+
 def _pending_links(mapping: Mapping, record: NodeRecord, row: SourceRow) -> list[PendingLink]:
     out: list[PendingLink] = []
     for rule in mapping.links:
@@ -352,7 +358,7 @@ def _pending_links(mapping: Mapping, record: NodeRecord, row: SourceRow) -> list
                     rel_type=rule.type,
                     from_label=record.label,
                     from_id=record.id,
-                    target=TargetRef(text=text, resolver=rule.resolver, classes=rule.classes, create=rule.create),
+                    target=_target(text, rule.resolver, rule.classes, rule.create),
                     provenance=record.provenance,
                     column=rule.column,
                     inbound=rule.inbound,

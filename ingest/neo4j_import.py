@@ -2,10 +2,10 @@
 
 The same sources, validation, entity resolution, links and provenance as ``run_ingest`` — only the last step
 differs: instead of transactions, one CSV file per node label and per relationship type (with typed headers)
-and an ``import.args`` file of the tool's arguments. ``scripts/neo4j-dev import DIR`` (or, on a server's machine with
-the database stopped, ``neo4j-admin database import full neo4j $(cat DIR/import.args)``) builds the store
-offline, many times faster than transactions; ``ckg schema --store neo4j`` then adds the constraints and indexes. The run is
-recorded as an IngestRun node in the files, as a transactional load would record it.
+and an ``import.args`` file of the tool's arguments. ``scripts/neo4j-dev import DIR`` — or, on a server's
+machine with the database stopped, ``neo4j-admin database import full neo4j $(cat DIR/import.args)`` — builds
+the store offline, many times faster than transactions; ``ckg schema --store neo4j`` then adds the constraints
+and indexes. The run is recorded as an IngestRun node in the files, as a transactional load would record it.
 """
 
 from __future__ import annotations

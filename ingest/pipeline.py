@@ -142,7 +142,7 @@ def relationship_rows(links: Iterable[Link]) -> dict[RelKey, dict[str, Any]]:
     for link in links:
         key = (link.rel_type, link.from_label, link.from_id, link.to_label, link.to_id)
         if key not in rows:  # the first source to state a relationship is its provenance
-            rows[key] = {k: v for k, v in link.props.items() if v is not None}
+            rows[key] = link.props
     return rows
 
 

@@ -121,6 +121,9 @@ def write_synthetic(out_dir: Path, scale: float, *, seed: int = 42, data_dir: Pa
     if out_dir == source_dir.resolve() or source_dir.resolve() in out_dir.parents:
         raise ValueError(f"refusing to write synthetic data inside the real data folder {source_dir}")
     if out_dir.exists():
+        # replace only an earlier synthetic folder or an empty one, never whatever else the path names
+        if read_manifest(out_dir) is None and any(out_dir.iterdir()):
+            raise ValueError(f"{out_dir} exists and is not a synthetic data folder (no {MANIFEST}); not replacing it")
         shutil.rmtree(out_dir)
     shutil.copytree(source_dir, out_dir)
     rng = random.Random(seed)
