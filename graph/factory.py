@@ -18,4 +18,6 @@ def open_store(
         return Neo4jStore.from_settings(settings, schema)
     from graph.embedded_store import EmbeddedStore
 
-    return EmbeddedStore(settings.embedded_path, schema, read_only=read_only)
+    return EmbeddedStore(
+        settings.embedded_path, schema, read_only=read_only, buffer_pool_mb=settings.buffer_pool_mb or 1024
+    )

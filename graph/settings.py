@@ -43,6 +43,16 @@ def default_data_dir(env: Mapping[str, str]) -> Path:
     return Path(base) / "clusterkg"
 
 
+def default_buffer_pool_mb() -> int:
+    """A quarter of physical memory, between 1 and 8 GiB: a million-node graph's aggregate queries need more
+    than 1 GiB; LadybugDB's own default (80 % of memory) is too greedy for a machine that also runs other work."""
+    try:
+        total_mb = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2**20
+    except (ValueError, OSError):
+        return 1024
+    return max(1024, min(8192, total_mb // 4))
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -54,6 +64,7 @@ class Settings:
     neo4j_database: str = "neo4j"
     query_timeout_s: float = 10.0
     row_cap: int = 5000
+    buffer_pool_mb: int = 0  # the embedded store's page cache; 0: a quarter of the machine's memory, 1–8 GiB
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -73,4 +84,5 @@ class Settings:
             neo4j_database=env.get("NEO4J_DATABASE") or "neo4j",
             query_timeout_s=float(env.get("CLUSTERKG_QUERY_TIMEOUT") or 10.0),
             row_cap=int(env.get("CLUSTERKG_ROW_CAP") or 5000),
+            buffer_pool_mb=int(env.get("CLUSTERKG_BUFFER_POOL_MB") or 0) or default_buffer_pool_mb(),
         )

@@ -10,7 +10,6 @@ and indexes. The run is recorded as an IngestRun node in the files, as a transac
 
 from __future__ import annotations
 
-import csv
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
@@ -18,6 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from graph.schema import PropertySpec, Schema
 from ingest.pipeline import Changes, IngestResult, Progress, collect, node_rows, relationship_rows, run_record
@@ -28,6 +30,14 @@ log = logging.getLogger(__name__)
 
 ARRAY_DELIMITER = "\x1f"  # the unit separator: no value holds it, unlike ";" or ","
 IMPORT_TYPES = {"STRING": "string", "INT64": "long", "DOUBLE": "double", "BOOLEAN": "boolean"}
+# Arrow types of the CSV columns; arrays are joined into one string with ARRAY_DELIMITER.
+ARROW_TYPES = {
+    "STRING": pa.string(),
+    "INT64": pa.int64(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    **{f"{t}[]": pa.string() for t in ("STRING", "INT64", "DOUBLE", "BOOLEAN")},
+}
 
 
 @dataclass
@@ -123,19 +133,20 @@ def _write(
     specs: list[PropertySpec],
     leading: tuple[str, ...] = ("id",),
 ) -> None:
+    """One CSV file, column by column through Arrow's CSV writer (in C++: the pipeline's rows go out fast)."""
     names = [*leading, *(s.name for s in specs if s.name not in leading)]
-    with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow([_cell(row.get(name)) for name in names])
+    kinds = {s.name: s.store_type for s in specs}
+    materialised = list(rows)
+    columns = [
+        pa.array([_cell(row.get(name)) for row in materialised], ARROW_TYPES[kinds.get(name, "STRING")])
+        for name in names
+    ]
+    pa_csv.write_csv(pa.table(columns, names=header), path)
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""  # an empty field: no property (the stores hold no nulls either)
-    if isinstance(value, bool):
-        return "true" if value else "false"
+def _cell(value: Any) -> Any:
+    if value is None or value in ("", []):
+        return None  # an empty field: no property (the stores hold no nulls or empty values either)
     if isinstance(value, list):
         return ARRAY_DELIMITER.join(str(v) for v in value)
-    return str(value)
+    return value
