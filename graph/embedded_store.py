@@ -9,6 +9,7 @@ magnitude faster) and update the rows that already exist with ``MERGE``, so a re
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
@@ -40,9 +41,10 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
 }
 
 
-def _stale_wal_error(exc: Exception) -> bool:
+def _wal_error(exc: Exception) -> bool:
+    """A write-ahead log that cannot be replayed: torn by a kill mid-write, or left from another database file."""
     text = str(exc).lower()
-    return ".wal" in text and ("does not match" in text or "corrupt" in text)
+    return "wal" in text and any(word in text for word in ("does not match", "corrupt", "checksum"))
 
 
 class EmbeddedStore(GraphStore):
@@ -73,14 +75,23 @@ class EmbeddedStore(GraphStore):
             return ladybug.Database(str(self.path), **kwargs)
         except RuntimeError as exc:
             wal = Path(f"{self.path}.wal")
-            if not (_stale_wal_error(exc) and wal.exists()):
+            if not (_wal_error(exc) and wal.exists()):
                 raise StoreError(f"cannot open the embedded store at {self.path}: {exc}") from exc
-            # A process killed mid-write can leave a WAL that no longer belongs to the database file.
-            # Keep it (renamed) for inspection rather than deleting evidence, and open without it.
-            aside = wal.with_name(f"{wal.name}.stale-{time.strftime('%Y%m%dT%H%M%S')}")
-            wal.rename(aside)
-            log.warning("moved a stale write-ahead log aside to %s and reopened %s", aside, self.path)
+            first_error = exc
+        # A process killed mid-write leaves a WAL whose last record is torn. Its committed transactions come
+        # first: replay up to the damage (the torn, uncommitted tail is dropped). A copy of the WAL is kept
+        # for inspection. If even that fails (a WAL from another database file), open without it.
+        kept = wal.with_name(f"{wal.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+        shutil.copyfile(wal, kept)
+        try:
+            database = ladybug.Database(str(self.path), throw_on_wal_replay_failure=False, **kwargs)
+        except RuntimeError:
+            wal.unlink()
+            log.warning("could not replay %s (%s); a copy is at %s; opened without it", wal, first_error, kept)
             return ladybug.Database(str(self.path), **kwargs)
+        log.warning("replayed the write-ahead log of %s up to its damage (%s); a copy is at %s", self.path,
+                    first_error, kept)  # fmt: skip
+        return database
 
     # ------------------------------------------------------------------ schema
     def setup_schema(self) -> None:

@@ -112,7 +112,7 @@ def test_embedded_store_survives_a_killed_writer(tmp_path: Path, schema: Schema)
     store.close()
 
 
-def test_embedded_store_moves_a_stale_wal_aside(tmp_path: Path, schema: Schema) -> None:
+def test_embedded_store_opens_despite_a_foreign_wal_and_keeps_a_copy(tmp_path: Path, schema: Schema) -> None:
     donor = tmp_path / "donor.lbdb"
     subprocess.run([sys.executable, "-c", KILLED_WRITER, str(donor)], check=False)
     assert Path(f"{donor}.wal").exists()
@@ -124,7 +124,7 @@ def test_embedded_store_moves_a_stale_wal_aside(tmp_path: Path, schema: Schema) 
     store = EmbeddedStore(path, schema)
     assert store.node_counts()["City"] == 0
     store.close()
-    assert list(tmp_path.glob("g.lbdb.wal.stale-*"))
+    assert list(tmp_path.glob("g.lbdb.wal.damaged-*"))
 
 
 def test_settings_choose_the_store_and_hide_the_password(tmp_path: Path) -> None:
