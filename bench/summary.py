@@ -57,6 +57,27 @@ def ingest_table() -> list[str]:
     ]
 
 
+def ingest_runs() -> list[str]:
+    """Every recorded scale-150 run's ratios: how much they move between runs on this machine."""
+    runs = [r for r in json.loads((RESULTS / "ingest.json").read_text(encoding="utf-8")) if r.get("scale") == 150]
+    lines = [
+        "",
+        "The ratios of every recorded run at this scale (they move by tens of percent between runs on this machine):",
+        "",
+        "| run | embedded pipeline ÷ raw COPY | Neo4j naive rows/s | Neo4j pipeline ÷ naive (end to end / write) | "
+        "Neo4j initial load ÷ import |",
+        "|---|---|---|---|---|",
+    ]
+    for run in runs:
+        neo = run["neo4j"]
+        lines.append(
+            f"| {run['date']} | {run['embedded']['pipeline_vs_raw_copy']}× | {neo['naive_merge']['rows_per_s']:,} | "
+            f"{neo['pipeline_vs_naive_speedup']}× / {neo['unwind_write_vs_naive_speedup']}× | "
+            f"{neo['initial_load']['ratio_to_admin_import_alone']}× |"
+        )
+    return lines
+
+
 def query_table() -> list[str]:
     run = newest("queries")
     sizes = run["sizes"]["embedded"]
@@ -114,7 +135,7 @@ def rdf_table() -> list[str]:
 
 
 def main() -> None:
-    tables = [*ingest_table(), "", *query_table(), "", *app_table(), "", *rdf_table()]
+    tables = [*ingest_table(), *ingest_runs(), "", *query_table(), "", *app_table(), "", *rdf_table()]
     text = DOC.read_text(encoding="utf-8")
     head, rest = text.split("<!-- tables -->", 1)
     _, tail = rest.split("<!-- /tables -->", 1)
