@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import neo4j
 from neo4j import GraphDatabase
-from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import AuthError, DatabaseUnavailable, Neo4jError, ServiceUnavailable, SessionExpired
 from neo4j.graph import Node, Path, Relationship
 
 from graph.errors import QueryRejectedError, StoreError, StoreUnavailableError
@@ -24,6 +24,8 @@ from graph.store import GraphStore, QueryResult, Row, prepare_node_rows, prepare
 
 log = logging.getLogger(__name__)
 
+# The server or its database is gone (stopped, restarting, a lost cluster member): not the query's fault.
+GONE = (ServiceUnavailable, SessionExpired, DatabaseUnavailable)
 NODE_BATCH = 5_000
 REL_BATCH = 10_000
 STREAM_FETCH = 5_000
@@ -144,11 +146,14 @@ class Neo4jStore(GraphStore):
         return deleted
 
     def clear(self) -> None:
-        # In batches, so that a large graph does not need one huge transaction.
-        while True:
-            records = self._write("MATCH (n) WITH n LIMIT 10000 DETACH DELETE n RETURN count(*) AS n")
-            if int(records[0]["n"]) == 0:
-                return
+        # In batches, relationships first: detaching a hub (a cluster with 300,000 members) in one transaction
+        # would pass the per-transaction memory limit.
+        for statement in (
+            "MATCH ()-[r]->() WITH r LIMIT 50000 DELETE r RETURN count(*) AS n",
+            "MATCH (n) WITH n LIMIT 10000 DETACH DELETE n RETURN count(*) AS n",
+        ):
+            while int(self._write(statement)[0]["n"]):
+                pass
 
     def _write(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
@@ -157,7 +162,7 @@ class Neo4jStore(GraphStore):
         try:
             with self.driver.session(database=self.database) as session:
                 return session.execute_write(work)
-        except (ServiceUnavailable, SessionExpired) as exc:
+        except GONE as exc:
             raise StoreUnavailableError(f"Neo4j became unreachable during a write: {type(exc).__name__}") from None
         except Neo4jError as exc:
             raise StoreError(f"Neo4j rejected a write: {exc.code}: {exc.message}") from exc
@@ -177,7 +182,7 @@ class Neo4jStore(GraphStore):
         for attempt in (1, 2):
             try:
                 return self._read_once(cypher, params, timeout_s, row_cap)
-            except (ServiceUnavailable, SessionExpired) as exc:
+            except GONE as exc:
                 if attempt == 2:
                     raise StoreUnavailableError(f"Neo4j is unreachable: {type(exc).__name__}") from None
             except Neo4jError as exc:
@@ -216,8 +221,10 @@ class Neo4jStore(GraphStore):
                 keys = list(result.keys())
                 for record in result:
                     yield {k: _to_python(record[k]) for k in keys}
-        except (ServiceUnavailable, SessionExpired) as exc:
+        except GONE as exc:
             raise StoreUnavailableError(f"Neo4j is unreachable: {type(exc).__name__}") from None
+        except Neo4jError as exc:
+            raise StoreError(f"Neo4j stopped a read: {exc.code}: {exc.message}") from None
 
     def iter_relationships(self, rel_type: str) -> Iterator[dict[str, Any]]:
         # One query per type (not per pair of labels): each node has one label, read with the edge.
