@@ -90,8 +90,8 @@ def embedded_pipeline(schema: Schema, data: Path, scale: float) -> dict[str, Any
 def prepare_raw(schema: Schema, data: Path, naive_rows: int) -> dict[str, Any]:
     """The pipeline's output without writing it (not timed): Parquet files for the raw COPY, a sample for
     the naive loaders."""
-    index, links = collect(bundled_sources(schema), schema, data, Report())
-    nodes, rels = node_rows(index, schema), relationship_rows(links)
+    built = collect(bundled_sources(schema), schema, data, Report())
+    nodes, rels = node_rows(built, schema), relationship_rows(built.links)
     del index, links
     parquet = WORK / "raw-copy-parquet"
     shutil.rmtree(parquet, ignore_errors=True)

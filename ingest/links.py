@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from graph.ids import match_key
 from ingest.normalize import strip_note
@@ -79,39 +80,62 @@ class Lookups:
         return (entity, "") if entity else (None, "unknown industry cluster")
 
 
-def resolve_links(pending: list[PendingLink], index: EntityIndex, report: Report) -> list[Link]:
+def resolve_links(
+    pending: list[PendingLink],
+    index: EntityIndex,
+    report: Report,
+    priority: dict[tuple[str, str, str], int] | None = None,
+    reported_sources: Iterable[str] | None = None,
+) -> list[Link]:
+    """Pending links → links between entities. ``priority`` ranks each statement by the precedence of
+    the record that states it ((source, label, id) → priority); problems are reported only for the
+    ``reported_sources`` (all when None)."""
     lookups = Lookups(index)
+    reported = None if reported_sources is None else set(reported_sources)
     links: list[Link] = []
     for item in pending:
         source = index.get(item.from_label, item.from_id)
         if source is None:
             continue  # the row's own node was rejected; already reported
         target, rule, confidence, problem = _resolve_target(item, index, lookups)
+        prov = item.provenance
         if target is None:
-            level = Level.ERROR if item.required else Level.WARNING
-            report.add(
-                level,
-                item.provenance.file,
-                f"{item.rel_type}: {problem}; relationship not made",
-                row=item.provenance.row,
-                column=item.column,
-                value=item.target.text,
-            )
+            if reported is None or prov.source in reported:
+                report.add(
+                    Level.ERROR if item.required else Level.WARNING,
+                    prov.file,
+                    f"{item.rel_type}: {problem}; relationship not made",
+                    row=prov.row,
+                    column=item.column,
+                    value=item.target.text,
+                )
             continue
         if target is source:
             continue
         start, end = (target, source) if item.inbound else (source, target)
         props = {
-            "source_file": item.provenance.file,
-            "source_row": item.provenance.row,
-            "source_url": item.provenance.url,
-            "confidence": item.provenance.confidence,
+            "source_file": prov.file,
+            "source_row": prov.row,
+            "source_url": prov.url,
+            "confidence": prov.confidence,
             "match_rule": rule,
             "match_confidence": confidence,
             **item.props,
         }
         props = {k: v for k, v in props.items() if v is not None}  # absent, as the stores hold no nulls
-        links.append(Link(item.rel_type, start.label, start.id, end.label, end.id, props))
+        rank = ((priority or {}).get((prov.source, item.from_label, item.from_id), 50), prov.source)
+        links.append(
+            Link(
+                item.rel_type,
+                start.label,
+                start.id,
+                end.label,
+                end.id,
+                props,
+                rank=(0, rank[0], rank[1], prov.file, prov.row),
+                ref=prov.ref,
+            )
+        )
     return links
 
 

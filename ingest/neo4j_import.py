@@ -62,10 +62,10 @@ def write_import_files(
     started = datetime.now(UTC)
     run_id = f"run/{started:%Y%m%dT%H%M%S%f}"
     report = Report()
-    index, links = collect(sources, schema, data_dir, report, progress)
-    nodes = node_rows(index, schema)
-    rels = relationship_rows(links)
-    del index, links  # the rows hold everything written; the records would double the memory
+    built = collect(sources, schema, data_dir, report, progress)
+    nodes = node_rows(built, schema)
+    rels = relationship_rows(built.links)
+    del built  # the rows hold everything written; the records would double the memory
     out_dir.mkdir(parents=True, exist_ok=True)
     args = [
         "--overwrite-destination=true",

@@ -1,14 +1,20 @@
-"""The ingest pipeline: sources → records → entity resolution → links → diff with the store → writes.
+"""The ingest pipeline: read sources → merge with the statements the store keeps → resolve → diff → write.
+
+Facts belong to sources (docs/MAPPINGS.md, "How a run changes the graph"). A run reads some sources;
+each one read completely and validly replaces that source's statements, one that could not be read
+whole (a missing or damaged file, lost columns, a row count outside its bounds) keeps its earlier
+statements untouched, and ``retract`` removes a source's statements. The statements of every other
+source come from the store. All of them are resolved again into the graph, so the result is the same
+whatever order sources are run in, and a run changes only what its own sources' statements change.
 
 A run is recorded as an IngestRun node (a PROV activity): when it started and ended, its files with
-checksums, its counts, what it added, changed and dropped, and its report. Nodes and relationships
-that did not change are not written, so a re-run of unchanged files changes nothing; writes are
-idempotent upserts, so an interrupted run is finished by running it again.
+checksums, its counts, what it added, changed and dropped (overall and per source), and its report.
+Nodes and relationships that did not change are not written, so a re-run of unchanged files changes
+nothing; writes are idempotent upserts, so an interrupted run is finished by running it again.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -19,19 +25,35 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from graph.errors import ClusterKGError
 from graph.schema import Schema
 from graph.store import GraphStore
-from ingest.links import resolve_links
-from ingest.records import Link, NodeRecord, PendingLink, Provenance
-from ingest.report import Report
-from ingest.resolve import Curation, EntityIndex
+from ingest.build import (
+    Built,
+    Inference,
+    NodeRows,
+    RelKey,
+    RelRows,
+    build,
+    count_by_type,
+    node_rows,
+    record_hash,
+    relationship_rows,
+)
+from ingest.claims import SourceStatements, link_to_json, record_to_json
+from ingest.inference import default_inferences
+from ingest.report import Level, Report
 from ingest.sources import Source
+from ingest.stored import NodeKey, StoredGraph, read_stored
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int], None]  # (step description, items done in that step)
 CHANGE_LIST_CAP = 500  # ids listed per kind of change in the run record; counts are always complete
-UNHASHED = ("ingest_run", "record_hash")
+
+
+class UnknownSourceError(ClusterKGError):
+    """A source to retract holds no statements in the store."""
 
 
 @dataclass
@@ -60,90 +82,65 @@ class IngestResult:
     relationships: Changes
     dry_run: bool
     seconds: dict[str, float] = field(default_factory=dict)  # time per phase: collect, diff, write
+    kept: list[str] = field(default_factory=list)  # sources read incompletely: earlier statements kept
+    by_source: dict[str, dict[str, int]] = field(default_factory=dict)  # statements added/changed/removed
 
     @property
     def ok(self) -> bool:
-        return not self.report.bounds_broken
+        return not self.report.bounds_broken and not self.kept
 
     @property
     def changed_anything(self) -> bool:
         return any(self.nodes.summary()[k] or self.relationships.summary()[k] for k in ("added", "changed", "dropped"))
 
 
-def record_hash(props: dict[str, Any]) -> str:
-    clean = {k: v for k, v in props.items() if k not in UNHASHED and v is not None}
-    text = json.dumps(clean, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+@dataclass
+class Gathered:
+    """This run's fresh statements, by source, and the sources that could not be read whole."""
+
+    statements: dict[str, SourceStatements]
+    incomplete: set[str]
+    files: dict[str, str]  # source → its file, as the report names it
 
 
-def stage_records(schema: Schema) -> list[NodeRecord]:
-    """The five chain stages as nodes, straight from the ontology's SKOS concepts."""
-    return [
-        NodeRecord(
-            label="ChainStage",
-            id=f"stage/{stage.key}",
-            props={"name_zh": stage.labels.zh, "name_en": stage.labels.en, "stage_order": stage.order},
-            provenance=Provenance(source="ontology", file="ontology.ttl", row=stage.order, confidence="high"),
-            names=(stage.labels.zh, stage.labels.en),
-            priority=0,
-        )
-        for stage in schema.stages
-    ]
+def gather(sources: Iterable[Source], data_dir: Path, report: Report, progress: Progress | None = None) -> Gathered:
+    statements: dict[str, SourceStatements] = {}
+    incomplete: set[str] = set()
+    files: dict[str, str] = {}
+    for source in sources:
+        files[source.name] = source.file
+        records, links = source.collect(data_dir, report)
+        part = statements.setdefault(source.name, SourceStatements())
+        part.records.extend(records)
+        part.links.extend(links)
+        if not _read_whole(report, source):
+            incomplete.add(source.name)
+        if progress:
+            progress(f"read {source.name}", len(records))
+    return Gathered(statements, incomplete, files)
+
+
+def _read_whole(report: Report, source: Source) -> bool:
+    """A source counts as read only when its file was read whole, had its columns and kept its bounds."""
+    accounts = [a for a in report.files.values() if a.source == source.name]
+    files = {a.file for a in accounts} | {source.file}
+    broken = any(not a.bounds_ok for a in accounts)
+    fatal = any(i.level is Level.ERROR and i.row is None and i.file in files for i in report.issues)
+    return not broken and not fatal
 
 
 def collect(
-    sources: Iterable[Source], schema: Schema, data_dir: Path, report: Report, progress: Progress | None = None
-) -> tuple[EntityIndex, list[Link]]:
-    """Read every source, resolve entities and links; nothing is written."""
-    index = EntityIndex(Curation.load(data_dir / "resolution.yaml"))
-    pending: list[PendingLink] = []
-    for record in stage_records(schema):
-        index.add(record)
-    for source in sources:
-        records, links = source.collect(data_dir, report)
-        for record in records:
-            index.add(record)
-        pending.extend(links)
-        if progress:
-            progress(f"read {source.name}", len(records))
-    return index, resolve_links(pending, index, report)
-
-
-def node_rows(index: EntityIndex, schema: Schema) -> dict[str, dict[str, dict[str, Any]]]:
-    """label → id → the node's properties, merged over its records, with provenance."""
-    rows: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-    for entity in index.entities:
-        primary = entity.primary.provenance
-        props = entity.merged_props()
-        props.update(
-            {
-                "id": entity.id,
-                "source_file": primary.file,
-                "source_row": primary.row,
-                "source_url": primary.url,
-                "confidence": primary.confidence,
-                "source_refs": sorted({r.provenance.ref for r in entity.records}),
-            }
-        )
-        node_class = schema.node_class(entity.label)
-        props["chain_stage"] = node_class.primary_stage
-        allowed = set(node_class.property_names)
-        clean = {k: v for k, v in props.items() if k in allowed and v is not None}
-        clean["record_hash"] = record_hash(clean)
-        rows[entity.label][entity.id] = clean
-    return rows
-
-
-RelKey = tuple[str, str, str, str, str]  # type, from label, from id, to label, to id
-
-
-def relationship_rows(links: Iterable[Link]) -> dict[RelKey, dict[str, Any]]:
-    rows: dict[RelKey, dict[str, Any]] = {}
-    for link in links:
-        key = (link.rel_type, link.from_label, link.from_id, link.to_label, link.to_id)
-        if key not in rows:  # the first source to state a relationship is its provenance
-            rows[key] = link.props
-    return rows
+    sources: Iterable[Source],
+    schema: Schema,
+    data_dir: Path,
+    report: Report,
+    progress: Progress | None = None,
+    inferences: Iterable[Inference] | None = None,
+) -> Built:
+    """Read sources and resolve their statements alone (an initial load, benchmarks); nothing is written."""
+    gathered = gather(sources, data_dir, report, progress)
+    rules = default_inferences(schema) if inferences is None else inferences
+    return build(gathered.statements, schema, data_dir, report, inferences=rules)
 
 
 def run_ingest(
@@ -152,10 +149,11 @@ def run_ingest(
     *,
     data_dir: Path,
     dry_run: bool = False,
+    retract: Iterable[str] = (),
     progress: Progress | None = None,
+    inferences: Iterable[Inference] | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> IngestResult:
-    schema = store.schema
     started = now()
     run_id = f"run/{started:%Y%m%dT%H%M%S%f}"
     report = Report()
@@ -163,108 +161,185 @@ def run_ingest(
         store.setup_schema()
         _close_interrupted_runs(store)
         store.upsert_nodes("IngestRun", [{"id": run_id, "started_at": started.isoformat(), "status": "running"}])
+    rules = default_inferences(store.schema) if inferences is None else inferences
+    try:
+        result = _run(store, sources, data_dir, dry_run, set(retract), run_id, report, progress, rules)
+    except BaseException:
+        if not dry_run:
+            _mark_failed(store, run_id, now())
+        raise
+    if not dry_run:
+        store.upsert_nodes("IngestRun", [run_record(result, started, now())])
+    return result
+
+
+def _run(
+    store: GraphStore,
+    sources: list[Source],
+    data_dir: Path,
+    dry_run: bool,
+    retract: set[str],
+    run_id: str,
+    report: Report,
+    progress: Progress | None,
+    inferences: Iterable[Inference],
+) -> IngestResult:
     clock = time.perf_counter()
     seconds: dict[str, float] = {}
-    index, links = collect(sources, schema, data_dir, report, progress)
-    nodes = node_rows(index, schema)
-    rels = relationship_rows(links)
-    del index, links  # the rows hold all that is written; at a million nodes the records are gigabytes
+    gathered = gather(sources, data_dir, report, progress)
+    stored = read_stored(store)
+    unknown = retract - stored.sources
+    if unknown:
+        known = ", ".join(sorted(stored.sources)) or "none"
+        names = ", ".join(sorted(unknown))
+        raise UnknownSourceError(f"the store holds no statements of source(s) {names}; sources it holds: {known}")
+    for name in sorted(gathered.incomplete):
+        report.error(
+            gathered.files[name],
+            f"source {name} was not read whole (see the errors above): nothing it stated was changed or retracted",
+        )
+    replaced = (set(gathered.statements) - gathered.incomplete) | retract
+    statements = {name: part for name, part in stored.statements.items() if name not in replaced}
+    statements.update({name: gathered.statements[name] for name in replaced if name in gathered.statements})
+    built = build(
+        statements, store.schema, data_dir, report, reported_sources=gathered.statements, inferences=inferences
+    )
+    nodes = node_rows(built, store.schema)
+    rels = relationship_rows(built.links)
+    del built  # the rows hold all that is written; at a million nodes the records are gigabytes
     seconds["collect"], clock = time.perf_counter() - clock, time.perf_counter()
-    files = {acc.file for acc in report.files.values()} | {"ontology.ttl"}
-    node_changes = _diff_nodes(store, nodes, files)
-    rel_changes, rel_existing = _diff_relationships(store, rels, files)
+    read_files = {a.file for a in report.files.values() if a.source not in gathered.incomplete}
+    node_changes, node_todo, node_drop = _diff_nodes(stored, nodes, read_files)
+    rel_changes, rel_todo, rel_drop = _diff_relationships(stored, rels, read_files)
+    by_source = {
+        name: statement_changes(stored.statements.get(name), gathered.statements.get(name)) for name in sorted(replaced)
+    }
     seconds["diff"], clock = time.perf_counter() - clock, time.perf_counter()
     if not dry_run:
-        _write(store, nodes, rels, node_changes, rel_changes, rel_existing, run_id, progress)
+        _write(store, nodes, rels, node_todo, rel_todo, node_drop, rel_drop, run_id, progress)
         seconds["write"] = time.perf_counter() - clock
-    result = IngestResult(
+    return IngestResult(
         run_id=run_id,
         report=report,
         node_counts={label: len(ids) for label, ids in sorted(nodes.items())},
-        relationship_counts=_count_by_type(rels),
+        relationship_counts=count_by_type(rels),
         nodes=node_changes,
         relationships=rel_changes,
         dry_run=dry_run,
         seconds=seconds,
+        kept=sorted(gathered.incomplete),
+        by_source=by_source,
     )
-    if not dry_run:
-        _finish_run(store, result, started, now())
-    return result
 
 
-def _diff_nodes(store: GraphStore, nodes: dict[str, dict[str, dict[str, Any]]], files: set[str]) -> Changes:
+def statement_changes(old: SourceStatements | None, new: SourceStatements | None) -> dict[str, int]:
+    """How one source's statements changed: records and links added, changed and removed."""
+
+    def keyed(part: SourceStatements | None) -> tuple[dict[Any, str], dict[str, int]]:
+        records: dict[Any, str] = {}
+        links: dict[str, int] = defaultdict(int)
+        for r in part.records if part else []:
+            key = (r.label, r.id, r.provenance.file, r.provenance.row)
+            records[key] = json.dumps(record_to_json(r), sort_keys=True)
+        for k in part.links if part else []:
+            links[json.dumps(link_to_json(k), sort_keys=True)] += 1
+        return records, links
+
+    old_records, old_links = keyed(old)
+    new_records, new_links = keyed(new)
+    return {
+        "records_added": sum(1 for k in new_records if k not in old_records),
+        "records_changed": sum(1 for k, v in new_records.items() if k in old_records and old_records[k] != v),
+        "records_removed": sum(1 for k in old_records if k not in new_records),
+        "links_added": sum(max(0, n - old_links.get(k, 0)) for k, n in new_links.items()),
+        "links_removed": sum(max(0, n - new_links.get(k, 0)) for k, n in old_links.items()),
+    }
+
+
+def _diff_nodes(
+    stored: StoredGraph, nodes: NodeRows, read_files: set[str]
+) -> tuple[Changes, set[NodeKey], set[NodeKey]]:
     changes = Changes()
-    for cls in store.schema.node_classes:
-        if cls.name == "IngestRun":
+    todo: set[NodeKey] = set()
+    for label, by_id in nodes.items():
+        for node_id, row in by_id.items():
+            key = (label, node_id)
+            old = stored.node_hashes.get(key)
+            if old is None:
+                changes.added.append(f"{label}:{node_id}")
+                todo.add(key)
+            elif old != row["record_hash"]:
+                changes.changed.append(f"{label}:{node_id}")
+                todo.add(key)
+            else:
+                changes.unchanged += 1
+    drop: set[NodeKey] = set()
+    for key in stored.node_hashes:
+        if key[1] in nodes.get(key[0], {}):
             continue
-        wanted = nodes.get(cls.name, {})
-        seen: set[str] = set()
-        for existing in store.iter_nodes(cls.name):
-            node_id = existing["id"]
-            seen.add(node_id)
-            if node_id in wanted:
-                if existing.get("record_hash") == wanted[node_id]["record_hash"]:
-                    changes.unchanged += 1
-                else:
-                    changes.changed.append(f"{cls.name}:{node_id}")
-            elif _only_from(existing.get("source_refs") or [existing.get("source_file", "")], files):
-                changes.dropped.append(f"{cls.name}:{node_id}")
-        changes.added.extend(f"{cls.name}:{i}" for i in wanted if i not in seen)
-    return changes
+        legacy_files = stored.legacy_nodes.get(key)
+        if legacy_files is None or (legacy_files and all(f in read_files for f in legacy_files)):
+            drop.add(key)
+            changes.dropped.append(f"{key[0]}:{key[1]}")
+    return changes, todo, drop
 
 
-def _only_from(refs: list[str], files: set[str]) -> bool:
-    """True when every source of a stored record is among this run's files (so its absence means it is gone)."""
-    return bool(refs) and all(ref.split("#")[0] in files for ref in refs)
+def _rel_text(key: RelKey) -> str:
+    return "|".join(key)
 
 
 def _diff_relationships(
-    store: GraphStore, rels: dict[RelKey, dict[str, Any]], files: set[str]
-) -> tuple[Changes, dict[RelKey, dict[str, Any]]]:
+    stored: StoredGraph, rels: RelRows, read_files: set[str]
+) -> tuple[Changes, set[RelKey], set[RelKey]]:
     changes = Changes()
-    existing: dict[RelKey, dict[str, Any]] = {}
-    for rel in store.schema.relationships.values():
-        for edge in store.iter_relationships(rel.name):
-            key = (rel.name, edge["from_label"], edge["from_id"], edge["to_label"], edge["to_id"])
-            props = {k: v for k, v in edge.items() if k not in ("from_label", "from_id", "to_label", "to_id")}
-            existing[key] = props
-            if key in rels:
-                if record_hash(props) == record_hash(rels[key]):
-                    changes.unchanged += 1
-                else:
-                    changes.changed.append("|".join(key))
-            elif _only_from([str(props.get("source_file", ""))], files):
-                changes.dropped.append("|".join(key))
-    changes.added.extend("|".join(k) for k in rels if k not in existing)
-    return changes, existing
+    todo: set[RelKey] = set()
+    for key, props in rels.items():
+        old = stored.rel_hashes.get(key)
+        if old is None:
+            changes.added.append(_rel_text(key))
+            todo.add(key)
+        elif old != record_hash(props):
+            changes.changed.append(_rel_text(key))
+            todo.add(key)
+        else:
+            changes.unchanged += 1
+    drop: set[RelKey] = set()
+    for key in stored.rel_hashes:
+        if key in rels:
+            continue
+        legacy_file = stored.legacy_rels.get(key)
+        if legacy_file is None or legacy_file in read_files:
+            drop.add(key)
+            changes.dropped.append(_rel_text(key))
+    return changes, todo, drop
 
 
 def _write(
     store: GraphStore,
-    nodes: dict[str, dict[str, dict[str, Any]]],
-    rels: dict[RelKey, dict[str, Any]],
-    node_changes: Changes,
-    rel_changes: Changes,
-    rel_existing: dict[RelKey, dict[str, Any]],
+    nodes: NodeRows,
+    rels: RelRows,
+    node_todo: set[NodeKey],
+    rel_todo: set[RelKey],
+    node_drop: set[NodeKey],
+    rel_drop: set[RelKey],
     run_id: str,
     progress: Progress | None,
 ) -> None:
-    todo = {c.split(":", 1)[1] for c in node_changes.added + node_changes.changed}
     for label, by_id in nodes.items():
         # every property of the class, so that a value gone from the source is cleared in the store
         blank = dict.fromkeys(store.schema.node_class(label).property_names)
-        batch = [{**blank, **row, "ingest_run": run_id} for node_id, row in by_id.items() if node_id in todo]
+        batch = [
+            {**blank, **row, "ingest_run": run_id} for node_id, row in by_id.items() if (label, node_id) in node_todo
+        ]
         if batch:
             store.upsert_nodes(label, batch)
             if progress:
                 progress(f"wrote {label}", len(batch))
     # Rows are built one group at a time, so that only one group's rows are in memory besides `rels`.
     grouped: dict[tuple[str, str, str], list[RelKey]] = defaultdict(list)
-    rel_todo = set(rel_changes.added + rel_changes.changed)
     for key in rels:
-        if "|".join(key) in rel_todo:
+        if key in rel_todo:
             grouped[(key[0], key[1], key[3])].append(key)
-    del rel_todo
     blank_rel = dict.fromkeys(store.schema.relationship_property_names)
     for (rel_type, from_label, to_label), keys in grouped.items():
         rows = [{"from_id": k[2], "to_id": k[4], **blank_rel, **rels[k], "ingest_run": run_id} for k in keys]
@@ -273,24 +348,15 @@ def _write(
             progress(f"wrote {rel_type}", len(rows))
         del rows
     dropped_rels: dict[tuple[str, str, str], list[tuple[str, str]]] = defaultdict(list)
-    for text in rel_changes.dropped:
-        rel_type, from_label, from_id, to_label, to_id = text.split("|")
+    for rel_type, from_label, from_id, to_label, to_id in rel_drop:
         dropped_rels[(rel_type, from_label, to_label)].append((from_id, to_id))
     for (rel_type, from_label, to_label), pairs in dropped_rels.items():
-        store.delete_relationships(rel_type, from_label, to_label, pairs)
+        store.delete_relationships(rel_type, from_label, to_label, sorted(pairs))
     dropped_nodes: dict[str, list[str]] = defaultdict(list)
-    for text in node_changes.dropped:
-        label, node_id = text.split(":", 1)
+    for label, node_id in node_drop:
         dropped_nodes[label].append(node_id)
     for label, ids in dropped_nodes.items():
-        store.delete_nodes(label, ids)
-
-
-def _count_by_type(rels: dict[RelKey, dict[str, Any]]) -> dict[str, int]:
-    counts: dict[str, int] = defaultdict(int)
-    for key in rels:
-        counts[key[0]] += 1
-    return dict(sorted(counts.items()))
+        store.delete_nodes(label, sorted(ids))
 
 
 def _close_interrupted_runs(store: GraphStore) -> None:
@@ -300,8 +366,11 @@ def _close_interrupted_runs(store: GraphStore) -> None:
         log.warning("%d earlier ingest run(s) had not finished; marked interrupted", len(result.rows))
 
 
-def _finish_run(store: GraphStore, result: IngestResult, started: datetime, ended: datetime) -> None:
-    store.upsert_nodes("IngestRun", [run_record(result, started, ended)])
+def _mark_failed(store: GraphStore, run_id: str, ended: datetime) -> None:
+    try:
+        store.upsert_nodes("IngestRun", [{"id": run_id, "status": "failed", "ended_at": ended.isoformat()}])
+    except Exception:  # the store itself may be what failed; the next run marks it interrupted
+        log.warning("could not mark ingest run %s as failed", run_id)
 
 
 def run_record(result: IngestResult, started: datetime, ended: datetime, status: str | None = None) -> dict[str, Any]:
@@ -320,13 +389,15 @@ def run_record(result: IngestResult, started: datetime, ended: datetime, status:
         }
         for a in report.files.values()
     ]
-    changes = {
+    changes: dict[str, Any] = {
         kind: {
             "summary": getattr(result, kind).summary(),
             **{k: getattr(result, kind).__dict__[k][:CHANGE_LIST_CAP] for k in ("added", "changed", "dropped")},
         }
         for kind in ("nodes", "relationships")
     }
+    changes["sources"] = result.by_source
+    changes["kept"] = result.kept
     issues = [
         {"level": i.level.value, "file": i.file, "row": i.row, "column": i.column, "value": i.value, "reason": i.reason}
         for i in report.issues

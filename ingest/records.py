@@ -30,6 +30,21 @@ class NodeRecord:
     names: tuple[str, ...]  # names and aliases to match it by
     priority: int = 50  # lower wins when records merge (which id and which values survive)
     merge_by_name: bool = True  # False where a code is the identity and equal names are different entities
+    prop_priority: tuple[tuple[str, int], ...] = ()  # per-property precedence overriding ``priority``
+    from_reference: bool = False  # made by link resolution from a name, not stated by a row
+
+    def precedence(self, prop: str) -> int:
+        """This record's rank for one property: lower wins."""
+        for name, rank in self.prop_priority:
+            if name == prop:
+                return rank
+        return self.priority
+
+    @property
+    def order_key(self) -> tuple[int, str, str, int, str, str]:
+        """A total order on records that does not depend on the order sources were read or run."""
+        p = self.provenance
+        return (self.priority, p.source, p.file, p.row, self.label, self.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +72,13 @@ class PendingLink:
 
 @dataclass(frozen=True, slots=True)
 class Link:
+    """A resolved relationship statement; several statements of one relationship merge by ``rank``."""
+
     rel_type: str
     from_label: str
     from_id: str
     to_label: str
     to_id: str
     props: dict[str, Any]
+    rank: tuple[int, int, str, str, int] = (0, 50, "", "", 0)  # (inferred?, priority, source, file, row)
+    ref: str = ""  # file#row of a stated tie, rule:<id> of an inferred one

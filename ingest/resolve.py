@@ -24,6 +24,11 @@ from ingest.normalize import strip_note
 from ingest.records import NodeRecord, Provenance, TargetRef
 
 LEGAL_FORMS = ("股份有限公司", "有限责任公司", "有限公司", "股份公司", "公司")
+# Place prefixes a firm's registered name carries and its listed short name drops (广东风华高新科技 → 风华高科).
+PLACE_PREFIX = re.compile(
+    r"^(广东省?|广州|深圳|珠海|汕头|佛山|韶关|湛江|肇庆|江门|茂名|惠州|梅州|汕尾|河源|阳江|清远|东莞|中山|潮州|揭阳|云浮)市?"
+)
+ABBREVIATION = ("short name of a listed firm", 0.75)
 
 # How a name tells its class, for nodes created from references (first match wins).
 CLASS_BY_NAME: tuple[tuple[str, str], ...] = (
@@ -41,6 +46,23 @@ def legal_core(name: str) -> str | None:
         if key.endswith(form) and len(key) > len(form) + 1:
             return key[: -len(form)]
     return None
+
+
+def name_core(name: str) -> str:
+    """A firm's name without its legal form and its leading place name, in matching form."""
+    core = legal_core(name) or match_key(name)
+    stripped = PLACE_PREFIX.sub("", core)
+    return stripped if len(stripped) >= 2 else core
+
+
+def is_abbreviation(short: str, full: str) -> bool:
+    """True when ``short`` reads as the listed short name of ``full``: the same first two characters and
+    every character of the short name in order in the full one (风华高科 ⊂ 风华高新科技), covering at
+    least 60 % of it (so that 中国电研 does not abbreviate every 中国电…研究院)."""
+    if len(short) < 3 or len(full) <= len(short) or short[:2] != full[:2] or len(short) < 0.6 * len(full):
+        return False
+    rest = iter(full)
+    return all(ch in rest for ch in short)
 
 
 def class_from_name(name: str, allowed: Iterable[str]) -> str | None:
@@ -62,22 +84,28 @@ class Entity:
 
     @property
     def primary(self) -> NodeRecord:
-        return min(self.records, key=lambda r: r.priority)
+        return min(self.records, key=lambda r: r.order_key)
 
     def names(self) -> list[str]:
         return [n for r in self.records for n in r.names]
 
     def merged_props(self) -> dict[str, Any]:
-        """The most authoritative record's value of each property; lists are the union of all records'."""
-        props: dict[str, Any] = {}
-        for record in sorted(self.records, key=lambda r: r.priority):
+        """Each property from the record with the best precedence for it (``NodeRecord.precedence``, then
+        the records' canonical order); lists are the union of all records'."""
+        ranked: dict[str, tuple[tuple[int, tuple[int, str, str, int, str, str]], Any]] = {}
+        merged_lists: dict[str, set[Any]] = {}
+        for record in self.records:
             for key, value in record.props.items():
                 if key == "aliases" or value is None:
                     continue
                 if isinstance(value, list):
-                    props[key] = sorted(set(props.get(key) or []) | set(value))
-                elif props.get(key) is None:
-                    props[key] = value
+                    merged_lists.setdefault(key, set()).update(value)
+                    continue
+                rank = (record.precedence(key), record.order_key)
+                if key not in ranked or rank < ranked[key][0]:
+                    ranked[key] = (rank, value)
+        props: dict[str, Any] = {key: value for key, (_, value) in ranked.items()}
+        props.update({key: sorted(values) for key, values in merged_lists.items()})
         names = {n for n in self.names()} - {props.get("name_zh"), props.get("name_en")}
         if names:
             props["aliases"] = sorted(names)
@@ -117,6 +145,7 @@ class EntityIndex:
         self.entities: list[Entity] = []
         self.by_record_id: dict[tuple[str, str], Entity] = {}
         self._keys: dict[tuple[str, str], Entity] = {}  # (label, key) → entity
+        self._short_names: dict[str, list[tuple[str, Entity]]] = {}  # first two characters → listed firms
 
     # ---------------------------------------------------------------- building
     def add(self, record: NodeRecord) -> Entity:
@@ -125,6 +154,9 @@ class EntityIndex:
         rule: tuple[str, float] | None = ("same id", 1.0) if existing else None
         if existing is None:
             existing, rule = self._match(record, keys)
+        if existing is None and record.label == "Enterprise" and not record.props.get("stock_code"):
+            existing, _ = self._listed_firm(record.names)
+            rule = ABBREVIATION if existing else None
         if existing is None:
             entity = Entity(label=record.label, id=record.id, records=[record])
             self.entities.append(entity)
@@ -138,7 +170,23 @@ class EntityIndex:
         self.by_record_id[(record.label, record.id)] = entity
         for key, _, _ in keys:
             self._keys.setdefault((record.label, key), entity)
+        short = record.props.get("name_zh")
+        if record.label == "Enterprise" and record.props.get("stock_code") and isinstance(short, str):
+            key = match_key(short)
+            bucket = self._short_names.setdefault(key[:2], [])
+            if all(e is not entity for _, e in bucket):
+                bucket.append((key, entity))
         return entity
+
+    def _listed_firm(self, names: Iterable[str]) -> tuple[Entity | None, str]:
+        """The one listed firm whose short name abbreviates one of these names (none when several do)."""
+        for name in names:
+            core = name_core(name)
+            found = {id(e): e for short, e in self._short_names.get(core[:2], []) if is_abbreviation(short, core)}
+            found = {k: e for k, e in found.items() if not self.curation.kept_apart(e.names(), [name])}
+            if len(found) == 1:
+                return next(iter(found.values())), name
+        return None, ""
 
     def _strong_keys(self, record: NodeRecord) -> list[tuple[str, str, float]]:
         keys = []
@@ -191,6 +239,10 @@ class EntityIndex:
                 entity = self._keys.get((label, lookup))
                 if entity is not None and (lookup.startswith("name:") or label == "Enterprise"):
                     return entity, rule, confidence
+        if "Enterprise" in classes:
+            listed, _ = self._listed_firm([text])
+            if listed is not None:
+                return listed, *ABBREVIATION
         return None, "", 0.0
 
     def create_from_reference(self, ref: TargetRef, provenance: Provenance) -> Entity | None:
@@ -213,5 +265,6 @@ class EntityIndex:
             provenance=Provenance(provenance.source, provenance.file, provenance.row, provenance.url, "derived"),
             names=(name,),
             priority=90,
+            from_reference=True,
         )
         return self.add(record)

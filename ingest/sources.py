@@ -24,13 +24,21 @@ NOTICE_FILE = "policy/gd-notice-2022-895.md"
 @dataclass(frozen=True)
 class Source:
     name: str
-    file: str  # relative to the data folder (or absolute for a user's file)
+    file: str  # as provenance names it: relative to the data folder, or a curator's file's own name
     collect: Callable[[Path, Report], tuple[list[NodeRecord], list[PendingLink]]]
     mapping: Mapping | None = None
 
 
+def file_label(target: str) -> str:
+    """How provenance, reports and RDF name a file: relative to the data folder for the bundled and
+    synthetic data, and by its own name for a curator's file given by path (never a local path)."""
+    path = Path(target)
+    return path.name if path.is_absolute() else path.as_posix()
+
+
 def mapping_source(mapping: Mapping, file: str | None = None) -> Source:
     target = file or mapping.file
+    label = file_label(target)
 
     def collect(data_dir: Path, report: Report) -> tuple[list[NodeRecord], list[PendingLink]]:
         path = Path(target) if Path(target).is_absolute() else data_dir / target
@@ -38,15 +46,15 @@ def mapping_source(mapping: Mapping, file: str | None = None) -> Source:
         try:
             table = read_table(path, sheet=active.sheet)
         except ReadError as exc:
-            account = report.account(target, active.source)
-            account.bounds_ok = active.min_rows == 0
-            report.error(target, str(exc))
+            account = report.account(label, active.source)
+            account.bounds_ok = False  # a file that cannot be read whole changes nothing
+            report.error(label, str(exc))
             return [], []
         for note in table.notes:
-            report.add(Level.INFO, target, note)
-        return apply_mapping(active, table, target, report)
+            report.add(Level.INFO, label, note)
+        return apply_mapping(active, table, label, report)
 
-    return Source(name=mapping.source, file=target, collect=collect, mapping=mapping)
+    return Source(name=mapping.source, file=label, collect=collect, mapping=mapping)
 
 
 def for_dataset(mapping: Mapping, file: str, data_dir: Path) -> Mapping:

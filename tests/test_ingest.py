@@ -185,7 +185,7 @@ def test_cli_reports_and_fails_on_broken_bounds(tmp_path: Path, capsys: pytest.C
         ]
     )
     out = capsys.readouterr()
-    assert code == 1 and "outside the expected 21–21" in (report_dir / "rejections.csv").read_text(encoding="utf-8-sig")
+    assert code == 1 and "outside the expected 21–21" in (report_dir / "latest" / "rejections.csv").read_text(encoding="utf-8-sig")
     assert "row-count bounds" in out.err
     assert (
         ckg(
@@ -231,7 +231,7 @@ def test_cli_loads_a_curators_gbk_file_with_a_mapping(tmp_path: Path, capsys: py
         ]
     )
     assert code == 0
-    report = (report_dir / "rejections.csv").read_text(encoding="utf-8-sig")
+    report = (report_dir / "latest" / "rejections.csv").read_text(encoding="utf-8-sig")
     assert "required value missing for name_zh" in report and ",3,名称," in report
     assert "year: not a year; value left out" in report
     assert '"Park": 2' in capsys.readouterr().out

@@ -1,0 +1,162 @@
+"""From statements to the graph: entity resolution, link resolution, inference, and the rows to write.
+
+Pure: the same statements give the same rows whatever order the sources were read or run in, because
+records and links are resolved in one canonical order (``NodeRecord.order_key``) and every merge is
+decided by declared precedence, never by arrival.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graph.schema import Schema
+from ingest.claims import SourceStatements, claims_to_json
+from ingest.links import resolve_links
+from ingest.records import Link, NodeRecord, PendingLink, Provenance
+from ingest.report import Report
+from ingest.resolve import Curation, Entity, EntityIndex
+
+UNHASHED = ("ingest_run", "record_hash")
+ONTOLOGY_SOURCE = "ontology"
+
+NodeRows = dict[str, dict[str, dict[str, Any]]]  # label → id → properties
+RelKey = tuple[str, str, str, str, str]  # type, from label, from id, to label, to id
+RelRows = dict[RelKey, dict[str, Any]]
+# An inference step: (the resolved entities, the resolved links) → more links, each marked as inferred.
+Inference = Callable[[EntityIndex, list[Link]], list[Link]]
+
+
+@dataclass
+class Built:
+    index: EntityIndex
+    links: list[Link]
+    statements_of: dict[int, dict[str, SourceStatements]] = field(default_factory=dict)  # id(entity) → claims
+
+
+def record_hash(props: dict[str, Any]) -> str:
+    clean = {k: v for k, v in props.items() if k not in UNHASHED and v is not None}
+    text = json.dumps(clean, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def stage_records(schema: Schema) -> list[NodeRecord]:
+    """The five chain stages as nodes, straight from the ontology's SKOS concepts."""
+    return [
+        NodeRecord(
+            label="ChainStage",
+            id=f"stage/{stage.key}",
+            props={"name_zh": stage.labels.zh, "name_en": stage.labels.en, "stage_order": stage.order},
+            provenance=Provenance(source=ONTOLOGY_SOURCE, file="ontology.ttl", row=stage.order, confidence="high"),
+            names=(stage.labels.zh, stage.labels.en),
+            priority=0,
+        )
+        for stage in schema.stages
+    ]
+
+
+def _link_order(link: PendingLink) -> tuple[str, str, int, str, str, str, str, str]:
+    p = link.provenance
+    target = link.target
+    return (p.source, p.file, p.row, link.rel_type, link.from_label, link.from_id, target.text, target.resolver)
+
+
+def build(
+    statements: dict[str, SourceStatements],
+    schema: Schema,
+    data_dir: Path,
+    report: Report,
+    *,
+    reported_sources: Iterable[str] | None = None,
+    inferences: Iterable[Inference] = (),
+) -> Built:
+    """Resolve every source's statements into entities and links (nothing is written).
+
+    Problems are reported only for ``reported_sources`` (the sources read in this run); the others'
+    were reported when they were read."""
+    index = EntityIndex(Curation.load(data_dir / "resolution.yaml"))
+    records = [r for s in statements.values() for r in s.records]
+    for record in sorted([*stage_records(schema), *records], key=lambda r: r.order_key):
+        index.add(record)
+    pending = sorted((k for s in statements.values() for k in s.links), key=_link_order)
+    priority = {(r.provenance.source, r.label, r.id): r.priority for r in records}
+    links = resolve_links(pending, index, report, priority, reported_sources)
+    for infer in inferences:
+        links.extend(infer(index, links))
+    built = Built(index=index, links=links)
+    for source, part in statements.items():
+        for record in part.records:
+            entity = index.get(record.label, record.id)
+            if entity is not None:
+                built.statements_of.setdefault(id(entity), {}).setdefault(source, SourceStatements()).records.append(
+                    record
+                )
+        for link in part.links:
+            entity = index.get(link.from_label, link.from_id)
+            if entity is not None:
+                built.statements_of.setdefault(id(entity), {}).setdefault(source, SourceStatements()).links.append(link)
+    return built
+
+
+def node_rows(built: Built, schema: Schema) -> NodeRows:
+    """label → id → the node's properties, merged over its records by precedence, with provenance."""
+    rows: NodeRows = defaultdict(dict)
+    for entity in built.index.entities:
+        rows[entity.label][entity.id] = entity_row(entity, schema, built.statements_of.get(id(entity), {}))
+    return rows
+
+
+def entity_row(entity: Entity, schema: Schema, claims: dict[str, SourceStatements]) -> dict[str, Any]:
+    primary = entity.primary.provenance
+    props = entity.merged_props()
+    props.update(
+        {
+            "id": entity.id,
+            "source_file": primary.file,
+            "source_row": primary.row,
+            "source_url": primary.url,
+            "confidence": primary.confidence,
+            "source_refs": sorted({r.provenance.ref for r in entity.records}),
+            "claims_json": claims_to_json(claims),
+        }
+    )
+    node_class = schema.node_class(entity.label)
+    props["chain_stage"] = node_class.primary_stage
+    allowed = set(node_class.property_names)
+    clean = {k: v for k, v in props.items() if k in allowed and v is not None}
+    clean["record_hash"] = record_hash(clean)
+    return clean
+
+
+def relationship_rows(links: Iterable[Link]) -> RelRows:
+    """One row per relationship: the best-ranked statement's provenance, every statement's reference.
+
+    A stated tie always wins over an inferred one: inferred statements of a relationship that a source
+    states are dropped, so ``derived`` is true only where no source states the tie."""
+    grouped: dict[RelKey, list[Link]] = defaultdict(list)
+    for link in links:
+        grouped[(link.rel_type, link.from_label, link.from_id, link.to_label, link.to_id)].append(link)
+    rows: RelRows = {}
+    for key, statements in grouped.items():
+        statements.sort(key=lambda k: k.rank)
+        stated = [k for k in statements if k.rank[0] == 0] or statements
+        best = stated[0]
+        props = dict(best.props)
+        props["source_refs"] = sorted({k.ref for k in stated if k.ref})
+        if best.rank[0] == 0:
+            for name in ("derived", "rule", "evidence"):
+                props.pop(name, None)
+        rows[key] = props
+    return rows
+
+
+def count_by_type(rels: Iterable[RelKey]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for key in rels:
+        counts[key[0]] += 1
+    return dict(sorted(counts.items()))

@@ -1,0 +1,132 @@
+"""Each source's statements about a node, kept on the node so that any later run can rebuild the graph.
+
+A node's ``claims_json`` holds, per source, the records that resolved to it and the relationships those
+records state (as written in the source, before resolution). An ingest takes the stored statements of
+every source it does not read, adds the fresh statements of the sources it read completely, and
+resolves them all again: the graph is a function of the set of statements, whatever the order of runs,
+and a run of one source never changes what another source said.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ingest.records import NodeRecord, PendingLink, Provenance, TargetRef
+
+SourceName = str
+
+
+@dataclass
+class SourceStatements:
+    """What one source stated: records and the relationships they state."""
+
+    records: list[NodeRecord] = field(default_factory=list)
+    links: list[PendingLink] = field(default_factory=list)
+
+
+def _provenance(p: Provenance) -> list[Any]:
+    return [p.file, p.row, p.url, p.confidence]
+
+
+def record_to_json(record: NodeRecord) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "label": record.label,
+        "id": record.id,
+        "props": record.props,
+        "prov": _provenance(record.provenance),
+        "names": list(record.names),
+        "priority": record.priority,
+    }
+    if not record.merge_by_name:
+        doc["merge_by_name"] = False
+    if record.prop_priority:
+        doc["prop_priority"] = [list(pair) for pair in record.prop_priority]
+    return doc
+
+
+def link_to_json(link: PendingLink) -> dict[str, Any]:
+    t = link.target
+    doc: dict[str, Any] = {
+        "type": link.rel_type,
+        "from": [link.from_label, link.from_id],
+        "to": [t.text, t.resolver, list(t.classes), t.create],
+        "prov": _provenance(link.provenance),
+    }
+    for key, value in (("column", link.column), ("inbound", link.inbound), ("required", link.required)):
+        if value:
+            doc[key] = value
+    if link.props:
+        doc["props"] = link.props
+    return doc
+
+
+def claims_to_json(claims: dict[SourceName, SourceStatements]) -> str:
+    doc = {
+        source: {
+            "records": [record_to_json(r) for r in sorted(s.records, key=lambda r: r.order_key)],
+            "links": sorted((link_to_json(k) for k in s.links), key=_link_sort_key),
+        }
+        for source, s in sorted(claims.items())
+        if s.records or s.links
+    }
+    return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _link_sort_key(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, ensure_ascii=False, sort_keys=True)
+
+
+def claims_from_json(text: str) -> dict[SourceName, SourceStatements]:
+    doc = json.loads(text) if text else {}
+    return {
+        source: SourceStatements(
+            records=[_record(source, r) for r in part.get("records", [])],
+            links=[_link(source, k) for k in part.get("links", [])],
+        )
+        for source, part in doc.items()
+    }
+
+
+def _prov(source: str, values: list[Any]) -> Provenance:
+    file, row, url, confidence = values
+    return Provenance(source=source, file=file, row=int(row), url=url, confidence=confidence)
+
+
+def _record(source: str, doc: dict[str, Any]) -> NodeRecord:
+    return NodeRecord(
+        label=doc["label"],
+        id=doc["id"],
+        props=doc["props"],
+        provenance=_prov(source, doc["prov"]),
+        names=tuple(doc["names"]),
+        priority=int(doc["priority"]),
+        merge_by_name=bool(doc.get("merge_by_name", True)),
+        prop_priority=tuple((str(k), int(v)) for k, v in doc.get("prop_priority", [])),
+    )
+
+
+def _link(source: str, doc: dict[str, Any]) -> PendingLink:
+    text, resolver, classes, create = doc["to"]
+    return PendingLink(
+        rel_type=doc["type"],
+        from_label=doc["from"][0],
+        from_id=doc["from"][1],
+        target=TargetRef(text=text, resolver=resolver, classes=tuple(classes), create=bool(create)),
+        provenance=_prov(source, doc["prov"]),
+        column=doc.get("column"),
+        inbound=bool(doc.get("inbound", False)),
+        required=bool(doc.get("required", False)),
+        props=doc.get("props", {}),
+    )
+
+
+def group_by_source(records: Iterable[NodeRecord], links: Iterable[PendingLink]) -> dict[str, SourceStatements]:
+    grouped: dict[str, SourceStatements] = {}
+    for record in records:
+        grouped.setdefault(record.provenance.source, SourceStatements()).records.append(record)
+    for link in links:
+        grouped.setdefault(link.provenance.source, SourceStatements()).links.append(link)
+    return grouped

@@ -1,0 +1,65 @@
+"""What the store holds before a run: every source's statements, and each node's and relationship's hash.
+
+The statements of the sources a run does not read (or read incompletely) come from here; the hashes
+tell the run what it adds, changes, leaves alone and drops.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from graph.store import GraphStore
+from ingest.build import RelKey, record_hash
+from ingest.claims import SourceStatements, claims_from_json
+
+log = logging.getLogger(__name__)
+
+NodeKey = tuple[str, str]  # label, id
+
+
+@dataclass
+class StoredGraph:
+    statements: dict[str, SourceStatements] = field(default_factory=dict)
+    node_hashes: dict[NodeKey, str] = field(default_factory=dict)
+    rel_hashes: dict[RelKey, str] = field(default_factory=dict)
+    # Written by a version before statements were kept: no statements to rebuild them from, so a run
+    # drops one only where all its files were read again completely (the rule of that version).
+    legacy_nodes: dict[NodeKey, list[str]] = field(default_factory=dict)  # key → files
+    legacy_rels: dict[RelKey, str] = field(default_factory=dict)  # key → file
+
+    @property
+    def sources(self) -> set[str]:
+        return {name for name, part in self.statements.items() if part.records or part.links}
+
+
+def read_stored(store: GraphStore) -> StoredGraph:
+    stored = StoredGraph()
+    for cls in store.schema.node_classes:
+        if cls.name == "IngestRun":
+            continue
+        for node in store.iter_nodes(cls.name):
+            key = (cls.name, str(node["id"]))
+            stored.node_hashes[key] = str(node.get("record_hash", ""))
+            text = node.get("claims_json")
+            if text is None:
+                refs = node.get("source_refs") or [node.get("source_file", "")]
+                stored.legacy_nodes[key] = [str(r).split("#")[0] for r in refs]
+                continue
+            for source, part in claims_from_json(str(text)).items():
+                mine = stored.statements.setdefault(source, SourceStatements())
+                mine.records.extend(part.records)
+                mine.links.extend(part.links)
+    for rel in store.schema.relationships.values():
+        for edge in store.iter_relationships(rel.name):
+            key = (rel.name, edge.pop("from_label"), edge.pop("from_id"), edge.pop("to_label"), edge.pop("to_id"))
+            stored.rel_hashes[key] = record_hash(edge)
+            if "source_refs" not in edge:
+                stored.legacy_rels[key] = str(edge.get("source_file", ""))
+    if stored.legacy_nodes:
+        log.warning(
+            "%d nodes were written by an older ClusterKG without their sources' statements; "
+            "a full `ckg ingest` rebuilds them",
+            len(stored.legacy_nodes),
+        )
+    return stored
