@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from graph.errors import ClusterKGError
 from graph.factory import open_store
@@ -37,11 +37,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     schema = default_schema()
     data_dir = Path(args.data_dir) if args.data_dir else DATA_DIR
+    retract: list[str] = args.retract or []
     if args.file:
         if not args.mapping:
             print("ckg ingest --file needs --mapping MAPPING.yaml", file=sys.stderr)
             return 2
         sources = [mapping_source(load_mapping(Path(args.mapping), schema), str(Path(args.file).resolve()))]
+    elif retract and not args.source:
+        sources = []  # a retraction alone reads no file
     else:
         sources = bundled_sources(schema, only=args.source)
     if args.neo4j_import:
@@ -57,11 +60,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             bar.set_postfix_str(step)
             bar.update(count)
 
-        result = run_ingest(store, sources, data_dir=data_dir, dry_run=args.dry_run, progress=progress)
+        result = run_ingest(store, sources, data_dir=data_dir, dry_run=args.dry_run, retract=retract, progress=progress)
         bar.close()
-    report_dir = Path(args.report_dir)
-    report_dir.mkdir(parents=True, exist_ok=True)
-    result.report.write_csv(report_dir / "rejections.csv")
+    report_file = _write_run_report(Path(args.report_dir), result.run_id, result.report.to_csv())
     print(result.report.summary())
     print(f"nodes: {json.dumps(result.node_counts, ensure_ascii=False)}")
     print(f"relationships: {json.dumps(result.relationship_counts, ensure_ascii=False)}")
@@ -69,20 +70,41 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         f"changes to the {store.backend} store{' (dry run, nothing written)' if args.dry_run else ''}: "
         f"nodes {result.nodes.summary()}, relationships {result.relationships.summary()}"
     )
-    print(f"report: {report_dir / 'rejections.csv'}; run {result.run_id}")
+    for name, change in result.by_source.items():
+        print(f"  source {name}: {json.dumps(change)}")
+    print(f"report: {report_file}; run {result.run_id}")
+    if result.kept:
+        print(
+            f"source(s) {', '.join(result.kept)} could not be read whole: their earlier statements were kept "
+            "(see the report)",
+            file=sys.stderr,
+        )
+        return 1
     if not result.ok:
         print("some files broke their row-count bounds (see the report)", file=sys.stderr)
         return 1
     return 0
 
 
+def _write_run_report(report_dir: Path, run_id: str, rejections_csv: str) -> Path:
+    """One folder per run (none overwritten), and ``latest`` pointing at the newest."""
+    run_dir = report_dir / run_id.removeprefix("run/")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / "rejections.csv"
+    path.write_text(rejections_csv, encoding="utf-8-sig")  # with BOM so Excel reads the Chinese right
+    latest = report_dir / "latest"
+    staged = report_dir / f".latest-{os.getpid()}"
+    staged.unlink(missing_ok=True)
+    staged.symlink_to(run_dir.name, target_is_directory=True)
+    os.replace(staged, latest)  # atomic: a reader sees the old or the new link, never none
+    return path
+
+
 def _write_neo4j_import(args: argparse.Namespace, sources: list[Any], data_dir: Path) -> int:
     from ingest.neo4j_import import write_import_files
 
     files = write_import_files(sources, default_schema(), data_dir=data_dir, out_dir=Path(args.neo4j_import))
-    report_dir = Path(args.report_dir)
-    report_dir.mkdir(parents=True, exist_ok=True)
-    files.result.report.write_csv(report_dir / "rejections.csv")
+    _write_run_report(Path(args.report_dir), files.result.run_id, files.result.report.to_csv())
     print(files.result.report.summary())
     print(f"nodes: {json.dumps(files.result.node_counts, ensure_ascii=False)}")
     print(f"relationships: {json.dumps(files.result.relationship_counts, ensure_ascii=False)}")
@@ -92,6 +114,19 @@ def _write_neo4j_import(args: argparse.Namespace, sources: list[Any], data_dir: 
         f"neo4j-admin database import full neo4j $(cat {files.args_file})), then: ckg schema --store neo4j"
     )
     return 0 if files.result.ok else 1
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    """``ckg resolve explain NAME``: the node a name resolves to in the store's graph, and why."""
+    from ingest.explain import ORGANISATION_CLASSES, explain_name, stored_index
+    from ingest.sources import DATA_DIR
+
+    classes = tuple(args.classes.split(",")) if args.classes else ORGANISATION_CLASSES
+    with open_store(_store_settings(args), read_only=True) as store:
+        index = stored_index(store, Path(args.data_dir) if args.data_dir else DATA_DIR)
+    for name in args.names:
+        print(explain_name(index, name, classes).describe())
+    return 0
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -203,17 +238,21 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from queries import analytics
 
     with open_store(_store_settings(args), read_only=True) as store:
-        eco = analytics.Ecosystem.pull(store)
+        eco = analytics.Ecosystem.pull(store, sourced_only=args.sourced_only)
         if args.what == "completeness":
-            results = (
-                analytics.cluster_completeness(store, eco)
-                if args.by == "cluster"
-                else analytics.city_completeness(store, eco)
-            )
+            by = analytics.cluster_completeness if args.by == "cluster" else analytics.city_completeness
+            results = by(store, eco)
+            # the count of stated ties beside each stage's count (the same when --sourced-only)
+            sourced = {c.scope: c for c in by(store, analytics.Ecosystem.pull(store, sourced_only=True))}
             rows = [
                 {
                     "scope": c.scope,
-                    **{analytics.STAGE_ZH[s]: c.stage_counts[s] for s in analytics.STAGES},
+                    **{
+                        f"{analytics.STAGE_ZH[s]} (来源 sourced)": (
+                            f"{c.stage_counts[s]} ({sourced[c.scope].stage_counts[s]})"
+                        )
+                        for s in analytics.STAGES
+                    },
                     "score": c.score,
                     "explanation": c.explanation,
                 }
@@ -239,22 +278,45 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+class UsageError(ClusterKGError):
+    """The command line itself is wrong (a malformed or contradictory option)."""
+
+
+def _key_values(items: list[str] | None, option: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"{option} takes K=V, got {item!r}")
+        pairs[key.strip()] = value
+    return pairs
+
+
 def cmd_export(args: argparse.Namespace) -> int:
+    from graph.exports import check_target
     from graph.ids import DEFAULT_BASE_IRI
     from graph.rdf.export import export_rdf
     from graph.rdf.validate import validate_export
 
-    params = dict(item.split("=", 1) for item in args.param or [])
-    with open_store(_store_settings(args), read_only=True) as store:
+    params = _key_values(args.param, "--param")
+    if args.cluster and args.scope != "cluster":
+        raise UsageError("--cluster goes with --scope cluster")
+    if args.query and args.scope != "query":
+        raise UsageError("--query goes with --scope query")
+    settings = _store_settings(args)
+    # never the live database (an export once truncated it), never an existing file unless --force
+    out = check_target(Path(args.out), protected=[settings.embedded_path], force=args.force)
+    with open_store(settings, read_only=True) as store:
         result = export_rdf(
             store,
-            Path(args.out),
+            out,
             fmt=args.format,
             scope=args.scope,
             cluster=args.cluster,
             query=args.query,
             params=params,
             base=args.base or DEFAULT_BASE_IRI,
+            sourced_only=args.sourced_only,
         )
     print(
         f"{result.triples} triples ({result.nodes} nodes, {result.relationships} relationships), "
@@ -286,8 +348,50 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mapping(args: argparse.Namespace) -> int:
+    """``ckg mapping check FILE.yaml [--data FILE]`` and ``ckg mapping new DATA_FILE [--class C] [--out FILE]``."""
+    from ingest.mapping import MappingError, check_columns, load_mapping
+    from ingest.mapping_new import guess_mapping
+    from ingest.readers import ReadError, read_table
+
+    schema = default_schema()
+    if args.mapping_command == "new":
+        text = guess_mapping(Path(args.data_file), schema, args.node_class)
+        if not args.out:
+            sys.stdout.write(text)
+            return 0
+        out = Path(args.out)
+        if out.exists():
+            print(f"ckg mapping new: {out} exists; choose another --out or remove it first", file=sys.stderr)
+            return 2
+        out.write_text(text, encoding="utf-8")
+        print(f"wrote {out}; next: ckg mapping check {out} --data {args.data_file}")
+        return 0
+    try:
+        mapping = load_mapping(Path(args.mapping_file), schema)
+    except MappingError as exc:
+        for issue in exc.issues:
+            print(issue.describe())
+        if not exc.issues:
+            print(str(exc))
+        return 2
+    if args.data:
+        try:
+            header = read_table(Path(args.data), sheet=mapping.sheet).header
+        except ReadError as exc:
+            print(f"ckg mapping check: {exc}", file=sys.stderr)
+            return 2
+        missing = check_columns(mapping, header, args.data)
+        for _ref, issue in missing:
+            print(issue.describe())
+        if missing:
+            return 2
+    print("ok")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ckg", description="ClusterKG — Guangdong industry-cluster innovation graph")
+    parser = _Parser(prog="ckg", description="ClusterKG — Guangdong industry-cluster innovation graph")
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -303,12 +407,28 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--data-dir", help="folder the mappings' paths are relative to (default: bundled data/)")
     ingest.add_argument("--dry-run", action="store_true", help="read, validate and compare; write nothing")
     ingest.add_argument("--if-needed", action="store_true", help="do nothing if the store already holds a graph")
-    ingest.add_argument("--report-dir", default="build/ingest-report", help="where the rejection report goes")
+    ingest.add_argument(
+        "--report-dir", default="build/ingest-report", help="where each run's report folder goes (latest → the newest)"
+    )
+    ingest.add_argument(
+        "--retract",
+        action="append",
+        metavar="SOURCE",
+        help="remove exactly what this source stated (repeatable); with --source or --file, that is read too",
+    )
     ingest.add_argument(
         "--neo4j-import", metavar="DIR", help="write neo4j-admin import files for an initial load instead of loading"
     )
     ingest.add_argument("-q", "--quiet", action="store_true")
     ingest.set_defaults(func=cmd_ingest)
+
+    resolve = sub.add_parser("resolve", help="entity resolution: ckg resolve explain NAME [NAME …]")
+    store_options(resolve)
+    resolve.add_argument("action", choices=["explain"])
+    resolve.add_argument("names", nargs="+", metavar="NAME")
+    resolve.add_argument("--classes", help="comma-separated classes to look in (default: the organisation classes)")
+    resolve.add_argument("--data-dir", help="folder holding resolution.yaml (default: bundled data/)")
+    resolve.set_defaults(func=cmd_resolve)
 
     query = sub.add_parser("query", help="run a named query (ckg query --list shows them)")
     store_options(query)
@@ -322,6 +442,9 @@ def build_parser() -> argparse.ArgumentParser:
     store_options(analyze)
     analyze.add_argument("what", choices=["completeness", "brokers", "communities", "what-if"])
     analyze.add_argument("--by", choices=["cluster", "city"], default="cluster")
+    analyze.add_argument(
+        "--sourced-only", action="store_true", help="only ties a source states (leave out inferred ones)"
+    )
     analyze.add_argument("--entity", help="for what-if: the entity's id")
     analyze.set_defaults(func=cmd_analyze)
 
@@ -332,17 +455,23 @@ def build_parser() -> argparse.ArgumentParser:
         default="turtle",
         choices=["turtle", "ntriples", "rdfxml", "trig", "nquads", "jsonld", "jsonld-compact"],
     )
+    export.add_argument(
+        "--sourced-only", action="store_true", help="leave out the ties attribution rules inferred (sources only)"
+    )
     export.add_argument("--scope", default="all", choices=["all", "cluster", "query"])
     export.add_argument("--cluster", help="for --scope cluster: a cluster code or name")
     export.add_argument("--query", help="for --scope query: a named query whose result's ids make the scope")
     export.add_argument("--param", "-p", action="append", metavar="K=V", help="the query's parameters")
-    export.add_argument("--out", required=True, help="the file to write")
+    export.add_argument("--out", required=True, help="the file to write (never the database; see --force)")
+    export.add_argument("--force", action="store_true", help="replace --out if it exists")
     export.add_argument("--base", help="base IRI of the nodes (default https://w3id.org/clusterkg/id/)")
     export.add_argument("--validate", action="store_true", help="check the export against shapes.ttl (SHACL)")
     export.set_defaults(func=cmd_export)
 
     synth = sub.add_parser("synth", help="write a synthetic data folder (bundled formats) for scale tests")
-    synth.add_argument("--scale", type=float, default=1.0, help="1 ≈ the bundled data; 150 ≈ a million nodes")
+    synth.add_argument(
+        "--scale", type=float, default=1.0, help="1 ≈ the bundled data; 150 ≈ a million nodes; at most 1000"
+    )
     synth.add_argument("--seed", type=int, default=42)
     synth.add_argument("--out", required=True, help="the folder to write (replaced; never the bundled data/)")
     synth.set_defaults(func=cmd_synth)
@@ -354,7 +483,60 @@ def build_parser() -> argparse.ArgumentParser:
     counts = sub.add_parser("counts", help="nodes and relationships per class in the store")
     store_options(counts)
     counts.set_defaults(func=cmd_counts)
+
+    mapping = sub.add_parser("mapping", help="check a mapping, or write a starting one for a data file")
+    mapping_sub = mapping.add_subparsers(dest="mapping_command", required=True)
+    check = mapping_sub.add_parser("check", help="schema and ontology checks; with --data, its columns too")
+    check.add_argument("mapping_file", help="the mapping YAML")
+    check.add_argument("--data", help="a data file whose header must have every column the mapping names")
+    new = mapping_sub.add_parser("new", help="a starting mapping guessed from a data file's headers and values")
+    new.add_argument("data_file", help="the CSV/XLSX/JSON file")
+    new.add_argument("--class", dest="node_class", default="Enterprise", help="the ontology class of its rows")
+    new.add_argument("--out", help="the YAML file to write (default: print it)")
+    mapping.set_defaults(func=cmd_mapping)
     return parser
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line on stderr (exit 2), like every other error of ``ckg``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+# Options naming a file or folder the user gives us to read: checked before any work starts.
+_INPUT_FILES = ("file", "mapping")
+_INPUT_FOLDERS = ("data_dir",)
+
+
+def _check_input_files(args: argparse.Namespace) -> None:
+    for option in _INPUT_FOLDERS:
+        value = getattr(args, option, None)
+        if value is not None and not Path(value).is_dir():
+            raise UsageError(f"--{option.replace('_', '-')} {value}: no such folder")
+    for option in _INPUT_FILES:
+        value = getattr(args, option, None)
+        if value is None:
+            continue
+        path = Path(value)
+        if path.is_dir():
+            raise UsageError(f"--{option} {value}: is a folder, not a file")
+        if not path.is_file():
+            raise UsageError(f"--{option} {value}: no such file")
+
+
+def _one_line(exc: BaseException) -> str:
+    """An error as one line: its message, or its kind when it has none; inner line breaks folded."""
+    if isinstance(exc, UnicodeDecodeError):
+        text = f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+    elif isinstance(exc, OSError) and exc.strerror:
+        text = f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    elif isinstance(exc, KeyError) and exc.args:  # a sentence as it is; a bare key named as unknown
+        key = exc.args[0]
+        text = key if isinstance(key, str) and " " in key.strip() else f"unknown name {key!r}"
+    else:
+        text = str(exc).strip() or type(exc).__name__
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -362,13 +544,25 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    prog = f"ckg {args.command}"
     try:
+        _check_input_files(args)
         return int(args.func(args))
     except BrokenPipeError:  # e.g. `ckg query … | head`
         sys.stderr.close()
         return 0
-    except ClusterKGError as exc:
-        print(f"ckg: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    # Every failure is one line and exit 2: ours (ClusterKGError and its kinds), the system's (a missing
+    # or unreadable file, a bad store path) and bad values read from the user's input. -v adds the traceback.
+    except (ClusterKGError, OSError, ValueError, KeyError) as exc:
+        log.debug("traceback", exc_info=True)
+        print(f"{prog}: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug, still not a traceback in the user's face
+        log.info("unexpected error", exc_info=True)
+        print(f"{prog}: unexpected {type(exc).__name__}: {_one_line(exc)} (ckg -v shows where)", file=sys.stderr)
         return 2
 
 

@@ -19,7 +19,17 @@ code = st.selectbox(
     index=list(options).index("E01") if "E01" in options else 0,
 )
 
-edges = run_named("cluster_chain_graph", {"cluster": code})  # the picture and the score from one read
+sourced_only = st.toggle(
+    L("只看来源陈述的关联（不含规则推断）", "Sourced ties only (leave out ties inferred by rules)"),
+    key="chain_sourced_only",
+    help=L(
+        "推断的关联来自 data/crosswalks/ 的对照表与图中的路径，每条都记录了规则与依据。",
+        "Inferred ties come from the crosswalks in data/crosswalks/ and from paths in the graph; "
+        "each records its rule and evidence.",
+    ),
+)
+params = {"cluster": code, "sourced_only": sourced_only}
+edges = run_named("cluster_chain_graph", params)  # the picture and the score from one read
 eco = analytics.Ecosystem.of_cluster(code, edges)
 result = analytics.completeness(eco.members.get(code, set()), eco, code)
 score_col, words_col = st.columns([1, 3])
@@ -45,7 +55,7 @@ for row in edges:
                 kind=kind,
                 title=f"{name} · {kind}",
             )
-    data.add_edge(row["from_id"], row["cluster_id"], "SERVES")
+    data.add_edge(row["member_id"], row["cluster_id"], "SERVES")
     if row["to_id"]:
         data.add_edge(row["from_id"], row["to_id"], row["relationship"])
 graph_col, table_col = st.columns([3, 2])
@@ -61,10 +71,22 @@ with graph_col:
             )
         )
 with table_col:
-    chain = pd.DataFrame(run_named("cluster_chain", {"cluster": code}))
-    if not chain.empty:
-        chain["stage"] = chain["stage"].map(stage_name)
-        st.dataframe(chain.drop(columns=["stage_order"]), hide_index=True, width="stretch")
+    stages = run_named("cluster_chain", params)  # always the five stages
+    st.dataframe(
+        pd.DataFrame(
+            {
+                L("环节", "Stage"): [stage_name(r["stage"]) for r in stages],
+                L("主体数", "Entities"): [r["entities"] or L("无数据", "no data") for r in stages],
+                L("其中来源陈述", "Of which sourced"): [r["sourced"] for r in stages],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    classes = pd.DataFrame(run_named("cluster_chain_classes", params))
+    if not classes.empty:
+        classes["stage"] = classes["stage"].map(stage_name)
+        st.dataframe(classes.drop(columns=["stage_order"]), hide_index=True, width="stretch")
     links = pd.DataFrame(run_named("cluster_chain_links", {"cluster": code}))
     st.markdown("**" + L("环节之间的联系", "Links between stages") + "**")
     if links.empty:
@@ -73,4 +95,4 @@ with table_col:
         st.dataframe(links, hide_index=True, width="stretch")
 
 st.subheader(L("主体清单", "Entities"))
-st.dataframe(pd.DataFrame(run_named("cluster_entities", {"cluster": code})), hide_index=True, width="stretch")
+st.dataframe(pd.DataFrame(run_named("cluster_entities", params)), hide_index=True, width="stretch")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from graph.factory import open_store
+from graph.sandbox import bounded
 from graph.schema import Schema, default_schema
 from graph.settings import Settings
 from graph.store import GraphStore
@@ -97,3 +101,62 @@ def cluster_options() -> dict[str, str]:
 def page_header(zh: str, en: str) -> None:
     st.title(L(zh, en))
     st.caption(store_caption(store()))
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+PARAMS_MAX_CHARS = 100_000
+
+
+def json_depth(text: str) -> int:
+    """How deeply the JSON text nests lists and objects, counted without parsing it (parsing recurses)."""
+    depth = deepest = 0
+    for char in _JSON_STRING.sub('""', text):
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def parse_params(text: str, max_depth: int) -> dict[str, Any]:
+    """Query parameters from JSON text; ValueError (its message for the page) if they are not a small,
+    shallow JSON object."""
+    if len(text) > PARAMS_MAX_CHARS:
+        raise ValueError(
+            L(
+                f"参数过长（超过 {PARAMS_MAX_CHARS} 个字符）。",
+                f"The parameters are too long (over {PARAMS_MAX_CHARS} characters).",
+            )
+        )
+    if json_depth(text) > max_depth:
+        raise ValueError(
+            L(f"参数嵌套过深（最多 {max_depth} 层）。", f"The parameters nest too deeply (at most {max_depth} levels).")
+        )
+    try:
+        params = json.loads(text or "{}")
+    except ValueError as exc:
+        raise ValueError(L("参数不是有效的 JSON：", "The parameters are not valid JSON: ") + str(exc)) from None
+    if not isinstance(params, dict):
+        raise ValueError(L("参数必须是 JSON 对象。", "The parameters must be a JSON object."))
+    return params
+
+
+def display_cell(value: Any, max_chars: int) -> Any:
+    """A value as a table shows it: numbers and booleans as they are, anything nested as JSON text, every
+    text cut at ``max_chars`` — whatever the value's type and depth, never an exception."""
+    safe = bounded(value, chars=max_chars)
+    if isinstance(safe, (dict, list)):
+        text = json.dumps(safe, ensure_ascii=False)
+        return text if len(text) <= max_chars else text[:max_chars] + "…"
+    return safe
+
+
+def result_frame(columns: Sequence[str], rows: Sequence[Mapping[str, Any]], max_chars: int) -> pd.DataFrame:
+    """Rows as a table any page can show: cells made safe, and a column that mixes types shown as text
+    (Arrow, under the table, takes one type per column)."""
+    cells = {c: [display_cell(row.get(c), max_chars) for row in rows] for c in columns}
+    for column, values in cells.items():
+        if len({type(v) for v in values if v is not None}) > 1:
+            cells[column] = [None if v is None else str(v) for v in values]
+    return pd.DataFrame(cells, columns=list(columns))

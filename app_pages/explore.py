@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
 import pandas as pd
 import streamlit as st
 
@@ -10,6 +14,23 @@ from app_pages.graph_view import GraphData, render
 
 page_header("探索", "Explore")
 EXPANDED = "explore_expanded"
+LINK_SCHEMES = ("http", "https")  # a data file may cite a page, never make the browser run or fetch anything else
+
+
+def plain(text: object) -> str:
+    """Data for a markdown element (a heading): every ASCII punctuation mark escaped, so a name such as
+    ``![](http://…)`` or ``**x**`` shows as those characters and never becomes an image or markup."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", str(text))
+
+
+def link_target(value: object) -> str | None:
+    """The value as a link target if it is one plain http(s) URL (no spaces, no markup); else None."""
+    text = str(value or "").strip()
+    parts = urlsplit(text)
+    if parts.scheme.lower() in LINK_SCHEMES and parts.netloc and not re.search(r"[\s<>\"'`()\[\]{}]", text):
+        return text
+    return None
+
 
 text = st.text_input(
     L("搜索名称（中文或英文，可部分匹配）", "Search a name (Chinese or English, partial)"),
@@ -23,7 +44,7 @@ if not hits:
 labels = {
     h["id"]: f"{h['name_zh'] or h['id']} · {h['class']}" + (f" · {h['name_en']}" if h["name_en"] else "") for h in hits
 }
-chosen = st.selectbox(L("实体", "Entity"), list(labels), format_func=labels.get, key="explore_entity")
+chosen = st.selectbox(L("实体", "Entity"), list(labels), format_func=lambda i: labels[i], key="explore_entity")
 
 if st.session_state.get("explore_root") != chosen:
     st.session_state["explore_root"] = chosen
@@ -32,14 +53,18 @@ if st.session_state.get("explore_root") != chosen:
 details = run_named("entity_details", {"id": chosen})
 if details:
     entity = details[0]["entity"]
-    st.subheader(f"{entity.get('name_zh', chosen)}  ·  {details[0]['class']}")
+    st.subheader(f"{plain(entity.get('name_zh', chosen))}  ·  {details[0]['class']}")
     left, right = st.columns(2)
     left.json({k: v for k, v in entity.items() if k not in ("record_hash", "_label")}, expanded=False)
     right.markdown("**" + L("来源", "Sources") + "**")
     for ref in details[0]["sources"] or []:
-        right.markdown(f"- `{ref}`")
-    if details[0]["cited_source"]:
-        right.markdown(L("引用：", "Cited: ") + details[0]["cited_source"])
+        right.text(f"• {ref}")  # data shown as text: never markdown
+    cited = details[0]["cited_source"]
+    if cited:
+        right.text(L("引用：", "Cited: ") + str(cited))
+        target = link_target(cited)
+        if target:  # a link only for a plain http(s) URL, opened on click, never fetched by the page
+            right.link_button(L("打开引用来源", "Open the cited source"), target)
 
 hops = st.slider(L("邻域跳数", "Hops"), 1, 3, 1, key="explore_hops")
 data = GraphData()
@@ -105,13 +130,17 @@ other_text = st.text_input(L("另一实体名称", "The other entity's name"), k
 others = run_named("search_entities", {"text": other_text, "limit": 20}) if other_text.strip() else []
 if others:
     other_labels = {h["id"]: f"{h['name_zh'] or h['id']} · {h['class']}" for h in others}
-    target = st.selectbox(L("目标", "Target"), list(other_labels), format_func=other_labels.get, key="path_target")
-    path = run_named("shortest_path", {"from_id": chosen, "to_id": target}) if target != chosen else []
+    target = st.selectbox(
+        L("目标", "Target"), list(other_labels), format_func=lambda i: other_labels[i], key="path_target"
+    )
+    path: list[dict[str, Any]] = (
+        run_named("shortest_path", {"from_id": chosen, "to_id": target}) if target != chosen else []
+    )
     if path:
         row = path[0]
         steps = [f"{row['names'][0]}"]
         for name, rel in zip(row["names"][1:], row["relationships"], strict=False):
             steps.append(f" —{rel}— {name}")
-        st.write(L(f"长度 {row['length']}：", f"length {row['length']}: ") + "".join(steps))
+        st.text(L(f"长度 {row['length']}：", f"length {row['length']}: ") + "".join(steps))
     else:
         st.write(L("6 步之内没有路径。", "No path within 6 steps."))

@@ -32,6 +32,10 @@ formats = {
 fmt = st.selectbox(L("格式", "Format"), list(formats), format_func=formats.get, key="export_rdf_format")
 clusters = {"all": L("整个图", "the whole graph"), **cluster_options()}
 scope = st.selectbox(L("范围", "Scope"), list(clusters), format_func=clusters.get, key="export_rdf_scope")
+sourced_only = st.toggle(
+    L("只导出来源陈述的关联（不含规则推断）", "Sourced ties only (leave out ties inferred by rules)"),
+    key="export_rdf_sourced_only",
+)
 if fmt == "jsonld-compact" and scope == "all":
     st.caption(L("整个图的 JSON-LD 以流式展开形式导出。", "The whole graph's JSON-LD is streamed in expanded form."))
 if st.button(L("生成 RDF 文件", "Make the RDF file"), key="export_rdf_make"):
@@ -45,6 +49,7 @@ if st.button(L("生成 RDF 文件", "Make the RDF file"), key="export_rdf_make")
             fmt=actual,
             scope="all" if scope == "all" else "cluster",
             cluster=None if scope == "all" else scope,
+            sourced_only=sourced_only,
         )
         st.session_state["export_rdf_file"] = (out.name, out.read_bytes(), result.triples)
 if "export_rdf_file" in st.session_state:

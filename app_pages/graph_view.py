@@ -2,21 +2,25 @@
 
 The only module that imports pyvis. Positions come from the server (stage columns for a chain, a
 networkx layout otherwise) and physics is off, so large views draw at once; beyond MAX_NODES the view is
-cut and says so.
+cut and says so. A graph built from query rows (``graph_from_rows``) stops taking nodes at its own cap, so a
+result of any size costs no more than the nodes it draws.
 """
 
 from __future__ import annotations
 
 import html as html_lib
+import itertools
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import networkx as nx
 from pyvis.network import Network
 
 MAX_NODES = 500
+MAX_EDGES = 4000  # pyvis checks each edge's ends against a list of nodes: keep that quadratic cost small
 STAGE_COLUMNS = (
     "basic_research",
     "technology_breakthrough",
@@ -46,15 +50,51 @@ _EXTERNAL = [
 class GraphData:
     nodes: dict[str, dict[str, object]] = field(default_factory=dict)  # id → {label, title, stage, class}
     edges: list[tuple[str, str, str]] = field(default_factory=list)  # from, to, label
-    cut: int = 0  # nodes left out over MAX_NODES
+    cut: int = 0  # nodes left out over MAX_NODES (or over ``limit``)
+    limit: int | None = None  # take no more nodes than this; later ones are counted in ``cut``, not kept
+    _edge_set: set[tuple[str, str, str]] = field(default_factory=set, repr=False)
+    _left_out: set[str] = field(default_factory=set, repr=False)
 
-    def add_node(self, node_id: str, label: str, *, stage: str | None = None, kind: str = "", title: str = "") -> None:
-        if node_id not in self.nodes:
-            self.nodes[node_id] = {"label": label, "stage": stage, "class": kind, "title": title or label}
+    def __post_init__(self) -> None:
+        self._edge_set.update(self.edges)
+
+    def add_node(self, node_id: str, label: str, *, stage: str | None = None, kind: str = "", title: str = "") -> bool:
+        """Keep the node unless the graph is full; True if it is (now or already) in the graph."""
+        if node_id in self.nodes:
+            return True
+        if self.limit is not None and len(self.nodes) >= self.limit:
+            if node_id not in self._left_out:
+                self._left_out.add(node_id)
+                self.cut += 1
+            return False
+        self.nodes[node_id] = {"label": label, "stage": stage, "class": kind, "title": title or label}
+        return True
 
     def add_edge(self, a: str, b: str, label: str) -> None:
-        if (a, b, label) not in self.edges:
+        if (a, b, label) not in self._edge_set:  # a set: a list's `in` made 150,000 edges take minutes
+            self._edge_set.add((a, b, label))
             self.edges.append((a, b, label))
+
+
+def graph_from_rows(rows: Iterable[Mapping[str, Any]], max_nodes: int) -> GraphData:
+    """The node maps of query rows (values with ``_label`` and ``id``) as a graph of at most ``max_nodes``
+    nodes, each row's nodes linked in column order."""
+    graph = GraphData(limit=max_nodes)
+    for row in rows:
+        kept = []
+        for value in row.values():
+            if isinstance(value, Mapping) and "_label" in value and "id" in value:
+                node_id = str(value["id"])
+                stage = value.get("chain_stage")
+                label = str(value.get("name_zh") or node_id)
+                if graph.add_node(
+                    node_id, label, stage=stage if isinstance(stage, str) else None, kind=str(value["_label"])
+                ):
+                    kept.append(node_id)
+        for a, b in itertools.pairwise(kept):
+            if len(graph.edges) < MAX_EDGES:
+                graph.add_edge(a, b, "")
+    return graph
 
 
 def self_contained(page: str) -> str:
@@ -70,18 +110,18 @@ def external_urls(page: str) -> list[str]:
     return re.findall(r"(?:src|href)\s*=\s*\"(https?://[^\"]+)\"", page)
 
 
-def _cap(data: GraphData) -> GraphData:
-    if len(data.nodes) <= MAX_NODES:
+def _cap(data: GraphData, max_nodes: int = MAX_NODES) -> GraphData:
+    if len(data.nodes) <= max_nodes and len(data.edges) <= MAX_EDGES:
         return data
     degree: dict[str, int] = defaultdict(int)
     for a, b, _ in data.edges:
         degree[a] += 1
         degree[b] += 1
-    keep = set(sorted(data.nodes, key=lambda n: (-degree[n], n))[:MAX_NODES])
+    keep = set(sorted(data.nodes, key=lambda n: (-degree[n], n))[:max_nodes])
     return GraphData(
         nodes={k: v for k, v in data.nodes.items() if k in keep},
-        edges=[e for e in data.edges if e[0] in keep and e[1] in keep],
-        cut=len(data.nodes) - MAX_NODES,
+        edges=[e for e in data.edges if e[0] in keep and e[1] in keep][:MAX_EDGES],
+        cut=data.cut + max(0, len(data.nodes) - max_nodes),
     )
 
 
@@ -108,20 +148,26 @@ def spring_positions(data: GraphData) -> dict[str, tuple[float, float]]:
 
 
 def render(
-    data: GraphData, *, layered: bool = False, height: int = 640, highlight: Sequence[str] = ()
+    data: GraphData,
+    *,
+    layered: bool = False,
+    height: int = 640,
+    highlight: Sequence[str] = (),
+    max_nodes: int = MAX_NODES,
 ) -> tuple[str, int]:
     """Self-contained HTML of the graph and how many nodes were left out."""
-    data = _cap(data)
+    data = _cap(data, max_nodes)
     positions = layered_positions(data) if layered else spring_positions(data)
     net = Network(height=f"{height - 20}px", width="100%", directed=True, cdn_resources="in_line", bgcolor="#ffffff")
     net.toggle_physics(False)
     for node_id, node in data.nodes.items():
         x, y = positions.get(node_id, (0.0, 0.0))
+        stage = node["stage"] if isinstance(node["stage"], str) else None
         net.add_node(
             node_id,
             label=str(node["label"])[:18],
             title=html_lib.escape(str(node["title"])),
-            color="#ffd400" if node_id in highlight else COLOURS.get(node["stage"], COLOURS[None]),  # type: ignore[arg-type]
+            color="#ffd400" if node_id in highlight else COLOURS.get(stage, COLOURS[None]),
             x=x,
             y=y,
             shape="dot",

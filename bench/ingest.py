@@ -40,8 +40,9 @@ from graph.embedded_store import _ARROW_TYPES, COPY_CHUNK, EmbeddedStore
 from graph.neo4j_store import Neo4jStore
 from graph.schema import Schema, default_schema
 from graph.settings import Settings
+from ingest.build import node_rows, relationship_rows
 from ingest.neo4j_import import write_import_files
-from ingest.pipeline import collect, node_rows, relationship_rows, run_ingest
+from ingest.pipeline import collect, run_ingest
 from ingest.report import Report
 from ingest.sources import bundled_sources
 
@@ -92,7 +93,7 @@ def prepare_raw(schema: Schema, data: Path, naive_rows: int) -> dict[str, Any]:
     the naive loaders."""
     built = collect(bundled_sources(schema), schema, data, Report())
     nodes, rels = node_rows(built, schema), relationship_rows(built.links)
-    del index, links
+    del built
     parquet = WORK / "raw-copy-parquet"
     shutil.rmtree(parquet, ignore_errors=True)
     parquet.mkdir(parents=True)

@@ -10,6 +10,11 @@ nothing but the database's own files, for reading — so ``LOAD FROM '/etc/passw
 a download does — and an environment with nothing but PATH (no password to read in /proc/self/environ).
 Nothing the query asks for can leave the machine, read the machine's files or take the app down; the rows
 come back as JSON.
+
+It fails closed and stays bounded: without Landlock in force the child answers nothing (set
+CLUSTERKG_LANDLOCK_UNAVAILABLE=1 to see that refusal); at most a few children run at once in the app process
+(``CHILD_SLOTS``), each within a stated memory cap; the answer is cut at a byte size, each value bounded in
+depth, items and length (``bounded``), and the parent never reads more than that from the child.
 """
 
 from __future__ import annotations
@@ -17,22 +22,33 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import importlib
+import itertools
 import json
 import logging
+import math
 import os
 import pkgutil
 import resource
+import selectors
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from graph.errors import QueryRejectedError, StoreError
 from graph.store import QueryResult
 
-QUERY_MEMORY = 3 * 1024**3  # bytes of address space for the query's own work
+CHILD_MEMORY_MB = 2048  # resident memory of one child (interpreter, buffer pool, the query's work), at most
+MAX_CHILDREN = 2  # children running at once in one app process: with CHILD_MEMORY_MB, 4 GiB in all
+MAX_BYTES = 8 * 1024**2  # the JSON answer, at most; rows beyond it are cut and the answer marked truncated
+MAX_DEPTH, MAX_ITEMS, MAX_CHARS = 12, 1000, 10_000  # one value: nesting, list/map items, string length
 WALL_CLOCK_MARGIN_S = 10  # the child's start-up, beyond the query's own timeout (which the database enforces)
+NO_LANDLOCK_ENV = "CLUSTERKG_LANDLOCK_UNAVAILABLE"  # "1": behave as on a kernel without Landlock (and refuse)
 
 # Landlock system calls (the same numbers on x86-64 and arm64) and the file-system rights each ABI handles.
 _LANDLOCK_CREATE_RULESET, _LANDLOCK_ADD_RULE, _LANDLOCK_RESTRICT_SELF = 444, 445, 446
@@ -45,6 +61,120 @@ _FS_RIGHTS_BY_ABI = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 5: (1
 log = logging.getLogger(__name__)
 
 
+class SandboxError(QueryRejectedError):
+    """A console query the sandbox would not run; ``zh`` and ``en`` say why, for the page."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(f"{zh} {en}")
+        self.zh, self.en = zh, en
+
+
+class ConsoleBusyError(SandboxError):
+    """Every child slot stayed taken for the whole wait: the user should try again shortly."""
+
+
+class LandlockUnavailableError(SandboxError):
+    """The file confinement is not in force here, so the console refuses to run queries at all."""
+
+
+def _landlock_missing() -> LandlockUnavailableError:
+    return LandlockUnavailableError(
+        "控制台拒绝运行：本机未启用 Landlock 文件隔离（需要 Linux ≥ 5.13），查询可能读取本机文件。",
+        "The console refuses to run: Landlock file confinement is not in force here (Linux ≥ 5.13 needed), "
+        "so a query could read local files.",
+    )
+
+
+class ChildSlots:
+    """A counter shared by every session of the app process: how many console children run at once."""
+
+    def __init__(self) -> None:
+        self._turn = threading.Condition()
+        self.running = 0
+        self.peak = 0  # the most that ever ran at once (for tests and logs)
+
+    def acquire(self, limit: int, wait_s: float) -> None:
+        """Take a slot, waiting at most ``wait_s`` for one; ConsoleBusyError if none came free."""
+        with self._turn:
+            if not self._turn.wait_for(lambda: self.running < limit, timeout=wait_s):
+                raise ConsoleBusyError(
+                    f"控制台正忙：已有 {limit} 个查询在运行，请稍后重试。",
+                    f"The console is busy: {limit} queries are already running; please try again shortly.",
+                )
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+
+    def release(self) -> None:
+        with self._turn:
+            self.running -= 1
+            self._turn.notify()
+
+    @contextlib.contextmanager
+    def hold(self, limit: int, wait_s: float) -> Iterator[None]:
+        self.acquire(limit, wait_s)
+        try:
+            yield
+        finally:
+            self.release()
+
+
+CHILD_SLOTS = ChildSlots()
+
+
+def landlock_problem() -> str | None:
+    """Why this process could not confine a console child's files (None: it can): checked before a query."""
+    if os.environ.get(NO_LANDLOCK_ENV) == "1":
+        return f"Landlock treated as unavailable ({NO_LANDLOCK_ENV}=1)"
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.syscall(_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), _LANDLOCK_CREATE_RULESET_VERSION) < 1:
+        return "the kernel has no Landlock (Linux ≥ 5.13 with Landlock enabled is needed)"
+    return None
+
+
+def bounded(value: Any, *, depth: int = MAX_DEPTH, items: int = MAX_ITEMS, chars: int = MAX_CHARS) -> Any:
+    """A JSON-able copy of a result value that any page can show: nesting cut at ``depth``, lists and maps at
+    ``items`` entries, strings at ``chars``; values of other types (dates, points, bytes) as their text."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)  # JSON has no NaN or infinity
+    if isinstance(value, int):
+        return value if -(2**63) <= value < 2**63 else str(value)  # beyond int64 no table column takes it
+    if isinstance(value, str):
+        return value if len(value) <= chars else value[:chars] + f"…(+{len(value) - chars})"
+    if type(value) in (list, tuple) or isinstance(value, Mapping):  # not tuple kinds: Neo4j's points, durations
+        if depth <= 0:
+            return "…"
+        kw = {"depth": depth - 1, "items": items, "chars": chars}
+        if isinstance(value, Mapping):
+            pairs = list(itertools.islice(value.items(), items))
+            out: Any = {str(k)[:chars]: bounded(v, **kw) for k, v in pairs}
+            if len(value) > items:
+                out["…"] = f"+{len(value) - items}"
+            return out
+        out = [bounded(v, **kw) for v in itertools.islice(value, items)]
+        return [*out, f"…(+{len(value) - items})"] if len(value) > items else out
+    return bounded(str(value), depth=depth, items=items, chars=chars)
+
+
+def bounded_rows(
+    rows: Iterable[Mapping[str, Any]], max_bytes: int, *, chars: int = MAX_CHARS
+) -> tuple[list[dict[str, Any]], list[str], bool]:
+    """Rows with bounded values, and their JSON texts, stopping before ``max_bytes``; True if rows were cut."""
+    kept: list[dict[str, Any]] = []
+    texts: list[str] = []
+    size = 0
+    for row in rows:
+        safe = {str(k): bounded(v, chars=chars) for k, v in row.items()}
+        text = json.dumps(safe, ensure_ascii=False)
+        size += len(text.encode()) + 1
+        if size > max_bytes:
+            return kept, texts, True
+        kept.append(safe)
+        texts.append(text)
+    return kept, texts, False
+
+
 def sandbox_command() -> list[str]:
     """The command prefix that cuts the child off the network, or an error if this system cannot."""
     unshare = shutil.which("unshare")
@@ -53,57 +183,150 @@ def sandbox_command() -> list[str]:
     return [unshare, "--net"] if os.geteuid() == 0 else [unshare, "--net", "--map-root-user"]
 
 
-def run_sandboxed(path: Path, cypher: str, params: dict[str, Any], *, timeout_s: float, row_cap: int) -> QueryResult:
+def run_sandboxed(
+    path: Path,
+    cypher: str,
+    params: dict[str, Any],
+    *,
+    timeout_s: float,
+    row_cap: int,
+    max_bytes: int = MAX_BYTES,
+    memory_mb: int = CHILD_MEMORY_MB,
+    max_children: int = MAX_CHILDREN,
+    wait_s: float = 0.0,
+) -> QueryResult:
+    """One query in a confined child; ``truncated`` with fewer than ``row_cap`` rows means cut at ``max_bytes``."""
+    problem = landlock_problem()
+    if problem is not None:  # fail closed: without the file confinement no query runs at all
+        log.warning("console query refused: %s", problem)
+        raise _landlock_missing()
     request = json.dumps(
-        {"path": str(path), "cypher": cypher, "params": params, "timeout_s": timeout_s, "row_cap": row_cap}
+        {
+            "path": str(path),
+            "cypher": cypher,
+            "params": params,
+            "timeout_s": timeout_s,
+            "row_cap": row_cap,
+            "max_bytes": max_bytes,
+            "memory_mb": memory_mb,
+        }
     )
-    try:
-        proc = subprocess.run(
-            [*sandbox_command(), sys.executable, "-m", "graph.sandbox"],
-            input=request,
-            capture_output=True,
-            text=True,
-            timeout=timeout_s + WALL_CLOCK_MARGIN_S,
-            cwd=Path(__file__).resolve().parent.parent,
-            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"},
-            check=False,  # the child reports its own errors as JSON
-        )
-    except subprocess.TimeoutExpired:
-        raise QueryRejectedError("the query ran past its time limit and was stopped (timeout)") from None
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+    with CHILD_SLOTS.hold(max_children, wait_s), tempfile.TemporaryFile() as errors:
+        out, returncode = _run_child(request, env, errors, timeout_s + WALL_CLOCK_MARGIN_S, max_bytes + 64 * 1024)
+        errors.seek(0)
+        stderr = errors.read()[-4000:].decode(errors="replace")
+    # Split on "\n" only: str.splitlines() would also split inside strings at U+2028, U+2029 and U+0085.
+    lines = [line for line in out.decode(errors="replace").split("\n") if line.startswith("{")]
     if not lines:
-        reason = "it ran out of memory" if proc.returncode < 0 or "bad_alloc" in proc.stderr else "it failed"
+        if stderr.strip():
+            log.warning("console child (exit %s) said: %s", returncode, stderr.strip())
+        reason = "it ran out of memory" if returncode < 0 or "bad_alloc" in stderr else "it failed"
         raise QueryRejectedError(f"the query was stopped: {reason}")
-    answer = json.loads(lines[-1])
+    try:
+        answer = json.loads(lines[-1])
+    except ValueError:
+        raise QueryRejectedError("the query's answer could not be read") from None
+    if answer.get("landlock") is False:
+        log.warning("console child refused to run: Landlock could not be put in force")
+        raise _landlock_missing()
     if "error" in answer:
         raise QueryRejectedError(answer["error"])
     return QueryResult(columns=answer["columns"], rows=answer["rows"], truncated=answer["truncated"])
+
+
+def _run_child(request: str, env: dict[str, str], errors: IO[bytes], wall_s: float, max_out: int) -> tuple[bytes, int]:
+    """Start the child, hand it the request, read at most ``max_out`` bytes of its answer within ``wall_s``."""
+    proc = subprocess.Popen(
+        [*sandbox_command(), sys.executable, "-m", "graph.sandbox"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=errors,
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env if os.environ.get(NO_LANDLOCK_ENV) != "1" else {**env, NO_LANDLOCK_ENV: "1"},
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    deadline = time.monotonic() + wall_s
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        with contextlib.suppress(BrokenPipeError):  # a child that died early: its exit status tells
+            proc.stdin.write(request.encode())
+            proc.stdin.close()
+        with selectors.DefaultSelector() as selector:
+            selector.register(proc.stdout, selectors.EVENT_READ)
+            while (left := deadline - time.monotonic()) > 0:
+                if not selector.select(left):
+                    continue
+                chunk = os.read(proc.stdout.fileno(), 1 << 16)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > max_out:  # the child cuts its own answer; one that does not is not read further
+                    raise QueryRejectedError("the query's answer was larger than the console takes")
+                chunks.append(chunk)
+            else:
+                raise QueryRejectedError("the query ran past its time limit and was stopped (timeout)")
+        return b"".join(chunks), proc.wait(timeout=5)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
 
 
 def _child() -> None:
     """Inside the sandbox: open read-only, run one query, print one JSON line."""
     request = json.loads(sys.stdin.read())
     path = Path(request["path"])
-    # LadybugDB reserves address space for the whole database file; allow that, plus the query's budget.
+    # LadybugDB reserves address space for the whole database file (resident only as far as its buffer pool
+    # fills) and for the buffer pool: allow the first, and hold everything else, the pool included, to the
+    # child's memory cap, so that what is resident stays under the cap.
     max_db_size = 1 << max(30, (4 * path.stat().st_size).bit_length())
-    limit = max_db_size + 256 * 1024**2 + QUERY_MEMORY
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    memory = int(request["memory_mb"]) * 1024**2
+    buffer_pool_mb = max(64, int(request["memory_mb"]) // 2)  # results are materialised there
+    resource.setrlimit(resource.RLIMIT_AS, (max_db_size + memory, max_db_size + memory))
     from graph.embedded_store import EmbeddedStore
     from graph.schema import default_schema
 
     schema = default_schema()  # reads the ontology: before the file system closes
     _import_all("ladybug")  # the driver imports some of its modules lazily, on first open
     database_files = [f for f in path.parent.glob(path.name + "*") if f.is_file()]  # the file and its WAL
-    if not deny_file_access(database_files):
-        log.warning("Landlock is not available: console queries on the embedded store can read local files")
+    if os.environ.get(NO_LANDLOCK_ENV) == "1" or not deny_file_access(database_files) or _can_list_root():
+        _answer({"landlock": False})  # fail closed: no query runs where it could read the machine's files
+        return
     try:
-        store = EmbeddedStore(path, schema, read_only=True, buffer_pool_mb=256, max_db_size=max_db_size)
-        result = store.read(
-            request["cypher"], request["params"], timeout_s=request["timeout_s"], row_cap=request["row_cap"]
-        )
-        _answer({"columns": result.columns, "rows": result.rows, "truncated": result.truncated})
-    except (StoreError, MemoryError) as exc:
-        _answer({"error": "the query ran out of memory" if isinstance(exc, MemoryError) else str(exc)})
+        store = EmbeddedStore(path, schema, read_only=True, buffer_pool_mb=buffer_pool_mb, max_db_size=max_db_size)
+        # Streamed, not store.read(): rows are bounded and counted as they arrive, so a wide answer stops at
+        # the byte cap instead of being built whole first (5,000 rows of 30 nodes outgrew the memory cap).
+        store._conn.set_query_timeout(max(1, int(request["timeout_s"] * 1000)))  # stream() sets none itself
+        rows = store.stream(request["cypher"], request["params"])
+        _, texts, cut = bounded_rows(itertools.islice(rows, int(request["row_cap"])), int(request["max_bytes"]))
+        truncated = cut or next(rows, None) is not None
+    except (StoreError, MemoryError, RuntimeError, AttributeError) as exc:
+        _answer({"error": _child_error(exc)})
+        return
+    columns = json.dumps(list(json.loads(texts[0])) if texts else [], ensure_ascii=False)
+    sys.stdout.write(f'{{"columns": {columns}, "truncated": {json.dumps(truncated)}, "rows": [{", ".join(texts)}]}}\n')
+
+
+def _child_error(exc: Exception) -> str:
+    if isinstance(exc, MemoryError):
+        return "the query ran out of memory"
+    if isinstance(exc, AttributeError):  # several statements: the driver answers with a list of results
+        return "the console runs one statement at a time"
+    if str(exc).strip() == "Interrupted.":
+        return "the query ran past its time limit and was stopped (timeout)"
+    return str(exc)
+
+
+def _can_list_root() -> bool:
+    """After the rule set: True if the file system is still open (a kernel that accepted it but did not apply)."""
+    try:
+        os.listdir("/")
+    except PermissionError:
+        return False
+    return True
 
 
 class _PathBeneath(ctypes.Structure):

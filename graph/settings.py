@@ -65,6 +65,16 @@ class Settings:
     query_timeout_s: float = 10.0
     row_cap: int = 5000
     buffer_pool_mb: int = 0  # the embedded store's page cache; 0: a quarter of the machine's memory, 1–8 GiB
+    # What one answer may cost the app: its JSON size, the nodes drawn, one value's length, the parameters' depth.
+    result_max_bytes: int = 8 * 1024**2
+    graph_max_nodes: int = 300
+    value_max_chars: int = 2000
+    param_max_depth: int = 16
+    # Console queries on the embedded store: children running at once in the app process, each child's memory
+    # (so at most console_children × console_child_memory_mb in all), and how long a query waits for a turn.
+    console_children: int = 2
+    console_child_memory_mb: int = 2048
+    console_wait_s: float = 3.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -85,4 +95,11 @@ class Settings:
             query_timeout_s=float(env.get("CLUSTERKG_QUERY_TIMEOUT") or 10.0),
             row_cap=int(env.get("CLUSTERKG_ROW_CAP") or 5000),
             buffer_pool_mb=int(env.get("CLUSTERKG_BUFFER_POOL_MB") or 0) or default_buffer_pool_mb(),
+            result_max_bytes=int(env.get("CLUSTERKG_RESULT_MAX_BYTES") or 8 * 1024**2),
+            graph_max_nodes=int(env.get("CLUSTERKG_GRAPH_MAX_NODES") or 300),
+            value_max_chars=int(env.get("CLUSTERKG_VALUE_MAX_CHARS") or 2000),
+            param_max_depth=int(env.get("CLUSTERKG_PARAM_MAX_DEPTH") or 16),
+            console_children=int(env.get("CLUSTERKG_CONSOLE_CHILDREN") or 2),
+            console_child_memory_mb=int(env.get("CLUSTERKG_CONSOLE_CHILD_MEMORY_MB") or 2048),
+            console_wait_s=float(env.get("CLUSTERKG_CONSOLE_WAIT_S") or 3.0),
         )

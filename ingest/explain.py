@@ -47,9 +47,7 @@ def stored_index(store: GraphStore, data_dir: Path) -> EntityIndex:
     return build(stored.statements, store.schema, data_dir, Report(), reported_sources=(), inferences=()).index
 
 
-def explain_name(
-    index: EntityIndex, name: str, classes: tuple[str, ...] = ORGANISATION_CLASSES
-) -> NameResolution:
+def explain_name(index: EntityIndex, name: str, classes: tuple[str, ...] = ORGANISATION_CLASSES) -> NameResolution:
     entity, rule, confidence = index.find_by_name(name, classes)
     result = NameResolution(name=name)
     curated = [n for pair in index.curation.distinct for n in pair]

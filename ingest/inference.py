@@ -8,11 +8,14 @@ them is idempotent and the graph stays a function of the sources' statements.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
+from pathlib import Path
 
 from graph.schema import Schema
 from ingest.build import Inference
+from ingest.geo import wgs84_to_gcj02
 from ingest.records import Link
 from ingest.resolve import Entity, EntityIndex
 
@@ -99,6 +102,76 @@ def place_from_host(schema: Schema) -> Inference:
     return infer
 
 
-def default_inferences(schema: Schema) -> list[Inference]:
-    """The rules every ingest applies, in order (a later rule sees the earlier rules' ties)."""
-    return [place_from_host(schema)]
+CITY_BOUNDARIES = "raw/geo-guangdong/guangdong_cities_datav.geojson"
+Ring = list[tuple[float, float]]
+
+
+def _inside(lon: float, lat: float, ring: Ring) -> bool:
+    """Ray casting: does the point fall inside the polygon ring?"""
+    inside = False
+    for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True):
+        if (y1 > lat) != (y2 > lat) and lon < (x2 - x1) * (lat - y1) / (y2 - y1) + x1:
+            inside = not inside
+    return inside
+
+
+def city_polygons(data_dir: Path) -> dict[str, list[list[Ring]]]:
+    """GB/T 2260 city code → its polygons (outer ring first, then holes), in GCJ-02 as DataV draws them."""
+    path = data_dir / CITY_BOUNDARIES
+    if not path.exists():
+        return {}
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    polygons: dict[str, list[list[Ring]]] = {}
+    for feature in doc.get("features", []):
+        geometry = feature.get("geometry") or {}
+        parts = geometry.get("coordinates", [])
+        if geometry.get("type") == "Polygon":
+            parts = [parts]
+        code = str(feature.get("properties", {}).get("adcode", ""))
+        polygons[code] = [[[(float(x), float(y)) for x, y, *_ in ring] for ring in poly] for poly in parts]
+    return polygons
+
+
+def place_from_coordinates(schema: Schema, data_dir: Path) -> Inference:
+    """Rule ``place.from_coordinates``: an entity that no source places but whose coordinates a source
+    gives is in the city whose boundary (DataV, GCJ-02) holds the point."""
+    located = schema.rel_type("LOCATED_IN")
+    polygons = city_polygons(data_dir)
+
+    def city_of(lon: float, lat: float) -> str | None:
+        x, y = wgs84_to_gcj02(lon, lat)
+        for code, polys in polygons.items():
+            for rings in polys:
+                if rings and _inside(x, y, rings[0]) and not any(_inside(x, y, hole) for hole in rings[1:]):
+                    return code
+        return None
+
+    def infer(index: EntityIndex, links: list[Link]) -> list[Link]:
+        view = LinkView(index, links)
+        cities = {str(e.merged_props().get("admin_code")): e for e in index.entities if e.label == "City"}
+        out: list[Link] = []
+        for entity in index.entities:
+            if entity.label in ("City", "District") or view.targets(entity, "LOCATED_IN"):
+                continue
+            props = entity.merged_props()
+            lat, lon = props.get("latitude"), props.get("longitude")
+            if not isinstance(lat, float) or not isinstance(lon, float):
+                continue
+            code = city_of(lon, lat)
+            city = cities.get(code) if code else None
+            if city is not None and located.allows(entity.label, "City"):
+                evidence = f"({lat:.5f}, {lon:.5f}) inside the boundary of {name_of(city)} ({CITY_BOUNDARIES})"
+                out.append(
+                    inferred_link(
+                        "LOCATED_IN",
+                        entity,
+                        city,
+                        rule="place.from_coordinates",
+                        evidence=evidence,
+                        confidence="high",
+                        source_file=CITY_BOUNDARIES,
+                    )
+                )
+        return out
+
+    return infer

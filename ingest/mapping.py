@@ -2,33 +2,41 @@
 
 A mapping names the file, the expected row-count bounds, rows to skip (aggregates, other provinces),
 the node class with its id rule and typed properties, the provenance columns, and the links to
-resolve. ``apply_mapping`` turns a table into records and reports every problem by row and column.
+resolve. ``load_mapping`` checks it against the mapping schema (ingest/mapping_schema.py) before any row is
+read; ``apply_mapping`` checks every named column against the file's header, then turns the table into
+records and reports every problem by row and column.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from graph.errors import ClusterKGError
 from graph.ids import mint_key
 from graph.schema import Schema
 from ingest.geo import TO_WGS84
+from ingest.mapping_schema import (
+    RESOLVERS,
+    KeyPath,
+    MappingError,
+    MappingIssue,
+    MappingSpec,
+    SkipSpec,
+    check_mapping,
+    did_you_mean,
+    dotted,
+    line_of,
+)
 from ingest.normalize import bracket_alias, clean_header, clean_value, looks_like_formula, split_list
 from ingest.readers import SourceRow, Table
 from ingest.records import NodeRecord, PendingLink, Provenance, TargetRef
 from ingest.report import Level, Report
 from ingest.values import CONVERTERS, ValueProblemError
 
-RESOLVERS = ("place", "cluster", "organization", "id", "category")
-
-
-class MappingError(ClusterKGError):
-    """A mapping file is malformed or does not fit the ontology."""
+__all__ = ["RESOLVERS", "Mapping", "MappingError", "MappingIssue", "apply_mapping", "check_columns", "load_mapping"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,7 @@ class PropertyRule:
     required: bool = False
     value: Any = None  # a constant instead of a column
     options: dict[str, Any] = field(default_factory=dict)
+    priority: int | None = None  # this source's precedence for this property only; lower wins
 
 
 @dataclass(frozen=True)
@@ -99,111 +108,132 @@ class Mapping:
     sheet: str | None = None
     datum: str | None = None  # the source's coordinate datum: gcj02 or bd09 → stored as WGS-84
     description: str = ""
+    # Rows that must (may) load after skips and rejections: a skip rule that skips every row breaks min_loaded.
+    min_loaded: int = 0
+    max_loaded: int | None = None
+    path: str = ""  # the mapping file, for messages
+    key_lines: dict[KeyPath, int] = field(default_factory=dict, compare=False, repr=False)  # key path → YAML line
 
 
 def load_mapping(path: Path, schema: Schema) -> Mapping:
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise MappingError(f"{path}: not valid YAML: {exc}") from exc
-    try:
-        mapping = _build(doc)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise MappingError(f"{path}: malformed mapping ({type(exc).__name__}: {exc})") from exc
-    _check_against_schema(mapping, schema, path)
-    return mapping
+    """The mapping in ``path``, checked against the mapping schema and the ontology; MappingError lists every
+    problem with its line. Nothing here reads the data file: columns are checked by ``apply_mapping``."""
+    spec, lines = check_mapping(path, schema)
+    return _build(spec, str(path), lines)
 
 
-def _build(doc: dict[str, Any]) -> Mapping:
-    node = doc["node"]
-    id_rule = node["id"]
+def _build(spec: MappingSpec, path: str, lines: dict[KeyPath, int]) -> Mapping:
+    node, rows = spec.node, spec.rows
     props = tuple(
         PropertyRule(
             name=name,
-            column=clean_header(spec["column"]) if spec.get("column") else None,
-            type=spec.get("type", "text"),
-            required=bool(spec.get("required", False)),
-            value=spec.get("value"),
-            options={k: v for k, v in spec.items() if k not in ("column", "type", "required", "value")},
+            column=clean_header(prop.column) if prop.column else None,
+            type=prop.type,
+            required=prop.required,
+            value=prop.value,
+            options=dict(prop.options),
+            priority=prop.priority,
         )
-        for name, spec in node["properties"].items()
+        for name, prop in node.properties.items()
     )
     links = tuple(
         LinkRule(
-            type=link["type"],
-            column=clean_header(link["column"]),
-            resolver=link["to"],
-            classes=tuple(link.get("classes", ())),
-            split=bool(link.get("split", False)),
-            inbound=link.get("direction", "out") == "in",
-            required=bool(link.get("required", False)),
-            create=bool(link.get("create", False)),
-            role=link.get("role"),
-            ignore=tuple(link.get("ignore", ())),
+            type=link.type,
+            column=clean_header(link.column),
+            resolver=link.to,
+            classes=tuple(link.classes),
+            split=link.split,
+            inbound=link.direction == "in",
+            required=link.required,
+            create=link.create,
+            role=link.role,
+            ignore=tuple(link.ignore),
         )
-        for link in doc.get("links", [])
+        for link in spec.links
     )
-    skips = tuple(_skip_rule(rule) for rule in doc.get("skip", []))
-    rows = doc.get("rows", {})
-    key = id_rule.get("key", ())
+    provenance = spec.provenance.model_dump(exclude_none=True)
+    for key in ("url", "confidence"):  # columns compare as the reader's headers do
+        if key in provenance:
+            provenance[key] = clean_header(provenance[key])
     return Mapping(
-        source=doc["source"],
-        file=doc["file"],
-        node_class=node["class"],
-        id_prefix=id_rule["prefix"],
-        id_key=tuple([key] if isinstance(key, str) else key),
-        id_value=id_rule.get("value"),
+        source=spec.source,
+        file=spec.file,
+        node_class=node.class_,
+        id_prefix=node.id.prefix,
+        id_key=tuple(node.id.key),
+        id_value=node.id.value,
         properties=props,
         links=links,
-        skips=skips,
-        min_rows=int(rows.get("min", 0)),
-        max_rows=rows.get("max"),
-        priority=int(node.get("priority", 50)),
-        merge_by_name=bool(node.get("merge_by_name", True)),
-        alias_columns=tuple(node.get("aliases", {}).get("columns", ())),
-        bracket_alias_from=node.get("aliases", {}).get("from_brackets"),
-        provenance=dict(doc.get("provenance", {})),
-        sheet=doc.get("sheet"),
-        datum=node.get("datum"),
-        description=doc.get("description", ""),
+        skips=tuple(_skip_rule(rule) for rule in spec.skip),
+        min_rows=rows.min,
+        max_rows=rows.max,
+        priority=node.priority,
+        merge_by_name=node.merge_by_name,
+        alias_columns=tuple(clean_header(c) for c in node.aliases.columns),
+        bracket_alias_from=node.aliases.from_brackets,
+        provenance=provenance,
+        sheet=spec.sheet,
+        datum=node.datum,
+        description=spec.description,
+        # a file expected to have rows must load at least one, unless the mapping says otherwise
+        min_loaded=rows.min_loaded if rows.min_loaded is not None else int(rows.min > 0),
+        max_loaded=rows.max_loaded,
+        path=path,
+        key_lines=lines,
     )
 
 
-def _skip_rule(rule: dict[str, Any]) -> SkipRule:
+def _skip_rule(rule: SkipSpec) -> SkipRule:
     return SkipRule(
-        column=clean_header(rule["column"]),
-        reason=rule["reason"],
-        contains=rule.get("contains"),
-        equals=rule.get("equals"),
-        not_equals=rule.get("not_equals"),
-        not_in=tuple(rule["not_in"]) if "not_in" in rule else None,
-        not_startswith=rule.get("not_startswith"),
+        column=clean_header(rule.column),
+        reason=rule.reason,
+        contains=rule.contains,
+        equals=rule.equals,
+        not_equals=rule.not_equals,
+        not_in=tuple(rule.not_in) if rule.not_in is not None else None,
+        not_startswith=rule.not_startswith,
     )
 
 
-def _check_against_schema(mapping: Mapping, schema: Schema, path: Path) -> None:
-    try:
-        cls = schema.node_class(mapping.node_class)
-    except ClusterKGError as exc:
-        raise MappingError(f"{path}: {exc}") from exc
+@dataclass(frozen=True)
+class ColumnRef:
+    column: str  # as the reader's header names it (clean_header)
+    key: KeyPath  # where the mapping names it
+
+
+def column_refs(mapping: Mapping) -> Iterator[ColumnRef]:
+    """Every column the mapping reads, with the key that names it."""
     for rule in mapping.properties:
-        if rule.name not in cls.property_names:
-            raise MappingError(f"{path}: {cls.name} has no property {rule.name!r} in the ontology")
-        if rule.type not in CONVERTERS:
-            raise MappingError(f"{path}: property {rule.name}: unknown type {rule.type!r}")
-    if mapping.datum is not None and mapping.datum not in TO_WGS84:
-        raise MappingError(f"{path}: node.datum must be one of {', '.join(TO_WGS84)}")
-    if not mapping.id_key and not mapping.id_value:
-        raise MappingError(f"{path}: node.id needs a key (properties to mint from) or a value")
-    for link in mapping.links:
-        if link.type not in schema.relationships:
-            raise MappingError(f"{path}: unknown relationship type {link.type!r}")
-        if link.resolver not in RESOLVERS:
-            raise MappingError(f"{path}: link {link.type}: unknown resolver {link.resolver!r}")
-        rel = schema.relationships[link.type]
-        own_side = rel.range if link.inbound else rel.domain
-        if mapping.node_class not in own_side:
-            raise MappingError(f"{path}: {link.type} cannot have {mapping.node_class} at that end")
+        if rule.column:
+            yield ColumnRef(rule.column, ("node", "properties", rule.name, "column"))
+    for i, skip in enumerate(mapping.skips):
+        yield ColumnRef(skip.column, ("skip", i, "column"))
+    for i, link in enumerate(mapping.links):
+        yield ColumnRef(link.column, ("links", i, "column"))
+    for key in ("url", "confidence"):
+        if mapping.provenance.get(key):
+            yield ColumnRef(mapping.provenance[key], ("provenance", key))
+    for i, column in enumerate(mapping.alias_columns):
+        yield ColumnRef(column, ("node", "aliases", "columns", i))
+
+
+def check_columns(mapping: Mapping, header: list[str], data_file: str) -> list[tuple[ColumnRef, MappingIssue]]:
+    """Each column the mapping names that the file's header lacks, as an issue with the closest real header."""
+    present = set(header)
+    return [
+        (
+            ref,
+            MappingIssue(
+                mapping.path or mapping.source,
+                line_of(mapping.key_lines, ref.key),
+                dotted(ref.key),
+                f"the file {data_file} has no column {ref.column!r}",
+                did_you_mean(ref.column, header, "file's columns"),
+            ),
+        )
+        for ref in column_refs(mapping)
+        if ref.column not in present
+    ]
 
 
 def apply_mapping(
@@ -217,12 +247,15 @@ def apply_mapping(
         if column is None:
             account.read += 1
             account.rejected += 1
-    wanted = {r.column for r in mapping.properties if r.column} | {link.column for link in mapping.links}
-    missing = sorted(wanted - set(table.header))
-    if missing:
-        report.error(file, f"the file lacks the column(s) {', '.join(missing)} that the mapping {mapping.source} needs")
+    missing = check_columns(mapping, table.header, file)
+    if missing:  # a misspelt column would silently empty a property, or make a skip rule skip every row
+        columns = sorted({ref.column for ref, _ in missing})
+        report.error(file, f"the file lacks the column(s) {', '.join(columns)} that the mapping {mapping.source} needs")
+        for ref, issue in missing:
+            report.error(file, issue.describe(), column=ref.column)
         account.read += len(table.rows)
         account.rejected += len(table.rows)
+        account.bounds_ok = False
         return [], []
     nodes: list[NodeRecord] = []
     links: list[PendingLink] = []
@@ -258,6 +291,13 @@ def apply_mapping(
     for skip, rows in skipped.items():
         shown = ", ".join(map(str, rows[:10])) + (" …" if len(rows) > 10 else "")
         report.add(Level.INFO, file, f"{len(rows)} rows skipped: {skip.reason} (rows {shown})", column=skip.column)
+    _check_bounds(mapping, table, file, report)
+    return nodes, links
+
+
+def _check_bounds(mapping: Mapping, table: Table, file: str, report: Report) -> None:
+    """Rows read must fit rows.min–max (a truncated or wrong file); rows loaded must fit min_loaded–max_loaded."""
+    account = report.account(file, mapping.source)
     count = len(table.rows) + sum(1 for p in table.row_problems if p[1] is None)
     if count < mapping.min_rows or (mapping.max_rows is not None and count > mapping.max_rows):
         account.bounds_ok = False
@@ -265,7 +305,15 @@ def apply_mapping(
             file,
             f"{count} rows, outside the expected {mapping.min_rows}–{mapping.max_rows} (a truncated or wrong file?)",
         )
-    return nodes, links
+    loaded = account.loaded
+    if loaded < mapping.min_loaded or (mapping.max_loaded is not None and loaded > mapping.max_loaded):
+        account.bounds_ok = False
+        upper = "" if mapping.max_loaded is None else str(mapping.max_loaded)
+        report.error(
+            file,
+            f"{loaded} rows loaded ({account.skipped} skipped, {account.rejected} rejected), outside the expected "
+            f"{mapping.min_loaded}–{upper} (a skip rule that matches every row, or a wrong file?)",
+        )
 
 
 def _node_record(mapping: Mapping, row: SourceRow, file: str, report: Report) -> NodeRecord | None:
@@ -335,6 +383,7 @@ def _node_record(mapping: Mapping, row: SourceRow, file: str, report: Report) ->
         names=names,
         priority=mapping.priority,
         merge_by_name=mapping.merge_by_name,
+        prop_priority=tuple((r.name, r.priority) for r in mapping.properties if r.priority is not None),
     )
 
 

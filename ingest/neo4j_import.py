@@ -22,7 +22,8 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from graph.schema import PropertySpec, Schema
-from ingest.pipeline import Changes, IngestResult, Progress, collect, node_rows, relationship_rows, run_record
+from ingest.build import node_rows, relationship_rows
+from ingest.pipeline import Changes, IngestResult, Progress, collect, run_record
 from ingest.report import Report
 from ingest.sources import Source
 

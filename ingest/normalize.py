@@ -1,8 +1,10 @@
 """Normalising text from curators' files: headers, names and values.
 
 Display values keep Chinese punctuation (（）、〔〕) as written; only what is plainly noise changes:
-full-width Latin letters, digits and spaces become half-width, newlines and runs of white space inside
-a value become one space, control characters go. Matching uses the stronger ``graph.ids.match_key``.
+full-width Latin letters, digits and spaces become half-width, runs of white space inside a value become
+one space, control characters go. A line break between two CJK characters vanishes instead: Chinese has no
+spaces between words, so a cell wrapped as ``国家重点实\n验室`` means ``国家重点实验室``.
+Matching uses the stronger ``graph.ids.match_key``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ _FULLWIDTH_ALNUM = {
     cp: cp - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for cp in range(r[0], r[1] + 1)
 }
 _SPACES = re.compile(r"\s+")
+_LINE_BREAK = re.compile(r"[^\S\n\u2028\u2029]*[\n\u2028\u2029]\s*")  # a break with the blanks around it
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 
@@ -28,7 +31,24 @@ def strip_controls(text: str) -> str:
 def clean_value(text: str) -> str:
     """One line, trimmed, half-width Latin letters and digits, no control characters."""
     text = strip_controls(text).replace("\u3000", " ").translate(_FULLWIDTH_ALNUM)
+    if "\n" in text or "\u2028" in text or "\u2029" in text:
+        text = _LINE_BREAK.sub(_fold_line_break, text)
     return _SPACES.sub(" ", text).strip()
+
+
+def _is_wide(ch: str) -> bool:
+    """CJK ideographs, kana, hangul and full-width punctuation: the scripts written without spaces."""
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+def _fold_line_break(match: re.Match[str]) -> str:
+    text, start, end = match.string, match.start(), match.end()
+    before = text[start - 1] if start else ""
+    after = text[end] if end < len(text) else ""
+    # An opening bracket keeps its space: ``公司\n（深圳）`` reads as a name and a note, as written.
+    if before and after and _is_wide(before) and _is_wide(after) and unicodedata.category(after) != "Ps":
+        return ""
+    return " "
 
 
 def clean_header(text: str) -> str:

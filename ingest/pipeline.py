@@ -28,6 +28,7 @@ from typing import Any
 from graph.errors import ClusterKGError
 from graph.schema import Schema
 from graph.store import GraphStore
+from ingest.attribution import attribution
 from ingest.build import (
     Built,
     Inference,
@@ -41,7 +42,7 @@ from ingest.build import (
     relationship_rows,
 )
 from ingest.claims import SourceStatements, link_to_json, record_to_json
-from ingest.inference import default_inferences
+from ingest.inference import place_from_coordinates, place_from_host
 from ingest.report import Level, Report
 from ingest.sources import Source
 from ingest.stored import NodeKey, StoredGraph, read_stored
@@ -50,6 +51,11 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int], None]  # (step description, items done in that step)
 CHANGE_LIST_CAP = 500  # ids listed per kind of change in the run record; counts are always complete
+
+
+def default_inferences(schema: Schema, data_dir: Path) -> list[Inference]:
+    """The rules every ingest applies, in order (a later rule sees the earlier rules' ties)."""
+    return [place_from_coordinates(schema, data_dir), place_from_host(schema), attribution(schema, data_dir)]
 
 
 class UnknownSourceError(ClusterKGError):
@@ -139,7 +145,7 @@ def collect(
 ) -> Built:
     """Read sources and resolve their statements alone (an initial load, benchmarks); nothing is written."""
     gathered = gather(sources, data_dir, report, progress)
-    rules = default_inferences(schema) if inferences is None else inferences
+    rules = default_inferences(schema, data_dir) if inferences is None else inferences
     return build(gathered.statements, schema, data_dir, report, inferences=rules)
 
 
@@ -161,7 +167,7 @@ def run_ingest(
         store.setup_schema()
         _close_interrupted_runs(store)
         store.upsert_nodes("IngestRun", [{"id": run_id, "started_at": started.isoformat(), "status": "running"}])
-    rules = default_inferences(store.schema) if inferences is None else inferences
+    rules = default_inferences(store.schema, data_dir) if inferences is None else inferences
     try:
         result = _run(store, sources, data_dir, dry_run, set(retract), run_id, report, progress, rules)
     except BaseException:

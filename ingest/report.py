@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from graph.exports import safe_text
+
 
 class Level(StrEnum):
     ERROR = "error"  # the row (or file) was not loaded
@@ -94,13 +96,13 @@ class Report:
         writer.writerow(["level", "file", "row", "column", "value", "reason"])
         for issue in self.issues:
             writer.writerow(
-                [
+                [  # every text that came from a file (its name, a header, a value) is shown, never run
                     issue.level.value,
-                    issue.file,
+                    safe_text(issue.file),
                     issue.row or "",
-                    issue.column or "",
-                    _neutralise(issue.value or ""),
-                    issue.reason,
+                    safe_text(issue.column or ""),
+                    safe_text(issue.value or ""),
+                    safe_text(issue.reason),
                 ]
             )
         return out.getvalue()
@@ -119,8 +121,3 @@ class Report:
                 f"skipped {acc.skipped}{flag}"
             )
         return "\n".join(lines)
-
-
-def _neutralise(text: str) -> str:
-    """A cell that a spreadsheet would run as a formula is shown as text instead."""
-    return "'" + text if text.startswith(("=", "+", "-", "@")) else text

@@ -65,8 +65,9 @@ def for_dataset(mapping: Mapping, file: str, data_dir: Path) -> Mapping:
         return mapping
     scale = float(manifest.get("scale", 1))
     upper = None if mapping.max_rows is None else math.ceil(mapping.max_rows * max(1.0, scale) * 2)
+    loaded = None if mapping.max_loaded is None else math.ceil(mapping.max_loaded * max(1.0, scale) * 2)
     provenance = {"url_value": str(manifest.get("source", "ckg synth")), "confidence_value": CONFIDENCE}
-    return replace(mapping, min_rows=0, max_rows=upper, provenance=provenance)
+    return replace(mapping, min_rows=0, max_rows=upper, min_loaded=0, max_loaded=loaded, provenance=provenance)
 
 
 def policy_source() -> Source:

@@ -52,10 +52,11 @@ def read_stored(store: GraphStore) -> StoredGraph:
                 mine.links.extend(part.links)
     for rel in store.schema.relationships.values():
         for edge in store.iter_relationships(rel.name):
-            key = (rel.name, edge.pop("from_label"), edge.pop("from_id"), edge.pop("to_label"), edge.pop("to_id"))
-            stored.rel_hashes[key] = record_hash(edge)
+            ends = (str(edge.pop("from_label")), str(edge.pop("from_id")), str(edge.pop("to_label")))
+            rel_key: RelKey = (rel.name, *ends, str(edge.pop("to_id")))
+            stored.rel_hashes[rel_key] = record_hash(edge)
             if "source_refs" not in edge:
-                stored.legacy_rels[key] = str(edge.get("source_file", ""))
+                stored.legacy_rels[rel_key] = str(edge.get("source_file", ""))
     if stored.legacy_nodes:
         log.warning(
             "%d nodes were written by an older ClusterKG without their sources' statements; "

@@ -1,9 +1,16 @@
-"""Typed values from text cells. Each converter returns the value or raises ValueProblemError with the reason."""
+"""Typed values from text cells. Each converter returns the value or raises ValueProblemError with the reason.
+
+A converter's keyword-only parameters are the options a mapping may give it (``minimum``, ``values`` …);
+``converter_options`` reads them from the signature, so the mapping schema and the docs cannot drift from
+the code. There is no ``**kwargs``: an option a converter does not declare is an error, not ignored.
+"""
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
+import typing
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -16,11 +23,11 @@ class ValueProblemError(ValueError):
     """The cell's text is not a value of the expected type; the message says why."""
 
 
-def as_text(text: str, **_: Any) -> str:
+def as_text(text: str) -> str:
     return clean_value(text)
 
 
-def as_int(text: str, *, minimum: float | None = None, maximum: float | None = None, **_: Any) -> int:
+def as_int(text: str, *, minimum: float | None = None, maximum: float | None = None) -> int:
     cleaned = clean_value(text).replace(",", "")
     if not re.fullmatch(r"[+-]?\d+", cleaned):
         raise ValueProblemError("not a whole number")
@@ -29,9 +36,7 @@ def as_int(text: str, *, minimum: float | None = None, maximum: float | None = N
     return value
 
 
-def as_float(
-    text: str, *, minimum: float | None = None, maximum: float | None = None, suffix: str = "", **_: Any
-) -> float:
+def as_float(text: str, *, minimum: float | None = None, maximum: float | None = None, suffix: str = "") -> float:
     cleaned = clean_value(text).replace(",", "").replace(" ", "")
     if suffix and cleaned.endswith(suffix):
         cleaned = cleaned[: -len(suffix)]
@@ -45,7 +50,7 @@ def as_float(
     return value
 
 
-def as_year(text: str, **_: Any) -> int:
+def as_year(text: str) -> int:
     """A year: ``2017``, ``2017年``, ``2017-09`` → 2017; between 1800 and 2100."""
     match = re.fullmatch(r"(\d{4})(?:年|[-/.]\d{1,2}(?:[-/.]\d{1,2})?)?(?:\s*\(.*\))?", clean_value(text))
     if not match:
@@ -56,7 +61,7 @@ def as_year(text: str, **_: Any) -> int:
     return year
 
 
-def as_date(text: str, **_: Any) -> str:
+def as_date(text: str) -> str:
     """``20190722``, ``2019-07-22``, ``2019/7/22``, ``2019年7月22日`` → ``2019-07-22``."""
     cleaned = clean_value(text)
     match = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", cleaned) or re.fullmatch(
@@ -70,7 +75,7 @@ def as_date(text: str, **_: Any) -> str:
         raise ValueProblemError("not a calendar date") from None
 
 
-def as_bool(text: str, **_: Any) -> bool:
+def as_bool(text: str) -> bool:
     word = clean_value(text).lower()
     if re.match(r"^(yes|true|y|1|是)\b", word):
         return True
@@ -79,11 +84,11 @@ def as_bool(text: str, **_: Any) -> bool:
     raise ValueProblemError("not yes or no")
 
 
-def as_list(text: str, *, separators: str = ";；", **_: Any) -> list[str]:
+def as_list(text: str, *, separators: str = ";；") -> list[str]:
     return [clean_value(part) for part in split_list(text, separators)]
 
 
-def as_uscc(text: str, **_: Any) -> str:
+def as_uscc(text: str) -> str:
     code = clean_value(text).upper().replace(" ", "")
     problem = uscc_problem(code)
     if problem:
@@ -91,14 +96,14 @@ def as_uscc(text: str, **_: Any) -> str:
     return code
 
 
-def as_admin_code(text: str, **_: Any) -> str:
+def as_admin_code(text: str) -> str:
     code = clean_value(text)
     if not ADMIN_CODE.fullmatch(code):
         raise ValueProblemError("not a 6-digit GB/T 2260 admin code")
     return code
 
 
-def as_enum(text: str, *, values: list[str] | None = None, **_: Any) -> str:
+def as_enum(text: str, *, values: list[str] | None = None) -> str:
     value = clean_value(text)
     if values is not None and value not in values:
         raise ValueProblemError(f"not one of {', '.join(values)}")
@@ -125,3 +130,14 @@ CONVERTERS: dict[str, Callable[..., Any]] = {
     "admin_code": as_admin_code,
     "enum": as_enum,
 }
+
+
+def converter_options(name: str) -> dict[str, tuple[Any, Any]]:
+    """The options converter ``name`` accepts: option → (type, default), from its keyword-only parameters."""
+    convert = CONVERTERS[name]
+    hints = typing.get_type_hints(convert)
+    return {
+        param.name: (hints[param.name], param.default)
+        for param in inspect.signature(convert).parameters.values()
+        if param.kind is inspect.Parameter.KEYWORD_ONLY
+    }

@@ -40,11 +40,12 @@ class Ecosystem:
     links: list[tuple[str, str, str]]  # from id, to id, relationship
 
     @classmethod
-    def pull(cls, store: GraphStore) -> Ecosystem:
+    def pull(cls, store: GraphStore, *, sourced_only: bool = False) -> Ecosystem:
+        """The whole ecosystem; with ``sourced_only``, cluster memberships that a rule inferred are left out."""
         members: dict[str, set[str]] = defaultdict(set)
         stage: dict[str, str] = {}
         names: dict[str, str] = {}
-        for row in get_query("ecosystem_members").run(store).rows:
+        for row in get_query("ecosystem_members").run(store, {"sourced_only": sourced_only}).rows:
             members[row["cluster"]].add(row["id"])
             if row["stage"]:
                 stage[row["id"]] = row["stage"]
@@ -61,8 +62,9 @@ class Ecosystem:
     def of_cluster(cls, code: str, chain_graph_rows: list[dict[str, Any]]) -> Ecosystem:
         """One cluster's ecosystem from the rows of the ``cluster_chain_graph`` query a page already fetched.
 
-        It holds the members' own relationships, not those pointing at them from outside the cluster; a test
-        checks that the completeness it gives equals the one from the whole pull for all 20 clusters.
+        It holds every relationship a member takes part in, its own and those pointing at it from outside the
+        cluster; a test checks that the completeness it gives equals the one from the whole pull for all 20
+        clusters.
         """
         stage: dict[str, str] = {}
         names: dict[str, str] = {}
@@ -76,7 +78,7 @@ class Ecosystem:
                         stage.setdefault(node, row[f"{end}_stage"])
             if row["to_id"]:
                 links.append((row["from_id"], row["to_id"], row["relationship"]))
-        members = {row["from_id"] for row in chain_graph_rows}
+        members = {row["member_id"] for row in chain_graph_rows}
         return cls(members={code: members}, stage=stage, names=names, links=sorted(links))
 
 

@@ -96,3 +96,20 @@ def test_converters_fail_only_with_a_reason(text: str) -> None:
 def test_match_keys_and_lists_are_stable(text: str) -> None:
     assert match_key(match_key(text)) == match_key(text)
     assert all(part == part.strip() and part for part in split_list(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "cleaned"),
+    [
+        ("广东省国家重点实\n验室", "广东省国家重点实验室"),
+        ("国家重点实 \r\n  验室", "国家重点实验室"),
+        ("研究，\n开发", "研究，开发"),
+        ("state key\nlaboratory", "state key laboratory"),
+        ("Huawei \n\n Technologies", "Huawei Technologies"),
+        ("深圳\nShenzhen", "深圳 Shenzhen"),
+        ("华为技术有限公司\n（深圳）", "华为技术有限公司 （深圳）"),
+        ("中 国", "中 国"),
+    ],
+)
+def test_a_line_break_vanishes_inside_chinese_and_becomes_a_space_between_latin_words(text: str, cleaned: str) -> None:
+    assert clean_value(text) == cleaned

@@ -21,6 +21,7 @@ from typing import Any
 
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Triple, serialize
 
+from graph.exports import ExportError, atomic_path
 from graph.ids import DEFAULT_BASE_IRI
 from graph.rdf.terms import CKG, DCTERMS, PREFIXES, PROV, TYPE, XSD, RdfMapper
 from graph.store import GraphStore
@@ -68,6 +69,7 @@ def scope_ids(
     cluster: str | None = None,
     query: str | None = None,
     params: dict[str, Any] | None = None,
+    sourced_only: bool = False,
 ) -> set[str] | None:
     """The node ids in a scope: None for the whole graph; a cluster's chain; the ids in a query's result."""
     from queries.catalog import get_query
@@ -75,18 +77,30 @@ def scope_ids(
     if scope == "all":
         return None
     if scope == "cluster":
-        rows = get_query("cluster_chain_graph").run(store, {"cluster": cluster or "E01"}).rows
+        rows = (
+            get_query("cluster_chain_graph")
+            .run(store, {"cluster": cluster or "E01", "sourced_only": sourced_only})
+            .rows
+        )
         ids = {r["cluster_id"] for r in rows} | {r["from_id"] for r in rows} | {r["to_id"] for r in rows if r["to_id"]}
-        return {i for i in ids if i}
+        found = {i for i in ids if i}
+        if not found:  # an unknown cluster is a mistake to report, not an empty file to publish
+            raise ExportError(f"no cluster {cluster or 'E01'!r} with entities (give a code such as E01 or a name)")
+        return found
     if scope == "query":
         if not query:
-            raise ValueError("scope 'query' needs a query name")
+            raise ExportError("scope 'query' needs a query name (--query)")
         rows = get_query(query).run(store, params).rows
-        return {str(v) for r in rows for k, v in r.items() if (k == "id" or k.endswith("_id")) and v}
-    raise ValueError(f"unknown scope {scope!r}: all, cluster or query")
+        found = {str(v) for r in rows for k, v in r.items() if (k == "id" or k.endswith("_id")) and v}
+        if not found:
+            raise ExportError(f"query {query!r} with {params or {}} found no entity ids: nothing to export")
+        return found
+    raise ExportError(f"unknown scope {scope!r}: all, cluster or query")
 
 
-def graph_quads(store: GraphStore, mapper: RdfMapper, ids: set[str] | None, counter: _Counter) -> Iterator[Quad]:
+def graph_quads(
+    store: GraphStore, mapper: RdfMapper, ids: set[str] | None, counter: _Counter, *, sourced_only: bool = False
+) -> Iterator[Quad]:
     yield from mapper.scheme_quads()
     for cls in store.schema.node_classes:
         if cls.name == "IngestRun":
@@ -99,15 +113,26 @@ def graph_quads(store: GraphStore, mapper: RdfMapper, ids: set[str] | None, coun
                 yield from mapper.node_quads(cls.name, node)
     for rel in store.schema.relationships.values():
         for edge in store.iter_relationships(rel.name):
+            if sourced_only and edge.get("derived"):
+                continue  # the agency asked for what sources state, not what rules inferred
             if ids is None or (edge["from_id"] in ids and edge["to_id"] in ids):
                 counter.relationships += 1
                 yield from mapper.relationship_quads(rel, edge)
 
 
 def metadata_quads(
-    mapper: RdfMapper, store: GraphStore, *, fmt: str, issued: datetime, distribution_name: str
+    mapper: RdfMapper,
+    store: GraphStore,
+    *,
+    fmt: str,
+    issued: datetime,
+    distribution_name: str,
+    describe_run: bool = True,
 ) -> Iterator[Quad]:
-    """DCAT 3 dataset + distribution, the publisher, and the PROV activity of this export."""
+    """DCAT 3 dataset + distribution, the publisher, and the PROV activity of this export.
+
+    ``describe_run=False`` when the graph itself describes every ingest run (``graph_quads``), so that the
+    last run's type and end time are not written twice."""
     base = mapper.base
     g = DefaultGraph()
     dataset = NamedNode(base + "dataset/clusterkg")
@@ -170,6 +195,8 @@ def metadata_quads(
     if runs:
         run = mapper.node(str(runs[0]["id"]))
         yield q(activity, PROV + "used", run)
+        if not describe_run:
+            return
         yield Quad(run, TYPE, NamedNode(PROV + "Activity"), g)
         yield Quad(run, TYPE, NamedNode(CKG + "IngestRun"), g)
         yield q(run, PROV + "endedAtTime", Literal(str(runs[0]["ended"]), datatype=NamedNode(XSD + "dateTime")))
@@ -191,54 +218,58 @@ def export_rdf(
     params: dict[str, Any] | None = None,
     base: str = DEFAULT_BASE_IRI,
     issued: datetime | None = None,
+    sourced_only: bool = False,
 ) -> ExportResult:
+    """Write the export (and its ``*.catalog.ttl``) through temporary files renamed into place when complete.
+
+    Callers that take the path from a user check it first with ``graph.exports.check_target``."""
     compact = fmt == "jsonld-compact"
     if fmt not in FORMATS and not compact:
-        raise ValueError(f"unknown format {fmt!r}: {', '.join([*FORMATS, 'jsonld-compact'])}")
+        raise ExportError(f"unknown format {fmt!r}: {', '.join([*FORMATS, 'jsonld-compact'])}")
     issued = issued or datetime.now(UTC)
     mapper = RdfMapper(store.schema, base)
-    ids = scope_ids(store, scope, cluster=cluster, query=query, params=params)
+    ids = scope_ids(store, scope, cluster=cluster, query=query, params=params, sourced_only=sourced_only)
     counter = _Counter()
     name = out.name
-    out.parent.mkdir(parents=True, exist_ok=True)
 
     def quads() -> Iterator[Quad]:
         for quad in metadata_quads(
-            mapper, store, fmt="jsonld" if compact else fmt, issued=issued, distribution_name=name
+            mapper, store, fmt="jsonld" if compact else fmt, issued=issued, distribution_name=name, describe_run=False
         ):
             counter.quads += 1
             yield quad
-        for quad in graph_quads(store, mapper, ids, counter):
+        for quad in graph_quads(store, mapper, ids, counter, sourced_only=sourced_only):
             counter.quads += 1
             yield quad
 
-    if compact:
-        _write_compact_jsonld(quads(), out)
-    else:
-        rdf_format = FORMATS[fmt][0]
-        prefixes = PREFIXES if fmt in ("turtle", "trig", "rdfxml") else None
-        if rdf_format.supports_datasets:
-            serialize(quads(), str(out), rdf_format, prefixes=prefixes)
-        else:  # a triples-only format: the named graphs fold into one graph
-            serialize(_as_triples(quads()), str(out), rdf_format, prefixes=prefixes)
-    digest = _sha256_file(out)  # in blocks: the file may be larger than memory
-    catalog = out.with_name(out.name + ".catalog.ttl")
-    _write_catalog(
-        mapper,
-        store,
-        catalog,
-        fmt="jsonld" if compact else fmt,
-        issued=issued,
-        name=name,
-        size=out.stat().st_size,
-        sha256=digest,
-    )
+    with atomic_path(out) as partial:
+        if compact:
+            _write_compact_jsonld(quads(), partial)
+        else:
+            rdf_format = FORMATS[fmt][0]
+            prefixes = PREFIXES if fmt in ("turtle", "trig", "rdfxml") else None
+            if rdf_format.supports_datasets:
+                serialize(quads(), str(partial), rdf_format, prefixes=prefixes)
+            else:  # a triples-only format: the named graphs fold into one graph
+                serialize(_as_triples(quads()), str(partial), rdf_format, prefixes=prefixes)
+        digest = _sha256_file(partial)  # in blocks: the file may be larger than memory
+        size = partial.stat().st_size
+        catalog = out.with_name(out.name + ".catalog.ttl")
+        with atomic_path(catalog) as partial_catalog:
+            _write_catalog(
+                mapper,
+                store,
+                partial_catalog,
+                fmt="jsonld" if compact else fmt,
+                issued=issued,
+                name=name,
+                size=size,
+                sha256=digest,
+            )
     log.info(
         "exported %d quads (%d nodes, %d relationships) to %s", counter.quads, counter.nodes, counter.relationships, out
     )
-    return ExportResult(
-        out, catalog, fmt, counter.quads, counter.nodes, counter.relationships, out.stat().st_size, digest
-    )
+    return ExportResult(out, catalog, fmt, counter.quads, counter.nodes, counter.relationships, size, digest)
 
 
 def _sha256_file(path: Path) -> str:

@@ -11,6 +11,7 @@ the source file it came from, with ``prov:wasDerivedFrom`` the source record (fi
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -52,6 +53,7 @@ SPECIAL = {
     "name_en",
     "aliases",
     "source_refs",
+    "claims_json",
     "record_hash",
     "ingest_run",
     "source_file",
@@ -70,6 +72,11 @@ class RdfMapper:
         self.base = base if base.endswith(("/", "#")) else base + "/"
         self._types: dict[str, list[NamedNode]] = {}
         self._seen_levels: set[str] = set()
+        # Source records already described: one bit per row and file, so that a record shared by several
+        # nodes (one row can mint a lab and its host) is described once, in memory ~ rows / 8 bytes.
+        self._seen_rows: dict[str, bytearray] = {}
+        self._seen_refs: set[str] = set()  # refs whose row is not a number
+        self._seen_plans: set[str] = set()  # inference rules already typed
 
     # ------------------------------------------------------------------ IRIs
     def node(self, node_id: str) -> NamedNode:
@@ -88,17 +95,25 @@ class RdfMapper:
 
     def types_of(self, cls: NodeClass) -> list[NamedNode]:
         if cls.name not in self._types:
+            # The whole superclass closure, ckg: classes included: an export must validate and query on its
+            # own, without the ontology (a University is stated to be a ResearchInstitution and an Entity).
             found = [NamedNode(cls.iri)]
             todo = [cls]
             while todo:
                 current = todo.pop()
                 found.extend(NamedNode(t) for t in current.standard_types)
-                todo.extend(self.schema.classes[p] for p in current.parents)
+                parents = [self.schema.classes[p] for p in current.parents]
+                found.extend(NamedNode(p.iri) for p in parents)
+                todo.extend(parents)
             self._types[cls.name] = list(dict.fromkeys(found))
         return self._types[cls.name]
 
     # ------------------------------------------------------------------ nodes
     def node_quads(self, label: str, props: dict[str, Any]) -> Iterator[Quad]:
+        # One node's quads are few: drop repeats among them (a list property holding a value twice).
+        yield from dict.fromkeys(self._node_quads(label, props))
+
+    def _node_quads(self, label: str, props: dict[str, Any]) -> Iterator[Quad]:
         cls = self.schema.node_class(label)
         s = self.node(str(props["id"]))
         g = self.source_graph(props.get("source_file"))
@@ -140,10 +155,30 @@ class RdfMapper:
         for ref in props.get("source_refs") or []:
             record = self.source_record(ref)
             yield Quad(s, NamedNode(PROV + "wasDerivedFrom"), record, g)
-            yield Quad(record, TYPE, NamedNode(PROV + "Entity"), g)
-            yield Quad(record, NamedNode(DCTERMS + "isPartOf"), self.source_file(ref.partition("#")[0]), g)
+            if self._first_sight(ref):  # described once, in its own file's graph, whoever cites it
+                file = ref.partition("#")[0]
+                yield Quad(record, TYPE, NamedNode(PROV + "Entity"), self.source_graph(file))
+                yield Quad(record, NamedNode(DCTERMS + "isPartOf"), self.source_file(file), self.source_graph(file))
         if props.get("ingest_run"):
             yield Quad(s, NamedNode(PROV + "wasGeneratedBy"), self.node(str(props["ingest_run"])), g)
+
+    def _first_sight(self, ref: str) -> bool:
+        """True the first time a source record is met in this export."""
+        file, _, row = ref.partition("#")
+        if not row.isdigit() or int(row) > 1 << 27:  # not a row number (or absurd): remember the text
+            if ref in self._seen_refs:
+                return False
+            self._seen_refs.add(ref)
+            return True
+        index = int(row)
+        bits = self._seen_rows.setdefault(file, bytearray())
+        if len(bits) <= index >> 3:
+            bits.extend(bytes((index >> 3) + 1 - len(bits) + len(bits) // 2))  # grow geometrically
+        mask = 1 << (index & 7)
+        if bits[index >> 3] & mask:
+            return False
+        bits[index >> 3] |= mask
+        return True
 
     def _extras(
         self, cls: NodeClass, s: NamedNode, props: dict[str, Any], g: NamedNode | DefaultGraph
@@ -183,12 +218,41 @@ class RdfMapper:
         yield Quad(s, NamedNode(rel.iri), o, g)
         if rel.name == "BROADER":
             yield Quad(s, NamedNode(SKOS + "broader"), o, g)
+        if edge.get("derived"):
+            yield from self._inferred(s, NamedNode(rel.iri), o, edge, g)
+
+    def _inferred(
+        self, s: NamedNode, p: NamedNode, o: NamedNode, edge: dict[str, Any], g: NamedNode | DefaultGraph
+    ) -> Iterator[Quad]:
+        """An inferred tie says so: the statement, reified, was derived (PROV) by a named rule from a
+        crosswalk, with its evidence — so an agency can drop inferred ties or audit them."""
+        key = hashlib.sha256(f"{s.value} {p.value} {o.value}".encode()).hexdigest()[:24]
+        stmt = NamedNode(self.base + "statement/" + key)
+        rule = str(edge.get("rule") or "unknown")
+        plan = NamedNode(self.base + "rule/" + quote(rule, safe="-_.~"))
+        yield Quad(stmt, TYPE, NamedNode(RDF + "Statement"), g)
+        yield Quad(stmt, TYPE, NamedNode(PROV + "Entity"), g)
+        yield Quad(stmt, NamedNode(RDF + "subject"), s, g)
+        yield Quad(stmt, NamedNode(RDF + "predicate"), p, g)
+        yield Quad(stmt, NamedNode(RDF + "object"), o, g)
+        yield Quad(stmt, NamedNode(CKG + "derived"), Literal("true", datatype=NamedNode(XSD + "boolean")), g)
+        yield Quad(stmt, NamedNode(CKG + "rule"), Literal(rule), g)
+        yield Quad(stmt, NamedNode(PROV + "wasDerivedFrom"), plan, g)
+        if rule not in self._seen_plans:
+            self._seen_plans.add(rule)
+            yield Quad(plan, TYPE, NamedNode(PROV + "Plan"), g)
+        if edge.get("evidence"):
+            yield Quad(stmt, NamedNode(CKG + "evidence"), Literal(str(edge["evidence"])), g)
+        if edge.get("confidence"):
+            yield Quad(stmt, NamedNode(CKG + "confidence"), Literal(str(edge["confidence"])), g)
+        if edge.get("source_file"):
+            yield Quad(stmt, NamedNode(PROV + "wasDerivedFrom"), self.source_file(str(edge["source_file"])), g)
 
     def run_quads(self, run: dict[str, Any]) -> Iterator[Quad]:
         """An ingest run as the PROV activity that generated the facts it touched."""
         s, g = self.node(str(run["id"])), DefaultGraph()
-        yield Quad(s, TYPE, NamedNode(CKG + "IngestRun"), g)
-        yield Quad(s, TYPE, NamedNode(PROV + "Activity"), g)
+        for t in self.types_of(self.schema.node_class("IngestRun")):
+            yield Quad(s, TYPE, t, g)
         for key, predicate in (("started_at", "startedAtTime"), ("ended_at", "endedAtTime")):
             if run.get(key):
                 yield Quad(

@@ -1,16 +1,22 @@
 // name: cluster_entities
 // title: {zh: 集群创新链主体清单, en: "A cluster's chain: every entity"}
-// description: Every entity that serves the cluster or belongs to it, with its stage, class, city and source.
+// description: >
+//   Every entity that serves the cluster or belongs to it, with its stage, class, city and source, and how
+//   it is tied: stated by a source, or inferred by an attribution rule (its rule and evidence).
 // params:
 //   cluster: {type: string, default: E01, help: "cluster code or name"}
+//   sourced_only: {type: bool, default: false, help: "only entities whose tie a source states"}
 // stage: all
 // kind: table
 // ordered: true
 MATCH (c:IndustryCluster)
 WHERE c.cluster_code = $cluster OR c.name_zh = $cluster OR c.name_en = $cluster
-MATCH (e)-[:SERVES_CLUSTER|IN_CLUSTER]->(c)
+MATCH (e)-[r:SERVES_CLUSTER|IN_CLUSTER]->(c)
+WHERE NOT $sourced_only OR NOT coalesce(r.derived, false)
 OPTIONAL MATCH (e)-[:LOCATED_IN]->(place:City)
 RETURN coalesce(e.chain_stage, 'industry') AS stage, ckg_label(e) AS class, e.id AS id, e.name_zh AS name_zh,
-       e.name_en AS name_en, place.name_zh AS city, e.confidence AS confidence, e.source_file AS source_file,
+       e.name_en AS name_en, place.name_zh AS city,
+       CASE WHEN coalesce(r.derived, false) THEN 'inferred' ELSE 'sourced' END AS tie, r.rule AS rule,
+       r.evidence AS evidence, e.confidence AS confidence, e.source_file AS source_file,
        e.source_row AS source_row
 ORDER BY stage, class, id, city

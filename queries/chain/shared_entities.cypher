@@ -2,11 +2,13 @@
 // title: {zh: 跨集群共享主体, en: Entities shared by several clusters}
 // description: Entities that serve or belong to at least min_clusters clusters — the bridges between chains.
 // params:
+//   sourced_only: {type: bool, default: false, help: "only ties a source states"}
 //   min_clusters: {type: int, default: 2, help: "at least this many clusters"}
 // stage: all
 // kind: table
 // ordered: true
-MATCH (e)-[:SERVES_CLUSTER|IN_CLUSTER]->(c:IndustryCluster)
+MATCH (e)-[m:SERVES_CLUSTER|IN_CLUSTER]->(c:IndustryCluster)
+WHERE NOT $sourced_only OR NOT coalesce(m.derived, false)
 WITH e, count(DISTINCT c) AS clusters, collect(DISTINCT c.cluster_code) AS codes
 WHERE clusters >= $min_clusters
 RETURN e.id AS id, e.name_zh AS name_zh, ckg_label(e) AS class, clusters, codes

@@ -1,0 +1,108 @@
+"""The reviewed crosswalk tables under data/crosswalks/ (see its README): codes, names and keywords → clusters.
+
+Each row names zero or more cluster codes; an empty ``clusters`` cell is a decision (a bank belongs to
+no cluster), not a gap. Lookups return the row that matched, so a tie can say exactly why it exists.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from graph.ids import match_key
+
+CROSSWALK_DIR = "crosswalks"
+
+
+@dataclass(frozen=True)
+class Row:
+    file: str  # data-folder-relative, for the evidence
+    line: int
+    key: str
+    name: str
+    clusters: tuple[str, ...]
+    confidence: str
+
+    @property
+    def evidence(self) -> str:
+        shown = self.key if self.name in ("", self.key) else f"{self.key} {self.name}"
+        return f"{shown} ({self.file}:{self.line})"
+
+
+def _rows(path: Path, data_dir: Path) -> Iterator[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            row["_line"] = str(line)
+            row["_file"] = path.relative_to(data_dir).as_posix()
+            yield row
+
+
+def _row(raw: dict[str, str], key: str, name: str = "") -> Row:
+    clusters = tuple(c.strip() for c in (raw.get("clusters") or "").split(";") if c.strip())
+    return Row(raw["_file"], int(raw["_line"]), key, name, clusters, (raw.get("confidence") or "medium").strip())
+
+
+@dataclass
+class Crosswalks:
+    listed: dict[tuple[str, str], Row]  # (scheme, code) → row; scheme tushare | sw2021
+    gbt4754: dict[str, Row]
+    programmes: dict[str, Row]
+    keywords: list[Row]  # longest first
+    disciplines: dict[tuple[str, str], Row]  # (scheme, match-key of name or code) → row
+
+    @classmethod
+    def load(cls, data_dir: Path) -> Crosswalks:
+        folder = data_dir / CROSSWALK_DIR
+        if not folder.is_dir():
+            return cls({}, {}, {}, [], {})
+        listed = {
+            (r["scheme"], r["code"]): _row(r, r["code"], r["name"])
+            for r in _rows(folder / "listed_industry.csv", data_dir)
+        }
+        gbt = {r["code"]: _row(r, r["code"], r["name"]) for r in _rows(folder / "gbt4754.csv", data_dir)}
+        programmes = {
+            r["programme"]: _row(r, r["programme"]) for r in _rows(folder / "key_rd_programmes.csv", data_dir)
+        }
+        keywords = sorted(
+            (_row(r, r["keyword"].strip()) for r in _rows(folder / "keywords.csv", data_dir) if r["keyword"].strip()),
+            key=lambda k: -len(k.key),
+        )
+        disciplines: dict[tuple[str, str], Row] = {}
+        for r in _rows(folder / "disciplines.csv", data_dir):
+            row = _row(r, r["code"] or r["name"], r["name"])
+            for text in (r["code"], r["name"]):
+                if text:
+                    disciplines.setdefault((r["scheme"], match_key(text)), row)
+        return cls(listed, gbt, programmes, keywords, disciplines)
+
+    def gbt_code(self, code: str) -> Row | None:
+        """The longest code prefix with a row."""
+        for end in range(len(code), 0, -1):
+            row = self.gbt4754.get(code[:end])
+            if row is not None:
+                return row
+        return None
+
+    def keyword_rows(self, text: str) -> list[Row]:
+        """Keywords found in the text, longest first; a keyword inside a longer match does not count
+        (食品安全 matches, 安全 inside it does not). Chinese keywords match as substrings, English ones
+        as whole words, ignoring case."""
+        found: list[Row] = []
+        taken: list[tuple[int, int]] = []
+        lowered = text.lower()
+        for row in self.keywords:
+            key = row.key.lower()
+            start = lowered.find(key)
+            while start >= 0:
+                end = start + len(key)
+                whole = not key.isascii() or not (
+                    (start > 0 and lowered[start - 1].isalnum()) or (end < len(lowered) and lowered[end].isalnum())
+                )
+                if whole and not any(a <= start and end <= b for a, b in taken):
+                    taken.append((start, end))
+                    found.append(row)
+                    break
+                start = lowered.find(key, start + 1)
+        return found

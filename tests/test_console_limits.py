@@ -1,0 +1,163 @@
+"""The console's sandbox is bounded and fails closed: a few children at once, each within its memory cap, the
+answer cut at a byte size, every value JSON-safe, and no query at all where Landlock is not in force.
+
+Real children on a real embedded store in a temporary directory; "Landlock unavailable" is the sandbox's own
+switch (CLUSTERKG_LANDLOCK_UNAVAILABLE=1), read by the parent and the child alike.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from graph.embedded_store import EmbeddedStore
+from graph.errors import QueryRejectedError
+from graph.sandbox import (
+    CHILD_SLOTS,
+    NO_LANDLOCK_ENV,
+    ConsoleBusyError,
+    LandlockUnavailableError,
+    run_sandboxed,
+)
+from graph.schema import Schema
+from graph.settings import Settings
+from tests.conftest import REPO
+
+MIB = 1024**2
+
+
+@pytest.fixture(scope="module")
+def small_path(tmp_path_factory: pytest.TempPathFactory, schema: Schema) -> Path:
+    path = tmp_path_factory.mktemp("limits") / "graph.lbdb"
+    store = EmbeddedStore(path, schema)
+    store.setup_schema()
+    store.upsert_nodes("City", [{"id": f"city/44{i:04d}", "name_zh": f"市{i}"} for i in range(40)])
+    store.close()
+    return path
+
+
+def _children_rss() -> int:
+    """Resident bytes of this process's children right now (the sandboxed interpreters)."""
+    total = 0
+    me = str(os.getpid())
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("PPid", "").strip() == me and "VmRSS" in fields:
+            total += int(fields["VmRSS"].split()[0]) * 1024
+    return total
+
+
+def test_eight_concurrent_heavy_queries_stay_within_the_stated_memory(small_path: Path) -> None:
+    limits = Settings.from_env({})
+    stated_total = limits.console_children * limits.console_child_memory_mb * MIB  # 2 × 2 GiB by default
+    heavy = "UNWIND range(1, 3000000) AS x RETURN collect(x) AS l"  # grows until the child's cap stops it
+    outcomes: list[str] = []
+    sampled_peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal sampled_peak
+        while not done.is_set():
+            sampled_peak = max(sampled_peak, _children_rss())
+            time.sleep(0.01)
+
+    def one() -> None:
+        try:
+            run_sandboxed(
+                small_path,
+                heavy,
+                {},
+                timeout_s=20,
+                row_cap=10,
+                memory_mb=limits.console_child_memory_mb,
+                max_children=limits.console_children,
+                wait_s=120,  # wait for a turn: all eight run, at most two at a time
+            )
+            outcomes.append("answered")
+        except QueryRejectedError as exc:
+            outcomes.append(f"stopped: {exc}")
+
+    CHILD_SLOTS.peak = 0
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    workers = [threading.Thread(target=one) for _ in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=300)
+    done.set()
+    sampler.join()
+    child_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    print(
+        f"children: peak at once {CHILD_SLOTS.peak}, one child's peak RSS {child_peak / MIB:.0f} MiB, "
+        f"sampled total {sampled_peak / MIB:.0f} MiB, stated total {stated_total / MIB:.0f} MiB; {outcomes}"
+    )
+    assert len(outcomes) == 8
+    assert 1 <= CHILD_SLOTS.peak <= limits.console_children
+    assert child_peak <= limits.console_child_memory_mb * MIB
+    assert sampled_peak <= stated_total and CHILD_SLOTS.peak * child_peak <= stated_total
+
+
+def test_a_query_with_no_free_slot_is_told_to_retry(small_path: Path) -> None:
+    CHILD_SLOTS.acquire(1, 0)  # a query already running, as another session's would be
+    try:
+        with pytest.raises(ConsoleBusyError, match="稍后重试") as caught:
+            run_sandboxed(small_path, "RETURN 1 AS one", {}, timeout_s=5, row_cap=10, max_children=1, wait_s=0.2)
+        assert "try again" in caught.value.en
+    finally:
+        CHILD_SLOTS.release()
+    assert run_sandboxed(small_path, "RETURN 1 AS one", {}, timeout_s=5, row_cap=10, max_children=1).rows
+
+
+def test_without_landlock_the_console_refuses(small_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(NO_LANDLOCK_ENV, "1")
+    with pytest.raises(LandlockUnavailableError, match="Landlock") as caught:
+        run_sandboxed(small_path, "LOAD FROM '/etc/hostname' RETURN *", {}, timeout_s=5, row_cap=10)
+    assert "拒绝运行" in caught.value.zh and "refuses" in caught.value.en
+
+
+def test_a_child_without_landlock_answers_nothing(small_path: Path) -> None:
+    """The child's own check (the one that counts: it is where the rule set is put in force)."""
+    request = {"path": str(small_path), "cypher": "MATCH (c:City) RETURN c.id", "params": {}, "timeout_s": 5,
+               "row_cap": 10, "max_bytes": 10_000, "memory_mb": 2048}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "graph.sandbox"],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env={"PATH": os.environ.get("PATH", ""), NO_LANDLOCK_ENV: "1"},
+        check=True,
+    )
+    assert json.loads(done.stdout.strip().split("\n")[-1]) == {"landlock": False}
+
+
+def test_the_answer_is_cut_at_its_byte_size(small_path: Path) -> None:
+    query = "UNWIND range(1, 1000) AS i RETURN i, lpad('x', 5000, 'y') AS s"
+    result = run_sandboxed(small_path, query, {}, timeout_s=5, row_cap=1000, max_bytes=50_000)
+    assert result.truncated and 0 < len(result.rows) < 10
+    assert len(json.dumps(result.rows, ensure_ascii=False).encode()) <= 50_000
+
+
+def test_line_separators_and_huge_strings_come_back_as_text(small_path: Path) -> None:
+    odd = "a\u2028b\u2029c\u0085d\ne"
+    result = run_sandboxed(
+        small_path, "RETURN $s AS s, lpad('x', 100000, 'y') AS big", {"s": odd}, timeout_s=5, row_cap=10
+    )
+    assert result.rows[0]["s"] == odd
+    assert len(result.rows[0]["big"]) < 10_100 and result.rows[0]["big"].endswith("…(+90000)")
