@@ -129,6 +129,30 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_attribution(args: argparse.Namespace) -> int:
+    """``ckg attribution explain ID``: why an entity is in each of its clusters, tie by tie."""
+    from queries.catalog import get_query
+
+    with open_store(_store_settings(args), read_only=True) as store:
+        rows = get_query("entity_clusters").run(store, {"id": args.id}).rows
+        if not rows and not store.read("MATCH (e {id: $id}) RETURN count(e) AS n", {"id": args.id}).rows[0]["n"]:
+            raise UsageError(
+                f"no entity with id {args.id!r} (ids look like enterprise/…, lab/…; ckg query search_entities)"
+            )
+    if not rows:
+        print(f"{args.id} is tied to no cluster: no source states a tie and no attribution rule fired")
+    for row in rows:
+        head = f"{row['cluster']} {row['cluster_zh']} / {row['cluster_en']}: "
+        if row["tie"] == "sourced":
+            print(head + f"stated by {row['source_file']} row {row['source_row']}")
+        else:
+            rules = ", ".join(r.removeprefix("rule:") for r in row["source_refs"] or [])
+            print(
+                head + f"inferred by {row['rule']} ({row['confidence']}): {row['evidence']}; rules that fired: {rules}"
+            )
+    return 0
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     with open_store(_store_settings(args)) as store:
         store.setup_schema()
@@ -205,6 +229,39 @@ def cmd_query(args: argparse.Namespace) -> int:
         _print_table(result.columns, result.rows)
     if result.truncated:
         print(f"(cut at {settings.row_cap} rows)", file=sys.stderr)
+    return 0
+
+
+def cmd_cypher(args: argparse.Namespace) -> int:
+    """A query typed by hand, through the console's own path (``read_untrusted``): read-only, bounded, guarded."""
+    from graph.errors import BilingualRejectionError
+    from graph.store import UntrustedLimits
+
+    try:
+        params = json.loads(args.params or "{}")
+    except ValueError as exc:
+        print(f"ckg cypher: --params is not JSON: {exc}", file=sys.stderr)
+        return 2
+    if not isinstance(params, dict):
+        print("ckg cypher: --params must be a JSON object", file=sys.stderr)
+        return 2
+    settings = _store_settings(args)
+    with open_store(settings, read_only=True) as store:
+        problem = store.untrusted_problem()
+        if problem is not None:  # fail closed, as the console does
+            print(f"ckg cypher: {problem[1]}", file=sys.stderr)
+            return 2
+        try:
+            result = store.read_untrusted(args.cypher, params, UntrustedLimits.from_settings(settings))
+        except BilingualRejectionError as exc:
+            print(f"ckg cypher: {exc.en}", file=sys.stderr)
+            return 2
+    if args.format == "json":
+        print(json.dumps({"columns": result.columns, "rows": result.rows}, ensure_ascii=False, indent=2, default=str))
+    else:
+        _print_table(result.columns, result.rows)
+    if result.truncated:
+        print(f"(cut at {settings.row_cap} rows or {settings.result_max_bytes} bytes)", file=sys.stderr)
     return 0
 
 
@@ -295,8 +352,8 @@ def _key_values(items: list[str] | None, option: str) -> dict[str, str]:
 def cmd_export(args: argparse.Namespace) -> int:
     from graph.exports import check_target
     from graph.ids import DEFAULT_BASE_IRI
-    from graph.rdf.export import export_rdf
     from graph.rdf.validate import validate_export
+    from queries.scopes import export_scope
 
     params = _key_values(args.param, "--param")
     if args.cluster and args.scope != "cluster":
@@ -307,7 +364,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     # never the live database (an export once truncated it), never an existing file unless --force
     out = check_target(Path(args.out), protected=[settings.embedded_path], force=args.force)
     with open_store(settings, read_only=True) as store:
-        result = export_rdf(
+        result = export_scope(
             store,
             out,
             fmt=args.format,
@@ -390,6 +447,105 @@ def cmd_mapping(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_edition(args: argparse.Namespace) -> int:
+    from graph import editions
+
+    settings = _store_settings(args)
+    if args.action == "list":
+        with open_store(settings, read_only=True) as store:
+            found = editions.list_editions(store)
+        if not found:
+            print("没有版本 no editions yet (ckg edition create NAME)")
+        for e in found:
+            print(f"{e.name:16} {e.created_at}  nodes {e.nodes}  relationships {e.relationships}  {e.size_bytes} bytes")
+        return 0
+    if not args.names:
+        raise UsageError(f"ckg edition {args.action} needs an edition name")
+    if args.action == "create":
+        with open_store(settings) as store:
+            info = editions.create_edition(store, args.names[0], note=args.note or "", replace=args.replace)
+        print(f"版本 edition {info.name}: nodes {info.nodes}, relationships {info.relationships}, {info.size_bytes} B")
+        return 0
+    if args.action == "delete":
+        with open_store(settings) as store:
+            gone = editions.delete_edition(store, args.names[0])
+        print(f"edition {args.names[0]} {'deleted' if gone else 'not found'}")
+        return 0 if gone else 2
+    if args.action == "diff":
+        return _edition_diff(args, settings)
+    return _edition_query(args, settings)
+
+
+def _edition_diff(args: argparse.Namespace, settings: Settings) -> int:
+    from graph.editions import load_snapshot
+    from reports.diff import DIMENSIONS, diff_snapshots
+
+    if len(args.names) != 2:
+        raise UsageError("ckg edition diff takes two editions: OLD NEW (NEW may be 'current')")
+    with open_store(settings, read_only=True) as store:
+        old, new = (load_snapshot(store, name) for name in args.names)
+        result = diff_snapshots(store.schema, old, new, *args.names)
+    if args.format == "json":
+        by = {d: result.by(d) for d in DIMENSIONS}
+        out = {"old": result.old, "new": result.new, "totals": result.totals(), "by": by, "changes": result.rows()}
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{result.old} → {result.new}: {json.dumps(result.totals(), ensure_ascii=False)}")
+    for dimension in DIMENSIONS:
+        print(f"\nper {dimension}:")
+        for group, counts in result.by(dimension).items():
+            print(f"  {group}: {json.dumps(counts, ensure_ascii=False)}")
+    if result.changes:
+        print()
+        _print_table(["kind", "action", "label", "key", "name", "fields"], list(result.rows()))
+    return 0
+
+
+def _edition_query(args: argparse.Namespace, settings: Settings) -> int:
+    from graph.editions import edition_store
+    from queries.catalog import get_query
+
+    if len(args.names) != 2:
+        raise UsageError("ckg edition query takes an edition and a query's name: NAME QUERY [-p k=v …]")
+    query = get_query(args.names[1])
+    given = dict(item.split("=", 1) for item in args.param or [] if "=" in item)
+    params = query.bind(given)
+    with open_store(settings, read_only=True) as store, edition_store(store, args.names[0]) as old:
+        result = query.run(old, params)
+    _print_table(result.columns, result.rows)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from reports.build import AUTO, Reporter, file_name, render
+
+    if not args.all and not args.key:
+        raise UsageError(f"ckg report {args.scope} needs a {args.scope} (or --all)")
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    since = args.since or (None if args.no_compare else AUTO)
+    with open_store(_store_settings(args), read_only=True) as store, Reporter(store, args.edition, since) as reporter:
+        if args.all:
+            keys = reporter.cities() if args.scope == "city" else list(reporter.queries.clusters())
+        else:
+            keys = [args.key]
+        for key in tqdm(keys, desc=f"report {args.scope}", unit=" report", disable=len(keys) == 1):
+            ctx = reporter.context(args.scope, key)
+            path = out_dir / file_name(ctx, args.format)
+            if path.exists() and not args.force:
+                raise UsageError(f"{path} exists (use --force to replace it)")
+            tmp = path.with_name(path.name + ".part")
+            tmp.write_bytes(render(ctx, args.format))
+            tmp.replace(path)
+            if len(keys) == 1:
+                print(path)
+    if len(keys) > 1:
+        print(f"{len(keys)} reports in {out_dir}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ckg", description="ClusterKG — Guangdong industry-cluster innovation graph")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -421,6 +577,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument("-q", "--quiet", action="store_true")
     ingest.set_defaults(func=cmd_ingest)
+
+    attribution = sub.add_parser("attribution", help="why an entity is in its clusters: ckg attribution explain ID")
+    store_options(attribution)
+    attribution.add_argument("action", choices=["explain"])
+    attribution.add_argument("id", metavar="ID")
+    attribution.set_defaults(func=cmd_attribution)
 
     resolve = sub.add_parser("resolve", help="entity resolution: ckg resolve explain NAME [NAME …]")
     store_options(resolve)
@@ -480,6 +642,13 @@ def build_parser() -> argparse.ArgumentParser:
     store_options(schema)
     schema.set_defaults(func=cmd_schema)
 
+    cypher = sub.add_parser("cypher", help="run a read-only Cypher query, guarded as in the app's console")
+    cypher.add_argument("cypher", help="the query text")
+    cypher.add_argument("--params", default="{}", help="parameters as a JSON object")
+    cypher.add_argument("--format", choices=["table", "json"], default="table")
+    store_options(cypher)
+    cypher.set_defaults(func=cmd_cypher)
+
     counts = sub.add_parser("counts", help="nodes and relationships per class in the store")
     store_options(counts)
     counts.set_defaults(func=cmd_counts)
@@ -494,6 +663,29 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--class", dest="node_class", default="Enterprise", help="the ontology class of its rows")
     new.add_argument("--out", help="the YAML file to write (default: print it)")
     mapping.set_defaults(func=cmd_mapping)
+
+    edition = sub.add_parser("edition", help="editions: named, dated states of the graph you can compare")
+    store_options(edition)
+    edition.add_argument("action", choices=["create", "list", "diff", "delete", "query"])
+    edition.add_argument("names", nargs="*", metavar="NAME", help="create/delete NAME; diff OLD NEW; query NAME QUERY")
+    edition.add_argument("--note", help="for create: a note kept with the edition")
+    edition.add_argument("--replace", action="store_true", help="for create: replace an edition of that name")
+    edition.add_argument("--format", choices=["table", "json"], default="table", help="for diff")
+    edition.add_argument("--param", "-p", action="append", metavar="K=V", help="for query: a parameter")
+    edition.set_defaults(func=cmd_edition)
+
+    report = sub.add_parser("report", help="the yearly execution report (创新体系执行情况) of a city or a cluster")
+    store_options(report)
+    report.add_argument("scope", choices=["city", "cluster"])
+    report.add_argument("key", nargs="?", help="a city (东莞市) or a cluster (E01 or its name)")
+    report.add_argument("--all", action="store_true", help="every city (or cluster), with a progress bar")
+    report.add_argument("--edition", default="current", help="the edition to report on (default: the graph now)")
+    report.add_argument("--since", help="compare with this edition (default: the one before --edition)")
+    report.add_argument("--no-compare", action="store_true", help="no comparison with an earlier edition")
+    report.add_argument("--format", choices=["docx", "html", "xlsx"], default="docx")
+    report.add_argument("--out-dir", default="build/reports", help="folder to write to (default build/reports)")
+    report.add_argument("--force", action="store_true", help="replace existing files")
+    report.set_defaults(func=cmd_report)
     return parser
 
 

@@ -1,23 +1,24 @@
-"""Cluster chain: a cluster's five stages as columns of a layered graph, the tables beside it, the score."""
+"""Cluster chain: a cluster's five stages as blocks of a clickable graph, the tables beside it, the score."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
+from app_pages import graph_panel, share
+from app_pages.chart_graph import show_graph, top_nodes
 from app_pages.common import STAGE_KEYS, L, cluster_options, page_header, run_named, stage_name
-from app_pages.graph_view import GraphData, render
+from app_pages.graph_view import GraphData
+from app_pages.headers import class_words, frame
 from queries import analytics
+
+MAX_DRAWN = 400  # beyond this a chain picture is a cloud: the best connected are drawn, the rest counted
 
 page_header("集群创新链", "Cluster chain")
 options = cluster_options()
-code = st.selectbox(
-    L("产业集群", "Cluster"),
-    list(options),
-    format_func=options.get,
-    key="chain_cluster",
-    index=list(options).index("E01") if "E01" in options else 0,
-)
+share.seed("chain_cluster", "cluster", "E01" if "E01" in options else next(iter(options)), options)
+share.seed("chain_sourced_only", "sourced", False, parse=share.as_bool)
+code = st.selectbox(L("产业集群", "Cluster"), list(options), format_func=options.get, key="chain_cluster")
 
 sourced_only = st.toggle(
     L("只看来源陈述的关联（不含规则推断）", "Sourced ties only (leave out ties inferred by rules)"),
@@ -58,41 +59,91 @@ for row in edges:
     data.add_edge(row["member_id"], row["cluster_id"], "SERVES")
     if row["to_id"]:
         data.add_edge(row["from_id"], row["to_id"], row["relationship"])
-graph_col, table_col = st.columns([3, 2])
+
+chosen = graph_panel.controls("chain", data)
+share.publish(
+    {
+        "cluster": code,
+        "sourced": sourced_only,
+        "stages": chosen.stages,
+        "hubs": "hidden" if chosen.hide_hubs else "",
+        "colour": chosen.colour_by if chosen.colour_by != "stage" else "",
+    }
+)
+shown = top_nodes(graph_panel.apply(data, chosen, keep=[]), MAX_DRAWN)
+brokers_on = st.toggle(
+    L("标出中介（桥接各环节的主体）", "Mark brokers (entities bridging the chain)"), key="chain_brokers"
+)
+broker_list = analytics.brokers(eco, top=10) if brokers_on else []
+marked = [b.id for b in broker_list if b.id in shown.nodes]
+graph_col, side_col = st.columns([3, 2])
 with graph_col:
     st.caption(" → ".join(stage_name(s) for s in STAGE_KEYS) + " · " + stage_name("industry"))
-    page, cut = render(data, layered=True, height=640)
-    st.iframe(page, height=660)
-    if cut:
+    clicked = show_graph(
+        shown,
+        key="chain_graph",
+        layered=True,
+        height=680,
+        colour_by=chosen.colour_by,
+        label_count=chosen.label_count,
+        highlight=marked,
+        file_name=f"chain-{code}",
+    )
+    if clicked:
+        st.session_state["chain_focus"] = clicked
+    if shown.cut:
         st.info(
             L(
-                f"图中节点过多，只画出连接最多的 500 个（略去 {cut} 个）。",
-                f"Too many nodes: the 500 best connected are drawn ({cut} left out).",
+                f"只画出连接最多的 {len(shown.nodes)} 个节点（略去 {shown.cut} 个；筛选可缩小范围）。",
+                f"The {len(shown.nodes)} best connected nodes are drawn ({shown.cut} left out; filter to narrow).",
             )
         )
-with table_col:
+    graph_panel.downloads(shown, f"chain-{code}", layered=True, key="chain_download")
+with side_col:
+    focus = st.session_state.get("chain_focus")
+    if focus and focus in data.nodes:
+        st.markdown("**" + L("选中的节点", "The node clicked") + "**")
+        graph_panel.details(focus)
+        if st.button(L("在探索页展开", "Expand it in Explore"), key="chain_to_explore"):
+            st.session_state["explore_entity_id"] = focus
+            st.switch_page("app_pages/explore.py", query_params={"entity": focus})
+    else:
+        st.caption(L("点击图中节点查看其详情与来源。", "Click a node in the picture for its details and sources."))
     stages = run_named("cluster_chain", params)  # always the five stages
     st.dataframe(
         pd.DataFrame(
             {
                 L("环节", "Stage"): [stage_name(r["stage"]) for r in stages],
-                L("主体数", "Entities"): [r["entities"] or L("无数据", "no data") for r in stages],
-                L("其中来源陈述", "Of which sourced"): [r["sourced"] for r in stages],
+                L("主体数", "Entities"): [
+                    str(r["entities"]) if r["entities"] else L("无数据", "no data") for r in stages
+                ],
+                L("其中来源陈述", "Of which sourced"): [str(r["sourced"]) for r in stages],
             }
         ),
         hide_index=True,
         width="stretch",
     )
-    classes = pd.DataFrame(run_named("cluster_chain_classes", params))
-    if not classes.empty:
-        classes["stage"] = classes["stage"].map(stage_name)
-        st.dataframe(classes.drop(columns=["stage_order"]), hide_index=True, width="stretch")
-    links = pd.DataFrame(run_named("cluster_chain_links", {"cluster": code}))
+    classes = run_named("cluster_chain_classes", params)
+    if classes:
+        st.dataframe(frame(class_words(classes), drop=["stage_order"]), hide_index=True, width="stretch")
+    links = run_named("cluster_chain_links", {"cluster": code})
     st.markdown("**" + L("环节之间的联系", "Links between stages") + "**")
-    if links.empty:
+    if not links:
         st.write(L("没有联系记录。", "No links recorded."))
     else:
-        st.dataframe(links, hide_index=True, width="stretch")
+        st.dataframe(frame(links), hide_index=True, width="stretch")
+    if brokers_on:
+        st.markdown("**" + L("中介（介数中心性）", "Brokers (betweenness)") + "**")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    L("主体", "Entity"): [b.name for b in broker_list],
+                    L("介数", "Betweenness"): [b.betweenness for b in broker_list],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
 
 st.subheader(L("主体清单", "Entities"))
-st.dataframe(pd.DataFrame(run_named("cluster_entities", params)), hide_index=True, width="stretch")
+st.dataframe(frame(class_words(run_named("cluster_entities", params))), hide_index=True, width="stretch")

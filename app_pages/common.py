@@ -52,6 +52,11 @@ def store() -> GraphStore:
     return _store(f"{s.backend}|{s.neo4j_uri}|{s.embedded_path}")
 
 
+def forget_store() -> None:
+    """Drop the cached store, so that the next page opens the one the settings name now (tests, benchmarks)."""
+    _store.clear()
+
+
 def schema() -> Schema:
     return default_schema()
 

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_pages import share
 from app_pages.common import L, cluster_options, page_header, run_named, store
 from graph.exports import csv_text
-from graph.rdf.export import FORMATS, export_rdf
+from graph.rdf.export import FORMATS
 from queries.catalog import catalog
+from queries.scopes import export_scope
 
 page_header("导出", "Export")
 st.subheader("RDF")
@@ -31,6 +33,7 @@ formats = {
 }
 fmt = st.selectbox(L("格式", "Format"), list(formats), format_func=formats.get, key="export_rdf_format")
 clusters = {"all": L("整个图", "the whole graph"), **cluster_options()}
+share.seed("export_rdf_scope", "scope", "all", clusters)  # a link can name the cluster to export
 scope = st.selectbox(L("范围", "Scope"), list(clusters), format_func=clusters.get, key="export_rdf_scope")
 sourced_only = st.toggle(
     L("只导出来源陈述的关联（不含规则推断）", "Sourced ties only (leave out ties inferred by rules)"),
@@ -43,7 +46,7 @@ if st.button(L("生成 RDF 文件", "Make the RDF file"), key="export_rdf_make")
     suffix = FORMATS["jsonld" if actual.startswith("jsonld") else actual][1]
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / f"clusterkg-{scope}{suffix}"
-        result = export_rdf(
+        result = export_scope(
             store(),
             out,
             fmt=actual,

@@ -22,9 +22,9 @@ PAGES = ["overview", "chain", "explore", "map", "targets", "lists", "console", "
 
 
 def time_pages(runs: int) -> dict[str, float]:
-    from app_pages.common import _store
+    from app_pages.common import forget_store
 
-    _store.clear()
+    forget_store()
     medians = {}
     for page in PAGES:
         samples = []
@@ -39,7 +39,7 @@ def time_pages(runs: int) -> dict[str, float]:
             samples.append(time.perf_counter() - started)
             assert not app.exception, (page, app.exception)
         medians[page] = statistics.median(samples)
-    _store.clear()
+    forget_store()
     return medians
 
 

@@ -57,7 +57,8 @@ def record(name: str, payload: dict[str, Any]) -> Path:
 
 def synthetic_folder(scale: float, seed: int = 42) -> Path:
     """bench/work/synth-SCALE, written by `ckg synth` unless it is already there with the same scale and seed."""
-    from ingest.synth import read_manifest, write_synthetic
+    from ingest.manifest import read_manifest
+    from ingest.synth import write_synthetic
 
     folder = WORK / f"synth-{scale:g}"
     manifest = read_manifest(folder) if folder.exists() else None

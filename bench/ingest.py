@@ -32,11 +32,12 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import ladybug
 import pyarrow as pa
 import pyarrow.parquet as pq
 from common import REPO, WORK, neo4j_dev, neo4j_settings_env, record, synthetic_folder
 
-from graph.embedded_store import _ARROW_TYPES, COPY_CHUNK, EmbeddedStore
+from graph.embedded_store import ARROW_TYPES, COPY_CHUNK, EmbeddedStore
 from graph.neo4j_store import Neo4jStore
 from graph.schema import Schema, default_schema
 from graph.settings import Settings
@@ -101,7 +102,7 @@ def prepare_raw(schema: Schema, data: Path, naive_rows: int) -> dict[str, Any]:
     for label, by_id in nodes.items():
         props = schema.node_class(label).properties
         rows = list(by_id.values())
-        table = pa.table({p.name: pa.array([r.get(p.name) for r in rows], _ARROW_TYPES[p.store_type]) for p in props})
+        table = pa.table({p.name: pa.array([r.get(p.name) for r in rows], ARROW_TYPES[p.store_type]) for p in props})
         statements += [f"COPY {label} FROM '{file}'" for file in write_chunks(table, parquet / label)]
     grouped: dict[tuple[str, str, str], list[tuple[str, str, dict[str, Any]]]] = defaultdict(list)
     for (rel_type, from_label, from_id, to_label, to_id), props in rels.items():
@@ -109,7 +110,7 @@ def prepare_raw(schema: Schema, data: Path, naive_rows: int) -> dict[str, Any]:
     for (rel_type, from_label, to_label), triples in grouped.items():
         columns = {"from": pa.array([t[0] for t in triples]), "to": pa.array([t[1] for t in triples])}
         for p in schema.relationship_properties:
-            columns[p.name] = pa.array([t[2].get(p.name) for t in triples], _ARROW_TYPES[p.store_type])
+            columns[p.name] = pa.array([t[2].get(p.name) for t in triples], ARROW_TYPES[p.store_type])
         files = write_chunks(pa.table(columns), parquet / f"{rel_type}-{from_label}-{to_label}")
         statements += [f"COPY {rel_type} FROM '{file}' (from='{from_label}', to='{to_label}')" for file in files]
     picked = list(nodes["Enterprise"].items())[:naive_rows]
@@ -140,12 +141,16 @@ def write_chunks(table: pa.Table, stem: Path) -> list[Path]:
 def embedded_raw_copy(schema: Schema) -> dict[str, Any]:
     """LadybugDB's bulk path alone: COPY each final table from its Parquet file into an empty store."""
     statements = json.loads((WORK / "raw-copy.json").read_text(encoding="utf-8"))
-    store = EmbeddedStore(fresh_path(WORK / "raw-copy.lbdb"), schema)
-    store.setup_schema()
+    path = fresh_path(WORK / "raw-copy.lbdb")
+    with EmbeddedStore(path, schema) as tables:  # the tables, from the ontology; then LadybugDB alone
+        tables.setup_schema()
+    raw = ladybug.Connection(ladybug.Database(str(path)))
     started = time.perf_counter()
     for statement in statements:
-        store._execute(statement)
+        raw.execute(statement)
     seconds = time.perf_counter() - started
+    del raw
+    store = EmbeddedStore(path, schema, read_only=True)
     rows = sum(store.node_counts().values()) + sum(store.relationship_counts().values())
     store.close()
     return {"seconds": round(seconds, 2), "rows": rows, "rows_per_s": round(rows / seconds), "peak_rss_mb": peak_mb()}
@@ -159,23 +164,25 @@ def naive_sample() -> tuple[list[Any], list[Any]]:
 def embedded_naive(schema: Schema) -> dict[str, Any]:
     """One MERGE statement per row, as a hand-written loader would do it."""
     node_sample, rel_sample = naive_sample()
-    store = EmbeddedStore(fresh_path(WORK / "naive.lbdb"), schema)
-    store.setup_schema()
+    path = fresh_path(WORK / "naive.lbdb")
+    with EmbeddedStore(path, schema) as tables:
+        tables.setup_schema()
+    raw = ladybug.Connection(ladybug.Database(str(path)))
     started = time.perf_counter()
     for label, row in node_sample:
         params = {k: v for k, v in row.items() if v is not None}
         sets = ", ".join(f"n.{k} = ${k}" for k in params if k != "id")
-        store._execute(f"MERGE (n:{label} {{id: $id}}) SET {sets}", params)
+        raw.execute(f"MERGE (n:{label} {{id: $id}}) SET {sets}", params)
     for (rel_type, from_label, from_id, to_label, to_id), props in rel_sample:
         params = {k: v for k, v in props.items() if v is not None}
         sets = ", ".join(f"e.{k} = ${k}" for k in params)
-        store._execute(
+        raw.execute(
             f"MATCH (a:{from_label} {{id: $from_id}}), (b:{to_label} {{id: $to_id}}) "
             f"MERGE (a)-[e:{rel_type}]->(b) SET {sets}",
             {**params, "from_id": from_id, "to_id": to_id},
         )
     seconds = time.perf_counter() - started
-    store.close()
+    del raw
     rows = len(node_sample) + len(rel_sample)
     return {"seconds": round(seconds, 2), "rows": rows, "rows_per_s": round(rows / seconds)}
 

@@ -121,7 +121,7 @@ def run_method(method: str, db: str, out: str) -> None:
     """Child process: export with one method, print JSON with time, triples and peak RSS."""
     sys.path.insert(0, str(REPO))
     from graph.embedded_store import EmbeddedStore
-    from graph.rdf.export import _Counter, export_rdf, graph_quads
+    from graph.rdf.export import ExportCounter, export_rdf, graph_quads
     from graph.rdf.terms import RdfMapper
     from graph.schema import default_schema
 
@@ -134,7 +134,7 @@ def run_method(method: str, db: str, out: str) -> None:
         import rdflib
 
         graph = rdflib.Graph()
-        counter = _Counter()
+        counter = ExportCounter()
 
         def term(node: object) -> rdflib.term.Node:
             if hasattr(node, "datatype"):  # a pyoxigraph Literal

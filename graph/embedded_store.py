@@ -12,6 +12,7 @@ import logging
 import shutil
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
@@ -20,8 +21,9 @@ import ladybug
 import pyarrow as pa
 
 from graph.errors import QueryRejectedError, StoreError
+from graph.file_gate import FileGate
 from graph.schema import NodeClass, PropertySpec, Schema
-from graph.store import GraphStore, QueryResult, Row, prepare_node_rows, prepare_rel_rows
+from graph.store import GraphStore, QueryResult, Row, UntrustedLimits, prepare_node_rows, prepare_rel_rows
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +33,10 @@ COPY_THRESHOLD = 2_000
 COPY_CHUNK = 250_000
 WRITE_BATCH = 5_000
 ITER_PAGE = 100_000  # rows per page when iterating a whole table
+# Above this many rows a load commits batch by batch: one transaction must fit the buffer pool and the log.
+SINGLE_TRANSACTION_MAX_ROWS = 2_000_000
 
-_ARROW_TYPES: dict[str, pa.DataType] = {
+ARROW_TYPES: dict[str, pa.DataType] = {
     "STRING": pa.string(),
     "INT64": pa.int64(),
     "DOUBLE": pa.float64(),
@@ -66,6 +70,9 @@ class EmbeddedStore(GraphStore):
         self._max_db_size = max_db_size
         self._db = self._open(buffer_pool_mb)
         self._conn = ladybug.Connection(self._db)
+        self._buffer_pool_mb = buffer_pool_mb
+        self._gate = FileGate(self.path)
+        self._version = self._gate.version()
 
     def _open(self, buffer_pool_mb: int) -> ladybug.Database:
         kwargs: dict[str, Any] = {"read_only": self.read_only, "buffer_pool_size": buffer_pool_mb * 1024 * 1024}
@@ -74,6 +81,10 @@ class EmbeddedStore(GraphStore):
         try:
             return ladybug.Database(str(self.path), **kwargs)
         except RuntimeError as exc:
+            if "recovery is pending" in str(exc) and self.read_only:
+                return self._recover_then_open(kwargs)
+            if "No space left on device" in str(exc):
+                raise StoreError(f"cannot open the embedded store at {self.path}: {DISK_FULL}") from exc
             wal = Path(f"{self.path}.wal")
             if not (_wal_error(exc) and wal.exists()):
                 raise StoreError(f"cannot open the embedded store at {self.path}: {exc}") from exc
@@ -91,6 +102,18 @@ class EmbeddedStore(GraphStore):
             return ladybug.Database(str(self.path), **kwargs)
         log.warning("replayed the write-ahead log of %s up to its damage (%s); a copy is at %s", self.path,
                     first_error, kept)  # fmt: skip
+        return database
+
+    def _recover_then_open(self, kwargs: dict[str, Any]) -> ladybug.Database:
+        """A reader finds a committed write whose checkpoint did not finish (the disk was full when a load
+        ended): opening read-write once completes it from the log, and the store is readable again."""
+        try:
+            ladybug.Database(str(self.path), **{**kwargs, "read_only": False}).close()
+            database = ladybug.Database(str(self.path), **kwargs)
+        except RuntimeError as exc:
+            reason = DISK_FULL if "No space left on device" in str(exc) else RECOVERY_PENDING
+            raise StoreError(f"cannot open the embedded store at {self.path}: {reason} ({exc})") from exc
+        log.warning("completed the pending checkpoint of %s before reading it", self.path)
         return database
 
     # ------------------------------------------------------------------ schema
@@ -151,7 +174,7 @@ class EmbeddedStore(GraphStore):
         for chunk in _batches(rows, COPY_CHUNK):
             table = pa.table(
                 {
-                    p.name: pa.array([r.get(p.name) for r in chunk], type=_ARROW_TYPES[p.store_type])
+                    p.name: pa.array([r.get(p.name) for r in chunk], type=ARROW_TYPES[p.store_type])
                     for p in cls.properties
                 }
             )
@@ -228,7 +251,7 @@ class EmbeddedStore(GraphStore):
         for chunk in _batches(rows, COPY_CHUNK):
             data = {"from": pa.array([r["from_id"] for r in chunk]), "to": pa.array([r["to_id"] for r in chunk])}
             for prop in self.schema.relationship_properties:
-                data[prop.name] = pa.array([r.get(prop.name) for r in chunk], type=_ARROW_TYPES[prop.store_type])
+                data[prop.name] = pa.array([r.get(prop.name) for r in chunk], type=ARROW_TYPES[prop.store_type])
             self._execute(f"COPY {rel_type} FROM $t (from='{from_label}', to='{to_label}')", {"t": pa.table(data)})
 
     def delete_nodes(self, label: str, ids: Sequence[str]) -> int:
@@ -262,7 +285,7 @@ class EmbeddedStore(GraphStore):
             self._execute(f"MATCH (n:{cls.name}) DELETE n")
 
     # ------------------------------------------------------------------ reads
-    def read(
+    def _read(
         self,
         cypher: str,
         params: Mapping[str, Any] | None = None,
@@ -292,17 +315,51 @@ class EmbeddedStore(GraphStore):
         result.close()
         return QueryResult(columns=columns, rows=rows, truncated=truncated)
 
-    def iter_nodes(self, label: str) -> Iterator[dict[str, Any]]:
+    def read_untrusted(self, cypher: str, params: Mapping[str, Any] | None, limits: UntrustedLimits) -> QueryResult:
+        # In a confined child process: read-only, no network, no file but the database's, bounded memory.
+        from graph.sandbox import run_sandboxed
+
+        return run_sandboxed(
+            self.path,
+            cypher,
+            dict(params or {}),
+            timeout_s=limits.timeout_s,
+            row_cap=limits.row_cap,
+            max_bytes=limits.max_bytes,
+            memory_mb=limits.child_memory_mb,
+            max_children=limits.children,
+            wait_s=limits.wait_s,
+        )
+
+    def untrusted_problem(self) -> tuple[str, str] | None:
+        from graph.sandbox import landlock_problem
+
+        problem = landlock_problem()
+        if problem is None:
+            return None
+        return (
+            "控制台已停用：本机未启用 Landlock 文件隔离（需要 Linux ≥ 5.13），查询可能读取本机文件。原因：" + problem,
+            "The console is off: Landlock file confinement is not in force here (Linux ≥ 5.13 needed), so a "
+            "query could read local files. Reason: " + problem,
+        )
+
+    def untrusted_guard(self) -> tuple[str, str]:
+        return (
+            "只读打开的嵌入式数据库，在无网络、无文件访问、限内存的子进程中运行",
+            "the embedded database opened read-only, in a child process with no network, no files and a memory limit",
+        )
+
+    def _iter_nodes(self, label: str) -> Iterator[dict[str, Any]]:
         """In pages of internal row offsets: LadybugDB materialises a query's result, so one query per label
         would hold the whole table in memory; an offset range is a cheap column scan and keeps memory flat."""
         cls = self.schema.node_class(label)
         returns = self._node_return_clause(cls)
         for lo, hi in self._offset_pages(cls.name):
             cypher = f"MATCH (n:{cls.name}) WHERE offset(id(n)) >= $lo AND offset(id(n)) < $hi RETURN {returns}"
-            for row in self.stream(cypher, {"lo": lo, "hi": hi}):
+            for row in self._stream(cypher, {"lo": lo, "hi": hi}):
                 yield {k: v for k, v in row.items() if v is not None}
 
-    def iter_relationships(self, rel_type: str) -> Iterator[dict[str, Any]]:
+    def _iter_relationships(self, rel_type: str) -> Iterator[dict[str, Any]]:
         rel = self.schema.rel_type(rel_type)
         props = self._rel_return_clause("r")
         for from_label, to_label in rel.pairs:
@@ -311,7 +368,7 @@ class EmbeddedStore(GraphStore):
                     f"MATCH (a:{from_label})-[r:{rel.name}]->(b:{to_label}) "
                     f"WHERE offset(id(a)) >= $lo AND offset(id(a)) < $hi RETURN a.id AS from_id, b.id AS to_id, {props}"
                 )
-                for row in self.stream(cypher, {"lo": lo, "hi": hi}):
+                for row in self._stream(cypher, {"lo": lo, "hi": hi}):
                     yield {
                         "from_label": from_label,
                         "to_label": to_label,
@@ -326,7 +383,7 @@ class EmbeddedStore(GraphStore):
         for lo in range(0, int(top) + 1, ITER_PAGE):
             yield lo, lo + ITER_PAGE
 
-    def stream(self, cypher: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+    def _stream(self, cypher: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         result = self._execute(cypher, params)
         columns = list(result.get_column_names())
         try:
@@ -335,22 +392,106 @@ class EmbeddedStore(GraphStore):
         finally:
             result.close()
 
-    def close(self) -> None:
+    # ------------------------------------------------------------------ reads, through the file gate
+    # A read-only store reads under a shared lock and reopens the database when a writer changed the file
+    # since it opened it (graph/file_gate.py): it sees the graph before an ingest or after it, never a mix.
+    def _reading(self) -> AbstractContextManager[None]:
+        return self._gate.reading(self._stale, self._reopen) if self.read_only else nullcontext()
+
+    def _stale(self) -> bool:
+        return self._gate.version() != self._version
+
+    def _reopen(self) -> None:
         self._conn.close()
         self._db.close()
+        self._db = self._open(self._buffer_pool_mb)
+        self._conn = ladybug.Connection(self._db)
+        self._version = self._gate.version()
+        log.info("reopened %s: a writer changed it", self.path)
+
+    def read(
+        self,
+        cypher: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        timeout_s: float | None = None,
+        row_cap: int | None = None,
+    ) -> QueryResult:
+        with self._reading():
+            return self._read(cypher, params, timeout_s=timeout_s, row_cap=row_cap)
+
+    def stream(self, cypher: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        with self._reading():
+            yield from self._stream(cypher, params)
+
+    def iter_nodes(self, label: str) -> Iterator[dict[str, Any]]:
+        with self._reading():
+            yield from self._iter_nodes(label)
+
+    def iter_relationships(self, rel_type: str) -> Iterator[dict[str, Any]]:
+        with self._reading():
+            yield from self._iter_relationships(rel_type)
+
+    @contextmanager
+    def transaction(self, rows: int = 0) -> Iterator[None]:
+        """One LadybugDB transaction around the block (COPY included): a reader sees before or after, and a
+        write that fails half-way (a full disk) leaves the store as it was."""
+        if rows > SINGLE_TRANSACTION_MAX_ROWS:
+            log.warning(
+                "%d rows exceed one transaction's %d: written batch by batch, a reader may see part of them",
+                rows,
+                SINGLE_TRANSACTION_MAX_ROWS,
+            )
+            yield
+            return
+        with self._gate.writing():
+            yield from self._one_transaction()
+
+    def _one_transaction(self) -> Iterator[None]:
+        self._execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            try:
+                self._execute("ROLLBACK")
+            except StoreError as exc:  # the failure may have ended the transaction already
+                log.warning("rollback after a failed write: %s", exc)
+            raise
+        self._execute("COMMIT")
+
+    def close(self) -> None:
+        with self._gate.writing() if not self.read_only else nullcontext():  # closing checkpoints the file
+            self._conn.close()
+            self._db.close()
+        self._gate.close()
 
     # ------------------------------------------------------------------ internals
     def _execute(self, cypher: str, params: Mapping[str, Any] | None = None) -> Any:
         try:
+            if not self.read_only:
+                with self._gate.writing():
+                    return self._conn.execute(cypher, dict(params or {}))
             return self._conn.execute(cypher, dict(params or {}))
         except RuntimeError as exc:
             raise StoreError(f"embedded store rejected a statement: {_plain_error(exc)}") from exc
+
+
+DISK_FULL = (
+    "the disk holding the embedded store is full (No space left on device). Nothing committed is lost: free "
+    "some space, then run the same `ckg ingest` again — it finishes the interrupted write"
+)
+RECOVERY_PENDING = (
+    "the embedded store has a committed write whose checkpoint did not finish (a full disk or a killed "
+    "process); run `ckg ingest` once (with space on the disk) to complete it"
+)
 
 
 def _plain_error(exc: Exception) -> str:
     text = str(exc)
     if text.strip() == "Interrupted.":
         return "the query ran past its time limit and was stopped (timeout)"
+    if "No space left on device" in text:
+        return DISK_FULL
     return text
 
 

@@ -141,6 +141,23 @@ class Schema:
         """The classes that hold nodes (labels / node tables), in a stable order."""
         return tuple(c for c in self.classes.values() if not c.abstract)
 
+    def is_entity(self, label: str) -> bool:
+        """True for the classes of facts (below ckg:Entity); False for bookkeeping such as IngestRun."""
+        todo, seen = [label], set()
+        while todo:
+            name = todo.pop()
+            if name == "Entity":
+                return True
+            if name not in seen and name in self.classes:
+                seen.add(name)
+                todo.extend(self.classes[name].parents)
+        return False
+
+    @property
+    def entity_classes(self) -> tuple[NodeClass, ...]:
+        """The node classes that hold facts (not bookkeeping), in a stable order."""
+        return tuple(c for c in self.node_classes if self.is_entity(c.name))
+
     def node_class(self, label: str) -> NodeClass:
         cls = self.classes.get(label)
         if cls is None or cls.abstract:

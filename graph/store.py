@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from graph.errors import SchemaError
 from graph.schema import NodeClass, PropertySpec, Schema
+from graph.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,32 @@ _PY_TYPES: dict[str, tuple[type, ...]] = {
     "DOUBLE": (float, int),
     "BOOLEAN": (bool,),
 }
+
+
+@dataclass(frozen=True)
+class UntrustedLimits:
+    """What one user query may cost: time, rows, bytes of answer, one value's length; and, for the store's
+    sandbox, how many run at once, how long one waits for a turn and each one's memory."""
+
+    timeout_s: float = 10.0
+    row_cap: int = 5000
+    max_bytes: int = 8 * 1024**2
+    value_max_chars: int = 2000
+    children: int = 2
+    wait_s: float = 3.0
+    child_memory_mb: int = 2048
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> UntrustedLimits:
+        return cls(
+            timeout_s=settings.query_timeout_s,
+            row_cap=settings.row_cap,
+            max_bytes=settings.result_max_bytes,
+            value_max_chars=settings.value_max_chars,
+            children=settings.console_children,
+            wait_s=settings.console_wait_s,
+            child_memory_mb=settings.console_child_memory_mb,
+        )
 
 
 @dataclass
@@ -181,6 +209,13 @@ class GraphStore(ABC):
     def clear(self) -> None:
         """Remove every node and relationship (the schema stays)."""
 
+    def transaction(self, rows: int = 0) -> AbstractContextManager[None]:
+        """The writes inside the block commit together or not at all, so that a reader sees the graph
+        before them or after them, never a mix. ``rows`` is the number of rows the block will write: a store
+        may commit batch by batch above what one transaction can hold (it logs so). By default: nothing."""
+        del rows
+        return nullcontext()
+
     # -- reads
     @abstractmethod
     def read(
@@ -192,6 +227,24 @@ class GraphStore(ABC):
         row_cap: int | None = None,
     ) -> QueryResult:
         """Run a read query with parameters; the database enforces the timeout; rows stop at row_cap."""
+
+    @abstractmethod
+    def read_untrusted(self, cypher: str, params: Mapping[str, Any] | None, limits: UntrustedLimits) -> QueryResult:
+        """Run a query a user typed, the way this store makes safe (a sandbox, plan checks, a reader identity, a
+        disposable server): read-only, within ``limits``, values bounded to JSON-able text; a refusal is a
+        QueryRejectedError (a BilingualRejectionError when it says why in Chinese and English)."""
+
+    def untrusted_problem(self) -> tuple[str, str] | None:
+        """Why this store cannot run user queries safely here at all (zh, en), or None: the console refuses then."""
+        return None
+
+    def untrusted_guard(self) -> tuple[str, str]:
+        """How this store guards user queries, for the console's caption (zh, en)."""
+        return "只读访问", "read-only access"
+
+    def safety_warnings(self) -> list[tuple[str, str]]:
+        """Ways the server behind this store is configured less safely than ClusterKG needs (zh, en)."""
+        return []
 
     def node_counts(self) -> dict[str, int]:
         counts = {}

@@ -169,13 +169,11 @@ def run_ingest(
         store.upsert_nodes("IngestRun", [{"id": run_id, "started_at": started.isoformat(), "status": "running"}])
     rules = default_inferences(store.schema, data_dir) if inferences is None else inferences
     try:
-        result = _run(store, sources, data_dir, dry_run, set(retract), run_id, report, progress, rules)
+        result = _run(store, sources, data_dir, dry_run, set(retract), run_id, report, progress, rules, started, now)
     except BaseException:
         if not dry_run:
             _mark_failed(store, run_id, now())
         raise
-    if not dry_run:
-        store.upsert_nodes("IngestRun", [run_record(result, started, now())])
     return result
 
 
@@ -189,6 +187,8 @@ def _run(
     report: Report,
     progress: Progress | None,
     inferences: Iterable[Inference],
+    started: datetime,
+    now: Callable[[], datetime],
 ) -> IngestResult:
     clock = time.perf_counter()
     seconds: dict[str, float] = {}
@@ -221,10 +221,7 @@ def _run(
         name: statement_changes(stored.statements.get(name), gathered.statements.get(name)) for name in sorted(replaced)
     }
     seconds["diff"], clock = time.perf_counter() - clock, time.perf_counter()
-    if not dry_run:
-        _write(store, nodes, rels, node_todo, rel_todo, node_drop, rel_drop, run_id, progress)
-        seconds["write"] = time.perf_counter() - clock
-    return IngestResult(
+    result = IngestResult(
         run_id=run_id,
         report=report,
         node_counts={label: len(ids) for label, ids in sorted(nodes.items())},
@@ -236,6 +233,13 @@ def _run(
         kept=sorted(gathered.incomplete),
         by_source=by_source,
     )
+    if not dry_run:
+        # the changes and the run's record commit together: a reader sees the graph before or after
+        with store.transaction(rows=len(node_todo) + len(rel_todo) + len(node_drop) + len(rel_drop)):
+            _write(store, nodes, rels, node_todo, rel_todo, node_drop, rel_drop, run_id, progress)
+            result.seconds["write"] = time.perf_counter() - clock
+            store.upsert_nodes("IngestRun", [run_record(result, started, now())])
+    return result
 
 
 def statement_changes(old: SourceStatements | None, new: SourceStatements | None) -> dict[str, int]:

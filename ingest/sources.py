@@ -9,12 +9,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from graph.schema import Schema
+from ingest.manifest import CONFIDENCE, read_manifest
 from ingest.mapping import Mapping, apply_mapping, load_mapping
 from ingest.policy import notice_records
 from ingest.readers import ReadError, read_table
 from ingest.records import NodeRecord, PendingLink
 from ingest.report import Level, Report
-from ingest.synth import CONFIDENCE, read_manifest
 
 MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"

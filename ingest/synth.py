@@ -31,10 +31,10 @@ from typing import Any
 
 from stdnum.cn import uscc
 
+from ingest.manifest import CONFIDENCE, MANIFEST, read_manifest
+
 log = logging.getLogger(__name__)
 
-MANIFEST = "SYNTHETIC.json"
-CONFIDENCE = "synthetic"
 
 # Rows per unit of scale. Scale 1 ≈ the bundled data's node count, with a regional ecosystem's proportions.
 PER_SCALE = {
@@ -163,14 +163,6 @@ def write_synthetic(out_dir: Path, scale: float, *, seed: int = 42, data_dir: Pa
         "note": "Synthetic entities on Guangdong's real cities, clusters and agencies; never real data.",
     }
     (out_dir / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    return manifest
-
-
-def read_manifest(data_dir: Path) -> dict[str, Any] | None:
-    path = data_dir / MANIFEST
-    if not path.is_file():
-        return None
-    manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return manifest
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -25,6 +28,9 @@ def app(loaded_embedded_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     return AppTest.from_file(str(REPO / "app.py"), default_timeout=90)
 
 
+TIE = "关联方式 tie"
+
+
 def _page(app: AppTest, page: str) -> AppTest:
     app.run()
     app.switch_page(f"app_pages/{page}.py").run()
@@ -40,8 +46,9 @@ def test_overview_shows_counts_of_the_bundled_data(app: AppTest) -> None:
     assert int(metrics["节点 Nodes"].replace(",", "")) > 5000
     frames = [df.value for df in app.dataframe]
     classes = frames[0]
-    assert set(classes["label"]) >= {"City", "IndustryCluster", "Laboratory", "Enterprise", "PolicyMeasure"}
-    assert int(classes.set_index("label").loc["City"].iloc[-1]) == 21
+    label = "图中标签 Label in the graph"
+    assert set(classes[label]) >= {"City", "IndustryCluster", "Laboratory", "Enterprise", "PolicyMeasure"}
+    assert int(classes.set_index(label).loc["City"].iloc[-1]) == 21
     assert len(frames[2]) == 20  # the clusters
     assert "嵌入式" in app.caption[0].value
 
@@ -58,10 +65,35 @@ def test_cluster_chain_page_draws_the_chain_of_the_chosen_cluster(app: AppTest) 
     app.selectbox(key="chain_cluster").select("P09").run()
     assert not app.exception
     frame = app.dataframe[-1].value
-    assert "中国散裂中子源" in set(frame["name_zh"])
+    assert "中国散裂中子源" in set(frame["中文名称 Chinese name"])
     assert any(m.label.startswith("链条完整度") for m in app.metric)
-    html = app.get("iframe")[0].proto.srcdoc
-    assert "infrastructure/6389197a8400" in html and not external_urls(html)  # CSNS, drawn
+    option = _chart(app, "chain_graph")["options"]
+    assert "infrastructure/6389197a8400" in {n["id"] for n in option["series"][0]["data"]}  # CSNS, drawn
+    assert option["legend"][0]["data"] and sum(n["label"]["show"] for n in option["series"][0]["data"]) >= 20
+
+
+def test_cluster_chain_page_shows_all_ties_or_sourced_ties_only(app: AppTest) -> None:
+    _page(app, "chain")
+    app.selectbox(key="chain_cluster").select("P03").run()
+    stages = app.dataframe[0].value
+    assert [s.split()[0] for s in stages["环节 Stage"]] == ["基础研究", "技术攻关", "成果转化", "科技金融", "人才支撑"]
+    assert any("无数据" in v for v in stages["主体数 Entities"])  # an empty stage says so, never a gap
+    all_ties = len(app.dataframe[-1].value)
+    assert set(app.dataframe[-1].value[TIE]) == {"来源陈述 sourced", "规则推断 inferred"}
+    app.toggle(key="chain_sourced_only").set_value(True).run()
+    assert not app.exception
+    sourced = app.dataframe[-1].value
+    assert 0 < len(sourced) < all_ties and set(sourced[TIE]) == {"来源陈述 sourced"}
+    assert app.query_params["sourced"] == "true" and app.query_params["cluster"] == "P03"  # shareable
+
+
+def test_a_shared_link_reopens_the_same_view(app: AppTest) -> None:
+    app.query_params["cluster"] = "E04"
+    app.query_params["lang"] = "en"
+    app.run()
+    app.switch_page("app_pages/chain.py").run()
+    assert not app.exception
+    assert app.selectbox(key="chain_cluster").value == "E04" and app.title[0].value == "Cluster chain"
 
 
 def test_explore_page_searches_and_expands(app: AppTest, loaded_embedded_path: Path, schema: Schema) -> None:
@@ -72,28 +104,50 @@ def test_explore_page_searches_and_expands(app: AppTest, loaded_embedded_path: P
     root = app.session_state["explore_root"]
     store = EmbeddedStore(loaded_embedded_path, schema, read_only=True)
     neighbour = sorted(r["other_id"] for r in get_query("entity_edges").run(store, {"id": root}).rows)[0]
-    app.selectbox(key="explore_expand").set_value(neighbour).run()
+    app.selectbox(key="explore_focus").set_value(neighbour).run()  # what a click on the picture does
     app.button(key="explore_expand_button").click().run()
     assert not app.exception
     assert app.session_state["explore_expanded"] == [root, neighbour]
-    app.selectbox(key="explore_collapse").set_value(neighbour).run()
+    assert app.query_params["expanded"] == neighbour
+    app.selectbox(key="explore_focus").set_value(neighbour).run()
     app.button(key="explore_collapse_button").click().run()
     assert app.session_state["explore_expanded"] == [root]
+    drawn = {n["id"] for n in _chart(app, "explore_graph")["options"]["series"][0]["data"]}
+    app.slider(key="explore_hops").set_value(2).run()
+    assert len({n["id"] for n in _chart(app, "explore_graph")["options"]["series"][0]["data"]}) > len(drawn)
+
+
+def test_a_shortest_path_is_drawn_on_the_picture(app: AppTest) -> None:
+    _page(app, "explore")
+    app.text_input(key="path_text").set_value("半导体与集成电路").run()
+    assert not app.exception
+    links = _chart(app, "explore_graph")["options"]["series"][0]["links"]
+    assert any(link.get("lineStyle", {}).get("color") == "#d62728" for link in links)
 
 
 def test_map_page_colours_cities(app: AppTest) -> None:
     _page(app, "map")
     app.selectbox(key="map_cluster").select("P09").run()
     assert not app.exception
-    svg = app.get("iframe")[0].proto.srcdoc
-    assert svg.count("<path") == 21 and "广州市" in svg
+    province = _chart(app, "map_chart_province")
+    assert len(province["map"]["geoJson"]["features"]) == 21 and province["options"]["visualMap"]["show"]
+    assert len(_chart(app, "map_chart_prd")["map"]["geoJson"]["features"]) == 9  # the readable inset
+    assert any("未落到城市的主体" in s.value for s in app.subheader)
+
+
+def test_compare_page_puts_two_cities_side_by_side(app: AppTest) -> None:
+    _page(app, "compare")
+    assert app.multiselect(key="compare_cities").value == ["深圳市", "东莞市"]
+    assert [m.label for m in app.metric].count("主体总数 Entities") == 2
+    heat = _chart(app, "compare_heat")["options"]
+    assert len(heat["yAxis"]["data"]) == 21 and len(heat["xAxis"]["data"]) == 20
 
 
 def test_targets_page_names_the_gaps(app: AppTest) -> None:
     _page(app, "targets")
     frames = [df.value for df in app.dataframe]
     assert len(frames[0]) == 7  # the quantified targets
-    assert set(frames[1]["technology_status"]) == {"unknown: list incomplete"}
+    assert set(frames[1]["技术创新中心覆盖 technology centre coverage"]) == {"未知：名单不全 unknown: list incomplete"}
 
 
 def test_lists_page_offers_the_excel_workbook(app: AppTest) -> None:
@@ -129,10 +183,37 @@ def test_export_page_makes_rdf_and_csv(app: AppTest) -> None:
 def test_quality_page_shows_the_last_report(app: AppTest) -> None:
     _page(app, "quality")
     files = app.dataframe[0].value
-    assert (files["read"] == files["loaded"] + files["rejected"] + files["skipped"]).all()
+    read, loaded = files["读取行数 rows read"], files["已载入 loaded"]
+    assert (read == loaded + files["拒绝 rejected"] + files["跳过 skipped"]).all()
 
 
-PAGES = ["overview", "chain", "explore", "map", "targets", "lists", "console", "export", "quality"]
+PAGES = ["overview", "chain", "explore", "map", "compare", "targets", "lists", "console", "export", "quality"]
+SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_table_shows_a_snake_case_header(app: AppTest, page: str) -> None:
+    _page(app, page)
+    if page == "console":  # the console's own columns are the analyst's aliases: run one to see node columns
+        app.text_area(key="console_text").set_value("MATCH (c:City) RETURN c LIMIT 3").run()
+        app.button(key="console_run").click().run()
+    for table in app.dataframe:
+        for column in table.value.columns:
+            assert not SNAKE.match(str(column)) or (page == "console" and str(column).startswith("c.")), (page, column)
+            if lang_of(app) == "zh" and page != "console":
+                assert re.search(r"[\u4e00-\u9fff]", str(column)), (page, column)  # Chinese first
+
+
+def lang_of(app: AppTest) -> str:
+    return str(app.session_state["lang"]) if "lang" in app.session_state else "zh"
+
+
+def _chart(app: AppTest, key: str) -> dict[str, Any]:
+    """The options an ECharts component was given, by its key."""
+    for element in app.get("bidi_component"):
+        if element.proto.id.endswith(f"-{key}"):
+            return dict(json.loads(element.proto.json))
+    raise AssertionError(f"no chart {key}")
 
 
 @pytest.mark.neo4j
@@ -162,3 +243,17 @@ def test_pyvis_html_is_self_contained_and_capped() -> None:
 def test_map_svg_has_no_tiles() -> None:
     svg = choropleth({"440100": 5}, level="district")
     assert svg.count("<path") >= 120 and "http" not in svg.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_report_page_previews_and_offers_the_three_downloads(app: AppTest) -> None:
+    _page(app, "report")
+    assert app.title[0].value.startswith("年度执行情况报告")
+    assert app.subheader[0].value == "东莞市创新体系执行情况报告" or app.subheader[0].value.endswith(
+        "创新体系执行情况报告"
+    )
+    assert len(app.get("iframe")) == 1
+    downloads = app.get("download_button")
+    assert len(downloads) == 3
+    app.radio(key="report_scope").set_value("cluster").run()
+    assert not app.exception, app.exception
+    assert app.subheader[0].value.endswith("产业集群创新体系执行情况报告")

@@ -33,9 +33,7 @@ def test_bundled_dataset_counts(bundled: GraphStore) -> None:
 
 
 def test_every_fact_traces_to_its_file_and_row(bundled: GraphStore) -> None:
-    for cls in bundled.schema.node_classes:
-        if cls.name == "IngestRun":
-            continue
+    for cls in bundled.schema.entity_classes:
         missing = bundled.read(
             f"MATCH (n:{cls.name}) WHERE n.source_file IS NULL OR n.source_row IS NULL RETURN count(n) AS n"
         ).rows[0]["n"]

@@ -19,6 +19,7 @@ QUERIES = catalog()
 PARAMS: dict[str, dict[str, Any]] = {
     "search_entities": {"text": "散裂"},
     "entity_details": {"id": "city/441900"},
+    "entity_clusters": {"id": "enterprise/47e3f77e5009"},
     "entity_neighbourhood": {"id": "city/441900", "hops": 2},
     "entity_edges": {"id": "city/441900"},
     "shortest_path": {"from_id": "city/441900", "to_id": "cluster/E01"},
@@ -189,6 +190,9 @@ REAL_ANSWERS: dict[str, Callable[[GraphStore], None]] = {
         "中国散裂中子源" in {r["name_zh"] for r in _rows(s, "search_entities")}
         and "中国散裂中子源" in {r["name_zh"] for r in _rows(s, "search_entities", text="csns")}
     ),
+    "entity_clusters": lambda s: _assert(
+        _one(_rows(s, "entity_clusters"), cluster="P01")["source_refs"] == ["facts/enterprises.csv#3"]
+    ),
     "entity_details": lambda s: _assert(
         _rows(s, "entity_details")[0]["entity"]["name_zh"] == "东莞市"
         and _rows(s, "entity_details")[0]["sources"] == ["facts/cities.csv#18"]
@@ -220,6 +224,10 @@ REAL_ANSWERS: dict[str, Callable[[GraphStore], None]] = {
         any(r["to_name"] == "中山大学" and r["relationship"] == "HOSTED_BY" for r in _rows(s, "ecosystem_links"))
     ),
     "dq_last_ingest": lambda s: _assert(_rows(s, "dq_last_ingest")[0]["status"] == "completed"),
+    "entities_without_city": lambda s: _assert(
+        "三孚新科" in {r["name_zh"] for r in _rows(s, "entities_without_city", cluster="E01")}
+        and "中国散裂中子源" not in {r["name_zh"] for r in _rows(s, "entities_without_city")}
+    ),
 }
 
 

@@ -17,6 +17,7 @@ from graph.rdf.validate import load_export, validate_export, validate_graph
 from graph.schema import ONTOLOGY_PATH, Schema
 from graph.store import GraphStore
 from queries.catalog import get_query
+from queries.scopes import export_scope
 
 ISSUED = datetime(2026, 1, 1, tzinfo=UTC)
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -64,7 +65,7 @@ def test_export_parses_back_with_both_parsers_to_the_stores_counts(
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 def test_every_format_round_trips(bundled: GraphStore, fmt: str, tmp_path: Path) -> None:
     out = tmp_path / f"e01{FORMATS[fmt][1]}"
-    result = export_rdf(bundled, out, fmt=fmt, scope="cluster", cluster="E01", issued=ISSUED)
+    result = export_scope(bundled, out, fmt=fmt, scope="cluster", cluster="E01", issued=ISSUED)
     graph = load_export(out)
     assert len(graph) == len({(s, p, o) for s, p, o in graph}) > 100
     assert result.nodes >= 20 and (out.with_name(out.name + ".catalog.ttl")).exists()
@@ -75,7 +76,7 @@ def test_every_format_round_trips(bundled: GraphStore, fmt: str, tmp_path: Path)
 
 def test_compact_jsonld_uses_the_published_context(bundled: GraphStore, tmp_path: Path) -> None:
     out = tmp_path / "e04.jsonld"
-    export_rdf(bundled, out, fmt="jsonld-compact", scope="cluster", cluster="E04", issued=ISSUED)
+    export_scope(bundled, out, fmt="jsonld-compact", scope="cluster", cluster="E04", issued=ISSUED)
     text = out.read_text(encoding="utf-8")
     assert '"@context"' in text and '"skos:prefLabel"' in text
     assert len(load_export(out)) > 100  # named graphs included
@@ -121,7 +122,7 @@ def test_both_stores_export_the_same_graph(turtle: Path, loaded_neo4j: GraphStor
 def test_golden_cluster_export(bundled: GraphStore, tmp_path: Path) -> None:
     out = tmp_path / "E04.ttl"
     # sourced ties only: the golden file pins what sources state; inferred ties have tests of their own
-    export_rdf(bundled, out, fmt="turtle", scope="cluster", cluster="E04", issued=ISSUED, sourced_only=True)
+    export_scope(bundled, out, fmt="turtle", scope="cluster", cluster="E04", issued=ISSUED, sourced_only=True)
     produced = rdflib.Graph()
     for s, p, o in rdflib.Graph().parse(out, format="turtle"):
         if not _volatile(s, p, o):
@@ -269,3 +270,26 @@ def test_the_whole_graph_conforms_to_the_shapes_checked_alone(turtle: Path) -> N
         and (u, rdflib.RDF.type, rdflib.URIRef(CKG + "Entity")) in data
         for u in data.subjects(rdflib.RDF.type, university)
     )
+
+
+def test_inferred_ties_say_so_in_rdf_and_can_be_left_out(
+    sparql_store: ox.Store, bundled: GraphStore, tmp_path: Path
+) -> None:
+    prefixes = (
+        "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> PREFIX prov: <http://www.w3.org/ns/prov#> "
+        "PREFIX ckg: <https://w3id.org/clusterkg/ontology#> "
+    )
+    statements = _ask(
+        sparql_store,
+        prefixes + "SELECT ?st ?rule WHERE { ?st a rdf:Statement ; ckg:derived true ; ckg:rule ?rule ; "
+        "ckg:evidence ?e ; prov:wasDerivedFrom ?plan . ?plan a prov:Plan . "
+        "?st rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o . ?s ?p ?o }",
+    )
+    inferred = bundled.read("MATCH ()-[r]->() WHERE r.derived RETURN count(r) AS n").rows[0]["n"]
+    assert len(statements) == inferred > 1000  # every inferred tie, reified, with its rule and evidence
+    assert {r for _, r in statements} >= {"cluster.keyword", "cluster.listed_industry", "place.from_coordinates"}
+
+    sourced = tmp_path / "sourced.nt"
+    export_rdf(bundled, sourced, fmt="ntriples", issued=ISSUED, sourced_only=True)
+    text = sourced.read_text(encoding="utf-8")
+    assert "ontology#derived" not in text and "/statement/" not in text

@@ -13,11 +13,12 @@ from graph.digest import graph_digest
 from graph.embedded_store import EmbeddedStore
 from graph.schema import Schema
 from graph.store import GraphStore
+from ingest.manifest import MANIFEST, read_manifest
 from ingest.neo4j_import import write_import_files
 from ingest.pipeline import run_ingest
 from ingest.readers import read_table
 from ingest.sources import DATA_DIR, bundled_sources
-from ingest.synth import FILES, MANIFEST, read_manifest, write_synthetic
+from ingest.synth import FILES, write_synthetic
 from tests.conftest import REPO
 
 

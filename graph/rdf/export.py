@@ -17,7 +17,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Triple, serialize
 
@@ -56,50 +55,16 @@ class ExportResult:
 
 
 @dataclass
-class _Counter:
+class ExportCounter:
+    """What an export wrote so far (the benchmarks count with it too)."""
+
     quads: int = 0
     nodes: int = 0
     relationships: int = 0
 
 
-def scope_ids(
-    store: GraphStore,
-    scope: str,
-    *,
-    cluster: str | None = None,
-    query: str | None = None,
-    params: dict[str, Any] | None = None,
-    sourced_only: bool = False,
-) -> set[str] | None:
-    """The node ids in a scope: None for the whole graph; a cluster's chain; the ids in a query's result."""
-    from queries.catalog import get_query
-
-    if scope == "all":
-        return None
-    if scope == "cluster":
-        rows = (
-            get_query("cluster_chain_graph")
-            .run(store, {"cluster": cluster or "E01", "sourced_only": sourced_only})
-            .rows
-        )
-        ids = {r["cluster_id"] for r in rows} | {r["from_id"] for r in rows} | {r["to_id"] for r in rows if r["to_id"]}
-        found = {i for i in ids if i}
-        if not found:  # an unknown cluster is a mistake to report, not an empty file to publish
-            raise ExportError(f"no cluster {cluster or 'E01'!r} with entities (give a code such as E01 or a name)")
-        return found
-    if scope == "query":
-        if not query:
-            raise ExportError("scope 'query' needs a query name (--query)")
-        rows = get_query(query).run(store, params).rows
-        found = {str(v) for r in rows for k, v in r.items() if (k == "id" or k.endswith("_id")) and v}
-        if not found:
-            raise ExportError(f"query {query!r} with {params or {}} found no entity ids: nothing to export")
-        return found
-    raise ExportError(f"unknown scope {scope!r}: all, cluster or query")
-
-
 def graph_quads(
-    store: GraphStore, mapper: RdfMapper, ids: set[str] | None, counter: _Counter, *, sourced_only: bool = False
+    store: GraphStore, mapper: RdfMapper, ids: set[str] | None, counter: ExportCounter, *, sourced_only: bool = False
 ) -> Iterator[Quad]:
     yield from mapper.scheme_quads()
     for cls in store.schema.node_classes:
@@ -212,24 +177,22 @@ def export_rdf(
     out: Path,
     *,
     fmt: str = "turtle",
-    scope: str = "all",
-    cluster: str | None = None,
-    query: str | None = None,
-    params: dict[str, Any] | None = None,
+    ids: set[str] | None = None,
     base: str = DEFAULT_BASE_IRI,
     issued: datetime | None = None,
     sourced_only: bool = False,
 ) -> ExportResult:
     """Write the export (and its ``*.catalog.ttl``) through temporary files renamed into place when complete.
 
+    ``ids`` limits the export to those nodes and the relationships between them (None: the whole graph);
+    ``queries.scopes`` turns a cluster or a named query into ids, so this layer runs no named query.
     Callers that take the path from a user check it first with ``graph.exports.check_target``."""
     compact = fmt == "jsonld-compact"
     if fmt not in FORMATS and not compact:
         raise ExportError(f"unknown format {fmt!r}: {', '.join([*FORMATS, 'jsonld-compact'])}")
     issued = issued or datetime.now(UTC)
     mapper = RdfMapper(store.schema, base)
-    ids = scope_ids(store, scope, cluster=cluster, query=query, params=params, sourced_only=sourced_only)
-    counter = _Counter()
+    counter = ExportCounter()
     name = out.name
 
     def quads() -> Iterator[Quad]:

@@ -9,6 +9,8 @@
 // ordered: true
 MATCH (e)-[m:SERVES_CLUSTER|IN_CLUSTER]->(c:IndustryCluster)
 WHERE NOT $sourced_only OR NOT coalesce(m.derived, false)
+// The codes are a set: sorted (before collect, which keeps the order) so both stores answer alike.
+WITH e, c ORDER BY c.cluster_code
 WITH e, count(DISTINCT c) AS clusters, collect(DISTINCT c.cluster_code) AS codes
 WHERE clusters >= $min_clusters
 RETURN e.id AS id, e.name_zh AS name_zh, ckg_label(e) AS class, clusters, codes

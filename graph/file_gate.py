@@ -1,0 +1,124 @@
+"""One writer or many readers on an embedded database file, across processes and threads.
+
+LadybugDB has no isolation between processes: a reader that keeps the file open while another process
+writes it sees the old state forever (its cached pages), or, where its cache misses, a mix of old and new
+pages. The gate closes both holes: a writer holds an exclusive ``flock`` on the file while it writes
+(a whole ingest's changes are one transaction); a reader holds a shared one while it reads, and before
+reading reopens its database when the file changed since it opened it. So a reader sees the graph before
+an ingest or after it, never a third state; while the write lasts it waits (up to ``timeout_s``).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from graph.errors import StoreError
+
+Version = tuple[int, ...]
+
+
+class FileGate:
+    def __init__(self, path: Path, timeout_s: float = 120.0) -> None:
+        self.path = path
+        self.timeout_s = timeout_s
+        self._fd: int | None = None
+        self._state = threading.Condition()
+        self._readers = 0  # threads of this process reading under the shared lock
+        self._acquire = threading.Lock()
+        self._shared_held = False
+        self._write_depth = 0
+        self._writer: int | None = None  # the thread holding the write lock
+
+    def version(self) -> Version:
+        """What a reader compares to tell that a writer changed the database since it opened it."""
+        parts: list[int] = []
+        for path in (self.path, Path(f"{self.path}.wal")):
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                parts.extend((0, 0, 0))
+                continue
+            parts.extend((st.st_ino, st.st_size, st.st_mtime_ns))
+        return tuple(parts)
+
+    def _descriptor(self) -> int:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        return self._fd
+
+    def _flock(self, mode: int, what: str) -> None:
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            try:
+                fcntl.flock(self._descriptor(), mode | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise StoreError(
+                        f"{what}: another process is writing {self.path.name} (an ingest?) for over "
+                        f"{self.timeout_s:.0f} s; try again when it has finished"
+                    ) from None
+                time.sleep(0.05)
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Exclusive for the block (re-entrant in the thread that holds it)."""
+        me = threading.get_ident()
+        with self._state:
+            if self._writer == me:
+                self._write_depth += 1
+                nested = True
+            else:
+                nested = False
+        if nested:
+            try:
+                yield
+            finally:
+                with self._state:
+                    self._write_depth -= 1
+            return
+        self._flock(fcntl.LOCK_EX, "cannot write the embedded store")
+        with self._state:
+            self._writer, self._write_depth = me, 1
+        try:
+            yield
+        finally:
+            with self._state:
+                self._writer, self._write_depth = None, 0
+            fcntl.flock(self._descriptor(), fcntl.LOCK_UN)
+
+    @contextmanager
+    def reading(self, stale: Callable[[], bool], reopen: Callable[[], None]) -> Iterator[None]:
+        """Shared for the block; reopens the database first when it is stale and no other thread reads."""
+        with self._state:
+            self._readers += 1
+        try:
+            with self._acquire:  # one thread takes the shared lock for all the readers of this process
+                if not self._shared_held:
+                    self._flock(fcntl.LOCK_SH, "cannot read the embedded store")
+                    self._shared_held = True
+            with self._state:
+                if stale():
+                    while self._readers > 1:  # the others finish on the old database, then it is replaced
+                        self._state.wait(0.05)
+                    if stale():
+                        reopen()
+            yield
+        finally:
+            with self._acquire, self._state:
+                self._readers -= 1
+                if self._readers == 0 and self._shared_held:
+                    fcntl.flock(self._descriptor(), fcntl.LOCK_UN)
+                    self._shared_held = False
+                self._state.notify_all()
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
