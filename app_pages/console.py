@@ -1,94 +1,36 @@
 """Cypher console: read-only, with a timeout and a row cap enforced by the database; named queries as examples.
 
-Bounded and fail closed: on the embedded store each query runs in a confined child (graph/sandbox.py) and the
-page refuses to run any when Landlock is not in force; at most ``console_children`` queries run at once in
-the app process; an answer is cut at ``result_max_bytes``, each value shown as safe text, at most
-``graph_max_nodes`` nodes drawn; only the latest answer stays in the session.
+The store decides how a user's query runs safely (``GraphStore.read_untrusted``: a confined child process on
+the embedded store, plan checks, a reader identity and a disposable server on Neo4j); this page knows no
+backend. Bounded and fail closed: no query runs where the store says it cannot guard one; at most
+``console_children`` run at once in the app process; an answer is cut at ``result_max_bytes``, each value
+shown as safe text, at most ``graph_max_nodes`` nodes drawn; only the latest answer stays in the session.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import queue
-import threading
-from typing import Any
 
 import streamlit as st
 
+from app_pages.chart_graph import show_graph
 from app_pages.common import L, page_header, parse_params, result_frame, settings, store
-from app_pages.graph_view import graph_from_rows, render
-from graph.errors import QueryRejectedError, StoreError
-from graph.sandbox import (
-    CHILD_SLOTS,
-    WALL_CLOCK_MARGIN_S,
-    SandboxError,
-    bounded_rows,
-    landlock_problem,
-    run_sandboxed,
-)
-from graph.settings import Settings
-from graph.store import GraphStore, QueryResult
+from app_pages.console_view import explain, node_columns, save_button, schema_panel
+from app_pages.graph_panel import downloads
+from app_pages.graph_view import graph_from_rows
+from graph.errors import BilingualRejectionError, QueryRejectedError, StoreError
+from graph.store import UntrustedLimits
 from queries.catalog import catalog
 
 log = logging.getLogger(__name__)
 LAST = "console_last"  # the latest answer only: each run replaces (and first drops) the one before
 
 
-def _read_on_server(current: GraphStore, cypher: str, params: dict[str, Any], limits: Settings) -> QueryResult:
-    """A server store's read in a worker thread, waited for no longer than the timeout and a margin: a server
-    that fails while sending (Neo4j 5 overflows its stack on a deeply nested list and never answers) must
-    not hang the page. The worker keeps its console slot until the read ends, so stuck reads stay counted."""
-    CHILD_SLOTS.acquire(limits.console_children, limits.console_wait_s)
-    answers: queue.Queue[QueryResult | BaseException] = queue.Queue(maxsize=1)
-
-    def work() -> None:
-        try:
-            answers.put(current.read(cypher, params, timeout_s=limits.query_timeout_s, row_cap=limits.row_cap))
-        except BaseException as exc:  # handed to the page, which says what happened
-            answers.put(exc)
-        finally:
-            CHILD_SLOTS.release()
-
-    threading.Thread(target=work, name="console-read", daemon=True).start()
-    try:
-        answer = answers.get(timeout=limits.query_timeout_s + WALL_CLOCK_MARGIN_S)
-    except queue.Empty:
-        log.warning("a console read on %s gave no answer in time; its worker is left waiting", current.backend)
-        raise SandboxError(
-            "数据库在时限内没有返回结果，查询已放弃。", "The database sent no answer within the time limit: given up."
-        ) from None
-    if isinstance(answer, RecursionError):
-        raise SandboxError("结果嵌套过深，无法显示。", "The result nests too deeply to be shown.") from None
-    if isinstance(answer, BaseException):
-        raise answer
-    return answer
-
-
-def _run(current: GraphStore, cypher: str, params: dict[str, Any], limits: Settings) -> QueryResult:
-    if current.backend == "embedded":  # in a confined child process: no network, no files, bounded memory
-        return run_sandboxed(
-            limits.embedded_path,
-            cypher,
-            params,
-            timeout_s=limits.query_timeout_s,
-            row_cap=limits.row_cap,
-            max_bytes=limits.result_max_bytes,
-            memory_mb=limits.console_child_memory_mb,
-            max_children=limits.console_children,
-            wait_s=limits.console_wait_s,
-        )
-    return _read_on_server(current, cypher, params, limits)  # Neo4j: READ access mode, the server's timeout
-
-
 page_header("Cypher 控制台", "Cypher console")
 current = store()
 limits = settings()
-if current.backend == "neo4j":
-    how_zh, how_en = "Neo4j 只读访问模式", "Neo4j read access mode"
-else:
-    how_zh = "只读打开的嵌入式数据库，在无网络、无文件访问、限内存的子进程中运行"
-    how_en = "the embedded database opened read-only, in a child process with no network, no files and a memory limit"
+how_zh, how_en = current.untrusted_guard()  # the store decides how a user's query runs safely
 st.caption(
     L(
         f"只读；超时 {limits.query_timeout_s:g} 秒；最多返回 {limits.row_cap} 行、"
@@ -99,16 +41,10 @@ st.caption(
         f"database ({how_en}).",
     )
 )
-refused = landlock_problem() if current.backend == "embedded" else None
-if refused is not None:  # fail closed: without the file confinement a query could read the machine's files
-    st.error(
-        L(
-            "控制台已停用：本机未启用 Landlock 文件隔离（需要 Linux ≥ 5.13），查询可能读取本机文件。原因：",
-            "The console is off: Landlock file confinement is not in force here (Linux ≥ 5.13 needed), so a "
-            "query could read local files. Reason: ",
-        )
-        + refused
-    )
+problem = current.untrusted_problem()
+refused = problem is not None
+if problem is not None:  # fail closed: the store cannot run a user's query safely here
+    st.error(L(*problem))
 
 queries = catalog()
 example = st.selectbox(
@@ -125,16 +61,19 @@ if example and st.session_state.get("console_loaded") != example:
         query.bind({p.name: p.default if p.default not in (None, "") else "city/441900" for p in query.params}),
         ensure_ascii=False,
     )
-text = st.text_area(
+editor_col, schema_col = st.columns([3, 2])  # the schema beside the editor
+with schema_col:
+    schema_panel()
+text = editor_col.text_area(
     "Cypher",
     key="console_text",
     height=180,
     value=st.session_state.get("console_text", "MATCH (c:City) RETURN c.name_zh AS city, c.admin_code AS code"),
 )
-params_text = st.text_input(
+params_text = editor_col.text_input(
     L("参数（JSON）", "Parameters (JSON)"), key="console_params", value=st.session_state.get("console_params", "{}")
 )
-if st.button(L("运行", "Run"), key="console_run", type="primary", disabled=refused is not None):
+if st.button(L("运行", "Run"), key="console_run", type="primary", disabled=refused):
     st.session_state.pop(LAST, None)  # the old answer goes before the new one is read, not after
     try:
         params = parse_params(params_text, limits.param_max_depth)
@@ -142,24 +81,25 @@ if st.button(L("运行", "Run"), key="console_run", type="primary", disabled=ref
         st.error(str(exc))
         st.stop()
     try:
-        result = _run(current, text, params, limits)
-    except SandboxError as exc:  # busy, no Landlock, no answer in time: the sandbox says why in both languages
+        result = current.read_untrusted(text, params, UntrustedLimits.from_settings(limits))
+    except BilingualRejectionError as exc:  # refused by a check, busy, no answer in time: said in both languages
         st.error(L(exc.zh, exc.en))
         st.stop()
     except QueryRejectedError as exc:
-        st.error(L("数据库拒绝了该查询：", "The database refused the query: ") + str(exc))
+        st.error(L("数据库拒绝了该查询：", "The database refused the query: ") + explain(str(exc), text))
         st.stop()
     except StoreError as exc:
-        st.error(L("查询失败：", "The query failed: ") + str(exc))
+        st.error(L("查询失败：", "The query failed: ") + explain(str(exc), text))
         st.stop()
-    rows, _, cut = bounded_rows(result.rows, limits.result_max_bytes, chars=limits.value_max_chars)
+    rows = result.rows  # already cut in bytes, and its values bounded, by the store
     graph = graph_from_rows(rows, limits.graph_max_nodes)
-    picture = render(graph, height=480, max_nodes=limits.graph_max_nodes)[0] if graph.nodes else ""
     st.session_state[LAST] = {
         "columns": result.columns,
         "rows": rows,
-        "truncated": result.truncated or cut,
-        "graph": (picture, len(graph.nodes), graph.cut),
+        "truncated": result.truncated,
+        "graph": graph,
+        "cypher": text,
+        "params": params,
     }
 
 last = st.session_state.get(LAST)
@@ -173,16 +113,18 @@ if last is not None:
                 f"{len(last['rows'])} rows.",
             )
         )
-    frame = result_frame(last["columns"], last["rows"], limits.value_max_chars)
+    frame = result_frame(*node_columns(last["columns"], last["rows"]), limits.value_max_chars)  # nodes as columns
     st.dataframe(frame, hide_index=True, width="stretch")
-    picture, shown, left_out = last["graph"]
-    if picture:
+    save_button(last["cypher"], last["params"])
+    graph = last["graph"]
+    if graph.nodes:
         st.markdown("**" + L("图", "As a graph") + "**")
-        if left_out:
+        if graph.cut:
             st.caption(
                 L(
-                    f"显示前 {shown} 个节点（另有 {left_out} 个未显示）",
-                    f"Showing the first {shown} nodes ({left_out} more not drawn)",
+                    f"显示前 {len(graph.nodes)} 个节点（另有 {graph.cut} 个未显示）",
+                    f"Showing the first {len(graph.nodes)} nodes ({graph.cut} more not drawn)",
                 )
             )
-        st.iframe(picture, height=500)
+        show_graph(graph, key="console_graph", height=500, colour_by="class", file_name="console")
+        downloads(graph, "console", layered=False, key="console_download")

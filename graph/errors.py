@@ -19,3 +19,15 @@ class StoreUnavailableError(StoreError):
 
 class QueryRejectedError(StoreError):
     """The database refused a user query: a write in read-only mode, a timeout, a syntax error."""
+
+
+class BilingualRejectionError(QueryRejectedError):
+    """A user query refused before or while it ran, with the reason in Chinese (``zh``) and English (``en``)."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(f"{zh} {en}")
+        self.zh, self.en = zh, en
+
+
+class UnsafeQueryError(BilingualRejectionError):
+    """A console query a plan or text check refused before it ran (a write, a command, a file read, a runaway)."""

@@ -14,13 +14,22 @@ from typing import Any, ClassVar
 
 import neo4j
 from neo4j import GraphDatabase
-from neo4j.exceptions import AuthError, DatabaseUnavailable, Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import (
+    AuthError,
+    ConfigurationError,
+    DatabaseUnavailable,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+)
 from neo4j.graph import Node, Path, Relationship
 
 from graph.errors import QueryRejectedError, StoreError, StoreUnavailableError
+from graph.neo4j_console import Console as Neo4jConsole
+from graph.neo4j_console import safety_warnings
 from graph.schema import NodeClass, Schema
 from graph.settings import Settings
-from graph.store import GraphStore, QueryResult, Row, prepare_node_rows, prepare_rel_rows
+from graph.store import GraphStore, QueryResult, Row, UntrustedLimits, prepare_node_rows, prepare_rel_rows
 
 log = logging.getLogger(__name__)
 
@@ -31,32 +40,71 @@ REL_BATCH = 10_000
 STREAM_FETCH = 5_000
 
 
-def connect(settings: Settings) -> neo4j.Driver:
-    """A verified driver for the settings' NEO4J_URI; a clear StoreUnavailableError if it cannot be reached.
+def shown_uri(uri: str) -> str:
+    """The URI as messages may show it: any ``user:password@`` part replaced, so no password is ever echoed."""
+    scheme, sep, rest = uri.partition("://")
+    host = rest.split("/", 1)[0]
+    if "@" in host:
+        rest = "***@" + rest[len(host.rsplit("@", 1)[0]) + 1 :]
+    return f"{scheme}{sep}{rest}"
 
-    The password is never part of a message: errors name the URI and the user only.
+
+def connect(settings: Settings, *, uri: str | None = None, reader: bool = False) -> neo4j.Driver:
+    """A verified driver for NEO4J_URI (or ``uri``) as the main identity, or as the reader identity
+    (NEO4J_READER_USERNAME, when set); a clear StoreUnavailableError if it cannot be used.
+
+    The password is never part of a message: errors name the URI (without any user info) and the user only.
     """
-    if not settings.neo4j_uri:
-        raise StoreUnavailableError("NEO4J_URI is not set")
-    driver = GraphDatabase.driver(
-        settings.neo4j_uri,
-        auth=(settings.neo4j_username, settings.neo4j_password.reveal()),
-        max_transaction_retry_time=30.0,
-        connection_timeout=10.0,
-        # Schema-driven reads name every ontology property, present or not; the server's
-        # "property does not exist" notices about them are noise.
-        notifications_min_severity="OFF",
-    )
+    uri = uri or settings.neo4j_uri
+    if not uri:
+        raise StoreUnavailableError("未设置 NEO4J_URI / NEO4J_URI is not set")
+    user, password = settings.neo4j_username, settings.neo4j_password
+    if reader and settings.neo4j_reader_username:
+        user, password = settings.neo4j_reader_username, settings.neo4j_reader_password
+    shown = shown_uri(uri)
+    if "@" in uri.partition("://")[2].split("/", 1)[0]:
+        raise StoreUnavailableError(
+            f"NEO4J_URI {shown} 含有用户名或密码，请改用 NEO4J_USERNAME / NEO4J_PASSWORD / NEO4J_URI {shown} holds a "
+            "user name or password: put them in NEO4J_USERNAME and NEO4J_PASSWORD, never in the URI"
+        )
+    try:
+        driver = GraphDatabase.driver(
+            uri,
+            auth=(user, password.reveal()),
+            max_transaction_retry_time=30.0,
+            connection_timeout=10.0,
+            # Schema-driven reads name every ontology property, present or not; the server's
+            # "property does not exist" notices about them are noise.
+            notifications_min_severity="OFF",
+        )
+    except (ConfigurationError, ValueError):  # the driver's own message repeats the URI: not shown
+        raise StoreUnavailableError(
+            f"NEO4J_URI {shown} 不是有效的 Neo4j 地址（例如 bolt://host:7687、neo4j+s://host）/ NEO4J_URI {shown} "
+            "is not a Neo4j address (for example bolt://host:7687 or neo4j+s://host)"
+        ) from None
     try:
         driver.verify_connectivity()
     except AuthError:
         driver.close()
         raise StoreUnavailableError(
-            f"Neo4j at {settings.neo4j_uri} refused the credentials of user {settings.neo4j_username!r}"
+            f"Neo4j {shown} 拒绝了用户 {user!r} 的凭据 / Neo4j at {shown} refused the credentials of user {user!r}"
         ) from None
     except (ServiceUnavailable, SessionExpired, OSError) as exc:
         driver.close()
-        raise StoreUnavailableError(f"Neo4j at {settings.neo4j_uri} cannot be reached: {type(exc).__name__}") from None
+        raise StoreUnavailableError(
+            f"无法连接 Neo4j {shown} / Neo4j at {shown} cannot be reached: {type(exc).__name__}"
+        ) from None
+    except Neo4jError as exc:
+        driver.close()
+        if "AuthenticationRateLimit" in (exc.code or ""):
+            raise StoreUnavailableError(
+                f"Neo4j {shown} 因多次密码错误暂时拒绝登录，请稍候几秒并检查密码 / Neo4j at {shown} refuses logins "
+                f"for a while after wrong passwords (AuthenticationRateLimit): wait a few seconds and check the "
+                f"password of user {user!r}"
+            ) from None
+        raise StoreUnavailableError(
+            f"Neo4j {shown} 拒绝了连接 / Neo4j at {shown} refused the connection: {exc.code}"
+        ) from None
     return driver
 
 
@@ -64,16 +112,36 @@ class Neo4jStore(GraphStore):
     backend: ClassVar[str] = "neo4j"
 
     def __init__(
-        self, driver: neo4j.Driver, schema: Schema, *, database: str = "neo4j", owns_driver: bool = True
+        self,
+        driver: neo4j.Driver,
+        schema: Schema,
+        *,
+        database: str = "neo4j",
+        owns_driver: bool = True,
+        settings: Settings | None = None,
     ) -> None:
         super().__init__(schema)
-        self.driver = driver
+        self.driver = driver  # reads (the reader identity when one is set)
         self.database = database
         self._owns_driver = owns_driver
+        self._settings = settings
+        self._writer: neo4j.Driver | None = None  # the main identity, opened on the first write
+        self._console: Neo4jConsole | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, schema: Schema) -> Neo4jStore:
-        return cls(connect(settings), schema, database=settings.neo4j_database)
+        store = cls(connect(settings, reader=True), schema, database=settings.neo4j_database, settings=settings)
+        for _, en in store._server_warnings():  # the command line's line (stderr); the app shows a banner
+            log.warning("the Neo4j server is configured less safely than ClusterKG needs: %s", en)
+        return store
+
+    def _writer_driver(self) -> neo4j.Driver:
+        """The main identity's driver: the reading one, unless a separate reader identity is set."""
+        if self._settings is None or not self._settings.neo4j_reader_username:
+            return self.driver
+        if self._writer is None:
+            self._writer = connect(self._settings)
+        return self._writer
 
     # ------------------------------------------------------------------ schema
     def setup_schema(self) -> None:
@@ -160,7 +228,7 @@ class Neo4jStore(GraphStore):
             return [record.data() for record in tx.run(cypher, dict(params or {}))]
 
         try:
-            with self.driver.session(database=self.database) as session:
+            with self._writer_driver().session(database=self.database) as session:
                 return session.execute_write(work)
         except GONE as exc:
             raise StoreUnavailableError(f"Neo4j became unreachable during a write: {type(exc).__name__}") from None
@@ -186,7 +254,7 @@ class Neo4jStore(GraphStore):
                 if attempt == 2:
                     raise StoreUnavailableError(f"Neo4j is unreachable: {type(exc).__name__}") from None
             except Neo4jError as exc:
-                raise QueryRejectedError(_plain_error(exc)) from exc
+                raise QueryRejectedError(plain_error(exc)) from exc
         raise AssertionError("unreachable")
 
     def _read_once(
@@ -204,7 +272,7 @@ class Neo4jStore(GraphStore):
                 if row_cap is not None and len(rows) >= row_cap:
                     truncated = True
                     break
-                rows.append({c: _to_python(record[c]) for c in columns})
+                rows.append({c: to_python(record[c]) for c in columns})
             tx.rollback()  # nothing to commit; and the rest of a cut result is dropped, not computed
             return QueryResult(columns=columns, rows=rows, truncated=truncated)
 
@@ -220,7 +288,7 @@ class Neo4jStore(GraphStore):
                 result = tx.run(cypher, dict(params or {}))
                 keys = list(result.keys())
                 for record in result:
-                    yield {k: _to_python(record[k]) for k in keys}
+                    yield {k: to_python(record[k]) for k in keys}
         except GONE as exc:
             raise StoreUnavailableError(f"Neo4j is unreachable: {type(exc).__name__}") from None
         except Neo4jError as exc:
@@ -236,12 +304,39 @@ class Neo4jStore(GraphStore):
         for row in self.stream(cypher):
             yield {k: v for k, v in row.items() if v is not None}
 
+    # ------------------------------------------------------------------ user queries (graph/neo4j_console.py)
+    def read_untrusted(self, cypher: str, params: Mapping[str, Any] | None, limits: UntrustedLimits) -> QueryResult:
+        if self._console is None:
+            self._console = Neo4jConsole(self, self._settings)
+        return self._console.run(cypher, params, limits)
+
+    def untrusted_guard(self) -> tuple[str, str]:
+        where_zh, where_en = (
+            ("在可随时重启的控制台副本上", "on a disposable console replica")
+            if self._settings and self._settings.console_uri
+            else ("在主服务器上", "on the main server")
+        )
+        return (
+            f"执行前检查文本与执行计划，只读访问，{where_zh}运行",
+            f"text and plan checked before it runs, read access, run {where_en}",
+        )
+
+    def safety_warnings(self) -> list[tuple[str, str]]:
+        return safety_warnings(self, self._settings)
+
+    def _server_warnings(self) -> list[tuple[str, str]]:
+        return safety_warnings(self, None)
+
     def close(self) -> None:
+        if self._console is not None:
+            self._console.close()
+        if self._writer is not None:
+            self._writer.close()
         if self._owns_driver:
             self.driver.close()
 
 
-def _plain_error(exc: Neo4jError) -> str:
+def plain_error(exc: Neo4jError) -> str:
     code = exc.code or ""
     if code.endswith("AccessMode"):
         return "the database refused a write: queries here run read-only"
@@ -252,18 +347,22 @@ def _plain_error(exc: Neo4jError) -> str:
     return f"{code}: {exc.message}"
 
 
-def _to_python(value: Any) -> Any:
+def to_python(value: Any, depth: int = 10_000) -> Any:
+    """Nodes, relationships and paths as dicts; nesting beyond ``depth`` as "…" (no RecursionError)."""
+    if depth <= 0 and isinstance(value, (Node, Relationship, Path, list, dict)):
+        return "…"
+    inner = depth - 1
     if isinstance(value, Node):
-        return {"_label": next(iter(value.labels), None), **{k: _to_python(v) for k, v in value.items()}}
+        return {"_label": next(iter(value.labels), None), **{k: to_python(v, inner) for k, v in value.items()}}
     if isinstance(value, Relationship):
-        return {"_type": value.type, **{k: _to_python(v) for k, v in value.items()}}
+        return {"_type": value.type, **{k: to_python(v, inner) for k, v in value.items()}}
     if isinstance(value, Path):
         return {
-            "nodes": [_to_python(n) for n in value.nodes],
-            "relationships": [_to_python(r) for r in value.relationships],
+            "nodes": [to_python(n, inner) for n in value.nodes],
+            "relationships": [to_python(r, inner) for r in value.relationships],
         }
     if isinstance(value, list):
-        return [_to_python(v) for v in value]
+        return [to_python(v, inner) for v in value]
     if isinstance(value, dict):
-        return {k: _to_python(v) for k, v in value.items()}
+        return {k: to_python(v, inner) for k, v in value.items()}
     return value

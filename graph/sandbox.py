@@ -40,7 +40,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from graph.errors import QueryRejectedError, StoreError
+from graph.errors import BilingualRejectionError, QueryRejectedError, StoreError
 from graph.store import QueryResult
 
 CHILD_MEMORY_MB = 2048  # resident memory of one child (interpreter, buffer pool, the query's work), at most
@@ -61,12 +61,8 @@ _FS_RIGHTS_BY_ABI = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 5: (1
 log = logging.getLogger(__name__)
 
 
-class SandboxError(QueryRejectedError):
+class SandboxError(BilingualRejectionError):
     """A console query the sandbox would not run; ``zh`` and ``en`` say why, for the page."""
-
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(f"{zh} {en}")
-        self.zh, self.en = zh, en
 
 
 class ConsoleBusyError(SandboxError):

@@ -1,7 +1,8 @@
 """Settings from the environment (or Streamlit secrets, passed in as a mapping).
 
 The Neo4j variables are the ones the Neo4j ecosystem already uses (NEO4J_URI, NEO4J_USERNAME,
-NEO4J_PASSWORD, NEO4J_DATABASE); ClusterKG's own settings start with CLUSTERKG_.
+NEO4J_PASSWORD, NEO4J_DATABASE), plus NEO4J_READER_USERNAME / NEO4J_READER_PASSWORD for the least-privileged
+identity reads run as; ClusterKG's own settings start with CLUSTERKG_.
 """
 
 from __future__ import annotations
@@ -75,6 +76,14 @@ class Settings:
     console_children: int = 2
     console_child_memory_mb: int = 2048
     console_wait_s: float = 3.0
+    # Least privilege on Neo4j: the identity reads run as (NEO4J_READER_USERNAME/PASSWORD; none: the main one),
+    # and the disposable server console queries run on (CLUSTERKG_CONSOLE_URI; none: the main server), with the
+    # command that restarts it when a query wedges it (CLUSTERKG_CONSOLE_RESTART, e.g. scripts/neo4j-dev
+    # console-restart or docker restart ckg-console).
+    neo4j_reader_username: str | None = None
+    neo4j_reader_password: Secret = field(default_factory=lambda: Secret(""))
+    console_uri: str | None = None
+    console_restart: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -102,4 +111,8 @@ class Settings:
             console_children=int(env.get("CLUSTERKG_CONSOLE_CHILDREN") or 2),
             console_child_memory_mb=int(env.get("CLUSTERKG_CONSOLE_CHILD_MEMORY_MB") or 2048),
             console_wait_s=float(env.get("CLUSTERKG_CONSOLE_WAIT_S") or 3.0),
+            neo4j_reader_username=env.get("NEO4J_READER_USERNAME") or None,
+            neo4j_reader_password=Secret(env.get("NEO4J_READER_PASSWORD") or ""),
+            console_uri=env.get("CLUSTERKG_CONSOLE_URI") or None,
+            console_restart=env.get("CLUSTERKG_CONSOLE_RESTART") or None,
         )

@@ -18,6 +18,7 @@ from graph.schema import ONTOLOGY_PATH, Schema
 from graph.store import GraphStore
 from queries.catalog import get_query
 from queries.scopes import export_scope
+from tests.conftest import REPO
 
 ISSUED = datetime(2026, 1, 1, tzinfo=UTC)
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -102,8 +103,14 @@ def test_a_broken_record_fails_validation_readably(tmp_path: Path, turtle: Path)
 
 
 def _volatile(s: rdflib.term.Node, p: rdflib.term.Node, o: rdflib.term.Node) -> bool:
-    """Triples naming the store-specific ingest runs or this export's activity and times."""
-    return "/run/" in str(s) or "/run/" in str(o) or "/export/" in str(s) or str(p).endswith(("modified", "used"))
+    """Triples naming the store-specific ingest runs, the file versions they read, or this export's activity."""
+    return (
+        "/run/" in str(s)
+        or "/run/" in str(o)
+        or "/export/" in str(s)
+        or "/sha256/" in str(s)
+        or str(p).endswith(("modified", "used"))
+    )
 
 
 def _run_independent(graph: rdflib.Graph) -> set[tuple[str, str, str]]:
@@ -293,3 +300,32 @@ def test_inferred_ties_say_so_in_rdf_and_can_be_left_out(
     export_rdf(bundled, sourced, fmt="ntriples", issued=ISSUED, sourced_only=True)
     text = sourced.read_text(encoding="utf-8")
     assert "ontology#derived" not in text and "/statement/" not in text
+
+
+def test_runs_list_their_files_with_checksums_and_sources_are_named_by_dataset_names(
+    embedded_store: GraphStore, schema: Schema, tmp_path: Path
+) -> None:
+    import json
+
+    from ingest.mapping import load_mapping
+    from ingest.pipeline import run_ingest
+    from ingest.sources import DATA_DIR, bundled_sources, mapping_source
+
+    curator = REPO / "tests" / "data" / "curator"
+    sources = [
+        *bundled_sources(schema, only="cities"),
+        mapping_source(load_mapping(curator / "enterprise_labs.yaml", schema), str(curator / "enterprise_labs.csv")),
+    ]
+    result = run_ingest(embedded_store, sources, data_dir=DATA_DIR)
+    out = tmp_path / "g.nt"
+    export_rdf(embedded_store, out, fmt="ntriples", issued=ISSUED)
+    graph = rdflib.Graph().parse(out, format="nt")
+    run = embedded_store.read("MATCH (r:IngestRun {id: $id}) RETURN r.files_json AS f", {"id": result.run_id}).rows
+    files = json.loads(run[0]["f"])
+    spdx = rdflib.Namespace("http://spdx.org/rdf/terms#")
+    checksums = {str(v) for v in graph.objects(None, spdx.checksumValue)}
+    assert files and all(f["sha256"] in checksums for f in files)
+    sources_iris = {str(o) for o in graph.objects(None, rdflib.URIRef("http://www.w3.org/ns/prov#used"))}
+    assert any("/source/enterprise_labs.csv/sha256/" in iri for iri in sources_iris)
+    text = out.read_text(encoding="utf-8")
+    assert str(REPO) not in text and "/tmp/" not in text and "//source" not in text  # no local path in any IRI

@@ -70,7 +70,7 @@ def test_the_password_is_never_shown(
     export_rdf(loaded_neo4j, rdf, fmt="turtle")
     clusters = loaded_neo4j.read("MATCH (c:IndustryCluster) RETURN c.name_zh AS n")
     workbook = workbook_bytes({"clusters": (clusters.columns, clusters.rows)})
-    report = (tmp_path / "rejections.csv").read_bytes()
+    report = (tmp_path / "latest" / "rejections.csv").read_bytes()
     runs = str(loaded_neo4j.read("MATCH (r:IngestRun) RETURN r").rows)
     for blob in (rdf.read_bytes(), Path(f"{rdf}.catalog.ttl").read_bytes(), workbook, report, runs.encode()):
         assert password.encode() not in blob

@@ -12,6 +12,7 @@ the source file it came from, with ``prov:wasDerivedFrom`` the source record (fi
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -26,6 +27,7 @@ RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 PROV = "http://www.w3.org/ns/prov#"
+SPDX = "http://spdx.org/rdf/terms#"
 GEO = "http://www.opengis.net/ont/geosparql#"
 DCTERMS = "http://purl.org/dc/terms/"
 CKG = "https://w3id.org/clusterkg/ontology#"
@@ -77,6 +79,7 @@ class RdfMapper:
         self._seen_rows: dict[str, bytearray] = {}
         self._seen_refs: set[str] = set()  # refs whose row is not a number
         self._seen_plans: set[str] = set()  # inference rules already typed
+        self._seen_versions: set[str] = set()  # file versions (with their checksums) already described
 
     # ------------------------------------------------------------------ IRIs
     def node(self, node_id: str) -> NamedNode:
@@ -261,6 +264,37 @@ class RdfMapper:
                 )
         if run.get("status"):
             yield Quad(s, NamedNode(CKG + "status"), Literal(str(run["status"])), g)
+        yield from self._run_files(s, run.get("files_json"), g)
+
+    def _run_files(self, run: NamedNode, files_json: Any, g: DefaultGraph) -> Iterator[Quad]:
+        """The file versions a run read, each with its SHA-256 (SPDX), once per export however many runs."""
+        try:
+            files = json.loads(str(files_json)) if files_json else []
+        except ValueError:
+            return
+        used: set[tuple[str, str]] = set()  # two sources may read one file
+        for item in files:
+            if not isinstance(item, dict) or not item.get("file") or not item.get("sha256"):
+                continue
+            if (str(item["file"]), str(item["sha256"])) in used:
+                continue
+            used.add((str(item["file"]), str(item["sha256"])))
+            sha = str(item["sha256"])
+            source = self.source_file(str(item["file"]))
+            version = NamedNode(f"{source.value}/sha256/{sha}")
+            yield Quad(run, NamedNode(PROV + "used"), version, g)
+            if version.value in self._seen_versions:
+                continue
+            self._seen_versions.add(version.value)
+            checksum = NamedNode(version.value + "#checksum")
+            yield Quad(version, TYPE, NamedNode(PROV + "Entity"), g)
+            yield Quad(version, NamedNode(PROV + "specializationOf"), source, g)
+            yield Quad(version, NamedNode(SPDX + "checksum"), checksum, g)
+            yield Quad(checksum, TYPE, NamedNode(SPDX + "Checksum"), g)
+            yield Quad(checksum, NamedNode(SPDX + "algorithm"), NamedNode(SPDX + "checksumAlgorithm_sha256"), g)
+            yield Quad(
+                checksum, NamedNode(SPDX + "checksumValue"), Literal(sha, datatype=NamedNode(XSD + "hexBinary")), g
+            )
 
     def scheme_quads(self) -> Iterator[Quad]:
         for key, title_zh, title_en in (
