@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import neo4j
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 GONE = (ServiceUnavailable, SessionExpired, DatabaseUnavailable)
 NODE_BATCH = 5_000
 REL_BATCH = 10_000
+# Above this many rows an ingest commits batch by batch: db.memory.transaction.max bounds one transaction.
+SINGLE_TRANSACTION_MAX_ROWS = 100_000
 STREAM_FETCH = 5_000
 
 
@@ -127,6 +130,7 @@ class Neo4jStore(GraphStore):
         self._settings = settings
         self._writer: neo4j.Driver | None = None  # the main identity, opened on the first write
         self._console: Neo4jConsole | None = None
+        self._tx: neo4j.Transaction | None = None  # open during transaction()
 
     @classmethod
     def from_settings(cls, settings: Settings, schema: Schema) -> Neo4jStore:
@@ -223,10 +227,43 @@ class Neo4jStore(GraphStore):
             while int(self._write(statement)[0]["n"]):
                 pass
 
+    @contextmanager
+    def transaction(self, rows: int = 0) -> Iterator[None]:
+        """One Neo4j transaction around the block: other clients see the graph before or after it, and a
+        failed write changes nothing. Above SINGLE_TRANSACTION_MAX_ROWS (the server bounds a transaction's
+        memory) the writes commit batch by batch, as they did before."""
+        if rows > SINGLE_TRANSACTION_MAX_ROWS or self._tx is not None:
+            if rows > SINGLE_TRANSACTION_MAX_ROWS:
+                log.warning("%d rows: written batch by batch, a reader may see part of them", rows)
+            yield
+            return
+        try:
+            session = self._writer_driver().session(database=self.database)
+            self._tx = session.begin_transaction()
+        except GONE as exc:
+            raise StoreUnavailableError(f"Neo4j became unreachable: {type(exc).__name__}") from None
+        try:
+            yield
+            self._tx.commit()
+        except BaseException:
+            if not self._tx.closed():
+                self._tx.rollback()
+            raise
+        finally:
+            self._tx = None
+            session.close()
+
     def _write(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
             return [record.data() for record in tx.run(cypher, dict(params or {}))]
 
+        if self._tx is not None:  # inside transaction(): no retry, the block commits or rolls back whole
+            try:
+                return [record.data() for record in self._tx.run(cypher, dict(params or {}))]
+            except GONE as exc:
+                raise StoreUnavailableError(f"Neo4j became unreachable during a write: {type(exc).__name__}") from None
+            except Neo4jError as exc:
+                raise StoreError(f"Neo4j rejected a write: {exc.code}: {exc.message}") from exc
         try:
             with self._writer_driver().session(database=self.database) as session:
                 return session.execute_write(work)
