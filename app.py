@@ -9,10 +9,13 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.common import LANG_KEY, L
+from app_pages.errors import explain_error
 from graph.errors import ClusterKGError
 
 st.set_page_config(page_title="ClusterKG 产业集群创新图谱", layout="wide")
 
+if LANG_KEY not in st.session_state and st.query_params.get("lang") in ("zh", "en"):  # a shared link's language
+    st.session_state[LANG_KEY] = st.query_params["lang"]
 with st.sidebar:
     st.radio(
         "语言 Language",
@@ -27,13 +30,27 @@ pages = [
     st.Page("app_pages/chain.py", title=L("集群创新链", "Cluster chain"), url_path="chain"),
     st.Page("app_pages/explore.py", title=L("探索", "Explore"), url_path="explore"),
     st.Page("app_pages/map.py", title=L("地图", "Map"), url_path="map"),
+    st.Page("app_pages/compare.py", title=L("城市比较", "Compare cities"), url_path="compare"),
     st.Page("app_pages/targets.py", title=L("政策目标", "Targets"), url_path="targets"),
     st.Page("app_pages/lists.py", title=L("三单一图", "Three lists and a map"), url_path="lists"),
+    st.Page("app_pages/report.py", title=L("年度报告", "Yearly report"), url_path="report"),
     st.Page("app_pages/console.py", title=L("Cypher 控制台", "Cypher console"), url_path="console"),
     st.Page("app_pages/export.py", title=L("导出", "Export"), url_path="export"),
     st.Page("app_pages/quality.py", title=L("数据质量", "Data quality"), url_path="quality"),
 ]
+
+
+@st.cache_resource(show_spinner=False)
+def _safety_warnings() -> list[tuple[str, str]]:
+    """The server's configuration checked once per app process (docs/DEPLOYMENT.md lists what is needed)."""
+    from app_pages.common import store
+
+    return store().safety_warnings()
+
+
 try:
+    for zh, en in _safety_warnings():  # a banner on every page while the server is configured less safely
+        st.warning(L("服务器配置不够安全：", "The server is configured less safely than ClusterKG needs: ") + L(zh, en))
     st.navigation(pages).run()
-except ClusterKGError as exc:  # a store that cannot be reached or refused a query: say so, without a traceback
-    st.error(L("数据库不可用：", "The store cannot be used: ") + str(exc))
+except ClusterKGError as exc:  # each kind of failure its own sentence (app_pages/errors.py), never a traceback
+    st.error(L(*explain_error(exc)))

@@ -183,12 +183,12 @@ def cmd_query(args: argparse.Namespace) -> int:
 
     if args.list or not args.name:
         for query in catalog().values():
-            params = ", ".join(
+            signature = ", ".join(
                 f"{p.name}:{p.type}" + (f"={p.default}" if p.default not in (None, "") else "") for p in query.params
             )
             print(
                 f"{query.name:34} {query.kind:6} {query.title_zh} / {query.title_en}"
-                + (f"  ({params})" if params else "")
+                + (f"  ({signature})" if signature else "")
             )
         return 0
     query = get_query(args.name)
@@ -283,7 +283,10 @@ def _print_table(columns: list[str], rows: list[dict[str, object]]) -> None:
 
     table = [[cell(r.get(c)) for c in columns] for r in rows]
     widths = [max([width(c)] + [width(row[i]) for row in table]) for i, c in enumerate(columns)]
-    line = lambda values: "  ".join(v + " " * (widths[i] - width(v)) for i, v in enumerate(values))  # noqa: E731
+
+    def line(values: list[str]) -> str:
+        return "  ".join(v + " " * (widths[i] - width(v)) for i, v in enumerate(values))
+
     print(line(columns))
     print("  ".join("-" * w for w in widths))
     for row in table:
@@ -315,23 +318,25 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                 }
                 for c in results
             ]
-            _print_table(list(rows[0]) if rows else [], rows)  # type: ignore[arg-type]
+            _print_table(list(rows[0]) if rows else [], rows)
         elif args.what == "brokers":
             rows = [b.__dict__ for b in analytics.brokers(eco)]
             _print_table(["id", "name", "betweenness", "clusters", "explanation"], rows)
         elif args.what == "communities":
             rows = [{"clusters": list(c), "entities": n} for c, n in analytics.communities(eco)]
-            _print_table(["clusters", "entities"], rows)  # type: ignore[arg-type]
+            _print_table(["clusters", "entities"], rows)
         else:
             if not args.entity:
                 print("ckg analyze what-if needs --entity ID", file=sys.stderr)
                 return 2
+            if args.entity not in eco.stage:
+                raise UsageError(f"no entity {args.entity!r} in any cluster's chain (ids look like lab/…)")
             losses = analytics.stage_losses_if_removed(eco, args.entity)
             rows = [
                 {"cluster": c, "stage": s, "explanation": f"{args.entity} is the only {s} entity of {c}"}
                 for c, s in losses
             ]
-            _print_table(["cluster", "stage", "explanation"], rows)  # type: ignore[arg-type]
+            _print_table(["cluster", "stage", "explanation"], rows)
     return 0
 
 
@@ -748,7 +753,16 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     # Every failure is one line and exit 2: ours (ClusterKGError and its kinds), the system's (a missing
     # or unreadable file, a bad store path) and bad values read from the user's input. -v adds the traceback.
-    except (ClusterKGError, OSError, ValueError, KeyError) as exc:
+    except UsageError as exc:
+        print(f"{prog}: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except ClusterKGError as exc:  # each kind its own sentence, shared with the app (app_pages/errors.py)
+        from app_pages.errors import explain_error
+
+        log.debug("traceback", exc_info=True)
+        print(f"{prog}: {_one_line(Exception(explain_error(exc)[1]))}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError, KeyError) as exc:
         log.debug("traceback", exc_info=True)
         print(f"{prog}: {_one_line(exc)}", file=sys.stderr)
         return 2

@@ -77,7 +77,7 @@ def read_rows(cypher: str, params: Mapping[str, Any] | None = None) -> list[dict
     return store().read(cypher, params).rows
 
 
-STAGE_KEYS = ("basic_research", "technology_breakthrough", "achievement_transfer", "scitech_finance", "talent_support")
+STAGE_KEYS = tuple(stage.key for stage in default_schema().stages)  # in chain order, from the ontology
 
 
 def stage_name(key: str | None) -> str:

@@ -1,4 +1,17 @@
-"""One root exception for ClusterKG, and the kinds of failure callers handle differently."""
+"""One root exception for ClusterKG, and the kinds of failure callers handle differently.
+
+    ClusterKGError                      anything ClusterKG raises on purpose (the faces print one line)
+    ├── SchemaError                     the ontology is malformed, or data does not fit it   (a caller's fault)
+    ├── StoreError                      a store refused an operation                        (an infrastructure fault)
+    │   ├── StoreUnavailableError       cannot be reached: server down, wrong address or credentials
+    │   └── QueryRejectedError          the database refused a user's query (syntax, timeout, read-only)
+    │       └── BilingualRejectionError refused with the reason in Chinese and English
+    │           └── UnsafeQueryError    a console query the plan or text checks refused before it ran
+    └── (elsewhere) MappingError (ingest.mapping), ReadError (ingest.readers), QueryError (queries.catalog),
+        ExportError (graph.exports), UnknownSourceError (ingest.pipeline), UsageError (cli)
+
+A face maps each branch to its own sentence (cli.py's ``main``; the app's ``app_pages.common.explain_error``).
+"""
 
 
 class ClusterKGError(Exception):

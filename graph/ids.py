@@ -52,7 +52,3 @@ def mint_key(*parts: str) -> str:
     digest = hashlib.sha1("|".join(match_key(p) for p in parts).encode("utf-8")).hexdigest()
     return digest[:12]
 
-
-def node_iri(node_id: str, base: str = DEFAULT_BASE_IRI) -> str:
-    """The RDF IRI of a node: its id (``enterprise/914403001922038216``) under the base namespace."""
-    return base + node_id

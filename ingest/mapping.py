@@ -36,7 +36,15 @@ from ingest.records import NodeRecord, PendingLink, Provenance, TargetRef
 from ingest.report import Level, Report
 from ingest.values import CONVERTERS, ValueProblemError
 
-__all__ = ["RESOLVERS", "Mapping", "MappingError", "MappingIssue", "apply_mapping", "check_columns", "load_mapping"]
+__all__ = [
+    "RESOLVERS",
+    "MappingError",
+    "MappingIssue",
+    "SourceMapping",
+    "apply_mapping",
+    "check_columns",
+    "load_mapping",
+]
 
 
 @dataclass(frozen=True)
@@ -88,7 +96,7 @@ class LinkRule:
 
 
 @dataclass(frozen=True)
-class Mapping:
+class SourceMapping:
     source: str
     file: str
     node_class: str
@@ -115,14 +123,14 @@ class Mapping:
     key_lines: dict[KeyPath, int] = field(default_factory=dict, compare=False, repr=False)  # key path → YAML line
 
 
-def load_mapping(path: Path, schema: Schema) -> Mapping:
+def load_mapping(path: Path, schema: Schema) -> SourceMapping:
     """The mapping in ``path``, checked against the mapping schema and the ontology; MappingError lists every
     problem with its line. Nothing here reads the data file: columns are checked by ``apply_mapping``."""
     spec, lines = check_mapping(path, schema)
     return _build(spec, str(path), lines)
 
 
-def _build(spec: MappingSpec, path: str, lines: dict[KeyPath, int]) -> Mapping:
+def _build(spec: MappingSpec, path: str, lines: dict[KeyPath, int]) -> SourceMapping:
     node, rows = spec.node, spec.rows
     props = tuple(
         PropertyRule(
@@ -155,7 +163,7 @@ def _build(spec: MappingSpec, path: str, lines: dict[KeyPath, int]) -> Mapping:
     for key in ("url", "confidence"):  # columns compare as the reader's headers do
         if key in provenance:
             provenance[key] = clean_header(provenance[key])
-    return Mapping(
+    return SourceMapping(
         source=spec.source,
         file=spec.file,
         node_class=node.class_,
@@ -201,7 +209,7 @@ class ColumnRef:
     key: KeyPath  # where the mapping names it
 
 
-def column_refs(mapping: Mapping) -> Iterator[ColumnRef]:
+def column_refs(mapping: SourceMapping) -> Iterator[ColumnRef]:
     """Every column the mapping reads, with the key that names it."""
     for rule in mapping.properties:
         if rule.column:
@@ -217,7 +225,7 @@ def column_refs(mapping: Mapping) -> Iterator[ColumnRef]:
         yield ColumnRef(column, ("node", "aliases", "columns", i))
 
 
-def check_columns(mapping: Mapping, header: list[str], data_file: str) -> list[tuple[ColumnRef, MappingIssue]]:
+def check_columns(mapping: SourceMapping, header: list[str], data_file: str) -> list[tuple[ColumnRef, MappingIssue]]:
     """Each column the mapping names that the file's header lacks, as an issue with the closest real header."""
     present = set(header)
     return [
@@ -237,7 +245,7 @@ def check_columns(mapping: Mapping, header: list[str], data_file: str) -> list[t
 
 
 def apply_mapping(
-    mapping: Mapping, table: Table, file: str, report: Report
+    mapping: SourceMapping, table: Table, file: str, report: Report
 ) -> tuple[list[NodeRecord], list[PendingLink]]:
     """Rows → node records and pending links; problems into the report; every row accounted for."""
     account = report.account(file, mapping.source)
@@ -295,7 +303,7 @@ def apply_mapping(
     return nodes, links
 
 
-def _check_bounds(mapping: Mapping, table: Table, file: str, report: Report) -> None:
+def _check_bounds(mapping: SourceMapping, table: Table, file: str, report: Report) -> None:
     """Rows read must fit rows.min–max (a truncated or wrong file); rows loaded must fit min_loaded–max_loaded."""
     account = report.account(file, mapping.source)
     count = len(table.rows) + sum(1 for p in table.row_problems if p[1] is None)
@@ -316,7 +324,7 @@ def _check_bounds(mapping: Mapping, table: Table, file: str, report: Report) -> 
         )
 
 
-def _node_record(mapping: Mapping, row: SourceRow, file: str, report: Report) -> NodeRecord | None:
+def _node_record(mapping: SourceMapping, row: SourceRow, file: str, report: Report) -> NodeRecord | None:
     props: dict[str, Any] = {}
     for rule in mapping.properties:
         if rule.column is None:
@@ -392,7 +400,7 @@ def _target(text: str, resolver: str, classes: tuple[str, ...], create: bool) ->
     return TargetRef(text=text, resolver=resolver, classes=classes, create=create)
 
 
-def _pending_links(mapping: Mapping, record: NodeRecord, row: SourceRow) -> list[PendingLink]:
+def _pending_links(mapping: SourceMapping, record: NodeRecord, row: SourceRow) -> list[PendingLink]:
     out: list[PendingLink] = []
     for rule in mapping.links:
         raw = clean_value(row.values.get(rule.column, ""))

@@ -164,117 +164,126 @@ class PolicyRecords:
 
 
 def notice_records(path: Path, file: str, stages_path: Path | None = None) -> tuple[Notice, PolicyRecords]:
+    """The notice as records: the document, its measures with their departments and stages, its targets,
+    and the agencies it names."""
     text = path.read_text(encoding="utf-8")
     notice = parse_notice(text)
     stages = yaml.safe_load(stages_path.read_text(encoding="utf-8")) if stages_path and stages_path.exists() else {}
-    lines = text.splitlines()
-    doc_line = next((i for i, line in enumerate(lines, 1) if notice.doc_number and notice.doc_number in line), 1)
+    doc_line = next(
+        (i for i, line in enumerate(text.splitlines(), 1) if notice.doc_number and notice.doc_number in line), 1
+    )
+    builder = _NoticeBuilder(notice, file, doc_line)
+    for measure in notice.measures:
+        builder.measure(measure, stages.get(measure.number, []))
+    builder.agencies()
+    return notice, PolicyRecords(nodes=builder.nodes, links=builder.links)
 
-    def prov(row: int) -> Provenance:
-        return Provenance(source="policy", file=file, row=row, url=None, confidence="high")
 
-    doc_id = f"policy/{mint_key(notice.doc_number)}"
-    nodes = [
-        NodeRecord(
-            label="PolicyDocument",
-            id=doc_id,
-            props={
+class _NoticeBuilder:
+    """Records and pending links of one notice, built measure by measure."""
+
+    def __init__(self, notice: Notice, file: str, doc_line: int) -> None:
+        self.notice, self.file, self.doc_line = notice, file, doc_line
+        self.doc_id = f"policy/{mint_key(notice.doc_number)}"
+        self.nodes: list[NodeRecord] = []
+        self.links: list[PendingLink] = []
+        self.agency_names: set[str] = set()
+        self._record(
+            "PolicyDocument",
+            self.doc_id,
+            {
                 "name_zh": notice.title,
                 "doc_number": notice.doc_number,
                 "issued_date": notice.signed,
                 "description": f"posted {notice.posted}" if notice.posted else None,
             },
-            provenance=prov(doc_line),
+            doc_line,
             names=(notice.title, notice.doc_number),
-            priority=10,
         )
-    ]
-    links: list[PendingLink] = []
-    agency_names: set[str] = set()
+        for issuer in notice.issuers:
+            self.agency_names.add(issuer)
+            self._link("ISSUED_BY", "PolicyDocument", self.doc_id, _agency(issuer), doc_line)
 
-    def link(
-        rel: str, from_label: str, from_id: str, target: TargetRef, row: int, *, inbound: bool = False, **props: str
+    def _prov(self, row: int) -> Provenance:
+        return Provenance(source="policy", file=self.file, row=row, url=None, confidence="high")
+
+    def _record(
+        self, label: str, node_id: str, props: dict[str, object], row: int, names: tuple[str, ...] = ()
     ) -> None:
-        links.append(PendingLink(rel, from_label, from_id, target, prov(row), inbound=inbound, props=dict(props)))
-
-    def record(label: str, node_id: str, props: dict[str, object], row: int) -> None:
-        nodes.append(NodeRecord(label=label, id=node_id, props=props, provenance=prov(row), names=(), priority=10))
-
-    for issuer in notice.issuers:
-        agency_names.add(issuer)
-        link("ISSUED_BY", "PolicyDocument", doc_id, TargetRef(issuer, "organization", ("GovernmentAgency",)), doc_line)
-    for measure in notice.measures:
-        measure_id = f"measure/{mint_key(notice.doc_number, str(measure.number))}"
-        record(
-            "PolicyMeasure",
-            measure_id,
-            {
-                "name_zh": f"措施{measure.number}",
-                "name_en": f"Measure {measure.number}",
-                "measure_no": measure.number,
-                "section": measure.section,
-                "text": measure.text,
-            },
-            measure.line,
+        self.nodes.append(
+            NodeRecord(label=label, id=node_id, props=props, provenance=self._prov(row), names=names, priority=10)
         )
-        link("HAS_MEASURE", "PolicyDocument", doc_id, TargetRef(measure_id, "id", ("PolicyMeasure",)), measure.line)
-        for department in measure.departments:
-            agency_names.add(department)
-            link(
-                "RESPONSIBLE_FOR",
-                "PolicyMeasure",
-                measure_id,
-                TargetRef(department, "organization", ("GovernmentAgency",)),
-                measure.line,
-                inbound=True,
-                role="按职责分工负责",
-            )
-        for body in IMPLEMENTERS_OF_ALL:
-            agency_names.add(body)
-            link(
-                "RESPONSIBLE_FOR",
-                "PolicyMeasure",
-                measure_id,
-                TargetRef(body, "organization", ("GovernmentAgency",)),
-                measure.line,
-                inbound=True,
-                role="落实（各项均需）",
-            )
-        for stage in stages.get(measure.number, []):
-            link(
-                "ADDRESSES_STAGE",
-                "PolicyMeasure",
-                measure_id,
-                TargetRef(f"stage/{stage}", "id", ("ChainStage",)),
-                measure.line,
+
+    def _link(
+        self,
+        rel: str,
+        from_label: str,
+        from_id: str,
+        target: TargetRef,
+        row: int,
+        *,
+        inbound: bool = False,
+        **props: str,
+    ) -> None:
+        self.links.append(
+            PendingLink(rel, from_label, from_id, target, self._prov(row), inbound=inbound, props=dict(props))
+        )
+
+    def measure(self, measure: Measure, stages: list[str]) -> None:
+        number, line = measure.number, measure.line
+        measure_id = f"measure/{mint_key(self.notice.doc_number, str(number))}"
+        props = {
+            "name_zh": f"措施{number}",
+            "name_en": f"Measure {number}",
+            "measure_no": number,
+            "section": measure.section,
+            "text": measure.text,
+        }
+        self._record("PolicyMeasure", measure_id, props, line)
+        self._link("HAS_MEASURE", "PolicyDocument", self.doc_id, TargetRef(measure_id, "id", ("PolicyMeasure",)), line)
+        responsible = [(d, "按职责分工负责") for d in measure.departments] + [
+            (body, "落实（各项均需）") for body in IMPLEMENTERS_OF_ALL
+        ]
+        for name, role in responsible:
+            self.agency_names.add(name)
+            self._link("RESPONSIBLE_FOR", "PolicyMeasure", measure_id, _agency(name), line, inbound=True, role=role)
+        for stage in stages:
+            self._link(
+                "ADDRESSES_STAGE", "PolicyMeasure", measure_id, TargetRef(f"stage/{stage}", "id", ("ChainStage",)), line
             )
         for target in measure.targets:
-            target_id = f"target/{mint_key(notice.doc_number, str(measure.number), target.metric)}"
-            record(
-                "PolicyTarget",
-                target_id,
-                {
-                    "name_zh": target.metric,
-                    "metric": target.metric,
-                    "target_value": target.value,
-                    "unit": target.unit,
-                    "deadline_year": target.deadline_year,
-                    "scope": target.scope,
-                    "text": target.text,
-                },
-                measure.line,
-            )
-            link("HAS_TARGET", "PolicyMeasure", measure_id, TargetRef(target_id, "id", ("PolicyTarget",)), measure.line)
-    # Agencies the notice names: they merge with the agency table by name; the rest are created here.
-    for name in sorted(agency_names):
-        nodes.append(
-            NodeRecord(
-                label="GovernmentAgency",
-                id=f"agency/{mint_key(name)}",
-                props={"name_zh": name, "agency_type": "collective" if name.startswith("各") else None},
-                provenance=prov(doc_line),
-                names=(name,),
-                priority=80,
-            )
+            self.target(measure, measure_id, target)
+
+    def target(self, measure: Measure, measure_id: str, target: Target) -> None:
+        target_id = f"target/{mint_key(self.notice.doc_number, str(measure.number), target.metric)}"
+        props = {
+            "name_zh": target.metric,
+            "metric": target.metric,
+            "target_value": target.value,
+            "unit": target.unit,
+            "deadline_year": target.deadline_year,
+            "scope": target.scope,
+            "text": target.text,
+        }
+        self._record("PolicyTarget", target_id, props, measure.line)
+        self._link(
+            "HAS_TARGET", "PolicyMeasure", measure_id, TargetRef(target_id, "id", ("PolicyTarget",)), measure.line
         )
-    return notice, PolicyRecords(nodes=nodes, links=links)
+
+    def agencies(self) -> None:
+        """Agencies the notice names: they merge with the agency table by name; the rest are created here."""
+        for name in sorted(self.agency_names):
+            self.nodes.append(
+                NodeRecord(
+                    label="GovernmentAgency",
+                    id=f"agency/{mint_key(name)}",
+                    props={"name_zh": name, "agency_type": "collective" if name.startswith("各") else None},
+                    provenance=self._prov(self.doc_line),
+                    names=(name,),
+                    priority=80,
+                )
+            )
+
+
+def _agency(name: str) -> TargetRef:
+    return TargetRef(name, "organization", ("GovernmentAgency",))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from graph.schema import Schema
 from ingest.manifest import CONFIDENCE, read_manifest
-from ingest.mapping import Mapping, apply_mapping, load_mapping
+from ingest.mapping import SourceMapping, apply_mapping, load_mapping
 from ingest.policy import notice_records
 from ingest.readers import ReadError, read_table
 from ingest.records import NodeRecord, PendingLink
@@ -26,7 +26,7 @@ class Source:
     name: str
     file: str  # as provenance names it: relative to the data folder, or a curator's file's own name
     collect: Callable[[Path, Report], tuple[list[NodeRecord], list[PendingLink]]]
-    mapping: Mapping | None = None
+    mapping: SourceMapping | None = None
 
 
 def file_label(target: str) -> str:
@@ -36,7 +36,7 @@ def file_label(target: str) -> str:
     return path.name if path.is_absolute() else path.as_posix()
 
 
-def mapping_source(mapping: Mapping, file: str | None = None) -> Source:
+def mapping_source(mapping: SourceMapping, file: str | None = None) -> Source:
     target = file or mapping.file
     label = file_label(target)
 
@@ -57,7 +57,7 @@ def mapping_source(mapping: Mapping, file: str | None = None) -> Source:
     return Source(name=mapping.source, file=label, collect=collect, mapping=mapping)
 
 
-def for_dataset(mapping: Mapping, file: str, data_dir: Path) -> Mapping:
+def for_dataset(mapping: SourceMapping, file: str, data_dir: Path) -> SourceMapping:
     """The mapping as it applies to this data folder: in a synthetic folder (``ckg synth``), its synthetic
     files' provenance says so and the row-count bounds grow with the scale."""
     manifest = read_manifest(data_dir)

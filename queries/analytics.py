@@ -17,17 +17,13 @@ from typing import Any
 
 import networkx as nx
 
+from graph.schema import default_schema
 from graph.store import GraphStore
 from queries.catalog import get_query
 
-STAGES = ("basic_research", "technology_breakthrough", "achievement_transfer", "scitech_finance", "talent_support")
-STAGE_ZH = {
-    "basic_research": "基础研究",
-    "technology_breakthrough": "技术攻关",
-    "achievement_transfer": "成果转化",
-    "scitech_finance": "科技金融",
-    "talent_support": "人才支撑",
-}
+# The five stages, in chain order, as the ontology states them (never written out again here).
+STAGES = tuple(stage.key for stage in default_schema().stages)
+STAGE_ZH = {stage.key: stage.labels.zh for stage in default_schema().stages}
 CHAIN_LINKS = tuple(pairwise(STAGES))
 SEED = 42
 

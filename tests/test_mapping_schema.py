@@ -14,7 +14,7 @@ import pytest
 from graph.digest import graph_digest
 from graph.embedded_store import EmbeddedStore
 from graph.schema import Schema
-from ingest.mapping import Mapping, MappingError, apply_mapping, load_mapping
+from ingest.mapping import MappingError, SourceMapping, apply_mapping, load_mapping
 from ingest.readers import read_table
 from ingest.report import Report
 from ingest.sources import DATA_DIR, mapping_source
@@ -25,7 +25,7 @@ MANIFEST: dict[str, dict[str, object]] = json.loads((BROKEN / "manifest.json").r
 DATA = BROKEN / "list.csv"
 
 
-def _apply(mapping: Mapping) -> tuple[Report, int, int]:
+def _apply(mapping: SourceMapping) -> tuple[Report, int, int]:
     report = Report()
     nodes, links = apply_mapping(mapping, read_table(DATA), "list.csv", report)
     return report, len(nodes), len(links)

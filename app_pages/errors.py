@@ -1,0 +1,47 @@
+"""One mapping from error types to plain sentences, for both faces (the app bilingual, the CLI in English).
+
+Most specific first: each kind of failure gets its own sentence, so that a wrong parameter is never
+reported as "the store cannot be used". The tree of types is drawn in graph/errors.py.
+"""
+
+from __future__ import annotations
+
+from graph.errors import (
+    BilingualRejectionError,
+    ClusterKGError,
+    QueryRejectedError,
+    SchemaError,
+    StoreError,
+    StoreUnavailableError,
+)
+from graph.exports import ExportError
+from ingest.mapping_schema import MappingError
+from ingest.readers import ReadError
+from queries.catalog import QueryError
+
+KINDS: tuple[tuple[type[BaseException], str, str], ...] = (
+    (
+        StoreUnavailableError,
+        "无法连接数据库（地址、服务或用户名密码有误）",
+        "The store cannot be reached (address, server or credentials)",
+    ),
+    (QueryRejectedError, "数据库拒绝了这个查询", "The database refused the query"),
+    (StoreError, "数据库执行出错", "The store failed to carry out the operation"),
+    (QueryError, "查询参数有误", "A query parameter is wrong"),
+    (MappingError, "映射文件有误", "The mapping file is wrong"),
+    (ReadError, "数据文件无法读取", "The data file cannot be read"),
+    (ExportError, "导出失败", "The export failed"),
+    (SchemaError, "数据与本体不符", "The data does not fit the ontology"),
+    (ClusterKGError, "操作失败", "The operation failed"),
+)
+
+
+def explain_error(exc: BaseException) -> tuple[str, str]:
+    """(Chinese sentence, English sentence) for an error, with its own detail after the kind."""
+    if isinstance(exc, BilingualRejectionError):
+        return exc.zh, exc.en
+    detail = " ".join(str(exc).split())
+    for kind, zh, en in KINDS:
+        if isinstance(exc, kind):
+            return f"{zh}：{detail}", f"{en}: {detail}"
+    return f"出现意外错误：{type(exc).__name__}", f"Unexpected error: {type(exc).__name__}: {detail}"
