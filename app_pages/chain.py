@@ -18,7 +18,9 @@ page_header("集群创新链", "Cluster chain")
 options = cluster_options()
 share.seed("chain_cluster", "cluster", "E01" if "E01" in options else next(iter(options)), options)
 share.seed("chain_sourced_only", "sourced", False, parse=share.as_bool)
-code = st.selectbox(L("产业集群", "Cluster"), list(options), format_func=options.get, key="chain_cluster")
+code = st.selectbox(
+    L("产业集群", "Cluster"), list(options), format_func=lambda c: options.get(c, c), key="chain_cluster"
+)
 
 sourced_only = st.toggle(
     L("只看来源陈述的关联（不含规则推断）", "Sourced ties only (leave out ties inferred by rules)"),
@@ -76,7 +78,7 @@ brokers_on = st.toggle(
 )
 broker_list = analytics.brokers(eco, top=10) if brokers_on else []
 marked = [b.id for b in broker_list if b.id in shown.nodes]
-graph_col, side_col = st.columns([3, 2])
+graph_col = st.container()  # the chain needs the page's width; details and tables go below it
 with graph_col:
     st.caption(" → ".join(stage_name(s) for s in STAGE_KEYS) + " · " + stage_name("industry"))
     clicked = show_graph(
@@ -99,6 +101,7 @@ with graph_col:
             )
         )
     graph_panel.downloads(shown, f"chain-{code}", layered=True, key="chain_download")
+side_col, table_col = st.columns(2)
 with side_col:
     focus = st.session_state.get("chain_focus")
     if focus and focus in data.nodes:
@@ -109,6 +112,7 @@ with side_col:
             st.switch_page("app_pages/explore.py", query_params={"entity": focus})
     else:
         st.caption(L("点击图中节点查看其详情与来源。", "Click a node in the picture for its details and sources."))
+with table_col:
     stages = run_named("cluster_chain", params)  # always the five stages
     st.dataframe(
         pd.DataFrame(

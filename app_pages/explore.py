@@ -1,20 +1,27 @@
-"""Explore: search an entity, see its properties and sources, expand and collapse its neighbours, find paths."""
+"""Explore: search an entity, see its neighbourhood as a clickable graph (the hops slider drives it), click a node
+for its details and sources, expand or collapse it, and draw a shortest path on the picture."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 from urllib.parse import urlsplit
 
-import pandas as pd
 import streamlit as st
 
-from app_pages.common import L, page_header, run_named
-from app_pages.graph_view import GraphData, render
+from app_pages import graph_panel, share
+from app_pages.chart_graph import show_graph, top_nodes
+from app_pages.common import L, page_header, run_named, schema
+from app_pages.graph_view import GraphData
+from app_pages.headers import class_words, frame
 
 page_header("探索", "Explore")
 EXPANDED = "explore_expanded"
+FOCUS = "explore_focus"
 LINK_SCHEMES = ("http", "https")  # a data file may cite a page, never make the browser run or fetch anything else
+MAX_DRAWN = 300
+HOP_SOURCES = 60  # at 2-3 hops, the edges of at most this many inner nodes are read to draw the picture
 
 
 def plain(text: object) -> str:
@@ -32,10 +39,71 @@ def link_target(value: object) -> str | None:
     return None
 
 
+def stage_of(kind: str) -> str | None:
+    """A node's colour stage from its class (the ontology's primary stage; enterprises are industry)."""
+    if kind == "Enterprise":
+        return "industry"
+    cls = schema().classes.get(kind)
+    return cls.primary_stage if cls is not None else None
+
+
+def add_edges(data: GraphData, node_id: str) -> set[str]:
+    """The node's relationships added to the picture; the ids of its neighbours."""
+    others = set()
+    for edge in run_named("entity_edges", {"id": node_id}):
+        other = edge["other_id"]
+        data.add_node(
+            other,
+            edge["other_name"] or other,
+            stage=stage_of(edge["other_class"]),
+            kind=edge["other_class"],
+            title=f"{edge['other_name']} · {edge['other_class']}",
+        )
+        pair = (node_id, other) if edge["direction"] == "out" else (other, node_id)
+        data.add_edge(pair[0], pair[1], edge["relationship"])
+        others.add(other)
+    return others
+
+
+def add_root(data: GraphData, node_id: str) -> bool:
+    found = run_named("entity_details", {"id": node_id})
+    if found:
+        entity = found[0]["entity"]
+        name = entity.get("name_zh") or node_id
+        data.add_node(node_id, name, stage=stage_of(found[0]["class"]), kind=found[0]["class"], title=str(name))
+    return bool(found)
+
+
+def expand(node_id: str) -> None:
+    st.session_state[EXPANDED] = [*st.session_state[EXPANDED], node_id]
+
+
+def collapse(node_id: str) -> None:
+    st.session_state[EXPANDED] = [e for e in st.session_state[EXPANDED] if e != node_id]
+
+
+def centre(node_id: str) -> None:
+    st.session_state["explore_entity_id"] = node_id
+    for key in ("explore_text", "explore_entity"):
+        st.session_state.pop(key, None)
+
+
+# A link (?entity=…) or the chain page names the entity by id: search by its name so it is among the options.
+wanted = st.session_state.pop("explore_entity_id", None) or (
+    share.param("entity") if "explore_text" not in st.session_state else None
+)
+if wanted:
+    found = run_named("entity_details", {"id": wanted})
+    if found:
+        st.session_state["explore_text"] = found[0]["entity"].get("name_zh") or wanted
+        st.session_state["explore_entity"] = wanted
+        expanded = [e for e in (share.param("expanded") or "").split(",") if e]
+        st.session_state["explore_root"] = wanted
+        st.session_state[EXPANDED] = [wanted, *[e for e in expanded if e != wanted]]
+share.seed("explore_text", "q", "散裂中子源")
+share.seed("explore_hops", "hops", 1, (1, 2, 3), int)
 text = st.text_input(
-    L("搜索名称（中文或英文，可部分匹配）", "Search a name (Chinese or English, partial)"),
-    key="explore_text",
-    value="散裂中子源",
+    L("搜索名称（中文或英文，可部分匹配）", "Search a name (Chinese or English, partial)"), key="explore_text"
 )
 hits = run_named("search_entities", {"text": text, "limit": 50}) if text.strip() else []
 if not hits:
@@ -44,103 +112,139 @@ if not hits:
 labels = {
     h["id"]: f"{h['name_zh'] or h['id']} · {h['class']}" + (f" · {h['name_en']}" if h["name_en"] else "") for h in hits
 }
+if st.session_state.get("explore_entity") not in labels:
+    st.session_state.pop("explore_entity", None)
 chosen = st.selectbox(L("实体", "Entity"), list(labels), format_func=lambda i: labels[i], key="explore_entity")
 
 if st.session_state.get("explore_root") != chosen:
     st.session_state["explore_root"] = chosen
     st.session_state[EXPANDED] = [chosen]
+    st.session_state.pop(FOCUS, None)
 
 details = run_named("entity_details", {"id": chosen})
 if details:
     entity = details[0]["entity"]
     st.subheader(f"{plain(entity.get('name_zh', chosen))}  ·  {details[0]['class']}")
-    left, right = st.columns(2)
-    left.json({k: v for k, v in entity.items() if k not in ("record_hash", "_label")}, expanded=False)
-    right.markdown("**" + L("来源", "Sources") + "**")
-    for ref in details[0]["sources"] or []:
-        right.text(f"• {ref}")  # data shown as text: never markdown
     cited = details[0]["cited_source"]
-    if cited:
-        right.text(L("引用：", "Cited: ") + str(cited))
-        target = link_target(cited)
-        if target:  # a link only for a plain http(s) URL, opened on click, never fetched by the page
-            right.link_button(L("打开引用来源", "Open the cited source"), target)
+    target = link_target(cited)
+    if target:  # a link only for a plain http(s) URL, opened on click, never fetched by the page
+        st.link_button(L("打开引用来源", "Open the cited source"), target)
 
-hops = st.slider(L("邻域跳数", "Hops"), 1, 3, 1, key="explore_hops")
+hops = st.slider(L("邻域跳数（图随之变化）", "Hops (the picture follows)"), 1, 3, key="explore_hops")
+neighbours = run_named("entity_neighbourhood", {"id": chosen, "hops": hops, "limit": MAX_DRAWN})
 data = GraphData()
-for node_id in st.session_state[EXPANDED]:
-    root = run_named("entity_details", {"id": node_id})
-    if root:
-        data.add_node(
-            node_id,
-            root[0]["entity"].get("name_zh", node_id),
-            stage=root[0]["entity"].get("chain_stage"),
-            kind=root[0]["class"],
-        )
-    for edge in run_named("entity_edges", {"id": node_id}):
-        other = edge["other_id"]
-        data.add_node(
-            other,
-            edge["other_name"] or other,
-            kind=edge["other_class"],
-            title=f"{edge['other_name']} · {edge['other_class']}",
-        )
-        if edge["direction"] == "out":
-            data.add_edge(node_id, other, edge["relationship"])
-        else:
-            data.add_edge(other, node_id, edge["relationship"])
-neighbours = run_named("entity_neighbourhood", {"id": chosen, "hops": hops, "limit": 300})
-st.caption(
-    L(
-        f"{hops} 跳内共有 {len(neighbours)} 个邻居（上限 300）。",
-        f"{len(neighbours)} neighbours within {hops} hop(s) (at most 300).",
-    )
+add_root(data, chosen)
+inner = [chosen, *[n["id"] for n in neighbours if n["distance"] < hops][:HOP_SOURCES]]
+within = {chosen} | {n["id"] for n in neighbours} | set(st.session_state[EXPANDED])
+for node_id in dict.fromkeys(inner + list(st.session_state[EXPANDED])):
+    reached = add_edges(data, node_id)
+    if node_id in st.session_state[EXPANDED]:
+        within |= reached
+data = GraphData(
+    nodes={k: v for k, v in data.nodes.items() if k in within},
+    edges=[e for e in data.edges if e[0] in within and e[1] in within],
 )
 
-expand_col, collapse_col = st.columns(2)
-candidates = {n: str(data.nodes[n]["label"]) for n in data.nodes if n not in st.session_state[EXPANDED]}
-to_expand = expand_col.selectbox(
-    L("展开邻居", "Expand a neighbour"),
-    ["", *sorted(candidates)],
-    key="explore_expand",
-    format_func=lambda n: candidates.get(n, "—"),
-)
-if expand_col.button(L("展开", "Expand"), key="explore_expand_button") and to_expand:
-    st.session_state[EXPANDED].append(to_expand)
-    st.rerun()
-expanded = [n for n in st.session_state[EXPANDED] if n != chosen]
-to_collapse = collapse_col.selectbox(
-    L("收起", "Collapse"),
-    ["", *expanded],
-    key="explore_collapse",
-    format_func=lambda n: str(data.nodes.get(n, {}).get("label", n)) if n else "—",
-)
-if collapse_col.button(L("收起", "Collapse"), key="explore_collapse_button") and to_collapse:
-    st.session_state[EXPANDED].remove(to_collapse)
-    st.rerun()
-
-page, cut = render(data, height=560, highlight=st.session_state[EXPANDED])
-st.iframe(page, height=580)
-if cut:
-    st.info(L(f"只画出 500 个节点（略去 {cut} 个）。", f"500 nodes drawn ({cut} left out)."))
-st.dataframe(pd.DataFrame(neighbours), hide_index=True, width="stretch")
-
+# the shortest path, when asked for, is drawn on the picture
 st.subheader(L("两实体间最短路径", "Shortest path between two entities"))
-other_text = st.text_input(L("另一实体名称", "The other entity's name"), key="path_text", value="半导体与集成电路")
+share.seed("path_text", "to", "")
+other_text = st.text_input(
+    L("另一实体名称（留空则不画路径）", "The other entity's name (empty: no path)"), key="path_text"
+)
 others = run_named("search_entities", {"text": other_text, "limit": 20}) if other_text.strip() else []
+path_ids: list[str] = []
 if others:
     other_labels = {h["id"]: f"{h['name_zh'] or h['id']} · {h['class']}" for h in others}
-    target = st.selectbox(
+    target_id = st.selectbox(
         L("目标", "Target"), list(other_labels), format_func=lambda i: other_labels[i], key="path_target"
     )
     path: list[dict[str, Any]] = (
-        run_named("shortest_path", {"from_id": chosen, "to_id": target}) if target != chosen else []
+        run_named("shortest_path", {"from_id": chosen, "to_id": target_id}) if target_id != chosen else []
     )
     if path:
         row = path[0]
+        path_ids = [str(i) for i in row["ids"]]
+        for node_id, name in zip(path_ids, row["names"], strict=False):
+            data.add_node(node_id, name or node_id, title=str(name or node_id))
+        for (a, b), rel in zip(itertools.pairwise(path_ids), row["relationships"], strict=False):
+            data.add_edge(a, b, rel)
         steps = [f"{row['names'][0]}"]
         for name, rel in zip(row["names"][1:], row["relationships"], strict=False):
             steps.append(f" —{rel}— {name}")
-        st.text(L(f"长度 {row['length']}：", f"length {row['length']}: ") + "".join(steps))
+        st.text(
+            L(f"长度 {row['length']}（图中红色）：", f"length {row['length']} (red in the picture): ") + "".join(steps)
+        )
     else:
         st.write(L("6 步之内没有路径。", "No path within 6 steps."))
+
+chosen_controls = graph_panel.controls("explore", data)
+shown = top_nodes(
+    graph_panel.apply(data, chosen_controls, keep=[*st.session_state[EXPANDED], *path_ids]),
+    MAX_DRAWN,
+    keep=[*st.session_state[EXPANDED], *path_ids],
+)
+share.publish(
+    {
+        "q": text,
+        "entity": chosen,
+        "hops": hops if hops != 1 else "",
+        "expanded": [e for e in st.session_state[EXPANDED] if e != chosen],
+        "to": other_text,
+    }
+)
+graph_col, side_col = st.columns([3, 2])
+with graph_col:
+    st.caption(
+        L(
+            f"{hops} 跳内共有 {len(neighbours)} 个邻居（上限 {MAX_DRAWN}）；图中 {len(shown.nodes)} 个节点。",
+            f"{len(neighbours)} neighbours within {hops} hop(s) (at most {MAX_DRAWN}); {len(shown.nodes)} nodes drawn.",
+        )
+    )
+    clicked = show_graph(
+        shown,
+        key="explore_graph",
+        height=600,
+        colour_by=chosen_controls.colour_by,
+        label_count=chosen_controls.label_count,
+        highlight=st.session_state[EXPANDED],
+        path=path_ids,
+        file_name=f"explore-{chosen.replace('/', '-')}",
+    )
+    if clicked and clicked in shown.nodes:
+        st.session_state[FOCUS] = clicked
+    graph_panel.downloads(shown, f"explore-{chosen.replace('/', '-')}", layered=False, key="explore_download")
+with side_col:
+    names = {n: str(v["label"]) for n, v in shown.nodes.items()}
+    if st.session_state.get(FOCUS) not in names:
+        st.session_state[FOCUS] = chosen if chosen in names else next(iter(names), None)
+    focus = st.selectbox(
+        L("选中的节点（或在图中点击）", "The node in focus (or click one in the picture)"),
+        list(names),
+        format_func=lambda n: names.get(n, n),
+        key=FOCUS,
+    )
+    if focus:
+        graph_panel.details(focus)
+        expand_col, collapse_col, centre_col = st.columns(3)
+        is_open = focus in st.session_state[EXPANDED]
+        # callbacks run before the next script run: one run per click, not two
+        expand_col.button(
+            L("展开", "Expand"), key="explore_expand_button", disabled=is_open, on_click=expand, args=(focus,)
+        )
+        collapse_col.button(
+            L("收起", "Collapse"),
+            key="explore_collapse_button",
+            disabled=not is_open or focus == chosen,
+            on_click=collapse,
+            args=(focus,),
+        )
+        centre_col.button(
+            L("设为中心", "Make it the centre"),
+            key="explore_centre_button",
+            disabled=focus == chosen,
+            on_click=centre,
+            args=(focus,),
+        )
+
+st.subheader(L("邻居", "Neighbours"))
+st.dataframe(frame(class_words(neighbours)), hide_index=True, width="stretch")

@@ -31,10 +31,12 @@ formats = {
     "trig": "TriG (.trig)",
     "nquads": "N-Quads (.nq)",
 }
-fmt = st.selectbox(L("格式", "Format"), list(formats), format_func=formats.get, key="export_rdf_format")
+fmt = st.selectbox(L("格式", "Format"), list(formats), format_func=lambda f: formats.get(f, f), key="export_rdf_format")
 clusters = {"all": L("整个图", "the whole graph"), **cluster_options()}
 share.seed("export_rdf_scope", "scope", "all", clusters)  # a link can name the cluster to export
-scope = st.selectbox(L("范围", "Scope"), list(clusters), format_func=clusters.get, key="export_rdf_scope")
+scope = st.selectbox(
+    L("范围", "Scope"), list(clusters), format_func=lambda c: clusters.get(c, c), key="export_rdf_scope"
+)
 sourced_only = st.toggle(
     L("只导出来源陈述的关联（不含规则推断）", "Sourced ties only (leave out ties inferred by rules)"),
     key="export_rdf_sourced_only",

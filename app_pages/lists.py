@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
+from app_pages import share
 from app_pages.common import L, cluster_options, page_header, run_named
+from app_pages.headers import class_words, frame, key_products
 from app_pages.map_view import choropleth
 from graph.exports import workbook_bytes
 
 page_header("三单一图", "Three lists and a map")
 options = cluster_options()
-code = st.selectbox(L("产业集群", "Cluster"), list(options), format_func=options.get, key="lists_cluster")
+share.seed("lists_cluster", "cluster", "E01" if "E01" in options else next(iter(options)), options)
+code = st.selectbox(
+    L("产业集群", "Cluster"), list(options), format_func=lambda c: options.get(c, c), key="lists_cluster"
+)
+share.publish({"cluster": code})
 
 lists = {
-    L("关键技术清单", "Key technologies"): run_named("cluster_key_technologies", {"cluster": code}),
-    L("重点产品清单", "Key products"): run_named("cluster_key_products", {"cluster": code}),
-    L("研发机构清单", "R&D institutions"): run_named("cluster_rd_institutions", {"cluster": code}),
+    L("关键技术清单", "Key technologies"): class_words(
+        run_named("cluster_key_technologies", {"cluster": code}), "from_class"
+    ),
+    L("重点产品清单", "Key products"): key_products(run_named("cluster_key_products", {"cluster": code})),
+    L("研发机构清单", "R&D institutions"): class_words(run_named("cluster_rd_institutions", {"cluster": code})),
     L("产业地图", "Industry map"): run_named("cluster_map", {"cluster": code, "stage": "all"}),
 }
 st.caption(
@@ -29,7 +36,7 @@ st.caption(
 for title, rows in lists.items():
     st.subheader(title)
     if rows:
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        st.dataframe(frame(rows), hide_index=True, width="stretch")
     else:
         st.write(L("没有数据。", "No data."))
 map_rows = list(lists.values())[-1]

@@ -1,18 +1,26 @@
-"""Map: the 21 cities (or the districts) drawn from the bundled GeoJSON, coloured by a chosen measure."""
+"""Map: the 21 cities coloured by a chosen measure (with its scale), the Pearl River Delta as a readable inset,
+a click opening the city's profile, and the entities that have no city counted and listed."""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
+from app_pages import share
 from app_pages.common import STAGE_KEYS, L, cluster_options, page_header, run_named, stage_name
+from app_pages.headers import class_words, frame
+from app_pages.map_chart import show_map
 from app_pages.map_view import choropleth
 
 page_header("地图", "Map")
 options = {"all": L("全部集群", "all clusters"), **cluster_options()}
-cluster = st.selectbox(L("产业集群", "Cluster"), list(options), format_func=options.get, key="map_cluster")
 stages = ["all", *STAGE_KEYS, "industry"]
-stage = st.selectbox(
+share.seed("map_cluster", "cluster", "all", options)
+share.seed("map_stage", "stage", "all", stages)
+left, right = st.columns(2)
+cluster = left.selectbox(
+    L("产业集群", "Cluster"), list(options), format_func=lambda c: options.get(c, c), key="map_cluster"
+)
+stage = right.selectbox(
     L("环节", "Stage"),
     stages,
     key="map_stage",
@@ -24,11 +32,48 @@ else:
     rows = run_named("cluster_map", {"cluster": cluster, "stage": stage})
 values = {r["admin_code"]: float(r["entities"]) for r in rows}
 title = L("各市主体数", "Entities per city")
-st.iframe(f"<html><body style='margin:0'>{choropleth(values, title=title)}</body></html>", height=620)
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+clicked = show_map(values, title=title, key="map_chart")
+if clicked:
+    st.session_state["map_city"] = clicked
+share.seed("map_city", "city", None, {r["city"] for r in rows} | {None})
+share.publish(
+    {
+        "cluster": cluster if cluster != "all" else "",
+        "stage": stage if stage != "all" else "",
+        "city": st.session_state.get("map_city"),
+    }
+)
+
+city = st.session_state.get("map_city")
+if city:
+    st.subheader(L(f"城市画像：{city}", f"City profile: {city}"))
+    st.dataframe(
+        frame(class_words(run_named("city_profile", {"city": city})), drop=["city"]), hide_index=True, width="stretch"
+    )
+    if st.button(L("与其他城市比较", "Compare with other cities"), key="map_compare"):
+        st.switch_page("app_pages/compare.py", query_params={"cities": city})
+else:
+    st.caption(L("点击地图上的城市查看其画像。", "Click a city on the map for its profile."))
+
+st.dataframe(frame(sorted(rows, key=lambda r: -r["entities"])), hide_index=True, width="stretch")
+missing = run_named("entities_without_city", {"cluster": cluster, "stage": stage})
+st.subheader(
+    L(f"未落到城市的主体：{len(missing)} 个（地图未计入）", f"Entities without a city: {len(missing)} (not on the map)")
+)
+if missing:
+    with st.expander(L("列出这些主体", "List them")):
+        st.dataframe(frame(class_words(missing)), hide_index=True, width="stretch")
+st.download_button(
+    L("下载地图 SVG", "Download the map as SVG"),
+    data=choropleth(values, title=title).encode("utf-8"),
+    file_name=f"map-{cluster}-{stage}.svg",
+    mime="image/svg+xml",
+    key="map_svg",
+)
 st.caption(
     L(
-        "边界：DataV GeoJSON（GCJ-02），仅供内部分析。",
-        "Boundaries: DataV GeoJSON (GCJ-02), for internal analysis only.",
+        "边界：DataV GeoJSON（GCJ-02），仅供内部分析。滚轮缩放，拖动平移；PNG/SVG 见图右上角。",
+        "Boundaries: DataV GeoJSON (GCJ-02), for internal analysis only. Scroll to zoom, drag to pan; "
+        "PNG/SVG at the picture's top right.",
     )
 )

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import L, class_label, read_rows, schema, store, store_caption
+from app_pages.headers import frame, word
 
 current = store()
 st.title(L("概览", "Overview"))
@@ -29,7 +30,7 @@ node_table = pd.DataFrame(
     [
         {
             L("类", "Class"): class_label(name),
-            "label": name,
+            L("图中标签", "Label in the graph"): name,
             L("环节", "Stage"): L(schema().stage(s).labels.zh, schema().stage(s).labels.en)
             if (s := classes[name].primary_stage)
             else "—",
@@ -46,7 +47,7 @@ rel_table = pd.DataFrame(
     [
         {
             L("关系", "Relationship"): L(rels[name].labels.zh, rels[name].labels.en),
-            "type": name,
+            L("图中类型", "Type in the graph"): name,
             L("环节", "Stage"): L(schema().stage(st_key).labels.zh, schema().stage(st_key).labels.en)
             if (st_key := rels[name].stage)
             else L("结构", "structural"),
@@ -62,7 +63,7 @@ clusters = read_rows(
     "MATCH (c:IndustryCluster) RETURN c.cluster_code AS code, c.name_zh AS name_zh, c.name_en AS name_en, "
     "c.kind AS kind ORDER BY code"
 )
-st.dataframe(pd.DataFrame(clusters), hide_index=True, width="stretch")
+st.dataframe(frame(clusters), hide_index=True, width="stretch")
 
 st.subheader(L("数据更新", "Data freshness"))
 runs = read_rows(
@@ -72,11 +73,16 @@ runs = read_rows(
 if runs:
     last = runs[0]
     summary = json.loads(last["changes"] or "{}")
+    nodes = summary.get("nodes", {}).get("summary", {})
     st.write(
         L("最近一次导入：", "Last ingest: ")
-        + f"{last['ended_at']} · {last['status']} · "
-        + L("节点变更 ", "node changes ")
-        + json.dumps(summary.get("nodes", {}).get("summary", {}), ensure_ascii=False)
+        + f"{last['ended_at']} · {word(last['status'])} · "
+        + L(
+            f"节点新增 {nodes.get('added', 0):,}，变更 {nodes.get('changed', 0):,}，"
+            f"未变 {nodes.get('unchanged', 0):,}，删除 {nodes.get('dropped', 0):,}",
+            f"nodes added {nodes.get('added', 0):,}, changed {nodes.get('changed', 0):,}, "
+            f"unchanged {nodes.get('unchanged', 0):,}, dropped {nodes.get('dropped', 0):,}",
+        )
     )
 else:
     st.info(L("没有导入记录。", "No ingest run recorded."))

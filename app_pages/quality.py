@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import L, page_header, run_named
+from app_pages.headers import class_words, frame, translate, word
 
 page_header("数据质量", "Data quality")
 runs = run_named("dq_last_ingest")
@@ -15,20 +16,22 @@ if not runs:
     st.info(L("没有导入记录。", "No ingest run recorded."))
     st.stop()
 run = runs[0]
-st.write(L("最近一次导入：", "Last ingest: ") + f"{run['ended_at']} · {run['status']} · `{run['id']}`")
+st.write(L("最近一次导入：", "Last ingest: ") + f"{run['ended_at']} · {word(run['status'])} · `{run['id']}`")
 files = pd.DataFrame(json.loads(run["files"] or "[]"))
 st.subheader(L("各文件的行数核对", "Every row accounted for, per file"))
-st.dataframe(files, hide_index=True, width="stretch")
+st.dataframe(translate(files), hide_index=True, width="stretch")
 issues = pd.DataFrame(json.loads(run["report"] or "[]"))
 if not issues.empty:
     st.subheader(L("被拒绝的行与原因", "Rejected rows and reasons"))
-    st.dataframe(issues[issues["level"] == "error"], hide_index=True, width="stretch")
+    st.dataframe(translate(issues[issues["level"] == "error"]), hide_index=True, width="stretch")
     st.subheader(L("未解析的引用", "Unresolved references"))
     unresolved = issues[issues["reason"].str.contains("unresolved reference|unknown|outside Guangdong", regex=True)]
-    st.dataframe(unresolved, hide_index=True, width="stretch")
+    st.dataframe(translate(unresolved), hide_index=True, width="stretch")
     st.subheader(L("其他警告", "Other warnings"))
     st.dataframe(
-        issues[(issues["level"] == "warning") & ~issues.index.isin(unresolved.index)], hide_index=True, width="stretch"
+        translate(issues[(issues["level"] == "warning") & ~issues.index.isin(unresolved.index)]),
+        hide_index=True,
+        width="stretch",
     )
 st.subheader(L("质量检查", "Checks"))
 for name, zh, en in [
@@ -37,4 +40,4 @@ for name, zh, en in [
     ("dq_without_source", "缺少来源", "Without a source"),
 ]:
     st.markdown("**" + L(zh, en) + "**")
-    st.dataframe(pd.DataFrame(run_named(name)), hide_index=True, width="stretch")
+    st.dataframe(frame(class_words(run_named(name))), hide_index=True, width="stretch")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from app_pages.common import L, page_header, run_named
+from app_pages.headers import frame
 
 page_header("政策目标", "Targets")
 st.markdown(
@@ -16,12 +16,12 @@ st.markdown(
 )
 
 st.subheader(L("2025年量化目标", "Quantified 2025 targets"))
-st.dataframe(pd.DataFrame(run_named("policy_targets")), hide_index=True, width="stretch")
+st.dataframe(frame(run_named("policy_targets")), hide_index=True, width="stretch")
 
 st.subheader(
     L("措施7：省级技术创新中心、制造业创新中心全覆盖", "Measure 7: every cluster with provincial innovation centres")
 )
-coverage = pd.DataFrame(run_named("measure7_center_coverage"))
+coverage = frame(run_named("measure7_center_coverage"))
 st.dataframe(coverage, hide_index=True, width="stretch")
 for row in run_named("measure7_list_completeness"):
     st.caption(
@@ -38,20 +38,18 @@ for row in run_named("measure7_list_completeness"):
 st.subheader(
     L("措施12：国家高新区省级加速器全覆盖", "Measure 12: a provincial accelerator in every national high-tech zone")
 )
-st.dataframe(pd.DataFrame(run_named("measure12_accelerator_coverage")), hide_index=True, width="stretch")
+st.dataframe(frame(run_named("measure12_accelerator_coverage")), hide_index=True, width="stretch")
 st.subheader(
     L("措施12：高水平大学省级大学科技园全覆盖", "Measure 12: a university science park at every high-level university")
 )
-st.dataframe(pd.DataFrame(run_named("measure12_science_park_coverage")), hide_index=True, width="stretch")
+st.dataframe(frame(run_named("measure12_science_park_coverage")), hide_index=True, width="stretch")
 
 st.subheader(L("各部门职责", "What each department answers for"))
 departments = sorted({r["department"] for r in run_named("department_responsibilities")})
 chosen = st.selectbox(
     L("部门", "Department"), ["", *departments], key="targets_department", format_func=lambda d: d or L("全部", "all")
 )
-st.dataframe(
-    pd.DataFrame(run_named("department_responsibilities", {"department": chosen})), hide_index=True, width="stretch"
-)
+st.dataframe(frame(run_named("department_responsibilities", {"department": chosen})), hide_index=True, width="stretch")
 
 st.subheader(L("20项措施", "The 20 measures"))
-st.dataframe(pd.DataFrame(run_named("notice_measures")), hide_index=True, width="stretch")
+st.dataframe(frame(run_named("notice_measures")), hide_index=True, width="stretch")

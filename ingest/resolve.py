@@ -56,13 +56,17 @@ def name_core(name: str) -> str:
 
 
 def is_abbreviation(short: str, full: str) -> bool:
-    """True when ``short`` reads as the listed short name of ``full``: the same first two characters and
+    """True when ``short`` reads as the listed short name of ``full``: the same first three characters and
     every character of the short name in order in the full one (风华高科 ⊂ 风华高新科技), covering at
     least 60 % of it (so that 中国电研 does not abbreviate every 中国电…研究院)."""
-    if len(short) < 3 or len(full) <= len(short) or short[:2] != full[:2] or len(short) < 0.6 * len(full):
+    if len(short) < 3 or len(full) <= len(short) or short[:3] != full[:3] or len(short) < 0.6 * len(full):
         return False
     rest = iter(full)
     return all(ch in rest for ch in short)
+
+
+def keys_have_code(record: NodeRecord) -> bool:
+    return bool(record.props.get("stock_code") or record.props.get("uscc"))
 
 
 def class_from_name(name: str, allowed: Iterable[str]) -> str | None:
@@ -154,7 +158,8 @@ class EntityIndex:
         rule: tuple[str, float] | None = ("same id", 1.0) if existing else None
         if existing is None:
             existing, rule = self._match(record, keys)
-        if existing is None and record.label == "Enterprise" and not record.props.get("stock_code"):
+        # a firm with its own code (USCC, stock code) is its own identity: no guess by short name
+        if existing is None and record.label == "Enterprise" and not keys_have_code(record):
             existing, _ = self._listed_firm(record.names)
             rule = ABBREVIATION if existing else None
         if existing is None:
@@ -173,7 +178,7 @@ class EntityIndex:
         short = record.props.get("name_zh")
         if record.label == "Enterprise" and record.props.get("stock_code") and isinstance(short, str):
             key = match_key(short)
-            bucket = self._short_names.setdefault(key[:2], [])
+            bucket = self._short_names.setdefault(key[:3], [])
             if all(e is not entity for _, e in bucket):
                 bucket.append((key, entity))
         return entity
@@ -182,7 +187,7 @@ class EntityIndex:
         """The one listed firm whose short name abbreviates one of these names (none when several do)."""
         for name in names:
             core = name_core(name)
-            found = {id(e): e for short, e in self._short_names.get(core[:2], []) if is_abbreviation(short, core)}
+            found = {id(e): e for short, e in self._short_names.get(core[:3], []) if is_abbreviation(short, core)}
             found = {k: e for k, e in found.items() if not self.curation.kept_apart(e.names(), [name])}
             if len(found) == 1:
                 return next(iter(found.values())), name

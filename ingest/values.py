@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from graph.ids import ADMIN_CODE, uscc_problem
-from ingest.normalize import clean_value, split_list
+from ingest.normalize import clean_value
 
 
 class ValueProblemError(ValueError):
@@ -84,8 +84,31 @@ def as_bool(text: str) -> bool:
     raise ValueProblemError("not yes or no")
 
 
+_OPEN, _CLOSE = "(（[【", ")）]】"
+
+
+def split_outside_brackets(text: str, separators: str) -> list[str]:
+    """Split at the separators that are not inside brackets: ``链主(广东省;广州市);龙头`` is two values, the first
+    one naming both levels, never ``链主(广东省`` and ``广州市)``."""
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for char in text:
+        if char in _OPEN:
+            depth += 1
+        elif char in _CLOSE and depth:
+            depth -= 1
+        if char in separators and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return [p.strip() for p in parts if p.strip()]
+
+
 def as_list(text: str, *, separators: str = ";；") -> list[str]:
-    return [clean_value(part) for part in split_list(text, separators)]
+    return [clean_value(part) for part in split_outside_brackets(text, separators)]
 
 
 def as_uscc(text: str) -> str:

@@ -1,0 +1,378 @@
+"""Graph pictures that talk back: ECharts (streamlit-echarts, its JS bundled in the wheel, no request leaves the
+machine) drawn as SVG, so node names are DOM text a test can read and a click returns the node's id.
+
+Why ECharts: one offline component draws the graphs, the map and the heat map; it is what Chinese users know;
+its toolbox saves pictures; SVG rendering keeps the labels real text. Positions are computed here (stage blocks
+for a chain, a seeded spring layout otherwise), so a picture is the same on every load.
+
+Label rule: a name is written on the ``label_count`` most important nodes (degree; the highlighted and the
+clicked always), shortened to eight characters; overlapping names are hidden by ECharts; every other name
+shows on hover.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import networkx as nx
+
+from app_pages.common import L, class_label, stage_name
+from app_pages.graph_view import COLOURS, STAGE_COLUMNS, GraphData
+
+HUB_CLASSES = frozenset({"City", "District", "Place", "IndustryCluster", "ChainStage", "IndustryCategory"})
+CLASS_PALETTE = (
+    "#4e79a7",
+    "#f28e2b",
+    "#59a14f",
+    "#e15759",
+    "#b07aa1",
+    "#9c755f",
+    "#76b7b2",
+    "#edc948",
+    "#ff9da7",
+    "#17becf",
+    "#bcbd22",
+    "#7f7f7f",
+)
+_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "集团", "（筹）")
+SHORT = 8
+# streamlit-echarts turns a string between these marks into a JS function (what its JsCode does); its module is
+# imported only where a chart is drawn, since importing it registers the component with a running server.
+_JS_MARK = "--x_x--0_0--"
+LABEL_COUNT = 40
+PATH_COLOUR = "#d62728"
+
+# A click sends the node's id (and a stamp, so the same node clicked twice is two events) back to Python.
+CLICK = "function(p){ if (p.dataType === 'node' && p.data) { return {id: p.data.id, t: Date.now()}; } }"
+# PNG: the SVG chart redrawn once on an off-screen canvas chart, then saved; nothing leaves the page.
+_PNG = """function(ecModel, api) {
+  var w = api.getWidth(), h = api.getHeight();
+  var div = document.createElement('div');
+  div.style.cssText = 'position:fixed;left:-20000px;top:0;width:' + w + 'px;height:' + h + 'px';
+  document.body.appendChild(div);
+  var c = echarts.init(div, null, {renderer: 'canvas', width: w, height: h});
+  var opt = api.getOption(); opt.animation = false; opt.toolbox = [];
+  c.setOption(opt);
+  var url = c.getDataURL({type: 'png', pixelRatio: 2, backgroundColor: '#ffffff'});
+  c.dispose(); div.remove();
+  var a = document.createElement('a'); a.href = url; a.download = '%s.png';
+  document.body.appendChild(a); a.click(); a.remove();
+}"""
+_PNG_ICON = "path://M2,4 L22,4 L22,20 L2,20 Z M5,17 L10,11 L13,14 L16,10 L20,17 Z"
+
+
+def JsCode(code: str) -> str:  # noqa: N802  (named as the component names it)
+    return f"{_JS_MARK}{code}{_JS_MARK}"
+
+
+def toolbox(file_name: str, **extra: Any) -> dict[str, Any]:
+    """The picture's own buttons: SVG (the renderer's) and PNG (redrawn on a canvas), both saved in the browser."""
+    feature = {
+        "saveAsImage": {"title": "SVG", "name": file_name},
+        "myPng": {"show": True, "title": "PNG", "icon": _PNG_ICON, "onclick": JsCode(_PNG % file_name)},
+        **extra,
+    }
+    # fixed geometry (right to left: restore, PNG, SVG), kept clear of the legend; the browser test clicks PNG
+    return {"right": 8, "top": 0, "itemSize": 16, "itemGap": 10, "padding": 4, "feature": feature}
+
+
+TOOLBOX_PNG_FROM_TOP_RIGHT = (8 + 4 + 16 + 10 + 8, 4 + 8)  # the PNG button's centre, when a reset button follows
+
+
+def short_name(name: str, limit: int = SHORT) -> str:
+    """A name that fits on a node: the bracketed short name if there is one, legal-form suffixes dropped."""
+    text = str(name or "").strip()
+    alias = re.search(r"（([^（）]{2,12})）$", text)
+    if alias:
+        text = alias.group(1)
+    for suffix in _SUFFIXES:
+        if text.endswith(suffix) and len(text) > len(suffix) + 1:
+            text = text[: -len(suffix)]
+    if text.startswith("广东省") and len(text) > 7:
+        text = text[3:]
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def degrees(data: GraphData) -> dict[str, int]:
+    degree: dict[str, int] = dict.fromkeys(data.nodes, 0)
+    for a, b, _ in data.edges:
+        degree[a] = degree.get(a, 0) + 1
+        degree[b] = degree.get(b, 0) + 1
+    return degree
+
+
+def filtered(
+    data: GraphData,
+    *,
+    classes: Iterable[str] | None = None,
+    stages: Iterable[str] | None = None,
+    relationships: Iterable[str] | None = None,
+    hide_hubs: bool = False,
+    keep: Iterable[str] = (),
+) -> GraphData:
+    """The graph with only the chosen classes, stages and relationship types (None: all); hubs left out on request.
+    Nodes in ``keep`` (the root, the expanded) always stay."""
+    keep_set, class_set = set(keep), set(classes) if classes is not None else None
+    stage_set = set(stages) if stages is not None else None
+    rel_set = set(relationships) if relationships is not None else None
+
+    def wanted(node_id: str, node: Mapping[str, object]) -> bool:
+        if node_id in keep_set:
+            return True
+        if hide_hubs and node["class"] in HUB_CLASSES:
+            return False
+        if class_set is not None and node["class"] not in class_set:
+            return False
+        return stage_set is None or node["stage"] in stage_set or node["class"] in HUB_CLASSES
+
+    out = GraphData(cut=data.cut)
+    for node_id, node in data.nodes.items():
+        if wanted(node_id, node):
+            out.nodes[node_id] = node
+    for a, b, rel in data.edges:
+        if a in out.nodes and b in out.nodes and (rel_set is None or rel in rel_set or rel == ""):
+            out.add_edge(a, b, rel)
+    return out
+
+
+def top_nodes(data: GraphData, max_nodes: int, keep: Iterable[str] = ()) -> GraphData:
+    """At most ``max_nodes`` nodes, the best connected (and ``keep``) first; the rest counted in ``cut``."""
+    if len(data.nodes) <= max_nodes:
+        return data
+    degree = degrees(data)
+    forced = [n for n in keep if n in data.nodes]
+    ranked = forced + sorted((n for n in data.nodes if n not in set(forced)), key=lambda n: (-degree[n], n))
+    chosen = set(ranked[:max_nodes])
+    out = GraphData(cut=data.cut + len(data.nodes) - len(chosen))
+    out.nodes = {k: v for k, v in data.nodes.items() if k in chosen}
+    for a, b, rel in data.edges:
+        if a in chosen and b in chosen:
+            out.add_edge(a, b, rel)
+    return out
+
+
+def named(data: GraphData, degree: Mapping[str, int], count: int, layered: bool) -> set[str]:
+    """The label rule: the ``count`` best connected nodes; in a chain picture shared out among the stage blocks
+    (the best of each block first), so every stage has names and no block's names pile on each other."""
+    if not layered:
+        return set(sorted(data.nodes, key=lambda n: (-degree[n], n))[:count])
+    blocks: dict[str, list[str]] = defaultdict(list)
+    for node_id in sorted(data.nodes, key=lambda n: (-degree[n], n)):
+        stage = data.nodes[node_id]["stage"]
+        blocks[str(stage) if stage in STAGE_COLUMNS else "industry"].append(node_id)
+    chosen: list[str] = []
+    for rank in range(max((len(b) for b in blocks.values()), default=0)):
+        chosen.extend(b[rank] for b in blocks.values() if rank < len(b))
+        if len(chosen) >= count:
+            break
+    return set(chosen[:count])
+
+
+def stage_blocks(data: GraphData) -> dict[str, tuple[float, float]]:
+    """Chain order left to right: each stage a block of rows, best connected at the top."""
+    degree = degrees(data)
+    columns: dict[str, list[str]] = defaultdict(list)
+    for node_id, node in data.nodes.items():
+        stage = str(node["stage"]) if node["stage"] in STAGE_COLUMNS else "industry"
+        columns[stage].append(node_id)
+    positions: dict[str, tuple[float, float]] = {}
+    for x, stage in enumerate(STAGE_COLUMNS):
+        members = sorted(columns.get(stage, []), key=lambda n: (-degree[n], n))
+        rows = 24  # a tall column is folded into a block, filled column by column: the best connected (the
+        # ones named) fill its first sub-column, one per row, so their names do not collide
+        per_row = max(1, math.ceil(len(members) / rows))
+        for i, node_id in enumerate(members):
+            col, row = divmod(i, rows)
+            positions[node_id] = (x * 300.0 + col * (220.0 / per_row), row * 52.0 + (col % 2) * 18.0)
+    return positions
+
+
+def spring(data: GraphData) -> dict[str, tuple[float, float]]:
+    graph = nx.Graph()
+    graph.add_nodes_from(sorted(data.nodes))
+    graph.add_edges_from((a, b) for a, b, _ in data.edges)
+    layout = nx.spring_layout(graph, seed=42, k=1.6 / max(1, len(graph)) ** 0.5, method="force")
+    return {n: (float(p[0]) * 1000, float(p[1]) * 700) for n, p in layout.items()}
+
+
+def communities(data: GraphData) -> dict[str, int]:
+    """Louvain communities (seeded) of the drawn graph: node → community number, largest first."""
+    graph = nx.Graph()
+    graph.add_nodes_from(sorted(data.nodes))
+    graph.add_edges_from((a, b) for a, b, _ in data.edges)
+    groups = sorted(nx.community.louvain_communities(graph, seed=42), key=lambda g: (-len(g), min(g)))
+    return {node: i for i, group in enumerate(groups) for node in group}
+
+
+def groups(data: GraphData, colour_by: str) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """Each node's colour group and the legend's categories (name and colour), in legend order."""
+    if colour_by == "community":
+        number = communities(data)
+        top = 11  # the largest communities get a colour each; the rest share grey
+        of = {n: f"c{min(i, top)}" for n, i in number.items()}
+        keys = sorted(set(of.values()), key=lambda k: int(k[1:]))
+        names = {
+            k: L(f"社群 {int(k[1:]) + 1}", f"community {int(k[1:]) + 1}")
+            if k != f"c{top}"
+            else L("其他社群", "other communities")
+            for k in keys
+        }
+        colours = {k: CLASS_PALETTE[int(k[1:]) % len(CLASS_PALETTE)] for k in keys}
+    elif colour_by == "stage":
+        of = {n: str(v["stage"]) if v["stage"] in STAGE_COLUMNS else "other" for n, v in data.nodes.items()}
+        keys = [s for s in (*STAGE_COLUMNS, "other") if s in set(of.values())]
+        names = {s: stage_name(s) if s not in ("cluster", "other") else _other_name(s) for s in keys}
+        colours = {s: COLOURS.get(s, COLOURS[None]) for s in keys}
+    else:
+        of = {n: str(v["class"]) for n, v in data.nodes.items()}
+        keys = sorted(set(of.values()))
+        names = {k: _class_name(k) for k in keys}
+        colours = {k: CLASS_PALETTE[i % len(CLASS_PALETTE)] for i, k in enumerate(keys)}
+    return of, [{"key": k, "name": names[k], "itemStyle": {"color": colours[k]}} for k in keys]
+
+
+def _other_name(key: str) -> str:
+    return L("产业集群", "industry cluster") if key == "cluster" else L("其他", "other")
+
+
+def _class_name(name: str) -> str:
+    try:
+        return class_label(name)
+    except KeyError:
+        return name or L("其他", "other")
+
+
+def graph_option(
+    data: GraphData,
+    *,
+    layered: bool = False,
+    colour_by: str = "stage",
+    label_count: int = LABEL_COUNT,
+    highlight: Sequence[str] = (),
+    path: Sequence[str] = (),
+    file_name: str = "graph",
+) -> dict[str, Any]:
+    """The ECharts option of a graph: legend by stage or class, size by degree, names by the label rule."""
+    positions = stage_blocks(data) if layered else spring(data)
+    degree = degrees(data)
+    of, cats = groups(data, colour_by)
+    index = {c["key"]: i for i, c in enumerate(cats)}
+    labelled = named(data, degree, label_count, layered) | set(highlight) | set(path)
+    path_pairs = {frozenset(p) for p in itertools.pairwise(path)}
+    order = {node_id: i for i, node_id in enumerate(data.nodes)}
+    nodes = []
+    for node_id, node in data.nodes.items():
+        x, y = positions.get(node_id, (0.0, 0.0))
+        marked = node_id in highlight or node_id in path
+        item: dict[str, Any] = {
+            "id": node_id,
+            "name": str(node["title"] or node["label"]),
+            "value": degree[node_id],
+            "x": x,
+            "y": y,
+            "category": index[of[node_id]],
+            "symbolSize": min(40, 7 + 3.2 * math.sqrt(degree[node_id])) + (6 if marked else 0),
+            "label": {"show": node_id in labelled, "formatter": short_name(str(node["label"]))},
+        }
+        if marked:
+            item["itemStyle"] = {"borderColor": PATH_COLOUR if node_id in path else "#222", "borderWidth": 3}
+        nodes.append(item)
+    links = []
+    for a, b, rel in data.edges:
+        on_path = frozenset((a, b)) in path_pairs
+        link: dict[str, Any] = {"source": order[a], "target": order[b], "value": rel}
+        if on_path:
+            link["lineStyle"] = {"color": PATH_COLOUR, "width": 4, "opacity": 1}
+        links.append(link)
+    return {
+        "animation": False,
+        "tooltip": {
+            "show": True,
+            "formatter": JsCode("function(p){return p.dataType==='edge' ? p.data.value : p.name;}"),
+        },
+        "legend": [{"data": [c["name"] for c in cats], "top": 0, "left": 0, "right": 120, "type": "scroll"}],
+        "toolbox": toolbox(file_name, restore={"title": L("还原", "reset")}),
+        "series": [
+            {
+                "type": "graph",
+                "layout": "none",
+                "roam": True,
+                "top": 44,
+                "right": 40,
+                "data": nodes,
+                "links": links,
+                "categories": [{k: v for k, v in c.items() if k != "key"} for c in cats],
+                "edgeSymbol": ["none", "arrow"],
+                "edgeSymbolSize": 5,
+                "label": {"position": "right", "fontSize": 11, "color": "#222"},
+                "labelLayout": {"hideOverlap": True},
+                "lineStyle": {"color": "#aaa", "opacity": 0.5, "width": 0.8},
+                "emphasis": {"focus": "adjacency", "label": {"show": True}},
+            }
+        ],
+    }
+
+
+def show_graph(
+    data: GraphData,
+    *,
+    key: str,
+    height: int = 600,
+    **option: Any,
+) -> str | None:
+    """Draw the graph; the id of the node clicked in this run, if any."""
+    from streamlit_echarts import st_echarts
+
+    answer = st_echarts(
+        graph_option(data, **option), events={"click": CLICK}, height=f"{height}px", renderer="svg", key=key
+    )
+    event = getattr(answer, "chart_event", None) if answer is not None else None
+    if event is None and isinstance(answer, Mapping):
+        event = answer.get("chart_event")
+    if isinstance(event, Mapping) and event.get("id"):
+        return str(event["id"])
+    return None
+
+
+def svg_text(data: GraphData, *, layered: bool = False, width: int = 1200, label_count: int = LABEL_COUNT) -> str:
+    """A plain SVG of the graph (same layout, colours and label rule) for download, made on the server."""
+    positions = stage_blocks(data) if layered else spring(data)
+    if not positions:
+        return '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'
+    xs, ys = [p[0] for p in positions.values()], [p[1] for p in positions.values()]
+    span_x, span_y = max(xs) - min(xs) or 1.0, max(ys) - min(ys) or 1.0
+    scale = (width - 160) / span_x
+    height = int(span_y * scale) + 80
+
+    def at(node_id: str) -> tuple[float, float]:
+        x, y = positions[node_id]
+        return (x - min(xs)) * scale + 20, (y - min(ys)) * scale + 40
+
+    degree = degrees(data)
+    labelled = named(data, degree, label_count, layered)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif">']
+    parts.append('<rect width="100%" height="100%" fill="#fff"/>')
+    for a, b, _ in data.edges:
+        (x1, y1), (x2, y2) = at(a), at(b)
+        parts.append(
+            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#bbb" stroke-width="0.6"/>'
+        )
+    for node_id, node in data.nodes.items():
+        x, y = at(node_id)
+        stage = node["stage"] if isinstance(node["stage"], str) else None
+        r = min(16.0, 3 + 1.4 * math.sqrt(degree[node_id]))
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{COLOURS.get(stage, COLOURS[None])}"/>')
+        if node_id in labelled:
+            name = _xml(short_name(str(node["label"])))
+            parts.append(f'<text x="{x + r + 2:.1f}" y="{y + 4:.1f}" font-size="11">{name}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _xml(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")

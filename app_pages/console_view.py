@@ -1,0 +1,152 @@
+"""What the console shows around a query (its display only; how a query runs is the store's business): the schema
+beside the editor, node values as columns, engine errors as a plain sentence with a hint, and a query saved as
+a ``.cypher`` file with its catalogue header."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import streamlit as st
+import yaml
+
+from app_pages.common import L, schema, stage_name
+
+NODE_KEYS = ("_label", "id", "name_zh", "name_en", "chain_stage")
+
+
+def schema_panel() -> None:
+    """Labels with their properties, relationship types with their stage: what a query can name."""
+    current = schema()
+    with st.expander(L("图模式：标签与属性", "Schema: labels and properties"), expanded=True):
+        for name, cls in sorted(current.classes.items()):
+            props = ", ".join(sorted(p.name for p in cls.properties if p.name not in ("claims_json", "record_hash")))
+            st.markdown(f"**{name}** · {L(cls.labels.zh, cls.labels.en)}")
+            st.caption(props)
+    with st.expander(L("关系类型（及环节）", "Relationship types (and stages)")):
+        for name, rel in sorted(current.relationships.items()):
+            stage = stage_name(rel.stage) if rel.stage else L("结构", "structural")
+            st.markdown(f"`{name}` · {L(rel.labels.zh, rel.labels.en)} · {stage}")
+
+
+def _is_node(value: Any) -> bool:
+    return isinstance(value, Mapping) and "_label" in value and "id" in value
+
+
+def node_columns(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
+    """A column holding nodes becomes columns of their label, id and names (``c.name_zh`` …) instead of JSON text."""
+    node_cols = {c for c in columns if any(_is_node(r.get(c)) for r in rows[:200])}
+    out_cols: list[str] = []
+    for column in columns:
+        out_cols.extend([f"{column}.{k}" for k in NODE_KEYS] if column in node_cols else [column])
+    out_rows = []
+    for row in rows:
+        flat: dict[str, Any] = {}
+        for column in columns:
+            value = row.get(column)
+            if column in node_cols:
+                for k in NODE_KEYS:
+                    flat[f"{column}.{k}"] = value.get(k) if isinstance(value, Mapping) else None
+            else:
+                flat[column] = value
+        out_rows.append(flat)
+    return out_cols, out_rows
+
+
+def _label_of(variable: str, cypher: str) -> str | None:
+    match = re.search(rf"\(\s*{re.escape(variable)}\s*:\s*`?(\w+)`?", cypher)
+    return match.group(1) if match else None
+
+
+def explain(message: str, cypher: str) -> str:
+    """An engine's error as a plain sentence in the reader's language, with what to try; the original after it."""
+    current = schema()
+    prop = re.search(r"Cannot find property (\w+) for (\w+)", message)
+    if prop:
+        label = _label_of(prop.group(2), cypher)
+        known = sorted(p.name for p in current.classes[label].properties) if label in current.classes else []
+        hint = ", ".join(known[:30]) if known else ""
+        return (
+            L(
+                f"{prop.group(2)} 没有属性 {prop.group(1)}。" + (f"{label} 的属性有：{hint}。" if hint else ""),
+                f"{prop.group(2)} has no property {prop.group(1)}."
+                + (f" The properties of {label}: {hint}." if hint else ""),
+            )
+            + f"\n({message})"
+        )
+    table = re.search(r"Table (\w+) does not exist", message)
+    if table:
+        labels = ", ".join(sorted(current.classes))
+        rels = ", ".join(sorted(current.relationships))
+        return (
+            L(
+                f"图中没有标签或关系类型 {table.group(1)}。标签：{labels}；关系：{rels}。",
+                f"The graph has no label or relationship type {table.group(1)}. "
+                f"Labels: {labels}; relationships: {rels}.",
+            )
+            + f"\n({message})"
+        )
+    if re.search(r"Buffer manager|out of memory|MemoryPool|memory limit|Unable to allocate", message, re.I):
+        return (
+            L(
+                "查询用尽了内存。请加上 LIMIT，或缩短路径长度（如 [*1..3]），或先用 WHERE 缩小起点。",
+                "The query ran out of memory. Add a LIMIT, use a shorter path (such as [*1..3]), or narrow the "
+                "starting nodes with WHERE first.",
+            )
+            + f"\n({message})"
+        )
+    if re.search(r"Parser exception|SyntaxError|Invalid input", message):
+        return (
+            L(
+                "查询语法有误：请检查括号、引号和关键字（位置见下）。",
+                "The query has a syntax error: check brackets, quotes and keywords (where, below).",
+            )
+            + f"\n({message})"
+        )
+    if re.search(r"timeout|timed out|interrupted", message, re.I):
+        return (
+            L("查询超时。请加上 LIMIT 或缩小范围。", "The query took too long. Add a LIMIT or narrow it.")
+            + f"\n({message})"
+        )
+    return message
+
+
+def query_file_text(name: str, title: str, cypher: str, params: Mapping[str, Any]) -> str:
+    """A ``.cypher`` file with the catalogue's header (queries/catalog.py), ready to drop under queries/."""
+    header = {
+        "name": name,
+        "title": {"zh": title, "en": title},
+        "description": f"Saved from the console: {title}",
+        "stage": "explore",
+        "kind": "table",
+    }
+    if params:
+        header["params"] = {
+            k: {"type": "int" if isinstance(v, int) and not isinstance(v, bool) else "string", "default": v}
+            for k, v in params.items()
+        }
+    lines = yaml.safe_dump(header, allow_unicode=True, sort_keys=False).splitlines()
+    return "\n".join(f"// {line}" for line in lines) + "\n" + cypher.strip() + "\n"
+
+
+def save_button(cypher: str, params: Mapping[str, Any]) -> None:
+    with st.expander(L("另存为命名查询（.cypher 文件）", "Save as a named query (.cypher file)")):
+        name = st.text_input(
+            L("名称（小写字母、数字、下划线）", "Name (lowercase letters, digits, _)"), key="console_save_name"
+        )
+        title = st.text_input(L("标题", "Title"), key="console_save_title")
+        valid = bool(re.fullmatch(r"[a-z][a-z0-9_]{2,60}", name or ""))
+        if name and not valid:
+            st.warning(L("名称不合规则。", "The name does not follow the rule."))
+        st.download_button(
+            L(
+                "下载 .cypher（放入 queries/ 即成为命名查询）",
+                "Download the .cypher (put it under queries/ to name it)",
+            ),
+            data=query_file_text(name, title or name, cypher, params).encode("utf-8") if valid else b"",
+            file_name=f"{name or 'query'}.cypher",
+            mime="text/plain",
+            disabled=not valid,
+            key="console_save",
+        )

@@ -1,0 +1,140 @@
+"""What every graph picture offers around it: the controls (colour, hubs, filters, how many names), the click's
+details with its sources, and the downloads (SVG, PNG from the picture's toolbox, standalone HTML)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from app_pages.chart_graph import LABEL_COUNT, filtered, svg_text
+from app_pages.common import STAGE_KEYS, L, class_label, run_named, stage_name
+from app_pages.graph_view import GraphData, render
+from app_pages.headers import frame
+
+STAGE_CHOICES = (*STAGE_KEYS, "industry")
+
+
+@dataclass(frozen=True)
+class Controls:
+    colour_by: str
+    hide_hubs: bool
+    stages: list[str]
+    classes: list[str]
+    relationships: list[str]
+    label_count: int
+
+
+def controls(prefix: str, data: GraphData, *, hubs_default: bool = False) -> Controls:
+    """The picture's switches, keyed ``{prefix}_…`` (so a URL can set them)."""
+    classes = sorted({str(n["class"]) for n in data.nodes.values() if n["class"]})
+    rels = sorted({r for _, _, r in data.edges if r})
+    with st.expander(L("图的显示与筛选", "Picture: colours and filters"), expanded=False):
+        left, middle, right = st.columns(3)
+        colour_by = left.radio(
+            L("颜色", "Colour by"),
+            ["stage", "class", "community"],
+            format_func=lambda v: {
+                "stage": L("创新链环节", "chain stage"),
+                "class": L("类别", "class"),
+                "community": L("社群（Louvain）", "community (Louvain)"),
+            }[v],
+            key=f"{prefix}_colour",
+            horizontal=True,
+        )
+        hide_hubs = left.toggle(
+            L("隐藏枢纽（城市、集群、环节、行业）", "Hide hubs (cities, clusters, stages, industries)"),
+            value=hubs_default,
+            key=f"{prefix}_hide_hubs",
+        )
+        label_count = left.slider(L("显示名称的节点数", "Names shown"), 0, 150, LABEL_COUNT, 10, key=f"{prefix}_labels")
+        stages = middle.multiselect(
+            L("环节", "Stages"), list(STAGE_CHOICES), format_func=stage_name, key=f"{prefix}_stages"
+        )
+        chosen_classes = middle.multiselect(L("类别", "Classes"), classes, format_func=_class, key=f"{prefix}_classes")
+        relationships = right.multiselect(L("关系类型", "Relationship types"), rels, key=f"{prefix}_rels")
+    return Controls(str(colour_by), bool(hide_hubs), stages, chosen_classes, relationships, int(label_count))
+
+
+def apply(data: GraphData, chosen: Controls, keep: list[str]) -> GraphData:
+    return filtered(
+        data,
+        classes=chosen.classes or None,
+        stages=chosen.stages or None,
+        relationships=chosen.relationships or None,
+        hide_hubs=chosen.hide_hubs,
+        keep=keep,
+    )
+
+
+def _class(name: str) -> str:
+    try:
+        return class_label(name)
+    except KeyError:
+        return name
+
+
+def details(node_id: str) -> None:
+    """A node's name, class, stage, properties worth reading and its sources (as text, never markup)."""
+    found = run_named("entity_details", {"id": node_id})
+    if not found:
+        st.write(L("（该节点没有详细信息）", "(no details for this node)"))
+        return
+    entity, kind = found[0]["entity"], found[0]["class"]
+    st.markdown(f"**{_plain(entity.get('name_zh') or node_id)}** · {_class(kind)}")
+    if entity.get("name_en"):
+        st.text(str(entity["name_en"]))
+    if entity.get("chain_stage"):
+        st.text(L("环节：", "Stage: ") + stage_name(str(entity["chain_stage"])))
+    shown = {
+        k: v
+        for k, v in entity.items()
+        if v not in (None, "", [])
+        and k not in ("record_hash", "_label", "claims_json", "source_refs", "name_zh", "name_en", "id", "chain_stage")
+    }
+    if shown:
+        st.dataframe(
+            frame([{"property": k, "value": str(v)[:300]} for k, v in sorted(shown.items())]).rename(
+                columns={L("列", "property"): L("属性", "property")}
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    st.markdown("**" + L("来源", "Sources") + "**")
+    for ref in found[0]["sources"] or []:
+        st.text(f"• {ref}")
+    if found[0]["cited_source"]:
+        st.text(L("引用：", "Cited: ") + str(found[0]["cited_source"]))
+
+
+def _plain(text: object) -> str:
+    import re
+
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", str(text))
+
+
+def downloads(data: GraphData, name: str, *, layered: bool, key: str) -> None:
+    """SVG and the standalone HTML (pyvis, offline) of the picture; PNG is the picture's own toolbox button."""
+    left, right, note = st.columns([1, 1, 3])
+    left.download_button(
+        L("下载 SVG", "Download SVG"),
+        data=svg_text(data, layered=layered).encode("utf-8"),
+        file_name=f"{name}.svg",
+        mime="image/svg+xml",
+        key=f"{key}_svg",
+    )
+    html, _ = render(data, layered=layered)
+    right.download_button(
+        L("下载交互式 HTML", "Download interactive HTML"),
+        data=html.encode("utf-8"),
+        file_name=f"{name}.html",
+        mime="text/html",
+        key=f"{key}_html",
+    )
+    note.caption(
+        L(
+            "PNG：点图右上角的图片按钮。点击节点查看详情与来源；滚轮缩放，拖动平移。",
+            "PNG: the picture button at the top right of the graph. Click a node for its details and sources; "
+            "scroll to zoom, drag to pan.",
+        )
+    )

@@ -1,0 +1,105 @@
+"""The pieces behind the pictures and tables: short names and the label rule, filters, header translation, the
+console's display helpers, and the two parsing bugs of issue 15 on the real rows."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+from app_pages.chart_graph import LABEL_COUNT, filtered, graph_option, short_name, top_nodes
+from app_pages.console_view import explain, node_columns, query_file_text
+from app_pages.graph_view import GraphData
+from app_pages.headers import COLUMNS, frame, key_products
+from graph.embedded_store import EmbeddedStore
+from graph.schema import Schema
+from ingest.values import as_list
+from queries.catalog import catalog, parse_query_file
+from tests.conftest import REPO
+
+SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+
+
+def _star(n: int) -> GraphData:
+    data = GraphData()
+    data.add_node("hub", "中国科学院高能物理研究所", stage="basic_research", kind="ResearchInstitution")
+    for i in range(n):
+        data.add_node(f"n{i}", f"广东某某科技股份有限公司{i}", stage="industry", kind="Enterprise")
+        data.add_edge(f"n{i}", "hub", "R")
+    data.add_node("city", "广州市", kind="City")
+    data.add_edge("n0", "city", "LOCATED_IN")
+    return data
+
+
+def test_short_names_drop_legal_forms_and_prefer_the_bracketed_short_name() -> None:
+    assert short_name("广州粤芯半导体技术有限公司（粤芯半导体）") == "粤芯半导体"
+    assert short_name("中兴通讯股份有限公司") == "中兴通讯"
+    assert len(short_name("中国科学院高能物理研究所东莞分部")) == 8
+
+
+def test_the_label_rule_names_the_most_connected_nodes_and_hides_overlaps() -> None:
+    option = graph_option(_star(100), layered=True)
+    series = option["series"][0]
+    shown = [n for n in series["data"] if n["label"]["show"]]
+    assert len(shown) == LABEL_COUNT and series["labelLayout"] == {"hideOverlap": True}
+    assert any(n["id"] == "hub" for n in shown)  # the hub has the highest degree
+    assert option["legend"][0]["data"]  # a legend of the stages drawn
+    hub = next(n for n in series["data"] if n["id"] == "hub")
+    assert hub["symbolSize"] > series["data"][-1]["symbolSize"]  # size by importance
+
+
+def test_filters_and_hubs_and_the_cap() -> None:
+    data = _star(10)
+    assert "city" not in filtered(data, hide_hubs=True).nodes
+    assert set(filtered(data, classes=["ResearchInstitution"]).nodes) == {"hub"}
+    assert set(filtered(data, stages=["basic_research"]).nodes) == {"hub", "city"}  # hubs stay unless hidden
+    assert filtered(data, relationships=["LOCATED_IN"]).edges[0][2] != "R"
+    capped = top_nodes(_star(50), 10, keep=["n7"])
+    assert len(capped.nodes) == 10 and "n7" in capped.nodes and capped.cut == 42
+
+
+def test_every_query_column_has_words_in_both_languages() -> None:
+    internal = {"member_id", "from_id", "to_id", "from_name", "to_name", "cluster_id", "cluster_name", "other_id"}
+    internal |= {"ids", "names", "relationships", "length", "entity", "sources", "files", "counts", "report"}
+    internal |= {"started_at", "stage_order", "class_name"}
+    for query in catalog().values():
+        text = query.cypher_for("neo4j")
+        for column in re.findall(r"\bAS\s+(\w+)", text):
+            if SNAKE.match(column) and column not in internal and not column.startswith("_"):
+                assert column in COLUMNS or column in text.split("RETURN")[0], (query.name, column)
+    table = frame([{"technology_status": "unknown: list incomplete", "stage": "achievement_transfer"}])
+    assert list(table.columns) == ["技术创新中心覆盖 technology centre coverage", "环节 stage"]
+    assert table.iloc[0, 0] == "未知：名单不全 unknown: list incomplete"
+    assert table.iloc[0, 1].startswith("成果转化")
+
+
+def test_roles_in_brackets_are_one_value_on_the_real_row(loaded_embedded_path: Path, schema: Schema) -> None:
+    with (REPO / "data/facts/enterprises.csv").open(encoding="utf-8") as f:
+        row = next(r for r in csv.DictReader(f) if r["name_zh"].startswith("广州粤芯"))
+    assert as_list(row["roles"]) == ["链主(广东省;广州市)"]
+    assert as_list("世界500强;龙头") == ["世界500强", "龙头"]
+    store = EmbeddedStore(loaded_embedded_path, schema, read_only=True)
+    roles = store.read("MATCH (e:Enterprise) WHERE e.name_zh STARTS WITH '广州粤芯' RETURN e.roles AS roles").rows
+    assert roles == [{"roles": ["链主(广东省;广州市)"]}]
+
+
+def test_key_products_say_what_each_cell_rests_on(loaded_embedded_path: Path, schema: Schema) -> None:
+    from queries.catalog import get_query
+
+    store = EmbeddedStore(loaded_embedded_path, schema, read_only=True)
+    rows = key_products(get_query("cluster_key_products").run(store, {"cluster": "E01"}).rows)
+    assert sum(1 for r in rows if r["product"]) > len(rows) // 2  # never None for all
+    assert all(r["product"] or r["basis"].startswith("无来源") for r in rows)
+    tushare = next(r for r in rows if r["enterprise"] == "中微半导")
+    assert tushare["product"] == "半导体" and tushare["basis"].startswith("上市行业")
+
+
+def test_console_display_helpers(tmp_path: Path) -> None:
+    columns, rows = node_columns(["c", "n"], [{"c": {"_label": "City", "id": "city/1", "name_zh": "广州市"}, "n": 1}])
+    assert columns[:3] == ["c._label", "c.id", "c.name_zh"] and rows[0]["c.name_zh"] == "广州市"
+    said = explain("Binder exception: Cannot find property name for c.", "MATCH (c:City) RETURN c.name")
+    assert "name_zh" in said and "Binder exception" in said
+    assert "LIMIT" in explain("Buffer manager exception: Unable to allocate memory!", "MATCH p=()-[*]-() RETURN p")
+    path = tmp_path / "saved_cities.cypher"
+    path.write_text(query_file_text("saved_cities", "城市", "MATCH (c:City) RETURN c.name_zh AS city", {}), "utf-8")
+    assert parse_query_file(path).name == "saved_cities"
