@@ -1,4 +1,4 @@
-"""The ``ckg`` command: ingest, counts, and (as they land) query and export. A face beside app.py."""
+"""The ``ckg`` command (ingest, mapping, query, analyze, export and the rest): a face beside app.py."""
 
 from __future__ import annotations
 

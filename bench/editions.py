@@ -84,7 +84,7 @@ def main() -> None:
 
         path = WORK / f"editions-{scale:g}.lbdb"
         path.unlink(missing_ok=True)
-        with EmbeddedStore(path, schema) as store:
+        with EmbeddedStore(path, schema, buffer_pool_mb=4096) as store:
             store.setup_schema()
             ingest_s = _load(store, scale)
             runs.append({"scale": scale, "ingest_s": round(ingest_s, 1), **measure(store, "embedded")})

@@ -51,4 +51,3 @@ def mint_key(*parts: str) -> str:
     """A short stable key from the matching form of the parts (same name → same key, on any machine)."""
     digest = hashlib.sha1("|".join(match_key(p) for p in parts).encode("utf-8")).hexdigest()
     return digest[:12]
-

@@ -1,0 +1,57 @@
+"""年度执行情况报告 The yearly execution report: pick a city or a cluster and an edition, preview, download."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages.common import L, cluster_options, page_header, store
+from graph.editions import CURRENT, list_editions
+from reports.build import AUTO, Reporter, file_name, render
+from reports.html_writer import html_bytes
+
+MIME = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "html": "text/html",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+page_header("年度执行情况报告", "Yearly execution report")
+st.caption(
+    L(
+        "各地市于每年第三季度末报送创新体系执行情况（粤科函高字〔2022〕895号）。",
+        "Each city reports on its innovation system by the end of Q3 every year (粤科函高字〔2022〕895号).",
+    )
+)
+current = store()
+scope = st.radio(
+    L("报告对象", "Report on"), ["city", "cluster"], horizontal=True, key="report_scope",
+    format_func=lambda v: L("地市", "a city") if v == "city" else L("产业集群", "a cluster"),
+)  # fmt: skip
+editions = [e.name for e in list_editions(current)]
+edition = st.selectbox(
+    L("版本", "Edition"), [CURRENT, *reversed(editions)], key="report_edition",
+    format_func=lambda v: L("当前数据", "current data") if v == CURRENT else v,
+)  # fmt: skip
+with Reporter(current, edition, AUTO) as reporter:
+    if scope == "city":
+        chosen = st.selectbox(L("地市", "City"), reporter.cities(), key="report_city")
+    else:
+        options = cluster_options()
+        chosen = st.selectbox(
+            L("产业集群", "Cluster"), list(options), format_func=lambda c: options.get(c, c), key="report_cluster"
+        )
+    with st.spinner(L("正在生成报告…", "Building the report…")):
+        ctx = reporter.context(str(scope), str(chosen))
+    charts = st.toggle(L("预览含图表", "Charts in the preview"), value=True, key="report_charts")
+    st.subheader(ctx.title_zh)
+    st.iframe(html_bytes(ctx, charts=charts).decode("utf-8"), height=700)
+    columns = st.columns(3)
+    for column, fmt, zh in zip(columns, ("docx", "html", "xlsx"), ("Word", "网页", "Excel"), strict=True):
+        with column:
+            st.download_button(
+                L(f"下载 {zh}", f"Download {fmt.upper()}"),
+                data=render(ctx, fmt),
+                file_name=file_name(ctx, fmt),
+                mime=MIME[fmt],
+                key=f"report_download_{fmt}",
+            )

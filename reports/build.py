@@ -1,0 +1,102 @@
+"""Make reports: open the graph as of an edition once, share its query answers, attach the changes since an
+earlier edition, and write the format asked for."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import ExitStack
+from types import TracebackType
+
+from graph.editions import CURRENT, edition_store, get_edition, list_editions, load_snapshot
+from graph.store import GraphStore
+from reports.context import Queries, ReportContext, city_context, cluster_context
+from reports.diff import EditionDiff, diff_snapshots
+
+log = logging.getLogger(__name__)
+FORMATS = ("docx", "html", "xlsx")
+AUTO = "auto"
+
+
+def previous_edition(store: GraphStore, edition: str) -> str | None:
+    """The edition before ``edition`` (the latest one for the current graph), or None."""
+    names = [e.name for e in list_editions(store)]
+    if edition == CURRENT:
+        return names[-1] if names else None
+    index = names.index(edition) if edition in names else 0
+    return names[index - 1] if index > 0 else None
+
+
+class Reporter:
+    """Reports of one edition (``current``: the graph as it is), compared with ``since`` (``auto``: the
+    edition before it; None: no comparison). Use as a context manager."""
+
+    def __init__(self, store: GraphStore, edition: str = CURRENT, since: str | None = AUTO) -> None:
+        self.store = store
+        self.edition = edition
+        if edition != CURRENT:
+            get_edition(store, edition)  # an unknown edition fails here, before any work
+        self.since = previous_edition(store, edition) if since == AUTO else since
+        if self.since not in (None, CURRENT):
+            get_edition(store, self.since)
+        self._stack = ExitStack()
+        self._queries: Queries | None = None
+        self._diff: EditionDiff | None = None
+
+    def __enter__(self) -> Reporter:
+        reading = self.store
+        if self.edition != CURRENT:
+            reading = self._stack.enter_context(edition_store(self.store, self.edition))
+        self._queries = Queries(reading)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self._stack.close()
+
+    @property
+    def queries(self) -> Queries:
+        if self._queries is None:
+            raise RuntimeError("use Reporter as a context manager")
+        return self._queries
+
+    def diff(self) -> EditionDiff | None:
+        if self.since is None:
+            return None
+        if self._diff is None:
+            old = load_snapshot(self.store, self.since)
+            new = load_snapshot(self.store, self.edition)
+            self._diff = diff_snapshots(self.store.schema, old, new, self.since, self.edition)
+        return self._diff
+
+    def cities(self) -> list[str]:
+        return list(self.queries.cities())
+
+    def context(self, scope: str, key: str) -> ReportContext:
+        if scope == "city":
+            ctx = city_context(self.queries, key, edition=self.edition, since=self.since)
+        else:
+            ctx = cluster_context(self.queries, key, edition=self.edition, since=self.since)
+        changes = self.diff()
+        if changes is not None:
+            ctx.changes = changes.scoped(city=ctx.key) if scope == "city" else changes.scoped(cluster=ctx.key)
+        return ctx
+
+
+def render(ctx: ReportContext, fmt: str, *, charts: bool = True) -> bytes:
+    """The report as a file's bytes: docx (GB/T 9704 layout), html (self-contained) or xlsx (the tables)."""
+    if fmt == "docx":
+        from reports.docx_writer import docx_bytes
+
+        return docx_bytes(ctx, charts=charts)
+    if fmt == "html":
+        from reports.html_writer import html_bytes
+
+        return html_bytes(ctx, charts=charts)
+    if fmt == "xlsx":
+        from reports.xlsx_writer import xlsx_bytes
+
+        return xlsx_bytes(ctx)
+    raise ValueError(f"unknown report format {fmt!r}: {', '.join(FORMATS)}")
+
+
+def file_name(ctx: ReportContext, fmt: str) -> str:
+    return f"创新体系执行情况_{ctx.key}_{ctx.edition}.{fmt}"

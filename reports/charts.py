@@ -1,0 +1,133 @@
+"""The report's charts as PNG bytes, drawn with matplotlib (Agg) in the CJK font scripts/setup installs.
+
+The font is taken by file path (WenQuanYi Micro Hei, Debian's fonts-wqy-microhei), so Chinese renders the same
+on every machine; without it a chart would show boxes, so drawing fails with a message saying what to install.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from queries.analytics import STAGE_ZH, STAGES
+from reports.context import ReportContext, ReportError
+
+FONT_PATHS = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",
+)
+GEOJSON = Path(__file__).resolve().parent.parent / "data" / "raw" / "geo-guangdong" / "guangdong_cities_datav.geojson"
+COLOURS = ("#08519c", "#3182bd", "#6baed6", "#9ecae1", "#c6dbef")
+
+
+@cache
+def font_path() -> str:
+    for path in (os.environ.get("CLUSTERKG_CJK_FONT", ""), *FONT_PATHS):
+        if path and Path(path).is_file():
+            return path
+    raise ReportError(
+        "no CJK font for the charts: install fonts-wqy-microhei (scripts/setup does, as root) or set "
+        "CLUSTERKG_CJK_FONT to a .ttf/.ttc file / 图表缺少中文字体"
+    )
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import font_manager
+    from matplotlib import pyplot as plt
+
+    path = font_path()
+    font_manager.fontManager.addfont(path)
+    name = font_manager.FontProperties(fname=path).get_name()
+    plt.rcParams.update({"font.family": [name], "axes.unicode_minus": False})
+    return plt
+
+
+def _png(fig: Any) -> bytes:
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=150, bbox_inches="tight")
+    fig.clf()
+    _pyplot().close(fig)
+    return out.getvalue()
+
+
+def stage_chart(ctx: ReportContext) -> bytes:
+    """Entities per stage per cluster, stacked."""
+    plt = _pyplot()
+    codes = sorted(ctx.cluster_stages)
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    bottom = [0] * len(codes)
+    for stage, colour in zip(STAGES, COLOURS, strict=True):
+        values = [ctx.cluster_stages[c].get(stage, 0) for c in codes]
+        ax.bar(codes, values, bottom=bottom, label=STAGE_ZH[stage], color=colour)
+        bottom = [a + b for a, b in zip(bottom, values, strict=True)]
+    ax.set_title("各集群创新链主体数 Entities per stage and cluster")
+    ax.set_ylabel("主体数 entities")
+    ax.legend(fontsize=8, ncols=5, loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
+    if not codes:
+        ax.text(0.5, 0.5, "无数据 no data", ha="center", va="center", transform=ax.transAxes)
+    return _png(fig)
+
+
+@cache
+def _cities() -> list[dict[str, Any]]:
+    doc = json.loads(GEOJSON.read_text(encoding="utf-8"))
+    return [f for f in doc["features"] if f.get("geometry")]
+
+
+def _rings(geometry: dict[str, Any]) -> list[list[list[float]]]:
+    if geometry["type"] == "Polygon":
+        return list(geometry["coordinates"])
+    return [ring for polygon in geometry["coordinates"] for ring in polygon]
+
+
+def map_chart(ctx: ReportContext) -> bytes:
+    """The province with the city highlighted, or a cluster's entities per city."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    top = max(ctx.map_values.values(), default=0) or 1
+    for feature in _cities():
+        code = str(feature["properties"]["adcode"])
+        value = ctx.map_values.get(code, 0)
+        if ctx.scope == "city":
+            colour = "#c6262e" if value else "#eeeeee"
+        else:
+            colour = plt.cm.Blues(0.15 + 0.8 * value / top) if value else "#f4f4f4"
+        for ring in _rings(feature["geometry"]):
+            xs, ys = zip(*[(p[0], p[1]) for p in ring], strict=True)
+            ax.fill(xs, ys, color=colour, edgecolor="#777777", linewidth=0.4)
+        x, y = feature["properties"].get("centroid") or feature["properties"]["center"]
+        ax.text(x, y, str(feature["properties"]["name"]).removesuffix("市"), fontsize=6, ha="center", va="center")
+    title = f"{ctx.name_zh}在全省的位置 Location" if ctx.scope == "city" else "各市主体数 Entities per city"
+    ax.set_title(title)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return _png(fig)
+
+
+def change_chart(ctx: ReportContext) -> bytes | None:
+    """Added, changed and removed entities and ties since the earlier edition."""
+    if ctx.changes is None:
+        return None
+    plt = _pyplot()
+    totals = ctx.changes.totals()
+    labels = ["新增 added", "修改 changed", "删除 removed"]
+    fig, ax = plt.subplots(figsize=(6, 2.8))
+    width = 0.38
+    xs = range(len(labels))
+    for offset, kind, name, colour in (
+        (-width / 2, "entity", "主体 entities", "#3182bd"),
+        (width / 2, "tie", "关联 ties", "#fd8d3c"),
+    ):
+        values = [totals[kind][a] for a in ("added", "changed", "removed")]
+        ax.bar([x + offset for x in xs], values, width, label=name, color=colour)
+    ax.set_xticks(list(xs), labels)
+    ax.set_title(f"自 {ctx.changes.old} 以来的变化 Changes since {ctx.changes.old}")
+    ax.legend(fontsize=8, frameon=False)
+    return _png(fig)

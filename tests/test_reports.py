@@ -1,0 +1,157 @@
+"""The yearly report on the bundled data: every city and cluster builds, the Word file's sections and numbers
+match the named queries, and LibreOffice turns one into a PDF whose pages render (kept in test-artifacts/)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from docx import Document
+
+from graph.editions import create_edition
+from graph.embedded_store import EmbeddedStore
+from graph.schema import Schema
+from graph.store import GraphStore
+from queries.catalog import get_query
+from reports import charts
+from reports.build import Reporter, render
+from reports.context import ReportError
+from reports.sections import HEADINGS
+from tests.conftest import REPO
+
+ARTIFACTS = REPO / "test-artifacts" / "reports"
+
+
+@pytest.fixture(scope="module")
+def bundled(loaded_embedded_path: Path, schema: Schema) -> Iterator[GraphStore]:
+    store = EmbeddedStore(loaded_embedded_path, schema, read_only=True)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def reporter(bundled: GraphStore) -> Iterator[Reporter]:
+    with Reporter(bundled, since=None) as shared:
+        yield shared
+
+
+def _texts(blob: bytes) -> tuple[list[str], list[list[list[str]]]]:
+    doc = Document(io.BytesIO(blob))
+    paragraphs = [p.text for p in doc.paragraphs]
+    tables = [[[c.text for c in row.cells] for row in t.rows] for t in doc.tables]
+    return paragraphs, tables
+
+
+def test_every_city_report_builds_with_its_sections(reporter: Reporter) -> None:
+    cities = reporter.cities()
+    assert len(cities) == 21
+    for city in cities:
+        paragraphs, tables = _texts(render(reporter.context("city", city), "docx", charts=False))
+        assert paragraphs[0] == f"{city}创新体系执行情况报告"
+        for zh, en in HEADINGS:
+            assert f"{zh} {en}" in paragraphs, (city, zh)
+        assert [row[0].split(" ")[0] for row in tables[0][1:]] == [
+            "基础研究",
+            "技术攻关",
+            "成果转化",
+            "科技金融",
+            "人才支撑",
+        ]
+
+
+def test_every_cluster_report_matches_the_chain_query(reporter: Reporter, bundled: GraphStore) -> None:
+    codes = [r["code"] for r in get_query("cluster_list").run(bundled).rows]
+    assert len(codes) == 20
+    for code in codes:
+        paragraphs, tables = _texts(render(reporter.context("cluster", code), "docx", charts=False))
+        chain = get_query("cluster_chain").run(bundled, {"cluster": code, "sourced_only": False}).rows
+        stages = tables[0][1:]
+        assert [(int(r[1]), int(r[2]), int(r[3])) for r in stages] == [
+            (row["entities"], row["sourced"], row["entities"] - row["sourced"]) for row in chain
+        ], code
+        assert paragraphs[0].endswith("产业集群创新体系执行情况报告")
+
+
+def test_targets_say_no_data_never_a_false_zero(reporter: Reporter, bundled: GraphStore) -> None:
+    ctx = reporter.context("city", "东莞市")
+    _, tables = _texts(render(ctx, "docx", charts=False))
+    targets = {row[1]: row for row in tables[1][1:]}
+    assert targets["高技能人才"][4].startswith("无数据")
+    assert targets["国家标准"][4].startswith("无数据")
+    zones = [r for r in get_query("measure12_accelerator_coverage").run(bundled).rows if r["city"] == "东莞市"]
+    with_acc = sum(1 for r in zones if r["accelerators"])
+    assert targets["国家高新区省级加速器覆盖率"][4] == f"{with_acc} / {len(zones)}"
+    measure7 = {r["code"]: r for r in get_query("measure7_center_coverage").run(bundled).rows}
+    covered = sum(1 for c in ctx.clusters if measure7[c["code"]]["manufacturing_centres"])
+    assert targets["产业集群省级制造业创新中心覆盖"][4] == f"{covered} / {len(ctx.clusters)}"
+    assert "0 %" not in "".join(row[4] for row in tables[1][1:])
+
+
+def test_unknown_city_or_cluster_is_a_clear_error(reporter: Reporter) -> None:
+    with pytest.raises(ReportError, match="unknown city"):
+        reporter.context("city", "北京市")
+    with pytest.raises(ReportError, match="unknown cluster"):
+        reporter.context("cluster", "X99")
+
+
+def test_charts_fail_clearly_without_a_cjk_font(monkeypatch: pytest.MonkeyPatch, reporter: Reporter) -> None:
+    monkeypatch.setattr(charts, "FONT_PATHS", ("/nonexistent/font.ttc",))
+    monkeypatch.setenv("CLUSTERKG_CJK_FONT", "")
+    charts.font_path.cache_clear()
+    try:
+        with pytest.raises(ReportError, match="fonts-wqy-microhei"):
+            charts.stage_chart(reporter.context("cluster", "E01"))
+    finally:
+        charts.font_path.cache_clear()
+
+
+def test_a_report_as_of_an_edition_with_changes(loaded_embedded_path: Path, schema: Schema, tmp_path: Path) -> None:
+    path = tmp_path / "copy.lbdb"
+    shutil.copyfile(loaded_embedded_path, path)
+    store = EmbeddedStore(path, schema)
+    try:
+        create_edition(store, "2025-Q3")
+        store.upsert_nodes(
+            "Laboratory", [{"id": "lab/test-new", "name_zh": "新实验室", "chain_stage": "basic_research"}]
+        )
+        store.upsert_relationships(
+            "LOCATED_IN", "Laboratory", "City", [{"from_id": "lab/test-new", "to_id": "city/441900"}]
+        )
+        with Reporter(store) as current:  # since: the edition before now, found by itself
+            ctx = current.context("city", "东莞市")
+        assert ctx.changes is not None and ctx.changes.old == "2025-Q3"
+        assert ctx.changes.totals()["entity"]["added"] == 1
+        html = render(ctx, "html", charts=False).decode("utf-8")
+        assert "since edition 2025-Q3" in html
+        assert "src='http" not in html and "<link" not in html  # self-contained: nothing fetched
+        xlsx = render(ctx, "xlsx")
+        assert xlsx[:2] == b"PK"
+    finally:
+        store.close()
+
+
+@pytest.mark.slow
+def test_libreoffice_converts_a_report_and_its_pages_render(reporter: Reporter, tmp_path: Path) -> None:
+    soffice, pdftoppm = shutil.which("soffice"), shutil.which("pdftoppm")
+    if not soffice or not pdftoppm:
+        pytest.fail("LibreOffice (soffice) and pdftoppm are needed: scripts/setup installs them as root")
+    docx = tmp_path / "东莞市.docx"
+    docx.write_bytes(render(reporter.context("city", "东莞市"), "docx"))
+    profile = f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}"
+    subprocess.run(
+        [soffice, "--headless", "--norestore", profile, "--convert-to", "pdf", "--outdir", str(tmp_path), str(docx)],
+        check=True, timeout=180, capture_output=True,
+    )  # fmt: skip
+    pdf = tmp_path / "东莞市.pdf"
+    assert pdf.stat().st_size > 10_000
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    ARTIFACTS.mkdir(parents=True)
+    subprocess.run([pdftoppm, "-r", "60", "-png", str(pdf), str(ARTIFACTS / "dongguan")], check=True, timeout=120)
+    pages = sorted(ARTIFACTS.glob("dongguan*.png"))
+    assert len(pages) >= 3
+    assert all(p.stat().st_size > 5_000 for p in pages)
+    shutil.copyfile(pdf, ARTIFACTS / "dongguan.pdf")
