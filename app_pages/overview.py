@@ -14,7 +14,7 @@ current = store()
 st.title(L("概览", "Overview"))
 st.caption(store_caption(current))
 
-counts = {k: v for k, v in current.node_counts().items() if v and k != "IngestRun"}
+counts = {k: v for k, v in current.node_counts().items() if v and current.schema.is_entity(k)}
 rel_counts = {k: v for k, v in current.relationship_counts().items() if v}
 if not counts:
     st.warning(L("图中尚无数据：请先运行 `ckg ingest`。", "The graph is empty: run `ckg ingest` first."))

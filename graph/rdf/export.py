@@ -72,6 +72,8 @@ def graph_quads(
             for run in store.iter_nodes(cls.name):
                 yield from mapper.run_quads(run)
             continue
+        if not store.schema.is_entity(cls.name):  # other bookkeeping (editions) is not published
+            continue
         for node in store.iter_nodes(cls.name):
             if ids is None or node["id"] in ids:
                 counter.nodes += 1
