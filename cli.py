@@ -14,6 +14,7 @@ from graph.errors import ClusterKGError
 from graph.factory import open_store
 from graph.schema import default_schema
 from graph.settings import Settings
+from graph.store import GraphStore
 
 log = logging.getLogger("ckg")
 
@@ -160,10 +161,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def _has_completed_run(store: object) -> bool:
-    from graph.store import GraphStore
-
-    assert isinstance(store, GraphStore)
+def _has_completed_run(store: GraphStore) -> bool:
     rows = store.read("MATCH (r:IngestRun) WHERE r.status STARTS WITH 'completed' RETURN count(r) AS n").rows
     return bool(rows and rows[0]["n"])
 

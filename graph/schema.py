@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -326,8 +326,9 @@ class _OntologyReader:
             labels=self.labels(prop),
         )
 
-    def read_relationship(self, prop: URIRef, expand: object, stage_by_iri: dict[str, str]) -> RelType:
-        assert callable(expand)
+    def read_relationship(
+        self, prop: URIRef, expand: Callable[[Iterable[str]], tuple[str, ...]], stage_by_iri: dict[str, str]
+    ) -> RelType:
         domain = self.g.value(prop, RDFS.domain)
         range_ = self.g.value(prop, RDFS.range)
         if domain is None or range_ is None:
@@ -359,7 +360,8 @@ class _OntologyReader:
     def read_stages(self) -> tuple[Stage, ...]:
         stages = []
         for concept in self.g.subjects(SKOS.inScheme, CKG.ChainStageScheme):
-            assert isinstance(concept, URIRef)
+            if not isinstance(concept, URIRef):
+                raise SchemaError(f"a chain stage must be an IRI, not {concept!r}")
             order = self.g.value(concept, CKG.stageOrder)
             notation = self.g.value(concept, SKOS.notation)
             if not isinstance(order, Literal) or notation is None:
