@@ -56,7 +56,7 @@ example = st.selectbox(
 if example and st.session_state.get("console_loaded") != example:
     query = queries[example]
     st.session_state["console_loaded"] = example
-    st.session_state["console_text"] = query.cypher_for(current.backend)
+    st.session_state["console_text"] = query.text_for(current)
     st.session_state["console_params"] = json.dumps(
         query.bind({p.name: p.default if p.default not in (None, "") else "city/441900" for p in query.params}),
         ensure_ascii=False,

@@ -2,10 +2,11 @@
 
 LadybugDB has no isolation between processes: a reader that keeps the file open while another process
 writes it sees the old state forever (its cached pages), or, where its cache misses, a mix of old and new
-pages. The gate closes both holes: a writer holds an exclusive ``flock`` on the file while it writes
-(a whole ingest's changes are one transaction); a reader holds a shared one while it reads, and before
-reading reopens its database when the file changed since it opened it. So a reader sees the graph before
-an ingest or after it, never a third state; while the write lasts it waits (up to ``timeout_s``).
+pages. The gate closes both holes: a writer holds an exclusive ``flock`` on the file while it writes (a
+whole ingest's write phase, through ``EmbeddedStore.transaction``); a reader holds a shared one while it
+reads, and before reading reopens its database when the file changed since it opened it. So a reader sees
+the graph before an ingest or after it, never a third state; while the write lasts it waits (up to
+``timeout_s``).
 """
 
 from __future__ import annotations

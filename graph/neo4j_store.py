@@ -40,6 +40,7 @@ NODE_BATCH = 5_000
 REL_BATCH = 10_000
 # Above this many rows an ingest commits batch by batch: db.memory.transaction.max bounds one transaction.
 SINGLE_TRANSACTION_MAX_ROWS = 100_000
+EPOCH_RETRIES = 3  # reads run again when an ingest committed while they ran
 STREAM_FETCH = 5_000
 
 
@@ -284,6 +285,26 @@ class Neo4jStore(GraphStore):
         # An explicit transaction, not a managed one: the driver would retry a query that ran out of its
         # memory budget (a "transient" error) for 30 s, where the user should hear at once that it was stopped.
         # A lost connection (a restarted server, a cluster member gone) is retried once: reads are safe to repeat.
+        # Neo4j reads at read-committed isolation: a query that runs while an ingest commits can see part of
+        # it. The ingest's run record commits with its data, so a read that saw the ingest epoch change under
+        # it is run again (a few times at most): the answer is the graph before an ingest or after it.
+        for _ in range(EPOCH_RETRIES):
+            before = self._epoch()
+            result = self._read_retrying(cypher, params, timeout_s, row_cap)
+            if self._epoch() == before:
+                return result
+        return result
+
+    def _epoch(self) -> tuple[Any, ...]:
+        """The newest finished ingest run and how many are running (cheap: there are few run records)."""
+        rows = self._read_retrying(
+            "MATCH (r:IngestRun) RETURN max(r.ended_at) AS ended, count(r) AS runs", None, None, None
+        ).rows
+        return (rows[0]["ended"], rows[0]["runs"]) if rows else ()
+
+    def _read_retrying(
+        self, cypher: str, params: Mapping[str, Any] | None, timeout_s: float | None, row_cap: int | None
+    ) -> QueryResult:
         for attempt in (1, 2):
             try:
                 return self._read_once(cypher, params, timeout_s, row_cap)

@@ -88,6 +88,10 @@ class NamedQuery:
     path: Path | None = None
     parity_columns: tuple[str, ...] = ()  # compared across stores when not every column is (ties, run ids)
 
+    def text_for(self, store: GraphStore) -> str:
+        """The query's text in the dialect of this store (a page shows it without knowing the store)."""
+        return self.cypher_for(store.backend)
+
     def cypher_for(self, backend: str) -> str:
         if backend not in BACKENDS:
             raise QueryError(f"unknown backend {backend!r}")

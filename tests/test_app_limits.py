@@ -143,9 +143,12 @@ def test_neo4j_temporal_values_render_as_text(neo4j_app: AppTest) -> None:
 def test_neo4j_deeply_nested_lists_end_in_a_message(neo4j_app: AppTest) -> None:
     _console(neo4j_app)
     _run(neo4j_app, "RETURN reduce(acc = [], i IN range(1, 500) | [acc]) AS deep")  # the driver's values recurse
-    assert "嵌套过深" in neo4j_app.error[0].value
+    shown = [str(d.value.iloc[0, 0]) for d in neo4j_app.dataframe]  # cut to a bounded text, or refused
+    errors = [e.value for e in neo4j_app.error]
+    assert (shown and "…" in shown[0] and len(shown[0]) < 2_000) or any("嵌套过深" in e for e in errors)
     started = time.perf_counter()
     # Neo4j may overflow its stack sending this and never answer: the page gives up after its time limit.
     _run(neo4j_app, "RETURN reduce(acc = [], i IN range(1, 5000) | [acc]) AS deep")
     assert time.perf_counter() - started < 3 + 10 + 10
-    assert "没有返回结果" in neo4j_app.error[0].value or "嵌套过深" in neo4j_app.error[0].value
+    message = neo4j_app.error[0].value  # refused before it runs (range bound), or stopped, never a hang
+    assert any(word in message for word in ("没有返回结果", "嵌套过深", "控制台拒绝运行")), message

@@ -31,7 +31,8 @@ def test_a_cell_starting_like_a_formula_is_neutralised_in_csv_and_excel(start: s
     rows = list(csv.reader(io.StringIO(csv_text(["v"], [{"v": value}]), newline="")))
     assert rows[1] == ["'" + value]
     sheet = load_workbook(io.BytesIO(workbook_bytes({"s": (["v"], [{"v": value}])}))).active
-    assert sheet is not None and str(sheet["A2"].value).startswith("'" + start.replace("\r", "\n"))  # XML: \r→\n
+    shown = str(sheet["A2"].value) if sheet is not None else ""
+    assert shown.startswith(("'" + start, "'" + start.replace("\r", "\n")))  # some writers keep \r, XML folds it
 
 
 def test_ordinary_cells_are_left_alone() -> None:
