@@ -62,10 +62,8 @@ def schema() -> Schema:
 
 
 def store_caption(current: GraphStore) -> str:
-    s = settings()
-    if current.backend == "neo4j":
-        return L("数据库：Neo4j", "Store: Neo4j") + f" · {s.neo4j_uri} · {s.neo4j_database}"
-    return L("数据库：嵌入式 LadybugDB（只读）", "Store: embedded LadybugDB (read-only)") + f" · {s.embedded_path}"
+    zh, en = current.describe()  # the store says what it is: a page never asks which backend it talks to
+    return L(f"数据库：{zh}", f"Store: {en}")
 
 
 def class_label(name: str) -> str:

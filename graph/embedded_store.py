@@ -440,6 +440,10 @@ class EmbeddedStore(GraphStore):
         with self._gate.writing():
             yield
 
+    def describe(self) -> tuple[str, str]:
+        mode = ("（只读）", " (read-only)") if self.read_only else ("", "")
+        return f"嵌入式 LadybugDB{mode[0]} · {self.path}", f"embedded LadybugDB{mode[1]} · {self.path}"
+
     def close(self) -> None:
         with self._gate.writing() if not self.read_only else nullcontext():  # closing checkpoints the file
             self._conn.close()

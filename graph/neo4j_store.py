@@ -385,6 +385,11 @@ class Neo4jStore(GraphStore):
     def _server_warnings(self) -> list[tuple[str, str]]:
         return safety_warnings(self, None)
 
+    def describe(self) -> tuple[str, str]:
+        uri = self._settings.neo4j_uri if self._settings else None
+        where = f"{shown_uri(uri)} · {self.database}" if uri else self.database
+        return f"Neo4j · {where}", f"Neo4j · {where}"
+
     def close(self) -> None:
         if self._console is not None:
             self._console.close()

@@ -260,6 +260,10 @@ class GraphStore(ABC):
             counts[rel.name] = int(result.rows[0]["n"])
         return counts
 
+    def describe(self) -> tuple[str, str]:
+        """Which store this is and where, in Chinese and English, for a page's caption (never a secret)."""
+        return self.backend, self.backend
+
     @abstractmethod
     def close(self) -> None: ...
 
