@@ -19,7 +19,6 @@ import pytest
 from graph.digest import graph_digest
 from graph.embedded_store import EmbeddedStore
 from graph.schema import Schema
-from graph.store import GraphStore
 from ingest.pipeline import run_ingest
 from ingest.sources import DATA_DIR, bundled_sources
 from tests.conftest import REPO
@@ -145,38 +144,3 @@ def test_a_full_disk_fails_plainly_and_a_rerun_after_freeing_space_equals_a_clea
     run_ingest(store, bundled_sources(schema), data_dir=DATA_DIR)
     store.close()
     assert _digest(db, schema) == _digest(clean, schema)
-
-
-@pytest.mark.neo4j
-def test_a_neo4j_reader_during_an_ingest_sees_before_or_after(
-    neo4j_store: GraphStore, schema: Schema, tmp_path: Path
-) -> None:
-    import threading
-
-    run_ingest(neo4j_store, bundled_sources(schema), data_dir=DATA_DIR)
-
-    def fingerprint() -> str:
-        return json.dumps(neo4j_store.read(FINGERPRINT).rows[0], sort_keys=True)
-
-    before = fingerprint()
-    data = tmp_path / "data"
-    shutil.copytree(DATA_DIR, data)
-    firms = data / "facts" / "enterprises.csv"
-    firms.write_text(firms.read_text(encoding="utf-8").replace("有限公司", "有限公司（改）"), encoding="utf-8")
-    done = threading.Event()
-    seen: list[str] = []
-
-    def read_while_writing() -> None:
-        while not done.is_set():
-            seen.append(fingerprint())
-
-    reader = threading.Thread(target=read_while_writing)
-    reader.start()
-    try:
-        run_ingest(neo4j_store, bundled_sources(schema), data_dir=data)
-    finally:
-        done.set()
-        reader.join(timeout=300)
-    after = fingerprint()
-    assert before != after and seen
-    assert set(seen) <= {before, after}, "a reader saw a third state"
