@@ -522,6 +522,7 @@ def _edition_query(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from graph.exports import atomic_path
     from reports.build import AUTO, Reporter, file_name, render
 
     if not args.all and not args.key:
@@ -539,9 +540,8 @@ def cmd_report(args: argparse.Namespace) -> int:
             path = out_dir / file_name(ctx, args.format)
             if path.exists() and not args.force:
                 raise UsageError(f"{path} exists (use --force to replace it)")
-            tmp = path.with_name(path.name + ".part")
-            tmp.write_bytes(render(ctx, args.format))
-            tmp.replace(path)
+            with atomic_path(path) as partial:  # an interrupted batch leaves no truncated or stray file
+                partial.write_bytes(render(ctx, args.format))
             if len(keys) == 1:
                 print(path)
     if len(keys) > 1:
