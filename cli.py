@@ -156,7 +156,7 @@ def cmd_attribution(args: argparse.Namespace) -> int:
 
 def cmd_schema(args: argparse.Namespace) -> int:
     with open_store(_store_settings(args)) as store:
-        store.setup_schema()
+        store.setup_schema()  # also counts the tallies of a store loaded by neo4j-admin import
     print(f"the {store.backend} store's constraints and indexes are in place")
     return 0
 
@@ -480,14 +480,12 @@ def cmd_edition(args: argparse.Namespace) -> int:
 
 
 def _edition_diff(args: argparse.Namespace, settings: Settings) -> int:
-    from graph.editions import load_snapshot
-    from reports.diff import DIMENSIONS, diff_snapshots
+    from reports.diff import DIMENSIONS, diff_editions
 
     if len(args.names) != 2:
         raise UsageError("ckg edition diff takes two editions: OLD NEW (NEW may be 'current')")
     with open_store(settings, read_only=True) as store:
-        old, new = (load_snapshot(store, name) for name in args.names)
-        result = diff_snapshots(store.schema, old, new, *args.names)
+        result = diff_editions(store, *args.names)
     if args.format == "json":
         by = {d: result.by(d) for d in DIMENSIONS}
         out = {"old": result.old, "new": result.new, "totals": result.totals(), "by": by, "changes": result.rows()}

@@ -5,22 +5,24 @@ from __future__ import annotations
 
 import itertools
 import re
-from typing import Any
 from urllib.parse import urlsplit
 
+import pandas as pd
 import streamlit as st
 
 from app_pages import graph_panel, share
 from app_pages.chart_graph import show_graph, top_nodes
-from app_pages.common import L, page_header, run_named, schema
+from app_pages.common import L, page_header, run_named, schema, settings, store
 from app_pages.graph_view import GraphData
 from app_pages.headers import class_words, frame
+from queries.paths import shortest_paths
 
 page_header("探索", "Explore")
 EXPANDED = "explore_expanded"
 FOCUS = "explore_focus"
 LINK_SCHEMES = ("http", "https")  # a data file may cite a page, never make the browser run or fetch anything else
 MAX_DRAWN = 300
+ALTERNATIVES = 3  # next-shortest paths drawn beside the shortest (issue #15)
 HOP_SOURCES = 60  # at 2-3 hops, the edges of at most this many inner nodes are read to draw the picture
 
 
@@ -145,7 +147,7 @@ data = GraphData(
     edges=[e for e in data.edges if e[0] in within and e[1] in within],
 )
 
-# the shortest path, when asked for, is drawn on the picture
+# the shortest path and its next-shortest alternatives (hubs only at the ends), drawn on the picture
 st.subheader(L("两实体间最短路径", "Shortest path between two entities"))
 share.seed("path_text", "to", "")
 other_text = st.text_input(
@@ -153,35 +155,65 @@ other_text = st.text_input(
 )
 others = run_named("search_entities", {"text": other_text, "limit": 20}) if other_text.strip() else []
 path_ids: list[str] = []
+route_ids: list[str] = []  # the nodes of every path drawn: kept whatever the filters
 if others:
     other_labels = {h["id"]: f"{h['name_zh'] or h['id']} · {h['class']}" for h in others}
     target_id = st.selectbox(
         L("目标", "Target"), list(other_labels), format_func=lambda i: other_labels[i], key="path_target"
     )
-    path: list[dict[str, Any]] = (
-        run_named("shortest_path", {"from_id": chosen, "to_id": target_id}) if target_id != chosen else []
+    limits = settings()
+    routes = (
+        shortest_paths(store(), chosen, target_id, k=ALTERNATIVES, timeout_s=limits.query_timeout_s)
+        if target_id != chosen
+        else []
     )
-    if path:
-        row = path[0]
-        path_ids = [str(i) for i in row["ids"]]
-        for node_id, name in zip(path_ids, row["names"], strict=False):
-            data.add_node(node_id, name or node_id, title=str(name or node_id))
-        for (a, b), rel in zip(itertools.pairwise(path_ids), row["relationships"], strict=False):
-            data.add_edge(a, b, rel)
-        steps = [f"{row['names'][0]}"]
-        for name, rel in zip(row["names"][1:], row["relationships"], strict=False):
-            steps.append(f" —{rel}— {name}")
-        st.text(
-            L(f"长度 {row['length']}（图中红色）：", f"length {row['length']} (red in the picture): ") + "".join(steps)
+    if routes:
+        for route in routes:  # every path is drawn; the chosen one in red
+            route_ids += route.ids
+            for node_id, name in zip(route.ids, route.names, strict=True):
+                data.add_node(node_id, name or node_id, title=str(name or node_id))
+            for (a, b), rel in zip(itertools.pairwise(route.ids), route.relationships, strict=True):
+                data.add_edge(a, b, rel)
+        numbers = list(range(len(routes)))
+        picked = st.radio(
+            L("红色标出的路径", "The path drawn in red"),
+            numbers,
+            format_func=lambda i: L(
+                f"路径 {i + 1}（长度 {routes[i].length}）", f"path {i + 1} (length {routes[i].length})"
+            ),
+            horizontal=True,
+            key="path_choice",
         )
+        drawn = routes[picked if picked is not None and picked < len(routes) else 0]
+        path_ids = list(drawn.ids)
+        steps = [drawn.names[0]] + [
+            f" —{rel}— {name}" for name, rel in zip(drawn.names[1:], drawn.relationships, strict=True)
+        ]
+        st.text(
+            L(f"长度 {drawn.length}（图中红色）：", f"length {drawn.length} (red in the picture): ") + "".join(steps)
+        )
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    L("路径", "Path"): [i + 1 for i in numbers],
+                    L("长度", "Length"): [p.length for p in routes],
+                    L("途经", "Through"): [" → ".join(p.names) for p in routes],
+                    L("关系", "Relationships"): [" · ".join(p.relationships) for p in routes],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+        if len(routes) == 1:
+            st.caption(L("没有其他相近的路径（不经过枢纽）。", "No other path of about that length (through no hub)."))
     else:
-        st.write(L("6 步之内没有路径。", "No path within 6 steps."))
+        st.write(L("6 步之内没有路径（枢纽只作起点或终点）。", "No path within 6 steps (hubs only at either end)."))
 
 chosen_controls = graph_panel.controls("explore", data)
 shown = top_nodes(
-    graph_panel.apply(data, chosen_controls, keep=[*st.session_state[EXPANDED], *path_ids]),
+    graph_panel.apply(data, chosen_controls, keep=[*st.session_state[EXPANDED], *route_ids]),
     MAX_DRAWN,
-    keep=[*st.session_state[EXPANDED], *path_ids],
+    keep=[*st.session_state[EXPANDED], *route_ids],
 )
 share.publish(
     {

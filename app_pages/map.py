@@ -1,5 +1,6 @@
-"""Map: the 21 cities coloured by a chosen measure (with its scale), the Pearl River Delta as a readable inset,
-a click opening the city's profile, and the entities that have no city counted and listed."""
+"""Map: the 21 cities coloured by a chosen measure (quantile bins with their ranges), the Pearl River Delta as a
+readable inset, a click (or a pick) opening the city's profile and its districts, and the entities that have no
+city counted and listed."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from app_pages import share
 from app_pages.common import STAGE_KEYS, L, cluster_options, page_header, run_named, stage_name
 from app_pages.headers import class_words, frame
 from app_pages.map_chart import show_map
-from app_pages.map_view import choropleth
+from app_pages.map_district_section import district_section
+from app_pages.map_view import choropleth, features
 
 page_header("地图", "Map")
 options = {"all": L("全部集群", "all clusters"), **cluster_options()}
@@ -33,9 +35,16 @@ else:
 values = {r["admin_code"]: float(r["entities"]) for r in rows}
 title = L("各市主体数", "Entities per city")
 clicked = show_map(values, title=title, key="map_chart")
+city_codes = {str(f["properties"]["name"]): str(f["properties"]["adcode"]) for f in features("city")}
 if clicked:
     st.session_state["map_city"] = clicked
-share.seed("map_city", "city", None, {r["city"] for r in rows} | {None})
+share.seed("map_city", "city", None, {*city_codes, None})
+st.selectbox(
+    L("城市（点击地图或在此选择）", "City (click the map or pick it here)"),
+    [None, *sorted(city_codes, key=city_codes.__getitem__)],
+    key="map_city",
+    format_func=lambda c: L("— 未选 —", "— none —") if c is None else c,
+)
 share.publish(
     {
         "cluster": cluster if cluster != "all" else "",
@@ -52,6 +61,7 @@ if city:
     )
     if st.button(L("与其他城市比较", "Compare with other cities"), key="map_compare"):
         st.switch_page("app_pages/compare.py", query_params={"cities": city})
+    district_section(city, city_codes[city], cluster=cluster, stage=stage)
 else:
     st.caption(L("点击地图上的城市查看其画像。", "Click a city on the map for its profile."))
 

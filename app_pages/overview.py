@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import L, class_label, read_rows, schema, store, store_caption
+from app_pages.ecosystem_view import show_ecosystem
 from app_pages.headers import frame, word
 
 current = store()
@@ -64,6 +65,7 @@ clusters = read_rows(
     "c.kind AS kind ORDER BY code"
 )
 st.dataframe(frame(clusters), hide_index=True, width="stretch")
+show_ecosystem({r["code"]: f"{r['code']} {L(r['name_zh'], r['name_en'] or '')}" for r in clusters})  # on request
 
 st.subheader(L("数据更新", "Data freshness"))
 runs = read_rows(

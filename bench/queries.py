@@ -29,7 +29,7 @@ from graph.embedded_store import EmbeddedStore
 from graph.neo4j_store import Neo4jStore
 from graph.schema import default_schema
 from graph.settings import Settings
-from graph.store import GraphStore
+from graph.store import GraphStore, ReadLimits
 from queries.catalog import NamedQuery, catalog
 
 log = logging.getLogger("bench.queries")
@@ -96,9 +96,12 @@ def main() -> None:
     schema = default_schema()
     path = args.embedded_path or WORK / f"scale-{args.scale:g}.lbdb"
     pool_mb = Settings.from_env().buffer_pool_mb  # as the app opens it
-    stores: dict[str, GraphStore] = {"embedded": EmbeddedStore(path, schema, read_only=True, buffer_pool_mb=pool_mb)}
+    limits = ReadLimits(timeout_s=TIMEOUT_S, row_cap=ROW_CAP)  # a caller may only lower the store's limits
+    stores: dict[str, GraphStore] = {
+        "embedded": EmbeddedStore(path, schema, read_only=True, buffer_pool_mb=pool_mb, read_limits=limits)
+    }
     if not args.skip_neo4j:
-        env = {**os.environ, **neo4j_settings_env()}
+        env = {**os.environ, **neo4j_settings_env(), "CLUSTERKG_QUERY_TIMEOUT": str(TIMEOUT_S)}
         stores["neo4j"] = Neo4jStore.from_settings(Settings.from_env(env), schema)
     sizes = {
         name: {"nodes": sum(s.node_counts().values()), "relationships": sum(s.relationship_counts().values())}

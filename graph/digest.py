@@ -15,7 +15,7 @@ from typing import Any
 from graph.store import GraphStore
 
 VOLATILE = frozenset({"ingest_run"})
-BOOKKEEPING_LABELS = frozenset({"IngestRun", "Edition"})  # store bookkeeping, not facts
+BOOKKEEPING_LABELS = frozenset({"IngestRun", "Edition", "Tally"})  # store bookkeeping, not facts
 
 
 @dataclass(frozen=True)

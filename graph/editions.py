@@ -1,8 +1,11 @@
 """Editions: named, dated states of the graph's facts, kept in the store itself (either store).
 
 An edition (``2025-Q3``) is a snapshot of every fact node and relationship — their properties without the
-bookkeeping (``claims_json``, ``record_hash``, ``ingest_run``) — as sorted JSON lines, zlib-compressed and cut
-into parts. Each part is an ``Edition`` node (``edition/<name>/part/00000``), and a header node
+bookkeeping (``claims_json``, ``record_hash``, ``ingest_run``) — as sorted JSON lines (graph/edition_lines.py),
+one zlib stream cut into parts of PART_BYTES. Creating, diffing and restoring an edition all stream: the lines
+are sorted externally and compressed into parts as they come, and read back a part at a time, so memory does
+not grow with the graph (the format is the one editions always had; older editions read the same way).
+Each part is an ``Edition`` node (``edition/<name>/part/00000``), and a header node
 (``edition/<name>``, ``edition_part = -1``) written last says the edition is complete: a run killed half-way
 leaves parts without a header, which ``list_editions`` does not show and the next ``create`` replaces.
 
@@ -17,6 +20,7 @@ snapshot's digest), where the same named queries run unchanged.
 from __future__ import annotations
 
 import base64
+import codecs
 import hashlib
 import json
 import logging
@@ -25,23 +29,23 @@ import re
 import shutil
 import zlib
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from graph import aggregates
+from graph.edition_lines import parse, sorted_lines, split_text, store_lines
 from graph.errors import ClusterKGError, StoreError
 from graph.store import GraphStore
 
 log = logging.getLogger(__name__)
 
 LABEL = "Edition"
-BOOKKEEPING = frozenset({"IngestRun", "Edition"})
-SKIP_NODE_PROPS = frozenset({"claims_json", "record_hash", "ingest_run"})
-SKIP_REL_PROPS = frozenset({"ingest_run"})
 PART_BYTES = 2 * 1024 * 1024  # compressed bytes per part (≈ 2.7 MB of base64 text per node)
+INFLATE_BYTES = 1024 * 1024  # uncompressed bytes read back at a time
 CURRENT = "current"  # not an edition: the graph as it is now
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -99,56 +103,18 @@ def check_name(name: str) -> str:
 
 # ---------------------------------------------------------------- snapshot ⇄ lines
 def take_snapshot(store: GraphStore) -> Snapshot:
-    """Every fact node and relationship of the store (bookkeeping classes and properties left out)."""
+    """Every fact node and relationship of the store in memory (for small graphs and tests; editions stream)."""
+    return snapshot_of(store_lines(store))
+
+
+def snapshot_of(lines: Iterable[str]) -> Snapshot:
     snap = Snapshot()
-    for cls in store.schema.node_classes:
-        if cls.name in BOOKKEEPING:
-            continue
-        for node in store.iter_nodes(cls.name):
-            props = {k: v for k, v in node.items() if k not in SKIP_NODE_PROPS and k != "id" and v is not None}
-            snap.nodes[(cls.name, str(node["id"]))] = props
-    for rel in store.schema.relationships.values():
-        for edge in store.iter_relationships(rel.name):
-            key: RelKey = (
-                rel.name,
-                edge.pop("from_label"),
-                edge.pop("from_id"),
-                edge.pop("to_label"),
-                edge.pop("to_id"),
-            )
-            snap.rels[key] = {k: v for k, v in edge.items() if k not in SKIP_REL_PROPS and v is not None}
-    return snap
-
-
-def _dump(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
-def _lines(snap: Snapshot) -> list[str]:
-    dump = _dump
-    lines = [dump(["N", label, node_id, props]) for (label, node_id), props in snap.nodes.items()]
-    lines += [dump(["R", *key, props]) for key, props in snap.rels.items()]
-    lines.sort()
-    return lines
-
-
-def encode(snap: Snapshot) -> tuple[bytes, str]:
-    """The snapshot as compressed sorted JSON lines, and the SHA-256 of the uncompressed text."""
-    text = ("\n".join(_lines(snap)) + "\n").encode("utf-8")
-    return zlib.compress(text, 6), hashlib.sha256(text).hexdigest()
-
-
-def decode(blob: bytes, digest: str | None = None) -> Snapshot:
-    text = zlib.decompress(blob)
-    if digest is not None and hashlib.sha256(text).hexdigest() != digest:
-        raise EditionError("the edition's snapshot does not match its digest: a part is missing or damaged")
-    snap = Snapshot()
-    for line in text.decode("utf-8").splitlines():
-        item = json.loads(line)
-        if item[0] == "N":
-            snap.nodes[(item[1], item[2])] = item[3]
+    for line in lines:
+        key, props = parse(line)
+        if key[0] == "N":
+            snap.nodes[(key[1], key[2])] = props
         else:
-            snap.rels[(item[1], item[2], item[3], item[4], item[5])] = item[6]
+            snap.rels[(key[1], key[2], key[3], key[4], key[5])] = props
     return snap
 
 
@@ -177,7 +143,7 @@ def list_editions(store: GraphStore) -> list[EditionInfo]:
     if LABEL not in {c.name for c in store.schema.node_classes}:
         return []
     try:
-        rows = store.read(
+        rows = store.read_all(
             "MATCH (e:Edition) WHERE e.edition_part = -1 RETURN e.edition_name AS name, e.created_at AS created_at, "
             "e.edition_parts AS parts, e.snapshot_bytes AS size, e.snapshot_digest AS digest, "
             "e.summary_json AS summary ORDER BY created_at, name"
@@ -198,7 +164,7 @@ def get_edition(store: GraphStore, name: str) -> EditionInfo:
 
 def delete_edition(store: GraphStore, name: str) -> bool:
     """Remove an edition and every part of it (also the parts of a create that did not finish)."""
-    rows = store.read("MATCH (e:Edition) WHERE e.edition_name = $name RETURN e.id AS id", {"name": name}).rows
+    rows = store.read_all("MATCH (e:Edition) WHERE e.edition_name = $name RETURN e.id AS id", {"name": name}).rows
     if rows:
         store.delete_nodes(LABEL, [str(r["id"]) for r in rows])
     return bool(rows)
@@ -217,64 +183,165 @@ def create_edition(
     if any(i.name == name for i in list_editions(store)) and not replace:
         raise EditionError(f"edition {name!r} exists already (replace it with --replace)")
     delete_edition(store, name)
-    snap = take_snapshot(store)
-    blob, digest = encode(snap)
-    chunks = [blob[i : i + PART_BYTES] for i in range(0, len(blob), PART_BYTES)] or [b""]
-    ids = _part_ids(name, len(chunks))
-    for i, (part_id, chunk) in enumerate(zip(ids, chunks, strict=True)):
-        data = base64.b64encode(chunk).decode("ascii")
-        store.upsert_nodes(LABEL, [{"id": part_id, "edition_name": name, "edition_part": i, "snapshot_data": data}])
+    with sorted_lines(store_lines(store)) as lines:
+        written = _write_parts(store, name, lines)
     runs = store.read(
         "MATCH (r:IngestRun) WHERE r.ended_at IS NOT NULL RETURN r.id AS id ORDER BY r.ended_at DESC LIMIT 1"
     ).rows
-    summary = {"counts": snap.counts(), "last_ingest_run": runs[0]["id"] if runs else None, "note": note}
+    summary = {"counts": written.counts(), "last_ingest_run": runs[0]["id"] if runs else None, "note": note}
     created = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     header = {
         "id": _header_id(name),
         "edition_name": name,
         "edition_part": -1,
-        "edition_parts": len(chunks),
+        "edition_parts": written.parts,
         "created_at": created,
-        "snapshot_bytes": len(blob),
-        "snapshot_digest": digest,
+        "snapshot_bytes": written.size,
+        "snapshot_digest": written.digest,
         "summary_json": json.dumps(summary, ensure_ascii=False, sort_keys=True),
     }
     store.upsert_nodes(LABEL, [header])  # written last: the edition exists once this does
-    log.info("edition %s: %d parts, %d bytes, digest %s", name, len(chunks), len(blob), digest[:12])
+    log.info("edition %s: %d parts, %d bytes, digest %s", name, written.parts, written.size, written.digest[:12])
     return get_edition(store, name)
 
 
 def load_snapshot(store: GraphStore, name: str) -> Snapshot:
-    """The facts of edition ``name`` (or of the store now, for ``current``)."""
+    """The facts of edition ``name`` (or of the store now, for ``current``) in memory: for small graphs;
+    ``edition_lines`` streams them."""
+    with edition_lines(store, name) as lines:
+        return snapshot_of(lines)
+
+
+@contextmanager
+def edition_lines(store: GraphStore, name: str) -> Iterator[Iterator[str]]:
+    """The sorted lines of edition ``name`` (or of the store now, for ``current``), streamed: a part at a time
+    from the store, or through an external sort of the store's facts. The digest is checked at the end."""
     if name == CURRENT:
-        return take_snapshot(store)
-    info = get_edition(store, name)
-    parts = store.stream(
-        "MATCH (e:Edition) WHERE e.edition_name = $name AND e.edition_part >= 0 "
-        "RETURN e.edition_part AS part, e.snapshot_data AS data ORDER BY part",
-        {"name": name},
-    )
-    chunks = [base64.b64decode(str(row["data"])) for row in parts]
-    if len(chunks) != info.parts:
-        raise EditionError(f"edition {name!r} should have {info.parts} parts, the store holds {len(chunks)}")
-    return decode(b"".join(chunks), info.digest)
+        with sorted_lines(store_lines(store)) as lines:
+            yield lines
+        return
+    yield _read_parts(store, get_edition(store, name))
+
+
+def _read_parts(store: GraphStore, info: EditionInfo) -> Iterator[str]:
+    inflate = zlib.decompressobj()
+    digest = hashlib.sha256()
+
+    def pieces() -> Iterator[str]:
+        text = codecs.getincrementaldecoder("utf-8")()
+        for part_id in _part_ids(info.name, info.parts):
+            rows = store.read("MATCH (e:Edition) WHERE e.id = $id RETURN e.snapshot_data AS data", {"id": part_id})
+            if not rows.rows:
+                raise EditionError(f"edition {info.name!r}: part {part_id} is missing from the store")
+            try:
+                data = base64.b64decode(str(rows.rows[0]["data"]))
+                while data:  # a megabyte of text at a time: a part inflates ten-fold
+                    raw = inflate.decompress(data, INFLATE_BYTES)
+                    data = inflate.unconsumed_tail
+                    digest.update(raw)
+                    yield text.decode(raw)
+            except (zlib.error, ValueError) as exc:
+                raise EditionError(f"edition {info.name!r}: part {part_id} is damaged ({exc})") from exc
+        raw = inflate.flush()
+        digest.update(raw)
+        yield text.decode(raw, final=True)
+        if info.digest and digest.hexdigest() != info.digest:
+            raise EditionError("the edition's snapshot does not match its digest: a part is missing or damaged")
+
+    return split_text(pieces())
+
+
+@dataclass
+class _Written:
+    parts: int = 0
+    size: int = 0
+    digest: str = ""
+    nodes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    rels: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        return {"nodes": dict(sorted(self.nodes.items())), "relationships": dict(sorted(self.rels.items()))}
+
+
+def _write_parts(store: GraphStore, name: str, lines: Iterable[str]) -> _Written:
+    """Compress the lines as one zlib stream and store it in parts of PART_BYTES as it comes (the format of
+    every edition so far: a reader joins the parts and inflates them in order)."""
+    written = _Written()
+    deflate = zlib.compressobj(6)
+    digest = hashlib.sha256()
+    pending = bytearray()
+
+    def flush_parts(final: bool) -> None:
+        while len(pending) >= PART_BYTES or (final and (pending or written.parts == 0)):
+            chunk = bytes(pending[:PART_BYTES])
+            del pending[:PART_BYTES]
+            row = {"id": _part_ids(name, written.parts + 1)[-1], "edition_name": name,
+                   "edition_part": written.parts, "snapshot_data": base64.b64encode(chunk).decode("ascii")}  # fmt: skip
+            store.upsert_nodes(LABEL, [row])
+            written.parts += 1
+            written.size += len(chunk)
+
+    batch: list[str] = []
+    for line in lines:
+        _count(written, line)
+        batch.append(line)
+        if len(batch) >= 4096:
+            _feed(batch, deflate, digest, pending)
+            batch = []
+            flush_parts(final=False)
+    _feed(batch, deflate, digest, pending)
+    pending += deflate.flush()
+    flush_parts(final=True)
+    written.digest = digest.hexdigest()
+    return written
+
+
+def _feed(batch: list[str], deflate: Any, digest: Any, pending: bytearray) -> None:
+    if batch:
+        raw = ("\n".join(batch) + "\n").encode("utf-8")
+        digest.update(raw)
+        pending += deflate.compress(raw)
+
+
+def _count(written: _Written, line: str) -> None:
+    # '["N","Label",…' / '["R","TYPE",…': the second field is a plain name (an ontology identifier)
+    end = line.index('"', 6)
+    (written.nodes if line[2] == "N" else written.rels)[line[6:end]] += 1
 
 
 # ---------------------------------------------------------------- reading as of an edition
-def restore(snap: Snapshot, target: GraphStore, batch: int = 50_000) -> None:
-    """Write a snapshot's facts into an empty store (its schema set up)."""
-    by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for (label, node_id), props in snap.nodes.items():
-        by_label[label].append({"id": node_id, **props})
-    for label, rows in by_label.items():
-        for i in range(0, len(rows), batch):
-            target.upsert_nodes(label, rows[i : i + batch])
-    by_type: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
-    for (rel, from_label, from_id, to_label, to_id), props in snap.rels.items():
-        by_type[(rel, from_label, to_label)].append({"from_id": from_id, "to_id": to_id, **props})
-    for (rel, from_label, to_label), rows in by_type.items():
-        for i in range(0, len(rows), batch):
-            target.upsert_relationships(rel, from_label, to_label, rows[i : i + batch])
+def restore(lines: Iterable[str], target: GraphStore, batch: int = 50_000) -> None:
+    """Write an edition's facts (its lines) into an empty store (its schema set up), a batch at a time."""
+    nodes: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    rels: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for line in lines:
+        key, props = parse(line)
+        if key[0] == "N":
+            rows = nodes[key[1]]
+            rows.append({"id": key[2], **props})
+            if len(rows) >= batch:
+                target.upsert_nodes(key[1], rows)
+                rows.clear()
+            continue
+        if nodes:  # every node line sorts before every relationship line: write the rest before any tie
+            _flush_nodes(nodes, target)
+        group = rels[(key[1], key[2], key[4])]
+        group.append({"from_id": key[3], "to_id": key[5], **props})
+        if len(group) >= batch:
+            target.upsert_relationships(key[1], key[2], key[4], group)
+            group.clear()
+    _flush_nodes(nodes, target)
+    for (rel, from_label, to_label), group in rels.items():
+        if group:
+            target.upsert_relationships(rel, from_label, to_label, group)
+    aggregates.refresh(target)  # the counts the whole-graph queries read (bookkeeping, not in the lines)
+
+
+def _flush_nodes(nodes: dict[str, list[dict[str, Any]]], target: GraphStore) -> None:
+    for label, rows in nodes.items():
+        if rows:
+            target.upsert_nodes(label, rows)
+    nodes.clear()
 
 
 def cache_dir() -> Path:
@@ -302,12 +369,13 @@ def edition_store(store: GraphStore, name: str, *, cache: Path | None = None) ->
         target = EmbeddedStore(building / "graph.lbdb", store.schema, buffer_pool_mb=4096)
         try:
             target.setup_schema()
-            restore(load_snapshot(store, name), target)
+            with edition_lines(store, name) as lines:
+                restore(lines, target)
         finally:
             target.close()
         os.replace(building / "graph.lbdb", path)  # only a complete copy gets the final name
         shutil.rmtree(building, ignore_errors=True)
-    reader = EmbeddedStore(path, store.schema, read_only=True, buffer_pool_mb=256)
+    reader = EmbeddedStore(path, store.schema, read_only=True, buffer_pool_mb=256, read_limits=store.read_limits)
     try:
         yield reader
     finally:

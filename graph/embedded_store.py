@@ -20,10 +20,20 @@ from typing import Any, ClassVar
 import ladybug
 import pyarrow as pa
 
+from graph import aggregates
+from graph.embedded_pool import CORES, QUERY_WORKERS, ConnectionPool
 from graph.errors import QueryRejectedError, StoreError
 from graph.file_gate import FileGate
 from graph.schema import NodeClass, PropertySpec, Schema
-from graph.store import GraphStore, QueryResult, Row, UntrustedLimits, prepare_node_rows, prepare_rel_rows
+from graph.store import (
+    GraphStore,
+    QueryResult,
+    ReadLimits,
+    Row,
+    UntrustedLimits,
+    prepare_node_rows,
+    prepare_rel_rows,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,20 +70,31 @@ class EmbeddedStore(GraphStore):
         read_only: bool = False,
         buffer_pool_mb: int = 1024,
         max_db_size: int | None = None,
+        read_limits: ReadLimits | None = None,
+        query_workers: int = QUERY_WORKERS,
     ) -> None:
-        super().__init__(schema)
+        super().__init__(schema, read_limits)
         self.path = Path(path)
         self.read_only = read_only
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._max_db_size = max_db_size
+        # more than the cores, so that concurrent reads each stop at their own limit (graph/embedded_pool.py); a
+        # process that runs one query at a time (the console's sandbox child) needs no more than the cores
+        self._query_workers = query_workers
         self._db = self._open(buffer_pool_mb)
-        self._conn = ladybug.Connection(self._db)
+        # schema and writes; reads borrow their own from the pool
+        self._conn = ladybug.Connection(self._db, num_threads=CORES)
+        self._pool = ConnectionPool(self._db)
         self._buffer_pool_mb = buffer_pool_mb
         self._gate = FileGate(self.path)
         self._version = self._gate.version()
 
     def _open(self, buffer_pool_mb: int) -> ladybug.Database:
-        kwargs: dict[str, Any] = {"read_only": self.read_only, "buffer_pool_size": buffer_pool_mb * 1024 * 1024}
+        kwargs: dict[str, Any] = {
+            "read_only": self.read_only,
+            "buffer_pool_size": buffer_pool_mb * 1024 * 1024,
+            "max_num_threads": self._query_workers,
+        }
         if self._max_db_size is not None:  # the address space LadybugDB reserves (8 TiB by default)
             kwargs["max_db_size"] = self._max_db_size
         try:
@@ -132,6 +153,7 @@ class EmbeddedStore(GraphStore):
                 continue
             pairs = ", ".join(f"FROM {a} TO {b}" for a, b in rel.pairs)
             self._execute(f"CREATE REL TABLE {rel.name}({pairs}, {rel_columns})")
+        aggregates.ensure(self)  # a store loaded before the tallies existed gets them here
         log.info("embedded schema ready at %s", self.path)
 
     def _tables(self) -> set[str]:
@@ -154,7 +176,7 @@ class EmbeddedStore(GraphStore):
             return 0
         new_rows, old_rows = clean, []
         if len(clean) >= COPY_THRESHOLD:
-            existing = self._existing_ids(cls.name, [r["id"] for r in clean])
+            existing = self._existing_ids(cls.name, [r["id"] for r in clean]) if self._any_node(cls.name) else set()
             new_rows = [r for r in clean if r["id"] not in existing]
             old_rows = [r for r in clean if r["id"] in existing]
             if len(new_rows) >= COPY_THRESHOLD:
@@ -178,6 +200,14 @@ class EmbeddedStore(GraphStore):
             )
             self._execute(f"COPY {cls.name} FROM $t", {"t": table})
 
+    # A first load writes into empty tables: one cheap probe spares looking up every id and pair.
+    def _any_node(self, label: str) -> bool:
+        return bool(_all_rows(self._execute(f"MATCH (n:{label}) RETURN n.id LIMIT 1")))
+
+    def _any_edge(self, rel_type: str, from_label: str, to_label: str) -> bool:
+        cypher = f"MATCH (:{from_label})-[e:{rel_type}]->(:{to_label}) RETURN 1 LIMIT 1"
+        return bool(_all_rows(self._execute(cypher)))
+
     def _existing_ids(self, label: str, ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
         for batch in _batches(list(ids), 50_000):
@@ -199,7 +229,11 @@ class EmbeddedStore(GraphStore):
             from_ok = self._existing_ids(from_label, sorted({r["from_id"] for r in clean}))
             to_ok = self._existing_ids(to_label, sorted({r["to_id"] for r in clean}))
             resolvable = [r for r in clean if r["from_id"] in from_ok and r["to_id"] in to_ok]
-            existing = self._existing_pairs(rel_type, from_label, to_label, resolvable)
+            existing = (
+                self._existing_pairs(rel_type, from_label, to_label, resolvable)
+                if self._any_edge(rel_type, from_label, to_label)
+                else set()
+            )
             new_rows = [r for r in resolvable if (r["from_id"], r["to_id"]) not in existing]
             merge_rows = [r for r in resolvable if (r["from_id"], r["to_id"]) in existing]
             if len(new_rows) >= COPY_THRESHOLD:
@@ -291,27 +325,30 @@ class EmbeddedStore(GraphStore):
         timeout_s: float | None = None,
         row_cap: int | None = None,
     ) -> QueryResult:
-        if timeout_s is not None:
-            self._conn.set_query_timeout(max(1, int(timeout_s * 1000)))
-        try:
-            result = self._conn.execute(cypher, dict(params or {}))
-        except RuntimeError as exc:
-            raise QueryRejectedError(_plain_error(exc)) from exc
-        finally:
-            if timeout_s is not None:
-                self._conn.set_query_timeout(0)
-        if isinstance(result, list):  # several statements: the last one's rows
-            result = result[-1]
-        columns = list(result.get_column_names())
-        rows: list[dict[str, Any]] = []
-        truncated = False
-        while result.has_next():
-            if row_cap is not None and len(rows) >= row_cap:
-                truncated = True
-                break
-            rows.append({c: _to_python(v) for c, v in zip(columns, result.get_next(), strict=True)})
-        result.close()
+        # A connection of its own for the whole read: its time limit is no other read's (graph/embedded_pool.py).
+        with self._pool.lend(timeout_s) as conn:
+            try:
+                result = conn.execute(cypher, dict(params or {}))
+            except RuntimeError as exc:
+                raise QueryRejectedError(_plain_error(exc)) from exc
+            if isinstance(result, list):  # several statements: the last one's rows
+                result = result[-1]
+            columns = list(result.get_column_names())
+            rows: list[dict[str, Any]] = []
+            truncated = False
+            while result.has_next():
+                if row_cap is not None and len(rows) >= row_cap:
+                    truncated = True
+                    break
+                rows.append({c: _to_python(v) for c, v in zip(columns, result.get_next(), strict=True)})
+            result.close()
         return QueryResult(columns=columns, rows=rows, truncated=truncated)
+
+    def read_in_write(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        # the writer's own connection: it sees the batches this write committed so far
+        result = self._execute(cypher, params)
+        columns = list(result.get_column_names())
+        return [{c: _to_python(v) for c, v in zip(columns, row, strict=True)} for row in _all_rows(result)]
 
     def read_untrusted(self, cypher: str, params: Mapping[str, Any] | None, limits: UntrustedLimits) -> QueryResult:
         # In a confined child process: read-only, no network, no file but the database's, bounded memory.
@@ -381,14 +418,22 @@ class EmbeddedStore(GraphStore):
         for lo in range(0, int(top) + 1, ITER_PAGE):
             yield lo, lo + ITER_PAGE
 
-    def _stream(self, cypher: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        result = self._execute(cypher, params)
-        columns = list(result.get_column_names())
-        try:
-            while result.has_next():
-                yield {c: _to_python(v) for c, v in zip(columns, result.get_next(), strict=True)}
-        finally:
-            result.close()
+    def _stream(
+        self, cypher: str, params: Mapping[str, Any] | None = None, timeout_s: float | None = None
+    ) -> Iterator[dict[str, Any]]:
+        with self._pool.lend(timeout_s) as conn:  # a connection of its own: its time limit is this read's
+            try:
+                result = conn.execute(cypher, dict(params or {}))
+            except RuntimeError as exc:
+                raise StoreError(f"embedded store rejected a statement: {_plain_error(exc)}") from exc
+            if isinstance(result, list):  # several statements: the last one's rows
+                result = result[-1]
+            columns = list(result.get_column_names())
+            try:
+                while result.has_next():
+                    yield {c: _to_python(v) for c, v in zip(columns, result.get_next(), strict=True)}
+            finally:
+                result.close()
 
     # ------------------------------------------------------------------ reads, through the file gate
     # A read-only store reads under a shared lock and reopens the database when a writer changed the file
@@ -400,27 +445,26 @@ class EmbeddedStore(GraphStore):
         return self._gate.version() != self._version
 
     def _reopen(self) -> None:
+        self._pool.close()  # no read is running: the gate let this thread in alone
         self._conn.close()
         self._db.close()
         self._db = self._open(self._buffer_pool_mb)
-        self._conn = ladybug.Connection(self._db)
+        self._conn = ladybug.Connection(self._db, num_threads=CORES)
+        self._pool = ConnectionPool(self._db)
         self._version = self._gate.version()
         log.info("reopened %s: a writer changed it", self.path)
 
-    def read(
-        self,
-        cypher: str,
-        params: Mapping[str, Any] | None = None,
-        *,
-        timeout_s: float | None = None,
-        row_cap: int | None = None,
+    def _read_within(
+        self, cypher: str, params: Mapping[str, Any] | None, *, timeout_s: float | None, row_cap: int | None
     ) -> QueryResult:
         with self._reading():
             return self._read(cypher, params, timeout_s=timeout_s, row_cap=row_cap)
 
-    def stream(self, cypher: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+    def stream(
+        self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_s: float | None = None
+    ) -> Iterator[dict[str, Any]]:
         with self._reading():
-            yield from self._stream(cypher, params)
+            yield from self._stream(cypher, params, timeout_s)
 
     def iter_nodes(self, label: str) -> Iterator[dict[str, Any]]:
         with self._reading():
@@ -446,6 +490,7 @@ class EmbeddedStore(GraphStore):
 
     def close(self) -> None:
         with self._gate.writing() if not self.read_only else nullcontext():  # closing checkpoints the file
+            self._pool.close()
             self._conn.close()
             self._db.close()
         self._gate.close()

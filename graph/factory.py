@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graph.schema import Schema, default_schema
 from graph.settings import Settings
-from graph.store import GraphStore
+from graph.store import GraphStore, ReadLimits
 
 
 def open_store(
@@ -19,5 +19,9 @@ def open_store(
     from graph.embedded_store import EmbeddedStore
 
     return EmbeddedStore(
-        settings.embedded_path, schema, read_only=read_only, buffer_pool_mb=settings.buffer_pool_mb or 1024
+        settings.embedded_path,
+        schema,
+        read_only=read_only,
+        buffer_pool_mb=settings.buffer_pool_mb or 1024,
+        read_limits=ReadLimits.from_settings(settings),
     )

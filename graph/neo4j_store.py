@@ -25,12 +25,22 @@ from neo4j.exceptions import (
 )
 from neo4j.graph import Node, Path, Relationship
 
+from graph import aggregates, neo4j_entity
 from graph.errors import QueryRejectedError, StoreError, StoreUnavailableError
 from graph.neo4j_console import Console as Neo4jConsole
 from graph.neo4j_console import safety_warnings
+from graph.neo4j_entity import class_label
 from graph.schema import NodeClass, Schema
 from graph.settings import Settings
-from graph.store import GraphStore, QueryResult, Row, UntrustedLimits, prepare_node_rows, prepare_rel_rows
+from graph.store import (
+    GraphStore,
+    QueryResult,
+    ReadLimits,
+    Row,
+    UntrustedLimits,
+    prepare_node_rows,
+    prepare_rel_rows,
+)
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +134,7 @@ class Neo4jStore(GraphStore):
         owns_driver: bool = True,
         settings: Settings | None = None,
     ) -> None:
-        super().__init__(schema)
+        super().__init__(schema, ReadLimits.from_settings(settings) if settings else None)
         self.driver = driver  # reads (the reader identity when one is set)
         self.database = database
         self._owns_driver = owns_driver
@@ -160,9 +170,23 @@ class Neo4jStore(GraphStore):
                     statements.append(
                         f"CREATE INDEX ckg_{cls.name}_{prop} IF NOT EXISTS FOR (n:{cls.name}) ON (n.{prop})"
                     )
+        statements += neo4j_entity.schema_statements()
         for statement in statements:
             self._write(statement)
+        self._label_entities()
+        aggregates.ensure(self)  # a store loaded before the tallies existed (or by neo4j-admin import) gets them
         log.info("neo4j schema ready: %d constraints and indexes", len(statements))
+
+    def _label_entities(self) -> None:
+        """Give the Entity label to fact nodes written before it existed (counts first: O(1) when done)."""
+        labels = sorted(neo4j_entity.entity_labels(self.schema))
+        total = sum(int(self._write(f"MATCH (n:{label}) RETURN count(n) AS n")[0]["n"]) for label in labels)
+        if int(self._write(f"MATCH (n:{neo4j_entity.ENTITY}) RETURN count(n) AS n")[0]["n"]) == total:
+            return
+        for label in labels:
+            while int(self._write(neo4j_entity.backfill_statement(label))[0]["n"]):
+                pass
+        log.info("labelled the fact nodes Entity")
 
     # ------------------------------------------------------------------ writes
     def upsert_nodes(self, label: str, rows: Sequence[Row]) -> int:
@@ -173,10 +197,12 @@ class Neo4jStore(GraphStore):
             self._write(cypher, {"rows": clean[start : start + NODE_BATCH]})
         return len(clean)
 
-    @staticmethod
-    def _merge_nodes_cypher(node_class: NodeClass, columns: Sequence[str]) -> str:
-        sets = ", ".join(f"n.{c} = r.{c}" for c in columns if c != "id")
-        return f"UNWIND $rows AS r MERGE (n:{node_class.name} {{id: r.id}})" + (f" SET {sets}" if sets else "")
+    def _merge_nodes_cypher(self, node_class: NodeClass, columns: Sequence[str]) -> str:
+        sets = [f"n.{c} = r.{c}" for c in columns if c != "id"]
+        if self.schema.is_entity(node_class.name):  # the lookup label of every fact node (graph/neo4j_entity.py)
+            sets.append(f"n:{neo4j_entity.ENTITY}")
+        merge = f"UNWIND $rows AS r MERGE (n:{node_class.name} {{id: r.id}})"
+        return merge + (f" SET {', '.join(sets)}" if sets else "")
 
     def upsert_relationships(self, rel_type: str, from_label: str, to_label: str, rows: Sequence[Row]) -> int:
         self._check_rel(rel_type, from_label, to_label)
@@ -273,14 +299,13 @@ class Neo4jStore(GraphStore):
         except Neo4jError as exc:
             raise StoreError(f"Neo4j rejected a write: {exc.code}: {exc.message}") from exc
 
+    def read_in_write(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        # inside transaction(): on its open transaction, so the uncommitted changes are counted too
+        return [{k: to_python(v) for k, v in row.items()} for row in self._write(cypher, params)]
+
     # ------------------------------------------------------------------ reads
-    def read(
-        self,
-        cypher: str,
-        params: Mapping[str, Any] | None = None,
-        *,
-        timeout_s: float | None = None,
-        row_cap: int | None = None,
+    def _read_within(
+        self, cypher: str, params: Mapping[str, Any] | None, *, timeout_s: float | None, row_cap: int | None
     ) -> QueryResult:
         # An explicit transaction, not a managed one: the driver would retry a query that ran out of its
         # memory budget (a "transient" error) for 30 s, where the user should hear at once that it was stopped.
@@ -334,14 +359,16 @@ class Neo4jStore(GraphStore):
             tx.rollback()  # nothing to commit; and the rest of a cut result is dropped, not computed
             return QueryResult(columns=columns, rows=rows, truncated=truncated)
 
-    def stream(self, cypher: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+    def stream(
+        self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_s: float | None = None
+    ) -> Iterator[dict[str, Any]]:
         # One read transaction held open while the caller consumes; the driver fetches records in batches.
         try:
             with (
                 self.driver.session(
                     database=self.database, default_access_mode=neo4j.READ_ACCESS, fetch_size=STREAM_FETCH
                 ) as session,
-                session.begin_transaction() as tx,
+                session.begin_transaction(timeout=timeout_s) as tx,
             ):
                 result = tx.run(cypher, dict(params or {}))
                 keys = list(result.keys())
@@ -356,8 +383,9 @@ class Neo4jStore(GraphStore):
         # One query per type (not per pair of labels): each node has one label, read with the edge.
         rel = self.schema.rel_type(rel_type)
         cypher = (
-            f"MATCH (a)-[r:{rel.name}]->(b) RETURN labels(a)[0] AS from_label, a.id AS from_id, "
-            f"labels(b)[0] AS to_label, b.id AS to_id, {self._rel_return_clause('r')}"
+            f"MATCH (a)-[r:{rel.name}]->(b) RETURN [x IN labels(a) WHERE x <> 'Entity'][0] AS from_label, "
+            f"a.id AS from_id, [x IN labels(b) WHERE x <> 'Entity'][0] AS to_label, b.id AS to_id, "
+            f"{self._rel_return_clause('r')}"
         )
         for row in self.stream(cypher):
             yield {k: v for k, v in row.items() if v is not None}
@@ -416,7 +444,7 @@ def to_python(value: Any, depth: int = 10_000) -> Any:
         return "…"
     inner = depth - 1
     if isinstance(value, Node):
-        return {"_label": next(iter(value.labels), None), **{k: to_python(v, inner) for k, v in value.items()}}
+        return {"_label": class_label(value.labels), **{k: to_python(v, inner) for k, v in value.items()}}
     if isinstance(value, Relationship):
         return {"_type": value.type, **{k: to_python(v, inner) for k, v in value.items()}}
     if isinstance(value, Path):

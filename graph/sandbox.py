@@ -282,6 +282,7 @@ def _child() -> None:
     memory = int(request["memory_mb"]) * 1024**2
     buffer_pool_mb = max(64, int(request["memory_mb"]) // 2)  # results are materialised there
     resource.setrlimit(resource.RLIMIT_AS, (max_db_size + memory, max_db_size + memory))
+    from graph.embedded_pool import CORES
     from graph.embedded_store import EmbeddedStore
     from graph.schema import default_schema
 
@@ -292,11 +293,18 @@ def _child() -> None:
         _answer({"landlock": False})  # fail closed: no query runs where it could read the machine's files
         return
     try:
-        store = EmbeddedStore(path, schema, read_only=True, buffer_pool_mb=buffer_pool_mb, max_db_size=max_db_size)
+        # One query at a time here: worker threads for the cores only (more would pass the address-space cap).
+        store = EmbeddedStore(
+            path,
+            schema,
+            read_only=True,
+            buffer_pool_mb=buffer_pool_mb,
+            max_db_size=max_db_size,
+            query_workers=CORES,
+        )
         # Streamed, not store.read(): rows are bounded and counted as they arrive, so a wide answer stops at
         # the byte cap instead of being built whole first (5,000 rows of 30 nodes outgrew the memory cap).
-        store._conn.set_query_timeout(max(1, int(request["timeout_s"] * 1000)))  # stream() sets none itself
-        rows = store.stream(request["cypher"], request["params"])
+        rows = store.stream(request["cypher"], request["params"], timeout_s=float(request["timeout_s"]))
         _, texts, cut = bounded_rows(itertools.islice(rows, int(request["row_cap"])), int(request["max_bytes"]))
         truncated = cut or next(rows, None) is not None
     except (StoreError, MemoryError, RuntimeError, AttributeError) as exc:

@@ -56,6 +56,31 @@ class UntrustedLimits:
         )
 
 
+@dataclass(frozen=True)
+class ReadLimits:
+    """What one ``read`` may cost when its caller says nothing: the settings' time limit and row cap. A caller
+    may ask for less, never for more and never for none (datasette's rule); the library's own bulk reads, which
+    need every row, say so with ``read_all``."""
+
+    timeout_s: float = 10.0
+    row_cap: int = 5000
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReadLimits:
+        return cls(timeout_s=settings.query_timeout_s, row_cap=settings.row_cap)
+
+    def within(self, timeout_s: float | None, row_cap: int | None) -> tuple[float, int]:
+        """The limits a read runs with: the caller's where they are lower, these otherwise."""
+        if timeout_s is not None and not timeout_s > 0:  # 0 means "no limit" to both databases; NaN compares false
+            raise ValueError(f"a read's time limit must be a positive number of seconds, not {timeout_s!r}")
+        if row_cap is not None and row_cap < 0:
+            raise ValueError(f"a read's row cap cannot be negative ({row_cap})")
+        return (
+            self.timeout_s if timeout_s is None else min(timeout_s, self.timeout_s),
+            self.row_cap if row_cap is None else min(row_cap, self.row_cap),
+        )
+
+
 @dataclass
 class QueryResult:
     """Rows of a read, as plain Python values; ``truncated`` says the row cap cut it short."""
@@ -94,10 +119,13 @@ def _check_column(prop: PropertySpec, rows: list[dict[str, Any]], origins: list[
     """Check (and where needed convert, int → float) one column of the rows in place."""
     name = prop.name
     exact = None if prop.multi_valued else _EXACT[prop.store_type]
+    item = _EXACT[prop.store_type.removesuffix("[]")] if prop.multi_valued else None
     for position, row in enumerate(rows):
         value = row[name]
         if value is None or type(value) is exact:
             continue
+        if type(value) is list and all(type(v) is item for v in value):
+            continue  # a list already of the exact type (every row's source_refs): nothing to convert
         row[name] = check_value(prop, value, f"{where} row {origins[position]}")
 
 
@@ -177,8 +205,9 @@ class GraphStore(ABC):
 
     backend: ClassVar[str]
 
-    def __init__(self, schema: Schema) -> None:
+    def __init__(self, schema: Schema, read_limits: ReadLimits | None = None) -> None:
         self.schema = schema
+        self.read_limits = read_limits or ReadLimits()  # the settings' limits (graph/factory.py passes them)
 
     # -- schema
     @abstractmethod
@@ -217,7 +246,6 @@ class GraphStore(ABC):
         return nullcontext()
 
     # -- reads
-    @abstractmethod
     def read(
         self,
         cypher: str,
@@ -226,7 +254,31 @@ class GraphStore(ABC):
         timeout_s: float | None = None,
         row_cap: int | None = None,
     ) -> QueryResult:
-        """Run a read query with parameters; the database enforces the timeout; rows stop at row_cap."""
+        """Run a read query with parameters within ``read_limits``: a caller may pass a shorter time limit or a
+        smaller row cap, a longer or larger one is cut to the store's. The database enforces the time limit
+        (QueryRejectedError); rows stop at the cap (``truncated``)."""
+        timeout, cap = self.read_limits.within(timeout_s, row_cap)
+        return self._read_within(cypher, params, timeout_s=timeout, row_cap=cap)
+
+    def read_all(
+        self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_s: float | None = None
+    ) -> QueryResult:
+        """Every row of a read the library itself needs whole (exports, analytics pulls, editions, reports): no
+        row cap, and no time limit unless one is given. Never for a query a page or a user chose."""
+        if timeout_s is not None and not timeout_s > 0:
+            raise ValueError(f"a read's time limit must be a positive number of seconds, not {timeout_s!r}")
+        return self._read_within(cypher, params, timeout_s=timeout_s, row_cap=None)
+
+    @abstractmethod
+    def _read_within(
+        self, cypher: str, params: Mapping[str, Any] | None, *, timeout_s: float | None, row_cap: int | None
+    ) -> QueryResult:
+        """The read with exactly these limits (None: none); only ``read`` and ``read_all`` call it."""
+
+    def read_in_write(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """A trusted read that sees the writes of the open ``transaction()`` (derived counts recomputed in the
+        write that changed the graph, graph/aggregates.py). By default, a plain read."""
+        return self.read_all(cypher, params).rows
 
     @abstractmethod
     def read_untrusted(self, cypher: str, params: Mapping[str, Any] | None, limits: UntrustedLimits) -> QueryResult:
@@ -249,14 +301,14 @@ class GraphStore(ABC):
     def node_counts(self) -> dict[str, int]:
         counts = {}
         for cls in self.schema.node_classes:
-            result = self.read(f"MATCH (n:{cls.name}) RETURN count(n) AS n")
+            result = self.read_all(f"MATCH (n:{cls.name}) RETURN count(n) AS n")
             counts[cls.name] = int(result.rows[0]["n"])
         return counts
 
     def relationship_counts(self) -> dict[str, int]:
         counts = {}
         for rel in self.schema.relationships.values():
-            result = self.read(f"MATCH ()-[r:{rel.name}]->() RETURN count(r) AS n")
+            result = self.read_all(f"MATCH ()-[r:{rel.name}]->() RETURN count(r) AS n")
             counts[rel.name] = int(result.rows[0]["n"])
         return counts
 
@@ -286,8 +338,11 @@ class GraphStore(ABC):
         return ", ".join(f"{var}.{p} AS {p}" for p in self.schema.relationship_property_names)
 
     @abstractmethod
-    def stream(self, cypher: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        """Rows of a trusted read as the database produces them, without holding the result in memory."""
+    def stream(
+        self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_s: float | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Rows of a trusted read as the database produces them, without holding the result in memory; no time
+        limit unless one is given."""
 
     def iter_nodes(self, label: str) -> Iterator[dict[str, Any]]:
         """Every node of a label, streamed in one read (export, digests, the ingest diff); order not defined."""

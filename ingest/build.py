@@ -108,6 +108,7 @@ def node_rows(built: Built, schema: Schema) -> NodeRows:
     rows: NodeRows = defaultdict(dict)
     for entity in built.index.entities:
         rows[entity.label][entity.id] = entity_row(entity, schema, built.statements_of.get(id(entity), {}))
+        entity.forget_merged()
     return rows
 
 
@@ -143,8 +144,11 @@ def relationship_rows(links: Iterable[Link]) -> RelRows:
         grouped[(link.rel_type, link.from_label, link.from_id, link.to_label, link.to_id)].append(link)
     rows: RelRows = {}
     for key, statements in grouped.items():
-        statements.sort(key=lambda k: k.rank)
-        stated = [k for k in statements if k.rank[0] == 0] or statements
+        if len(statements) == 1:  # most relationships have one statement: nothing to rank
+            stated = statements
+        else:
+            statements.sort(key=lambda k: k.rank)
+            stated = [k for k in statements if k.rank[0] == 0] or statements
         best = stated[0]
         props = dict(best.props)
         props["source_refs"] = sorted({k.ref for k in stated if k.ref})

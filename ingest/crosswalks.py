@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from graph.ids import match_key
@@ -51,6 +51,10 @@ class Crosswalks:
     programmes: dict[str, Row]
     keywords: list[Row]  # longest first
     disciplines: dict[tuple[str, str], Row]  # (scheme, match-key of name or code) → row
+    # Keywords by the first two characters of their lower-case form, in ``keywords`` order, so that a text
+    # is tried only against keywords that can occur in it (1,200 keywords × every entity was most of a run).
+    _by_prefix: dict[str, list[tuple[int, str, Row]]] | None = field(default=None, init=False, repr=False)
+    _single: list[tuple[int, str, Row]] = field(default_factory=list, init=False, repr=False)
 
     @classmethod
     def load(cls, data_dir: Path) -> Crosswalks:
@@ -92,8 +96,7 @@ class Crosswalks:
         found: list[Row] = []
         taken: list[tuple[int, int]] = []
         lowered = text.lower()
-        for row in self.keywords:
-            key = row.key.lower()
+        for _, key, row in self._candidates(lowered):
             start = lowered.find(key)
             while start >= 0:
                 end = start + len(key)
@@ -106,3 +109,19 @@ class Crosswalks:
                     break
                 start = lowered.find(key, start + 1)
         return found
+
+    def _candidates(self, lowered: str) -> list[tuple[int, str, Row]]:
+        """The keywords that occur somewhere in the text, in ``keywords`` order (the order decides ties)."""
+        if self._by_prefix is None:
+            self._by_prefix = {}
+            for order, row in enumerate(self.keywords):
+                key = row.key.lower()
+                if len(key) < 2:
+                    self._single.append((order, key, row))
+                else:
+                    self._by_prefix.setdefault(key[:2], []).append((order, key, row))
+        hits = [entry for entry in self._single if entry[1] in lowered]
+        for prefix in {lowered[i : i + 2] for i in range(len(lowered) - 1)}:
+            hits.extend(entry for entry in self._by_prefix.get(prefix, ()) if entry[1] in lowered)
+        hits.sort(key=lambda entry: entry[0])
+        return hits

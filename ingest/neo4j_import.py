@@ -87,7 +87,8 @@ def write_import_files(
         specs = [schema.node_class(label).get_property(name) for name in schema.node_class(label).property_names]
         path = out_dir / f"nodes_{label}.csv"
         _write(path, _node_header(label, specs), ({**row, "ingest_run": run_id} for row in by_id.values()), specs)
-        args.append(f"--nodes={label}={path}")
+        labels = f"{label}:Entity" if schema.is_entity(label) else label  # the lookup label (graph/neo4j_entity.py)
+        args.append(f"--nodes={labels}={path}")
     run_specs = [schema.node_class("IngestRun").get_property(n) for n in schema.node_class("IngestRun").property_names]
     run_path = out_dir / "nodes_IngestRun.csv"
     record = run_record(result, started, datetime.now(UTC), status="completed (neo4j-admin import)")

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from graph import aggregates, name_index
 from graph.errors import ClusterKGError
 from graph.schema import Schema
 from graph.store import GraphStore
@@ -42,6 +43,7 @@ from ingest.build import (
     relationship_rows,
 )
 from ingest.claims import SourceStatements, link_to_json, record_to_json
+from ingest.collector import rare_collections
 from ingest.inference import place_from_coordinates, place_from_host
 from ingest.report import Level, Report
 from ingest.sources import Source
@@ -144,9 +146,10 @@ def collect(
     inferences: Iterable[Inference] | None = None,
 ) -> Built:
     """Read sources and resolve their statements alone (an initial load, benchmarks); nothing is written."""
-    gathered = gather(sources, data_dir, report, progress)
-    rules = default_inferences(schema, data_dir) if inferences is None else inferences
-    return build(gathered.statements, schema, data_dir, report, inferences=rules)
+    with rare_collections():
+        gathered = gather(sources, data_dir, report, progress)
+        rules = default_inferences(schema, data_dir) if inferences is None else inferences
+        return build(gathered.statements, schema, data_dir, report, inferences=rules)
 
 
 def run_ingest(
@@ -169,7 +172,10 @@ def run_ingest(
         store.upsert_nodes("IngestRun", [{"id": run_id, "started_at": started.isoformat(), "status": "running"}])
     rules = default_inferences(store.schema, data_dir) if inferences is None else inferences
     try:
-        result = _run(store, sources, data_dir, dry_run, set(retract), run_id, report, progress, rules, started, now)
+        with rare_collections():
+            result = _run(
+                store, sources, data_dir, dry_run, set(retract), run_id, report, progress, rules, started, now
+            )
     except BaseException:
         if not dry_run:
             _mark_failed(store, run_id, now())
@@ -207,19 +213,22 @@ def _run(
     replaced = (set(gathered.statements) - gathered.incomplete) | retract
     statements = {name: part for name, part in stored.statements.items() if name not in replaced}
     statements.update({name: gathered.statements[name] for name in replaced if name in gathered.statements})
+    by_source = {
+        name: statement_changes(stored.statements.get(name), gathered.statements.get(name)) for name in sorted(replaced)
+    }
     built = build(
         statements, store.schema, data_dir, report, reported_sources=gathered.statements, inferences=inferences
     )
     nodes = node_rows(built, store.schema)
     rels = relationship_rows(built.links)
-    del built  # the rows hold all that is written; at a million nodes the records are gigabytes
+    # the rows hold all that is written; at a million nodes the records and statements are gigabytes
+    del built, statements
+    gathered.statements.clear()
+    stored.statements.clear()
     seconds["collect"], clock = time.perf_counter() - clock, time.perf_counter()
     read_files = {a.file for a in report.files.values() if a.source not in gathered.incomplete}
     node_changes, node_todo, node_drop = _diff_nodes(stored, nodes, read_files)
     rel_changes, rel_todo, rel_drop = _diff_relationships(stored, rels, read_files)
-    by_source = {
-        name: statement_changes(stored.statements.get(name), gathered.statements.get(name)) for name in sorted(replaced)
-    }
     seconds["diff"], clock = time.perf_counter() - clock, time.perf_counter()
     result = IngestResult(
         run_id=run_id,
@@ -237,8 +246,11 @@ def _run(
         # the changes and the run's record commit together: a reader sees the graph before or after
         with store.transaction(rows=len(node_todo) + len(rel_todo) + len(node_drop) + len(rel_drop)):
             _write(store, nodes, rels, node_todo, rel_todo, node_drop, rel_drop, run_id, progress)
+            epochs = [aggregates.epoch(store)]  # the counts the queries read, recounted in the same write
+            epochs.append(aggregates.refresh(store) if result.changed_anything or epochs[0] is None else epochs[0])
             result.seconds["write"] = time.perf_counter() - clock
             store.upsert_nodes("IngestRun", [run_record(result, started, now())])
+        name_index.follow_write(store, epochs[0], epochs[1], node_todo | node_drop)  # after the commit
     return result
 
 
@@ -255,6 +267,9 @@ def statement_changes(old: SourceStatements | None, new: SourceStatements | None
             links[json.dumps(link_to_json(k), sort_keys=True)] += 1
         return records, links
 
+    if not (old and (old.records or old.links)) or not (new and (new.records or new.links)):
+        # one side is empty (a first load, a retraction): every statement is added or removed, no encoding needed
+        return _all_added_or_removed(old, new)
     old_records, old_links = keyed(old)
     new_records, new_links = keyed(new)
     return {
@@ -263,6 +278,19 @@ def statement_changes(old: SourceStatements | None, new: SourceStatements | None
         "records_removed": sum(1 for k in old_records if k not in new_records),
         "links_added": sum(max(0, n - old_links.get(k, 0)) for k, n in new_links.items()),
         "links_removed": sum(max(0, n - new_links.get(k, 0)) for k, n in old_links.items()),
+    }
+
+
+def _all_added_or_removed(old: SourceStatements | None, new: SourceStatements | None) -> dict[str, int]:
+    def record_keys(part: SourceStatements | None) -> int:
+        return len({(r.label, r.id, r.provenance.file, r.provenance.row) for r in part.records}) if part else 0
+
+    return {
+        "records_added": record_keys(new),
+        "records_changed": 0,
+        "records_removed": record_keys(old),
+        "links_added": len(new.links) if new else 0,
+        "links_removed": len(old.links) if old else 0,
     }
 
 

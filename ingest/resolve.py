@@ -85,6 +85,8 @@ class Entity:
     id: str
     records: list[NodeRecord]
     rules: list[tuple[str, float]] = field(default_factory=list)  # how later records joined
+    # merged_props, kept until a record joins: every inference rule and the rows ask for it again
+    _merged: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def primary(self) -> NodeRecord:
@@ -93,9 +95,22 @@ class Entity:
     def names(self) -> list[str]:
         return [n for r in self.records for n in r.names]
 
+    def add_record(self, record: NodeRecord) -> None:
+        self.records.append(record)
+        self._merged = None
+
+    def forget_merged(self) -> None:
+        """Drop the kept merged_props once the entity's row is built: a dict per entity need not outlive it."""
+        self._merged = None
+
     def merged_props(self) -> dict[str, Any]:
         """Each property from the record with the best precedence for it (``NodeRecord.precedence``, then
-        the records' canonical order); lists are the union of all records'."""
+        the records' canonical order); lists are the union of all records'. A new dict on every call."""
+        if self._merged is None:
+            self._merged = self._merge_props()
+        return dict(self._merged)
+
+    def _merge_props(self) -> dict[str, Any]:
         ranked: dict[str, tuple[tuple[int, tuple[int, str, str, int, str, str]], Any]] = {}
         merged_lists: dict[str, set[Any]] = {}
         for record in self.records:
@@ -167,7 +182,7 @@ class EntityIndex:
             self.entities.append(entity)
         else:
             entity = existing
-            entity.records.append(record)
+            entity.add_record(record)
             if rule:
                 entity.rules.append(rule)
             if record.priority < min(r.priority for r in entity.records[:-1]):

@@ -36,7 +36,7 @@ class StoredGraph:
 def read_stored(store: GraphStore) -> StoredGraph:
     stored = StoredGraph()
     for cls in store.schema.node_classes:
-        if cls.name in ("IngestRun", "Edition"):  # bookkeeping, not statements of any source
+        if cls.name in ("IngestRun", "Edition", "Tally"):  # bookkeeping, not statements of any source
             continue
         for node in store.iter_nodes(cls.name):
             key = (cls.name, str(node["id"]))

@@ -13,7 +13,7 @@ header before anything runs.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -23,6 +23,7 @@ import yaml
 
 from graph.errors import ClusterKGError
 from graph.store import GraphStore, QueryResult
+from queries import search
 
 QUERIES_DIR = Path(__file__).resolve().parent
 KINDS = ("table", "graph", "map")
@@ -30,8 +31,13 @@ TYPES = ("string", "int", "float", "bool", "list")
 BACKENDS = ("embedded", "neo4j")
 _MACROS = {
     "embedded": ((r"\bckg_label\(", "label("), (r"\bckg_type\(", "label(")),
-    "neo4j": ((r"\bckg_label\((\w+)\)", r"labels(\1)[0]"), (r"\bckg_type\(", "type(")),
+    # every fact node on Neo4j also has the lookup label Entity (graph/neo4j_entity.py): not its class
+    "neo4j": ((r"\bckg_label\((\w+)\)", r"[l IN labels(\1) WHERE l <> 'Entity'][0]"), (r"\bckg_type\(", "type(")),
 }
+
+
+# Queries answered through an index (same columns and rows as their body, which is the fallback).
+INDEXED: dict[str, Callable[..., QueryResult]] = {"search_entities": search.search_entities}
 
 
 class QueryError(ClusterKGError):
@@ -119,7 +125,14 @@ class NamedQuery:
         return bound
 
     def run(self, store: GraphStore, params: Mapping[str, Any] | None = None, **read_options: Any) -> QueryResult:
+        """Within the store's limits (time, rows); ``read_options`` may only lower them."""
+        if self.name in INDEXED:  # answered through an index, with the body as the definition and fallback
+            return INDEXED[self.name](store, self.bind(params), self.cypher_for(store.backend), **read_options)
         return store.read(self.cypher_for(store.backend), self.bind(params), **read_options)
+
+    def run_all(self, store: GraphStore, params: Mapping[str, Any] | None = None) -> QueryResult:
+        """Every row, no time limit: for the library's own whole pulls (analytics, exports, reports), never a page's."""
+        return store.read_all(self.cypher_for(store.backend), self.bind(params))
 
 
 def parse_query_file(path: Path) -> NamedQuery:

@@ -29,7 +29,9 @@ def scope_ids(
     if scope == "all":
         return None
     if scope == "cluster":
-        chain = get_query("cluster_chain_graph").run(store, {"cluster": cluster or "E01", "sourced_only": sourced_only})
+        chain = get_query("cluster_chain_graph").run_all(
+            store, {"cluster": cluster or "E01", "sourced_only": sourced_only}
+        )
         rows = chain.rows
         ids = {r["cluster_id"] for r in rows} | {r["from_id"] for r in rows} | {r["to_id"] for r in rows if r["to_id"]}
         found = {i for i in ids if i}
@@ -39,7 +41,7 @@ def scope_ids(
     if scope == "query":
         if not query:
             raise ExportError("scope 'query' needs a query name (--query)")
-        rows = get_query(query).run(store, params).rows
+        rows = get_query(query).run_all(store, params).rows
         found = {str(v) for r in rows for k, v in r.items() if (k == "id" or k.endswith("_id")) and v}
         if not found:
             raise ExportError(f"query {query!r} with {params or {}} found no entity ids: nothing to export")

@@ -7,10 +7,10 @@ import logging
 from contextlib import ExitStack
 from types import TracebackType
 
-from graph.editions import CURRENT, edition_store, get_edition, list_editions, load_snapshot
+from graph.editions import CURRENT, edition_store, get_edition, list_editions
 from graph.store import GraphStore
 from reports.context import Queries, ReportContext, city_context, cluster_context
-from reports.diff import EditionDiff, diff_snapshots
+from reports.diff import EditionDiff, diff_editions
 
 log = logging.getLogger(__name__)
 FORMATS = ("docx", "html", "xlsx")
@@ -62,9 +62,7 @@ class Reporter:
         if self.since is None:
             return None
         if self._diff is None:
-            old = load_snapshot(self.store, self.since)
-            new = load_snapshot(self.store, self.edition)
-            self._diff = diff_snapshots(self.store.schema, old, new, self.since, self.edition)
+            self._diff = diff_editions(self.store, self.since, self.edition)
         return self._diff
 
     def cities(self) -> list[str]:

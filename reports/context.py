@@ -50,7 +50,7 @@ class Queries:
     def rows(self, name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         key = (name, tuple(sorted((params or {}).items())))
         if key not in self._cache:
-            self._cache[key] = get_query(name).run(self.store, params).rows
+            self._cache[key] = get_query(name).run_all(self.store, params).rows
         return self._cache[key]
 
     def ecosystem(self) -> Ecosystem:
@@ -68,7 +68,7 @@ class Queries:
 
     def city_entities(self, city: str) -> list[dict[str, Any]]:
         """Entities located in the city or one of its districts: id, name, stage."""
-        return self.store.read(
+        return self.store.read_all(
             "MATCH (city:City {name_zh: $city}) MATCH (e)-[:LOCATED_IN]->(place) "
             "WHERE place.id = city.id OR EXISTS { MATCH (place)-[:PART_OF]->(city) } "
             "RETURN DISTINCT e.id AS id, e.name_zh AS name, e.chain_stage AS stage",
@@ -131,7 +131,7 @@ def _now() -> str:
 
 
 def _sources(q: Queries, ids: list[str]) -> list[dict[str, Any]]:
-    rows = q.store.read(
+    rows = q.store.read_all(
         "MATCH (e) WHERE e.id IN $ids AND e.source_file IS NOT NULL "
         "RETURN e.source_file AS file, e.source_url AS url, e.confidence AS confidence, count(*) AS entities "
         "ORDER BY file, url, confidence",

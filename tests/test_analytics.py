@@ -75,6 +75,15 @@ def test_communities_partition_the_clusters(eco: Ecosystem) -> None:
     assert sorted(codes) == sorted(eco.members) and len(codes) == len(set(codes))
 
 
+def test_cluster_brokers_rank_the_bridges_between_clusters_exactly() -> None:
+    members = {"A": {"hub", "a1", "ab"}, "B": {"hub", "b1", "ab"}, "C": {"hub", "c1"}}
+    eco = Ecosystem(members=members, stage={}, names={"hub": "枢纽"}, links=[("c1", "x", "R")])
+    top = analytics.cluster_brokers(eco)
+    # hub: the only path A–C and B–C, one of two A–B paths → (1 + 1 + 0.5) / 3 pairs; ab: half of A–B
+    assert [(b.id, b.betweenness) for b in top] == [("hub", round(2.5 / 3, 5)), ("ab", round(0.5 / 3, 5))]
+    assert top[0].name == "枢纽" and top[0].clusters == ("A", "B", "C")  # leaves (a1, x) lie on no such path
+
+
 def test_what_if_removing_the_only_lab_of_a_cluster(bundled: GraphStore) -> None:
     eco = Ecosystem.pull(bundled, sourced_only=True)  # with the inferred ties, no stage hangs on one entity
     spof = analytics.single_points_of_failure(eco)

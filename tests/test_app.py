@@ -112,17 +112,64 @@ def test_explore_page_searches_and_expands(app: AppTest, loaded_embedded_path: P
     app.selectbox(key="explore_focus").set_value(neighbour).run()
     app.button(key="explore_collapse_button").click().run()
     assert app.session_state["explore_expanded"] == [root]
+    # 鹏城实验室's second step would pass through hubs only (a city, clusters): the hops slider is tried on
+    # 中国散裂中子源, whose institute leads projects
+    app.text_input(key="explore_text").set_value("散裂中子源").run()
     drawn = {n["id"] for n in _chart(app, "explore_graph")["options"]["series"][0]["data"]}
     app.slider(key="explore_hops").set_value(2).run()
     assert len({n["id"] for n in _chart(app, "explore_graph")["options"]["series"][0]["data"]}) > len(drawn)
 
 
-def test_a_shortest_path_is_drawn_on_the_picture(app: AppTest) -> None:
+PATH_TARGET = "软件与信息服务"  # from 中国散裂中子源: one path of 2 steps and two of 3, none through a hub
+
+
+def _paths_drawn(app: AppTest) -> list[str]:
+    """The picture's node ids, with the path picked in red checked and the table read off."""
+    app.text_input(key="path_text").set_value(PATH_TARGET).run()
+    assert not app.exception, app.exception
+    table = app.dataframe[0].value
+    assert list(table.columns) == ["路径 Path", "长度 Length", "途经 Through", "关系 Relationships"]
+    assert len(table) >= 2 and list(table["长度 Length"]) == sorted(table["长度 Length"])
+    assert all(through.startswith("中国散裂中子源") for through in table["途经 Through"])
+    series = _chart(app, "explore_graph")["options"]["series"][0]
+    assert any(link.get("lineStyle", {}).get("color") == "#d62728" for link in series["links"])
+    return [n["id"] for n in series["data"]]
+
+
+def test_a_shortest_path_and_its_alternatives_are_drawn(app: AppTest) -> None:
     _page(app, "explore")
-    app.text_input(key="path_text").set_value("半导体与集成电路").run()
+    drawn = _paths_drawn(app)
+    red = _red(app)
+    app.radio(key="path_choice").set_value(1).run()  # the next-shortest, in red instead
     assert not app.exception
-    links = _chart(app, "explore_graph")["options"]["series"][0]["links"]
-    assert any(link.get("lineStyle", {}).get("color") == "#d62728" for link in links)
+    assert {n["id"] for n in _chart(app, "explore_graph")["options"]["series"][0]["data"]} == set(drawn)
+    assert _red(app) != red and len(_red(app)) >= 3  # every path stays drawn; another one is red
+
+
+def _red(app: AppTest) -> set[str]:
+    nodes = _chart(app, "explore_graph")["options"]["series"][0]["data"]
+    return {n["id"] for n in nodes if n.get("itemStyle", {}).get("borderColor") == "#d62728"}
+
+
+@pytest.mark.neo4j
+def test_the_same_paths_are_drawn_on_neo4j(
+    app: AppTest, loaded_neo4j: object, neo4j_settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _page(app, "explore")
+    embedded = _paths_drawn(app)
+    embedded_table = app.dataframe[0].value
+    from app_pages.common import _store
+
+    _store.clear()
+    monkeypatch.setenv("NEO4J_URI", str(neo4j_settings.neo4j_uri))  # the app picks Neo4j
+    on_neo4j = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    try:
+        _page(on_neo4j, "explore")
+        assert "Neo4j" in on_neo4j.caption[0].value
+        assert sorted(_paths_drawn(on_neo4j)) == sorted(embedded)
+        assert on_neo4j.dataframe[0].value.equals(embedded_table)
+    finally:
+        _store.clear()
 
 
 def test_map_page_colours_cities(app: AppTest) -> None:

@@ -81,7 +81,7 @@ def test_listed_firms_are_tied_by_their_industry_and_banks_are_not(bundled: Grap
 
 
 def _every_inferred_tie_explains_itself(store: GraphStore) -> None:
-    rows = store.read(
+    rows = store.read_all(  # every tie: more than a page's row cap
         "MATCH (a)-[r:SERVES_CLUSTER|IN_CLUSTER|LOCATED_IN]->(b) WHERE r.derived "
         "RETURN r.rule AS rule, r.evidence AS evidence, r.confidence AS confidence, r.source_refs AS refs"
     ).rows

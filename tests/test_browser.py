@@ -4,6 +4,7 @@ draw, save a screenshot; fail if the page asks any host but this machine."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -212,6 +213,41 @@ def test_clicking_a_node_on_explore_shows_its_details_and_expands_it(
     _shot(page, "explore-clicked")
 
 
+PATH_TARGET = "软件与信息服务"  # from 中国散裂中子源: a path of 2 steps and two of 3 through no hub
+RED = "#d62728"
+
+
+def _red_on_canvas(page: Any) -> list[str]:
+    """The drawn shapes (edges and node rings) stroked in the path colour, as their SVG outlines."""
+    return sorted(
+        page.locator(f".echarts-container svg path[stroke='{RED}']").evaluate_all(
+            "es => es.map(e => e.getAttribute('d'))"
+        )
+    )
+
+
+def test_a_shortest_path_and_its_alternatives_are_drawn(browser_page: tuple[Any, list[str]], server: str) -> None:
+    page, _ = browser_page
+    _open(page, f"{server}/explore?entity=infrastructure/6389197a8400&to={PATH_TARGET}", "text=长度")
+    _settle(page)
+    page.locator(CHART_TEXT).first.wait_for(timeout=30_000)
+    first = _red_on_canvas(page)
+    assert len(first) >= 2  # the shortest path's edges, in red
+    choices = page.get_by_text(re.compile("路径 [0-9]（长度"))
+    assert choices.count() >= 2  # at least one alternative
+    choices.nth(1).click()
+    _settle(page)
+    page.wait_for_function(  # the picture redrawn with another path in red
+        "([sel, before]) => JSON.stringify([...document.querySelectorAll(sel)].map(e => e.getAttribute('d')).sort())"
+        " !== JSON.stringify(before)",
+        arg=[f".echarts-container svg path[stroke='{RED}']", first],
+        timeout=15_000,
+    )
+    second = _red_on_canvas(page)
+    assert len(second) >= 2 and second != first  # another path, drawn on the same picture
+    _shot(page, "explore-path-alternatives")
+
+
 def test_a_shared_url_reopens_the_same_view(browser_page: tuple[Any, list[str]], server: str) -> None:
     page, _ = browser_page
     _open(page, f"{server}/chain?cluster=P09&lang=en&sourced=true", "text=Cluster chain")
@@ -273,7 +309,7 @@ def test_six_researcher_tasks_each_take_under_three_seconds(browser_page: tuple[
     task("find CSNS and expand it", find_and_expand)
     task(
         "shortest path drawn",
-        lambda: _open(page, f"{server}/explore?entity=infrastructure/6389197a8400&to=半导体与集成电路", "text=长度"),
+        lambda: _open(page, f"{server}/explore?entity=infrastructure/6389197a8400&to={PATH_TARGET}", "text=长度"),
     )
     task("compare 深圳 and 东莞", lambda: _open(page, f"{server}/compare?cities=深圳市,东莞市", "text=主体总数"))
 
@@ -297,3 +333,35 @@ def test_six_researcher_tasks_each_take_under_three_seconds(browser_page: tuple[
     print(timings)
     slow = {k: round(v, 2) for k, v in timings.items() if v > TASK_LIMIT_S}
     assert not slow, slow
+
+
+def test_the_map_legend_has_ranges_and_a_clicked_city_shows_its_districts(
+    browser_page: tuple[Any, list[str]], server: str
+) -> None:
+    import re
+
+    from app_pages.map_districts import city_districts
+
+    page, _ = browser_page
+    _open(page, f"{server}/map", CHART_TEXT)
+    _settle(page)
+    province = page.locator(".echarts-container").first
+    texts = [t.strip() for t in province.locator("svg text").all_text_contents()]
+    ranges = [t for t in texts if re.fullmatch(r"[\d,]+(–[\d,]+)?", t)]  # the legend's swatches, as drawn
+    assert len(set(ranges)) >= 3 and any("–" in t for t in ranges), texts
+    assert "0 无 none" in texts and "分位数分段 quantile bins" in texts
+    inset = page.locator(".echarts-container").nth(1)
+    label = inset.locator("svg text", has_text="广州市").first
+    label.scroll_into_view_if_needed()
+    box = label.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # a click on the city
+    page.get_by_text("广州市：各县区").first.wait_for(timeout=60_000)
+    _settle(page)
+    districts = page.locator(".echarts-container").nth(2)
+    drawn = {t.strip() for t in districts.locator("svg text").all_text_contents()}
+    names = {str(f["properties"]["name"]) for f in city_districts("440100")}
+    assert len(names & drawn) >= 5, drawn  # names ECharts hides where they would overlap; most show
+    assert districts.locator("svg path").count() >= 11  # the district shapes, read from the drawn SVG
+    assert page.get_by_text("城市画像").count() >= 1 and "city=" in page.url
+    _shot(page, "map-guangzhou-districts")

@@ -115,7 +115,7 @@ class RdfMapper:
     def node_quads(self, label: str, props: dict[str, Any]) -> Iterator[Quad]:
         # One node's quads are few: drop repeats among them (a list property holding a value twice).
         # An Edition is store bookkeeping (a snapshot of the facts), never a fact: it has no triples.
-        yield from dict.fromkeys(self._node_quads(label, props) if label != "Edition" else ())
+        yield from dict.fromkeys(self._node_quads(label, props) if label not in ("Edition", "Tally") else ())
 
     def _node_quads(self, label: str, props: dict[str, Any]) -> Iterator[Quad]:
         cls = self.schema.node_class(label)

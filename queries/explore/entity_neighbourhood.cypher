@@ -1,16 +1,25 @@
 // name: entity_neighbourhood
 // title: {zh: 实体邻域, en: "An entity's neighbourhood"}
-// description: The entities within 1 to 3 relationships of one entity (each reached once), nearest first, capped at limit.
+// description: The entities within 1 to 3 relationships of one entity, nearest first, capped at limit. Hubs (a
+//   city, a cluster, a chain stage, an industry category, an agency, a policy … — the classes in stops) appear in
+//   the answer but the walk does not pass through them, so a hub's thousands of members are not everyone's
+//   neighbours.
 // params:
 //   id: {type: string, required: true, help: "the entity's id"}
 //   hops: {type: int, default: 1, help: "1, 2 or 3"}
 //   limit: {type: int, default: 200, help: "at most this many neighbours"}
+//   stops: {type: list, default: [City, District, Park, IndustryCluster, IndustryCategory, ChainStage, GovernmentAgency, PolicyDocument, PolicyMeasure, PolicyTarget, SourceList, Edition, IngestRun], help: "classes shown but not walked through (hubs)"}
 // stage: explore
 // kind: graph
 // ordered: true
-MATCH p = (a)-[*1..3]-(b)
-WHERE a.id = $id AND length(p) <= $hops AND b.id <> $id
-WITH b, min(length(p)) AS distance
+
+// The nodes reachable through no hub (one shortest path each, a breadth-first search), then one more step.
+MATCH (a {id: $id})
+MATCH p = ANY SHORTEST (a)(()--(n) WHERE none(l IN labels(n) WHERE l IN $stops)){0,2}(m)
+WHERE length(p) < $hops
+MATCH (m)--(b)
+WHERE b.id <> $id
+WITH b, min(length(p)) + 1 AS distance
 RETURN b.id AS id, ckg_label(b) AS class, b.name_zh AS name_zh, b.name_en AS name_en, distance
 ORDER BY distance, id
 LIMIT $limit

@@ -5,7 +5,7 @@
 // kind: table
 // ordered: true
 MATCH (n)
-WHERE NOT ckg_label(n) IN ['IngestRun', 'Edition'] AND (n.source_file IS NULL OR n.source_url IS NULL)
+WHERE NOT ckg_label(n) IN ['IngestRun', 'Edition', 'Tally'] AND (n.source_file IS NULL OR n.source_url IS NULL)
 RETURN ckg_label(n) AS class, sum(CASE WHEN n.source_file IS NULL THEN 1 ELSE 0 END) AS without_file,
        sum(CASE WHEN n.source_url IS NULL THEN 1 ELSE 0 END) AS without_cited_url
 ORDER BY class

@@ -1,0 +1,50 @@
+"""The map page's district view of a picked city: its districts coloured by entities per district, a table of
+how each count is known, and the city's entities with no known district counted and listed."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.common import L, run_named
+from app_pages.headers import class_words, frame
+from app_pages.map_chart import show_districts
+from app_pages.map_districts import city_districts, count_by_district
+
+
+def district_section(city: str, city_code: str, *, cluster: str, stage: str) -> None:
+    st.subheader(L(f"{city}：各县区", f"{city}: districts"))
+    shapes = city_districts(city_code)
+    if not shapes:
+        st.info(L(f"{city}不设县区（镇街直属市）。", f"{city} has no districts: its towns report to the city."))
+        return
+    rows = run_named("city_district_entities", {"city": city, "cluster": cluster, "stage": stage})
+    counts = count_by_district(rows, shapes)
+    values = {str(s["properties"]["adcode"]): float(counts.value(str(s["properties"]["adcode"]))) for s in shapes}
+    show_districts(values, shapes, title=L("各县区主体数", "Entities per district"), key="map_districts")
+    st.caption(
+        L(
+            f"{city}的 {counts.total} 个主体中，{counts.placed} 个可定位到县区"
+            f"（图中所载 {sum(counts.stated.values())} 个，由坐标落点 {sum(counts.from_coordinates.values())} 个），"
+            f"{len(counts.without)} 个只知道所在城市，未计入上图。",
+            f"Of {city}'s {counts.total} entities, {counts.placed} have a known district "
+            f"({sum(counts.stated.values())} stated in the graph, {sum(counts.from_coordinates.values())} "
+            f"from their coordinates); {len(counts.without)} are known only by their city and are not on this map.",
+        )
+    )
+    table = pd.DataFrame(
+        [
+            {
+                L("县区", "district"): str(s["properties"]["name"]),
+                L("图中所载", "stated in the graph"): counts.stated[str(s["properties"]["adcode"])],
+                L("由坐标落点", "from coordinates"): counts.from_coordinates[str(s["properties"]["adcode"])],
+                L("合计", "total"): counts.value(str(s["properties"]["adcode"])),
+            }
+            for s in shapes
+        ]
+    ).sort_values(L("合计", "total"), ascending=False)
+    st.dataframe(table, hide_index=True, width="stretch")
+    if counts.without:
+        unplaced = len(counts.without)
+        with st.expander(L(f"未定位到县区的主体：{unplaced} 个", f"Entities with no known district: {unplaced}")):
+            st.dataframe(frame(class_words(list(counts.without))), hide_index=True, width="stretch")

@@ -1,0 +1,157 @@
+"""The embedded ingest's cost, before and after a change, side by side in one run: wall and CPU time, peak RSS.
+
+Usage:
+  .venv/bin/python bench/ingest_profile.py --baseline /tmp/ckg-before --scales 15
+  .venv/bin/python bench/ingest_profile.py --scales 15 50 --raw-copy      # this checkout only, with raw COPY
+  .venv/bin/python bench/ingest_profile.py --profile bench/work/s15.prof --scales 15   # cProfile (CPU clock)
+
+Each measurement is one process running ``run_ingest`` into a fresh LadybugDB with the code of one tree (this
+checkout, or a copy of it from before a change given by --baseline), on the bundled data and on synthetic data
+(``ckg synth``, bench/work/synth-SCALE), then a second run over the same store (a re-run of unchanged files). CPU
+time (user + system, all threads) is reported beside wall time because the machine is shared: wall time moves
+with the other processes, CPU time much less. Trees alternate, so both see the same load. The bundled graph's
+digest is recorded for each tree: equal digests mean the change did not change the graph.
+--raw-copy adds LadybugDB's raw COPY of the final tables (bench/ingest.py's steps) and the pipeline's ratio to it.
+Results: bench/results/ingest_profile.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from common import REPO, WORK, record, synthetic_folder
+
+log = logging.getLogger("bench.ingest_profile")
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(data: Path, db: Path, digest: bool, profile: str | None) -> dict[str, Any]:
+    """In the child: two runs of the pipeline into a fresh store (first load, then an unchanged re-run)."""
+    from graph.digest import graph_digest
+    from graph.embedded_store import EmbeddedStore
+    from graph.schema import default_schema
+    from ingest.pipeline import run_ingest
+    from ingest.sources import bundled_sources
+
+    for leftover in db.parent.glob(db.name + "*"):
+        shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+    schema = default_schema()
+    store = EmbeddedStore(db, schema)
+    out: dict[str, Any] = {}
+    for run in ("first_load", "rerun"):
+        profiler = None
+        if profile and run == "first_load":
+            import cProfile
+
+            profiler = cProfile.Profile(time.process_time)
+            profiler.enable()
+        wall, cpu = time.perf_counter(), _cpu_s()
+        result = run_ingest(store, bundled_sources(schema), data_dir=data)
+        out[run] = {
+            "wall_s": round(time.perf_counter() - wall, 2),
+            "cpu_s": round(_cpu_s() - cpu, 2),
+            "phases_wall_s": {k: round(v, 2) for k, v in result.seconds.items()},
+            "nodes": sum(result.node_counts.values()),
+            "relationships": sum(result.relationship_counts.values()),
+            "changes": result.nodes.summary(),
+            "peak_rss_mb_so_far": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        }
+        if profiler is not None and profile:
+            profiler.disable()
+            profiler.dump_stats(profile)
+    if digest:
+        out["digest"] = graph_digest(store).sha256
+    store.close()
+    shutil.rmtree(db, ignore_errors=True)
+    for leftover in db.parent.glob(db.name + "*"):
+        shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+    return out
+
+
+def child(tree: Path, data: Path, label: str, digest: bool, profile: str | None = None) -> dict[str, Any]:
+    db = WORK / f"profile-{label}.lbdb"
+    args = [sys.executable, __file__, "--child", str(tree), "--data", str(data), "--db", str(db)]
+    args += ["--digest"] * digest + (["--profile", profile] if profile else [])
+    proc = subprocess.run(args, capture_output=True, text=True, check=False, cwd=tree)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{label} failed:\n{proc.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    log.info("%s: %s", label, result)
+    return result
+
+
+def raw_copy(scale: float) -> dict[str, Any]:
+    """bench/ingest.py's raw path: the final tables as Parquet (not timed), then LadybugDB's COPY alone."""
+    steps = {}
+    for step in ("prepare_raw", "embedded_raw_copy"):
+        args = [sys.executable, str(REPO / "bench" / "ingest.py"), "--child", step, "--scale", str(scale)]
+        proc = subprocess.run([*args, "--naive-rows", "10"], capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{step} failed:\n{proc.stderr[-3000:]}")
+        steps[step] = json.loads(proc.stdout.strip().splitlines()[-1])
+    copied: dict[str, Any] = steps["embedded_raw_copy"]
+    return copied
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--baseline", type=Path, help="a copy of the tree from before the change")
+    parser.add_argument("--scales", type=float, nargs="*", default=[15])
+    parser.add_argument("--skip-bundled", action="store_true")
+    parser.add_argument("--raw-copy", action="store_true")
+    parser.add_argument("--profile", help="write a cProfile of this checkout's first load (last dataset) here")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--digest", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.child:
+        sys.path.insert(0, str(args.child.resolve()))
+        result = measure(args.data, args.db, args.digest, args.profile)
+        result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        print(json.dumps(result))
+        return
+    trees = {"after": REPO} | ({"before": args.baseline.resolve()} if args.baseline else {})
+    datasets = ([] if args.skip_bundled else [("bundled", REPO / "data")]) + [
+        (f"scale-{s:g}", synthetic_folder(s)) for s in args.scales
+    ]
+    results: dict[str, Any] = {"trees": {k: str(v) for k, v in trees.items()}, "datasets": {}}
+    for name, data in datasets:
+        entry: dict[str, Any] = {}
+        for which, tree in reversed(trees.items()):  # the baseline first, then this checkout
+            profile = args.profile if which == "after" and name == datasets[-1][0] else None
+            entry[which] = child(tree, data, f"{which}-{name}", digest=name == "bundled", profile=profile)
+        if "before" in entry:
+            before, after = entry["before"]["first_load"], entry["after"]["first_load"]
+            entry["first_load_cpu_speedup"] = round(before["cpu_s"] / after["cpu_s"], 2)
+            entry["first_load_wall_speedup"] = round(before["wall_s"] / after["wall_s"], 2)
+            entry["rerun_cpu_speedup"] = round(entry["before"]["rerun"]["cpu_s"] / entry["after"]["rerun"]["cpu_s"], 2)
+            if name == "bundled":
+                entry["digests_equal"] = entry["before"]["digest"] == entry["after"]["digest"]
+        if args.raw_copy and name != "bundled":
+            scale = float(name.removeprefix("scale-"))
+            entry["raw_copy"] = raw_copy(scale)
+            entry["pipeline_vs_raw_copy_wall"] = round(
+                entry["after"]["first_load"]["wall_s"] / entry["raw_copy"]["seconds"], 2
+            )
+        results["datasets"][name] = entry
+    path = record("ingest_profile", results)
+    log.info("written to %s", path)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""Load one synthetic scale for bench/paths.py: the pipeline's final tables (``collect`` → rows) written once
+as Parquet, COPYed into a fresh LadybugDB, and kept as an edge list for networkx — so both sides read the same
+graph. Runs in its own process (``python bench/paths_load.py --scale 15``); the slow full ingest is not needed.
+
+Everything goes under bench/work/paths-SCALE/ (its own folder: other benchmarks share bench/work/)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import resource
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import ladybug
+import pyarrow as pa
+import pyarrow.parquet as pq
+from common import WORK
+
+from graph.embedded_store import ARROW_TYPES, COPY_CHUNK, EmbeddedStore
+from graph.schema import default_schema
+from ingest.build import node_rows, relationship_rows
+from ingest.manifest import read_manifest
+from ingest.pipeline import collect
+from ingest.report import Report
+from ingest.sources import bundled_sources
+from ingest.synth import write_synthetic
+
+log = logging.getLogger("bench.paths_load")
+
+
+def folder(scale: float) -> Path:
+    return WORK / f"paths-{scale:g}"
+
+
+def synthetic(scale: float) -> Path:
+    """bench/work/synth-SCALE when it holds this scale (seed 42), else a fresh one in our own folder."""
+    shared = WORK / f"synth-{scale:g}"
+    manifest = read_manifest(shared) if shared.exists() else None
+    if manifest and manifest.get("scale") == scale and manifest.get("seed") == 42:
+        return shared
+    own = folder(scale) / "synth"
+    manifest = read_manifest(own) if own.exists() else None
+    if not manifest or manifest.get("scale") != scale:
+        write_synthetic(own, scale, seed=42)
+    return own
+
+
+def _chunks(table: pa.Table, stem: Path) -> list[Path]:
+    files = []
+    for number, start in enumerate(range(0, max(table.num_rows, 1), COPY_CHUNK)):
+        file = stem.with_name(f"{stem.name}-{number:03d}.parquet")
+        pq.write_table(table.slice(start, COPY_CHUNK), file)
+        files.append(file)
+    return files
+
+
+def load(scale: float) -> dict[str, Any]:
+    schema = default_schema()
+    data = synthetic(scale)
+    started = time.perf_counter()
+    built = collect(bundled_sources(schema), schema, data, Report())
+    nodes, rels = node_rows(built, schema), relationship_rows(built.links)
+    del built
+    out = folder(scale)
+    parquet = out / "parquet"
+    shutil.rmtree(parquet, ignore_errors=True)
+    parquet.mkdir(parents=True)
+    statements: list[str] = []
+    for label, by_id in nodes.items():
+        props = schema.node_class(label).properties
+        rows = list(by_id.values())
+        table = pa.table({p.name: pa.array([r.get(p.name) for r in rows], ARROW_TYPES[p.store_type]) for p in props})
+        statements += [f"COPY {label} FROM '{file}'" for file in _chunks(table, parquet / label)]
+    grouped: dict[tuple[str, str, str], list[tuple[str, str, dict[str, Any]]]] = {}
+    for (rel_type, from_label, from_id, to_label, to_id), rel_props in rels.items():
+        grouped.setdefault((rel_type, from_label, to_label), []).append((from_id, to_id, rel_props))
+    for (rel_type, from_label, to_label), triples in grouped.items():
+        columns = {"from": pa.array([t[0] for t in triples]), "to": pa.array([t[1] for t in triples])}
+        for prop in schema.relationship_properties:
+            columns[prop.name] = pa.array([t[2].get(prop.name) for t in triples], ARROW_TYPES[prop.store_type])
+        files = _chunks(pa.table(columns), parquet / f"{rel_type}-{from_label}-{to_label}")
+        statements += [f"COPY {rel_type} FROM '{file}' (from='{from_label}', to='{to_label}')" for file in files]
+    pq.write_table(
+        pa.table(
+            {
+                "id": [i for by_id in nodes.values() for i in by_id],
+                "label": [label for label, by_id in nodes.items() for _ in by_id],
+            }
+        ),
+        out / "nodes.parquet",
+    )
+    pq.write_table(
+        pa.table(
+            {
+                "source": [k[2] for k in rels],
+                "target": [k[4] for k in rels],
+                "relationship": [k[0] for k in rels],
+            }
+        ),
+        out / "edges.parquet",
+    )
+    node_count, rel_count = sum(len(v) for v in nodes.values()), len(rels)
+    del nodes, rels
+    prepared = time.perf_counter() - started
+    path = out / "graph.lbdb"
+    shutil.rmtree(path, ignore_errors=True)
+    for leftover in out.glob("graph.lbdb*"):
+        leftover.unlink()
+    with EmbeddedStore(path, schema) as tables:
+        tables.setup_schema()
+    raw = ladybug.Connection(ladybug.Database(str(path)))
+    for statement in statements:
+        raw.execute(statement)
+    del raw
+    return {
+        "nodes": node_count,
+        "relationships": rel_count,
+        "prepare_s": round(prepared, 1),
+        "copy_s": round(time.perf_counter() - started - prepared, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+def load_neo4j(scale: float) -> dict[str, Any]:
+    """The same graph (ids and relationships: what path queries read) into the Neo4j of scripts/neo4j-dev,
+    emptied first, through the store's batched writes."""
+    from collections import defaultdict
+
+    from graph.neo4j_store import Neo4jStore
+    from graph.settings import Settings
+
+    schema = default_schema()
+    nodes = pq.read_table(folder(scale) / "nodes.parquet").to_pydict()
+    edges = pq.read_table(folder(scale) / "edges.parquet").to_pydict()
+    label = dict(zip(nodes["id"], nodes["label"], strict=True))
+    started = time.perf_counter()
+    store = Neo4jStore.from_settings(Settings.from_env(), schema)
+    store.setup_schema()
+    store.clear()
+    by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for node_id, node_label in label.items():
+        by_label[node_label].append({"id": node_id})
+    for node_label, rows in by_label.items():
+        store.upsert_nodes(node_label, rows)
+    by_type: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for source, target, rel_type in zip(edges["source"], edges["target"], edges["relationship"], strict=True):
+        by_type[(rel_type, label[source], label[target])].append({"from_id": source, "to_id": target})
+    for (rel_type, from_label, to_label), rows in by_type.items():
+        store.upsert_relationships(rel_type, from_label, to_label, rows)
+    counts = {"nodes": sum(store.node_counts().values()), "relationships": sum(store.relationship_counts().values())}
+    store.close()
+    return {**counts, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=float, default=15)
+    parser.add_argument("--neo4j", action="store_true", help="load the prepared graph into Neo4j too")
+    parser.add_argument("--neo4j-only", action="store_true", help="only load the prepared graph into Neo4j")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if not args.neo4j_only:
+        log.info("loaded: %s", load(args.scale))
+    if args.neo4j or args.neo4j_only:
+        log.info("loaded into Neo4j: %s", load_neo4j(args.scale))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,201 @@
+"""Before and after the queries that stopped scanning the world (issue #17): maintained tallies, name indexes and
+Neo4j's Entity label, measured side by side in one run on the same loaded stores.
+
+Usage:
+  .venv/bin/python bench/queries_aggregates.py --scale 15 [--runs 20] [--skip-neo4j] [--keep]
+
+Loads bench/work/synth-SCALE (written by `ckg synth` if missing) through the pipeline into a fresh embedded store
+(bench/work/aggregates-SCALE.lbdb) and into the Neo4j the NEO4J_* variables name (cleared first), then times each
+affected query as it is now (``query.run``: tallies, name index, Entity label) and as it was (its full-scan text,
+run on the same store), checks that both give the same rows, and records p50/p95, the ratios and what the
+write-time upkeep costs (a recount of the tallies, a rebuild of the embedded name index) in
+bench/results/queries_aggregates.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import shutil
+import statistics
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from common import WORK, record, synthetic_folder
+
+from graph import aggregates, name_index
+from graph.embedded_store import EmbeddedStore
+from graph.neo4j_store import Neo4jStore
+from graph.schema import default_schema
+from graph.settings import Settings
+from graph.store import GraphStore, QueryResult
+from ingest.pipeline import run_ingest
+from ingest.sources import bundled_sources
+from queries.catalog import get_query
+
+log = logging.getLogger("bench.queries_aggregates")
+ROW_CAP = 5000
+TIMEOUT_S = 30.0
+SAMPLE_BUDGET_S = 10.0
+
+# The query texts before this change (full scans; label-less lookups by id), as the catalogue held them.
+BEFORE = {
+    "city_cluster_matrix": """
+        MATCH (e)-[:SERVES_CLUSTER|IN_CLUSTER]->(c:IndustryCluster)
+        MATCH (e)-[:LOCATED_IN]->(city:City)
+        RETURN city.name_zh AS city, city.admin_code AS admin_code, c.cluster_code AS cluster,
+               count(DISTINCT e) AS entities
+        ORDER BY admin_code, cluster""",
+    "stage_map": """
+        MATCH (city:City)
+        OPTIONAL MATCH (e)-[:LOCATED_IN]->(city)
+        WITH city, e, CASE WHEN e IS NULL THEN NULL WHEN ckg_label(e) = 'Enterprise' THEN 'industry'
+                      ELSE e.chain_stage END AS stage
+        RETURN city.admin_code AS admin_code, city.name_zh AS city,
+               count(DISTINCT CASE WHEN stage IS NOT NULL AND ($stage = 'all' OR stage = $stage) THEN e.id
+                              ELSE NULL END) AS entities
+        ORDER BY admin_code""",
+    "cluster_list": """
+        MATCH (c:IndustryCluster)
+        OPTIONAL MATCH (e:Enterprise)-[:IN_CLUSTER]->(c)
+        WITH c, count(DISTINCT e) AS enterprises
+        OPTIONAL MATCH (s)-[:SERVES_CLUSTER]->(c)
+        WITH c, enterprises, count(DISTINCT s) AS serving
+        OPTIONAL MATCH (a:GovernmentAgency)-[:LEADS_CLUSTER]->(c)
+        RETURN c.cluster_code AS code, c.name_zh AS name_zh, c.name_en AS name_en, c.kind AS kind,
+               a.name_zh AS lead_department, enterprises, serving AS serving_entities
+        ORDER BY code""",
+    "search_entities": None,  # its body is unchanged: the scan that the index now avoids
+    "entity_details": """
+        MATCH (n) WHERE n.id = $id
+        RETURN n AS entity, ckg_label(n) AS class, n.source_refs AS sources, n.source_url AS cited_source""",
+    "entity_edges": None,  # the label-less body (Neo4j now has a variant with the Entity label)
+    "entity_clusters": None,
+}
+
+
+def cases(store: GraphStore) -> list[tuple[str, str, dict[str, Any]]]:
+    """(case name, query name, parameters): real names and ids from the loaded graph."""
+    hub = store.read(
+        "MATCH (l:Laboratory)-[:HOSTED_BY]->(u:University) RETURN u.id AS id, u.name_zh AS name, count(l) AS labs "
+        "ORDER BY labs DESC, id LIMIT 1"
+    ).rows[0]
+    firm = store.read("MATCH (e:Enterprise)-[:IN_CLUSTER]->() RETURN e.id AS id ORDER BY id LIMIT 1").rows[0]["id"]
+    found = [
+        ("city_cluster_matrix", "city_cluster_matrix", {}),
+        ("stage_map all", "stage_map", {"stage": "all"}),
+        ("stage_map industry", "stage_map", {"stage": "industry"}),
+        ("cluster_list", "cluster_list", {}),
+        ("entity_details", "entity_details", {"id": hub["id"]}),
+        ("entity_edges", "entity_edges", {"id": firm}),
+        ("entity_clusters", "entity_clusters", {"id": firm}),
+    ]
+    for text in (hub["name"][:4], "华为", "大学", "科技", "university", "lab"):
+        found.append((f"search_entities {text}", "search_entities", {"text": text}))
+    return found
+
+
+def before_text(name: str, backend: str) -> str:
+    query = get_query(name)
+    body = BEFORE[name] or query.body
+    return dataclasses.replace(query, body=body, variants={}).cypher_for(backend)
+
+
+def timed(run: Callable[[], QueryResult], runs: int) -> tuple[dict[str, Any], QueryResult]:
+    samples: list[float] = []
+    result = run()  # warm-up: caches, plans, the embedded name index's first open
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = run()
+        samples.append(time.perf_counter() - started)
+        if len(samples) >= 3 and sum(samples) > SAMPLE_BUDGET_S:
+            break
+    samples.sort()
+    p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
+    figures = {
+        "runs": len(samples),
+        "p50_ms": round(statistics.median(samples) * 1000, 1),
+        "p95_ms": round(p95 * 1000, 1),
+    }
+    return figures, result
+
+
+def measure(store: GraphStore, runs: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for case, name, params in cases(store):
+        query = get_query(name)
+        bound = query.bind(params)
+        after, new = timed(partial(query.run, store, bound, timeout_s=TIMEOUT_S, row_cap=ROW_CAP), runs)
+        text = before_text(name, store.backend)
+        before, old = timed(partial(store.read, text, bound, timeout_s=TIMEOUT_S, row_cap=ROW_CAP), runs)
+        out[case] = {
+            "before": before,
+            "after": after,
+            "p95_ratio": round(before["p95_ms"] / max(after["p95_ms"], 0.01), 1),
+            "rows": len(new.rows),
+            "same_answer": new.rows == old.rows,
+        }
+        log.info("%s %-32s %s", store.backend, case, out[case])
+    return out
+
+
+def upkeep(store: GraphStore) -> dict[str, float]:
+    """What a write pays now: a full recount of the tallies (and, embedded, a rebuild of the name index)."""
+    started = time.perf_counter()
+    epoch = aggregates.refresh(store)
+    costs = {"tally_recount_s": round(time.perf_counter() - started, 2)}
+    path = name_index.sidecar_path(store)
+    if path is not None:
+        started = time.perf_counter()
+        name_index.rebuild(store, path, epoch)
+        costs["name_index_rebuild_s"] = round(time.perf_counter() - started, 2)
+    return costs
+
+
+def load(store: GraphStore, scale: float) -> dict[str, Any]:
+    data = synthetic_folder(scale)
+    started = time.perf_counter()
+    result = run_ingest(store, bundled_sources(store.schema), data_dir=data)
+    return {"ingest_s": round(time.perf_counter() - started, 1), "seconds": result.seconds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=float, default=15)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--skip-neo4j", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="reuse the stores a previous run loaded")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    schema = default_schema()
+    results: dict[str, Any] = {"scale": args.scale}
+    path = WORK / f"aggregates-{args.scale:g}.lbdb"
+    if not args.keep:
+        for stale in (path, path.with_name(path.name + ".wal"), path.with_name(path.name + name_index.SUFFIX)):
+            shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
+    stores: list[GraphStore] = [EmbeddedStore(path, schema, buffer_pool_mb=1024)]
+    if not args.skip_neo4j:
+        neo = Neo4jStore.from_settings(Settings.from_env(), schema)
+        if not args.keep:
+            neo.clear()
+        stores.append(neo)
+    for store in stores:
+        entry: dict[str, Any] = {}
+        if not args.keep:
+            entry["load"] = load(store, args.scale)
+        entry["size"] = {
+            "nodes": sum(store.node_counts().values()),
+            "relationships": sum(store.relationship_counts().values()),
+        }
+        entry["upkeep"] = upkeep(store)
+        entry["queries"] = measure(store, args.runs)
+        results[store.backend] = entry
+        store.close()
+    print(record("queries_aggregates", results))
+
+
+if __name__ == "__main__":
+    main()

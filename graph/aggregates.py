@@ -1,0 +1,148 @@
+"""Maintained counts (``Tally`` nodes) that the whole-graph queries read instead of scanning the graph.
+
+The graph changes only by a write (an ingest, a retract, an edition restored into a store, an initial load), so
+the counts a page asks for on every visit — entities per city and cluster (``city_cluster_matrix``), per city
+and stage (``stage_map``), enterprises and serving entities per cluster (``cluster_list``) — are computed once
+in that write and kept as bookkeeping nodes. ``refresh`` runs inside the writer's transaction where the store
+has one (Neo4j), reading through ``read_in_write`` so that it counts the uncommitted changes too.
+
+Every recount writes a new ``epoch`` row: other derived state (the embedded store's name index) compares its
+own epoch with it to know whether it is in step.
+
+Why a full recount and not deltas: a count of *distinct* entities per (city, cluster) cannot be kept by adding
+and subtracting changed edges without re-reading each changed entity's other edges; the recount runs a few
+label-scoped aggregate queries (seconds at a million nodes) once per write, where pages ran them on every visit.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from graph.store import GraphStore
+
+log = logging.getLogger(__name__)
+
+LABEL = "Tally"
+EPOCH_ID = "tally/epoch"
+CITY_CLUSTER = "city_cluster"
+CITY_STAGE = "city_stage"
+CLUSTER_ENTERPRISES = "cluster_enterprises"
+CLUSTER_SERVING = "cluster_serving"
+INDUSTRY = "industry"  # the stage key the queries give enterprises
+
+TallyKey = tuple[str, str, str, str]  # kind, city id, cluster id, stage ("" where not used)
+
+
+def _from_labels(store: GraphStore, *rel_types: str) -> list[str]:
+    """Classes that can start any of these relationships (each query below is scoped to one label)."""
+    labels: set[str] = set()
+    for name in rel_types:
+        labels.update(store.schema.rel_type(name).domain)
+    return sorted(labels)
+
+
+def compute(store: GraphStore) -> dict[TallyKey, int]:
+    """The counts from the graph itself (what the maintained tallies must equal)."""
+    counts: dict[TallyKey, int] = defaultdict(int)
+    located = set(_from_labels(store, "LOCATED_IN"))
+    # Each node has one label, so per-label counts of distinct entities add up to the distinct count overall.
+    for label in _from_labels(store, "SERVES_CLUSTER", "IN_CLUSTER"):
+        if label not in located:
+            continue
+        rows = store.read_in_write(
+            f"MATCH (e:{label})-[:SERVES_CLUSTER|IN_CLUSTER]->(c:IndustryCluster) MATCH (e)-[:LOCATED_IN]->(city:City) "
+            "RETURN city.id AS city, c.id AS cluster, count(DISTINCT e) AS n"
+        )
+        for row in rows:
+            counts[(CITY_CLUSTER, row["city"], row["cluster"], "")] += int(row["n"])
+    for label in sorted(located):
+        rows = store.read_in_write(
+            f"MATCH (e:{label})-[:LOCATED_IN]->(city:City) RETURN city.id AS city, e.chain_stage AS stage, "
+            "count(DISTINCT e) AS n"
+        )
+        for row in rows:
+            stage = INDUSTRY if label == "Enterprise" else row["stage"]
+            if stage is not None:
+                counts[(CITY_STAGE, row["city"], "", stage)] += int(row["n"])
+    rows = store.read_in_write(
+        "MATCH (e:Enterprise)-[:IN_CLUSTER]->(c:IndustryCluster) RETURN c.id AS cluster, count(DISTINCT e) AS n"
+    )
+    for row in rows:
+        counts[(CLUSTER_ENTERPRISES, "", row["cluster"], "")] += int(row["n"])
+    for label in _from_labels(store, "SERVES_CLUSTER"):
+        rows = store.read_in_write(
+            f"MATCH (s:{label})-[:SERVES_CLUSTER]->(c:IndustryCluster) RETURN c.id AS cluster, count(DISTINCT s) AS n"
+        )
+        for row in rows:
+            counts[(CLUSTER_SERVING, "", row["cluster"], "")] += int(row["n"])
+    return {key: n for key, n in counts.items() if n}
+
+
+def stored(store: GraphStore) -> dict[TallyKey, int]:
+    """The maintained tallies as the store holds them (the epoch row left out)."""
+    rows = store.read_in_write(
+        f"MATCH (t:{LABEL}) WHERE t.tally_kind <> 'epoch' RETURN t.tally_kind AS kind, t.tally_city AS city, "
+        "t.tally_cluster AS cluster, t.tally_stage AS stage, t.tally_count AS n"
+    )
+    return {(r["kind"], r["city"] or "", r["cluster"] or "", r["stage"] or ""): int(r["n"]) for r in rows}
+
+
+def epoch(store: GraphStore) -> str | None:
+    """The current tally epoch (None: the tallies were never computed in this store)."""
+    rows = store.read_in_write(f"MATCH (t:{LABEL} {{id: $id}}) RETURN t.tally_epoch AS epoch", {"id": EPOCH_ID})
+    return str(rows[0]["epoch"]) if rows and rows[0]["epoch"] is not None else None
+
+
+def read_epoch(store: GraphStore) -> str | None:
+    """The current tally epoch, read the way readers read (through the embedded store's file gate)."""
+    rows = store.read(f"MATCH (t:{LABEL} {{id: $id}}) RETURN t.tally_epoch AS epoch", {"id": EPOCH_ID}).rows
+    return str(rows[0]["epoch"]) if rows and rows[0]["epoch"] is not None else None
+
+
+def _tally_id(key: TallyKey) -> str:
+    return "tally/" + "/".join(part or "-" for part in key)
+
+
+def _rows(counts: dict[TallyKey, int]) -> Iterable[dict[str, Any]]:
+    for key, n in sorted(counts.items()):
+        kind, city, cluster, stage = key
+        yield {
+            "id": _tally_id(key),
+            "tally_kind": kind,
+            "tally_city": city or None,
+            "tally_cluster": cluster or None,
+            "tally_stage": stage or None,
+            "tally_count": n,
+        }
+
+
+def refresh(store: GraphStore) -> str:
+    """Recount and replace the tallies (only the rows that differ are written); return the new epoch."""
+    fresh = compute(store)
+    old = stored(store)
+    gone = sorted(_tally_id(key) for key in old if key not in fresh)
+    if gone:
+        store.delete_nodes(LABEL, gone)
+    changed = {key: n for key, n in fresh.items() if old.get(key) != n}
+    if changed:
+        store.upsert_nodes(LABEL, list(_rows(changed)))
+    stamp = f"{datetime.now(UTC).isoformat()}/{secrets.token_hex(4)}"
+    store.upsert_nodes(LABEL, [{"id": EPOCH_ID, "tally_kind": "epoch", "tally_epoch": stamp}])
+    log.info("tallies: %d rows (%d written, %d removed), epoch %s", len(fresh), len(changed), len(gone), stamp)
+    return stamp
+
+
+def ensure(store: GraphStore) -> None:
+    """Count a store written before tallies existed (loaded by an older ClusterKG, or by neo4j-admin import):
+    called by ``setup_schema``, so that any write path, ``ckg schema`` included, leaves the tallies in place."""
+    if epoch(store) is not None:
+        return
+    for cls in store.schema.entity_classes:
+        if store.read_in_write(f"MATCH (n:{cls.name}) RETURN n.id AS id LIMIT 1"):
+            refresh(store)
+            return

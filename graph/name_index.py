@@ -1,0 +1,215 @@
+"""The embedded store's name index: SQLite FTS5 (trigram tokenizer) in a file beside the ``.lbdb``.
+
+LadybugDB's own full-text extension downloads from the vendor's server when installed, which this machine and
+intranet users cannot reach; SQLite ships with Python, and its ``trigram`` tokenizer matches any substring of
+three or more characters in any script (Chinese included). Each entity is one row: its class, its id and its
+names (``name_zh``, ``name_en``, ``aliases``) lower-cased, one per line. The index only proposes candidates;
+queries/search.py checks each candidate against the graph with the exact test of ``search_entities``.
+
+In step with the graph: the file records the tally epoch (graph/aggregates.py) of the graph it indexes. The
+ingest updates it after its write commits (the changed entities only, when the file was in step before the
+write); a reader that finds it missing or at another epoch rebuilds it from the graph (into a new file,
+then renamed, so a concurrent reader sees the old file or the new one).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import tempfile
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+from graph import aggregates
+from graph.store import GraphStore
+
+log = logging.getLogger(__name__)
+
+SUFFIX = ".names.sqlite"
+FORMAT = "2"  # the file's layout: a file of another layout is rebuilt
+TRIGRAM = 3  # the shortest text the trigram index answers
+BIGRAM = 2  # two letters or digits: the bigram index; shorter text, or other characters: a scan of the names
+_SCHEMA = (
+    # the store's own size(name_zh) is kept so that candidates come out in the query's order (shortest first)
+    "CREATE TABLE entities (rid INTEGER PRIMARY KEY, label TEXT NOT NULL, id TEXT NOT NULL UNIQUE, size INTEGER)",
+    "CREATE INDEX entities_order ON entities (size IS NULL, size, id)",
+    "CREATE VIRTUAL TABLE names USING fts5(text, tokenize = 'trigram case_sensitive 1')",
+    "CREATE VIRTUAL TABLE grams USING fts5(pairs, tokenize = 'unicode61 remove_diacritics 0')",
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)",
+)
+_LOOKUP_BATCH = 5_000
+COMMON = 5_000  # above this many possible matches, walking the entities in order finds a page sooner
+
+
+def sidecar_path(store: GraphStore) -> Path | None:
+    """Where the store's name index lives; None for a store without a file (Neo4j: its own full-text index)."""
+    path = getattr(store, "path", None)
+    return Path(f"{path}{SUFFIX}") if store.backend == "embedded" and path is not None else None
+
+
+def name_text(row: dict[str, Any]) -> str:
+    names = [row.get("name_zh"), row.get("name_en"), *(row.get("aliases") or [])]
+    return "\n".join(str(n).lower() for n in names if n)
+
+
+def bigrams(text: str) -> str:
+    """Every pair of adjacent letters or digits, as words for the unicode61 tokenizer (a 2-character search)."""
+    pairs = {text[i : i + 2] for i in range(len(text) - 1) if text[i].isalnum() and text[i + 1].isalnum()}
+    return " ".join(sorted(pairs))
+
+
+def _entity_names(store: GraphStore, label: str, ids: Collection[str] | None = None) -> Iterator[dict[str, Any]]:
+    returns = "n.id AS id, n.name_zh AS name_zh, n.name_en AS name_en, n.aliases AS aliases, size(n.name_zh) AS size"
+    if ids is None:
+        yield from store.stream(f"MATCH (n:{label}) RETURN {returns}")
+        return
+    wanted = sorted(ids)
+    for start in range(0, len(wanted), _LOOKUP_BATCH):
+        batch = wanted[start : start + _LOOKUP_BATCH]
+        yield from store.read_in_write(f"UNWIND $ids AS i MATCH (n:{label} {{id: i}}) RETURN {returns}", {"ids": batch})
+
+
+def _insert(db: sqlite3.Connection, label: str, rows: Iterable[dict[str, Any]], batch: int = 20_000) -> int:
+    """Add entities, a batch of rows per statement (row ids given here, so the three tables share them)."""
+    top = db.execute("SELECT coalesce(max(rid), 0) FROM entities").fetchone()[0]
+    count = 0
+    pending: list[tuple[int, dict[str, Any]]] = []
+    for row in rows:
+        count += 1
+        pending.append((top + count, row))
+        if len(pending) >= batch:
+            _insert_batch(db, label, pending)
+            pending = []
+    _insert_batch(db, label, pending)
+    return count
+
+
+def _insert_batch(db: sqlite3.Connection, label: str, rows: list[tuple[int, dict[str, Any]]]) -> None:
+    texts = [(rid, name_text(row)) for rid, row in rows]
+    db.executemany(
+        "INSERT INTO entities (rid, label, id, size) VALUES (?, ?, ?, ?)",
+        [(rid, label, row["id"], row.get("size")) for rid, row in rows],
+    )
+    db.executemany("INSERT INTO names (rowid, text) VALUES (?, ?)", texts)
+    db.executemany("INSERT INTO grams (rowid, pairs) VALUES (?, ?)", [(rid, bigrams(text)) for rid, text in texts])
+
+
+def _delete(db: sqlite3.Connection, ids: Iterable[str]) -> None:
+    for node_id in ids:
+        row = db.execute("SELECT rid FROM entities WHERE id = ?", (node_id,)).fetchone()
+        if row is not None:
+            for table in ("names", "grams"):
+                db.execute(f"DELETE FROM {table} WHERE rowid = ?", (row[0],))
+            db.execute("DELETE FROM entities WHERE rid = ?", (row[0],))
+
+
+def _set_epoch(db: sqlite3.Connection, epoch: str) -> None:
+    db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('epoch', ?), ('format', ?)", (epoch, FORMAT))
+
+
+def _epoch_of(path: Path) -> str | None:
+    if not path.exists():
+        return None
+    try:
+        with closing(sqlite3.connect(path)) as db:
+            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+    except sqlite3.DatabaseError:  # a damaged or foreign file: rebuilt
+        return None
+    return str(meta["epoch"]) if meta.get("format") == FORMAT and "epoch" in meta else None
+
+
+def rebuild(store: GraphStore, path: Path, epoch: str) -> None:
+    """Index every entity's names afresh, into a new file renamed over the old one."""
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}.", suffix=".building")  # one per caller
+    os.close(handle)
+    building = Path(name)
+    count = 0
+    try:
+        with closing(sqlite3.connect(building)) as db:
+            for statement in _SCHEMA:
+                db.execute(statement)
+            for cls in store.schema.entity_classes:
+                count += _insert(db, cls.name, _entity_names(store, cls.name))
+            _set_epoch(db, epoch)
+            db.commit()
+    except BaseException:
+        building.unlink(missing_ok=True)  # a half-built file is never left behind
+        raise
+    building.chmod(0o644)  # readable like the store beside it (mkstemp makes it private)
+    os.replace(building, path)
+    log.info("name index %s rebuilt: %d entities at epoch %s", path, count, epoch)
+
+
+def follow_write(store: GraphStore, before: str | None, after: str | None, changed: Iterable[tuple[str, str]]) -> None:
+    """After an ingest committed: re-index the entities it wrote or dropped — (label, id) pairs — when the index
+    was in step with the graph before the write (epoch ``before``), else rebuild it."""
+    path = sidecar_path(store)
+    if path is None or after is None or after == before:
+        return
+    if before is None or _epoch_of(path) != before:
+        rebuild(store, path, after)
+        return
+    by_label: dict[str, set[str]] = defaultdict(set)
+    for label, node_id in changed:
+        if store.schema.is_entity(label):
+            by_label[label].add(node_id)
+    with closing(sqlite3.connect(path)) as db:
+        for label, ids in by_label.items():
+            _delete(db, ids)
+            _insert(db, label, _entity_names(store, label, ids))
+        _set_epoch(db, after)
+        db.commit()
+    log.info("name index %s: %d entities re-indexed, epoch %s", path, sum(map(len, by_label.values())), after)
+
+
+def _matches_at_most(db: sqlite3.Connection, needle: str) -> int:
+    """An upper bound of the entities whose names hold ``needle``: the fewest documents of any of its trigrams
+    (or of its one bigram), from the indexes' vocabularies."""
+    if len(needle) >= TRIGRAM:
+        db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.names_vocab USING fts5vocab(main, names, row)")
+        grams = {needle[i : i + TRIGRAM] for i in range(len(needle) - TRIGRAM + 1)}
+        table = "names_vocab"
+    else:
+        db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.grams_vocab USING fts5vocab(main, grams, row)")
+        grams, table = {needle}, "grams_vocab"
+    counts = [db.execute(f"SELECT doc FROM temp.{table} WHERE term = ?", (g,)).fetchone() for g in grams]
+    return min((int(c[0]) if c else 0) for c in counts)
+
+
+def candidates(store: GraphStore, text: str, page: int = 200) -> Iterator[list[tuple[str, str]]]:
+    """Pages of (class, id) of the entities one of whose names holds ``text`` (case-insensitive), in the order of
+    ``search_entities`` (the store's size of ``name_zh``, then id), from an index kept in step with the graph.
+
+    A superset of the exact answer only where the text spans two names (they are indexed one per line)."""
+    path = sidecar_path(store)
+    if path is None:
+        raise ValueError(f"the {store.backend} store keeps no name index file")
+    epoch = aggregates.read_epoch(store) or "none"
+    if _epoch_of(path) != epoch:
+        rebuild(store, path, epoch)
+    needle = text.lower()
+    order = "ORDER BY e.size IS NULL, e.size, e.id"
+    # A walk of the entities in the query's order, each one's names checked, stopped by the caller after a page
+    # (CROSS JOIN keeps entities the outer loop, read through the entities_order index): fast when many match.
+    walk = (
+        "SELECT e.label, e.id FROM entities e CROSS JOIN names ON names.rowid = e.rid "
+        f"WHERE instr(names.text, ?) > 0 {order}"
+    )
+    if len(needle) >= TRIGRAM:  # an FTS5 string: the trigrams in a row, that is a substring
+        sql = f"SELECT e.label, e.id FROM names JOIN entities e ON e.rid = names.rowid WHERE names MATCH ? {order}"
+        arg = '"' + needle.replace('"', '""') + '"'
+    elif len(needle) == BIGRAM and needle.isalnum():
+        sql = f"SELECT e.label, e.id FROM grams JOIN entities e ON e.rid = grams.rowid WHERE grams MATCH ? {order}"
+        arg = f'"{needle}"'
+    else:  # one character, or two with punctuation: the walk (a common character is found in the first rows)
+        sql, arg = walk, needle
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        if sql != walk and _matches_at_most(db, needle) > COMMON:  # a common word (科技: most firms): the walk
+            sql, arg = walk, needle
+        cursor = db.execute(sql, (arg,))
+        while batch := cursor.fetchmany(page):
+            yield [(str(label), str(node_id)) for label, node_id in batch]

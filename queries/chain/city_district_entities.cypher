@@ -1,0 +1,26 @@
+// name: city_district_entities
+// title: {zh: 城市内各县区的主体, en: "A city's entities and their districts"}
+// description: >
+//   The chain entities and enterprises of one city (optionally of one cluster and one stage), each with the
+//   district the graph places it in (a LOCATED_IN tie to a District of the city; null when only the city is
+//   known) and its coordinates when a source gives them. The map page counts them per district.
+// params:
+//   city: {type: string, default: 深圳市, help: "city name (广州市 or 广州) or 6-digit admin code"}
+//   cluster: {type: string, default: all, help: "cluster code or name, or all"}
+//   stage: {type: string, default: all, help: "a stage key (basic_research …), industry, or all"}
+// stage: all
+// kind: table
+// ordered: true
+MATCH (city:City)
+WHERE city.name_zh = $city OR city.name_zh = $city + '市' OR city.admin_code = $city
+MATCH (e)-[:LOCATED_IN]->(place)
+WHERE (place.id = city.id OR EXISTS { MATCH (place)-[:PART_OF]->(city) })
+  AND (e.chain_stage IS NOT NULL OR ckg_label(e) = 'Enterprise')
+  AND ($stage = 'all' OR coalesce(e.chain_stage, 'industry') = $stage)
+  AND ($cluster = 'all' OR EXISTS {
+        MATCH (e)-[:SERVES_CLUSTER|IN_CLUSTER]->(c:IndustryCluster)
+        WHERE c.cluster_code = $cluster OR c.name_zh = $cluster OR c.name_en = $cluster })
+RETURN e.id AS id, e.name_zh AS name_zh, ckg_label(e) AS class,
+       CASE WHEN ckg_label(place) = 'District' THEN place.admin_code ELSE NULL END AS district_code,
+       e.latitude AS latitude, e.longitude AS longitude
+ORDER BY id, district_code

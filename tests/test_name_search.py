@@ -1,0 +1,130 @@
+"""search_entities through the name indexes (Neo4j full-text, the embedded store's SQLite trigram file) gives the
+answer of its full-scan body, on both stores; the index follows ingests and is rebuilt when missing or stale; on
+Neo4j every fact node carries the Entity label, and a lookup by id without a class is an index seek."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+
+import pytest
+
+from graph import aggregates, name_index
+from graph.neo4j_entity import ENTITY
+from graph.schema import Schema
+from graph.store import GraphStore
+from ingest.pipeline import run_ingest
+from ingest.sources import DATA_DIR
+from queries.catalog import get_query
+from queries.search import lucene_query
+from tests.test_aggregates import slice_sources
+from tests.test_source_ownership import curator_sources
+
+TERMS = (
+    "华为", "华", "中兴通讯", "深圳", "大学", "国家重点实验室", "实验室", "广州大学", "university", "University",
+    "shenzhen", "uni", "ZTE", "lab", "of", "the", "a", "5g", "key laboratory", "不存在的名字", "(", "Co., Ltd",
+)  # fmt: skip
+
+
+Rows = list[dict[str, object]]
+
+
+def _both_ways(store: GraphStore, text: str, limit: int = 50) -> tuple[Rows, Rows]:
+    query = get_query("search_entities")
+    params = query.bind({"text": text, "limit": limit})
+    return query.run(store, params).rows, store.read(query.cypher_for(store.backend), params).rows
+
+
+def test_search_through_the_index_gives_the_scans_answer(store: GraphStore, schema: Schema) -> None:
+    run_ingest(store, slice_sources(schema), data_dir=DATA_DIR)
+    run_ingest(store, curator_sources(schema), data_dir=DATA_DIR)
+    hits = 0
+    for text in TERMS:
+        indexed, scanned = _both_ways(store, text)
+        assert indexed == scanned, text
+        hits += len(indexed)
+    assert hits > 100
+    indexed, scanned = _both_ways(store, "大学", limit=3)
+    assert indexed == scanned and len(indexed) == 3
+    if store.backend == "neo4j":
+        _check_entity_label(store, schema)
+    run_ingest(store, [], data_dir=DATA_DIR, retract=[s.name for s in curator_sources(schema)])
+    for text in ("实验室", "lab", "华"):
+        indexed, scanned = _both_ways(store, text)
+        assert indexed == scanned, text
+    if store.backend == "neo4j":  # the nodes the retract dropped took their Entity label with them
+        assert _entities(store) == _facts(store, schema)
+
+
+def _facts(store: GraphStore, schema: Schema) -> int:
+    return sum(n for label, n in store.node_counts().items() if schema.is_entity(label))
+
+
+def _entities(store: GraphStore) -> int:
+    return int(store.read(f"MATCH (n:{ENTITY}) RETURN count(n) AS n").rows[0]["n"])
+
+
+def _check_entity_label(store: GraphStore, schema: Schema) -> None:
+    """Neo4j: every fact node (and nothing else) is also an Entity, and entity_details finds one by an index seek."""
+    facts = _facts(store, schema)
+    assert facts > 100 and _entities(store) == facts
+    assert store.read(f"MATCH (n:{ENTITY}) WHERE n:IngestRun OR n:Tally RETURN count(n) AS n").rows[0]["n"] == 0
+    lab = store.read("MATCH (n:Laboratory) RETURN n.id AS id LIMIT 1").rows[0]["id"]
+    query = get_query("entity_details")
+    details = query.run(store, {"id": lab}).rows
+    assert details[0]["class"] == "Laboratory" and details[0]["entity"]["_label"] == "Laboratory"
+    driver, database = store.driver, store.database  # type: ignore[attr-defined]
+    plan = driver.execute_query("EXPLAIN " + query.cypher_for("neo4j"), {"id": lab}, database_=database).summary.plan
+    assert "NodeUniqueIndexSeek" in str(plan), plan
+    # a store written before the label existed gets it from setup_schema
+    store.read_in_write(f"MATCH (n:Laboratory) REMOVE n:{ENTITY}")
+    assert _entities(store) < facts
+    store.setup_schema()
+    assert _entities(store) == facts
+
+
+def test_the_embedded_name_index_follows_ingests_and_is_rebuilt_when_missing_or_stale(
+    embedded_store: GraphStore, schema: Schema, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = embedded_store
+    run_ingest(store, slice_sources(schema), data_dir=DATA_DIR)
+    path = name_index.sidecar_path(store)
+    assert path is not None and path.exists()
+    run_ingest(store, curator_sources(schema), data_dir=DATA_DIR)  # followed, the changed entities only
+
+    def indexed() -> set[tuple[str, str, int, str, str]]:
+        assert path is not None
+        with closing(sqlite3.connect(path)) as db:
+            query = "SELECT e.label, e.id, e.size, n.text, g.pairs FROM entities e JOIN names n ON n.rowid = e.rid "
+            return set(db.execute(query + "JOIN grams g ON g.rowid = e.rid"))
+
+    def epoch() -> str:
+        assert path is not None
+        with closing(sqlite3.connect(path)) as db:
+            return str(db.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0])
+
+    followed = indexed()
+    assert epoch() == aggregates.epoch(store)
+    monkeypatch.setattr(name_index, "COMMON", 0)  # every word "common": the ordered walk answers, the same rows
+    for text in ("实验室", "大学", "深圳", "lab", "university", "zz"):
+        indexed_rows, scanned = _both_ways(store, text, limit=7)
+        assert indexed_rows == scanned, text
+    monkeypatch.undo()
+    path.unlink()
+    answer = get_query("search_entities").run(store, {"text": "实验室"}).rows
+    assert path.exists() and indexed() == followed and answer  # rebuilt: the same as the one kept in step
+    with closing(sqlite3.connect(path)) as db:  # an index of another graph: stale, rebuilt at the next search
+        db.execute("DELETE FROM entities")
+        db.execute("UPDATE meta SET value = 'elsewhere' WHERE key = 'epoch'")
+        db.commit()
+    assert get_query("search_entities").run(store, {"text": "实验室"}).rows == answer
+    assert indexed() == followed
+
+
+def test_lucene_queries_narrow_only_where_they_cannot_miss() -> None:
+    assert lucene_query("华为") == '"华为"'
+    assert lucene_query("华") == "*华*"
+    assert lucene_query("Huawei 5G") == "*huawei* AND *5g*"
+    assert lucene_query("the") is None and lucene_query("of") is None  # stop words: the scan answers
+    assert lucene_query("key of lab") == "*key* AND *lab*"
+    assert lucene_query("ＺＴＥ") == "*zte*"  # full-width folded, as the analyzer folds it
