@@ -35,6 +35,7 @@ from graph.store import GraphStore, QueryResult
 from ingest.pipeline import run_ingest
 from ingest.sources import bundled_sources
 from queries.catalog import get_query
+from queries.full_scans import FULL_SCANS
 
 log = logging.getLogger("bench.queries_aggregates")
 ROW_CAP = 5000
@@ -43,31 +44,7 @@ SAMPLE_BUDGET_S = 10.0
 
 # The query texts before this change (full scans; label-less lookups by id), as the catalogue held them.
 BEFORE = {
-    "city_cluster_matrix": """
-        MATCH (e)-[:SERVES_CLUSTER|IN_CLUSTER]->(c:IndustryCluster)
-        MATCH (e)-[:LOCATED_IN]->(city:City)
-        RETURN city.name_zh AS city, city.admin_code AS admin_code, c.cluster_code AS cluster,
-               count(DISTINCT e) AS entities
-        ORDER BY admin_code, cluster""",
-    "stage_map": """
-        MATCH (city:City)
-        OPTIONAL MATCH (e)-[:LOCATED_IN]->(city)
-        WITH city, e, CASE WHEN e IS NULL THEN NULL WHEN ckg_label(e) = 'Enterprise' THEN 'industry'
-                      ELSE e.chain_stage END AS stage
-        RETURN city.admin_code AS admin_code, city.name_zh AS city,
-               count(DISTINCT CASE WHEN stage IS NOT NULL AND ($stage = 'all' OR stage = $stage) THEN e.id
-                              ELSE NULL END) AS entities
-        ORDER BY admin_code""",
-    "cluster_list": """
-        MATCH (c:IndustryCluster)
-        OPTIONAL MATCH (e:Enterprise)-[:IN_CLUSTER]->(c)
-        WITH c, count(DISTINCT e) AS enterprises
-        OPTIONAL MATCH (s)-[:SERVES_CLUSTER]->(c)
-        WITH c, enterprises, count(DISTINCT s) AS serving
-        OPTIONAL MATCH (a:GovernmentAgency)-[:LEADS_CLUSTER]->(c)
-        RETURN c.cluster_code AS code, c.name_zh AS name_zh, c.name_en AS name_en, c.kind AS kind,
-               a.name_zh AS lead_department, enterprises, serving AS serving_entities
-        ORDER BY code""",
+    **FULL_SCANS,
     "search_entities": None,  # its body is unchanged: the scan that the index now avoids
     "entity_details": """
         MATCH (n) WHERE n.id = $id

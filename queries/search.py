@@ -76,11 +76,14 @@ def _embedded(store: GraphStore, text: str, limit: int, read_options: dict[str, 
     columns = ["id", "class", "name_zh", "name_en"]
     timeout = {"timeout_s": read_options["timeout_s"]} if read_options.get("timeout_s") is not None else {}
     answer: list[dict[str, Any]] = []
+    entity_labels = {cls.name for cls in store.schema.entity_classes}
     for page in name_index.candidates(store, text, page=min(max(limit, 1) * 2, PAGE_MAX)):
         checked: dict[str, dict[str, Any]] = {}
         by_label: dict[str, list[str]] = defaultdict(list)
         for label, node_id in page:
-            by_label[label].append(node_id)
+            # the label comes from the sidecar file and is pasted into Cypher: only the schema's classes pass
+            if label in entity_labels:
+                by_label[label].append(node_id)
         for label, ids in sorted(by_label.items()):
             cypher = (
                 f"UNWIND $ids AS i MATCH (n:{label} {{id: i}}) WITH n, toLower($text) AS q "

@@ -1,0 +1,31 @@
+"""What the tallied queries (city_cluster_matrix, stage_map, cluster_list) computed before the counts were
+maintained: full scans of the graph, kept as the definition the maintained counts must meet. The tests check the
+queries against them on every kind of write; bench/queries_aggregates.py times them side by side."""
+
+FULL_SCANS = {
+    "city_cluster_matrix": """
+        MATCH (e)-[:SERVES_CLUSTER|IN_CLUSTER]->(c:IndustryCluster)
+        MATCH (e)-[:LOCATED_IN]->(city:City)
+        RETURN city.name_zh AS city, city.admin_code AS admin_code, c.cluster_code AS cluster,
+               count(DISTINCT e) AS entities
+        ORDER BY admin_code, cluster""",
+    "stage_map": """
+        MATCH (city:City)
+        OPTIONAL MATCH (e)-[:LOCATED_IN]->(city)
+        WITH city, e, CASE WHEN e IS NULL THEN NULL WHEN ckg_label(e) = 'Enterprise' THEN 'industry'
+                      ELSE e.chain_stage END AS stage
+        RETURN city.admin_code AS admin_code, city.name_zh AS city,
+               count(DISTINCT CASE WHEN stage IS NOT NULL AND ($stage = 'all' OR stage = $stage) THEN e.id
+                              ELSE NULL END) AS entities
+        ORDER BY admin_code""",
+    "cluster_list": """
+        MATCH (c:IndustryCluster)
+        OPTIONAL MATCH (e:Enterprise)-[:IN_CLUSTER]->(c)
+        WITH c, count(DISTINCT e) AS enterprises
+        OPTIONAL MATCH (s)-[:SERVES_CLUSTER]->(c)
+        WITH c, enterprises, count(DISTINCT s) AS serving
+        OPTIONAL MATCH (a:GovernmentAgency)-[:LEADS_CLUSTER]->(c)
+        RETURN c.cluster_code AS code, c.name_zh AS name_zh, c.name_en AS name_en, c.kind AS kind,
+               a.name_zh AS lead_department, enterprises, serving AS serving_entities
+        ORDER BY code""",
+}
