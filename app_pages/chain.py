@@ -7,7 +7,7 @@ import streamlit as st
 
 from app_pages import graph_panel, share
 from app_pages.chart_graph import show_graph, top_nodes
-from app_pages.common import STAGE_KEYS, L, cluster_options, page_header, run_named, stage_name
+from app_pages.common import STAGE_KEYS, L, cluster_options, cut_note, named_result, page_header, run_named, stage_name
 from app_pages.graph_view import GraphData
 from app_pages.headers import class_words, frame
 from queries import analytics
@@ -32,12 +32,21 @@ sourced_only = st.toggle(
     ),
 )
 params = {"cluster": code, "sourced_only": sourced_only}
-edges = run_named("cluster_chain_graph", params)  # the picture and the score from one read
+edges_result = named_result("cluster_chain_graph", params)  # the picture and the score from one read
+edges = edges_result.rows
 eco = analytics.Ecosystem.of_cluster(code, edges)
 result = analytics.completeness(eco.members.get(code, set()), eco, code)
 score_col, words_col = st.columns([1, 3])
 score_col.metric(L("链条完整度", "Chain completeness"), f"{result.score:.0%}")
 words_col.write(result.explanation)
+if edges_result.truncated:  # a cluster of hundreds of thousands of members: the score saw a part of its ties
+    words_col.warning(
+        L(
+            f"该集群的联系超过行数上限，完整度与下图只依据前 {len(edges):,} 条计算；右侧各环节主体数是完整的。",
+            f"This cluster has more ties than the row cap: the score and the picture use the first {len(edges):,}; "
+            "the counts per stage on the right are complete.",
+        )
+    )
 if result.missing_stages or result.missing_links:
     st.markdown("**" + L("补链清单", "Gaps to fill (补链)") + "**")
     for stage in result.missing_stages:
@@ -150,4 +159,6 @@ with table_col:
         )
 
 st.subheader(L("主体清单", "Entities"))
-st.dataframe(frame(class_words(run_named("cluster_entities", params))), hide_index=True, width="stretch")
+entities = named_result("cluster_entities", params)
+st.dataframe(frame(class_words(entities.rows)), hide_index=True, width="stretch")
+cut_note(entities)

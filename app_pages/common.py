@@ -15,7 +15,7 @@ from graph.factory import open_store
 from graph.sandbox import bounded
 from graph.schema import Schema, default_schema
 from graph.settings import Settings
-from graph.store import GraphStore
+from graph.store import GraphStore, QueryResult
 
 LANG_KEY = "lang"
 
@@ -53,8 +53,12 @@ def store() -> GraphStore:
 
 
 def forget_store() -> None:
-    """Drop the cached store, so that the next page opens the one the settings name now (tests, benchmarks)."""
+    """Drop the cached store and its answers, so that the next page opens the one the settings name now (tests,
+    benchmarks)."""
+    from queries import answer_cache
+
     _store.clear()
+    answer_cache.forget()
 
 
 def schema() -> Schema:
@@ -89,11 +93,39 @@ def stage_name(key: str | None) -> str:
 
 def run_named(name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """Rows of a named query on the current store (parameters checked by the catalogue)."""
+    return named_result(name, params).rows
+
+
+def named_result(name: str, params: Mapping[str, Any] | None = None) -> QueryResult:
+    """A named query's answer within the settings' limits, kept until the graph changes (queries/answer_cache.py);
+    ``truncated`` says the row cap cut it."""
+    from queries import answer_cache
     from queries.catalog import get_query
 
     current = store()
     s = settings()
-    return get_query(name).run(current, params, timeout_s=s.query_timeout_s, row_cap=s.row_cap).rows
+    query = get_query(name)
+    bound = query.bind(params)
+    return answer_cache.answer(
+        current,
+        name,
+        bound,
+        s.row_cap,
+        lambda: query.run(current, bound, timeout_s=s.query_timeout_s, row_cap=s.row_cap),
+    )
+
+
+def cut_note(result: QueryResult) -> None:
+    """Say so under a table or picture when the row cap cut its answer."""
+    if result.truncated:
+        n = len(result.rows)
+        st.caption(
+            L(
+                f"只显示前 {n:,} 行（行数上限 CLUSTERKG_ROW_CAP）；完整清单请用导出页或 ckg query。",
+                f"Only the first {n:,} rows are shown (the row cap, CLUSTERKG_ROW_CAP); the export page or "
+                "`ckg query` gives the whole list.",
+            )
+        )
 
 
 def cluster_options() -> dict[str, str]:

@@ -36,12 +36,21 @@ KINDS: tuple[tuple[type[BaseException], str, str], ...] = (
 )
 
 
+# The database's own words for the refusals a busy store gives, said in Chinese too (the English detail follows).
+DETAILS_ZH: tuple[tuple[str, str], ...] = (
+    ("while it waited for one of", "查询在排队等待其他查询完成时超过了时间上限，已停止；请稍后重试"),
+    ("time limit", "查询超过时间上限，已停止；请缩小范围（选一个环节或城市）后重试"),
+    ("buffer pool is full", "数据库缓冲池已满（同时运行的大查询过多）；请稍后重试"),
+)
+
+
 def explain_error(exc: BaseException) -> tuple[str, str]:
     """(Chinese sentence, English sentence) for an error, with its own detail after the kind."""
     if isinstance(exc, BilingualRejectionError):
         return exc.zh, exc.en
     detail = " ".join(str(exc).split())
+    detail_zh = next((zh for words, zh in DETAILS_ZH if words in detail), detail)
     for kind, zh, en in KINDS:
         if isinstance(exc, kind):
-            return f"{zh}：{detail}", f"{en}: {detail}"
+            return f"{zh}：{detail_zh}", f"{en}: {detail}"
     return f"出现意外错误：{type(exc).__name__}", f"Unexpected error: {type(exc).__name__}: {detail}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import share
-from app_pages.common import STAGE_KEYS, L, cluster_options, page_header, run_named, stage_name
+from app_pages.common import STAGE_KEYS, L, cluster_options, cut_note, named_result, page_header, run_named, stage_name
 from app_pages.headers import class_words, frame
 from app_pages.map_chart import show_map
 from app_pages.map_district_section import district_section
@@ -66,13 +66,14 @@ else:
     st.caption(L("点击地图上的城市查看其画像。", "Click a city on the map for its profile."))
 
 st.dataframe(frame(sorted(rows, key=lambda r: -r["entities"])), hide_index=True, width="stretch")
-missing = run_named("entities_without_city", {"cluster": cluster, "stage": stage})
-st.subheader(
-    L(f"未落到城市的主体：{len(missing)} 个（地图未计入）", f"Entities without a city: {len(missing)} (not on the map)")
-)
+without_city = named_result("entities_without_city", {"cluster": cluster, "stage": stage})
+missing = without_city.rows
+count = f"{len(missing):,}" + ("+" if without_city.truncated else "")  # the row cap: at least this many
+st.subheader(L(f"未落到城市的主体：{count} 个（地图未计入）", f"Entities without a city: {count} (not on the map)"))
 if missing:
     with st.expander(L("列出这些主体", "List them")):
         st.dataframe(frame(class_words(missing)), hide_index=True, width="stretch")
+        cut_note(without_city)
 st.download_button(
     L("下载地图 SVG", "Download the map as SVG"),
     data=choropleth(values, title=title).encode("utf-8"),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from app_pages.common import L, cluster_options, page_header, store
 from graph.editions import CURRENT, list_editions
+from queries import answer_cache
 from reports.build import AUTO, Reporter, file_name, render
 from reports.html_writer import html_bytes
 
@@ -41,7 +44,9 @@ with Reporter(current, edition, AUTO) as reporter:
             L("产业集群", "Cluster"), list(options), format_func=lambda c: options.get(c, c), key="report_cluster"
         )
     with st.spinner(L("正在生成报告…", "Building the report…")):
-        ctx = reporter.context(str(scope), str(chosen))
+        # built once per graph change and shared by every session (the report reads the whole ecosystem)
+        asked = ("report", edition, str(scope), str(chosen))
+        ctx = answer_cache.remember(current, asked, lambda: reporter.context(str(scope), str(chosen)))
     charts = st.toggle(L("预览含图表", "Charts in the preview"), value=True, key="report_charts")
     st.subheader(ctx.title_zh)
     st.iframe(html_bytes(ctx, charts=charts).decode("utf-8"), height=700)
@@ -50,7 +55,7 @@ with Reporter(current, edition, AUTO) as reporter:
         with column:
             st.download_button(
                 L(f"下载 {zh}", f"Download {fmt.upper()}"),
-                data=render(ctx, fmt),
+                data=partial(render, ctx, fmt),  # written when clicked, not on every visit
                 file_name=file_name(ctx, fmt),
                 mime=MIME[fmt],
                 key=f"report_download_{fmt}",

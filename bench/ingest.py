@@ -48,6 +48,7 @@ from ingest.report import Report
 from ingest.sources import bundled_sources
 
 log = logging.getLogger("bench.ingest")
+POOL_MB = Settings.from_env().buffer_pool_mb  # every embedded step: as ckg opens the store
 
 Nodes = dict[str, dict[str, dict[str, Any]]]
 Rels = dict[tuple[str, str, str, str, str], dict[str, Any]]
@@ -83,7 +84,8 @@ def pipeline_result(result: Any, seconds: float) -> dict[str, Any]:
 
 
 def embedded_pipeline(schema: Schema, data: Path, scale: float) -> dict[str, Any]:
-    store = EmbeddedStore(fresh_path(WORK / f"scale-{scale:g}.lbdb"), schema)
+    # the pool the CLI gives it (a run commits as one transaction: its pages must fit)
+    store = EmbeddedStore(fresh_path(WORK / f"scale-{scale:g}.lbdb"), schema, buffer_pool_mb=POOL_MB)
     result, seconds = timed(run_ingest, store, bundled_sources(schema), data_dir=data)
     store.close()
     return pipeline_result(result, seconds)
@@ -142,15 +144,16 @@ def embedded_raw_copy(schema: Schema) -> dict[str, Any]:
     """LadybugDB's bulk path alone: COPY each final table from its Parquet file into an empty store."""
     statements = json.loads((WORK / "raw-copy.json").read_text(encoding="utf-8"))
     path = fresh_path(WORK / "raw-copy.lbdb")
-    with EmbeddedStore(path, schema) as tables:  # the tables, from the ontology; then LadybugDB alone
+    # the tables, from the ontology; then LadybugDB alone
+    with EmbeddedStore(path, schema, buffer_pool_mb=POOL_MB) as tables:
         tables.setup_schema()
-    raw = ladybug.Connection(ladybug.Database(str(path)))
+    raw = ladybug.Connection(ladybug.Database(str(path), buffer_pool_size=POOL_MB * 1024 * 1024))
     started = time.perf_counter()
     for statement in statements:
         raw.execute(statement)
     seconds = time.perf_counter() - started
     del raw
-    store = EmbeddedStore(path, schema, read_only=True)
+    store = EmbeddedStore(path, schema, read_only=True, buffer_pool_mb=POOL_MB)
     rows = sum(store.node_counts().values()) + sum(store.relationship_counts().values())
     store.close()
     return {"seconds": round(seconds, 2), "rows": rows, "rows_per_s": round(rows / seconds), "peak_rss_mb": peak_mb()}
@@ -165,9 +168,9 @@ def embedded_naive(schema: Schema) -> dict[str, Any]:
     """One MERGE statement per row, as a hand-written loader would do it."""
     node_sample, rel_sample = naive_sample()
     path = fresh_path(WORK / "naive.lbdb")
-    with EmbeddedStore(path, schema) as tables:
+    with EmbeddedStore(path, schema, buffer_pool_mb=POOL_MB) as tables:
         tables.setup_schema()
-    raw = ladybug.Connection(ladybug.Database(str(path)))
+    raw = ladybug.Connection(ladybug.Database(str(path), buffer_pool_size=POOL_MB * 1024 * 1024))
     started = time.perf_counter()
     for label, row in node_sample:
         params = {k: v for k, v in row.items() if v is not None}

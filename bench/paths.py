@@ -5,12 +5,14 @@ Usage:
   .venv/bin/python bench/paths_load.py --scale 15 [--neo4j]   # once: the graph as LadybugDB, an edge list (+ Neo4j)
   .venv/bin/python bench/paths.py --scale 15 [--runs 5] [--neo4j]
 
-Both sides answer the same question with hubs as stops (queries/paths.HUB_CLASSES): the named queries
-``entity_neighbourhood`` (hops 1-3, limit 200) and ``shortest_path``, and ``queries.paths.shortest_paths``
-(the shortest and up to 3 next-shortest paths); networkx runs a breadth-first search that does not expand a hub,
-``shortest_path_length`` and ``shortest_simple_paths`` on the graph without hubs. Times are medians of --runs
-warm runs (the first run of each is dropped); networkx's graph is built once beforehand (its build time is
-recorded apart). Results: bench/results/paths.json.
+Both sides answer the same question with hubs as stops (queries/paths.HUB_CLASSES) and give the same rows: the
+named queries ``entity_neighbourhood`` (hops 1-3, limit 200: ids, classes, names, distances, sorted, capped) and
+``shortest_path`` (ids, names, relationships, length), and ``queries.paths.shortest_paths`` (the shortest and up
+to 3 next-shortest paths); networkx runs a breadth-first search that does not expand a hub, ``shortest_path``
+and ``shortest_simple_paths`` on the graph without hubs. Our side is the routed query with the store's topology
+snapshot ready (graph/topology.py); the Cypher alone is timed beside it. Times are medians of --runs warm runs
+(the first run of each is dropped); networkx's graph and the snapshots are built once beforehand (their build
+times and sizes are recorded apart). Results: bench/results/paths.json.
 """
 
 from __future__ import annotations
@@ -31,11 +33,12 @@ import pyarrow.parquet as pq
 from common import neo4j_settings_env, record
 from paths_load import folder
 
+from graph import topology
 from graph.embedded_store import EmbeddedStore
 from graph.neo4j_store import Neo4jStore
 from graph.schema import default_schema
 from graph.settings import Settings
-from graph.store import GraphStore
+from graph.store import GraphStore, QueryResult
 from queries.catalog import get_query
 from queries.paths import HUB_CLASSES, MAX_LENGTH, MAX_RADIUS, SLACK, shortest_paths
 
@@ -43,25 +46,39 @@ log = logging.getLogger("bench.paths")
 LIMIT = 200
 K = 3
 TIMEOUT_S = 120.0
+BUILD_TIMEOUT_S = 1800.0
 
 
-def networkx_graph(scale: float) -> tuple[nx.Graph, dict[str, str]]:
+Info = dict[str, tuple[str, str | None, str | None]]  # id → class, name_zh, name_en
+
+
+def networkx_graph(scale: float, store: GraphStore) -> tuple[nx.Graph, Info]:
+    """The edge list as an undirected graph (the least relationship type per pair, as queries.paths), and each
+    node's class and names (read from the embedded store, which alone holds the names)."""
     nodes = pq.read_table(folder(scale) / "nodes.parquet").to_pydict()
     edges = pq.read_table(folder(scale) / "edges.parquet").to_pydict()
     graph = nx.Graph()
     graph.add_nodes_from(nodes["id"])
-    graph.add_edges_from(zip(edges["source"], edges["target"], strict=True))
-    return graph, dict(zip(nodes["id"], nodes["label"], strict=True))
+    for source, target, rel_type in sorted(zip(edges["source"], edges["target"], edges["relationship"], strict=True)):
+        if not graph.has_edge(source, target) or rel_type < graph.edges[source, target]["relationship"]:
+            graph.add_edge(source, target, relationship=rel_type)
+    info: Info = {i: (label, None, None) for i, label in zip(nodes["id"], nodes["label"], strict=True)}
+    for cls in store.schema.node_classes:
+        if "name_zh" in cls.property_names:
+            for row in store.stream(f"MATCH (n:{cls.name}) RETURN n.id AS id, n.name_zh AS zh, n.name_en AS en"):
+                if row["id"] in info:
+                    info[row["id"]] = (cls.name, row["zh"], row["en"])
+    return graph, info
 
 
-def nx_neighbourhood(graph: nx.Graph, label: dict[str, str], start: str, hops: int) -> list[tuple[int, str]]:
-    """Breadth-first, a hub reached but not expanded; (distance, id) nearest first, then by id, capped."""
+def nx_neighbourhood(graph: nx.Graph, info: Info, start: str, hops: int) -> list[dict[str, Any]]:
+    """Breadth-first, a hub reached but not expanded; the query's rows: nearest first, then by id, capped."""
     distance = {start: 0}
     frontier = [start]
     for step in range(1, hops + 1):
         nxt = []
         for node in frontier:
-            if node != start and label[node] in HUB_CLASSES:
+            if node != start and info[node][0] in HUB_CLASSES:
                 continue
             for other in graph[node]:
                 if other not in distance:
@@ -69,38 +86,62 @@ def nx_neighbourhood(graph: nx.Graph, label: dict[str, str], start: str, hops: i
                     nxt.append(other)
         frontier = nxt
     del distance[start]
-    return sorted((d, n) for n, d in distance.items())[:LIMIT]
+    nearest = sorted((d, n) for n, d in distance.items())[:LIMIT]
+    return [
+        {"id": n, "class": info[n][0], "name_zh": info[n][1], "name_en": info[n][2], "distance": d} for d, n in nearest
+    ]
 
 
-def without_hubs(graph: nx.Graph, label: dict[str, str], ends: tuple[str, str]) -> nx.Graph:
-    return nx.subgraph_view(graph, filter_node=lambda n: n in ends or label[n] not in HUB_CLASSES)
+def without_hubs(graph: nx.Graph, info: Info, ends: tuple[str, str]) -> nx.Graph:
+    return nx.subgraph_view(graph, filter_node=lambda n: n in ends or info[n][0] not in HUB_CLASSES)
 
 
-def nx_shortest_length(graph: nx.Graph, label: dict[str, str], a: str, b: str) -> int | None:
+def nx_shortest_path(graph: nx.Graph, info: Info, a: str, b: str) -> list[dict[str, Any]]:
+    """The shortest_path query's row: one shortest path through no hub but its ends, at most MAX_LENGTH."""
     try:
-        length = int(nx.shortest_path_length(without_hubs(graph, label, (a, b)), a, b))
+        ids = nx.shortest_path(without_hubs(graph, info, (a, b)), a, b)
     except nx.NetworkXNoPath:
-        return None
-    return length if length <= MAX_LENGTH else None
+        return []
+    if len(ids) - 1 > MAX_LENGTH:
+        return []
+    return [
+        {
+            "ids": ids,
+            "names": [info[n][1] for n in ids],
+            "relationships": [graph.edges[x, y]["relationship"] for x, y in itertools.pairwise(ids)],
+            "length": len(ids) - 1,
+        }
+    ]
 
 
-def nx_alternatives(graph: nx.Graph, label: dict[str, str], a: str, b: str) -> list[int]:
+def nx_shortest_length(graph: nx.Graph, info: Info, a: str, b: str) -> int | None:
+    rows = nx_shortest_path(graph, info, a, b)
+    return int(rows[0]["length"]) if rows else None
+
+
+def nx_alternatives(graph: nx.Graph, info: Info, a: str, b: str) -> list[int]:
     """Lengths of the shortest and up to K next-shortest simple paths, as queries.paths bounds them."""
-    shortest = nx_shortest_length(graph, label, a, b)
+    shortest = nx_shortest_length(graph, info, a, b)
     if shortest is None:
         return []
     longest = min(MAX_LENGTH, shortest + SLACK)
-    if (label[a] in HUB_CLASSES) != (label[b] in HUB_CLASSES):
+    if (info[a][0] in HUB_CLASSES) != (info[b][0] in HUB_CLASSES):
         longest = min(longest, MAX_RADIUS + 1)  # as queries.paths: one hub end, the other end's 2 steps read
     lengths: list[int] = []
     try:
-        for ids in itertools.islice(nx.shortest_simple_paths(without_hubs(graph, label, (a, b)), a, b), K + 1):
+        for ids in itertools.islice(nx.shortest_simple_paths(without_hubs(graph, info, (a, b)), a, b), K + 1):
             if len(ids) - 1 > longest:
                 break
             lengths.append(len(ids) - 1)
     except nx.NetworkXNoPath:  # no further simple path
         pass
     return lengths
+
+
+def same_rows(ours: list[dict[str, Any]], theirs: list[dict[str, Any]], names: bool) -> bool:
+    """The same neighbourhood rows (names compared where the store holds them: paths_load gives Neo4j ids only)."""
+    keys = ("id", "class", "distance", *(("name_zh", "name_en") if names else ()))
+    return [[r[k] for k in keys] for r in ours] == [[r[k] for k in keys] for r in theirs]
 
 
 def timed(fn: Callable[[], Any], runs: int) -> tuple[Any, float]:
@@ -141,16 +182,46 @@ def sample_ids(store: GraphStore) -> dict[str, str]:
     }
 
 
-def row(kind: str, case: str, stores: dict[str, tuple[float, bool]], theirs: float, **extra: Any) -> dict[str, Any]:
-    """One measurement: per store its median time, its ratio to networkx and whether its answer was networkx's."""
-    result: dict[str, Any] = {"query": kind, "case": case, "networkx_ms": round(theirs * 1000, 2)}
-    for backend, (seconds, equal) in stores.items():
-        result[f"{backend}_ms"] = round(seconds * 1000, 1)
-        result[f"{backend}_ratio"] = round(seconds / theirs, 1) if theirs else None
+def row(
+    kind: str, case: str, stores: dict[str, tuple[float, float, bool]], theirs: float, **extra: Any
+) -> dict[str, Any]:
+    """One measurement: per store the routed query's median time (the snapshot ready), its ratio to networkx,
+    the Cypher's own median time, and whether the answer was networkx's."""
+    result: dict[str, Any] = {"query": kind, "case": case, "networkx_ms": round(theirs * 1000, 3)}
+    for backend, (seconds, cypher_s, equal) in stores.items():
+        result[f"{backend}_ms"] = round(seconds * 1000, 3)
+        result[f"{backend}_ratio"] = round(seconds / theirs, 2) if theirs else None
+        result[f"{backend}_cypher_ms"] = round(cypher_s * 1000, 1)
         result[f"{backend}_answers_equal"] = equal
     result.update(extra)
     log.info("%s", result)
     return result
+
+
+def warm_snapshots(stores: dict[str, GraphStore]) -> dict[str, dict[str, Any]]:
+    """Each store's topology snapshot, built before anything is timed: its build time and size."""
+    built = {}
+    for backend, store in stores.items():
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        topology.warm(store)
+        snapshot = topology.ready(store, BUILD_TIMEOUT_S)
+        if snapshot is None:
+            raise SystemExit(f"no topology snapshot for {backend} (an epoch? see the log)")
+        built[backend] = {
+            "build_s": round(snapshot.build_s, 2),
+            "approx_mb": round(snapshot.approx_bytes / 2**20, 1),
+            "peak_rss_growth_mb": round((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024),
+            "nodes": snapshot.node_count,
+            "adjacency_entries": len(snapshot.indices),
+        }
+        log.info("%s snapshot: %s", backend, built[backend])
+    return built
+
+
+def cypher(store: GraphStore, name: str, params: dict[str, Any], **read_options: Any) -> QueryResult:
+    """The query's Cypher as the store runs it without the snapshot (the fallback)."""
+    query = get_query(name)
+    return store.read(query.cypher_for(store.backend), query.bind(params), **read_options)
 
 
 def main() -> None:
@@ -167,8 +238,9 @@ def main() -> None:
         env = {**os.environ, **neo4j_settings_env()}
         stores["neo4j"] = Neo4jStore.from_settings(Settings.from_env(env), default_schema())
     started = time.perf_counter()
-    graph, label = networkx_graph(args.scale)
+    graph, info = networkx_graph(args.scale, stores["embedded"])
     build_s = time.perf_counter() - started
+    snapshots = warm_snapshots(stores)
     ids = sample_ids(stores["embedded"])
     log.info("graph: %d nodes, %d edges (networkx built in %.1f s); ids %s", len(graph), graph.size(), build_s, ids)
     neighbourhood = get_query("entity_neighbourhood")
@@ -176,13 +248,14 @@ def main() -> None:
     for case in ("hub_lab", "firm", "hub_university"):
         for hops in (1, 2, 3):
             params = {"id": ids[case], "hops": hops, "limit": LIMIT}
-            theirs, theirs_s = timed(partial(nx_neighbourhood, graph, label, ids[case], hops), args.runs)
+            theirs, theirs_s = timed(partial(nx_neighbourhood, graph, info, ids[case], hops), args.runs)
             measured = {}
             for backend, store in stores.items():
-                ours, ours_s = timed(
-                    partial(neighbourhood.run, store, params, timeout_s=TIMEOUT_S, row_cap=LIMIT), args.runs
-                )
-                measured[backend] = (ours_s, [(r["distance"], r["id"]) for r in ours.rows] == theirs)
+                options = {"timeout_s": TIMEOUT_S, "row_cap": LIMIT}
+                ours, ours_s = timed(partial(neighbourhood.run, store, params, **options), args.runs)
+                slow, slow_s = timed(partial(cypher, store, "entity_neighbourhood", params, **options), args.runs)
+                equal = same_rows(ours.rows, theirs, backend == "embedded") and ours.rows == slow.rows
+                measured[backend] = (ours_s, slow_s, equal)
             results.append(row("entity_neighbourhood", f"{case}, {hops} hop(s)", measured, theirs_s))
     pairs = {
         "hub lab → firm": (ids["hub_lab"], ids["firm"]),
@@ -192,18 +265,27 @@ def main() -> None:
     }
     shortest = get_query("shortest_path")
     for case, (a, b) in pairs.items():
-        length, length_s = timed(partial(nx_shortest_length, graph, label, a, b), args.runs)
-        lengths, lengths_s = timed(partial(nx_alternatives, graph, label, a, b), args.runs)
-        one, several = {}, {}
+        path, path_s = timed(partial(nx_shortest_path, graph, info, a, b), args.runs)
+        length = path[0]["length"] if path else None
+        lengths, lengths_s = timed(partial(nx_alternatives, graph, info, a, b), args.runs)
+        one, several, same = {}, {}, {}
         for backend, store in stores.items():
-            ours, ours_s = timed(
-                partial(shortest.run, store, {"from_id": a, "to_id": b}, timeout_s=TIMEOUT_S), args.runs
+            params = {"from_id": a, "to_id": b}
+            ours, ours_s = timed(partial(shortest.run, store, params, timeout_s=TIMEOUT_S), args.runs)
+            slow, slow_s = timed(partial(cypher, store, "shortest_path", params, timeout_s=TIMEOUT_S), args.runs)
+            lengths_equal = (
+                [r["length"] for r in ours.rows] == [r["length"] for r in slow.rows] == ([length] * bool(path))
             )
-            one[backend] = (ours_s, (ours.rows[0]["length"] if ours.rows else None) == length)
+            one[backend] = (ours_s, slow_s, lengths_equal)
             ours_k, ours_k_s = timed(partial(shortest_paths, store, a, b, K, timeout_s=TIMEOUT_S), args.runs)
-            several[backend] = (ours_k_s, [p.length for p in ours_k] == lengths)
-        results.append(row("shortest_path", case, one, length_s, length=length))
-        results.append(row("shortest_paths k=3", case, several, lengths_s, lengths=lengths))
+            slow_k, slow_k_s = timed(
+                partial(shortest_paths, store, a, b, K, use_topology=False, timeout_s=TIMEOUT_S), args.runs
+            )
+            several[backend] = (ours_k_s, slow_k_s, [p.length for p in ours_k] == lengths)
+            # the Cypher way reads the bounded graph within the row cap: around a hub it may be cut (logged)
+            same[f"{backend}_same_as_cypher"] = ours_k == slow_k
+        results.append(row("shortest_path", case, one, path_s, length=length))
+        results.append(row("shortest_paths k=3", case, several, lengths_s, lengths=lengths, **same))
     summary = {}
     for backend in stores:
         ratios = [r[f"{backend}_ratio"] for r in results if r[f"{backend}_ratio"] is not None]
@@ -219,9 +301,12 @@ def main() -> None:
         "paths",
         {
             "data": f"synthetic scale {args.scale:g} (bench/paths_load.py: pipeline rows, LadybugDB COPY)",
+            "method": "routed queries with the topology snapshot ready (graph/topology.py) against networkx giving "
+            "the same rows; *_cypher_ms: the query's Cypher alone (the fallback while a snapshot builds)",
             "stores": list(stores),
             "sizes": {"nodes": len(graph), "edges_undirected": graph.size()},
             "networkx_build_s": round(build_s, 1),
+            "snapshots": snapshots,
             "runs": args.runs,
             "hubs": list(HUB_CLASSES),
             "ids": ids,

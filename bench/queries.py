@@ -25,6 +25,7 @@ from typing import Any
 
 from common import WORK, neo4j_settings_env, record
 
+from graph import topology
 from graph.embedded_store import EmbeddedStore
 from graph.neo4j_store import Neo4jStore
 from graph.schema import default_schema
@@ -37,7 +38,7 @@ ROW_CAP = 5000
 TIMEOUT_S = 30.0
 SAMPLE_BUDGET_S = 10.0  # stop sampling a slow query after this much time (at least MIN_RUNS runs)
 MIN_RUNS = 3
-PATH_QUERIES = ("shortest_path", "entity_neighbourhood")
+PATH_QUERIES = ("shortest_path", "entity_neighbourhood", "neighbourhood_edges")
 
 
 def sample_params(store: GraphStore) -> dict[str, dict[str, Any]]:
@@ -55,6 +56,8 @@ def sample_params(store: GraphStore) -> dict[str, dict[str, Any]]:
         "entity_details": {"id": hub["id"]},
         "entity_neighbourhood": {"id": lab, "hops": 2},
         "entity_edges": {"id": hub["id"]},
+        "entity_clusters": {"id": lab},
+        "neighbourhood_edges": {"id": lab, "radius": 2},
         "shortest_path": {"from_id": lab, "to_id": "city/440300"},
     }
 
@@ -91,6 +94,12 @@ def main() -> None:
     parser.add_argument("--embedded-path", type=Path)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--skip-neo4j", action="store_true")
+    parser.add_argument("--only", nargs="+", help="time these queries only (recorded as a subset of the full run)")
+    parser.add_argument(
+        "--warm-topology",
+        action="store_true",
+        help="build each store's in-memory topology before timing (its time recorded)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     schema = default_schema()
@@ -109,8 +118,17 @@ def main() -> None:
     }
     log.info("graph sizes: %s", sizes)
     params = sample_params(stores["embedded"])
+    topology_build_s = {}
+    if args.warm_topology:  # otherwise the paths run as Cypher until the background build is done
+        for backend, store in stores.items():
+            started = time.perf_counter()
+            snapshot = topology.ready(store, 900)
+            topology_build_s[backend] = round(time.perf_counter() - started, 1) if snapshot else None
+        log.info("topology build: %s", topology_build_s)
     results: dict[str, dict[str, Any]] = {}
     for name, query in sorted(catalog().items()):
+        if args.only and name not in args.only:
+            continue
         results[name] = {"path_query": name in PATH_QUERIES}
         for backend, store in stores.items():
             results[name][backend] = time_query(query, store, params.get(name), args.runs)
@@ -134,6 +152,8 @@ def main() -> None:
             "embedded_buffer_pool_mb": pool_mb,
             "timeout_s": TIMEOUT_S,
             "params": params,
+            "subset": args.only or None,
+            "topology_build_s": topology_build_s or None,
             "summary": summary,
             "queries": results,
         },

@@ -213,3 +213,21 @@ def candidates(store: GraphStore, text: str, page: int = 200) -> Iterator[list[t
         cursor = db.execute(sql, (arg,))
         while batch := cursor.fetchmany(page):
             yield [(str(label), str(node_id)) for label, node_id in batch]
+
+
+def class_of(store: GraphStore, node_id: str) -> str | None:
+    """The class of the entity with this id, from the index when it is in step with the graph (its epoch is the
+    store's); None when it is not, the store keeps no index file, or no entity has the id."""
+    path = sidecar_path(store)
+    if path is None or not path.exists():
+        return None
+    epoch = aggregates.read_epoch(store)
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+            if epoch is None or meta.get("format") != FORMAT or meta.get("epoch") != epoch:
+                return None
+            row = db.execute("SELECT label FROM entities WHERE id = ?", (node_id,)).fetchone()
+    except sqlite3.DatabaseError:  # damaged or being replaced: the caller scans
+        return None
+    return str(row[0]) if row else None

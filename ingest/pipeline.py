@@ -166,15 +166,17 @@ def run_ingest(
     started = now()
     run_id = f"run/{started:%Y%m%dT%H%M%S%f}"
     report = Report()
+    recover = False
     if not dry_run:
         store.setup_schema()
+        recover = _last_run_unfinished(store)
         _close_interrupted_runs(store)
         store.upsert_nodes("IngestRun", [{"id": run_id, "started_at": started.isoformat(), "status": "running"}])
     rules = default_inferences(store.schema, data_dir) if inferences is None else inferences
     try:
         with rare_collections():
             result = _run(
-                store, sources, data_dir, dry_run, set(retract), run_id, report, progress, rules, started, now
+                store, sources, data_dir, dry_run, set(retract), run_id, report, progress, rules, started, now, recover
             )
     except BaseException:
         if not dry_run:
@@ -195,6 +197,7 @@ def _run(
     inferences: Iterable[Inference],
     started: datetime,
     now: Callable[[], datetime],
+    recover: bool = False,
 ) -> IngestResult:
     clock = time.perf_counter()
     seconds: dict[str, float] = {}
@@ -247,10 +250,12 @@ def _run(
         with store.transaction(rows=len(node_todo) + len(rel_todo) + len(node_drop) + len(rel_drop)):
             _write(store, nodes, rels, node_todo, rel_todo, node_drop, rel_drop, run_id, progress)
             epochs = [aggregates.epoch(store)]  # the counts the queries read, recounted in the same write
-            epochs.append(aggregates.refresh(store) if result.changed_anything or epochs[0] is None else epochs[0])
+            recount = result.changed_anything or epochs[0] is None or recover
+            epochs.append(aggregates.refresh(store) if recount else epochs[0])
             result.seconds["write"] = time.perf_counter() - clock
             store.upsert_nodes("IngestRun", [run_record(result, started, now())])
-        name_index.follow_write(store, epochs[0], epochs[1], node_todo | node_drop)  # after the commit
+        # after the commit; after an unfinished run the index is rebuilt whole (it may miss that run's writes)
+        name_index.follow_write(store, None if recover else epochs[0], epochs[1], node_todo | node_drop)
     return result
 
 
@@ -395,6 +400,17 @@ def _write(
         dropped_nodes[label].append(node_id)
     for label, ids in dropped_nodes.items():
         store.delete_nodes(label, sorted(ids))
+
+
+def _last_run_unfinished(store: GraphStore) -> bool:
+    """Whether the latest earlier run was killed or failed. Its facts may have been written without the tallies and
+    name index that follow them (the embedded store commits in parts), and a re-run of the same files finds no
+    change to write: it must recount and re-index anyway."""
+    rows = store.read(
+        "MATCH (r:IngestRun) WHERE r.started_at IS NOT NULL "
+        "RETURN r.status AS status ORDER BY r.started_at DESC LIMIT 1"
+    ).rows
+    return bool(rows) and rows[0]["status"] in ("running", "failed", "interrupted")
 
 
 def _close_interrupted_runs(store: GraphStore) -> None:

@@ -23,7 +23,7 @@ import yaml
 
 from graph.errors import ClusterKGError
 from graph.store import GraphStore, QueryResult
-from queries import search
+from queries import anchored, search, topology_route
 
 QUERIES_DIR = Path(__file__).resolve().parent
 KINDS = ("table", "graph", "map")
@@ -37,7 +37,17 @@ _MACROS = {
 
 
 # Queries answered through an index (same columns and rows as their body, which is the fallback).
-INDEXED: dict[str, Callable[..., QueryResult]] = {"search_entities": search.search_entities}
+# entity_neighbourhood and shortest_path: through the in-memory topology once it is built (queries/topology_route.py).
+INDEXED: dict[str, Callable[..., QueryResult]] = {
+    "search_entities": search.search_entities,
+    "entity_neighbourhood": topology_route.entity_neighbourhood,
+    "shortest_path": topology_route.shortest_path,
+    # on the embedded store, the start entity's table named (queries/anchored.py)
+    "entity_details": anchored.read,
+    "entity_edges": anchored.read,
+    "entity_clusters": anchored.read,
+    "neighbourhood_edges": anchored.read,
+}
 
 
 class QueryError(ClusterKGError):

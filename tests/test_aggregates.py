@@ -4,10 +4,12 @@ write, on both stores, and the queries that read them answer exactly as their fu
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from graph import aggregates
+from graph import aggregates, name_index
 from graph.editions import create_edition, edition_store
 from graph.schema import Schema
 from graph.store import GraphStore
@@ -89,3 +91,34 @@ def test_an_edition_restored_for_reading_has_its_own_tallies(
     assert aggregates.stored(store) != then
     with edition_store(store, "2025-Q3", cache=tmp_path / "editions") as old:
         assert _check(old) == then
+
+
+def test_a_rerun_after_a_killed_run_recounts_and_reindexes(embedded_store: GraphStore, schema: Schema) -> None:
+    """A killed run may have written its facts but not the counts and name index that follow them; the re-run of
+    the same files then finds nothing to write, and must still leave both in step with the graph."""
+    store = embedded_store
+    sources = [s for s in slice_sources(schema) if s.name in ("cities", "clusters", "enterprises")]
+    run_ingest(store, sources, data_dir=DATA_DIR)
+    epoch = aggregates.epoch(store)
+    key = next(k for k in aggregates.stored(store) if k[0] == aggregates.CITY_CLUSTER)
+    row = store.read("MATCH (e:Enterprise) RETURN e.id AS id, e.name_zh AS name ORDER BY e.id LIMIT 1").rows[0]
+    # what the killed run left: a stale count, an entity missing from the name index, a run still "running"
+    stale = {"tally_kind": key[0], "tally_city": key[1], "tally_cluster": key[2], "tally_count": 10_000}
+    store.upsert_nodes(aggregates.LABEL, [{"id": aggregates._tally_id(key), **stale}])
+    path = name_index.sidecar_path(store)
+    assert path is not None
+    with closing(sqlite3.connect(path)) as db:
+        name_index._delete(db, [row["id"]])
+        db.commit()
+    assert row["id"] not in _found_ids(store, row["name"])
+    store.upsert_nodes("IngestRun", [{"id": "run/killed", "started_at": "2999-01-01T00:00:00", "status": "running"}])
+
+    result = run_ingest(store, sources, data_dir=DATA_DIR)
+    assert not result.changed_anything  # the same files: no fact to write …
+    assert aggregates.epoch(store) != epoch  # … and yet recounted
+    _check(store)
+    assert row["id"] in _found_ids(store, row["name"])  # and re-indexed
+
+
+def _found_ids(store: GraphStore, text: str) -> set[str]:
+    return {r["id"] for r in get_query("search_entities").run(store, {"text": text, "limit": 50}).rows}

@@ -9,7 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_pages.errors import KINDS, explain_error
-from graph.errors import StoreUnavailableError
+from graph.embedded_pool import WAITED
+from graph.errors import QueryRejectedError, StoreUnavailableError
 from queries.catalog import QueryError
 from tests.conftest import REPO
 
@@ -59,3 +60,16 @@ def test_the_app_says_a_wrong_parameter_is_a_wrong_parameter(
     assert "查询参数有误" in errors and "A query parameter is wrong" in errors
     assert "不可用" not in errors and "cannot be reached" not in errors
     assert isinstance(QueryError("x"), Exception)
+
+
+def test_a_busy_stores_refusals_are_said_in_chinese_too() -> None:
+    cases = {
+        WAITED.format(n=2): "排队",
+        "the query ran past its time limit and was stopped (timeout)": "超过时间上限",
+        "Buffer manager exception: Unable to allocate memory! The buffer pool is full and no memory could be freed!": (
+            "缓冲池已满"
+        ),
+    }
+    for english, chinese in cases.items():
+        zh, en = explain_error(QueryRejectedError(english))
+        assert chinese in zh and english not in zh and english in en

@@ -14,8 +14,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import ladybug
 import pytest
 
+from graph.embedded_pool import ConnectionPool
 from graph.embedded_store import EmbeddedStore
 from graph.errors import QueryRejectedError
 from graph.factory import open_store
@@ -134,3 +136,35 @@ def test_no_page_asks_for_an_unlimited_read() -> None:
     for page in [*sorted((REPO / "app_pages").glob("*.py")), REPO / "app.py"]:
         text = page.read_text(encoding="utf-8")
         assert "read_all(" not in text and "run_all(" not in text, page.name
+
+
+def test_at_most_max_running_reads_execute_and_a_waiting_read_keeps_its_limit(tmp_path: Path) -> None:
+    """Every running query holds its results in the one buffer pool: the pool lets a few run, the rest wait — and
+    a read that waits past its own time limit stops there, with the time-limit error."""
+    database = ladybug.Database(str(tmp_path / "slots.lbdb"))
+    pool = ConnectionPool(database, max_running=2)
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    def hold() -> None:
+        with pool.lend(None):
+            with lock:
+                running[0] += 1
+                most[0] = max(most[0], running[0])
+            time.sleep(0.3)
+            with lock:
+                running[0] -= 1
+
+    threads = [threading.Thread(target=hold) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.05)
+    started = time.perf_counter()
+    with pytest.raises(QueryRejectedError, match="time limit"), pool.lend(0.1):
+        pass
+    waited = time.perf_counter() - started
+    for thread in threads:
+        thread.join()
+    pool.close()
+    assert most[0] == 2
+    assert 0.09 <= waited <= 0.6

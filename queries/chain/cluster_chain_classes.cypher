@@ -13,8 +13,9 @@ MATCH (c:IndustryCluster)
 WHERE c.cluster_code = $cluster OR c.name_zh = $cluster OR c.name_en = $cluster
 MATCH (e)-[r:SERVES_CLUSTER|IN_CLUSTER]->(c)
 WHERE NOT $sourced_only OR NOT coalesce(r.derived, false)
-OPTIONAL MATCH (s:ChainStage {id: 'stage/' + e.chain_stage})
-RETURN coalesce(s.stage_order, 6) AS stage_order, coalesce(e.chain_stage, 'industry') AS stage,
-       ckg_label(e) AS class, count(DISTINCT e) AS entities,
-       count(DISTINCT CASE WHEN coalesce(r.derived, false) THEN NULL ELSE e.id END) AS sourced
+// counted first, then the few (stage, class) rows look up their stage's order — not every member
+WITH coalesce(e.chain_stage, 'industry') AS stage, ckg_label(e) AS class, count(DISTINCT e) AS entities,
+     count(DISTINCT CASE WHEN coalesce(r.derived, false) THEN NULL ELSE e.id END) AS sourced
+OPTIONAL MATCH (s:ChainStage {id: 'stage/' + stage})
+RETURN coalesce(s.stage_order, 6) AS stage_order, stage, class, entities, sourced
 ORDER BY stage_order, class

@@ -1,0 +1,313 @@
+"""An in-memory snapshot of a store's topology, for path and neighbourhood answers at in-memory speed.
+
+A ``Topology`` holds every node (id, class, name_zh, name_en) and the undirected adjacency with relationship
+types as a CSR (numpy int32 arrays). Nodes are numbered in the order of their ids, so sorting numbers sorts ids.
+Ids and names are pyarrow arrays (one buffer each, not a Python object per string): at a million nodes and
+3.3 million relationships the snapshot holds roughly 150 MB (``approx_bytes``).
+
+One snapshot per store per process (``current``), keyed by the store's tally epoch (graph/aggregates.py), which
+every ClusterKG write changes:
+
+- a caller never waits for a build: the first request starts one in a background thread and gets None (it runs
+  its Cypher instead), as does every request until the build is done;
+- the epoch is re-read at most once per ``FRESH_S`` second per store: an answer is never older than that. When the
+  epoch changed the old snapshot is dropped at once (callers get None, not an older graph) and a new one is built;
+- a store without an epoch (never written by ClusterKG: nothing would say when it changed) gets no snapshot;
+- above ``max_elements`` nodes + relationships the build is refused (logged once), so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import weakref
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from graph.aggregates import read_epoch
+from graph.errors import ClusterKGError
+from graph.store import GraphStore
+
+log = logging.getLogger(__name__)
+
+FRESH_S = 1.0  # the staleness bound: the epoch is re-read at most this often
+RETRY_S = 30.0  # after a failed build, wait this long before another (unless the epoch changes)
+MAX_ELEMENTS = int(os.environ.get("CLUSTERKG_TOPOLOGY_MAX_ELEMENTS", "20000000"))  # nodes + relationships
+EPOCH_TRIES = 3  # builds in a row that may see a write land under them before giving up until the next request
+
+Ints = npt.NDArray[np.int32]
+
+
+class TopologyTooLargeError(ClusterKGError):
+    """The graph has more nodes and relationships than a snapshot may hold."""
+
+
+@dataclass(frozen=True, eq=False)
+class Topology:
+    epoch: str
+    ids: pa.StringArray  # sorted; node number = position
+    classes: tuple[str, ...]  # class names; class_codes index them
+    class_codes: npt.NDArray[np.int8]
+    name_zh: pa.StringArray
+    name_en: pa.StringArray
+    indptr: npt.NDArray[np.int64]  # node n's neighbours are indices[indptr[n]:indptr[n + 1]], in node order
+    indices: Ints
+    rel_codes: npt.NDArray[np.int8]  # beside indices; rel_types (sorted) index them, so min code = min type
+    rel_types: tuple[str, ...]
+    build_s: float
+    _hashes: npt.NDArray[np.int64] = field(repr=False)  # hash(id) sorted, with the node number of each
+    _by_hash: Ints = field(repr=False)
+
+    @property
+    def node_count(self) -> int:
+        return len(self.ids)
+
+    @property
+    def approx_bytes(self) -> int:
+        arrays = (self.class_codes, self.indptr, self.indices, self.rel_codes, self._hashes, self._by_hash)
+        return int(sum(a.nbytes for a in arrays) + self.ids.nbytes + self.name_zh.nbytes + self.name_en.nbytes)
+
+    def index(self, node_id: str) -> int | None:
+        """A node's number, or None when the store has no such id (a hash looked up, the id compared)."""
+        h = hash(node_id)
+        at = int(np.searchsorted(self._hashes, h))
+        while at < len(self._hashes) and self._hashes[at] == h:
+            number = int(self._by_hash[at])
+            if self.ids[number].as_py() == node_id:
+                return number
+            at += 1
+        return None
+
+    def hub_mask(self, stops: Iterable[str]) -> npt.NDArray[np.bool_]:
+        """Per class code, whether the class is one of ``stops`` (classes the snapshot lacks are ignored)."""
+        wanted = set(stops)
+        return np.array([c in wanted for c in self.classes], dtype=np.bool_)
+
+    def neighbours(self, nodes: Ints) -> tuple[Ints, Ints]:
+        """Every (node, neighbour) entry of these nodes: the sources repeated, and the neighbours."""
+        starts, ends = self.indptr[nodes], self.indptr[nodes + 1]
+        counts = ends - starts
+        total = int(counts.sum())
+        if total == 0:
+            empty = np.empty(0, dtype=np.int32)
+            return empty, empty
+        # positions starts[i] .. ends[i] - 1 for each i, in one vector
+        offsets = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
+        return np.repeat(nodes, counts).astype(np.int32, copy=False), self.indices[offsets]
+
+    def rel_type(self, a: int, b: int) -> str:
+        """The least relationship type between two adjacent nodes (parallel relationships: one is named)."""
+        row = slice(int(self.indptr[a]), int(self.indptr[a + 1]))
+        return self.rel_types[int(self.rel_codes[row][self.indices[row] == b].min())]
+
+    def rows(self, nodes: Ints) -> tuple[list[str], list[str], list[str | None], list[str | None]]:
+        """Ids, classes, Chinese and English names of these nodes, as Python values."""
+        taken = pa.array(nodes, type=pa.int32())
+        classes = [self.classes[c] for c in self.class_codes[nodes].tolist()]
+        return (
+            self.ids.take(taken).to_pylist(),
+            classes,
+            self.name_zh.take(taken).to_pylist(),
+            self.name_en.take(taken).to_pylist(),
+        )
+
+
+def build(store: GraphStore, max_elements: int = MAX_ELEMENTS) -> Topology:
+    """Read the store's whole topology (streamed, label by label and type by type). A write landing during the
+    reads changes the epoch: the build then starts again (EPOCH_TRIES times at most)."""
+    for _ in range(EPOCH_TRIES):
+        started = time.perf_counter()
+        epoch = read_epoch(store)
+        if epoch is None:
+            raise ClusterKGError("the store has no tally epoch: its changes could not be seen")
+        size = sum(store.node_counts().values()) + sum(store.relationship_counts().values())
+        if size > max_elements:
+            raise TopologyTooLargeError(f"{size} nodes and relationships, above the bound of {max_elements}")
+        topology = _read(store, epoch, started)
+        if read_epoch(store) == epoch:
+            log.info(
+                "topology of %s: %d nodes, %d entries, %.1f s, about %d MB",
+                store.backend,
+                topology.node_count,
+                len(topology.indices),
+                topology.build_s,
+                topology.approx_bytes // 2**20,
+            )
+            return topology
+        log.info("topology: the graph changed during the build; building again")
+    raise ClusterKGError("the graph kept changing during the topology build")
+
+
+def _read(store: GraphStore, epoch: str, started: float) -> Topology:
+    ids: list[str] = []
+    zh: list[str | None] = []
+    en: list[str | None] = []
+    codes: list[int] = []
+    classes = tuple(cls.name for cls in store.schema.node_classes)
+    for code, cls in enumerate(store.schema.node_classes):
+        # a class without a name property has none to read (LadybugDB refuses an unknown property)
+        names = [f"n.{p} AS {p}" if p in cls.property_names else f"NULL AS {p}" for p in ("name_zh", "name_en")]
+        before = len(ids)
+        for row in store.stream(f"MATCH (n:{cls.name}) RETURN n.id AS id, {', '.join(names)}"):
+            ids.append(row["id"])
+            zh.append(row["name_zh"])
+            en.append(row["name_en"])
+        codes += [code] * (len(ids) - before)
+    unsorted = pa.array(ids, type=pa.string())
+    del ids
+    order = pc.sort_indices(unsorted)
+    sorted_ids = unsorted.take(order)
+    if len(pc.unique(sorted_ids)) != len(sorted_ids):
+        raise ClusterKGError("an id is held by two nodes: a snapshot cannot tell them apart")
+    hashes = np.fromiter((hash(i) for i in sorted_ids.to_pylist()), dtype=np.int64, count=len(sorted_ids))
+    by_hash = np.argsort(hashes, kind="stable").astype(np.int32)
+    rel_types = tuple(sorted(store.schema.relationships))
+    sources, targets, rel_codes = [], [], []
+    for rel_code, rel_type in enumerate(rel_types):
+        rel = store.schema.rel_type(rel_type)
+        for from_label, to_label in rel.pairs:
+            cypher = f"MATCH (a:{from_label})-[:{rel.name}]->(b:{to_label}) RETURN a.id AS a, b.id AS b"
+            ends: tuple[list[str], list[str]] = ([], [])
+            for row in store.stream(cypher):
+                ends[0].append(row["a"])
+                ends[1].append(row["b"])
+            if ends[0]:
+                # node numbers by a hash join in Arrow, not a Python dict of a million ids
+                sources.append(pc.index_in(pa.array(ends[0], pa.string()), value_set=sorted_ids).to_numpy())
+                targets.append(pc.index_in(pa.array(ends[1], pa.string()), value_set=sorted_ids).to_numpy())
+                rel_codes.append(np.full(len(ends[0]), rel_code, dtype=np.int8))
+    n = len(sorted_ids)
+    src = np.concatenate([*sources, *targets]).astype(np.int64) if sources else np.empty(0, np.int64)
+    dst = np.concatenate([*targets, *sources]).astype(np.int64) if sources else np.empty(0, np.int64)
+    rels = np.concatenate(rel_codes * 2) if rel_codes else np.empty(0, np.int8)
+    by_pair = np.argsort(src * n + dst, kind="stable")  # each node's neighbours in node (= id) order
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+    class_codes = np.array(codes, dtype=np.int8)[order.to_numpy()]
+    arrays = (class_codes, indptr, dst[by_pair].astype(np.int32), rels[by_pair], np.sort(hashes), by_hash)
+    for array in arrays:
+        array.flags.writeable = False  # shared by every thread
+    return Topology(
+        epoch=epoch,
+        ids=sorted_ids,
+        classes=classes,
+        class_codes=arrays[0],
+        name_zh=pa.array(zh, type=pa.string()).take(order),
+        name_en=pa.array(en, type=pa.string()).take(order),
+        indptr=arrays[1],
+        indices=arrays[2],
+        rel_codes=arrays[3],
+        rel_types=rel_types,
+        build_s=time.perf_counter() - started,
+        _hashes=arrays[4],
+        _by_hash=arrays[5],
+    )
+
+
+class _Holder:
+    """One store's snapshot, the epoch last read and the build under way."""
+
+    def __init__(self, max_elements: int) -> None:
+        self.lock = threading.Lock()
+        self.max_elements = max_elements
+        self.snapshot: Topology | None = None
+        self.epoch: str | None = None
+        self.checked = -float("inf")  # monotonic time of the last epoch read
+        self.building: threading.Thread | None = None
+        self.refused = False  # too large: never built
+        self.failed: tuple[str | None, float] | None = None  # (epoch, when) of the last failed build
+
+
+_holders: weakref.WeakKeyDictionary[GraphStore, _Holder] = weakref.WeakKeyDictionary()
+_holders_lock = threading.Lock()
+
+
+def _holder(store: GraphStore, max_elements: int | None = None) -> _Holder:
+    with _holders_lock:
+        holder = _holders.get(store)
+        if holder is None:
+            holder = _holders[store] = _Holder(MAX_ELEMENTS if max_elements is None else max_elements)
+        elif max_elements is not None:
+            holder.max_elements = max_elements
+        return holder
+
+
+def current(store: GraphStore) -> Topology | None:
+    """The store's snapshot if it is ready and of the current epoch (read at most FRESH_S ago); else None, after
+    starting a build where one is due. Never waits for a build."""
+    holder = _holder(store)
+    if time.monotonic() - holder.checked >= FRESH_S:
+        with holder.lock:
+            if time.monotonic() - holder.checked >= FRESH_S:
+                try:
+                    holder.epoch = read_epoch(store)
+                except ClusterKGError:
+                    return None  # the caller's own read reports what is wrong
+                holder.checked = time.monotonic()
+                if holder.snapshot is not None and holder.snapshot.epoch != holder.epoch:
+                    holder.snapshot = None  # a changed graph: never answer from the old one
+    snapshot = holder.snapshot
+    if snapshot is not None and snapshot.epoch == holder.epoch:
+        return snapshot
+    _start(store, holder)
+    return None
+
+
+def warm(store: GraphStore, *, max_elements: int | None = None) -> None:
+    """Start building the store's snapshot now (a page may call it when it opens), bounded by ``max_elements``."""
+    _holder(store, max_elements)
+    current(store)
+
+
+def ready(store: GraphStore, timeout_s: float) -> Topology | None:
+    """Wait up to ``timeout_s`` for the store's snapshot (tests and benchmarks; never a page)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        snapshot = current(store)
+        if snapshot is not None or time.monotonic() >= deadline:
+            return snapshot
+        holder = _holder(store)
+        thread = holder.building
+        if thread is not None:
+            thread.join(max(0.0, min(deadline - time.monotonic(), FRESH_S)))
+        elif holder.refused or holder.epoch is None:
+            return None
+        else:
+            time.sleep(0.01)
+
+
+def _start(store: GraphStore, holder: _Holder) -> None:
+    with holder.lock:
+        if holder.building is not None or holder.refused or holder.epoch is None:
+            return
+        if holder.failed and holder.failed[0] == holder.epoch and time.monotonic() - holder.failed[1] < RETRY_S:
+            return
+        thread = threading.Thread(target=_build_into, args=(store, holder), name="ckg-topology", daemon=True)
+        holder.building = thread
+    thread.start()
+
+
+def _build_into(store: GraphStore, holder: _Holder) -> None:
+    try:
+        snapshot = build(store, holder.max_elements)
+    except TopologyTooLargeError as exc:
+        log.warning("no topology snapshot for %s (paths run as Cypher): %s", store.backend, exc)
+        with holder.lock:
+            holder.refused = True
+    except Exception as exc:  # a build is an optimisation: any failure leaves the Cypher answering
+        log.warning("topology build failed for %s (paths run as Cypher): %s", store.backend, exc)
+        with holder.lock:
+            holder.failed = (holder.epoch, time.monotonic())
+    else:
+        with holder.lock:
+            holder.snapshot = snapshot
+    finally:
+        with holder.lock:
+            holder.building = None

@@ -1,0 +1,145 @@
+"""``entity_neighbourhood`` and ``shortest_path`` answered from the in-memory topology (graph/topology.py) when
+its snapshot is ready, with the same rows as their Cypher; the Cypher body answers otherwise.
+
+The query files stay the definitions. A neighbourhood is a breadth-first walk that reaches a hub (a class in
+``stops``) but does not go on from it; the entity itself is not in the answer; rows come nearest first, then by
+id, up to ``limit``. A shortest path has at most ``MAX_LENGTH`` steps and no hub but at its ends; of several, the
+one through the least node numbers (ids) is given — the query file asks only its length to agree across stores.
+Parameters the walks do not cover the way both query bodies do (hops outside 1-3, the same entity at both ends,
+a negative limit) go to the Cypher.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from graph import topology
+from graph.store import GraphStore, QueryResult
+from graph.topology import Ints, Topology
+from queries import anchored
+
+MAX_LENGTH = 6  # as the shortest_path query
+MAX_HOPS = 3  # as the entity_neighbourhood query
+NEIGHBOURHOOD_COLUMNS = ["id", "class", "name_zh", "name_en", "distance"]
+PATH_COLUMNS = ["ids", "names", "relationships", "length"]
+
+
+def neighbourhood_levels(topo: Topology, start: int, hops: int, limit: int, stops: Iterable[str]) -> list[Ints]:
+    """The nodes at distance 1, 2 … ``hops`` (each level in node order = id order), stopping once ``limit``
+    nodes are found (a farther level cannot enter the answer)."""
+    hub = topo.hub_mask(stops)
+    levels: list[Ints] = []
+    seen = np.array([start], dtype=np.int32)
+    frontier = seen
+    found = 0
+    for step in range(1, hops + 1):
+        walked = frontier if step == 1 else frontier[~hub[topo.class_codes[frontier]]]  # the entity itself walks
+        if not len(walked) or found >= limit:
+            break
+        _, reached = topo.neighbours(walked)
+        new = np.setdiff1d(reached, seen)  # sorted, unique, without the entity and nearer nodes
+        if not len(new):
+            break
+        levels.append(new)
+        found += len(new)
+        seen = np.union1d(seen, new)
+        frontier = new
+    return levels
+
+
+def neighbourhood_rows(topo: Topology, node_id: str, hops: int, limit: int, stops: list[str]) -> list[dict[str, Any]]:
+    start = topo.index(node_id)
+    if start is None or limit <= 0:
+        return []
+    levels = neighbourhood_levels(topo, start, hops, limit, stops)
+    if not levels:
+        return []
+    nodes = np.concatenate(levels)[:limit]
+    distances = np.repeat(np.arange(1, len(levels) + 1), [len(level) for level in levels])[:limit].tolist()
+    ids, classes, zh, en = topo.rows(nodes)
+    return [
+        {"id": i, "class": c, "name_zh": z, "name_en": e, "distance": d}
+        for i, c, z, e, d in zip(ids, classes, zh, en, distances, strict=True)
+    ]
+
+
+def shortest_nodes(topo: Topology, a: int, b: int, stops: list[str], max_length: int = MAX_LENGTH) -> list[int] | None:
+    """One shortest path from ``a`` to ``b`` (a ≠ b) through no hub but its ends, as node numbers; None if none
+    has at most ``max_length`` steps. Breadth-first from both ends, the smaller frontier first; hubs other than
+    the ends are dropped as they are reached (no path goes on from them)."""
+    hub = topo.hub_mask(stops)
+    levels: tuple[list[Ints], list[Ints]] = ([np.array([a], np.int32)], [np.array([b], np.int32)])
+    seen = [levels[0][0], levels[1][0]]
+    while len(levels[0]) - 1 + len(levels[1]) - 1 < max_length:
+        side = 0 if len(levels[0][-1]) <= len(levels[1][-1]) else 1
+        _, reached = topo.neighbours(levels[side][-1])
+        reached = np.setdiff1d(reached, seen[side])
+        met = reached[np.isin(reached, seen[1 - side])]
+        if len(met):  # every meeting node is as far from the other end (breadth-first from both)
+            middle = int(met[0])
+            half = _walk_back(topo, middle, levels[side])
+            other = _walk_back(topo, middle, levels[1 - side])
+            return half[::-1] + other[1:] if side == 0 else other[::-1] + half[1:]
+        reached = reached[~hub[topo.class_codes[reached]]]  # the ends were met above: these are middles
+        if not len(reached):
+            return None
+        levels[side].append(reached)
+        seen[side] = np.union1d(seen[side], reached)
+    return None
+
+
+def _walk_back(topo: Topology, node: int, levels: list[Ints]) -> list[int]:
+    """From a node one step past ``levels`` (or on its last level) back to its first node, through the least
+    node of each level next to the one before: [node, …, start]."""
+    path = [node]
+    depth = next((d for d, level in enumerate(levels) if node in level), len(levels))
+    for level in reversed(levels[:depth]):
+        _, around = topo.neighbours(np.array([path[-1]], np.int32))
+        path.append(int(around[np.isin(around, level)].min()))
+    return path
+
+
+def shortest_path_rows(topo: Topology, from_id: str, to_id: str, stops: list[str]) -> list[dict[str, Any]]:
+    a, b = topo.index(from_id), topo.index(to_id)
+    if a is None or b is None:
+        return []
+    nodes = shortest_nodes(topo, a, b, stops)
+    if nodes is None:
+        return []
+    ids, _, names, _ = topo.rows(np.array(nodes, np.int32))
+    relationships = [topo.rel_type(x, y) for x, y in itertools.pairwise(nodes)]
+    return [{"ids": ids, "names": names, "relationships": relationships, "length": len(nodes) - 1}]
+
+
+def entity_neighbourhood(store: GraphStore, params: Mapping[str, Any], body: str, **read_options: Any) -> QueryResult:
+    """The rows of ``entity_neighbourhood`` (``body``: its Cypher for this store, the fallback)."""
+    hops, limit = int(params["hops"]), int(params["limit"])
+    topo = topology.current(store) if 1 <= hops <= MAX_HOPS and limit >= 0 else None
+    if topo is None:
+        return anchored.read(store, params, body, **read_options)
+    rows = neighbourhood_rows(topo, str(params["id"]), hops, limit, list(params["stops"] or []))
+    return _capped(store, NEIGHBOURHOOD_COLUMNS, rows, read_options)
+
+
+def shortest_path(store: GraphStore, params: Mapping[str, Any], body: str, **read_options: Any) -> QueryResult:
+    """The row of ``shortest_path`` (``body``: its Cypher for this store, the fallback)."""
+    from_id, to_id = str(params["from_id"]), str(params["to_id"])
+    topo = topology.current(store) if from_id != to_id else None
+    if topo is None:
+        return anchored.read(store, params, body, **read_options)
+    rows = shortest_path_rows(topo, from_id, to_id, list(params["stops"] or []))
+    return _capped(store, PATH_COLUMNS, rows, read_options)
+
+
+def _capped(
+    store: GraphStore, columns: list[str], rows: list[dict[str, Any]], options: Mapping[str, Any]
+) -> QueryResult:
+    """Rows within the store's row cap, as ``store.read`` would cut them (and its limits checked the same way)."""
+    _, cap = store.read_limits.within(options.get("timeout_s"), options.get("row_cap"))
+    if len(rows) > cap:
+        return QueryResult(columns=columns, rows=rows[:cap], truncated=True)
+    return QueryResult(columns=columns, rows=rows)

@@ -1,0 +1,212 @@
+"""The in-memory topology (graph/topology.py) and the answers routed through it (queries/topology_route.py,
+queries/paths.py): exactly the Cypher's answers on both stores, rebuilt when a write changes the epoch and
+never answering from the old graph, refused above its bound, consistent across threads."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graph import aggregates, topology
+from graph.embedded_store import EmbeddedStore
+from graph.schema import Schema
+from graph.store import GraphStore
+from graph.topology import Topology, TopologyTooLargeError
+from queries import topology_route
+from queries.catalog import get_query
+from queries.paths import HUB_CLASSES, shortest_paths
+
+CSNS = "infrastructure/6389197a8400"  # 中国散裂中子源
+FIRM = "enterprise/47e3f77e5009"
+DONGGUAN = "city/441900"
+SOFTWARE = "cluster/P07"
+FIXED = (CSNS, FIRM, DONGGUAN, SOFTWARE, "lab/3991b4a1c767", "cluster/E01", "tally/epoch", "enterprise/no-such-firm")
+BUILD_S = 60.0
+
+
+def _sample_ids(store: GraphStore) -> list[str]:
+    """Fixed ids (a facility, a firm, a city, clusters, an isolated bookkeeping node, an unknown id) and some
+    picked by query: the best-connected lab and university, ordinary firms, a firm with no tie but hubs."""
+    picked = []
+    for cypher in (
+        "MATCH (l:Laboratory)--(x) RETURN l.id AS id, count(x) AS n ORDER BY n DESC, id LIMIT 1",
+        "MATCH (u:University)--(x) RETURN u.id AS id, count(x) AS n ORDER BY n DESC, id LIMIT 2",
+        "MATCH (e:Enterprise) RETURN e.id AS id ORDER BY id LIMIT 3",
+        "MATCH (e:Enterprise)--(x:Technology) RETURN e.id AS id ORDER BY id LIMIT 1",
+        "MATCH (p:Project) RETURN p.id AS id ORDER BY id LIMIT 1",
+    ):
+        picked += [str(r["id"]) for r in store.read(cypher).rows]
+    return list(dict.fromkeys([*FIXED, *picked]))
+
+
+@pytest.fixture(scope="module", params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def loaded(request: pytest.FixtureRequest, loaded_embedded_path: Path, schema: Schema) -> GraphStore:
+    """The bundled data in each store."""
+    if request.param == "embedded":
+        return EmbeddedStore(loaded_embedded_path, schema, read_only=True)
+    store: GraphStore = request.getfixturevalue("loaded_neo4j")
+    return store
+
+
+@pytest.fixture(scope="module")
+def snapshot(loaded: GraphStore) -> Topology:
+    topo = topology.ready(loaded, BUILD_S)
+    assert topo is not None
+    return topo
+
+
+@pytest.fixture(scope="module")
+def ids(loaded: GraphStore) -> list[str]:
+    return _sample_ids(loaded)
+
+
+def _cypher(store: GraphStore, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    query = get_query(name)
+    return store.read(query.cypher_for(store.backend), query.bind(params)).rows
+
+
+def test_the_snapshot_holds_the_whole_graph_and_says_what_it_cost(loaded: GraphStore, snapshot: Topology) -> None:
+    assert snapshot.node_count == sum(loaded.node_counts().values())
+    assert len(snapshot.indices) == 2 * sum(loaded.relationship_counts().values())  # each relationship both ways
+    assert snapshot.build_s > 0 and 0 < snapshot.approx_bytes < 50 * 2**20
+    assert snapshot.epoch == aggregates.read_epoch(loaded)
+    assert snapshot.index("enterprise/no-such-firm") is None
+    assert snapshot.ids[snapshot.index(FIRM)].as_py() == FIRM
+
+
+def test_neighbourhoods_equal_the_cypher_answers(loaded: GraphStore, snapshot: Topology, ids: list[str]) -> None:
+    for node_id in ids:
+        for hops in (1, 2, 3):
+            for limit in (7, 5000):
+                params = {"id": node_id, "hops": hops, "limit": limit}
+                bound = get_query("entity_neighbourhood").bind(params)
+                mine = topology_route.neighbourhood_rows(snapshot, node_id, hops, limit, bound["stops"])
+                assert mine == _cypher(loaded, "entity_neighbourhood", params), (node_id, hops, limit)
+    no_stops = {"id": CSNS, "hops": 2, "stops": ["City"]}  # other stops: the caller's, not the defaults
+    mine = topology_route.neighbourhood_rows(snapshot, CSNS, 2, 200, ["City"])
+    assert mine == _cypher(loaded, "entity_neighbourhood", no_stops)
+
+
+def test_shortest_path_lengths_equal_the_cypher_answers(loaded: GraphStore, snapshot: Topology, ids: list[str]) -> None:
+    stops = list(HUB_CLASSES)
+    for a in ids:
+        for b in ids[:6]:  # every id to and from the fixed ones: a facility, a firm, a city, two clusters
+            if a == b:
+                continue
+            mine = topology_route.shortest_path_rows(snapshot, a, b, stops)
+            theirs = _cypher(loaded, "shortest_path", {"from_id": a, "to_id": b})
+            assert [r["length"] for r in mine] == [r["length"] for r in theirs], (a, b)
+            for row in mine:  # a real path: from a to b, hubs only at the ends, each step a relationship
+                assert row["ids"][0] == a and row["ids"][-1] == b and len(row["relationships"]) == row["length"]
+                middle = [snapshot.classes[snapshot.class_codes[snapshot.index(i)]] for i in row["ids"][1:-1]]
+                assert not set(middle) & set(HUB_CLASSES)
+
+
+def test_the_routed_queries_answer_from_the_snapshot_within_the_row_cap(loaded: GraphStore, snapshot: Topology) -> None:
+    assert topology.current(loaded) is snapshot
+    query = get_query("entity_neighbourhood")
+    params = {"id": DONGGUAN, "hops": 2, "limit": 5000}
+    assert query.run(loaded, params).rows == _cypher(loaded, "entity_neighbourhood", params)
+    capped = query.run(loaded, params, row_cap=3)
+    assert capped.truncated and len(capped.rows) == 3 and capped.columns == topology_route.NEIGHBOURHOOD_COLUMNS
+    assert loaded.read(query.cypher_for(loaded.backend), query.bind(params), row_cap=3).rows == capped.rows
+    path = get_query("shortest_path").run(loaded, {"from_id": CSNS, "to_id": SOFTWARE})
+    assert path.columns == topology_route.PATH_COLUMNS and path.rows[0]["length"] == 2
+    assert path.rows[0]["names"][0] == "中国散裂中子源"
+    with pytest.raises(ValueError):
+        query.run(loaded, params, timeout_s=0)  # the read limits are checked as a store read checks them
+
+
+def test_shortest_paths_are_the_same_with_and_without_the_snapshot(
+    loaded: GraphStore, snapshot: Topology, ids: list[str]
+) -> None:
+    pairs = [(CSNS, SOFTWARE), (DONGGUAN, "cluster/E01"), (CSNS, DONGGUAN), (FIRM, CSNS), (SOFTWARE, CSNS)]
+    pairs += [(a, b) for a, b in zip(ids, ids[3:], strict=False)]
+    assert topology.current(loaded) is snapshot
+    for a, b in pairs:
+        assert shortest_paths(loaded, a, b) == shortest_paths(loaded, a, b, use_topology=False), (a, b)
+    assert [p.length for p in shortest_paths(loaded, CSNS, SOFTWARE)][:3] == [2, 3, 3]
+
+
+def test_concurrent_readers_get_the_same_answers(loaded_embedded_path: Path, schema: Schema) -> None:
+    store = EmbeddedStore(loaded_embedded_path, schema, read_only=True)  # a new store: the threads race its build
+    query = get_query("entity_neighbourhood")
+    cases = [{"id": node_id, "hops": hops} for node_id in (CSNS, FIRM, DONGGUAN) for hops in (1, 2, 3)]
+    expected = [_cypher(store, "entity_neighbourhood", params) for params in cases]
+    wrong: list[tuple[int, int]] = []
+
+    def read(worker: int) -> None:
+        for _ in range(3):
+            for number, params in enumerate(cases):
+                if query.run(store, params).rows != expected[number]:
+                    wrong.append((worker, number))
+
+    threads = [threading.Thread(target=read, args=(worker,)) for worker in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
+    assert topology.ready(store, BUILD_S) is not None
+    store.close()
+
+
+@pytest.fixture
+def writable(loaded_embedded_path: Path, schema: Schema, tmp_path: Path) -> GraphStore:
+    for file in loaded_embedded_path.parent.glob(loaded_embedded_path.name + "*"):
+        shutil.copy(file, tmp_path / file.name)
+    return EmbeddedStore(tmp_path / loaded_embedded_path.name, schema)
+
+
+def test_a_write_that_changes_the_epoch_is_seen_within_a_second(writable: GraphStore) -> None:
+    old = topology.ready(writable, BUILD_S)
+    assert old is not None
+    product = "product/topology-test"
+    with writable.transaction():  # as an ingest ends: the facts, then the tallies and their new epoch
+        writable.upsert_nodes("Product", [{"id": product, "name_zh": "拓扑测试产品"}])
+        writable.upsert_relationships("PRODUCES", "Enterprise", "Product", [{"from_id": FIRM, "to_id": product}])
+        aggregates.refresh(writable)
+    time.sleep(topology.FRESH_S)
+    seen = topology.current(writable)
+    assert seen is None  # the old snapshot is not used while the new one builds
+    params = {"id": FIRM, "hops": 1}
+    assert product in {r["id"] for r in get_query("entity_neighbourhood").run(writable, params).rows}  # Cypher
+    new = topology.ready(writable, BUILD_S)
+    assert new is not None and new is not old and new.epoch != old.epoch
+    assert new.node_count == old.node_count + 1
+    assert topology_route.neighbourhood_rows(new, FIRM, 1, 200, list(HUB_CLASSES)) == _cypher(
+        writable, "entity_neighbourhood", params
+    )
+    writable.close()
+
+
+def test_a_store_whose_changes_cannot_be_seen_gets_no_snapshot(embedded_store: GraphStore) -> None:
+    embedded_store.upsert_nodes("Enterprise", [{"id": FIRM, "name_zh": "无纪元"}])  # written without tallies
+    assert aggregates.read_epoch(embedded_store) is None
+    assert topology.ready(embedded_store, 1.0) is None
+    assert get_query("entity_neighbourhood").run(embedded_store, {"id": FIRM}).rows == []
+
+
+def test_the_build_is_refused_above_its_bound(
+    loaded_embedded_path: Path, schema: Schema, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = EmbeddedStore(loaded_embedded_path, schema, read_only=True)
+    with pytest.raises(TopologyTooLargeError):
+        topology.build(store, max_elements=10)
+    with caplog.at_level(logging.WARNING, logger="graph.topology"):
+        topology.warm(store, max_elements=10)
+        assert topology.ready(store, BUILD_S) is None
+        for _ in range(3):
+            assert topology.current(store) is None
+        params = {"id": CSNS, "hops": 2}
+        assert get_query("entity_neighbourhood").run(store, params).rows == _cypher(
+            store, "entity_neighbourhood", params
+        )
+    assert sum("no topology snapshot" in r.getMessage() for r in caplog.records) == 1
+    store.close()
