@@ -14,9 +14,11 @@ at its time limit (measured: 4.8 s past a 0.25 s limit). So the database gets mo
 run at once, each stopped at its own limit (bench/concurrency.py measures it against one lock).
 
 At most ``MAX_RUNNING`` reads (one per core) execute at once; the others wait for a slot, within their own time
-limit. Every running query holds its intermediate results in the one buffer pool: at a million nodes, eight
-threads reading whole clusters filled a 6 GB pool with four reads running at once ("buffer pool is full", 42 of 50
-reads), and with two at once none failed; on two cores more queries at once would only share the CPU more thinly.
+limit. A read that a thread makes while it still consumes one of its own streamed reads uses that read's slot: two
+threads doing so with one slot each would otherwise wait for each other forever. Every running query holds its
+intermediate results in the one buffer pool: at a million nodes, eight threads reading whole clusters filled a
+6 GB pool with four reads running at once ("buffer pool is full", 42 of 50 reads), and with two at once none
+failed; on two cores more queries at once would only share the CPU more thinly.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class ConnectionPool:
         self._database = database
         self._keep_idle = keep_idle
         self._slots = threading.BoundedSemaphore(max_running)
+        self._held: dict[int, int] = {}  # thread → its reads running now: a nested read reuses its thread's slot
         self._max_running = max_running
         self._idle: list[ladybug.Connection] = []
         self._lent: set[ladybug.Connection] = set()
@@ -60,14 +63,24 @@ class ConnectionPool:
         """A connection for one read, with its time limit set (None: no limit), back in the pool afterwards; the
         wait for a free slot counts against the limit."""
         started = time.monotonic()
-        if not self._slots.acquire(timeout=timeout_s):  # None: as long as it takes (a library's whole pull)
+        thread = threading.get_ident()  # kept: an abandoned stream may be closed later by another thread
+        with self._lock:
+            nested = self._held.get(thread, 0) > 0  # a read inside this thread's own streamed read: no new slot
+        if not nested and not self._slots.acquire(timeout=timeout_s):  # None: as long as it takes (a whole pull)
             raise QueryRejectedError(WAITED.format(n=self._max_running))
+        with self._lock:
+            self._held[thread] = self._held.get(thread, 0) + 1
         try:
             remaining = None if timeout_s is None else max(0.001, timeout_s - (time.monotonic() - started))
             with self._lent_connection(remaining) as conn:
                 yield conn
         finally:
-            self._slots.release()
+            with self._lock:
+                self._held[thread] -= 1
+                if not self._held[thread]:
+                    del self._held[thread]
+            if not nested:
+                self._slots.release()
 
     @contextmanager
     def _lent_connection(self, timeout_s: float | None) -> Iterator[ladybug.Connection]:

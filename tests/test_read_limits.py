@@ -168,3 +168,25 @@ def test_at_most_max_running_reads_execute_and_a_waiting_read_keeps_its_limit(tm
     pool.close()
     assert most[0] == 2
     assert 0.09 <= waited <= 0.6
+
+
+def test_a_read_inside_a_threads_own_streamed_read_needs_no_second_slot(tmp_path: Path) -> None:
+    """Two threads each consuming a stream and reading inside it, with one slot each: no waiting on each other."""
+    database = ladybug.Database(str(tmp_path / "nested.lbdb"))
+    pool = ConnectionPool(database, max_running=2)
+    done: list[int] = []
+    both_in = threading.Barrier(2)
+
+    def stream_then_read(i: int) -> None:
+        with pool.lend(None):
+            both_in.wait(timeout=5)  # both slots are taken now
+            with pool.lend(1.0):
+                done.append(i)
+
+    threads = [threading.Thread(target=stream_then_read, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    pool.close()
+    assert sorted(done) == [0, 1]
