@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from graph import topology
 from graph.factory import open_store
 from graph.sandbox import bounded
 from graph.schema import Schema, default_schema
@@ -44,7 +45,9 @@ def settings() -> Settings:
 @st.cache_resource(show_spinner=False)
 def _store(key: str) -> GraphStore:
     del key  # only part of the cache key
-    return open_store(settings(), read_only=True)
+    opened = open_store(settings(), read_only=True)
+    topology.warm(opened)  # neighbourhoods and paths from memory once its snapshot is built (in the background)
+    return opened
 
 
 def store() -> GraphStore:

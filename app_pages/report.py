@@ -30,7 +30,8 @@ scope = st.radio(
     L("报告对象", "Report on"), ["city", "cluster"], horizontal=True, key="report_scope",
     format_func=lambda v: L("地市", "a city") if v == "city" else L("产业集群", "a cluster"),
 )  # fmt: skip
-editions = [e.name for e in list_editions(current)]
+known = list_editions(current)
+editions = [e.name for e in known]
 edition = st.selectbox(
     L("版本", "Edition"), [CURRENT, *reversed(editions)], key="report_edition",
     format_func=lambda v: L("当前数据", "current data") if v == CURRENT else v,
@@ -45,7 +46,8 @@ with Reporter(current, edition, AUTO) as reporter:
         )
     with st.spinner(L("正在生成报告…", "Building the report…")):
         # built once per graph change and shared by every session (the report reads the whole ecosystem)
-        asked = ("report", edition, str(scope), str(chosen))
+        # (the editions' digests: creating or replacing an edition writes no new epoch but changes the report)
+        asked = ("report", edition, str(scope), str(chosen), tuple((e.name, e.digest) for e in known))
         ctx = answer_cache.remember(current, asked, lambda: reporter.context(str(scope), str(chosen)))
     charts = st.toggle(L("预览含图表", "Charts in the preview"), value=True, key="report_charts")
     st.subheader(ctx.title_zh)

@@ -55,7 +55,7 @@ class ConnectionPool:
         self._max_running = max_running
         self._idle: list[ladybug.Connection] = []
         self._lent: set[ladybug.Connection] = set()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a stream closed by the garbage collector may run its finally inside it
         self._closed = False
 
     @contextmanager

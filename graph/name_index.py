@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from graph import aggregates
+from graph.errors import ClusterKGError
 from graph.store import GraphStore
 
 log = logging.getLogger(__name__)
@@ -221,7 +222,10 @@ def class_of(store: GraphStore, node_id: str) -> str | None:
     path = sidecar_path(store)
     if path is None or not path.exists():
         return None
-    epoch = aggregates.read_epoch(store)
+    try:
+        epoch = aggregates.read_epoch(store)
+    except ClusterKGError:  # a store written before the tallies existed, opened read-only: no Tally table
+        return None
     try:
         with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())

@@ -8,6 +8,7 @@ Ids and names are pyarrow arrays (one buffer each, not a Python object per strin
 One snapshot per store per process (``current``), keyed by the store's tally epoch (graph/aggregates.py), which
 every ClusterKG write changes:
 
+- only a store someone ``warm``ed gets snapshots (the app's; a command that reads once and exits does not);
 - a caller never waits for a build: the first request starts one in a background thread and gets None (it runs
   its Cypher instead), as does every request until the build is done;
 - the epoch is re-read at most once per ``FRESH_S`` second per store: an answer is never older than that. When the
@@ -223,6 +224,7 @@ class _Holder:
         self.building: threading.Thread | None = None
         self.refused = False  # too large: never built
         self.failed: tuple[str | None, float] | None = None  # (epoch, when) of the last failed build
+        self.wanted = False  # warm() asked for snapshots: only then are builds started (the app, benches, tests)
 
 
 _holders: weakref.WeakKeyDictionary[GraphStore, _Holder] = weakref.WeakKeyDictionary()
@@ -261,13 +263,16 @@ def current(store: GraphStore) -> Topology | None:
 
 
 def warm(store: GraphStore, *, max_elements: int | None = None) -> None:
-    """Start building the store's snapshot now (a page may call it when it opens), bounded by ``max_elements``."""
-    _holder(store, max_elements)
+    """Keep a snapshot of this store from now on (the app, when it opens its store), bounded by ``max_elements``;
+    the first build starts now. A store never warmed gets none: a command that reads once and exits answers with
+    Cypher and starts no whole-graph read behind it."""
+    _holder(store, max_elements).wanted = True
     current(store)
 
 
 def ready(store: GraphStore, timeout_s: float) -> Topology | None:
-    """Wait up to ``timeout_s`` for the store's snapshot (tests and benchmarks; never a page)."""
+    """Wait up to ``timeout_s`` for the store's snapshot, warming it first (tests and benchmarks; never a page)."""
+    _holder(store).wanted = True
     deadline = time.monotonic() + timeout_s
     while True:
         snapshot = current(store)
@@ -285,7 +290,7 @@ def ready(store: GraphStore, timeout_s: float) -> Topology | None:
 
 def _start(store: GraphStore, holder: _Holder) -> None:
     with holder.lock:
-        if holder.building is not None or holder.refused or holder.epoch is None:
+        if not holder.wanted or holder.building is not None or holder.refused or holder.epoch is None:
             return
         if holder.failed and holder.failed[0] == holder.epoch and time.monotonic() - holder.failed[1] < RETRY_S:
             return

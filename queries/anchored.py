@@ -17,8 +17,11 @@ from graph import name_index
 from graph.store import GraphStore, QueryResult
 
 # `MATCH (n)…\nWHERE n.id = $p` and `MATCH (n {id: $p})…`: a node variable without a label, fixed by an id parameter
-_WHERE_ANCHOR = re.compile(r"MATCH \((?P<var>\w+)\)(?P<rest>[^\n]*)\nWHERE (?P=var)\.id = \$(?P<param>\w+)")
-_INLINE_ANCHOR = re.compile(r"MATCH \((?P<var>\w+) \{id: \$(?P<param>\w+)\}\)")
+# (a clause at the start of a line, not an OPTIONAL MATCH; the WHERE holds nothing but the id test)
+_WHERE_ANCHOR = re.compile(
+    r"^MATCH \((?P<var>\w+)\)(?P<rest>[^\n]*)\nWHERE (?P=var)\.id = \$(?P<param>\w+)[ \t]*$", re.M
+)
+_INLINE_ANCHOR = re.compile(r"^MATCH \((?P<var>\w+) \{id: \$(?P<param>\w+)\}\)", re.M)
 
 
 def labelled(store: GraphStore, body: str, params: Mapping[str, Any]) -> str:

@@ -7,8 +7,9 @@ the answer another session read. Several sessions asking for one missing answer 
 instead of all running it. The cache is bounded (answers and rows; least recently used dropped first), lives per
 store object and per process, and forgets a store's answers as soon as it sees a new epoch.
 
-Not cached: a store with no epoch (never tallied: an old store opened read-only), and the queries that read the
-bookkeeping every run writes (``UNCACHED``: the last ingest run), which a run that changed no fact still changes.
+Not cached: a store with no epoch (never tallied: an old store opened read-only), the data-quality queries, which
+read or count the bookkeeping every run writes (a run that changed no fact still writes its IngestRun), and the
+paths, which answer from their own snapshot. An answer read while a write landed is not kept.
 """
 
 from __future__ import annotations
@@ -22,9 +23,14 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from graph import aggregates
+from graph.errors import ClusterKGError
 from graph.store import GraphStore, QueryResult
 
-UNCACHED = frozenset({"dq_last_ingest"})  # reads IngestRun nodes (tests/test_answer_cache.py keeps this true)
+# Never kept: the data-quality queries (they count or read the bookkeeping every run writes, IngestRun and Edition
+# nodes among them, without a new epoch; tests/test_answer_cache.py keeps this true), and the paths, which answer
+# from the topology snapshot (graph/topology.py: its own epoch check, at most a second old; milliseconds anyway).
+UNCACHED_PREFIXES = ("dq_",)
+UNCACHED = frozenset({"entity_neighbourhood", "shortest_path"})
 MAX_ANSWERS = 512
 MAX_ROWS = 400_000  # all answers of one store together (a page's answer is at most the row cap)
 
@@ -54,8 +60,8 @@ def answer(
     read: Callable[[], QueryResult],
 ) -> QueryResult:
     """The answer of ``read()`` — the named query ``name`` with ``params`` — from the cache when the graph has not
-    changed since it was read. Rows are copies: a caller may change them."""
-    if name in UNCACHED:
+    changed since it was read. The row dicts are copies (nested values are shared: not to be changed)."""
+    if name in UNCACHED or name.startswith(UNCACHED_PREFIXES):
         return read()
     key: Key = (name, json.dumps(params or {}, sort_keys=True, default=str), row_cap)
     kept = remember(store, key, read, rows=lambda result: len(result.rows))
@@ -65,7 +71,7 @@ def answer(
 def remember(store: GraphStore, key: Key, compute: Callable[[], T], rows: Callable[[T], int] = lambda _: 1) -> T:
     """``compute()``'s value, computed once per graph epoch of ``store`` for ``key`` (anything hashable that says
     what was asked). The value is shared: callers must not change it. ``rows`` weighs it against MAX_ROWS."""
-    epoch = aggregates.read_epoch(store)
+    epoch = _epoch(store)
     if epoch is None:
         return compute()
     found = _lookup(store, epoch, key)
@@ -77,12 +83,23 @@ def remember(store: GraphStore, key: Key, compute: Callable[[], T], rows: Callab
             if found is None:
                 try:
                     value = compute()
-                    _keep(store, epoch, key, value, rows(value))
+                    if _epoch(store) == epoch:  # a write that landed meanwhile: the answer may be either side's
+                        _keep(store, epoch, key, value, rows(value))
                     return value
                 finally:
                     with _lock:
-                        _entry(store, epoch).reading.pop(key, None)
+                        entry = _stores.get(store)
+                        if entry is not None and entry.reading.get(key) is flight:
+                            del entry.reading[key]
     return cast(T, found[0])
+
+
+def _epoch(store: GraphStore) -> str | None:
+    """The store's tally epoch; None when it has none or cannot say (an old store without the Tally table)."""
+    try:
+        return aggregates.read_epoch(store)
+    except ClusterKGError:
+        return None
 
 
 def statistics(store: GraphStore) -> dict[str, int]:
@@ -121,7 +138,9 @@ def _lookup(store: GraphStore, epoch: str, key: Key) -> tuple[Any, int] | None:
 
 def _keep(store: GraphStore, epoch: str, key: Key, value: Any, rows: int) -> None:
     with _lock:
-        entry = _entry(store, epoch)
+        entry = _stores.get(store)
+        if entry is None or entry.epoch != epoch:  # another reader saw a newer graph: keep nothing of this one
+            return
         entry.misses += 1
         if rows > MAX_ROWS:
             return

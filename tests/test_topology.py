@@ -210,3 +210,16 @@ def test_the_build_is_refused_above_its_bound(
         )
     assert sum("no topology snapshot" in r.getMessage() for r in caplog.records) == 1
     store.close()
+
+
+def test_a_store_nobody_warmed_starts_no_build(loaded_embedded_path: Path, schema: Schema) -> None:
+    """A command that reads once and exits (ckg query) answers with Cypher and leaves no whole-graph read behind."""
+    store = EmbeddedStore(loaded_embedded_path, schema, read_only=True)
+    try:
+        params = {"id": CSNS, "hops": 2}
+        cypher = _cypher(store, "entity_neighbourhood", params)
+        assert get_query("entity_neighbourhood").run(store, params).rows == cypher
+        assert topology.current(store) is None
+        assert topology._holder(store).building is None and topology._holder(store).snapshot is None
+    finally:
+        store.close()
