@@ -57,8 +57,9 @@ if example and st.session_state.get("console_loaded") != example:
     query = queries[example]
     st.session_state["console_loaded"] = example
     st.session_state["console_text"] = query.text_for(current)
+    example_params = {p.name: p.default if p.default not in (None, "") else "city/441900" for p in query.params}
     st.session_state["console_params"] = json.dumps(
-        query.bind({p.name: p.default if p.default not in (None, "") else "city/441900" for p in query.params}),
+        query.with_row_cap(current.backend, query.bind(example_params), current.read_limits.row_cap),
         ensure_ascii=False,
     )
 editor_col, schema_col = st.columns([3, 2])  # the schema beside the editor

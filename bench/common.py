@@ -1,17 +1,26 @@
 """What every benchmark records beside its figures: the machine, the versions, the date; and the synthetic
-data folders and stores they share (under bench/work/, never committed)."""
+data folders and stores they share (under bench/work/, never committed), with the raw Parquet COPY that loads
+the pipeline's final tables into LadybugDB without the pipeline's write."""
 
 from __future__ import annotations
 
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
+from collections import defaultdict
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from graph.schema import Schema
+    from ingest.build import NodeRows, RelRows
 
 REPO = Path(__file__).resolve().parent.parent
 WORK = REPO / "bench" / "work"
@@ -65,6 +74,52 @@ def synthetic_folder(scale: float, seed: int = 42) -> Path:
     if not manifest or manifest.get("scale") != scale or manifest.get("seed") != seed:
         write_synthetic(folder, scale, seed=seed)
     return folder
+
+
+def write_chunks(table: pa.Table, stem: Path) -> list[Path]:
+    """Parquet files of COPY_CHUNK rows: one COPY of millions of relationships fills LadybugDB's buffer pool,
+    so the raw path copies in the same chunks as the store does."""
+    # imported here, not at the top: every benchmark imports common, most never touch Parquet or LadybugDB
+    import pyarrow.parquet as pq
+
+    from graph.embedded_store import COPY_CHUNK
+
+    files = []
+    for number, start in enumerate(range(0, max(table.num_rows, 1), COPY_CHUNK)):
+        file = stem.with_name(f"{stem.name}-{number:03d}.parquet")
+        pq.write_table(table.slice(start, COPY_CHUNK), file)
+        files.append(file)
+    return files
+
+
+def copy_statements(schema: Schema, nodes: NodeRows, rels: RelRows, parquet: Path) -> list[str]:
+    """Write the final tables (``node_rows`` / ``relationship_rows``) as Parquet chunks into a fresh folder
+    `parquet` and return the LadybugDB ``COPY`` statements that load them: every node table before any
+    relationship table, since a relationship COPY looks its end nodes up by id."""
+    import pyarrow as pa
+
+    from graph.embedded_store import ARROW_TYPES
+
+    shutil.rmtree(parquet, ignore_errors=True)
+    parquet.mkdir(parents=True)
+    statements: list[str] = []
+    for label, by_id in nodes.items():
+        props = schema.node_class(label).properties
+        rows = list(by_id.values())
+        table = pa.table({p.name: pa.array([r.get(p.name) for r in rows], ARROW_TYPES[p.store_type]) for p in props})
+        statements += [f"COPY {label} FROM '{file}'" for file in write_chunks(table, parquet / label)]
+    # a COPY per (type, from label, to label): a relationship type with several pairs of end labels is copied
+    # one pair at a time, named in the statement
+    grouped: dict[tuple[str, str, str], list[tuple[str, str, dict[str, Any]]]] = defaultdict(list)
+    for (rel_type, from_label, from_id, to_label, to_id), rel_props in rels.items():
+        grouped[(rel_type, from_label, to_label)].append((from_id, to_id, rel_props))
+    for (rel_type, from_label, to_label), triples in grouped.items():
+        columns = {"from": pa.array([t[0] for t in triples]), "to": pa.array([t[1] for t in triples])}
+        for prop in schema.relationship_properties:
+            columns[prop.name] = pa.array([t[2].get(prop.name) for t in triples], ARROW_TYPES[prop.store_type])
+        files = write_chunks(pa.table(columns), parquet / f"{rel_type}-{from_label}-{to_label}")
+        statements += [f"COPY {rel_type} FROM '{file}' (from='{from_label}', to='{to_label}')" for file in files]
+    return statements
 
 
 def neo4j_dev(*args: str, env: dict[str, str] | None = None) -> str:

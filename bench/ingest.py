@@ -28,16 +28,13 @@ import shutil
 import subprocess
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import ladybug
-import pyarrow as pa
-import pyarrow.parquet as pq
-from common import REPO, WORK, neo4j_dev, neo4j_settings_env, record, synthetic_folder
+from common import REPO, WORK, copy_statements, neo4j_dev, neo4j_settings_env, record, synthetic_folder
 
-from graph.embedded_store import ARROW_TYPES, COPY_CHUNK, EmbeddedStore
+from graph.embedded_store import EmbeddedStore
 from graph.neo4j_store import Neo4jStore
 from graph.schema import Schema, default_schema
 from graph.settings import Settings
@@ -97,24 +94,7 @@ def prepare_raw(schema: Schema, data: Path, naive_rows: int) -> dict[str, Any]:
     built = collect(bundled_sources(schema), schema, data, Report())
     nodes, rels = node_rows(built, schema), relationship_rows(built.links)
     del built
-    parquet = WORK / "raw-copy-parquet"
-    shutil.rmtree(parquet, ignore_errors=True)
-    parquet.mkdir(parents=True)
-    statements = []
-    for label, by_id in nodes.items():
-        props = schema.node_class(label).properties
-        rows = list(by_id.values())
-        table = pa.table({p.name: pa.array([r.get(p.name) for r in rows], ARROW_TYPES[p.store_type]) for p in props})
-        statements += [f"COPY {label} FROM '{file}'" for file in write_chunks(table, parquet / label)]
-    grouped: dict[tuple[str, str, str], list[tuple[str, str, dict[str, Any]]]] = defaultdict(list)
-    for (rel_type, from_label, from_id, to_label, to_id), props in rels.items():
-        grouped[(rel_type, from_label, to_label)].append((from_id, to_id, props))
-    for (rel_type, from_label, to_label), triples in grouped.items():
-        columns = {"from": pa.array([t[0] for t in triples]), "to": pa.array([t[1] for t in triples])}
-        for p in schema.relationship_properties:
-            columns[p.name] = pa.array([t[2].get(p.name) for t in triples], ARROW_TYPES[p.store_type])
-        files = write_chunks(pa.table(columns), parquet / f"{rel_type}-{from_label}-{to_label}")
-        statements += [f"COPY {rel_type} FROM '{file}' (from='{from_label}', to='{to_label}')" for file in files]
+    statements = copy_statements(schema, nodes, rels, WORK / "raw-copy-parquet")
     picked = list(nodes["Enterprise"].items())[:naive_rows]
     ids = {node_id for node_id, _ in picked}
     rel_sample = [[list(k), v] for k, v in rels.items() if k[2] in ids and k[0] in ("IN_CLUSTER", "LOCATED_IN")][
@@ -127,17 +107,6 @@ def prepare_raw(schema: Schema, data: Path, naive_rows: int) -> dict[str, Any]:
         json.dumps({"nodes": node_sample, "rels": rel_sample}, ensure_ascii=False), encoding="utf-8"
     )
     return {"rows": sum(len(v) for v in nodes.values()) + len(rels), "peak_rss_mb": peak_mb()}
-
-
-def write_chunks(table: pa.Table, stem: Path) -> list[Path]:
-    """Parquet files of COPY_CHUNK rows: one COPY of millions of relationships fills LadybugDB's buffer pool,
-    so the raw path copies in the same chunks as the store does."""
-    files = []
-    for number, start in enumerate(range(0, max(table.num_rows, 1), COPY_CHUNK)):
-        file = stem.with_name(f"{stem.name}-{number:03d}.parquet")
-        pq.write_table(table.slice(start, COPY_CHUNK), file)
-        files.append(file)
-    return files
 
 
 def embedded_raw_copy(schema: Schema) -> dict[str, Any]:

@@ -17,10 +17,10 @@ from typing import Any
 import ladybug
 import pyarrow as pa
 import pyarrow.parquet as pq
-from common import WORK
+from common import WORK, copy_statements
 
 from graph import aggregates
-from graph.embedded_store import ARROW_TYPES, COPY_CHUNK, EmbeddedStore
+from graph.embedded_store import EmbeddedStore
 from graph.schema import default_schema
 from ingest.build import node_rows, relationship_rows
 from ingest.manifest import read_manifest
@@ -49,15 +49,6 @@ def synthetic(scale: float) -> Path:
     return own
 
 
-def _chunks(table: pa.Table, stem: Path) -> list[Path]:
-    files = []
-    for number, start in enumerate(range(0, max(table.num_rows, 1), COPY_CHUNK)):
-        file = stem.with_name(f"{stem.name}-{number:03d}.parquet")
-        pq.write_table(table.slice(start, COPY_CHUNK), file)
-        files.append(file)
-    return files
-
-
 def load(scale: float) -> dict[str, Any]:
     schema = default_schema()
     data = synthetic(scale)
@@ -66,24 +57,7 @@ def load(scale: float) -> dict[str, Any]:
     nodes, rels = node_rows(built, schema), relationship_rows(built.links)
     del built
     out = folder(scale)
-    parquet = out / "parquet"
-    shutil.rmtree(parquet, ignore_errors=True)
-    parquet.mkdir(parents=True)
-    statements: list[str] = []
-    for label, by_id in nodes.items():
-        props = schema.node_class(label).properties
-        rows = list(by_id.values())
-        table = pa.table({p.name: pa.array([r.get(p.name) for r in rows], ARROW_TYPES[p.store_type]) for p in props})
-        statements += [f"COPY {label} FROM '{file}'" for file in _chunks(table, parquet / label)]
-    grouped: dict[tuple[str, str, str], list[tuple[str, str, dict[str, Any]]]] = {}
-    for (rel_type, from_label, from_id, to_label, to_id), rel_props in rels.items():
-        grouped.setdefault((rel_type, from_label, to_label), []).append((from_id, to_id, rel_props))
-    for (rel_type, from_label, to_label), triples in grouped.items():
-        columns = {"from": pa.array([t[0] for t in triples]), "to": pa.array([t[1] for t in triples])}
-        for prop in schema.relationship_properties:
-            columns[prop.name] = pa.array([t[2].get(prop.name) for t in triples], ARROW_TYPES[prop.store_type])
-        files = _chunks(pa.table(columns), parquet / f"{rel_type}-{from_label}-{to_label}")
-        statements += [f"COPY {rel_type} FROM '{file}' (from='{from_label}', to='{to_label}')" for file in files]
+    statements = copy_statements(schema, nodes, rels, out / "parquet")
     pq.write_table(
         pa.table(
             {

@@ -66,6 +66,9 @@ def cases(store: GraphStore) -> list[tuple[str, str, dict[str, Any]]]:
         ("stage_map all", "stage_map", {"stage": "all"}),
         ("stage_map industry", "stage_map", {"stage": "industry"}),
         ("cluster_list", "cluster_list", {}),
+        ("dq_low_confidence", "dq_low_confidence", {}),
+        ("dq_orphans", "dq_orphans", {}),
+        ("dq_without_source", "dq_without_source", {}),
         ("entity_details", "entity_details", {"id": hub["id"]}),
         ("entity_edges", "entity_edges", {"id": firm}),
         ("entity_clusters", "entity_clusters", {"id": firm}),
@@ -100,6 +103,12 @@ def timed(run: Callable[[], QueryResult], runs: int) -> tuple[dict[str, Any], Qu
     return figures, result
 
 
+def _comparable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows without the quality queries' examples: the full scans collect them in no set order (tests/test_aggregates.py
+    checks the kept examples on their own)."""
+    return [{k: v for k, v in row.items() if k != "examples"} for row in rows]
+
+
 def measure(store: GraphStore, runs: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for case, name, params in cases(store):
@@ -113,7 +122,7 @@ def measure(store: GraphStore, runs: int) -> dict[str, Any]:
             "after": after,
             "p95_ratio": round(before["p95_ms"] / max(after["p95_ms"], 0.01), 1),
             "rows": len(new.rows),
-            "same_answer": new.rows == old.rows,
+            "same_answer": _comparable(new.rows) == _comparable(old.rows),
         }
         log.info("%s %-32s %s", store.backend, case, out[case])
     return out

@@ -34,6 +34,15 @@ CITIES = [f"city/44{c:02d}00" for c in (1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 14, 1
 ]
 
 
+def with_provenance(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The small reference nodes (cities, clusters) with the provenance every node carries: the i-th row of a
+    file named "synthetic", so they are never taken for bundled data."""
+    return [
+        {**row, "source_file": "synthetic", "source_row": i, "source_refs": [f"synthetic#{i}"]}
+        for i, row in enumerate(rows)
+    ]
+
+
 def build_synthetic(path: Path, nodes: int, seed: int = 7) -> None:
     """A synthetic store: `nodes` enterprises, 3 relationships each (city, 1–2 clusters), skewed to big cities."""
     sys.path.insert(0, str(REPO))
@@ -44,33 +53,12 @@ def build_synthetic(path: Path, nodes: int, seed: int = 7) -> None:
     store = EmbeddedStore(path, default_schema())
     store.setup_schema()
     store.upsert_nodes(
-        "City",
-        [
-            {
-                "id": c,
-                "name_zh": f"城市{c[-6:]}",
-                "admin_code": c[-6:],
-                "source_file": "synthetic",
-                "source_row": i,
-                "source_refs": [f"synthetic#{i}"],
-            }
-            for i, c in enumerate(CITIES)
-        ],
+        "City", with_provenance([{"id": c, "name_zh": f"城市{c[-6:]}", "admin_code": c[-6:]} for c in CITIES])
     )
     clusters = [f"cluster/S{i:02d}" for i in range(20)]
     store.upsert_nodes(
         "IndustryCluster",
-        [
-            {
-                "id": c,
-                "name_zh": f"合成集群{c[-2:]}",
-                "cluster_code": c[-3:],
-                "source_file": "synthetic",
-                "source_row": i,
-                "source_refs": [f"synthetic#{i}"],
-            }
-            for i, c in enumerate(clusters)
-        ],
+        with_provenance([{"id": c, "name_zh": f"合成集群{c[-2:]}", "cluster_code": c[-3:]} for c in clusters]),
     )
     weights = [1 / (rank + 1) ** 0.7 for rank in range(len(CITIES))]
     batch = 200_000

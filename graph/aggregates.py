@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from graph import quality_tallies
 from graph.store import GraphStore
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,11 @@ CITY_STAGE = "city_stage"
 CLUSTER_ENTERPRISES = "cluster_enterprises"
 CLUSTER_SERVING = "cluster_serving"
 INDUSTRY = "industry"  # the stage key the queries give enterprises
+PLACE_KINDS = (CITY_CLUSTER, CITY_STAGE, CLUSTER_ENTERPRISES, CLUSTER_SERVING)
+# The epoch begins with it (VERSION@stamp). A store counted by an older ClusterKG — before the quality counts, or
+# rewritten by one since, which stamps an epoch without it — is recounted by the next write path (``ensure``), and
+# until then the tallied queries answer from their full scans (``is_current``).
+VERSION = "places+quality"
 
 TallyKey = tuple[str, str, str, str]  # kind, city id, cluster id, stage ("" where not used)
 
@@ -84,10 +90,11 @@ def compute(store: GraphStore) -> dict[TallyKey, int]:
 
 
 def stored(store: GraphStore) -> dict[TallyKey, int]:
-    """The maintained tallies as the store holds them (the epoch row left out)."""
+    """The maintained place tallies as the store holds them (the epoch row and the quality counts left out)."""
     rows = store.read_in_write(
-        f"MATCH (t:{LABEL}) WHERE t.tally_kind <> 'epoch' RETURN t.tally_kind AS kind, t.tally_city AS city, "
-        "t.tally_cluster AS cluster, t.tally_stage AS stage, t.tally_count AS n"
+        f"MATCH (t:{LABEL}) WHERE t.tally_kind IN $kinds RETURN t.tally_kind AS kind, t.tally_city AS city, "
+        "t.tally_cluster AS cluster, t.tally_stage AS stage, t.tally_count AS n",
+        {"kinds": list(PLACE_KINDS)},
     )
     return {(r["kind"], r["city"] or "", r["cluster"] or "", r["stage"] or ""): int(r["n"]) for r in rows}
 
@@ -102,6 +109,11 @@ def read_epoch(store: GraphStore) -> str | None:
     """The current tally epoch, read the way readers read (through the embedded store's file gate)."""
     rows = store.read(f"MATCH (t:{LABEL} {{id: $id}}) RETURN t.tally_epoch AS epoch", {"id": EPOCH_ID}).rows
     return str(rows[0]["epoch"]) if rows and rows[0]["epoch"] is not None else None
+
+
+def is_current(stamp: str | None) -> bool:
+    """Whether an epoch was stamped by this version of the tallies (else the counts may lack kinds it reads)."""
+    return stamp is not None and stamp.startswith(f"{VERSION}@")
 
 
 def _tally_id(key: TallyKey) -> str:
@@ -122,25 +134,35 @@ def _rows(counts: dict[TallyKey, int]) -> Iterable[dict[str, Any]]:
 
 
 def refresh(store: GraphStore) -> str:
-    """Recount and replace the tallies (only the rows that differ are written); return the new epoch."""
-    fresh = compute(store)
-    old = stored(store)
+    """Recount and replace the tallies, place and quality counts (only the rows that differ are written); return
+    the new epoch."""
+    fresh, old = compute(store), stored(store)
+    quality_fresh, quality_old = quality_tallies.compute(store), quality_tallies.stored(store, LABEL)
     gone = sorted(_tally_id(key) for key in old if key not in fresh)
+    gone += sorted(quality_tallies.tally_id(key) for key in quality_old if key not in quality_fresh)
     if gone:
         store.delete_nodes(LABEL, gone)
     changed = {key: n for key, n in fresh.items() if old.get(key) != n}
-    if changed:
-        store.upsert_nodes(LABEL, list(_rows(changed)))
-    stamp = f"{datetime.now(UTC).isoformat()}/{secrets.token_hex(4)}"
+    quality_changed = {key: v for key, v in quality_fresh.items() if quality_old.get(key) != v}
+    if changed or quality_changed:
+        store.upsert_nodes(LABEL, [*_rows(changed), *quality_tallies.rows(quality_changed)])
+    stamp = f"{VERSION}@{datetime.now(UTC).isoformat()}/{secrets.token_hex(4)}"
     store.upsert_nodes(LABEL, [{"id": EPOCH_ID, "tally_kind": "epoch", "tally_epoch": stamp}])
-    log.info("tallies: %d rows (%d written, %d removed), epoch %s", len(fresh), len(changed), len(gone), stamp)
+    log.info(
+        "tallies: %d rows (%d written, %d removed), epoch %s",
+        len(fresh) + len(quality_fresh),
+        len(changed) + len(quality_changed),
+        len(gone),
+        stamp,
+    )
     return stamp
 
 
 def ensure(store: GraphStore) -> None:
-    """Count a store written before tallies existed (loaded by an older ClusterKG, or by neo4j-admin import):
-    called by ``setup_schema``, so that any write path, ``ckg schema`` included, leaves the tallies in place."""
-    if epoch(store) is not None:
+    """Count a store written before tallies existed, or before this version of them (loaded by an older ClusterKG,
+    or by neo4j-admin import): called by ``setup_schema``, so that any write path, ``ckg schema`` included, leaves
+    the tallies in place."""
+    if is_current(epoch(store)):
         return
     for cls in store.schema.entity_classes:
         if store.read_in_write(f"MATCH (n:{cls.name}) RETURN n.id AS id LIMIT 1"):

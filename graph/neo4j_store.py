@@ -1,9 +1,9 @@
 """Neo4jStore: the store that scales (a server, a cluster or Aura), on the official driver.
 
-The driver is built from settings by ``connect`` (or passed in). Writes are batched ``UNWIND … MERGE``
-in managed transactions, which the driver retries on transient errors; the database name is always
-passed. Reads run in READ access mode with a transaction timeout, so the server itself refuses writes
-and stops runaway queries.
+The driver is built from settings by ``connect`` (graph/neo4j_connect.py) or passed in. Writes are batched
+``UNWIND … MERGE`` in managed transactions, which the driver retries on transient errors; the database name
+is always passed. Reads run in READ access mode with a transaction timeout, so the server itself refuses
+writes and stops runaway queries. Values and errors become plain Python in graph/neo4j_results.py.
 """
 
 from __future__ import annotations
@@ -14,22 +14,14 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import neo4j
-from neo4j import GraphDatabase
-from neo4j.exceptions import (
-    AuthError,
-    ConfigurationError,
-    DatabaseUnavailable,
-    Neo4jError,
-    ServiceUnavailable,
-    SessionExpired,
-)
-from neo4j.graph import Node, Path, Relationship
+from neo4j.exceptions import Neo4jError
 
 from graph import aggregates, neo4j_entity
 from graph.errors import QueryRejectedError, StoreError, StoreUnavailableError
+from graph.neo4j_connect import GONE, connect, shown_uri
 from graph.neo4j_console import Console as Neo4jConsole
 from graph.neo4j_console import safety_warnings
-from graph.neo4j_entity import class_label
+from graph.neo4j_results import plain_error, to_python
 from graph.schema import NodeClass, Schema
 from graph.settings import Settings
 from graph.store import (
@@ -40,86 +32,32 @@ from graph.store import (
     UntrustedLimits,
     prepare_node_rows,
     prepare_rel_rows,
+    without_nulls,
 )
+
+# The console and the tests import GONE, connect, plain_error and to_python from here, where they were defined
+# before connecting and converting had their own modules.
+__all__ = [
+    "EPOCH_RETRIES",
+    "GONE",
+    "NODE_BATCH",
+    "REL_BATCH",
+    "SINGLE_TRANSACTION_MAX_ROWS",
+    "STREAM_FETCH",
+    "Neo4jStore",
+    "connect",
+    "plain_error",
+    "to_python",
+]
 
 log = logging.getLogger(__name__)
 
-# The server or its database is gone (stopped, restarting, a lost cluster member): not the query's fault.
-GONE = (ServiceUnavailable, SessionExpired, DatabaseUnavailable)
 NODE_BATCH = 5_000
 REL_BATCH = 10_000
 # Above this many rows an ingest commits batch by batch: db.memory.transaction.max bounds one transaction.
 SINGLE_TRANSACTION_MAX_ROWS = 100_000
 EPOCH_RETRIES = 3  # reads run again when an ingest committed while they ran
 STREAM_FETCH = 5_000
-
-
-def shown_uri(uri: str) -> str:
-    """The URI as messages may show it: any ``user:password@`` part replaced, so no password is ever echoed."""
-    scheme, sep, rest = uri.partition("://")
-    host = rest.split("/", 1)[0]
-    if "@" in host:
-        rest = "***@" + rest[len(host.rsplit("@", 1)[0]) + 1 :]
-    return f"{scheme}{sep}{rest}"
-
-
-def connect(settings: Settings, *, uri: str | None = None, reader: bool = False) -> neo4j.Driver:
-    """A verified driver for NEO4J_URI (or ``uri``) as the main identity, or as the reader identity
-    (NEO4J_READER_USERNAME, when set); a clear StoreUnavailableError if it cannot be used.
-
-    The password is never part of a message: errors name the URI (without any user info) and the user only.
-    """
-    uri = uri or settings.neo4j_uri
-    if not uri:
-        raise StoreUnavailableError("未设置 NEO4J_URI / NEO4J_URI is not set")
-    user, password = settings.neo4j_username, settings.neo4j_password
-    if reader and settings.neo4j_reader_username:
-        user, password = settings.neo4j_reader_username, settings.neo4j_reader_password
-    shown = shown_uri(uri)
-    if "@" in uri.partition("://")[2].split("/", 1)[0]:
-        raise StoreUnavailableError(
-            f"NEO4J_URI {shown} 含有用户名或密码，请改用 NEO4J_USERNAME / NEO4J_PASSWORD / NEO4J_URI {shown} holds a "
-            "user name or password: put them in NEO4J_USERNAME and NEO4J_PASSWORD, never in the URI"
-        )
-    try:
-        driver = GraphDatabase.driver(
-            uri,
-            auth=(user, password.reveal()),
-            max_transaction_retry_time=30.0,
-            connection_timeout=10.0,
-            # Schema-driven reads name every ontology property, present or not; the server's
-            # "property does not exist" notices about them are noise.
-            notifications_min_severity="OFF",
-        )
-    except (ConfigurationError, ValueError):  # the driver's own message repeats the URI: not shown
-        raise StoreUnavailableError(
-            f"NEO4J_URI {shown} 不是有效的 Neo4j 地址（例如 bolt://host:7687、neo4j+s://host）/ NEO4J_URI {shown} "
-            "is not a Neo4j address (for example bolt://host:7687 or neo4j+s://host)"
-        ) from None
-    try:
-        driver.verify_connectivity()
-    except AuthError:
-        driver.close()
-        raise StoreUnavailableError(
-            f"Neo4j {shown} 拒绝了用户 {user!r} 的凭据 / Neo4j at {shown} refused the credentials of user {user!r}"
-        ) from None
-    except (ServiceUnavailable, SessionExpired, OSError) as exc:
-        driver.close()
-        raise StoreUnavailableError(
-            f"无法连接 Neo4j {shown} / Neo4j at {shown} cannot be reached: {type(exc).__name__}"
-        ) from None
-    except Neo4jError as exc:
-        driver.close()
-        if "AuthenticationRateLimit" in (exc.code or ""):
-            raise StoreUnavailableError(
-                f"Neo4j {shown} 因多次密码错误暂时拒绝登录，请稍候几秒并检查密码 / Neo4j at {shown} refuses logins "
-                f"for a while after wrong passwords (AuthenticationRateLimit): wait a few seconds and check the "
-                f"password of user {user!r}"
-            ) from None
-        raise StoreUnavailableError(
-            f"Neo4j {shown} 拒绝了连接 / Neo4j at {shown} refused the connection: {exc.code}"
-        ) from None
-    return driver
 
 
 class Neo4jStore(GraphStore):
@@ -388,7 +326,7 @@ class Neo4jStore(GraphStore):
             f"{self._rel_return_clause('r')}"
         )
         for row in self.stream(cypher):
-            yield {k: v for k, v in row.items() if v is not None}
+            yield without_nulls(row)
 
     # ------------------------------------------------------------------ user queries (graph/neo4j_console.py)
     def read_untrusted(self, cypher: str, params: Mapping[str, Any] | None, limits: UntrustedLimits) -> QueryResult:
@@ -425,35 +363,3 @@ class Neo4jStore(GraphStore):
             self._writer.close()
         if self._owns_driver:
             self.driver.close()
-
-
-def plain_error(exc: Neo4jError) -> str:
-    code = exc.code or ""
-    if code.endswith("AccessMode"):
-        return "the database refused a write: queries here run read-only"
-    if "TransactionTimedOut" in code or "Timeout" in code:
-        return "the query ran past its time limit and was stopped (timeout)"
-    if "MemoryPoolOutOfMemory" in code:
-        return "the query needed more memory than one query may use and was stopped (db.memory.transaction.max)"
-    return f"{code}: {exc.message}"
-
-
-def to_python(value: Any, depth: int = 10_000) -> Any:
-    """Nodes, relationships and paths as dicts; nesting beyond ``depth`` as "…" (no RecursionError)."""
-    if depth <= 0 and isinstance(value, (Node, Relationship, Path, list, dict)):
-        return "…"
-    inner = depth - 1
-    if isinstance(value, Node):
-        return {"_label": class_label(value.labels), **{k: to_python(v, inner) for k, v in value.items()}}
-    if isinstance(value, Relationship):
-        return {"_type": value.type, **{k: to_python(v, inner) for k, v in value.items()}}
-    if isinstance(value, Path):
-        return {
-            "nodes": [to_python(n, inner) for n in value.nodes],
-            "relationships": [to_python(r, inner) for r in value.relationships],
-        }
-    if isinstance(value, list):
-        return [to_python(v, inner) for v in value]
-    if isinstance(value, dict):
-        return {k: to_python(v, inner) for k, v in value.items()}
-    return value

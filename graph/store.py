@@ -348,7 +348,7 @@ class GraphStore(ABC):
         """Every node of a label, streamed in one read (export, digests, the ingest diff); order not defined."""
         cls = self.schema.node_class(label)
         for row in self.stream(f"MATCH (n:{cls.name}) RETURN {self._node_return_clause(cls)}"):
-            yield _without_nulls(row)
+            yield without_nulls(row)
 
     def iter_relationships(self, rel_type: str) -> Iterator[dict[str, Any]]:
         """Every relationship of a type as ``from_label, from_id, to_label, to_id`` and properties, streamed."""
@@ -359,8 +359,9 @@ class GraphStore(ABC):
                 f"MATCH (a:{from_label})-[r:{rel.name}]->(b:{to_label}) RETURN a.id AS from_id, b.id AS to_id, {props}"
             )
             for row in self.stream(cypher):
-                yield {"from_label": from_label, "to_label": to_label, **_without_nulls(row)}
+                yield {"from_label": from_label, "to_label": to_label, **without_nulls(row)}
 
 
-def _without_nulls(row: Mapping[str, Any]) -> dict[str, Any]:
+def without_nulls(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The row without its null values, as both stores hand rows out for export and iteration."""
     return {k: v for k, v in row.items() if v is not None}

@@ -23,8 +23,9 @@ import pyarrow.csv as pa_csv
 
 from graph.schema import PropertySpec, Schema
 from ingest.build import node_rows, relationship_rows
-from ingest.pipeline import Changes, IngestResult, Progress, collect, run_record
+from ingest.pipeline import Progress, collect
 from ingest.report import Report
+from ingest.run_changes import Changes, IngestResult, run_record
 from ingest.sources import Source
 
 log = logging.getLogger(__name__)

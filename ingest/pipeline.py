@@ -15,15 +15,13 @@ nothing; writes are idempotent upserts, so an interrupted run is finished by run
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from graph import aggregates, name_index
 from graph.errors import ClusterKGError
@@ -39,20 +37,19 @@ from ingest.build import (
     build,
     count_by_type,
     node_rows,
-    record_hash,
     relationship_rows,
 )
-from ingest.claims import SourceStatements, link_to_json, record_to_json
+from ingest.claims import SourceStatements
 from ingest.collector import rare_collections
 from ingest.inference import place_from_coordinates, place_from_host
 from ingest.report import Level, Report
+from ingest.run_changes import IngestResult, diff_nodes, diff_relationships, run_record, statement_changes
 from ingest.sources import Source
-from ingest.stored import NodeKey, StoredGraph, read_stored
+from ingest.stored import NodeKey, read_stored
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int], None]  # (step description, items done in that step)
-CHANGE_LIST_CAP = 500  # ids listed per kind of change in the run record; counts are always complete
 
 
 def default_inferences(schema: Schema, data_dir: Path) -> list[Inference]:
@@ -62,44 +59,6 @@ def default_inferences(schema: Schema, data_dir: Path) -> list[Inference]:
 
 class UnknownSourceError(ClusterKGError):
     """A source to retract holds no statements in the store."""
-
-
-@dataclass
-class Changes:
-    added: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    unchanged: int = 0
-    dropped: list[str] = field(default_factory=list)
-
-    def summary(self) -> dict[str, int]:
-        return {
-            "added": len(self.added),
-            "changed": len(self.changed),
-            "unchanged": self.unchanged,
-            "dropped": len(self.dropped),
-        }
-
-
-@dataclass
-class IngestResult:
-    run_id: str
-    report: Report
-    node_counts: dict[str, int]
-    relationship_counts: dict[str, int]
-    nodes: Changes
-    relationships: Changes
-    dry_run: bool
-    seconds: dict[str, float] = field(default_factory=dict)  # time per phase: collect, diff, write
-    kept: list[str] = field(default_factory=list)  # sources read incompletely: earlier statements kept
-    by_source: dict[str, dict[str, int]] = field(default_factory=dict)  # statements added/changed/removed
-
-    @property
-    def ok(self) -> bool:
-        return not self.report.bounds_broken and not self.kept
-
-    @property
-    def changed_anything(self) -> bool:
-        return any(self.nodes.summary()[k] or self.relationships.summary()[k] for k in ("added", "changed", "dropped"))
 
 
 @dataclass
@@ -230,8 +189,8 @@ def _run(
     stored.statements.clear()
     seconds["collect"], clock = time.perf_counter() - clock, time.perf_counter()
     read_files = {a.file for a in report.files.values() if a.source not in gathered.incomplete}
-    node_changes, node_todo, node_drop = _diff_nodes(stored, nodes, read_files)
-    rel_changes, rel_todo, rel_drop = _diff_relationships(stored, rels, read_files)
+    node_changes, node_todo, node_drop = diff_nodes(stored, nodes, read_files)
+    rel_changes, rel_todo, rel_drop = diff_relationships(stored, rels, read_files)
     seconds["diff"], clock = time.perf_counter() - clock, time.perf_counter()
     result = IngestResult(
         run_id=run_id,
@@ -257,104 +216,6 @@ def _run(
         # after the commit; after an unfinished run the index is rebuilt whole (it may miss that run's writes)
         name_index.follow_write(store, None if recover else epochs[0], epochs[1], node_todo | node_drop)
     return result
-
-
-def statement_changes(old: SourceStatements | None, new: SourceStatements | None) -> dict[str, int]:
-    """How one source's statements changed: records and links added, changed and removed."""
-
-    def keyed(part: SourceStatements | None) -> tuple[dict[Any, str], dict[str, int]]:
-        records: dict[Any, str] = {}
-        links: dict[str, int] = defaultdict(int)
-        for r in part.records if part else []:
-            key = (r.label, r.id, r.provenance.file, r.provenance.row)
-            records[key] = json.dumps(record_to_json(r), sort_keys=True)
-        for k in part.links if part else []:
-            links[json.dumps(link_to_json(k), sort_keys=True)] += 1
-        return records, links
-
-    if not (old and (old.records or old.links)) or not (new and (new.records or new.links)):
-        # one side is empty (a first load, a retraction): every statement is added or removed, no encoding needed
-        return _all_added_or_removed(old, new)
-    old_records, old_links = keyed(old)
-    new_records, new_links = keyed(new)
-    return {
-        "records_added": sum(1 for k in new_records if k not in old_records),
-        "records_changed": sum(1 for k, v in new_records.items() if k in old_records and old_records[k] != v),
-        "records_removed": sum(1 for k in old_records if k not in new_records),
-        "links_added": sum(max(0, n - old_links.get(k, 0)) for k, n in new_links.items()),
-        "links_removed": sum(max(0, n - new_links.get(k, 0)) for k, n in old_links.items()),
-    }
-
-
-def _all_added_or_removed(old: SourceStatements | None, new: SourceStatements | None) -> dict[str, int]:
-    def record_keys(part: SourceStatements | None) -> int:
-        return len({(r.label, r.id, r.provenance.file, r.provenance.row) for r in part.records}) if part else 0
-
-    return {
-        "records_added": record_keys(new),
-        "records_changed": 0,
-        "records_removed": record_keys(old),
-        "links_added": len(new.links) if new else 0,
-        "links_removed": len(old.links) if old else 0,
-    }
-
-
-def _diff_nodes(
-    stored: StoredGraph, nodes: NodeRows, read_files: set[str]
-) -> tuple[Changes, set[NodeKey], set[NodeKey]]:
-    changes = Changes()
-    todo: set[NodeKey] = set()
-    for label, by_id in nodes.items():
-        for node_id, row in by_id.items():
-            key = (label, node_id)
-            old = stored.node_hashes.get(key)
-            if old is None:
-                changes.added.append(f"{label}:{node_id}")
-                todo.add(key)
-            elif old != row["record_hash"]:
-                changes.changed.append(f"{label}:{node_id}")
-                todo.add(key)
-            else:
-                changes.unchanged += 1
-    drop: set[NodeKey] = set()
-    for key in stored.node_hashes:
-        if key[1] in nodes.get(key[0], {}):
-            continue
-        legacy_files = stored.legacy_nodes.get(key)
-        if legacy_files is None or (legacy_files and all(f in read_files for f in legacy_files)):
-            drop.add(key)
-            changes.dropped.append(f"{key[0]}:{key[1]}")
-    return changes, todo, drop
-
-
-def _rel_text(key: RelKey) -> str:
-    return "|".join(key)
-
-
-def _diff_relationships(
-    stored: StoredGraph, rels: RelRows, read_files: set[str]
-) -> tuple[Changes, set[RelKey], set[RelKey]]:
-    changes = Changes()
-    todo: set[RelKey] = set()
-    for key, props in rels.items():
-        old = stored.rel_hashes.get(key)
-        if old is None:
-            changes.added.append(_rel_text(key))
-            todo.add(key)
-        elif old != record_hash(props):
-            changes.changed.append(_rel_text(key))
-            todo.add(key)
-        else:
-            changes.unchanged += 1
-    drop: set[RelKey] = set()
-    for key in stored.rel_hashes:
-        if key in rels:
-            continue
-        legacy_file = stored.legacy_rels.get(key)
-        if legacy_file is None or legacy_file in read_files:
-            drop.add(key)
-            changes.dropped.append(_rel_text(key))
-    return changes, todo, drop
 
 
 def _write(
@@ -425,46 +286,3 @@ def _mark_failed(store: GraphStore, run_id: str, ended: datetime) -> None:
         store.upsert_nodes("IngestRun", [{"id": run_id, "status": "failed", "ended_at": ended.isoformat()}])
     except Exception:  # the store itself may be what failed; the next run marks it interrupted
         log.warning("could not mark ingest run %s as failed", run_id)
-
-
-def run_record(result: IngestResult, started: datetime, ended: datetime, status: str | None = None) -> dict[str, Any]:
-    """The IngestRun node's properties: files with checksums, counts, changes and the report."""
-    report = result.report
-    files = [
-        {
-            "file": a.file,
-            "source": a.source,
-            "sha256": a.sha256,
-            "read": a.read,
-            "loaded": a.loaded,
-            "rejected": a.rejected,
-            "skipped": a.skipped,
-            "bounds_ok": a.bounds_ok,
-        }
-        for a in report.files.values()
-    ]
-    changes: dict[str, Any] = {
-        kind: {
-            "summary": getattr(result, kind).summary(),
-            **{k: getattr(result, kind).__dict__[k][:CHANGE_LIST_CAP] for k in ("added", "changed", "dropped")},
-        }
-        for kind in ("nodes", "relationships")
-    }
-    changes["sources"] = result.by_source
-    changes["kept"] = result.kept
-    issues = [
-        {"level": i.level.value, "file": i.file, "row": i.row, "column": i.column, "value": i.value, "reason": i.reason}
-        for i in report.issues
-    ]
-    return {
-        "id": result.run_id,
-        "started_at": started.isoformat(),
-        "ended_at": ended.isoformat(),
-        "status": status or ("completed" if result.ok else "completed_with_errors"),
-        "files_json": json.dumps(files, ensure_ascii=False),
-        "counts_json": json.dumps(
-            {"nodes": result.node_counts, "relationships": result.relationship_counts}, ensure_ascii=False
-        ),
-        "changes_json": json.dumps(changes, ensure_ascii=False),
-        "report_json": json.dumps(issues, ensure_ascii=False),
-    }

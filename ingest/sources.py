@@ -10,7 +10,8 @@ from pathlib import Path
 
 from graph.schema import Schema
 from ingest.manifest import CONFIDENCE, read_manifest
-from ingest.mapping import SourceMapping, apply_mapping, load_mapping
+from ingest.mapping import SourceMapping, load_mapping
+from ingest.mapping_apply import apply_mapping
 from ingest.policy import notice_records
 from ingest.readers import ReadError, read_table
 from ingest.records import NodeRecord, PendingLink

@@ -26,8 +26,9 @@ from graph import aggregates
 from graph.errors import ClusterKGError
 from graph.store import GraphStore, QueryResult
 
-# Never kept: the data-quality queries (they count or read the bookkeeping every run writes, IngestRun and Edition
-# nodes among them, without a new epoch; tests/test_answer_cache.py keeps this true), and the paths, which answer
+# Never kept: the data-quality queries (some read the bookkeeping every run writes, IngestRun and Edition nodes among
+# them, without a new epoch; tests/test_answer_cache.py keeps this true; the three that read tallies are milliseconds
+# anyway, so all dq_ queries are left out alike), and the paths, which answer
 # from the topology snapshot (graph/topology.py: its own epoch check, at most a second old; milliseconds anyway).
 UNCACHED_PREFIXES = ("dq_",)
 UNCACHED = frozenset({"entity_neighbourhood", "shortest_path"})

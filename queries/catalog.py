@@ -8,6 +8,12 @@ A file ``NAME.embedded.cypher`` or ``NAME.neo4j.cypher`` beside ``NAME.cypher`` 
 that store. Two macros cover the smallest dialect gap without a variant: ``ckg_label(n)`` (a node's
 label) and ``ckg_type(r)`` (a relationship's type). Values are always parameters, checked against the
 header before anything runs.
+
+One parameter is reserved and never declared: ``$row_cap``, the read's row cap plus one (no bound for ``run_all``).
+A listing that sorts a whole cluster puts ``ORDER BY … LIMIT $row_cap`` before its per-row lookups, so the
+database keeps the first rows while sorting (top-k) and looks up cities and names for those rows only; the answer
+is the same as sorting everything and stopping at the cap (up to rows the ORDER BY ranks equal, whose order neither
+fixes).
 """
 
 from __future__ import annotations
@@ -21,14 +27,18 @@ from typing import Any
 
 import yaml
 
+from graph import aggregates
 from graph.errors import ClusterKGError
 from graph.store import GraphStore, QueryResult
 from queries import anchored, search, topology_route
+from queries.full_scans import FULL_SCANS
 
 QUERIES_DIR = Path(__file__).resolve().parent
 KINDS = ("table", "graph", "map")
 TYPES = ("string", "int", "float", "bool", "list")
 BACKENDS = ("embedded", "neo4j")
+ROW_CAP = "row_cap"
+UNBOUNDED = 2**62  # the reserved $row_cap of a whole pull (read_all)
 _MACROS = {
     "embedded": ((r"\bckg_label\(", "label("), (r"\bckg_type\(", "label(")),
     # every fact node on Neo4j also has the lookup label Entity (graph/neo4j_entity.py): not its class
@@ -111,10 +121,7 @@ class NamedQuery:
     def cypher_for(self, backend: str) -> str:
         if backend not in BACKENDS:
             raise QueryError(f"unknown backend {backend!r}")
-        text = self.variants.get(backend, self.body)
-        for pattern, replacement in _MACROS[backend]:
-            text = re.sub(pattern, replacement, text)
-        return text
+        return _expand(backend, self.variants.get(backend, self.body))
 
     def bind(self, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Check and convert parameters: unknown names and missing required values are errors."""
@@ -134,15 +141,46 @@ class NamedQuery:
                 bound[param.name] = param.default
         return bound
 
+    def with_row_cap(self, backend: str, bound: Mapping[str, Any], row_cap: int | None) -> dict[str, Any]:
+        """The bound parameters plus the reserved ``$row_cap`` where the query's text uses it (None: no cap)."""
+        code = "\n".join(line for line in self.cypher_for(backend).splitlines() if not line.lstrip().startswith("//"))
+        if not re.search(rf"\${ROW_CAP}\b", code):  # a comment naming it sends no parameter
+            return dict(bound)
+        return {**bound, ROW_CAP: UNBOUNDED if row_cap is None else row_cap + 1}
+
     def run(self, store: GraphStore, params: Mapping[str, Any] | None = None, **read_options: Any) -> QueryResult:
         """Within the store's limits (time, rows); ``read_options`` may only lower them."""
+        cap = store.read_limits.within(read_options.get("timeout_s"), read_options.get("row_cap"))[1]
+        bound = self.with_row_cap(store.backend, self.bind(params), cap)
         if self.name in INDEXED:  # answered through an index, with the body as the definition and fallback
-            return INDEXED[self.name](store, self.bind(params), self.cypher_for(store.backend), **read_options)
-        return store.read(self.cypher_for(store.backend), self.bind(params), **read_options)
+            return INDEXED[self.name](store, bound, self.cypher_for(store.backend), **read_options)
+        return store.read(self._text_on(store), bound, **read_options)
 
     def run_all(self, store: GraphStore, params: Mapping[str, Any] | None = None) -> QueryResult:
         """Every row, no time limit: for the library's own whole pulls (analytics, exports, reports), never a page's."""
-        return store.read_all(self.cypher_for(store.backend), self.bind(params))
+        bound = self.with_row_cap(store.backend, self.bind(params), None)
+        return store.read_all(self._text_on(store), bound)
+
+    def _text_on(self, store: GraphStore) -> str:
+        """The text to run: a query that reads the maintained counts runs its full scan (same answer, slower) on a
+        store whose counts are missing or of an older version, until the next write path recounts them."""
+        if self.name in FULL_SCANS and not aggregates.is_current(_epoch_or_none(store)):
+            return _expand(store.backend, FULL_SCANS[self.name])
+        return self.cypher_for(store.backend)
+
+
+def _expand(backend: str, text: str) -> str:
+    """The dialect macros (ckg_label, ckg_type) written out for one store."""
+    for pattern, replacement in _MACROS[backend]:
+        text = re.sub(pattern, replacement, text)
+    return text
+
+
+def _epoch_or_none(store: GraphStore) -> str | None:
+    try:
+        return aggregates.read_epoch(store)
+    except ClusterKGError:  # an embedded store written before the Tally table existed
+        return None
 
 
 def parse_query_file(path: Path) -> NamedQuery:
@@ -167,6 +205,8 @@ def parse_query_file(path: Path) -> NamedQuery:
         raise QueryError(f"{path}: kind must be one of {', '.join(KINDS)}")
     params = []
     for name, given in (header.get("params") or {}).items():
+        if name == ROW_CAP:
+            raise QueryError(f"{path}: parameter {ROW_CAP} is reserved (the read's row cap, set by the catalogue)")
         spec = given or {}
         if spec.get("type", "string") not in TYPES:
             raise QueryError(f"{path}: parameter {name}: type must be one of {', '.join(TYPES)}")

@@ -1,6 +1,7 @@
-"""What the tallied queries (city_cluster_matrix, stage_map, cluster_list) computed before the counts were
-maintained: full scans of the graph, kept as the definition the maintained counts must meet. The tests check the
-queries against them on every kind of write; bench/queries_aggregates.py times them side by side."""
+"""What the tallied queries (city_cluster_matrix, stage_map, cluster_list, and the quality page's dq_low_confidence,
+dq_orphans, dq_without_source) computed before the counts were maintained: full scans of the graph, kept as the
+definition the maintained counts must meet. The tests check the queries against them on every kind of write;
+bench/queries_aggregates.py times them side by side."""
 
 FULL_SCANS = {
     "city_cluster_matrix": """
@@ -28,4 +29,23 @@ FULL_SCANS = {
         RETURN c.cluster_code AS code, c.name_zh AS name_zh, c.name_en AS name_en, c.kind AS kind,
                a.name_zh AS lead_department, enterprises, serving AS serving_entities
         ORDER BY code""",
+    "dq_low_confidence": """
+        MATCH (n)
+        WHERE n.confidence IS NOT NULL AND n.confidence <> 'high'
+        WITH n ORDER BY n.id SKIP 0
+        RETURN ckg_label(n) AS class, n.confidence AS confidence, count(n) AS entities,
+               collect(n.name_zh)[0..5] AS examples
+        ORDER BY class, confidence""",
+    "dq_orphans": """
+        MATCH (n)
+        WHERE NOT EXISTS { MATCH (n)-[]-() } AND NOT ckg_label(n) IN ['IngestRun', 'Edition', 'Tally', 'SourceList']
+        WITH n ORDER BY n.id SKIP 0
+        RETURN ckg_label(n) AS class, count(n) AS orphans, collect(n.name_zh)[0..5] AS examples
+        ORDER BY class""",
+    "dq_without_source": """
+        MATCH (n)
+        WHERE NOT ckg_label(n) IN ['IngestRun', 'Edition', 'Tally'] AND (n.source_file IS NULL OR n.source_url IS NULL)
+        RETURN ckg_label(n) AS class, sum(CASE WHEN n.source_file IS NULL THEN 1 ELSE 0 END) AS without_file,
+               sum(CASE WHEN n.source_url IS NULL THEN 1 ELSE 0 END) AS without_cited_url
+        ORDER BY class""",
 }

@@ -14,7 +14,8 @@ import pytest
 from graph.digest import graph_digest
 from graph.embedded_store import EmbeddedStore
 from graph.schema import Schema
-from ingest.mapping import MappingError, SourceMapping, apply_mapping, load_mapping
+from ingest.mapping import MappingError, SourceMapping, load_mapping
+from ingest.mapping_apply import apply_mapping
 from ingest.readers import read_table
 from ingest.report import Report
 from ingest.sources import DATA_DIR, mapping_source

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from graph.schema import Schema
-from ingest.mapping import MappingError, apply_mapping, load_mapping
+from ingest.mapping import MappingError, load_mapping
+from ingest.mapping_apply import apply_mapping
 from ingest.readers import read_table
 from ingest.report import Level, Report
 from ingest.sources import MAPPINGS_DIR

@@ -13,8 +13,11 @@ MATCH (c:IndustryCluster)
 WHERE c.cluster_code = $cluster OR c.name_zh = $cluster OR c.name_en = $cluster
 MATCH (e)-[r:SERVES_CLUSTER|IN_CLUSTER]->(c)
 WHERE NOT $sourced_only OR NOT coalesce(r.derived, false)
+// sorted and cut before the per-row city lookups: the first rows by stage, class, id (catalog.py: $row_cap)
+WITH e, r, coalesce(e.chain_stage, 'industry') AS stage, ckg_label(e) AS class
+ORDER BY stage, class, e.id LIMIT $row_cap
 OPTIONAL MATCH (e)-[:LOCATED_IN]->(place:City)
-RETURN coalesce(e.chain_stage, 'industry') AS stage, ckg_label(e) AS class, e.id AS id, e.name_zh AS name_zh,
+RETURN stage, class, e.id AS id, e.name_zh AS name_zh,
        e.name_en AS name_en, place.name_zh AS city,
        CASE WHEN coalesce(r.derived, false) THEN 'inferred' ELSE 'sourced' END AS tie, r.rule AS rule,
        r.evidence AS evidence, e.confidence AS confidence, e.source_file AS source_file,

@@ -9,3 +9,5 @@ MATCH (e)-[m:SERVES_CLUSTER|IN_CLUSTER]->(c:IndustryCluster)
 WHERE NOT $sourced_only OR NOT coalesce(m.derived, false)
 RETURN e.id AS id, e.name_zh AS name_zh, ckg_label(e) AS class,
        CASE WHEN ckg_label(e) = 'Enterprise' THEN 'industry' ELSE e.chain_stage END AS stage, c.cluster_code AS cluster
+// a page's read stops at the row cap: the database stops there too (catalog.py: $row_cap); whole pulls have no cap
+LIMIT $row_cap

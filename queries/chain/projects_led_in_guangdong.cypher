@@ -6,6 +6,8 @@
 // ordered: true
 MATCH (o)-[:LEADS_PROJECT]->(p:Project)
 MATCH (o)-[:LOCATED_IN]->(city:City)
+// sorted and cut (catalog.py: $row_cap) before the projects' and leaders' properties are read
+WITH o, p, city ORDER BY p.project_no LIMIT $row_cap
 RETURN p.project_no AS project_no, p.name_zh AS title, p.year AS year, p.programme AS programme,
        o.name_zh AS lead_institution, city.name_zh AS city, p.funds_wan_cny AS funds_wan_cny
 ORDER BY project_no

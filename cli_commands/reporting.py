@@ -1,0 +1,135 @@
+"""Editions of the graph and the yearly reports that compare them: ``ckg edition`` and ``ckg report``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from cli_commands.common import Subcommands, UsageError, add_store_options, print_table, store_settings
+from graph.factory import open_store
+from graph.settings import Settings
+
+
+def add_edition(sub: Subcommands) -> None:
+    edition = sub.add_parser("edition", help="editions: named, dated states of the graph you can compare")
+    add_store_options(edition)
+    edition.add_argument("action", choices=["create", "list", "diff", "delete", "query"])
+    edition.add_argument("names", nargs="*", metavar="NAME", help="create/delete NAME; diff OLD NEW; query NAME QUERY")
+    edition.add_argument("--note", help="for create: a note kept with the edition")
+    edition.add_argument("--replace", action="store_true", help="for create: replace an edition of that name")
+    edition.add_argument("--format", choices=["table", "json"], default="table", help="for diff")
+    edition.add_argument("--param", "-p", action="append", metavar="K=V", help="for query: a parameter")
+    edition.set_defaults(func=cmd_edition)
+
+
+def cmd_edition(args: argparse.Namespace) -> int:
+    from graph import editions
+
+    settings = store_settings(args)
+    if args.action == "list":
+        with open_store(settings, read_only=True) as store:
+            found = editions.list_editions(store)
+        if not found:
+            print("没有版本 no editions yet (ckg edition create NAME)")
+        for e in found:
+            print(f"{e.name:16} {e.created_at}  nodes {e.nodes}  relationships {e.relationships}  {e.size_bytes} bytes")
+        return 0
+    if not args.names:
+        raise UsageError(f"ckg edition {args.action} needs an edition name")
+    if args.action == "create":
+        with open_store(settings) as store:
+            info = editions.create_edition(store, args.names[0], note=args.note or "", replace=args.replace)
+        print(f"版本 edition {info.name}: nodes {info.nodes}, relationships {info.relationships}, {info.size_bytes} B")
+        return 0
+    if args.action == "delete":
+        with open_store(settings) as store:
+            gone = editions.delete_edition(store, args.names[0])
+        print(f"edition {args.names[0]} {'deleted' if gone else 'not found'}")
+        return 0 if gone else 2
+    if args.action == "diff":
+        return _edition_diff(args, settings)
+    return _edition_query(args, settings)
+
+
+def _edition_diff(args: argparse.Namespace, settings: Settings) -> int:
+    from reports.diff import DIMENSIONS, diff_editions
+
+    if len(args.names) != 2:
+        raise UsageError("ckg edition diff takes two editions: OLD NEW (NEW may be 'current')")
+    with open_store(settings, read_only=True) as store:
+        result = diff_editions(store, *args.names)
+    if args.format == "json":
+        by = {d: result.by(d) for d in DIMENSIONS}
+        out = {"old": result.old, "new": result.new, "totals": result.totals(), "by": by, "changes": result.rows()}
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{result.old} → {result.new}: {json.dumps(result.totals(), ensure_ascii=False)}")
+    for dimension in DIMENSIONS:
+        print(f"\nper {dimension}:")
+        for group, counts in result.by(dimension).items():
+            print(f"  {group}: {json.dumps(counts, ensure_ascii=False)}")
+    if result.changes:
+        print()
+        print_table(["kind", "action", "label", "key", "name", "fields"], list(result.rows()))
+    return 0
+
+
+def _edition_query(args: argparse.Namespace, settings: Settings) -> int:
+    from graph.editions import edition_store
+    from queries.catalog import get_query
+
+    if len(args.names) != 2:
+        raise UsageError("ckg edition query takes an edition and a query's name: NAME QUERY [-p k=v …]")
+    query = get_query(args.names[1])
+    given = dict(item.split("=", 1) for item in args.param or [] if "=" in item)
+    params = query.bind(given)
+    with open_store(settings, read_only=True) as store, edition_store(store, args.names[0]) as old:
+        result = query.run(old, params)
+    print_table(result.columns, result.rows)
+    return 0
+
+
+def add_report(sub: Subcommands) -> None:
+    report = sub.add_parser("report", help="the yearly execution report (创新体系执行情况) of a city or a cluster")
+    add_store_options(report)
+    report.add_argument("scope", choices=["city", "cluster"])
+    report.add_argument("key", nargs="?", help="a city (东莞市) or a cluster (E01 or its name)")
+    report.add_argument("--all", action="store_true", help="every city (or cluster), with a progress bar")
+    report.add_argument("--edition", default="current", help="the edition to report on (default: the graph now)")
+    report.add_argument("--since", help="compare with this edition (default: the one before --edition)")
+    report.add_argument("--no-compare", action="store_true", help="no comparison with an earlier edition")
+    report.add_argument("--format", choices=["docx", "html", "xlsx"], default="docx")
+    report.add_argument("--out-dir", default="build/reports", help="folder to write to (default build/reports)")
+    report.add_argument("--force", action="store_true", help="replace existing files")
+    report.set_defaults(func=cmd_report)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from graph.exports import atomic_path
+    from reports.build import AUTO, Reporter, file_name, render
+
+    if not args.all and not args.key:
+        raise UsageError(f"ckg report {args.scope} needs a {args.scope} (or --all)")
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    since = args.since or (None if args.no_compare else AUTO)
+    with open_store(store_settings(args), read_only=True) as store, Reporter(store, args.edition, since) as reporter:
+        if args.all:
+            keys = reporter.cities() if args.scope == "city" else list(reporter.queries.clusters())
+        else:
+            keys = [args.key]
+        for key in tqdm(keys, desc=f"report {args.scope}", unit=" report", disable=len(keys) == 1):
+            ctx = reporter.context(args.scope, key)
+            path = out_dir / file_name(ctx, args.format)
+            if path.exists() and not args.force:
+                raise UsageError(f"{path} exists (use --force to replace it)")
+            with atomic_path(path) as partial:  # an interrupted batch leaves no truncated or stray file
+                partial.write_bytes(render(ctx, args.format))
+            if len(keys) == 1:
+                print(path)
+    if len(keys) > 1:
+        print(f"{len(keys)} reports in {out_dir}")
+    return 0

@@ -1,0 +1,55 @@
+"""What LadybugDB answers, as plain Python: result rows, values in the Neo4j store's shape, and errors in
+words a user can act on. Shared by the embedded store's reads and writes (graph/embedded_store.py,
+graph/embedded_writes.py)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+DISK_FULL = (
+    "the disk holding the embedded store is full (No space left on device). Nothing committed is lost: free "
+    "some space, then run the same `ckg ingest` again — it finishes the interrupted write"
+)
+RECOVERY_PENDING = (
+    "the embedded store has a committed write whose checkpoint did not finish (a full disk or a killed "
+    "process); run `ckg ingest` once (with space on the disk) to complete it"
+)
+
+
+def plain_error(exc: Exception) -> str:
+    text = str(exc)
+    if text.strip() == "Interrupted.":
+        return "the query ran past its time limit and was stopped (timeout)"
+    if "No space left on device" in text:
+        return DISK_FULL
+    return text
+
+
+def all_rows(result: Any) -> list[list[Any]]:
+    rows = []
+    while result.has_next():
+        rows.append(result.get_next())
+    return rows
+
+
+def to_python(value: Any) -> Any:
+    """Nodes, relationships and paths as plain dicts, the same shape the Neo4j store returns."""
+    if isinstance(value, dict):
+        keys = {k.upper() for k in value if k.startswith("_")}
+        props = {k: to_python(v) for k, v in value.items() if not k.startswith("_") and v is not None}
+        label = value.get("_LABEL", value.get("_label"))
+        if {"_SRC", "_DST", "_LABEL"} <= keys:
+            return {"_type": label, **props}
+        if {"_ID", "_LABEL"} <= keys:
+            return {"_label": label, **props}
+        if {"_NODES", "_RELS"} <= keys:
+            nodes = value.get("_NODES", value.get("_nodes")) or []
+            rels = value.get("_RELS", value.get("_rels")) or []
+            return {"nodes": [to_python(n) for n in nodes], "relationships": [to_python(r) for r in rels]}
+        return {k: to_python(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_python(v) for v in value]
+    if isinstance(value, Decimal):  # sum() of integers comes back as DECIMAL; Neo4j gives an int
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value

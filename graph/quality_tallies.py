@@ -1,0 +1,97 @@
+"""Maintained data-quality counts (``Tally`` nodes) that the quality page's queries read instead of scanning every node.
+
+``dq_low_confidence``, ``dq_orphans`` and ``dq_without_source`` each looked at every node of the graph (0.3–3 s at a
+million nodes). Their answers change only when the graph does, so ``aggregates.refresh`` counts them in the same
+write as the place counts, one label at a time, and keeps one row per (kind, class, detail) with the count and, where
+the page shows them, the first five names in id order. The full-scan definitions stay in ``queries/full_scans.py``;
+a test checks the kept rows against them after every kind of write, on both stores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from graph.store import GraphStore
+
+LOW_CONFIDENCE = "low_confidence"  # detail: the confidence (anything but 'high')
+ORPHANS = "orphans"
+WITHOUT_FILE = "without_file"
+WITHOUT_URL = "without_url"
+KINDS = (LOW_CONFIDENCE, ORPHANS, WITHOUT_FILE, WITHOUT_URL)
+NOT_ORPHANS = frozenset({"SourceList"})  # a list node stands alone until a curator's rows cite it
+EXAMPLES = 5
+
+QualityKey = tuple[str, str, str]  # kind, class, detail ("" where not used)
+Quality = tuple[int, tuple[str, ...]]  # count, the first names in id order
+
+
+def compute(store: GraphStore) -> dict[QualityKey, Quality]:
+    """The quality counts from the graph itself, per entity class (bookkeeping nodes have none of these properties)."""
+    found: dict[QualityKey, Quality] = {}
+    for cls in store.schema.entity_classes:
+        label = cls.name  # a schema class name, never user text
+        low = "n.confidence IS NOT NULL AND n.confidence <> 'high'"
+        for row in store.read_in_write(
+            f"MATCH (n:{label}) WHERE {low} RETURN n.confidence AS detail, count(n) AS n ORDER BY detail"
+        ):
+            detail = str(row["detail"])
+            examples = _first_names(store, label, "n.confidence = $detail", {"detail": detail})
+            found[(LOW_CONFIDENCE, label, detail)] = (int(row["n"]), examples)
+        if label not in NOT_ORPHANS:
+            orphan = "NOT EXISTS { MATCH (n)-[]-() }"
+            for row in store.read_in_write(f"MATCH (n:{label}) WHERE {orphan} RETURN count(n) AS n"):
+                if row["n"]:
+                    found[(ORPHANS, label, "")] = (int(row["n"]), _first_names(store, label, orphan, {}))
+        for row in store.read_in_write(
+            f"MATCH (n:{label}) WHERE n.source_file IS NULL OR n.source_url IS NULL "
+            "RETURN sum(CASE WHEN n.source_file IS NULL THEN 1 ELSE 0 END) AS file, "
+            "sum(CASE WHEN n.source_url IS NULL THEN 1 ELSE 0 END) AS url"
+        ):
+            found[(WITHOUT_FILE, label, "")] = (int(row["file"] or 0), ())
+            found[(WITHOUT_URL, label, "")] = (int(row["url"] or 0), ())
+    return {key: value for key, value in found.items() if value[0]}
+
+
+def _first_names(store: GraphStore, label: str, condition: str, params: dict[str, Any]) -> tuple[str, ...]:
+    """The first names in id order (a query of its own: neither store's collect() keeps an ORDER BY's order)."""
+    rows = store.read_in_write(
+        f"MATCH (n:{label}) WHERE {condition} AND n.name_zh IS NOT NULL "
+        f"RETURN n.name_zh AS name ORDER BY n.id LIMIT {EXAMPLES}",
+        params,
+    )
+    return tuple(str(r["name"]) for r in rows)
+
+
+def stored(store: GraphStore, label: str) -> dict[QualityKey, Quality]:
+    """The kept quality rows (``label`` is the Tally class's name)."""
+    rows = store.read_in_write(
+        f"MATCH (t:{label}) WHERE t.tally_kind IN $kinds RETURN t.tally_kind AS kind, t.tally_class AS class, "
+        "t.tally_detail AS detail, t.tally_count AS n, t.tally_examples AS examples",
+        {"kinds": list(KINDS)},
+    )
+    # a confidence is kept as the source gave it ('' included); the other kinds have no detail (None ↔ "")
+    return {
+        (r["kind"], r["class"], r["detail"] if r["kind"] == LOW_CONFIDENCE else r["detail"] or ""): (
+            int(r["n"]),
+            tuple(r["examples"] or ()),
+        )
+        for r in rows
+    }
+
+
+def tally_id(key: QualityKey) -> str:
+    return "tally/" + "/".join(part or "-" for part in key)
+
+
+def rows(counts: dict[QualityKey, Quality]) -> Iterable[dict[str, Any]]:
+    for key, (n, examples) in sorted(counts.items()):
+        kind, label, detail = key
+        yield {
+            "id": tally_id(key),
+            "tally_kind": kind,
+            "tally_class": label,
+            "tally_detail": detail if kind == LOW_CONFIDENCE else detail or None,
+            "tally_count": n,
+            "tally_examples": list(examples),
+        }

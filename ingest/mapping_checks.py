@@ -1,0 +1,332 @@
+"""Checking a mapping file against the mapping schema and the ontology, before any data row is read.
+
+Three passes: the YAML itself (UTF-8, well formed, no key twice), its shape (the pydantic models of
+ingest/mapping_schema.py: unknown keys and wrong types), and its meaning (converters and their options,
+ontology classes, properties and relationships, resolvers). ``check_mapping`` runs all three and raises one
+``MappingError`` listing every issue with its line.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from ingest.mapping_schema import (
+    PIPELINE_PROPERTIES,
+    RESOLVERS,
+    SKIP_CONDITIONS,
+    Key,
+    KeyPath,
+    MappingError,
+    MappingIssue,
+    MappingSpec,
+    NodeSpec,
+    PropertySpec,
+    RowsSpec,
+    SkipSpec,
+    did_you_mean,
+    dotted,
+    line_of,
+    mappable_properties,
+    model_keys,
+    option_model,
+)
+
+# --- pass 1: the YAML, with the line of every key ----------------------------------------------------------
+
+
+def read_yaml(path: Path) -> tuple[Any, dict[KeyPath, int], list[MappingIssue]]:
+    """The document, the line of every key path, and duplicate keys; MappingError when it is not YAML at all."""
+    if path.is_dir():
+        raise MappingError(f"{path} is a folder, not a mapping file")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise MappingError(f"{path}: no such mapping file") from None
+    except UnicodeDecodeError as exc:
+        raise MappingError(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except OSError as exc:
+        raise MappingError(f"{path}: cannot read the mapping ({exc.strerror})") from None
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise MappingError(f"{path}{line}: not valid YAML: {problem}") from None
+    finally:
+        loader.dispose()
+    if node is None:
+        raise MappingError(f"{path} is empty: a mapping needs at least source, file and node")
+    lines: dict[KeyPath, int] = {}
+    duplicates: list[MappingIssue] = []
+    _record_lines(node, (), lines, duplicates, str(path))
+    return data, lines, duplicates
+
+
+def _record_lines(
+    node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], duplicates: list[MappingIssue], file: str
+) -> None:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key_path, line = (*path, str(key_node.value)), key_node.start_mark.line + 1
+            if key_path[-1] in seen:
+                hint = "YAML would silently keep only the last one; remove or rename one of them"
+                duplicates.append(MappingIssue(file, line, dotted(key_path), "this key appears twice", hint))
+            seen.add(str(key_node.value))
+            lines[key_path] = line
+            _record_lines(value_node, key_path, lines, duplicates, file)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _record_lines(item, (*path, i), lines, duplicates, file)
+
+
+# --- pass 2: the shape: the document against the models ---------------------------------------------------
+
+
+def _model_in(annotation: Any) -> Any:
+    """The annotation without ``None``: ``X | None`` → X."""
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return args[0] if len(args) == 1 else annotation
+    return annotation
+
+
+def _walk(loc: Sequence[Key]) -> tuple[KeyPath, Any]:
+    """The part of a pydantic error location that names YAML keys, and the type found there."""
+    kind: Any = MappingSpec
+    out: list[Key] = []
+    for part in loc:
+        origin = typing.get_origin(kind)
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            field = next((f for n, f in kind.model_fields.items() if (f.alias or n) == part), None)
+            out.append(part)
+            if field is None:
+                return tuple(out), None
+            kind = _model_in(field.annotation)
+        elif origin is list and isinstance(part, int):
+            out.append(part)
+            kind = _model_in(typing.get_args(kind)[0])
+        elif origin is dict and part != "[key]":
+            out.append(part)
+            kind = _model_in(typing.get_args(kind)[1])
+        else:  # a union member's tag or a dict key's marker: not a YAML key
+            break
+    return tuple(out), kind
+
+
+_TYPE_HINTS = {
+    "int": "write a whole number, e.g. 100",
+    "float": "write a number, e.g. 20.5",
+    "bool": "write true or false",
+    "string": 'write text; quote it if YAML reads it as a number or a date, e.g. "441900"',
+    "dict": "write key: value pairs (e.g. {column: name, type: name}), not a list",
+    "model": "write key: value pairs (e.g. {column: name, type: name}), not a list",
+    "list": "write a list, e.g. [a, b]",
+}
+
+
+def _type_hint(error_type: str) -> str | None:
+    return next((hint for kind, hint in _TYPE_HINTS.items() if error_type.startswith(kind)), None)
+
+
+def _message(error: Any, path: KeyPath) -> tuple[str, str | None]:
+    kind, key = error["type"], path[-1] if path else ""
+    if kind == "extra_forbidden":
+        _, parent = _walk(path[:-1])
+        allowed = model_keys(parent) if isinstance(parent, type) and issubclass(parent, BaseModel) else []
+        return f"unknown key {key!r}", did_you_mean(key, allowed, "keys allowed here")
+    if kind == "missing":
+        where = dotted(path[:-1]) or "the top level"
+        return "this key is required but missing", f"add {key}: to {where} (docs/MAPPINGS.md lists every key)"
+    shown = repr(error.get("input"))[:60]
+    message = f"{error['msg'][0].lower()}{error['msg'][1:]}, not {shown}"
+    if kind == "literal_error":
+        _, literal = _walk(path)
+        return message, did_you_mean(error.get("input"), [str(a) for a in typing.get_args(literal)], "values")
+    return message, _type_hint(kind)
+
+
+def shape_issues(data: Any, file: str, lines: dict[KeyPath, int]) -> tuple[MappingSpec | None, list[MappingIssue]]:
+    """Pass 2: the document against the models; one issue per key (a union's several errors become one)."""
+    if not isinstance(data, dict):
+        start = "start from `ckg mapping new DATA_FILE` or the example in docs/MAPPINGS.md"
+        return None, [MappingIssue(file, 1, "", "a mapping must be key: value pairs (source, file, node …)", start)]
+    try:
+        return MappingSpec.model_validate(data), []
+    except ValidationError as exc:
+        issues: dict[KeyPath, MappingIssue] = {}
+        for error in exc.errors():
+            path, _ = _walk(error["loc"])
+            if path not in issues:
+                message, hint = _message(error, path)
+                issues[path] = MappingIssue(file, line_of(lines, path), dotted(path), message, hint)
+        return None, list(issues.values())
+
+
+# --- pass 3: the meaning: converters, ontology, resolvers ---------------------------------------------------
+
+
+class _Issues:
+    """Collects pass-3 issues with their lines."""
+
+    def __init__(self, file: str, lines: dict[KeyPath, int]) -> None:
+        self.file, self.lines, self.found = file, lines, list[MappingIssue]()
+
+    def add(
+        self, path: KeyPath, message: str, word: object = None, choices: Sequence[str] = (), what: str = "", **hint: str
+    ) -> None:
+        found = did_you_mean(word, choices, what) if choices else None
+        self.found.append(self.issue(path, message, found or hint.get("hint")))
+
+    def issue(self, path: KeyPath, message: str, hint: str | None) -> MappingIssue:
+        return MappingIssue(self.file, line_of(self.lines, path), dotted(path), message, hint)
+
+
+def meaning_issues(spec: MappingSpec, schema: Any, file: str, lines: dict[KeyPath, int]) -> list[MappingIssue]:
+    issues = _Issues(file, lines)
+    _check_rows(spec.rows, issues)
+    _check_skips(spec.skip, issues)
+    _check_node(spec.node, schema, issues)
+    _check_links(spec, schema, issues)
+    return sorted(issues.found, key=lambda i: i.line)
+
+
+def _check_rows(rows: RowsSpec, issues: _Issues) -> None:
+    if rows.max is not None and rows.min > rows.max:
+        issues.add(
+            ("rows", "min"), f"min {rows.min} is above max {rows.max}", hint="min is the fewest rows, max the most"
+        )
+    if rows.min_loaded is not None and rows.max_loaded is not None and rows.min_loaded > rows.max_loaded:
+        message = f"min_loaded {rows.min_loaded} is above max_loaded {rows.max_loaded}"
+        issues.add(("rows", "min_loaded"), message, hint="min_loaded is the fewest rows to load, max_loaded the most")
+
+
+def _check_skips(skips: list[SkipSpec], issues: _Issues) -> None:
+    for i, skip in enumerate(skips):
+        given = [c for c in SKIP_CONDITIONS if getattr(skip, c) is not None]
+        if len(given) != 1:
+            message = f"a skip rule needs exactly one condition, has {len(given)}"
+            issues.add(("skip", i), message, hint=f"use one of {', '.join(SKIP_CONDITIONS)}; write two rules for two")
+
+
+def _check_node(node: NodeSpec, schema: Any, issues: _Issues) -> None:
+    from ingest.geo import TO_WGS84
+
+    classes = [c.name for c in schema.node_classes]
+    cls = schema.classes.get(node.class_)
+    if cls is None or cls.abstract:
+        issues.add(("node", "class"), f"unknown class {node.class_!r}", node.class_, classes, "ontology's classes")
+    if node.datum is not None and node.datum not in TO_WGS84:
+        issues.add(("node", "datum"), f"unknown datum {node.datum!r}", node.datum, list(TO_WGS84), "datums")
+    for name, prop in node.properties.items():
+        path: KeyPath = ("node", "properties", name)
+        if cls is not None and name not in cls.property_names:
+            what = f"properties of {cls.name}"
+            choices = mappable_properties(cls)
+            issues.add(path, f"{cls.name} has no property {name!r} in the ontology", name, choices, what)
+        elif name in PIPELINE_PROPERTIES:
+            issues.add(path, f"{name!r} is set by the pipeline, not by a mapping", hint="remove it")
+        _check_property(prop, path, issues)
+    own = list(node.properties)
+    if not node.id.key and not node.id.value:
+        message = "the id needs a key (properties to mint it from) or a value (a code property)"
+        issues.add(("node", "id"), message, hint="e.g. id: {prefix: enterprise, key: name_zh}")
+    named: list[tuple[KeyPath, str | None]] = [(("node", "id", "key", i), k) for i, k in enumerate(node.id.key)]
+    named += [
+        (("node", "id", "value"), node.id.value),
+        (("node", "aliases", "from_brackets"), node.aliases.from_brackets),
+    ]
+    for where, prop_name in named:
+        if prop_name is not None and prop_name not in own:
+            message = f"{prop_name!r} is not one of this mapping's properties"
+            issues.add(where, message, prop_name, own, "mapping's properties")
+
+
+def _check_property(prop: PropertySpec, path: KeyPath, issues: _Issues) -> None:
+    from ingest.values import CONVERTERS
+
+    if prop.type not in CONVERTERS:
+        issues.add((*path, "type"), f"unknown type {prop.type!r}", prop.type, list(CONVERTERS), "types")
+        return
+    before = len(issues.found)
+    _check_options(prop, path, issues)
+    if len(issues.found) > before:
+        return  # a misspelt ``colum:`` or ``vaules:`` explains what follows; say it once
+    if (prop.column is None) == (prop.value is None):
+        message = "a property needs either a column or a value (a constant), not both or neither"
+        issues.add(path, message, hint="e.g. {column: 名称} or {value: accelerator}")
+    if prop.type == "enum" and not prop.options.get("values"):
+        issues.add((*path, "type"), "an enum needs its values", hint="add values: [a, b, …] to the property")
+
+
+def _check_options(prop: PropertySpec, path: KeyPath, issues: _Issues) -> None:
+    """The keys of a property beyond column/value/type/required/priority must be options of its converter."""
+    model = option_model(prop.type)
+    try:
+        model.model_validate(prop.options)
+    except ValidationError as exc:
+        for error in exc.errors():
+            where: KeyPath = (*path, *error["loc"])
+            if error["type"] == "extra_forbidden":
+                key, options = error["loc"][0], ", ".join(model.model_fields)
+                takes = f"the options {options}" if options else "no options"
+                allowed = [*model_keys(PropertySpec), *model.model_fields]
+                issues.add(
+                    where, f"unknown key {key!r} (type {prop.type} takes {takes})", key, allowed, "keys allowed here"
+                )
+            else:
+                issues.found.append(issues.issue(where, *_message(error, where)))
+
+
+def _check_links(spec: MappingSpec, schema: Any, issues: _Issues) -> None:
+    classes = [c.name for c in schema.node_classes]
+    for i, link in enumerate(spec.links):
+        path: KeyPath = ("links", i)
+        rel = schema.relationships.get(link.type)
+        if rel is None:
+            known = list(schema.relationships)
+            what = "ontology's relationship types"
+            issues.add((*path, "type"), f"unknown relationship type {link.type!r}", link.type, known, what)
+        if link.to not in RESOLVERS:
+            issues.add((*path, "to"), f"unknown resolver {link.to!r}", link.to, RESOLVERS, "resolvers")
+        for j, name in enumerate(link.classes):
+            if name not in classes:
+                issues.add((*path, "classes", j), f"unknown class {name!r}", name, classes, "ontology's classes")
+        if rel is None:
+            continue
+        own_side, far_side = (rel.range, rel.domain) if link.direction == "in" else (rel.domain, rel.range)
+        if spec.node.class_ in classes and spec.node.class_ not in own_side:
+            message = (
+                f"{link.type} cannot have {spec.node.class_} at its {'end' if link.direction == 'in' else 'start'}"
+            )
+            issues.add(path, message, None, own_side, "classes allowed there")
+        wrong = [c for c in link.classes if c in classes and c not in far_side]
+        if wrong:
+            message = f"{link.type} cannot reach {', '.join(wrong)}"
+            issues.add((*path, "classes"), message, None, far_side, "classes it can reach")
+
+
+def check_mapping(path: Path, schema: Any) -> tuple[MappingSpec, dict[KeyPath, int]]:
+    """All three passes; the valid spec and its key lines, or MappingError listing every issue."""
+    data, lines, issues = read_yaml(path)
+    spec, shape = shape_issues(data, str(path), lines)
+    issues += shape
+    if spec is not None:
+        issues += meaning_issues(spec, schema, str(path), lines)
+    if issues:
+        issues.sort(key=lambda i: i.line)
+        count = f"{len(issues)} problem{'s' if len(issues) > 1 else ''}"
+        raise MappingError(f"{path}: {count}:\n" + "\n".join("  " + i.describe() for i in issues), issues)
+    assert spec is not None
+    return spec, lines
