@@ -58,6 +58,7 @@ def _check_examples(store: GraphStore) -> None:
     }
     for name, (condition, param) in conditions.items():
         for row in get_query(name).run(store).rows:
+            assert row["class"] in {c.name for c in store.schema.entity_classes}  # a schema class: safe as a label
             params = {"confidence": row[param]} if param else {}
             names = store.read(
                 f"MATCH (n:{row['class']}) WHERE {condition} RETURN n.id AS id, n.name_zh AS name ORDER BY id", params
