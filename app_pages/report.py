@@ -45,7 +45,7 @@ with Reporter(current, edition, AUTO) as reporter:
             L("产业集群", "Cluster"), list(options), format_func=lambda c: options.get(c, c), key="report_cluster"
         )
     with st.spinner(L("正在生成报告…", "Building the report…")):
-        # built once per graph change and shared by every session (the report reads the whole ecosystem)
+        # built once per graph change and shared by every session (a big city's lists hold 100,000s of rows)
         # (the editions' digests: creating or replacing an edition writes no new epoch but changes the report)
         asked = ("report", edition, str(scope), str(chosen), tuple((e.name, e.digest) for e in known))
         ctx = answer_cache.remember(current, asked, lambda: reporter.context(str(scope), str(chosen)))

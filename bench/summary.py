@@ -211,6 +211,26 @@ def concurrency_table() -> list[str]:
     return lines
 
 
+def report_table() -> list[str]:
+    lines = ["A yearly report's first build (bench/report_context.py: `Reporter.context`, every number the report "
+             "says; each build in a fresh process, the two trees on one store):", "",
+             "| data | report | before | after | × | same answer | peak memory before / after |",
+             "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for run in _runs("report_context"):
+        for b in run["builds"]:
+            before, after = b.get("before", {}), b["after"]
+
+            def cell(x: dict[str, Any]) -> str:
+                return f"{x['wall_s']:.2f} s (CPU {x['cpu_s']:.2f} s)" if "wall_s" in x else x.get("failed", "—")
+
+            memory = " / ".join(f"{x['peak_rss_mb']:,} MB" if "peak_rss_mb" in x else "—" for x in (before, after))
+            same = {True: "yes", False: "**no**"}.get(b.get("same_answer"), "—")
+            speedup = f"{b['speedup']}×" if "speedup" in b else "—"
+            lines.append(f"| {run['data'].split(' (')[0]} ({run['date'][:16]}) | {b['scope']} {b['key']} | "
+                         f"{cell(before)} | {cell(after)} | {speedup} | {same} | {memory} |")  # fmt: skip
+    return lines
+
+
 def rdf_table() -> list[str]:
     runs = json.loads((RESULTS / "rdf_export.json").read_text(encoding="utf-8"))
     lines = ["RDF export (N-Triples), each method in its own process:", "", "| data | method | triples | "
@@ -227,7 +247,7 @@ def main() -> None:
     parser.add_argument("--queries-before", help="compare the newest query run with the newest older than this date")
     args = parser.parse_args()
     tables = [*ingest_table(), *ingest_runs(), "", *query_table(args.queries_before), "", *app_table(), ""]
-    tables += [*paths_table(), ""]
+    tables += [*report_table(), "", *paths_table(), ""]
     tables += [*concurrency_table(), "", *rdf_table()]
     text = DOC.read_text(encoding="utf-8")
     head, rest = text.split("<!-- tables -->", 1)

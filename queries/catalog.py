@@ -121,7 +121,7 @@ class NamedQuery:
     def cypher_for(self, backend: str) -> str:
         if backend not in BACKENDS:
             raise QueryError(f"unknown backend {backend!r}")
-        return _expand(backend, self.variants.get(backend, self.body))
+        return expand_macros(backend, self.variants.get(backend, self.body))
 
     def bind(self, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Check and convert parameters: unknown names and missing required values are errors."""
@@ -165,11 +165,11 @@ class NamedQuery:
         """The text to run: a query that reads the maintained counts runs its full scan (same answer, slower) on a
         store whose counts are missing or of an older version, until the next write path recounts them."""
         if self.name in FULL_SCANS and not aggregates.is_current(_epoch_or_none(store)):
-            return _expand(store.backend, FULL_SCANS[self.name])
+            return expand_macros(store.backend, FULL_SCANS[self.name])
         return self.cypher_for(store.backend)
 
 
-def _expand(backend: str, text: str) -> str:
+def expand_macros(backend: str, text: str) -> str:
     """The dialect macros (ckg_label, ckg_type) written out for one store."""
     for pattern, replacement in _MACROS[backend]:
         text = re.sub(pattern, replacement, text)

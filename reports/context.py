@@ -1,8 +1,9 @@
 """What a yearly report says, gathered from the named queries: one ``ReportContext`` per city or cluster.
 
-Every number in a report comes from a named query (or the chain analytics built on them), so a test can
-check the document against the same queries. Where the graph has no data for a target, the context says
-"no data" (``None``), never 0.
+Every number in a report comes from a named query, or from a read that starts at the report's city or cluster
+(queries/scoped_chain.py: the chain's completeness, the city's memberships and products, the sources), which a
+test checks equal to the whole-graph computation; so a test can check the document against the same queries.
+Where the graph has no data for a target, the context says "no data" (``None``), never 0.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Any
 
 from graph.errors import ClusterKGError
 from graph.store import GraphStore
-from queries.analytics import CHAIN_LINKS, STAGE_ZH, STAGES, Completeness, Ecosystem, completeness
+from queries import scoped_chain
+from queries.analytics import CHAIN_LINKS, STAGE_ZH, STAGES, Completeness
 from queries.catalog import get_query
 from reports.diff import EditionDiff
 from reports.targets import TargetRow, city_targets, cluster_targets
@@ -45,18 +47,12 @@ class Queries:
     def __init__(self, store: GraphStore) -> None:
         self.store = store
         self._cache: dict[tuple[str, tuple[tuple[str, Any], ...]], list[dict[str, Any]]] = {}
-        self._eco: Ecosystem | None = None
 
     def rows(self, name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         key = (name, tuple(sorted((params or {}).items())))
         if key not in self._cache:
             self._cache[key] = get_query(name).run_all(self.store, params).rows
         return self._cache[key]
-
-    def ecosystem(self) -> Ecosystem:
-        if self._eco is None:
-            self._eco = Ecosystem.pull(self.store)
-        return self._eco
 
     def clusters(self) -> dict[str, dict[str, Any]]:
         return {r["code"]: r for r in self.rows("cluster_list")}
@@ -65,15 +61,6 @@ class Queries:
         """city name → admin code, for the 21 cities."""
         rows = self.store.read("MATCH (c:City) RETURN c.name_zh AS name, c.admin_code AS code ORDER BY code").rows
         return {str(r["name"]): str(r["code"]) for r in rows}
-
-    def city_entities(self, city: str) -> list[dict[str, Any]]:
-        """Entities located in the city or one of its districts: id, name, stage."""
-        return self.store.read_all(
-            "MATCH (city:City {name_zh: $city}) MATCH (e)-[:LOCATED_IN]->(place) "
-            "WHERE place.id = city.id OR EXISTS { MATCH (place)-[:PART_OF]->(city) } "
-            "RETURN DISTINCT e.id AS id, e.name_zh AS name, e.chain_stage AS stage",
-            {"city": city},
-        ).rows
 
 
 @dataclass
@@ -130,22 +117,13 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _sources(q: Queries, ids: list[str]) -> list[dict[str, Any]]:
-    rows = q.store.read_all(
-        "MATCH (e) WHERE e.id IN $ids AND e.source_file IS NOT NULL "
-        "RETURN e.source_file AS file, e.source_url AS url, e.confidence AS confidence, count(*) AS entities "
-        "ORDER BY file, url, confidence",
-        {"ids": ids},
-    ).rows
-    return rows
-
-
 def city_context(q: Queries, city: str, *, edition: str = "current", since: str | None = None) -> ReportContext:
     cities = q.cities()
     name = city if city in cities else f"{city}市" if f"{city}市" in cities else ""
     if not name:
         raise ReportError(f"unknown city {city!r}; cities: {', '.join(cities)}")
     code = cities[name]
+    scope = scoped_chain.Scope("city", name)
     clusters = q.clusters()
     in_city = [r for r in q.rows("city_cluster_matrix") if r["city"] == name]
     present = [
@@ -157,31 +135,18 @@ def city_context(q: Queries, city: str, *, edition: str = "current", since: str 
         for r in in_city
         if r["cluster"] in clusters
     ]
+    codes = [c["code"] for c in present]
+    # read from the city outward (queries/scoped_chain.py), not from every member of each of its clusters
     by_stage: dict[str, set[str]] = defaultdict(set)
     sourced: dict[str, set[str]] = defaultdict(set)
-    cluster_stages: dict[str, dict[str, int]] = {}
-    lists: dict[str, list[dict[str, Any]]] = {k: [] for k in LIST_QUERIES}
-    entities = q.city_entities(name)
-    names = {str(r["name"]) for r in entities if r["name"]}
-    for c in present:
-        rows = [
-            r for r in q.rows("cluster_entities", {"cluster": c["code"], "sourced_only": False}) if r["city"] == name
-        ]
-        cluster_stages[c["code"]] = {s: len({r["id"] for r in rows if r["stage"] == s}) for s in STAGES}
-        for r in rows:
-            if r["stage"] in STAGES:
-                by_stage[r["stage"]].add(r["id"])
-                if r["tie"] == "sourced":
-                    sourced[r["stage"]].add(r["id"])
-        tech = q.rows("cluster_key_technologies", {"cluster": c["code"]})
-        lists["key_technologies"] += [{"cluster": c["code"], **r} for r in tech if r["from_entity"] in names]
-        products = q.rows("cluster_key_products", {"cluster": c["code"]})
-        lists["key_products"] += [{"cluster": c["code"], **r} for r in products if r["enterprise"] in names]
-        labs = q.rows("cluster_rd_institutions", {"cluster": c["code"]})
-        lists["rd_institutions"] += [{"cluster": c["code"], **r} for r in labs if r["city"] == name]
+    per_cluster: dict[str, dict[str, set[str]]] = {c: defaultdict(set) for c in codes}
+    for r in scoped_chain.city_members(q.store, name, codes):
+        per_cluster[r["cluster"]][r["stage"]].add(r["id"])
+        by_stage[r["stage"]].add(r["id"])
+        if not r["derived"]:
+            sourced[r["stage"]].add(r["id"])
+    cluster_stages = {c: {s: len(per_cluster[c][s]) for s in STAGES} for c in codes}
     stages = [StageCount(s, len(by_stage[s]), len(sourced[s])) for s in STAGES]
-    ids = [str(r["id"]) for r in entities]
-    chain = completeness({str(r["id"]) for r in entities if r["stage"]}, q.ecosystem(), name)
     return ReportContext(
         scope="city",
         key=name,
@@ -193,12 +158,27 @@ def city_context(q: Queries, city: str, *, edition: str = "current", since: str 
         clusters=present,
         stages=stages,
         cluster_stages=cluster_stages,
-        chain=chain,
-        targets=city_targets(q, name, [c["code"] for c in present]),
-        lists=lists,
-        map_values={code: len(ids)},
-        sources=_sources(q, ids),
+        chain=scoped_chain.chain_completeness(q.store, scope),
+        targets=city_targets(q, name, codes),
+        lists=_city_lists(q, scope, codes),
+        map_values={code: scoped_chain.entity_count(q.store, scope)},
+        sources=scoped_chain.sources(q.store, scope),
     )
+
+
+def _city_lists(q: Queries, scope: scoped_chain.Scope, codes: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The three lists of the city's clusters, cut to what the city holds: technologies named after one of its
+    entities, products of its enterprises, institutions located in it; cluster by cluster, as the matrix orders
+    them."""
+    tech = {c: q.rows("cluster_key_technologies", {"cluster": c}) for c in codes}
+    named = scoped_chain.names_in(q.store, scope, {str(r["from_entity"]) for rows in tech.values() for r in rows})
+    lists: dict[str, list[dict[str, Any]]] = {k: [] for k in LIST_QUERIES}
+    for c in codes:
+        lists["key_technologies"] += [{"cluster": c, **r} for r in tech[c] if r["from_entity"] in named]
+        lists["key_products"] += [{"cluster": c, **r} for r in scoped_chain.city_products(q.store, scope.key, c)]
+        labs = q.rows("cluster_rd_institutions", {"cluster": c})
+        lists["rd_institutions"] += [{"cluster": c, **r} for r in labs if r["city"] == scope.key]
+    return lists
 
 
 def _city_en(q: Queries, name: str) -> str:
@@ -215,14 +195,9 @@ def cluster_context(q: Queries, cluster: str, *, edition: str = "current", since
     code = str(info["code"])
     chain_rows = q.rows("cluster_chain", {"cluster": code, "sourced_only": False})
     stages = [StageCount(r["stage"], int(r["entities"]), int(r["sourced"])) for r in chain_rows]
-    members = q.rows("cluster_entities", {"cluster": code, "sourced_only": False})
+    scope = scoped_chain.Scope("cluster", code)
     lists = {key: q.rows(name, {"cluster": code}) for key, name in LIST_QUERIES.items()}
     map_rows = q.rows("cluster_map", {"cluster": code, "stage": "all"})
-    ids = sorted({str(r["id"]) for r in members})
-    eco = q.ecosystem()
-    by_city: dict[str, set[str]] = defaultdict(set)
-    for r in members:
-        by_city[r["city"] or "—"].add(r["id"])
     return ReportContext(
         scope="cluster",
         key=code,
@@ -231,15 +206,22 @@ def cluster_context(q: Queries, cluster: str, *, edition: str = "current", since
         edition=edition,
         since=since,
         generated_at=_now(),
-        clusters=[{"code": code, "name_zh": info["name_zh"], "name_en": info["name_en"], "entities": len(ids)}],
+        clusters=[
+            {
+                "code": code,
+                "name_zh": info["name_zh"],
+                "name_en": info["name_en"],
+                "entities": scoped_chain.entity_count(q.store, scope),
+            }
+        ],
         stages=stages,
         cluster_stages={code: {s.stage: s.entities for s in stages}},
-        chain=completeness(eco.members.get(code, set()), eco, code),
+        chain=scoped_chain.chain_completeness(q.store, scope),
         targets=cluster_targets(q, code),
         lists={**lists, "industry_map": map_rows},
         map_values={str(r["admin_code"]): int(r["entities"]) for r in map_rows},
-        sources=_sources(q, ids),
-        notes=[f"{len(by_city)} cities hold its entities"],
+        sources=scoped_chain.sources(q.store, scope),
+        notes=[f"{scoped_chain.cities_holding(q.store, scope)} cities hold its entities"],
     )
 
 

@@ -1,0 +1,186 @@
+"""One city's or one cluster's chain, read from the store around that scope alone (the yearly report).
+
+The report's numbers used to come from whole-graph pulls: every membership and every link of the ecosystem, and
+every member of each of a city's clusters. At a million nodes that took minutes. These reads start from the
+scope — a city and its districts, or a cluster — and return only what touches it: counts where a count is all
+the report says, rows only where it needs them. ``tests/test_scoped_chain.py`` checks each answer equals the
+whole-graph computation (``Ecosystem.pull`` and the named queries) for every city and cluster, on both stores.
+
+Why the chain completeness needs only non-enterprise entities: ``completeness`` counts the five stages and the
+links between consecutive stages; an enterprise's stage in the ecosystem is always ``industry``, so neither an
+enterprise nor a link with an enterprise at one end can count. A link to an enterprise still matters in one way:
+it puts its other end into the ecosystem (``Ecosystem.pull`` knows an entity's stage only when the entity is a
+cluster member or a link's end), so such links are read too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from graph.store import GraphStore
+from queries.analytics import STAGES, Completeness, Ecosystem, completeness
+from queries.catalog import expand_macros
+
+# The relationships that place or classify an entity rather than tie it to another (as ecosystem_links.cypher).
+STRUCTURAL = [
+    "LOCATED_IN",
+    "SERVES_CLUSTER",
+    "IN_CLUSTER",
+    "PART_OF",
+    "IN_INDUSTRY",
+    "BROADER",
+    "HAS_MEASURE",
+    "HAS_TARGET",
+    "RESPONSIBLE_FOR",
+    "ISSUED_BY",
+    "ADDRESSES_STAGE",
+    "LEADS_CLUSTER",
+]
+
+# Each scope ends in `WITH DISTINCT e`: one row per entity in the scope.
+CITY_SCOPE = """
+MATCH (city:City)
+WHERE city.name_zh = $city
+MATCH (e)-[:LOCATED_IN]->(place)
+WHERE place.id = city.id OR EXISTS { MATCH (place)-[:PART_OF]->(city) }
+WITH DISTINCT e
+"""
+CLUSTER_SCOPE = """
+MATCH (c:IndustryCluster)
+WHERE c.cluster_code = $cluster
+MATCH (e)-[:SERVES_CLUSTER|IN_CLUSTER]->(c)
+WITH DISTINCT e
+"""
+_STAGED = "WHERE e.chain_stage IS NOT NULL AND ckg_label(e) <> 'Enterprise'\n"
+_PARTNER_STAGE = "CASE WHEN ckg_label({n}) = 'Enterprise' THEN 'industry' ELSE {n}.chain_stage END"
+
+_STAGED_ENTITIES = (
+    _STAGED
+    + """OPTIONAL MATCH (e)-[m:SERVES_CLUSTER|IN_CLUSTER]->(:IndustryCluster)
+RETURN e.id AS id, e.chain_stage AS stage, count(m) AS memberships"""
+)
+_LINKS_OUT = (
+    _STAGED
+    + f"""MATCH (e)-[r]->(b)
+WHERE NOT ckg_type(r) IN $structural AND (ckg_label(b) = 'Enterprise' OR b.chain_stage IS NOT NULL)
+RETURN e.id AS from_id, b.id AS to_id, ckg_type(r) AS relationship, {_PARTNER_STAGE.format(n="b")} AS other_stage"""
+)
+_LINKS_IN = (
+    _STAGED
+    + f"""MATCH (a)-[r]->(e)
+WHERE NOT ckg_type(r) IN $structural AND (ckg_label(a) = 'Enterprise' OR a.chain_stage IS NOT NULL)
+RETURN a.id AS from_id, e.id AS to_id, ckg_type(r) AS relationship, {_PARTNER_STAGE.format(n="a")} AS other_stage"""
+)
+_SOURCES = """WHERE e.source_file IS NOT NULL
+RETURN e.source_file AS file, e.source_url AS url, e.confidence AS confidence, count(*) AS entities
+ORDER BY file, url, confidence"""
+_COUNT = "RETURN count(*) AS entities"
+_CITIES = """OPTIONAL MATCH (e)-[:LOCATED_IN]->(place:City)
+RETURN DISTINCT place.name_zh AS city"""
+_NAMES = """WHERE e.name_zh IN $names
+RETURN DISTINCT e.name_zh AS name"""
+
+# A city's entities located in the City itself (not a district), by cluster, stage and tie: the report's table of
+# stages per cluster, as the rows of cluster_entities whose city is this one.
+_CITY_MEMBERS = """
+MATCH (city:City)
+WHERE city.name_zh = $city
+MATCH (e)-[:LOCATED_IN]->(city)
+MATCH (e)-[m:SERVES_CLUSTER|IN_CLUSTER]->(c:IndustryCluster)
+WHERE c.cluster_code IN $clusters AND coalesce(e.chain_stage, 'industry') IN $stages
+RETURN c.cluster_code AS cluster, e.id AS id, e.chain_stage AS stage, coalesce(m.derived, false) AS derived
+"""
+# The key products of a city's enterprises (the city or its districts) in one cluster, one cluster at a time: a
+# whole city's rows at a million nodes (about 700,000 for 深圳市 at scale 150) overflow a 1 GiB buffer pool.
+_CITY_PRODUCTS = """
+MATCH (city:City)
+WHERE city.name_zh = $city
+MATCH (c:IndustryCluster)
+WHERE c.cluster_code = $cluster
+MATCH (e:Enterprise)-[:IN_CLUSTER]->(c)
+MATCH (e)-[:LOCATED_IN]->(place)
+WHERE place.id = city.id OR EXISTS { MATCH (place)-[:PART_OF]->(city) }
+WITH DISTINCT e
+OPTIONAL MATCH (e)-[:PRODUCES]->(p:Product)
+RETURN e.name_zh AS enterprise, p.name_zh AS product, e.listed_industry AS listed_industry, e.roles AS roles,
+       e.stock_code AS stock_code, e.source_file AS source_file, e.source_row AS source_row
+"""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A city (by its Chinese name) or a cluster (by its code)."""
+
+    kind: str  # city | cluster
+    key: str
+
+    @property
+    def anchor(self) -> str:
+        return CITY_SCOPE if self.kind == "city" else CLUSTER_SCOPE
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {self.kind: self.key}
+
+
+def _rows(store: GraphStore, scope: Scope, tail: str, **params: Any) -> list[dict[str, Any]]:
+    text = expand_macros(store.backend, scope.anchor + tail)
+    return store.read_all(text, {**scope.params, **params}).rows
+
+
+def chain_completeness(store: GraphStore, scope: Scope) -> Completeness:
+    """The scope's chain completeness, equal to ``completeness(entities, Ecosystem.pull(store), key)`` for a
+    city's staged entities (its districts included) or a cluster's members."""
+    staged = _rows(store, scope, _STAGED_ENTITIES)
+    links: set[tuple[str, str, str]] = set()
+    stage: dict[str, str] = {}
+    for row in staged:
+        if row["memberships"]:  # a member's stage is known to the ecosystem
+            stage[row["id"]] = row["stage"]
+    own = {row["id"]: row["stage"] for row in staged}
+    for tail, ours, theirs in ((_LINKS_OUT, "from_id", "to_id"), (_LINKS_IN, "to_id", "from_id")):
+        for row in _rows(store, scope, tail, structural=STRUCTURAL):
+            links.add((row["from_id"], row["to_id"], row["relationship"]))
+            stage.setdefault(row[ours], own[row[ours]])  # a link's end is known to the ecosystem too
+            stage.setdefault(row[theirs], row["other_stage"])
+    local = Ecosystem(members={}, stage=stage, names={}, links=sorted(links))
+    return completeness(set(own), local, scope.key)
+
+
+def sources(store: GraphStore, scope: Scope) -> list[dict[str, Any]]:
+    """The files, URLs and confidences the scope's entities come from, with how many entities each."""
+    return _rows(store, scope, _SOURCES)
+
+
+def entity_count(store: GraphStore, scope: Scope) -> int:
+    return int(_rows(store, scope, _COUNT)[0]["entities"])
+
+
+def cities_holding(store: GraphStore, scope: Scope) -> int:
+    """How many cities hold the scope's entities (entities with no city count as one more)."""
+    return len(_rows(store, scope, _CITIES))
+
+
+def names_in(store: GraphStore, scope: Scope, names: set[str]) -> set[str]:
+    """Which of these names an entity in the scope bears."""
+    if not names:
+        return set()
+    return {str(r["name"]) for r in _rows(store, scope, _NAMES, names=sorted(names))}
+
+
+def city_members(store: GraphStore, city: str, clusters: list[str]) -> list[dict[str, Any]]:
+    """Memberships in these clusters of the entities located in the City itself, for the five stages."""
+    return store.read_all(_CITY_MEMBERS, {"city": city, "clusters": clusters, "stages": list(STAGES)}).rows
+
+
+def city_products(store: GraphStore, city: str, cluster: str) -> list[dict[str, Any]]:
+    """The cluster's key-product rows (cluster_key_products' columns and order: enterprise, product, nulls last)
+    for the enterprises located in the city or one of its districts. Sorted here, not by ORDER BY, which holds
+    the rows in the buffer pool."""
+    rows = store.read_all(_CITY_PRODUCTS, {"city": city, "cluster": cluster}).rows
+    return sorted(rows, key=lambda r: (*_nulls_last(r["enterprise"]), *_nulls_last(r["product"])))
+
+
+def _nulls_last(value: str | None) -> tuple[bool, str]:
+    return value is None, value or ""
