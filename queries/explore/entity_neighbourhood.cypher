@@ -14,7 +14,7 @@
 // ordered: true
 
 // The nodes reachable through no hub (one shortest path each, a breadth-first search), then one more step.
-MATCH (a {id: $id})
+MATCH (a:Entity {id: $id})  // Neo4j's text (LadybugDB has its own): one seek on the Entity id index, not a scan of every node
 MATCH p = ANY SHORTEST (a)(()--(n) WHERE none(l IN labels(n) WHERE l IN $stops)){0,2}(m)
 WHERE length(p) < $hops
 MATCH (m)--(b)

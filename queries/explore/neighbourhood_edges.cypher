@@ -12,7 +12,7 @@
 MATCH (m {id: $id})-[r]-(o)
 RETURN m.id AS from_id, o.id AS to_id, type(r) AS relationship, ckg_label(o) AS to_class, o.name_zh AS to_name
 UNION ALL
-MATCH (a {id: $id})
+MATCH (a:Entity {id: $id})  // Neo4j's text (LadybugDB has its own): one seek on the Entity id index, not a scan of every node
 MATCH p = ANY SHORTEST (a)(()--(n) WHERE none(l IN labels(n) WHERE l IN $stops)){1,2}(m)
 WHERE length(p) <= $radius AND m.id <> $id
 MATCH (m)-[r]-(o)

@@ -9,6 +9,6 @@
 // stage: explore
 // kind: graph
 // parity_columns: [length]
-MATCH (a {id: $from_id}), (b {id: $to_id})
+MATCH (a:Entity {id: $from_id}), (b:Entity {id: $to_id})  // Neo4j's text: seeks on the Entity id index
 MATCH p = ANY SHORTEST (a)(()--(n) WHERE n.id = $to_id OR none(l IN labels(n) WHERE l IN $stops)){1,6}(b)
 RETURN [n IN nodes(p) | n.id] AS ids, [n IN nodes(p) | n.name_zh] AS names, [r IN relationships(p) | type(r)] AS relationships, length(p) AS length
