@@ -14,3 +14,5 @@ WITH a, r, b,
 WHERE from_stage IS NOT NULL AND to_stage IS NOT NULL
 RETURN a.id AS from_id, a.name_zh AS from_name, b.id AS to_id, b.name_zh AS to_name, ckg_type(r) AS relationship,
        from_stage, to_stage
+// a page's read stops at the row cap: the database stops there too (catalog.py: $row_cap); whole pulls have no cap
+LIMIT $row_cap
