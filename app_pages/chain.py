@@ -7,12 +7,37 @@ import streamlit as st
 
 from app_pages import graph_panel, share
 from app_pages.chart_graph import show_graph, top_nodes
-from app_pages.common import STAGE_KEYS, L, cluster_options, cut_note, named_result, page_header, run_named, stage_name
+from app_pages.common import (
+    STAGE_KEYS,
+    L,
+    cluster_options,
+    cut_note,
+    named_result,
+    page_header,
+    run_named,
+    settings,
+    stage_name,
+    store,
+)
 from app_pages.graph_view import GraphData
 from app_pages.headers import class_words, frame
-from queries import analytics
+from queries import analytics, answer_cache, scoped_chain
 
 MAX_DRAWN = 400  # beyond this a chain picture is a cloud: the best connected are drawn, the rest counted
+
+
+def remember_scoped_completeness(code: str, sourced_only: bool) -> analytics.Completeness:
+    """The cluster's score from every tie (queries/scoped_chain.py), within the page's time limit, kept until the
+    graph changes."""
+    current = store()
+    scope = scoped_chain.Scope("cluster", code, sourced_only)
+    timeout = settings().query_timeout_s
+    return answer_cache.remember(
+        current,
+        ("chain_completeness", code, sourced_only),
+        lambda: scoped_chain.chain_completeness(current, scope, timeout_s=timeout),
+    )
+
 
 page_header("集群创新链", "Cluster chain")
 options = cluster_options()
@@ -32,18 +57,21 @@ sourced_only = st.toggle(
     ),
 )
 params = {"cluster": code, "sourced_only": sourced_only}
-edges_result = named_result("cluster_chain_graph", params)  # the picture and the score from one read
+edges_result = named_result("cluster_chain_graph", params)  # the picture, and the score when it holds every tie
 edges = edges_result.rows
 eco = analytics.Ecosystem.of_cluster(code, edges)
-result = analytics.completeness(eco.members.get(code, set()), eco, code)
+if edges_result.truncated:  # a cluster of hundreds of thousands of members: the score reads from the cluster outward
+    result = remember_scoped_completeness(code, sourced_only)
+else:
+    result = analytics.completeness(eco.members.get(code, set()), eco, code)
 score_col, words_col = st.columns([1, 3])
 score_col.metric(L("链条完整度", "Chain completeness"), f"{result.score:.0%}")
 words_col.write(result.explanation)
-if edges_result.truncated:  # a cluster of hundreds of thousands of members: the score saw a part of its ties
+if edges_result.truncated:
     words_col.warning(
         L(
-            f"该集群的联系超过行数上限，完整度与下图只依据前 {len(edges):,} 条计算；右侧各环节主体数是完整的。",
-            f"This cluster has more ties than the row cap: the score and the picture use the first {len(edges):,}; "
+            f"该集群的联系超过行数上限，下图只依据前 {len(edges):,} 条绘制；完整度与右侧各环节主体数是完整的。",
+            f"This cluster has more ties than the row cap: the picture uses the first {len(edges):,}; the score and "
             "the counts per stage on the right are complete.",
         )
     )

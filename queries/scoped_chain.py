@@ -49,7 +49,8 @@ WITH DISTINCT e
 CLUSTER_SCOPE = """
 MATCH (c:IndustryCluster)
 WHERE c.cluster_code = $cluster
-MATCH (e)-[:SERVES_CLUSTER|IN_CLUSTER]->(c)
+MATCH (e)-[m:SERVES_CLUSTER|IN_CLUSTER]->(c)
+WHERE NOT $sourced_only OR NOT coalesce(m.derived, false)
 WITH DISTINCT e
 """
 _STAGED = "WHERE e.chain_stage IS NOT NULL AND ckg_label(e) <> 'Enterprise'\n"
@@ -110,10 +111,12 @@ RETURN e.name_zh AS enterprise, p.name_zh AS product, e.listed_industry AS liste
 
 @dataclass(frozen=True)
 class Scope:
-    """A city (by its Chinese name) or a cluster (by its code)."""
+    """A city (by its Chinese name) or a cluster (by its code; with ``sourced_only``, the members whose tie a source
+    states, as the chain page's toggle)."""
 
     kind: str  # city | cluster
     key: str
+    sourced_only: bool = False
 
     @property
     def anchor(self) -> str:
@@ -121,18 +124,21 @@ class Scope:
 
     @property
     def params(self) -> dict[str, Any]:
-        return {self.kind: self.key}
+        return {"city": self.key} if self.kind == "city" else {"cluster": self.key, "sourced_only": self.sourced_only}
 
 
-def _rows(store: GraphStore, scope: Scope, tail: str, **params: Any) -> list[dict[str, Any]]:
+def _rows(
+    store: GraphStore, scope: Scope, tail: str, timeout_s: float | None = None, **params: Any
+) -> list[dict[str, Any]]:
     text = expand_macros(store.backend, scope.anchor + tail)
-    return store.read_all(text, {**scope.params, **params}).rows
+    return store.read_all(text, {**scope.params, **params}, timeout_s=timeout_s).rows
 
 
-def chain_completeness(store: GraphStore, scope: Scope) -> Completeness:
+def chain_completeness(store: GraphStore, scope: Scope, *, timeout_s: float | None = None) -> Completeness:
     """The scope's chain completeness, equal to ``completeness(entities, Ecosystem.pull(store), key)`` for a
-    city's staged entities (its districts included) or a cluster's members."""
-    staged = _rows(store, scope, _STAGED_ENTITIES)
+    city's staged entities (its districts included) or a cluster's members, and to the chain page's score from the
+    whole of ``cluster_chain_graph`` (``Ecosystem.of_cluster``) for a cluster, ``sourced_only`` or not."""
+    staged = _rows(store, scope, _STAGED_ENTITIES, timeout_s)  # a page passes its time limit; a report none
     links: set[tuple[str, str, str]] = set()
     stage: dict[str, str] = {}
     for row in staged:
@@ -140,7 +146,7 @@ def chain_completeness(store: GraphStore, scope: Scope) -> Completeness:
             stage[row["id"]] = row["stage"]
     own = {row["id"]: row["stage"] for row in staged}
     for tail, ours, theirs in ((_LINKS_OUT, "from_id", "to_id"), (_LINKS_IN, "to_id", "from_id")):
-        for row in _rows(store, scope, tail, structural=STRUCTURAL):
+        for row in _rows(store, scope, tail, timeout_s, structural=STRUCTURAL):
             links.add((row["from_id"], row["to_id"], row["relationship"]))
             stage.setdefault(row[ours], own[row[ours]])  # a link's end is known to the ecosystem too
             stage.setdefault(row[theirs], row["other_stage"])

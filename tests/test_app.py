@@ -309,8 +309,10 @@ def test_report_page_previews_and_offers_the_three_downloads(app: AppTest) -> No
 def test_chain_page_says_when_the_row_cap_cut_its_lists(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
     _page(app, "chain")
     assert not app.warning and not any("只显示前" in c.value for c in app.caption)
+    score = app.metric[0].value
     monkeypatch.setenv("CLUSTERKG_ROW_CAP", "20")  # a cluster with more ties than the cap
     _page(app, "chain")
     assert any("前 20 条" in w.value and "first 20" in w.value for w in app.warning)
+    assert app.metric[0].value == score  # the score still counts every tie (queries/scoped_chain.py)
     assert any("只显示前 20 行" in c.value for c in app.caption)
     assert len(app.dataframe[-1].value) == 20

@@ -84,6 +84,17 @@ def test_cluster_chain_equals_the_whole_pull(loaded: GraphStore, whole: Ecosyste
         assert scoped_chain.sources(loaded, scope) == loaded.read_all(SOURCES, {"ids": ids}).rows, code
 
 
+@pytest.mark.parametrize("sourced_only", [False, True])
+def test_cluster_chain_equals_the_chain_pages_whole_graph(loaded: GraphStore, sourced_only: bool) -> None:
+    """The chain page's score when its picture was cut: equal to the one from every row of cluster_chain_graph."""
+    for code in _clusters(loaded):
+        rows = get_query("cluster_chain_graph").run_all(loaded, {"cluster": code, "sourced_only": sourced_only}).rows
+        local = Ecosystem.of_cluster(code, rows)
+        expected = completeness(local.members.get(code, set()), local, code)
+        got = scoped_chain.chain_completeness(loaded, scoped_chain.Scope("cluster", code, sourced_only), timeout_s=30)
+        assert got == expected, (code, sourced_only)
+
+
 def _whole_city(q: Queries, name: str, codes: list[str]) -> dict[str, Any]:
     """The city report's stage tables and lists as the report computed them from its clusters' whole listings."""
     by_stage: dict[str, set[str]] = defaultdict(set)
