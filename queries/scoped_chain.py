@@ -1,4 +1,5 @@
-"""One city's or one cluster's chain, read from the store around that scope alone (the yearly report).
+"""One city's or one cluster's chain, read from the store around that scope alone (the yearly report, and the chain
+page's score for a cluster with more ties than the row cap).
 
 The report's numbers used to come from whole-graph pulls: every membership and every link of the ecosystem, and
 every member of each of a city's clusters. At a million nodes that took minutes. These reads start from the

@@ -54,6 +54,12 @@ def _clusters(store: GraphStore) -> list[str]:
     return [str(r["code"]) for r in get_query("cluster_list").run_all(store).rows]
 
 
+def test_structural_relationships_are_the_ones_ecosystem_links_leaves_out() -> None:
+    body = get_query("ecosystem_links").body
+    left_out = body[body.index("NOT ckg_type(r) IN [") : body.index("]", body.index("NOT ckg_type(r) IN ["))]
+    assert sorted(t.strip(" '\n") for t in left_out.split("[", 1)[1].split(",")) == sorted(scoped_chain.STRUCTURAL)
+
+
 def test_city_chain_equals_the_whole_pull(loaded: GraphStore, whole: Ecosystem) -> None:
     cities = _cities(loaded)
     assert len(cities) == 21
