@@ -375,7 +375,7 @@ def edition_store(store: GraphStore, name: str, *, cache: Path | None = None) ->
             target.close()
         os.replace(building / "graph.lbdb", path)  # only a complete copy gets the final name
         shutil.rmtree(building, ignore_errors=True)
-    reader = EmbeddedStore(path, store.schema, read_only=True, buffer_pool_mb=256, read_limits=store.read_limits)
+    reader = EmbeddedStore(path, store.schema, read_only=True, buffer_pool_mb=1024, read_limits=store.read_limits)
     try:
         yield reader
     finally:

@@ -147,6 +147,7 @@ def city_context(q: Queries, city: str, *, edition: str = "current", since: str 
             sourced[r["stage"]].add(r["id"])
     cluster_stages = {c: {s: len(per_cluster[c][s]) for s in STAGES} for c in codes}
     stages = [StageCount(s, len(by_stage[s]), len(sourced[s])) for s in STAGES]
+    named = names_in_city(q, name, codes)
     return ReportContext(
         scope="city",
         key=name,
@@ -159,22 +160,32 @@ def city_context(q: Queries, city: str, *, edition: str = "current", since: str 
         stages=stages,
         cluster_stages=cluster_stages,
         chain=scoped_chain.chain_completeness(q.store, scope),
-        targets=city_targets(q, name, codes),
-        lists=_city_lists(q, scope, codes),
+        targets=city_targets(q, name, codes, named),
+        lists=_city_lists(q, scope, codes, named),
         map_values={code: scoped_chain.entity_count(q.store, scope)},
         sources=scoped_chain.sources(q.store, scope),
     )
 
 
-def _city_lists(q: Queries, scope: scoped_chain.Scope, codes: list[str]) -> dict[str, list[dict[str, Any]]]:
+def names_in_city(q: Queries, city: str, codes: list[str]) -> set[str]:
+    """Which names the city's lists and targets match on are borne by an entity located in the city or one of its
+    districts: the entities behind the clusters' key technologies and the high-level universities. One read for
+    both (each is a look-up of every name among the city's entities)."""
+    wanted = {str(r["from_entity"]) for c in codes for r in q.rows("cluster_key_technologies", {"cluster": c})}
+    wanted |= {str(r["university"]) for r in q.rows("measure12_science_park_coverage")}
+    return scoped_chain.names_in(q.store, scoped_chain.Scope("city", city), wanted)
+
+
+def _city_lists(
+    q: Queries, scope: scoped_chain.Scope, codes: list[str], named: set[str]
+) -> dict[str, list[dict[str, Any]]]:
     """The three lists of the city's clusters, cut to what the city holds: technologies named after one of its
-    entities, products of its enterprises, institutions located in it; cluster by cluster, as the matrix orders
-    them."""
-    tech = {c: q.rows("cluster_key_technologies", {"cluster": c}) for c in codes}
-    named = scoped_chain.names_in(q.store, scope, {str(r["from_entity"]) for rows in tech.values() for r in rows})
+    entities (``named``: names_in_city), products of its enterprises, institutions located in it; cluster by
+    cluster, as the matrix orders them."""
     lists: dict[str, list[dict[str, Any]]] = {k: [] for k in LIST_QUERIES}
     for c in codes:
-        lists["key_technologies"] += [{"cluster": c, **r} for r in tech[c] if r["from_entity"] in named]
+        tech = q.rows("cluster_key_technologies", {"cluster": c})
+        lists["key_technologies"] += [{"cluster": c, **r} for r in tech if r["from_entity"] in named]
         lists["key_products"] += [{"cluster": c, **r} for r in scoped_chain.city_products(q.store, scope.key, c)]
         labs = q.rows("cluster_rd_institutions", {"cluster": c})
         lists["rd_institutions"] += [{"cluster": c, **r} for r in labs if r["city"] == scope.key]

@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from queries import scoped_chain
-
 if TYPE_CHECKING:
     from reports.context import Queries
 
@@ -100,13 +98,11 @@ def _skills_and_standards(targets: dict[str, dict[str, Any]]) -> list[TargetRow]
     ]
 
 
-def city_targets(q: Queries, city: str, codes: list[str]) -> list[TargetRow]:
+def city_targets(q: Queries, city: str, codes: list[str], named: set[str]) -> list[TargetRow]:
+    """``named``: the names borne by an entity located in the city or one of its districts (names_in_city)."""
     targets = _targets(q)
     zones = [r for r in q.rows("measure12_accelerator_coverage") if r["city"] == city]
-    parks = q.rows("measure12_science_park_coverage")
-    # universities bearing the name of an entity located in the city or one of its districts
-    named = scoped_chain.names_in(q.store, scoped_chain.Scope("city", city), {str(r["university"]) for r in parks})
-    unis = [r for r in parks if r["university"] in named]
+    unis = [r for r in q.rows("measure12_science_park_coverage") if r["university"] in named]
     return [
         *_measure7(q, targets, codes),
         _row(

@@ -17,7 +17,7 @@ from graph.store import GraphStore
 from queries import scoped_chain
 from queries.analytics import STAGES, Ecosystem, completeness
 from queries.catalog import get_query
-from reports.context import Queries, city_context, cluster_context
+from reports.context import Queries, city_context, cluster_context, names_in_city
 from reports.targets import city_targets
 
 CITY_ENTITIES = (
@@ -145,7 +145,8 @@ def test_city_targets_name_the_universities_located_in_the_city(loaded: GraphSto
     checked = 0
     for name in _cities(loaded):
         names = {str(r["name"]) for r in loaded.read_all(CITY_ENTITIES, {"city": name}).rows}
-        row = next(t for t in city_targets(q, name, []) if t.metric == "在粤高水平大学省级大学科技园覆盖率")
+        targets = city_targets(q, name, [], names_in_city(q, name, []))
+        row = next(t for t in targets if t.metric == "在粤高水平大学省级大学科技园覆盖率")
         unis = [r for r in parks if r["university"] in names]
         assert row.of == (len(unis) or None), name
         checked += bool(unis)
