@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from graph.schema import Schema
 from graph.store import GraphStore
 from queries.analytics import STAGES, Completeness, Ecosystem, completeness
 from queries.catalog import expand_macros
@@ -54,6 +55,10 @@ MATCH (e)-[m:SERVES_CLUSTER|IN_CLUSTER]->(c)
 WHERE NOT $sourced_only OR NOT coalesce(m.derived, false)
 WITH DISTINCT e
 """
+# The cluster's members that can count in its chain: the ontology gives ``IN_CLUSTER`` to enterprises alone, so
+# reading only the membership types a non-enterprise class may start skips the cluster's enterprises (up to
+# 300,000 at a million nodes) instead of reading and dropping each one.
+MEMBERSHIPS = ("SERVES_CLUSTER", "IN_CLUSTER")
 _STAGED = "WHERE e.chain_stage IS NOT NULL AND ckg_label(e) <> 'Enterprise'\n"
 _PARTNER_STAGE = "CASE WHEN ckg_label({n}) = 'Enterprise' THEN 'industry' ELSE {n}.chain_stage END"
 
@@ -123,15 +128,29 @@ class Scope:
     def anchor(self) -> str:
         return CITY_SCOPE if self.kind == "city" else CLUSTER_SCOPE
 
+    def staged_anchor(self, schema: Schema) -> str:
+        """The anchor for the scope's staged, non-enterprise entities (a superset of them: ``_STAGED`` filters)."""
+        if self.kind == "city":
+            return CITY_SCOPE
+        types = [t for t in MEMBERSHIPS if set(schema.rel_type(t).domain) - {"Enterprise"}]
+        return CLUSTER_SCOPE.replace("|".join(MEMBERSHIPS), "|".join(types))
+
     @property
     def params(self) -> dict[str, Any]:
         return {"city": self.key} if self.kind == "city" else {"cluster": self.key, "sourced_only": self.sourced_only}
 
 
 def _rows(
-    store: GraphStore, scope: Scope, tail: str, timeout_s: float | None = None, **params: Any
+    store: GraphStore,
+    scope: Scope,
+    tail: str,
+    timeout_s: float | None = None,
+    *,
+    staged: bool = False,
+    **params: Any,
 ) -> list[dict[str, Any]]:
-    text = expand_macros(store.backend, scope.anchor + tail)
+    anchor = scope.staged_anchor(store.schema) if staged else scope.anchor
+    text = expand_macros(store.backend, anchor + tail)
     return store.read_all(text, {**scope.params, **params}, timeout_s=timeout_s).rows
 
 
@@ -139,7 +158,7 @@ def chain_completeness(store: GraphStore, scope: Scope, *, timeout_s: float | No
     """The scope's chain completeness, equal to ``completeness(entities, Ecosystem.pull(store), key)`` for a
     city's staged entities (its districts included) or a cluster's members, and to the chain page's score from the
     whole of ``cluster_chain_graph`` (``Ecosystem.of_cluster``) for a cluster, ``sourced_only`` or not."""
-    staged = _rows(store, scope, _STAGED_ENTITIES, timeout_s)  # a page passes its time limit; a report none
+    staged = _rows(store, scope, _STAGED_ENTITIES, timeout_s, staged=True)  # a page passes its time limit
     links: set[tuple[str, str, str]] = set()
     stage: dict[str, str] = {}
     for row in staged:
@@ -147,7 +166,7 @@ def chain_completeness(store: GraphStore, scope: Scope, *, timeout_s: float | No
             stage[row["id"]] = row["stage"]
     own = {row["id"]: row["stage"] for row in staged}
     for tail, ours, theirs in ((_LINKS_OUT, "from_id", "to_id"), (_LINKS_IN, "to_id", "from_id")):
-        for row in _rows(store, scope, tail, timeout_s, structural=STRUCTURAL):
+        for row in _rows(store, scope, tail, timeout_s, staged=True, structural=STRUCTURAL):
             links.add((row["from_id"], row["to_id"], row["relationship"]))
             stage.setdefault(row[ours], own[row[ours]])  # a link's end is known to the ecosystem too
             stage.setdefault(row[theirs], row["other_stage"])

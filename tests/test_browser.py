@@ -284,6 +284,24 @@ def test_the_report_page_previews_and_downloads_a_word_file(
     assert saved.suffix == ".docx" and saved.read_bytes()[:2] == b"PK"  # a real Word (zip) file
 
 
+def test_the_lists_page_builds_its_excel_when_clicked(
+    browser_page: tuple[Any, list[str]], server: str, tmp_path: Path
+) -> None:
+    import openpyxl
+
+    page, _ = browser_page
+    _open(page, f"{server}/lists?cluster=E01", "[data-testid='stDataFrame']")
+    _settle(page)
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_text("下载 Excel").first.click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    book = openpyxl.load_workbook(saved, read_only=True)  # the file is built on the click (a callable)
+    assert saved.name == "三单一图_E01.xlsx"
+    assert book.sheetnames[:4] == ["关键技术清单", "重点产品清单", "研发机构清单", "产业地图"]
+    assert book["产业地图"].max_row > 1  # a header and the cities of E01
+
+
 def test_six_researcher_tasks_each_take_under_three_seconds(browser_page: tuple[Any, list[str]], server: str) -> None:
     page, _ = browser_page
     timings: dict[str, float] = {}

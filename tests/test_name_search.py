@@ -76,6 +76,9 @@ def _check_entity_label(store: GraphStore, schema: Schema) -> None:
     driver, database = store.driver, store.database  # type: ignore[attr-defined]
     plan = driver.execute_query("EXPLAIN " + query.cypher_for("neo4j"), {"id": lab}, database_=database).summary.plan
     assert "NodeUniqueIndexSeek" in str(plan), plan
+    derived = get_query("dq_derived_entities").cypher_for("neo4j")
+    plan = driver.execute_query("EXPLAIN " + derived, {"limit": 5}, database_=database).summary.plan
+    assert "NodeIndexSeek" in str(plan), plan  # the quality page's derived entities: a seek on Entity.confidence
     # a store written before the label existed gets it from setup_schema
     store.read_in_write(f"MATCH (n:Laboratory) REMOVE n:{ENTITY}")
     assert _entities(store) < facts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,28 @@ def _comparable(name: str, result: QueryResult) -> list[str]:
     # Compared as multisets even for ordered queries: LadybugDB 0.22 returned a multi-key ORDER BY out of order
     # once in about sixty runs (department_responsibilities); that would make this test flaky, not better.
     return sorted(rows)
+
+
+def test_the_neo4j_node_count_names_every_class(schema: Schema) -> None:
+    """dq_counts on Neo4j counts per label from a list: a class the ontology gains must be counted too."""
+    text = QUERIES["dq_counts"].cypher_for("neo4j")
+    assert sorted(re.findall(r"MATCH \(n:(\w+)\)", text)) == sorted(c.name for c in schema.node_classes)
+
+
+def test_memberships_can_be_counted_without_distinct(schema: Schema) -> None:
+    """shared_entities counts an entity's membership ties as its clusters (both variants): sound while every
+    membership ends at a cluster and no class can start both types (a store keeps one tie per pair and type)."""
+    serves, member = schema.rel_type("SERVES_CLUSTER"), schema.rel_type("IN_CLUSTER")
+    assert serves.range == member.range == ("IndustryCluster",)
+    assert not set(serves.domain) & set(member.domain)
+
+
+def test_ecosystem_links_names_every_non_structural_relationship(schema: Schema) -> None:
+    """ecosystem_links reads the ontology's non-structural relationships by name: a type the ontology gains must
+    be read too."""
+    match = re.search(r"\[r:([A-Z_|]+)\]", QUERIES["ecosystem_links"].body)
+    assert match is not None
+    assert sorted(match.group(1).split("|")) == sorted(n for n, r in schema.relationships.items() if not r.structural)
 
 
 @pytest.mark.neo4j
