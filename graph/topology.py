@@ -147,21 +147,21 @@ def build(store: GraphStore, max_elements: int = MAX_ELEMENTS) -> Topology:
 
 
 def _read(store: GraphStore, epoch: str, started: float) -> Topology:
-    ids: list[str] = []
-    zh: list[str | None] = []
-    en: list[str | None] = []
-    codes: list[int] = []
+    # read as Arrow columns (GraphStore.read_columns): no Python object per id, name or end of a relationship
+    ids: list[pa.Array] = []
+    zh: list[pa.Array] = []
+    en: list[pa.Array] = []
+    codes: list[npt.NDArray[np.int8]] = []
     classes = tuple(cls.name for cls in store.schema.node_classes)
     for code, cls in enumerate(store.schema.node_classes):
         # a class without a name property has none to read (LadybugDB refuses an unknown property)
         names = [f"n.{p} AS {p}" if p in cls.property_names else f"NULL AS {p}" for p in ("name_zh", "name_en")]
-        before = len(ids)
-        for row in store.stream(f"MATCH (n:{cls.name}) RETURN n.id AS id, {', '.join(names)}"):
-            ids.append(row["id"])
-            zh.append(row["name_zh"])
-            en.append(row["name_en"])
-        codes += [code] * (len(ids) - before)
-    unsorted = pa.array(ids, type=pa.string())
+        table = store.read_columns(f"MATCH (n:{cls.name}) RETURN n.id AS id, {', '.join(names)}")
+        ids.append(_strings(table, "id"))
+        zh.append(_strings(table, "name_zh"))
+        en.append(_strings(table, "name_en"))
+        codes.append(np.full(table.num_rows, code, dtype=np.int8))
+    unsorted = pa.concat_arrays(ids)
     del ids
     order = pc.sort_indices(unsorted)
     sorted_ids = unsorted.take(order)
@@ -170,28 +170,33 @@ def _read(store: GraphStore, epoch: str, started: float) -> Topology:
     hashes = np.fromiter((hash(i) for i in sorted_ids.to_pylist()), dtype=np.int64, count=len(sorted_ids))
     by_hash = np.argsort(hashes, kind="stable").astype(np.int32)
     rel_types = tuple(sorted(store.schema.relationships))
-    sources, targets, rel_codes = [], [], []
+    starts: list[pa.Array] = []
+    ends: list[pa.Array] = []
+    rel_codes: list[npt.NDArray[np.int8]] = []
     for rel_code, rel_type in enumerate(rel_types):
         rel = store.schema.rel_type(rel_type)
         for from_label, to_label in rel.pairs:
             cypher = f"MATCH (a:{from_label})-[:{rel.name}]->(b:{to_label}) RETURN a.id AS a, b.id AS b"
-            ends: tuple[list[str], list[str]] = ([], [])
-            for row in store.stream(cypher):
-                ends[0].append(row["a"])
-                ends[1].append(row["b"])
-            if ends[0]:
-                # node numbers by a hash join in Arrow, not a Python dict of a million ids
-                sources.append(pc.index_in(pa.array(ends[0], pa.string()), value_set=sorted_ids).to_numpy())
-                targets.append(pc.index_in(pa.array(ends[1], pa.string()), value_set=sorted_ids).to_numpy())
-                rel_codes.append(np.full(len(ends[0]), rel_code, dtype=np.int8))
+            table = store.read_columns(cypher)
+            if table.num_rows:
+                starts.append(_strings(table, "a"))
+                ends.append(_strings(table, "b"))
+                rel_codes.append(np.full(table.num_rows, rel_code, dtype=np.int8))
     n = len(sorted_ids)
-    src = np.concatenate([*sources, *targets]).astype(np.int64) if sources else np.empty(0, np.int64)
-    dst = np.concatenate([*targets, *sources]).astype(np.int64) if sources else np.empty(0, np.int64)
-    rels = np.concatenate(rel_codes * 2) if rel_codes else np.empty(0, np.int8)
+    if rel_codes:
+        # node numbers by one hash join in Arrow over every end (each join builds its table of a million ids anew)
+        numbers = pc.index_in(pa.concat_arrays([*starts, *ends]), value_set=sorted_ids).to_numpy()
+        del starts, ends
+        half = len(numbers) // 2
+        src = numbers.astype(np.int64)
+        dst = np.concatenate([numbers[half:], numbers[:half]]).astype(np.int64)
+        rels = np.concatenate(rel_codes * 2)
+    else:
+        src, dst, rels = np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int8)
     by_pair = np.argsort(src * n + dst, kind="stable")  # each node's neighbours in node (= id) order
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
-    class_codes = np.array(codes, dtype=np.int8)[order.to_numpy()]
+    class_codes = np.concatenate(codes)[order.to_numpy()] if codes else np.empty(0, np.int8)
     arrays = (class_codes, indptr, dst[by_pair].astype(np.int32), rels[by_pair], np.sort(hashes), by_hash)
     for array in arrays:
         array.flags.writeable = False  # shared by every thread
@@ -200,8 +205,8 @@ def _read(store: GraphStore, epoch: str, started: float) -> Topology:
         ids=sorted_ids,
         classes=classes,
         class_codes=arrays[0],
-        name_zh=pa.array(zh, type=pa.string()).take(order),
-        name_en=pa.array(en, type=pa.string()).take(order),
+        name_zh=pa.concat_arrays(zh).take(order),
+        name_en=pa.concat_arrays(en).take(order),
         indptr=arrays[1],
         indices=arrays[2],
         rel_codes=arrays[3],
@@ -210,6 +215,11 @@ def _read(store: GraphStore, epoch: str, started: float) -> Topology:
         _hashes=arrays[4],
         _by_hash=arrays[5],
     )
+
+
+def _strings(table: pa.Table, column: str) -> pa.Array:
+    """One column as a single string array (a store may give chunks, large strings, or nulls typed as null)."""
+    return table.column(column).combine_chunks().cast(pa.string())
 
 
 class _Holder:

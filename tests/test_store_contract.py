@@ -186,3 +186,18 @@ def test_graph_results_come_back_as_plain_dicts(store: GraphStore) -> None:
     }
     assert row["r"] == {"_type": "LOCATED_IN", "role": "总部"}
     assert row["c"]["_label"] == "City" and row["c"]["name_zh"] == "深圳市"
+
+
+def test_columns_hold_the_same_rows_as_a_whole_read(store: GraphStore) -> None:
+    """read_columns (the topology snapshot's reads, Arrow on the embedded store) answers as read_all does: same
+    values, nulls and Chinese text included, and the columns of an empty answer."""
+    store.upsert_nodes("City", [{"id": "city/a", "name_zh": "甲市"}, {"id": "city/b", "name_zh": None}])
+    cypher = "MATCH (n:City) RETURN n.id AS id, n.name_zh AS name_zh, NULL AS nothing ORDER BY id"
+    table = store.read_columns(cypher)
+    assert table.column_names == ["id", "name_zh", "nothing"]
+    assert table.to_pylist() == store.read_all(cypher).rows == [
+        {"id": "city/a", "name_zh": "甲市", "nothing": None},
+        {"id": "city/b", "name_zh": None, "nothing": None},
+    ]
+    empty = store.read_columns("MATCH (n:City) WHERE n.id = $id RETURN n.id AS id", {"id": "none"})
+    assert empty.num_rows == 0 and empty.column_names == ["id"]
