@@ -195,9 +195,13 @@ def test_columns_hold_the_same_rows_as_a_whole_read(store: GraphStore) -> None:
     cypher = "MATCH (n:City) RETURN n.id AS id, n.name_zh AS name_zh, NULL AS nothing ORDER BY id"
     table = store.read_columns(cypher)
     assert table.column_names == ["id", "name_zh", "nothing"]
-    assert table.to_pylist() == store.read_all(cypher).rows == [
-        {"id": "city/a", "name_zh": "甲市", "nothing": None},
-        {"id": "city/b", "name_zh": None, "nothing": None},
-    ]
+    assert (
+        table.to_pylist()
+        == store.read_all(cypher).rows
+        == [
+            {"id": "city/a", "name_zh": "甲市", "nothing": None},
+            {"id": "city/b", "name_zh": None, "nothing": None},
+        ]
+    )
     empty = store.read_columns("MATCH (n:City) WHERE n.id = $id RETURN n.id AS id", {"id": "none"})
     assert empty.num_rows == 0 and empty.column_names == ["id"]
