@@ -7,7 +7,7 @@ and tests/test_app.py fails on a snake_case header, so a new query column gets i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -166,12 +166,21 @@ def word(value: Any) -> Any:
     return value
 
 
-def cell(column: str, value: Any) -> Any:
-    if column in STAGE_COLUMNS and isinstance(value, str) and (value in STAGE_KEYS or value == "industry"):
-        return stage_name(value)
-    if isinstance(value, list):
-        return "；".join(str(v) for v in value)
-    return word(value)
+def cell_writer() -> Callable[[str, Any], Any]:
+    """A cell in the reader's language (a stage's name, a status word or flag; lists joined), with the words looked
+    up once: a table writes every cell (5,000 rows of a dozen columns), and each look-up reads the session."""
+    words = {key: L(*pair) for key, pair in WORDS.items()}
+    stages = {key: stage_name(key) for key in (*STAGE_KEYS, "industry")}
+
+    def write(column: str, value: Any) -> Any:
+        if column in STAGE_COLUMNS and isinstance(value, str) and value in stages:
+            return stages[value]
+        if isinstance(value, list):
+            return "；".join(str(v) for v in value)
+        key = str(value) if isinstance(value, (str, bool)) else None
+        return words[key] if key is not None and key in words else value
+
+    return write
 
 
 def frame(
@@ -180,15 +189,17 @@ def frame(
     """Rows as a table for a reader: headers and words translated, lists joined, ``drop`` columns left out."""
     dropped = set(drop)
     names = [c for c in (list(columns) if columns is not None else list(rows[0]) if rows else []) if c not in dropped]
-    data = {header(c): [cell(c, row.get(c)) for row in rows] for c in names}
+    write = cell_writer()
+    data = {header(c): [write(c, row.get(c)) for row in rows] for c in names}
     return pd.DataFrame(data, columns=[header(c) for c in names])
 
 
 def translate(table: pd.DataFrame) -> pd.DataFrame:
     """A DataFrame already built elsewhere (from JSON), with its headers and words translated."""
     out = table.copy()
+    write = cell_writer()
     for column in out.columns:
-        out[column] = [cell(str(column), v) for v in out[column]]
+        out[column] = [write(str(column), v) for v in out[column]]
     return out.rename(columns={c: header(str(c)) for c in out.columns})
 
 

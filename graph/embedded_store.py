@@ -285,10 +285,14 @@ class EmbeddedStore(EmbeddedWrites):
                 result.close()
             return QueryResult(columns=columns, rows=rows, truncated=truncated)
 
-    def read_columns(self, cypher: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+    def read_columns(
+        self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_s: float | None = None
+    ) -> pa.Table:
         """LadybugDB hands the result over as Arrow (``get_as_arrow``): at a million nodes the topology snapshot's
         reads take a few seconds instead of 20 s of Python holding the interpreter lock beside the app's pages."""
-        with self._reading(), self._pool.lend(None) as conn:
+        if timeout_s is not None and not timeout_s > 0:
+            raise ValueError(f"a read's time limit must be a positive number of seconds, not {timeout_s!r}")
+        with self._reading(), self._pool.lend(timeout_s) as conn:
             try:
                 result = conn.execute(cypher, dict(params or {}))
             except RuntimeError as exc:

@@ -272,12 +272,15 @@ class GraphStore(ABC):
             raise ValueError(f"a read's time limit must be a positive number of seconds, not {timeout_s!r}")
         return self._read_within(cypher, params, timeout_s=timeout_s, row_cap=None)
 
-    def read_columns(self, cypher: str, params: Mapping[str, Any] | None = None) -> pa.Table:
-        """Every row of a trusted whole read (the topology snapshot) as Arrow columns: a store that can hand its
-        result over as Arrow makes no Python object per value. By default, built from ``read_all``'s rows."""
+    def read_columns(
+        self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_s: float | None = None
+    ) -> pa.Table:
+        """Every row of a trusted whole read (as ``read_all``: the topology snapshot, a scope's chain) as Arrow
+        columns: a store that can hand its result over as Arrow makes no Python object per value. By default,
+        built from ``read_all``'s rows."""
         import pyarrow as pa
 
-        result = self.read_all(cypher, params)
+        result = self.read_all(cypher, params, timeout_s=timeout_s)
         return pa.table({c: [row[c] for row in result.rows] for c in result.columns})
 
     @abstractmethod

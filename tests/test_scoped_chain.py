@@ -54,10 +54,11 @@ def _clusters(store: GraphStore) -> list[str]:
     return [str(r["code"]) for r in get_query("cluster_list").run_all(store).rows]
 
 
-def test_structural_relationships_are_the_ones_ecosystem_links_leaves_out() -> None:
+def test_structural_relationships_are_the_ones_ecosystem_links_leaves_out(schema: Schema) -> None:
     body = get_query("ecosystem_links").body
-    left_out = body[body.index("NOT ckg_type(r) IN [") : body.index("]", body.index("NOT ckg_type(r) IN ["))]
-    assert sorted(t.strip(" '\n") for t in left_out.split("[", 1)[1].split(",")) == sorted(scoped_chain.STRUCTURAL)
+    read = set(body[body.index("[r:") + 3 : body.index("]", body.index("[r:"))].split("|"))
+    assert sorted(scoped_chain.STRUCTURAL) == sorted(set(schema.relationships) - read)
+    assert sorted(scoped_chain.STRUCTURAL) == sorted(n for n, r in schema.relationships.items() if r.structural)
 
 
 def test_city_chain_equals_the_whole_pull(loaded: GraphStore, whole: Ecosystem) -> None:
