@@ -78,6 +78,12 @@ def test_the_snapshot_holds_the_whole_graph_and_says_what_it_cost(loaded: GraphS
     assert snapshot.epoch == aggregates.read_epoch(loaded)
     assert snapshot.index("enterprise/no-such-firm") is None
     assert snapshot.ids[snapshot.index(FIRM)].as_py() == FIRM
+    # the binary search finds every id at its number (Chinese and other non-ASCII ids included), and nothing else
+    ids = snapshot.ids.to_pylist()
+    assert [snapshot.index(i) for i in ids] == list(range(len(ids)))
+    known = set(ids)
+    assert all(snapshot.index(i + "\x00") is None for i in ids)
+    assert all((snapshot.index(i[:-1]) is None) == (i[:-1] not in known) for i in ids)
 
 
 def test_neighbourhoods_equal_the_cypher_answers(loaded: GraphStore, snapshot: Topology, ids: list[str]) -> None:
