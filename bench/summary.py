@@ -117,8 +117,8 @@ def query_table(before_date: str | None = None) -> list[str]:
     full = [r for r in runs if not r.get("subset")]
     after = full[-1]
     before = [r for r in full[:-1] if before_date is None or r["date"] < before_date][-1]
-    # runs of a few queries with the topology snapshot built first, taken since the "before" run
-    subsets = [r for r in runs if r.get("subset") and r["date"] > before["date"]]
+    # runs of a few queries (re-runs, or with the topology snapshot built first) taken since the "after" run
+    subsets = [r for r in runs if r.get("subset") and r["date"] > after["date"]]
     sizes = after["sizes"]["embedded"]
     lines = [
         f"Named queries at scale 150, p50 / p95 in ms ({sizes['nodes']:,} nodes, {sizes['relationships']:,} "
