@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import L, run_named
+from app_pages.common import L, cut_note, named_result, run_named
 from app_pages.headers import class_words, frame
 from app_pages.map_chart import show_districts
 from app_pages.map_districts import city_districts, count_by_district
@@ -18,20 +18,30 @@ def district_section(city: str, city_code: str, *, cluster: str, stage: str) -> 
     if not shapes:
         st.info(L(f"{city}不设县区（镇街直属市）。", f"{city} has no districts: its towns report to the city."))
         return
-    rows = run_named("city_district_entities", {"city": city, "cluster": cluster, "stage": stage})
-    counts = count_by_district(rows, shapes)
+    asked = {"city": city, "cluster": cluster, "stage": stage}
+    listed = named_result("city_district_entities", asked)  # the first entities (row cap): their coordinates
+    counts = count_by_district(run_named("city_district_counts", asked), listed.rows, shapes)
     values = {str(s["properties"]["adcode"]): float(counts.value(str(s["properties"]["adcode"]))) for s in shapes}
     show_districts(values, shapes, title=L("各县区主体数", "Entities per district"), key="map_districts")
     st.caption(
         L(
             f"{city}的 {counts.total} 个主体中，{counts.placed} 个可定位到县区"
             f"（图中所载 {sum(counts.stated.values())} 个，由坐标落点 {sum(counts.from_coordinates.values())} 个），"
-            f"{len(counts.without)} 个只知道所在城市，未计入上图。",
+            f"{counts.unplaced} 个只知道所在城市，未计入上图。",
             f"Of {city}'s {counts.total} entities, {counts.placed} have a known district "
             f"({sum(counts.stated.values())} stated in the graph, {sum(counts.from_coordinates.values())} "
-            f"from their coordinates); {len(counts.without)} are known only by their city and are not on this map.",
+            f"from their coordinates); {counts.unplaced} are known only by their city and are not on this map.",
         )
     )
+    if listed.truncated:
+        st.caption(
+            L(
+                f"坐标只核对了按编号排在前面的 {len(listed.rows):,} 个主体（行数上限），"
+                "其余未列明县区的主体计为未定位。",
+                f"Coordinates were checked for the first {len(listed.rows):,} entities by id (the row cap); the "
+                "others with no stated district count as not placed.",
+            )
+        )
     table = pd.DataFrame(
         [
             {
@@ -44,7 +54,8 @@ def district_section(city: str, city_code: str, *, cluster: str, stage: str) -> 
         ]
     ).sort_values(L("合计", "total"), ascending=False)
     st.dataframe(table, hide_index=True, width="stretch")
-    if counts.without:
-        unplaced = len(counts.without)
+    if counts.unplaced:
+        unplaced = counts.unplaced
         with st.expander(L(f"未定位到县区的主体：{unplaced} 个", f"Entities with no known district: {unplaced}")):
             st.dataframe(frame(class_words(list(counts.without))), hide_index=True, width="stretch")
+            cut_note(listed)

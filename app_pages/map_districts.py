@@ -47,33 +47,40 @@ def district_at(lon: float, lat: float, shapes: Sequence[Mapping[str, Any]]) -> 
 class DistrictCounts:
     stated: Counter[str] = field(default_factory=Counter)  # district code → entities the graph places there
     from_coordinates: Counter[str] = field(default_factory=Counter)  # … whose coordinates fall there
-    without: tuple[dict[str, Any], ...] = ()  # the city's entities with no known district
+    without: tuple[dict[str, Any], ...] = ()  # the city's entities with no known district (as far as listed)
     total: int = 0
+    unplaced: int = 0  # how many entities have no known district (more than ``without`` when the list was cut)
 
     def value(self, code: str) -> int:
         return self.stated[code] + self.from_coordinates[code]
 
     @property
     def placed(self) -> int:
-        return self.total - len(self.without)
+        return self.total - self.unplaced
 
 
-def count_by_district(rows: Sequence[Mapping[str, Any]], shapes: Sequence[Mapping[str, Any]]) -> DistrictCounts:
-    """Rows of the ``city_district_entities`` query counted per district, one district per entity (a stated one
-    wins over the coordinates)."""
+def count_by_district(
+    tallies: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str, Any]], shapes: Sequence[Mapping[str, Any]]
+) -> DistrictCounts:
+    """The city's entities per district: the stated districts and the total from ``city_district_counts``
+    (``tallies``, whole at any size), the districts that coordinates give from the listed entities
+    (``city_district_entities``: the first ones when the row cap cut it; the rest count as not placed). One district
+    per entity: a stated one wins over the coordinates."""
     codes = {str(s["properties"]["adcode"]) for s in shapes}
-    stated_of: dict[str, str] = {}
-    entities: dict[str, Mapping[str, Any]] = {}
-    for row in rows:
-        entities.setdefault(row["id"], row)
-        if row.get("district_code") in codes:
-            stated_of.setdefault(row["id"], str(row["district_code"]))
     stated: Counter[str] = Counter()
+    total = 0
+    for tally in tallies:
+        total += int(tally["entities"])
+        if tally["district_code"] in codes:
+            stated[str(tally["district_code"])] += int(tally["entities"])
+    located = {row["id"] for row in rows if row.get("district_code") in codes}
     from_coordinates: Counter[str] = Counter()
     without = []
-    for entity_id, row in entities.items():
-        if entity_id in stated_of:
-            stated[stated_of[entity_id]] += 1
+    first: dict[str, Mapping[str, Any]] = {}
+    for row in rows:
+        first.setdefault(row["id"], row)
+    for entity_id, row in first.items():
+        if entity_id in located:
             continue
         lat, lon = row.get("latitude"), row.get("longitude")
         code = district_at(float(lon), float(lat), shapes) if lat is not None and lon is not None else None
@@ -81,4 +88,5 @@ def count_by_district(rows: Sequence[Mapping[str, Any]], shapes: Sequence[Mappin
             from_coordinates[code] += 1
         else:
             without.append({k: row.get(k) for k in ("class", "name_zh", "id")})
-    return DistrictCounts(stated, from_coordinates, tuple(without), len(entities))
+    unplaced = total - sum(stated.values()) - sum(from_coordinates.values())
+    return DistrictCounts(stated, from_coordinates, tuple(without), total, unplaced)

@@ -200,6 +200,7 @@ def test_the_chain_graph_writes_names_and_saves_a_png(
     # the SVG and the standalone HTML are built when their buttons are clicked (callables), not on every render
     saved = {}
     for label in ("下载 SVG", "下载交互式 HTML"):
+        _settle(page)  # a button clicked during a rerun names a file the rerun has already replaced
         with page.expect_download(timeout=60_000) as download:
             page.get_by_text(label).first.click()
         saved[label] = download.value.path().read_text(encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from app_pages.map_districts import city_districts, count_by_district, district_at
@@ -45,10 +46,34 @@ def test_a_point_falls_in_its_district() -> None:
 
 def test_district_counts_of_guangzhou_on_the_bundled_data(loaded_embedded_path: Path, schema: Schema) -> None:
     store = EmbeddedStore(loaded_embedded_path, schema, read_only=True)
-    rows = get_query("city_district_entities").run(store, {"city": "广州市"}).rows
-    counts = count_by_district(rows, city_districts("440100"))
+    shapes = city_districts("440100")
+    rows = get_query("city_district_entities").run_all(store, {"city": "广州市"}).rows
+    tallies = get_query("city_district_counts").run(store, {"city": "广州市"}).rows
+    counts = count_by_district(tallies, rows, shapes)
     assert counts.total == len({r["id"] for r in rows}) > 100
-    placed = sum(counts.value(str(s["properties"]["adcode"])) for s in city_districts("440100"))
+    placed = sum(counts.value(str(s["properties"]["adcode"])) for s in shapes)
     assert placed == counts.placed and 0 < counts.placed < counts.total  # some known, the rest counted
-    assert len(counts.without) == counts.total - counts.placed
+    assert len(counts.without) == counts.unplaced == counts.total - counts.placed
     assert counts.from_coordinates["440106"] > 5  # 天河区: the universities with coordinates
+    # the stated districts as the listing states them (each entity's lowest district code of the city)
+    codes = {str(s["properties"]["adcode"]) for s in shapes}
+    stated: dict[str, str] = {}
+    for row in sorted(rows, key=lambda r: (r["id"], r["district_code"] or "~")):
+        if row["district_code"] in codes:
+            stated.setdefault(row["id"], row["district_code"])
+    assert dict(counts.stated) == dict(Counter(stated.values()))
+
+
+def test_district_counts_stay_whole_when_the_listing_is_cut(loaded_embedded_path: Path, schema: Schema) -> None:
+    """At a million nodes a city's listing stops at the row cap: the totals and stated districts do not."""
+    store = EmbeddedStore(loaded_embedded_path, schema, read_only=True)
+    shapes = city_districts("440100")
+    tallies = get_query("city_district_counts").run(store, {"city": "广州市"}).rows
+    whole = count_by_district(
+        tallies, get_query("city_district_entities").run_all(store, {"city": "广州市"}).rows, shapes
+    )
+    listed = get_query("city_district_entities").run(store, {"city": "广州市"}, row_cap=20)
+    cut = count_by_district(tallies, listed.rows, shapes)
+    assert listed.truncated and cut.total == whole.total and cut.stated == whole.stated
+    assert sum(cut.from_coordinates.values()) <= sum(whole.from_coordinates.values())
+    assert cut.unplaced == cut.total - sum(cut.stated.values()) - sum(cut.from_coordinates.values()) > len(cut.without)

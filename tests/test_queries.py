@@ -189,6 +189,11 @@ REAL_ANSWERS: dict[str, Callable[[GraphStore], None]] = {
         and _one(_rows(s, "city_district_entities", city="广州", cluster="P09"), name_zh="中山大学")["latitude"]
         is not None
     ),
+    "city_district_counts": lambda s: _assert(  # every entity of the city once, whatever the row cap
+        sum(r["entities"] for r in _rows(s, "city_district_counts", city="广州"))
+        == len({r["id"] for r in _rows(s, "city_district_entities", city="广州")})
+        > 100
+    ),
     "projects_led_in_guangdong": lambda s: _assert(
         _one(_rows(s, "projects_led_in_guangdong"), project_no="2018YFA0107100")["city"] == "广州市"
     ),
