@@ -116,17 +116,17 @@ def _plain(text: object) -> str:
 def downloads(data: GraphData, name: str, *, layered: bool, key: str) -> None:
     """SVG and the standalone HTML (pyvis, offline) of the picture; PNG is the picture's own toolbox button."""
     left, right, note = st.columns([1, 1, 3])
-    # both files are built when clicked, not on every render of the page (the HTML alone takes pyvis ≈ 0.1–0.5 s)
     left.download_button(
         L("下载 SVG", "Download SVG"),
-        data=lambda: svg_text(data, layered=layered).encode("utf-8"),
+        data=svg_text(data, layered=layered).encode("utf-8"),
         file_name=f"{name}.svg",
         mime="image/svg+xml",
         key=f"{key}_svg",
     )
+    html, _ = render(data, layered=layered)
     right.download_button(
         L("下载交互式 HTML", "Download interactive HTML"),
-        data=lambda: render(data, layered=layered)[0].encode("utf-8"),
+        data=html.encode("utf-8"),
         file_name=f"{name}.html",
         mime="text/html",
         key=f"{key}_html",

@@ -39,6 +39,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "direction": ("方向", "direction"),
     "distance": ("跳数", "hops"),
     "district_code": ("县区代码", "district code"),
+    "with_coordinates": ("有坐标", "with coordinates"),
     "document": ("文件", "document"),
     "ended_at": ("结束时间", "ended at"),
     "enterprise": ("企业", "enterprise"),

@@ -175,7 +175,6 @@ def test_the_chain_graph_writes_names_and_saves_a_png(
     browser_page: tuple[Any, list[str]], server: str, loaded_embedded_path: Path, schema: Any
 ) -> None:
     from app_pages.chart_graph import TOOLBOX_PNG_FROM_TOP_RIGHT, short_name
-    from app_pages.graph_view import external_urls
     from graph.embedded_store import EmbeddedStore
     from queries.catalog import get_query
 
@@ -197,17 +196,6 @@ def test_the_chain_graph_writes_names_and_saves_a_png(
     path = ARTIFACTS / "chain-E01-download.png"
     download.value.save_as(str(path))
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 20_000
-    # the SVG and the standalone HTML are built when their buttons are clicked (callables), not on every render
-    saved = {}
-    for label in ("下载 SVG", "下载交互式 HTML"):
-        _settle(page)  # a button clicked during a rerun names a file the rerun has already replaced
-        with page.expect_download(timeout=60_000) as download:
-            page.get_by_text(label).first.click()
-        saved[label] = download.value.path().read_text(encoding="utf-8")
-        assert download.value.suggested_filename.startswith("chain-E01.")
-    assert saved["下载 SVG"].lstrip().startswith("<svg") and "</svg>" in saved["下载 SVG"]
-    html = saved["下载交互式 HTML"]
-    assert "<html" in html and "new vis.Network" in html and not external_urls(html)  # self-contained, offline
     print(f"chain E01: {len(written)} names drawn; page ready in {elapsed:.1f} s")
 
 
