@@ -268,12 +268,7 @@ class EmbeddedStore(EmbeddedWrites):
         with self._reading():
             # A connection of its own for the whole read: its time limit is no other read's (graph/embedded_pool.py).
             with self._pool.lend(timeout_s) as conn:
-                try:
-                    result = conn.execute(cypher, dict(params or {}))
-                except RuntimeError as exc:
-                    raise QueryRejectedError(plain_error(exc)) from exc
-                if isinstance(result, list):  # several statements: the last one's rows
-                    result = result[-1]
+                result = _execute_read(conn, cypher, params)
                 columns = list(result.get_column_names())
                 rows: list[dict[str, Any]] = []
                 truncated = False
@@ -293,12 +288,7 @@ class EmbeddedStore(EmbeddedWrites):
         if timeout_s is not None and not timeout_s > 0:
             raise ValueError(f"a read's time limit must be a positive number of seconds, not {timeout_s!r}")
         with self._reading(), self._pool.lend(timeout_s) as conn:
-            try:
-                result = conn.execute(cypher, dict(params or {}))
-            except RuntimeError as exc:
-                raise QueryRejectedError(plain_error(exc)) from exc
-            if isinstance(result, list):  # several statements: the last one's rows
-                result = result[-1]
+            result = _execute_read(conn, cypher, params)
             try:
                 return result.get_as_arrow()
             finally:
@@ -348,3 +338,13 @@ class EmbeddedStore(EmbeddedWrites):
             return self._conn.execute(cypher, dict(params or {}))
         except RuntimeError as exc:
             raise StoreError(f"embedded store rejected a statement: {plain_error(exc)}") from exc
+
+
+def _execute_read(conn: ladybug.Connection, cypher: str, params: Mapping[str, Any] | None) -> ladybug.QueryResult:
+    """Run a read; a statement the database refuses is the caller's error (QueryRejectedError). Several statements:
+    the last one's rows."""
+    try:
+        result = conn.execute(cypher, dict(params or {}))
+    except RuntimeError as exc:
+        raise QueryRejectedError(plain_error(exc)) from exc
+    return result[-1] if isinstance(result, list) else result

@@ -134,6 +134,15 @@ def _settle(page: Any) -> None:
     )
 
 
+def _download(page: Any, button: str, folder: Path) -> Path:
+    """Click a download button (by its text) and save the file it gives under its own name."""
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_text(button).first.click()
+    saved = folder / download.value.suggested_filename
+    download.value.save_as(saved)
+    return saved
+
+
 def _shot(page: Any, name: str) -> Path:
     """A screenshot of the whole page: Streamlit scrolls inside its own container, so the window is made tall."""
     path = ARTIFACTS / f"{name}.png"
@@ -277,10 +286,7 @@ def test_the_report_page_previews_and_downloads_a_word_file(
     _settle(page)
     preview = page.frame_locator("iframe").first
     assert "创新体系执行情况" in preview.locator("body").inner_text(timeout=60_000)
-    with page.expect_download(timeout=60_000) as download:
-        page.get_by_text("下载 Word").first.click()
-    saved = tmp_path / download.value.suggested_filename
-    download.value.save_as(saved)
+    saved = _download(page, "下载 Word", tmp_path)
     assert saved.suffix == ".docx" and saved.read_bytes()[:2] == b"PK"  # a real Word (zip) file
 
 
@@ -292,10 +298,7 @@ def test_the_lists_page_builds_its_excel_when_clicked(
     page, _ = browser_page
     _open(page, f"{server}/lists?cluster=E01", "[data-testid='stDataFrame']")
     _settle(page)
-    with page.expect_download(timeout=60_000) as download:
-        page.get_by_text("下载 Excel").first.click()
-    saved = tmp_path / download.value.suggested_filename
-    download.value.save_as(saved)
+    saved = _download(page, "下载 Excel", tmp_path)
     book = openpyxl.load_workbook(saved, read_only=True)  # the file is built on the click (a callable)
     assert saved.name == "三单一图_E01.xlsx"
     assert book.sheetnames[:4] == ["关键技术清单", "重点产品清单", "研发机构清单", "产业地图"]
