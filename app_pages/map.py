@@ -66,14 +66,16 @@ else:
     st.caption(L("点击地图上的城市查看其画像。", "Click a city on the map for its profile."))
 
 st.dataframe(frame(sorted(rows, key=lambda r: -r["entities"])), hide_index=True, width="stretch")
-without_city = named_result("entities_without_city", {"cluster": cluster, "stage": stage})
-missing = without_city.rows
-count = f"{len(missing):,}" + ("+" if without_city.truncated else "")  # the row cap: at least this many
-st.subheader(L(f"未落到城市的主体：{count} 个（地图未计入）", f"Entities without a city: {count} (not on the map)"))
-if missing:
-    with st.expander(L("列出这些主体", "List them")):
-        st.dataframe(frame(class_words(missing)), hide_index=True, width="stretch")
-        cut_note(without_city)
+asked = {"cluster": cluster, "stage": stage}
+missing = run_named("entities_without_city_count", asked)[0]["entities"]  # whole at any size: kept by every write
+st.subheader(
+    L(f"未落到城市的主体：{missing:,} 个（地图未计入）", f"Entities without a city: {missing:,} (not on the map)")
+)
+# listed on request: the list sorts every entity without a city, the count above needs none of it
+if missing and st.toggle(L("列出这些主体", "List them"), key="map_list_without_city"):
+    without_city = named_result("entities_without_city", asked)
+    st.dataframe(frame(class_words(without_city.rows)), hide_index=True, width="stretch")
+    cut_note(without_city)
 st.download_button(
     L("下载地图 SVG", "Download the map as SVG"),
     data=choropleth(values, title=title).encode("utf-8"),

@@ -19,8 +19,10 @@ def district_section(city: str, city_code: str, *, cluster: str, stage: str) -> 
         st.info(L(f"{city}不设县区（镇街直属市）。", f"{city} has no districts: its towns report to the city."))
         return
     asked = {"city": city, "cluster": cluster, "stage": stage}
-    listed = named_result("city_district_entities", asked)  # the first entities (row cap): their coordinates
-    counts = count_by_district(run_named("city_district_counts", asked), listed.rows, shapes)
+    tallies = run_named("city_district_counts", asked)  # whole at any size: kept by every write
+    # only the entities with coordinates: a district holds those the graph does not place (few, at any size)
+    listed = named_result("city_district_entities", {**asked, "with_coordinates": True})
+    counts = count_by_district(tallies, listed.rows, shapes)
     values = {str(s["properties"]["adcode"]): float(counts.value(str(s["properties"]["adcode"]))) for s in shapes}
     show_districts(values, shapes, title=L("各县区主体数", "Entities per district"), key="map_districts")
     st.caption(
@@ -36,10 +38,10 @@ def district_section(city: str, city_code: str, *, cluster: str, stage: str) -> 
     if listed.truncated:
         st.caption(
             L(
-                f"坐标只核对了按编号排在前面的 {len(listed.rows):,} 个主体（行数上限），"
+                f"坐标只核对了按编号排在前面的 {len(listed.rows):,} 个有坐标的主体（行数上限），"
                 "其余未列明县区的主体计为未定位。",
-                f"Coordinates were checked for the first {len(listed.rows):,} entities by id (the row cap); the "
-                "others with no stated district count as not placed.",
+                f"Coordinates were checked for the first {len(listed.rows):,} entities with coordinates by id (the "
+                "row cap); the others with no stated district count as not placed.",
             )
         )
     table = pd.DataFrame(
@@ -54,8 +56,16 @@ def district_section(city: str, city_code: str, *, cluster: str, stage: str) -> 
         ]
     ).sort_values(L("合计", "total"), ascending=False)
     st.dataframe(table, hide_index=True, width="stretch")
-    if counts.unplaced:
-        unplaced = counts.unplaced
-        with st.expander(L(f"未定位到县区的主体：{unplaced} 个", f"Entities with no known district: {unplaced}")):
-            st.dataframe(frame(class_words(list(counts.without))), hide_index=True, width="stretch")
-            cut_note(listed)
+    unplaced = counts.unplaced
+    st.markdown(
+        "**" + L(f"未定位到县区的主体：{unplaced:,} 个", f"Entities with no known district: {unplaced:,}") + "**"
+    )
+    # listed on request: the city's whole list is sorted in the database, the counts above need none of it
+    if unplaced and st.toggle(L("列出这些主体", "List them"), key="map_list_unplaced"):
+        every = named_result("city_district_entities", asked)
+        st.dataframe(
+            frame(class_words(list(count_by_district(tallies, every.rows, shapes).without))),
+            hide_index=True,
+            width="stretch",
+        )
+        cut_note(every)

@@ -69,6 +69,8 @@ def cases(store: GraphStore) -> list[tuple[str, str, dict[str, Any]]]:
         ("dq_low_confidence", "dq_low_confidence", {}),
         ("dq_orphans", "dq_orphans", {}),
         ("dq_without_source", "dq_without_source", {}),
+        ("city_district_counts 深圳市", "city_district_counts", {"city": "深圳市"}),
+        ("entities_without_city_count", "entities_without_city_count", {}),
         ("entity_details", "entity_details", {"id": hub["id"]}),
         ("entity_edges", "entity_edges", {"id": firm}),
         ("entity_clusters", "entity_clusters", {"id": firm}),

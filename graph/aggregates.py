@@ -2,9 +2,10 @@
 
 The graph changes only by a write (an ingest, a retract, an edition restored into a store, an initial load), so
 the counts a page asks for on every visit — entities per city and cluster (``city_cluster_matrix``), per city
-and stage (``stage_map``), enterprises and serving entities per cluster (``cluster_list``) — are computed once
-in that write and kept as bookkeeping nodes. ``refresh`` runs inside the writer's transaction where the store
-has one (Neo4j), reading through ``read_in_write`` so that it counts the uncommitted changes too.
+and stage (``stage_map``), enterprises and serving entities per cluster (``cluster_list``), the quality counts
+(graph/quality_tallies.py) and the map's counts per district and of entities without a city (graph/map_tallies.py)
+— are computed once in that write and kept as bookkeeping nodes. ``refresh`` runs inside the writer's transaction
+where the store has one (Neo4j), reading through ``read_in_write`` so that it counts the uncommitted changes too.
 
 Every recount writes a new ``epoch`` row: other derived state (the embedded store's name index) compares its
 own epoch with it to know whether it is in step.
@@ -19,11 +20,12 @@ from __future__ import annotations
 import logging
 import secrets
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from graph import quality_tallies
+from graph import map_tallies, quality_tallies
 from graph.store import GraphStore
 
 log = logging.getLogger(__name__)
@@ -36,10 +38,10 @@ CLUSTER_ENTERPRISES = "cluster_enterprises"
 CLUSTER_SERVING = "cluster_serving"
 INDUSTRY = "industry"  # the stage key the queries give enterprises
 PLACE_KINDS = (CITY_CLUSTER, CITY_STAGE, CLUSTER_ENTERPRISES, CLUSTER_SERVING)
-# The epoch begins with it (VERSION@stamp). A store counted by an older ClusterKG — before the quality counts, or
-# rewritten by one since, which stamps an epoch without it — is recounted by the next write path (``ensure``), and
-# until then the tallied queries answer from their full scans (``is_current``).
-VERSION = "places+quality"
+# The epoch begins with it (VERSION@stamp). A store counted by an older ClusterKG — before the quality or map
+# counts, or rewritten by one since, which stamps an epoch without it — is recounted by the next write path
+# (``ensure``), and until then the tallied queries answer from their full scans (``is_current``).
+VERSION = "places+quality+map"
 
 TallyKey = tuple[str, str, str, str]  # kind, city id, cluster id, stage ("" where not used)
 
@@ -133,28 +135,50 @@ def _rows(counts: dict[TallyKey, int]) -> Iterable[dict[str, Any]]:
         }
 
 
+@dataclass(frozen=True)
+class _Family:
+    """One kind of kept counts: how to count them from the graph, read them back, name their rows and write them."""
+
+    compute: Callable[[GraphStore], Mapping[Any, Any]]
+    stored: Callable[[GraphStore], Mapping[Any, Any]]
+    tally_id: Callable[[Any], str]
+    rows: Callable[[dict[Any, Any]], Iterable[dict[str, Any]]]
+
+
+_FAMILIES = (
+    _Family(compute, stored, _tally_id, _rows),
+    _Family(
+        quality_tallies.compute,
+        lambda s: quality_tallies.stored(s, LABEL),
+        quality_tallies.tally_id,
+        quality_tallies.rows,
+    ),
+    _Family(
+        map_tallies.compute,
+        lambda s: map_tallies.stored(s, LABEL),
+        map_tallies.tally_id,
+        map_tallies.rows,
+    ),
+)
+
+
 def refresh(store: GraphStore) -> str:
-    """Recount and replace the tallies, place and quality counts (only the rows that differ are written); return
-    the new epoch."""
-    fresh, old = compute(store), stored(store)
-    quality_fresh, quality_old = quality_tallies.compute(store), quality_tallies.stored(store, LABEL)
-    gone = sorted(_tally_id(key) for key in old if key not in fresh)
-    gone += sorted(quality_tallies.tally_id(key) for key in quality_old if key not in quality_fresh)
+    """Recount and replace every family of tallies (only the rows that differ are written); return the new epoch."""
+    gone: list[str] = []
+    changed: list[dict[str, Any]] = []
+    kept = 0
+    for family in _FAMILIES:
+        fresh, old = family.compute(store), family.stored(store)
+        gone += sorted(family.tally_id(key) for key in old if key not in fresh)
+        changed += family.rows({key: value for key, value in fresh.items() if old.get(key) != value})
+        kept += len(fresh)
     if gone:
         store.delete_nodes(LABEL, gone)
-    changed = {key: n for key, n in fresh.items() if old.get(key) != n}
-    quality_changed = {key: v for key, v in quality_fresh.items() if quality_old.get(key) != v}
-    if changed or quality_changed:
-        store.upsert_nodes(LABEL, [*_rows(changed), *quality_tallies.rows(quality_changed)])
+    if changed:
+        store.upsert_nodes(LABEL, changed)
     stamp = f"{VERSION}@{datetime.now(UTC).isoformat()}/{secrets.token_hex(4)}"
     store.upsert_nodes(LABEL, [{"id": EPOCH_ID, "tally_kind": "epoch", "tally_epoch": stamp}])
-    log.info(
-        "tallies: %d rows (%d written, %d removed), epoch %s",
-        len(fresh) + len(quality_fresh),
-        len(changed) + len(quality_changed),
-        len(gone),
-        stamp,
-    )
+    log.info("tallies: %d rows (%d written, %d removed), epoch %s", kept, len(changed), len(gone), stamp)
     return stamp
 
 

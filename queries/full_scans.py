@@ -1,7 +1,7 @@
-"""What the tallied queries (city_cluster_matrix, stage_map, cluster_list, and the quality page's dq_low_confidence,
-dq_orphans, dq_without_source) computed before the counts were maintained: full scans of the graph, kept as the
-definition the maintained counts must meet. The tests check the queries against them on every kind of write;
-bench/queries_aggregates.py times them side by side."""
+"""What the tallied queries (city_cluster_matrix, stage_map, cluster_list, city_district_counts,
+entities_without_city_count, and the quality page's dq_low_confidence, dq_orphans, dq_without_source) computed before
+the counts were maintained: full scans of the graph, kept as the definition the maintained counts must meet. The tests
+check the queries against them on every kind of write; bench/queries_aggregates.py times them side by side."""
 
 FULL_SCANS = {
     "city_cluster_matrix": """
@@ -29,6 +29,29 @@ FULL_SCANS = {
         RETURN c.cluster_code AS code, c.name_zh AS name_zh, c.name_en AS name_en, c.kind AS kind,
                a.name_zh AS lead_department, enterprises, serving AS serving_entities
         ORDER BY code""",
+    "city_district_counts": """
+        MATCH (city:City)
+        WHERE city.name_zh = $city OR city.name_zh = $city + '市' OR city.admin_code = $city
+        MATCH (e)-[:LOCATED_IN]->(place)
+        WHERE (place.id = city.id OR EXISTS { MATCH (place)-[:PART_OF]->(city) })
+          AND (e.chain_stage IS NOT NULL OR ckg_label(e) = 'Enterprise')
+          AND ($stage = 'all' OR coalesce(e.chain_stage, 'industry') = $stage)
+          AND ($cluster = 'all' OR EXISTS {
+                MATCH (e)-[:SERVES_CLUSTER|IN_CLUSTER]->(c:IndustryCluster)
+                WHERE c.cluster_code = $cluster OR c.name_zh = $cluster OR c.name_en = $cluster })
+        WITH e, min(CASE WHEN ckg_label(place) = 'District' THEN place.admin_code ELSE NULL END) AS district_code
+        RETURN district_code, e.latitude IS NOT NULL AND e.longitude IS NOT NULL AS with_coordinates,
+               count(*) AS entities
+        ORDER BY district_code, with_coordinates""",
+    "entities_without_city_count": """
+        MATCH (e)
+        WHERE (e.chain_stage IS NOT NULL OR ckg_label(e) = 'Enterprise')
+          AND ($stage = 'all' OR coalesce(e.chain_stage, 'industry') = $stage)
+          AND ($cluster = 'all' OR EXISTS {
+                MATCH (e)-[:SERVES_CLUSTER|IN_CLUSTER]->(c:IndustryCluster)
+                WHERE c.cluster_code = $cluster OR c.name_zh = $cluster OR c.name_en = $cluster })
+          AND NOT EXISTS { MATCH (e)-[:LOCATED_IN]->(:City) }
+        RETURN count(*) AS entities""",
     "dq_low_confidence": """
         MATCH (n)
         WHERE n.confidence IS NOT NULL AND n.confidence <> 'high'

@@ -9,7 +9,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from graph import aggregates, name_index, quality_tallies
+from graph import aggregates, map_tallies, name_index, quality_tallies
 from graph.editions import create_edition, edition_store
 from graph.schema import Schema
 from graph.store import GraphStore
@@ -20,7 +20,17 @@ from queries.full_scans import FULL_SCANS
 from tests.test_source_ownership import curator_sources
 
 # A slice of the bundled data with cities, clusters and members of every kind of tie (fast to load).
-SLICE = ("cities", "clusters", "agencies", "enterprises", "labs", "universities")
+SLICE = (
+    "cities",
+    "districts",
+    "district_centroids",
+    "clusters",
+    "agencies",
+    "enterprises",
+    "labs",
+    "universities",
+    "university_locations",
+)
 
 STAGES = ("all", "industry", "basic_research", "tech_breakthrough", "talent_support")
 
@@ -35,13 +45,45 @@ def _answers(store: GraphStore) -> dict[str, Any]:
     for name, body in FULL_SCANS.items():
         query = get_query(name)
         reference = dataclasses.replace(query, body=body, variants={})
-        for stage in STAGES if name == "stage_map" else (None,):
-            params = {"stage": stage} if stage else {}
-            found[f"{name} {stage or ''}"] = (
+        for params in _asked(store, name):
+            found[f"{name} {params}"] = (
                 _without_examples(query.run(store, params).rows),
                 _without_examples(reference.run(store, params).rows),
             )
     return found
+
+
+def _asked(store: GraphStore, name: str) -> list[dict[str, str]]:
+    """What each tallied query is asked: every stage of the stage map; for the entities without a city, every stage,
+    every cluster, and one cluster by every stage; for a city's districts, every city with all clusters and stages,
+    and the two cities with the most entities by their busiest clusters, by cluster name, and by every stage."""
+    if name == "stage_map":
+        return [{"stage": stage} for stage in STAGES]
+    if name == "entities_without_city_count":
+        clusters = store.read("MATCH (c:IndustryCluster) RETURN c.cluster_code AS code ORDER BY code").rows
+        return (
+            [{"stage": stage} for stage in STAGES]
+            + [{"cluster": row["code"]} for row in clusters]
+            + [{"cluster": "E01", "stage": stage} for stage in STAGES]
+        )
+    if name != "city_district_counts":
+        return [{}]
+    cities = store.read("MATCH (c:City) RETURN c.name_zh AS name ORDER BY name").rows
+    asked = [{"city": row["name"]} for row in cities]
+    busiest = store.read(
+        "MATCH (e)-[:LOCATED_IN]->(city:City) "
+        "RETURN city.admin_code AS code, count(e) AS n ORDER BY n DESC, code LIMIT 2"
+    ).rows
+    for city in busiest:
+        clusters = store.read(
+            "MATCH (c:IndustryCluster)<-[:SERVES_CLUSTER|IN_CLUSTER]-(e)-[:LOCATED_IN]->(:City {admin_code: $city}) "
+            "RETURN c.cluster_code AS code, c.name_zh AS name, count(e) AS n ORDER BY n DESC, code LIMIT 2",
+            {"city": city["code"]},
+        ).rows
+        for cluster in [{"code": "all", "name": "all"}, *clusters]:
+            asked += [{"city": city["code"], "cluster": cluster["code"], "stage": stage} for stage in STAGES]
+            asked.append({"city": city["code"], "cluster": cluster["name"]})
+    return asked
 
 
 def _without_examples(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -81,6 +123,9 @@ def test_tallies_equal_the_full_computation_after_ingest_second_source_and_retra
     run_ingest(store, slice_sources(schema), data_dir=DATA_DIR)
     first = _check(store)
     assert any(k[0] == aggregates.CITY_CLUSTER for k in first) and any(k[0] == aggregates.CITY_STAGE for k in first)
+    districts = map_tallies.stored(store, aggregates.LABEL)
+    assert {k[0] for k in districts} == set(map_tallies.KINDS)  # with and without coordinates, without a city
+    assert any(k[2] for k in districts)  # per cluster too
     epoch = aggregates.epoch(store)
 
     run_ingest(store, curator_sources(schema), data_dir=DATA_DIR)  # a curator's labs and titles
@@ -89,6 +134,46 @@ def test_tallies_equal_the_full_computation_after_ingest_second_source_and_retra
 
     run_ingest(store, [], data_dir=DATA_DIR, retract=[s.name for s in curator_sources(schema)])
     assert _check(store) == first
+
+
+def test_map_tallies_count_an_entity_once_in_its_lowest_district(store: GraphStore, schema: Schema) -> None:
+    """No bundled source ties an entity to a district: the ties are written here, then recounted as a write does."""
+    run_ingest(store, slice_sources(schema), data_dir=DATA_DIR)
+    city = "440100"  # 广州市
+    districts = [
+        r["id"]
+        for r in store.read(
+            "MATCH (d:District)-[:PART_OF]->(:City {admin_code: $city}) "
+            "RETURN d.id AS id ORDER BY d.admin_code LIMIT 2",
+            {"city": city},
+        ).rows
+    ]
+    firms = [
+        r["id"]
+        for r in store.read(
+            "MATCH (e:Enterprise)-[:LOCATED_IN]->(:City {admin_code: $city}) RETURN e.id AS id ORDER BY id LIMIT 2",
+            {"city": city},
+        ).rows
+    ]
+    assert len(districts) == 2 and len(firms) == 2
+    before = get_query("city_district_counts").run(store, {"city": city}).rows
+    ties = [(firms[0], districts[1]), (firms[0], districts[0]), (firms[1], districts[1])]  # the first: two districts
+    with store.transaction(rows=len(ties)):
+        store.upsert_relationships(
+            "LOCATED_IN", "Enterprise", "District", [{"from_id": a, "to_id": b} for a, b in ties]
+        )
+        aggregates.refresh(store)
+    _check(store)
+    after = get_query("city_district_counts").run(store, {"city": city}).rows
+    codes = {
+        d: store.read("MATCH (d:District {id: $id}) RETURN d.admin_code AS code", {"id": d}).rows[0]["code"]
+        for d in districts
+    }
+    by_district = {r["district_code"]: 0 for r in after}
+    for row in after:
+        by_district[row["district_code"]] += row["entities"]
+    assert by_district[codes[districts[0]]] == 1 and by_district[codes[districts[1]]] == 1  # one each, lowest code
+    assert sum(r["entities"] for r in after) == sum(r["entities"] for r in before)  # still each entity once
 
 
 def test_an_unchanged_rerun_keeps_the_epoch_and_a_store_without_tallies_gets_them(

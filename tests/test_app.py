@@ -179,7 +179,24 @@ def test_map_page_colours_cities(app: AppTest) -> None:
     province = _chart(app, "map_chart_province")
     assert len(province["map"]["geoJson"]["features"]) == 21 and province["options"]["visualMap"]["show"]
     assert len(_chart(app, "map_chart_prd")["map"]["geoJson"]["features"]) == 9  # the readable inset
-    assert any("未落到城市的主体" in s.value for s in app.subheader)
+    header = next(s.value for s in app.subheader if "未落到城市的主体" in s.value)
+    count = int(header.split("：")[1].split(" ")[0].replace(",", ""))  # the kept count, whole
+    shown = len(app.dataframe)
+    app.toggle(key="map_list_without_city").set_value(True).run()  # listed only when asked
+    assert not app.exception and len(app.dataframe) == shown + 1
+    assert count > 0 and len(app.dataframe[-1].value) == count  # the bundled data: fewer than the row cap
+
+
+def test_map_page_counts_a_picked_citys_districts_and_lists_the_unplaced_on_request(app: AppTest) -> None:
+    _page(app, "map")
+    app.selectbox(key="map_city").select("广州市").run()
+    assert not app.exception and any(s.value.startswith("广州市：各县区") for s in app.subheader)
+    line = next(m.value for m in app.markdown if "未定位到县区的主体" in m.value)
+    unplaced = int(line.split("：")[1].split(" ")[0].replace(",", ""))
+    shown = len(app.dataframe)
+    app.toggle(key="map_list_unplaced").set_value(True).run()  # the city's list, read only now
+    assert not app.exception and len(app.dataframe) == shown + 1
+    assert unplaced > 0 and len(app.dataframe[-2].value) == unplaced  # the bundled data: fewer than the row cap
 
 
 def test_compare_page_puts_two_cities_side_by_side(app: AppTest) -> None:

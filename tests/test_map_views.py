@@ -77,3 +77,22 @@ def test_district_counts_stay_whole_when_the_listing_is_cut(loaded_embedded_path
     assert listed.truncated and cut.total == whole.total and cut.stated == whole.stated
     assert sum(cut.from_coordinates.values()) <= sum(whole.from_coordinates.values())
     assert cut.unplaced == cut.total - sum(cut.stated.values()) - sum(cut.from_coordinates.values()) > len(cut.without)
+
+
+def test_the_entities_with_coordinates_give_the_counts_of_the_whole_listing(
+    loaded_embedded_path: Path, schema: Schema
+) -> None:
+    """The map reads only the city's entities with coordinates: its counts are those of the whole listing."""
+    store = EmbeddedStore(loaded_embedded_path, schema, read_only=True)
+    shapes = city_districts("440100")
+    tallies = get_query("city_district_counts").run(store, {"city": "广州市"}).rows
+    every = get_query("city_district_entities").run_all(store, {"city": "广州市"}).rows
+    with_xy = get_query("city_district_entities").run_all(store, {"city": "广州市", "with_coordinates": True}).rows
+    assert 0 < len(with_xy) < len(every) and all(r["latitude"] is not None for r in with_xy)
+    whole, read = count_by_district(tallies, every, shapes), count_by_district(tallies, with_xy, shapes)
+    assert (read.stated, read.from_coordinates, read.total, read.unplaced) == (
+        whole.stated,
+        whole.from_coordinates,
+        whole.total,
+        whole.unplaced,
+    )

@@ -274,6 +274,11 @@ REAL_ANSWERS: dict[str, Callable[[GraphStore], None]] = {
         "三孚新科" in {r["name_zh"] for r in _rows(s, "entities_without_city", cluster="E01")}
         and "中国散裂中子源" not in {r["name_zh"] for r in _rows(s, "entities_without_city")}
     ),
+    "entities_without_city_count": lambda s: _assert(  # as many as the list, for the graph and for one cluster
+        _rows(s, "entities_without_city_count")[0]["entities"] == len(_rows(s, "entities_without_city")) > 0
+        and _rows(s, "entities_without_city_count", cluster="E01")[0]["entities"]
+        == len(_rows(s, "entities_without_city", cluster="E01"))
+    ),
 }
 
 

@@ -3,11 +3,13 @@
 // description: >
 //   The chain entities and enterprises of one city (optionally of one cluster and one stage), each with the
 //   district the graph places it in (a LOCATED_IN tie to a District of the city; null when only the city is
-//   known) and its coordinates when a source gives them. The map page counts them per district.
+//   known) and its coordinates when a source gives them. The map page places those with coordinates and no
+//   stated district by the district boundaries (with_coordinates: only those with coordinates).
 // params:
 //   city: {type: string, default: 深圳市, help: "city name (广州市 or 广州) or 6-digit admin code"}
 //   cluster: {type: string, default: all, help: "cluster code or name, or all"}
 //   stage: {type: string, default: all, help: "a stage key (basic_research …), industry, or all"}
+//   with_coordinates: {type: bool, default: false, help: "only entities with coordinates (what the map places by them)"}
 // stage: all
 // kind: table
 // ordered: true
@@ -17,6 +19,7 @@ MATCH (e)-[:LOCATED_IN]->(place)
 WHERE (place.id = city.id OR EXISTS { MATCH (place)-[:PART_OF]->(city) })
   AND (e.chain_stage IS NOT NULL OR ckg_label(e) = 'Enterprise')
   AND ($stage = 'all' OR coalesce(e.chain_stage, 'industry') = $stage)
+  AND (NOT $with_coordinates OR (e.latitude IS NOT NULL AND e.longitude IS NOT NULL))
   AND ($cluster = 'all' OR EXISTS {
         MATCH (e)-[:SERVES_CLUSTER|IN_CLUSTER]->(c:IndustryCluster)
         WHERE c.cluster_code = $cluster OR c.name_zh = $cluster OR c.name_en = $cluster })

@@ -8,6 +8,7 @@ UNWIND places AS place
 MATCH (e)-[:LOCATED_IN]->(place)
 WHERE (e.chain_stage IS NOT NULL OR ckg_label(e) = 'Enterprise')
   AND ($stage = 'all' OR coalesce(e.chain_stage, 'industry') = $stage)
+  AND (NOT $with_coordinates OR (e.latitude IS NOT NULL AND e.longitude IS NOT NULL))
   AND ($cluster = 'all' OR EXISTS {
         MATCH (e)-[:SERVES_CLUSTER|IN_CLUSTER]->(c:IndustryCluster)
         WHERE c.cluster_code = $cluster OR c.name_zh = $cluster OR c.name_en = $cluster })
