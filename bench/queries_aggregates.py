@@ -156,6 +156,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--skip-neo4j", action="store_true")
     parser.add_argument("--keep", action="store_true", help="reuse the stores a previous run loaded")
+    parser.add_argument(
+        "--buffer-pool-mb", type=int, default=1024, help="the embedded store's (scale 150: 8192, for the full scans)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     schema = default_schema()
@@ -164,7 +167,7 @@ def main() -> None:
     if not args.keep:
         for stale in (path, path.with_name(path.name + ".wal"), path.with_name(path.name + name_index.SUFFIX)):
             shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
-    stores: list[GraphStore] = [EmbeddedStore(path, schema, buffer_pool_mb=1024)]
+    stores: list[GraphStore] = [EmbeddedStore(path, schema, buffer_pool_mb=args.buffer_pool_mb)]
     if not args.skip_neo4j:
         neo = Neo4jStore.from_settings(Settings.from_env(), schema)
         if not args.keep:
