@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from graph import map_tallies, quality_tallies
+from graph import map_tallies, quality_tallies, tally_rows
 from graph.store import GraphStore
 
 log = logging.getLogger(__name__)
@@ -93,11 +93,8 @@ def compute(store: GraphStore) -> dict[TallyKey, int]:
 
 def stored(store: GraphStore) -> dict[TallyKey, int]:
     """The maintained place tallies as the store holds them (the epoch row and the quality counts left out)."""
-    rows = store.read_in_write(
-        f"MATCH (t:{LABEL}) WHERE t.tally_kind IN $kinds RETURN t.tally_kind AS kind, t.tally_city AS city, "
-        "t.tally_cluster AS cluster, t.tally_stage AS stage, t.tally_count AS n",
-        {"kinds": list(PLACE_KINDS)},
-    )
+    columns = "t.tally_city AS city, t.tally_cluster AS cluster, t.tally_stage AS stage, t.tally_count AS n"
+    rows = tally_rows.read_kinds(store, LABEL, PLACE_KINDS, columns)
     return {(r["kind"], r["city"] or "", r["cluster"] or "", r["stage"] or ""): int(r["n"]) for r in rows}
 
 
@@ -118,8 +115,7 @@ def is_current(stamp: str | None) -> bool:
     return stamp is not None and stamp.startswith(f"{VERSION}@")
 
 
-def _tally_id(key: TallyKey) -> str:
-    return "tally/" + "/".join(part or "-" for part in key)
+_tally_id = tally_rows.tally_id
 
 
 def _rows(counts: dict[TallyKey, int]) -> Iterable[dict[str, Any]]:
@@ -137,28 +133,18 @@ def _rows(counts: dict[TallyKey, int]) -> Iterable[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class _Family:
-    """One kind of kept counts: how to count them from the graph, read them back, name their rows and write them."""
+    """One kind of kept counts: how to count them from the graph, read them back and write them (a row's id is
+    ``tally_rows.tally_id`` of its key)."""
 
     compute: Callable[[GraphStore], Mapping[Any, Any]]
     stored: Callable[[GraphStore], Mapping[Any, Any]]
-    tally_id: Callable[[Any], str]
     rows: Callable[[dict[Any, Any]], Iterable[dict[str, Any]]]
 
 
 _FAMILIES = (
-    _Family(compute, stored, _tally_id, _rows),
-    _Family(
-        quality_tallies.compute,
-        lambda s: quality_tallies.stored(s, LABEL),
-        quality_tallies.tally_id,
-        quality_tallies.rows,
-    ),
-    _Family(
-        map_tallies.compute,
-        lambda s: map_tallies.stored(s, LABEL),
-        map_tallies.tally_id,
-        map_tallies.rows,
-    ),
+    _Family(compute, stored, _rows),
+    _Family(quality_tallies.compute, lambda s: quality_tallies.stored(s, LABEL), quality_tallies.rows),
+    _Family(map_tallies.compute, lambda s: map_tallies.stored(s, LABEL), map_tallies.rows),
 )
 
 
@@ -169,7 +155,7 @@ def refresh(store: GraphStore) -> str:
     kept = 0
     for family in _FAMILIES:
         fresh, old = family.compute(store), family.stored(store)
-        gone += sorted(family.tally_id(key) for key in old if key not in fresh)
+        gone += sorted(tally_rows.tally_id(key) for key in old if key not in fresh)
         changed += family.rows({key: value for key, value in fresh.items() if old.get(key) != value})
         kept += len(fresh)
     if gone:

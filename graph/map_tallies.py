@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from graph.store import GraphStore
+from graph.tally_rows import read_kinds, tally_id
 
 WITHOUT_XY = "city_district"  # entities of a district (or of the city alone) without coordinates
 WITH_XY = "city_district_xy"  # … with both latitude and longitude
@@ -104,18 +105,11 @@ def _add(counts: dict[MapKey, int], kind: str, row: dict[str, Any], cluster: str
 
 def stored(store: GraphStore, label: str) -> dict[MapKey, int]:
     """The kept map rows (``label`` is the Tally class's name)."""
-    rows = store.read_in_write(
-        f"MATCH (t:{label}) WHERE t.tally_kind IN $kinds RETURN t.tally_kind AS kind, t.tally_city AS city, "
-        "t.tally_cluster AS cluster, t.tally_stage AS stage, t.tally_detail AS district, t.tally_count AS n",
-        {"kinds": list(KINDS)},
-    )
+    columns = "t.tally_city AS city, t.tally_cluster AS cluster, t.tally_stage AS stage, t.tally_detail AS district, "
+    rows = read_kinds(store, label, KINDS, columns + "t.tally_count AS n")
     return {
         (r["kind"], r["city"] or "", r["cluster"] or "", r["stage"], r["district"] or ""): int(r["n"]) for r in rows
     }
-
-
-def tally_id(key: MapKey) -> str:
-    return "tally/" + "/".join(part or "-" for part in key)
 
 
 def rows(counts: dict[MapKey, int]) -> Iterable[dict[str, Any]]:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from graph.store import GraphStore
+from graph.tally_rows import read_kinds, tally_id
 
 LOW_CONFIDENCE = "low_confidence"  # detail: the confidence (anything but 'high')
 ORPHANS = "orphans"
@@ -65,11 +66,8 @@ def _first_names(store: GraphStore, label: str, condition: str, params: dict[str
 
 def stored(store: GraphStore, label: str) -> dict[QualityKey, Quality]:
     """The kept quality rows (``label`` is the Tally class's name)."""
-    rows = store.read_in_write(
-        f"MATCH (t:{label}) WHERE t.tally_kind IN $kinds RETURN t.tally_kind AS kind, t.tally_class AS class, "
-        "t.tally_detail AS detail, t.tally_count AS n, t.tally_examples AS examples",
-        {"kinds": list(KINDS)},
-    )
+    columns = "t.tally_class AS class, t.tally_detail AS detail, t.tally_count AS n, t.tally_examples AS examples"
+    rows = read_kinds(store, label, KINDS, columns)
     # a confidence is kept as the source gave it ('' included); the other kinds have no detail (None ↔ "")
     return {
         (r["kind"], r["class"], r["detail"] if r["kind"] == LOW_CONFIDENCE else r["detail"] or ""): (
@@ -78,10 +76,6 @@ def stored(store: GraphStore, label: str) -> dict[QualityKey, Quality]:
         )
         for r in rows
     }
-
-
-def tally_id(key: QualityKey) -> str:
-    return "tally/" + "/".join(part or "-" for part in key)
 
 
 def rows(counts: dict[QualityKey, Quality]) -> Iterable[dict[str, Any]]:
