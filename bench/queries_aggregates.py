@@ -52,6 +52,24 @@ BEFORE = {
     "entity_edges": None,  # the label-less body (Neo4j now has a variant with the Entity label)
     "entity_clusters": None,
 }
+# Where Neo4j had a variant of its own before (faster than the full scan above on that store), it is the "before".
+BEFORE_NEO4J = {
+    "cluster_chain": """
+        MATCH (c:IndustryCluster)
+        WHERE c.cluster_code = $cluster OR c.name_zh = $cluster OR c.name_en = $cluster
+        OPTIONAL MATCH (e)-[r:SERVES_CLUSTER|IN_CLUSTER]->(c)
+        WHERE e.chain_stage IS NOT NULL AND (NOT $sourced_only OR NOT coalesce(r.derived, false))
+        WITH e.chain_stage AS key, count(DISTINCT e) AS entities,
+             count(DISTINCT CASE WHEN coalesce(r.derived, false) THEN NULL ELSE e.id END) AS sourced
+        WITH collect({key: key, entities: entities, sourced: sourced}) AS counts, count(*) AS groups
+        WHERE groups > 0
+        MATCH (s:ChainStage)
+        WITH s, replace(s.id, 'stage/', '') AS stage, counts
+        WITH s, stage, [x IN counts WHERE x.key = stage] AS hit
+        RETURN s.stage_order AS stage_order, stage, coalesce(hit[0].entities, 0) AS entities,
+               coalesce(hit[0].sourced, 0) AS sourced
+        ORDER BY stage_order""",
+}
 
 
 def cases(store: GraphStore) -> list[tuple[str, str, dict[str, Any]]]:
@@ -71,6 +89,9 @@ def cases(store: GraphStore) -> list[tuple[str, str, dict[str, Any]]]:
         ("dq_without_source", "dq_without_source", {}),
         ("city_district_counts 深圳市", "city_district_counts", {"city": "深圳市"}),
         ("entities_without_city_count", "entities_without_city_count", {}),
+        ("cluster_chain E01", "cluster_chain", {"cluster": "E01"}),
+        ("cluster_chain E01 sourced only", "cluster_chain", {"cluster": "E01", "sourced_only": True}),
+        ("cluster_chain_classes E01", "cluster_chain_classes", {"cluster": "E01"}),
         ("entity_details", "entity_details", {"id": hub["id"]}),
         ("entity_edges", "entity_edges", {"id": firm}),
         ("entity_clusters", "entity_clusters", {"id": firm}),
@@ -82,7 +103,7 @@ def cases(store: GraphStore) -> list[tuple[str, str, dict[str, Any]]]:
 
 def before_text(name: str, backend: str) -> str:
     query = get_query(name)
-    body = BEFORE[name] or query.body
+    body = (BEFORE_NEO4J.get(name) if backend == "neo4j" else None) or BEFORE[name] or query.body
     return dataclasses.replace(query, body=body, variants={}).cypher_for(backend)
 
 

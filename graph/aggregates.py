@@ -3,9 +3,10 @@
 The graph changes only by a write (an ingest, a retract, an edition restored into a store, an initial load), so
 the counts a page asks for on every visit — entities per city and cluster (``city_cluster_matrix``), per city
 and stage (``stage_map``), enterprises and serving entities per cluster (``cluster_list``), the quality counts
-(graph/quality_tallies.py) and the map's counts per district and of entities without a city (graph/map_tallies.py)
-— are computed once in that write and kept as bookkeeping nodes. ``refresh`` runs inside the writer's transaction
-where the store has one (Neo4j), reading through ``read_in_write`` so that it counts the uncommitted changes too.
+(graph/quality_tallies.py), the map's counts per district and of entities without a city (graph/map_tallies.py)
+and a cluster's members per stage and class (graph/chain_tallies.py) — are computed once in that write and kept
+as bookkeeping nodes. ``refresh`` runs inside the writer's transaction where the store has one (Neo4j), reading
+through ``read_in_write`` so that it counts the uncommitted changes too.
 
 Every recount writes a new ``epoch`` row: other derived state (the embedded store's name index) compares its
 own epoch with it to know whether it is in step.
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from graph import map_tallies, quality_tallies, tally_rows
+from graph import chain_tallies, map_tallies, quality_tallies, tally_rows
 from graph.store import GraphStore
 
 log = logging.getLogger(__name__)
@@ -38,10 +39,10 @@ CLUSTER_ENTERPRISES = "cluster_enterprises"
 CLUSTER_SERVING = "cluster_serving"
 INDUSTRY = "industry"  # the stage key the queries give enterprises
 PLACE_KINDS = (CITY_CLUSTER, CITY_STAGE, CLUSTER_ENTERPRISES, CLUSTER_SERVING)
-# The epoch begins with it (VERSION@stamp). A store counted by an older ClusterKG — before the quality or map
-# counts, or rewritten by one since, which stamps an epoch without it — is recounted by the next write path
+# The epoch begins with it (VERSION@stamp). A store counted by an older ClusterKG — before the quality, map or
+# chain counts, or rewritten by one since, which stamps an epoch without it — is recounted by the next write path
 # (``ensure``), and until then the tallied queries answer from their full scans (``is_current``).
-VERSION = "places+quality+map"
+VERSION = "places+quality+map+chain"
 
 TallyKey = tuple[str, str, str, str]  # kind, city id, cluster id, stage ("" where not used)
 
@@ -145,6 +146,7 @@ _FAMILIES = (
     _Family(compute, stored, _rows),
     _Family(quality_tallies.compute, lambda s: quality_tallies.stored(s, LABEL), quality_tallies.rows),
     _Family(map_tallies.compute, lambda s: map_tallies.stored(s, LABEL), map_tallies.rows),
+    _Family(chain_tallies.compute, lambda s: chain_tallies.stored(s, LABEL), chain_tallies.rows),
 )
 
 

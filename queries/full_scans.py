@@ -1,7 +1,8 @@
 """What the tallied queries (city_cluster_matrix, stage_map, cluster_list, city_district_counts,
-entities_without_city_count, and the quality page's dq_low_confidence, dq_orphans, dq_without_source) computed before
-the counts were maintained: full scans of the graph, kept as the definition the maintained counts must meet. The tests
-check the queries against them on every kind of write; bench/queries_aggregates.py times them side by side."""
+entities_without_city_count, cluster_chain, cluster_chain_classes, and the quality page's dq_low_confidence,
+dq_orphans, dq_without_source) computed before the counts were maintained: full scans of the graph, kept as the
+definition the maintained counts must meet. The tests check the queries against them on every kind of write;
+bench/queries_aggregates.py times them side by side."""
 
 FULL_SCANS = {
     "city_cluster_matrix": """
@@ -52,6 +53,25 @@ FULL_SCANS = {
                 WHERE c.cluster_code = $cluster OR c.name_zh = $cluster OR c.name_en = $cluster })
           AND NOT EXISTS { MATCH (e)-[:LOCATED_IN]->(:City) }
         RETURN count(*) AS entities""",
+    "cluster_chain": """
+        MATCH (c:IndustryCluster)
+        WHERE c.cluster_code = $cluster OR c.name_zh = $cluster OR c.name_en = $cluster
+        MATCH (s:ChainStage)
+        OPTIONAL MATCH (e)-[r:SERVES_CLUSTER|IN_CLUSTER]->(c)
+        WHERE e.chain_stage = replace(s.id, 'stage/', '') AND (NOT $sourced_only OR NOT coalesce(r.derived, false))
+        RETURN s.stage_order AS stage_order, replace(s.id, 'stage/', '') AS stage, count(DISTINCT e) AS entities,
+               count(DISTINCT CASE WHEN coalesce(r.derived, false) THEN NULL ELSE e.id END) AS sourced
+        ORDER BY stage_order""",
+    "cluster_chain_classes": """
+        MATCH (c:IndustryCluster)
+        WHERE c.cluster_code = $cluster OR c.name_zh = $cluster OR c.name_en = $cluster
+        MATCH (e)-[r:SERVES_CLUSTER|IN_CLUSTER]->(c)
+        WHERE NOT $sourced_only OR NOT coalesce(r.derived, false)
+        WITH coalesce(e.chain_stage, 'industry') AS stage, ckg_label(e) AS class, count(DISTINCT e) AS entities,
+             count(DISTINCT CASE WHEN coalesce(r.derived, false) THEN NULL ELSE e.id END) AS sourced
+        OPTIONAL MATCH (s:ChainStage {id: 'stage/' + stage})
+        RETURN coalesce(s.stage_order, 6) AS stage_order, stage, class, entities, sourced
+        ORDER BY stage_order, class""",
     "dq_low_confidence": """
         MATCH (n)
         WHERE n.confidence IS NOT NULL AND n.confidence <> 'high'

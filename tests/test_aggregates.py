@@ -9,7 +9,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from graph import aggregates, map_tallies, name_index, quality_tallies
+from graph import aggregates, chain_tallies, map_tallies, name_index, quality_tallies
 from graph.editions import create_edition, edition_store
 from graph.schema import Schema
 from graph.store import GraphStore
@@ -53,10 +53,11 @@ def _answers(store: GraphStore) -> dict[str, Any]:
     return found
 
 
-def _asked(store: GraphStore, name: str) -> list[dict[str, str]]:
+def _asked(store: GraphStore, name: str) -> list[dict[str, Any]]:
     """What each tallied query is asked: every stage of the stage map; for the entities without a city, every stage,
     every cluster, and one cluster by every stage; for a city's districts, every city with all clusters and stages,
-    and the two cities with the most entities by their busiest clusters, by cluster name, and by every stage."""
+    and the two cities with the most entities by their busiest clusters, by cluster name, and by every stage; for a
+    cluster's chain, every cluster with and without inferred ties, a cluster by either name, and one that is none."""
     if name == "stage_map":
         return [{"stage": stage} for stage in STAGES]
     if name == "entities_without_city_count":
@@ -66,6 +67,15 @@ def _asked(store: GraphStore, name: str) -> list[dict[str, str]]:
             + [{"cluster": row["code"]} for row in clusters]
             + [{"cluster": "E01", "stage": stage} for stage in STAGES]
         )
+    if name in ("cluster_chain", "cluster_chain_classes"):
+        clusters = store.read(
+            "MATCH (c:IndustryCluster) RETURN c.cluster_code AS code, c.name_zh AS zh, c.name_en AS en ORDER BY code"
+        ).rows
+        return [{"cluster": row["code"], "sourced_only": sourced} for row in clusters for sourced in (False, True)] + [
+            {"cluster": clusters[0]["zh"]},
+            {"cluster": clusters[-1]["en"]},
+            {"cluster": "no such cluster"},
+        ]
     if name != "city_district_counts":
         return [{}]
     cities = store.read("MATCH (c:City) RETURN c.name_zh AS name ORDER BY name").rows
@@ -111,6 +121,7 @@ def _check_examples(store: GraphStore) -> None:
 def _check(store: GraphStore) -> dict[aggregates.TallyKey, int]:
     kept = aggregates.stored(store)
     assert kept == aggregates.compute(store)
+    assert chain_tallies.stored(store, aggregates.LABEL) == chain_tallies.compute(store)
     for what, (tallied, scanned) in _answers(store).items():
         assert tallied == scanned, what
     _check_examples(store)
@@ -126,6 +137,10 @@ def test_tallies_equal_the_full_computation_after_ingest_second_source_and_retra
     districts = map_tallies.stored(store, aggregates.LABEL)
     assert {k[0] for k in districts} == set(map_tallies.KINDS)  # with and without coordinates, without a city
     assert any(k[2] for k in districts)  # per cluster too
+    chain = chain_tallies.stored(store, aggregates.LABEL)
+    sourced = {key[1:]: n for key, n in chain.items() if key[0] == chain_tallies.MEMBERS_SOURCED}
+    # inferred ties are counted apart: some cells have members no source ties to the cluster
+    assert any(n > sourced.get(key[1:], 0) for key, n in chain.items() if key[0] == chain_tallies.MEMBERS)
     epoch = aggregates.epoch(store)
 
     run_ingest(store, curator_sources(schema), data_dir=DATA_DIR)  # a curator's labs and titles

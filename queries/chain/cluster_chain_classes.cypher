@@ -3,6 +3,7 @@
 // description: >
 //   For one cluster, how many entities of each class serve it at each chain stage (enterprises in the
 //   cluster appear under 'industry'), with the number whose tie a source states beside the total.
+//   Whole at any size: counts kept by every write to the graph (graph/chain_tallies.py: no scan).
 // params:
 //   cluster: {type: string, default: E01, help: "cluster code (P01–P10, E01–E10) or Chinese or English name"}
 //   sourced_only: {type: bool, default: false, help: "count only ties a source states"}
@@ -11,11 +12,14 @@
 // ordered: true
 MATCH (c:IndustryCluster)
 WHERE c.cluster_code = $cluster OR c.name_zh = $cluster OR c.name_en = $cluster
-MATCH (e)-[r:SERVES_CLUSTER|IN_CLUSTER]->(c)
-WHERE NOT $sourced_only OR NOT coalesce(r.derived, false)
-// counted first, then the few (stage, class) rows look up their stage's order — not every member
-WITH coalesce(e.chain_stage, 'industry') AS stage, ckg_label(e) AS class, count(DISTINCT e) AS entities,
-     count(DISTINCT CASE WHEN coalesce(r.derived, false) THEN NULL ELSE e.id END) AS sourced
+WITH collect(c.id) AS clusters
+MATCH (t:Tally)
+WHERE t.tally_kind IN ['members', 'members_sourced'] AND t.tally_cluster IN clusters
+WITH t.tally_stage AS stage, t.tally_class AS class,
+     sum(CASE WHEN t.tally_kind = 'members' THEN t.tally_count ELSE 0 END) AS every,
+     sum(CASE WHEN t.tally_kind = 'members_sourced' THEN t.tally_count ELSE 0 END) AS sourced
+WITH stage, class, CASE WHEN $sourced_only THEN sourced ELSE every END AS entities, sourced
+WHERE entities > 0
 OPTIONAL MATCH (s:ChainStage {id: 'stage/' + stage})
 RETURN coalesce(s.stage_order, 6) AS stage_order, stage, class, entities, sourced
 ORDER BY stage_order, class
