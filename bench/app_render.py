@@ -3,6 +3,7 @@
 Usage:
   .venv/bin/python bench/app_render.py [--runs 5] [--embedded-path PATH]   # the bundled data
   .venv/bin/python bench/app_render.py --runs 3 --scale 150                # the stores bench/ingest.py left loaded
+  .venv/bin/python bench/app_render.py --runs 3 --scale 150 --pages chain map --skip-neo4j   # some pages, one store
 Needs the same graph in the embedded store and, for the Neo4j column, in the Neo4j that NEO4J_* (or, with
 --scale, scripts/neo4j-dev) points to. Records the median and each page's first render (the one that reads the
 store; later renders reuse the answers it kept until the graph changes). Appends to bench/results/app_render.json
@@ -23,14 +24,14 @@ from streamlit.testing.v1 import AppTest
 PAGES = ["overview", "chain", "explore", "map", "compare", "targets", "lists", "report", "console", "export", "quality"]
 
 
-def time_pages(runs: int, first: dict[str, float] | None = None) -> dict[str, float]:
+def time_pages(runs: int, first: dict[str, float] | None = None, pages: list[str] = PAGES) -> dict[str, float]:
     """Each page's median render time; ``first`` receives each page's first render, the one that reads the store
     (the later runs find the answers the first one kept: queries/answer_cache.py)."""
     from app_pages.common import forget_store
 
     forget_store()
     medians = {}
-    for page in PAGES:
+    for page in pages:
         samples = []
         for _ in range(runs):
             app = AppTest.from_file(str(REPO / "app.py"), default_timeout=900)  # a first yearly report at scale 150
@@ -54,6 +55,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--embedded-path", default=str(Path.home() / ".local/share/clusterkg/graph.lbdb"))
     parser.add_argument("--scale", type=float, help="the synthetic stores of bench/ingest.py at this scale")
+    parser.add_argument("--pages", nargs="+", choices=PAGES, default=PAGES, help="only these pages")
+    parser.add_argument("--skip-neo4j", action="store_true", help="the embedded store alone")
     args = parser.parse_args()
     if args.scale:
         args.embedded_path = str(WORK / f"scale-{args.scale:g}.lbdb")
@@ -61,11 +64,11 @@ def main() -> None:
     neo4j_env = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("NEO4J_")}
     os.environ["CLUSTERKG_EMBEDDED_PATH"] = args.embedded_path
     firsts: dict[str, dict[str, float]] = {"embedded": {}}
-    results = {"embedded": time_pages(args.runs, firsts["embedded"])}
-    if neo4j_env:
+    results = {"embedded": time_pages(args.runs, firsts["embedded"], args.pages)}
+    if neo4j_env and not args.skip_neo4j:
         os.environ.update(neo4j_env)
         firsts["neo4j"] = {}
-        results["neo4j"] = time_pages(args.runs, firsts["neo4j"])
+        results["neo4j"] = time_pages(args.runs, firsts["neo4j"], args.pages)
     out = record(
         "app_render",
         {
@@ -77,7 +80,7 @@ def main() -> None:
         },
     )
     print(f"{'page':10} " + " ".join(f"{b:>10}" for b in results))
-    for page in PAGES:
+    for page in args.pages:
         print(f"{page:10} " + " ".join(f"{results[b][page]:10.3f}" for b in results))
     print(f"written to {out}")
 

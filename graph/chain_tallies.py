@@ -1,21 +1,28 @@
 """Maintained counts (``Tally`` nodes) the chain page and the yearly report read: a cluster's members per stage and
-class.
+class, and the links that join its consecutive stages.
 
 ``cluster_chain`` (entities per stage) and ``cluster_chain_classes`` (per stage and class) counted every member of a
-cluster, with and without the ties an attribution rule inferred: 0.2–0.9 s at a million nodes, on every visit of the
-chain page and once per cluster in the yearly report. The answers change only when the graph does, so
-``aggregates.refresh`` counts them in the same write as the other tallies, one member class at a time. The
-full-scan definitions stay in ``queries/full_scans.py``; a test checks the kept rows against them after every kind
-of write, on both stores.
+cluster, with and without the ties an attribution rule inferred, and a large cluster's completeness score read every
+link of its staged members (queries/scoped_chain.py): together 1–2 s at a million nodes, on every visit of the chain
+page and once per cluster in the yearly report. The answers change only when the graph does, so
+``aggregates.refresh`` counts them in the same write as the other tallies. The full-scan definitions stay in
+``queries/full_scans.py`` and ``scoped_chain.scanned_completeness``; tests check the kept rows against them after
+every kind of write, on both stores.
 
-Counted, as the definitions count: per (cluster, stage, class), the entities with a ``SERVES_CLUSTER`` or
-``IN_CLUSTER`` tie to the cluster (``members``) and those with at least one such tie that a source states, not
-inferred (``members_sourced``). The stage is the entity's own, ``industry`` where it has none.
+Counted, as the definitions count, per cluster:
+- per (stage, class), the entities with a ``SERVES_CLUSTER`` or ``IN_CLUSTER`` tie to the cluster (``members``) and
+  those with at least one such tie that a source states, not inferred (``members_sourced``); the stage is the
+  entity's own, ``industry`` where it has none;
+- per pair of consecutive chain stages, the relationships (not structural) between two staged entities that are not
+  enterprises, of those two stages in either direction, with at least one end a member (``chain_links``) or a member
+  by a stated tie (``chain_links_sourced``): what the completeness score calls a linked pair.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
+from itertools import pairwise
 from typing import Any
 
 from graph.store import GraphStore
@@ -23,22 +30,34 @@ from graph.tally_rows import read_kinds, tally_id
 
 MEMBERS = "members"
 MEMBERS_SOURCED = "members_sourced"
-KINDS = (MEMBERS, MEMBERS_SOURCED)
+LINKS = "chain_links"
+LINKS_SOURCED = "chain_links_sourced"
+MEMBER_KINDS = (MEMBERS, MEMBERS_SOURCED)
+KINDS = (*MEMBER_KINDS, LINKS, LINKS_SOURCED)
 MEMBERSHIPS = ("SERVES_CLUSTER", "IN_CLUSTER")
 
-ChainKey = tuple[str, str, str, str]  # kind, cluster id, stage, class
+# kind, cluster id, stage, and the class (members) or the later stage of the pair (links)
+ChainKey = tuple[str, str, str, str]
 
 
 def _stage(store: GraphStore, label: str) -> str:
     """A class's stage expression (the embedded store refuses a property its class does not have)."""
-    if "chain_stage" in store.schema.node_class(label).property_names:
+    if _staged(store, label):
         return "coalesce(e.chain_stage, 'industry')"
     return "'industry'"
 
 
+def _staged(store: GraphStore, label: str) -> bool:
+    return "chain_stage" in store.schema.node_class(label).property_names
+
+
 def compute(store: GraphStore) -> dict[ChainKey, int]:
-    """The counts from the graph itself (what the kept rows must equal). Each node has one class, so the per-class
-    counts of distinct entities add up to a stage's count."""
+    """The counts from the graph itself (what the kept rows must equal)."""
+    return {**_members(store), **_links(store)}
+
+
+def _members(store: GraphStore) -> dict[ChainKey, int]:
+    """Each node has one class, so the per-class counts of distinct entities add up to a stage's count."""
     counts: dict[ChainKey, int] = {}
     labels = sorted({label for name in MEMBERSHIPS for label in store.schema.rel_type(name).domain})
     for label in labels:  # a schema class name, never user text
@@ -54,22 +73,66 @@ def compute(store: GraphStore) -> dict[ChainKey, int]:
     return counts
 
 
+def _links(store: GraphStore) -> dict[ChainKey, int]:
+    """The links between consecutive stages, per cluster of either end. Read class pair by class pair (an unlabelled
+    match would read every relationship of the graph) and joined here with the staged members' clusters."""
+    schema = store.schema
+    stages = [stage.key for stage in schema.stages]
+    pairs = {frozenset(pair): pair for pair in pairwise(stages)}
+    staged = {c.name for c in schema.entity_classes if c.name != "Enterprise" and _staged(store, c.name)}
+    clusters: dict[str, set[str]] = defaultdict(set)
+    sourced: dict[str, set[str]] = defaultdict(set)
+    for name in MEMBERSHIPS:
+        for label in sorted(set(schema.rel_type(name).domain) & staged):
+            for row in store.read_in_write(
+                f"MATCH (e:{label})-[m:{name}]->(c:IndustryCluster) WHERE e.chain_stage IS NOT NULL "
+                "RETURN e.id AS id, c.id AS cluster, coalesce(m.derived, false) AS derived"
+            ):
+                clusters[row["id"]].add(row["cluster"])
+                if not row["derived"]:
+                    sourced[row["id"]].add(row["cluster"])
+    counts: dict[ChainKey, int] = defaultdict(int)
+    for rel in sorted(schema.relationships.values(), key=lambda r: r.name):
+        if rel.structural:
+            continue
+        for from_label, to_label in rel.pairs:
+            if from_label not in staged or to_label not in staged:
+                continue
+            for row in store.read_in_write(
+                f"MATCH (a:{from_label})-[:{rel.name}]->(b:{to_label}) "
+                "WHERE a.chain_stage IS NOT NULL AND b.chain_stage IS NOT NULL "
+                "RETURN a.id AS a, b.id AS b, a.chain_stage AS sa, b.chain_stage AS sb"
+            ):
+                pair = pairs.get(frozenset((row["sa"], row["sb"])))
+                if pair is None:
+                    continue
+                for kind, of in ((LINKS, clusters), (LINKS_SOURCED, sourced)):
+                    for cluster in of.get(row["a"], set()) | of.get(row["b"], set()):
+                        counts[(kind, cluster, *pair)] += 1
+    return dict(counts)
+
+
 def stored(store: GraphStore, label: str) -> dict[ChainKey, int]:
     """The kept chain rows (``label`` is the Tally class's name)."""
-    columns = "t.tally_cluster AS cluster, t.tally_stage AS stage, t.tally_class AS class, t.tally_count AS n"
+    columns = (
+        "t.tally_cluster AS cluster, t.tally_stage AS stage, t.tally_class AS class, t.tally_detail AS detail, "
+        "t.tally_count AS n"
+    )
     return {
-        (r["kind"], r["cluster"], r["stage"], r["class"]): int(r["n"]) for r in read_kinds(store, label, KINDS, columns)
+        (r["kind"], r["cluster"], r["stage"], r["class"] if r["kind"] in MEMBER_KINDS else r["detail"]): int(r["n"])
+        for r in read_kinds(store, label, KINDS, columns)
     }
 
 
 def rows(counts: dict[ChainKey, int]) -> Iterable[dict[str, Any]]:
     for key, n in sorted(counts.items()):
-        kind, cluster, stage, label = key
+        kind, cluster, stage, last = key
+        last_column = "tally_class" if kind in MEMBER_KINDS else "tally_detail"
         yield {
             "id": tally_id(key),
             "tally_kind": kind,
             "tally_cluster": cluster,
             "tally_stage": stage,
-            "tally_class": label,
+            last_column: last,
             "tally_count": n,
         }

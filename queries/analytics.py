@@ -104,6 +104,11 @@ def completeness(entities: set[str], eco: Ecosystem, scope: str) -> Completeness
         for first, second in CHAIN_LINKS:
             if pair in ((first, second), (second, first)):
                 linked[(first, second)] += 1
+    return scored(scope, counts, linked)
+
+
+def scored(scope: str, counts: dict[str, int], linked: dict[tuple[str, str], int]) -> Completeness:
+    """The score and its words from a scope's entities per stage and links per consecutive stage pair."""
     present = [s for s in STAGES if counts[s]]
     joined = [p for p in CHAIN_LINKS if linked[p]]
     score = round(0.6 * len(present) / len(STAGES) + 0.4 * len(joined) / len(CHAIN_LINKS), 3)

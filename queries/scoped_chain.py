@@ -19,9 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from graph import aggregates, chain_tallies
 from graph.schema import Schema
 from graph.store import GraphStore
-from queries.analytics import STAGES, Completeness, Ecosystem, completeness
+from queries.analytics import CHAIN_LINKS, STAGES, Completeness, Ecosystem, completeness, scored
 from queries.catalog import expand_macros
 
 # The relationships that place or classify an entity rather than tie it to another (as ecosystem_links.cypher).
@@ -79,6 +80,15 @@ _LINKS_IN = (
 WHERE NOT ckg_type(r) IN $structural AND (ckg_label(a) = 'Enterprise' OR a.chain_stage IS NOT NULL)
 RETURN a.id AS from_id, e.id AS to_id, ckg_type(r) AS relationship, {_PARTNER_STAGE.format(n="a")} AS other_stage"""
 )
+# A cluster's kept member counts and stage links (graph/chain_tallies.py), for its completeness.
+_KEPT = """
+MATCH (c:IndustryCluster)
+WHERE c.cluster_code = $cluster
+MATCH (t:Tally)
+WHERE t.tally_cluster = c.id AND t.tally_kind IN $kinds
+RETURN t.tally_kind AS kind, t.tally_stage AS stage, t.tally_class AS class, t.tally_detail AS detail,
+       t.tally_count AS n
+"""
 _SOURCES = """WHERE e.source_file IS NOT NULL
 RETURN e.source_file AS file, e.source_url AS url, e.confidence AS confidence, count(*) AS entities
 ORDER BY file, url, confidence"""
@@ -159,7 +169,37 @@ def _rows(
 def chain_completeness(store: GraphStore, scope: Scope, *, timeout_s: float | None = None) -> Completeness:
     """The scope's chain completeness, equal to ``completeness(entities, Ecosystem.pull(store), key)`` for a
     city's staged entities (its districts included) or a cluster's members, and to the chain page's score from the
-    whole of ``cluster_chain_graph`` (``Ecosystem.of_cluster``) for a cluster, ``sourced_only`` or not."""
+    whole of ``cluster_chain_graph`` (``Ecosystem.of_cluster``) for a cluster, ``sourced_only`` or not. A cluster's
+    comes from the counts every write keeps (graph/chain_tallies.py) when the store's are of this version."""
+    if scope.kind == "cluster":
+        kept = kept_completeness(store, scope)
+        if kept is not None:
+            return kept
+    return scanned_completeness(store, scope, timeout_s=timeout_s)
+
+
+def kept_completeness(store: GraphStore, scope: Scope) -> Completeness | None:
+    """A cluster's completeness from the kept counts; None when the store's counts are of an older version."""
+    if not aggregates.is_current(aggregates.read_epoch(store)):
+        return None
+    members, links = (
+        (chain_tallies.MEMBERS_SOURCED, chain_tallies.LINKS_SOURCED)
+        if scope.sourced_only
+        else (chain_tallies.MEMBERS, chain_tallies.LINKS)
+    )
+    counts = dict.fromkeys(STAGES, 0)
+    linked = dict.fromkeys(CHAIN_LINKS, 0)
+    for row in store.read(_KEPT, {"cluster": scope.key, "kinds": [members, links]}).rows:
+        if row["kind"] == members and row["class"] != "Enterprise" and row["stage"] in counts:
+            counts[row["stage"]] += int(row["n"])
+        elif row["kind"] == links and (row["stage"], row["detail"]) in linked:
+            linked[(row["stage"], row["detail"])] += int(row["n"])
+    return scored(scope.key, counts, linked)
+
+
+def scanned_completeness(store: GraphStore, scope: Scope, *, timeout_s: float | None = None) -> Completeness:
+    """The scope's completeness read from its entities and their links (a city's always; a cluster's when the
+    store's kept counts are of an older version)."""
     staged = _rows(store, scope, _STAGED_ENTITIES, timeout_s, staged=True)  # a page passes its time limit
     links: set[tuple[str, str, str]] = set()
     stage: dict[str, str] = {}

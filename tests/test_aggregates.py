@@ -15,6 +15,7 @@ from graph.schema import Schema
 from graph.store import GraphStore
 from ingest.pipeline import run_ingest
 from ingest.sources import DATA_DIR, Source, bundled_sources
+from queries import scoped_chain
 from queries.catalog import get_query
 from queries.full_scans import FULL_SCANS
 from tests.test_source_ownership import curator_sources
@@ -30,6 +31,8 @@ SLICE = (
     "labs",
     "universities",
     "university_locations",
+    "research_institutes",
+    "innovation_centers",  # led by labs and institutes: links between consecutive stages
 )
 
 STAGES = ("all", "industry", "basic_research", "tech_breakthrough", "talent_support")
@@ -122,6 +125,10 @@ def _check(store: GraphStore) -> dict[aggregates.TallyKey, int]:
     kept = aggregates.stored(store)
     assert kept == aggregates.compute(store)
     assert chain_tallies.stored(store, aggregates.LABEL) == chain_tallies.compute(store)
+    for row in store.read("MATCH (c:IndustryCluster) RETURN c.cluster_code AS code").rows:
+        for sourced in (False, True):
+            scope = scoped_chain.Scope("cluster", row["code"], sourced)
+            assert scoped_chain.kept_completeness(store, scope) == scoped_chain.scanned_completeness(store, scope)
     for what, (tallied, scanned) in _answers(store).items():
         assert tallied == scanned, what
     _check_examples(store)
@@ -141,6 +148,7 @@ def test_tallies_equal_the_full_computation_after_ingest_second_source_and_retra
     sourced = {key[1:]: n for key, n in chain.items() if key[0] == chain_tallies.MEMBERS_SOURCED}
     # inferred ties are counted apart: some cells have members no source ties to the cluster
     assert any(n > sourced.get(key[1:], 0) for key, n in chain.items() if key[0] == chain_tallies.MEMBERS)
+    assert any(key[0] == chain_tallies.LINKS for key in chain)  # and links between consecutive stages
     epoch = aggregates.epoch(store)
 
     run_ingest(store, curator_sources(schema), data_dir=DATA_DIR)  # a curator's labs and titles

@@ -98,8 +98,10 @@ def test_cluster_chain_equals_the_chain_pages_whole_graph(loaded: GraphStore, so
         rows = get_query("cluster_chain_graph").run_all(loaded, {"cluster": code, "sourced_only": sourced_only}).rows
         local = Ecosystem.of_cluster(code, rows)
         expected = completeness(local.members.get(code, set()), local, code)
-        got = scoped_chain.chain_completeness(loaded, scoped_chain.Scope("cluster", code, sourced_only), timeout_s=30)
-        assert got == expected, (code, sourced_only)
+        scope = scoped_chain.Scope("cluster", code, sourced_only)
+        # the page reads the kept counts (graph/chain_tallies.py); a store counted by an older version, the scan
+        assert scoped_chain.kept_completeness(loaded, scope) == expected, (code, sourced_only)
+        assert scoped_chain.scanned_completeness(loaded, scope, timeout_s=30) == expected, (code, sourced_only)
 
 
 def _whole_city(q: Queries, name: str, codes: list[str]) -> dict[str, Any]:
