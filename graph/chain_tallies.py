@@ -59,12 +59,19 @@ def compute(store: GraphStore) -> dict[ChainKey, int]:
 def _members(store: GraphStore) -> dict[ChainKey, int]:
     """Each node has one class, so the per-class counts of distinct entities add up to a stage's count."""
     counts: dict[ChainKey, int] = {}
-    labels = sorted({label for name in MEMBERSHIPS for label in store.schema.rel_type(name).domain})
-    for label in labels:  # a schema class name, never user text
+    domains = {name: set(store.schema.rel_type(name).domain) for name in MEMBERSHIPS}
+    for label in sorted(set().union(*domains.values())):  # a schema class name, never user text
+        types = [name for name in MEMBERSHIPS if label in domains[name]]
+        # With one membership type a store keeps one tie per (entity, cluster): counting ties counts entities, at
+        # half the cost of DISTINCT over the 2.5 million enterprise ties of a million-node graph.
+        every, sourced = (
+            ("count(*)", "sum(CASE WHEN coalesce(r.derived, false) THEN 0 ELSE 1 END)")
+            if len(types) == 1
+            else ("count(DISTINCT e)", "count(DISTINCT CASE WHEN coalesce(r.derived, false) THEN NULL ELSE e.id END)")
+        )
         rows = store.read_in_write(
-            f"MATCH (e:{label})-[r:{'|'.join(MEMBERSHIPS)}]->(c:IndustryCluster) "
-            f"RETURN c.id AS cluster, {_stage(store, label)} AS stage, count(DISTINCT e) AS n, "
-            "count(DISTINCT CASE WHEN coalesce(r.derived, false) THEN NULL ELSE e.id END) AS sourced"
+            f"MATCH (e:{label})-[r:{'|'.join(types)}]->(c:IndustryCluster) "
+            f"RETURN c.id AS cluster, {_stage(store, label)} AS stage, {every} AS n, {sourced} AS sourced"
         )
         for row in rows:
             for kind, n in ((MEMBERS, row["n"]), (MEMBERS_SOURCED, row["sourced"])):

@@ -72,7 +72,6 @@ def _unplaced(store: GraphStore, label: str) -> str:
 def compute(store: GraphStore) -> dict[MapKey, int]:
     """The counts from the graph itself (what the kept rows must equal)."""
     counts: dict[MapKey, int] = defaultdict(int)
-    members = {label for name in MEMBERSHIPS.split("|") for label in store.schema.rel_type(name).domain}
     located = set(store.schema.rel_type("LOCATED_IN").domain)
     for cls in store.schema.entity_classes:
         stage = _stage(store, cls.name)
@@ -87,10 +86,13 @@ def compute(store: GraphStore) -> dict[MapKey, int]:
             grouped = f"{columns}, {stage} AS stage"
             for row in store.read_in_write(match + f"RETURN {grouped}, count(*) AS n"):
                 _add(counts, kind, row, "")
-            if cls.name in members:
+            types = [name for name in MEMBERSHIPS.split("|") if cls.name in store.schema.rel_type(name).domain]
+            if types:
+                # one membership type: one tie per (entity, cluster), so ties count entities (half the cost)
+                n = "count(*)" if len(types) == 1 else "count(DISTINCT e)"
                 for row in store.read_in_write(
-                    match + f"MATCH (e)-[:{MEMBERSHIPS}]->(c:IndustryCluster) "
-                    f"RETURN {grouped}, c.id AS cluster, count(DISTINCT e) AS n"
+                    match + f"MATCH (e)-[:{'|'.join(types)}]->(c:IndustryCluster) "
+                    f"RETURN {grouped}, c.id AS cluster, {n} AS n"
                 ):
                     _add(counts, kind, row, str(row["cluster"]))
     return {key: n for key, n in counts.items() if n}
