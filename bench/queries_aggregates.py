@@ -3,6 +3,7 @@ Neo4j's Entity label, measured side by side in one run on the same loaded stores
 
 Usage:
   .venv/bin/python bench/queries_aggregates.py --scale 15 [--runs 20] [--skip-neo4j] [--keep]
+  .venv/bin/python bench/queries_aggregates.py --scale 150 --keep --only cluster_chain   # the cases of some queries
 
 Loads bench/work/synth-SCALE (written by `ckg synth` if missing) through the pipeline into a fresh embedded store
 (bench/work/aggregates-SCALE.lbdb) and into the Neo4j the NEO4J_* variables name (cleared first), then times each
@@ -132,9 +133,11 @@ def _comparable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in row.items() if k != "examples"} for row in rows]
 
 
-def measure(store: GraphStore, runs: int) -> dict[str, Any]:
+def measure(store: GraphStore, runs: int, only: list[str] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for case, name, params in cases(store):
+        if only and name not in only:
+            continue
         query = get_query(name)
         bound = query.bind(params)
         after, new = timed(partial(query.run, store, bound, timeout_s=TIMEOUT_S, row_cap=ROW_CAP), runs)
@@ -177,6 +180,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--skip-neo4j", action="store_true")
     parser.add_argument("--keep", action="store_true", help="reuse the stores a previous run loaded")
+    parser.add_argument("--only", nargs="+", help="only the cases of these queries")
     parser.add_argument(
         "--buffer-pool-mb", type=int, default=1024, help="the embedded store's (scale 150: 8192, for the full scans)"
     )
@@ -203,7 +207,7 @@ def main() -> None:
             "relationships": sum(store.relationship_counts().values()),
         }
         entry["upkeep"] = upkeep(store)
-        entry["queries"] = measure(store, args.runs)
+        entry["queries"] = measure(store, args.runs, args.only)
         results[store.backend] = entry
         store.close()
     print(record("queries_aggregates", results))

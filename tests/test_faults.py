@@ -34,7 +34,9 @@ from ingest.sources import bundled_sources
 from ingest.synth import write_synthetic
 from tests.conftest import REPO
 
-TRIALS = 10
+# Kills per test. Five keep CI under its time budget; the longer run behind the figures in the README is
+# `CLUSTERKG_FAULT_TRIALS=20 .venv/bin/pytest -s tests/test_faults.py` (the same kill times, continued).
+TRIALS = int(os.environ.get("CLUSTERKG_FAULT_TRIALS", "5"))
 SCALE = 1.0  # ≈ 9,700 nodes and 25,000 relationships
 
 
@@ -122,7 +124,7 @@ def test_embedded_load_killed_at_random_points_ends_identical(
     print(json.dumps({"clean_load_s": round(clean_s, 2), "trials": outcomes}))  # the figures for the note
     # The kills landed in the write phase too (a partly written graph), not only while reading.
     full = sum(reference.node_counts.values()) + sum(reference.relationship_counts.values())
-    assert sum(1 for o in outcomes if 0 < (o["size_after_first_kill"] or 0) < full) >= 3
+    assert sum(1 for o in outcomes if 0 < (o["size_after_first_kill"] or 0) < full) >= max(2, TRIALS * 3 // 10)
 
 
 def _remove_store(path: Path) -> None:
@@ -154,15 +156,10 @@ def _embedded_size(path: Path, schema: Schema) -> int | None:
 
 @pytest.mark.neo4j
 def test_neo4j_load_killed_at_random_points_ends_identical(
-    synth: Path, reference: GraphDigest, neo4j_store: GraphStore, tmp_path: Path
+    synth: Path, reference: GraphDigest, neo4j_store: GraphStore, neo4j_load_s: float, tmp_path: Path
 ) -> None:
     command = ingest_command(synth, tmp_path, "--store", "neo4j")
-    proc, _ = timed_run(command)  # the first load also warms the server's query caches
-    assert proc.returncode == 0, proc.stderr
-    assert graph_digest(neo4j_store) == reference
-    neo4j_store.clear()
-    proc, clean_s = timed_run(command)
-    assert proc.returncode == 0, proc.stderr
+    clean_s = neo4j_load_s
     rng = random.Random(8)
     partial_loads = 0
     for trial in range(TRIALS):
@@ -183,15 +180,22 @@ def test_neo4j_load_killed_at_random_points_ends_identical(
     print(json.dumps({"clean_load_s": round(clean_s, 2), "partial_loads": partial_loads}))
 
 
-def warm_load_seconds(command: list[str], store: GraphStore) -> float:
-    """How long a load into an empty Neo4j takes once the server's caches are warm; leaves the store empty."""
+@pytest.fixture(scope="module")
+def neo4j_load_s(
+    synth: Path, reference: GraphDigest, neo4j_store_session: GraphStore, tmp_path_factory: pytest.TempPathFactory
+) -> float:
+    """How long a load into an empty Neo4j takes once the server's caches are warm, measured once for the module's
+    tests (the first load warms them and must equal the clean embedded load); leaves the store empty."""
+    command = ingest_command(synth, tmp_path_factory.mktemp("warm"), "--store", "neo4j")
     seconds = []
-    for _ in range(2):
-        store.clear()
+    for load in range(2):
+        neo4j_store_session.clear()
         proc, elapsed = timed_run(command)
         assert proc.returncode == 0, proc.stderr
+        if load == 0:
+            assert graph_digest(neo4j_store_session) == reference
         seconds.append(elapsed)
-    store.clear()
+    neo4j_store_session.clear()
     return min(seconds)
 
 
@@ -201,14 +205,13 @@ def _neo4j_dev(action: str) -> None:
 
 @pytest.mark.neo4j
 def test_neo4j_restarted_mid_load_ends_identical(
-    synth: Path, reference: GraphDigest, neo4j_store: GraphStore, tmp_path: Path
+    synth: Path, reference: GraphDigest, neo4j_store: GraphStore, neo4j_load_s: float, tmp_path: Path
 ) -> None:
     """The server stops cleanly and comes back while a load writes: the driver retries its transactions
     (for up to 30 s), or the load stops with a clear message and a rerun finishes it."""
     command = ingest_command(synth, tmp_path, "--store", "neo4j")
-    clean_s = warm_load_seconds(command, neo4j_store)
     load = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(0.4 * clean_s)
+    time.sleep(0.4 * neo4j_load_s)
     assert load.poll() is None, "the load ended before the restart"
     _neo4j_dev("stop")
     _neo4j_dev("start")
@@ -223,14 +226,13 @@ def test_neo4j_restarted_mid_load_ends_identical(
 
 @pytest.mark.neo4j
 def test_neo4j_that_stays_down_gives_a_clear_message(
-    synth: Path, neo4j_store: GraphStore, neo4j_settings: object, tmp_path: Path
+    synth: Path, neo4j_store: GraphStore, neo4j_load_s: float, neo4j_settings: object, tmp_path: Path
 ) -> None:
     """The server dies (SIGKILL) in the middle of a load and does not come back: the load gives up within the
     driver's retry window with a one-line message, not a traceback."""
     command = ingest_command(synth, tmp_path, "--store", "neo4j")
-    clean_s = warm_load_seconds(command, neo4j_store)
     load = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(0.3 * clean_s)
+    time.sleep(0.3 * neo4j_load_s)
     assert load.poll() is None, "the load ended before the server died"
     _neo4j_dev("crash")
     try:
