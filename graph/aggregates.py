@@ -4,9 +4,9 @@ The graph changes only by a write (an ingest, a retract, an edition restored int
 the counts a page asks for on every visit — entities per city and cluster (``city_cluster_matrix``), per city
 and stage (``stage_map``), enterprises and serving entities per cluster (``cluster_list``), the quality counts
 (graph/quality_tallies.py), the map's counts per district and of entities without a city (graph/map_tallies.py)
-and a cluster's members per stage and class (graph/chain_tallies.py) — are computed once in that write and kept
-as bookkeeping nodes. ``refresh`` runs inside the writer's transaction where the store has one (Neo4j), reading
-through ``read_in_write`` so that it counts the uncommitted changes too.
+and a cluster's members per stage and class and the links between its stages (graph/chain_tallies.py) — are
+computed once in that write and kept as bookkeeping nodes. ``refresh`` runs inside the writer's transaction where
+the store has one (Neo4j), reading through ``read_in_write`` so that it counts the uncommitted changes too.
 
 Every recount writes a new ``epoch`` row: other derived state (the embedded store's name index) compares its
 own epoch with it to know whether it is in step.

@@ -1,11 +1,15 @@
-"""What every family of kept counts (``Tally`` nodes) shares: a row's id from its key, and reading its rows back."""
+"""What every family of kept counts (``Tally`` nodes) shares: a row's id from its key, reading its rows back, and the
+cluster memberships they count by."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
+from graph.schema import Schema
 from graph.store import GraphStore
+
+MEMBERSHIPS = ("SERVES_CLUSTER", "IN_CLUSTER")  # the ties that make an entity a cluster's member
 
 
 def tally_id(key: Iterable[str]) -> str:
@@ -19,3 +23,9 @@ def read_kinds(store: GraphStore, label: str, kinds: Iterable[str], columns: str
     return store.read_in_write(
         f"MATCH (t:{label}) WHERE t.tally_kind IN $kinds RETURN t.tally_kind AS kind, {columns}", {"kinds": list(kinds)}
     )
+
+
+def membership_types(schema: Schema, label: str) -> list[str]:
+    """The membership types a class can start. With one, a store keeps one tie per (entity, cluster), so counting
+    ties counts entities: a cheaper count than DISTINCT, and reading one type instead of both."""
+    return [name for name in MEMBERSHIPS if label in schema.rel_type(name).domain]

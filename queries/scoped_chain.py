@@ -22,6 +22,7 @@ from typing import Any
 from graph import aggregates, chain_tallies
 from graph.schema import Schema
 from graph.store import GraphStore
+from graph.tally_rows import MEMBERSHIPS
 from queries.analytics import CHAIN_LINKS, STAGES, Completeness, Ecosystem, completeness, scored
 from queries.catalog import expand_macros
 
@@ -59,7 +60,6 @@ WITH DISTINCT e
 # The cluster's members that can count in its chain: the ontology gives ``IN_CLUSTER`` to enterprises alone, so
 # reading only the membership types a non-enterprise class may start skips the cluster's enterprises (up to
 # 300,000 at a million nodes) instead of reading and dropping each one.
-MEMBERSHIPS = ("SERVES_CLUSTER", "IN_CLUSTER")
 _STAGED = "WHERE e.chain_stage IS NOT NULL AND ckg_label(e) <> 'Enterprise'\n"
 _PARTNER_STAGE = "CASE WHEN ckg_label({n}) = 'Enterprise' THEN 'industry' ELSE {n}.chain_stage END"
 
