@@ -53,7 +53,7 @@ def connect(settings: Settings, *, uri: str | None = None, reader: bool = False)
         driver = GraphDatabase.driver(
             uri,
             auth=(user, password.reveal()),
-            max_transaction_retry_time=30.0,
+            max_transaction_retry_time=settings.neo4j_retry_s,
             connection_timeout=10.0,
             # Schema-driven reads name every ontology property, present or not; the server's
             # "property does not exist" notices about them are noise.

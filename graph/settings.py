@@ -63,6 +63,9 @@ class Settings:
     neo4j_username: str = "neo4j"
     neo4j_password: Secret = field(default_factory=lambda: Secret(""))
     neo4j_database: str = "neo4j"
+    # How long the driver retries a transaction while the server is gone (restarting, failing over) before a
+    # write stops with a clear message; a rerun then finishes it.
+    neo4j_retry_s: float = 30.0
     query_timeout_s: float = 10.0
     row_cap: int = 5000
     buffer_pool_mb: int = 0  # the embedded store's page cache; 0: a quarter of the machine's memory, 1–8 GiB
@@ -101,6 +104,7 @@ class Settings:
             neo4j_username=env.get("NEO4J_USERNAME") or "neo4j",
             neo4j_password=Secret(env.get("NEO4J_PASSWORD") or ""),
             neo4j_database=env.get("NEO4J_DATABASE") or "neo4j",
+            neo4j_retry_s=float(env.get("CLUSTERKG_NEO4J_RETRY_S") or 30.0),
             query_timeout_s=float(env.get("CLUSTERKG_QUERY_TIMEOUT") or 10.0),
             row_cap=int(env.get("CLUSTERKG_ROW_CAP") or 5000),
             buffer_pool_mb=int(env.get("CLUSTERKG_BUFFER_POOL_MB") or 0) or default_buffer_pool_mb(),
