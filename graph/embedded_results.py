@@ -8,12 +8,20 @@ from decimal import Decimal
 from typing import Any
 
 DISK_FULL = (
+    "存放嵌入式库的磁盘已满；已提交的内容不会丢失：请腾出空间后再次运行同一条 `ckg ingest`，它会完成中断的写入 / "
     "the disk holding the embedded store is full (No space left on device). Nothing committed is lost: free "
     "some space, then run the same `ckg ingest` again — it finishes the interrupted write"
 )
 RECOVERY_PENDING = (
+    "嵌入式库有一次已提交、但检查点未完成的写入（磁盘已满或进程被终止）；"
+    "请在磁盘有空间时运行一次 `ckg ingest` 完成它 / "
     "the embedded store has a committed write whose checkpoint did not finish (a full disk or a killed "
     "process); run `ckg ingest` once (with space on the disk) to complete it"
+)
+POOL_TOO_SMALL = (
+    "缓冲池太小：请调大 CLUSTERKG_BUFFER_POOL_MB（默认为内存的四分之一，1–8 GiB）后再次运行，已提交的内容不会丢失 / "
+    "the buffer pool is too small for this step: raise CLUSTERKG_BUFFER_POOL_MB (by default a quarter of the "
+    "memory, 1–8 GiB) and run it again; nothing committed is lost"
 )
 
 
@@ -23,6 +31,8 @@ def plain_error(exc: Exception) -> str:
         return "the query ran past its time limit and was stopped (timeout)"
     if "No space left on device" in text:
         return DISK_FULL
+    if "buffer pool is full" in text:
+        return f"{text} {POOL_TOO_SMALL}"
     return text
 
 

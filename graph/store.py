@@ -118,8 +118,11 @@ def check_value(prop: PropertySpec, value: Any, where: str) -> Any:
 _EXACT: dict[str, type] = {"STRING": str, "INT64": int, "DOUBLE": float, "BOOLEAN": bool}
 
 
-def _check_column(prop: PropertySpec, rows: list[dict[str, Any]], origins: list[int], where: str) -> None:
-    """Check (and where needed convert, int → float) one column of the rows in place."""
+def _check_column(
+    prop: PropertySpec, rows: list[dict[str, Any]], origins: list[int], where: str, owned: set[int]
+) -> None:
+    """Check one column of the rows, converting where needed (int → float, a tuple → a list) in a copy of the
+    row: ``owned`` holds the positions whose rows are this batch's own copies already."""
     name = prop.name
     exact = None if prop.multi_valued else _EXACT[prop.store_type]
     item = _EXACT[prop.store_type.removesuffix("[]")] if prop.multi_valued else None
@@ -129,7 +132,13 @@ def _check_column(prop: PropertySpec, rows: list[dict[str, Any]], origins: list[
             continue
         if type(value) is list and all(type(v) is item for v in value):
             continue  # a list already of the exact type (every row's source_refs): nothing to convert
-        row[name] = check_value(prop, value, f"{where} row {origins[position]}")
+        converted = check_value(prop, value, f"{where} row {origins[position]}")
+        if converted is value:
+            continue
+        if position not in owned:
+            rows[position] = dict(row)
+            owned.add(position)
+        rows[position][name] = converted
 
 
 class _Columns:
@@ -172,9 +181,9 @@ def prepare_node_rows(cls: NodeClass, rows: Sequence[Row]) -> tuple[list[str], l
         columns.add(i, row)
         by_id[node_id] = (i, row)
     origins = [i for i, _ in by_id.values()]
-    clean = _copies([row for _, row in by_id.values()], columns)
+    clean, owned = _with_every_column([row for _, row in by_id.values()], columns)
     for name in columns.names[1:]:
-        _check_column(cls.get_property(name), clean, origins, cls.name)
+        _check_column(cls.get_property(name), clean, origins, cls.name, owned)
     return columns.names, clean
 
 
@@ -190,17 +199,19 @@ def prepare_rel_rows(schema: Schema, rows: Sequence[Row], where_prefix: str) -> 
         columns.add(i, row)
         by_pair[(from_id, to_id)] = (i, row)
     origins = [i for i, _ in by_pair.values()]
-    clean = _copies([row for _, row in by_pair.values()], columns)
+    clean, owned = _with_every_column([row for _, row in by_pair.values()], columns)
     for name in columns.names[2:]:
-        _check_column(schema.relationship_property(name), clean, origins, where_prefix)
+        _check_column(schema.relationship_property(name), clean, origins, where_prefix, owned)
     return columns.names[2:], clean
 
 
-def _copies(rows: list[Row], columns: _Columns) -> list[dict[str, Any]]:
-    """New dicts with every column (the caller's rows are never changed)."""
+def _with_every_column(rows: list[Row], columns: _Columns) -> tuple[list[dict[str, Any]], set[int]]:
+    """The rows, each with every column, and the positions of those that are copies. The caller's rows are never
+    changed: where every row has every column (the pipeline's rows) they are used as they are, and copied only
+    when a value needs converting (the column checks), which at a million rows spares a copy of every row."""
     if columns.uniform and rows and len(rows[0]) == len(columns.names):
-        return [dict(row) for row in rows]  # the same keys everywhere: a plain copy, in C
-    return [{c: row.get(c) for c in columns.names} for row in rows]
+        return [row if isinstance(row, dict) else dict(row) for row in rows], set()
+    return [{c: row.get(c) for c in columns.names} for row in rows], set(range(len(rows)))
 
 
 class GraphStore(ABC):

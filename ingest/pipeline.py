@@ -229,24 +229,33 @@ def _write(
     run_id: str,
     progress: Progress | None,
 ) -> None:
+    """Writes the changed rows and deletes the dropped ones. ``nodes`` and ``rels`` are emptied as they are written:
+    each row leaves them as its written form is made, so no row is held twice, and a label's rows are gone before
+    the relationships are written (at a million nodes, gigabytes)."""
     for label, by_id in nodes.items():
         # every property of the class, so that a value gone from the source is cleared in the store
         blank = dict.fromkeys(store.schema.node_class(label).property_names)
         batch = [
-            {**blank, **row, "ingest_run": run_id} for node_id, row in by_id.items() if (label, node_id) in node_todo
+            {**blank, **by_id.pop(node_id), "ingest_run": run_id}
+            for node_id in list(by_id)
+            if (label, node_id) in node_todo
         ]
+        by_id.clear()  # the unchanged ones
         if batch:
             store.upsert_nodes(label, batch)
             if progress:
                 progress(f"wrote {label}", len(batch))
+        del batch
     # Rows are built one group at a time, so that only one group's rows are in memory besides `rels`.
     grouped: dict[tuple[str, str, str], list[RelKey]] = defaultdict(list)
     for key in rels:
         if key in rel_todo:
             grouped[(key[0], key[1], key[3])].append(key)
+    for key in [key for key in rels if key not in rel_todo]:
+        del rels[key]  # unchanged
     blank_rel = dict.fromkeys(store.schema.relationship_property_names)
     for (rel_type, from_label, to_label), keys in grouped.items():
-        rows = [{"from_id": k[2], "to_id": k[4], **blank_rel, **rels[k], "ingest_run": run_id} for k in keys]
+        rows = [{"from_id": k[2], "to_id": k[4], **blank_rel, **rels.pop(k), "ingest_run": run_id} for k in keys]
         store.upsert_relationships(rel_type, from_label, to_label, rows)
         if progress:
             progress(f"wrote {rel_type}", len(rows))

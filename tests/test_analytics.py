@@ -23,12 +23,6 @@ def eco(bundled: GraphStore) -> Ecosystem:
     return Ecosystem.pull(bundled)
 
 
-@pytest.fixture(scope="module")
-def whole_brokers(eco: Ecosystem) -> list[analytics.Broker]:
-    """Betweenness over every pair of the bundled graph (about a minute on a slow machine): computed once here."""
-    return analytics.brokers(eco)
-
-
 def test_completeness_table_covers_all_twenty_clusters(bundled: GraphStore, eco: Ecosystem) -> None:
     table = analytics.cluster_completeness(bundled, eco)
     assert len(table) == 20 and len({c.scope for c in table}) == 20
@@ -81,8 +75,11 @@ def test_results_are_reproducible(bundled: GraphStore, eco: Ecosystem) -> None:
     assert analytics.communities(eco) == analytics.communities(Ecosystem.pull(bundled))
 
 
-def test_brokers_bridge_clusters(eco: Ecosystem, whole_brokers: list[analytics.Broker]) -> None:
-    top = whole_brokers[:10]  # brokers(eco, top=10): the same ranking, cut at ten
+def test_brokers_bridge_clusters(eco: Ecosystem) -> None:
+    # the five smallest clusters: exact betweenness over the whole bundled graph takes one to three minutes
+    # (bench/ecosystem_view.py); over these, five seconds
+    codes = tuple(sorted(eco.members, key=lambda code: (len(eco.members[code]), code))[:5])
+    top = analytics.brokers(_part(eco, codes), top=10)
     assert len(top) == 10 and top[0].betweenness >= top[-1].betweenness > 0
     assert any(len(b.clusters) >= 4 for b in top)  # guidance funds and big facilities serve many chains
     assert all(not b.name.startswith(("university/", "lab/")) for b in top)  # names, not ids

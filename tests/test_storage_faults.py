@@ -144,3 +144,27 @@ def test_a_full_disk_fails_plainly_and_a_rerun_after_freeing_space_equals_a_clea
     run_ingest(store, bundled_sources(schema), data_dir=DATA_DIR)
     store.close()
     assert _digest(db, schema) == _digest(clean, schema)
+
+
+def test_a_buffer_pool_too_small_says_which_setting_to_raise_and_a_rerun_finishes_the_load(
+    tmp_path: Path, schema: Schema, loaded_embedded_path: Path
+) -> None:
+    db = tmp_path / "g.lbdb"
+    args = [CKG, "ingest", "-q", "--embedded-path", str(db), "--report-dir", str(tmp_path / "r")]
+    small = subprocess.run(
+        args,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "CLUSTERKG_BUFFER_POOL_MB": "64"},
+    )
+    assert small.returncode == 2 and "Traceback" not in small.stderr, small.stderr
+    assert (
+        "buffer pool is full" in small.stderr
+        and "CLUSTERKG_BUFFER_POOL_MB" in small.stderr
+        and "缓冲池" in small.stderr
+    )
+    rerun = subprocess.run(args, capture_output=True, text=True, timeout=300, check=False)  # the default pool
+    assert rerun.returncode == 0, rerun.stderr
+    assert _digest(db, schema) == _digest(loaded_embedded_path, schema)

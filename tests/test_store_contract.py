@@ -66,6 +66,21 @@ def test_upsert_updates_properties_in_place(store: GraphStore, size: int) -> Non
     assert nodes[7]["aliases"] == ["L7"]
 
 
+@pytest.mark.parametrize("size", [20, 2500], ids=["unwind", "bulk"])
+def test_values_are_converted_for_the_store_and_the_callers_rows_left_as_they_were(
+    store: GraphStore, size: int
+) -> None:
+    cities = [{**CITY, "id": f"city/{i:06d}", "latitude": 22 if i % 2 else 22.5} for i in range(size)]
+    labs = [{**row, "aliases": (f"L{i}",)} for i, row in enumerate(_labs(size))]
+    given = [dict(row) for row in cities], [dict(row) for row in labs]
+    store.upsert_nodes("City", cities)
+    store.upsert_nodes("Laboratory", labs)
+    assert (cities, labs) == (given[0], given[1]) and type(labs[3]["aliases"]) is tuple  # not converted in place
+    stored = {str(n["id"]): n for n in store.iter_nodes("City")}
+    assert stored["city/000001"]["latitude"] == 22.0 and isinstance(stored["city/000001"]["latitude"], float)
+    assert [n["aliases"] for n in store.iter_nodes("Laboratory") if n["id"] == "lab/00003"] == [["L3"]]
+
+
 def test_duplicate_ids_in_one_batch_collapse_last_wins(store: GraphStore) -> None:
     store.upsert_nodes("City", [{**CITY, "name_en": "first"}, {**CITY, "name_en": "second"}])
     nodes = list(store.iter_nodes("City"))
