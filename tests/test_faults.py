@@ -34,9 +34,9 @@ from ingest.sources import bundled_sources
 from ingest.synth import write_synthetic
 from tests.conftest import REPO
 
-# Kills per test. Four keep CI under its time budget; the longer run behind the figures in the README is
+# Kills per test. Three keep CI under its time budget; the longer run behind the figures in the README is
 # `CLUSTERKG_FAULT_TRIALS=10 .venv/bin/pytest -s tests/test_faults.py` (the same kill times, continued).
-TRIALS = int(os.environ.get("CLUSTERKG_FAULT_TRIALS", "4"))
+TRIALS = int(os.environ.get("CLUSTERKG_FAULT_TRIALS", "3"))
 SCALE = 1.0  # ≈ 9,700 nodes and 25,000 relationships
 
 

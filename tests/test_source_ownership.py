@@ -105,6 +105,8 @@ def test_a_source_that_cannot_be_read_whole_changes_nothing(store: GraphStore, s
         ),
         "a missing file": labs.unlink,
     }
+    if store.backend == "neo4j":  # the pipeline decides what is kept (the same for both stores): one case on Neo4j
+        damages = {"a stray byte": damages["a stray byte"]}
     for what, damage in damages.items():
         shutil.copy(CURATOR / "enterprise_labs.csv", labs)
         damage()

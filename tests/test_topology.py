@@ -87,9 +87,12 @@ def test_the_snapshot_holds_the_whole_graph_and_says_what_it_cost(loaded: GraphS
 
 
 def test_neighbourhoods_equal_the_cypher_answers(loaded: GraphStore, snapshot: Topology, ids: list[str]) -> None:
+    # Whole answers on both stores; the cut at a small limit once (the snapshot's cut does not depend on the store,
+    # and the two stores' Cypher cut alike: tests/test_queries.py compares their answers).
+    limits = (7, 5000) if loaded.backend == "embedded" else (5000,)
     for node_id in ids:
         for hops in (1, 2, 3):
-            for limit in (7, 5000):
+            for limit in limits:
                 params = {"id": node_id, "hops": hops, "limit": limit}
                 bound = get_query("entity_neighbourhood").bind(params)
                 mine = topology_route.neighbourhood_rows(snapshot, node_id, hops, limit, bound["stops"])
