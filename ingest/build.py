@@ -104,10 +104,11 @@ def build(
 
 
 def node_rows(built: Built, schema: Schema) -> NodeRows:
-    """label → id → the node's properties, merged over its records by precedence, with provenance."""
+    """label → id → the node's properties, merged over its records by precedence, with provenance. Each entity's
+    statements leave ``built.statements_of`` once they are in its row (its claims): they are not needed again."""
     rows: NodeRows = defaultdict(dict)
     for entity in built.index.entities:
-        rows[entity.label][entity.id] = entity_row(entity, schema, built.statements_of.get(id(entity), {}))
+        rows[entity.label][entity.id] = entity_row(entity, schema, built.statements_of.pop(id(entity), {}))
         entity.forget_merged()
     return rows
 

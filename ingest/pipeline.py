@@ -178,15 +178,19 @@ def _run(
     by_source = {
         name: statement_changes(stored.statements.get(name), gathered.statements.get(name)) for name in sorted(replaced)
     }
+    # At a million nodes the statements, the resolved entities and the rows are gigabytes each: each is let go as
+    # soon as the next step holds what it needs (``statements`` keeps the stored ones this run does not replace).
+    stored.statements.clear()
     built = build(
         statements, store.schema, data_dir, report, reported_sources=gathered.statements, inferences=inferences
     )
-    nodes = node_rows(built, store.schema)
-    rels = relationship_rows(built.links)
-    # the rows hold all that is written; at a million nodes the records and statements are gigabytes
-    del built, statements
+    del statements
     gathered.statements.clear()
-    stored.statements.clear()
+    nodes = node_rows(built, store.schema)
+    links = built.links
+    del built  # the entities and their records
+    rels = relationship_rows(links)
+    del links
     seconds["collect"], clock = time.perf_counter() - clock, time.perf_counter()
     read_files = {a.file for a in report.files.values() if a.source not in gathered.incomplete}
     node_changes, node_todo, node_drop = diff_nodes(stored, nodes, read_files)
