@@ -55,9 +55,10 @@ def test_any_order_of_runs_gives_one_graph_and_loses_nothing(store: GraphStore, 
     digests = {"bundled, curator": _then(store, curator)}  # on top of the bundled load above
     digests["bundled, curator, bundled"] = _then(store, bundled)
     digests["curator, bundled"] = _load(store, curator, bundled)
-    digests["both at once"] = _load(store, [*curator, *bundled])
+    if store.backend == "embedded":  # one run of both: the pipeline's case, checked once (a full load on Neo4j)
+        digests["both at once"] = _load(store, [*curator, *bundled])
     assert len({d.sha256 for d in digests.values()}) == 1, digests
-    assert digests["both at once"] != only_bundled
+    assert digests["curator, bundled"] != only_bundled
 
     zte = _enterprise(store, "中兴通讯股份有限公司")
     # the bundled source's values still show (it ranks first); the curator's stay beside them
