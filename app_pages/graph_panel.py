@@ -114,19 +114,20 @@ def _plain(text: object) -> str:
 
 
 def downloads(data: GraphData, name: str, *, layered: bool, key: str) -> None:
-    """SVG and the standalone HTML (pyvis, offline) of the picture; PNG is the picture's own toolbox button."""
+    """SVG and the standalone HTML (pyvis, offline) of the picture; PNG is the picture's own toolbox button. Both
+    files are made when the reader clicks (Streamlit calls the function then): making them on every run of the page
+    was a quarter of the chain page's Python time, which many readers at once share."""
     left, right, note = st.columns([1, 1, 3])
     left.download_button(
         L("下载 SVG", "Download SVG"),
-        data=svg_text(data, layered=layered).encode("utf-8"),
+        data=lambda: svg_text(data, layered=layered).encode("utf-8"),
         file_name=f"{name}.svg",
         mime="image/svg+xml",
         key=f"{key}_svg",
     )
-    html, _ = render(data, layered=layered)
     right.download_button(
         L("下载交互式 HTML", "Download interactive HTML"),
-        data=html.encode("utf-8"),
+        data=lambda: render(data, layered=layered)[0].encode("utf-8"),
         file_name=f"{name}.html",
         mime="text/html",
         key=f"{key}_html",

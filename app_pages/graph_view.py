@@ -8,6 +8,7 @@ result of any size costs no more than the nodes it draws.
 
 from __future__ import annotations
 
+import functools
 import html as html_lib
 import itertools
 import re
@@ -16,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import jinja2
 import networkx as nx
 from pyvis.network import Network
 
@@ -147,6 +149,13 @@ def spring_positions(data: GraphData) -> dict[str, tuple[float, float]]:
     return {n: (float(p[0]) * 900, float(p[1]) * 900) for n, p in layout.items()}
 
 
+@functools.cache
+def _pyvis_templates(folder: str) -> jinja2.Environment:
+    """One Jinja environment for pyvis's template: each ``Network`` makes its own, which compiles the template anew
+    at every ``generate_html`` (the environment keeps what it compiled; it is safe to share between threads)."""
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(folder))
+
+
 def render(
     data: GraphData,
     *,
@@ -159,6 +168,7 @@ def render(
     data = _cap(data, max_nodes)
     positions = layered_positions(data) if layered else spring_positions(data)
     net = Network(height=f"{height - 20}px", width="100%", directed=True, cdn_resources="in_line", bgcolor="#ffffff")
+    net.templateEnv = _pyvis_templates(net.template_dir)  # compiled once per process, not once per picture
     net.toggle_physics(False)
     for node_id, node in data.nodes.items():
         x, y = positions.get(node_id, (0.0, 0.0))

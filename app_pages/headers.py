@@ -208,14 +208,16 @@ def class_words(rows: Sequence[Mapping[str, Any]], column: str = "class") -> lis
     """Rows with their class names in the reader's language (``Laboratory`` → 实验室 Laboratory)."""
     from app_pages.common import class_label
 
+    shown: dict[Any, Any] = {}  # each class's words looked up once (a lookup reads the session's language)
     out = []
     for row in rows:
         value = row.get(column)
-        try:
-            shown = class_label(str(value)) if value else value
-        except KeyError:
-            shown = value
-        out.append({**row, column: shown})
+        if value not in shown:
+            try:
+                shown[value] = class_label(str(value)) if value else value
+            except KeyError:
+                shown[value] = value
+        out.append({**row, column: shown[value]})
     return out
 
 

@@ -11,15 +11,23 @@ least three, when the samples pass 10 s), alternating the stores query by query.
 real id from the store (a hub university, one of its labs, a city). The embedded store gets the buffer pool the
 app gives it (CLUSTERKG_BUFFER_POOL_MB, by default a quarter of memory). Results: bench/results/queries.json,
 with each query's rows and whether the cap cut them.
+
+Before and after a change of query texts, in one run on the same stores:
+  git worktree add /tmp/ckg-before <commit>
+  .venv/bin/python bench/queries.py --scale 150 --baseline-queries /tmp/ckg-before/queries --only cluster_chain_graph
+Each query whose text on a store differs in that folder is timed with both texts, run by run in turn, and its two
+answers compared (rows as sets when the cap cut neither unordered answer; otherwise row for row).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import statistics
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +38,7 @@ from graph.embedded_store import EmbeddedStore
 from graph.neo4j_store import Neo4jStore
 from graph.schema import default_schema
 from graph.settings import Settings
-from graph.store import GraphStore, ReadLimits
+from graph.store import GraphStore, QueryResult, ReadLimits
 from queries.catalog import NamedQuery, catalog
 
 log = logging.getLogger("bench.queries")
@@ -63,29 +71,60 @@ def sample_params(store: GraphStore) -> dict[str, dict[str, Any]]:
 
 
 def time_query(query: NamedQuery, store: GraphStore, params: dict[str, Any] | None, runs: int) -> dict[str, Any]:
-    samples: list[float] = []
-    rows = 0
-    truncated = False
+    return time_queries({"now": query}, store, params, runs)["now"]
+
+
+def time_queries(
+    queries: dict[str, NamedQuery], store: GraphStore, params: dict[str, Any] | None, runs: int
+) -> dict[str, dict[str, Any]]:
+    """Each query's p50/p95 on ``store``, the queries taking turns run by run (so the machine's drift falls on all
+    alike); with two, whether they gave the same answer."""
+    samples: dict[str, list[float]] = {key: [] for key in queries}
+    last: dict[str, QueryResult] = {}
     for attempt in range(runs + 1):
-        started = time.perf_counter()
-        try:
-            result = query.run(store, params, timeout_s=TIMEOUT_S, row_cap=ROW_CAP)
-        except Exception as exc:  # a timeout or a store error is a result here, not a crash of the benchmark
-            return {"error": f"{type(exc).__name__}: {exc}"[:300]}
-        elapsed = time.perf_counter() - started
-        if attempt:  # the first run warms caches and compiles the plan
-            samples.append(elapsed)
-        rows, truncated = len(result.rows), result.truncated
-        if len(samples) >= MIN_RUNS and sum(samples) > SAMPLE_BUDGET_S:  # a slow query: enough to say so
+        for key, query in queries.items():
+            started = time.perf_counter()
+            try:
+                last[key] = query.run(store, params, timeout_s=TIMEOUT_S, row_cap=ROW_CAP)
+            except Exception as exc:  # a timeout or a store error is a result here, not a crash of the benchmark
+                return {k: {"error": f"{type(exc).__name__}: {exc}"[:300]} for k in queries}
+            if attempt:  # the first run warms caches and compiles the plan
+                samples[key].append(time.perf_counter() - started)
+        spent = sum(sum(s) for s in samples.values())
+        if attempt >= MIN_RUNS and spent > SAMPLE_BUDGET_S * len(queries):  # a slow query: enough to say so
             break
-    samples.sort()
+    timed = {key: _stats(samples[key], last[key]) for key in queries}
+    if len(queries) == 2:
+        first, second = (last[key] for key in queries)
+        same = _same_answer(first, second, next(iter(queries.values())).ordered)
+        for key in queries:
+            timed[key]["same_answer"] = same
+    return timed
+
+
+def _stats(samples: list[float], result: QueryResult) -> dict[str, Any]:
+    samples = sorted(samples)
     return {
         "runs": len(samples),
         "p50_ms": round(statistics.median(samples) * 1000, 1),
         "p95_ms": round(samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))] * 1000, 1),
-        "rows": rows,
-        "truncated": truncated,
+        "rows": len(result.rows),
+        "truncated": result.truncated,
     }
+
+
+def _same_answer(first: QueryResult, second: QueryResult, ordered: bool) -> bool | None:
+    """Row for row when ordered; as multisets when whole; None when the cap cut an unordered answer (which rows a
+    cut keeps is the store's choice)."""
+    if ordered:
+        return first.rows == second.rows and first.truncated == second.truncated
+    if first.truncated or second.truncated:
+        return None
+    return Counter(map(_row_key, first.rows)) == Counter(map(_row_key, second.rows))
+
+
+def _row_key(row: dict[str, Any]) -> str:
+    return json.dumps(row, sort_keys=True, default=str, ensure_ascii=False)
 
 
 def main() -> None:
@@ -95,6 +134,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--skip-neo4j", action="store_true")
     parser.add_argument("--only", nargs="+", help="time these queries only (recorded as a subset of the full run)")
+    parser.add_argument(
+        "--baseline-queries",
+        type=Path,
+        help="a queries/ folder of an earlier tree: queries whose text differs are timed with both texts",
+    )
     parser.add_argument(
         "--warm-topology",
         action="store_true",
@@ -126,13 +170,21 @@ def main() -> None:
             topology_build_s[backend] = round(time.perf_counter() - started, 1) if snapshot else None
         log.info("topology build: %s", topology_build_s)
     results: dict[str, dict[str, Any]] = {}
+    baseline = catalog(args.baseline_queries) if args.baseline_queries else {}
     for name, query in sorted(catalog().items()):
         if args.only and name not in args.only:
             continue
         results[name] = {"path_query": name in PATH_QUERIES}
         for backend, store in stores.items():
-            results[name][backend] = time_query(query, store, params.get(name), args.runs)
-        log.info("%-34s %s", name, {b: results[name].get(b) for b in stores})
+            texts = {"now": query}
+            before = baseline.get(name)
+            if before is not None and before.cypher_for(backend) != query.cypher_for(backend):
+                texts["baseline"] = before
+            timed = time_queries(texts, store, params.get(name), args.runs)
+            results[name][backend] = timed["now"]
+            if "baseline" in timed:
+                results[name][f"{backend}_baseline"] = timed["baseline"]
+        log.info("%-34s %s", name, {b: v for b, v in results[name].items() if b != "path_query"})
     summary = {}
     for backend in stores:
         measured = [r[backend] for r in results.values() if "p95_ms" in r[backend]]
@@ -153,6 +205,7 @@ def main() -> None:
             "timeout_s": TIMEOUT_S,
             "params": params,
             "subset": args.only or None,
+            "baseline_queries": str(args.baseline_queries) if args.baseline_queries else None,
             "topology_build_s": topology_build_s or None,
             "summary": summary,
             "queries": results,

@@ -156,6 +156,33 @@ def query_table(before_date: str | None = None) -> list[str]:
     return lines
 
 
+def rewrite_table() -> list[str]:
+    """The newest run that timed query texts against an earlier tree's (bench/queries.py --baseline-queries): old
+    and new text on the same store in one run, taking turns."""
+    runs = [r for r in _runs("queries", data="synthetic scale 150") if r.get("baseline_queries")]
+    if not runs:
+        return []
+    run = runs[-1]
+    lines = [
+        f"Query texts rewritten, old beside new on the same scale-150 stores in one run ({run['date'][:16]}; p50 / "
+        "p95 in ms; same = the two answers compared equal, — = the cap cut an unordered answer, not compared):",
+        "",
+        "| query | store | old text | new text | × | same |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, result in run["queries"].items():
+        limit = PATH_TARGET_MS if result["path_query"] else P95_TARGET_MS
+        for backend in ("embedded", "neo4j"):
+            old, new = result.get(f"{backend}_baseline"), result.get(backend)
+            if old is None or new is None:
+                continue
+            same = {True: "yes", False: "**no**", None: "—"}[new.get("same_answer")]
+            lines.append(
+                f"| {name} | {backend} | {_cell(old, limit)} | {_cell(new, limit)} | {_ratio(old, new)} | {same} |"
+            )
+    return lines
+
+
 def app_table() -> list[str]:
     # a run of some pages or one store (--pages, --skip-neo4j) is recorded but not tabled
     runs = [r for r in _runs("app_render", data="synthetic scale 150") if "neo4j" in r["seconds"]]
@@ -249,7 +276,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--queries-before", help="compare the newest query run with the newest older than this date")
     args = parser.parse_args()
-    tables = [*ingest_table(), *ingest_runs(), "", *query_table(args.queries_before), "", *app_table(), ""]
+    tables = [*ingest_table(), *ingest_runs(), "", *query_table(args.queries_before), ""]
+    rewrites = rewrite_table()
+    tables += [*rewrites, ""] if rewrites else []
+    tables += [*app_table(), ""]
     tables += [*report_table(), "", *paths_table(), ""]
     tables += [*concurrency_table(), "", *rdf_table()]
     text = DOC.read_text(encoding="utf-8")

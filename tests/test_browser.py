@@ -3,6 +3,7 @@ draw, save a screenshot; fail if the page asks any host but this machine."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -185,8 +186,8 @@ def test_every_page_draws_and_is_kept_as_a_screenshot(browser_page: tuple[Any, l
         assert _shot(page, f"page-{name}").stat().st_size > 10_000
 
 
-def test_the_chain_graph_writes_names_and_saves_a_png(
-    browser_page: tuple[Any, list[str]], server: str, loaded_embedded_path: Path, schema: Any
+def test_the_chain_graph_writes_names_and_saves_a_png_an_svg_and_an_html(
+    browser_page: tuple[Any, list[str]], server: str, loaded_embedded_path: Path, schema: Any, tmp_path: Path
 ) -> None:
     from app_pages.chart_graph import TOOLBOX_PNG_FROM_TOP_RIGHT, short_name
     from graph.embedded_store import EmbeddedStore
@@ -210,6 +211,12 @@ def test_the_chain_graph_writes_names_and_saves_a_png(
     path = ARTIFACTS / "chain-E01-download.png"
     download.value.save_as(str(path))
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 20_000
+    # the SVG and the interactive HTML are made when clicked (a function Streamlit calls then)
+    svg = _download(page, "下载 SVG", tmp_path).read_text(encoding="utf-8")
+    html = _download(page, "下载交互式 HTML", tmp_path).read_text(encoding="utf-8")
+    assert "<svg" in svg and sum(name in svg for name in written) >= 10, svg[:300]
+    assert "vis-network" in html
+    assert sum(json.dumps(name)[1:-1] in html for name in written) >= 10  # pyvis writes its nodes as JSON
     print(f"chain E01: {len(written)} names drawn; page ready in {elapsed:.1f} s")
 
 

@@ -2,7 +2,8 @@
 // (≈ 0.15 s at a million nodes even for an empty cluster), and an unfiltered one as a walk from each member: the
 // ties are walked unfiltered, then sorted out. Every member has at least its membership tie, so a member with no
 // other tie still gets its one row (the struct of nulls). The members are cut at $row_cap before the walk: each
-// member gives at least one row, so a cut answer still has more rows than the cap and is still reported cut.
+// member gives at least one row, so a cut answer still has more rows than the cap and is still reported cut. The
+// members' own ties are cut at $row_cap rows too: a store reads no more (≈ 6 rows a member at a million nodes).
 MATCH (c:IndustryCluster)
 WHERE c.cluster_code = $cluster OR c.name_zh = $cluster OR c.name_en = $cluster
 MATCH (a)-[m:SERVES_CLUSTER|IN_CLUSTER]->(c)
@@ -21,6 +22,7 @@ RETURN a.id AS member_id, coalesce(a.id, '') AS from_id, a.name_zh AS from_name,
        coalesce(a.chain_stage, 'industry') AS from_stage, tie.relationship AS relationship, tie.id AS to_id,
        tie.name AS to_name, tie.class AS to_class, coalesce(tie.stage, 'industry') AS to_stage,
        c.id AS cluster_id, c.name_zh AS cluster_name
+LIMIT $row_cap
 UNION ALL
 MATCH (c:IndustryCluster)
 WHERE c.cluster_code = $cluster OR c.name_zh = $cluster OR c.name_en = $cluster
@@ -30,9 +32,10 @@ WITH c, a LIMIT $row_cap
 OPTIONAL MATCH (a)<-[r]-(b)
 WITH c, a, r, b
 WHERE r IS NOT NULL AND NOT ckg_type(r) IN ['LOCATED_IN', 'SERVES_CLUSTER', 'IN_CLUSTER', 'PART_OF', 'IN_INDUSTRY']
-// b is outside the cluster: none of its ties to c is a membership the toggle counts
-OPTIONAL MATCH (b)-[n]->(c)
-WITH c, a, r, b, count(CASE WHEN ckg_type(n) IN ['SERVES_CLUSTER', 'IN_CLUSTER']
+// b is outside the cluster: none of its ties to c is a membership the toggle counts (b's ties are walked from b;
+// a match that binds both ends is planned as a join over every member of c)
+OPTIONAL MATCH (b)-[n]->(x)
+WITH c, a, r, b, count(CASE WHEN id(x) = id(c) AND ckg_type(n) IN ['SERVES_CLUSTER', 'IN_CLUSTER']
                              AND (NOT $sourced_only OR NOT coalesce(n.derived, false)) THEN 1 ELSE NULL END) AS inside
 WHERE inside = 0
 RETURN a.id AS member_id, b.id AS from_id, b.name_zh AS from_name, ckg_label(b) AS from_class,

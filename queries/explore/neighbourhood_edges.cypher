@@ -9,7 +9,7 @@
 //   stops: {type: list, default: [City, District, Park, IndustryCluster, IndustryCategory, ChainStage, GovernmentAgency, PolicyDocument, PolicyMeasure, PolicyTarget, SourceList, Edition, IngestRun], help: "classes not walked through (hubs)"}
 // stage: explore
 // kind: table
-MATCH (m {id: $id})-[r]-(o)
+MATCH (m:Entity {id: $id})-[r]-(o)  // Neo4j's text: one seek on the Entity id index (a node without it is not explored)
 RETURN m.id AS from_id, o.id AS to_id, type(r) AS relationship, ckg_label(o) AS to_class, o.name_zh AS to_name
 UNION ALL
 MATCH (a:Entity {id: $id})  // Neo4j's text (LadybugDB has its own): one seek on the Entity id index, not a scan of every node
