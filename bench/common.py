@@ -29,6 +29,12 @@ sys.path.insert(0, str(REPO))
 PACKAGES = ("ladybug", "neo4j", "neo4j-rust-ext", "pyoxigraph", "rdflib", "streamlit", "networkx")
 
 
+def percentile(samples: list[float], q: float) -> float:
+    """The sample at rank ``q`` of the sorted samples (nearest rank): every benchmark's p95."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
 def machine() -> dict[str, Any]:
     meminfo = Path("/proc/meminfo").read_text().splitlines()
     mem_kb = next((int(line.split()[1]) for line in meminfo if line.startswith("MemTotal")), 0)

@@ -30,15 +30,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from common import REPO, record
+from common import REPO, percentile, record
 
 log = logging.getLogger("bench.concurrency")
 CLUSTERS = ["E01", "E02", "E03", "E04", "E05", "E06", "E07", "E08", "E09", "E10"]
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def summary_ms(samples: list[float]) -> dict[str, float]:

@@ -31,7 +31,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from common import WORK, neo4j_settings_env, record
+from common import WORK, neo4j_settings_env, percentile, record
 
 from graph import topology
 from graph.embedded_store import EmbeddedStore
@@ -103,11 +103,10 @@ def time_queries(
 
 
 def _stats(samples: list[float], result: QueryResult) -> dict[str, Any]:
-    samples = sorted(samples)
     return {
         "runs": len(samples),
         "p50_ms": round(statistics.median(samples) * 1000, 1),
-        "p95_ms": round(samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))] * 1000, 1),
+        "p95_ms": round(percentile(samples, 0.95) * 1000, 1),
         "rows": len(result.rows),
         "truncated": result.truncated,
     }

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from common import WORK, record, synthetic_folder
+from common import WORK, percentile, record, synthetic_folder
 
 from graph import aggregates, name_index
 from graph.embedded_store import EmbeddedStore
@@ -117,8 +117,7 @@ def timed(run: Callable[[], QueryResult], runs: int) -> tuple[dict[str, Any], Qu
         samples.append(time.perf_counter() - started)
         if len(samples) >= 3 and sum(samples) > SAMPLE_BUDGET_S:
             break
-    samples.sort()
-    p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
+    p95 = percentile(samples, 0.95)
     figures = {
         "runs": len(samples),
         "p50_ms": round(statistics.median(samples) * 1000, 1),

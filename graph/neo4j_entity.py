@@ -49,4 +49,4 @@ def schema_statements() -> list[str]:
 
 def backfill_statement(label: str) -> str:
     """Label nodes loaded before the Entity label existed, a batch per run (a hub's class is large)."""
-    return f"MATCH (n:{label}) WHERE NOT n:{ENTITY} WITH n LIMIT {BACKFILL_BATCH} SET n:{ENTITY} RETURN count(n) AS n"
+    return f"MATCH (n:{label}) WHERE NOT n:{ENTITY} WITH n LIMIT $batch SET n:{ENTITY} RETURN count(n) AS n"

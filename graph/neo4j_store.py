@@ -121,8 +121,9 @@ class Neo4jStore(GraphStore):
         total = sum(int(self._write(f"MATCH (n:{label}) RETURN count(n) AS n")[0]["n"]) for label in labels)
         if int(self._write(f"MATCH (n:{neo4j_entity.ENTITY}) RETURN count(n) AS n")[0]["n"]) == total:
             return
+        batch = {"batch": neo4j_entity.BACKFILL_BATCH}
         for label in labels:
-            while int(self._write(neo4j_entity.backfill_statement(label))[0]["n"]):
+            while int(self._write(neo4j_entity.backfill_statement(label), batch)[0]["n"]):
                 pass
         log.info("labelled the fact nodes Entity")
 

@@ -58,8 +58,8 @@ def _first_names(store: GraphStore, label: str, condition: str, params: dict[str
     """The first names in id order (a query of its own: neither store's collect() keeps an ORDER BY's order)."""
     rows = store.read_in_write(
         f"MATCH (n:{label}) WHERE {condition} AND n.name_zh IS NOT NULL "
-        f"RETURN n.name_zh AS name ORDER BY n.id LIMIT {EXAMPLES}",
-        params,
+        "RETURN n.name_zh AS name ORDER BY n.id LIMIT $examples",
+        {**params, "examples": EXAMPLES},
     )
     return tuple(str(r["name"]) for r in rows)
 
