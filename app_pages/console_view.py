@@ -149,4 +149,5 @@ def save_button(cypher: str, params: Mapping[str, Any]) -> None:
             mime="text/plain",
             disabled=not valid,
             key="console_save",
+            on_click="ignore",
         )

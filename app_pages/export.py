@@ -60,7 +60,9 @@ if st.button(L("生成 RDF 文件", "Make the RDF file"), key="export_rdf_make")
 if "export_rdf_file" in st.session_state:
     name, data, triples = st.session_state["export_rdf_file"]
     st.write(L(f"{triples:,} 个三元组", f"{triples:,} triples") + f" · {len(data):,} bytes")
-    st.download_button(L("下载 ", "Download ") + name, data=data, file_name=name, key="export_rdf_download")
+    st.download_button(
+        L("下载 ", "Download ") + name, data=data, file_name=name, key="export_rdf_download", on_click="ignore"
+    )
 
 st.subheader(L("命名查询结果（CSV）", "A named query's result (CSV)"))
 queries = catalog()
@@ -85,5 +87,10 @@ rows = (
 columns = list(rows[0]) if rows else []
 st.write(L(f"{len(rows)} 行", f"{len(rows)} rows"))
 st.download_button(
-    "CSV", data=csv_text(columns, rows).encode("utf-8-sig"), file_name=f"{name}.csv", mime="text/csv", key="export_csv"
+    "CSV",
+    data=csv_text(columns, rows).encode("utf-8-sig"),
+    file_name=f"{name}.csv",
+    mime="text/csv",
+    key="export_csv",
+    on_click="ignore",
 )

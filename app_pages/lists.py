@@ -57,4 +57,5 @@ st.download_button(
     file_name=f"三单一图_{code}.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     key="lists_download",
+    on_click="ignore",
 )

@@ -82,6 +82,7 @@ st.download_button(
     file_name=f"map-{cluster}-{stage}.svg",
     mime="image/svg+xml",
     key="map_svg",
+    on_click="ignore",
 )
 st.caption(
     L(

@@ -61,4 +61,5 @@ with Reporter(current, edition, AUTO) as reporter:
                 file_name=file_name(ctx, fmt),
                 mime=MIME[fmt],
                 key=f"report_download_{fmt}",
+                on_click="ignore",
             )

@@ -323,6 +323,16 @@ def test_report_page_previews_and_offers_the_three_downloads(app: AppTest) -> No
     assert app.subheader[0].value.endswith("产业集群创新体系执行情况报告")
 
 
+@pytest.mark.parametrize(("page", "count"), [("chain", 2), ("lists", 1), ("map", 1), ("report", 3), ("export", 1)])
+def test_a_download_does_not_rerun_the_page(app: AppTest, page: str, count: int) -> None:
+    """A rerun after the click revoked the file Streamlit was making for it: a quarter of the chain page's SVG
+    clicks downloaded nothing (tests/test_browser.py saw it; the button span for ever)."""
+    _page(app, page)
+    downloads = app.get("download_button")
+    assert len(downloads) == count
+    assert all(d.proto.ignore_rerun for d in downloads), [d.proto.label for d in downloads]
+
+
 def test_chain_page_says_when_the_row_cap_cut_its_lists(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
     _page(app, "chain")
     assert not app.warning and not any("只显示前" in c.value for c in app.caption)

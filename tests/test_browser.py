@@ -47,6 +47,9 @@ def server(loaded_embedded_path: Path) -> Iterator[str]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
     env["CLUSTERKG_EMBEDDED_PATH"] = str(loaded_embedded_path)
+    ARTIFACTS.mkdir(exist_ok=True)
+    # to a file, not a pipe nobody reads: a full pipe would stall the server, and the log explains a failure
+    log = (ARTIFACTS / "streamlit-server.log").open("wb")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -65,7 +68,7 @@ def server(loaded_embedded_path: Path) -> Iterator[str]:
         ],
         cwd=REPO,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -79,10 +82,12 @@ def server(loaded_embedded_path: Path) -> Iterator[str]:
             time.sleep(0.3)
     else:
         proc.kill()
+        log.close()
         pytest.fail("streamlit did not answer within 60 s")
     yield url
     proc.terminate()
     proc.wait(timeout=20)
+    log.close()
 
 
 CHROMIUM_ARGS = [
