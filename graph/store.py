@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Row = Mapping[str, Any]
+ID_CHUNK = 1_000  # ids per lookup: one parameter list, looked up through the id index on both stores
 
 _PY_TYPES: dict[str, tuple[type, ...]] = {
     "STRING": (str,),
@@ -385,6 +386,32 @@ class GraphStore(ABC):
             )
             for row in self.stream(cypher):
                 yield {"from_label": from_label, "to_label": to_label, **without_nulls(row)}
+
+    def iter_nodes_among(self, label: str, ids: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """The nodes of a label whose ids are in ``ids``, looked up by id: a scoped export reads its scope, not
+        the whole graph. Ids of other labels, or of no node, are passed over."""
+        cls = self.schema.node_class(label)
+        cypher = f"UNWIND $ids AS i MATCH (n:{cls.name} {{id: i}}) RETURN {self._node_return_clause(cls)}"
+        for start in range(0, len(ids), ID_CHUNK):
+            for row in self.stream(cypher, {"ids": list(ids[start : start + ID_CHUNK])}):
+                yield without_nulls(row)
+
+    def iter_relationships_from(
+        self, rel_type: str, ids_by_label: Mapping[str, Sequence[str]]
+    ) -> Iterator[dict[str, Any]]:
+        """The relationships of a type that leave the given nodes (their ids by label), as ``iter_relationships``
+        gives them; the caller decides which far ends it keeps."""
+        rel = self.schema.rel_type(rel_type)
+        props = self._rel_return_clause("r")
+        for from_label, to_label in rel.pairs:
+            ids = ids_by_label.get(from_label, ())
+            cypher = (
+                f"UNWIND $ids AS i MATCH (a:{from_label} {{id: i}})-[r:{rel.name}]->(b:{to_label}) "
+                f"RETURN a.id AS from_id, b.id AS to_id, {props}"
+            )
+            for start in range(0, len(ids), ID_CHUNK):
+                for row in self.stream(cypher, {"ids": list(ids[start : start + ID_CHUNK])}):
+                    yield {"from_label": from_label, "to_label": to_label, **without_nulls(row)}
 
 
 def without_nulls(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -160,6 +160,20 @@ def test_both_stores_export_the_same_graph(parsed: rdflib.Graph, loaded_neo4j: G
     assert a == b and len(a) > 100_000
 
 
+@pytest.mark.neo4j
+def test_both_stores_export_the_same_cluster(bundled: GraphStore, loaded_neo4j: GraphStore, tmp_path: Path) -> None:
+    """A cluster is read by id, class by class (``iter_nodes_among``): both stores give the same triples."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    results = [
+        export_scope(store, tmp_path / side / "E01.ttl", fmt="turtle", scope="cluster", cluster="E01", issued=ISSUED)
+        for store, side in ((bundled, "a"), (loaded_neo4j, "b"))
+    ]
+    a, b = (_run_independent(rdflib.Graph().parse(tmp_path / side / "E01.ttl")) for side in ("a", "b"))
+    assert a == b and len(a) > 5_000
+    assert results[0].nodes == results[1].nodes > 500 and results[0].relationships == results[1].relationships
+
+
 def test_golden_cluster_export(bundled: GraphStore, tmp_path: Path) -> None:
     out = tmp_path / "E04.ttl"
     # sourced ties only: the golden file pins what sources state; inferred ties have tests of their own

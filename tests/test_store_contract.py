@@ -155,6 +155,29 @@ def test_rows_that_break_the_schema_are_refused(store: GraphStore) -> None:
     assert sum(store.node_counts().values()) == 0
 
 
+def test_a_scope_is_read_by_id_as_the_whole_graph_would_give_it(
+    store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``iter_nodes_among`` and ``iter_relationships_from`` (a scoped RDF export) give exactly what filtering the
+    whole graph gives, over several lookup chunks, with ids of other classes and of no node mixed in."""
+    import graph.store
+
+    monkeypatch.setattr(graph.store, "ID_CHUNK", 7)
+    store.upsert_nodes("City", [CITY, {**CITY, "id": "city/440100", "admin_code": "440100"}])
+    store.upsert_nodes("Laboratory", _labs(40))
+    rels = [{"from_id": f"lab/{i:05d}", "to_id": f"city/44{'03' if i % 2 else '01'}00"} for i in range(40)]
+    store.upsert_relationships("LOCATED_IN", "Laboratory", "City", rels)
+    wanted = [f"lab/{i:05d}" for i in range(0, 40, 3)] + ["city/440300", "lab/99999", "nothing"]
+    labs = sorted(store.iter_nodes_among("Laboratory", wanted), key=lambda n: n["id"])
+    assert labs == sorted((n for n in store.iter_nodes("Laboratory") if n["id"] in wanted), key=lambda n: n["id"])
+    assert len(labs) == 14
+    assert [c["id"] for c in store.iter_nodes_among("City", wanted)] == ["city/440300"]
+    found = {"Laboratory": [n["id"] for n in labs]}
+    edges = sorted(store.iter_relationships_from("LOCATED_IN", found), key=lambda e: e["from_id"])
+    whole = [e for e in store.iter_relationships("LOCATED_IN") if e["from_id"] in found["Laboratory"]]
+    assert edges == sorted(whole, key=lambda e: e["from_id"]) and len(edges) == 14
+
+
 def test_delete_removes_nodes_and_their_relationships(store: GraphStore) -> None:
     store.upsert_nodes("City", [CITY])
     store.upsert_nodes("Laboratory", _labs(3))

@@ -67,6 +67,8 @@ def graph_quads(
     store: GraphStore, mapper: RdfMapper, ids: set[str] | None, counter: ExportCounter, *, sourced_only: bool = False
 ) -> Iterator[Quad]:
     yield from mapper.scheme_quads()
+    ids_by_label: dict[str, list[str]] = {}  # the scope's nodes found so far, by class
+    unfound = set(ids or ())
     for cls in store.schema.node_classes:
         if cls.name == "IngestRun":
             for run in store.iter_nodes(cls.name):
@@ -74,15 +76,22 @@ def graph_quads(
             continue
         if not store.schema.is_entity(cls.name):  # other bookkeeping (editions) is not published
             continue
-        for node in store.iter_nodes(cls.name):
-            if ids is None or node["id"] in ids:
-                counter.nodes += 1
-                yield from mapper.node_quads(cls.name, node)
+        # a scope is read by id, class by class (not the whole graph filtered); an id has one class
+        nodes = store.iter_nodes(cls.name) if ids is None else store.iter_nodes_among(cls.name, sorted(unfound))
+        for node in nodes:
+            if ids is not None:
+                ids_by_label.setdefault(cls.name, []).append(node["id"])
+                unfound.discard(node["id"])
+            counter.nodes += 1
+            yield from mapper.node_quads(cls.name, node)
     for rel in store.schema.relationships.values():
-        for edge in store.iter_relationships(rel.name):
+        edges = (
+            store.iter_relationships(rel.name) if ids is None else store.iter_relationships_from(rel.name, ids_by_label)
+        )
+        for edge in edges:
             if sourced_only and edge.get("derived"):
                 continue  # the agency asked for what sources state, not what rules inferred
-            if ids is None or (edge["from_id"] in ids and edge["to_id"] in ids):
+            if ids is None or edge["to_id"] in ids:
                 counter.relationships += 1
                 yield from mapper.relationship_quads(rel, edge)
 
