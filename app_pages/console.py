@@ -45,6 +45,8 @@ problem = current.untrusted_problem()
 refused = problem is not None
 if problem is not None:  # fail closed: the store cannot run a user's query safely here
     st.error(L(*problem))
+else:
+    current.prepare_untrusted()
 
 queries = catalog()
 example = st.selectbox(

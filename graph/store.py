@@ -320,6 +320,10 @@ class GraphStore(ABC):
         """How this store guards user queries, for the console's caption (zh, en)."""
         return "只读访问", "read-only access"
 
+    def prepare_untrusted(self) -> None:
+        """Get ready for a user query soon (the console is open); by default nothing to do."""
+        return None
+
     def safety_warnings(self) -> list[tuple[str, str]]:
         """Ways the server behind this store is configured less safely than ClusterKG needs (zh, en)."""
         return []

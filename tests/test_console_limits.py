@@ -23,6 +23,8 @@ from graph.errors import QueryRejectedError
 from graph.sandbox import (
     CHILD_SLOTS,
     NO_LANDLOCK_ENV,
+    SPARE,
+    SPARE_MEMORY_MB,
     ConsoleBusyError,
     LandlockUnavailableError,
     run_sandboxed,
@@ -113,9 +115,28 @@ def test_eight_concurrent_heavy_queries_stay_within_the_stated_memory(small_path
     overhead = 512 * MIB
     per_child = limits.console_child_memory_mb * MIB + overhead
     assert child_peak <= per_child
-    assert sampled_peak <= limits.console_children * per_child and CHILD_SLOTS.peak * child_peak <= stated_total + (
-        limits.console_children * overhead
-    )
+    spare = SPARE_MEMORY_MB * MIB  # the child that waits for the next query
+    assert sampled_peak <= limits.console_children * per_child + spare
+    assert CHILD_SLOTS.peak * child_peak <= stated_total + limits.console_children * overhead
+
+
+def _rss_mib(pid: int) -> float:
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]) / 1024
+
+
+def test_a_spare_child_answers_the_next_query_and_another_then_waits(small_path: Path) -> None:
+    """The next query's child is started ahead (its libraries loaded): it answers, ends, and a new one waits."""
+    run_sandboxed(small_path, "RETURN 1 AS one", {}, timeout_s=5, row_cap=10)
+    spare = SPARE.waiting_pid
+    assert spare is not None
+    time.sleep(3)  # let it finish loading: what it holds while it waits
+    assert _rss_mib(spare) <= SPARE_MEMORY_MB
+    assert run_sandboxed(small_path, "MATCH (c:City) RETURN count(c) AS n", {}, timeout_s=5, row_cap=10).rows == [
+        {"n": 40}
+    ]
+    assert not Path(f"/proc/{spare}").exists()  # it answered that query, ended and was reaped
+    assert SPARE.waiting_pid not in (None, spare)
 
 
 def test_a_query_with_no_free_slot_is_told_to_retry(small_path: Path) -> None:
