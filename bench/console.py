@@ -48,7 +48,8 @@ def main() -> None:
     if len(answers) != 1:
         raise SystemExit("the two ways answered differently")
     summary = {
-        way: {"p50_s": round(percentile(s, 50), 3), "p95_s": round(percentile(s, 95), 3)} for way, s in samples.items()
+        way: {"p50_s": round(percentile(s, 0.5), 3), "p95_s": round(percentile(s, 0.95), 3)}
+        for way, s in samples.items()
     }
     ratio = summary["fresh"]["p50_s"] / summary["spare"]["p50_s"]
     path = record(

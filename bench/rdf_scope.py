@@ -16,7 +16,7 @@ import logging
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ class WholeGraphFiltered(EmbeddedStore):
         return (n for n in self.iter_nodes(label) if n["id"] in wanted)
 
     def iter_relationships_from(
-        self, rel_type: str, ids_by_label: Mapping[str, Sequence[str]]
+        self, rel_type: str, ids_by_label: Mapping[str, Sequence[str]], to_labels: Collection[str] | None = None
     ) -> Iterator[dict[str, Any]]:
         wanted = {i for ids in ids_by_label.values() for i in ids}
         return (e for e in self.iter_relationships(rel_type) if e["from_id"] in wanted)

@@ -401,14 +401,14 @@ class GraphStore(ABC):
                 yield without_nulls(row)
 
     def iter_relationships_from(
-        self, rel_type: str, ids_by_label: Mapping[str, Sequence[str]]
+        self, rel_type: str, ids_by_label: Mapping[str, Sequence[str]], to_labels: Collection[str] | None = None
     ) -> Iterator[dict[str, Any]]:
-        """The relationships of a type that leave the given nodes (their ids by label), as ``iter_relationships``
-        gives them; the caller decides which far ends it keeps."""
+        """The relationships of a type that leave the given nodes (their ids by label), to nodes of ``to_labels``
+        (None: of any class), as ``iter_relationships`` gives them; the caller decides which far ends it keeps."""
         rel = self.schema.rel_type(rel_type)
         props = self._rel_return_clause("r")
         for from_label, to_label in rel.pairs:
-            ids = ids_by_label.get(from_label, ())
+            ids = ids_by_label.get(from_label, ()) if to_labels is None or to_label in to_labels else ()
             cypher = (
                 f"UNWIND $ids AS i MATCH (a:{from_label} {{id: i}})-[r:{rel.name}]->(b:{to_label}) "
                 f"RETURN a.id AS from_id, b.id AS to_id, {props}"

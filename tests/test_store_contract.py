@@ -176,6 +176,7 @@ def test_a_scope_is_read_by_id_as_the_whole_graph_would_give_it(
     edges = sorted(store.iter_relationships_from("LOCATED_IN", found), key=lambda e: e["from_id"])
     whole = [e for e in store.iter_relationships("LOCATED_IN") if e["from_id"] in found["Laboratory"]]
     assert edges == sorted(whole, key=lambda e: e["from_id"]) and len(edges) == 14
+    assert not list(store.iter_relationships_from("LOCATED_IN", found, to_labels=["District"]))
 
 
 def test_delete_removes_nodes_and_their_relationships(store: GraphStore) -> None:

@@ -86,7 +86,9 @@ def graph_quads(
             yield from mapper.node_quads(cls.name, node)
     for rel in store.schema.relationships.values():
         edges = (
-            store.iter_relationships(rel.name) if ids is None else store.iter_relationships_from(rel.name, ids_by_label)
+            store.iter_relationships(rel.name)
+            if ids is None
+            else store.iter_relationships_from(rel.name, ids_by_label, ids_by_label.keys())
         )
         for edge in edges:
             if sourced_only and edge.get("derived"):
