@@ -117,8 +117,8 @@ def downloads(data: GraphData, name: str, *, layered: bool, key: str) -> None:
     """SVG and the standalone HTML (pyvis, offline) of the picture; PNG is the picture's own toolbox button. Both
     files are made when the reader clicks (Streamlit calls the function then): making them on every run of the page
     was a quarter of the chain page's Python time, which many readers at once share. A download does not rerun the
-    page (``on_click="ignore"``): the rerun revoked the file the click had asked for, and a quarter of the clicks
-    never downloaded."""
+    page (``on_click="ignore"``): the rerun revoked the file the click had asked for, and about one click in six
+    downloaded nothing."""
     left, right, note = st.columns([1, 1, 3])
     left.download_button(
         L("下载 SVG", "Download SVG"),

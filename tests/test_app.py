@@ -325,8 +325,8 @@ def test_report_page_previews_and_offers_the_three_downloads(app: AppTest) -> No
 
 @pytest.mark.parametrize(("page", "count"), [("chain", 2), ("lists", 1), ("map", 1), ("report", 3), ("export", 1)])
 def test_a_download_does_not_rerun_the_page(app: AppTest, page: str, count: int) -> None:
-    """A rerun after the click revoked the file Streamlit was making for it: a quarter of the chain page's SVG
-    clicks downloaded nothing (tests/test_browser.py saw it; the button span for ever)."""
+    """A rerun after the click revoked the file Streamlit was making for it: about one chain-page SVG click in six
+    downloaded nothing (tests/test_browser.py saw it; the button spun for ever)."""
     _page(app, page)
     downloads = app.get("download_button")
     assert len(downloads) == count
