@@ -187,6 +187,18 @@ with table_col:
         )
 
 st.subheader(L("主体清单", "Entities"))
-entities = named_result("cluster_entities", params)
-st.dataframe(frame(class_words(entities.rows)), hide_index=True, width="stretch")
-cut_note(entities)
+members = sum(int(r["entities"] or 0) for r in classes)  # kept counts, enterprises included
+if members <= settings().listed_at_once or st.toggle(  # a big cluster's list: on request
+    L(f"列出 {members:,} 个成员（按环节、类别排序）", f"List the {members:,} members (by stage and class)"),
+    key="chain_list_members",
+):
+    entities = named_result("cluster_entities", params)
+    st.dataframe(frame(class_words(entities.rows)), hide_index=True, width="stretch")
+    cut_note(entities)
+else:
+    st.caption(
+        L(
+            "成员较多，按需列出；各环节、各类别的数目见上表。",
+            "Many members: listed on request; the counts per stage and class are above.",
+        )
+    )

@@ -21,6 +21,8 @@ from pathlib import Path
 from common import REPO, WORK, neo4j_settings_env, record
 from streamlit.testing.v1 import AppTest
 
+from graph.settings import Settings
+
 PAGES = ["overview", "chain", "explore", "map", "compare", "targets", "lists", "report", "console", "export", "quality"]
 
 
@@ -75,6 +77,8 @@ def main() -> None:
             "benchmark": "app page render time (AppTest, server side, median of runs)",
             "data": f"synthetic scale {args.scale:g}" if args.scale else args.embedded_path,
             "runs": args.runs,
+            # the chain page lists a bigger cluster's members on request (CLUSTERKG_LISTED_AT_ONCE)
+            "listed_at_once": Settings.from_env().listed_at_once,
             "seconds": results,
             "first_seconds": firsts,
         },

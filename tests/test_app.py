@@ -333,6 +333,19 @@ def test_a_download_does_not_rerun_the_page(app: AppTest, page: str, count: int)
     assert all(d.proto.ignore_rerun for d in downloads), [d.proto.label for d in downloads]
 
 
+def test_a_big_clusters_members_are_listed_on_request(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    _page(app, "chain")
+    listed = len(app.dataframe)
+    members = len(app.dataframe[-1].value)  # under the row cap: every member
+    assert 100 < members < 5000
+    monkeypatch.setenv("CLUSTERKG_LISTED_AT_ONCE", "100")  # fewer than the cluster has
+    _page(app, "chain")
+    assert len(app.dataframe) == listed - 1 and any("按需列出" in c.value for c in app.caption)
+    app.toggle(key="chain_list_members").set_value(True).run()
+    assert not app.exception
+    assert len(app.dataframe) == listed and len(app.dataframe[-1].value) == members
+
+
 def test_chain_page_says_when_the_row_cap_cut_its_lists(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
     _page(app, "chain")
     assert not app.warning and not any("只显示前" in c.value for c in app.caption)
