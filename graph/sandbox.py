@@ -7,7 +7,8 @@ child process that the operating system confines: a fresh network namespace with
 downed loopback (``unshare --net``; ``--map-root-user`` when not root), an address-space limit, a wall-clock
 limit, the database opened read-only, a Landlock rule set (Linux ≥ 5.13) under which the process can open
 nothing but the database's own files, for reading — so ``LOAD FROM '/etc/passwd'`` and ``COPY … TO`` fail like
-a download does — and an environment with nothing but PATH (no password to read in /proc/self/environ).
+a download does — and an environment with nothing but PATH, the locale and a thread count (no password to read in
+/proc/self/environ).
 Nothing the query asks for can leave the machine, read the machine's files or take the app down; the rows
 come back as JSON.
 
@@ -240,8 +241,10 @@ def run_sandboxed(
 
 
 def child_env() -> dict[str, str]:
-    """A child's whole environment: nothing but PATH and the locale (no password to read in /proc/self/environ)."""
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+    """A child's whole environment: PATH, the locale and one thread for numerical libraries (no password to read in
+    /proc/self/environ; Landlock binds the thread that applies it and its later threads, not a pool already
+    started by an import)."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1"}
     if os.environ.get(NO_LANDLOCK_ENV) == "1":
         env[NO_LANDLOCK_ENV] = "1"
     return env
@@ -250,15 +253,20 @@ def child_env() -> dict[str, str]:
 def _start_child(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
     """A child cut off the network, loading its libraries; it waits for its request on stdin. With the file its
     error output goes to."""
+    command = [*sandbox_command(), sys.executable, "-m", "graph.sandbox"]
     errors = tempfile.TemporaryFile()  # noqa: SIM115  (it lives as long as the child: closed by the caller)
-    proc = subprocess.Popen(
-        [*sandbox_command(), sys.executable, "-m", "graph.sandbox"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=errors,
-        cwd=Path(__file__).resolve().parent.parent,
-        env=env,
-    )
+    try:
+        proc = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            cwd=Path(__file__).resolve().parent.parent,
+            env=env,
+        )
+    except BaseException:
+        errors.close()
+        raise
     return proc, errors
 
 
@@ -292,10 +300,16 @@ class SpareChild:
         return _start_child(env)
 
     def refill(self, env: dict[str, str]) -> None:
-        """Start a child to wait for the next query, unless one waits already."""
+        """Start a child to wait for the next query, unless one waits already. Best effort: a child that cannot
+        be started now (no process or memory to spare, no ``unshare``) leaves none waiting, and the query that
+        needs one starts its own and says what failed."""
         with self._lock:
-            if self._waiting is None:
+            if self._waiting is not None:
+                return
+            try:
                 self._waiting = (env, *_start_child(env))
+            except (OSError, subprocess.SubprocessError, StoreError) as exc:
+                log.warning("no spare console child started: %s", exc)
 
     @property
     def waiting_pid(self) -> int | None:
@@ -319,14 +333,25 @@ def _run_child(proc: subprocess.Popen[bytes], request: str, wall_s: float, max_o
     deadline = time.monotonic() + wall_s
     chunks: list[bytes] = []
     size = 0
+    unsent = memoryview(request.encode())
     try:
-        with contextlib.suppress(BrokenPipeError):  # a child that died early: its exit status tells
-            proc.stdin.write(request.encode())
-            proc.stdin.close()
         with selectors.DefaultSelector() as selector:
+            # The request is written under the same deadline as the answer is read: a child reads it only once its
+            # libraries are loaded, and a request longer than the pipe holds would block a plain write until then.
+            os.set_blocking(proc.stdin.fileno(), False)
+            selector.register(proc.stdin, selectors.EVENT_WRITE)
             selector.register(proc.stdout, selectors.EVENT_READ)
             while (left := deadline - time.monotonic()) > 0:
-                if not selector.select(left):
+                ready = selector.select(left)
+                if any(key.fileobj is proc.stdin for key, _ in ready):
+                    try:
+                        unsent = unsent[os.write(proc.stdin.fileno(), unsent) :]
+                    except BrokenPipeError:  # a child that died early: its exit status tells
+                        unsent = unsent[:0]
+                    if not unsent:
+                        selector.unregister(proc.stdin)
+                        proc.stdin.close()
+                if not any(key.fileobj is proc.stdout for key, _ in ready):
                     continue
                 chunk = os.read(proc.stdout.fileno(), 1 << 16)
                 if not chunk:
@@ -342,6 +367,7 @@ def _run_child(proc: subprocess.Popen[bytes], request: str, wall_s: float, max_o
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        proc.stdin.close()
         proc.stdout.close()
 
 

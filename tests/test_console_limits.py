@@ -139,6 +139,47 @@ def test_a_spare_child_answers_the_next_query_and_another_then_waits(small_path:
     assert SPARE.waiting_pid not in (None, spare)
 
 
+def test_a_long_query_to_a_child_that_does_not_read_still_stops_at_its_wall_clock(
+    small_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request is written under the deadline too: 200 KB (more than a pipe holds) to a spare child that hangs
+    before it reads (stopped here) ends as a timeout, and the slot is given back."""
+    import signal
+
+    import graph.sandbox
+
+    monkeypatch.setattr(graph.sandbox, "WALL_CLOCK_MARGIN_S", 1)
+    SPARE.refill(graph.sandbox.child_env())
+    spare = SPARE.waiting_pid
+    assert spare is not None
+    os.kill(spare, signal.SIGSTOP)
+    started = time.monotonic()
+    with pytest.raises(QueryRejectedError, match="time limit"):
+        run_sandboxed(small_path, "RETURN '" + "x" * 200_000 + "' AS long", {}, timeout_s=1, row_cap=10)
+    assert time.monotonic() - started < 5 and CHILD_SLOTS.running == 0
+    assert not Path(f"/proc/{spare}").exists()  # killed and reaped
+
+
+def test_a_spare_that_cannot_start_leaves_the_query_to_say_why(
+    small_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Starting the spare is best effort (the console page asks for one on every run); the query's own start
+    reports the problem as before."""
+    import graph.sandbox
+    from graph.errors import StoreError
+
+    def no_unshare() -> list[str]:
+        raise StoreError("the console needs `unshare` (util-linux) to run queries without network access")
+
+    SPARE.close()
+    monkeypatch.setattr(graph.sandbox, "sandbox_command", no_unshare)
+    SPARE.refill(graph.sandbox.child_env())  # no exception, no child
+    assert SPARE.waiting_pid is None
+    with pytest.raises(StoreError, match="unshare"):
+        run_sandboxed(small_path, "RETURN 1 AS one", {}, timeout_s=5, row_cap=10)
+    assert CHILD_SLOTS.running == 0
+
+
 def test_a_query_with_no_free_slot_is_told_to_retry(small_path: Path) -> None:
     CHILD_SLOTS.acquire(1, 0)  # a query already running, as another session's would be
     try:
