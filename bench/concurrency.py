@@ -170,6 +170,19 @@ def let_app_tests_overlap() -> None:
     Runtime.instance = classmethod(current)  # type: ignore[method-assign, assignment]
     Runtime.exists = classmethod(lambda cls: cls._instance is not None or bool(last))  # type: ignore[method-assign, assignment]
     scan_components_once()
+    share_script_cache()
+
+
+def share_script_cache() -> None:
+    """AppTest gives every run a script cache of its own, so 16 sessions compile every page 16 times, at once. A
+    server compiles each page once, under one lock, for every session; so does this benchmark. (The concurrent
+    compiles also met a CPython 3.11.7 bug: "AST constructor recursion depth mismatch", in 1–2 runs of 7.)"""
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+    from streamlit.testing.v1 import app_test, local_script_runner
+
+    shared = ScriptCache()
+    app_test.ScriptCache = lambda: shared  # type: ignore[assignment, misc]
+    local_script_runner.ScriptCache = lambda: shared  # type: ignore[assignment, misc]
 
 
 def scan_components_once() -> None:
