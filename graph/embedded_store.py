@@ -179,7 +179,7 @@ class EmbeddedStore(EmbeddedWrites):
         )
 
     def prepare_untrusted(self) -> None:
-        # a child with its libraries loaded waits for the query: ≈ 0.35 s of its 0.7 s done before it is typed
+        # a child with its libraries loaded waits for the query: ≈ 0.45 s of its 0.7 s done before it is typed
         from graph.sandbox import SPARE, child_env, landlock_problem
 
         if landlock_problem() is None:
