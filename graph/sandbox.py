@@ -7,8 +7,8 @@ child process that the operating system confines: a fresh network namespace with
 downed loopback (``unshare --net``; ``--map-root-user`` when not root), an address-space limit, a wall-clock
 limit, the database opened read-only, a Landlock rule set (Linux ≥ 5.13) under which the process can open
 nothing but the database's own files, for reading — so ``LOAD FROM '/etc/passwd'`` and ``COPY … TO`` fail like
-a download does — and an environment with nothing but PATH, the locale and a thread count (no password to read in
-/proc/self/environ).
+a download does — and an environment with nothing but PATH, the locale and two settings that keep libraries from
+starting threads before the rule set applies (no password to read in /proc/self/environ).
 Nothing the query asks for can leave the machine, read the machine's files or take the app down; the rows
 come back as JSON.
 
@@ -241,10 +241,15 @@ def run_sandboxed(
 
 
 def child_env() -> dict[str, str]:
-    """A child's whole environment: PATH, the locale and one thread for numerical libraries (no password to read in
-    /proc/self/environ; Landlock binds the thread that applies it and its later threads, not a pool already
-    started by an import)."""
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1"}
+    """A child's whole environment: PATH, the locale and no library threads before the query (no password to read
+    in /proc/self/environ; Landlock binds the thread that applies it and its later threads, not one an import has
+    already started: the child refuses to run a query if any is)."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "OPENBLAS_NUM_THREADS": "1",  # no worker pool started by importing numpy
+        "JE_ARROW_MALLOC_CONF": "background_thread:false",  # nor a purging thread by Arrow's jemalloc
+    }
     if os.environ.get(NO_LANDLOCK_ENV) == "1":
         env[NO_LANDLOCK_ENV] = "1"
     return env
@@ -393,8 +398,12 @@ def _child() -> None:
     buffer_pool_mb = max(64, int(request["memory_mb"]) // 2)  # results are materialised there
     resource.setrlimit(resource.RLIMIT_AS, (max_db_size + memory, max_db_size + memory))
     database_files = [f for f in path.parent.glob(path.name + "*") if f.is_file()]  # the file and its WAL
+    threads = len(os.listdir("/proc/self/task"))  # counted before the file system closes
     if os.environ.get(NO_LANDLOCK_ENV) == "1" or not deny_file_access(database_files) or _can_list_root():
         _answer({"landlock": False})  # fail closed: no query runs where it could read the machine's files
+        return
+    if threads > 1:  # Landlock binds the thread that applied it and the threads it starts, not one already running
+        _answer({"error": f"the console's child had {threads - 1} unconfined threads; it runs no query"})
         return
     try:
         # One query at a time here: worker threads for the cores only (more would pass the address-space cap).

@@ -27,7 +27,9 @@ from graph.sandbox import (
     SPARE_MEMORY_MB,
     ConsoleBusyError,
     LandlockUnavailableError,
+    child_env,
     run_sandboxed,
+    sandbox_command,
 )
 from graph.schema import Schema
 from graph.settings import Settings
@@ -213,6 +215,28 @@ def test_a_child_without_landlock_answers_nothing(small_path: Path) -> None:
         check=True,
     )
     assert json.loads(done.stdout.strip().split("\n")[-1]) == {"landlock": False}
+
+
+def test_a_child_with_threads_it_cannot_confine_answers_nothing(small_path: Path) -> None:
+    """Landlock binds the thread that applies it and the threads that thread starts, not a library's thread already
+    running. The child starts none (``child_env``); one whose environment lets numpy and Arrow start theirs refuses."""
+    request = {"path": str(small_path), "cypher": "MATCH (c:City) RETURN c.id", "params": {}, "timeout_s": 5,
+               "row_cap": 10, "max_bytes": 10_000, "memory_mb": 2048}  # fmt: skip
+    answers = []
+    for env in ({"PATH": os.environ.get("PATH", "")}, child_env()):
+        done = subprocess.run(
+            [*sandbox_command(), sys.executable, "-m", "graph.sandbox"],
+            input=json.dumps(request),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=REPO,
+            env=env,
+            check=True,
+        )
+        answers.append(json.loads(done.stdout.strip().split("\n")[-1]))
+    assert "unconfined threads" in answers[0]["error"]
+    assert len(answers[1]["rows"]) == 10
 
 
 def test_the_answer_is_cut_at_its_byte_size(small_path: Path) -> None:
