@@ -48,18 +48,21 @@ def small_path(tmp_path_factory: pytest.TempPathFactory, schema: Schema) -> Path
     return path
 
 
+def _status(process: Path) -> dict[str, str]:
+    """The fields of /proc/PID/status (empty if the process has gone)."""
+    try:
+        status = (process / "status").read_text()
+    except OSError:
+        return {}
+    return dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+
+
 def _children_rss() -> int:
     """Resident bytes of this process's children right now (the sandboxed interpreters)."""
     total = 0
     me = str(os.getpid())
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        fields = _status(entry) if entry.name.isdigit() else {}
         if fields.get("PPid", "").strip() == me and "VmRSS" in fields:
             total += int(fields["VmRSS"].split()[0]) * 1024
     return total
@@ -123,8 +126,7 @@ def test_eight_concurrent_heavy_queries_stay_within_the_stated_memory(small_path
 
 
 def _rss_mib(pid: int) -> float:
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    return int(fields["VmRSS"].split()[0]) / 1024
+    return int(_status(Path(f"/proc/{pid}"))["VmRSS"].split()[0]) / 1024
 
 
 def test_a_spare_child_answers_the_next_query_and_another_then_waits(small_path: Path) -> None:
