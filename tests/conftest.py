@@ -8,6 +8,7 @@ CLUSTERKG_REQUIRE_NEO4J=1 a missing server is an error, never a skip.
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,13 @@ def neo4j_required() -> bool:
 
 def browser_required() -> bool:
     return os.environ.get("CI") == "true" or os.environ.get("CLUSTERKG_REQUIRE_BROWSER") == "1"
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now, for a server a test starts of its own."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

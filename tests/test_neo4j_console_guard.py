@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,7 +31,7 @@ from graph.schema import Schema
 from graph.settings import Secret, Settings
 from graph.store import GraphStore, UntrustedLimits
 from queries.catalog import get_query
-from tests.conftest import REPO
+from tests.conftest import REPO, free_port
 from tests.test_console_safety import BOTH, NEO4J_ONLY
 
 pytestmark = pytest.mark.neo4j
@@ -81,12 +80,6 @@ RUNAWAYS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _dev(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(DEV), *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=240, check=False
@@ -98,7 +91,7 @@ def servers(neo4j_settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
     """The console replica and a minimal-config server, started side by side (about 12 s), killed after."""
     base = tmp_path_factory.mktemp("servers")
     password = neo4j_settings.neo4j_password.reveal()
-    replica_port, minimal_port = _free_port(), _free_port()
+    replica_port, minimal_port = free_port(), free_port()
     replica_env = {"NEO4J_DEV_HOME": str(base / "main"), "NEO4J_DEV_CONSOLE_HOME": str(base / "replica"),
                    "NEO4J_DEV_CONSOLE_PORT": str(replica_port), "NEO4J_PASSWORD": password}  # fmt: skip
     minimal_env = {"NEO4J_DEV_HOME": str(base / "minimal"), "NEO4J_DEV_PORT": str(minimal_port),

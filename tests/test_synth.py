@@ -3,23 +3,26 @@ never mixed into the real data; and the neo4j-admin initial-load path gives the 
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from graph.digest import graph_digest
 from graph.embedded_store import EmbeddedStore
+from graph.neo4j_store import Neo4jStore
 from graph.schema import Schema
-from graph.store import GraphStore
+from graph.settings import Settings
 from ingest.manifest import MANIFEST, read_manifest
 from ingest.neo4j_import import write_import_files
 from ingest.pipeline import run_ingest
 from ingest.readers import read_table
 from ingest.sources import DATA_DIR, bundled_sources
 from ingest.synth import FILES, write_synthetic
-from tests.conftest import REPO
+from tests.conftest import REPO, free_port
 
 
 @pytest.fixture(scope="module")
@@ -94,16 +97,27 @@ def test_talent_programmes_and_projects_connect(loaded: EmbeddedStore) -> None:
 
 @pytest.mark.neo4j
 def test_neo4j_admin_import_gives_the_pipelines_graph(
-    synth: Path, loaded: EmbeddedStore, neo4j_store_session: GraphStore, schema: Schema, tmp_path: Path
+    synth: Path, loaded: EmbeddedStore, neo4j_settings: Settings, schema: Schema, tmp_path: Path
 ) -> None:
+    """On a server of its own (a free port, a temporary home): ``neo4j-dev import`` stops the server it imports
+    into, and the shared one must stay up and warm for the rest of the suite."""
     files = write_import_files(bundled_sources(schema), schema, data_dir=synth, out_dir=tmp_path / "import")
     assert files.result.ok
-    proc = subprocess.run(
-        [str(REPO / "scripts" / "neo4j-dev"), "import", str(tmp_path / "import")],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    neo4j_store_session.setup_schema()
-    assert graph_digest(neo4j_store_session) == graph_digest(loaded)
-    runs = neo4j_store_session.read("MATCH (r:IngestRun) RETURN r.status AS s, r.counts_json AS c").rows
+    port = free_port()
+    env = {**os.environ, "NEO4J_DEV_HOME": str(tmp_path / "server"), "NEO4J_DEV_PORT": str(port),
+           "NEO4J_PASSWORD": neo4j_settings.neo4j_password.reveal()}  # fmt: skip
+    dev = str(REPO / "scripts" / "neo4j-dev")
+    try:
+        proc = subprocess.run([dev, "import", str(tmp_path / "import")], env=env,
+                              capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        store = Neo4jStore.from_settings(replace(neo4j_settings, neo4j_uri=f"bolt://127.0.0.1:{port}"), schema)
+        try:
+            store.setup_schema()
+            assert graph_digest(store) == graph_digest(loaded)
+            runs = store.read("MATCH (r:IngestRun) RETURN r.status AS s, r.counts_json AS c").rows
+        finally:
+            store.close()
+    finally:
+        subprocess.run([dev, "crash"], env=env, capture_output=True, timeout=60, check=False)  # disposable
     assert len(runs) == 1 and runs[0]["s"].startswith("completed") and "Enterprise" in runs[0]["c"]
