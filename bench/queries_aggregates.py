@@ -52,6 +52,7 @@ BEFORE = {
         RETURN n AS entity, ckg_label(n) AS class, n.source_refs AS sources, n.source_url AS cited_source""",
     "entity_edges": None,  # the label-less body (Neo4j now has a variant with the Entity label)
     "entity_clusters": None,
+    "cluster_map": None,  # its body: the walk of the cluster's ties that the kept counts answer for all stages
 }
 # Where Neo4j had a variant of its own before (faster than the full scan above on that store), it is the "before".
 BEFORE_NEO4J = {
@@ -93,6 +94,7 @@ def cases(store: GraphStore) -> list[tuple[str, str, dict[str, Any]]]:
         ("cluster_chain E01", "cluster_chain", {"cluster": "E01"}),
         ("cluster_chain E01 sourced only", "cluster_chain", {"cluster": "E01", "sourced_only": True}),
         ("cluster_chain_classes E01", "cluster_chain_classes", {"cluster": "E01"}),
+        ("cluster_map E01 all stages", "cluster_map", {"cluster": "E01", "stage": "all"}),
         ("entity_details", "entity_details", {"id": hub["id"]}),
         ("entity_edges", "entity_edges", {"id": firm}),
         ("entity_clusters", "entity_clusters", {"id": firm}),

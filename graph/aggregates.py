@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from graph import chain_tallies, map_tallies, quality_tallies, tally_rows
+from graph.errors import ClusterKGError
 from graph.store import GraphStore
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,15 @@ def read_epoch(store: GraphStore) -> str | None:
 def is_current(stamp: str | None) -> bool:
     """Whether an epoch was stamped by this version of the tallies (else the counts may lack kinds it reads)."""
     return stamp is not None and stamp.startswith(f"{VERSION}@")
+
+
+def readable(store: GraphStore) -> bool:
+    """Whether a reader may answer from the tallies: they exist and are of this version (an embedded store written
+    before the Tally table existed has none to read)."""
+    try:
+        return is_current(read_epoch(store))
+    except ClusterKGError:
+        return False
 
 
 _tally_id = tally_rows.tally_id

@@ -30,7 +30,7 @@ import yaml
 from graph import aggregates
 from graph.errors import ClusterKGError
 from graph.store import GraphStore, QueryResult
-from queries import anchored, search, topology_route
+from queries import anchored, kept_counts, search, topology_route
 from queries.full_scans import FULL_SCANS
 
 QUERIES_DIR = Path(__file__).resolve().parent
@@ -57,6 +57,8 @@ INDEXED: dict[str, Callable[..., QueryResult]] = {
     "entity_edges": anchored.read,
     "entity_clusters": anchored.read,
     "neighbourhood_edges": anchored.read,
+    # for every stage together, from the maintained counts (queries/kept_counts.py)
+    "cluster_map": kept_counts.cluster_map,
 }
 
 
@@ -163,7 +165,7 @@ class NamedQuery:
     def _text_on(self, store: GraphStore) -> str:
         """The text to run: a query that reads the maintained counts runs its full scan (same answer, slower) on a
         store whose counts are missing or of an older version, until the next write path recounts them."""
-        if self.name in FULL_SCANS and not aggregates.is_current(_epoch_or_none(store)):
+        if self.name in FULL_SCANS and not aggregates.readable(store):
             return expand_macros(store.backend, FULL_SCANS[self.name])
         return self.cypher_for(store.backend)
 
@@ -181,13 +183,6 @@ def _uses_row_cap(text: str) -> bool:
     """Whether the text's code (not its comments: a comment naming it sends no parameter) uses ``$row_cap``."""
     code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("//"))
     return re.search(rf"\${ROW_CAP}\b", code) is not None
-
-
-def _epoch_or_none(store: GraphStore) -> str | None:
-    try:
-        return aggregates.read_epoch(store)
-    except ClusterKGError:  # an embedded store written before the Tally table existed
-        return None
 
 
 def parse_query_file(path: Path) -> NamedQuery:

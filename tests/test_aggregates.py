@@ -9,13 +9,13 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from graph import aggregates, chain_tallies, map_tallies, name_index, quality_tallies
+from graph import aggregates, chain_tallies, map_tallies, name_index, quality_tallies, tally_rows
 from graph.editions import create_edition, edition_store
 from graph.schema import Schema
 from graph.store import GraphStore
 from ingest.pipeline import run_ingest
 from ingest.sources import DATA_DIR, Source, bundled_sources
-from queries import scoped_chain
+from queries import kept_counts, scoped_chain
 from queries.catalog import get_query
 from queries.full_scans import FULL_SCANS
 from tests.test_source_ownership import curator_sources
@@ -125,10 +125,18 @@ def _check(store: GraphStore) -> dict[aggregates.TallyKey, int]:
     kept = aggregates.stored(store)
     assert kept == aggregates.compute(store)
     assert chain_tallies.stored(store, aggregates.LABEL) == chain_tallies.compute(store)
-    for row in store.read("MATCH (c:IndustryCluster) RETURN c.cluster_code AS code").rows:
+    assert aggregates.readable(store)
+    cluster_map = get_query("cluster_map")
+    clusters = store.read("MATCH (c:IndustryCluster) RETURN c.cluster_code AS code, c.name_zh AS zh ORDER BY code").rows
+    for row in clusters:
         for sourced in (False, True):
             scope = scoped_chain.Scope("cluster", row["code"], sourced)
             assert scoped_chain.kept_completeness(store, scope) == scoped_chain.scanned_completeness(store, scope)
+        for cluster in (row["code"], row["zh"]):  # the industry map of all stages, from the kept counts
+            params = cluster_map.bind({"cluster": cluster})
+            scanned = store.read(cluster_map.text_for(store), params).rows
+            assert store.read(kept_counts.CLUSTER_MAP_KEPT, params).rows == scanned, cluster
+            assert cluster_map.run(store, params).rows == scanned, cluster
     for what, (tallied, scanned) in _answers(store).items():
         assert tallied == scanned, what
     _check_examples(store)
@@ -271,6 +279,9 @@ def test_tallies_of_an_older_version_answer_from_full_scans_until_a_write_path_r
     store.upsert_nodes(aggregates.LABEL, [{"id": aggregates.EPOCH_ID, "tally_kind": "epoch", "tally_epoch": "old"}])
     # until a write path recounts them, the tallied queries answer from their full scans (the rows are gone)
     assert get_query("dq_orphans").run(store).rows and get_query("dq_without_source").run(store).rows
+    assert not aggregates.readable(store)  # so does the industry map, its place counts still there but of a stale epoch
+    store.delete_nodes(aggregates.LABEL, [tally_rows.tally_id(k) for k in kept])
+    assert get_query("cluster_map").run(store, {"cluster": "E01"}).rows
     store.setup_schema()  # what every write path and `ckg schema` call first
     assert aggregates.epoch(store) != "old" and aggregates.stored(store) == kept
     _check(store)

@@ -1,6 +1,8 @@
 // name: cluster_map
 // title: {zh: 三单一图：产业地图（各市主体数）, en: "Industry map: entities per city"}
-// description: For one cluster (and optionally one stage), how many of its entities are in each city.
+// description: >
+//   For one cluster (and optionally one stage), how many of its entities are in each city (for all stages the
+//   counts kept by every write are read instead, queries/kept_counts.py: the same answer, no scan).
 // params:
 //   cluster: {type: string, default: E01, help: "cluster code or name"}
 //   stage: {type: string, default: all, help: "a stage key (basic_research …), industry, or all"}
