@@ -57,8 +57,6 @@ INDEXED: dict[str, Callable[..., QueryResult]] = {
     "entity_edges": anchored.read,
     "entity_clusters": anchored.read,
     "neighbourhood_edges": anchored.read,
-    # for every stage together, from the maintained counts (queries/kept_counts.py)
-    "cluster_map": kept_counts.cluster_map,
 }
 
 
@@ -155,19 +153,20 @@ class NamedQuery:
         bound = self.with_row_cap(store.backend, self.bind(params), cap)
         if self.name in INDEXED:  # answered through an index, with the body as the definition and fallback
             return INDEXED[self.name](store, bound, self.cypher_for(store.backend), **read_options)
-        return store.read(self._text_on(store), bound, **read_options)
+        return store.read(self._text_on(store, bound), bound, **read_options)
 
     def run_all(self, store: GraphStore, params: Mapping[str, Any] | None = None) -> QueryResult:
         """Every row, no time limit: for the library's own whole pulls (analytics, exports, reports), never a page's."""
         bound = self.with_row_cap(store.backend, self.bind(params), None)
-        return store.read_all(self._text_on(store), bound)
+        return store.read_all(self._text_on(store, bound), bound)
 
-    def _text_on(self, store: GraphStore) -> str:
+    def _text_on(self, store: GraphStore, bound: Mapping[str, Any]) -> str:
         """The text to run: a query that reads the maintained counts runs its full scan (same answer, slower) on a
-        store whose counts are missing or of an older version, until the next write path recounts them."""
+        store whose counts are missing or of an older version, until the next write path recounts them; a query
+        the counts answer for some parameters only reads them for those (queries/kept_counts.py)."""
         if self.name in FULL_SCANS and not aggregates.readable(store):
             return expand_macros(store.backend, FULL_SCANS[self.name])
-        return self.cypher_for(store.backend)
+        return kept_counts.kept_text(self.name, store, bound) or self.cypher_for(store.backend)
 
 
 @lru_cache(maxsize=512)  # the query files' texts, expanded on every run otherwise (0.1 ms each time)

@@ -127,16 +127,19 @@ def _check(store: GraphStore) -> dict[aggregates.TallyKey, int]:
     assert chain_tallies.stored(store, aggregates.LABEL) == chain_tallies.compute(store)
     assert aggregates.readable(store)
     cluster_map = get_query("cluster_map")
-    clusters = store.read("MATCH (c:IndustryCluster) RETURN c.cluster_code AS code, c.name_zh AS zh ORDER BY code").rows
+    clusters = store.read(
+        "MATCH (c:IndustryCluster) RETURN c.cluster_code AS code, c.name_zh AS zh, c.name_en AS en ORDER BY code"
+    ).rows
     for row in clusters:
         for sourced in (False, True):
             scope = scoped_chain.Scope("cluster", row["code"], sourced)
             assert scoped_chain.kept_completeness(store, scope) == scoped_chain.scanned_completeness(store, scope)
-        for cluster in (row["code"], row["zh"]):  # the industry map of all stages, from the kept counts
+        for cluster in (row["code"], row["zh"], row["en"]):  # the industry map of all stages, from the kept counts
             params = cluster_map.bind({"cluster": cluster})
             scanned = store.read(cluster_map.text_for(store), params).rows
+            assert kept_counts.kept_text("cluster_map", store, params) == kept_counts.CLUSTER_MAP_KEPT
             assert store.read(kept_counts.CLUSTER_MAP_KEPT, params).rows == scanned, cluster
-            assert cluster_map.run(store, params).rows == scanned, cluster
+            assert cluster_map.run(store, params).rows == cluster_map.run_all(store, params).rows == scanned, cluster
     for what, (tallied, scanned) in _answers(store).items():
         assert tallied == scanned, what
     _check_examples(store)
@@ -287,3 +290,36 @@ def test_tallies_of_an_older_version_answer_from_full_scans_until_a_write_path_r
     _check(store)
     path = name_index.sidecar_path(store)
     assert path is not None and name_index._epoch_of(path) == aggregates.epoch(store)  # still trusted by anchors
+
+
+def test_the_industry_map_reads_the_kept_counts_only_where_they_answer(
+    embedded_store: GraphStore, schema: Schema
+) -> None:
+    """All stages of one cluster: the kept counts (emptied here, to see that they are what is read). One stage, or a
+    name two clusters bear (the query counts an entity of both once): the query as written."""
+    store = embedded_store
+    run_ingest(store, slice_sources(schema), data_dir=DATA_DIR)
+    cluster_map = get_query("cluster_map")
+    e01 = store.read("MATCH (c:IndustryCluster {cluster_code: 'E01'}) RETURN c.id AS id, c.name_zh AS zh").rows[0]
+    whole = cluster_map.run(store, {"cluster": "E01"}).rows
+    industry = cluster_map.run(store, {"cluster": "E01", "stage": "industry"}).rows
+    assert whole and industry
+    kept = [k for k in aggregates.stored(store) if k[0] == aggregates.CITY_CLUSTER]
+    store.delete_nodes(aggregates.LABEL, [tally_rows.tally_id(k) for k in kept])
+    assert aggregates.readable(store) and cluster_map.run(store, {"cluster": "E01"}).rows == []
+    assert cluster_map.run(store, {"cluster": "E01", "stage": "industry"}).rows == industry
+    # a second cluster of the same name, with one of E01's members: by that name the query pools both clusters
+    firm = store.read(
+        "MATCH (e:Enterprise)-[:IN_CLUSTER]->(:IndustryCluster {cluster_code: 'E01'}), (e)-[:LOCATED_IN]->(:City) "
+        "RETURN e.id AS id ORDER BY id LIMIT 1"
+    ).rows[0]["id"]
+    with store.transaction(rows=2):
+        store.upsert_nodes("IndustryCluster", [{"id": "cluster/twin", "cluster_code": "T01", "name_zh": e01["zh"]}])
+        store.upsert_relationships(
+            "IN_CLUSTER", "Enterprise", "IndustryCluster", [{"from_id": firm, "to_id": "cluster/twin"}]
+        )
+        aggregates.refresh(store)
+    assert kept_counts.kept_text("cluster_map", store, {"cluster": e01["zh"], "stage": "all"}) is None
+    by_name = cluster_map.run(store, {"cluster": e01["zh"]}).rows
+    assert by_name == whole == store.read(cluster_map.text_for(store), cluster_map.bind({"cluster": e01["zh"]})).rows
+    assert cluster_map.run(store, {"cluster": "E01"}).rows == whole  # by its code: one cluster, the kept counts

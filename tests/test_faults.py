@@ -214,9 +214,9 @@ def _neo4j_dev(action: str) -> None:
 def test_neo4j_that_dies_mid_load_gives_a_clear_message_and_a_rerun_ends_identical(
     synth: Path, reference: GraphDigest, neo4j_store: GraphStore, neo4j_load_s: float, tmp_path: Path
 ) -> None:
-    """The server dies (SIGKILL) in the middle of a load and stays down: the load gives up within the driver's
-    retry window (shortened here from 30 s to 8) with a one-line message, not a traceback. Once the server is
-    back (it recovers from its own log), a rerun ends with the graph of a clean load."""
+    """The server dies (SIGKILL) while a load runs and stays down: the load gives up within the driver's retry
+    window (shortened here from 30 s to 8) with a one-line message, not a traceback. Once the server is back, a
+    rerun ends with the graph of a clean load."""
     command = ingest_command(synth, tmp_path, "--store", "neo4j")
     retry_env = {**os.environ, "CLUSTERKG_NEO4J_RETRY_S": "8"}
     load = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=retry_env)
@@ -227,6 +227,9 @@ def test_neo4j_that_dies_mid_load_gives_a_clear_message_and_a_rerun_ends_identic
         started = time.perf_counter()
         _, stderr = load.communicate(timeout=120)
         waited = time.perf_counter() - started
+    except subprocess.TimeoutExpired:
+        load.kill()  # not left retrying against the shared server once it is back
+        raise
     finally:
         _neo4j_dev("start")
     assert load.returncode == 2, stderr
@@ -235,7 +238,8 @@ def test_neo4j_that_dies_mid_load_gives_a_clear_message_and_a_rerun_ends_identic
     proc, _ = timed_run(command)
     assert proc.returncode == 0, proc.stderr
     assert graph_digest(neo4j_store) == reference
-    assert set(run_statuses(neo4j_store)) <= {"completed", "interrupted"}
+    statuses = run_statuses(neo4j_store)
+    assert statuses["completed"] >= 1 and set(statuses) <= {"completed", "interrupted"}, statuses
     # and a store that is not there at all, from the start
     env = {**os.environ, "NEO4J_URI": "bolt://127.0.0.1:9"}
     proc, seconds = timed_run(command, env=env)
