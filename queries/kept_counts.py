@@ -18,20 +18,24 @@ from typing import Any
 from graph import aggregates
 from graph.store import GraphStore
 
-_CLUSTER = "(c:IndustryCluster)\nWHERE c.cluster_code = $cluster OR c.name_zh = $cluster OR c.name_en = $cluster"
-CLUSTER_MAP_KEPT = f"""
-MATCH {_CLUSTER}
-MATCH (t:{aggregates.LABEL})
-WHERE t.tally_kind = '{aggregates.CITY_CLUSTER}' AND t.tally_cluster = c.id
-MATCH (city:City {{id: t.tally_city}})
-RETURN city.admin_code AS admin_code, city.name_zh AS city, t.tally_count AS entities
-ORDER BY entities DESC, admin_code
+_CLUSTER = """MATCH (c:IndustryCluster)
+WHERE c.cluster_code = $cluster OR c.name_zh = $cluster OR c.name_en = $cluster
 """
+_MATCHED = _CLUSTER + "RETURN count(c) AS n"
+# the kind written as city_cluster_matrix.cypher writes it (aggregates.CITY_CLUSTER; a test reads these rows back)
+CLUSTER_MAP_KEPT = (
+    _CLUSTER
+    + """MATCH (t:Tally)
+WHERE t.tally_kind = 'city_cluster' AND t.tally_cluster = c.id
+MATCH (city:City {id: t.tally_city})
+RETURN city.admin_code AS admin_code, city.name_zh AS city, t.tally_count AS entities
+ORDER BY entities DESC, admin_code"""
+)
 
 
 def kept_text(name: str, store: GraphStore, params: Mapping[str, Any]) -> str | None:
     """The text that reads the kept counts for this query and these parameters, or None: run the query as written."""
     if name != "cluster_map" or params.get("stage") != "all" or not aggregates.readable(store):
         return None
-    matched = store.read(f"MATCH {_CLUSTER}\nRETURN count(c) AS n", {"cluster": params.get("cluster")}).rows
+    matched = store.read(_MATCHED, {"cluster": params.get("cluster")}).rows
     return CLUSTER_MAP_KEPT if matched[0]["n"] == 1 else None

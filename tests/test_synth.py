@@ -4,6 +4,7 @@ never mixed into the real data; and the neo4j-admin initial-load path gives the 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from collections import Counter
 from dataclasses import replace
@@ -108,9 +109,15 @@ def test_neo4j_admin_import_gives_the_pipelines_graph(
            "NEO4J_PASSWORD": neo4j_settings.neo4j_password.reveal()}  # fmt: skip
     dev = str(REPO / "scripts" / "neo4j-dev")
     try:
-        proc = subprocess.run([dev, "import", str(tmp_path / "import")], env=env,
-                              capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
-        assert proc.returncode == 0, proc.stdout + proc.stderr
+        # a session of its own: on a timeout the import's JVM (a child of the script) is killed with it
+        proc = subprocess.Popen([dev, "import", str(tmp_path / "import")], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
+        try:
+            out, err = proc.communicate(timeout=300)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+        assert proc.returncode == 0, out + err
         store = Neo4jStore.from_settings(replace(neo4j_settings, neo4j_uri=f"bolt://127.0.0.1:{port}"), schema)
         try:
             store.setup_schema()
