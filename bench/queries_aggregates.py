@@ -95,6 +95,7 @@ def cases(store: GraphStore) -> list[tuple[str, str, dict[str, Any]]]:
         ("cluster_chain E01 sourced only", "cluster_chain", {"cluster": "E01", "sourced_only": True}),
         ("cluster_chain_classes E01", "cluster_chain_classes", {"cluster": "E01"}),
         ("cluster_map E01 all stages", "cluster_map", {"cluster": "E01", "stage": "all"}),
+        ("cluster_chain_links E01", "cluster_chain_links", {"cluster": "E01"}),
         ("entity_details", "entity_details", {"id": hub["id"]}),
         ("entity_edges", "entity_edges", {"id": firm}),
         ("entity_clusters", "entity_clusters", {"id": firm}),

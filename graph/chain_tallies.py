@@ -26,7 +26,7 @@ from itertools import pairwise
 from typing import Any
 
 from graph.store import GraphStore
-from graph.tally_rows import MEMBERSHIPS, membership_types, read_kinds, tally_id
+from graph.tally_rows import MEMBERSHIPS, membership_types, read_kinds, stage_expression, tally_id
 
 MEMBERS = "members"
 MEMBERS_SOURCED = "members_sourced"
@@ -37,13 +37,6 @@ KINDS = (*MEMBER_KINDS, LINKS, LINKS_SOURCED)
 
 # kind, cluster id, stage, and the class (members) or the later stage of the pair (links)
 ChainKey = tuple[str, str, str, str]
-
-
-def _stage(store: GraphStore, label: str) -> str:
-    """A class's stage expression (the embedded store refuses a property its class does not have)."""
-    if _staged(store, label):
-        return "coalesce(e.chain_stage, 'industry')"
-    return "'industry'"
 
 
 def _staged(store: GraphStore, label: str) -> bool:
@@ -68,9 +61,10 @@ def _members(store: GraphStore) -> dict[ChainKey, int]:
             if len(types) == 1
             else ("count(DISTINCT e)", "count(DISTINCT CASE WHEN coalesce(r.derived, false) THEN NULL ELSE e.id END)")
         )
+        stage = stage_expression(store.schema, label, "e")
         rows = store.read_in_write(
             f"MATCH (e:{label})-[r:{'|'.join(types)}]->(c:IndustryCluster) "
-            f"RETURN c.id AS cluster, {_stage(store, label)} AS stage, {every} AS n, {sourced} AS sourced"
+            f"RETURN c.id AS cluster, {stage} AS stage, {every} AS n, {sourced} AS sourced"
         )
         for row in rows:
             for kind, n in ((MEMBERS, row["n"]), (MEMBERS_SOURCED, row["sourced"])):

@@ -29,3 +29,11 @@ def membership_types(schema: Schema, label: str) -> list[str]:
     """The membership types a class can start. With one, a store keeps one tie per (entity, cluster), so counting
     ties counts entities: a cheaper count than DISTINCT, and reading one type instead of both."""
     return [name for name in MEMBERSHIPS if label in schema.rel_type(name).domain]
+
+
+def stage_expression(schema: Schema, label: str, var: str) -> str:
+    """A class's stage as the queries give it, ``industry`` where it has none (the embedded store refuses a property
+    its class does not have, so a class without ``chain_stage`` gets the constant)."""
+    if "chain_stage" in schema.node_class(label).property_names:
+        return f"coalesce({var}.chain_stage, 'industry')"
+    return "'industry'"

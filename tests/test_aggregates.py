@@ -9,7 +9,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from graph import aggregates, chain_tallies, map_tallies, name_index, quality_tallies, tally_rows
+from graph import aggregates, chain_tallies, map_tallies, member_link_tallies, name_index, quality_tallies, tally_rows
 from graph.editions import create_edition, edition_store
 from graph.schema import Schema
 from graph.store import GraphStore
@@ -79,6 +79,15 @@ def _asked(store: GraphStore, name: str) -> list[dict[str, Any]]:
             {"cluster": clusters[-1]["en"]},
             {"cluster": "no such cluster"},
         ]
+    if name == "cluster_chain_links":
+        clusters = store.read(
+            "MATCH (c:IndustryCluster) RETURN c.cluster_code AS code, c.name_zh AS zh, c.name_en AS en ORDER BY code"
+        ).rows
+        return [{"cluster": row["code"]} for row in clusters] + [
+            {"cluster": clusters[0]["zh"]},
+            {"cluster": clusters[-1]["en"]},
+            {"cluster": "no such cluster"},
+        ]
     if name != "city_district_counts":
         return [{}]
     cities = store.read("MATCH (c:City) RETURN c.name_zh AS name ORDER BY name").rows
@@ -125,6 +134,7 @@ def _check(store: GraphStore) -> dict[aggregates.TallyKey, int]:
     kept = aggregates.stored(store)
     assert kept == aggregates.compute(store)
     assert chain_tallies.stored(store, aggregates.LABEL) == chain_tallies.compute(store)
+    assert member_link_tallies.stored(store, aggregates.LABEL) == member_link_tallies.compute(store)
     assert aggregates.readable(store)
     cluster_map = get_query("cluster_map")
     clusters = store.read(
@@ -160,6 +170,8 @@ def test_tallies_equal_the_full_computation_after_ingest_second_source_and_retra
     # inferred ties are counted apart: some cells have members no source ties to the cluster
     assert any(n > sourced.get(key[1:], 0) for key, n in chain.items() if key[0] == chain_tallies.MEMBERS)
     assert any(key[0] == chain_tallies.LINKS for key in chain)  # and links between consecutive stages
+    member_links = member_link_tallies.stored(store, aggregates.LABEL)  # the ties members start, of several types
+    assert len({key[3] for key in member_links}) >= 2 and any(key[2] != key[4] for key in member_links)
     epoch = aggregates.epoch(store)
 
     run_ingest(store, curator_sources(schema), data_dir=DATA_DIR)  # a curator's labs and titles

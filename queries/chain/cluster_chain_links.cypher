@@ -3,6 +3,7 @@
 // description: >
 //   Relationships from the cluster's entities to entities with a chain stage (hosts, lead organisations,
 //   operators, managers …), counted by the stages they join. Structural links (location, membership) are left out.
+//   Whole at any size: counts kept by every write to the graph (graph/member_link_tallies.py: no scan).
 // params:
 //   cluster: {type: string, default: E01, help: "cluster code or name"}
 // stage: all
@@ -10,9 +11,8 @@
 // ordered: true
 MATCH (c:IndustryCluster)
 WHERE c.cluster_code = $cluster OR c.name_zh = $cluster OR c.name_en = $cluster
-MATCH (a)-[:SERVES_CLUSTER|IN_CLUSTER]->(c)
-MATCH (a)-[r]->(b)
-WHERE NOT ckg_type(r) IN ['LOCATED_IN', 'SERVES_CLUSTER', 'IN_CLUSTER', 'PART_OF', 'IN_INDUSTRY']
-RETURN coalesce(a.chain_stage, 'industry') AS from_stage, ckg_type(r) AS relationship,
-       coalesce(b.chain_stage, 'industry') AS to_stage, count(*) AS links
+MATCH (t:Tally)
+WHERE t.tally_kind = 'member_links' AND t.tally_cluster = c.id
+RETURN t.tally_stage AS from_stage, t.tally_class AS relationship, t.tally_detail AS to_stage,
+       sum(t.tally_count) AS links
 ORDER BY from_stage, relationship, to_stage
