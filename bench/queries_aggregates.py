@@ -56,6 +56,17 @@ BEFORE = {
 }
 # Where Neo4j had a variant of its own before (faster than the full scan above on that store), it is the "before".
 BEFORE_NEO4J = {
+    "city_profile": """
+        MATCH (city:City)
+        WHERE city.name_zh = $city OR city.name_zh = $city + '市' OR city.admin_code = $city OR city.name_en = $city
+        OPTIONAL MATCH (part)-[:PART_OF]->(city)
+        WITH city, [city] + collect(part) AS places
+        UNWIND places AS place
+        MATCH (e)-[:LOCATED_IN]->(place)
+        RETURN city.name_zh AS city,
+               CASE WHEN ckg_label(e) = 'Enterprise' THEN 'industry' ELSE coalesce(e.chain_stage, 'other') END AS stage,
+               ckg_label(e) AS class, count(DISTINCT e) AS entities
+        ORDER BY stage, class""",
     "cluster_chain": """
         MATCH (c:IndustryCluster)
         WHERE c.cluster_code = $cluster OR c.name_zh = $cluster OR c.name_en = $cluster
@@ -96,6 +107,8 @@ def cases(store: GraphStore) -> list[tuple[str, str, dict[str, Any]]]:
         ("cluster_chain_classes E01", "cluster_chain_classes", {"cluster": "E01"}),
         ("cluster_map E01 all stages", "cluster_map", {"cluster": "E01", "stage": "all"}),
         ("cluster_chain_links E01", "cluster_chain_links", {"cluster": "E01"}),
+        ("city_profile 东莞市", "city_profile", {"city": "东莞市"}),
+        ("city_profile 深圳市", "city_profile", {"city": "深圳市"}),
         ("entity_details", "entity_details", {"id": hub["id"]}),
         ("entity_edges", "entity_edges", {"id": firm}),
         ("entity_clusters", "entity_clusters", {"id": firm}),

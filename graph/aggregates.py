@@ -4,10 +4,11 @@ The graph changes only by a write (an ingest, a retract, an edition restored int
 the counts a page asks for on every visit — entities per city and cluster (``city_cluster_matrix``), per city
 and stage (``stage_map``), enterprises and serving entities per cluster (``cluster_list``), the quality counts
 (graph/quality_tallies.py), the map's counts per district and of entities without a city (graph/map_tallies.py),
-a cluster's members per stage and class and the links between its stages (graph/chain_tallies.py), and the ties
-its members start by stage and type (graph/member_link_tallies.py) — are computed once in that write and kept as
-bookkeeping nodes. ``refresh`` runs inside the writer's transaction where
-the store has one (Neo4j), reading through ``read_in_write`` so that it counts the uncommitted changes too.
+a cluster's members per stage and class and the links between its stages (graph/chain_tallies.py), the ties its
+members start by stage and type (graph/member_link_tallies.py), and a city's entities by stage and class
+(``city_profile``: graph/city_class_tallies.py) — are computed once in that write and kept as bookkeeping nodes.
+``refresh`` runs inside the writer's transaction where the store has one (Neo4j), reading through ``read_in_write``
+so that it counts the uncommitted changes too.
 
 Every recount writes a new ``epoch`` row: other derived state (the embedded store's name index) compares its
 own epoch with it to know whether it is in step.
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from graph import chain_tallies, map_tallies, member_link_tallies, quality_tallies, tally_rows
+from graph import chain_tallies, city_class_tallies, map_tallies, member_link_tallies, quality_tallies, tally_rows
 from graph.errors import ClusterKGError
 from graph.store import GraphStore
 
@@ -44,7 +45,7 @@ PLACE_KINDS = (CITY_CLUSTER, CITY_STAGE, CLUSTER_ENTERPRISES, CLUSTER_SERVING)
 # The epoch begins with it (VERSION@stamp). A store counted by an older ClusterKG — before the quality, map or
 # chain counts, or rewritten by one since, which stamps an epoch without it — is recounted by the next write path
 # (``ensure``), and until then the tallied queries answer from their full scans (``is_current``).
-VERSION = "places+quality+map+chain+links"
+VERSION = "places+quality+map+chain+links+profile"
 
 TallyKey = tuple[str, str, str, str]  # kind, city id, cluster id, stage ("" where not used)
 
@@ -159,6 +160,7 @@ _FAMILIES = (
     _Family(map_tallies.compute, lambda s: map_tallies.stored(s, LABEL), map_tallies.rows),
     _Family(chain_tallies.compute, lambda s: chain_tallies.stored(s, LABEL), chain_tallies.rows),
     _Family(member_link_tallies.compute, lambda s: member_link_tallies.stored(s, LABEL), member_link_tallies.rows),
+    _Family(city_class_tallies.compute, lambda s: city_class_tallies.stored(s, LABEL), city_class_tallies.rows),
 )
 
 

@@ -1,6 +1,6 @@
 """What the tallied queries (city_cluster_matrix, stage_map, cluster_list, city_district_counts,
-entities_without_city_count, cluster_chain, cluster_chain_classes, cluster_chain_links, and the quality page's
-dq_low_confidence, dq_orphans, dq_without_source) computed before the counts were maintained: full scans of the
+entities_without_city_count, cluster_chain, cluster_chain_classes, cluster_chain_links, city_profile, and the quality
+page's dq_low_confidence, dq_orphans, dq_without_source) computed before the counts were maintained: full scans of the
 graph, kept as the definition the maintained counts must meet. The tests check the queries against them on every
 kind of write; bench/queries_aggregates.py times them side by side."""
 
@@ -85,6 +85,15 @@ FULL_SCANS = {
         RETURN coalesce(a.chain_stage, 'industry') AS from_stage, ckg_type(r) AS relationship,
                coalesce(b.chain_stage, 'industry') AS to_stage, count(*) AS links
         ORDER BY from_stage, relationship, to_stage""",
+    "city_profile": """
+        MATCH (city:City)
+        WHERE city.name_zh = $city OR city.name_zh = $city + '市' OR city.admin_code = $city OR city.name_en = $city
+        MATCH (e)-[:LOCATED_IN]->(place)
+        WHERE place.id = city.id OR EXISTS { MATCH (place)-[:PART_OF]->(city) }
+        RETURN city.name_zh AS city,
+               CASE WHEN ckg_label(e) = 'Enterprise' THEN 'industry' ELSE coalesce(e.chain_stage, 'other') END AS stage,
+               ckg_label(e) AS class, count(DISTINCT e) AS entities
+        ORDER BY stage, class""",
     "dq_low_confidence": """
         MATCH (n)
         WHERE n.confidence IS NOT NULL AND n.confidence <> 'high'

@@ -9,7 +9,16 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from graph import aggregates, chain_tallies, map_tallies, member_link_tallies, name_index, quality_tallies, tally_rows
+from graph import (
+    aggregates,
+    chain_tallies,
+    city_class_tallies,
+    map_tallies,
+    member_link_tallies,
+    name_index,
+    quality_tallies,
+    tally_rows,
+)
 from graph.editions import create_edition, edition_store
 from graph.schema import Schema
 from graph.store import GraphStore
@@ -88,6 +97,12 @@ def _asked(store: GraphStore, name: str) -> list[dict[str, Any]]:
             {"cluster": clusters[-1]["en"]},
             {"cluster": "no such cluster"},
         ]
+    if name == "city_profile":  # every city by each of its names and its code, a short name, and no city
+        cities = store.read(
+            "MATCH (c:City) RETURN c.name_zh AS zh, c.name_en AS en, c.admin_code AS code ORDER BY code"
+        ).rows
+        asked = [{"city": row[key]} for row in cities for key in ("zh", "en", "code") if row[key]]
+        return [*asked, {"city": cities[0]["zh"].removesuffix("市")}, {"city": "no such city"}]
     if name != "city_district_counts":
         return [{}]
     cities = store.read("MATCH (c:City) RETURN c.name_zh AS name ORDER BY name").rows
@@ -135,6 +150,7 @@ def _check(store: GraphStore) -> dict[aggregates.TallyKey, int]:
     assert kept == aggregates.compute(store)
     assert chain_tallies.stored(store, aggregates.LABEL) == chain_tallies.compute(store)
     assert member_link_tallies.stored(store, aggregates.LABEL) == member_link_tallies.compute(store)
+    assert city_class_tallies.stored(store, aggregates.LABEL) == city_class_tallies.compute(store)
     assert aggregates.readable(store)
     cluster_map = get_query("cluster_map")
     clusters = store.read(

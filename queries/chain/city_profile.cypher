@@ -1,6 +1,8 @@
 // name: city_profile
 // title: {zh: 城市画像, en: "A city's profile"}
-// description: A city's entities by class and stage (districts included), the basis of comparing cities.
+// description: >
+//   A city's entities by class and stage (districts included), the basis of comparing cities.
+//   Whole at any size: counts kept by every write to the graph (graph/city_class_tallies.py: no scan).
 // params:
 //   city: {type: string, default: 东莞市, help: "city name (广州市 or 广州) or 6-digit admin code"}
 // stage: all
@@ -8,9 +10,7 @@
 // ordered: true
 MATCH (city:City)
 WHERE city.name_zh = $city OR city.name_zh = $city + '市' OR city.admin_code = $city OR city.name_en = $city
-MATCH (e)-[:LOCATED_IN]->(place)
-WHERE place.id = city.id OR EXISTS { MATCH (place)-[:PART_OF]->(city) }
-RETURN city.name_zh AS city,
-       CASE WHEN ckg_label(e) = 'Enterprise' THEN 'industry' ELSE coalesce(e.chain_stage, 'other') END AS stage,
-       ckg_label(e) AS class, count(DISTINCT e) AS entities
+MATCH (t:Tally)
+WHERE t.tally_kind = 'city_class' AND t.tally_city = city.id
+RETURN city.name_zh AS city, t.tally_stage AS stage, t.tally_class AS class, sum(t.tally_count) AS entities
 ORDER BY stage, class
