@@ -183,10 +183,11 @@ def _city_lists(
     entities (``named``: names_in_city), products of its enterprises, institutions located in it; cluster by
     cluster, as the matrix orders them."""
     lists: dict[str, list[dict[str, Any]]] = {k: [] for k in LIST_QUERIES}
+    products = scoped_chain.city_products(q.store, scope.key, codes)
     for c in codes:
         tech = q.rows("cluster_key_technologies", {"cluster": c})
         lists["key_technologies"] += [{"cluster": c, **r} for r in tech if r["from_entity"] in named]
-        lists["key_products"] += [{"cluster": c, **r} for r in scoped_chain.city_products(q.store, scope.key, c)]
+        lists["key_products"] += [{"cluster": c, **r} for r in products[c]]
         labs = q.rows("cluster_rd_institutions", {"cluster": c})
         lists["rd_institutions"] += [{"cluster": c, **r} for r in labs if r["city"] == scope.key]
     return lists
