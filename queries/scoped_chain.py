@@ -245,13 +245,13 @@ def city_members(store: GraphStore, city: str, clusters: list[str]) -> list[dict
 
 
 def city_products(store: GraphStore, city: str, clusters: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """Per cluster code, the cluster's key-product rows (cluster_key_products' columns and order: enterprise,
-    product, nulls last) for the enterprises located in the city or one of its districts. Read as Arrow columns (a
-    big city's run to 300,000 rows) and sorted here, not by ORDER BY, which holds the rows in the buffer pool."""
+    """Per cluster code, the cluster's key-product rows (its code, then cluster_key_products' columns and order:
+    enterprise, product, nulls last) for the enterprises located in the city or one of its districts. Read as Arrow
+    columns (a big city's run to 300,000 rows and more) and sorted here, not by ORDER BY, which holds the rows in the
+    buffer pool."""
     found: dict[str, list[dict[str, Any]]] = {code: [] for code in clusters}
-    table = store.read_columns(_CITY_PRODUCTS, {"city": city, "clusters": clusters})
-    for row in table.to_pylist():
-        found[row.pop("cluster")].append(row)
+    for row in store.read_columns(_CITY_PRODUCTS, {"city": city, "clusters": clusters}).to_pylist():
+        found[row["cluster"]].append(row)
     for rows in found.values():
         rows.sort(key=lambda r: (*_nulls_last(r["enterprise"]), *_nulls_last(r["product"])))
     return found

@@ -187,7 +187,7 @@ def _city_lists(
     for c in codes:
         tech = q.rows("cluster_key_technologies", {"cluster": c})
         lists["key_technologies"] += [{"cluster": c, **r} for r in tech if r["from_entity"] in named]
-        lists["key_products"] += [{"cluster": c, **r} for r in products[c]]
+        lists["key_products"] += products.pop(c)  # its rows begin with the cluster's code, as the others
         labs = q.rows("cluster_rd_institutions", {"cluster": c})
         lists["rd_institutions"] += [{"cluster": c, **r} for r in labs if r["city"] == scope.key]
     return lists
