@@ -115,13 +115,15 @@ RETURN c.cluster_code AS cluster, e.id AS id, e.chain_stage AS stage, coalesce(m
 # whole city's rows at a million nodes (about 700,000 for 深圳市 at scale 150) overflow a 1 GiB buffer pool.
 # The key-product rows of the city's enterprises in each of the clusters asked: one walk of the city's enterprises for
 # every cluster, where a walk of each cluster's members tested the place of each (8 s for Guangzhou's 20 clusters
-# at a million nodes, against 2 s).
+# at a million nodes, against 2 s). An enterprise comes once with its clusters' codes, not once per cluster: a third
+# of the rows to carry (on Neo4j the driver's decoding of 300,000 rows was most of the time).
 _CITY_PRODUCTS = (
     CITY_SCOPE.replace("MATCH (e)-[:LOCATED_IN]", "MATCH (e:Enterprise)-[:LOCATED_IN]")
     + """MATCH (e)-[:IN_CLUSTER]->(c:IndustryCluster)
 WHERE c.cluster_code IN $clusters
+WITH e, collect(c.cluster_code) AS clusters
 OPTIONAL MATCH (e)-[:PRODUCES]->(p:Product)
-RETURN c.cluster_code AS cluster, e.name_zh AS enterprise, p.name_zh AS product, e.listed_industry AS listed_industry,
+RETURN clusters, e.name_zh AS enterprise, p.name_zh AS product, e.listed_industry AS listed_industry,
        e.roles AS roles, e.stock_code AS stock_code, e.source_file AS source_file, e.source_row AS source_row
 """
 )
@@ -251,7 +253,8 @@ def city_products(store: GraphStore, city: str, clusters: list[str]) -> dict[str
     buffer pool."""
     found: dict[str, list[dict[str, Any]]] = {code: [] for code in clusters}
     for row in store.read_columns(_CITY_PRODUCTS, {"city": city, "clusters": clusters}).to_pylist():
-        found[row["cluster"]].append(row)
+        for code in row.pop("clusters"):
+            found[code].append({"cluster": code, **row})
     for rows in found.values():
         rows.sort(key=lambda r: (*_nulls_last(r["enterprise"]), *_nulls_last(r["product"])))
     return found
