@@ -163,8 +163,11 @@ class NamedQuery:
     def _text_on(self, store: GraphStore, bound: Mapping[str, Any]) -> str:
         """The text to run: a query that reads the maintained counts runs its full scan (same answer, slower) on a
         store whose counts are missing or of an older version, until the next write path recounts them; a query
-        the counts answer for some parameters only reads them for those (queries/kept_counts.py)."""
-        if self.name in FULL_SCANS and not aggregates.readable(store):
+        the counts answer for some parameters only reads them for those, and one whose parameters they cannot
+        answer runs its full scan (queries/kept_counts.py)."""
+        if self.name in FULL_SCANS and (
+            not aggregates.readable(store) or kept_counts.needs_scan(self.name, store, bound)
+        ):
             return expand_macros(store.backend, FULL_SCANS[self.name])
         return kept_counts.kept_text(self.name, store, bound) or self.cypher_for(store.backend)
 

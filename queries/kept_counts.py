@@ -8,6 +8,11 @@ every tie of the cluster (0.2–0.4 s at a million nodes). The query as written 
   are per cluster);
 - a store whose counts are missing or of an older version.
 A test compares the two after every kind of write.
+
+``city_profile`` and ``city_district_counts`` read their kept counts (graph/city_class_tallies.py,
+graph/map_tallies.py) in their own texts, summed over the cities their parameter matches; where it matches more
+than one city (two City nodes of one name: an entity located in both would be counted twice, where the full scans
+count it once) ``needs_scan`` sends them to their full scans.
 """
 
 from __future__ import annotations
@@ -39,3 +44,15 @@ def kept_text(name: str, store: GraphStore, params: Mapping[str, Any]) -> str | 
         return None
     matched = store.read(_MATCHED, {"cluster": params.get("cluster")}).rows
     return CLUSTER_MAP_KEPT if matched[0]["n"] == 1 else None
+
+
+_CITIES_MATCHED = """MATCH (city:City)
+WHERE city.name_zh = $city OR city.name_zh = $city + '市' OR city.admin_code = $city OR city.name_en = $city
+RETURN count(city) AS n"""
+
+
+def needs_scan(name: str, store: GraphStore, params: Mapping[str, Any]) -> bool:
+    """Whether a query that reads kept counts must run its full scan for these parameters (they name several cities)."""
+    if name not in ("city_profile", "city_district_counts"):
+        return False
+    return int(store.read(_CITIES_MATCHED, {"city": params.get("city")}).rows[0]["n"]) > 1

@@ -111,22 +111,25 @@ MATCH (e)-[m:SERVES_CLUSTER|IN_CLUSTER]->(c:IndustryCluster)
 WHERE c.cluster_code IN $clusters AND coalesce(e.chain_stage, 'industry') IN $stages
 RETURN c.cluster_code AS cluster, e.id AS id, e.chain_stage AS stage, coalesce(m.derived, false) AS derived
 """
-# The key products of a city's enterprises (the city or its districts) in one cluster, one cluster at a time: a
-# whole city's rows at a million nodes (about 700,000 for 深圳市 at scale 150) overflow a 1 GiB buffer pool.
 # The key-product rows of the city's enterprises in each of the clusters asked: one walk of the city's enterprises for
 # every cluster, where a walk of each cluster's members tested the place of each (8 s for Guangzhou's 20 clusters
 # at a million nodes, against 2 s). An enterprise comes once with its clusters' codes, not once per cluster: a third
-# of the rows to carry (on Neo4j the driver's decoding of 300,000 rows was most of the time).
-_CITY_PRODUCTS = (
-    CITY_SCOPE.replace("MATCH (e)-[:LOCATED_IN]", "MATCH (e:Enterprise)-[:LOCATED_IN]")
-    + """MATCH (e)-[:IN_CLUSTER]->(c:IndustryCluster)
+# of the rows to carry (on Neo4j the driver's decoding of 300,000 rows was most of the time). Not sorted by the
+# database, which held every row in the buffer pool (深圳市's 700,000 overflowed 1 GiB). Read whole, 深圳市's rows at
+# scale 150 fit a 1 GiB pool, the smallest default (not 512 MiB).
+_CITY_PRODUCTS = """
+MATCH (city:City)
+WHERE city.name_zh = $city
+MATCH (place)-[:PART_OF*0..1]->(city)
+MATCH (e:Enterprise)-[:LOCATED_IN]->(place)
+WITH DISTINCT e
+MATCH (e)-[:IN_CLUSTER]->(c:IndustryCluster)
 WHERE c.cluster_code IN $clusters
 WITH e, collect(c.cluster_code) AS clusters
 OPTIONAL MATCH (e)-[:PRODUCES]->(p:Product)
 RETURN clusters, e.name_zh AS enterprise, p.name_zh AS product, e.listed_industry AS listed_industry,
        e.roles AS roles, e.stock_code AS stock_code, e.source_file AS source_file, e.source_row AS source_row
 """
-)
 
 
 @dataclass(frozen=True)

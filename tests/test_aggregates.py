@@ -238,6 +238,51 @@ def test_map_tallies_count_an_entity_once_in_its_lowest_district(store: GraphSto
     assert sum(r["entities"] for r in after) == sum(r["entities"] for r in before)  # still each entity once
 
 
+def test_a_citys_counts_and_report_scope_follow_districts_parks_and_twin_cities(
+    store: GraphStore, schema: Schema
+) -> None:
+    """No bundled entity is located in a district or a park alone: two firms are moved there, and a third is put in
+    a second City of the same name as well; the kept counts, the city scope and its product list must follow."""
+    run_ingest(store, slice_sources(schema), data_dir=DATA_DIR)
+    city = store.read("MATCH (c:City {admin_code: '440100'}) RETURN c.id AS id, c.name_zh AS name").rows[0]
+    district = store.read(
+        "MATCH (d:District)-[:PART_OF]->(:City {admin_code: '440100'}) RETURN d.id AS id ORDER BY id LIMIT 1"
+    ).rows[0]["id"]
+    firms = store.read(
+        "MATCH (c:IndustryCluster)<-[:IN_CLUSTER]-(e:Enterprise)-[:LOCATED_IN]->(:City {admin_code: '440100'}) "
+        "RETURN e.id AS id, e.name_zh AS name, min(c.cluster_code) AS cluster ORDER BY id LIMIT 3"
+    ).rows
+    assert len(firms) == 3
+    scope = scoped_chain.Scope("city", city["name"])
+    profile = get_query("city_profile")
+    before = {"count": scoped_chain.entity_count(store, scope), "profile": profile.run(store, {"city": "440100"}).rows}
+    park, twin = "park/test-guangzhou", "city/test-twin-guangzhou"
+    with store.transaction(rows=8):
+        store.upsert_nodes("Park", [{"id": park, "name_zh": "测试园区"}])
+        store.upsert_nodes("City", [{"id": twin, "name_zh": city["name"], "admin_code": "449999"}])
+        store.upsert_relationships("PART_OF", "Park", "City", [{"from_id": park, "to_id": city["id"]}])
+        store.delete_relationships("LOCATED_IN", "Enterprise", "City", [(f["id"], city["id"]) for f in firms[:2]])
+        store.upsert_relationships(
+            "LOCATED_IN", "Enterprise", "District", [{"from_id": firms[0]["id"], "to_id": district}]
+        )
+        store.upsert_relationships("LOCATED_IN", "Enterprise", "Park", [{"from_id": firms[1]["id"], "to_id": park}])
+        store.upsert_relationships("LOCATED_IN", "Enterprise", "City", [{"from_id": firms[2]["id"], "to_id": twin}])
+        aggregates.refresh(store)
+    _check(store)  # every city's profile, by each of its names, against the full scan
+    # by code: one city, its kept counts, the two moved firms still counted
+    assert profile.run(store, {"city": "440100"}).rows == before["profile"]
+    # by name: two cities, the full scan, the firm in both counted once
+    assert kept_counts.needs_scan("city_profile", store, {"city": city["name"]})
+    by_name = profile.run(store, {"city": city["name"]}).rows
+    assert by_name == profile.run(store, {"city": "440100"}).rows
+    # the report's scope: the firms in a district and in a park are the city's, the twin's firm once
+    assert scoped_chain.entity_count(store, scope) == before["count"]
+    assert scoped_chain.names_in(store, scope, {f["name"] for f in firms}) == {f["name"] for f in firms}
+    products = scoped_chain.city_products(store, city["name"], sorted({f["cluster"] for f in firms}))
+    for firm in firms:
+        assert [r for r in products[firm["cluster"]] if r["enterprise"] == firm["name"]], firm
+
+
 def test_an_unchanged_rerun_keeps_the_epoch_and_a_store_without_tallies_gets_them(
     embedded_store: GraphStore, schema: Schema
 ) -> None:
