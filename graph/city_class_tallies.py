@@ -4,7 +4,7 @@ map page's table under a picked city, and the compare page's profiles).
 Counted the way the query's full scan (queries/full_scans.py) counts: every entity with a ``LOCATED_IN`` tie to the
 city or to a place ``PART_OF`` it (its districts), once per city, by its stage (``industry`` for an enterprise,
 ``other`` for an entity without one) and its class. Scanned, a big city read every tie of its entities on each visit
-(0.3 s at a million nodes); kept, it is a read of a few dozen rows. A test checks the kept rows against the full
+(0.2–0.5 s at a million nodes); kept, it is a read of a few dozen rows. A test checks the kept rows against the full
 scan after every kind of write, on both stores.
 """
 

@@ -4,8 +4,9 @@ what ``cluster_chain_links`` answers (the chain page's "links between stages").
 Counted the way the query's full scan (queries/full_scans.py) counts: for every membership tie (``SERVES_CLUSTER``
 or ``IN_CLUSTER``) of a member to a cluster, every relationship the member starts that is not structural
 (``NOT_LINKS``), by the member's stage, the relationship's type and the far end's stage (``industry`` where an
-entity has none). Scanned per cluster, that walked every tie of every member on each visit (0.2–0.6 s for a large
-cluster at a million nodes); kept, it is a read of a few dozen rows. A test checks the kept rows against the full
+entity has none). Scanned per cluster, that walked every tie of every member on each visit (0.2–0.5 s for a large
+cluster at a million nodes, 1.7 s on the embedded store written so that it drops no row: queries/full_scans.py);
+kept, it is a read of a few dozen rows. A test checks the kept rows against the full
 scan after every kind of write, on both stores.
 """
 
