@@ -26,27 +26,36 @@ LinkKey = tuple[str, str, str, str, str]  # kind, cluster id, the member's stage
 
 
 def compute(store: GraphStore) -> dict[LinkKey, int]:
-    """The counts from the graph itself: one label- and type-scoped query per membership type, relationship type and
-    pair of classes the schema allows (an unlabelled match would read every relationship of the graph)."""
+    """The counts from the graph itself: one query per member class and membership type, over the relationship types
+    that class can start, named (an unnamed relationship would read every relationship table, and LadybugDB 0.22
+    drops rows from such a match after a join: queries/full_scans.py)."""
     schema = store.schema
+    type_of = "label(r)" if store.backend == "embedded" else "type(r)"
     counts: dict[LinkKey, int] = defaultdict(int)
     for cls in schema.entity_classes:
+        started = [
+            r for r in sorted(schema.relationships) if r not in NOT_LINKS and cls.name in schema.rel_type(r).domain
+        ]
+        ends = {to for r in started for frm, to in schema.rel_type(r).pairs if frm == cls.name}
+        if not started:
+            continue
+        # the far end's stage: none of the classes it can be has one, or each has it or reads as null
+        far = "coalesce(b.chain_stage, 'industry')" if any(_staged(store, to) for to in ends) else "'industry'"
         for membership in membership_types(schema, cls.name):
-            for rel in sorted(schema.relationships.values(), key=lambda r: r.name):
-                if rel.name in NOT_LINKS:
-                    continue
-                for to_label in sorted({to for frm, to in rel.pairs if frm == cls.name}):
-                    # schema names only, never user text
-                    rows = store.read_in_write(
-                        f"MATCH (a:{cls.name})-[:{membership}]->(c:IndustryCluster) "
-                        f"MATCH (a)-[:{rel.name}]->(b:{to_label}) "
-                        f"RETURN c.id AS cluster, {stage_expression(schema, cls.name, 'a')} AS from_stage, "
-                        f"{stage_expression(schema, to_label, 'b')} AS to_stage, count(*) AS n"
-                    )
-                    for row in rows:
-                        key = (KIND, str(row["cluster"]), str(row["from_stage"]), rel.name, str(row["to_stage"]))
-                        counts[key] += int(row["n"])
+            rows = store.read_in_write(  # schema names only, never user text
+                f"MATCH (a:{cls.name})-[:{membership}]->(c:IndustryCluster) "
+                f"MATCH (a)-[r:{'|'.join(started)}]->(b) "
+                f"RETURN c.id AS cluster, {stage_expression(schema, cls.name, 'a')} AS from_stage, "
+                f"{type_of} AS rel, {far} AS to_stage, count(*) AS n"
+            )
+            for row in rows:
+                key = (KIND, str(row["cluster"]), str(row["from_stage"]), str(row["rel"]), str(row["to_stage"]))
+                counts[key] += int(row["n"])
     return dict(counts)
+
+
+def _staged(store: GraphStore, label: str) -> bool:
+    return "chain_stage" in store.schema.node_class(label).property_names
 
 
 def stored(store: GraphStore, label: str) -> dict[LinkKey, int]:
