@@ -26,7 +26,7 @@ from itertools import pairwise
 from typing import Any
 
 from graph.store import GraphStore
-from graph.tally_rows import MEMBERSHIPS, membership_types, read_kinds, stage_expression, tally_id
+from graph.tally_rows import MEMBERSHIPS, has_stage, membership_types, read_kinds, stage_expression, tally_id
 
 MEMBERS = "members"
 MEMBERS_SOURCED = "members_sourced"
@@ -37,10 +37,6 @@ KINDS = (*MEMBER_KINDS, LINKS, LINKS_SOURCED)
 
 # kind, cluster id, stage, and the class (members) or the later stage of the pair (links)
 ChainKey = tuple[str, str, str, str]
-
-
-def _staged(store: GraphStore, label: str) -> bool:
-    return "chain_stage" in store.schema.node_class(label).property_names
 
 
 def compute(store: GraphStore) -> dict[ChainKey, int]:
@@ -80,7 +76,7 @@ def _links(store: GraphStore) -> dict[ChainKey, int]:
     schema = store.schema
     stages = [stage.key for stage in schema.stages]
     pairs = {frozenset(pair): pair for pair in pairwise(stages)}
-    staged = {c.name for c in schema.entity_classes if c.name != "Enterprise" and _staged(store, c.name)}
+    staged = {c.name for c in schema.entity_classes if c.name != "Enterprise" and has_stage(schema, c.name)}
     # only the links whose ends are of consecutive stages, either way round (the stages as parameters)
     consecutive = " OR ".join(
         f"(a.chain_stage = $s{i} AND b.chain_stage = $s{j}) OR (a.chain_stage = $s{j} AND b.chain_stage = $s{i})"

@@ -14,22 +14,18 @@ from collections.abc import Iterable
 from typing import Any
 
 from graph.store import GraphStore
-from graph.tally_rows import read_kinds, tally_id
+from graph.tally_rows import has_label, has_stage, read_kinds, tally_id
 
 KIND = "city_class"
 
 CityClassKey = tuple[str, str, str, str]  # kind, city id, stage, class
 
 
-def _is_city(store: GraphStore, var: str) -> str:
-    return f"{var}:City" if store.backend == "neo4j" else f"label({var}) = 'City'"
-
-
 def _stage(store: GraphStore, label: str) -> str:
     """As the query gives it (the embedded store refuses a property its class does not have)."""
     if label == "Enterprise":
         return "'industry'"
-    if "chain_stage" in store.schema.node_class(label).property_names:
+    if has_stage(store.schema, label):
         return "coalesce(e.chain_stage, 'other')"
     return "'other'"
 
@@ -42,7 +38,7 @@ def compute(store: GraphStore) -> dict[CityClassKey, int]:
         rows = store.read_in_write(
             f"MATCH (e:{label})-[:LOCATED_IN]->(place) "
             "OPTIONAL MATCH (place)-[:PART_OF]->(up:City) "
-            f"WITH e, place, up WHERE up IS NOT NULL OR {_is_city(store, 'place')} "
+            f"WITH e, place, up WHERE up IS NOT NULL OR {has_label(store, 'place', 'City')} "
             "WITH DISTINCT e, CASE WHEN up IS NULL THEN place.id ELSE up.id END AS city "
             f"RETURN city, {_stage(store, label)} AS stage, count(*) AS n"
         )

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from graph.store import GraphStore
-from graph.tally_rows import membership_types, read_kinds, tally_id
+from graph.tally_rows import has_label, membership_types, read_kinds, tally_id
 
 WITHOUT_XY = "city_district"  # entities of a district (or of the city alone) without coordinates
 WITH_XY = "city_district_xy"  # … with both latitude and longitude
@@ -31,11 +31,6 @@ KINDS = (WITHOUT_XY, WITH_XY, WITHOUT_CITY)
 
 # kind, city id ("" for without_city), cluster id ("" = all clusters), stage, district code ("" = none)
 MapKey = tuple[str, str, str, str, str]
-
-
-def _has_label(store: GraphStore, var: str, label: str) -> str:
-    """A label test in the store's dialect (a schema class name, never user text)."""
-    return f"{var}:{label}" if store.backend == "neo4j" else f"label({var}) = '{label}'"
 
 
 def _stage(store: GraphStore, label: str) -> str | None:
@@ -53,9 +48,9 @@ def _placed(store: GraphStore, label: str) -> str:
     return (
         f"MATCH (e:{label})-[:LOCATED_IN]->(place) "
         "OPTIONAL MATCH (place)-[:PART_OF]->(up:City) "
-        f"WITH e, place, up WHERE up IS NOT NULL OR {_has_label(store, 'place', 'City')} "
+        f"WITH e, place, up WHERE up IS NOT NULL OR {has_label(store, 'place', 'City')} "
         "WITH e, CASE WHEN up IS NULL THEN place.id ELSE up.id END AS city, "
-        f"CASE WHEN up IS NOT NULL AND {_has_label(store, 'place', 'District')} THEN place.admin_code "
+        f"CASE WHEN up IS NOT NULL AND {has_label(store, 'place', 'District')} THEN place.admin_code "
         "ELSE NULL END AS district "
         "WITH e, city, min(district) AS district "
     )

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from graph.store import GraphStore
-from graph.tally_rows import membership_types, read_kinds, stage_expression, tally_id
+from graph.tally_rows import has_stage, membership_types, read_kinds, stage_expression, tally_id
 
 KIND = "member_links"
 NOT_LINKS = ("LOCATED_IN", "SERVES_CLUSTER", "IN_CLUSTER", "PART_OF", "IN_INDUSTRY")  # as the query leaves out
@@ -40,7 +40,7 @@ def compute(store: GraphStore) -> dict[LinkKey, int]:
         if not started:
             continue
         # the far end's stage: none of the classes it can be has one, or each has it or reads as null
-        far = "coalesce(b.chain_stage, 'industry')" if any(_staged(store, to) for to in ends) else "'industry'"
+        far = "coalesce(b.chain_stage, 'industry')" if any(has_stage(schema, to) for to in ends) else "'industry'"
         for membership in membership_types(schema, cls.name):
             rows = store.read_in_write(  # schema names only, never user text
                 f"MATCH (a:{cls.name})-[:{membership}]->(c:IndustryCluster) "
@@ -52,10 +52,6 @@ def compute(store: GraphStore) -> dict[LinkKey, int]:
                 key = (KIND, str(row["cluster"]), str(row["from_stage"]), str(row["rel"]), str(row["to_stage"]))
                 counts[key] += int(row["n"])
     return dict(counts)
-
-
-def _staged(store: GraphStore, label: str) -> bool:
-    return "chain_stage" in store.schema.node_class(label).property_names
 
 
 def stored(store: GraphStore, label: str) -> dict[LinkKey, int]:

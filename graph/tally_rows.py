@@ -31,9 +31,17 @@ def membership_types(schema: Schema, label: str) -> list[str]:
     return [name for name in MEMBERSHIPS if label in schema.rel_type(name).domain]
 
 
+def has_stage(schema: Schema, label: str) -> bool:
+    """Whether a class has a ``chain_stage`` property (the embedded store refuses a property its class lacks)."""
+    return "chain_stage" in schema.node_class(label).property_names
+
+
 def stage_expression(schema: Schema, label: str, var: str) -> str:
-    """A class's stage as the queries give it, ``industry`` where it has none (the embedded store refuses a property
-    its class does not have, so a class without ``chain_stage`` gets the constant)."""
-    if "chain_stage" in schema.node_class(label).property_names:
-        return f"coalesce({var}.chain_stage, 'industry')"
-    return "'industry'"
+    """A class's stage as the queries give it, ``industry`` where it has none (a class without ``chain_stage`` gets
+    the constant)."""
+    return f"coalesce({var}.chain_stage, 'industry')" if has_stage(schema, label) else "'industry'"
+
+
+def has_label(store: GraphStore, var: str, label: str) -> str:
+    """A label test in the store's dialect (a schema class name, never user text)."""
+    return f"{var}:{label}" if store.backend == "neo4j" else f"label({var}) = '{label}'"
