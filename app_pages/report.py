@@ -51,7 +51,9 @@ with Reporter(current, edition, AUTO) as reporter:
         ctx = answer_cache.remember(current, asked, lambda: reporter.context(str(scope), str(chosen)))
     charts = st.toggle(L("预览含图表", "Charts in the preview"), value=True, key="report_charts")
     st.subheader(ctx.title_zh)
-    st.iframe(html_bytes(ctx, charts=charts).decode("utf-8"), height=700)
+    # the preview too: drawing its charts takes a second or two, and the page is drawn again on every click
+    preview = answer_cache.remember(current, (*asked, "preview", charts), lambda: html_bytes(ctx, charts=charts))
+    st.iframe(preview.decode("utf-8"), height=700)
     columns = st.columns(3)
     for column, fmt, zh in zip(columns, ("docx", "html", "xlsx"), ("Word", "网页", "Excel"), strict=True):
         with column:

@@ -4,8 +4,11 @@ graph/embedded_writes.py)."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
+
+import ladybug
 
 DISK_FULL = (
     "存放嵌入式库的磁盘已满；已提交的内容不会丢失：请腾出空间后再次运行同一条 `ckg ingest`，它会完成中断的写入 / "
@@ -34,6 +37,36 @@ def plain_error(exc: Exception) -> str:
     if "buffer pool is full" in text:
         return f"{text} {POOL_TOO_SMALL}"
     return text
+
+
+# Column types whose values Arrow hands over exactly as ``get_next`` does (strings, numbers, booleans, lists of
+# them): a result of only these is read column by column through Arrow, 3-4x faster than row by row.
+PLAIN_TYPE = re.compile(r"(STRING|BOOL|DOUBLE|FLOAT|U?INT(8|16|32|64))(\[\])*")
+# Arrow converts every row of a result, the row path stops at the cap: Arrow is faster while a result has at
+# most this many times the rows kept (measured: 5,000 rows of 6 columns, 7 ms by Arrow, 30 ms row by row).
+ARROW_ROWS_PER_KEPT_ROW = 4
+
+
+def fetch_rows(
+    result: ladybug.QueryResult, columns: list[str], row_cap: int | None
+) -> tuple[list[dict[str, Any]], bool]:
+    """A read's rows as dicts (at most ``row_cap``; None: all) and whether the cap cut them."""
+    count = result.get_num_tuples()
+    kept = count if row_cap is None else min(count, row_cap)
+    if count and count <= ARROW_ROWS_PER_KEPT_ROW * max(kept, 1) and _plain(result.get_column_data_types()):
+        table = result.get_as_arrow(count).slice(0, kept)
+        values = [column.to_pylist() for column in table.columns]
+        return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)], kept < count
+    rows: list[dict[str, Any]] = []
+    while result.has_next():
+        if row_cap is not None and len(rows) >= row_cap:
+            return rows, True
+        rows.append({c: to_python(v) for c, v in zip(columns, result.get_next(), strict=True)})
+    return rows, False
+
+
+def _plain(types: list[str]) -> bool:
+    return all(PLAIN_TYPE.fullmatch(t) for t in types)
 
 
 def all_rows(result: Any) -> list[list[Any]]:

@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from graph import aggregates, name_index
 from graph.embedded_pool import CORES, QUERY_WORKERS, ConnectionPool
-from graph.embedded_results import DISK_FULL, RECOVERY_PENDING, all_rows, plain_error, to_python
+from graph.embedded_results import DISK_FULL, RECOVERY_PENDING, all_rows, fetch_rows, plain_error, to_python
 from graph.embedded_writes import ARROW_TYPES, COPY_CHUNK, EmbeddedWrites
 from graph.errors import QueryRejectedError, StoreError
 from graph.file_gate import FileGate
@@ -277,14 +277,10 @@ class EmbeddedStore(EmbeddedWrites):
             with self._pool.lend(timeout_s) as conn:
                 result = _execute_read(conn, cypher, params)
                 columns = list(result.get_column_names())
-                rows: list[dict[str, Any]] = []
-                truncated = False
-                while result.has_next():
-                    if row_cap is not None and len(rows) >= row_cap:
-                        truncated = True
-                        break
-                    rows.append({c: to_python(v) for c, v in zip(columns, result.get_next(), strict=True)})
-                result.close()
+                try:
+                    rows, truncated = fetch_rows(result, columns, row_cap)
+                finally:
+                    result.close()
             return QueryResult(columns=columns, rows=rows, truncated=truncated)
 
     def read_columns(

@@ -74,6 +74,7 @@ def write_import_files(
         f"--array-delimiter=U+{ord(ARRAY_DELIMITER):04X}",
         "--multiline-fields=true",
         "--id-type=string",
+        f"--report-file={out_dir / 'import.report'}",  # beside the files, not in whatever folder the tool runs from
     ]
     result = IngestResult(
         run_id=run_id,

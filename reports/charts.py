@@ -89,9 +89,13 @@ def _rings(geometry: dict[str, Any]) -> list[list[list[float]]]:
 
 def map_chart(ctx: ReportContext) -> bytes:
     """The province with the city highlighted, or a cluster's entities per city."""
+    from matplotlib.collections import PolyCollection
+
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
     top = max(ctx.map_values.values(), default=0) or 1
+    rings: list[list[list[float]]] = []
+    colours: list[Any] = []
     for feature in _cities():
         code = str(feature["properties"]["adcode"])
         value = ctx.map_values.get(code, 0)
@@ -100,10 +104,13 @@ def map_chart(ctx: ReportContext) -> bytes:
         else:
             colour = plt.cm.Blues(0.15 + 0.8 * value / top) if value else "#f4f4f4"
         for ring in _rings(feature["geometry"]):
-            xs, ys = zip(*[(p[0], p[1]) for p in ring], strict=True)
-            ax.fill(xs, ys, color=colour, edgecolor="#777777", linewidth=0.4)
+            rings.append([[p[0], p[1]] for p in ring])
+            colours.append(colour)
         x, y = feature["properties"].get("centroid") or feature["properties"]["center"]
         ax.text(x, y, str(feature["properties"]["name"]).removesuffix("市"), fontsize=6, ha="center", va="center")
+    # one collection, not a patch per ring: matplotlib recomputes the limits for each patch added (≈ 0.8 s here)
+    ax.add_collection(PolyCollection(rings, facecolors=colours, edgecolors="#777777", linewidths=0.4))
+    ax.autoscale_view()
     title = f"{ctx.name_zh}在全省的位置 Location" if ctx.scope == "city" else "各市主体数 Entities per city"
     ax.set_title(title)
     ax.set_aspect("equal")

@@ -154,3 +154,30 @@ def test_embedded_tables_come_from_the_ontology(embedded_store: GraphStore, sche
     assert set(schema.relationships) <= {n for n, t in tables.items() if t == "REL"}
     columns = {r["name"] for r in embedded_store.read("CALL table_info('Enterprise') RETURN name").rows}
     assert set(schema.node_class("Enterprise").property_names) == columns
+
+
+def test_embedded_rows_by_arrow_are_the_rows_one_by_one(tmp_path: Path, schema: Schema) -> None:
+    """A read of plain columns comes through Arrow (graph/embedded_results.py fetch_rows): the same values, types,
+    order and cut as the rows one by one (``stream``), whatever the cap; other columns (nodes, sums) keep the row
+    path and its conversions."""
+    store = EmbeddedStore(tmp_path / "g.lbdb", schema)
+    store.setup_schema()
+    _sample(store)
+    store.upsert_nodes("City", [{"id": f"city/x{i}", "name_zh": f"城{i}", "admin_code": f"{i:06d}"} for i in range(40)])
+    plain = (
+        "MATCH (n) RETURN n.id AS id, label(n) AS class, n.name_zh AS name, n.designations AS designations, "
+        "n.year AS year, n.year * 1.5 AS scaled, n.year IS NULL AS no_year ORDER BY id"
+    )
+    other = "MATCH (n) RETURN n.id AS id, n AS node, sum(1) AS one ORDER BY id"
+    for text in (plain, other):
+        expected = list(store.stream(text))
+        assert len(expected) == 44
+        assert store.read(text).rows == expected
+        for cap in (1, 10, 43, 44, 45):
+            capped = store.read(text, row_cap=cap)
+            assert capped.rows == expected[:cap] and capped.truncated == (cap < 44), (text, cap)
+    rows = {r["id"]: r for r in store.read(plain).rows}
+    assert rows["uni/sysu"]["designations"] == ["985", "211"] and rows["ri/csns"]["year"] == 2018
+    assert rows["ri/csns"]["scaled"] == 3027.0 and rows["city/441900"]["no_year"] is True
+    assert type(store.read(other).rows[0]["one"]) is int  # a sum is a DECIMAL, made an int on the row path
+    store.close()
