@@ -23,8 +23,13 @@ def plain_error(exc: Neo4jError) -> str:
     return f"{code}: {exc.message}"
 
 
+PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def to_python(value: Any, depth: int = 10_000) -> Any:
     """Nodes, relationships and paths as dicts; nesting beyond ``depth`` as "…" (no RecursionError)."""
+    if type(value) in PLAIN:  # most values: no conversion, and no five type tests per value
+        return value
     if depth <= 0 and isinstance(value, (Node, Relationship, Path, list, dict)):
         return "…"
     inner = depth - 1

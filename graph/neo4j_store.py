@@ -57,6 +57,8 @@ REL_BATCH = 10_000
 # Above this many rows an ingest commits batch by batch: db.memory.transaction.max bounds one transaction.
 SINGLE_TRANSACTION_MAX_ROWS = 100_000
 EPOCH_RETRIES = 3  # reads run again when an ingest committed while they ran
+# the ingest epoch: the newest finished run and how many there are (cheap: there are few run records)
+EPOCH = "MATCH (r:IngestRun) RETURN max(r.ended_at) AS ended, count(r) AS runs"
 STREAM_FETCH = 5_000
 
 
@@ -246,29 +248,22 @@ class Neo4jStore(GraphStore):
     def _read_within(
         self, cypher: str, params: Mapping[str, Any] | None, *, timeout_s: float | None, row_cap: int | None
     ) -> QueryResult:
-        # An explicit transaction, not a managed one: the driver would retry a query that ran out of its
-        # memory budget (a "transient" error) for 30 s, where the user should hear at once that it was stopped.
-        # A lost connection (a restarted server, a cluster member gone) is retried once: reads are safe to repeat.
-        # Neo4j reads at read-committed isolation: a query that runs while an ingest commits can see part of
-        # it. The ingest's run record commits with its data, so a read that saw the ingest epoch change under
-        # it is run again (a few times at most): the answer is the graph before an ingest or after it.
+        # Neo4j reads at read-committed isolation: a query that runs while an ingest commits can see part of it.
+        # The ingest's run record commits with its data, so the read looks at the ingest epoch before and after
+        # itself and runs again (a few times at most) when it changed: the answer is the graph before an ingest
+        # or after it.
         for _ in range(EPOCH_RETRIES):
-            before = self._epoch()
-            result = self._read_retrying(cypher, params, timeout_s, row_cap)
-            if self._epoch() == before:
+            result, settled = self._read_retrying(cypher, params, timeout_s, row_cap)
+            if settled:
                 return result
         return result
 
-    def _epoch(self) -> tuple[Any, ...]:
-        """The newest finished ingest run and how many are running (cheap: there are few run records)."""
-        rows = self._read_retrying(
-            "MATCH (r:IngestRun) RETURN max(r.ended_at) AS ended, count(r) AS runs", None, None, None
-        ).rows
-        return (rows[0]["ended"], rows[0]["runs"]) if rows else ()
-
     def _read_retrying(
         self, cypher: str, params: Mapping[str, Any] | None, timeout_s: float | None, row_cap: int | None
-    ) -> QueryResult:
+    ) -> tuple[QueryResult, bool]:
+        # An explicit transaction, not a managed one: the driver would retry a query that ran out of its
+        # memory budget (a "transient" error) for 30 s, where the user should hear at once that it was stopped.
+        # A lost connection (a restarted server, a cluster member gone) is retried once: reads are safe to repeat.
         for attempt in (1, 2):
             try:
                 return self._read_once(cypher, params, timeout_s, row_cap)
@@ -281,22 +276,29 @@ class Neo4jStore(GraphStore):
 
     def _read_once(
         self, cypher: str, params: Mapping[str, Any] | None, timeout_s: float | None, row_cap: int | None
-    ) -> QueryResult:
-        with (
-            self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session,
-            session.begin_transaction(timeout=timeout_s) as tx,
-        ):
-            result = tx.run(cypher, dict(params or {}))
-            columns = list(result.keys())
-            rows: list[dict[str, Any]] = []
-            truncated = False
-            for record in result:
-                if row_cap is not None and len(rows) >= row_cap:
-                    truncated = True
-                    break
-                rows.append({c: to_python(record[c]) for c in columns})
-            tx.rollback()  # nothing to commit; and the rest of a cut result is dropped, not computed
-            return QueryResult(columns=columns, rows=rows, truncated=truncated)
+    ) -> tuple[QueryResult, bool]:
+        """The rows, and whether no ingest finished or started while they were read."""
+        # One session for the three statements (a session each cost two more round trips). The epoch is read
+        # outside the query's transaction: Neo4j refuses a transaction that mixes a read with an administration
+        # command such as SHOW USERS. The whole answer comes in one fetch (the driver's batch is 1,000 records).
+        fetch = -1 if row_cap is None else row_cap + 1
+        with self.driver.session(
+            database=self.database, default_access_mode=neo4j.READ_ACCESS, fetch_size=fetch
+        ) as session:
+            before = session.run(EPOCH).values()
+            with session.begin_transaction(timeout=timeout_s) as tx:
+                result = tx.run(cypher, dict(params or {}))
+                columns = list(result.keys())
+                rows: list[dict[str, Any]] = []
+                truncated = False
+                for record in result:
+                    if row_cap is not None and len(rows) >= row_cap:
+                        truncated = True
+                        break
+                    rows.append(dict(zip(columns, map(to_python, record.values()), strict=True)))
+                tx.rollback()  # nothing to commit; and the rest of a cut result is dropped, not computed
+            after = session.run(EPOCH).values()
+        return QueryResult(columns=columns, rows=rows, truncated=truncated), before == after
 
     def stream(
         self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_s: float | None = None

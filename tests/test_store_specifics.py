@@ -181,3 +181,39 @@ def test_embedded_rows_by_arrow_are_the_rows_one_by_one(tmp_path: Path, schema: 
     assert rows["ri/csns"]["scaled"] == 3027.0 and rows["city/441900"]["no_year"] is True
     assert type(store.read(other).rows[0]["one"]) is int  # a sum is a DECIMAL, made an int on the row path
     store.close()
+
+
+@pytest.mark.neo4j
+def test_a_neo4j_read_across_an_ingest_commit_is_read_again(neo4j_store: GraphStore) -> None:
+    """Neo4j reads at read-committed isolation: one query can count the run records before and after an ingest
+    commits. A read that sees the ingest epoch change under it runs again, so its answer is one state of the graph
+    (graph/neo4j_store.py _read_within). Here the commit lands while the query counts (it takes a second or two)."""
+    import threading
+    import time
+
+    neo4j_store.upsert_nodes("IngestRun", [{"id": "run/1", "started_at": "2026-01-01", "ended_at": "2026-01-01"}])
+    slow = (
+        "MATCH (r:IngestRun) WITH count(r) AS first "
+        "UNWIND range(1, $n) AS x WITH first, sum(x % 7) AS busy "
+        "MATCH (r:IngestRun) RETURN first, count(r) AS second, busy"
+    )
+    params = {"n": 6_000_000}
+    neo4j_store.read(slow, params)  # planned once
+    started = time.perf_counter()
+    neo4j_store.read(slow, params)
+    alone = time.perf_counter() - started
+    committed: list[float] = []
+
+    def commit_meanwhile() -> None:
+        time.sleep(alone / 4)
+        neo4j_store.upsert_nodes("IngestRun", [{"id": "run/2", "started_at": "2026-01-02", "ended_at": "2026-01-02"}])
+        committed.append(time.perf_counter())
+
+    writer = threading.Thread(target=commit_meanwhile)
+    started = time.perf_counter()
+    writer.start()
+    row = neo4j_store.read(slow, params).rows[0]
+    writer.join()
+    # the commit landed inside the read: after its first count (at once) and before a single reading could end
+    assert committed and committed[0] - started < alone
+    assert row["first"] == row["second"] == 2  # the graph after the commit, never a mix of before and after
