@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,11 +31,21 @@ def L(zh: str, en: str) -> str:  # noqa: N802  (short on purpose: it wraps every
     return en if lang() == "en" else f"{zh} {en}"
 
 
+# While no secrets file exists, Streamlit looks for one on every read of st.secrets, behind one lock: with 16
+# sessions that was a fifth of the app's time (py-spy, bench/concurrency.py). A look is kept this long.
+SECRETS_KEPT_S = 10.0
+_secrets_seen: dict[str, tuple[float, Mapping[str, str]]] = {}
+
+
 def _secrets() -> Mapping[str, str]:
-    try:
-        return {k: str(v) for k, v in st.secrets.items() if k.startswith(("NEO4J_", "CLUSTERKG_"))}
-    except (FileNotFoundError, st.errors.StreamlitSecretNotFoundError):
-        return {}
+    seen = _secrets_seen.get("secrets")
+    if seen is None or time.monotonic() - seen[0] > SECRETS_KEPT_S:
+        try:
+            found = {k: str(v) for k, v in st.secrets.items() if k.startswith(("NEO4J_", "CLUSTERKG_"))}
+        except (FileNotFoundError, st.errors.StreamlitSecretNotFoundError):
+            found = {}
+        seen = _secrets_seen["secrets"] = (time.monotonic(), found)
+    return seen[1]
 
 
 def settings() -> Settings:

@@ -10,13 +10,20 @@ import streamlit as st
 from app_pages.common import L, class_label, read_rows, schema, store, store_caption
 from app_pages.ecosystem_view import show_ecosystem
 from app_pages.headers import frame, word
+from queries import answer_cache
 
 current = store()
 st.title(L("概览", "Overview"))
 st.caption(store_caption(current))
 
-counts = {k: v for k, v in current.node_counts().items() if v and current.schema.is_entity(k)}
-rel_counts = {k: v for k, v in current.relationship_counts().items() if v}
+# a count query per class and per relationship type (forty-odd reads): kept until the graph changes
+counts = {
+    k: v
+    for k, v in answer_cache.remember(current, ("node_counts",), current.node_counts).items()
+    if v and current.schema.is_entity(k)
+}
+ties = answer_cache.remember(current, ("relationship_counts",), current.relationship_counts)
+rel_counts = {k: v for k, v in ties.items() if v}
 if not counts:
     st.warning(L("图中尚无数据：请先运行 `ckg ingest`。", "The graph is empty: run `ckg ingest` first."))
     st.stop()

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -48,6 +50,9 @@ PLACE_KINDS = (CITY_CLUSTER, CITY_STAGE, CLUSTER_ENTERPRISES, CLUSTER_SERVING)
 VERSION = "places+quality+map+chain+links+profile"
 
 TallyKey = tuple[str, str, str, str]  # kind, city id, cluster id, stage ("" where not used)
+# each store's last epoch read and the change stamp it was read at (read_epoch)
+_seen: weakref.WeakKeyDictionary[GraphStore, tuple[object, str | None]] = weakref.WeakKeyDictionary()
+_seen_lock = threading.Lock()
 
 
 def _from_labels(store: GraphStore, *rel_types: str) -> list[str]:
@@ -109,9 +114,22 @@ def epoch(store: GraphStore) -> str | None:
 
 
 def read_epoch(store: GraphStore) -> str | None:
-    """The current tally epoch, read the way readers read (through the embedded store's file gate)."""
+    """The current tally epoch, read the way readers read (through the embedded store's file gate). Read again only
+    when the store's change stamp moved (``GraphStore.change_stamp``): with 16 sessions, the reads of the epoch that
+    every kept answer and every tallied query makes waited behind the slow reads for a connection, a quarter of the
+    app's time (py-spy, bench/concurrency.py)."""
+    stamp = store.change_stamp()
+    if stamp is not None:
+        with _seen_lock:
+            seen = _seen.get(store)
+        if seen is not None and seen[0] == stamp:
+            return seen[1]
     rows = store.read(f"MATCH (t:{LABEL} {{id: $id}}) RETURN t.tally_epoch AS epoch", {"id": EPOCH_ID}).rows
-    return str(rows[0]["epoch"]) if rows and rows[0]["epoch"] is not None else None
+    epoch = str(rows[0]["epoch"]) if rows and rows[0]["epoch"] is not None else None
+    if stamp is not None:  # the stamp was taken first: a write between the two makes the next look read again
+        with _seen_lock:
+            _seen[store] = (stamp, epoch)
+    return epoch
 
 
 def is_current(stamp: str | None) -> bool:

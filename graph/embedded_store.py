@@ -256,6 +256,11 @@ class EmbeddedStore(EmbeddedWrites):
     def _reading(self) -> AbstractContextManager[None]:
         return self._gate.reading(self._stale, self._reopen) if self.read_only else nullcontext()
 
+    def change_stamp(self) -> object | None:
+        # a read-only store sees only other processes' writes, each of which changes the file or its WAL (the gate's
+        # version); a writable one also sees its own, which change neither until a checkpoint
+        return self._gate.version() if self.read_only else None
+
     def _stale(self) -> bool:
         return self._gate.version() != self._version
 

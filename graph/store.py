@@ -328,6 +328,11 @@ class GraphStore(ABC):
         """Ways the server behind this store is configured less safely than ClusterKG needs (zh, en)."""
         return []
 
+    def change_stamp(self) -> object | None:
+        """A value that changes whenever a write this store's reads can see lands, read without a query; None when
+        the store cannot tell (then only a read of the data says whether it changed)."""
+        return None
+
     def node_counts(self) -> dict[str, int]:
         counts = {}
         for cls in self.schema.node_classes:

@@ -96,7 +96,8 @@ def remember(store: GraphStore, key: Key, compute: Callable[[], T], rows: Callab
 
 
 def _epoch(store: GraphStore) -> str | None:
-    """The store's tally epoch; None when it has none or cannot say (an old store without the Tally table)."""
+    """The store's tally epoch; None when it has none or cannot say (an old store without the Tally table). (On the
+    app's embedded store, read from the database only after the file changed: graph/aggregates.py read_epoch.)"""
     try:
         return aggregates.read_epoch(store)
     except ClusterKGError:

@@ -4,11 +4,15 @@ unchanged, read afresh after a write that changed it, read once when many sessio
 from __future__ import annotations
 
 import re
+import subprocess
 import threading
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from graph import aggregates
+from graph.embedded_store import EmbeddedStore
+from graph.file_gate import FileGate
 from graph.schema import Schema
 from graph.store import GraphStore, QueryResult
 from ingest.pipeline import run_ingest
@@ -19,6 +23,7 @@ from tests.test_aggregates import slice_sources
 from tests.test_source_ownership import curator_sources
 
 CAP = 5_000
+CKG = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "ckg"
 
 
 def _cached(store: GraphStore, name: str, params: Mapping[str, Any], reads: list[int] | None = None) -> QueryResult:
@@ -121,3 +126,33 @@ def test_an_answer_read_while_a_write_landed_is_not_kept(embedded_store: GraphSt
     _cached(store, "cluster_list", {}, reads)
     _cached(store, "cluster_list", {}, reads)
     assert len(reads) == 2  # read again once, then kept
+
+
+def test_the_apps_reader_asks_the_file_whether_the_graph_changed(tmp_path: Path, schema: Schema) -> None:
+    """The app's read-only embedded store looks at the file, not the database, to tell whether a write landed since
+    it read the epoch (``change_stamp``): a kept answer comes back while a writer holds the file without writing to
+    it (a read of the database would wait for the writer), and a write by another process is seen at the next
+    answer."""
+    path = tmp_path / "g.lbdb"
+    writer = EmbeddedStore(path, schema)
+    run_ingest(writer, slice_sources(schema), data_dir=DATA_DIR)
+    writer.close()
+    reader = EmbeddedStore(path, schema, read_only=True)
+    answer_cache.forget()
+    before = _cached(reader, "cluster_list", {}).rows
+    holder = FileGate(path)
+    answered = threading.Event()
+    with holder.writing():
+        asking = threading.Thread(target=lambda: (_cached(reader, "cluster_list", {}), answered.set()))
+        asking.start()
+        assert answered.wait(10), "a kept answer waited for the writer: the epoch was read from the database"
+    asking.join()
+    holder.close()
+    retract = [str(CKG), "ingest", "-q", "--embedded-path", str(path), "--retract", "enterprises"]
+    retract += ["--report-dir", str(tmp_path)]
+    done = subprocess.run(retract, check=False, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    after = _cached(reader, "cluster_list", {}).rows
+    assert after != before and after == get_query("cluster_list").run(reader, {}).rows
+    assert sum(r["enterprises"] for r in after) < sum(r["enterprises"] for r in before)
+    reader.close()
