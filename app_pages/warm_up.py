@@ -1,5 +1,5 @@
-"""Work a page's first visitor would otherwise wait for, started once per app process in the background when the
-store opens: importing the libraries of the heavier pages (networkx, pyvis and matplotlib: about 1.5 s, paid by
+"""Work a page's first visitor would otherwise wait for, started in the background once per app process, at its
+first run: importing the libraries of the heavier pages (networkx, pyvis and matplotlib: about 1.5 s, paid by
 whichever page first needs them)."""
 
 from __future__ import annotations

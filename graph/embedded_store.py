@@ -257,8 +257,8 @@ class EmbeddedStore(EmbeddedWrites):
         return self._gate.reading(self._stale, self._reopen) if self.read_only else nullcontext()
 
     def change_stamp(self) -> object | None:
-        # a read-only store sees only other processes' writes, each of which changes the file or its WAL (the gate's
-        # version); a writable one also sees its own, which change neither until a checkpoint
+        # a read-only store (the app's) sees only other processes' writes, and each changes the file or its WAL (the
+        # gate's version); a writable one (a command, a test) reads the epoch every time, its own writes included
         return self._gate.version() if self.read_only else None
 
     def _stale(self) -> bool:
