@@ -48,15 +48,6 @@ def _safety_warnings() -> list[tuple[str, str]]:
     return store().safety_warnings()
 
 
-@st.cache_resource(show_spinner=False)
-def _warm_up() -> None:
-    """Once per app process: the heavier pages' libraries imported in the background (app_pages/warm_up.py)."""
-    from app_pages import warm_up
-
-    warm_up.start()
-
-
-_warm_up()
 try:
     for zh, en in _safety_warnings():  # a banner on every page while the server is configured less safely
         st.warning(L("服务器配置不够安全：", "The server is configured less safely than ClusterKG needs: ") + L(zh, en))
