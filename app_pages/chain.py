@@ -1,4 +1,5 @@
-"""Cluster chain: a cluster's five stages as blocks of a clickable graph, the tables beside it, the score."""
+"""Cluster chain: a cluster's score and gaps, its counts per stage and class, then its five stages as blocks of a
+clickable graph, with the node clicked and the links between stages below."""
 
 from __future__ import annotations
 
@@ -82,6 +83,29 @@ if result.missing_stages or result.missing_links:
     for first, second in result.missing_links:
         st.markdown("- " + L("未连接：", "unlinked: ") + f"{stage_name(first)} → {stage_name(second)}")
 
+# The counts come before the picture: they are what most visits ask (how many labs, funds, talent programmes),
+# and the browser shows them before it has laid the picture out.
+stage_col, class_col = st.columns(2)
+with stage_col:
+    stages = run_named("cluster_chain", params)  # always the five stages
+    st.dataframe(
+        pd.DataFrame(
+            {
+                L("环节", "Stage"): [stage_name(r["stage"]) for r in stages],
+                L("主体数", "Entities"): [
+                    str(r["entities"]) if r["entities"] else L("无数据", "no data") for r in stages
+                ],
+                L("其中来源陈述", "Of which sourced"): [str(r["sourced"]) for r in stages],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+with class_col:
+    classes = run_named("cluster_chain_classes", params)
+    if classes:
+        st.table(frame(class_words(classes), drop=["stage_order"]), hide_index=True)
+
 data = GraphData()
 for row in edges:
     data.add_node(row["cluster_id"], row["cluster_name"], stage="cluster", kind="IndustryCluster")
@@ -150,23 +174,6 @@ with side_col:
     else:
         st.caption(L("点击图中节点查看其详情与来源。", "Click a node in the picture for its details and sources."))
 with table_col:
-    stages = run_named("cluster_chain", params)  # always the five stages
-    st.dataframe(
-        pd.DataFrame(
-            {
-                L("环节", "Stage"): [stage_name(r["stage"]) for r in stages],
-                L("主体数", "Entities"): [
-                    str(r["entities"]) if r["entities"] else L("无数据", "no data") for r in stages
-                ],
-                L("其中来源陈述", "Of which sourced"): [str(r["sourced"]) for r in stages],
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-    )
-    classes = run_named("cluster_chain_classes", params)
-    if classes:
-        st.dataframe(frame(class_words(classes), drop=["stage_order"]), hide_index=True, width="stretch")
     links = run_named("cluster_chain_links", {"cluster": code})
     st.markdown("**" + L("环节之间的联系", "Links between stages") + "**")
     if not links:

@@ -1,7 +1,8 @@
 """The embedded store's writes, on LadybugDB: idempotent upserts and deletes of nodes and relationships.
 
-Small batches go through ``UNWIND … MERGE``; large ones load new rows with ``COPY`` from an Arrow table (an order of
-magnitude faster) and update the rows that already exist with ``MERGE``, so a re-run never duplicates. Every
+Small batches go through ``LOAD FROM`` an Arrow table ``… MERGE``; large ones load new rows with ``COPY`` from an
+Arrow table (an order of magnitude faster) and update the rows that already exist with ``MERGE``, so a re-run never
+duplicates. Every
 statement goes through the store's ``_execute`` (graph/embedded_store.py), which holds the file gate.
 """
 
@@ -22,6 +23,9 @@ COPY_THRESHOLD = 2_000
 # Rows per COPY: one COPY of millions of relationships fills a 1 GiB buffer pool ("no memory could be freed").
 COPY_CHUNK = 250_000
 WRITE_BATCH = 5_000
+# Merged rows go in as an Arrow table (``LOAD FROM $t``), typed by the schema: a list of dicts as a parameter is
+# inspected value by value by the driver, three to five times slower. Its columns carry this prefix.
+_COLUMN = "v_"
 
 ARROW_TYPES: dict[str, pa.DataType] = {
     "STRING": pa.string(),
@@ -52,13 +56,14 @@ class EmbeddedWrites(GraphStore):
             if len(new_rows) >= COPY_THRESHOLD:
                 self._copy_nodes(cls, new_rows)
                 new_rows = []
+        types = {c: "STRING" if c == "id" else cls.get_property(c).store_type for c in columns}
         for batch in _batches(new_rows + old_rows, WRITE_BATCH):
-            self._execute(self._merge_nodes_cypher(cls, columns), {"rows": batch})
+            self._execute(self._merge_nodes_cypher(cls, columns), {"t": _columns_table(types, batch)})
         return len(clean)
 
     def _merge_nodes_cypher(self, cls: NodeClass, columns: Sequence[str]) -> str:
-        sets = ", ".join(f"n.{c} = CAST(r.{c} AS {cls.get_property(c).store_type})" for c in columns if c != "id")
-        return f"UNWIND $rows AS r MERGE (n:{cls.name} {{id: r.id}})" + (f" SET {sets}" if sets else "")
+        sets = ", ".join(f"n.{c} = {_COLUMN}{c}" for c in columns if c != "id")
+        return f"LOAD FROM $t MERGE (n:{cls.name} {{id: {_COLUMN}id}})" + (f" SET {sets}" if sets else "")
 
     def _copy_nodes(self, cls: NodeClass, rows: list[dict[str, Any]]) -> None:
         for chunk in _batches(rows, COPY_CHUNK):
@@ -112,15 +117,17 @@ class EmbeddedWrites(GraphStore):
             else:
                 merge_rows += new_rows
         cypher = self._merge_rels_cypher(rel_type, from_label, to_label, columns)
+        types = {"from_id": "STRING", "to_id": "STRING"}
+        types |= {c: self.schema.relationship_property(c).store_type for c in columns}
         for batch in _batches(merge_rows, WRITE_BATCH):
-            result = self._execute(cypher, {"rows": batch})
+            result = self._execute(cypher, {"t": _columns_table(types, batch)})
             written += int(all_rows(result)[0][0])
         return written
 
     def _merge_rels_cypher(self, rel_type: str, from_label: str, to_label: str, columns: Sequence[str]) -> str:
-        sets = ", ".join(f"e.{c} = CAST(r.{c} AS {self.schema.relationship_property(c).store_type})" for c in columns)
+        sets = ", ".join(f"e.{c} = {_COLUMN}{c}" for c in columns)
         return (
-            f"UNWIND $rows AS r MATCH (a:{from_label} {{id: r.from_id}}) MATCH (b:{to_label} {{id: r.to_id}}) "
+            f"LOAD FROM $t MATCH (a:{from_label} {{id: {_COLUMN}from_id}}) MATCH (b:{to_label} {{id: {_COLUMN}to_id}}) "
             f"MERGE (a)-[e:{rel_type}]->(b)" + (f" SET {sets}" if sets else "") + " RETURN count(e)"
         )
 
@@ -185,6 +192,13 @@ class EmbeddedWrites(GraphStore):
             self._execute(f"MATCH ()-[r:{rel.name}]->() DELETE r")
         for cls in self.schema.node_classes:
             self._execute(f"MATCH (n:{cls.name}) DELETE n")
+
+
+def _columns_table(types: Mapping[str, str], rows: Sequence[Mapping[str, Any]]) -> pa.Table:
+    """Rows as an Arrow table of typed columns, named with ``_COLUMN`` before each property so that no column
+    shadows a variable of the statement (a property called ``n``)."""
+    columns = {name: pa.array([r.get(name) for r in rows], type=ARROW_TYPES[kind]) for name, kind in types.items()}
+    return pa.table({f"{_COLUMN}{name}": column for name, column in columns.items()})
 
 
 def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:

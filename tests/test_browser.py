@@ -208,6 +208,7 @@ def test_the_chain_graph_writes_names_and_saves_a_png_an_svg_and_an_html(
     written = {t for t in drawn if t in names}
     _shot(page, "chain-E01")
     assert len(written) >= 20, (len(written), drawn[:40])  # read from the drawn SVG, not assumed
+    page.locator(".echarts-container").first.scroll_into_view_if_needed()  # below the counts, maybe below the fold
     box = page.locator(".echarts-container").first.bounding_box()
     assert box is not None
     with page.expect_download(timeout=30_000) as download:

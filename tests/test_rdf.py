@@ -129,9 +129,15 @@ def test_a_broken_record_fails_validation_readably(tmp_path: Path, parsed: rdfli
     assert validate_export(part).conforms  # as `ckg export --validate` checks a file
     graph.remove((city, rdflib.URIRef(CKG + "adminCode"), None))
     graph.add((huawei, rdflib.URIRef(CKG + "uscc"), rdflib.Literal("91440300192203821I")))
+    label = rdflib.SKOS.prefLabel
+    for name in [o for o in graph.objects(huawei, label) if getattr(o, "language", None) == "zh"]:
+        graph.remove((huawei, label, name))
+    if not any(graph.objects(huawei, label)):
+        graph.add((huawei, label, rdflib.Literal("Huawei", lang="en")))  # named, but not in Chinese
     validation = validate_graph(graph)
-    # three results: the missing code; the bad code's pattern; a second code where at most one may be
-    assert not validation.conforms and validation.violations == 3
+    # four results: the missing code; the bad code's pattern; a second code where at most one may be; no @zh name
+    assert not validation.conforms and validation.violations == 4
+    assert "a name in Chinese (@zh) is required" in validation.report
     assert "6-digit GB/T 2260 code" in validation.report and "440300" in validation.report
     assert "统一社会信用代码" in validation.report
 
