@@ -52,10 +52,14 @@ def test_any_order_of_runs_gives_one_graph_and_loses_nothing(store: GraphStore, 
     only_bundled = _load(store, bundled)
     zte_before = _enterprise(store, "中兴通讯股份有限公司")
 
+    # The store-neutral cases (the pipeline decides what a run writes) run on the embedded store only: each is a
+    # full load on Neo4j, 20 s in CI.
+    embedded = store.backend == "embedded"
     digests = {"bundled, curator": _then(store, curator)}  # on top of the bundled load above
-    digests["bundled, curator, bundled"] = _then(store, bundled)
+    if embedded:
+        digests["bundled, curator, bundled"] = _then(store, bundled)
     digests["curator, bundled"] = _load(store, curator, bundled)
-    if store.backend == "embedded":  # one run of both: the pipeline's case, checked once (a full load on Neo4j)
+    if embedded:  # one run of both
         digests["both at once"] = _load(store, [*curator, *bundled])
     assert len({d.sha256 for d in digests.values()}) == 1, digests
     assert digests["curator, bundled"] != only_bundled
