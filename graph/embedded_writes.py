@@ -2,8 +2,8 @@
 
 Small batches go through ``LOAD FROM`` an Arrow table ``… MERGE``; large ones load new rows with ``COPY`` from an
 Arrow table (an order of magnitude faster) and update the rows that already exist with ``MERGE``, so a re-run never
-duplicates. Every
-statement goes through the store's ``_execute`` (graph/embedded_store.py), which holds the file gate.
+duplicates. Every statement goes through the store's ``_execute`` (graph/embedded_store.py), which holds the file
+gate.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ COPY_THRESHOLD = 2_000
 COPY_CHUNK = 250_000
 WRITE_BATCH = 5_000
 # Merged rows go in as an Arrow table (``LOAD FROM $t``), typed by the schema: a list of dicts as a parameter is
-# inspected value by value by the driver, three to five times slower. Its columns carry this prefix.
+# inspected value by value by the driver, 1.2–4.5× slower (bench/merge_rows.py). Its columns carry this prefix.
 _COLUMN = "v_"
 
 ARROW_TYPES: dict[str, pa.DataType] = {

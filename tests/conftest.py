@@ -121,23 +121,3 @@ def loaded_neo4j(neo4j_store_session: GraphStore, schema: Schema) -> GraphStore:
     assert result.ok, result.report.summary()
     _bundled_neo4j["digest"] = graph_digest(neo4j_store_session, **exact)
     return neo4j_store_session
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The modules that read the bundled graph on Neo4j (``loaded_neo4j``) run one after another, where the first
-    of them would run: a module that leaves the graph as it found it spares the next a reload (half a minute in CI).
-    Every other module keeps its place; the tests of a module keep their order."""
-    modules: dict[str, list[pytest.Item]] = {}
-    for item in items:
-        modules.setdefault(item.nodeid.split("::")[0], []).append(item)
-    reading = [m for m, its in modules.items() if any("loaded_neo4j" in getattr(i, "fixturenames", ()) for i in its)]
-    if not reading:
-        return
-    ordered: list[pytest.Item] = []
-    for module, its in modules.items():
-        if module == reading[0]:
-            for name in reading:
-                ordered += modules[name]
-        elif module not in reading:
-            ordered += its
-    items[:] = ordered
