@@ -113,7 +113,13 @@ def loaded_neo4j(neo4j_store_session: GraphStore, schema: Schema) -> GraphStore:
     from ingest.sources import DATA_DIR, bundled_sources
 
     exact = {"ignore": (), "skip_labels": ()}
-    if "digest" in _bundled_neo4j and graph_digest(neo4j_store_session, **exact) == _bundled_neo4j["digest"]:
+    last = _bundled_neo4j.get("digest")
+    # the counts first (a query per label): a cleared or changed graph is told apart without reading it all
+    if (
+        last
+        and neo4j_store_session.node_counts() == last.node_counts
+        and graph_digest(neo4j_store_session, **exact) == last
+    ):
         return neo4j_store_session
     _bundled_neo4j.clear()
     neo4j_store_session.clear()
