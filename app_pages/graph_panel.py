@@ -26,10 +26,12 @@ class Controls:
 
 
 def controls(prefix: str, data: GraphData, *, hubs_default: bool = False) -> Controls:
-    """The picture's switches, keyed ``{prefix}_…`` (so a URL can set them)."""
+    """The picture's switches, keyed ``{prefix}_…`` (so a URL can set them). They sit in a popover, which the
+    browser draws only when opened: in an expander its seven widgets were drawn, hidden, on every run of the page
+    (about a tenth of the explore page's time in the browser)."""
     classes = sorted({str(n["class"]) for n in data.nodes.values() if n["class"]})
     rels = sorted({r for _, _, r in data.edges if r})
-    with st.expander(L("图的显示与筛选", "Picture: colours and filters"), expanded=False):
+    with st.popover(L("图的显示与筛选", "Picture: colours and filters")):
         left, middle, right = st.columns(3)
         colour_by = left.radio(
             L("颜色", "Colour by"),
@@ -92,13 +94,12 @@ def details(node_id: str) -> None:
         if v not in (None, "", [])
         and k not in ("record_hash", "_label", "claims_json", "source_refs", "name_zh", "name_en", "id", "chain_stage")
     }
-    if shown:
-        st.dataframe(
+    if shown:  # a plain table: a data grid for a dozen rows cost the browser a fifth of a page's drawing
+        st.table(
             frame([{"property": k, "value": str(v)[:300]} for k, v in sorted(shown.items())]).rename(
                 columns={L("列", "property"): L("属性", "property")}
             ),
             hide_index=True,
-            width="stretch",
         )
     st.markdown("**" + L("来源", "Sources") + "**")
     for ref in found[0]["sources"] or []:

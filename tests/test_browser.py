@@ -402,8 +402,10 @@ def test_the_map_legend_has_ranges_and_a_clicked_city_shows_its_districts(
     page.get_by_text("广州市：各县区").first.wait_for(timeout=60_000)
     _settle(page)
     districts = page.locator(".echarts-container").nth(2)
-    drawn = {t.strip() for t in districts.locator("svg text").all_text_contents()}
     names = {str(f["properties"]["name"]) for f in city_districts("440100")}
+    # ECharts draws a frame after the run ends: wait until a district's name is drawn, not a fixed time
+    districts.locator("svg text", has_text=re.compile("区$")).first.wait_for(timeout=15_000)
+    drawn = {t.strip() for t in districts.locator("svg text").all_text_contents()}
     assert len(names & drawn) >= 5, drawn  # names ECharts hides where they would overlap; most show
     assert districts.locator("svg path").count() >= 11  # the district shapes, read from the drawn SVG
     assert page.get_by_text("城市画像").count() >= 1 and "city=" in page.url
