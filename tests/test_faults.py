@@ -186,6 +186,7 @@ def _embedded_size(path: Path, schema: Schema) -> int | None:
 
 
 @pytest.mark.neo4j
+@pytest.mark.run_last
 def test_neo4j_load_killed_at_random_points_ends_identical(
     neo4j_synth: Path, neo4j_reference: GraphDigest, neo4j_store: GraphStore, neo4j_load_s: float, tmp_path: Path
 ) -> None:
@@ -237,6 +238,7 @@ def _neo4j_dev(action: str) -> None:
 
 
 @pytest.mark.neo4j
+@pytest.mark.run_last
 def test_neo4j_that_dies_mid_load_gives_a_clear_message_and_a_rerun_ends_identical(
     neo4j_synth: Path, neo4j_reference: GraphDigest, neo4j_store: GraphStore, neo4j_load_s: float, tmp_path: Path
 ) -> None:
