@@ -209,6 +209,10 @@ def _run(
         by_source=by_source,
     )
     if not dry_run:
+        log.info(
+            "writing: %d node rows, %d relationship rows, %d removals (read and resolved in %.1f s)",
+            len(node_todo), len(rel_todo), len(node_drop) + len(rel_drop), seconds["collect"] + seconds["diff"],
+        )  # fmt: skip
         # the changes and the run's record commit together: a reader sees the graph before or after
         with store.transaction(rows=len(node_todo) + len(rel_todo) + len(node_drop) + len(rel_drop)):
             _write(store, nodes, rels, node_todo, rel_todo, node_drop, rel_drop, run_id, progress)
@@ -219,6 +223,7 @@ def _run(
             store.upsert_nodes("IngestRun", [run_record(result, started, now())])
         # after the commit; after an unfinished run the index is rebuilt whole (it may miss that run's writes)
         name_index.follow_write(store, None if recover else epochs[0], epochs[1], node_todo | node_drop)
+        log.info("written in %.1f s", result.seconds["write"])
     return result
 
 

@@ -82,9 +82,27 @@ def neo4j_reference(neo4j_synth: Path, schema: Schema, tmp_path_factory: pytest.
     return _clean_digest(neo4j_synth, schema, tmp_path_factory)
 
 
-def ingest_command(synth: Path, report_dir: Path, *store_args: str) -> list[str]:
-    return [sys.executable, str(REPO / "cli.py"), "ingest", "-q", "--data-dir", str(synth),
-            "--report-dir", str(report_dir), *store_args]  # fmt: skip
+def ingest_command(synth: Path, report_dir: Path, *store_args: str, verbose: bool = False) -> list[str]:
+    return [sys.executable, str(REPO / "cli.py"), *(["-v"] if verbose else []), "ingest", "-q", "--data-dir",
+            str(synth), "--report-dir", str(report_dir), *store_args]  # fmt: skip
+
+
+def timed_phases(command: list[str]) -> tuple[float, float, float]:
+    """Run a verbose load; seconds from its start to the start of its writes, to their end, and to its exit (the
+    pipeline logs "writing:" and "written in"). Kills aimed by these land in the writes on a slow machine too."""
+    started = time.perf_counter()
+    marks: dict[str, float] = {}
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    errors = []
+    for line in proc.stderr:
+        errors.append(line)
+        for mark in ("writing:", "written in"):
+            if f"ingest.pipeline: {mark}" in line:
+                marks[mark] = time.perf_counter() - started
+    assert proc.wait(timeout=600) == 0, "".join(errors[-20:])
+    assert set(marks) == {"writing:", "written in"}, f"the load logged no write phase: {errors[-20:]}"
+    return marks["writing:"], marks["written in"], time.perf_counter() - started
 
 
 def timed_run(command: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess[str], float]:
@@ -124,8 +142,9 @@ def test_embedded_load_killed_at_random_points_ends_identical(
     synth: Path, reference: GraphDigest, schema: Schema, tmp_path: Path
 ) -> None:
     first = tmp_path / "timing.lbdb"
-    proc, clean_s = timed_run(ingest_command(synth, tmp_path, "--embedded-path", str(first)))
-    assert proc.returncode == 0, proc.stderr
+    write_from, write_to, clean_s = timed_phases(
+        ingest_command(synth, tmp_path, "--embedded-path", str(first), verbose=True)
+    )
     rng = random.Random(20261127)
     outcomes: list[dict[str, Any]] = []
     full = sum(reference.node_counts.values()) + sum(reference.relationship_counts.values())
@@ -136,10 +155,10 @@ def test_embedded_load_killed_at_random_points_ends_identical(
             break
         path = tmp_path / f"trial-{trial}.lbdb"
         command = ingest_command(synth, tmp_path, "--embedded-path", str(path))
-        # most of a load is reading and resolving now; the later half holds the writes: aim most kills there. On a
-        # busy machine the phases shift: a trial beyond TRIALS (none had landed mid-write enough) aims earlier.
-        low, high = (0.5, 0.98) if trial < TRIALS else (0.3, 0.75)
-        kills = [rng.uniform(low, high) * clean_s for _ in range(1 + trial % 2)]
+        # The first kill aims at the writes (reading and resolving change nothing, and are the first half of a
+        # load); the resuming run's kill, on odd trials, anywhere. A slower run may shift it out: trials go on.
+        kills = [write_from + rng.uniform(0.05, 0.9) * (write_to - write_from)]
+        kills += [rng.uniform(0.2, 0.95) * clean_s for _ in range(trial % 2)]
         kills[0] = kill_during_load(command, kills[0], functools.partial(_remove_store, path))
         partial = _embedded_size(path, schema)
         for delay in kills[1:]:  # the resuming run has less to do: it may finish before this kill
@@ -153,7 +172,8 @@ def test_embedded_load_killed_at_random_points_ends_identical(
         store.close()
         assert statuses["completed"] >= 1 and set(statuses) <= {"completed", "interrupted"}, statuses
         outcomes.append({"kills_s": [round(k, 2) for k in kills], "size_after_first_kill": partial, "wal": wal_left})
-    print(json.dumps({"clean_load_s": round(clean_s, 2), "full": full, "trials": outcomes}))  # figures for the note
+    phases = {"clean_load_s": round(clean_s, 2), "writes_s": [round(write_from, 2), round(write_to, 2)]}
+    print(json.dumps({**phases, "full": full, "trials": outcomes}))  # figures for the note
     # The kills landed in the write phase too (a partly written graph), not only while reading.
     assert sum(1 for o in outcomes if 0 < (o["size_after_first_kill"] or 0) < full) >= wanted, outcomes
 
