@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.conftest import REPO, browser_required
+from tests.cpu_share import CpuUse, CpuWindow, wait_until_quiet
 
 ARTIFACTS = REPO / "test-artifacts"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
@@ -324,13 +325,43 @@ def test_the_lists_page_builds_its_excel_when_clicked(
 
 
 def test_six_researcher_tasks_each_take_under_three_seconds(browser_page: tuple[Any, list[str]], server: str) -> None:
+    """Each task is timed until its answer shows. A round with a task over the limit is run again (at most twice
+    more) only when the machine was measurably busy with other work during it: the hypervisor took a tenth of the
+    cores' time, or processes other than the browser, the app and the test used a core-second. Each task counts
+    its best round; every round is written to test-artifacts/task-timings.txt and printed."""
     page, _ = browser_page
+    quiet_after_s = wait_until_quiet()  # not timing what an earlier test left running
+    rounds: list[tuple[dict[str, float], CpuUse]] = []
+    while len(rounds) < TASK_ROUNDS:
+        window = CpuWindow()
+        window.start()
+        timings = _six_tasks(page, server)
+        rounds.append((timings, window.stop()))
+        best = {name: min(r[0][name] for r in rounds) for name in timings}
+        use = rounds[-1][1]
+        interfered = use.steal_share >= 0.1 or use.others_s(OWN_PROCESSES) >= 1.0
+        if not any(v > TASK_LIMIT_S for v in best.values()) or not interfered:
+            break
+    report = [f"waited {quiet_after_s:.1f} s for a quiet machine"]
+    for i, (timings, use) in enumerate(rounds, 1):
+        report += [f"round {i}:", *(f"  {k}: {v:.2f} s" for k, v in timings.items()), f"  CPU: {use}"]
+    (ARTIFACTS / "task-timings.txt").write_text("\n".join(report) + "\n", encoding="utf-8")
+    print("\n".join(report))
+    slow = {k: round(v, 2) for k, v in best.items() if v > TASK_LIMIT_S}
+    assert not slow, "\n".join([str(slow), *report])
+
+
+TASK_ROUNDS = 3
+OWN_PROCESSES = ("chromium", "streamlit", "pytest", "playwright", "node")  # the browser, the app, the test, its driver
+
+
+def _six_tasks(page: Any, server: str) -> dict[str, float]:
+    """The six tasks, each timed until its answer shows (what the researcher waits for); then, untimed, until
+    Streamlit's run ends. A task of several steps waits for each run to end before the next step; the fixed pause
+    that opens each such wait is the test's, not the app's, and is not counted."""
     timings: dict[str, float] = {}
 
     def task(name: str, run: Any) -> None:
-        """Timed until the answer shows (what the researcher waits for); then, untimed, until Streamlit's run ends.
-        A task of several steps waits for each run to end before the next step; the fixed pause that opens each
-        such wait is the test's, not the app's, and is not counted."""
         started, paused = time.monotonic(), _paused_s[0]
         run()
         timings[name] = time.monotonic() - started - (_paused_s[0] - paused)
@@ -370,12 +401,7 @@ def test_six_researcher_tasks_each_take_under_three_seconds(browser_page: tuple[
         page.get_by_text("三元组").first.wait_for(timeout=20_000)
 
     task("a cluster's RDF", rdf)
-    (ARTIFACTS / "task-timings.txt").write_text(
-        "\n".join(f"{k}: {v:.2f} s" for k, v in timings.items()) + "\n", encoding="utf-8"
-    )
-    print(timings)
-    slow = {k: round(v, 2) for k, v in timings.items() if v > TASK_LIMIT_S}
-    assert not slow, slow
+    return timings
 
 
 def test_the_map_legend_has_ranges_and_a_clicked_city_shows_its_districts(
