@@ -156,7 +156,7 @@ def let_app_tests_overlap() -> None:
     from streamlit.runtime.runtime import Runtime
     from streamlit.testing.v1.util import build_mock_config_get_option
 
-    config.get_option = build_mock_config_get_option({"global.appTest": True})
+    config.get_option = build_mock_config_get_option({"global.appTest": True})  # type: ignore[assignment]
 
     last: list[Any] = []
 
@@ -181,8 +181,8 @@ def share_script_cache() -> None:
     from streamlit.testing.v1 import app_test, local_script_runner
 
     shared = ScriptCache()
-    app_test.ScriptCache = lambda: shared  # type: ignore[assignment, misc]
-    local_script_runner.ScriptCache = lambda: shared  # type: ignore[assignment, misc]
+    app_test.ScriptCache = lambda: shared  # type: ignore[assignment, attr-defined]
+    local_script_runner.ScriptCache = lambda: shared  # type: ignore[assignment, attr-defined]
 
 
 def scan_components_once() -> None:

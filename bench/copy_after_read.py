@@ -63,6 +63,7 @@ def run_mode(mode: str, pool_mb: int) -> dict[str, Any]:
                 ids = sorted(set(pq.read_table(part, columns=["from"]).column(0).to_pylist()))
                 for start in range(0, len(ids), BATCH):
                     result = conn.execute(LOOKUPS[mode], {"ids": pa.table({"i": ids[start : start + BATCH]})})
+                    assert isinstance(result, ladybug.QueryResult)  # one statement, one result
                     while result.has_next():
                         result.get_next()
             clock, step = time.perf_counter(), f"COPY {number + 1}"

@@ -84,13 +84,13 @@ def _change(store: GraphStore, ties: bool) -> None:
     store.upsert_relationships(
         "LOCATED_IN", "Laboratory", "City", [{"from_id": r["id"], "to_id": "city/441900"} for r in rows]
     )
-    ties = store.read(
+    pairs = store.read(
         "MATCH (e:Enterprise)-[:IN_CLUSTER]->(c:IndustryCluster) RETURN e.id AS eid, c.id AS cid "
         "ORDER BY eid, cid LIMIT 200"
     ).rows
-    renamed = [{"id": t["eid"], "name_zh": f"更名企业{i}"} for i, t in enumerate(ties[::2][:100])]
+    renamed = [{"id": t["eid"], "name_zh": f"更名企业{i}"} for i, t in enumerate(pairs[::2][:100])]
     store.upsert_nodes("Enterprise", renamed)
-    gone = [(str(t["eid"]), str(t["cid"])) for t in ties[1::2][:100]]
+    gone = [(str(t["eid"]), str(t["cid"])) for t in pairs[1::2][:100]]
     store.delete_relationships("IN_CLUSTER", "Enterprise", "IndustryCluster", gone)
 
 

@@ -97,10 +97,9 @@ def prepare_raw(schema: Schema, data: Path, naive_rows: int) -> dict[str, Any]:
     statements = copy_statements(schema, nodes, rels, WORK / "raw-copy-parquet")
     picked = list(nodes["Enterprise"].items())[:naive_rows]
     ids = {node_id for node_id, _ in picked}
-    rel_sample = [[list(k), v] for k, v in rels.items() if k[2] in ids and k[0] in ("IN_CLUSTER", "LOCATED_IN")][
-        :naive_rows
-    ]
-    ends = {(k[3], k[4]) for k, _ in rel_sample}
+    chosen = [(k, v) for k, v in rels.items() if k[2] in ids and k[0] in ("IN_CLUSTER", "LOCATED_IN")][:naive_rows]
+    rel_sample = [[list(k), v] for k, v in chosen]
+    ends = {(k[3], k[4]) for k, _ in chosen}
     node_sample = [["Enterprise", row] for _, row in picked] + [[label, nodes[label][i]] for label, i in ends]
     (WORK / "raw-copy.json").write_text(json.dumps(statements), encoding="utf-8")
     (WORK / "naive-sample.json").write_text(

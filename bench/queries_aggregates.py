@@ -92,7 +92,7 @@ def cases(store: GraphStore) -> list[tuple[str, str, dict[str, Any]]]:
         "ORDER BY labs DESC, id LIMIT 1"
     ).rows[0]
     firm = store.read("MATCH (e:Enterprise)-[:IN_CLUSTER]->() RETURN e.id AS id ORDER BY id LIMIT 1").rows[0]["id"]
-    found = [
+    found: list[tuple[str, str, dict[str, Any]]] = [
         ("city_cluster_matrix", "city_cluster_matrix", {}),
         ("stage_map all", "stage_map", {"stage": "all"}),
         ("stage_map industry", "stage_map", {"stage": "industry"}),

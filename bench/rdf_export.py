@@ -24,6 +24,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results" / "rdf_export.json"
@@ -127,7 +128,7 @@ def run_method(method: str, db: str, out: str) -> None:
         def term(node: object) -> rdflib.term.Node:
             if hasattr(node, "datatype"):  # a pyoxigraph Literal
                 lang = node.language  # type: ignore[attr-defined]
-                datatype = None if lang else rdflib.URIRef(node.datatype.value)  # type: ignore[attr-defined]
+                datatype = None if lang else rdflib.URIRef(node.datatype.value)
                 return rdflib.Literal(node.value, lang=lang, datatype=datatype)  # type: ignore[attr-defined]
             return rdflib.URIRef(node.value)  # type: ignore[attr-defined]
 
@@ -150,12 +151,13 @@ def run_method(method: str, db: str, out: str) -> None:
     )
 
 
-def measure(method: str, db: Path, work: Path) -> dict[str, object]:
+def measure(method: str, db: Path, work: Path) -> dict[str, Any]:
     out = work / f"{method}.nt"
     proc = subprocess.run(
         [sys.executable, __file__, "--child", method, str(db), str(out)], capture_output=True, text=True, check=True
     )
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
 
 
 def main() -> None:

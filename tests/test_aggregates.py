@@ -366,7 +366,7 @@ def test_tallies_of_an_older_version_answer_from_full_scans_until_a_write_path_r
     # as an older ClusterKG left it: no quality counts, an epoch without this version
     quality = list(quality_tallies.stored(store, aggregates.LABEL))
     assert quality
-    store.delete_nodes(aggregates.LABEL, [quality_tallies.tally_id(k) for k in quality])
+    store.delete_nodes(aggregates.LABEL, [tally_rows.tally_id(k) for k in quality])
     store.upsert_nodes(aggregates.LABEL, [{"id": aggregates.EPOCH_ID, "tally_kind": "epoch", "tally_epoch": "old"}])
     # until a write path recounts them, the tallied queries answer from their full scans (the rows are gone)
     assert get_query("dq_orphans").run(store).rows and get_query("dq_without_source").run(store).rows

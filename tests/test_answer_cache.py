@@ -143,7 +143,12 @@ def test_the_apps_reader_asks_the_file_whether_the_graph_changed(tmp_path: Path,
     holder = FileGate(path)
     answered = threading.Event()
     with holder.writing():
-        asking = threading.Thread(target=lambda: (_cached(reader, "cluster_list", {}), answered.set()))
+
+        def ask() -> None:
+            _cached(reader, "cluster_list", {})
+            answered.set()
+
+        asking = threading.Thread(target=ask)
         asking.start()
         assert answered.wait(10), "a kept answer waited for the writer: the epoch was read from the database"
     asking.join()

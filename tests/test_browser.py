@@ -150,7 +150,7 @@ def _download(page: Any, button: str, folder: Path) -> Path:
     """Click a download button (by its text) and save the file it gives under its own name."""
     with page.expect_download(timeout=60_000) as download:
         page.get_by_text(button).first.click()
-    saved = folder / download.value.suggested_filename
+    saved: Path = folder / download.value.suggested_filename
     download.value.save_as(saved)
     return saved
 

@@ -24,7 +24,7 @@ PROJECT = {"graph", "ingest", "queries", "app_pages", "reports", "app", "cli", "
 
 def _imports(path: Path) -> list[tuple[int, str, list[str]]]:
     """(line, module, imported names) of every import in a file."""
-    found = []
+    found: list[tuple[int, str, list[str]]] = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             found.extend((node.lineno, alias.name, []) for alias in node.names)

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ from ingest.sources import DATA_DIR, mapping_source
 
 REPO = Path(__file__).resolve().parent.parent
 BROKEN = Path(__file__).resolve().parent / "data" / "broken_mappings"
-MANIFEST: dict[str, dict[str, object]] = json.loads((BROKEN / "manifest.json").read_text(encoding="utf-8"))
+MANIFEST: dict[str, dict[str, Any]] = json.loads((BROKEN / "manifest.json").read_text(encoding="utf-8"))
 DATA = BROKEN / "list.csv"
 
 

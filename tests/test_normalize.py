@@ -69,7 +69,7 @@ def test_uscc_check_character() -> None:
         as_uscc("91440300")
 
 
-any_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60)
+any_text = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=60)
 
 
 @given(any_text)

@@ -136,7 +136,7 @@ def _one(rows: list[dict[str, Any]], **match: Any) -> dict[str, Any]:
 
 
 # One real answer per query, read off the bundled sources by hand.
-REAL_ANSWERS: dict[str, Callable[[GraphStore], None]] = {
+REAL_ANSWERS: dict[str, Callable[[GraphStore], object]] = {
     "cluster_list": lambda s: _one(_rows(s, "cluster_list"), code="P02").update() or None,
     "cluster_chain": lambda s: _assert(
         [r["stage"] for r in _rows(s, "cluster_chain", cluster="智能家电")]

@@ -107,7 +107,7 @@ def test_json_lists_and_malformed_json(tmp_path: Path) -> None:
         read_table(path)
 
 
-cells = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"), max_size=30)
+cells = st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00\r"), max_size=30)
 
 
 @settings(max_examples=60, deadline=None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from ingest.records import NodeRecord, Provenance, TargetRef
 from ingest.resolve import Curation, EntityIndex, class_from_name, legal_core
@@ -15,7 +16,7 @@ def _record(label: str, rid: str, name: str, priority: int = 50, **props: object
         id=rid,
         props={"name_zh": name, **props},
         provenance=Provenance("test", "t.csv", 2),
-        names=(name, *[str(a) for a in props.get("aliases", [])]),  # type: ignore[union-attr]
+        names=(name, *[str(a) for a in cast(list[object], props.get("aliases", []))]),
         priority=priority,
     )
 

@@ -15,7 +15,7 @@ from graph.store import GraphStore
 from queries.catalog import ROW_CAP, QueryError, catalog, get_query, parse_query_file
 
 # the listings that cut themselves, with parameters that give them more rows than the caps below
-CUT_IN_THE_DATABASE = {
+CUT_IN_THE_DATABASE: dict[str, dict[str, Any]] = {
     "cluster_entities": {"cluster": "E01"},
     "shared_entities": {"min_clusters": 2},
     "city_district_entities": {"city": "深圳市"},  # on Neo4j (its variant)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,7 +38,7 @@ def _then(store: GraphStore, *runs: list[Source]) -> GraphDigest:
     return graph_digest(store)
 
 
-def _enterprise(store: GraphStore, name: str) -> dict[str, object]:
+def _enterprise(store: GraphStore, name: str) -> dict[str, Any]:
     rows = store.read(
         "MATCH (e:Enterprise) WHERE e.name_zh = $n OR $n IN e.aliases "
         "RETURN e.name_en AS name_en, e.stock_code AS stock_code, e.roles AS roles, e.notes AS notes, "
@@ -68,9 +70,9 @@ def test_any_order_of_runs_gives_one_graph_and_loses_nothing(store: GraphStore, 
     # the bundled source's values still show (it ranks first); the curator's stay beside them
     for key in ("name_en", "stock_code", "notes", "confidence"):
         assert zte[key] == zte_before[key], key
-    assert set(zte_before["roles"] or []) | {"国家技术创新示范企业"} == set(zte["roles"])  # type: ignore[arg-type]
-    refs = set(zte["refs"])  # type: ignore[arg-type]
-    assert set(zte_before["refs"]) < refs and "firm_titles.csv#2" in refs  # type: ignore[arg-type]
+    assert set(zte_before["roles"] or []) | {"国家技术创新示范企业"} == set(zte["roles"])
+    refs = set(zte["refs"])
+    assert set(zte_before["refs"]) < refs and "firm_titles.csv#2" in refs
     claims = json.loads(str(zte["claims"]))
     assert {"enterprises", "listed_companies", "curator_firm_titles"} <= set(claims)
     assert claims["curator_firm_titles"]["records"][0]["props"]["name_en"] == "ZTE Corporation"
@@ -102,7 +104,7 @@ def test_a_source_that_cannot_be_read_whole_changes_nothing(store: GraphStore, s
     curator = curator_sources(schema, folder)
     before = _load(store, bundled_sources(schema), curator)
     labs = folder / "enterprise_labs.csv"
-    damages = {
+    damages: dict[str, Callable[[], object]] = {
         "a stray byte": lambda: labs.write_bytes(labs.read_bytes() + b"\xff"),
         "a renamed header": lambda: labs.write_text(
             (CURATOR / "enterprise_labs.csv").read_text(encoding="utf-8").replace("实验室名称", "名称", 1),
