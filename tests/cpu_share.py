@@ -64,7 +64,7 @@ class CpuWindow:
         self._processes = process_cpu_s()
         self._wall = time.monotonic()
 
-    def stop(self, top: int = 6) -> CpuUse:
+    def stop(self, top: int = 10) -> CpuUse:
         busy, steal, total = (now - then for now, then in zip(machine_cpu_s(), self._machine, strict=True))
         used = [(cpu - self._processes.get(pid, ("", 0.0))[1], name) for pid, (name, cpu) in process_cpu_s().items()]
         total = max(total, 1e-9)
