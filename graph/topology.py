@@ -54,6 +54,7 @@ class TopologyTooLargeError(ClusterKGError):
 class Topology:
     epoch: str
     ids: pa.StringArray  # sorted; node number = position
+    id_keys: npt.NDArray[np.bytes_]  # the same ids as UTF-8 bytes, for a binary search in C (``index``)
     classes: tuple[str, ...]  # class names; class_codes index them
     class_codes: npt.NDArray[np.int8]
     name_zh: pa.StringArray
@@ -70,20 +71,16 @@ class Topology:
 
     @property
     def approx_bytes(self) -> int:
-        arrays = (self.class_codes, self.indptr, self.indices, self.rel_codes)
+        arrays = (self.id_keys, self.class_codes, self.indptr, self.indices, self.rel_codes)
         return int(sum(a.nbytes for a in arrays) + self.ids.nbytes + self.name_zh.nbytes + self.name_en.nbytes)
 
     def index(self, node_id: str) -> int | None:
-        """A node's number, or None when the store has no such id: a binary search of the sorted ids (Arrow sorts
-        strings by their UTF-8 bytes, which is Python's order of code points), twenty comparisons at a million."""
-        low, high = 0, len(self.ids)
-        while low < high:
-            middle = (low + high) // 2
-            if self.ids[middle].as_py() < node_id:
-                low = middle + 1
-            else:
-                high = middle
-        return low if low < len(self.ids) and self.ids[low].as_py() == node_id else None
+        """A node's number, or None when the store has no such id: a binary search of the sorted ids' UTF-8 bytes
+        (Arrow sorts strings by them; numpy compares them bytewise, and no id holds a NUL byte, which its
+        fixed-width strings would drop). 2 µs at a million ids; an Arrow scalar per step took 17 µs."""
+        key = node_id.encode()
+        position = int(np.searchsorted(self.id_keys, key))
+        return position if position < len(self.id_keys) and self.id_keys[position] == key else None
 
     def hub_mask(self, stops: Iterable[str]) -> npt.NDArray[np.bool_]:
         """Per class code, whether the class is one of ``stops`` (classes the snapshot lacks are ignored)."""
@@ -200,6 +197,7 @@ def _read(store: GraphStore, epoch: str, started: float) -> Topology:
     return Topology(
         epoch=epoch,
         ids=sorted_ids,
+        id_keys=_keys(sorted_ids),
         classes=classes,
         class_codes=arrays[0],
         name_zh=pa.concat_arrays(zh).take(order),
@@ -210,6 +208,15 @@ def _read(store: GraphStore, epoch: str, started: float) -> Topology:
         rel_types=rel_types,
         build_s=time.perf_counter() - started,
     )
+
+
+def _keys(ids: pa.Array) -> npt.NDArray[np.bytes_]:
+    """Sorted ids as fixed-width UTF-8 bytes (23 MB for a million ids of 23 characters)."""
+    if len(ids) and pc.any(pc.match_substring(ids, "\x00")).as_py():
+        raise ClusterKGError("an id holds a NUL character: a snapshot cannot look it up")
+    keys: npt.NDArray[np.bytes_] = ids.cast(pa.binary()).to_numpy(zero_copy_only=False).astype(np.bytes_)
+    keys.flags.writeable = False  # shared by every thread
+    return keys
 
 
 def _strings(table: pa.Table, column: str) -> pa.Array:
