@@ -4,8 +4,8 @@ clean load (counts and a content hash of every node and relationship), on both s
 The load is a synthetic ecosystem (``ckg synth``; a smaller one on Neo4j) big enough that a kill lands in the
 middle of real work: reading and resolving, or writing (LadybugDB COPY and MERGE batches; Neo4j UNWIND
 transactions). Kill times are drawn from a seeded generator — on the embedded store the first kill within the
-writes of a clean load, which logs when they start and end — so a failure is reproducible. Every trial starts from an empty store; odd trials kill the resuming run too, before the last run
-finishes the job.
+writes of a clean load, which logs when they start and end — so a failure is reproducible. Every trial starts
+from an empty store; odd trials kill the resuming run too, before the last run finishes the job.
 """
 
 from __future__ import annotations
