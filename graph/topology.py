@@ -2,8 +2,9 @@
 
 A ``Topology`` holds every node (id, class, name_zh, name_en) and the undirected adjacency with relationship
 types as a CSR (numpy int32 arrays). Nodes are numbered in the order of their ids, so sorting numbers sorts ids.
-Ids and names are pyarrow arrays (one buffer each, not a Python object per string): at a million nodes and
-3.3 million relationships the snapshot holds roughly 150 MB (``approx_bytes``).
+Ids are one numpy array of fixed-width UTF-8 bytes (searched in C by ``index``), names pyarrow arrays (one buffer
+each): no Python object per string. At a million nodes and 3.3 million relationships the snapshot holds roughly
+150 MB (``approx_bytes``).
 
 One snapshot per store per process (``current``), keyed by the store's tally epoch (graph/aggregates.py), which
 every ClusterKG write changes:
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 FRESH_S = 1.0  # the staleness bound: the epoch is re-read at most this often
 RETRY_S = 30.0  # after a failed build, wait this long before another (unless the epoch changes)
 MAX_ELEMENTS = int(os.environ.get("CLUSTERKG_TOPOLOGY_MAX_ELEMENTS", "20000000"))  # nodes + relationships
+FEW_ROWS = 8  # up to this many nodes, ``rows`` reads names one by one
 EPOCH_TRIES = 3  # builds in a row that may see a write land under them before giving up until the next request
 
 Ints = npt.NDArray[np.int32]
@@ -53,8 +55,7 @@ class TopologyTooLargeError(ClusterKGError):
 @dataclass(frozen=True, eq=False)
 class Topology:
     epoch: str
-    ids: pa.StringArray  # sorted; node number = position
-    id_keys: npt.NDArray[np.bytes_]  # the same ids as UTF-8 bytes, for a binary search in C (``index``)
+    id_keys: npt.NDArray[np.bytes_]  # the ids as UTF-8 bytes, sorted (node number = position): ``index``, ``ids``
     classes: tuple[str, ...]  # class names; class_codes index them
     class_codes: npt.NDArray[np.int8]
     name_zh: pa.StringArray
@@ -67,12 +68,16 @@ class Topology:
 
     @property
     def node_count(self) -> int:
-        return len(self.ids)
+        return len(self.id_keys)
 
     @property
     def approx_bytes(self) -> int:
         arrays = (self.id_keys, self.class_codes, self.indptr, self.indices, self.rel_codes)
-        return int(sum(a.nbytes for a in arrays) + self.ids.nbytes + self.name_zh.nbytes + self.name_en.nbytes)
+        return int(sum(a.nbytes for a in arrays) + self.name_zh.nbytes + self.name_en.nbytes)
+
+    def ids(self, nodes: Ints | list[int]) -> list[str]:
+        """These nodes' ids (numpy's fixed-width bytes drop only trailing NULs, and no id holds one)."""
+        return [key.decode() for key in self.id_keys[nodes].tolist()]
 
     def index(self, node_id: str) -> int | None:
         """A node's number, or None when the store has no such id: a binary search of the sorted ids' UTF-8 bytes
@@ -89,15 +94,34 @@ class Topology:
 
     def neighbours(self, nodes: Ints) -> tuple[Ints, Ints]:
         """Every (node, neighbour) entry of these nodes: the sources repeated, and the neighbours."""
+        sources, positions = self._entries(nodes)
+        return sources, self.indices[positions]
+
+    def typed_neighbours(self, nodes: Ints) -> tuple[Ints, Ints, npt.NDArray[np.int8]]:
+        """As ``neighbours``, with each entry's relationship type code (parallel relationships: one entry each)."""
+        sources, positions = self._entries(nodes)
+        return sources, self.indices[positions], self.rel_codes[positions]
+
+    def _entries(self, nodes: Ints) -> tuple[Ints, npt.NDArray[np.int64]]:
         starts, ends = self.indptr[nodes], self.indptr[nodes + 1]
         counts = ends - starts
         total = int(counts.sum())
         if total == 0:
-            empty = np.empty(0, dtype=np.int32)
-            return empty, empty
+            return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int64)
         # positions starts[i] .. ends[i] - 1 for each i, in one vector
-        offsets = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
-        return np.repeat(nodes, counts).astype(np.int32, copy=False), self.indices[offsets]
+        positions = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
+        return np.repeat(nodes, counts).astype(np.int32, copy=False), positions
+
+    def degree_total(self, nodes: Ints) -> int:
+        """The adjacency entries of these nodes: the work of expanding them."""
+        return int((self.indptr[nodes + 1] - self.indptr[nodes]).sum())
+
+    def neighbour_set(self, nodes: Ints) -> set[int]:
+        """These nodes' neighbours as a Python set (for a few: numpy's set operations cost more)."""
+        if len(nodes) == 1:
+            node = int(nodes[0])
+            return set(self.indices[self.indptr[node] : self.indptr[node + 1]].tolist())
+        return set(self.neighbours(nodes)[1].tolist())
 
     def rel_type(self, a: int, b: int) -> str:
         """The least relationship type between two adjacent nodes (parallel relationships: one is named)."""
@@ -106,14 +130,14 @@ class Topology:
 
     def rows(self, nodes: Ints) -> tuple[list[str], list[str], list[str | None], list[str | None]]:
         """Ids, classes, Chinese and English names of these nodes, as Python values."""
-        taken = pa.array(nodes, type=pa.int32())
         classes = [self.classes[c] for c in self.class_codes[nodes].tolist()]
-        return (
-            self.ids.take(taken).to_pylist(),
-            classes,
-            self.name_zh.take(taken).to_pylist(),
-            self.name_en.take(taken).to_pylist(),
-        )
+        if len(nodes) <= FEW_ROWS:  # an Arrow take costs about 15 µs whatever its size; a scalar about 1 µs
+            numbers = nodes.tolist()
+            zh = [self.name_zh[n].as_py() for n in numbers]
+            en = [self.name_en[n].as_py() for n in numbers]
+            return self.ids(nodes), classes, zh, en
+        taken = pa.array(nodes, type=pa.int32())
+        return self.ids(nodes), classes, self.name_zh.take(taken).to_pylist(), self.name_en.take(taken).to_pylist()
 
 
 def build(store: GraphStore, max_elements: int = MAX_ELEMENTS) -> Topology:
@@ -196,7 +220,6 @@ def _read(store: GraphStore, epoch: str, started: float) -> Topology:
         array.flags.writeable = False  # shared by every thread
     return Topology(
         epoch=epoch,
-        ids=sorted_ids,
         id_keys=_keys(sorted_ids),
         classes=classes,
         class_codes=arrays[0],

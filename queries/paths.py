@@ -5,7 +5,8 @@ end a path but never lies inside one: through a cluster every two members are tw
 nothing. Neither store offers k shortest paths under that rule on both sides (Neo4j's ``SHORTEST k`` may
 repeat nodes; LadybugDB has none), so the alternatives are found the same way on both: the named query
 ``shortest_path`` gives the length L, ``neighbourhood_edges`` reads the bounded graph around each end (every
-path of at most L + SLACK steps lies in it), and Yen's algorithm (networkx) lists simple paths in order of
+path of at most L + SLACK steps lies in it; with one hub end, around the other end only, without the nodes one
+step past the radius, which no such path passes), and Yen's algorithm (networkx) lists simple paths in order of
 length on a graph built in sorted order — the same graph from either store gives the same paths. When the
 store's in-memory topology is ready (graph/topology.py) the length, the ends and the bounded graph come from it
 instead, the same graph edge for edge (``bounded_graph_from``), so the paths are the same.
@@ -75,11 +76,18 @@ def _describe(store: GraphStore, topo: Topology | None, node_id: str, **read_opt
 
 
 def bounded_graph(
-    store: GraphStore, expanded: tuple[str, ...], radius: int, ends: tuple[str, str], **read_options: Any
+    store: GraphStore,
+    expanded: tuple[str, ...],
+    radius: int,
+    ends: tuple[str, str],
+    *,
+    shell: bool = True,
+    **read_options: Any,
 ) -> nx.Graph:
     """The relationships within ``radius`` non-hub steps of the ``expanded`` entities, as an undirected graph
     without hubs other than the ``ends``; nodes and edges added in sorted order, so the graph does not depend on
-    the order a store returned its rows in."""
+    the order a store returned its rows in. Without the ``shell`` the nodes one step past the radius are left
+    out (but for the ends)."""
     query = get_query("neighbourhood_edges")
     rows: list[dict[str, Any]] = []
     for end in expanded:
@@ -96,8 +104,9 @@ def bounded_graph(
         pair = (row["from_id"], row["to_id"])
         types.setdefault((min(pair), max(pair)), set()).add(row["relationship"])
     graph = nx.Graph()
+    walked = {row["from_id"] for row in rows}  # the expanded entities and the non-hubs within the radius
     for node in sorted(set(classes) | set(ends)):
-        if node in ends or classes.get(node) not in HUB_CLASSES:
+        if node in ends or (classes.get(node) not in HUB_CLASSES and (shell or node in walked)):
             graph.add_node(node, name=names.get(node, node))
     for (a, b), rel_types in sorted(types.items()):
         if a in graph and b in graph and a != b:
@@ -105,7 +114,9 @@ def bounded_graph(
     return graph
 
 
-def bounded_graph_from(topo: Topology, expanded: tuple[str, ...], radius: int, ends: tuple[str, str]) -> nx.Graph:
+def bounded_graph_from(
+    topo: Topology, expanded: tuple[str, ...], radius: int, ends: tuple[str, str], *, shell: bool = True
+) -> nx.Graph:
     """``bounded_graph`` from the in-memory topology: the same nodes, edges, names and relationship types,
     added in the same order."""
     hub = topo.hub_mask(HUB_CLASSES)
@@ -115,16 +126,27 @@ def bounded_graph_from(topo: Topology, expanded: tuple[str, ...], radius: int, e
         if start is not None:  # as neighbourhood_edges: the entity, then non-hubs within radius through non-hubs
             levels = topology_route.neighbourhood_levels(topo, start, radius, topo.node_count, HUB_CLASSES)
             walked += [np.array([start], np.int32), *(level[~hub[topo.class_codes[level]]] for level in levels)]
-    sources, targets = topo.neighbours(np.unique(np.concatenate(walked))) if walked else (np.empty(0, np.int32),) * 2
+    nodes = np.unique(np.concatenate(walked)) if walked else np.empty(0, np.int32)
+    sources, targets, codes = topo.typed_neighbours(nodes)
     end_numbers = [n for n in (topo.index(e) for e in ends) if n is not None]
-    kept = np.union1d(targets[~hub[topo.class_codes[targets]]], end_numbers).astype(np.int32)
+    around = targets[~hub[topo.class_codes[targets]]] if shell else nodes
+    kept = np.union1d(around, end_numbers).astype(np.int32)
     graph = nx.Graph()
     ids, _, names, _ = topo.rows(kept)
     graph.add_nodes_from((i, {"name": name or i}) for i, name in zip(ids, names, strict=True))
     both = np.isin(sources, kept) & np.isin(targets, kept) & (sources != targets)
-    pairs = np.unique(np.stack([np.minimum(sources, targets)[both], np.maximum(sources, targets)[both]]), axis=1)
-    for a, b in pairs.T.tolist():  # node numbers are in id order: the pairs come sorted as bounded_graph's
-        graph.add_edge(topo.ids[a].as_py(), topo.ids[b].as_py(), relationship=topo.rel_type(a, b))
+    low, high = np.minimum(sources, targets)[both], np.maximum(sources, targets)[both]
+    # each pair once, with its least relationship type (as Topology.rel_type), in (low, high) order: node numbers
+    # are in id order, so the pairs come sorted as bounded_graph's
+    pair = low.astype(np.int64) * topo.node_count + high
+    order = np.lexsort((codes[both], pair))
+    pair, least = pair[order], codes[both][order]
+    first = np.ones(len(pair), dtype=np.bool_)
+    first[1:] = pair[1:] != pair[:-1]
+    at_low = np.searchsorted(kept, pair[first] // topo.node_count).tolist()
+    at_high = np.searchsorted(kept, pair[first] % topo.node_count).tolist()
+    types = [topo.rel_types[c] for c in least[first].tolist()]
+    graph.add_edges_from((ids[a], ids[b], {"relationship": t}) for a, b, t in zip(at_low, at_high, types, strict=True))
     return graph
 
 
@@ -156,17 +178,20 @@ def shortest_paths(
     longest = min(MAX_LENGTH, length + SLACK)
     described = {end: _describe(store, topo, end, **read_options) for end in (from_id, to_id)}
     hubs = [end for end, (cls, _) in described.items() if cls in HUB_CLASSES]
+    # a path of `longest` steps: all but its hub end are within radius of the other end, so a node one step past
+    # it is on none (the hub's thousands of members drop out of the graph the alternatives are looked for in)
+    shell = len(hubs) != 1
     if len(hubs) == 1:  # read around the other end only: a hub's thousands of members are not read
         longest = min(longest, MAX_RADIUS + 1)
         expanded: tuple[str, ...] = (to_id if hubs == [from_id] else from_id,)
-        radius = longest - 1  # a path of `longest` steps: all but its hub end are this near the other end
+        radius = longest - 1
     else:
         expanded = (from_id, to_id)
         radius = (longest + 1) // 2 - 1  # every step of a path of `longest` steps starts this near one end
     if topo is not None:
-        graph = bounded_graph_from(topo, expanded, radius, ends=(from_id, to_id))
+        graph = bounded_graph_from(topo, expanded, radius, ends=(from_id, to_id), shell=shell)
     else:
-        graph = bounded_graph(store, expanded, radius, ends=(from_id, to_id), **read_options)
+        graph = bounded_graph(store, expanded, radius, ends=(from_id, to_id), shell=shell, **read_options)
     for end, (_, name) in described.items():
         graph.nodes[end]["name"] = name
     found = []

@@ -4,6 +4,7 @@ never answering from the old graph, refused above its bound, consistent across t
 
 from __future__ import annotations
 
+import itertools
 import logging
 import shutil
 import threading
@@ -11,6 +12,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
+import numpy as np
 import pytest
 
 from graph import aggregates, topology
@@ -20,7 +23,7 @@ from graph.store import GraphStore
 from graph.topology import Topology, TopologyTooLargeError
 from queries import topology_route
 from queries.catalog import get_query
-from queries.paths import HUB_CLASSES, shortest_paths
+from queries.paths import HUB_CLASSES, MAX_LENGTH, MAX_RADIUS, SLACK, shortest_paths
 
 CSNS = "infrastructure/6389197a8400"  # 中国散裂中子源
 FIRM = "enterprise/47e3f77e5009"
@@ -77,9 +80,11 @@ def test_the_snapshot_holds_the_whole_graph_and_says_what_it_cost(loaded: GraphS
     assert snapshot.build_s > 0 and 0 < snapshot.approx_bytes < 50 * 2**20
     assert snapshot.epoch == aggregates.read_epoch(loaded)
     assert snapshot.index("enterprise/no-such-firm") is None
-    assert snapshot.ids[snapshot.index(FIRM)].as_py() == FIRM
+    firm = snapshot.index(FIRM)
+    assert firm is not None and snapshot.ids([firm]) == [FIRM]
     # the binary search finds every id at its number (Chinese and other non-ASCII ids included), and nothing else
-    ids = snapshot.ids.to_pylist()
+    ids = snapshot.ids(list(range(snapshot.node_count)))
+    assert ids == sorted(ids, key=str.encode) and len(set(ids)) == len(ids)
     assert [snapshot.index(i) for i in ids] == list(range(len(ids)))
     known = set(ids)
     assert all(snapshot.index(i + "\x00") is None for i in ids)
@@ -100,6 +105,39 @@ def test_neighbourhoods_equal_the_cypher_answers(loaded: GraphStore, snapshot: T
     no_stops = {"id": CSNS, "hops": 2, "stops": ["City"]}  # other stops: the caller's, not the defaults
     mine = topology_route.neighbourhood_rows(snapshot, CSNS, 2, 200, ["City"])
     assert mine == _cypher(loaded, "entity_neighbourhood", no_stops)
+
+
+def test_the_set_walk_and_the_vector_walk_give_the_same_levels(
+    snapshot: Topology, ids: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a step through few adjacency entries uses Python sets, one through many numpy: each way alone, and the
+    # default that switches between them mid-walk, must reach the same nodes at the same distances
+    stops = list(HUB_CLASSES)
+    starts = [n for n in (snapshot.index(i) for i in ids) if n is not None]
+
+    def levels(bound: int) -> list[list[list[int]]]:
+        monkeypatch.setattr(topology_route, "FEW_ENTRIES", bound)
+        walked = [topology_route.neighbourhood_levels(snapshot, s, 3, snapshot.node_count, stops) for s in starts]
+        return [[level.tolist() for level in each] for each in walked]
+
+    few = topology_route.FEW_ENTRIES
+    by_default = levels(few)
+    assert by_default == levels(-1) == levels(snapshot.node_count * 2)
+    hub = snapshot.hub_mask(stops)
+
+    def switches(start: int, walk: list[list[int]]) -> bool:  # a first step through sets, a later one in numpy
+        later = [np.array(level, np.int32) for level in walk[:-1]]
+        entries = [snapshot.degree_total(level[~hub[snapshot.class_codes[level]]]) for level in later]
+        return snapshot.degree_total(np.array([start], np.int32)) <= few < max(entries, default=0)
+
+    assert any(switches(s, walk) for s, walk in zip(starts, by_default, strict=True))
+
+    def paths(bound: int) -> list[list[int] | None]:
+        monkeypatch.setattr(topology_route, "FEW_ENTRIES", bound)
+        return [topology_route.shortest_nodes(snapshot, a, b, stops) for a in starts for b in starts[:6] if a != b]
+
+    found = paths(few)
+    assert found == paths(-1) == paths(snapshot.node_count * 2) and sum(p is not None for p in found) > 10
 
 
 def test_shortest_path_lengths_equal_the_cypher_answers(loaded: GraphStore, snapshot: Topology, ids: list[str]) -> None:
@@ -141,6 +179,35 @@ def test_shortest_paths_are_the_same_with_and_without_the_snapshot(
     for a, b in pairs:
         assert shortest_paths(loaded, a, b) == shortest_paths(loaded, a, b, use_topology=False), (a, b)
     assert [p.length for p in shortest_paths(loaded, CSNS, SOFTWARE)][:3] == [2, 3, 3]
+
+
+def test_alternatives_to_a_hub_end_are_the_shortest_of_the_whole_graph(
+    loaded: GraphStore, snapshot: Topology, ids: list[str]
+) -> None:
+    # with one hub end, the graph searched leaves out the nodes a step past the other end's radius: the lengths
+    # found must be those Yen's algorithm finds in the whole graph (hubs only at the ends), as far as they are kept
+    whole = nx.Graph()
+    whole.add_nodes_from(range(snapshot.node_count))
+    sources = np.repeat(np.arange(snapshot.node_count), np.diff(snapshot.indptr))
+    whole.add_edges_from(zip(sources.tolist(), snapshot.indices.tolist(), strict=True))
+    hub = snapshot.hub_mask(HUB_CLASSES)[snapshot.class_codes]
+    checked = 0
+    for a_id in [i for i in ids if snapshot.index(i) is not None and not hub[snapshot.index(i)]]:
+        for b_id in (DONGGUAN, SOFTWARE, "cluster/E01"):
+            a, b = snapshot.index(a_id), snapshot.index(b_id)
+            view = nx.subgraph_view(whole, filter_node=lambda n, a=a, b=b: n in (a, b) or not hub[n])
+            try:
+                lengths = [len(p) - 1 for p in itertools.islice(nx.shortest_simple_paths(view, a, b), 4)]
+            except nx.NetworkXNoPath:
+                lengths = []
+            if lengths and lengths[0] <= MAX_LENGTH:
+                longest = min(MAX_LENGTH, lengths[0] + SLACK, MAX_RADIUS + 1)
+                expected = [n for n in lengths if n <= longest]
+            else:
+                expected = []
+            assert [p.length for p in shortest_paths(loaded, a_id, b_id)] == expected, (a_id, b_id)
+            checked += bool(expected)
+    assert checked >= 5
 
 
 def test_concurrent_readers_get_the_same_answers(loaded_embedded_path: Path, schema: Schema) -> None:
