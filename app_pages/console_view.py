@@ -12,22 +12,28 @@ import streamlit as st
 import yaml
 
 from app_pages.common import L, schema, stage_name
+from graph.schema import NodeClass
 
 NODE_KEYS = ("_label", "id", "name_zh", "name_en", "chain_stage")
 
 
 def schema_panel() -> None:
     """Labels with their properties, relationship types with their stage: what a query can name."""
+    # One markdown element per list, not one per label: the browser builds each element on every page load, and
+    # 90 of them cost about 0.3 s of the 1.5 s of CPU the browser spent loading this page (measured in Chromium).
     current = schema()
     with st.expander(L("图模式：标签与属性", "Schema: labels and properties"), expanded=True):
-        for name, cls in sorted(current.classes.items()):
-            props = ", ".join(sorted(p.name for p in cls.properties if p.name not in ("claims_json", "record_hash")))
-            st.markdown(f"**{name}** · {L(cls.labels.zh, cls.labels.en)}")
-            st.caption(props)
+        st.markdown("\n".join(f"- **{name}** · {L(cls.labels.zh, cls.labels.en)}  \n  :gray[{_props(cls)}]"
+                               for name, cls in sorted(current.classes.items())))  # fmt: skip
     with st.expander(L("关系类型（及环节）", "Relationship types (and stages)")):
-        for name, rel in sorted(current.relationships.items()):
-            stage = stage_name(rel.stage) if rel.stage else L("结构", "structural")
-            st.markdown(f"`{name}` · {L(rel.labels.zh, rel.labels.en)} · {stage}")
+        st.markdown("\n".join(f"- `{name}` · {L(rel.labels.zh, rel.labels.en)} · "
+                               f"{stage_name(rel.stage) if rel.stage else L('结构', 'structural')}"
+                               for name, rel in sorted(current.relationships.items())))  # fmt: skip
+
+
+def _props(cls: NodeClass) -> str:
+    """A label's properties a query can name (the bookkeeping ones left out)."""
+    return ", ".join(sorted(p.name for p in cls.properties if p.name not in ("claims_json", "record_hash")))
 
 
 def _is_node(value: Any) -> bool:

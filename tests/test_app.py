@@ -232,6 +232,19 @@ def test_console_runs_a_query_and_rejects_a_write(app: AppTest) -> None:
     assert "read-only" in app.error[0].value or "只读" in app.error[0].value
 
 
+def test_the_console_lists_every_label_its_properties_and_every_relationship_type(app: AppTest, schema: Schema) -> None:
+    _page(app, "console")
+    labels_text, relationships_text = (app.expander[i].markdown[0].value for i in (0, 1))
+    lines = labels_text.splitlines()
+    for name, cls in schema.classes.items():
+        at = next(i for i, line in enumerate(lines) if line.startswith(f"- **{name}** · "))
+        shown = set(lines[at + 1].strip().removeprefix(":gray[").removesuffix("]").split(", "))
+        assert shown == set(cls.property_names) - {"claims_json", "record_hash"}, name
+    for name in schema.relationships:
+        assert f"- `{name}` · " in relationships_text, name
+    assert "claims_json" not in labels_text  # bookkeeping is not offered
+
+
 def test_export_page_makes_rdf_and_csv(app: AppTest) -> None:
     _page(app, "export")
     app.selectbox(key="export_rdf_scope").select("E04").run()
