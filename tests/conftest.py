@@ -64,7 +64,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """How often the bundled graph was loaded into Neo4j, and the seconds it took: what the grouping saves."""
     if _bundled_loads:
         terminalreporter.write_line(
-            f"tests: the bundled graph was loaded into Neo4j {len(_bundled_loads)} times, "
+            f"tests: the bundled graph was loaded into Neo4j {len(_bundled_loads)} time(s), "
             f"{sum(_bundled_loads):.0f} s in all"
         )
 
