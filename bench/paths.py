@@ -139,6 +139,14 @@ def nx_alternatives(graph: nx.Graph, info: Info, a: str, b: str) -> list[int]:
     return lengths
 
 
+def entity_at(graph: nx.Graph, info: Info, start: str, steps: int) -> str | None:
+    """The least id exactly ``steps`` steps from ``start`` through no hub (a pair the path queries have a path
+    for: the first pairs above have none within MAX_LENGTH at scales 15 and 50, a tie-poor firm at one end)."""
+    hubs = {n for n in graph if info[n][0] in HUB_CLASSES and n != start}
+    lengths = nx.single_source_shortest_path_length(graph.subgraph(set(graph) - hubs), start, cutoff=steps)
+    return min((n for n, d in lengths.items() if d == steps), default=None)
+
+
 def same_rows(ours: list[dict[str, Any]], theirs: list[dict[str, Any]], names: bool) -> bool:
     """The same neighbourhood rows (names compared where the store holds them: paths_load gives Neo4j ids only)."""
     keys = ("id", "class", "distance", *(("name_zh", "name_en") if names else ()))
@@ -278,6 +286,11 @@ def main() -> None:
         "hub lab → 深圳市 (a hub end)": (ids["hub_lab"], ids["city"]),
         "firm → hub university": (ids["firm"], ids["hub_university"]),
         "hub lab → a lab of another university": (ids["hub_lab"], ids["other_lab"]),
+        **{
+            f"hub lab → an entity {steps} steps away": (ids["hub_lab"], far)
+            for steps in (2, 3, 4)
+            if (far := entity_at(graph, info, ids["hub_lab"], steps)) is not None
+        },
     }
     shortest = get_query("shortest_path")
     for case, (a, b) in pairs.items():

@@ -14,6 +14,7 @@ instead, the same graph edge for edge (``bounded_graph_from``), so the paths are
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ import numpy as np
 
 from graph import topology
 from graph.store import GraphStore
-from graph.topology import Topology
+from graph.topology import Ints, Topology
 from queries import anchored, topology_route
 from queries.catalog import get_query
 
@@ -82,19 +83,24 @@ def bounded_graph(
     ends: tuple[str, str],
     *,
     shell: bool = True,
+    hub_end: str | None = None,
     **read_options: Any,
 ) -> nx.Graph:
     """The relationships within ``radius`` non-hub steps of the ``expanded`` entities, as an undirected graph
     without hubs other than the ``ends``; nodes and edges added in sorted order, so the graph does not depend on
-    the order a store returned its rows in. Without the ``shell`` the nodes one step past the radius are left
-    out (but for the ends)."""
+    the order a store returned its rows in. With the ``shell``, of the nodes one step past the radius those next
+    to two walked nodes, one of each expanded entity's walk; without it none (but for the ends). With a
+    ``hub_end`` (one entity expanded), of the nodes ``radius`` steps away only those next to it (see
+    ``shortest_paths``)."""
     query = get_query("neighbourhood_edges")
     rows: list[dict[str, Any]] = []
+    reached: list[set[str]] = []  # the nodes next to each end's walk
     for end in expanded:
         result = query.run(store, {"id": end, "radius": radius}, **read_options)
         if result.truncated:  # a hub-sized neighbourhood: some alternatives (or the path itself) may be missed
             log.warning("neighbourhood_edges of %s cut at %d rows: alternatives may be missing", end, len(result.rows))
         rows += result.rows
+        reached.append({row["to_id"] for row in result.rows})
     names: dict[str, str] = {}
     classes: dict[str, str] = {}
     types: dict[tuple[str, str], set[str]] = {}
@@ -105,8 +111,16 @@ def bounded_graph(
         types.setdefault((min(pair), max(pair)), set()).add(row["relationship"])
     graph = nx.Graph()
     walked = {row["from_id"] for row in rows}  # the expanded entities and the non-hubs within the radius
+    if hub_end is not None and len(expanded) == 1:
+        walked -= _far_from(expanded[0], hub_end, rows, walked, radius)
+    middles: set[str] = set()
+    if shell and reached:
+        beside: dict[str, set[str]] = {}  # a node next to every walk → the walked nodes it is next to
+        for row in rows:
+            beside.setdefault(row["to_id"], set()).add(row["from_id"])
+        middles = {node for node in set.intersection(*reached) if len(beside[node]) >= 2}
     for node in sorted(set(classes) | set(ends)):
-        if node in ends or (classes.get(node) not in HUB_CLASSES and (shell or node in walked)):
+        if node in ends or (classes.get(node) not in HUB_CLASSES and (node in walked or node in middles)):
             graph.add_node(node, name=names.get(node, node))
     for (a, b), rel_types in sorted(types.items()):
         if a in graph and b in graph and a != b:
@@ -114,22 +128,53 @@ def bounded_graph(
     return graph
 
 
+def _far_from(start: str, hub_end: str, rows: list[dict[str, Any]], walked: set[str], radius: int) -> set[str]:
+    """The walked nodes ``radius`` steps from ``start`` (through walked nodes) that are not next to ``hub_end``."""
+    around: dict[str, set[str]] = {}
+    for row in rows:
+        around.setdefault(row["from_id"], set()).add(row["to_id"])
+    distance = {start: 0}
+    frontier = [start]
+    for step in range(1, radius + 1):
+        frontier = [m for n in frontier for m in around.get(n, ()) if m in walked and m not in distance]
+        distance.update((m, step) for m in frontier)
+    return {n for n, d in distance.items() if d == radius and hub_end not in around.get(n, ())}
+
+
 def bounded_graph_from(
-    topo: Topology, expanded: tuple[str, ...], radius: int, ends: tuple[str, str], *, shell: bool = True
+    topo: Topology,
+    expanded: tuple[str, ...],
+    radius: int,
+    ends: tuple[str, str],
+    *,
+    shell: bool = True,
+    hub_end: str | None = None,
 ) -> nx.Graph:
     """``bounded_graph`` from the in-memory topology: the same nodes, edges, names and relationship types,
     added in the same order."""
     hub = topo.hub_mask(HUB_CLASSES)
-    walked: list[np.ndarray[Any, Any]] = []
+    walks: list[Ints] = []
     for end in expanded:
         start = topo.index(end)
         if start is not None:  # as neighbourhood_edges: the entity, then non-hubs within radius through non-hubs
             levels = topology_route.neighbourhood_levels(topo, start, radius, topo.node_count, HUB_CLASSES)
-            walked += [np.array([start], np.int32), *(level[~hub[topo.class_codes[level]]] for level in levels)]
-    nodes = np.unique(np.concatenate(walked)) if walked else np.empty(0, np.int32)
+            levels = [level[~hub[topo.class_codes[level]]] for level in levels]
+            far = topo.index(hub_end) if hub_end is not None and len(expanded) == 1 else None
+            if far is not None and len(levels) == radius:  # the farthest: only those next to the hub end
+                levels[-1] = levels[-1][topo.adjacent_to(levels[-1], far)]
+            walks.append(np.concatenate([[start], *levels]))
+    nodes = np.unique(np.concatenate(walks)) if walks else np.empty(0, np.int32)
     sources, targets, codes = topo.typed_neighbours(nodes)
     end_numbers = [n for n in (topo.index(e) for e in ends) if n is not None]
-    around = targets[~hub[topo.class_codes[targets]]] if shell else nodes
+    around = nodes
+    if shell and len(walks) == len(expanded):  # as bounded_graph: an end the store lacks reaches nothing
+        beside_all = functools.reduce(np.intersect1d, [topo.neighbours(walk.astype(np.int32))[1] for walk in walks])
+        beside_all = np.setdiff1d(beside_all[~hub[topo.class_codes[beside_all]]], nodes)
+        # of those, the ones next to two walked nodes or more (each pair of a node and a walked one counted once)
+        near = np.isin(targets, beside_all)
+        pairs = np.unique(targets[near].astype(np.int64) * topo.node_count + sources[near])
+        middles, walked_beside = np.unique(pairs // topo.node_count, return_counts=True)
+        around = np.union1d(nodes, middles[walked_beside >= 2])
     kept = np.union1d(around, end_numbers).astype(np.int32)
     graph = nx.Graph()
     ids, _, names, _ = topo.rows(kept)
@@ -179,7 +224,11 @@ def shortest_paths(
     described = {end: _describe(store, topo, end, **read_options) for end in (from_id, to_id)}
     hubs = [end for end, (cls, _) in described.items() if cls in HUB_CLASSES]
     # a path of `longest` steps: all but its hub end are within radius of the other end, so a node one step past
-    # it is on none (the hub's thousands of members drop out of the graph the alternatives are looked for in)
+    # it is on none (the hub's thousands of members drop out of the graph the alternatives are looked for in),
+    # and a node `radius` steps from the other end is on one only next to the hub end (its last step).
+    # Between two expanded ends, a node past both radii lies on such a path only as its middle node, next to a
+    # node of each walk, two different ones (a path of L <= 2r + 2 steps, r the radius: its node i steps from one
+    # end and L - i from the other is in neither walk only when i = L - i = r + 1; nodes r and r + 2 are walked)
     shell = len(hubs) != 1
     if len(hubs) == 1:  # read around the other end only: a hub's thousands of members are not read
         longest = min(longest, MAX_RADIUS + 1)
@@ -188,10 +237,13 @@ def shortest_paths(
     else:
         expanded = (from_id, to_id)
         radius = (longest + 1) // 2 - 1  # every step of a path of `longest` steps starts this near one end
+    hub_end = hubs[0] if len(hubs) == 1 else None
     if topo is not None:
-        graph = bounded_graph_from(topo, expanded, radius, ends=(from_id, to_id), shell=shell)
+        graph = bounded_graph_from(topo, expanded, radius, ends=(from_id, to_id), shell=shell, hub_end=hub_end)
     else:
-        graph = bounded_graph(store, expanded, radius, ends=(from_id, to_id), shell=shell, **read_options)
+        graph = bounded_graph(
+            store, expanded, radius, ends=(from_id, to_id), shell=shell, hub_end=hub_end, **read_options
+        )
     for end, (_, name) in described.items():
         graph.nodes[end]["name"] = name
     found = []

@@ -8,10 +8,14 @@ picked by node numbers (the least meeting node, then the least on each level bac
 the query file asks only its length to agree across stores.
 Parameters the walks do not cover the way both query bodies do (hops outside 1-3, the same entity at both ends,
 a negative limit) go to the Cypher.
+
+A small walk (up to ``SMALL_WALK`` adjacency entries) runs in plain Python, a node at a time; a larger one a level
+at a time, with Python sets while a step is small and numpy once it is large. Each way gives the same levels.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -29,6 +33,12 @@ MAX_HOPS = 3  # as the entity_neighbourhood query
 # A walk step through at most this many adjacency entries (or nodes) uses Python sets: at scale 15 a step through
 # 13 / 570 / 2,400 / 4,800 entries took 45 / 114 / 312 / 542 µs with sets, 146 / 212 / 340 / 447 µs with numpy.
 FEW_ENTRIES = 1024
+# A walk through at most this many adjacency entries in all runs in plain Python, a node at a time (_small_levels,
+# _small_shortest); a larger one starts again level by level. A firm's 1-3 hops at scale 15: 11-13 µs, 50-100 µs
+# before. Bounds of 256 / 1,024 / 4,096 entries: a hub university's 1 hop 302 / 306 / 238 µs, but a lab's shortest
+# path to 深圳市, which outgrows the bound and starts again, 691 / 688 / 1,222 µs (tests/test_topology.py: the same
+# levels and paths either way).
+SMALL_WALK = 1024
 NEIGHBOURHOOD_COLUMNS = ["id", "class", "name_zh", "name_en", "distance"]
 PATH_COLUMNS = ["ids", "names", "relationships", "length"]
 
@@ -70,6 +80,50 @@ class _Seen:
 def neighbourhood_levels(topo: Topology, start: int, hops: int, limit: int, stops: Iterable[str]) -> list[Ints]:
     """The nodes at distance 1, 2 … ``hops`` (each level in node order = id order), stopping once ``limit``
     nodes are found (a farther level cannot enter the answer)."""
+    small = _small_levels(topo, start, hops, limit, stops)
+    if small is not None:
+        return [np.array(level, dtype=np.int32) for level in small]
+    return _vector_levels(topo, start, hops, limit, stops)
+
+
+def _small_levels(topo: Topology, start: int, hops: int, limit: int, stops: Iterable[str]) -> list[list[int]] | None:
+    """``neighbourhood_levels`` in plain Python, one node at a time (a firm's walk: a few dozen reads, where each
+    numpy call costs microseconds); None once the walk would read more than SMALL_WALK adjacency entries."""
+    one, hub = topo.one, _hub_codes(topo, stops)
+    budget = SMALL_WALK
+    levels: list[list[int]] = []
+    seen = {start}
+    frontier = [start]
+    found = 0
+    for step in range(1, hops + 1):
+        walked = frontier if step == 1 else [n for n in frontier if one.codes[n] not in hub]  # the entity walks
+        if not walked or found >= limit:
+            break
+        budget -= sum(one.degree(n) for n in walked)
+        if budget < 0:
+            return None
+        new = sorted({m for n in walked for m in one.adjacent(n)} - seen)
+        if not new:
+            break
+        seen.update(new)
+        levels.append(new)
+        found += len(new)
+        frontier = new
+    return levels
+
+
+def _hub_codes(topo: Topology, stops: Iterable[str]) -> frozenset[int]:
+    return _codes_of(topo.classes, tuple(stops))
+
+
+@functools.lru_cache(maxsize=64)
+def _codes_of(classes: tuple[str, ...], stops: tuple[str, ...]) -> frozenset[int]:
+    """The codes of the classes among ``stops`` (a few distinct stop lists per process)."""
+    return frozenset(code for code, name in enumerate(classes) if name in stops)
+
+
+def _vector_levels(topo: Topology, start: int, hops: int, limit: int, stops: Iterable[str]) -> list[Ints]:
+    """``neighbourhood_levels`` a level at a time (sets while steps are small, numpy once they are large)."""
     hub = topo.hub_mask(stops)
     levels: list[Ints] = []
     seen = _Seen(start)
@@ -93,11 +147,17 @@ def neighbourhood_rows(topo: Topology, node_id: str, hops: int, limit: int, stop
     start = topo.index(node_id)
     if start is None or limit <= 0:
         return []
-    levels = neighbourhood_levels(topo, start, hops, limit, stops)
-    if not levels:
+    nodes: list[int] | Ints
+    small = _small_levels(topo, start, hops, limit, stops)
+    if small is not None:
+        nodes = [n for level in small for n in level][:limit]
+        distances = [d for d, level in enumerate(small, 1) for _ in level][:limit]
+    else:
+        levels = _vector_levels(topo, start, hops, limit, stops)
+        nodes = np.concatenate(levels)[:limit] if levels else np.empty(0, np.int32)
+        distances = np.repeat(np.arange(1, len(levels) + 1), [len(level) for level in levels])[:limit].tolist()
+    if not len(nodes):
         return []
-    nodes = np.concatenate(levels)[:limit]
-    distances = np.repeat(np.arange(1, len(levels) + 1), [len(level) for level in levels])[:limit].tolist()
     ids, classes, zh, en = topo.rows(nodes)
     return [
         {"id": i, "class": c, "name_zh": z, "name_en": e, "distance": d}
@@ -110,6 +170,9 @@ def shortest_nodes(topo: Topology, a: int, b: int, stops: list[str], max_length:
     has at most ``max_length`` steps. Breadth-first from both ends, a level at a time from the side whose frontier
     has fewer adjacency entries (a hub end has thousands, the entity at the other end a few); hubs other than the
     ends are dropped as they are reached (no path goes on from them)."""
+    finished, path = _small_shortest(topo, a, b, stops, max_length)
+    if finished:
+        return path
     hub = topo.hub_mask(stops)
     levels: tuple[list[Ints], list[Ints]] = ([np.array([a], np.int32)], [np.array([b], np.int32)])
     seen = (_Seen(a), _Seen(b))  # non-hubs only, besides the ends: a path may meet only there
@@ -130,6 +193,44 @@ def shortest_nodes(topo: Topology, a: int, b: int, stops: list[str], max_length:
     return None
 
 
+def _small_shortest(topo: Topology, a: int, b: int, stops: list[str], max_length: int) -> tuple[bool, list[int] | None]:
+    """``shortest_nodes`` in plain Python, the same steps and the same path: (True, path or None), or (False, None)
+    once the walk would read more than SMALL_WALK adjacency entries."""
+    one, hub = topo.one, _hub_codes(topo, stops)
+    budget = SMALL_WALK
+    levels: tuple[list[list[int]], list[list[int]]] = ([[a]], [[b]])
+    seen = ({a}, {b})
+    while len(levels[0]) - 1 + len(levels[1]) - 1 < max_length:
+        entries = [sum(one.degree(n) for n in levels[end][-1]) for end in (0, 1)]
+        side = 0 if entries[0] <= entries[1] else 1
+        budget -= entries[side]
+        if budget < 0:
+            return False, None
+        reached = sorted({m for n in levels[side][-1] for m in one.adjacent(n)} - seen[side])
+        met = [m for m in reached if m in seen[1 - side]]
+        if met:
+            half = _small_walk_back(topo, met[0], levels[side])
+            other = _small_walk_back(topo, met[0], levels[1 - side])
+            return True, half[::-1] + other[1:] if side == 0 else other[::-1] + half[1:]
+        reached = [m for m in reached if one.codes[m] not in hub]
+        if not reached:
+            return True, None
+        levels[side].append(reached)
+        seen[side].update(reached)
+    return True, None
+
+
+def _small_walk_back(topo: Topology, node: int, levels: list[list[int]]) -> list[int]:
+    """``_walk_back`` through small levels: the least member of each level next to the node before (read from the
+    members' ties, which the walk has read already: the node itself may be a hub end with thousands)."""
+    path = [node]
+    depth = next((d for d, level in enumerate(levels) if node in level), len(levels))
+    for level in reversed(levels[:depth]):
+        last = path[-1]
+        path.append(level[0] if len(level) == 1 else next(m for m in level if last in topo.one.adjacent(m)))
+    return path
+
+
 def _walk_back(topo: Topology, node: int, levels: list[Ints]) -> list[int]:
     """From a node one step past ``levels`` (or on its last level) back to its first node, through the least
     node of each level next to the one before: [node, …, start]."""
@@ -148,7 +249,7 @@ def shortest_path_rows(topo: Topology, from_id: str, to_id: str, stops: list[str
     nodes = shortest_nodes(topo, a, b, stops)
     if nodes is None:
         return []
-    ids, _, names, _ = topo.rows(np.array(nodes, np.int32))
+    ids, _, names, _ = topo.rows(nodes)
     relationships = [topo.rel_type(x, y) for x, y in itertools.pairwise(nodes)]
     return [{"ids": ids, "names": names, "relationships": relationships, "length": len(nodes) - 1}]
 

@@ -14,16 +14,17 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from graph import aggregates, topology
 from graph.embedded_store import EmbeddedStore
 from graph.schema import Schema
 from graph.store import GraphStore
-from graph.topology import Topology, TopologyTooLargeError
+from graph.topology import StringReads, Topology, TopologyTooLargeError
 from queries import topology_route
 from queries.catalog import get_query
-from queries.paths import HUB_CLASSES, MAX_LENGTH, MAX_RADIUS, SLACK, shortest_paths
+from queries.paths import HUB_CLASSES, MAX_LENGTH, MAX_RADIUS, SLACK, bounded_graph_from, shortest_paths
 
 CSNS = "infrastructure/6389197a8400"  # 中国散裂中子源
 FIRM = "enterprise/47e3f77e5009"
@@ -110,34 +111,41 @@ def test_neighbourhoods_equal_the_cypher_answers(loaded: GraphStore, snapshot: T
 def test_the_set_walk_and_the_vector_walk_give_the_same_levels(
     snapshot: Topology, ids: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # a step through few adjacency entries uses Python sets, one through many numpy: each way alone, and the
-    # default that switches between them mid-walk, must reach the same nodes at the same distances
+    # a small walk runs in plain Python, a node at a time; a larger one level by level, a step through few
+    # adjacency entries with Python sets, one through many with numpy: each way alone, and the defaults that
+    # switch between them (the small walk giving up part way), must reach the same nodes at the same distances
     stops = list(HUB_CLASSES)
     starts = [n for n in (snapshot.index(i) for i in ids) if n is not None]
 
-    def levels(bound: int) -> list[list[list[int]]]:
-        monkeypatch.setattr(topology_route, "FEW_ENTRIES", bound)
+    def levels(few_entries: int, small_walk: int) -> list[list[list[int]]]:
+        monkeypatch.setattr(topology_route, "FEW_ENTRIES", few_entries)
+        monkeypatch.setattr(topology_route, "SMALL_WALK", small_walk)
         walked = [topology_route.neighbourhood_levels(snapshot, s, 3, snapshot.node_count, stops) for s in starts]
         return [[level.tolist() for level in each] for each in walked]
 
-    few = topology_route.FEW_ENTRIES
-    by_default = levels(few)
-    assert by_default == levels(-1) == levels(snapshot.node_count * 2)
+    defaults = few, small = topology_route.FEW_ENTRIES, topology_route.SMALL_WALK
+    every = snapshot.node_count * 2
+    by_default = levels(*defaults)
+    assert by_default == levels(-1, -1) == levels(every, every) == levels(every, -1)
     hub = snapshot.hub_mask(stops)
 
-    def switches(start: int, walk: list[list[int]]) -> bool:  # a first step through sets, a later one in numpy
+    def entries(start: int, walk: list[list[int]]) -> list[int]:  # the adjacency entries each step reads
         later = [np.array(level, np.int32) for level in walk[:-1]]
-        entries = [snapshot.degree_total(level[~hub[snapshot.class_codes[level]]]) for level in later]
-        return snapshot.degree_total(np.array([start], np.int32)) <= few < max(entries, default=0)
+        return [snapshot.degree_total(np.array([start], np.int32))] + [
+            snapshot.degree_total(level[~hub[snapshot.class_codes[level]]]) for level in later
+        ]
 
-    assert any(switches(s, walk) for s, walk in zip(starts, by_default, strict=True))
+    steps = [entries(s, walk) for s, walk in zip(starts, by_default, strict=True)]
+    assert any(each[0] <= few < max(each) for each in steps)  # a first step through sets, a later one in numpy
+    assert any(sum(each) <= small for each in steps) and any(sum(each) > small for each in steps)  # small and not
 
-    def paths(bound: int) -> list[list[int] | None]:
-        monkeypatch.setattr(topology_route, "FEW_ENTRIES", bound)
+    def paths(few_entries: int, small_walk: int) -> list[list[int] | None]:
+        monkeypatch.setattr(topology_route, "FEW_ENTRIES", few_entries)
+        monkeypatch.setattr(topology_route, "SMALL_WALK", small_walk)
         return [topology_route.shortest_nodes(snapshot, a, b, stops) for a in starts for b in starts[:6] if a != b]
 
-    found = paths(few)
-    assert found == paths(-1) == paths(snapshot.node_count * 2) and sum(p is not None for p in found) > 10
+    found = paths(*defaults)
+    assert found == paths(-1, -1) == paths(every, every) == paths(every, -1) and sum(p is not None for p in found) > 10
 
 
 def test_shortest_path_lengths_equal_the_cypher_answers(loaded: GraphStore, snapshot: Topology, ids: list[str]) -> None:
@@ -181,33 +189,50 @@ def test_shortest_paths_are_the_same_with_and_without_the_snapshot(
     assert [p.length for p in shortest_paths(loaded, CSNS, SOFTWARE)][:3] == [2, 3, 3]
 
 
-def test_alternatives_to_a_hub_end_are_the_shortest_of_the_whole_graph(
+def test_alternatives_are_the_shortest_of_the_whole_graph(
     loaded: GraphStore, snapshot: Topology, ids: list[str]
 ) -> None:
-    # with one hub end, the graph searched leaves out the nodes a step past the other end's radius: the lengths
-    # found must be those Yen's algorithm finds in the whole graph (hubs only at the ends), as far as they are kept
+    # the graph searched is bounded: with one hub end it leaves out the nodes a step past the other end's radius,
+    # between two entities it keeps of those only the ones next to two walked nodes, one of each end's walk. The
+    # lengths found must be those Yen's algorithm finds in the whole graph (hubs only at the ends), as far as kept
     whole = nx.Graph()
     whole.add_nodes_from(range(snapshot.node_count))
     sources = np.repeat(np.arange(snapshot.node_count), np.diff(snapshot.indptr))
     whole.add_edges_from(zip(sources.tolist(), snapshot.indices.tolist(), strict=True))
     hub = snapshot.hub_mask(HUB_CLASSES)[snapshot.class_codes]
-    checked = 0
-    for a_id in [i for i in ids if snapshot.index(i) is not None and not hub[snapshot.index(i)]]:
-        for b_id in (DONGGUAN, SOFTWARE, "cluster/E01"):
-            a, b = snapshot.index(a_id), snapshot.index(b_id)
+    entities = [i for i in ids if snapshot.index(i) is not None and not hub[snapshot.index(i)]]
+    entities += snapshot.ids(np.flatnonzero(~hub)[::97][:40].tolist())  # and some spread over the whole graph
+    inner = nx.subgraph_view(whole, filter_node=lambda n: not hub[n])
+    checked = {"a hub end": 0, "two entities": 0, "farthest left out": 0}
+    for a_id in entities:
+        a = snapshot.index(a_id)
+        away = nx.single_source_shortest_path_length(inner, a, cutoff=5)  # the least entity 2, 3, 4, 5 steps away
+        others = [min((n for n, d in away.items() if d == steps), default=None) for steps in (2, 3, 4, 5)]
+        for b in [snapshot.index(i) for i in (DONGGUAN, SOFTWARE, "cluster/E01")] + [n for n in others if n]:
+            b_id = snapshot.ids([b])[0]
             view = nx.subgraph_view(whole, filter_node=lambda n, a=a, b=b: n in (a, b) or not hub[n])
             try:
                 lengths = [len(p) - 1 for p in itertools.islice(nx.shortest_simple_paths(view, a, b), 4)]
             except nx.NetworkXNoPath:
                 lengths = []
             if lengths and lengths[0] <= MAX_LENGTH:
-                longest = min(MAX_LENGTH, lengths[0] + SLACK, MAX_RADIUS + 1)
+                longest = min(MAX_LENGTH, lengths[0] + SLACK, *([MAX_RADIUS + 1] if hub[b] else []))
                 expected = [n for n in lengths if n <= longest]
             else:
                 expected = []
             assert [p.length for p in shortest_paths(loaded, a_id, b_id)] == expected, (a_id, b_id)
-            checked += bool(expected)
-    assert checked >= 5
+            checked["a hub end" if hub[b] else "two entities"] += bool(expected)
+            if hub[b]:  # the graph searched keeps of the nodes 2 steps away only those next to the hub end
+                ends = (a_id, b_id)
+                kept, every = (
+                    bounded_graph_from(snapshot, (a_id,), MAX_RADIUS, ends, shell=False, hub_end=hub_end)
+                    for hub_end in (b_id, None)
+                )
+                away = nx.single_source_shortest_path_length(every.subgraph(set(every) - {b_id}), a_id)
+                far = [n for n, d in away.items() if d == 2]  # through the walk, not through the hub end
+                assert all(whole.has_edge(snapshot.index(n), b) for n in far if n in kept)
+                checked["farthest left out"] += any(n not in kept for n in far)
+    assert min(checked.values()) >= 5, checked
 
 
 def test_concurrent_readers_get_the_same_answers(loaded_embedded_path: Path, schema: Schema) -> None:
@@ -264,6 +289,54 @@ def test_a_write_that_changes_the_epoch_is_seen_within_a_second(writable: GraphS
     writable.close()
 
 
+def test_an_alternative_through_a_middle_past_both_radii_is_found(
+    writable: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # two firms tied by a technology (2 steps), and by a lab that researches one technology of each (4 steps): the
+    # lab is a step past both ends' walks (radius 1) and next to a node of each, so the bounded graph keeps it; a
+    # second lab next to the shared technology only is on no path. Both ways, snapshot and Cypher, find both paths.
+    firms = {"enterprise/t-a": "甲", "enterprise/t-b": "乙"}
+    labs = {"lab/t-middle": "中间实验室", "lab/t-aside": "旁支实验室"}
+    techs = {"technology/t-shared": "共用", "technology/t-of-a": "甲之技术", "technology/t-of-b": "乙之技术"}
+    with writable.transaction():
+        for label, nodes in (("Enterprise", firms), ("Laboratory", labs), ("Technology", techs)):
+            writable.upsert_nodes(label, [{"id": i, "name_zh": name} for i, name in nodes.items()])
+        develops = [("t-a", "t-shared"), ("t-b", "t-shared"), ("t-a", "t-of-a"), ("t-b", "t-of-b")]
+        writable.upsert_relationships(
+            "DEVELOPS", "Enterprise", "Technology",
+            [{"from_id": f"enterprise/{a}", "to_id": f"technology/{t}"} for a, t in develops],
+        )  # fmt: skip
+        researches = [("t-middle", "t-of-a"), ("t-middle", "t-of-b"), ("t-aside", "t-shared")]
+        writable.upsert_relationships(
+            "RESEARCHES", "Laboratory", "Technology",
+            [{"from_id": f"lab/{a}", "to_id": f"technology/{t}"} for a, t in researches],
+        )  # fmt: skip
+        # and two relationships between one pair: a lab hosted by a university and part of it
+        writable.upsert_nodes("University", [{"id": "university/t-host", "name_zh": "宿主大学"}])
+        for kind in ("PART_OF", "HOSTED_BY"):
+            writable.upsert_relationships(
+                kind, "Laboratory", "University", [{"from_id": "lab/t-middle", "to_id": "university/t-host"}]
+            )
+        aggregates.refresh(writable)
+    assert topology.ready(writable, BUILD_S) is not None
+    found = shortest_paths(writable, "enterprise/t-a", "enterprise/t-b")
+    assert [p.ids for p in found] == [
+        ("enterprise/t-a", "technology/t-shared", "enterprise/t-b"),
+        ("enterprise/t-a", "technology/t-of-a", "lab/t-middle", "technology/t-of-b", "enterprise/t-b"),
+    ]
+    assert found == shortest_paths(writable, "enterprise/t-a", "enterprise/t-b", use_topology=False)
+    topo = topology.current(writable)
+    assert topo is not None
+    kept = set(bounded_graph_from(topo, tuple(firms), 1, ends=("enterprise/t-a", "enterprise/t-b")))
+    assert "lab/t-middle" in kept and "lab/t-aside" not in kept
+    lab, university = topo.index("lab/t-middle"), topo.index("university/t-host")
+    assert lab is not None and university is not None
+    for short_row in (-1, topo.node_count):  # the row read with numpy, and one by one: the least type either way
+        monkeypatch.setattr(topology, "SHORT_ROW", short_row)
+        assert topo.rel_type(lab, university) == topo.rel_type(university, lab) == "HOSTED_BY"
+    writable.close()
+
+
 def _tally_count(store: GraphStore) -> int:
     return int(store.read(f"MATCH (t:{aggregates.LABEL}) RETURN count(t) AS n").rows[0]["n"])
 
@@ -305,3 +378,32 @@ def test_a_store_nobody_warmed_starts_no_build(loaded_embedded_path: Path, schem
         assert topology._holder(store).building is None and topology._holder(store).snapshot is None
     finally:
         store.close()
+
+
+def test_strings_read_from_the_buffers_are_arrows_own() -> None:
+    # what a small walk's rows read: nulls, empty strings, Chinese, and an array that starts part way into its
+    # buffers (a slice), as Arrow gives them
+    whole = pa.array(["甲", None, "", "深圳市合成科技", None, "b", "最后"] * 3)
+    for array in (whole, whole.slice(1), whole.slice(4, 9), pa.array(["a", "b"]), pa.array([None, None], pa.string())):
+        numbers = list(range(len(array)))
+        assert StringReads(array).many(numbers) == array.to_pylist()
+        assert StringReads(array).many(numbers[::-1]) == array.to_pylist()[::-1]
+
+
+def test_a_relationship_type_read_either_way_is_the_least_of_the_pair(
+    snapshot: Topology, ids: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # rel_type reads the shorter of the two ends' rows, one by one when it is short and with numpy when it is long
+    pairs = [(a, b) for a in (snapshot.index(i) for i in ids) if a is not None for b in snapshot.one.adjacent(a)]
+    assert len(pairs) > 100
+    least = {}
+    for a, b in pairs:
+        row = slice(int(snapshot.indptr[a]), int(snapshot.indptr[a + 1]))
+        least[a, b] = snapshot.rel_types[int(snapshot.rel_codes[row][snapshot.indices[row] == b].min())]
+    answers = []
+    for short_row in (-1, snapshot.node_count):
+        monkeypatch.setattr(topology, "SHORT_ROW", short_row)
+        answers.append(
+            {(a, b): snapshot.rel_type(a, b) for a, b in pairs} | {(b, a): snapshot.rel_type(b, a) for a, b in pairs}
+        )
+    assert answers[0] == answers[1] and all(answers[0][pair] == kind for pair, kind in least.items())
