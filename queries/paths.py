@@ -184,8 +184,9 @@ def bounded_graph_from(
     # each pair once, with its least relationship type (as Topology.rel_type), in (low, high) order: node numbers
     # are in id order, so the pairs come sorted as bounded_graph's
     pair = low.astype(np.int64) * topo.node_count + high
-    order = np.lexsort((codes[both], pair))
-    pair, least = pair[order], codes[both][order]
+    pair_codes = codes[both]
+    order = np.lexsort((pair_codes, pair))
+    pair, least = pair[order], pair_codes[order]
     first = np.ones(len(pair), dtype=np.bool_)
     first[1:] = pair[1:] != pair[:-1]
     at_low = np.searchsorted(kept, pair[first] // topo.node_count).tolist()

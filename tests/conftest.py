@@ -50,7 +50,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
       10), a cost every Neo4j test after them would pay."""
     # by the module's text: several modules ask for the fixture at run time (getfixturevalue), for Neo4j only
     paths = {item.path for item in items}
-    bundled = {path for path in paths if "loaded_neo4j" in path.read_text(encoding="utf-8")} - {Path(__file__)}
+    bundled = {path for path in paths if "loaded_neo4j" in path.read_text(encoding="utf-8")}
 
     def group(item: pytest.Item) -> int:
         if item.get_closest_marker("run_last"):

@@ -51,6 +51,7 @@ NEO4J_SCALE = 0.4
 # The server that died restarts cold, and a cold server loads several times slower (77 s against 20 s for scale
 # 0.4): the rerun after the crash loads a small ecosystem (≈ 1,000 nodes), still written over some seconds.
 CRASH_SCALE = 0.1
+PIPELINE_LOG = "ingest.pipeline: "  # a verbose load's phase lines start so: "writing: …", "written in …"
 
 
 def _synth(tmp_path_factory: pytest.TempPathFactory, scale: float) -> Path:
@@ -109,7 +110,7 @@ def timed_phases(command: list[str]) -> tuple[float, float, float]:
     for line in proc.stderr:
         errors.append(line)
         for mark in ("writing:", "written in"):
-            if f"ingest.pipeline: {mark}" in line:
+            if f"{PIPELINE_LOG}{mark}" in line:
                 marks[mark] = time.perf_counter() - started
     assert proc.wait(timeout=600) == 0, "".join(errors[-20:])
     assert set(marks) == {"writing:", "written in"}, f"the load logged no write phase: {errors[-20:]}"
@@ -286,7 +287,7 @@ def test_neo4j_that_dies_mid_load_gives_a_clear_message_and_a_rerun_ends_identic
     assert load.stderr is not None
     stuck = threading.Timer(300, load.kill)  # a load that never reaches its writes fails the test, not hangs it
     stuck.start()
-    early = list(itertools.takewhile(lambda line: "ingest.pipeline: writing:" not in line, load.stderr))
+    early = list(itertools.takewhile(lambda line: f"{PIPELINE_LOG}writing:" not in line, load.stderr))
     stuck.cancel()
     assert load.poll() is None, f"the load ended before the server died: {early[-5:]}"
     _neo4j_dev("crash")
