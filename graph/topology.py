@@ -195,6 +195,8 @@ class StringReads:
     """Strings of an Arrow string array read from its buffers, one at a time (an Arrow scalar costs 1 µs)."""
 
     def __init__(self, array: pa.StringArray) -> None:
+        if not isinstance(array, pa.StringArray):  # a large_string array's offsets are 64-bit: read as 32, wrong
+            raise TypeError(f"StringReads reads a pyarrow string array, not {type(array).__name__}")
         validity, offsets, data = array.buffers()
         self.base = array.offset
         self.offsets = memoryview(offsets).cast("i") if offsets is not None else memoryview(b"").cast("i")

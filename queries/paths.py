@@ -5,9 +5,11 @@ end a path but never lies inside one: through a cluster every two members are tw
 nothing. Neither store offers k shortest paths under that rule on both sides (Neo4j's ``SHORTEST k`` may
 repeat nodes; LadybugDB has none), so the alternatives are found the same way on both: the named query
 ``shortest_path`` gives the length L, ``neighbourhood_edges`` reads the bounded graph around each end (every
-path of at most L + SLACK steps lies in it; with one hub end, around the other end only, without the nodes one
-step past the radius, which no such path passes), and Yen's algorithm (networkx) lists simple paths in order of
-length on a graph built in sorted order — the same graph from either store gives the same paths. When the
+path of at most L + SLACK steps lies in it: of the nodes a step past both ends' radius only those next to a node
+of each end's walk, two different ones; with one hub end, around the other end only, without the nodes a step
+past the radius and of those at the radius only the ones next to the hub — no such path passes the others), and
+Yen's algorithm (networkx) lists simple paths in order of length on a graph built in sorted order — the same
+graph from either store gives the same paths. When the
 store's in-memory topology is ready (graph/topology.py) the length, the ends and the bounded graph come from it
 instead, the same graph edge for edge (``bounded_graph_from``), so the paths are the same.
 """
@@ -92,6 +94,7 @@ def bounded_graph(
     to two walked nodes, one of each expanded entity's walk; without it none (but for the ends). With a
     ``hub_end`` (one entity expanded), of the nodes ``radius`` steps away only those next to it (see
     ``shortest_paths``)."""
+    _check_pruning(expanded, radius, shell, hub_end)
     query = get_query("neighbourhood_edges")
     rows: list[dict[str, Any]] = []
     reached: list[set[str]] = []  # the nodes next to each end's walk
@@ -111,7 +114,7 @@ def bounded_graph(
         types.setdefault((min(pair), max(pair)), set()).add(row["relationship"])
     graph = nx.Graph()
     walked = {row["from_id"] for row in rows}  # the expanded entities and the non-hubs within the radius
-    if hub_end is not None and len(expanded) == 1:
+    if hub_end is not None:
         walked -= _far_from(expanded[0], hub_end, rows, walked, radius)
     middles: set[str] = set()
     if shell and reached:
@@ -126,6 +129,12 @@ def bounded_graph(
         if a in graph and b in graph and a != b:
             graph.add_edge(a, b, relationship=min(rel_types))
     return graph
+
+
+def _check_pruning(expanded: tuple[str, ...], radius: int, shell: bool, hub_end: str | None) -> None:
+    """The pruning rules hold for the cases ``shortest_paths`` asks for; both builders refuse the others alike."""
+    if hub_end is not None and (shell or len(expanded) != 1 or radius < 1):
+        raise ValueError("a hub end prunes the walk of the one other end (radius 1 or more), without a shell")
 
 
 def _far_from(start: str, hub_end: str, rows: list[dict[str, Any]], walked: set[str], radius: int) -> set[str]:
@@ -150,8 +159,10 @@ def bounded_graph_from(
     shell: bool = True,
     hub_end: str | None = None,
 ) -> nx.Graph:
-    """``bounded_graph`` from the in-memory topology: the same nodes, edges, names and relationship types,
-    added in the same order."""
+    """``bounded_graph`` from the in-memory topology: the same nodes, edges and relationship types, added in
+    the same order, and the same names but an end's that no walk reached (its name here, its id there:
+    ``shortest_paths`` names the ends itself)."""
+    _check_pruning(expanded, radius, shell, hub_end)
     hub = topo.hub_mask(HUB_CLASSES)
     walks: list[Ints] = []
     for end in expanded:
@@ -159,7 +170,7 @@ def bounded_graph_from(
         if start is not None:  # as neighbourhood_edges: the entity, then non-hubs within radius through non-hubs
             levels = topology_route.neighbourhood_levels(topo, start, radius, topo.node_count, HUB_CLASSES)
             levels = [level[~hub[topo.class_codes[level]]] for level in levels]
-            far = topo.index(hub_end) if hub_end is not None and len(expanded) == 1 else None
+            far = topo.index(hub_end) if hub_end is not None else None
             if far is not None and len(levels) == radius:  # the farthest: only those next to the hub end
                 levels[-1] = levels[-1][topo.adjacent_to(levels[-1], far)]
             walks.append(np.concatenate([[start], *levels]))
@@ -213,7 +224,9 @@ def shortest_paths(
     store: GraphStore, from_id: str, to_id: str, k: int = 3, *, use_topology: bool = True, **read_options: Any
 ) -> list[FoundPath]:
     """The shortest path and up to ``k`` next-shortest ones (simple paths, hubs only at the ends, at most
-    SLACK steps longer and MAX_LENGTH long), shortest first; [] when there is no path within MAX_LENGTH.
+    SLACK steps longer and MAX_LENGTH long), shortest first; [] when there is no path within MAX_LENGTH, and
+    with a hub at one end when there is none within MAX_RADIUS + 1 steps (only the other end's surroundings are
+    read: a hub's thousands of members are not).
     From the in-memory topology when it is ready (and ``use_topology``), from the store's Cypher otherwise."""
     if from_id == to_id:
         return []

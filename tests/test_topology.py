@@ -329,6 +329,15 @@ def test_an_alternative_through_a_middle_past_both_radii_is_found(
     assert topo is not None
     kept = set(bounded_graph_from(topo, tuple(firms), 1, ends=("enterprise/t-a", "enterprise/t-b")))
     assert "lab/t-middle" in kept and "lab/t-aside" not in kept
+    for shell, expanded, radius in (
+        (True, ("enterprise/t-a",), 2),
+        (False, tuple(firms), 2),
+        (False, ("lab/t-middle",), 0),
+    ):
+        with pytest.raises(ValueError):  # pruning toward a hub end is defined for one other end, no shell, radius 1+
+            bounded_graph_from(
+                topo, expanded, radius, ends=(expanded[0], "city/440300"), shell=shell, hub_end="city/440300"
+            )
     lab, university = topo.index("lab/t-middle"), topo.index("university/t-host")
     assert lab is not None and university is not None
     for short_row in (-1, topo.node_count):  # the row read with numpy, and one by one: the least type either way
@@ -388,6 +397,8 @@ def test_strings_read_from_the_buffers_are_arrows_own() -> None:
         numbers = list(range(len(array)))
         assert StringReads(array).many(numbers) == array.to_pylist()
         assert StringReads(array).many(numbers[::-1]) == array.to_pylist()[::-1]
+    with pytest.raises(TypeError):  # 64-bit offsets: refused, not read as 32-bit ones
+        StringReads(pa.array(["ab", "c"], pa.large_string()))
 
 
 def test_a_relationship_type_read_either_way_is_the_least_of_the_pair(
