@@ -164,22 +164,22 @@ def bounded_graph_from(
     ``shortest_paths`` names the ends itself)."""
     _check_pruning(expanded, radius, shell, hub_end)
     hub = topo.hub_mask(HUB_CLASSES)
+    far = topo.index(hub_end) if hub_end is not None else None
     walks: list[Ints] = []
     for end in expanded:
         start = topo.index(end)
         if start is not None:  # as neighbourhood_edges: the entity, then non-hubs within radius through non-hubs
             levels = topology_route.neighbourhood_levels(topo, start, radius, topo.node_count, HUB_CLASSES)
             levels = [level[~hub[topo.class_codes[level]]] for level in levels]
-            far = topo.index(hub_end) if hub_end is not None else None
             if far is not None and len(levels) == radius:  # the farthest: only those next to the hub end
                 levels[-1] = levels[-1][topo.adjacent_to(levels[-1], far)]
-            walks.append(np.concatenate([[start], *levels]))
+            walks.append(np.concatenate([np.array([start], np.int32), *levels]))
     nodes = np.unique(np.concatenate(walks)) if walks else np.empty(0, np.int32)
     sources, targets, codes = topo.typed_neighbours(nodes)
     end_numbers = [n for n in (topo.index(e) for e in ends) if n is not None]
     around = nodes
     if shell and len(walks) == len(expanded):  # as bounded_graph: an end the store lacks reaches nothing
-        beside_all = functools.reduce(np.intersect1d, [topo.neighbours(walk.astype(np.int32))[1] for walk in walks])
+        beside_all = functools.reduce(np.intersect1d, [topo.neighbours(walk)[1] for walk in walks])
         beside_all = np.setdiff1d(beside_all[~hub[topo.class_codes[beside_all]]], nodes)
         # of those, the ones next to two walked nodes or more (each pair of a node and a walked one counted once)
         near = np.isin(targets, beside_all)
