@@ -28,6 +28,7 @@ import os
 import statistics
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ from graph.neo4j_store import Neo4jStore
 from graph.schema import default_schema
 from graph.settings import Settings
 from graph.store import GraphStore, QueryResult, ReadLimits
-from queries.catalog import NamedQuery, catalog
+from queries.catalog import INDEXED, NamedQuery, catalog
 
 log = logging.getLogger("bench.queries")
 ROW_CAP = 5000
@@ -70,12 +71,29 @@ def sample_params(store: GraphStore) -> dict[str, dict[str, Any]]:
     }
 
 
+@dataclass(frozen=True)
+class AsCypher:
+    """A named query run as its Cypher alone, past the catalogue's hooks (the in-memory topology, indexes): what
+    it costs without them, beside the hooked answer in one run (--cypher-beside-hooks)."""
+
+    query: NamedQuery
+
+    @property
+    def ordered(self) -> bool:
+        return self.query.ordered
+
+    def run(self, store: GraphStore, params: dict[str, Any] | None, **read_options: Any) -> QueryResult:
+        cap = store.read_limits.within(read_options.get("timeout_s"), read_options.get("row_cap"))[1]
+        bound = self.query.with_row_cap(store.backend, self.query.bind(params), cap)
+        return store.read(self.query.cypher_for(store.backend), bound, **read_options)
+
+
 def time_query(query: NamedQuery, store: GraphStore, params: dict[str, Any] | None, runs: int) -> dict[str, Any]:
     return time_queries({"now": query}, store, params, runs)["now"]
 
 
 def time_queries(
-    queries: dict[str, NamedQuery], store: GraphStore, params: dict[str, Any] | None, runs: int
+    queries: dict[str, NamedQuery | AsCypher], store: GraphStore, params: dict[str, Any] | None, runs: int
 ) -> dict[str, dict[str, Any]]:
     """Each query's p50/p95 on ``store``, the queries taking turns run by run (so the machine's drift falls on all
     alike); with two, whether they gave the same answer."""
@@ -130,6 +148,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", type=float, default=150)
     parser.add_argument("--embedded-path", type=Path)
+    parser.add_argument("--data", help="what the stores hold, as the results name it (default: the path or scale)")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--skip-neo4j", action="store_true")
     parser.add_argument("--only", nargs="+", help="time these queries only (recorded as a subset of the full run)")
@@ -143,7 +162,13 @@ def main() -> None:
         action="store_true",
         help="build each store's in-memory topology before timing (its time recorded)",
     )
+    parser.add_argument(
+        "--cypher-beside-hooks",
+        action="store_true",
+        help="time each hooked query (catalog.INDEXED) beside its bare Cypher, in turns; builds the topology first",
+    )
     args = parser.parse_args()
+    args.warm_topology = args.warm_topology or args.cypher_beside_hooks
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     schema = default_schema()
     path = args.embedded_path or WORK / f"scale-{args.scale:g}.lbdb"
@@ -175,10 +200,12 @@ def main() -> None:
             continue
         results[name] = {"path_query": name in PATH_QUERIES}
         for backend, store in stores.items():
-            texts = {"now": query}
+            texts: dict[str, NamedQuery | AsCypher] = {"now": query}
             before = baseline.get(name)
             if before is not None and before.cypher_for(backend) != query.cypher_for(backend):
                 texts["baseline"] = before
+            elif args.cypher_beside_hooks and name in INDEXED:
+                texts["baseline"] = AsCypher(query)
             timed = time_queries(texts, store, params.get(name), args.runs)
             results[name][backend] = timed["now"]
             if "baseline" in timed:
@@ -197,7 +224,7 @@ def main() -> None:
     out = record(
         "queries",
         {
-            "data": str(path) if args.embedded_path else f"synthetic scale {args.scale:g}",
+            "data": args.data or (str(path) if args.embedded_path else f"synthetic scale {args.scale:g}"),
             "sizes": sizes,
             "row_cap": ROW_CAP,
             "embedded_buffer_pool_mb": pool_mb,
@@ -205,6 +232,7 @@ def main() -> None:
             "params": params,
             "subset": args.only or None,
             "baseline_queries": str(args.baseline_queries) if args.baseline_queries else None,
+            "cypher_beside_hooks": args.cypher_beside_hooks,
             "topology_build_s": topology_build_s or None,
             "summary": summary,
             "queries": results,

@@ -183,6 +183,49 @@ def rewrite_table() -> list[str]:
     return lines
 
 
+def hooks_table() -> list[str]:
+    """Each run that timed the catalogue's hooked answers (the in-memory topology, indexes) beside their bare Cypher
+    (bench/queries.py --cypher-beside-hooks), newest per data: the two in turns, in one run."""
+    runs = [r for r in _runs("queries") if r.get("cypher_beside_hooks")]
+    newest = {r["data"]: r for r in runs}
+    if not newest:
+        return []
+    lines = [
+        "Queries the catalogue answers past their Cypher (the in-memory topology, indexes: `catalog.INDEXED`), the "
+        "bare Cypher beside the hooked answer, taking turns in one run (bench/queries.py --cypher-beside-hooks; p50 "
+        "/ p95 in ms; same = the two answers compared equal, — = the cap cut an unordered answer, not compared)."
+    ]
+    for data, run in newest.items():
+        built = ", ".join(f"{b} {t} s" for b, t in (run.get("topology_build_s") or {}).items())
+        lines += [
+            "",
+            f"{data}, {run['date'][:16]} (the snapshots built first: {built}):",
+            "",
+            "| query | store | Cypher | hooked | × | same |",
+            "|---|---|---|---|---|---|",
+        ]
+        for name, result in run["queries"].items():
+            limit = PATH_TARGET_MS if result["path_query"] else P95_TARGET_MS
+            for backend in ("embedded", "neo4j"):
+                old, new = result.get(f"{backend}_baseline"), result.get(backend)
+                if old is None or new is None:
+                    continue
+                same = {True: "yes", False: "**no**", None: "—"}[new.get("same_answer")]
+                lines.append(
+                    f"| {name} | {backend} | {_cell(old, limit)} | {_cell(new, limit)} | {_ratio(old, new)} | {same} |"
+                )
+        if not run.get("subset"):  # every named query was timed in this run: how many are within target
+            for backend, summary in run["summary"].items():
+                within = summary["queries"] - len(summary["over_target"])
+                over, failed = ", ".join(summary["over_target"]) or "none", ", ".join(summary["failed"]) or "none"
+                lines += [
+                    "",
+                    f"{backend}, every named query in this run: {within} of {summary['queries']} within target; "
+                    f"over: {over}; failed: {failed}.",
+                ]
+    return lines
+
+
 def app_table() -> list[str]:
     # a run of some pages or one store (--pages, --skip-neo4j) is recorded but not tabled
     runs = [r for r in _runs("app_render", data="synthetic scale 150") if "neo4j" in r["seconds"]]
@@ -282,6 +325,8 @@ def main() -> None:
     tables = [*ingest_table(), *ingest_runs(), "", *query_table(args.queries_before), ""]
     rewrites = rewrite_table()
     tables += [*rewrites, ""] if rewrites else []
+    hooks = hooks_table()
+    tables += [*hooks, ""] if hooks else []
     tables += [*app_table(), ""]
     tables += [*report_table(), "", *paths_table(), ""]
     tables += [*concurrency_table(), "", *rdf_table()]

@@ -1,10 +1,11 @@
 """An in-memory snapshot of a store's topology, for path and neighbourhood answers at in-memory speed.
 
-A ``Topology`` holds every node (id, class, name_zh, name_en) and the undirected adjacency with relationship
-types as a CSR (numpy int32 arrays). Nodes are numbered in the order of their ids, so sorting numbers sorts ids.
-Ids are one numpy array of fixed-width UTF-8 bytes (searched in C by ``index``), names pyarrow arrays (one buffer
-each): no Python object per string. At a million nodes and 3.3 million relationships the snapshot holds roughly
-150 MB (``approx_bytes``).
+A ``Topology`` holds every node (id, class, name_zh, name_en, chain stage, whether it has coordinates) and the
+undirected adjacency with relationship types and directions as a CSR (numpy int32 arrays). The stage and the
+coordinates flag are what listings filter and sort on (queries/topology_lists.py). Nodes are numbered in the order
+of their ids, so sorting numbers sorts ids. Ids are one numpy array of fixed-width UTF-8 bytes (searched in C by
+``index``), names pyarrow arrays (one buffer each): no Python object per string. At a million nodes and 3.3 million
+relationships the snapshot holds roughly 150 MB (``approx_bytes``).
 
 One snapshot per store per process (``current``), keyed by the store's tally epoch (graph/aggregates.py), which
 every ClusterKG write changes:
@@ -63,9 +64,13 @@ class Topology:
     class_codes: npt.NDArray[np.int8]
     name_zh: pa.StringArray
     name_en: pa.StringArray
+    stages: tuple[str | None, ...]  # chain stages (None first: no stage); stage_codes index them
+    stage_codes: npt.NDArray[np.int8]
+    placed: npt.NDArray[np.bool_]  # whether the node has both a latitude and a longitude
     indptr: npt.NDArray[np.int64]  # node n's neighbours are indices[indptr[n]:indptr[n + 1]], in node order
     indices: Ints
     rel_codes: npt.NDArray[np.int8]  # beside indices; rel_types (sorted) index them, so min code = min type
+    outgoing: npt.NDArray[np.bool_]  # beside indices: whether the entry's relationship starts at the row's node
     rel_types: tuple[str, ...]
     build_s: float
 
@@ -75,7 +80,16 @@ class Topology:
 
     @property
     def approx_bytes(self) -> int:
-        arrays = (self.id_keys, self.class_codes, self.indptr, self.indices, self.rel_codes)
+        arrays = (
+            self.id_keys,
+            self.class_codes,
+            self.stage_codes,
+            self.placed,
+            self.indptr,
+            self.indices,
+            self.rel_codes,
+            self.outgoing,
+        )
         return int(sum(a.nbytes for a in arrays) + self.name_zh.nbytes + self.name_en.nbytes)
 
     def ids(self, nodes: Ints | list[int]) -> list[str]:
@@ -106,14 +120,24 @@ class Topology:
         return sources, self.indices[positions], self.rel_codes[positions]
 
     def _entries(self, nodes: Ints) -> tuple[Ints, npt.NDArray[np.int64]]:
+        counts, positions = self._positions(nodes)
+        return np.repeat(nodes, counts).astype(np.int32, copy=False), positions
+
+    def entry_positions(self, nodes: Ints) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Every adjacency entry of these nodes: the place in ``nodes`` of the node it belongs to, and its position
+        in ``indices`` (and ``rel_codes``, ``outgoing``)."""
+        counts, positions = self._positions(nodes)
+        return np.repeat(np.arange(len(nodes)), counts), positions
+
+    def _positions(self, nodes: Ints) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Each node's number of entries, and the positions of all their entries (node by node) in one vector."""
         starts, ends = self.indptr[nodes], self.indptr[nodes + 1]
         counts = ends - starts
         total = int(counts.sum())
         if total == 0:
-            return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int64)
-        # positions starts[i] .. ends[i] - 1 for each i, in one vector
-        positions = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
-        return np.repeat(nodes, counts).astype(np.int32, copy=False), positions
+            return counts, np.empty(0, dtype=np.int64)
+        # positions starts[i] .. ends[i] - 1 for each i
+        return counts, np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
 
     def adjacent_to(self, nodes: Ints, node: int) -> npt.NDArray[np.bool_]:
         """Whether each of ``nodes`` is next to ``node`` (a binary search of its row: a hub's has thousands)."""
@@ -243,15 +267,21 @@ def _read(store: GraphStore, epoch: str, started: float) -> Topology:
     ids: list[pa.Array] = []
     zh: list[pa.Array] = []
     en: list[pa.Array] = []
+    stage: list[pa.Array] = []
+    placed: list[npt.NDArray[np.bool_]] = []
     codes: list[npt.NDArray[np.int8]] = []
     classes = tuple(cls.name for cls in store.schema.node_classes)
     for code, cls in enumerate(store.schema.node_classes):
-        # a class without a name property has none to read (LadybugDB refuses an unknown property)
-        names = [f"n.{p} AS {p}" if p in cls.property_names else f"NULL AS {p}" for p in ("name_zh", "name_en")]
-        table = store.read_columns(f"MATCH (n:{cls.name}) RETURN n.id AS id, {', '.join(names)}")
+        # a class without a property has none to read (LadybugDB refuses an unknown property)
+        has = set(cls.property_names)
+        names = [f"n.{p} AS {p}" if p in has else f"NULL AS {p}" for p in ("name_zh", "name_en", "chain_stage")]
+        located = "n.latitude IS NOT NULL AND n.longitude IS NOT NULL" if {"latitude", "longitude"} <= has else "false"
+        table = store.read_columns(f"MATCH (n:{cls.name}) RETURN n.id AS id, {', '.join(names)}, {located} AS placed")
         ids.append(_strings(table, "id"))
         zh.append(_strings(table, "name_zh"))
         en.append(_strings(table, "name_en"))
+        stage.append(_strings(table, "chain_stage"))
+        placed.append(table.column("placed").to_numpy(zero_copy_only=False).astype(np.bool_))
         codes.append(np.full(table.num_rows, code, dtype=np.int8))
     unsorted = pa.concat_arrays(ids)
     del ids
@@ -281,13 +311,26 @@ def _read(store: GraphStore, epoch: str, started: float) -> Topology:
         src = numbers.astype(np.int64)
         dst = np.concatenate([numbers[half:], numbers[:half]]).astype(np.int64)
         rels = np.concatenate(rel_codes * 2)
+        out = np.arange(len(numbers)) < half  # the first half of the entries are read from their start
     else:
         src, dst, rels = np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int8)
+        out = np.empty(0, np.bool_)
     by_pair = np.argsort(src * n + dst, kind="stable")  # each node's neighbours in node (= id) order
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
-    class_codes = np.concatenate(codes)[order.to_numpy()] if codes else np.empty(0, np.int8)
-    arrays = (class_codes, indptr, dst[by_pair].astype(np.int32), rels[by_pair])
+    by_id = order.to_numpy()
+    class_codes = np.concatenate(codes)[by_id] if codes else np.empty(0, np.int8)
+    stages, stage_codes = _codes_of(pa.concat_arrays(stage).take(order))
+    placed_flags = np.concatenate(placed)[by_id] if placed else np.empty(0, np.bool_)
+    arrays = (
+        class_codes,
+        indptr,
+        dst[by_pair].astype(np.int32),
+        rels[by_pair],
+        stage_codes,
+        placed_flags,
+        out[by_pair],
+    )
     for array in arrays:
         array.flags.writeable = False  # shared by every thread
     return Topology(
@@ -297,9 +340,13 @@ def _read(store: GraphStore, epoch: str, started: float) -> Topology:
         class_codes=arrays[0],
         name_zh=pa.concat_arrays(zh).take(order),
         name_en=pa.concat_arrays(en).take(order),
+        stages=stages,
+        stage_codes=arrays[4],
+        placed=arrays[5],
         indptr=arrays[1],
         indices=arrays[2],
         rel_codes=arrays[3],
+        outgoing=arrays[6],
         rel_types=rel_types,
         build_s=time.perf_counter() - started,
     )
@@ -312,6 +359,16 @@ def _keys(ids: pa.Array) -> npt.NDArray[np.bytes_]:
     keys: npt.NDArray[np.bytes_] = ids.cast(pa.binary()).to_numpy(zero_copy_only=False).astype(np.bytes_)
     keys.flags.writeable = False  # shared by every thread
     return keys
+
+
+def _codes_of(values: pa.Array) -> tuple[tuple[str | None, ...], npt.NDArray[np.int8]]:
+    """Few distinct strings as (None, the sorted values) and each one's code into them (0: null)."""
+    distinct = sorted(v for v in pc.unique(values).to_pylist() if v is not None)
+    if len(distinct) > 126:
+        raise ClusterKGError(f"{len(distinct)} distinct chain stages: more than a snapshot codes in a byte")
+    positions = pc.index_in(values, value_set=pa.array(distinct, type=pa.string()))
+    codes = pc.fill_null(pc.add(positions, 1), 0).to_numpy(zero_copy_only=False).astype(np.int8)
+    return (None, *distinct), codes
 
 
 def _strings(table: pa.Table, column: str) -> pa.Array:

@@ -30,7 +30,7 @@ import yaml
 from graph import aggregates
 from graph.errors import ClusterKGError
 from graph.store import GraphStore, QueryResult
-from queries import anchored, kept_counts, search, topology_route
+from queries import anchored, kept_counts, search, topology_lists, topology_route
 from queries.full_scans import FULL_SCANS
 
 QUERIES_DIR = Path(__file__).resolve().parent
@@ -52,6 +52,16 @@ INDEXED: dict[str, Callable[..., QueryResult]] = {
     "search_entities": search.search_entities,
     "entity_neighbourhood": topology_route.entity_neighbourhood,
     "shortest_path": topology_route.shortest_path,
+    # listings that sort a whole cluster, city or graph: their rows found and sorted in the in-memory topology once
+    # it is built, the kept rows' other columns read by id (queries/topology_lists.py)
+    "shared_entities": topology_lists.shared_entities,
+    "cluster_entities": topology_lists.cluster_entities,
+    "entities_without_city": topology_lists.entities_without_city,
+    "city_district_entities": topology_lists.city_district_entities,
+    "cluster_key_products": topology_lists.cluster_key_products,
+    "ecosystem_links": topology_lists.ecosystem_links,
+    "cluster_chain_graph": topology_lists.cluster_chain_graph,
+    "projects_led_in_guangdong": topology_lists.projects_led_in_guangdong,
     # on the embedded store, the start entity's table named (queries/anchored.py)
     "entity_details": anchored.read,
     "entity_edges": anchored.read,

@@ -261,7 +261,7 @@ def entity_neighbourhood(store: GraphStore, params: Mapping[str, Any], body: str
     if topo is None:
         return anchored.read(store, params, body, **read_options)
     rows = neighbourhood_rows(topo, str(params["id"]), hops, limit, list(params["stops"] or []))
-    return _capped(store, NEIGHBOURHOOD_COLUMNS, rows, read_options)
+    return capped(store, NEIGHBOURHOOD_COLUMNS, rows, read_options)
 
 
 def shortest_path(store: GraphStore, params: Mapping[str, Any], body: str, **read_options: Any) -> QueryResult:
@@ -271,10 +271,10 @@ def shortest_path(store: GraphStore, params: Mapping[str, Any], body: str, **rea
     if topo is None:
         return anchored.read(store, params, body, **read_options)
     rows = shortest_path_rows(topo, from_id, to_id, list(params["stops"] or []))
-    return _capped(store, PATH_COLUMNS, rows, read_options)
+    return capped(store, PATH_COLUMNS, rows, read_options)
 
 
-def _capped(
+def capped(
     store: GraphStore, columns: list[str], rows: list[dict[str, Any]], options: Mapping[str, Any]
 ) -> QueryResult:
     """Rows within the store's row cap, as ``store.read`` would cut them (and its limits checked the same way)."""
