@@ -65,7 +65,7 @@ class Topology:
     name_zh: pa.StringArray
     name_en: pa.StringArray
     stages: tuple[str | None, ...]  # chain stages (None first: no stage); stage_codes index them
-    stage_codes: npt.NDArray[np.int8]
+    stage_codes: npt.NDArray[np.int16]
     placed: npt.NDArray[np.bool_]  # whether the node has both a latitude and a longitude
     indptr: npt.NDArray[np.int64]  # node n's neighbours are indices[indptr[n]:indptr[n + 1]], in node order
     indices: Ints
@@ -361,13 +361,13 @@ def _keys(ids: pa.Array) -> npt.NDArray[np.bytes_]:
     return keys
 
 
-def _codes_of(values: pa.Array) -> tuple[tuple[str | None, ...], npt.NDArray[np.int8]]:
-    """Few distinct strings as (None, the sorted values) and each one's code into them (0: null)."""
+def _codes_of(values: pa.Array) -> tuple[tuple[str | None, ...], npt.NDArray[np.int16]]:
+    """The distinct strings of a column as (None, the sorted values), and each row's code into them (0: null)."""
     distinct = sorted(v for v in pc.unique(values).to_pylist() if v is not None)
-    if len(distinct) > 126:
-        raise ClusterKGError(f"{len(distinct)} distinct chain stages: more than a snapshot codes in a byte")
+    if len(distinct) >= 2**15 - 1:
+        raise ClusterKGError(f"{len(distinct)} distinct values of one property: more than a snapshot codes")
     positions = pc.index_in(values, value_set=pa.array(distinct, type=pa.string()))
-    codes = pc.fill_null(pc.add(positions, 1), 0).to_numpy(zero_copy_only=False).astype(np.int8)
+    codes = pc.fill_null(pc.add(positions, 1), 0).to_numpy(zero_copy_only=False).astype(np.int16)
     return (None, *distinct), codes
 
 

@@ -30,7 +30,7 @@ import yaml
 from graph import aggregates
 from graph.errors import ClusterKGError
 from graph.store import GraphStore, QueryResult
-from queries import anchored, kept_counts, search, topology_lists, topology_route
+from queries import anchored, kept_counts, search, topology_lists, topology_route, topology_ties
 from queries.full_scans import FULL_SCANS
 
 QUERIES_DIR = Path(__file__).resolve().parent
@@ -53,15 +53,15 @@ INDEXED: dict[str, Callable[..., QueryResult]] = {
     "entity_neighbourhood": topology_route.entity_neighbourhood,
     "shortest_path": topology_route.shortest_path,
     # listings that sort a whole cluster, city or graph: their rows found and sorted in the in-memory topology once
-    # it is built, the kept rows' other columns read by id (queries/topology_lists.py)
+    # it is built, the kept rows' other columns read by id (queries/topology_lists.py, topology_ties.py)
     "shared_entities": topology_lists.shared_entities,
     "cluster_entities": topology_lists.cluster_entities,
     "entities_without_city": topology_lists.entities_without_city,
     "city_district_entities": topology_lists.city_district_entities,
-    "cluster_key_products": topology_lists.cluster_key_products,
-    "ecosystem_links": topology_lists.ecosystem_links,
-    "cluster_chain_graph": topology_lists.cluster_chain_graph,
-    "projects_led_in_guangdong": topology_lists.projects_led_in_guangdong,
+    "cluster_key_products": topology_ties.cluster_key_products,
+    "ecosystem_links": topology_ties.ecosystem_links,
+    "cluster_chain_graph": topology_ties.cluster_chain_graph,
+    "projects_led_in_guangdong": topology_ties.projects_led_in_guangdong,
     # on the embedded store, the start entity's table named (queries/anchored.py)
     "entity_details": anchored.read,
     "entity_edges": anchored.read,
@@ -92,7 +92,10 @@ class Param:
             if self.type == "int":
                 if isinstance(value, bool):
                     raise ValueError
-                return int(value)
+                number = int(value)
+                if not -(2**63) <= number < 2**63:  # what both stores take as an integer
+                    raise ValueError
+                return number
             if self.type == "float":
                 return float(value)
             if self.type == "bool":
