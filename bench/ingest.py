@@ -276,6 +276,11 @@ def main() -> None:
     parser.add_argument("--neo4j-heap", default="3g")
     parser.add_argument("--neo4j-pagecache", default="3g")
     parser.add_argument("--child", choices=sorted(STEPS), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--neo4j-initial-load-only",
+        action="store_true",
+        help="only load Neo4j by its initial-load path (files, neo4j-admin import, constraints): a store to query",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.child:
@@ -284,6 +289,11 @@ def main() -> None:
         return
     log.info("synthetic data: %s", synthetic_folder(args.scale))
     results: dict[str, Any] = {"scale": args.scale, "naive_rows_per_kind": args.naive_rows}
+    if args.neo4j_initial_load_only:
+        env = {"NEO4J_DEV_HEAP": args.neo4j_heap, "NEO4J_DEV_PAGECACHE": args.neo4j_pagecache}
+        results["neo4j"] = {"server_memory": env, "initial_load": neo4j_initial_load(args.scale, env)}
+        log.info("written to %s", record("ingest", {**results, "subset": "neo4j initial load"}))
+        return
     emb = results["embedded"] = {"pipeline": child("embedded_pipeline", args.scale)}
     results["final_tables"] = child("prepare_raw", args.scale, args.naive_rows)
     emb["raw_copy"] = child("embedded_raw_copy", args.scale)

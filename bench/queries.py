@@ -17,6 +17,11 @@ Before and after a change of query texts, in one run on the same stores:
   .venv/bin/python bench/queries.py --scale 150 --baseline-queries /tmp/ckg-before/queries --only cluster_chain_graph
 Each query whose text on a store differs in that folder is timed with both texts, run by run in turn, and its two
 answers compared (rows as sets when the cap cut neither unordered answer; otherwise row for row).
+
+The catalogue's hooks (catalog.INDEXED: the in-memory topology, the name index) beside their bare Cypher, in one run:
+  .venv/bin/python bench/queries.py --embedded-path bench/work/paths-150/graph.lbdb --cypher-beside-hooks \
+      --data "synthetic scale 150 (bench/paths_load.py; Neo4j: bench/ingest.py initial load)"
+The snapshots are built first (their build times recorded); bench/summary.py tables the newest such run per data.
 """
 
 from __future__ import annotations

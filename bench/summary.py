@@ -25,7 +25,7 @@ def newest(name: str, **match: Any) -> dict[str, Any]:
 
 
 def ingest_table() -> list[str]:
-    runs = _runs("ingest", scale=150.0)
+    runs = [r for r in _runs("ingest", scale=150.0) if not r.get("subset")]  # a Neo4j initial load alone: not here
     run = runs[-1]
     # a run with --skip-neo4j measures the embedded store only: Neo4j's figures are the newest run that had them
     with_neo4j = [r for r in runs if "neo4j" in r][-1]
@@ -64,7 +64,7 @@ def ingest_table() -> list[str]:
 
 def ingest_runs() -> list[str]:
     """Every recorded scale-150 run's ratios: how much they move between runs on this machine."""
-    runs = [r for r in json.loads((RESULTS / "ingest.json").read_text(encoding="utf-8")) if r.get("scale") == 150]
+    runs = [r for r in _runs("ingest", scale=150.0) if not r.get("subset")]
     lines = [
         "",
         "The ratios of every recorded run at this scale (they move by tens of percent between runs on this machine):",
