@@ -33,6 +33,7 @@ from typing import Any
 from common import REPO, percentile, record
 
 log = logging.getLogger("bench.concurrency")
+TOPOLOGY_WAIT_S = 300.0
 CLUSTERS = ["E01", "E02", "E03", "E04", "E05", "E06", "E07", "E08", "E09", "E10"]
 
 
@@ -254,6 +255,7 @@ def time_reads(store: Any) -> list[float]:
 
 def run_sessions(path: Path, sessions: int) -> dict[str, Any]:
     from app_pages.common import forget_store, store
+    from graph import topology
 
     os.environ["CLUSTERKG_EMBEDDED_PATH"] = str(path)
     let_app_tests_overlap()
@@ -263,6 +265,11 @@ def run_sessions(path: Path, sessions: int) -> dict[str, Any]:
     alone = Walk(0, words[0])
     alone.run()  # one visitor first, alone: the store opened and caches warm; its pages are the baseline
     alone_reads = summary_ms(reads)
+    # the app's in-memory topology (paths, listings) builds in the background from the store's opening: the
+    # sessions start once it is ready, as they would on an app that has been up for a while
+    started = time.perf_counter()
+    ready = topology.ready(store(), TOPOLOGY_WAIT_S) is not None
+    topology_wait_s = round(time.perf_counter() - started, 1)
     reads.clear()
     walks = [Walk(i, words[i % len(words)]) for i in range(sessions)]
     wall = run_all([threading.Thread(target=w.run) for w in walks])
@@ -275,6 +282,7 @@ def run_sessions(path: Path, sessions: int) -> dict[str, Any]:
     errors = [e for w in walks for e in w.errors]
     return {
         "sessions": sessions,
+        "topology": {"ready": ready, "waited_after_the_first_walk_s": topology_wait_s},
         "wall_s": round(wall, 1),
         "one_session_alone": {
             "pages": {step: round(s[0] * 1000, 1) for step, s in alone.pages.items()},

@@ -9,10 +9,9 @@ cap: a cut keeps other rows than the Cypher's, as any two reads may.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -189,50 +188,36 @@ def ecosystem_link_rows(store: Reads, topo: Topology, params: Mapping[str, Any],
         positions = positions[topo.outgoing[positions] & wanted[topo.rel_codes[positions]]]
         starts = np.searchsorted(topo.indptr, positions, side="right") - 1  # the row each entry is in
         ends = topo.indices[positions]
-        keep = in_chain[starts] & in_chain[ends]
+        keep = (in_chain[starts] & in_chain[ends]).nonzero()[0][: limit - len(rows)]
         starts, ends, kinds = starts[keep], ends[keep], topo.rel_codes[positions[keep]]
-        for a, b, kind in zip(starts.tolist(), ends.tolist(), kinds.tolist(), strict=True):
+        from_ids, _, from_names, _ = topo.rows(starts)
+        to_ids, _, to_names, _ = topo.rows(ends)
+        from_stages, to_stages = stage_names_of[stage_of_node[starts]], stage_names_of[stage_of_node[ends]]
+        for at, kind in enumerate(kinds.tolist()):
             rows.append(
                 {
-                    "from_id": topo.id_keys[a].decode(),
-                    "from_name": topo.one.name_zh.many([a])[0],
-                    "to_id": topo.id_keys[b].decode(),
-                    "to_name": topo.one.name_zh.many([b])[0],
+                    "from_id": from_ids[at],
+                    "from_name": from_names[at],
+                    "to_id": to_ids[at],
+                    "to_name": to_names[at],
                     "relationship": topo.rel_types[kind],
-                    "from_stage": stage_names_of[stage_of_node[a]],
-                    "to_stage": stage_names_of[stage_of_node[b]],
+                    "from_stage": from_stages[at],
+                    "to_stage": to_stages[at],
                 }
             )
-            if len(rows) == limit:
-                return rows
+        if len(rows) == limit:
+            return rows
     return rows
 
 
 # --- cluster_chain_graph ---------------------------------------------------------------------------------------
 
 
-class End(NamedTuple):
-    """One end of a tie in the chain's picture."""
-
-    id: str | None
-    name: str | None
-    cls: str | None
-    stage: str
-
-
-NO_TIE = End(None, None, None, NO_STAGE)  # a member without a tie of its own: the query's row of nulls
-
-
 def chain_graph_rows(store: Reads, topo: Topology, params: Mapping[str, Any], limit: int) -> Rows:
     """A cluster's members and their ties: each tie a member starts (a member without one: a row without a tie),
-    then each tie from outside the cluster to a member; member by member in id order, the first ``limit`` rows."""
-    stages = stage_names(topo)
+    and each tie from outside the cluster to a member; member by member in id order, the first ``limit`` rows.
+    Built as arrays and turned into rows once (the app's pages render in the same Python threads)."""
     placing = codes_among(topo.rel_types, PLACING)
-
-    def end(n: int) -> End:
-        cls = topo.classes[topo.class_codes[n]]
-        return End(topo.id_keys[n].decode(), topo.one.name_zh.many([n])[0], cls, stages[topo.stage_codes[n]])
-
     rows: Rows = []
     for cluster in clusters_named(store, topo, str(params["cluster"])):
         about = {"cluster_id": topo.id_keys[cluster].decode(), "cluster_name": topo.one.name_zh.many([cluster])[0]}
@@ -245,39 +230,49 @@ def chain_graph_rows(store: Reads, topo: Topology, params: Mapping[str, Any], li
             tie = ~np.isin(kinds, placing)
             started = tie & out
             ended = tie & ~out & ~np.isin(others, inside)  # a tie from another member is that member's own
-            for at, member in enumerate(chunk.tolist()):
-                mine = slice(*np.searchsorted(owners, [at, at + 1]))  # entry_positions keeps the members' order
-                a = end(member)
-                own: list[tuple[str | None, End]] = [
-                    (topo.rel_types[k], end(b)) for b, k in _pairs(others[mine], kinds[mine], started[mine])
-                ]
-                for relationship, other in own or [(None, NO_TIE)]:
-                    rows.append(_chain_row(a, relationship, other, a, about))
-                for b, k in _pairs(others[mine], kinds[mine], ended[mine]):
-                    rows.append(_chain_row(end(b), topo.rel_types[k], a, a, about))
-                if len(rows) >= limit:
-                    return rows[:limit]
+            untied = np.ones(len(chunk), dtype=np.bool_)
+            untied[owners[started]] = False
+            none = np.full(int(untied.sum()), -1, dtype=np.int64)
+            # one row per started tie, per member without one, per ended tie: (member's place, from, type, to)
+            place = np.concatenate([owners[started], np.flatnonzero(untied), owners[ended]])
+            source = np.concatenate([chunk[owners[started]], chunk[untied], others[ended]])
+            kind = np.concatenate([kinds[started], none, kinds[ended]])
+            target = np.concatenate([others[started], none, chunk[owners[ended]]])
+            order = np.argsort(place, kind="stable")[: limit - len(rows)]  # member by member, own ties first
+            rows += _chain_rows(topo, chunk[place[order]], source[order], kind[order], target[order], about)
+            if len(rows) >= limit:
+                return rows
     return rows
 
 
-def _pairs(others: Ints, kinds: npt.NDArray[np.int8], keep: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
-    return list(zip(others[keep].tolist(), kinds[keep].tolist(), strict=True))
-
-
-def _chain_row(a: End, relationship: str | None, b: End, member: End, about: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "member_id": member.id,
-        "from_id": a.id,
-        "from_name": a.name,
-        "from_class": a.cls,
-        "from_stage": a.stage,
-        "relationship": relationship,
-        "to_id": b.id,
-        "to_name": b.name,
-        "to_class": b.cls,
-        "to_stage": b.stage,
-        **about,
-    }
+def _chain_rows(topo: Topology, member: Ints, source: Ints, kind: Ints, target: Ints, about: dict[str, Any]) -> Rows:
+    """The rows of ties given as arrays (a kind and target of -1: no tie), their ends read in bulk."""
+    stages = stage_names(topo)
+    tied = target >= 0
+    ends = np.where(tied, target, source)  # a row without a tie reads its source in place of the missing end
+    source_ids, source_classes, source_names, _ = topo.rows(source)
+    end_ids, end_classes, end_names, _ = topo.rows(ends)
+    member_ids = topo.ids(member)
+    source_stages = [stages[c] for c in topo.stage_codes[source].tolist()]
+    end_stages = [stages[c] for c in topo.stage_codes[ends].tolist()]
+    rows: Rows = []
+    for at, (is_tie, k) in enumerate(zip(tied.tolist(), kind.tolist(), strict=True)):
+        rows.append(
+            {
+                "member_id": member_ids[at],
+                "from_id": source_ids[at],
+                "from_name": source_names[at],
+                "from_class": source_classes[at],
+                "from_stage": source_stages[at],
+                "relationship": topo.rel_types[k] if is_tie else None,
+                "to_id": end_ids[at] if is_tie else None,
+                "to_name": end_names[at] if is_tie else None,
+                "to_class": end_classes[at] if is_tie else None,
+                "to_stage": end_stages[at] if is_tie else NO_STAGE,
+                **about,
+            }
+        )
+    return rows
 
 
 # --- the catalogue's hooks (catalog.INDEXED) -----------------------------------------------------------------------
