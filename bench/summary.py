@@ -170,6 +170,13 @@ def rewrite_table() -> list[str]:
         "| query | store | old text | new text | × | same |",
         "|---|---|---|---|---|---|",
     ]
+    return lines + _beside_rows(run)
+
+
+def _beside_rows(run: dict[str, Any]) -> list[str]:
+    """Table rows of a run that timed two ways of each query in turns: query, store, the baseline, the timed one,
+    the p95 ratio, whether the answers were the same."""
+    rows = []
     for name, result in run["queries"].items():
         limit = PATH_TARGET_MS if result["path_query"] else P95_TARGET_MS
         for backend in ("embedded", "neo4j"):
@@ -177,10 +184,10 @@ def rewrite_table() -> list[str]:
             if old is None or new is None:
                 continue
             same = {True: "yes", False: "**no**", None: "—"}[new.get("same_answer")]
-            lines.append(
+            rows.append(
                 f"| {name} | {backend} | {_cell(old, limit)} | {_cell(new, limit)} | {_ratio(old, new)} | {same} |"
             )
-    return lines
+    return rows
 
 
 def hooks_table() -> list[str]:
@@ -204,16 +211,7 @@ def hooks_table() -> list[str]:
             "| query | store | Cypher | hooked | × | same |",
             "|---|---|---|---|---|---|",
         ]
-        for name, result in run["queries"].items():
-            limit = PATH_TARGET_MS if result["path_query"] else P95_TARGET_MS
-            for backend in ("embedded", "neo4j"):
-                old, new = result.get(f"{backend}_baseline"), result.get(backend)
-                if old is None or new is None:
-                    continue
-                same = {True: "yes", False: "**no**", None: "—"}[new.get("same_answer")]
-                lines.append(
-                    f"| {name} | {backend} | {_cell(old, limit)} | {_cell(new, limit)} | {_ratio(old, new)} | {same} |"
-                )
+        lines += _beside_rows(run)
         if not run.get("subset"):  # every named query was timed in this run: how many are within target
             for backend, summary in run["summary"].items():
                 within = summary["queries"] - len(summary["over_target"])

@@ -80,12 +80,14 @@ def routed(answer: Answer, columns: list[str]) -> Callable[..., QueryResult]:
 
 
 def hub_values(store: Reads, topo: Topology, label: str, prop: str) -> dict[int, Any]:
-    """Node number → one property's value (as the store gives it) for every node of a hub class (a cluster's code, a
-    place's admin code), read from the store once per snapshot; nodes without the value are left out."""
+    """Node number → one property's value (as the store gives it) for every node of a class (a cluster's code, a
+    place's admin code, a project's number), read from the store once per snapshot; nodes without it left out."""
     with _lock:
         known = _hub_values.setdefault(topo, {}).get((label, prop))
     if known is not None:
         return known
+    if prop not in store.schema.node_class(label).property_names:  # names pasted into the text: the schema's only
+        raise ValueError(f"{label} has no property {prop}")
     rows = store.read_all(f"MATCH (n:{label}) RETURN n.id AS id, n.{prop} AS value").rows
     numbers = ((topo.index(str(r["id"])), r["value"]) for r in rows if r["value"] is not None)
     found = {n: value for n, value in numbers if n is not None}
@@ -96,14 +98,13 @@ def hub_values(store: Reads, topo: Topology, label: str, prop: str) -> dict[int,
 
 def property_ranks(store: Reads, topo: Topology, label: str, prop: str) -> Ints:
     """Per node, the place of one property's value in sorted order among the nodes of a class (equal values equal
-    places; a missing value, or a node of another class, after every value): a sort key, read from the store once
-    per snapshot (a project's number: 105,000 values at scale 150)."""
+    places; a missing value, or a node of another class, after every value): a sort key, worked out once per
+    snapshot (a project's number: 105,000 values at scale 150)."""
     with _lock:
         known = _ranks.setdefault(topo, {}).get((label, prop))
     if known is not None:
         return known
-    rows = store.read_all(f"MATCH (n:{label}) RETURN n.id AS id, n.{prop} AS value").rows
-    values = {n: r["value"] for r in rows if r["value"] is not None and (n := topo.index(str(r["id"]))) is not None}
+    values = hub_values(store, topo, label, prop)
     place = {v: i for i, v in enumerate(sorted(set(values.values())))}
     found = np.full(topo.node_count, len(place), dtype=np.int32)
     if values:

@@ -8,6 +8,7 @@ CLUSTERKG_REQUIRE_NEO4J=1 a missing server is an error, never a skip.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import time
 from collections.abc import Iterator
@@ -15,13 +16,18 @@ from pathlib import Path
 
 import pytest
 
+from graph import topology
 from graph.digest import GraphDigest, graph_digest
 from graph.embedded_store import EmbeddedStore
 from graph.schema import Schema, default_schema
 from graph.settings import Settings
 from graph.store import GraphStore
+from graph.topology import Topology
 
 REPO = Path(__file__).resolve().parent.parent
+# fixtures that hold the bundled graph on Neo4j: a module asking for one runs in the first group (below)
+BUNDLED_NEO4J_FIXTURES = ("loaded_neo4j", "bundled_each", "bundled_snapshot")
+SNAPSHOT_BUILD_S = 60.0  # how long a test waits for a topology snapshot of the bundled graph
 
 
 def neo4j_required() -> bool:
@@ -42,7 +48,7 @@ def free_port() -> int:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Modules, each kept whole and in its own order, run in three groups:
 
-    - first the modules that read the bundled graph on Neo4j (``loaded_neo4j``), one after another: a module
+    - first the modules that read the bundled graph on Neo4j (``BUNDLED_NEO4J_FIXTURES``), one after another: a module
       that clears the store between two of them makes the second load the bundled data again (half a minute);
     - then the rest;
     - last the tests marked ``run_last`` (the Neo4j fault tests): the server they kill comes back cold, and a
@@ -50,7 +56,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
       10), a cost every Neo4j test after them would pay."""
     # by the module's text: several modules ask for the fixture at run time (getfixturevalue), for Neo4j only
     paths = {item.path for item in items}
-    bundled = {path for path in paths if "loaded_neo4j" in path.read_text(encoding="utf-8")}
+    bundled = {path for path in paths if any(f in path.read_text(encoding="utf-8") for f in BUNDLED_NEO4J_FIXTURES)}
 
     def group(item: pytest.Item) -> int:
         if item.get_closest_marker("run_last"):
@@ -161,3 +167,28 @@ def loaded_neo4j(neo4j_store_session: GraphStore, schema: Schema) -> GraphStore:
     _bundled_neo4j["digest"] = graph_digest(neo4j_store_session, **exact)
     _bundled_loads.append(time.perf_counter() - started)
     return neo4j_store_session
+
+
+@pytest.fixture(scope="module", params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def bundled_each(request: pytest.FixtureRequest, loaded_embedded_path: Path, schema: Schema) -> GraphStore:
+    """The bundled data in each store (the embedded one read-only)."""
+    if request.param == "embedded":
+        return EmbeddedStore(loaded_embedded_path, schema, read_only=True)
+    store: GraphStore = request.getfixturevalue("loaded_neo4j")
+    return store
+
+
+@pytest.fixture(scope="module")
+def bundled_snapshot(bundled_each: GraphStore) -> Topology:
+    """The in-memory topology snapshot of ``bundled_each`` (graph/topology.py), built and waited for."""
+    topo = topology.ready(bundled_each, SNAPSHOT_BUILD_S)
+    assert topo is not None
+    return topo
+
+
+@pytest.fixture
+def bundled_copy(loaded_embedded_path: Path, schema: Schema, tmp_path: Path) -> GraphStore:
+    """A writable embedded store holding a copy of the bundled data (its files and its name index)."""
+    for file in loaded_embedded_path.parent.glob(loaded_embedded_path.name + "*"):
+        shutil.copy(file, tmp_path / file.name)
+    return EmbeddedStore(tmp_path / loaded_embedded_path.name, schema)

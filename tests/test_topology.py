@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -49,25 +48,9 @@ def _sample_ids(store: GraphStore) -> list[str]:
     return list(dict.fromkeys([*FIXED, *picked]))
 
 
-@pytest.fixture(scope="module", params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
-def loaded(request: pytest.FixtureRequest, loaded_embedded_path: Path, schema: Schema) -> GraphStore:
-    """The bundled data in each store."""
-    if request.param == "embedded":
-        return EmbeddedStore(loaded_embedded_path, schema, read_only=True)
-    store: GraphStore = request.getfixturevalue("loaded_neo4j")
-    return store
-
-
 @pytest.fixture(scope="module")
-def snapshot(loaded: GraphStore) -> Topology:
-    topo = topology.ready(loaded, BUILD_S)
-    assert topo is not None
-    return topo
-
-
-@pytest.fixture(scope="module")
-def ids(loaded: GraphStore) -> list[str]:
-    return _sample_ids(loaded)
+def ids(bundled_each: GraphStore) -> list[str]:
+    return _sample_ids(bundled_each)
 
 
 def _cypher(store: GraphStore, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -75,64 +58,72 @@ def _cypher(store: GraphStore, name: str, params: dict[str, Any]) -> list[dict[s
     return store.read(query.cypher_for(store.backend), query.bind(params)).rows
 
 
-def test_the_snapshot_holds_the_whole_graph_and_says_what_it_cost(loaded: GraphStore, snapshot: Topology) -> None:
-    assert snapshot.node_count == sum(loaded.node_counts().values())
-    assert len(snapshot.indices) == 2 * sum(loaded.relationship_counts().values())  # each relationship both ways
-    assert snapshot.build_s > 0 and 0 < snapshot.approx_bytes < 50 * 2**20
-    assert snapshot.epoch == aggregates.read_epoch(loaded)
-    assert snapshot.index("enterprise/no-such-firm") is None
-    firm = snapshot.index(FIRM)
-    assert firm is not None and snapshot.ids([firm]) == [FIRM]
+def test_the_snapshot_holds_the_whole_graph_and_says_what_it_cost(
+    bundled_each: GraphStore, bundled_snapshot: Topology
+) -> None:
+    assert bundled_snapshot.node_count == sum(bundled_each.node_counts().values())
+    relationships = sum(bundled_each.relationship_counts().values())
+    assert len(bundled_snapshot.indices) == 2 * relationships  # each relationship both ways
+    assert bundled_snapshot.build_s > 0 and 0 < bundled_snapshot.approx_bytes < 50 * 2**20
+    assert bundled_snapshot.epoch == aggregates.read_epoch(bundled_each)
+    assert bundled_snapshot.index("enterprise/no-such-firm") is None
+    firm = bundled_snapshot.index(FIRM)
+    assert firm is not None and bundled_snapshot.ids([firm]) == [FIRM]
     # the binary search finds every id at its number (Chinese and other non-ASCII ids included), and nothing else
-    ids = snapshot.ids(list(range(snapshot.node_count)))
+    ids = bundled_snapshot.ids(list(range(bundled_snapshot.node_count)))
     assert ids == sorted(ids, key=str.encode) and len(set(ids)) == len(ids)
-    assert [snapshot.index(i) for i in ids] == list(range(len(ids)))
+    assert [bundled_snapshot.index(i) for i in ids] == list(range(len(ids)))
     known = set(ids)
-    assert all(snapshot.index(i + "\x00") is None for i in ids)
-    assert all((snapshot.index(i[:-1]) is None) == (i[:-1] not in known) for i in ids)
+    assert all(bundled_snapshot.index(i + "\x00") is None for i in ids)
+    assert all((bundled_snapshot.index(i[:-1]) is None) == (i[:-1] not in known) for i in ids)
 
 
-def test_neighbourhoods_equal_the_cypher_answers(loaded: GraphStore, snapshot: Topology, ids: list[str]) -> None:
+def test_neighbourhoods_equal_the_cypher_answers(
+    bundled_each: GraphStore, bundled_snapshot: Topology, ids: list[str]
+) -> None:
     # Whole answers on both stores; the cut at a small limit once (the snapshot's cut does not depend on the store,
     # and the two stores' Cypher cut alike: tests/test_queries.py compares their answers).
-    limits = (7, 5000) if loaded.backend == "embedded" else (5000,)
+    limits = (7, 5000) if bundled_each.backend == "embedded" else (5000,)
     for node_id in ids:
         for hops in (1, 2, 3):
             for limit in limits:
                 params = {"id": node_id, "hops": hops, "limit": limit}
                 bound = get_query("entity_neighbourhood").bind(params)
-                mine = topology_route.neighbourhood_rows(snapshot, node_id, hops, limit, bound["stops"])
-                assert mine == _cypher(loaded, "entity_neighbourhood", params), (node_id, hops, limit)
+                mine = topology_route.neighbourhood_rows(bundled_snapshot, node_id, hops, limit, bound["stops"])
+                assert mine == _cypher(bundled_each, "entity_neighbourhood", params), (node_id, hops, limit)
     no_stops = {"id": CSNS, "hops": 2, "stops": ["City"]}  # other stops: the caller's, not the defaults
-    mine = topology_route.neighbourhood_rows(snapshot, CSNS, 2, 200, ["City"])
-    assert mine == _cypher(loaded, "entity_neighbourhood", no_stops)
+    mine = topology_route.neighbourhood_rows(bundled_snapshot, CSNS, 2, 200, ["City"])
+    assert mine == _cypher(bundled_each, "entity_neighbourhood", no_stops)
 
 
 def test_the_set_walk_and_the_vector_walk_give_the_same_levels(
-    snapshot: Topology, ids: list[str], monkeypatch: pytest.MonkeyPatch
+    bundled_snapshot: Topology, ids: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # a small walk runs in plain Python, a node at a time; a larger one level by level, a step through few
     # adjacency entries with Python sets, one through many with numpy: each way alone, and the defaults that
     # switch between them (the small walk giving up part way), must reach the same nodes at the same distances
     stops = list(HUB_CLASSES)
-    starts = [n for n in (snapshot.index(i) for i in ids) if n is not None]
+    starts = [n for n in (bundled_snapshot.index(i) for i in ids) if n is not None]
 
     def levels(few_entries: int, small_walk: int) -> list[list[list[int]]]:
         monkeypatch.setattr(topology_route, "FEW_ENTRIES", few_entries)
         monkeypatch.setattr(topology_route, "SMALL_WALK", small_walk)
-        walked = [topology_route.neighbourhood_levels(snapshot, s, 3, snapshot.node_count, stops) for s in starts]
+        walked = [
+            topology_route.neighbourhood_levels(bundled_snapshot, s, 3, bundled_snapshot.node_count, stops)
+            for s in starts
+        ]
         return [[level.tolist() for level in each] for each in walked]
 
     defaults = few, small = topology_route.FEW_ENTRIES, topology_route.SMALL_WALK
-    every = snapshot.node_count * 2
+    every = bundled_snapshot.node_count * 2
     by_default = levels(*defaults)
     assert by_default == levels(-1, -1) == levels(every, every) == levels(every, -1)
-    hub = snapshot.hub_mask(stops)
+    hub = bundled_snapshot.hub_mask(stops)
 
     def entries(start: int, walk: list[list[int]]) -> list[int]:  # the adjacency entries each step reads
         later = [np.array(level, np.int32) for level in walk[:-1]]
-        return [snapshot.degree_total(np.array([start], np.int32))] + [
-            snapshot.degree_total(level[~hub[snapshot.class_codes[level]]]) for level in later
+        return [bundled_snapshot.degree_total(np.array([start], np.int32))] + [
+            bundled_snapshot.degree_total(level[~hub[bundled_snapshot.class_codes[level]]]) for level in later
         ]
 
     steps = [entries(s, walk) for s, walk in zip(starts, by_default, strict=True)]
@@ -142,74 +133,83 @@ def test_the_set_walk_and_the_vector_walk_give_the_same_levels(
     def paths(few_entries: int, small_walk: int) -> list[list[int] | None]:
         monkeypatch.setattr(topology_route, "FEW_ENTRIES", few_entries)
         monkeypatch.setattr(topology_route, "SMALL_WALK", small_walk)
-        return [topology_route.shortest_nodes(snapshot, a, b, stops) for a in starts for b in starts[:6] if a != b]
+        return [
+            topology_route.shortest_nodes(bundled_snapshot, a, b, stops) for a in starts for b in starts[:6] if a != b
+        ]
 
     found = paths(*defaults)
     assert found == paths(-1, -1) == paths(every, every) == paths(every, -1) and sum(p is not None for p in found) > 10
 
 
-def test_shortest_path_lengths_equal_the_cypher_answers(loaded: GraphStore, snapshot: Topology, ids: list[str]) -> None:
+def test_shortest_path_lengths_equal_the_cypher_answers(
+    bundled_each: GraphStore, bundled_snapshot: Topology, ids: list[str]
+) -> None:
     stops = list(HUB_CLASSES)
     for a in ids:
         for b in ids[:6]:  # every id to and from the fixed ones: a facility, a firm, a city, two clusters
             if a == b:
                 continue
-            mine = topology_route.shortest_path_rows(snapshot, a, b, stops)
-            theirs = _cypher(loaded, "shortest_path", {"from_id": a, "to_id": b})
+            mine = topology_route.shortest_path_rows(bundled_snapshot, a, b, stops)
+            theirs = _cypher(bundled_each, "shortest_path", {"from_id": a, "to_id": b})
             assert [r["length"] for r in mine] == [r["length"] for r in theirs], (a, b)
             for row in mine:  # a real path: from a to b, hubs only at the ends, each step a relationship
                 assert row["ids"][0] == a and row["ids"][-1] == b and len(row["relationships"]) == row["length"]
-                middle = [snapshot.classes[snapshot.class_codes[snapshot.index(i)]] for i in row["ids"][1:-1]]
+                middle = [
+                    bundled_snapshot.classes[bundled_snapshot.class_codes[bundled_snapshot.index(i)]]
+                    for i in row["ids"][1:-1]
+                ]
                 assert not set(middle) & set(HUB_CLASSES)
 
 
-def test_the_routed_queries_answer_from_the_snapshot_within_the_row_cap(loaded: GraphStore, snapshot: Topology) -> None:
-    assert topology.current(loaded) is snapshot
+def test_the_routed_queries_answer_from_the_snapshot_within_the_row_cap(
+    bundled_each: GraphStore, bundled_snapshot: Topology
+) -> None:
+    assert topology.current(bundled_each) is bundled_snapshot
     query = get_query("entity_neighbourhood")
     params = {"id": DONGGUAN, "hops": 2, "limit": 5000}
-    assert query.run(loaded, params).rows == _cypher(loaded, "entity_neighbourhood", params)
-    capped = query.run(loaded, params, row_cap=3)
+    assert query.run(bundled_each, params).rows == _cypher(bundled_each, "entity_neighbourhood", params)
+    capped = query.run(bundled_each, params, row_cap=3)
     assert capped.truncated and len(capped.rows) == 3 and capped.columns == topology_route.NEIGHBOURHOOD_COLUMNS
-    assert loaded.read(query.cypher_for(loaded.backend), query.bind(params), row_cap=3).rows == capped.rows
-    path = get_query("shortest_path").run(loaded, {"from_id": CSNS, "to_id": SOFTWARE})
+    assert bundled_each.read(query.cypher_for(bundled_each.backend), query.bind(params), row_cap=3).rows == capped.rows
+    path = get_query("shortest_path").run(bundled_each, {"from_id": CSNS, "to_id": SOFTWARE})
     assert path.columns == topology_route.PATH_COLUMNS and path.rows[0]["length"] == 2
     assert path.rows[0]["names"][0] == "中国散裂中子源"
     with pytest.raises(ValueError):
-        query.run(loaded, params, timeout_s=0)  # the read limits are checked as a store read checks them
+        query.run(bundled_each, params, timeout_s=0)  # the read limits are checked as a store read checks them
 
 
 def test_shortest_paths_are_the_same_with_and_without_the_snapshot(
-    loaded: GraphStore, snapshot: Topology, ids: list[str]
+    bundled_each: GraphStore, bundled_snapshot: Topology, ids: list[str]
 ) -> None:
     pairs = [(CSNS, SOFTWARE), (DONGGUAN, "cluster/E01"), (CSNS, DONGGUAN), (FIRM, CSNS), (SOFTWARE, CSNS)]
     pairs += [(a, b) for a, b in zip(ids, ids[3:], strict=False)]
-    assert topology.current(loaded) is snapshot
+    assert topology.current(bundled_each) is bundled_snapshot
     for a, b in pairs:
-        assert shortest_paths(loaded, a, b) == shortest_paths(loaded, a, b, use_topology=False), (a, b)
-    assert [p.length for p in shortest_paths(loaded, CSNS, SOFTWARE)][:3] == [2, 3, 3]
+        assert shortest_paths(bundled_each, a, b) == shortest_paths(bundled_each, a, b, use_topology=False), (a, b)
+    assert [p.length for p in shortest_paths(bundled_each, CSNS, SOFTWARE)][:3] == [2, 3, 3]
 
 
 def test_alternatives_are_the_shortest_of_the_whole_graph(
-    loaded: GraphStore, snapshot: Topology, ids: list[str]
+    bundled_each: GraphStore, bundled_snapshot: Topology, ids: list[str]
 ) -> None:
     # the graph searched is bounded: with one hub end it leaves out the nodes a step past the other end's radius,
     # between two entities it keeps of those only the ones next to two walked nodes, one of each end's walk. The
     # lengths found must be those Yen's algorithm finds in the whole graph (hubs only at the ends), as far as kept
     whole = nx.Graph()
-    whole.add_nodes_from(range(snapshot.node_count))
-    sources = np.repeat(np.arange(snapshot.node_count), np.diff(snapshot.indptr))
-    whole.add_edges_from(zip(sources.tolist(), snapshot.indices.tolist(), strict=True))
-    hub = snapshot.hub_mask(HUB_CLASSES)[snapshot.class_codes]
-    entities = [i for i in ids if snapshot.index(i) is not None and not hub[snapshot.index(i)]]
-    entities += snapshot.ids(np.flatnonzero(~hub)[::97][:40].tolist())  # and some spread over the whole graph
+    whole.add_nodes_from(range(bundled_snapshot.node_count))
+    sources = np.repeat(np.arange(bundled_snapshot.node_count), np.diff(bundled_snapshot.indptr))
+    whole.add_edges_from(zip(sources.tolist(), bundled_snapshot.indices.tolist(), strict=True))
+    hub = bundled_snapshot.hub_mask(HUB_CLASSES)[bundled_snapshot.class_codes]
+    entities = [i for i in ids if bundled_snapshot.index(i) is not None and not hub[bundled_snapshot.index(i)]]
+    entities += bundled_snapshot.ids(np.flatnonzero(~hub)[::97][:40].tolist())  # and some spread over the whole graph
     inner = nx.subgraph_view(whole, filter_node=lambda n: not hub[n])
     checked = {"a hub end": 0, "two entities": 0, "farthest left out": 0}
     for a_id in entities:
-        a = snapshot.index(a_id)
+        a = bundled_snapshot.index(a_id)
         away = nx.single_source_shortest_path_length(inner, a, cutoff=5)  # the least entity 2, 3, 4, 5 steps away
         others = [min((n for n, d in away.items() if d == steps), default=None) for steps in (2, 3, 4, 5)]
-        for b in [snapshot.index(i) for i in (DONGGUAN, SOFTWARE, "cluster/E01")] + [n for n in others if n]:
-            b_id = snapshot.ids([b])[0]
+        for b in [bundled_snapshot.index(i) for i in (DONGGUAN, SOFTWARE, "cluster/E01")] + [n for n in others if n]:
+            b_id = bundled_snapshot.ids([b])[0]
             view = nx.subgraph_view(whole, filter_node=lambda n, a=a, b=b: n in (a, b) or not hub[n])
             try:
                 lengths = [len(p) - 1 for p in itertools.islice(nx.shortest_simple_paths(view, a, b), 4)]
@@ -220,17 +220,17 @@ def test_alternatives_are_the_shortest_of_the_whole_graph(
                 expected = [n for n in lengths if n <= longest]
             else:
                 expected = []
-            assert [p.length for p in shortest_paths(loaded, a_id, b_id)] == expected, (a_id, b_id)
+            assert [p.length for p in shortest_paths(bundled_each, a_id, b_id)] == expected, (a_id, b_id)
             checked["a hub end" if hub[b] else "two entities"] += bool(expected)
             if hub[b]:  # the graph searched keeps of the nodes 2 steps away only those next to the hub end
                 ends = (a_id, b_id)
                 kept, every = (
-                    bounded_graph_from(snapshot, (a_id,), MAX_RADIUS, ends, shell=False, hub_end=hub_end)
+                    bounded_graph_from(bundled_snapshot, (a_id,), MAX_RADIUS, ends, shell=False, hub_end=hub_end)
                     for hub_end in (b_id, None)
                 )
                 away = nx.single_source_shortest_path_length(every.subgraph(set(every) - {b_id}), a_id)
                 far = [n for n, d in away.items() if d == 2]  # through the walk, not through the hub end
-                assert all(whole.has_edge(snapshot.index(n), b) for n in far if n in kept)
+                assert all(whole.has_edge(bundled_snapshot.index(n), b) for n in far if n in kept)
                 checked["farthest left out"] += any(n not in kept for n in far)
     assert min(checked.values()) >= 5, checked
 
@@ -258,76 +258,69 @@ def test_concurrent_readers_get_the_same_answers(loaded_embedded_path: Path, sch
     store.close()
 
 
-@pytest.fixture
-def writable(loaded_embedded_path: Path, schema: Schema, tmp_path: Path) -> GraphStore:
-    for file in loaded_embedded_path.parent.glob(loaded_embedded_path.name + "*"):
-        shutil.copy(file, tmp_path / file.name)
-    return EmbeddedStore(tmp_path / loaded_embedded_path.name, schema)
-
-
-def test_a_write_that_changes_the_epoch_is_seen_within_a_second(writable: GraphStore) -> None:
-    old = topology.ready(writable, BUILD_S)
+def test_a_write_that_changes_the_epoch_is_seen_within_a_second(bundled_copy: GraphStore) -> None:
+    old = topology.ready(bundled_copy, BUILD_S)
     assert old is not None
     product = "product/topology-test"
-    tallies_before = _tally_count(writable)
-    with writable.transaction():  # as an ingest ends: the facts, then the tallies and their new epoch
-        writable.upsert_nodes("Product", [{"id": product, "name_zh": "拓扑测试产品"}])
-        writable.upsert_relationships("PRODUCES", "Enterprise", "Product", [{"from_id": FIRM, "to_id": product}])
-        aggregates.refresh(writable)
+    tallies_before = _tally_count(bundled_copy)
+    with bundled_copy.transaction():  # as an ingest ends: the facts, then the tallies and their new epoch
+        bundled_copy.upsert_nodes("Product", [{"id": product, "name_zh": "拓扑测试产品"}])
+        bundled_copy.upsert_relationships("PRODUCES", "Enterprise", "Product", [{"from_id": FIRM, "to_id": product}])
+        aggregates.refresh(bundled_copy)
     time.sleep(topology.FRESH_S)
-    seen = topology.current(writable)
+    seen = topology.current(bundled_copy)
     assert seen is None  # the old snapshot is not used while the new one builds
     params = {"id": FIRM, "hops": 1}
-    assert product in {r["id"] for r in get_query("entity_neighbourhood").run(writable, params).rows}  # Cypher
-    new = topology.ready(writable, BUILD_S)
+    assert product in {r["id"] for r in get_query("entity_neighbourhood").run(bundled_copy, params).rows}  # Cypher
+    new = topology.ready(bundled_copy, BUILD_S)
     assert new is not None and new is not old and new.epoch != old.epoch
     # the product, and the quality counts it adds (a Product without a source file or URL) as Tally nodes
-    assert new.node_count == old.node_count + 1 + (_tally_count(writable) - tallies_before)
+    assert new.node_count == old.node_count + 1 + (_tally_count(bundled_copy) - tallies_before)
     assert topology_route.neighbourhood_rows(new, FIRM, 1, 200, list(HUB_CLASSES)) == _cypher(
-        writable, "entity_neighbourhood", params
+        bundled_copy, "entity_neighbourhood", params
     )
-    writable.close()
+    bundled_copy.close()
 
 
-def test_an_alternative_through_a_middle_past_both_radii_is_found(writable: GraphStore) -> None:
+def test_an_alternative_through_a_middle_past_both_radii_is_found(bundled_copy: GraphStore) -> None:
     # two firms tied by a technology (2 steps), and by a lab that researches one technology of each (4 steps): the
     # lab is a step past both ends' walks (radius 1) and next to a node of each, so the bounded graph keeps it; a
     # second lab next to the shared technology only is on no path. Both ways, snapshot and Cypher, find both paths.
     firms = {"enterprise/t-a": "甲", "enterprise/t-b": "乙"}
     labs = {"lab/t-middle": "中间实验室", "lab/t-aside": "旁支实验室"}
     techs = {"technology/t-shared": "共用", "technology/t-of-a": "甲之技术", "technology/t-of-b": "乙之技术"}
-    with writable.transaction():
+    with bundled_copy.transaction():
         for label, nodes in (("Enterprise", firms), ("Laboratory", labs), ("Technology", techs)):
-            writable.upsert_nodes(label, [{"id": i, "name_zh": name} for i, name in nodes.items()])
+            bundled_copy.upsert_nodes(label, [{"id": i, "name_zh": name} for i, name in nodes.items()])
         develops = [("t-a", "t-shared"), ("t-b", "t-shared"), ("t-a", "t-of-a"), ("t-b", "t-of-b")]
-        writable.upsert_relationships(
+        bundled_copy.upsert_relationships(
             "DEVELOPS", "Enterprise", "Technology",
             [{"from_id": f"enterprise/{a}", "to_id": f"technology/{t}"} for a, t in develops],
         )  # fmt: skip
         researches = [("t-middle", "t-of-a"), ("t-middle", "t-of-b"), ("t-aside", "t-shared")]
-        writable.upsert_relationships(
+        bundled_copy.upsert_relationships(
             "RESEARCHES", "Laboratory", "Technology",
             [{"from_id": f"lab/{a}", "to_id": f"technology/{t}"} for a, t in researches],
         )  # fmt: skip
         # and two relationships between one pair, one each way: a lab hosted by a university that is part of it (in
         # the university's row the PART_OF it starts comes before the HOSTED_BY it ends, whose type is the least)
-        writable.upsert_nodes("University", [{"id": "university/t-host", "name_zh": "宿主大学"}])
+        bundled_copy.upsert_nodes("University", [{"id": "university/t-host", "name_zh": "宿主大学"}])
         lab_id, university_id = "lab/t-middle", "university/t-host"
-        writable.upsert_relationships(
+        bundled_copy.upsert_relationships(
             "HOSTED_BY", "Laboratory", "University", [{"from_id": lab_id, "to_id": university_id}]
         )
-        writable.upsert_relationships(
+        bundled_copy.upsert_relationships(
             "PART_OF", "University", "Laboratory", [{"from_id": university_id, "to_id": lab_id}]
         )
-        aggregates.refresh(writable)
-    assert topology.ready(writable, BUILD_S) is not None
-    found = shortest_paths(writable, "enterprise/t-a", "enterprise/t-b")
+        aggregates.refresh(bundled_copy)
+    assert topology.ready(bundled_copy, BUILD_S) is not None
+    found = shortest_paths(bundled_copy, "enterprise/t-a", "enterprise/t-b")
     assert [p.ids for p in found] == [
         ("enterprise/t-a", "technology/t-shared", "enterprise/t-b"),
         ("enterprise/t-a", "technology/t-of-a", "lab/t-middle", "technology/t-of-b", "enterprise/t-b"),
     ]
-    assert found == shortest_paths(writable, "enterprise/t-a", "enterprise/t-b", use_topology=False)
-    topo = topology.current(writable)
+    assert found == shortest_paths(bundled_copy, "enterprise/t-a", "enterprise/t-b", use_topology=False)
+    topo = topology.current(bundled_copy)
     assert topo is not None
     kept = set(bounded_graph_from(topo, tuple(firms), 1, ends=("enterprise/t-a", "enterprise/t-b")))
     assert "lab/t-middle" in kept and "lab/t-aside" not in kept
@@ -343,7 +336,7 @@ def test_an_alternative_through_a_middle_past_both_radii_is_found(writable: Grap
     lab, university = topo.index("lab/t-middle"), topo.index("university/t-host")
     assert lab is not None and university is not None
     assert topo.rel_type(lab, university) == topo.rel_type(university, lab) == "HOSTED_BY"  # the least of the two
-    writable.close()
+    bundled_copy.close()
 
 
 def _tally_count(store: GraphStore) -> int:
@@ -401,11 +394,20 @@ def test_strings_read_from_the_buffers_are_arrows_own() -> None:
         StringReads(pa.array(["ab", "c"], pa.large_string()))
 
 
-def test_a_relationship_type_read_either_way_is_the_least_of_the_pair(snapshot: Topology, ids: list[str]) -> None:
+def test_a_relationship_type_read_either_way_is_the_least_of_the_pair(
+    bundled_snapshot: Topology, ids: list[str]
+) -> None:
     # rel_type finds the pair in one end's row by a binary search: the same as a scan of the row, either way round
-    pairs = [(a, b) for a in (snapshot.index(i) for i in ids) if a is not None for b in snapshot.one.adjacent(a)]
+    pairs = [
+        (a, b)
+        for a in (bundled_snapshot.index(i) for i in ids)
+        if a is not None
+        for b in bundled_snapshot.one.adjacent(a)
+    ]
     assert len(pairs) > 100
     for a, b in pairs:
-        row = slice(int(snapshot.indptr[a]), int(snapshot.indptr[a + 1]))
-        least = snapshot.rel_types[int(snapshot.rel_codes[row][snapshot.indices[row] == b].min())]
-        assert snapshot.rel_type(a, b) == snapshot.rel_type(b, a) == least, (a, b)
+        row = slice(int(bundled_snapshot.indptr[a]), int(bundled_snapshot.indptr[a + 1]))
+        least = bundled_snapshot.rel_types[
+            int(bundled_snapshot.rel_codes[row][bundled_snapshot.indices[row] == b].min())
+        ]
+        assert bundled_snapshot.rel_type(a, b) == bundled_snapshot.rel_type(b, a) == least, (a, b)
