@@ -249,6 +249,35 @@ def app_table() -> list[str]:
     return lines
 
 
+def app_warm_table() -> list[str]:
+    """Pages timed once the in-memory snapshot was built (bench/app_render.py --warm-topology): the latest run of a
+    tree from before a change beside the latest after it, on the same stores."""
+    runs = [r for r in _runs("app_render", warm_topology=True) if "neo4j" in r["seconds"]]
+    before = [r for r in runs if ": before" in r["data"]]
+    after = [r for r in runs if ": after" in r["data"]]
+    if not before or not after:
+        return []
+    old, new = before[-1], after[-1]
+    lines = [
+        f"App pages at scale 150 with the snapshot built, server-side render (AppTest), seconds: first render (it "
+        f"reads the store) / median of {new['runs']}. {old['data']} ({old['date'][:16]}) beside "
+        f"{new['data'].rsplit(': ', 1)[-1]} ({new['date'][:16]}):",
+        "",
+        "| page | embedded before | embedded after | Neo4j before | Neo4j after |",
+        "|---|---|---|---|---|",
+    ]
+    for page in new["seconds"]["embedded"]:
+        cells = []
+        for backend in ("embedded", "neo4j"):
+            for run in (old, new):
+                first = run.get("first_seconds", {}).get(backend, {}).get(page)
+                median = run["seconds"].get(backend, {}).get(page)
+                text = "—" if first is None or median is None else f"{first:.2f} / {median:.2f}"
+                cells.append(f"**{text}**" if first is not None and first > 1.0 else text)
+        lines.append(f"| {page} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def paths_table() -> list[str]:
     lines = ["Paths and neighbourhoods against networkx on the same graph (bench/paths.py; answers checked equal):", ""]
     lines += [
@@ -300,7 +329,8 @@ def report_table() -> list[str]:
             memory = " / ".join(f"{x['peak_rss_mb']:,} MB" if "peak_rss_mb" in x else "—" for x in (before, after))
             same = {True: "yes", False: "**no**"}.get(b.get("same_answer"), "—")
             speedup = f"{b['speedup']}×" if "speedup" in b else "—"
-            lines.append(f"| {run['data'].split(' (')[0]} ({run['date'][:16]}) | {b['scope']} {b['key']} | "
+            warm = ", snapshot built" if run.get("warm_topology") else ""
+            lines.append(f"| {run['data'].split(' (')[0]} ({run['date'][:16]}{warm}) | {b['scope']} {b['key']} | "
                          f"{cell(before)} | {cell(after)} | {speedup} | {same} | {memory} |")  # fmt: skip
     return lines
 
@@ -326,6 +356,8 @@ def main() -> None:
     hooks = hooks_table()
     tables += [*hooks, ""] if hooks else []
     tables += [*app_table(), ""]
+    warm = app_warm_table()
+    tables += [*warm, ""] if warm else []
     tables += [*report_table(), "", *paths_table(), ""]
     tables += [*concurrency_table(), "", *rdf_table()]
     text = DOC.read_text(encoding="utf-8")

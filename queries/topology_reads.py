@@ -68,8 +68,8 @@ def routed(answer: Answer, columns: list[str]) -> Callable[..., QueryResult]:
 
     def hook(store: GraphStore, params: Mapping[str, Any], body: str, **read_options: Any) -> QueryResult:
         timeout, cap = store.read_limits.within(read_options.get("timeout_s"), read_options.get("row_cap"))
-        topo = None if params.get("sourced_only") else topology.current(store)
-        if topo is not None and topo.epoch == aggregates.read_epoch(store):
+        topo = None if params.get("sourced_only") else fresh_snapshot(store)
+        if topo is not None:
             try:
                 return capped(store, columns, answer(Reads(store, timeout), topo, params, cap + 1), read_options)
             except SnapshotBehindError:
@@ -77,6 +77,12 @@ def routed(answer: Answer, columns: list[str]) -> Callable[..., QueryResult]:
         return store.read(body, params, **read_options)
 
     return hook
+
+
+def fresh_snapshot(store: GraphStore) -> Topology | None:
+    """The store's snapshot if one is ready and of the epoch the store has now (else None: read with Cypher)."""
+    topo = topology.current(store)
+    return topo if topo is not None and topo.epoch == aggregates.read_epoch(store) else None
 
 
 def hub_values(store: Reads, topo: Topology, label: str, prop: str) -> dict[int, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -88,7 +88,7 @@ class ReportContext:
     cluster_stages: dict[str, dict[str, int]]  # cluster code → stage → entities (the chart)
     chain: Completeness
     targets: list[TargetRow]
-    lists: dict[str, list[dict[str, Any]]]
+    lists: dict[str, Sequence[dict[str, Any]]]  # a city's key products: ArrowRows (300,000 rows for a big city)
     map_values: dict[str, int]  # admin code → entities (the cluster's map; the city's clusters)
     sources: list[dict[str, Any]]
     changes: EditionDiff | None = None
@@ -125,15 +125,14 @@ def city_context(q: Queries, city: str, *, edition: str = "current", since: str 
     code = cities[name]
     scope = scoped_chain.Scope("city", name)
     clusters = q.clusters()
-    in_city = [r for r in q.rows("city_cluster_matrix") if r["city"] == name]
+    # one row per cluster: the matrix has a row per City node, and two nodes may bear one name (their counts add up)
+    entities: dict[str, int] = {}
+    for r in q.rows("city_cluster_matrix"):
+        if r["city"] == name and r["cluster"] in clusters:
+            entities[r["cluster"]] = entities.get(r["cluster"], 0) + int(r["entities"])
     present = [
-        {
-            **{k: clusters[r["cluster"]][k] for k in ("name_zh", "name_en")},
-            "code": r["cluster"],
-            "entities": r["entities"],
-        }
-        for r in in_city
-        if r["cluster"] in clusters
+        {**{k: clusters[code][k] for k in ("name_zh", "name_en")}, "code": code, "entities": n}
+        for code, n in entities.items()
     ]
     codes = [c["code"] for c in present]
     # read from the city outward (queries/scoped_chain.py), not from every member of each of its clusters
@@ -178,19 +177,22 @@ def names_in_city(q: Queries, city: str, codes: list[str]) -> set[str]:
 
 def _city_lists(
     q: Queries, scope: scoped_chain.Scope, codes: list[str], named: set[str]
-) -> dict[str, list[dict[str, Any]]]:
+) -> dict[str, Sequence[dict[str, Any]]]:
     """The three lists of the city's clusters, cut to what the city holds: technologies named after one of its
     entities (``named``: names_in_city), products of its enterprises, institutions located in it; cluster by
     cluster, as the matrix orders them."""
-    lists: dict[str, list[dict[str, Any]]] = {k: [] for k in LIST_QUERIES}
-    products = scoped_chain.city_products(q.store, scope.key, codes)
+    technologies: list[dict[str, Any]] = []
+    institutions: list[dict[str, Any]] = []
     for c in codes:
         tech = q.rows("cluster_key_technologies", {"cluster": c})
-        lists["key_technologies"] += [{"cluster": c, **r} for r in tech if r["from_entity"] in named]
-        lists["key_products"] += products.pop(c)  # its rows begin with the cluster's code, as the others
+        technologies += [{"cluster": c, **r} for r in tech if r["from_entity"] in named]
         labs = q.rows("cluster_rd_institutions", {"cluster": c})
-        lists["rd_institutions"] += [{"cluster": c, **r} for r in labs if r["city"] == scope.key]
-    return lists
+        institutions += [{"cluster": c, **r} for r in labs if r["city"] == scope.key]
+    return {
+        "key_technologies": technologies,
+        "key_products": scoped_chain.city_products(q.store, scope.key, codes),  # its rows begin with the code too
+        "rd_institutions": institutions,
+    }
 
 
 def _city_en(q: Queries, name: str) -> str:

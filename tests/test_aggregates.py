@@ -295,7 +295,7 @@ def test_a_citys_counts_and_report_scope_follow_districts_parks_and_twin_cities(
     assert scoped_chain.names_in(store, scope, {f["name"] for f in firms}) == {f["name"] for f in firms}
     products = scoped_chain.city_products(store, city["name"], sorted({f["cluster"] for f in firms}))
     for firm in firms:
-        assert [r for r in products[firm["cluster"]] if r["enterprise"] == firm["name"]], firm
+        assert [r for r in products if (r["cluster"], r["enterprise"]) == (firm["cluster"], firm["name"])], firm
 
 
 def test_an_unchanged_rerun_keeps_the_epoch_and_a_store_without_tallies_gets_them(

@@ -1,0 +1,167 @@
+"""The yearly report's scoped reads answered from the in-memory snapshot (queries/topology_scope.py) equal their
+Cypher (queries/scoped_chain.py) for every city and cluster of the bundled data on both stores, and on a copy given
+odd ties; a city's key products come as Arrow-backed rows in the order the Python sort gave (queries/arrow_rows.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from graph import aggregates, topology
+from graph.store import GraphStore
+from graph.topology import Topology
+from queries import scoped_chain, topology_scope
+from queries.arrow_rows import ArrowRows
+from queries.catalog import get_query
+from queries.topology_reads import Reads, fresh_snapshot
+from reports.build import Reporter
+from tests.conftest import SNAPSHOT_BUILD_S
+
+
+def _cities(store: GraphStore) -> list[str]:
+    return [str(r["name"]) for r in store.read("MATCH (c:City) RETURN DISTINCT c.name_zh AS name ORDER BY name").rows]
+
+
+def _scopes(store: GraphStore) -> list[scoped_chain.Scope]:
+    clusters = [str(r["code"]) for r in get_query("cluster_list").run_all(store).rows]
+    return [scoped_chain.Scope("city", c) for c in _cities(store)] + [
+        scoped_chain.Scope("cluster", c) for c in clusters
+    ]
+
+
+def _names(store: GraphStore, scope: scoped_chain.Scope) -> set[str]:
+    return {str(r["name"]) for r in scoped_chain._rows(store, scope, scoped_chain._NAMES) if r["name"] is not None}
+
+
+def _check_scopes(store: GraphStore, topo: Topology) -> int:
+    """Every scope's count, names and completeness from the snapshot against the Cypher; how many were non-empty."""
+    reads = Reads(store)
+    outside = {"不在任何范围内的名字", "None"}
+    filled = 0
+    for scope in _scopes(store):
+        nodes = topology_scope.scope_nodes(reads, topo, scope.kind, scope.key)
+        assert len(nodes) == int(scoped_chain._rows(store, scope, scoped_chain._COUNT)[0]["entities"]), scope
+        names = _names(store, scope)
+        wanted = set(list(sorted(names))[::2]) | outside
+        assert topology_scope.names_in(topo, nodes, wanted) == names & wanted, scope
+        expected = scoped_chain.scanned_completeness(store, scope, timeout_s=60)
+        assert topology_scope.completeness(topo, nodes, scope.key, scoped_chain.STRUCTURAL) == expected, scope
+        filled += sum(expected.stage_counts.values()) > 0 and any(expected.linked.values())
+    return filled
+
+
+def test_scoped_reads_from_the_snapshot_equal_the_cypher(bundled_each: GraphStore, bundled_snapshot: Topology) -> None:
+    assert _check_scopes(bundled_each, bundled_snapshot) >= 10  # cities and clusters with stages and links
+
+
+def test_the_report_reads_route_to_the_snapshot_when_it_is_current(
+    bundled_each: GraphStore, bundled_snapshot: Topology
+) -> None:
+    assert fresh_snapshot(bundled_each) is bundled_snapshot
+    city = scoped_chain.Scope("city", "广州市")
+    found = scoped_chain._in_snapshot(bundled_each, city)
+    assert found is not None and found[0] is bundled_snapshot
+    assert scoped_chain._in_snapshot(bundled_each, scoped_chain.Scope("cluster", "E01", sourced_only=True)) is None
+    assert scoped_chain.chain_completeness(bundled_each, city) == scoped_chain.scanned_completeness(bundled_each, city)
+    assert scoped_chain.entity_count(bundled_each, city) == len(found[1])
+
+
+def _reference_products(store: GraphStore, city: str, clusters: list[str]) -> list[dict[str, Any]]:
+    """The rows as the report made them before: dicts spread over their clusters and sorted in Python."""
+    found: dict[str, list[dict[str, Any]]] = {code: [] for code in clusters}
+    for row in store.read_columns(scoped_chain._CITY_PRODUCTS, {"city": city, "clusters": clusters}).to_pylist():
+        for code in row.pop("clusters"):
+            found[code].append({"cluster": code, **row})
+    out: list[dict[str, Any]] = []
+    for rows in found.values():
+        rows.sort(
+            key=lambda r: (r["enterprise"] is None, r["enterprise"] or "", r["product"] is None, r["product"] or "")
+        )
+        out += rows
+    return out
+
+
+def _nulls_last(value: str | None) -> tuple[bool, str]:
+    return value is None, value or ""
+
+
+def test_city_products_keep_the_python_order(bundled_each: GraphStore) -> None:
+    clusters = [str(r["code"]) for r in get_query("cluster_list").run_all(bundled_each).rows]
+    seen = 0
+    for city in _cities(bundled_each):
+        for asked in (clusters, list(reversed(clusters[::3]))):  # the clusters' order is the caller's
+            got = scoped_chain.city_products(bundled_each, city, asked)
+            assert isinstance(got, ArrowRows)
+            assert got == _reference_products(bundled_each, city, asked), city
+            seen += len(got)
+    assert seen > 0
+
+
+def test_arrow_rows_read_as_the_list_they_stand_for() -> None:
+    rows = [{"a": i, "b": None if i % 3 else f"v{i}", "c": [str(i)]} for i in range(25_003)]
+    kept = ArrowRows(pa.Table.from_pylist(rows))
+    assert len(kept) == len(rows) and kept == rows and list(kept) == rows
+    assert kept[:200] == rows[:200] and kept[24_990:] == rows[24_990:] and kept[5:1] == []
+    assert kept[-1] == rows[-1] and kept[7] == rows[7] and kept[::5000] == rows[::5000]
+    assert kept != rows[:-1] and kept != [*rows[:-1], {"a": -1, "b": None, "c": []}]
+    with pytest.raises(IndexError):
+        kept[len(rows)]
+    empty = ArrowRows(pa.table({"cluster": pa.array([], pa.string())}))
+    assert empty == [] and not empty and empty[:200] == []
+
+
+def test_odd_ties_give_the_same_answers(bundled_copy: GraphStore) -> None:
+    """Self-loops, parallel ties of two types, a second city of the same name with its own district, a lab that is
+    part of a city: on a writable copy of the bundled data the snapshot's answers still equal the Cypher (the
+    answers' logic is the same for both stores; the Neo4j store is the shared bundled one, left unchanged)."""
+    store = bundled_copy
+    labs = store.read("MATCH (l:Laboratory) WHERE l.chain_stage IS NOT NULL RETURN l.id AS id ORDER BY id LIMIT 2").rows
+    firm = store.read(
+        "MATCH (e:Enterprise)-[:LOCATED_IN]->(:City {name_zh: '广州市'}) RETURN e.id AS id ORDER BY id LIMIT 1"
+    ).rows
+    assert len(labs) == 2 and firm
+    a, b, e = labs[0]["id"], labs[1]["id"], firm[0]["id"]
+    store.upsert_nodes("City", [{"id": "city/twin", "name_zh": "广州市", "name_en": "Twin"}])
+    store.upsert_nodes("District", [{"id": "district/twin", "name_zh": "双区"}])
+    store.upsert_relationships("PART_OF", "District", "City", [{"from_id": "district/twin", "to_id": "city/twin"}])
+    store.upsert_relationships("LOCATED_IN", "Laboratory", "District", [{"from_id": a, "to_id": "district/twin"}])
+    store.upsert_relationships("PART_OF", "Laboratory", "City", [{"from_id": b, "to_id": "city/twin"}])
+    # a place of the city that is itself located somewhere: its own tie leads out of the scope, not into it
+    store.upsert_nodes("Park", [{"id": "park/twin", "name_zh": "双园"}])
+    store.upsert_relationships("PART_OF", "Park", "City", [{"from_id": "park/twin", "to_id": "city/twin"}])
+    store.upsert_relationships("LOCATED_IN", "Park", "District", [{"from_id": "park/twin", "to_id": "district/twin"}])
+    store.upsert_relationships("HOSTED_BY", "Laboratory", "Laboratory", [{"from_id": a, "to_id": a}])
+    store.upsert_relationships("HOSTED_BY", "Laboratory", "Laboratory", [{"from_id": a, "to_id": b}])
+    store.upsert_relationships("HOSTED_BY", "Laboratory", "Enterprise", [{"from_id": b, "to_id": e}])
+    store.upsert_relationships("TRANSFERS_TO", "Laboratory", "Enterprise", [{"from_id": b, "to_id": e}])
+    aggregates.refresh(store)  # a new epoch: the snapshot of the copy is built from the changed graph
+    topo = topology.ready(store, SNAPSHOT_BUILD_S)
+    assert topo is not None
+    twin_scope = topology_scope.scope_nodes(Reads(store), topo, "city", "广州市")
+    assert {topo.index(a), topo.index(e)} <= set(
+        twin_scope.tolist()
+    )  # both cities of the name, and the twin's district
+    assert _check_scopes(store, topo) >= 10
+
+
+def test_a_city_name_borne_by_two_city_nodes_reports_each_cluster_once(bundled_copy: GraphStore) -> None:
+    """city_cluster_matrix has a row per City node: a second node named 广州市 gave the report E01 twice (and the
+    report crashed before the key products became one list)."""
+    store = bundled_copy
+    firm = store.read(
+        "MATCH (e:Enterprise)-[:IN_CLUSTER]->(:IndustryCluster {cluster_code: 'E01'}) "
+        "RETURN e.id AS id ORDER BY id LIMIT 1"
+    ).rows[0]["id"]
+    store.upsert_nodes("City", [{"id": "city/twin", "name_zh": "广州市", "admin_code": "449999"}])
+    store.upsert_relationships("LOCATED_IN", "Enterprise", "City", [{"from_id": firm, "to_id": "city/twin"}])
+    aggregates.refresh(store)
+    with Reporter(store, since=None) as reporter:
+        ctx = reporter.context("city", "广州市")
+    codes = [c["code"] for c in ctx.clusters]
+    assert "E01" in codes and len(codes) == len(set(codes))
+    for name, rows in ctx.lists.items():
+        clusters = [r["cluster"] for r in rows]
+        blocks = [c for i, c in enumerate(clusters) if i == 0 or clusters[i - 1] != c]
+        assert len(blocks) == len(set(blocks)), name  # each cluster's rows together, once
