@@ -14,8 +14,9 @@ it puts its other end into the ecosystem (``Ecosystem.pull`` knows an entity's s
 cluster member or a link's end), so such links are read too.
 
 When the app's in-memory snapshot of the store's current epoch is ready (graph/topology.py), a scope's entities — and
-from them its count, its names and a city's completeness — are found there instead (queries/topology_scope.py; at
-scale 150 the walks took 2.3 s of a big city's report). Every other read here needs properties the snapshot lacks.
+from them its count, its names, a city's completeness and the firms and ties of its key products — are found there
+instead (queries/topology_scope.py; at scale 150 these walks took most of a big city's report). The other reads need
+properties the snapshot lacks.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from queries import topology_scope
 from queries.analytics import CHAIN_LINKS, STAGES, Completeness, Ecosystem, completeness, scored
 from queries.arrow_rows import ArrowRows
 from queries.catalog import expand_macros
-from queries.topology_reads import Reads, fresh_snapshot
+from queries.topology_reads import Reads, SnapshotBehindError, fresh_snapshot
 
 # The relationships that place or classify an entity rather than tie it to another (as ecosystem_links.cypher).
 STRUCTURAL = [
@@ -140,6 +141,27 @@ WITH e, collect(c.cluster_code) AS clusters
 OPTIONAL MATCH (e)-[:PRODUCES]->(p:Product)
 RETURN clusters, e.name_zh AS enterprise, p.name_zh AS product, e.listed_industry AS listed_industry,
        e.roles AS roles, e.stock_code AS stock_code, e.source_file AS source_file, e.source_row AS source_row
+"""
+
+# The rows of cluster_rd_institutions whose city is this one, for all the city's clusters in one read (a query per
+# cluster took about 1 s for 广州市's 20 at scale 150): institutions located in a City of this name that serve one of
+# the clusters, each row as that query makes it (a host and a city per row), in its order within each cluster.
+_CITY_INSTITUTIONS = """
+MATCH (city:City)
+WHERE city.name_zh = $city
+MATCH (e)-[:LOCATED_IN]->(city)
+WHERE ckg_label(e) IN ['Laboratory', 'ResearchInstitution', 'University', 'InnovationCenter', 'ResearchInfrastructure']
+WITH DISTINCT e
+MATCH (e)-[:SERVES_CLUSTER]->(c:IndustryCluster)
+WHERE c.cluster_code IN $clusters
+OPTIONAL MATCH (e)-[:HOSTED_BY|LED_BY]->(h)
+OPTIONAL MATCH (e)-[:LOCATED_IN]->(place:City)
+WITH c, e, h, place
+WHERE place.name_zh = $city
+RETURN c.cluster_code AS cluster, e.name_zh AS institution, ckg_label(e) AS class, e.level AS level,
+       h.name_zh AS host, place.name_zh AS city, e.source_file AS source_file, e.source_row AS source_row,
+       e.confidence AS confidence
+ORDER BY class, institution, host
 """
 
 
@@ -274,18 +296,42 @@ def city_members(store: GraphStore, city: str, clusters: list[str]) -> list[dict
     return store.read_all(_CITY_MEMBERS, {"city": city, "clusters": clusters, "stages": list(STAGES)}).rows
 
 
+def city_institutions(store: GraphStore, city: str, clusters: list[str]) -> list[dict[str, Any]]:
+    """The R&D institutions located in the city that serve these clusters: cluster_rd_institutions' rows whose city is
+    this one, each beginning with its cluster's code, cluster by cluster in the order given."""
+    place = {code: i for i, code in reversed(list(enumerate(clusters)))}  # a code given twice: its first place
+    rows = store.read_all(expand_macros(store.backend, _CITY_INSTITUTIONS), {"city": city, "clusters": clusters}).rows
+    return sorted(rows, key=lambda r: place.get(r["cluster"], len(clusters)))  # stable: the query's order within
+
+
+def _products_in_snapshot(store: GraphStore, city: str, clusters: list[str]) -> pa.Table | None:
+    """The city's product rows, unsorted, from the snapshot and its firms' other columns by id; None when no snapshot
+    of the current epoch is ready or a firm is gone from the store (the Cypher answers)."""
+    found = _in_snapshot(store, Scope("city", city))
+    if found is None:
+        return None
+    try:
+        return topology_scope.product_rows(Reads(store), *found, clusters)
+    except SnapshotBehindError:
+        return None
+
+
 def city_products(store: GraphStore, city: str, clusters: list[str]) -> ArrowRows:
     """The key-product rows of the city's enterprises (located in the city or one of its districts) in these
     clusters: each row the cluster's code, then cluster_key_products' columns; cluster by cluster in the order given,
     then in that query's order (enterprise, product, nulls last). Read as Arrow columns (a big city's run to 300,000
     rows and more), spread over their clusters and sorted as columns, not by ORDER BY, which holds the rows in the
     buffer pool, and not as dicts (0.9 s to make for 300,000 rows); rows are made when read (ArrowRows)."""
-    table = store.read_columns(_CITY_PRODUCTS, {"city": city, "clusters": clusters})
-    if not table.num_rows:
+    rows = _products_in_snapshot(store, city, clusters)
+    if rows is None:
+        table = store.read_columns(_CITY_PRODUCTS, {"city": city, "clusters": clusters})
+        if not table.num_rows:
+            return ArrowRows(pa.table({"cluster": pa.array([], pa.string())}))
+        codes = table.column("clusters").combine_chunks()
+        rows = table.drop_columns(["clusters"]).take(pc.list_parent_indices(codes))  # a row per cluster of the firm
+        rows = rows.add_column(0, "cluster", pc.list_flatten(codes).cast(pa.string()))
+    if not rows.num_rows:
         return ArrowRows(pa.table({"cluster": pa.array([], pa.string())}))
-    codes = table.column("clusters").combine_chunks()
-    rows = table.drop_columns(["clusters"]).take(pc.list_parent_indices(codes))  # a row per cluster of the firm
-    rows = rows.add_column(0, "cluster", pc.list_flatten(codes).cast(pa.string()))
     place = pc.index_in(rows.column("cluster"), value_set=pa.array(clusters, pa.string()))
     keys = pa.table({"place": place, "enterprise": rows.column("enterprise"), "product": rows.column("product")})
     # stable, and strings by their UTF-8 bytes: code point order, as Python and LadybugDB sort them

@@ -182,16 +182,13 @@ def _city_lists(
     entities (``named``: names_in_city), products of its enterprises, institutions located in it; cluster by
     cluster, as the matrix orders them."""
     technologies: list[dict[str, Any]] = []
-    institutions: list[dict[str, Any]] = []
     for c in codes:
         tech = q.rows("cluster_key_technologies", {"cluster": c})
         technologies += [{"cluster": c, **r} for r in tech if r["from_entity"] in named]
-        labs = q.rows("cluster_rd_institutions", {"cluster": c})
-        institutions += [{"cluster": c, **r} for r in labs if r["city"] == scope.key]
-    return {
+    return {  # the rows of the other two begin with their cluster's code too
         "key_technologies": technologies,
-        "key_products": scoped_chain.city_products(q.store, scope.key, codes),  # its rows begin with the code too
-        "rd_institutions": institutions,
+        "key_products": scoped_chain.city_products(q.store, scope.key, codes),
+        "rd_institutions": scoped_chain.city_institutions(q.store, scope.key, codes),
     }
 
 

@@ -163,3 +163,18 @@ def test_cluster_reports_keep_their_counts(loaded: GraphStore) -> None:
         members = q.rows("cluster_entities", {"cluster": code, "sourced_only": False})
         assert ctx.clusters[0]["entities"] == len({r["id"] for r in members}), code
         assert ctx.notes == [f"{len({r['city'] or '—' for r in members})} cities hold its entities"], code
+
+
+def test_city_institutions_are_the_rows_of_each_cluster_query_in_the_city(loaded: GraphStore) -> None:
+    q = Queries(loaded)
+    codes = _clusters(loaded)
+    found = 0
+    for name in _cities(loaded):
+        for asked in (codes, list(reversed(codes[::2]))):  # the clusters' order is the caller's
+            expected = [
+                {"cluster": c, **r} for c in asked for r in q.rows("cluster_rd_institutions", {"cluster": c})
+                if r["city"] == name
+            ]  # fmt: skip
+            assert scoped_chain.city_institutions(loaded, name, asked) == expected, name
+            found += len(expected)
+    assert found > 0

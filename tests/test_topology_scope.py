@@ -87,14 +87,29 @@ def _nulls_last(value: str | None) -> tuple[bool, str]:
     return value is None, value or ""
 
 
-def test_city_products_keep_the_python_order(bundled_each: GraphStore) -> None:
+def _same_rows_in_order(got: list[dict[str, Any]], expected: list[dict[str, Any]]) -> bool:
+    """The same rows, in the same order of the sort keys (cluster, enterprise, product); rows those rank equal (two
+    firms of one name, parallel ties) may come in either order, as the query's ORDER BY leaves them."""
+    keys = [(r["cluster"], r["enterprise"], r["product"]) for r in got]
+    if keys != [(r["cluster"], r["enterprise"], r["product"]) for r in expected]:
+        return False
+    return sorted(map(repr, got)) == sorted(map(repr, expected))
+
+
+def test_city_products_keep_the_python_order(bundled_each: GraphStore, bundled_snapshot: Topology) -> None:
+    """From the snapshot (the firms and their ties; their other columns by id) and from the Cypher, each sorted as
+    columns: the rows the old code made, spread over their clusters and sorted in Python."""
     clusters = [str(r["code"]) for r in get_query("cluster_list").run_all(bundled_each).rows]
+    reads = Reads(bundled_each)
     seen = 0
     for city in _cities(bundled_each):
-        for asked in (clusters, list(reversed(clusters[::3]))):  # the clusters' order is the caller's
-            got = scoped_chain.city_products(bundled_each, city, asked)
-            assert isinstance(got, ArrowRows)
-            assert got == _reference_products(bundled_each, city, asked), city
+        nodes = topology_scope.scope_nodes(reads, bundled_snapshot, "city", city)
+        for asked in (clusters, list(reversed(clusters[::3])), [*clusters[:2], clusters[0], "no such code"]):
+            expected = _reference_products(bundled_each, city, asked)
+            got = scoped_chain.city_products(bundled_each, city, asked)  # the snapshot's, routed
+            assert isinstance(got, ArrowRows) and _same_rows_in_order(list(got), expected), city
+            unsorted = topology_scope.product_rows(reads, bundled_snapshot, nodes, asked).to_pylist()
+            assert sorted(map(repr, unsorted)) == sorted(map(repr, expected)), city
             seen += len(got)
     assert seen > 0
 
@@ -136,9 +151,19 @@ def test_odd_ties_give_the_same_answers(bundled_copy: GraphStore) -> None:
     store.upsert_relationships("HOSTED_BY", "Laboratory", "Laboratory", [{"from_id": a, "to_id": b}])
     store.upsert_relationships("HOSTED_BY", "Laboratory", "Enterprise", [{"from_id": b, "to_id": e}])
     store.upsert_relationships("TRANSFERS_TO", "Laboratory", "Enterprise", [{"from_id": b, "to_id": e}])
+    # a firm of the city in two clusters, making two products, one of them nameless
+    store.upsert_nodes("Product", [{"id": "product/odd-1", "name_zh": "产品甲"}, {"id": "product/odd-2"}])
+    made = [{"from_id": e, "to_id": "product/odd-1"}, {"from_id": e, "to_id": "product/odd-2"}]
+    store.upsert_relationships("PRODUCES", "Enterprise", "Product", made)
+    clusters = [str(r["code"]) for r in get_query("cluster_list").run_all(store).rows]
+    ties = [{"from_id": e, "to_id": r["id"]} for r in store.read("MATCH (c:IndustryCluster) RETURN c.id AS id").rows]
+    store.upsert_relationships("IN_CLUSTER", "Enterprise", "IndustryCluster", ties[:2])
     aggregates.refresh(store)  # a new epoch: the snapshot of the copy is built from the changed graph
     topo = topology.ready(store, SNAPSHOT_BUILD_S)
     assert topo is not None
+    expected = _reference_products(store, "广州市", clusters)
+    assert sum(r["enterprise"] is not None and r["product"] == "产品甲" for r in expected) >= 2
+    assert _same_rows_in_order(list(scoped_chain.city_products(store, "广州市", clusters)), expected)
     twin_scope = topology_scope.scope_nodes(Reads(store), topo, "city", "广州市")
     assert {topo.index(a), topo.index(e)} <= set(
         twin_scope.tolist()
