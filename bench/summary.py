@@ -228,7 +228,6 @@ def app_table() -> list[str]:
     # a run of some pages or one store (--pages, --skip-neo4j) is recorded but not tabled
     runs = [r for r in _runs("app_render", data="synthetic scale 150") if "neo4j" in r["seconds"]]
     before, after = runs[0], max(runs, key=lambda r: (len(r["seconds"]["embedded"]), r["date"]))
-    first = after.get("first_seconds", {})
     lines = [
         f"App pages at scale 150, server-side render (AppTest), seconds. Before: median of {before['runs']} "
         f"({before['date'][:10]}); after ({after['date'][:10]}): the first render, which reads the store, and the "
@@ -238,15 +237,20 @@ def app_table() -> list[str]:
         "|---|---|---|---|---|",
     ]
     for page in after["seconds"]["embedded"]:
-        cells = []
-        for backend in ("embedded", "neo4j"):
-            old = before["seconds"].get(backend, {}).get(page)
-            new = after["seconds"].get(backend, {}).get(page)
-            cold = first.get(backend, {}).get(page)
-            cells.append(f"{old:.2f}" if old is not None else "—")
-            cells.append(f"{cold:.2f} / {new:.2f}" if new is not None and cold is not None else "—")
+        cells = [_page_cell(run, backend, page) for backend in ("embedded", "neo4j") for run in (before, after)]
         lines.append(f"| {page} | " + " | ".join(cells) + " |")
     return lines
+
+
+def _page_cell(run: dict[str, Any], backend: str, page: str, over: float | None = None) -> str:
+    """A page's render time in one run: its first render / the median (the median alone in runs before first renders
+    were recorded); bold when the first render is over ``over`` seconds."""
+    median = run["seconds"].get(backend, {}).get(page)
+    first = run.get("first_seconds", {}).get(backend, {}).get(page)
+    if median is None:
+        return "—"
+    text = f"{median:.2f}" if first is None else f"{first:.2f} / {median:.2f}"
+    return f"**{text}**" if over is not None and first is not None and first > over else text
 
 
 def app_warm_table() -> list[str]:
@@ -267,13 +271,7 @@ def app_warm_table() -> list[str]:
         "|---|---|---|---|---|",
     ]
     for page in new["seconds"]["embedded"]:
-        cells = []
-        for backend in ("embedded", "neo4j"):
-            for run in (old, new):
-                first = run.get("first_seconds", {}).get(backend, {}).get(page)
-                median = run["seconds"].get(backend, {}).get(page)
-                text = "—" if first is None or median is None else f"{first:.2f} / {median:.2f}"
-                cells.append(f"**{text}**" if first is not None and first > 1.0 else text)
+        cells = [_page_cell(run, backend, page, over=1.0) for backend in ("embedded", "neo4j") for run in (old, new)]
         lines.append(f"| {page} | " + " | ".join(cells) + " |")
     return lines
 

@@ -30,7 +30,6 @@ from queries.topology_reads import (
     codes_among,
     hub_values,
     of_class,
-    ties_into,
 )
 
 CITY = "City"
@@ -59,9 +58,9 @@ def scope_nodes(reads: Reads, topo: Topology, kind: str, key: str) -> Ints:
 def _find(reads: Reads, topo: Topology, kind: str, key: str) -> Ints:
     if kind == "city":
         cities = of_class(topo, CITY)
-        anchors = [c for c, name in zip(cities.tolist(), topo.rows(cities)[2], strict=True) if name == key]
-        places = [*anchors, *(p for a in anchors for p in ties_into(topo, a, ("PART_OF",)).tolist())]
-        return _starts_into(topo, np.array(places, dtype=np.int32), ("LOCATED_IN",))
+        anchors = np.array([c for c, name in zip(cities.tolist(), topo.rows(cities)[2], strict=True) if name == key])
+        places = np.union1d(anchors, _starts_into(topo, anchors.astype(np.int32), ("PART_OF",)))  # 0 or 1 hop
+        return _starts_into(topo, places.astype(np.int32), ("LOCATED_IN",))
     clusters = [c for c, code in hub_values(reads, topo, CLUSTER, "cluster_code").items() if code == key]
     return _starts_into(topo, np.array(clusters, dtype=np.int32), MEMBERSHIP)
 

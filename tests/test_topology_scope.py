@@ -26,9 +26,8 @@ def _cities(store: GraphStore) -> list[str]:
 
 def _scopes(store: GraphStore) -> list[scoped_chain.Scope]:
     clusters = [str(r["code"]) for r in get_query("cluster_list").run_all(store).rows]
-    return [scoped_chain.Scope("city", c) for c in _cities(store)] + [
-        scoped_chain.Scope("cluster", c) for c in clusters
-    ]
+    cities = [scoped_chain.Scope("city", c) for c in [*_cities(store), "无此市"]]  # and a name nothing bears
+    return cities + [scoped_chain.Scope("cluster", c) for c in [*clusters, "NO-SUCH-CODE"]]
 
 
 def _names(store: GraphStore, scope: scoped_chain.Scope) -> set[str]:
