@@ -6,6 +6,8 @@ Run: ``streamlit run app.py``. The embedded store is used unless NEO4J_URI is se
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 
 from app_pages.common import LANG_KEY, L
@@ -48,6 +50,17 @@ def _safety_warnings() -> list[tuple[str, str]]:
     return store().safety_warnings()
 
 
+@st.cache_resource(show_spinner=False)
+def _warm_charts() -> bool:
+    """matplotlib and the CJK font loaded in the background, once per app process: they were half of a yearly report
+    page's first render."""
+    from reports import charts
+
+    threading.Thread(target=charts.warm, name="ckg-charts", daemon=True).start()
+    return True
+
+
+_warm_charts()
 try:
     for zh, en in _safety_warnings():  # a banner on every page while the server is configured less safely
         st.warning(L("服务器配置不够安全：", "The server is configured less safely than ClusterKG needs: ") + L(zh, en))

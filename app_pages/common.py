@@ -57,11 +57,11 @@ def settings() -> Settings:
 def _store(key: str) -> GraphStore:
     del key  # only part of the cache key
     opened = open_store(settings(), read_only=True)
-    # Neighbourhoods and paths from memory once the snapshot is built (in the background) — on the embedded store
-    # only. Neo4j answers them itself within 0.1 s at a million nodes, while its snapshot would pull the whole
-    # graph over Bolt into the app: 62 s of the app's CPU, beside the pages, after every start and every write.
-    if opened.backend == "embedded":
-        topology.warm(opened)
+    # Paths, neighbourhoods, listings and the yearly report from memory once the snapshot is built (in the background;
+    # until then, and above CLUSTERKG_TOPOLOGY_MAX_ELEMENTS, the Cypher answers). On Neo4j the build pulls the graph
+    # over Bolt: at scale 150, 68 s (59 s of the app's CPU) and 220 MB after every start and every write; without it
+    # a city's yearly report took 11 s there and four listings over 300 ms (docs/SCALE.md).
+    topology.warm(opened)
     return opened
 
 

@@ -34,15 +34,18 @@ def time_pages(
 ) -> dict[str, float]:
     """Each page's median render time; ``first`` receives each page's first render, the one that reads the store
     (the later runs find the answers the first one kept: queries/answer_cache.py). With ``warm_topology`` the pages
-    are timed once the store's in-memory snapshot is built, as on an app that has been up for a while."""
+    are timed once the store's in-memory snapshot is built, as on an app that has been up for a while, where the app
+    keeps one (the embedded store; on Neo4j the app keeps none: app_pages/common.py)."""
     from app_pages.common import forget_store, store
     from graph import topology
 
     forget_store()
-    if warm_topology:
+    if warm_topology and topology.kept(store()):
         started = time.perf_counter()
         built = topology.ready(store(), TOPOLOGY_WAIT_S) is not None
         log.info("topology snapshot %s after %.1f s", "ready" if built else "NOT built", time.perf_counter() - started)
+    elif warm_topology:
+        log.info("the app keeps no snapshot of the %s store: its pages are timed without one", store().backend)
     medians = {}
     for page in pages:
         samples = []

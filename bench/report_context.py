@@ -8,8 +8,9 @@ With --warm-topology each build starts once the store's in-memory snapshot is bu
 
 Each build runs in a fresh process (nothing kept from an earlier build) that opens the store read-only, with the
 buffer pool the app gives it (graph/settings.py); the two
-trees alternate. Wall and CPU time and the process's peak RSS are recorded. The contexts' chain, stage counts
-and list sizes are compared between the trees: equal means the change did not change the report.
+trees alternate. Wall and CPU time and the process's peak RSS are recorded. The contexts' chain, stage counts,
+sources and lists (each list's rows, as a set) are compared between the trees: equal means the change did not
+change the report.
 Results: bench/results/report_context.json.
 """
 
@@ -28,7 +29,7 @@ from common import REPO, record
 log = logging.getLogger("bench.report_context")
 
 CHILD = """
-import json, resource, sys, time
+import hashlib, json, resource, sys, time
 sys.path.insert(0, {tree!r})
 from graph.embedded_store import EmbeddedStore
 from graph.schema import default_schema
@@ -52,6 +53,9 @@ print(json.dumps({{
         "cluster_stages": ctx.cluster_stages,
         "score": ctx.chain.score, "linked": [[list(k), v] for k, v in sorted(ctx.chain.linked.items())],
         "lists": {{k: len(v) for k, v in sorted(ctx.lists.items())}},
+        # each list's rows as a set (rows its sort ranks equal may come in either order): the tests check the order
+        "list_rows": {{k: hashlib.sha256(repr(sorted(map(repr, v))).encode()).hexdigest()
+                      for k, v in ctx.lists.items()}},
         "sources": ctx.sources, "map_values": ctx.map_values, "notes": ctx.notes,
     }},
 }}, ensure_ascii=False))

@@ -1,12 +1,14 @@
 """A city's or a cluster's entities found in the in-memory topology snapshot (graph/topology.py), and what the yearly
-report reads of them there: how many, which names they bear, the chain's completeness, a city's key-product rows.
+report reads of them there: how many, which names they bear, the chain's completeness, the sources they come from,
+a city's key-product rows, R&D institutions and memberships, and its clusters' key technologies.
 
 queries/scoped_chain.py reads these from the store by walking out from the city or cluster; for a big city at scale
 150 the walks took 2.3 s of the report's 8.4 (the completeness 1.2 s, the names 0.5 s). The snapshot holds what they
 need — the typed, directed adjacency, each node's class, chain stage and Chinese name — so when one of the store's
 current epoch is ready scoped_chain answers from it, with the same answer (tests/test_topology_scope.py checks every
-city and cluster of the bundled data on both stores). The product rows take their firms' other columns (industry,
-roles, source) from the store, by id.
+city and cluster of the bundled data on both stores). The sources, the firms' other columns in the product rows
+(industry, roles, stock code, source) and a lab's field and level are properties the snapshot keeps
+(``KEPT_PROPERTIES``); the snapshot knows which ties are ``derived``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from queries.topology_reads import (
     CLUSTER,
     MEMBERSHIP,
     Reads,
-    SnapshotBehindError,
     codes_among,
     hub_values,
     of_class,
@@ -57,12 +58,17 @@ def scope_nodes(reads: Reads, topo: Topology, kind: str, key: str) -> Ints:
 
 def _find(reads: Reads, topo: Topology, kind: str, key: str) -> Ints:
     if kind == "city":
-        cities = of_class(topo, CITY)
-        anchors = np.array([c for c, name in zip(cities.tolist(), topo.rows(cities)[2], strict=True) if name == key])
-        places = np.union1d(anchors, _starts_into(topo, anchors.astype(np.int32), ("PART_OF",)))  # 0 or 1 hop
+        anchors = _cities_named(topo, key)
+        places = np.union1d(anchors, _starts_into(topo, anchors, ("PART_OF",)))  # 0 or 1 hop
         return _starts_into(topo, places.astype(np.int32), ("LOCATED_IN",))
     clusters = [c for c, code in hub_values(reads, topo, CLUSTER, "cluster_code").items() if code == key]
     return _starts_into(topo, np.array(clusters, dtype=np.int32), MEMBERSHIP)
+
+
+def _cities_named(topo: Topology, name: str) -> Ints:
+    cities = of_class(topo, CITY)
+    named = [c for c, zh in zip(cities.tolist(), topo.rows(cities)[2], strict=True) if zh == name]
+    return np.array(named, dtype=np.int32)
 
 
 def _starts_into(topo: Topology, ends: Ints, rel_types: Sequence[str]) -> Ints:
@@ -125,18 +131,139 @@ def completeness(topo: Topology, nodes: Ints, key: str, structural: Sequence[str
     return scored(key, counts, linked)
 
 
-# The columns of a city's key-product rows (scoped_chain._CITY_PRODUCTS) read from the store, by firm
+# The columns of a city's key-product rows (scoped_chain._CITY_PRODUCTS) after the firm's and product's names
 FIRM_COLUMNS = ("listed_industry", "roles", "stock_code", "source_file", "source_row")
-_FIRMS = "UNWIND $ids AS i MATCH (e:Enterprise {id: i}) RETURN e.id AS id, " + ", ".join(
-    f"e.{c} AS {c}" for c in FIRM_COLUMNS
-)
+# a row's source, as the list queries name it
+SOURCE_OF_ROW = ("source_file", "source_row", "confidence")
+# scoped_chain._SOURCES' columns, and the kept property each is
+SOURCE_COLUMNS = {"file": "source_file", "url": "source_url", "confidence": "confidence"}
+
+
+def sources(topo: Topology, nodes: Ints) -> list[dict[str, object]]:
+    """scoped_chain._SOURCES from the snapshot: the files, URLs and confidences of these entities (those with a
+    source file), with how many entities each, ordered by file, URL and confidence (nulls last)."""
+    table = pa.table({column: topo.values(prop, nodes) for column, prop in SOURCE_COLUMNS.items()})
+    table = table.filter(pc.is_valid(table.column("file")))
+    grouped = table.group_by(list(SOURCE_COLUMNS)).aggregate([([], "count_all")])
+    order = pc.sort_indices(grouped, sort_keys=[(c, "ascending", "at_end") for c in SOURCE_COLUMNS])
+    grouped = grouped.take(order).rename_columns([*SOURCE_COLUMNS, "entities"])
+    rows: list[dict[str, object]] = grouped.select([*SOURCE_COLUMNS, "entities"]).to_pylist()
+    return rows
+
+
+def city_members(reads: Reads, topo: Topology, city: str, clusters: list[str]) -> list[dict[str, object]]:
+    """scoped_chain._CITY_MEMBERS from the snapshot: the memberships in these clusters of the staged entities located
+    in a City of this name itself (not a district), a row per ``LOCATED_IN`` tie and membership (its ``derived``)."""
+    anchors = _cities_named(topo, city)
+    owner, positions = topo.entry_positions(anchors)
+    located = np.isin(topo.rel_codes[positions], codes_among(topo.rel_types, ("LOCATED_IN",)))
+    entities = topo.indices[positions[located & ~topo.outgoing[positions]]]
+    staged = np.array([stage in STAGES for stage in topo.stages], dtype=np.bool_)  # no stage: 'industry', not one
+    entities = entities[staged[topo.stage_codes[entities]]]
+    code_of = {
+        node: code for node, code in hub_values(reads, topo, CLUSTER, "cluster_code").items() if code in clusters
+    }
+    hub = np.zeros(topo.node_count, dtype=np.bool_)
+    hub[np.fromiter(code_of, dtype=np.int64, count=len(code_of))] = True
+    owner, positions = topo.entry_positions(entities)
+    partner = topo.indices[positions]
+    member = np.isin(topo.rel_codes[positions], codes_among(topo.rel_types, MEMBERSHIP)) & topo.outgoing[positions]
+    member &= hub[partner]
+    entity = entities[owner[member]]
+    stages = [topo.stages[code] for code in topo.stage_codes[entity].tolist()]
+    return [
+        {"cluster": code_of[c], "id": i, "stage": s, "derived": d}
+        for c, i, s, d in zip(
+            partner[member].tolist(), topo.ids(entity), stages, topo.derived[positions[member]].tolist(), strict=True
+        )
+    ]
+
+
+# scoped_chain._CITY_INSTITUTIONS' classes
+INSTITUTION_CLASSES = ("Laboratory", "ResearchInstitution", "University", "InnovationCenter", "ResearchInfrastructure")
+
+
+def city_institutions(reads: Reads, topo: Topology, city: str, clusters: list[str]) -> list[dict[str, object]]:
+    """scoped_chain._CITY_INSTITUTIONS from the snapshot, unsorted: for each institution located in a City of this
+    name, a row per ``SERVES_CLUSTER`` tie to one of these clusters, per host (``HOSTED_BY``/``LED_BY``; none: one row)
+    and per ``LOCATED_IN`` tie to a City of this name."""
+    anchors = _cities_named(topo, city)
+    anchor = np.zeros(topo.node_count, dtype=np.bool_)
+    anchor[anchors] = True
+    located = _starts_into(topo, anchors, ("LOCATED_IN",))
+    found = located[np.isin(topo.class_codes[located], codes_among(topo.classes, INSTITUTION_CLASSES))]
+    code_of = {
+        node: code for node, code in hub_values(reads, topo, CLUSTER, "cluster_code").items() if code in clusters
+    }
+    owner, positions = topo.entry_positions(found)
+    partner, rel, outgoing = topo.indices[positions], topo.rel_codes[positions], topo.outgoing[positions]
+    serves = np.isin(rel, codes_among(topo.rel_types, ("SERVES_CLUSTER",))) & outgoing
+    hosted = np.isin(rel, codes_among(topo.rel_types, ("HOSTED_BY", "LED_BY"))) & outgoing
+    placed = np.isin(rel, codes_among(topo.rel_types, ("LOCATED_IN",))) & outgoing & anchor[partner]
+    ties: list[list[str]] = [[] for _ in found]
+    hosts: list[list[str | None]] = [[] for _ in found]
+    places = np.bincount(owner[placed], minlength=len(found)).tolist()
+    for at, node in zip(owner[serves].tolist(), partner[serves].tolist(), strict=True):
+        if node in code_of:
+            ties[at].append(code_of[node])
+    host_names = topo.name_zh.take(pa.array(partner[hosted], type=pa.int32())).to_pylist()
+    for at, name in zip(owner[hosted].tolist(), host_names, strict=True):
+        hosts[at].append(name)
+    entity = {column: topo.values(column, found).to_pylist() for column in ("level", *SOURCE_OF_ROW)}
+    names = topo.name_zh.take(pa.array(found, type=pa.int32())).to_pylist()
+    classes = [topo.classes[code] for code in topo.class_codes[found].tolist()]
+    return [
+        {"cluster": code, "institution": names[i], "class": classes[i], "level": entity["level"][i], "host": host,
+         "city": city, **{column: entity[column][i] for column in SOURCE_OF_ROW}}
+        for i in range(len(found))
+        for code in ties[i]
+        for host in hosts[i] or [None]
+        for _ in range(places[i])
+    ]  # fmt: skip
+
+
+# cluster_key_technologies' entities: a Technology, or one of the others with a research field
+TECHNOLOGY_CLASSES = ("Technology", "Laboratory", "ResearchInfrastructure", "InnovationCenter")
+
+
+def key_technologies(reads: Reads, topo: Topology, clusters: list[str]) -> dict[str, list[dict[str, object]]]:
+    """scoped_chain._CLUSTERS_TECHNOLOGIES from the snapshot: cluster_key_technologies' rows for each cluster code, a
+    row per ``SERVES_CLUSTER`` tie, ordered by technology and entity (nulls last)."""
+    found: dict[str, list[dict[str, object]]] = {code: [] for code in clusters}
+    code_of = {node: code for node, code in hub_values(reads, topo, CLUSTER, "cluster_code").items() if code in found}
+    hubs = np.array(sorted(code_of), dtype=np.int32)
+    owner, positions = topo.entry_positions(hubs)
+    partner = topo.indices[positions]
+    served = np.isin(topo.rel_codes[positions], codes_among(topo.rel_types, ("SERVES_CLUSTER",)))
+    served &= ~topo.outgoing[positions] & np.isin(
+        topo.class_codes[partner], codes_among(topo.classes, TECHNOLOGY_CLASSES)
+    )
+    entity, hub = partner[served], hubs[owner[served]]
+    field = topo.values("field", entity)
+    technology = topo.classes.index("Technology") if "Technology" in topo.classes else -1
+    names = topo.name_zh.take(pa.array(entity, type=pa.int32()))
+    table = pa.table(
+        {
+            "cluster": pa.array([code_of[node] for node in hub.tolist()], type=pa.string()),
+            "technology": pc.coalesce(field, names),
+            "from_class": pa.array([topo.classes[c] for c in topo.class_codes[entity].tolist()], type=pa.string()),
+            "from_entity": names,
+            **{column: topo.values(column, entity) for column in SOURCE_OF_ROW},
+        }
+    ).filter(pc.or_(pa.array(topo.class_codes[entity] == technology), pc.is_valid(field)))
+    order = pc.sort_indices(
+        table, sort_keys=[("technology", "ascending", "at_end"), ("from_entity", "ascending", "at_end")]
+    )
+    for row in table.take(order).to_pylist():
+        found[row.pop("cluster")].append(row)
+    return found
 
 
 def product_rows(reads: Reads, topo: Topology, nodes: Ints, clusters: list[str]) -> pa.Table:
-    """scoped_chain._CITY_PRODUCTS' rows, spread over their clusters (a ``cluster`` column first) and not sorted, for
-    the enterprises among ``nodes``: each ``IN_CLUSTER`` tie of a firm to one of these clusters once for each of its
-    ``PRODUCES`` ties (or once with no product). The firms, their ties and names come from the snapshot; the other
-    columns from the store by id (SnapshotBehindError when a firm is gone from it)."""
+    """scoped_chain._CITY_PRODUCTS' rows, spread over their clusters (a ``cluster`` column first) and sorted as
+    ``city_products`` sorts them, for the enterprises among ``nodes``: each ``IN_CLUSTER`` tie of a firm to one of
+    these clusters once for each of its ``PRODUCES`` ties (or once with no product). All from the snapshot: the firms,
+    their ties, names and other columns (FIRM_COLUMNS, kept properties)."""
     enterprise = topo.classes.index(ENTERPRISE) if ENTERPRISE in topo.classes else -1
     firms = nodes[topo.class_codes[nodes] == enterprise]
     owner, positions = topo.entry_positions(firms)
@@ -159,7 +286,14 @@ def product_rows(reads: Reads, topo: Topology, nodes: Ints, clusters: list[str])
         "enterprise": topo.name_zh.take(pa.array(row_firm, type=pa.int32())),
         "product": pc.if_else(pa.array(has), product_names, pa.nulls(len(has), pa.string())),
     }
-    return pa.table({**columns, **_firm_columns(reads, topo, row_firm)})
+    # by cluster (its place in ``clusters``), firm name, product name (none last), stably: by the names' ranks in one
+    # integer (below 2**63 up to 20 million nodes and 20,000 clusters)
+    base = topo.node_count + 2
+    product_rank = np.where(has, topo.name_rank[np.maximum(row_product, 0)], topo.node_count + 1)
+    key = (tie_place[row_tie].astype(np.int64) * base + topo.name_rank[row_firm]) * base + product_rank
+    order = pa.array(np.argsort(key, kind="stable"))
+    table = pa.table({**columns, **{column: topo.values(column, row_firm) for column in FIRM_COLUMNS}})
+    return table.take(order)
 
 
 def _per_product(
@@ -176,15 +310,3 @@ def _per_product(
     row_product = np.full(len(row_tie), -1, dtype=np.int32)
     row_product[has] = made[(starts[tie_firm][row_tie] + within)[has]]
     return row_tie, row_product
-
-
-def _firm_columns(reads: Reads, topo: Topology, row_firm: Ints) -> dict[str, pa.Array]:
-    """FIRM_COLUMNS of each row's firm, read once per firm by id (119,119 firms of 广州市 at scale 150: 0.5 s)."""
-    firms = np.unique(row_firm)  # sorted: each row's firm is found in it by a binary search
-    ids = pa.array(topo.ids(firms), type=pa.string())
-    read = reads.store.read_columns(_FIRMS, {"ids": ids.to_pylist()}, timeout_s=reads.timeout_s)
-    found = pc.index_in(ids, value_set=read.column("id").cast(pa.string()))
-    if found.null_count:
-        raise SnapshotBehindError(ENTERPRISE)
-    at = found.take(pa.array(np.searchsorted(firms, row_firm)))
-    return {column: read.column(column).take(at) for column in FIRM_COLUMNS}

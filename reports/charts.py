@@ -2,12 +2,15 @@
 
 The font is taken by file path (WenQuanYi Micro Hei, Debian's fonts-wqy-microhei), so Chinese renders the same
 on every machine; without it a chart would show boxes, so drawing fails with a message saying what to install.
+Figures are made without pyplot, whose global state two sessions drawing at once would share. Importing matplotlib
+and loading the font take 0.5 s, half a report page's first render: the app does it at start (``warm``).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 from functools import cache
 from pathlib import Path
@@ -23,6 +26,8 @@ FONT_PATHS = (
 GEOJSON = Path(__file__).resolve().parent.parent / "data" / "raw" / "geo-guangdong" / "guangdong_cities_datav.geojson"
 COLOURS = ("#08519c", "#3182bd", "#6baed6", "#9ecae1", "#c6dbef")
 
+log = logging.getLogger(__name__)
+
 
 @cache
 def font_path() -> str:
@@ -35,33 +40,46 @@ def font_path() -> str:
     )
 
 
-def _pyplot() -> Any:
+@cache
+def _matplotlib(font: str) -> Any:
+    """matplotlib's Figure, set up once per process to draw in ``font``."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import font_manager
-    from matplotlib import pyplot as plt
+    from matplotlib.figure import Figure
 
-    path = font_path()
-    font_manager.fontManager.addfont(path)
-    name = font_manager.FontProperties(fname=path).get_name()
-    plt.rcParams.update({"font.family": [name], "axes.unicode_minus": False})
-    return plt
+    font_manager.fontManager.addfont(font)
+    name = font_manager.FontProperties(fname=font).get_name()
+    matplotlib.rcParams.update({"font.family": [name], "axes.unicode_minus": False})
+    return Figure
+
+
+def _figure(width: float, height: float) -> Any:
+    return _matplotlib(font_path())(figsize=(width, height))
+
+
+def warm() -> None:
+    """Import matplotlib, load the font and the map before the first chart is asked for (the app, in the
+    background)."""
+    try:
+        _matplotlib(font_path())
+        _cities()
+    except ReportError as exc:  # a report says so when it is asked for
+        log.warning("%s", exc)
 
 
 def _png(fig: Any) -> bytes:
     out = io.BytesIO()
     fig.savefig(out, format="png", dpi=150, bbox_inches="tight")
-    fig.clf()
-    _pyplot().close(fig)
     return out.getvalue()
 
 
 def stage_chart(ctx: ReportContext) -> bytes:
     """Entities per stage per cluster, stacked."""
-    plt = _pyplot()
     codes = sorted(ctx.cluster_stages)
-    fig, ax = plt.subplots(figsize=(8, 3.6))
+    fig = _figure(8, 3.6)
+    ax = fig.subplots()
     bottom = [0] * len(codes)
     for stage, colour in zip(STAGES, COLOURS, strict=True):
         values = [ctx.cluster_stages[c].get(stage, 0) for c in codes]
@@ -89,20 +107,22 @@ def _rings(geometry: dict[str, Any]) -> list[list[list[float]]]:
 
 def map_chart(ctx: ReportContext) -> bytes:
     """The province with the city highlighted, or a cluster's entities per city."""
+    from matplotlib import colormaps
     from matplotlib.collections import PolyCollection
 
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    fig = _figure(6.4, 4.6)
+    ax = fig.subplots()
     top = max(ctx.map_values.values(), default=0) or 1
     rings: list[list[list[float]]] = []
     colours: list[Any] = []
     for feature in _cities():
         code = str(feature["properties"]["adcode"])
         value = ctx.map_values.get(code, 0)
+        colour: Any
         if ctx.scope == "city":
             colour = "#c6262e" if value else "#eeeeee"
         else:
-            colour = plt.cm.Blues(0.15 + 0.8 * value / top) if value else "#f4f4f4"
+            colour = colormaps["Blues"](0.15 + 0.8 * value / top) if value else "#f4f4f4"
         for ring in _rings(feature["geometry"]):
             rings.append([[p[0], p[1]] for p in ring])
             colours.append(colour)
@@ -122,10 +142,10 @@ def change_chart(ctx: ReportContext) -> bytes | None:
     """Added, changed and removed entities and ties since the earlier edition."""
     if ctx.changes is None:
         return None
-    plt = _pyplot()
     totals = ctx.changes.totals()
     labels = ["新增 added", "修改 changed", "删除 removed"]
-    fig, ax = plt.subplots(figsize=(6, 2.8))
+    fig = _figure(6, 2.8)
+    ax = fig.subplots()
     width = 0.38
     xs = range(len(labels))
     for offset, kind, name, colour in (

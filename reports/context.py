@@ -54,6 +54,15 @@ class Queries:
             self._cache[key] = get_query(name).run_all(self.store, params).rows
         return self._cache[key]
 
+    def key_technologies(self, codes: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """cluster_key_technologies of each of these clusters, the ones not asked before read together."""
+        keys = {code: ("cluster_key_technologies", (("cluster", code),)) for code in codes}
+        missing = [code for code, key in keys.items() if key not in self._cache]
+        if missing:
+            for code, rows in scoped_chain.clusters_technologies(self.store, missing).items():
+                self._cache[keys[code]] = rows
+        return {code: self._cache[key] for code, key in keys.items()}
+
     def clusters(self) -> dict[str, dict[str, Any]]:
         return {r["code"]: r for r in self.rows("cluster_list")}
 
@@ -170,7 +179,7 @@ def names_in_city(q: Queries, city: str, codes: list[str]) -> set[str]:
     """Which names the city's lists and targets match on are borne by an entity located in the city or one of its
     districts: the entities behind the clusters' key technologies and the high-level universities. One read for
     both (each is a look-up of every name among the city's entities)."""
-    wanted = {str(r["from_entity"]) for c in codes for r in q.rows("cluster_key_technologies", {"cluster": c})}
+    wanted = {str(r["from_entity"]) for rows in q.key_technologies(codes).values() for r in rows}
     wanted |= {str(r["university"]) for r in q.rows("measure12_science_park_coverage")}
     return scoped_chain.names_in(q.store, scoped_chain.Scope("city", city), wanted)
 
@@ -182,8 +191,7 @@ def _city_lists(
     entities (``named``: names_in_city), products of its enterprises, institutions located in it; cluster by
     cluster, as the matrix orders them."""
     technologies: list[dict[str, Any]] = []
-    for c in codes:
-        tech = q.rows("cluster_key_technologies", {"cluster": c})
+    for c, tech in q.key_technologies(codes).items():
         technologies += [{"cluster": c, **r} for r in tech if r["from_entity"] in named]
     return {  # the rows of the other two begin with their cluster's code too
         "key_technologies": technologies,

@@ -178,3 +178,20 @@ def test_city_institutions_are_the_rows_of_each_cluster_query_in_the_city(loaded
             assert scoped_chain.city_institutions(loaded, name, asked) == expected, name
             found += len(expected)
     assert found > 0
+
+
+def test_clusters_technologies_are_each_clusters_query(loaded: GraphStore) -> None:
+    """One read for several clusters gives each cluster_key_technologies' rows: the same rows, in the same order of
+    its sort keys (rows equal on both keys may come either way), an unknown code none."""
+    codes = _clusters(loaded)
+    asked = [*reversed(codes), "NO-SUCH-CODE"]
+    found = scoped_chain.clusters_technologies(loaded, asked)
+    assert list(found) == asked and found["NO-SUCH-CODE"] == []
+    for code in codes:
+        expected = get_query("cluster_key_technologies").run_all(loaded, {"cluster": code}).rows
+        got = found[code]
+        assert [(r["technology"], r["from_entity"]) for r in got] == [
+            (r["technology"], r["from_entity"]) for r in expected
+        ], code
+        assert sorted(map(repr, got)) == sorted(map(repr, expected)), code
+    assert sum(map(len, found.values())) > 0

@@ -4,6 +4,7 @@ odd ties; a city's key products come as Arrow-backed rows in the order the Pytho
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pyarrow as pa
@@ -13,8 +14,9 @@ from graph import aggregates, topology
 from graph.store import GraphStore
 from graph.topology import Topology
 from queries import scoped_chain, topology_scope
+from queries.analytics import STAGES
 from queries.arrow_rows import ArrowRows
-from queries.catalog import get_query
+from queries.catalog import expand_macros, get_query
 from queries.topology_reads import Reads, fresh_snapshot
 from reports.build import Reporter
 from tests.conftest import SNAPSHOT_BUILD_S
@@ -35,7 +37,8 @@ def _names(store: GraphStore, scope: scoped_chain.Scope) -> set[str]:
 
 
 def _check_scopes(store: GraphStore, topo: Topology) -> int:
-    """Every scope's count, names and completeness from the snapshot against the Cypher; how many were non-empty."""
+    """Every scope's count, names, sources and completeness from the snapshot against the Cypher; how many were
+    non-empty."""
     reads = Reads(store)
     outside = {"不在任何范围内的名字", "None"}
     filled = 0
@@ -45,6 +48,7 @@ def _check_scopes(store: GraphStore, topo: Topology) -> int:
         names = _names(store, scope)
         wanted = set(list(sorted(names))[::2]) | outside
         assert topology_scope.names_in(topo, nodes, wanted) == names & wanted, scope
+        assert topology_scope.sources(topo, nodes) == scoped_chain._rows(store, scope, scoped_chain._SOURCES), scope
         expected = scoped_chain.scanned_completeness(store, scope, timeout_s=60)
         assert topology_scope.completeness(topo, nodes, scope.key, scoped_chain.STRUCTURAL) == expected, scope
         filled += sum(expected.stage_counts.values()) > 0 and any(expected.linked.values())
@@ -65,6 +69,69 @@ def test_the_report_reads_route_to_the_snapshot_when_it_is_current(
     assert scoped_chain._in_snapshot(bundled_each, scoped_chain.Scope("cluster", "E01", sourced_only=True)) is None
     assert scoped_chain.chain_completeness(bundled_each, city) == scoped_chain.scanned_completeness(bundled_each, city)
     assert scoped_chain.entity_count(bundled_each, city) == len(found[1])
+
+
+def _same_technologies(got: list[dict[str, Any]], expected: list[dict[str, Any]]) -> bool:
+    """The same rows in the same order of the query's sort keys (rows equal on both may come either way)."""
+    keys = [(r["technology"], r["from_entity"]) for r in got]
+    return keys == [(r["technology"], r["from_entity"]) for r in expected] and sorted(map(repr, got)) == sorted(
+        map(repr, expected)
+    )
+
+
+def _check_members(store: GraphStore, topo: Topology) -> int:
+    """Every city's memberships from the snapshot against scoped_chain._CITY_MEMBERS (rows in any order); how many."""
+    clusters = [str(r["code"]) for r in get_query("cluster_list").run_all(store).rows]
+    seen = 0
+    for city in [*_cities(store), "无此市"]:
+        for asked in (clusters, clusters[1::3], []):
+            params = {"city": city, "clusters": asked, "stages": list(STAGES)}
+            expected = store.read_all(scoped_chain._CITY_MEMBERS, params).rows
+            got = topology_scope.city_members(Reads(store), topo, city, asked)
+            assert sorted(map(repr, got)) == sorted(map(repr, expected)), (city, asked)
+            seen += len(got)
+    return seen
+
+
+def _check_institutions(store: GraphStore) -> int:
+    """Every city's R&D institutions routed to the snapshot against scoped_chain._CITY_INSTITUTIONS: the same rows, in
+    the same order of the sort keys (rows equal on all of them may come either way); how many."""
+    assert fresh_snapshot(store) is not None
+    clusters = [str(r["code"]) for r in get_query("cluster_list").run_all(store).rows]
+    cypher = expand_macros(store.backend, scoped_chain._CITY_INSTITUTIONS)
+    keys = ("cluster", "class", "institution", "host")
+    seen = 0
+    for city in [*_cities(store), "无此市"]:
+        for asked in (clusters, list(reversed(clusters[::3])), [*clusters[:2], clusters[0]]):
+            place = {code: i for i, code in reversed(list(enumerate(asked)))}
+            rows = store.read_all(cypher, {"city": city, "clusters": asked}).rows
+            expected = sorted(rows, key=lambda r: place[r["cluster"]])
+            got = scoped_chain.city_institutions(store, city, asked)
+            assert [[r[k] for k in keys] for r in got] == [[r[k] for k in keys] for r in expected], (city, asked)
+            assert sorted(map(repr, got)) == sorted(map(repr, expected)), (city, asked)
+            seen += len(got)
+    return seen
+
+
+def _check_technologies(store: GraphStore, topo: Topology) -> int:
+    """Every cluster's key technologies from the snapshot against cluster_key_technologies; how many rows."""
+    codes = [str(r["code"]) for r in get_query("cluster_list").run_all(store).rows]
+    found = topology_scope.key_technologies(Reads(store), topo, [*reversed(codes), "NO-SUCH-CODE"])
+    assert list(found) == [*reversed(codes), "NO-SUCH-CODE"] and found["NO-SUCH-CODE"] == []
+    for code in codes:
+        expected = get_query("cluster_key_technologies").run_all(store, {"cluster": code}).rows
+        assert _same_technologies(found[code], expected), code
+    return sum(map(len, found.values()))
+
+
+def test_technologies_members_and_institutions_from_the_snapshot_equal_the_cypher(
+    bundled_each: GraphStore, bundled_snapshot: Topology
+) -> None:
+    assert _check_technologies(bundled_each, bundled_snapshot) > 0
+    assert _check_members(bundled_each, bundled_snapshot) > 0
+    assert _check_institutions(bundled_each) > 0
+    routed = scoped_chain.clusters_technologies(bundled_each, ["E01"])  # a snapshot of this epoch is ready
+    assert routed == topology_scope.key_technologies(Reads(bundled_each), bundled_snapshot, ["E01"])
 
 
 def _reference_products(store: GraphStore, city: str, clusters: list[str]) -> list[dict[str, Any]]:
@@ -96,7 +163,7 @@ def _same_rows_in_order(got: list[dict[str, Any]], expected: list[dict[str, Any]
 
 
 def test_city_products_keep_the_python_order(bundled_each: GraphStore, bundled_snapshot: Topology) -> None:
-    """From the snapshot (the firms and their ties; their other columns by id) and from the Cypher, each sorted as
+    """From the snapshot (the firms, their ties and their kept properties) and from the Cypher, each sorted as
     columns: the rows the old code made, spread over their clusters and sorted in Python."""
     clusters = [str(r["code"]) for r in get_query("cluster_list").run_all(bundled_each).rows]
     reads = Reads(bundled_each)
@@ -142,6 +209,12 @@ def test_odd_ties_give_the_same_answers(bundled_copy: GraphStore) -> None:
     store.upsert_relationships("PART_OF", "District", "City", [{"from_id": "district/twin", "to_id": "city/twin"}])
     store.upsert_relationships("LOCATED_IN", "Laboratory", "District", [{"from_id": a, "to_id": "district/twin"}])
     store.upsert_relationships("PART_OF", "Laboratory", "City", [{"from_id": b, "to_id": "city/twin"}])
+    # a lab in both cities of the name, serving E01: each of its institution rows twice
+    in_both = [{"from_id": a, "to_id": "city/twin"}, {"from_id": a, "to_id": "city/440100"}]
+    store.upsert_relationships("LOCATED_IN", "Laboratory", "City", in_both)
+    store.upsert_relationships(
+        "SERVES_CLUSTER", "Laboratory", "IndustryCluster", [{"from_id": a, "to_id": "cluster/E01"}]
+    )
     # a place of the city that is itself located somewhere: its own tie leads out of the scope, not into it
     store.upsert_nodes("Park", [{"id": "park/twin", "name_zh": "双园"}])
     store.upsert_relationships("PART_OF", "Park", "City", [{"from_id": "park/twin", "to_id": "city/twin"}])
@@ -149,6 +222,12 @@ def test_odd_ties_give_the_same_answers(bundled_copy: GraphStore) -> None:
     store.upsert_relationships("HOSTED_BY", "Laboratory", "Laboratory", [{"from_id": a, "to_id": a}])
     store.upsert_relationships("HOSTED_BY", "Laboratory", "Laboratory", [{"from_id": a, "to_id": b}])
     store.upsert_relationships("HOSTED_BY", "Laboratory", "Enterprise", [{"from_id": b, "to_id": e}])
+    # a Technology with no name serving E01: a key-technology row with no technology or entity, sorted last
+    store.upsert_nodes("Technology", [{"id": "technology/odd"}])
+    serves = [{"from_id": "technology/odd", "to_id": "cluster/E01"}]
+    store.upsert_relationships("SERVES_CLUSTER", "Technology", "IndustryCluster", serves)
+    # sources with no URL or confidence, and a file name that sorts between others
+    store.upsert_nodes("Laboratory", [{"id": a, "source_url": None, "confidence": None, "source_file": "m/奇.csv"}])
     store.upsert_relationships("TRANSFERS_TO", "Laboratory", "Enterprise", [{"from_id": b, "to_id": e}])
     # a firm of the city in two clusters, making two products, one of them nameless
     store.upsert_nodes("Product", [{"id": "product/odd-1", "name_zh": "产品甲"}, {"id": "product/odd-2"}])
@@ -168,6 +247,9 @@ def test_odd_ties_give_the_same_answers(bundled_copy: GraphStore) -> None:
         twin_scope.tolist()
     )  # both cities of the name, and the twin's district
     assert _check_scopes(store, topo) >= 10
+    assert _check_technologies(store, topo) > 0
+    assert _check_members(store, topo) > 0
+    assert _check_institutions(store) > 0
 
 
 def test_a_city_name_borne_by_two_city_nodes_reports_each_cluster_once(bundled_copy: GraphStore) -> None:
@@ -189,3 +271,14 @@ def test_a_city_name_borne_by_two_city_nodes_reports_each_cluster_once(bundled_c
         clusters = [r["cluster"] for r in rows]
         blocks = [c for i, c in enumerate(clusters) if i == 0 or clusters[i - 1] != c]
         assert len(blocks) == len(set(blocks)), name  # each cluster's rows together, once
+
+
+def test_name_ranks_sort_as_the_names(bundled_snapshot: Topology) -> None:
+    """The ranks the key products are sorted by: the names' code point order, equal names equal, no name last."""
+    names = bundled_snapshot.name_zh.to_pylist()
+    ranks = bundled_snapshot.name_rank.tolist()
+    by_name = sorted(range(len(names)), key=lambda i: (names[i] is None, names[i] or ""))
+    assert [ranks[i] for i in by_name] == sorted(ranks)
+    assert all((names[a] == names[b]) == (ranks[a] == ranks[b]) for a, b in itertools.pairwise(by_name))
+    assert {r for n, r in zip(names, ranks, strict=True) if n is None} <= {len(names) + 1}
+    assert len(set(ranks)) > 100
