@@ -59,8 +59,8 @@ def _store(key: str) -> GraphStore:
     opened = open_store(settings(), read_only=True)
     # Paths, neighbourhoods, listings and the yearly report from memory once the snapshot is built (in the background;
     # until then, and above CLUSTERKG_TOPOLOGY_MAX_ELEMENTS, the Cypher answers). On Neo4j the build pulls the graph
-    # over Bolt: at scale 150, 68 s (59 s of the app's CPU) and 220 MB after every start and every write; without it
-    # a city's yearly report took 11 s there and four listings over 300 ms (docs/SCALE.md).
+    # over Bolt: at scale 150, 16–23 s (8 s of the app's CPU) and 240 MB after every start and every write; without it
+    # a city's yearly report took 7 s there and four listings over 300 ms (docs/SCALE.md).
     topology.warm(opened)
     return opened
 

@@ -71,6 +71,12 @@ def _cities_named(topo: Topology, name: str) -> Ints:
     return np.array(named, dtype=np.int32)
 
 
+def _clusters_coded(reads: Reads, topo: Topology, codes: list[str]) -> dict[int, str]:
+    """The cluster nodes that bear one of these codes, each with its code."""
+    wanted = set(codes)
+    return {node: code for node, code in hub_values(reads, topo, CLUSTER, "cluster_code").items() if code in wanted}
+
+
 def _starts_into(topo: Topology, ends: Ints, rel_types: Sequence[str]) -> Ints:
     """The distinct starts of the relationships of these types that end at one of ``ends``."""
     _, positions = topo.entry_positions(ends)
@@ -160,9 +166,7 @@ def city_members(reads: Reads, topo: Topology, city: str, clusters: list[str]) -
     entities = topo.indices[positions[located & ~topo.outgoing[positions]]]
     staged = np.array([stage in STAGES for stage in topo.stages], dtype=np.bool_)  # no stage: 'industry', not one
     entities = entities[staged[topo.stage_codes[entities]]]
-    code_of = {
-        node: code for node, code in hub_values(reads, topo, CLUSTER, "cluster_code").items() if code in clusters
-    }
+    code_of = _clusters_coded(reads, topo, clusters)
     hub = np.zeros(topo.node_count, dtype=np.bool_)
     hub[np.fromiter(code_of, dtype=np.int64, count=len(code_of))] = True
     owner, positions = topo.entry_positions(entities)
@@ -192,9 +196,7 @@ def city_institutions(reads: Reads, topo: Topology, city: str, clusters: list[st
     anchor[anchors] = True
     located = _starts_into(topo, anchors, ("LOCATED_IN",))
     found = located[np.isin(topo.class_codes[located], codes_among(topo.classes, INSTITUTION_CLASSES))]
-    code_of = {
-        node: code for node, code in hub_values(reads, topo, CLUSTER, "cluster_code").items() if code in clusters
-    }
+    code_of = _clusters_coded(reads, topo, clusters)
     owner, positions = topo.entry_positions(found)
     partner, rel, outgoing = topo.indices[positions], topo.rel_codes[positions], topo.outgoing[positions]
     serves = np.isin(rel, codes_among(topo.rel_types, ("SERVES_CLUSTER",))) & outgoing
@@ -230,7 +232,7 @@ def key_technologies(reads: Reads, topo: Topology, clusters: list[str]) -> dict[
     """scoped_chain._CLUSTERS_TECHNOLOGIES from the snapshot: cluster_key_technologies' rows for each cluster code, a
     row per ``SERVES_CLUSTER`` tie, ordered by technology and entity (nulls last)."""
     found: dict[str, list[dict[str, object]]] = {code: [] for code in clusters}
-    code_of = {node: code for node, code in hub_values(reads, topo, CLUSTER, "cluster_code").items() if code in found}
+    code_of = _clusters_coded(reads, topo, clusters)
     hubs = np.array(sorted(code_of), dtype=np.int32)
     owner, positions = topo.entry_positions(hubs)
     partner = topo.indices[positions]

@@ -55,8 +55,9 @@ class Queries:
         return self._cache[key]
 
     def key_technologies(self, codes: list[str]) -> dict[str, list[dict[str, Any]]]:
-        """cluster_key_technologies of each of these clusters, the ones not asked before read together."""
-        keys = {code: ("cluster_key_technologies", (("cluster", code),)) for code in codes}
+        """cluster_key_technologies of each of these cluster codes, the ones not asked before read together. Kept
+        apart from that query's own answers: it takes a name too, and a code may be another cluster's name."""
+        keys = {code: ("key technologies by code", (("cluster", code),)) for code in codes}
         missing = [code for code, key in keys.items() if key not in self._cache]
         if missing:
             for code, rows in scoped_chain.clusters_technologies(self.store, missing).items():

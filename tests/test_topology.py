@@ -411,3 +411,25 @@ def test_a_relationship_type_read_either_way_is_the_least_of_the_pair(
             int(bundled_snapshot.rel_codes[row][bundled_snapshot.indices[row] == b].min())
         ]
         assert bundled_snapshot.rel_type(a, b) == bundled_snapshot.rel_type(b, a) == least, (a, b)
+
+
+@pytest.mark.neo4j
+def test_neo4j_rows_read_as_lists_give_the_snapshot_of_rows_read_one_by_one(
+    loaded_neo4j: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Neo4j the build reads CHUNK rows to a record, as lists (graph/topology.py: _read_each). A chunk of 7 cuts
+    every class and type into many records, and the snapshot equals the one read a record per row, array by array."""
+    monkeypatch.setattr(topology, "CHUNK", None)
+    rows = topology.build(loaded_neo4j)
+    monkeypatch.setattr(topology, "CHUNK", 7)
+    lists = topology.build(loaded_neo4j)
+    assert rows.node_count == lists.node_count > 7 and np.array_equal(rows.id_keys, lists.id_keys)
+    for name in ("class_codes", "stage_codes", "placed", "indptr", "indices", "rel_codes", "outgoing", "derived"):
+        assert np.array_equal(getattr(rows, name), getattr(lists, name)), name
+    assert np.array_equal(rows.name_rank, lists.name_rank)
+    assert (rows.classes, rows.stages, rows.rel_types) == (lists.classes, lists.stages, lists.rel_types)
+    assert rows.name_zh.equals(lists.name_zh) and rows.name_en.equals(lists.name_en)
+    every = np.arange(rows.node_count, dtype=np.int32)
+    for prop in topology.KEPT_PROPERTIES:
+        assert rows.values(prop, every).to_pylist() == lists.values(prop, every).to_pylist(), prop
+    assert lists.derived.any() and not lists.derived.all() and lists.placed.any()

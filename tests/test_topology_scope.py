@@ -282,3 +282,33 @@ def test_name_ranks_sort_as_the_names(bundled_snapshot: Topology) -> None:
     assert all((names[a] == names[b]) == (ranks[a] == ranks[b]) for a, b in itertools.pairwise(by_name))
     assert {r for n, r in zip(names, ranks, strict=True) if n is None} <= {len(names) + 1}
     assert len(set(ranks)) > 100
+
+
+def test_a_city_report_does_not_change_a_cluster_report_made_after_it(bundled_copy: GraphStore) -> None:
+    """A city's report reads its clusters' key technologies by code; cluster_key_technologies also matches a name,
+    and a code may be another cluster's English name: the two answers are kept apart (found by review)."""
+    store = bundled_copy
+    store.upsert_nodes(
+        "IndustryCluster",
+        [
+            {"id": "cluster/n01", "cluster_code": "N01", "name_zh": "新一"},
+            {"id": "cluster/n02", "cluster_code": "N02", "name_zh": "新二", "name_en": "N01"},
+        ],
+    )
+    labs = [{"id": f"lab/n0{i}", "name_zh": f"实验室{i}", "field": f"领域{i}"} for i in (1, 2)]
+    store.upsert_nodes("Laboratory", labs)
+    serves = [{"from_id": "lab/n01", "to_id": "cluster/n01"}, {"from_id": "lab/n02", "to_id": "cluster/n02"}]
+    store.upsert_relationships("SERVES_CLUSTER", "Laboratory", "IndustryCluster", serves)
+    firm = store.read("MATCH (e:Enterprise)-[:LOCATED_IN]->(:City {name_zh: '广州市'}) RETURN e.id AS id LIMIT 1").rows
+    store.upsert_relationships(
+        "IN_CLUSTER", "Enterprise", "IndustryCluster", [{"from_id": firm[0]["id"], "to_id": "cluster/n01"}]
+    )
+    aggregates.refresh(store)
+    with Reporter(store, since=None) as reporter:
+        alone = reporter.context("cluster", "N01").lists["key_technologies"]
+    with Reporter(store, since=None) as reporter:
+        city = reporter.context("city", "广州市")
+        after = reporter.context("cluster", "N01").lists["key_technologies"]
+    assert "N01" in [c["code"] for c in city.clusters]
+    assert sorted(r["from_entity"] for r in alone) == ["实验室1", "实验室2"]
+    assert after == alone
