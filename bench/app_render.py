@@ -35,7 +35,7 @@ def time_pages(
     """Each page's median render time; ``first`` receives each page's first render, the one that reads the store
     (the later runs find the answers the first one kept: queries/answer_cache.py). With ``warm_topology`` the pages
     are timed once the store's in-memory snapshot is built, as on an app that has been up for a while, where the app
-    keeps one (the embedded store; on Neo4j the app keeps none: app_pages/common.py)."""
+    keeps one (app_pages/common.py: of either store since 2026-12-04; of the embedded one alone before)."""
     from app_pages.common import forget_store, store
     from graph import topology
 

@@ -1,11 +1,11 @@
-"""An in-memory snapshot of a store's topology, for path and neighbourhood answers at in-memory speed.
+"""An in-memory snapshot of a store's topology, for paths, neighbourhoods, listings and reports at in-memory speed.
 
 A ``Topology`` holds every node (id, class, name_zh, name_en, chain stage, whether it has coordinates, and the few
 properties in ``KEPT_PROPERTIES``) and the undirected adjacency with relationship types and directions as a CSR
 (numpy int32 arrays). The stage and the coordinates flag are what listings filter and sort on
 (queries/topology_lists.py). Nodes are numbered in the order of their ids, so sorting numbers sorts ids. Ids are one
 numpy array of fixed-width UTF-8 bytes (searched in C by ``index``), names pyarrow arrays (one buffer each): no
-Python object per string. At a million nodes and 3.5 million relationships the snapshot holds roughly 220 MB
+Python object per string. At a million nodes and 3.5 million relationships the snapshot holds roughly 240 MB
 (``approx_bytes``; 40 MB of it the kept properties).
 
 One snapshot per store per process (``current``), keyed by the store's tally epoch (graph/aggregates.py), which

@@ -14,9 +14,10 @@ it puts its other end into the ecosystem (``Ecosystem.pull`` knows an entity's s
 cluster member or a link's end), so such links are read too.
 
 When the app's in-memory snapshot of the store's current epoch is ready (graph/topology.py), a scope's entities — and
-from them its count, its names, its sources, a city's completeness and its key products — are found there instead
-(queries/topology_scope.py; at scale 150 these walks took most of a big city's report). The other reads need
-properties the snapshot lacks.
+from them its count, its names, its sources, a city's completeness, memberships, R&D institutions and key products,
+and its clusters' key technologies — are found there instead (queries/topology_scope.py; at scale 150 these reads
+took most of a big city's report). The others (how many cities hold a cluster's entities; a cluster's members by
+stated ties alone) still read the store.
 """
 
 from __future__ import annotations
