@@ -4,6 +4,7 @@ Usage:
   .venv/bin/python bench/app_render.py [--runs 5] [--embedded-path PATH]   # the bundled data
   .venv/bin/python bench/app_render.py --runs 3 --scale 150                # the stores bench/ingest.py left loaded
   .venv/bin/python bench/app_render.py --runs 3 --scale 150 --pages chain map --skip-neo4j   # some pages, one store
+  .venv/bin/python bench/app_render.py --runs 3 --pages report --report-cities 深圳市 --warm-topology …  # a city picked
 Needs the same graph in the embedded store and, for the Neo4j column, in the Neo4j that NEO4J_* (or, with
 --scale, scripts/neo4j-dev) points to. Records the median and each page's first render (the one that reads the
 store; later renders reuse the answers it kept until the graph changes). Appends to bench/results/app_render.json
@@ -30,7 +31,11 @@ PAGES = ["overview", "chain", "explore", "map", "compare", "targets", "lists", "
 
 
 def time_pages(
-    runs: int, first: dict[str, float] | None = None, pages: list[str] = PAGES, warm_topology: bool = False
+    runs: int,
+    first: dict[str, float] | None = None,
+    pages: list[str] = PAGES,
+    warm_topology: bool = False,
+    report_cities: list[str] | None = None,
 ) -> dict[str, float]:
     """Each page's median render time; ``first`` receives each page's first render, the one that reads the store
     (the later runs find the answers the first one kept: queries/answer_cache.py). With ``warm_topology`` the pages
@@ -62,6 +67,19 @@ def time_pages(
         medians[page] = statistics.median(samples)
         if first is not None:
             first[page] = samples[0]
+    for city in report_cities or []:  # a city picked on the report page, after the default city's report
+        samples = []
+        for _ in range(runs):
+            app = AppTest.from_file(str(REPO / "app.py"), default_timeout=900)
+            app.run()
+            app.switch_page("app_pages/report.py").run()
+            started = time.perf_counter()
+            app.selectbox(key="report_city").set_value(city).run()
+            samples.append(time.perf_counter() - started)
+            assert not app.exception, (city, app.exception)
+        medians[f"report {city}"] = statistics.median(samples)
+        if first is not None:
+            first[f"report {city}"] = samples[0]
     forget_store()
     return medians
 
@@ -74,6 +92,7 @@ def main() -> None:
     parser.add_argument("--pages", nargs="+", choices=PAGES, default=PAGES, help="only these pages")
     parser.add_argument("--data", help="what the stores hold, as the results name it")
     parser.add_argument("--skip-neo4j", action="store_true", help="the embedded store alone")
+    parser.add_argument("--report-cities", nargs="+", default=[], help="also time the report page of these cities")
     parser.add_argument(
         "--warm-topology", action="store_true", help="time the pages once the in-memory snapshot is built"
     )
@@ -85,11 +104,13 @@ def main() -> None:
     neo4j_env = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("NEO4J_")}
     os.environ["CLUSTERKG_EMBEDDED_PATH"] = args.embedded_path
     firsts: dict[str, dict[str, float]] = {"embedded": {}}
-    results = {"embedded": time_pages(args.runs, firsts["embedded"], args.pages, args.warm_topology)}
+    results = {
+        "embedded": time_pages(args.runs, firsts["embedded"], args.pages, args.warm_topology, args.report_cities)
+    }
     if neo4j_env and not args.skip_neo4j:
         os.environ.update(neo4j_env)
         firsts["neo4j"] = {}
-        results["neo4j"] = time_pages(args.runs, firsts["neo4j"], args.pages, args.warm_topology)
+        results["neo4j"] = time_pages(args.runs, firsts["neo4j"], args.pages, args.warm_topology, args.report_cities)
     out = record(
         "app_render",
         {
@@ -104,7 +125,7 @@ def main() -> None:
         },
     )
     print(f"{'page':10} " + " ".join(f"{b:>10}" for b in results))
-    for page in args.pages:
+    for page in [*args.pages, *(f"report {city}" for city in args.report_cities)]:
         print(f"{page:10} " + " ".join(f"{results[b][page]:10.3f}" for b in results))
     print(f"written to {out}")
 
