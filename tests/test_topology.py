@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from graph import aggregates, topology
+from graph import aggregates, topology, topology_read
 from graph.embedded_store import EmbeddedStore
 from graph.schema import Schema
 from graph.store import GraphStore
@@ -417,11 +417,12 @@ def test_a_relationship_type_read_either_way_is_the_least_of_the_pair(
 def test_neo4j_rows_read_as_lists_give_the_snapshot_of_rows_read_one_by_one(
     loaded_neo4j: GraphStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On Neo4j the build reads CHUNK rows to a record, as lists (graph/topology.py: _read_each). A chunk of 7 cuts
-    every class and type into many records, and the snapshot equals the one read a record per row, array by array."""
-    monkeypatch.setattr(topology, "CHUNK", None)
+    """On Neo4j the build reads CHUNK rows to a record, as lists (graph/topology_read.py: _read_each). A chunk of 7
+    cuts every class and type into many records, and the snapshot equals the one read a record per row, array by
+    array."""
+    monkeypatch.setattr(topology_read, "CHUNK", None)
     rows = topology.build(loaded_neo4j)
-    monkeypatch.setattr(topology, "CHUNK", 7)
+    monkeypatch.setattr(topology_read, "CHUNK", 7)
     lists = topology.build(loaded_neo4j)
     assert rows.node_count == lists.node_count > 7 and np.array_equal(rows.id_keys, lists.id_keys)
     for name in ("class_codes", "stage_codes", "placed", "indptr", "indices", "rel_codes", "outgoing", "derived"):
