@@ -322,7 +322,6 @@ def city_institutions(store: GraphStore, city: str, clusters: list[str]) -> list
     topo = fresh_snapshot(store)
     if topo is not None:
         rows = topology_scope.city_institutions(Reads(store), topo, city, clusters)
-        rows.sort(key=lambda r: tuple((r[k] is None, r[k] or "") for k in ("class", "institution", "host")))
     else:
         rows = store.read_all(
             expand_macros(store.backend, _CITY_INSTITUTIONS), {"city": city, "clusters": clusters}

@@ -188,9 +188,9 @@ INSTITUTION_CLASSES = ("Laboratory", "ResearchInstitution", "University", "Innov
 
 
 def city_institutions(reads: Reads, topo: Topology, city: str, clusters: list[str]) -> list[dict[str, object]]:
-    """scoped_chain._CITY_INSTITUTIONS from the snapshot, unsorted: for each institution located in a City of this
-    name, a row per ``SERVES_CLUSTER`` tie to one of these clusters, per host (``HOSTED_BY``/``LED_BY``; none: one row)
-    and per ``LOCATED_IN`` tie to a City of this name."""
+    """scoped_chain._CITY_INSTITUTIONS from the snapshot: for each institution located in a City of this name, a row
+    per ``SERVES_CLUSTER`` tie to one of these clusters, per host (``HOSTED_BY``/``LED_BY``; none: one row) and per
+    ``LOCATED_IN`` tie to a City of this name; in that query's order (class, institution, host, nulls last)."""
     anchors = _cities_named(topo, city)
     anchor = np.zeros(topo.node_count, dtype=np.bool_)
     anchor[anchors] = True
@@ -214,7 +214,7 @@ def city_institutions(reads: Reads, topo: Topology, city: str, clusters: list[st
     entity = {column: topo.values(column, found).to_pylist() for column in ("level", *SOURCE_OF_ROW)}
     names = topo.name_zh.take(pa.array(found, type=pa.int32())).to_pylist()
     classes = [topo.classes[code] for code in topo.class_codes[found].tolist()]
-    return [
+    rows: list[dict[str, object]] = [
         {"cluster": code, "institution": names[i], "class": classes[i], "level": entity["level"][i], "host": host,
          "city": city, **{column: entity[column][i] for column in SOURCE_OF_ROW}}
         for i in range(len(found))
@@ -222,6 +222,7 @@ def city_institutions(reads: Reads, topo: Topology, city: str, clusters: list[st
         for host in hosts[i] or [None]
         for _ in range(places[i])
     ]  # fmt: skip
+    return sorted(rows, key=lambda r: tuple((r[k] is None, str(r[k] or "")) for k in ("class", "institution", "host")))
 
 
 # cluster_key_technologies' entities: a Technology, or one of the others with a research field
