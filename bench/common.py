@@ -10,7 +10,6 @@ import platform
 import shutil
 import subprocess
 import sys
-from collections import defaultdict
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -20,7 +19,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from graph.schema import Schema
-    from ingest.build import NodeRows, RelRows
+    from ingest.row_tables import NodeTables, RelTables
 
 REPO = Path(__file__).resolve().parent.parent
 WORK = REPO / "bench" / "work"
@@ -98,32 +97,21 @@ def write_chunks(table: pa.Table, stem: Path) -> list[Path]:
     return files
 
 
-def copy_statements(schema: Schema, nodes: NodeRows, rels: RelRows, parquet: Path) -> list[str]:
+def copy_statements(schema: Schema, nodes: NodeTables, rels: RelTables, parquet: Path) -> list[str]:
     """Write the final tables (``node_rows`` / ``relationship_rows``) as Parquet chunks into a fresh folder
     `parquet` and return the LadybugDB ``COPY`` statements that load them: every node table before any
     relationship table, since a relationship COPY looks its end nodes up by id."""
-    import pyarrow as pa
-
-    from graph.embedded_store import ARROW_TYPES
+    from ingest.row_tables import REL_HASH
 
     shutil.rmtree(parquet, ignore_errors=True)
     parquet.mkdir(parents=True)
     statements: list[str] = []
-    for label, by_id in nodes.items():
-        props = schema.node_class(label).properties
-        rows = list(by_id.values())
-        table = pa.table({p.name: pa.array([r.get(p.name) for r in rows], ARROW_TYPES[p.store_type]) for p in props})
+    for label, table in nodes.items():
         statements += [f"COPY {label} FROM '{file}'" for file in write_chunks(table, parquet / label)]
     # a COPY per (type, from label, to label): a relationship type with several pairs of end labels is copied
     # one pair at a time, named in the statement
-    grouped: dict[tuple[str, str, str], list[tuple[str, str, dict[str, Any]]]] = defaultdict(list)
-    for (rel_type, from_label, from_id, to_label, to_id), rel_props in rels.items():
-        grouped[(rel_type, from_label, to_label)].append((from_id, to_id, rel_props))
-    for (rel_type, from_label, to_label), triples in grouped.items():
-        columns = {"from": pa.array([t[0] for t in triples]), "to": pa.array([t[1] for t in triples])}
-        for prop in schema.relationship_properties:
-            columns[prop.name] = pa.array([t[2].get(prop.name) for t in triples], ARROW_TYPES[prop.store_type])
-        files = write_chunks(pa.table(columns), parquet / f"{rel_type}-{from_label}-{to_label}")
+    for (rel_type, from_label, to_label), table in rels.items():
+        files = write_chunks(table.drop_columns([REL_HASH]), parquet / f"{rel_type}-{from_label}-{to_label}")
         statements += [f"COPY {rel_type} FROM '{file}' (from='{from_label}', to='{to_label}')" for file in files]
     return statements
 

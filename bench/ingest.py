@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import ladybug
+import pyarrow as pa
+import pyarrow.compute as pc
 from common import REPO, WORK, copy_statements, neo4j_dev, neo4j_settings_env, record, synthetic_folder
 
 from graph.embedded_store import EmbeddedStore
@@ -42,6 +44,7 @@ from ingest.build import node_rows, relationship_rows
 from ingest.neo4j_import import write_import_files
 from ingest.pipeline import collect, run_ingest
 from ingest.report import Report
+from ingest.row_tables import REL_HASH, row_count
 from ingest.sources import bundled_sources
 
 log = logging.getLogger("bench.ingest")
@@ -92,20 +95,35 @@ def prepare_raw(schema: Schema, data: Path, naive_rows: int) -> dict[str, Any]:
     """The pipeline's output without writing it (not timed): Parquet files for the raw COPY, a sample for
     the naive loaders."""
     built = collect(bundled_sources(schema), schema, data, Report())
-    nodes, rels = node_rows(built, schema), relationship_rows(built.links)
+    nodes, rels = node_rows(built, schema), relationship_rows(built.links, schema)
     del built
     statements = copy_statements(schema, nodes, rels, WORK / "raw-copy-parquet")
-    picked = list(nodes["Enterprise"].items())[:naive_rows]
-    ids = {node_id for node_id, _ in picked}
-    chosen = [(k, v) for k, v in rels.items() if k[2] in ids and k[0] in ("IN_CLUSTER", "LOCATED_IN")][:naive_rows]
-    rel_sample = [[list(k), v] for k, v in chosen]
+    picked = [_present(row) for row in nodes["Enterprise"].slice(0, naive_rows).to_pylist()]
+    ids = {row["id"] for row in picked}
+    chosen: list[list[Any]] = []
+    for (rel_type, from_label, to_label), table in rels.items():
+        if rel_type in ("IN_CLUSTER", "LOCATED_IN") and from_label == "Enterprise":
+            for row in table.filter(pc.is_in(table["from_id"], value_set=pa.array(sorted(ids)))).to_pylist():
+                key = [rel_type, from_label, row.pop("from_id"), to_label, row.pop("to_id")]
+                chosen.append([key, _present(row, REL_HASH)])
+    chosen = chosen[:naive_rows]
     ends = {(k[3], k[4]) for k, _ in chosen}
-    node_sample = [["Enterprise", row] for _, row in picked] + [[label, nodes[label][i]] for label, i in ends]
+    node_sample = [["Enterprise", row] for row in picked] + [[label, _node(nodes[label], i)] for label, i in ends]
+    rel_sample = chosen
     (WORK / "raw-copy.json").write_text(json.dumps(statements), encoding="utf-8")
     (WORK / "naive-sample.json").write_text(
         json.dumps({"nodes": node_sample, "rels": rel_sample}, ensure_ascii=False), encoding="utf-8"
     )
-    return {"rows": sum(len(v) for v in nodes.values()) + len(rels), "peak_rss_mb": peak_mb()}
+    return {"rows": row_count(nodes) + row_count(rels), "peak_rss_mb": peak_mb()}
+
+
+def _present(row: dict[str, Any], *leave_out: str) -> dict[str, Any]:
+    """A row as the pipeline made it: only the properties it has."""
+    return {k: v for k, v in row.items() if v is not None and k not in leave_out}
+
+
+def _node(table: pa.Table, node_id: str) -> dict[str, Any]:
+    return _present(table.filter(pc.equal(table["id"], node_id)).to_pylist()[0])
 
 
 def embedded_raw_copy(schema: Schema) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from ingest.build import node_rows, relationship_rows
 from ingest.manifest import read_manifest
 from ingest.pipeline import collect
 from ingest.report import Report
+from ingest.row_tables import row_count
 from ingest.sources import bundled_sources
 from ingest.synth import write_synthetic
 
@@ -54,15 +55,15 @@ def load(scale: float) -> dict[str, Any]:
     data = synthetic(scale)
     started = time.perf_counter()
     built = collect(bundled_sources(schema), schema, data, Report())
-    nodes, rels = node_rows(built, schema), relationship_rows(built.links)
+    nodes, rels = node_rows(built, schema), relationship_rows(built.links, schema)
     del built
     out = folder(scale)
     statements = copy_statements(schema, nodes, rels, out / "parquet")
     pq.write_table(
         pa.table(
             {
-                "id": [i for by_id in nodes.values() for i in by_id],
-                "label": [label for label, by_id in nodes.items() for _ in by_id],
+                "id": pa.chunked_array([t["id"] for t in nodes.values()], pa.string()),
+                "label": [label for label, table in nodes.items() for _ in range(table.num_rows)],
             }
         ),
         out / "nodes.parquet",
@@ -70,14 +71,14 @@ def load(scale: float) -> dict[str, Any]:
     pq.write_table(
         pa.table(
             {
-                "source": [k[2] for k in rels],
-                "target": [k[4] for k in rels],
-                "relationship": [k[0] for k in rels],
+                "source": pa.chunked_array([t["from_id"] for t in rels.values()], pa.string()),
+                "target": pa.chunked_array([t["to_id"] for t in rels.values()], pa.string()),
+                "relationship": [group[0] for group, table in rels.items() for _ in range(table.num_rows)],
             }
         ),
         out / "edges.parquet",
     )
-    node_count, rel_count = sum(len(v) for v in nodes.values()), len(rels)
+    node_count, rel_count = row_count(nodes), row_count(rels)
     del nodes, rels
     prepared = time.perf_counter() - started
     path = out / "graph.lbdb"

@@ -13,7 +13,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from graph.arrow_rows import ARROW_TYPES, REL_ENDS, conform, in_set, node_schema, relationship_schema
 from graph.embedded_results import all_rows
 from graph.schema import NodeClass
 from graph.store import GraphStore, Row, prepare_node_rows, prepare_rel_rows
@@ -23,17 +25,12 @@ COPY_THRESHOLD = 2_000
 # Rows per COPY: one COPY of millions of relationships fills a 1 GiB buffer pool ("no memory could be freed").
 COPY_CHUNK = 250_000
 WRITE_BATCH = 5_000
+ID_LOOKUP = 50_000  # ids per look-up of which already exist
 # Merged rows go in as an Arrow table (``LOAD FROM $t``), typed by the schema: a list of dicts as a parameter is
 # inspected value by value by the driver, 1.2–4.5× slower (bench/merge_rows.py). Its columns carry this prefix.
 _COLUMN = "v_"
 
-ARROW_TYPES: dict[str, pa.DataType] = {
-    "STRING": pa.string(),
-    "INT64": pa.int64(),
-    "DOUBLE": pa.float64(),
-    "BOOLEAN": pa.bool_(),
-    "STRING[]": pa.list_(pa.string()),
-}
+__all__ = ["ARROW_TYPES", "COPY_CHUNK", "EmbeddedWrites"]
 
 
 class EmbeddedWrites(GraphStore):
@@ -46,34 +43,35 @@ class EmbeddedWrites(GraphStore):
     def upsert_nodes(self, label: str, rows: Sequence[Row]) -> int:
         cls = self.schema.node_class(label)
         columns, clean = prepare_node_rows(cls, rows)
-        if not clean:
-            return 0
-        new_rows, old_rows = clean, []
-        if len(clean) >= COPY_THRESHOLD:
-            existing = self._existing_ids(cls.name, [r["id"] for r in clean]) if self._any_node(cls.name) else set()
-            new_rows = [r for r in clean if r["id"] not in existing]
-            old_rows = [r for r in clean if r["id"] in existing]
-            if len(new_rows) >= COPY_THRESHOLD:
-                self._copy_nodes(cls, new_rows)
-                new_rows = []
-        types = {c: "STRING" if c == "id" else cls.get_property(c).store_type for c in columns}
-        for batch in _batches(new_rows + old_rows, WRITE_BATCH):
-            self._execute(self._merge_nodes_cypher(cls, columns), {"t": _columns_table(types, batch)})
-        return len(clean)
+        return self._upsert_node_table(cls, _rows_table(node_schema(cls), columns, clean))
+
+    def upsert_node_table(self, label: str, table: pa.Table) -> int:
+        cls = self.schema.node_class(label)
+        return self._upsert_node_table(cls, conform(table, node_schema(cls), ("id",), f"{label} rows"))
+
+    def _upsert_node_table(self, cls: NodeClass, table: pa.Table) -> int:
+        """New ids go in by ``COPY`` (absent properties null), the others by ``MERGE``, which sets exactly the
+        table's columns."""
+        merge = table
+        if table.num_rows >= COPY_THRESHOLD:
+            known = in_set(table["id"], self._existing_ids(cls.name, table["id"]))
+            new = table.filter(pc.invert(known))
+            if new.num_rows >= COPY_THRESHOLD:
+                self._copy_nodes(cls, new)
+                merge = table.filter(known)
+        cypher = self._merge_nodes_cypher(cls, merge.column_names)
+        for batch in merge.to_batches(max_chunksize=WRITE_BATCH):
+            self._execute(cypher, {"t": _prefixed(batch)})
+        return int(table.num_rows)
 
     def _merge_nodes_cypher(self, cls: NodeClass, columns: Sequence[str]) -> str:
         sets = ", ".join(f"n.{c} = {_COLUMN}{c}" for c in columns if c != "id")
         return f"LOAD FROM $t MERGE (n:{cls.name} {{id: {_COLUMN}id}})" + (f" SET {sets}" if sets else "")
 
-    def _copy_nodes(self, cls: NodeClass, rows: list[dict[str, Any]]) -> None:
-        for chunk in _batches(rows, COPY_CHUNK):
-            table = pa.table(
-                {
-                    p.name: pa.array([r.get(p.name) for r in chunk], type=ARROW_TYPES[p.store_type])
-                    for p in cls.properties
-                }
-            )
-            self._execute(f"COPY {cls.name} FROM $t", {"t": table})
+    def _copy_nodes(self, cls: NodeClass, table: pa.Table) -> None:
+        whole = _every_column(table, node_schema(cls))
+        for start in range(0, whole.num_rows, COPY_CHUNK):
+            self._execute(f"COPY {cls.name} FROM $t", {"t": whole.slice(start, COPY_CHUNK).combine_chunks()})
 
     # A first load writes into empty tables: one cheap probe spares looking up every id and pair.
     def _any_node(self, label: str) -> bool:
@@ -83,45 +81,55 @@ class EmbeddedWrites(GraphStore):
         cypher = f"MATCH (:{from_label})-[e:{rel_type}]->(:{to_label}) RETURN 1 LIMIT 1"
         return bool(all_rows(self._execute(cypher)))
 
-    def _existing_ids(self, label: str, ids: Sequence[str]) -> set[str]:
+    def _existing_ids(self, label: str, ids: pa.ChunkedArray | pa.Array) -> set[str]:
+        """Which of the ids a node of the label has (none looked up when the label has no node yet)."""
         found: set[str] = set()
-        for batch in _batches(list(ids), 50_000):
+        if not self._any_node(label):
+            return found
+        for start in range(0, len(ids), ID_LOOKUP):
             # ids as an Arrow column (LOAD FROM), not a list parameter the driver inspects item by item
-            result = self._execute(
-                f"LOAD FROM $ids WITH i MATCH (n:{label} {{id: i}}) RETURN n.id", {"ids": pa.table({"i": batch})}
-            )
+            batch = pa.table({"i": ids.slice(start, ID_LOOKUP)})
+            result = self._execute(f"LOAD FROM $ids WITH i MATCH (n:{label} {{id: i}}) RETURN n.id", {"ids": batch})
             found.update(row[0] for row in all_rows(result))
         return found
 
     def upsert_relationships(self, rel_type: str, from_label: str, to_label: str, rows: Sequence[Row]) -> int:
         self._check_rel(rel_type, from_label, to_label)
         columns, clean = prepare_rel_rows(self.schema, rows, f"{rel_type} {from_label}->{to_label}")
-        if not clean:
-            return 0
+        table = _rows_table(relationship_schema(self.schema), [*REL_ENDS, *columns], clean)
+        return self._upsert_rel_table(rel_type, from_label, to_label, table)
+
+    def upsert_relationship_table(self, rel_type: str, from_label: str, to_label: str, table: pa.Table) -> int:
+        self._check_rel(rel_type, from_label, to_label)
+        where = f"{rel_type} {from_label}->{to_label} rows"
+        return self._upsert_rel_table(
+            rel_type, from_label, to_label, conform(table, relationship_schema(self.schema), REL_ENDS, where)
+        )
+
+    def _upsert_rel_table(self, rel_type: str, from_label: str, to_label: str, table: pa.Table) -> int:
+        """New pairs go in by ``COPY``, the others by ``MERGE``; rows whose ends are missing are not written."""
         written = 0
-        merge_rows = clean
-        if len(clean) >= COPY_THRESHOLD:
-            from_ok = self._existing_ids(from_label, sorted({r["from_id"] for r in clean}))
-            to_ok = self._existing_ids(to_label, sorted({r["to_id"] for r in clean}))
-            resolvable = [r for r in clean if r["from_id"] in from_ok and r["to_id"] in to_ok]
+        merge = table
+        if table.num_rows >= COPY_THRESHOLD:
+            from_ok = in_set(table["from_id"], self._existing_ids(from_label, pc.unique(table["from_id"])))
+            to_ok = in_set(table["to_id"], self._existing_ids(to_label, pc.unique(table["to_id"])))
+            resolvable = table.filter(pc.and_(from_ok, to_ok))
             existing = (
                 self._existing_pairs(rel_type, from_label, to_label, resolvable)
                 if self._any_edge(rel_type, from_label, to_label)
                 else set()
             )
-            new_rows = [r for r in resolvable if (r["from_id"], r["to_id"]) not in existing]
-            merge_rows = [r for r in resolvable if (r["from_id"], r["to_id"]) in existing]
-            if len(new_rows) >= COPY_THRESHOLD:
-                self._copy_rels(rel_type, from_label, to_label, new_rows)
-                written += len(new_rows)
+            pairs = zip(resolvable["from_id"].to_pylist(), resolvable["to_id"].to_pylist(), strict=True)
+            known = pa.array([pair in existing for pair in pairs] if existing else [False] * resolvable.num_rows)
+            new, merge = resolvable.filter(pc.invert(known)), resolvable.filter(known)
+            if new.num_rows >= COPY_THRESHOLD:
+                self._copy_rels(rel_type, from_label, to_label, new)
+                written += new.num_rows
             else:
-                merge_rows += new_rows
-        cypher = self._merge_rels_cypher(rel_type, from_label, to_label, columns)
-        types = {"from_id": "STRING", "to_id": "STRING"}
-        types |= {c: self.schema.relationship_property(c).store_type for c in columns}
-        for batch in _batches(merge_rows, WRITE_BATCH):
-            result = self._execute(cypher, {"t": _columns_table(types, batch)})
-            written += int(all_rows(result)[0][0])
+                merge = pa.concat_tables([new, merge])
+        cypher = self._merge_rels_cypher(rel_type, from_label, to_label, merge.column_names[len(REL_ENDS) :])
+        for batch in merge.to_batches(max_chunksize=WRITE_BATCH):
+            written += int(all_rows(self._execute(cypher, {"t": _prefixed(batch)}))[0][0])
         return written
 
     def _merge_rels_cypher(self, rel_type: str, from_label: str, to_label: str, columns: Sequence[str]) -> str:
@@ -131,15 +139,13 @@ class EmbeddedWrites(GraphStore):
             f"MERGE (a)-[e:{rel_type}]->(b)" + (f" SET {sets}" if sets else "") + " RETURN count(e)"
         )
 
-    def _existing_pairs(
-        self, rel_type: str, from_label: str, to_label: str, rows: Sequence[Mapping[str, Any]]
-    ) -> set[tuple[str, str]]:
+    def _existing_pairs(self, rel_type: str, from_label: str, to_label: str, table: pa.Table) -> set[tuple[str, str]]:
         """Which (from, to) pairs already have this relationship.
 
         Expands from the side with more distinct ids in the batch: its nodes have the fewer edges each (an
         enterprise's clusters, not a cluster's hundred thousand enterprises), so the check stays linear.
         """
-        wanted = {(r["from_id"], r["to_id"]) for r in rows}
+        wanted = set(zip(table["from_id"].to_pylist(), table["to_id"].to_pylist(), strict=True))
         from_ids = sorted({f for f, _ in wanted})
         to_ids = sorted({t for _, t in wanted})
         if len(from_ids) >= len(to_ids):
@@ -150,18 +156,17 @@ class EmbeddedWrites(GraphStore):
             ids = to_ids
         cypher = f"LOAD FROM $ids WITH i MATCH {pattern} RETURN a.id, b.id"
         found: set[tuple[str, str]] = set()
-        for batch in _batches(ids, 50_000):
+        for batch in _batches(ids, ID_LOOKUP):
             for row in all_rows(self._execute(cypher, {"ids": pa.table({"i": batch})})):
                 if (row[0], row[1]) in wanted:
                     found.add((row[0], row[1]))
         return found
 
-    def _copy_rels(self, rel_type: str, from_label: str, to_label: str, rows: list[dict[str, Any]]) -> None:
-        for chunk in _batches(rows, COPY_CHUNK):
-            data = {"from": pa.array([r["from_id"] for r in chunk]), "to": pa.array([r["to_id"] for r in chunk])}
-            for prop in self.schema.relationship_properties:
-                data[prop.name] = pa.array([r.get(prop.name) for r in chunk], type=ARROW_TYPES[prop.store_type])
-            self._execute(f"COPY {rel_type} FROM $t (from='{from_label}', to='{to_label}')", {"t": pa.table(data)})
+    def _copy_rels(self, rel_type: str, from_label: str, to_label: str, table: pa.Table) -> None:
+        whole = _every_column(table, relationship_schema(self.schema))
+        for start in range(0, whole.num_rows, COPY_CHUNK):
+            chunk = whole.slice(start, COPY_CHUNK).combine_chunks()
+            self._execute(f"COPY {rel_type} FROM $t (from='{from_label}', to='{to_label}')", {"t": chunk})
 
     def delete_nodes(self, label: str, ids: Sequence[str]) -> int:
         cls = self.schema.node_class(label)
@@ -194,11 +199,23 @@ class EmbeddedWrites(GraphStore):
             self._execute(f"MATCH (n:{cls.name}) DELETE n")
 
 
-def _columns_table(types: Mapping[str, str], rows: Sequence[Mapping[str, Any]]) -> pa.Table:
-    """Rows as an Arrow table of typed columns, named with ``_COLUMN`` before each property so that no column
-    shadows a variable of the statement (a property called ``n``)."""
-    columns = {name: pa.array([r.get(name) for r in rows], type=ARROW_TYPES[kind]) for name, kind in types.items()}
-    return pa.table({f"{_COLUMN}{name}": column for name, column in columns.items()})
+def _rows_table(expected: pa.Schema, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> pa.Table:
+    """Validated rows (graph/store.py: ``prepare_*_rows``) as an Arrow table of the given columns, typed."""
+    return pa.table({c: pa.array([r.get(c) for r in rows], type=expected.field(c).type) for c in columns})
+
+
+def _every_column(table: pa.Table, expected: pa.Schema) -> pa.Table:
+    """The table with every column of the schema, in its order (the order ``COPY`` takes), absent ones null."""
+    return pa.table(
+        [table[f.name] if f.name in table.column_names else pa.nulls(table.num_rows, f.type) for f in expected],
+        schema=expected,
+    )
+
+
+def _prefixed(batch: pa.RecordBatch) -> pa.Table:
+    """A batch for ``LOAD FROM``, its columns named with ``_COLUMN`` before each property so that no column shadows
+    a variable of the statement (a property called ``n``)."""
+    return pa.Table.from_batches([batch]).rename_columns([f"{_COLUMN}{name}" for name in batch.schema.names])
 
 
 def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 Row = Mapping[str, Any]
 ID_CHUNK = 1_000  # ids per lookup: one parameter list, looked up through the id index on both stores
+TABLE_HANDOVER = 10_000  # rows of an Arrow table made into dicts at a time, for a store that takes dicts
 
 _PY_TYPES: dict[str, tuple[type, ...]] = {
     "STRING": (str,),
@@ -238,6 +239,27 @@ class GraphStore(ABC):
     def upsert_relationships(self, rel_type: str, from_label: str, to_label: str, rows: Sequence[Row]) -> int:
         """Create or update relationships between existing nodes; rows whose endpoints are missing are
         not written. Returns the number written."""
+
+    def upsert_node_table(self, label: str, table: pa.Table) -> int:
+        """``upsert_nodes`` for rows held as an Arrow table of the class's properties (the ingest's rows, see
+        graph/arrow_rows.py). Its columns are checked as ``conform`` says: unlike a batch of dicts, a table whose ids
+        repeat is refused. By default handed over in batches as dicts; a store that takes Arrow overrides it."""
+        from graph.arrow_rows import conform, node_schema
+
+        table = conform(table, node_schema(self.schema.node_class(label)), ("id",), f"{label} rows")
+        batches = table.to_batches(max_chunksize=TABLE_HANDOVER)
+        return sum(self.upsert_nodes(label, batch.to_pylist()) for batch in batches)
+
+    def upsert_relationship_table(self, rel_type: str, from_label: str, to_label: str, table: pa.Table) -> int:
+        """``upsert_relationships`` for rows held as an Arrow table: ``from_id``, ``to_id`` and properties (checked
+        as ``upsert_node_table``'s are: a pair of ends repeated is refused)."""
+        from graph.arrow_rows import REL_ENDS, conform, relationship_schema
+
+        self._check_rel(rel_type, from_label, to_label)
+        where = f"{rel_type} {from_label}->{to_label} rows"
+        table = conform(table, relationship_schema(self.schema), REL_ENDS, where)
+        batches = table.to_batches(max_chunksize=TABLE_HANDOVER)
+        return sum(self.upsert_relationships(rel_type, from_label, to_label, b.to_pylist()) for b in batches)
 
     @abstractmethod
     def delete_nodes(self, label: str, ids: Sequence[str]) -> int:

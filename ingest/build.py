@@ -15,19 +15,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from graph.arrow_rows import node_schema
+from graph.errors import SchemaError
 from graph.schema import Schema
 from ingest.claims import SourceStatements, claims_to_json
 from ingest.links import resolve_links
 from ingest.records import Link, NodeRecord, PendingLink, Provenance
 from ingest.report import Report
 from ingest.resolve import Curation, Entity, EntityIndex
+from ingest.row_tables import REL_HASH, NodeTables, RelGroup, RelTables, TableBuilder, rel_table_schema, tables
 
 UNHASHED = ("ingest_run", "record_hash")
 ONTOLOGY_SOURCE = "ontology"
 
-NodeRows = dict[str, dict[str, dict[str, Any]]]  # label → id → properties
 RelKey = tuple[str, str, str, str, str]  # type, from label, from id, to label, to id
-RelRows = dict[RelKey, dict[str, Any]]
 # An inference step: (the resolved entities, the resolved links) → more links, each marked as inferred.
 Inference = Callable[[EntityIndex, list[Link]], list[Link]]
 
@@ -103,14 +104,18 @@ def build(
     return built
 
 
-def node_rows(built: Built, schema: Schema) -> NodeRows:
-    """label → id → the node's properties, merged over its records by precedence, with provenance. Each entity's
-    statements leave ``built.statements_of`` once they are in its row (its claims): they are not needed again."""
-    rows: NodeRows = defaultdict(dict)
+def node_rows(built: Built, schema: Schema) -> NodeTables:
+    """label → a table of its nodes' properties, merged over their records by precedence, with provenance. Each
+    entity's statements leave ``built.statements_of`` once they are in its row (its claims): they are not needed
+    again."""
+    builders: dict[str, TableBuilder] = {}
     for entity in built.index.entities:
-        rows[entity.label][entity.id] = entity_row(entity, schema, built.statements_of.pop(id(entity), {}))
+        builder = builders.get(entity.label)
+        if builder is None:
+            builder = builders[entity.label] = TableBuilder(node_schema(schema.node_class(entity.label)))
+        builder.add(entity_row(entity, schema, built.statements_of.pop(id(entity), {})))
         entity.forget_merged()
-    return rows
+    return dict(tables(builders))
 
 
 def entity_row(entity: Entity, schema: Schema, claims: dict[str, SourceStatements]) -> dict[str, Any]:
@@ -135,16 +140,20 @@ def entity_row(entity: Entity, schema: Schema, claims: dict[str, SourceStatement
     return clean
 
 
-def relationship_rows(links: Iterable[Link]) -> RelRows:
-    """One row per relationship: the best-ranked statement's provenance, every statement's reference.
+def relationship_rows(links: Iterable[Link], schema: Schema) -> RelTables:
+    """One row per relationship, in a table per type and ends' labels: the best-ranked statement's provenance,
+    every statement's reference, and the hash of its properties (``REL_HASH``).
 
     A stated tie always wins over an inferred one: inferred statements of a relationship that a source
     states are dropped, so ``derived`` is true only where no source states the tie."""
     grouped: dict[RelKey, list[Link]] = defaultdict(list)
     for link in links:
         grouped[(link.rel_type, link.from_label, link.from_id, link.to_label, link.to_id)].append(link)
-    rows: RelRows = {}
-    for key, statements in grouped.items():
+    table_schema = rel_table_schema(schema)
+    known = set(schema.relationship_property_names)
+    builders: dict[RelGroup, TableBuilder] = {}
+    for key in list(grouped):
+        statements = grouped.pop(key)  # let go as its row is made
         if len(statements) == 1:  # most relationships have one statement: nothing to rank
             stated = statements
         else:
@@ -156,12 +165,19 @@ def relationship_rows(links: Iterable[Link]) -> RelRows:
         if best.rank[0] == 0:
             for name in ("derived", "rule", "evidence"):
                 props.pop(name, None)
-        rows[key] = props
-    return rows
+        unknown = set(props) - known
+        if unknown:  # a table has no column for it: it would be lost without a word
+            raise SchemaError(f"{key[0]} {key[1]}->{key[3]}: no relationship property {', '.join(sorted(unknown))}")
+        group = (key[0], key[1], key[3])
+        builder = builders.get(group)
+        if builder is None:
+            builder = builders[group] = TableBuilder(table_schema)
+        builder.add({"from_id": key[2], "to_id": key[4], **props, REL_HASH: record_hash(props)})
+    return dict(tables(builders))
 
 
-def count_by_type(rels: Iterable[RelKey]) -> dict[str, int]:
+def count_by_type(rels: RelTables) -> dict[str, int]:
     counts: dict[str, int] = defaultdict(int)
-    for key in rels:
-        counts[key[0]] += 1
+    for (rel_type, _, _), table in rels.items():
+        counts[rel_type] += int(table.num_rows)
     return dict(sorted(counts.items()))

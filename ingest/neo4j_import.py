@@ -11,20 +11,22 @@ and indexes. The run is recorded as an IngestRun node in the files, as a transac
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from graph.arrow_rows import REL_ENDS
 from graph.schema import PropertySpec, Schema
-from ingest.build import node_rows, relationship_rows
+from ingest.build import count_by_type, node_rows, relationship_rows
 from ingest.pipeline import Progress, collect
 from ingest.report import Report
+from ingest.row_tables import REL_HASH, RelTables
 from ingest.run_changes import Changes, IngestResult, run_record
 from ingest.sources import Source
 
@@ -33,7 +35,7 @@ log = logging.getLogger(__name__)
 ARRAY_DELIMITER = "\x1f"  # the unit separator: no value holds it, unlike ";" or ","
 IMPORT_TYPES = {"STRING": "string", "INT64": "long", "DOUBLE": "double", "BOOLEAN": "boolean"}
 # Arrow types of the CSV columns; arrays are joined into one string with ARRAY_DELIMITER.
-ARROW_TYPES = {
+ARROW_CSV_TYPES = {
     "STRING": pa.string(),
     "INT64": pa.int64(),
     "DOUBLE": pa.float64(),
@@ -66,7 +68,7 @@ def write_import_files(
     report = Report()
     built = collect(sources, schema, data_dir, report, progress)
     nodes = node_rows(built, schema)
-    rels = relationship_rows(built.links)
+    rels = relationship_rows(built.links, schema)
     del built  # the rows hold everything written; the records would double the memory
     out_dir.mkdir(parents=True, exist_ok=True)
     args = [
@@ -79,16 +81,17 @@ def write_import_files(
     result = IngestResult(
         run_id=run_id,
         report=report,
-        node_counts={label: len(ids) for label, ids in sorted(nodes.items())},
-        relationship_counts=_count(key[0] for key in rels),
-        nodes=Changes(added=[f"{label}:{i}" for label, ids in nodes.items() for i in ids]),
-        relationships=Changes(added=["|".join(key) for key in rels]),
+        node_counts={label: int(table.num_rows) for label, table in sorted(nodes.items())},
+        relationship_counts=count_by_type(rels),
+        nodes=Changes(added=[f"{label}:{i}" for label, table in nodes.items() for i in table["id"].to_pylist()]),
+        relationships=Changes(added=list(_rel_texts(rels))),
         dry_run=False,
     )
-    for label, by_id in sorted(nodes.items()):
+    files = len(nodes) + 1 + len(rels)
+    for label in sorted(nodes):
         specs = [schema.node_class(label).get_property(name) for name in schema.node_class(label).property_names]
         path = out_dir / f"nodes_{label}.csv"
-        _write(path, _node_header(label, specs), ({**row, "ingest_run": run_id} for row in by_id.values()), specs)
+        _write_table(path, _node_header(label, specs), _stamped(nodes.pop(label), run_id), ("id",))
         labels = f"{label}:Entity" if schema.is_entity(label) else label  # the lookup label (graph/neo4j_entity.py)
         args.append(f"--nodes={labels}={path}")
     run_specs = [schema.node_class("IngestRun").get_property(n) for n in schema.node_class("IngestRun").property_names]
@@ -96,27 +99,43 @@ def write_import_files(
     record = run_record(result, started, datetime.now(UTC), status="completed (neo4j-admin import)")
     _write(run_path, _node_header("IngestRun", run_specs), [record], run_specs)
     args.append(f"--nodes=IngestRun={run_path}")
-    grouped: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
-    for (rel_type, from_label, from_id, to_label, to_id), props in rels.items():
-        grouped[(rel_type, from_label, to_label)].append(
-            {":START_ID": from_id, ":END_ID": to_id, **props, "ingest_run": run_id}
-        )
     rel_specs = list(schema.relationship_properties)
-    for (rel_type, from_label, to_label), rows in sorted(grouped.items()):
+    for group in sorted(rels):
+        rel_type, from_label, to_label = group
         path = out_dir / f"rels_{rel_type}_{from_label}_{to_label}.csv"
         header = [f":START_ID({from_label})", f":END_ID({to_label})", *(_column(s) for s in rel_specs)]
-        _write(path, header, rows, rel_specs, leading=(":START_ID", ":END_ID"))
+        table = _stamped(rels.pop(group), run_id).drop_columns([REL_HASH])
+        _write_table(path, header, table, REL_ENDS)
         args.append(f"--relationships={rel_type}={path}")
     (out_dir / "import.args").write_text("\n".join(args) + "\n", encoding="utf-8")
-    log.info("neo4j-admin import files in %s: %d node and %d relationship files", out_dir, len(nodes) + 1, len(grouped))
+    log.info("neo4j-admin import files in %s: %d files", out_dir, files)
     return ImportFiles(folder=out_dir, args=args, result=result)
 
 
-def _count(types: Iterable[str]) -> dict[str, int]:
-    counts: dict[str, int] = defaultdict(int)
-    for rel_type in types:
-        counts[rel_type] += 1
-    return dict(sorted(counts.items()))
+def _rel_texts(rels: RelTables) -> Iterator[str]:
+    for (rel_type, from_label, to_label), table in rels.items():
+        for from_id, to_id in zip(table["from_id"].to_pylist(), table["to_id"].to_pylist(), strict=True):
+            yield "|".join((rel_type, from_label, from_id, to_label, to_id))
+
+
+def _stamped(table: pa.Table, run_id: str) -> pa.Table:
+    stamp = pa.array([run_id] * table.num_rows, pa.string())
+    return table.set_column(table.schema.get_field_index("ingest_run"), "ingest_run", stamp)
+
+
+def _write_table(path: Path, header: list[str], table: pa.Table, leading: tuple[str, ...]) -> None:
+    """One CSV file from a table of the pipeline's rows, its ``leading`` columns first; arrays are joined with
+    ARRAY_DELIMITER and empty values left out, as ``_cell`` does."""
+    names = [*leading, *(n for n in table.column_names if n not in leading)]
+    pa_csv.write_csv(pa.table([_csv_column(table[n]) for n in names], names=header), path)
+
+
+def _csv_column(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    if pa.types.is_list(column.type):
+        column = pc.binary_join(column.cast(pa.list_(pa.string())), ARRAY_DELIMITER)
+    if pa.types.is_string(column.type):  # an empty field: no property (the stores hold no empty values either)
+        column = pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
+    return column
 
 
 def _column(spec: PropertySpec) -> str:
@@ -142,7 +161,7 @@ def _write(
     kinds = {s.name: s.store_type for s in specs}
     materialised = list(rows)
     columns = [
-        pa.array([_cell(row.get(name)) for row in materialised], ARROW_TYPES[kinds.get(name, "STRING")])
+        pa.array([_cell(row.get(name)) for row in materialised], ARROW_CSV_TYPES[kinds.get(name, "STRING")])
         for name in names
     ]
     pa_csv.write_csv(pa.table(columns, names=header), path)

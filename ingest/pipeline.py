@@ -22,28 +22,30 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from graph import aggregates, name_index
 from graph.errors import ClusterKGError
 from graph.schema import Schema
 from graph.store import GraphStore
 from ingest.attribution import attribution
-from ingest.build import (
-    Built,
-    Inference,
-    NodeRows,
-    RelKey,
-    RelRows,
-    build,
-    count_by_type,
-    node_rows,
-    relationship_rows,
-)
+from ingest.build import Built, Inference, RelKey, build, count_by_type, node_rows, relationship_rows
 from ingest.claims import SourceStatements
 from ingest.collector import rare_collections
 from ingest.inference import place_from_coordinates, place_from_host
 from ingest.report import Level, Report
-from ingest.run_changes import IngestResult, diff_nodes, diff_relationships, run_record, statement_changes
+from ingest.row_tables import REL_HASH, NodeTables, RelGroup, RelTables
+from ingest.run_changes import (
+    IngestResult,
+    diff_nodes,
+    diff_relationships,
+    run_record,
+    statement_changes,
+    written_nodes,
+)
 from ingest.sources import Source
 from ingest.stored import NodeKey, read_stored
 
@@ -189,7 +191,7 @@ def _run(
     nodes = node_rows(built, store.schema)
     links = built.links
     del built  # the entities and their records
-    rels = relationship_rows(links)
+    rels = relationship_rows(links, store.schema)
     del links
     seconds["collect"], clock = time.perf_counter() - clock, time.perf_counter()
     read_files = {a.file for a in report.files.values() if a.source not in gathered.incomplete}
@@ -199,7 +201,7 @@ def _run(
     result = IngestResult(
         run_id=run_id,
         report=report,
-        node_counts={label: len(ids) for label, ids in sorted(nodes.items())},
+        node_counts={label: int(table.num_rows) for label, table in sorted(nodes.items())},
         relationship_counts=count_by_type(rels),
         nodes=node_changes,
         relationships=rel_changes,
@@ -211,10 +213,11 @@ def _run(
     if not dry_run:
         log.info(
             "writing: %d node rows, %d relationship rows, %d removals (read and resolved in %.1f s)",
-            len(node_todo), len(rel_todo), len(node_drop) + len(rel_drop), seconds["collect"] + seconds["diff"],
+            _true(node_todo), _true(rel_todo), len(node_drop) + len(rel_drop), seconds["collect"] + seconds["diff"],
         )  # fmt: skip
+        changed_nodes = written_nodes(nodes, node_todo) | node_drop  # for the name index, once the rows are gone
         # the changes and the run's record commit together: a reader sees the graph before or after
-        with store.transaction(rows=len(node_todo) + len(rel_todo) + len(node_drop) + len(rel_drop)):
+        with store.transaction(rows=_true(node_todo) + _true(rel_todo) + len(node_drop) + len(rel_drop)):
             _write(store, nodes, rels, node_todo, rel_todo, node_drop, rel_drop, run_id, progress)
             epochs = [aggregates.epoch(store)]  # the counts the queries read, recounted in the same write
             recount = result.changed_anything or epochs[0] is None or recover
@@ -222,53 +225,38 @@ def _run(
             result.seconds["write"] = time.perf_counter() - clock
             store.upsert_nodes("IngestRun", [run_record(result, started, now())])
         # after the commit; after an unfinished run the index is rebuilt whole (it may miss that run's writes)
-        name_index.follow_write(store, None if recover else epochs[0], epochs[1], node_todo | node_drop)
+        name_index.follow_write(store, None if recover else epochs[0], epochs[1], changed_nodes)
         log.info("written in %.1f s", result.seconds["write"])
     return result
 
 
 def _write(
     store: GraphStore,
-    nodes: NodeRows,
-    rels: RelRows,
-    node_todo: set[NodeKey],
-    rel_todo: set[RelKey],
+    nodes: NodeTables,
+    rels: RelTables,
+    node_todo: dict[str, pa.Array],
+    rel_todo: dict[RelGroup, pa.Array],
     node_drop: set[NodeKey],
     rel_drop: set[RelKey],
     run_id: str,
     progress: Progress | None,
 ) -> None:
-    """Writes the changed rows and deletes the dropped ones. ``nodes`` and ``rels`` are emptied as they are written:
-    each row leaves them as its written form is made, so no row is held twice, and a label's rows are gone before
-    the relationships are written (at a million nodes, gigabytes)."""
-    for label, by_id in nodes.items():
-        # every property of the class, so that a value gone from the source is cleared in the store
-        blank = dict.fromkeys(store.schema.node_class(label).property_names)
-        batch = [
-            {**blank, **by_id.pop(node_id), "ingest_run": run_id}
-            for node_id in list(by_id)
-            if (label, node_id) in node_todo
-        ]
-        by_id.clear()  # the unchanged ones
-        if batch:
-            store.upsert_nodes(label, batch)
+    """Writes the changed rows and deletes the dropped ones. ``nodes`` and ``rels`` are emptied as they are written
+    (at a million nodes, gigabytes): a label's table is gone once its rows are in the store."""
+    for label in list(nodes):
+        table = _to_write(nodes.pop(label), node_todo[label], run_id)
+        if table.num_rows:  # every property of the class, so that a value gone from the source is cleared
+            store.upsert_node_table(label, table)
             if progress:
-                progress(f"wrote {label}", len(batch))
-        del batch
-    # Rows are built one group at a time, so that only one group's rows are in memory besides `rels`.
-    grouped: dict[tuple[str, str, str], list[RelKey]] = defaultdict(list)
-    for key in rels:
-        if key in rel_todo:
-            grouped[(key[0], key[1], key[3])].append(key)
-    for key in [key for key in rels if key not in rel_todo]:
-        del rels[key]  # unchanged
-    blank_rel = dict.fromkeys(store.schema.relationship_property_names)
-    for (rel_type, from_label, to_label), keys in grouped.items():
-        rows = [{"from_id": k[2], "to_id": k[4], **blank_rel, **rels.pop(k), "ingest_run": run_id} for k in keys]
-        store.upsert_relationships(rel_type, from_label, to_label, rows)
-        if progress:
-            progress(f"wrote {rel_type}", len(rows))
-        del rows
+                progress(f"wrote {label}", int(table.num_rows))
+        del table
+    for group in list(rels):
+        table = _to_write(rels.pop(group), rel_todo[group], run_id).drop_columns([REL_HASH])
+        if table.num_rows:
+            store.upsert_relationship_table(*group, table)
+            if progress:
+                progress(f"wrote {group[0]}", int(table.num_rows))
+        del table
     dropped_rels: dict[tuple[str, str, str], list[tuple[str, str]]] = defaultdict(list)
     for rel_type, from_label, from_id, to_label, to_id in rel_drop:
         dropped_rels[(rel_type, from_label, to_label)].append((from_id, to_id))
@@ -279,6 +267,18 @@ def _write(
         dropped_nodes[label].append(node_id)
     for label, ids in dropped_nodes.items():
         store.delete_nodes(label, sorted(ids))
+
+
+def _to_write(table: pa.Table, todo: pa.Array, run_id: str) -> pa.Table:
+    """The rows the diff says to write, stamped with this run."""
+    if not pc.all(todo).as_py():
+        table = table.filter(todo)
+    stamp = pa.array([run_id] * table.num_rows, pa.string())
+    return table.set_column(table.schema.get_field_index("ingest_run"), "ingest_run", stamp)
+
+
+def _true(masks: dict[Any, pa.Array]) -> int:
+    return sum(int(pc.sum(mask).as_py() or 0) for mask in masks.values())
 
 
 def _last_run_unfinished(store: GraphStore) -> bool:

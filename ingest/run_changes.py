@@ -9,9 +9,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ingest.build import NodeRows, RelKey, RelRows, record_hash
+import pyarrow as pa
+
+from ingest.build import RelKey
 from ingest.claims import SourceStatements, link_to_json, record_to_json
 from ingest.report import Report
+from ingest.row_tables import REL_HASH, NodeTables, RelGroup, RelTables
 from ingest.stored import NodeKey, StoredGraph
 
 CHANGE_LIST_CAP = 500  # ids listed per kind of change in the run record; counts are always complete
@@ -96,25 +99,31 @@ def _all_added_or_removed(old: SourceStatements | None, new: SourceStatements | 
 
 
 def diff_nodes(
-    stored: StoredGraph, nodes: NodeRows, read_files: set[str]
-) -> tuple[Changes, set[NodeKey], set[NodeKey]]:
+    stored: StoredGraph, nodes: NodeTables, read_files: set[str]
+) -> tuple[Changes, dict[str, pa.Array], set[NodeKey]]:
+    """What the run's node rows change: the changes, which rows of each label's table to write (a mask), and
+    the stored nodes to drop."""
     changes = Changes()
-    todo: set[NodeKey] = set()
-    for label, by_id in nodes.items():
-        for node_id, row in by_id.items():
+    todo: dict[str, pa.Array] = {}
+    seen: set[NodeKey] = set()
+    for label, table in nodes.items():
+        write: list[bool] = []
+        for node_id, row_hash in zip(table["id"].to_pylist(), table["record_hash"].to_pylist(), strict=True):
             key = (label, node_id)
             old = stored.node_hashes.get(key)
+            if old is not None:
+                seen.add(key)
             if old is None:
                 changes.added.append(f"{label}:{node_id}")
-                todo.add(key)
-            elif old != row["record_hash"]:
+            elif old != row_hash:
                 changes.changed.append(f"{label}:{node_id}")
-                todo.add(key)
             else:
                 changes.unchanged += 1
+            write.append(old != row_hash)
+        todo[label] = pa.array(write, pa.bool_())
     drop: set[NodeKey] = set()
     for key in stored.node_hashes:
-        if key[1] in nodes.get(key[0], {}):
+        if key in seen:
             continue
         legacy_files = stored.legacy_nodes.get(key)
         if legacy_files is None or (legacy_files and all(f in read_files for f in legacy_files)):
@@ -128,29 +137,44 @@ def _rel_text(key: RelKey) -> str:
 
 
 def diff_relationships(
-    stored: StoredGraph, rels: RelRows, read_files: set[str]
-) -> tuple[Changes, set[RelKey], set[RelKey]]:
+    stored: StoredGraph, rels: RelTables, read_files: set[str]
+) -> tuple[Changes, dict[RelGroup, pa.Array], set[RelKey]]:
+    """As ``diff_nodes``, for the relationship rows (each table's rows hashed in ``REL_HASH``)."""
     changes = Changes()
-    todo: set[RelKey] = set()
-    for key, props in rels.items():
-        old = stored.rel_hashes.get(key)
-        if old is None:
-            changes.added.append(_rel_text(key))
-            todo.add(key)
-        elif old != record_hash(props):
-            changes.changed.append(_rel_text(key))
-            todo.add(key)
-        else:
-            changes.unchanged += 1
+    todo: dict[RelGroup, pa.Array] = {}
+    seen: set[RelKey] = set()
+    for (rel_type, from_label, to_label), table in rels.items():
+        write: list[bool] = []
+        columns = (table[name].to_pylist() for name in ("from_id", "to_id", REL_HASH))
+        for from_id, to_id, row_hash in zip(*columns, strict=True):
+            key: RelKey = (rel_type, from_label, from_id, to_label, to_id)
+            old = stored.rel_hashes.get(key)
+            if old is not None:
+                seen.add(key)
+            if old is None:
+                changes.added.append(_rel_text(key))
+            elif old != row_hash:
+                changes.changed.append(_rel_text(key))
+            else:
+                changes.unchanged += 1
+            write.append(old != row_hash)
+        todo[(rel_type, from_label, to_label)] = pa.array(write, pa.bool_())
     drop: set[RelKey] = set()
     for key in stored.rel_hashes:
-        if key in rels:
+        if key in seen:
             continue
         legacy_file = stored.legacy_rels.get(key)
         if legacy_file is None or legacy_file in read_files:
             drop.add(key)
             changes.dropped.append(_rel_text(key))
     return changes, todo, drop
+
+
+def written_nodes(nodes: NodeTables, todo: dict[str, pa.Array]) -> set[NodeKey]:
+    """The (label, id) of every node row the diff says to write."""
+    return {
+        (label, node_id) for label, table in nodes.items() for node_id in table["id"].filter(todo[label]).to_pylist()
+    }
 
 
 def run_record(result: IngestResult, started: datetime, ended: datetime, status: str | None = None) -> dict[str, Any]:

@@ -1,0 +1,71 @@
+"""Rows as Arrow tables, typed by the schema: how the ingest hands a label's or a relationship type's rows to a store.
+
+A row held as a Python dict costs about ten times its values (a dict, a string object per value); the same rows in
+Arrow columns cost their values. At a million nodes that is gigabytes (docs/SCALE.md), so the pipeline keeps its
+rows in these tables from the moment it makes them to the store's ``COPY``.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from graph.errors import SchemaError
+from graph.schema import NodeClass, Schema
+
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "STRING": pa.string(),
+    "INT64": pa.int64(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "STRING[]": pa.list_(pa.string()),
+}
+# A relationship table's two ends, before its properties.
+REL_ENDS = ("from_id", "to_id")
+
+
+def node_schema(cls: NodeClass) -> pa.Schema:
+    """Every property of the class, in the schema's order (the order a ``COPY`` into its table takes)."""
+    return pa.schema([pa.field(p.name, ARROW_TYPES[p.store_type]) for p in cls.properties])
+
+
+def relationship_schema(schema: Schema) -> pa.Schema:
+    """The two ends' ids, then every relationship property."""
+    props = [pa.field(p.name, ARROW_TYPES[p.store_type]) for p in schema.relationship_properties]
+    return pa.schema([pa.field(end, pa.string()) for end in REL_ENDS] + props)
+
+
+def conform(table: pa.Table, expected: pa.Schema, keys: tuple[str, ...], where: str) -> pa.Table:
+    """The table's columns in the expected types and order (a column it lacks stays absent: a ``MERGE`` leaves that
+    property as it was); every key column present and non-null, and each row's keys unique. Raises SchemaError
+    for anything else."""
+    names = set(table.column_names)
+    unknown = sorted(names - set(expected.names))
+    if unknown:
+        raise SchemaError(f"{where}: unknown column(s) {', '.join(unknown)}")
+    for key in keys:
+        if key not in names or table[key].null_count:
+            raise SchemaError(f"{where}: every row needs a {key}")
+    rows = int(table.num_rows)
+    present = [field for field in expected if field.name in names]
+    columns = []
+    for field in present:
+        try:
+            columns.append(table[field.name].cast(field.type))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise SchemaError(f"{where}: column {field.name} is not {field.type}: {exc}") from exc
+    conformed = pa.table(columns, schema=pa.schema(present))
+    if rows and _distinct(conformed, keys) != rows:
+        raise SchemaError(f"{where}: rows repeat a {' and '.join(keys)}")
+    return conformed
+
+
+def _distinct(table: pa.Table, keys: tuple[str, ...]) -> int:
+    if len(keys) == 1:
+        return int(pc.count_distinct(table[keys[0]]).as_py())
+    return int(table.group_by(list(keys)).aggregate([]).num_rows)
+
+
+def in_set(column: pa.ChunkedArray | pa.Array, values: set[str]) -> pa.ChunkedArray | pa.Array:
+    """A boolean mask: which of the column's values are in ``values``."""
+    return pc.is_in(column, value_set=pa.array(sorted(values), pa.string()))

@@ -1,0 +1,68 @@
+"""The rows an ingest writes, gathered into Arrow tables as they are made: one per node label, one per relationship
+type and its two ends' labels (graph/arrow_rows.py says why).
+
+A row is a dict only while it is made and hashed; ``ROW_BATCH`` of them at a time become Arrow columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pyarrow as pa
+
+from graph.arrow_rows import node_schema, relationship_schema
+from graph.schema import Schema
+
+ROW_BATCH = 20_000
+# A relationship row's hash of its properties, kept beside them for the diff and never written.
+REL_HASH = "record_hash"
+
+RelGroup = tuple[str, str, str]  # type, from label, to label
+NodeTables = dict[str, pa.Table]  # label → every property of the class, one row per node
+RelTables = dict[RelGroup, pa.Table]  # group → from_id, to_id, every relationship property, REL_HASH
+
+
+class TableBuilder:
+    """Rows in, one Arrow table out: rows wait as dicts until ``ROW_BATCH`` of them become a record batch."""
+
+    def __init__(self, schema: pa.Schema) -> None:
+        self.schema = schema
+        self._rows: list[Mapping[str, Any]] = []
+        self._batches: list[pa.RecordBatch] = []
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        self._rows.append(row)
+        if len(self._rows) >= ROW_BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._rows:
+            self._batches.append(pa.RecordBatch.from_pylist(self._rows, schema=self.schema))
+            self._rows = []
+
+    def table(self) -> pa.Table:
+        self._flush()
+        table = pa.Table.from_batches(self._batches, schema=self.schema)
+        self._batches = []
+        return table
+
+
+def node_builders(schema: Schema) -> dict[str, TableBuilder]:
+    return {cls.name: TableBuilder(node_schema(cls)) for cls in schema.node_classes}
+
+
+def rel_table_schema(schema: Schema) -> pa.Schema:
+    return relationship_schema(schema).append(pa.field(REL_HASH, pa.string()))
+
+
+def tables(builders: Mapping[Any, TableBuilder]) -> Iterator[tuple[Any, pa.Table]]:
+    """Each builder's table, leaving out those that got no row."""
+    for key, builder in builders.items():
+        table = builder.table()
+        if table.num_rows:
+            yield key, table
+
+
+def row_count(tables: Mapping[Any, pa.Table]) -> int:
+    return sum(int(t.num_rows) for t in tables.values())

@@ -1,0 +1,137 @@
+"""Rows handed to a store as Arrow tables (the ingest's rows, graph/arrow_rows.py): the same graph as the same rows
+as dicts, on both stores, through both ways a store writes (a few rows merged, many copied)."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from graph import embedded_writes
+from graph.arrow_rows import node_schema, relationship_schema
+from graph.digest import graph_digest
+from graph.errors import SchemaError
+from graph.schema import Schema
+from graph.store import GraphStore
+
+CITY = {"id": "city/440300", "name_zh": "深圳市", "admin_code": "440300"}
+
+
+def _labs(n: int, start: int = 0, suffix: str = "") -> list[dict[str, object]]:
+    return [
+        {"id": f"lab/{i:05d}", "name_zh": f"实验室{i}{suffix}", "founded_year": 2000 + i % 20, "aliases": [f"L{i}"]}
+        for i in range(start, start + n)
+    ]
+
+
+def _ties(n: int, start: int = 0, role: str = "main") -> list[dict[str, object]]:
+    return [{"from_id": f"lab/{i:05d}", "to_id": "city/440300", "role": role} for i in range(start, start + n)]
+
+
+def _table(rows: list[dict[str, object]], schema: pa.Schema) -> pa.Table:
+    present = [f for f in schema if any(f.name in row for row in rows)]
+    return pa.Table.from_pylist(rows, schema=pa.schema(present))
+
+
+def _by_id(store: GraphStore, label: str) -> dict[str, dict[str, object]]:
+    return {str(n["id"]): n for n in store.iter_nodes(label)}
+
+
+@pytest.mark.parametrize("size", [30, 2600], ids=["merge", "copy"])
+def test_a_table_writes_what_the_same_rows_as_dicts_write(store: GraphStore, schema: Schema, size: int) -> None:
+    labs, ties = node_schema(schema.node_class("Laboratory")), relationship_schema(schema)
+    store.upsert_nodes("City", [CITY])
+    assert store.upsert_node_table("Laboratory", _table(_labs(size), labs)) == size
+    assert store.upsert_relationship_table("LOCATED_IN", "Laboratory", "City", _table(_ties(size), ties)) == size
+    from_tables = graph_digest(store)
+    # then half renamed and as many new: old ids merged, new ones added, nothing twice
+    later = _labs(size // 2, suffix="（更名）") + _labs(size, start=size)
+    store.upsert_node_table("Laboratory", _table(later, labs))
+    written = store.upsert_relationship_table(
+        "LOCATED_IN", "Laboratory", "City", _table(_ties(size // 2, role="branch") + _ties(size, start=size), ties)
+    )
+    assert written == size // 2 + size
+    nodes = _by_id(store, "Laboratory")
+    assert len(nodes) == 2 * size and store.relationship_counts()["LOCATED_IN"] == 2 * size
+    assert nodes["lab/00001"]["name_zh"] == "实验室1（更名）" and nodes["lab/00001"]["aliases"] == ["L1"]
+    assert nodes[f"lab/{size - 1:05d}"]["name_zh"] == f"实验室{size - 1}"  # not in the second table: as it was
+    assert nodes[f"lab/{2 * size - 1:05d}"]["founded_year"] == 2000 + (2 * size - 1) % 20
+    roles = {str(e["from_id"]): e.get("role") for e in store.iter_relationships("LOCATED_IN")}
+    assert roles["lab/00000"] == "branch" and roles[f"lab/{size - 1:05d}"] == "main"
+    # the same first rows as dicts, into an empty store, give the same graph
+    store.clear()
+    store.upsert_nodes("City", [CITY])
+    store.upsert_nodes("Laboratory", _labs(size))
+    store.upsert_relationships("LOCATED_IN", "Laboratory", "City", _ties(size))
+    assert graph_digest(store) == from_tables
+
+
+def test_a_column_the_table_lacks_is_left_as_it_was(store: GraphStore, schema: Schema) -> None:
+    labs = node_schema(schema.node_class("Laboratory"))
+    store.upsert_nodes("Laboratory", _labs(2500))
+    renamed = [{"id": row["id"], "name_zh": "改名"} for row in _labs(2500)]
+    store.upsert_node_table("Laboratory", _table(renamed, labs))
+    node = _by_id(store, "Laboratory")["lab/00007"]
+    assert node["name_zh"] == "改名" and node["founded_year"] == 2007 and node["aliases"] == ["L7"]
+
+
+def test_relationship_rows_whose_ends_are_missing_are_not_written(store: GraphStore, schema: Schema) -> None:
+    store.upsert_nodes("City", [CITY])
+    store.upsert_nodes("Laboratory", _labs(2500))
+    astray: list[dict[str, object]] = [
+        {"from_id": "lab/missing", "to_id": "city/440300"},
+        {"from_id": "lab/00001", "to_id": "x"},
+    ]
+    rows = _ties(2500) + astray
+    table = _table(rows, relationship_schema(schema))
+    assert store.upsert_relationship_table("LOCATED_IN", "Laboratory", "City", table) == 2500
+    assert store.relationship_counts()["LOCATED_IN"] == 2500
+
+
+@pytest.mark.parametrize(
+    ("rows", "says"),
+    [
+        ([{"id": "lab/1", "colour": "red"}], "unknown column"),
+        ([{"id": "lab/1"}, {"id": None}], "needs a id"),
+        ([{"name_zh": "无编号"}], "needs a id"),
+        ([{"id": "lab/1"}, {"id": "lab/1"}], "repeat"),
+        ([{"id": "lab/1", "founded_year": "一九九九"}], "founded_year"),
+    ],
+    ids=["unknown column", "null id", "no id column", "repeated id", "wrong type"],
+)
+def test_a_table_that_breaks_the_schema_is_refused_and_nothing_written(
+    store: GraphStore, rows: list[dict[str, object]], says: str
+) -> None:
+    with pytest.raises(SchemaError, match=says):
+        store.upsert_node_table("Laboratory", pa.Table.from_pylist(rows))
+    assert store.node_counts()["Laboratory"] == 0
+
+
+def test_a_relationship_table_with_a_repeated_pair_is_refused(store: GraphStore, schema: Schema) -> None:
+    store.upsert_nodes("City", [CITY])
+    store.upsert_nodes("Laboratory", _labs(3))
+    table = _table(_ties(3) + _ties(1, role="again"), relationship_schema(schema))
+    with pytest.raises(SchemaError, match="repeat"):
+        store.upsert_relationship_table("LOCATED_IN", "Laboratory", "City", table)
+    assert store.relationship_counts()["LOCATED_IN"] == 0
+
+
+def test_copy_in_chunks_keeps_every_row_and_value(
+    embedded_store: GraphStore, schema: Schema, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each COPY takes a slice of the table (an offset into its buffers): no row may be lost, doubled or shifted."""
+    monkeypatch.setattr(embedded_writes, "COPY_CHUNK", 700)
+    embedded_store.upsert_nodes("City", [CITY])
+    labs = _labs(2600)
+    embedded_store.upsert_node_table("Laboratory", _table(labs, node_schema(schema.node_class("Laboratory"))))
+    ties = _ties(2600)
+    for i, tie in enumerate(ties):
+        tie["source_row"] = i
+    embedded_store.upsert_relationship_table(
+        "LOCATED_IN", "Laboratory", "City", _table(ties, relationship_schema(schema))
+    )
+    nodes = _by_id(embedded_store, "Laboratory")
+    assert {k: {p: nodes[k].get(p) for p in ("name_zh", "founded_year", "aliases")} for k in nodes} == {
+        str(row["id"]): {p: row[p] for p in ("name_zh", "founded_year", "aliases")} for row in labs
+    }
+    rows = {str(e["from_id"]): e["source_row"] for e in embedded_store.iter_relationships("LOCATED_IN")}
+    assert rows == {f"lab/{i:05d}": i for i in range(2600)}
