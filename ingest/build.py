@@ -160,7 +160,7 @@ def relationship_rows(links: Iterable[Link], schema: Schema) -> RelTables:
             statements.sort(key=lambda k: k.rank)
             stated = [k for k in statements if k.rank[0] == 0] or statements
         best = stated[0]
-        props = dict(best.props)
+        props = best.props  # a fresh dict
         props["source_refs"] = sorted({k.ref for k in stated if k.ref})
         if best.rank[0] == 0:
             for name in ("derived", "rule", "evidence"):

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest.records import NodeRecord, PendingLink, Provenance, TargetRef
+from ingest.records import NO_PROPS, NodeRecord, PendingLink, Provenance, TargetRef
 
 SourceName = str
 
@@ -59,7 +59,7 @@ def link_to_json(link: PendingLink) -> dict[str, Any]:
         if value:
             doc[key] = value
     if link.props:
-        doc["props"] = link.props
+        doc["props"] = dict(link.props)
     return doc
 
 
@@ -119,7 +119,7 @@ def _link(source: str, doc: dict[str, Any]) -> PendingLink:
         column=doc.get("column"),
         inbound=bool(doc.get("inbound", False)),
         required=bool(doc.get("required", False)),
-        props=doc.get("props", {}),
+        props=doc.get("props") or NO_PROPS,
     )
 
 

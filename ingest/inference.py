@@ -19,7 +19,6 @@ from ingest.geo import wgs84_to_gcj02
 from ingest.records import Link
 from ingest.resolve import Entity, EntityIndex
 
-INFERENCE_SOURCE = "inference"
 # The relationships through which an organisation answers for what it hosts, operates, leads or manages.
 HOST_TYPES = ("HOSTED_BY", "OPERATED_BY", "LED_BY", "MANAGED_BY")
 
@@ -34,16 +33,7 @@ def inferred_link(
         "confidence": confidence,
         "source_file": source_file,
     }
-    return Link(
-        rel_type,
-        start.label,
-        start.id,
-        end.label,
-        end.id,
-        props,
-        rank=(1, 100, INFERENCE_SOURCE, rule, 0),
-        ref=f"rule:{rule}",
-    )
+    return Link(rel_type, start.label, start.id, end.label, end.id, extra=props)  # rank and ref from its rule
 
 
 def name_of(entity: Entity) -> str:

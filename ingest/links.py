@@ -113,17 +113,6 @@ def resolve_links(
         if target is source:
             continue
         start, end = (target, source) if item.inbound else (source, target)
-        props = {
-            "source_file": prov.file,
-            "source_row": prov.row,
-            "source_url": prov.url,
-            "confidence": prov.confidence,
-            "match_rule": rule,
-            "match_confidence": confidence,
-            **item.props,
-        }
-        props = {k: v for k, v in props.items() if v is not None}  # absent, as the stores hold no nulls
-        rank = ((priority or {}).get((prov.source, item.from_label, item.from_id), 50), prov.source)
         links.append(
             Link(
                 item.rel_type,
@@ -131,9 +120,11 @@ def resolve_links(
                 start.id,
                 end.label,
                 end.id,
-                props,
-                rank=(0, rank[0], rank[1], prov.file, prov.row),
-                ref=prov.ref,
+                provenance=prov,
+                match_rule=rule,
+                match_confidence=confidence,
+                priority=(priority or {}).get((prov.source, item.from_label, item.from_id), 50),
+                extra=item.props,
             )
         )
     return links

@@ -16,7 +16,7 @@ from ingest.geo import TO_WGS84
 from ingest.mapping import SkipRule, SourceMapping, check_columns
 from ingest.normalize import bracket_alias, clean_value, looks_like_formula, split_list
 from ingest.readers import SourceRow, Table
-from ingest.records import NodeRecord, PendingLink, Provenance, TargetRef
+from ingest.records import NO_PROPS, NodeRecord, PendingLink, Provenance, TargetRef
 from ingest.report import Level, Report
 from ingest.values import CONVERTERS, ValueProblemError
 
@@ -197,7 +197,7 @@ def _pending_links(mapping: SourceMapping, record: NodeRecord, row: SourceRow) -
                     column=rule.column,
                     inbound=rule.inbound,
                     required=rule.required,
-                    props={"role": rule.role} if rule.role else {},
+                    props={"role": rule.role} if rule.role else NO_PROPS,
                 )
             )
     return out

@@ -83,8 +83,8 @@ def write_import_files(
         report=report,
         node_counts={label: int(table.num_rows) for label, table in sorted(nodes.items())},
         relationship_counts=count_by_type(rels),
-        nodes=Changes(added=[f"{label}:{i}" for label, table in nodes.items() for i in table["id"].to_pylist()]),
-        relationships=Changes(added=list(_rel_texts(rels))),
+        nodes=_all_added(f"{label}:{i}" for label, table in nodes.items() for i in table["id"].to_pylist()),
+        relationships=_all_added(_rel_texts(rels)),
         dry_run=False,
     )
     files = len(nodes) + 1 + len(rels)
@@ -110,6 +110,13 @@ def write_import_files(
     (out_dir / "import.args").write_text("\n".join(args) + "\n", encoding="utf-8")
     log.info("neo4j-admin import files in %s: %d files", out_dir, files)
     return ImportFiles(folder=out_dir, args=args, result=result)
+
+
+def _all_added(names: Iterable[str]) -> Changes:
+    changes = Changes()
+    for name in names:
+        changes.note("added", name)
+    return changes
 
 
 def _rel_texts(rels: RelTables) -> Iterator[str]:

@@ -15,7 +15,8 @@ from graph.schema import Schema
 from graph.store import GraphStore
 from ingest.mapping import load_mapping
 from ingest.pipeline import run_ingest
-from ingest.sources import DATA_DIR, MAPPINGS_DIR, mapping_source
+from ingest.run_changes import CHANGE_LIST_CAP
+from ingest.sources import DATA_DIR, MAPPINGS_DIR, bundled_sources, mapping_source
 
 
 @pytest.fixture(scope="module")
@@ -140,6 +141,17 @@ def test_a_rerun_changes_nothing_and_edits_are_tracked(tmp_path: Path, schema: S
     assert all(len(f["sha256"]) == 64 for f in json.loads(run["f"]))
     canton = store.read("MATCH (c:City {id: 'city/440100'}) RETURN c.name_en AS en, c.ingest_run AS run").rows[0]
     assert canton == {"en": "Canton", "run": edited.run_id}
+    store.close()
+
+
+def test_a_run_counts_every_change_and_names_the_first_few(tmp_path: Path, schema: Schema) -> None:
+    """Every row counted, the first CHANGE_LIST_CAP of each kind named: naming all of a big load's took gigabytes."""
+    store = EmbeddedStore(tmp_path / "g.lbdb", schema)
+    store.setup_schema()
+    result = run_ingest(store, bundled_sources(schema), data_dir=DATA_DIR, dry_run=True)
+    for changes, total in ((result.nodes, result.node_counts), (result.relationships, result.relationship_counts)):
+        assert changes.summary()["added"] == sum(total.values()) > CHANGE_LIST_CAP
+        assert len(changes.added) == CHANGE_LIST_CAP == len(set(changes.added))
     store.close()
 
 
