@@ -101,8 +101,6 @@ def copy_statements(schema: Schema, nodes: NodeTables, rels: RelTables, parquet:
     """Write the final tables (``node_rows`` / ``relationship_rows``) as Parquet chunks into a fresh folder
     `parquet` and return the LadybugDB ``COPY`` statements that load them: every node table before any
     relationship table, since a relationship COPY looks its end nodes up by id."""
-    from ingest.row_tables import REL_HASH
-
     shutil.rmtree(parquet, ignore_errors=True)
     parquet.mkdir(parents=True)
     statements: list[str] = []
@@ -111,7 +109,7 @@ def copy_statements(schema: Schema, nodes: NodeTables, rels: RelTables, parquet:
     # a COPY per (type, from label, to label): a relationship type with several pairs of end labels is copied
     # one pair at a time, named in the statement
     for (rel_type, from_label, to_label), table in rels.items():
-        files = write_chunks(table.drop_columns([REL_HASH]), parquet / f"{rel_type}-{from_label}-{to_label}")
+        files = write_chunks(table, parquet / f"{rel_type}-{from_label}-{to_label}")
         statements += [f"COPY {rel_type} FROM '{file}' (from='{from_label}', to='{to_label}')" for file in files]
     return statements
 

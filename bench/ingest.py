@@ -44,7 +44,7 @@ from ingest.build import node_rows, relationship_rows
 from ingest.neo4j_import import write_import_files
 from ingest.pipeline import collect, run_ingest
 from ingest.report import Report
-from ingest.row_tables import REL_HASH, row_count
+from ingest.row_tables import row_count
 from ingest.sources import bundled_sources
 
 log = logging.getLogger("bench.ingest")
@@ -105,7 +105,7 @@ def prepare_raw(schema: Schema, data: Path, naive_rows: int) -> dict[str, Any]:
         if rel_type in ("IN_CLUSTER", "LOCATED_IN") and from_label == "Enterprise":
             for row in table.filter(pc.is_in(table["from_id"], value_set=pa.array(sorted(ids)))).to_pylist():
                 key = [rel_type, from_label, row.pop("from_id"), to_label, row.pop("to_id")]
-                chosen.append([key, _present(row, REL_HASH)])
+                chosen.append([key, _present(row)])
     chosen = chosen[:naive_rows]
     ends = {(k[3], k[4]) for k, _ in chosen}
     node_sample = [["Enterprise", row] for row in picked] + [[label, _node(nodes[label], i)] for label, i in ends]

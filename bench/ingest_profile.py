@@ -4,6 +4,7 @@ Usage:
   .venv/bin/python bench/ingest_profile.py --baseline /tmp/ckg-before --scales 15
   .venv/bin/python bench/ingest_profile.py --scales 15 50 --raw-copy      # this checkout only, with raw COPY
   .venv/bin/python bench/ingest_profile.py --profile bench/work/s15.prof --scales 15   # cProfile (CPU clock)
+  .venv/bin/python bench/ingest_profile.py --baseline /tmp/ckg-before --scales 50 --skip-bundled --buffer-pool-mb 3072
 
 Each measurement is one process running ``run_ingest`` into a fresh LadybugDB with the code of one tree (this
 checkout, or a copy of it from before a change given by --baseline), on the bundled data and on synthetic data
@@ -38,7 +39,7 @@ def _cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(data: Path, db: Path, digest: bool, profile: str | None) -> dict[str, Any]:
+def measure(data: Path, db: Path, digest: bool, profile: str | None, pool_mb: int) -> dict[str, Any]:
     """In the child: two runs of the pipeline into a fresh store (first load, then an unchanged re-run)."""
     from graph.digest import graph_digest
     from graph.embedded_store import EmbeddedStore
@@ -49,7 +50,7 @@ def measure(data: Path, db: Path, digest: bool, profile: str | None) -> dict[str
     for leftover in db.parent.glob(db.name + "*"):
         shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
     schema = default_schema()
-    store = EmbeddedStore(db, schema)
+    store = EmbeddedStore(db, schema, buffer_pool_mb=pool_mb)
     out: dict[str, Any] = {}
     for run in ("first_load", "rerun"):
         profiler = None
@@ -81,9 +82,10 @@ def measure(data: Path, db: Path, digest: bool, profile: str | None) -> dict[str
     return out
 
 
-def child(tree: Path, data: Path, label: str, digest: bool, profile: str | None = None) -> dict[str, Any]:
+def child(tree: Path, data: Path, label: str, digest: bool, pool_mb: int, profile: str | None = None) -> dict[str, Any]:
     db = WORK / f"profile-{label}.lbdb"
     args = [sys.executable, __file__, "--child", str(tree), "--data", str(data), "--db", str(db)]
+    args += ["--buffer-pool-mb", str(pool_mb)]
     args += ["--digest"] * digest + (["--profile", profile] if profile else [])
     proc = subprocess.run(args, capture_output=True, text=True, check=False, cwd=tree)
     if proc.returncode != 0:
@@ -112,6 +114,12 @@ def main() -> None:
     parser.add_argument("--scales", type=float, nargs="*", default=[15])
     parser.add_argument("--skip-bundled", action="store_true")
     parser.add_argument("--raw-copy", action="store_true")
+    parser.add_argument(
+        "--buffer-pool-mb",
+        type=int,
+        default=1024,
+        help="the store's buffer pool (1 GiB fails at scale 50 before and after)",
+    )
     parser.add_argument("--profile", help="write a cProfile of this checkout's first load (last dataset) here")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
@@ -121,7 +129,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.child:
         sys.path.insert(0, str(args.child.resolve()))
-        result = measure(args.data, args.db, args.digest, args.profile)
+        result = measure(args.data, args.db, args.digest, args.profile, args.buffer_pool_mb)
         result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         print(json.dumps(result))
         return
@@ -129,12 +137,19 @@ def main() -> None:
     datasets = ([] if args.skip_bundled else [("bundled", REPO / "data")]) + [
         (f"scale-{s:g}", synthetic_folder(s)) for s in args.scales
     ]
-    results: dict[str, Any] = {"trees": {k: str(v) for k, v in trees.items()}, "datasets": {}}
+    results: dict[str, Any] = {
+        "trees": {k: str(v) for k, v in trees.items()},
+        "buffer_pool_mb": args.buffer_pool_mb,
+        "datasets": {},
+    }
     for name, data in datasets:
         entry: dict[str, Any] = {}
         for which, tree in reversed(trees.items()):  # the baseline first, then this checkout
             profile = args.profile if which == "after" and name == datasets[-1][0] else None
-            entry[which] = child(tree, data, f"{which}-{name}", digest=name == "bundled", profile=profile)
+            label = f"{which}-{name}"
+            entry[which] = child(
+                tree, data, label, digest=name == "bundled", pool_mb=args.buffer_pool_mb, profile=profile
+            )
         if "before" in entry:
             before, after = entry["before"]["first_load"], entry["after"]["first_load"]
             entry["first_load_cpu_speedup"] = round(before["cpu_s"] / after["cpu_s"], 2)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graph.arrow_rows import node_schema
+from graph.arrow_rows import node_schema, relationship_schema
 from graph.errors import SchemaError
 from graph.schema import Schema
 from ingest.claims import SourceStatements, claims_to_json
@@ -23,7 +23,7 @@ from ingest.links import resolve_links
 from ingest.records import Link, NodeRecord, PendingLink, Provenance
 from ingest.report import Report
 from ingest.resolve import Curation, Entity, EntityIndex
-from ingest.row_tables import REL_HASH, NodeTables, RelGroup, RelTables, TableBuilder, rel_table_schema, tables
+from ingest.row_tables import NodeTables, RelGroup, RelTables, TableBuilder, tables
 
 UNHASHED = ("ingest_run", "record_hash")
 ONTOLOGY_SOURCE = "ontology"
@@ -142,14 +142,14 @@ def entity_row(entity: Entity, schema: Schema, claims: dict[str, SourceStatement
 
 def relationship_rows(links: Iterable[Link], schema: Schema) -> RelTables:
     """One row per relationship, in a table per type and ends' labels: the best-ranked statement's provenance,
-    every statement's reference, and the hash of its properties (``REL_HASH``).
+    every statement's reference.
 
     A stated tie always wins over an inferred one: inferred statements of a relationship that a source
     states are dropped, so ``derived`` is true only where no source states the tie."""
     grouped: dict[RelKey, list[Link]] = defaultdict(list)
     for link in links:
         grouped[(link.rel_type, link.from_label, link.from_id, link.to_label, link.to_id)].append(link)
-    table_schema = rel_table_schema(schema)
+    table_schema = relationship_schema(schema)
     known = set(schema.relationship_property_names)
     builders: dict[RelGroup, TableBuilder] = {}
     for key in list(grouped):
@@ -172,7 +172,7 @@ def relationship_rows(links: Iterable[Link], schema: Schema) -> RelTables:
         builder = builders.get(group)
         if builder is None:
             builder = builders[group] = TableBuilder(table_schema)
-        builder.add({"from_id": key[2], "to_id": key[4], **props, REL_HASH: record_hash(props)})
+        builder.add({"from_id": key[2], "to_id": key[4], **props})
     return dict(tables(builders))
 
 

@@ -26,7 +26,7 @@ from graph.schema import PropertySpec, Schema
 from ingest.build import count_by_type, node_rows, relationship_rows
 from ingest.pipeline import Progress, collect
 from ingest.report import Report
-from ingest.row_tables import REL_HASH, RelTables
+from ingest.row_tables import RelTables
 from ingest.run_changes import Changes, IngestResult, run_record
 from ingest.sources import Source
 
@@ -104,7 +104,7 @@ def write_import_files(
         rel_type, from_label, to_label = group
         path = out_dir / f"rels_{rel_type}_{from_label}_{to_label}.csv"
         header = [f":START_ID({from_label})", f":END_ID({to_label})", *(_column(s) for s in rel_specs)]
-        table = _stamped(rels.pop(group), run_id).drop_columns([REL_HASH])
+        table = _stamped(rels.pop(group), run_id)
         _write_table(path, header, table, REL_ENDS)
         args.append(f"--relationships={rel_type}={path}")
     (out_dir / "import.args").write_text("\n".join(args) + "\n", encoding="utf-8")

@@ -37,7 +37,7 @@ from ingest.claims import SourceStatements
 from ingest.collector import rare_collections
 from ingest.inference import place_from_coordinates, place_from_host
 from ingest.report import Level, Report
-from ingest.row_tables import REL_HASH, NodeTables, RelGroup, RelTables
+from ingest.row_tables import NodeTables, RelGroup, RelTables
 from ingest.run_changes import (
     IngestResult,
     diff_nodes,
@@ -251,7 +251,7 @@ def _write(
                 progress(f"wrote {label}", int(table.num_rows))
         del table
     for group in list(rels):
-        table = _to_write(rels.pop(group), rel_todo[group], run_id).drop_columns([REL_HASH])
+        table = _to_write(rels.pop(group), rel_todo[group], run_id)
         if table.num_rows:
             store.upsert_relationship_table(*group, table)
             if progress:

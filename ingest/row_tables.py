@@ -11,16 +11,14 @@ from typing import Any
 
 import pyarrow as pa
 
-from graph.arrow_rows import node_schema, relationship_schema
+from graph.arrow_rows import node_schema
 from graph.schema import Schema
 
 ROW_BATCH = 20_000
-# A relationship row's hash of its properties, kept beside them for the diff and never written.
-REL_HASH = "record_hash"
 
 RelGroup = tuple[str, str, str]  # type, from label, to label
 NodeTables = dict[str, pa.Table]  # label → every property of the class, one row per node
-RelTables = dict[RelGroup, pa.Table]  # group → from_id, to_id, every relationship property, REL_HASH
+RelTables = dict[RelGroup, pa.Table]  # group → from_id, to_id, every relationship property
 
 
 class TableBuilder:
@@ -50,10 +48,6 @@ class TableBuilder:
 
 def node_builders(schema: Schema) -> dict[str, TableBuilder]:
     return {cls.name: TableBuilder(node_schema(cls)) for cls in schema.node_classes}
-
-
-def rel_table_schema(schema: Schema) -> pa.Schema:
-    return relationship_schema(schema).append(pa.field(REL_HASH, pa.string()))
 
 
 def tables(builders: Mapping[Any, TableBuilder]) -> Iterator[tuple[Any, pa.Table]]:

@@ -11,12 +11,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from ingest.build import RelKey
+from ingest.build import RelKey, record_hash
 from ingest.claims import SourceStatements, link_to_json, record_to_json
 from ingest.report import Report
-from ingest.row_tables import REL_HASH, NodeTables, RelGroup, RelTables
+from ingest.row_tables import NodeTables, RelGroup, RelTables
 from ingest.stored import NodeKey, StoredGraph
 
+DIFF_BATCH = 20_000  # relationship rows made into dicts at a time, to hash the ones the store has
 CHANGE_LIST_CAP = 500  # ids listed per kind of change in the run record; counts are always complete
 
 
@@ -150,25 +151,32 @@ def _rel_text(key: RelKey) -> str:
 def diff_relationships(
     stored: StoredGraph, rels: RelTables, read_files: set[str]
 ) -> tuple[Changes, dict[RelGroup, pa.Array], set[RelKey]]:
-    """As ``diff_nodes``, for the relationship rows (each table's rows hashed in ``REL_HASH``)."""
+    """As ``diff_nodes``, for the relationship rows. A row is hashed only where the store has its tie: a first
+    load hashes none."""
     changes = Changes()
     todo: dict[RelGroup, pa.Array] = {}
     seen: set[RelKey] = set()
     for (rel_type, from_label, to_label), table in rels.items():
         write: list[bool] = []
-        columns = (table[name].to_pylist() for name in ("from_id", "to_id", REL_HASH))
-        for from_id, to_id, row_hash in zip(*columns, strict=True):
-            key: RelKey = (rel_type, from_label, from_id, to_label, to_id)
-            old = stored.rel_hashes.get(key)
-            if old is not None:
+        props = [name for name in table.column_names if name not in ("from_id", "to_id")]
+        for batch in table.to_batches(max_chunksize=DIFF_BATCH):
+            rows: list[dict[str, Any]] | None = None  # the batch's properties, made when one is first needed
+            ends = zip(batch["from_id"].to_pylist(), batch["to_id"].to_pylist(), strict=True)
+            for i, (from_id, to_id) in enumerate(ends):
+                key: RelKey = (rel_type, from_label, from_id, to_label, to_id)
+                old = stored.rel_hashes.get(key)
+                if old is None:
+                    changes.note("added", _rel_text(key))
+                    write.append(True)
+                    continue
                 seen.add(key)
-            if old is None:
-                changes.note("added", _rel_text(key))
-            elif old != row_hash:
-                changes.note("changed", _rel_text(key))
-            else:
-                changes.unchanged += 1
-            write.append(old != row_hash)
+                rows = rows or batch.select(props).to_pylist()
+                if old != record_hash(rows[i]):
+                    changes.note("changed", _rel_text(key))
+                    write.append(True)
+                else:
+                    changes.unchanged += 1
+                    write.append(False)
         todo[(rel_type, from_label, to_label)] = pa.array(write, pa.bool_())
     drop: set[RelKey] = set()
     for key in stored.rel_hashes:

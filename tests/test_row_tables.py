@@ -1,0 +1,74 @@
+"""The ingest's rows as Arrow tables (ingest/row_tables.py) and the resolved ties they are made from."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from graph.errors import SchemaError
+from graph.schema import Schema
+from ingest import row_tables
+from ingest.build import relationship_rows
+from ingest.inference import inferred_link
+from ingest.records import Link, NodeRecord, Provenance
+from ingest.resolve import Entity
+from ingest.row_tables import TableBuilder
+
+PROV = Provenance(source="labs", file="facts/labs.csv", row=7, url=None, confidence="high")
+
+
+def _entity(label: str, entity_id: str) -> Entity:
+    record = NodeRecord(label=label, id=entity_id, props={}, provenance=PROV, names=(entity_id,))
+    return Entity(label=label, id=entity_id, records=[record])
+
+
+def test_a_stated_tie_makes_its_properties_rank_and_reference_from_its_row() -> None:
+    link = Link(
+        "LOCATED_IN", "Laboratory", "lab/1", "City", "city/440300", provenance=PROV, match_rule="place name or code",
+        match_confidence=1.0, priority=20, extra={"role": "main"},
+    )  # fmt: skip
+    assert link.props == {
+        "source_file": "facts/labs.csv",
+        "source_row": 7,
+        "confidence": "high",  # the URL is None: absent, as the stores hold no nulls
+        "match_rule": "place name or code",
+        "match_confidence": 1.0,
+        "role": "main",
+    }
+    assert link.rank == (0, 20, "labs", "facts/labs.csv", 7) and link.ref == "facts/labs.csv#7"
+    assert link.props is not link.props  # a fresh dict each time: a caller may change it
+
+
+def test_a_stated_tie_wins_over_an_inferred_one_and_an_inferred_one_says_so(schema: Schema) -> None:
+    lab, city, other = _entity("Laboratory", "lab/1"), _entity("City", "city/440300"), _entity("City", "city/440100")
+    stated = Link("LOCATED_IN", "Laboratory", "lab/1", "City", "city/440300", provenance=PROV, match_rule="place")
+    kwargs = {"rule": "host_city", "evidence": "its host", "confidence": "medium", "source_file": "rules"}
+    inferred_there = inferred_link("LOCATED_IN", lab, city, **kwargs)
+    inferred_only = inferred_link("LOCATED_IN", lab, other, **kwargs)
+    assert inferred_there.rank == (1, 100, "inference", "host_city", 0) and inferred_there.ref == "rule:host_city"
+    tables = relationship_rows([inferred_there, stated, inferred_only], schema)
+    rows = {r["to_id"]: r for r in tables[("LOCATED_IN", "Laboratory", "City")].to_pylist()}
+    assert rows["city/440300"]["derived"] is None and rows["city/440300"]["source_refs"] == ["facts/labs.csv#7"]
+    assert rows["city/440100"]["derived"] is True and rows["city/440100"]["rule"] == "host_city"
+    assert rows["city/440100"]["source_refs"] == ["rule:host_city"]
+
+
+def test_a_tie_with_a_property_no_table_holds_is_refused(schema: Schema) -> None:
+    odd = Link("LOCATED_IN", "Laboratory", "lab/1", "City", "c", provenance=PROV, extra={"colour": "red"})
+    with pytest.raises(SchemaError, match="colour"):
+        relationship_rows([odd], schema)
+
+
+def test_rows_in_many_batches_make_the_table_one_batch_makes(monkeypatch: pytest.MonkeyPatch) -> None:
+    schema = pa.schema([("id", pa.string()), ("n", pa.int64()), ("tags", pa.list_(pa.string()))])
+    rows = [{"id": f"x/{i}", "n": i if i % 3 else None, "tags": [str(i)] * (i % 2)} for i in range(47)]
+    whole = TableBuilder(schema)
+    for row in rows:
+        whole.add(row)
+    monkeypatch.setattr(row_tables, "ROW_BATCH", 5)
+    batched = TableBuilder(schema)
+    for row in rows:
+        batched.add(row)
+    table = batched.table()
+    assert table.num_rows == 47 and len(table.to_batches()) == 10
+    assert table.equals(whole.table()) and table.to_pylist() == rows
