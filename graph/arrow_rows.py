@@ -68,4 +68,4 @@ def _distinct(table: pa.Table, keys: tuple[str, ...]) -> int:
 
 def in_set(column: pa.ChunkedArray | pa.Array, values: set[str]) -> pa.ChunkedArray | pa.Array:
     """A boolean mask: which of the column's values are in ``values``."""
-    return pc.is_in(column, value_set=pa.array(sorted(values), pa.string()))
+    return pc.is_in(column, value_set=pa.array(list(values), pa.string()))

@@ -120,7 +120,9 @@ class EmbeddedWrites(GraphStore):
                 else set()
             )
             pairs = zip(resolvable["from_id"].to_pylist(), resolvable["to_id"].to_pylist(), strict=True)
-            known = pa.array([pair in existing for pair in pairs] if existing else [False] * resolvable.num_rows)
+            known = pa.array(
+                [pair in existing for pair in pairs] if existing else [False] * resolvable.num_rows, pa.bool_()
+            )
             new, merge = resolvable.filter(pc.invert(known)), resolvable.filter(known)
             if new.num_rows >= COPY_THRESHOLD:
                 self._copy_rels(rel_type, from_label, to_label, new)

@@ -94,9 +94,8 @@ class Link:
     match_rule: str = ""
     match_confidence: float = 1.0
     priority: int = 50  # the stating record's: lower wins
-    extra: Mapping[str, Any] = field(
-        default_factory=lambda: NO_PROPS
-    )  # the statement's own properties (a role); all of an inferred tie's
+    # the statement's own properties (a role); all of an inferred tie's
+    extra: Mapping[str, Any] = field(default_factory=lambda: NO_PROPS)
 
     @property
     def props(self) -> dict[str, Any]:

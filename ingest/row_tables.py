@@ -1,7 +1,7 @@
 """The rows an ingest writes, gathered into Arrow tables as they are made: one per node label, one per relationship
 type and its two ends' labels (graph/arrow_rows.py says why).
 
-A row is a dict only while it is made and hashed; ``ROW_BATCH`` of them at a time become Arrow columns.
+A row is a dict only while it is made (and its hash taken); ``ROW_BATCH`` of them at a time become Arrow columns.
 """
 
 from __future__ import annotations
@@ -10,9 +10,6 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pyarrow as pa
-
-from graph.arrow_rows import node_schema
-from graph.schema import Schema
 
 ROW_BATCH = 20_000
 
@@ -44,10 +41,6 @@ class TableBuilder:
         table = pa.Table.from_batches(self._batches, schema=self.schema)
         self._batches = []
         return table
-
-
-def node_builders(schema: Schema) -> dict[str, TableBuilder]:
-    return {cls.name: TableBuilder(node_schema(cls)) for cls in schema.node_classes}
 
 
 def tables(builders: Mapping[Any, TableBuilder]) -> Iterator[tuple[Any, pa.Table]]:

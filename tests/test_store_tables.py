@@ -85,6 +85,9 @@ def test_relationship_rows_whose_ends_are_missing_are_not_written(store: GraphSt
     table = _table(rows, relationship_schema(schema))
     assert store.upsert_relationship_table("LOCATED_IN", "Laboratory", "City", table) == 2500
     assert store.relationship_counts()["LOCATED_IN"] == 2500
+    nowhere = _table([{**tie, "to_id": "city/000000"} for tie in _ties(2500)], relationship_schema(schema))
+    assert store.upsert_relationship_table("LOCATED_IN", "Laboratory", "City", nowhere) == 0  # no end: nothing
+    assert store.relationship_counts()["LOCATED_IN"] == 2500
 
 
 @pytest.mark.parametrize(
