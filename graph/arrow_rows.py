@@ -37,27 +37,47 @@ def relationship_schema(schema: Schema) -> pa.Schema:
 
 def conform(table: pa.Table, expected: pa.Schema, keys: tuple[str, ...], where: str) -> pa.Table:
     """The table's columns in the expected types and order (a column it lacks stays absent: a ``MERGE`` leaves that
-    property as it was); every key column present and non-null, and each row's keys unique. Raises SchemaError
-    for anything else."""
+    property as it was). It takes what a batch of dicts takes (graph/store.py: ``check_value``) and no more: each
+    column of the property's kind (any width of integer for an integer, an integer or a float for a float), no
+    null inside a list, every key column present, a non-empty string in every row, each row's keys unique.
+    Raises SchemaError for anything else."""
     names = set(table.column_names)
     unknown = sorted(names - set(expected.names))
     if unknown:
         raise SchemaError(f"{where}: unknown column(s) {', '.join(unknown)}")
-    for key in keys:
-        if key not in names or table[key].null_count:
-            raise SchemaError(f"{where}: every row needs a {key}")
     rows = int(table.num_rows)
     present = [field for field in expected if field.name in names]
     columns = []
     for field in present:
-        try:
-            columns.append(table[field.name].cast(field.type))
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            raise SchemaError(f"{where}: column {field.name} is not {field.type}: {exc}") from exc
+        column = table[field.name]
+        if not _same_kind(column.type, field.type):
+            raise SchemaError(f"{where}: column {field.name} must be {field.type}, not {column.type}")
+        if pa.types.is_list(field.type) and rows and pc.list_flatten(column).null_count:
+            raise SchemaError(f"{where}: column {field.name} holds a null inside a list")
+        # an integer for a float converts as Python's float() does (check_value), losing digits past 2**53
+        columns.append(column.cast(field.type, safe=not pa.types.is_floating(field.type)))
     conformed = pa.table(columns, schema=pa.schema(present))
+    for key in keys:
+        if key not in names or conformed[key].null_count or (rows and pc.any(pc.equal(conformed[key], "")).as_py()):
+            raise SchemaError(f"{where}: every row needs a {key}, a non-empty string")
     if rows and _distinct(conformed, keys) != rows:
         raise SchemaError(f"{where}: rows repeat a {' and '.join(keys)}")
     return conformed
+
+
+def _same_kind(actual: pa.DataType, expected: pa.DataType) -> bool:
+    if actual == expected or pa.types.is_null(actual):
+        return True
+    if pa.types.is_string(expected):
+        return bool(pa.types.is_large_string(actual))
+    if pa.types.is_integer(expected):
+        return bool(pa.types.is_integer(actual))
+    if pa.types.is_floating(expected):
+        return bool(pa.types.is_integer(actual) or pa.types.is_floating(actual))
+    if pa.types.is_list(expected):
+        is_list = pa.types.is_list(actual) or pa.types.is_large_list(actual)
+        return bool(is_list and _same_kind(actual.value_type, expected.value_type))
+    return False
 
 
 def _distinct(table: pa.Table, keys: tuple[str, ...]) -> int:

@@ -60,8 +60,8 @@ class EmbeddedWrites(GraphStore):
                 self._copy_nodes(cls, new)
                 merge = table.filter(known)
         cypher = self._merge_nodes_cypher(cls, merge.column_names)
-        for batch in merge.to_batches(max_chunksize=WRITE_BATCH):
-            self._execute(cypher, {"t": _prefixed(batch)})
+        for start in range(0, merge.num_rows, WRITE_BATCH):
+            self._execute(cypher, {"t": _prefixed(merge.slice(start, WRITE_BATCH))})
         return int(table.num_rows)
 
     def _merge_nodes_cypher(self, cls: NodeClass, columns: Sequence[str]) -> str:
@@ -130,8 +130,8 @@ class EmbeddedWrites(GraphStore):
             else:
                 merge = pa.concat_tables([new, merge])
         cypher = self._merge_rels_cypher(rel_type, from_label, to_label, merge.column_names[len(REL_ENDS) :])
-        for batch in merge.to_batches(max_chunksize=WRITE_BATCH):
-            written += int(all_rows(self._execute(cypher, {"t": _prefixed(batch)}))[0][0])
+        for start in range(0, merge.num_rows, WRITE_BATCH):
+            written += int(all_rows(self._execute(cypher, {"t": _prefixed(merge.slice(start, WRITE_BATCH))}))[0][0])
         return written
 
     def _merge_rels_cypher(self, rel_type: str, from_label: str, to_label: str, columns: Sequence[str]) -> str:
@@ -214,10 +214,11 @@ def _every_column(table: pa.Table, expected: pa.Schema) -> pa.Table:
     )
 
 
-def _prefixed(batch: pa.RecordBatch) -> pa.Table:
-    """A batch for ``LOAD FROM``, its columns named with ``_COLUMN`` before each property so that no column shadows
-    a variable of the statement (a property called ``n``)."""
-    return pa.Table.from_batches([batch]).rename_columns([f"{_COLUMN}{name}" for name in batch.schema.names])
+def _prefixed(rows: pa.Table) -> pa.Table:
+    """Rows for one ``LOAD FROM``, in one chunk (a table of many small chunks would otherwise be read as many
+    statements), its columns named with ``_COLUMN`` before each property so that no column shadows a variable of
+    the statement (a property called ``n``)."""
+    return rows.combine_chunks().rename_columns([f"{_COLUMN}{name}" for name in rows.column_names])
 
 
 def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:

@@ -247,8 +247,8 @@ class GraphStore(ABC):
         from graph.arrow_rows import conform, node_schema
 
         table = conform(table, node_schema(self.schema.node_class(label)), ("id",), f"{label} rows")
-        batches = table.to_batches(max_chunksize=TABLE_HANDOVER)
-        return sum(self.upsert_nodes(label, batch.to_pylist()) for batch in batches)
+        starts = range(0, table.num_rows, TABLE_HANDOVER)
+        return sum(self.upsert_nodes(label, table.slice(i, TABLE_HANDOVER).to_pylist()) for i in starts)
 
     def upsert_relationship_table(self, rel_type: str, from_label: str, to_label: str, table: pa.Table) -> int:
         """``upsert_relationships`` for rows held as an Arrow table: ``from_id``, ``to_id`` and properties (checked
@@ -258,8 +258,9 @@ class GraphStore(ABC):
         self._check_rel(rel_type, from_label, to_label)
         where = f"{rel_type} {from_label}->{to_label} rows"
         table = conform(table, relationship_schema(self.schema), REL_ENDS, where)
-        batches = table.to_batches(max_chunksize=TABLE_HANDOVER)
-        return sum(self.upsert_relationships(rel_type, from_label, to_label, b.to_pylist()) for b in batches)
+        starts = range(0, table.num_rows, TABLE_HANDOVER)
+        rows = (table.slice(i, TABLE_HANDOVER).to_pylist() for i in starts)
+        return sum(self.upsert_relationships(rel_type, from_label, to_label, batch) for batch in rows)
 
     @abstractmethod
     def delete_nodes(self, label: str, ids: Sequence[str]) -> int:

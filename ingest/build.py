@@ -10,14 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from graph.arrow_rows import node_schema, relationship_schema
-from graph.errors import SchemaError
-from graph.schema import Schema
+from graph.schema import NodeClass, Schema
+from graph.store import prepare_node_rows, prepare_rel_rows
 from ingest.claims import SourceStatements, claims_to_json
 from ingest.links import resolve_links
 from ingest.records import Link, NodeRecord, PendingLink, Provenance
@@ -112,7 +113,8 @@ def node_rows(built: Built, schema: Schema) -> NodeTables:
     for entity in built.index.entities:
         builder = builders.get(entity.label)
         if builder is None:
-            builder = builders[entity.label] = TableBuilder(node_schema(schema.node_class(entity.label)))
+            cls = schema.node_class(entity.label)
+            builder = builders[entity.label] = TableBuilder(node_schema(cls), partial(_checked_nodes, cls))
         builder.add(entity_row(entity, schema, built.statements_of.pop(id(entity), {})))
         entity.forget_merged()
     return dict(tables(builders))
@@ -150,7 +152,6 @@ def relationship_rows(links: Iterable[Link], schema: Schema) -> RelTables:
     for link in links:
         grouped[(link.rel_type, link.from_label, link.from_id, link.to_label, link.to_id)].append(link)
     table_schema = relationship_schema(schema)
-    known = set(schema.relationship_property_names)
     builders: dict[RelGroup, TableBuilder] = {}
     for key in list(grouped):
         statements = grouped.pop(key)  # let go as its row is made
@@ -165,15 +166,23 @@ def relationship_rows(links: Iterable[Link], schema: Schema) -> RelTables:
         if best.rank[0] == 0:
             for name in ("derived", "rule", "evidence"):
                 props.pop(name, None)
-        unknown = set(props) - known
-        if unknown:  # a table has no column for it: it would be lost without a word
-            raise SchemaError(f"{key[0]} {key[1]}->{key[3]}: no relationship property {', '.join(sorted(unknown))}")
         group = (key[0], key[1], key[3])
         builder = builders.get(group)
         if builder is None:
-            builder = builders[group] = TableBuilder(table_schema)
+            check = partial(_checked_rels, schema, f"{group[0]} {group[1]}->{group[2]}")
+            builder = builders[group] = TableBuilder(table_schema, check)
         builder.add({"from_id": key[2], "to_id": key[4], **props})
     return dict(tables(builders))
+
+
+def _checked_nodes(cls: NodeClass, rows: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return prepare_node_rows(cls, rows)[1]
+
+
+def _checked_rels(schema: Schema, where: str, rows: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The rows' values checked as a batch of dicts is (a property no table has a column for is refused: it would
+    be lost without a word)."""
+    return prepare_rel_rows(schema, rows, where)[1]
 
 
 def count_by_type(rels: RelTables) -> dict[str, int]:

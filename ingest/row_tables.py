@@ -6,7 +6,7 @@ A row is a dict only while it is made (and its hash taken); ``ROW_BATCH`` of the
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pyarrow as pa
@@ -18,11 +18,18 @@ NodeTables = dict[str, pa.Table]  # label → every property of the class, one r
 RelTables = dict[RelGroup, pa.Table]  # group → from_id, to_id, every relationship property
 
 
-class TableBuilder:
-    """Rows in, one Arrow table out: rows wait as dicts until ``ROW_BATCH`` of them become a record batch."""
+# Checks a batch of rows and gives them back with their values in the store's types, or raises SchemaError
+# (graph/store.py: ``prepare_node_rows``): Arrow's own conversion would take a string for a list as its characters.
+RowCheck = Callable[[list[Mapping[str, Any]]], list[dict[str, Any]]]
 
-    def __init__(self, schema: pa.Schema) -> None:
+
+class TableBuilder:
+    """Rows in, one Arrow table out: rows wait as dicts until ``ROW_BATCH`` of them are checked and become a record
+    batch."""
+
+    def __init__(self, schema: pa.Schema, check: RowCheck) -> None:
         self.schema = schema
+        self.check = check
         self._rows: list[Mapping[str, Any]] = []
         self._batches: list[pa.RecordBatch] = []
 
@@ -33,7 +40,7 @@ class TableBuilder:
 
     def _flush(self) -> None:
         if self._rows:
-            self._batches.append(pa.RecordBatch.from_pylist(self._rows, schema=self.schema))
+            self._batches.append(pa.RecordBatch.from_pylist(self.check(self._rows), schema=self.schema))
             self._rows = []
 
     def table(self) -> pa.Table:

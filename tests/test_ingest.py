@@ -11,6 +11,7 @@ import pytest
 from cli import main as ckg
 from graph.digest import graph_digest
 from graph.embedded_store import EmbeddedStore
+from graph.errors import SchemaError
 from graph.schema import Schema
 from graph.store import GraphStore
 from ingest.mapping import load_mapping
@@ -152,6 +153,35 @@ def test_a_run_counts_every_change_and_names_the_first_few(tmp_path: Path, schem
     for changes, total in ((result.nodes, result.node_counts), (result.relationships, result.relationship_counts)):
         assert changes.summary()["added"] == sum(total.values()) > CHANGE_LIST_CAP
         assert len(changes.added) == CHANGE_LIST_CAP == len(set(changes.added))
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ("designations: {column: kind, type: text}", "designations must be a list"),
+        ("founded_year: {column: year, type: float}", "founded_year must be INT64"),
+        ("field: {column: flag, type: bool}", "field must be STRING"),
+    ],
+)
+def test_a_mapping_value_of_the_wrong_type_stops_the_run_before_it_writes(
+    tmp_path: Path, schema: Schema, line: str, says: str
+) -> None:
+    """A value the property cannot hold is refused as a batch of dicts refuses it, never converted in silence (Arrow
+    would take a string for a list as its characters, a float for an integer by truncating it)."""
+    (tmp_path / "facts").mkdir()
+    csv = "name_zh,kind,year,flag\n测试实验室甲,重点实验室,2001.7,是\n"
+    (tmp_path / "facts" / "mylabs.csv").write_text(csv, encoding="utf-8")
+    mapping = tmp_path / "mylabs.yaml"
+    mapping.write_text(
+        "source: mylabs\nfile: facts/mylabs.csv\nnode:\n  class: Laboratory\n  id: {prefix: lab, key: name_zh}\n"
+        f"  properties:\n    name_zh: {{column: name_zh, type: name, required: true}}\n    {line}\n",
+        encoding="utf-8",
+    )
+    store = EmbeddedStore(tmp_path / "g.lbdb", schema)
+    with pytest.raises(SchemaError, match=says):
+        run_ingest(store, [mapping_source(load_mapping(mapping, schema))], data_dir=tmp_path, inferences=[])
+    assert store.node_counts()["Laboratory"] == 0
     store.close()
 
 

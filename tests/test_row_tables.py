@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pyarrow as pa
 import pytest
 
@@ -59,14 +61,18 @@ def test_a_tie_with_a_property_no_table_holds_is_refused(schema: Schema) -> None
         relationship_rows([odd], schema)
 
 
+def _as_dicts(rows: list[Mapping[str, object]]) -> list[dict[str, object]]:
+    return [dict(row) for row in rows]
+
+
 def test_rows_in_many_batches_make_the_table_one_batch_makes(monkeypatch: pytest.MonkeyPatch) -> None:
     schema = pa.schema([("id", pa.string()), ("n", pa.int64()), ("tags", pa.list_(pa.string()))])
     rows = [{"id": f"x/{i}", "n": i if i % 3 else None, "tags": [str(i)] * (i % 2)} for i in range(47)]
-    whole = TableBuilder(schema)
+    whole = TableBuilder(schema, _as_dicts)
     for row in rows:
         whole.add(row)
     monkeypatch.setattr(row_tables, "ROW_BATCH", 5)
-    batched = TableBuilder(schema)
+    batched = TableBuilder(schema, _as_dicts)
     for row in rows:
         batched.add(row)
     table = batched.table()

@@ -98,8 +98,26 @@ def test_relationship_rows_whose_ends_are_missing_are_not_written(store: GraphSt
         ([{"name_zh": "无编号"}], "needs a id"),
         ([{"id": "lab/1"}, {"id": "lab/1"}], "repeat"),
         ([{"id": "lab/1", "founded_year": "一九九九"}], "founded_year"),
+        ([{"id": "lab/1", "founded_year": "1999"}], "founded_year"),  # a string Arrow could parse: still refused
+        ([{"id": "lab/1", "founded_year": True}], "founded_year"),
+        ([{"id": "lab/1", "name_zh": 42}], "name_zh"),
+        ([{"id": "lab/1", "aliases": ["甲", None]}], "null inside a list"),
+        ([{"id": ""}], "non-empty"),
+        ([{"id": 1}], "id"),
     ],
-    ids=["unknown column", "null id", "no id column", "repeated id", "wrong type"],
+    ids=[
+        "unknown column",
+        "null id",
+        "no id column",
+        "repeated id",
+        "wrong type",
+        "a number as text",
+        "a boolean",
+        "a number for text",
+        "a null in a list",
+        "an empty id",
+        "a number for an id",
+    ],
 )
 def test_a_table_that_breaks_the_schema_is_refused_and_nothing_written(
     store: GraphStore, rows: list[dict[str, object]], says: str
@@ -116,6 +134,27 @@ def test_a_relationship_table_with_a_repeated_pair_is_refused(store: GraphStore,
     with pytest.raises(SchemaError, match="repeat"):
         store.upsert_relationship_table("LOCATED_IN", "Laboratory", "City", table)
     assert store.relationship_counts()["LOCATED_IN"] == 0
+
+
+def test_a_table_in_many_chunks_merges_in_batches_not_a_statement_per_chunk(
+    embedded_store: GraphStore, schema: Schema, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each merge statement holds buffer-pool pages until the write commits: a table of 1,999 one-row chunks (from
+    ``concat_tables``, or a Parquet file's row groups) must not become 1,999 statements."""
+    labs = node_schema(schema.node_class("Laboratory"))
+    table = pa.concat_tables([_table([row], labs) for row in _labs(1999)])
+    assert table.num_rows == 1999 and table["id"].num_chunks == 1999
+    statements: list[str] = []
+    execute = embedded_store._execute  # type: ignore[attr-defined]
+
+    def counted(cypher: str, params: object = None) -> object:
+        statements.append(cypher)
+        return execute(cypher, params)
+
+    monkeypatch.setattr(embedded_store, "_execute", counted)
+    assert embedded_store.upsert_node_table("Laboratory", table) == 1999
+    assert sum(s.startswith("LOAD FROM $t MERGE") for s in statements) == 1
+    assert len(_by_id(embedded_store, "Laboratory")) == 1999
 
 
 def test_copy_in_chunks_keeps_every_row_and_value(
