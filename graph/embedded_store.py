@@ -35,6 +35,10 @@ __all__ = ["ARROW_TYPES", "COPY_CHUNK", "ITER_PAGE", "EmbeddedStore"]
 log = logging.getLogger(__name__)
 
 ITER_PAGE = 100_000  # rows per page when iterating a whole table
+# LadybugDB 0.22 keeps every Arrow table a statement was given as a parameter until its connection closes (a COPY's,
+# a LOAD FROM's): the writer's connection is renewed once this many bytes were handed over, so that a load does
+# not hold all it wrote (tests/test_store_tables.py; at scale 150 it was 1.4 GB by the end of the firms).
+RENEW_AFTER_BYTES = 128 << 20
 
 
 def _wal_error(exc: Exception) -> bool:
@@ -68,6 +72,7 @@ class EmbeddedStore(EmbeddedWrites):
         self._db = self._open(buffer_pool_mb)
         # schema and writes; reads borrow their own from the pool
         self._conn = ladybug.Connection(self._db, num_threads=CORES)
+        self._handed_over = 0  # bytes of Arrow parameters the writer's connection holds (RENEW_AFTER_BYTES)
         self._pool = ConnectionPool(self._db)
         self._buffer_pool_mb = buffer_pool_mb
         self._gate = FileGate(self.path)
@@ -142,6 +147,10 @@ class EmbeddedStore(EmbeddedWrites):
         # a recount changes no fact: the name index follows the new epoch (rebuilt if it was not in step)
         name_index.follow_write(self, before, aggregates.epoch(self), ())
         log.info("embedded schema ready at %s", self.path)
+
+    def absent_tables(self) -> set[str]:
+        names = {cls.name for cls in self.schema.node_classes} | set(self.schema.relationships)
+        return names - self._tables()
 
     def _tables(self) -> set[str]:
         result = self._conn.execute("CALL show_tables() RETURN name")
@@ -270,6 +279,7 @@ class EmbeddedStore(EmbeddedWrites):
         self._db.close()
         self._db = self._open(self._buffer_pool_mb)
         self._conn = ladybug.Connection(self._db, num_threads=CORES)
+        self._handed_over = 0
         self._pool = ConnectionPool(self._db)
         self._version = self._gate.version()
         log.info("reopened %s: a writer changed it", self.path)
@@ -339,13 +349,22 @@ class EmbeddedStore(EmbeddedWrites):
 
     # ------------------------------------------------------------------ internals
     def _execute(self, cypher: str, params: Mapping[str, Any] | None = None) -> Any:
+        params = dict(params or {})
         try:
-            if not self.read_only:
-                with self._gate.writing():
-                    return self._conn.execute(cypher, dict(params or {}))
-            return self._conn.execute(cypher, dict(params or {}))
+            with self._gate.writing() if not self.read_only else nullcontext():
+                # renewed before a statement, not after: the caller has read the last one's rows by now
+                if self._handed_over >= RENEW_AFTER_BYTES:
+                    self._renew_writer()
+                result = self._conn.execute(cypher, params)
+                self._handed_over += sum(v.nbytes for v in params.values() if isinstance(v, pa.Table))
+                return result
         except RuntimeError as exc:
             raise StoreError(f"embedded store rejected a statement: {plain_error(exc)}") from exc
+
+    def _renew_writer(self) -> None:
+        self._conn.close()
+        self._conn = ladybug.Connection(self._db, num_threads=CORES)
+        self._handed_over = 0
 
 
 def _execute_read(conn: ladybug.Connection, cypher: str, params: Mapping[str, Any] | None) -> ladybug.QueryResult:

@@ -47,6 +47,12 @@ def _dropped(ch: str) -> bool:
     return ch.isspace() or unicodedata.category(ch).startswith(("P", "S"))
 
 
+def clear_caches() -> None:
+    """Forget the cached matching keys (an ingest, once its rows are made: ingest/collector.give_back)."""
+    match_key.cache_clear()
+    _dropped.cache_clear()
+
+
 def mint_key(*parts: str) -> str:
     """A short stable key from the matching form of the parts (same name → same key, on any machine)."""
     digest = hashlib.sha1("|".join(match_key(p) for p in parts).encode("utf-8")).hexdigest()

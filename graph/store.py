@@ -230,6 +230,11 @@ class GraphStore(ABC):
     def setup_schema(self) -> None:
         """Create tables / constraints / indexes for every class and relationship type (idempotent)."""
 
+    def absent_tables(self) -> set[str]:
+        """The schema's node classes and relationship types the store has no table for yet (a store whose schema
+        was never set up, read by a dry run). Neo4j needs no table for a label: none."""
+        return set()
+
     # -- writes
     @abstractmethod
     def upsert_nodes(self, label: str, rows: Sequence[Row]) -> int:

@@ -1,4 +1,5 @@
-"""Rarer cyclic garbage collection while an ingest builds its graph in memory.
+"""The memory of an ingest: rarer cyclic garbage collection while it builds its graph, and giving back what the
+reading and resolving held before it writes.
 
 An ingest makes millions of small objects (records, links, row dicts) that all live to the end of the run.
 With Python's default generation-0 threshold (700 allocations), the cyclic collector walks that growing heap
@@ -9,9 +10,17 @@ The thresholds are process-wide, so they are restored as soon as the run ends.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from graph import ids
+from ingest import mapping_apply, normalize
+
+log = logging.getLogger(__name__)
 
 INGEST_THRESHOLDS = (200_000, 50, 1_000)
 
@@ -24,3 +33,25 @@ def rare_collections() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*before)
+
+
+def give_back() -> None:
+    """Once the rows are made: empty the caches of matching keys and cleaned values, collect, and hand freed heap
+    pages back to the system, so that the write (the embedded store's buffer pool fills as it writes) starts from
+    less. A cached string made during the reading keeps its whole 1 MiB arena of Python's allocator alive with
+    it: at 320,000 firms the caches pinned 400 MB, and glibc kept another 160 MB of freed pages."""
+    ids.clear_caches()
+    normalize.clear_caches()
+    mapping_apply.clear_caches()
+    gc.collect()
+    _trim_heap()
+
+
+def _trim_heap() -> None:
+    name = ctypes.util.find_library("c")
+    try:
+        trim = ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):  # not glibc (musl, macOS): its allocator gives pages back by itself
+        trim = None
+    if trim is not None:
+        trim(0)

@@ -177,6 +177,11 @@ def _target(text: str, resolver: str, classes: tuple[str, ...], create: bool) ->
     return TargetRef(text=text, resolver=resolver, classes=classes, create=create)
 
 
+def clear_caches() -> None:
+    """Forget the cached far ends (an ingest, once its rows are made: ingest/collector.give_back)."""
+    _target.cache_clear()
+
+
 def _pending_links(mapping: SourceMapping, record: NodeRecord, row: SourceRow) -> list[PendingLink]:
     out: list[PendingLink] = []
     for rule in mapping.links:

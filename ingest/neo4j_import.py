@@ -24,6 +24,7 @@ import pyarrow.csv as pa_csv
 from graph.arrow_rows import REL_ENDS
 from graph.schema import PropertySpec, Schema
 from ingest.build import count_by_type, node_rows, relationship_rows
+from ingest.collector import give_back
 from ingest.pipeline import Progress, collect
 from ingest.report import Report
 from ingest.row_tables import RelTables
@@ -70,6 +71,7 @@ def write_import_files(
     nodes = node_rows(built, schema)
     rels = relationship_rows(built.links, schema)
     del built  # the rows hold everything written; the records would double the memory
+    give_back()
     out_dir.mkdir(parents=True, exist_ok=True)
     args = [
         "--overwrite-destination=true",

@@ -36,6 +36,11 @@ def clean_value(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def clear_caches() -> None:
+    """Forget the cached cleaned values (an ingest, once its rows are made: ingest/collector.give_back)."""
+    clean_value.cache_clear()
+
+
 def _is_wide(ch: str) -> bool:
     """CJK ideographs, kana, hangul and full-width punctuation: the scripts written without spaces."""
     return unicodedata.east_asian_width(ch) in ("W", "F")

@@ -34,7 +34,7 @@ from graph.store import GraphStore
 from ingest.attribution import attribution
 from ingest.build import Built, Inference, RelKey, build, count_by_type, node_rows, relationship_rows
 from ingest.claims import SourceStatements
-from ingest.collector import rare_collections
+from ingest.collector import give_back, rare_collections
 from ingest.inference import place_from_coordinates, place_from_host
 from ingest.report import Level, Report
 from ingest.row_tables import NodeTables, RelGroup, RelTables
@@ -193,6 +193,7 @@ def _run(
     del built  # the entities and their records
     rels = relationship_rows(links, store.schema)
     del links
+    give_back()  # the write starts from the rows alone
     seconds["collect"], clock = time.perf_counter() - clock, time.perf_counter()
     read_files = {a.file for a in report.files.values() if a.source not in gathered.incomplete}
     node_changes, node_todo, node_drop = diff_nodes(stored, nodes, read_files)

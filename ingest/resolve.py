@@ -99,8 +99,10 @@ class Entity:
         self.records.append(record)
         self._merged = None
 
-    def forget_merged(self) -> None:
-        """Drop the kept merged_props once the entity's row is built: a dict per entity need not outlive it."""
+    def let_go(self) -> None:
+        """Drop the records and the kept merged_props once the entity's row is built (build.node_rows): a
+        million entities' records are let go as their rows are made, not all at the end. The entity is spent."""
+        self.records = []
         self._merged = None
 
     def merged_props(self) -> dict[str, Any]:

@@ -35,8 +35,9 @@ class StoredGraph:
 
 def read_stored(store: GraphStore) -> StoredGraph:
     stored = StoredGraph()
+    absent = store.absent_tables()  # a dry run on a store never written to
     for cls in store.schema.node_classes:
-        if cls.name in ("IngestRun", "Edition", "Tally"):  # bookkeeping, not statements of any source
+        if cls.name in ("IngestRun", "Edition", "Tally") or cls.name in absent:  # bookkeeping, not statements
             continue
         for node in store.iter_nodes(cls.name):
             key = (cls.name, str(node["id"]))
@@ -51,6 +52,8 @@ def read_stored(store: GraphStore) -> StoredGraph:
                 mine.records.extend(part.records)
                 mine.links.extend(part.links)
     for rel in store.schema.relationships.values():
+        if rel.name in absent:
+            continue
         for edge in store.iter_relationships(rel.name):
             ends = (str(edge.pop("from_label")), str(edge.pop("from_id")), str(edge.pop("to_label")))
             rel_key: RelKey = (rel.name, *ends, str(edge.pop("to_id")))

@@ -197,6 +197,15 @@ def test_dry_run_writes_nothing_and_an_interrupted_run_is_closed(tmp_path: Path,
     store.close()
 
 
+def test_a_dry_run_on_a_store_never_written_to_reads_it_as_empty(tmp_path: Path, schema: Schema) -> None:
+    """`ckg ingest --dry-run` on a fresh store failed: it read tables no one had made. It must make none either."""
+    store = EmbeddedStore(tmp_path / "g.lbdb", schema)
+    result = run_ingest(store, _sources(schema, ["cities"]), data_dir=DATA_DIR, dry_run=True)
+    assert len(result.nodes.added) == 21 + 5 and not result.nodes.dropped
+    assert store.absent_tables() == {cls.name for cls in schema.node_classes} | set(schema.relationships)
+    store.close()
+
+
 @pytest.mark.neo4j
 def test_both_stores_hold_the_same_bundled_graph(bundled: GraphStore, loaded_neo4j: GraphStore) -> None:
     assert loaded_neo4j.node_counts() == {**bundled.node_counts(), "IngestRun": loaded_neo4j.node_counts()["IngestRun"]}

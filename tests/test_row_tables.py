@@ -9,7 +9,7 @@ import pytest
 
 from graph.errors import SchemaError
 from graph.schema import Schema
-from ingest import row_tables
+from ingest import build, row_tables
 from ingest.build import relationship_rows
 from ingest.inference import inferred_link
 from ingest.records import Link, NodeRecord, Provenance
@@ -53,6 +53,26 @@ def test_a_stated_tie_wins_over_an_inferred_one_and_an_inferred_one_says_so(sche
     assert rows["city/440300"]["derived"] is None and rows["city/440300"]["source_refs"] == ["facts/labs.csv#7"]
     assert rows["city/440100"]["derived"] is True and rows["city/440100"]["rule"] == "host_city"
     assert rows["city/440100"]["source_refs"] == ["rule:host_city"]
+
+
+def test_a_tie_stated_by_rows_far_apart_is_one_row_with_every_reference(
+    schema: Schema, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Statements of one tie are found by their keys' hashes; ties whose hashes collide stay apart (every hash made
+    equal here), and the list of ties is emptied as the rows are made."""
+    ties = [
+        Link("LOCATED_IN", "Laboratory", f"lab/{i % 5}", "City", "c", provenance=Provenance("labs", "f.csv", row=i))
+        for i in range(20)
+    ]
+    rows = relationship_rows(list(ties), schema)[("LOCATED_IN", "Laboratory", "City")].to_pylist()
+    assert [r["from_id"] for r in rows] == [f"lab/{i}" for i in range(5)]  # in the order first stated
+    assert [r["source_refs"] for r in rows] == [sorted(f"f.csv#{i}" for i in range(k, 20, 5)) for k in range(5)]
+    assert [r["source_row"] for r in rows] == list(range(5))  # the best-ranked statement's (the first row)
+    monkeypatch.setattr(build, "hash", lambda _: 7, raising=False)  # the module's name shadows the builtin
+    assert build._other_statements(ties) == {k: list(range(k + 5, 20, 5)) for k in range(5)}
+    consumed = list(ties)
+    assert relationship_rows(consumed, schema)[("LOCATED_IN", "Laboratory", "City")].to_pylist() == rows
+    assert consumed == []
 
 
 def test_a_tie_with_a_property_no_table_holds_is_refused(schema: Schema) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
+from graph import embedded_store as embedded_store_module
 from graph import embedded_writes
 from graph.arrow_rows import node_schema, relationship_schema
 from graph.digest import graph_digest
@@ -177,3 +178,26 @@ def test_copy_in_chunks_keeps_every_row_and_value(
     }
     rows = {str(e["from_id"]): e["source_row"] for e in embedded_store.iter_relationships("LOCATED_IN")}
     assert rows == {f"lab/{i:05d}": i for i in range(2600)}
+
+
+@pytest.mark.parametrize("renew_after", [1 << 20, None])
+def test_the_writer_lets_go_of_the_tables_it_handed_over(
+    embedded_store: GraphStore, schema: Schema, monkeypatch: pytest.MonkeyPatch, renew_after: int | None
+) -> None:
+    """LadybugDB keeps every Arrow table a statement was given until its connection closes: the writer's connection
+    is renewed once RENEW_AFTER_BYTES were handed over, so a load holds at most about that much of what it wrote.
+    Without the renewal (None) the store is seen holding all of it, which is what this test can tell apart."""
+    monkeypatch.setattr(embedded_store_module, "RENEW_AFTER_BYTES", renew_after or 1 << 62)
+    labs = [{**lab, "description": "长" * 200} for lab in _labs(30_000)]
+    table = _table(labs, node_schema(schema.node_class("Laboratory")))
+    before = pa.total_allocated_bytes()
+    size = table.nbytes
+    embedded_store.upsert_node_table("Laboratory", table)
+    embedded_store.upsert_nodes("City", [CITY])  # one more statement
+    del table, labs
+    held = pa.total_allocated_bytes() - before + size  # what the table's own buffers do not explain
+    assert len(_by_id(embedded_store, "Laboratory")) == 30_000
+    if renew_after is None:
+        assert held > size  # the store holds what it was handed: the renewal below is what lets it go
+    else:
+        assert held < 2 * renew_after
