@@ -107,16 +107,18 @@ def build(
     return built
 
 
-def node_rows(built: Built, schema: Schema) -> NodeTables:
+def node_rows(built: Built, schema: Schema, spill: Path | None = None) -> NodeTables:
     """label → a table of its nodes' properties, merged over their records by precedence, with provenance. Each
     entity's statements leave ``built.statements_of`` once they are in its row (its claims), and its records leave
-    the entity: ``built`` is spent, but for its links."""
+    the entity: ``built`` is spent, but for its links. With ``spill``, a folder, the tables are files in it, mapped
+    (ingest/row_tables.py)."""
     builders: dict[str, TableBuilder] = {}
     for entity in built.index.entities:
         builder = builders.get(entity.label)
         if builder is None:
             cls = schema.node_class(entity.label)
-            builder = builders[entity.label] = TableBuilder(node_schema(cls), partial(_checked_nodes, cls))
+            file = spill / f"nodes-{entity.label}.arrow" if spill else None
+            builder = builders[entity.label] = TableBuilder(node_schema(cls), partial(_checked_nodes, cls), file)
         builder.add(entity_row(entity, schema, built.statements_of.pop(id(entity), {})))
         entity.let_go()
     return dict(tables(builders))
@@ -144,9 +146,10 @@ def entity_row(entity: Entity, schema: Schema, claims: dict[str, SourceStatement
     return clean
 
 
-def relationship_rows(links: list[Link], schema: Schema) -> RelTables:
+def relationship_rows(links: list[Link], schema: Schema, spill: Path | None = None) -> RelTables:
     """One row per relationship, in a table per type and ends' labels: the best-ranked statement's provenance,
-    every statement's reference. ``links`` is emptied as the rows are made (at scale 150, 3.5 M ties).
+    every statement's reference. ``links`` is emptied as the rows are made (at scale 150, 3.5 M ties). With
+    ``spill``, a folder, the tables are files in it, mapped (ingest/row_tables.py).
 
     A stated tie always wins over an inferred one: inferred statements of a relationship that a source
     states are dropped, so ``derived`` is true only where no source states the tie."""
@@ -175,7 +178,8 @@ def relationship_rows(links: list[Link], schema: Schema) -> RelTables:
         builder = builders.get(group)
         if builder is None:
             check = partial(_checked_rels, schema, f"{group[0]} {group[1]}->{group[2]}")
-            builder = builders[group] = TableBuilder(table_schema, check)
+            file = spill / f"ties-{'-'.join(group)}.arrow" if spill else None
+            builder = builders[group] = TableBuilder(table_schema, check, file)
         builder.add({"from_id": link.from_id, "to_id": link.to_id, **props})
     links.clear()
     return dict(tables(builders))

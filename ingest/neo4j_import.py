@@ -11,6 +11,7 @@ and indexes. The run is recorded as an IngestRun node in the files, as a transac
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +28,7 @@ from ingest.build import count_by_type, node_rows, relationship_rows
 from ingest.collector import give_back
 from ingest.pipeline import Progress, collect
 from ingest.report import Report
-from ingest.row_tables import RelTables
+from ingest.row_tables import NodeTables, RelTables
 from ingest.run_changes import Changes, IngestResult, run_record
 from ingest.sources import Source
 
@@ -67,12 +68,26 @@ def write_import_files(
     started = datetime.now(UTC)
     run_id = f"run/{started:%Y%m%dT%H%M%S%f}"
     report = Report()
-    built = collect(sources, schema, data_dir, report, progress)
-    nodes = node_rows(built, schema)
-    rels = relationship_rows(built.links, schema)
-    del built  # the rows hold everything written; the records would double the memory
-    give_back()
     out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="rows-", dir=out_dir) as spill:  # the tables, mapped (row_tables)
+        built = collect(sources, schema, data_dir, report, progress)
+        nodes = node_rows(built, schema, Path(spill))
+        rels = relationship_rows(built.links, schema, Path(spill))
+        del built  # the rows hold everything written; the records would double the memory
+        give_back()
+        return _write_files(nodes, rels, schema, out_dir, run_id, started, report)
+
+
+def _write_files(
+    nodes: NodeTables,
+    rels: RelTables,
+    schema: Schema,
+    out_dir: Path,
+    run_id: str,
+    started: datetime,
+    report: Report,
+) -> ImportFiles:
+    """The tables as the tool's CSV files, each let go once written, and its arguments."""
     args = [
         "--overwrite-destination=true",
         f"--array-delimiter=U+{ord(ARRAY_DELIMITER):04X}",

@@ -16,6 +16,7 @@ nothing; writes are idempotent upserts, so an interrupted run is finished by run
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -135,10 +136,12 @@ def run_ingest(
         store.upsert_nodes("IngestRun", [{"id": run_id, "started_at": started.isoformat(), "status": "running"}])
     rules = default_inferences(store.schema, data_dir) if inferences is None else inferences
     try:
-        with rare_collections():
+        # the rows' tables wait for the write as files, mapped (ingest/row_tables.py); TMPDIR says where
+        with rare_collections(), tempfile.TemporaryDirectory(prefix="clusterkg-rows-") as spill:
             result = _run(
-                store, sources, data_dir, dry_run, set(retract), run_id, report, progress, rules, started, now, recover
-            )
+                store, sources, data_dir, dry_run, set(retract), run_id, report, progress, rules, started, now,
+                Path(spill), recover,
+            )  # fmt: skip
     except BaseException:
         if not dry_run:
             _mark_failed(store, run_id, now())
@@ -158,6 +161,7 @@ def _run(
     inferences: Iterable[Inference],
     started: datetime,
     now: Callable[[], datetime],
+    spill: Path,
     recover: bool = False,
 ) -> IngestResult:
     clock = time.perf_counter()
@@ -188,10 +192,10 @@ def _run(
     )
     del statements
     gathered.statements.clear()
-    nodes = node_rows(built, store.schema)
+    nodes = node_rows(built, store.schema, spill)
     links = built.links
     del built  # the entities and their records
-    rels = relationship_rows(links, store.schema)
+    rels = relationship_rows(links, store.schema, spill)
     del links
     give_back()  # the write starts from the rows alone
     seconds["collect"], clock = time.perf_counter() - clock, time.perf_counter()

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
+from graph.embedded_store import EmbeddedStore
 from graph.errors import SchemaError
 from graph.schema import Schema
 from ingest import build, row_tables
 from ingest.build import relationship_rows
 from ingest.inference import inferred_link
+from ingest.pipeline import run_ingest
 from ingest.records import Link, NodeRecord, Provenance
 from ingest.resolve import Entity
 from ingest.row_tables import TableBuilder
+from ingest.sources import DATA_DIR, bundled_sources
 
 PROV = Provenance(source="labs", file="facts/labs.csv", row=7, url=None, confidence="high")
 
@@ -98,3 +103,40 @@ def test_rows_in_many_batches_make_the_table_one_batch_makes(monkeypatch: pytest
     table = batched.table()
     assert table.num_rows == 47 and len(table.to_batches()) == 10
     assert table.equals(whole.table()) and table.to_pylist() == rows
+
+
+def test_a_spilled_table_is_the_table_mapped_from_its_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Spilled, the batches go to an Arrow file as they are made and the table comes back mapped from it: the same
+    rows, none of them in the process's Arrow memory."""
+    schema = pa.schema([("id", pa.string()), ("text", pa.string()), ("tags", pa.list_(pa.string()))])
+    rows = [{"id": f"x/{i}", "text": "长" * 500, "tags": [str(i)] * (i % 3)} for i in range(4_000)]
+    monkeypatch.setattr(row_tables, "ROW_BATCH", 1_000)
+    kept, spilled = TableBuilder(schema, _as_dicts), TableBuilder(schema, _as_dicts, tmp_path / "x.arrow")
+    for row in rows:
+        kept.add(row)
+        spilled.add(row)
+    before = pa.total_allocated_bytes()
+    mapped = spilled.table()
+    assert pa.total_allocated_bytes() - before < 1 << 20 < mapped.nbytes  # 6 MB of rows, none allocated
+    assert (tmp_path / "x.arrow").stat().st_size >= mapped.nbytes
+    assert mapped.equals(kept.table()) and mapped.to_pylist() == rows
+
+
+def test_a_run_leaves_no_spilled_table_behind(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, schema: Schema) -> None:
+    spills = tmp_path / "tmp"
+    spills.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spills))
+    made: list[Path] = []
+    spill_table = TableBuilder.table
+
+    def table(self: TableBuilder) -> pa.Table:
+        made.extend([self.spill] if self.spill else [])
+        return spill_table(self)
+
+    monkeypatch.setattr(TableBuilder, "table", table)
+    store = EmbeddedStore(tmp_path / "g.lbdb", schema)
+    result = run_ingest(store, [s for s in bundled_sources(schema) if s.name == "cities"], data_dir=DATA_DIR)
+    assert result.node_counts["City"] == 21 and store.node_counts()["City"] == 21
+    assert made and all(str(p).startswith(str(spills)) for p in made)  # the tables went through files there
+    assert list(spills.iterdir()) == []  # and the files are gone
+    store.close()
