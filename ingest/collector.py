@@ -13,14 +13,11 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from graph import ids
 from ingest import mapping_apply, normalize
-
-log = logging.getLogger(__name__)
 
 INGEST_THRESHOLDS = (200_000, 50, 1_000)
 
