@@ -17,6 +17,7 @@ from graph.errors import (
 from graph.exports import ExportError
 from ingest.mapping_schema import MappingError
 from ingest.readers import ReadError
+from ingest.row_tables import SpillError
 from queries.catalog import QueryError
 
 KINDS: tuple[tuple[type[BaseException], str, str], ...] = (
@@ -30,6 +31,11 @@ KINDS: tuple[tuple[type[BaseException], str, str], ...] = (
     (QueryError, "查询参数有误", "A query parameter is wrong"),
     (MappingError, "映射文件有误", "The mapping file is wrong"),
     (ReadError, "数据文件无法读取", "The data file cannot be read"),
+    (
+        SpillError,
+        "临时文件夹放不下本次导入的数据表（可将 TMPDIR 设为空间更大的文件夹）",
+        "The temporary folder cannot hold the run's tables (set TMPDIR to a folder with room)",
+    ),
     (ExportError, "导出失败", "The export failed"),
     (SchemaError, "数据与本体不符", "The data does not fit the ontology"),
     (ClusterKGError, "操作失败", "The operation failed"),

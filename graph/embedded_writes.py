@@ -40,6 +40,11 @@ class EmbeddedWrites(GraphStore):
     def _execute(self, cypher: str, params: Mapping[str, Any] | None = None) -> Any:
         """Run one statement on the writer's connection (EmbeddedStore: under the file gate)."""
 
+    @abstractmethod
+    def _let_go_of_tables(self) -> None:
+        """Make the database drop the Arrow tables the writer's statements were given (LadybugDB keeps them until the
+        connection closes): once a table is written, nothing of it stays (a spilled table's file, its disk space)."""
+
     def upsert_nodes(self, label: str, rows: Sequence[Row]) -> int:
         cls = self.schema.node_class(label)
         columns, clean = prepare_node_rows(cls, rows)
@@ -47,7 +52,10 @@ class EmbeddedWrites(GraphStore):
 
     def upsert_node_table(self, label: str, table: pa.Table) -> int:
         cls = self.schema.node_class(label)
-        return self._upsert_node_table(cls, conform(table, node_schema(cls), ("id",), f"{label} rows"))
+        try:
+            return self._upsert_node_table(cls, conform(table, node_schema(cls), ("id",), f"{label} rows"))
+        finally:
+            self._let_go_of_tables()
 
     def _upsert_node_table(self, cls: NodeClass, table: pa.Table) -> int:
         """New ids go in by ``COPY`` (absent properties null), the others by ``MERGE``, which sets exactly the
@@ -102,9 +110,12 @@ class EmbeddedWrites(GraphStore):
     def upsert_relationship_table(self, rel_type: str, from_label: str, to_label: str, table: pa.Table) -> int:
         self._check_rel(rel_type, from_label, to_label)
         where = f"{rel_type} {from_label}->{to_label} rows"
-        return self._upsert_rel_table(
-            rel_type, from_label, to_label, conform(table, relationship_schema(self.schema), REL_ENDS, where)
-        )
+        try:
+            return self._upsert_rel_table(
+                rel_type, from_label, to_label, conform(table, relationship_schema(self.schema), REL_ENDS, where)
+            )
+        finally:
+            self._let_go_of_tables()
 
     def _upsert_rel_table(self, rel_type: str, from_label: str, to_label: str, table: pa.Table) -> int:
         """New pairs go in by ``COPY``, the others by ``MERGE``; rows whose ends are missing are not written."""

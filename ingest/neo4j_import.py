@@ -11,7 +11,6 @@ and indexes. The run is recorded as an IngestRun node in the files, as a transac
 from __future__ import annotations
 
 import logging
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +30,7 @@ from ingest.report import Report
 from ingest.row_tables import NodeTables, RelTables
 from ingest.run_changes import Changes, IngestResult, run_record
 from ingest.sources import Source
+from ingest.spill import spill_folder
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +69,10 @@ def write_import_files(
     run_id = f"run/{started:%Y%m%dT%H%M%S%f}"
     report = Report()
     out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="rows-", dir=out_dir) as spill:  # the tables, mapped (row_tables)
+    with spill_folder(out_dir) as spill:  # the tables, mapped (row_tables)
         built = collect(sources, schema, data_dir, report, progress)
-        nodes = node_rows(built, schema, Path(spill))
-        rels = relationship_rows(built.links, schema, Path(spill))
+        nodes = node_rows(built, schema, spill)
+        rels = relationship_rows(built.links, schema, spill)
         del built  # the rows hold everything written; the records would double the memory
         give_back()
         return _write_files(nodes, rels, schema, out_dir, run_id, started, report)

@@ -16,7 +16,6 @@ nothing; writes are idempotent upserts, so an interrupted run is finished by run
 from __future__ import annotations
 
 import logging
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -48,6 +47,7 @@ from ingest.run_changes import (
     written_nodes,
 )
 from ingest.sources import Source
+from ingest.spill import spill_folder
 from ingest.stored import NodeKey, read_stored
 
 log = logging.getLogger(__name__)
@@ -137,10 +137,10 @@ def run_ingest(
     rules = default_inferences(store.schema, data_dir) if inferences is None else inferences
     try:
         # the rows' tables wait for the write as files, mapped (ingest/row_tables.py); TMPDIR says where
-        with rare_collections(), tempfile.TemporaryDirectory(prefix="clusterkg-rows-") as spill:
+        with rare_collections(), spill_folder() as spill:
             result = _run(
                 store, sources, data_dir, dry_run, set(retract), run_id, report, progress, rules, started, now,
-                Path(spill), recover,
+                spill, recover,
             )  # fmt: skip
     except BaseException:
         if not dry_run:

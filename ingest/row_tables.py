@@ -16,6 +16,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.ipc
 
+from graph.errors import ClusterKGError
+
 ROW_BATCH = 20_000
 
 RelGroup = tuple[str, str, str]  # type, from label, to label
@@ -26,6 +28,10 @@ RelTables = dict[RelGroup, pa.Table]  # group → from_id, to_id, every relation
 # Checks a batch of rows and gives them back with their values in the store's types, or raises SchemaError
 # (graph/store.py: ``prepare_node_rows``): Arrow's own conversion would take a string for a list as its characters.
 RowCheck = Callable[[list[Mapping[str, Any]]], list[dict[str, Any]]]
+
+
+class SpillError(ClusterKGError):
+    """The folder a run's tables wait in cannot take them (full, read-only): TMPDIR names another."""
 
 
 class TableBuilder:
@@ -53,14 +59,23 @@ class TableBuilder:
         if self.spill is None:
             self._batches.append(batch)
             return
-        if self._writer is None:
-            self._writer = pa.ipc.new_file(str(self.spill), self.schema)
-        self._writer.write_batch(batch)
+        try:
+            if self._writer is None:
+                self._writer = pa.ipc.new_file(str(self.spill), self.schema)
+            self._writer.write_batch(batch)
+        except OSError as exc:
+            raise SpillError(
+                f"the run's tables cannot be written to {self.spill.parent} ({exc}); nothing was changed. Set TMPDIR "
+                "to a folder on a disk with room: about as much as the store takes"
+            ) from exc
 
     def table(self) -> pa.Table:
         self._flush()
         if self._writer is not None and self.spill is not None:
-            self._writer.close()
+            try:
+                self._writer.close()
+            except OSError as exc:
+                raise SpillError(f"the run's tables cannot be written to {self.spill.parent} ({exc})") from exc
             self._writer = None
             # zero-copy: the columns point into the mapped file, whose pages the system loads as they are read
             return pa.ipc.open_file(pa.memory_map(str(self.spill))).read_all()

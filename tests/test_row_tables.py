@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -9,16 +12,17 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from app_pages.errors import explain_error
 from graph.embedded_store import EmbeddedStore
 from graph.errors import SchemaError
 from graph.schema import Schema
-from ingest import build, row_tables
+from ingest import build, row_tables, spill
 from ingest.build import relationship_rows
 from ingest.inference import inferred_link
 from ingest.pipeline import run_ingest
 from ingest.records import Link, NodeRecord, Provenance
 from ingest.resolve import Entity
-from ingest.row_tables import TableBuilder
+from ingest.row_tables import SpillError, TableBuilder
 from ingest.sources import DATA_DIR, bundled_sources
 
 PROV = Provenance(source="labs", file="facts/labs.csv", row=7, url=None, confidence="high")
@@ -140,3 +144,28 @@ def test_a_run_leaves_no_spilled_table_behind(monkeypatch: pytest.MonkeyPatch, t
     assert made and all(str(p).startswith(str(spills)) for p in made)  # the tables went through files there
     assert list(spills.iterdir()) == []  # and the files are gone
     store.close()
+
+
+def test_a_folder_a_killed_run_left_is_removed_by_the_next(tmp_path: Path) -> None:
+    code = "import os; print(os.getpid())"
+    gone = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    left = tmp_path / f"{spill.PREFIX}{gone.stdout.strip()}-abc"  # a process that has ended
+    running = tmp_path / f"{spill.PREFIX}{os.getpid()}-def"  # this one
+    for folder in (left, running):
+        folder.mkdir()
+        (folder / "nodes-City.arrow").write_bytes(b"x")
+    with spill.spill_folder(tmp_path) as folder:
+        assert folder.parent == tmp_path and folder.name.startswith(f"{spill.PREFIX}{os.getpid()}-")
+    assert sorted(tmp_path.iterdir()) == [running]
+
+
+def test_a_spill_folder_that_cannot_take_the_tables_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    def full(*_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pa.ipc, "new_file", full)
+    builder = TableBuilder(pa.schema([("id", pa.string())]), _as_dicts, tmp_path / "x.arrow")
+    builder.add({"id": "x/1"})
+    with pytest.raises(SpillError, match=f"{tmp_path}.*No space left.*Set TMPDIR"):
+        builder.table()
+    assert "TMPDIR" in explain_error(SpillError("x"))[0]  # said in Chinese too

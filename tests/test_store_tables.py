@@ -180,14 +180,22 @@ def test_copy_in_chunks_keeps_every_row_and_value(
     assert rows == {f"lab/{i:05d}": i for i in range(2600)}
 
 
-@pytest.mark.parametrize("renew_after", [1 << 20, None])
+@pytest.mark.parametrize(
+    ("renew_after", "after_each_table"), [(1 << 20, False), (None, True), (None, False)], ids=["bytes", "table", "none"]
+)
 def test_the_writer_lets_go_of_the_tables_it_handed_over(
-    embedded_store: GraphStore, schema: Schema, monkeypatch: pytest.MonkeyPatch, renew_after: int | None
+    embedded_store: GraphStore,
+    schema: Schema,
+    monkeypatch: pytest.MonkeyPatch,
+    renew_after: int | None,
+    after_each_table: bool,
 ) -> None:
     """LadybugDB keeps every Arrow table a statement was given until its connection closes: the writer's connection
-    is renewed once RENEW_AFTER_BYTES were handed over, so a load holds at most about that much of what it wrote.
-    Without the renewal (None) the store is seen holding all of it, which is what this test can tell apart."""
+    is renewed once RENEW_AFTER_BYTES were handed over, and after each table written, so nothing of what a load
+    wrote stays held. With neither ("none") the store is seen holding all of it: what the test can tell apart."""
     monkeypatch.setattr(embedded_store_module, "RENEW_AFTER_BYTES", renew_after or 1 << 62)
+    if not after_each_table:
+        monkeypatch.setattr(embedded_store, "_let_go_of_tables", lambda: None)
     labs = [{**lab, "description": "长" * 200} for lab in _labs(30_000)]
     table = _table(labs, node_schema(schema.node_class("Laboratory")))
     before = pa.total_allocated_bytes()
@@ -197,7 +205,7 @@ def test_the_writer_lets_go_of_the_tables_it_handed_over(
     del table, labs
     held = pa.total_allocated_bytes() - before + size  # what the table's own buffers do not explain
     assert len(_by_id(embedded_store, "Laboratory")) == 30_000
-    if renew_after is None:
-        assert held > size  # the store holds what it was handed: the renewal below is what lets it go
+    if renew_after is None and not after_each_table:
+        assert held > size  # the store holds what it was handed: the renewals are what let it go
     else:
-        assert held < 2 * renew_after
+        assert held < 2 << 20

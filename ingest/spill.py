@@ -1,0 +1,46 @@
+"""The folder a run's row tables wait in for the write (ingest/row_tables.py): one per run, in ``TMPDIR`` or a
+given folder, removed when the run ends. A run killed before it could remove its folder leaves it behind (at scale
+150, 2.3 GB): the next run removes the folders of runs whose process is gone."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+PREFIX = "clusterkg-rows-"  # then the run's process id and a random part
+
+
+@contextmanager
+def spill_folder(parent: Path | None = None) -> Iterator[Path]:
+    """A new folder for this run's tables. Its removal never fails the run: the run's changes are committed by then,
+    and a folder left behind is removed by the next run."""
+    where = Path(parent) if parent is not None else Path(tempfile.gettempdir())
+    sweep(where)
+    with tempfile.TemporaryDirectory(prefix=f"{PREFIX}{os.getpid()}-", dir=where, ignore_cleanup_errors=True) as name:
+        yield Path(name)
+
+
+def sweep(parent: Path) -> None:
+    """Remove the folders that runs no longer running left in ``parent``."""
+    for folder in parent.glob(f"{PREFIX}*"):
+        pid = folder.name.removeprefix(PREFIX).split("-", 1)[0]
+        if folder.is_dir() and pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            log.info("removed %s, left by a run that did not finish", folder)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
