@@ -64,10 +64,7 @@ class TableBuilder:
                 self._writer = pa.ipc.new_file(str(self.spill), self.schema)
             self._writer.write_batch(batch)
         except OSError as exc:
-            raise SpillError(
-                f"the run's tables cannot be written to {self.spill.parent} ({exc}); nothing was changed. Set TMPDIR "
-                "to a folder on a disk with room: about as much as the store takes"
-            ) from exc
+            raise _no_room(self.spill, exc) from exc
 
     def table(self) -> pa.Table:
         self._flush()
@@ -75,13 +72,20 @@ class TableBuilder:
             try:
                 self._writer.close()
             except OSError as exc:
-                raise SpillError(f"the run's tables cannot be written to {self.spill.parent} ({exc})") from exc
+                raise _no_room(self.spill, exc) from exc
             self._writer = None
             # zero-copy: the columns point into the mapped file, whose pages the system loads as they are read
             return pa.ipc.open_file(pa.memory_map(str(self.spill))).read_all()
         table = pa.Table.from_batches(self._batches, schema=self.schema)
         self._batches = []
         return table
+
+
+def _no_room(spill: Path, exc: OSError) -> SpillError:
+    return SpillError(
+        f"the run's tables cannot be written to {spill.parent} ({exc}); nothing was changed. Set TMPDIR to a folder "
+        "on a disk with room: about as much as the store takes"
+    )
 
 
 def tables(builders: Mapping[Any, TableBuilder]) -> Iterator[tuple[Any, pa.Table]]:
