@@ -27,7 +27,7 @@ from ingest.build import count_by_type, node_rows, relationship_rows
 from ingest.collector import give_back
 from ingest.pipeline import Progress, collect
 from ingest.report import Report
-from ingest.row_tables import NodeTables, RelTables
+from ingest.row_tables import NodeTables, RelTables, stamped
 from ingest.run_changes import Changes, IngestResult, run_record
 from ingest.sources import Source
 from ingest.spill import spill_folder
@@ -108,7 +108,7 @@ def _write_files(
     for label in sorted(nodes):
         specs = [schema.node_class(label).get_property(name) for name in schema.node_class(label).property_names]
         path = out_dir / f"nodes_{label}.csv"
-        _write_table(path, _node_header(label, specs), _stamped(nodes.pop(label), run_id), ("id",))
+        _write_table(path, _node_header(label, specs), stamped(nodes.pop(label), run_id), ("id",))
         labels = f"{label}:Entity" if schema.is_entity(label) else label  # the lookup label (graph/neo4j_entity.py)
         args.append(f"--nodes={labels}={path}")
     run_specs = [schema.node_class("IngestRun").get_property(n) for n in schema.node_class("IngestRun").property_names]
@@ -121,7 +121,7 @@ def _write_files(
         rel_type, from_label, to_label = group
         path = out_dir / f"rels_{rel_type}_{from_label}_{to_label}.csv"
         header = [f":START_ID({from_label})", f":END_ID({to_label})", *(_column(s) for s in rel_specs)]
-        table = _stamped(rels.pop(group), run_id)
+        table = stamped(rels.pop(group), run_id)
         _write_table(path, header, table, REL_ENDS)
         args.append(f"--relationships={rel_type}={path}")
     (out_dir / "import.args").write_text("\n".join(args) + "\n", encoding="utf-8")
@@ -140,11 +140,6 @@ def _rel_texts(rels: RelTables) -> Iterator[str]:
     for (rel_type, from_label, to_label), table in rels.items():
         for from_id, to_id in zip(table["from_id"].to_pylist(), table["to_id"].to_pylist(), strict=True):
             yield "|".join((rel_type, from_label, from_id, to_label, to_id))
-
-
-def _stamped(table: pa.Table, run_id: str) -> pa.Table:
-    stamp = pa.array([run_id] * table.num_rows, pa.string())
-    return table.set_column(table.schema.get_field_index("ingest_run"), "ingest_run", stamp)
 
 
 def _write_table(path: Path, header: list[str], table: pa.Table, leading: tuple[str, ...]) -> None:

@@ -37,7 +37,7 @@ from ingest.claims import SourceStatements
 from ingest.collector import give_back, rare_collections
 from ingest.inference import place_from_coordinates, place_from_host
 from ingest.report import Level, Report
-from ingest.row_tables import NodeTables, RelGroup, RelTables
+from ingest.row_tables import NodeTables, RelGroup, RelTables, stamped
 from ingest.run_changes import (
     IngestResult,
     diff_nodes,
@@ -278,8 +278,7 @@ def _to_write(table: pa.Table, todo: pa.Array, run_id: str) -> pa.Table:
     """The rows the diff says to write, stamped with this run."""
     if not pc.all(todo).as_py():
         table = table.filter(todo)
-    stamp = pa.array([run_id] * table.num_rows, pa.string())
-    return table.set_column(table.schema.get_field_index("ingest_run"), "ingest_run", stamp)
+    return stamped(table, run_id)
 
 
 def _true(masks: dict[Any, pa.Array]) -> int:

@@ -96,5 +96,11 @@ def tables(builders: Mapping[Any, TableBuilder]) -> Iterator[tuple[Any, pa.Table
             yield key, table
 
 
+def stamped(table: pa.Table, run_id: str) -> pa.Table:
+    """The table with every row's ``ingest_run`` set to this run (one repeated value, not a list of them)."""
+    stamp = pa.repeat(pa.scalar(run_id, pa.string()), table.num_rows)
+    return table.set_column(table.schema.get_field_index("ingest_run"), "ingest_run", stamp)
+
+
 def row_count(tables: Mapping[Any, pa.Table]) -> int:
     return sum(int(t.num_rows) for t in tables.values())
