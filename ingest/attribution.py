@@ -125,7 +125,7 @@ class Attribution:
 
     def _through_graph(self, index: EntityIndex, links: list[Link], clusters: dict[str, Entity]) -> list[Link]:
         """Organisations serve the clusters of the labs they host and of the projects they lead."""
-        view = LinkView(index, links)
+        view = LinkView(index, links, ())  # its entities only
         served: dict[tuple[str, str], set[str]] = defaultdict(set)
         cluster_code = {id(c): code for code, c in clusters.items()}
         for link in links:
@@ -161,7 +161,7 @@ class Attribution:
         labs, its projects, or a stated tie) — not through the subjects it teaches."""
         research_rules = {"cluster.via_hosted_lab", "cluster.via_led_projects"}
         by_code = {id(c): code for code, c in clusters.items()}
-        view = LinkView(index, links)
+        view = LinkView(index, links, ("OPERATED_BY",))
         research: dict[tuple[str, str], set[str]] = defaultdict(set)
         for link in links:
             if link.rel_type in ("SERVES_CLUSTER", "IN_CLUSTER") and (

@@ -9,7 +9,10 @@ and a run of one source never changes what another source said.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import sys
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -130,3 +133,31 @@ def group_by_source(records: Iterable[NodeRecord], links: Iterable[PendingLink])
     for link in links:
         grouped.setdefault(link.provenance.source, SourceStatements()).links.append(link)
     return grouped
+
+
+RecordKey = tuple[str, str, str, int]  # label, id, file, row: a source row's claim
+
+
+@dataclass
+class StatementPrints:
+    """One source's statements as digests of their JSON: what a run needs of the statements it replaces, to count
+    those it adds, changes and removes. A full re-run of scale 50 held 1.6 GB of stored statements only for that."""
+
+    records: dict[RecordKey, bytes] = field(default_factory=dict)  # a row's claim → its digest (the last one wins)
+    links: Counter[bytes] = field(default_factory=Counter)  # a link's digest → how many times it is stated
+
+    def add(self, part: SourceStatements) -> None:
+        for r in part.records:  # a label and a file are shared by thousands of keys: one string each
+            key = (sys.intern(r.label), r.id, sys.intern(r.provenance.file), r.provenance.row)
+            self.records[key] = _digest(record_to_json(r))
+        for k in part.links:
+            self.links[_digest(link_to_json(k))] += 1
+
+    @property
+    def empty(self) -> bool:
+        return not self.records and not self.links
+
+
+def _digest(doc: dict[str, Any]) -> bytes:
+    """16 bytes of BLAKE2b over the sorted JSON (1, 1.0 and true differ, as they do in the stored text)."""
+    return hashlib.blake2b(json.dumps(doc, sort_keys=True).encode("ascii"), digest_size=16).digest()

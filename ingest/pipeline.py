@@ -167,7 +167,8 @@ def _run(
     clock = time.perf_counter()
     seconds: dict[str, float] = {}
     gathered = gather(sources, data_dir, report, progress)
-    stored = read_stored(store)
+    replaced = (set(gathered.statements) - gathered.incomplete) | retract
+    stored = read_stored(store, counted=replaced)  # the replaced sources' statements as digests, to count changes
     unknown = retract - stored.sources
     if unknown:
         known = ", ".join(sorted(stored.sources)) or "none"
@@ -178,15 +179,15 @@ def _run(
             gathered.files[name],
             f"source {name} was not read whole (see the errors above): nothing it stated was changed or retracted",
         )
-    replaced = (set(gathered.statements) - gathered.incomplete) | retract
-    statements = {name: part for name, part in stored.statements.items() if name not in replaced}
+    statements = dict(stored.statements)  # the sources this run does not replace
     statements.update({name: gathered.statements[name] for name in replaced if name in gathered.statements})
     by_source = {
-        name: statement_changes(stored.statements.get(name), gathered.statements.get(name)) for name in sorted(replaced)
+        name: statement_changes(stored.prints.get(name), gathered.statements.get(name)) for name in sorted(replaced)
     }
     # At a million nodes the statements, the resolved entities and the rows are gigabytes each: each is let go as
     # soon as the next step holds what it needs (``statements`` keeps the stored ones this run does not replace).
     stored.statements.clear()
+    stored.prints.clear()
     built = build(
         statements, store.schema, data_dir, report, reported_sources=gathered.statements, inferences=inferences
     )

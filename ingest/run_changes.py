@@ -4,7 +4,6 @@ statements against the ones it left before, and the IngestRun record that keeps 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 import pyarrow as pa
 
 from ingest.build import RelKey, record_hash
-from ingest.claims import SourceStatements, link_to_json, record_to_json
+from ingest.claims import SourceStatements, StatementPrints
 from ingest.report import Report
 from ingest.row_tables import NodeTables, RelGroup, RelTables
 from ingest.stored import NodeKey, StoredGraph
@@ -70,43 +69,31 @@ class IngestResult:
         return any(self.nodes.summary()[k] or self.relationships.summary()[k] for k in ("added", "changed", "dropped"))
 
 
-def statement_changes(old: SourceStatements | None, new: SourceStatements | None) -> dict[str, int]:
-    """How one source's statements changed: records and links added, changed and removed."""
-
-    def keyed(part: SourceStatements | None) -> tuple[dict[Any, str], dict[str, int]]:
-        records: dict[Any, str] = {}
-        links: dict[str, int] = defaultdict(int)
-        for r in part.records if part else []:
-            key = (r.label, r.id, r.provenance.file, r.provenance.row)
-            records[key] = json.dumps(record_to_json(r), sort_keys=True)
-        for k in part.links if part else []:
-            links[json.dumps(link_to_json(k), sort_keys=True)] += 1
-        return records, links
-
-    if not (old and (old.records or old.links)) or not (new and (new.records or new.links)):
+def statement_changes(old: StatementPrints | None, new: SourceStatements | None) -> dict[str, int]:
+    """How one source's statements changed: records and links added, changed and removed (``old``: the stored
+    ones, as ``read_stored`` counted them)."""
+    if old is None or old.empty or not (new and (new.records or new.links)):
         # one side is empty (a first load, a retraction): every statement is added or removed, no encoding needed
         return _all_added_or_removed(old, new)
-    old_records, old_links = keyed(old)
-    new_records, new_links = keyed(new)
+    fresh = StatementPrints()
+    fresh.add(new)
     return {
-        "records_added": sum(1 for k in new_records if k not in old_records),
-        "records_changed": sum(1 for k, v in new_records.items() if k in old_records and old_records[k] != v),
-        "records_removed": sum(1 for k in old_records if k not in new_records),
-        "links_added": sum(max(0, n - old_links.get(k, 0)) for k, n in new_links.items()),
-        "links_removed": sum(max(0, n - new_links.get(k, 0)) for k, n in old_links.items()),
+        "records_added": sum(1 for k in fresh.records if k not in old.records),
+        "records_changed": sum(1 for k, v in fresh.records.items() if k in old.records and old.records[k] != v),
+        "records_removed": sum(1 for k in old.records if k not in fresh.records),
+        "links_added": sum(max(0, n - old.links.get(k, 0)) for k, n in fresh.links.items()),
+        "links_removed": sum(max(0, n - fresh.links.get(k, 0)) for k, n in old.links.items()),
     }
 
 
-def _all_added_or_removed(old: SourceStatements | None, new: SourceStatements | None) -> dict[str, int]:
-    def record_keys(part: SourceStatements | None) -> int:
-        return len({(r.label, r.id, r.provenance.file, r.provenance.row) for r in part.records}) if part else 0
-
+def _all_added_or_removed(old: StatementPrints | None, new: SourceStatements | None) -> dict[str, int]:
+    new_records = {(r.label, r.id, r.provenance.file, r.provenance.row) for r in new.records} if new else set()
     return {
-        "records_added": record_keys(new),
+        "records_added": len(new_records),
         "records_changed": 0,
-        "records_removed": record_keys(old),
+        "records_removed": len(old.records) if old else 0,
         "links_added": len(new.links) if new else 0,
-        "links_removed": len(old.links) if old else 0,
+        "links_removed": sum(old.links.values()) if old else 0,
     }
 
 

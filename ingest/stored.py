@@ -1,17 +1,19 @@
 """What the store holds before a run: every source's statements, and each node's and relationship's hash.
 
-The statements of the sources a run does not read (or read incompletely) come from here; the hashes
-tell the run what it adds, changes, leaves alone and drops.
+The statements of the sources a run does not read (or read incompletely) come from here; those of the sources it
+replaces are kept only as digests, to count what changed; the hashes tell the run what it adds, changes, leaves
+alone and drops.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from graph.store import GraphStore
 from ingest.build import RelKey, record_hash
-from ingest.claims import SourceStatements, claims_from_json
+from ingest.claims import SourceStatements, StatementPrints, claims_from_json
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +23,7 @@ NodeKey = tuple[str, str]  # label, id
 @dataclass
 class StoredGraph:
     statements: dict[str, SourceStatements] = field(default_factory=dict)
+    prints: dict[str, StatementPrints] = field(default_factory=dict)  # the replaced sources' (``counted``)
     node_hashes: dict[NodeKey, str] = field(default_factory=dict)
     rel_hashes: dict[RelKey, str] = field(default_factory=dict)
     # Written by a version before statements were kept: no statements to rebuild them from, so a run
@@ -30,10 +33,13 @@ class StoredGraph:
 
     @property
     def sources(self) -> set[str]:
-        return {name for name, part in self.statements.items() if part.records or part.links}
+        kept = {name for name, part in self.statements.items() if part.records or part.links}
+        return kept | {name for name, prints in self.prints.items() if not prints.empty}
 
 
-def read_stored(store: GraphStore) -> StoredGraph:
+def read_stored(store: GraphStore, counted: Collection[str] = ()) -> StoredGraph:
+    """The store's statements, hashes and legacy rows; the statements of the ``counted`` sources (those a run
+    replaces) as digests only (``StoredGraph.prints``)."""
     stored = StoredGraph()
     absent = store.absent_tables()  # a dry run on a store never written to
     for cls in store.schema.node_classes:
@@ -48,6 +54,9 @@ def read_stored(store: GraphStore) -> StoredGraph:
                 stored.legacy_nodes[key] = [str(r).split("#")[0] for r in refs]
                 continue
             for source, part in claims_from_json(str(text)).items():
+                if source in counted:
+                    stored.prints.setdefault(source, StatementPrints()).add(part)
+                    continue
                 mine = stored.statements.setdefault(source, SourceStatements())
                 mine.records.extend(part.records)
                 mine.links.extend(part.links)

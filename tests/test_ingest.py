@@ -18,6 +18,7 @@ from ingest.mapping import load_mapping
 from ingest.pipeline import run_ingest
 from ingest.run_changes import CHANGE_LIST_CAP
 from ingest.sources import DATA_DIR, MAPPINGS_DIR, bundled_sources, mapping_source
+from ingest.stored import read_stored
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +143,45 @@ def test_a_rerun_changes_nothing_and_edits_are_tracked(tmp_path: Path, schema: S
     assert all(len(f["sha256"]) == 64 for f in json.loads(run["f"]))
     canton = store.read("MATCH (c:City {id: 'city/440100'}) RETURN c.name_en AS en, c.ingest_run AS run").rows[0]
     assert canton == {"en": "Canton", "run": edited.run_id}
+    store.close()
+
+
+def test_each_sources_statements_are_counted_added_changed_and_removed(tmp_path: Path, schema: Schema) -> None:
+    """A run says, per source it replaces, how many of its statements it added, changed and removed; the stored
+    ones are compared as digests (ingest/claims.py: StatementPrints), never held whole."""
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    store = EmbeddedStore(tmp_path / "g.lbdb", schema)
+    sources = _sources(schema, ["cities", "clusters", "15_labs"])
+    labs = data / "facts" / "labs.csv"
+    lines = labs.read_text(encoding="utf-8").splitlines(keepends=True)
+    first = run_ingest(store, sources, data_dir=data).by_source["labs"]
+    assert first["records_added"] == len(lines) - 1 and first["links_added"] >= len(lines) - 1
+    assert first["records_changed"] == first["records_removed"] == first["links_removed"] == 0
+    stored = read_stored(store, counted={"labs"})
+    assert "labs" not in stored.statements and len(stored.prints["labs"].records) == len(lines) - 1
+    assert stored.sources == {"cities", "clusters", "labs"} and not stored.prints.keys() - {"labs"}
+    again = run_ingest(store, sources, data_dir=data).by_source
+    assert set(again) == {"cities", "clusters", "labs"} and not any(any(c.values()) for c in again.values())
+
+    cells = lines[2].split(",")
+    assert cells[3] == "深圳市"
+    cells[1], cells[3] = "Renamed Lab", "珠海市"  # the record changes; its LOCATED_IN statement is another one
+    new_row = "测试新实验室,New Lab,provincial_lab,珠海市,,,2024,新能源,http://example.org,medium,\n"
+    labs.write_text("".join([*lines[:2], ",".join(cells), *lines[3:], new_row]), encoding="utf-8")
+    edited = run_ingest(store, sources, data_dir=data).by_source
+    assert edited["labs"] == {
+        "records_added": 1,
+        "records_changed": 1,
+        "records_removed": 0,
+        "links_added": 1 + 2,  # the new city of the edited row; the new row's city and cluster
+        "links_removed": 1,
+    }
+    assert not any(edited["cities"].values()) and not any(edited["clusters"].values())
+    retracted = run_ingest(store, _sources(schema, ["cities", "clusters"]), data_dir=data, retract=["labs"])
+    gone = retracted.by_source["labs"]
+    assert gone["records_removed"] == len(lines) and gone["links_removed"] == first["links_added"] + 2
+    assert gone["records_added"] == gone["records_changed"] == gone["links_added"] == 0
     store.close()
 
 

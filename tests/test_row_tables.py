@@ -18,10 +18,10 @@ from graph.errors import SchemaError
 from graph.schema import Schema
 from ingest import build, row_tables, spill
 from ingest.build import relationship_rows
-from ingest.inference import inferred_link
+from ingest.inference import LinkView, inferred_link
 from ingest.pipeline import run_ingest
 from ingest.records import Link, NodeRecord, Provenance
-from ingest.resolve import Entity
+from ingest.resolve import Curation, Entity, EntityIndex
 from ingest.row_tables import SpillError, TableBuilder
 from ingest.sources import DATA_DIR, bundled_sources
 
@@ -62,6 +62,27 @@ def test_a_stated_tie_wins_over_an_inferred_one_and_an_inferred_one_says_so(sche
     assert rows["city/440300"]["derived"] is None and rows["city/440300"]["source_refs"] == ["facts/labs.csv#7"]
     assert rows["city/440100"]["derived"] is True and rows["city/440100"]["rule"] == "host_city"
     assert rows["city/440100"]["source_refs"] == ["rule:host_city"]
+
+
+def test_a_rules_view_holds_the_types_it_walks_and_refuses_the_others() -> None:
+    """A rule's LinkView keeps only the types the rule named (most ties are of types no rule walks); asking it for
+    another type is a mistake in the rule, said at once, not an empty answer."""
+    index = EntityIndex(Curation.load(None))
+    for label, entity_id in (("Laboratory", "lab/1"), ("City", "city/440300"), ("University", "university/1")):
+        index.add(NodeRecord(label=label, id=entity_id, props={}, provenance=PROV, names=(entity_id,)))
+    lab = index.get("Laboratory", "lab/1")
+    assert lab is not None
+    links = [
+        Link("LOCATED_IN", "Laboratory", "lab/1", "City", "city/440300", provenance=PROV),
+        Link("HOSTED_BY", "Laboratory", "lab/1", "University", "university/1", provenance=PROV),
+    ]
+    view = LinkView(index, links, ("LOCATED_IN",))
+    assert [e.id for e in view.targets(lab, "LOCATED_IN")] == ["city/440300"]
+    with pytest.raises(ValueError, match="HOSTED_BY"):
+        view.targets(lab, "HOSTED_BY")
+    both = LinkView(index, links, ("LOCATED_IN", "HOSTED_BY"))
+    assert [e.id for e in both.targets(lab, "HOSTED_BY")] == ["university/1"]
+    assert view.entity[("University", "university/1")].id == "university/1"  # every entity, whatever the types
 
 
 def test_a_tie_stated_by_rows_far_apart_is_one_row_with_every_reference(
