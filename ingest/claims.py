@@ -148,7 +148,7 @@ class StatementPrints:
 
     def add(self, part: SourceStatements) -> None:
         for r in part.records:  # a label and a file are shared by thousands of keys: one string each
-            key = (sys.intern(r.label), r.id, sys.intern(r.provenance.file), r.provenance.row)
+            key = (sys.intern(str(r.label)), r.id, sys.intern(str(r.provenance.file)), r.provenance.row)
             self.records[key] = _digest(record_to_json(r))
         for k in part.links:
             self.links[_digest(link_to_json(k))] += 1

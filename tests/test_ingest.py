@@ -167,20 +167,22 @@ def test_each_sources_statements_are_counted_added_changed_and_removed(tmp_path:
     cells = lines[2].split(",")
     assert cells[3] == "深圳市"
     cells[1], cells[3] = "Renamed Lab", "珠海市"  # the record changes; its LOCATED_IN statement is another one
-    new_row = "测试新实验室,New Lab,provincial_lab,珠海市,,,2024,新能源,http://example.org,medium,\n"
-    labs.write_text("".join([*lines[:2], ",".join(cells), *lines[3:], new_row]), encoding="utf-8")
+    assert lines[-1].startswith("化学与精细化工广东省实验室揭阳分中心") and "揭阳市,广东工业大学" in lines[-1]
+    # the last row goes (its city, host and two clusters); a new row states its cluster twice: two statements
+    new_row = "测试新实验室,New Lab,provincial_lab,珠海市,,,2024,新能源;新能源,http://example.org,medium,\n"
+    labs.write_text("".join([*lines[:2], ",".join(cells), *lines[3:-1], new_row]), encoding="utf-8")
     edited = run_ingest(store, sources, data_dir=data).by_source
     assert edited["labs"] == {
         "records_added": 1,
         "records_changed": 1,
-        "records_removed": 0,
-        "links_added": 1 + 2,  # the new city of the edited row; the new row's city and cluster
-        "links_removed": 1,
+        "records_removed": 1,
+        "links_added": 1 + 3,  # the new city of the edited row; the new row's city and its cluster twice
+        "links_removed": 1 + 4,  # the old city of the edited row; the last row's city, host and clusters
     }
     assert not any(edited["cities"].values()) and not any(edited["clusters"].values())
     retracted = run_ingest(store, _sources(schema, ["cities", "clusters"]), data_dir=data, retract=["labs"])
     gone = retracted.by_source["labs"]
-    assert gone["records_removed"] == len(lines) and gone["links_removed"] == first["links_added"] + 2
+    assert gone["records_removed"] == len(lines) - 1 and gone["links_removed"] == first["links_added"] - 1
     assert gone["records_added"] == gone["records_changed"] == gone["links_added"] == 0
     store.close()
 
