@@ -147,15 +147,19 @@ class StatementPrints:
     links: Counter[bytes] = field(default_factory=Counter)  # a link's digest → how many times it is stated
 
     def add(self, part: SourceStatements) -> None:
-        for r in part.records:  # a label and a file are shared by thousands of keys: one string each
-            key = (sys.intern(str(r.label)), r.id, sys.intern(str(r.provenance.file)), r.provenance.row)
-            self.records[key] = _digest(record_to_json(r))
+        for r in part.records:
+            self.records[record_key(r)] = _digest(record_to_json(r))
         for k in part.links:
             self.links[_digest(link_to_json(k))] += 1
 
     @property
     def empty(self) -> bool:
         return not self.records and not self.links
+
+
+def record_key(record: NodeRecord) -> RecordKey:
+    """Which row's claim a record is (a label and a file are shared by thousands of keys: one string each)."""
+    return (sys.intern(str(record.label)), record.id, sys.intern(str(record.provenance.file)), record.provenance.row)
 
 
 def _digest(doc: dict[str, Any]) -> bytes:

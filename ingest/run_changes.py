@@ -11,7 +11,7 @@ from typing import Any
 import pyarrow as pa
 
 from ingest.build import RelKey, record_hash
-from ingest.claims import SourceStatements, StatementPrints
+from ingest.claims import SourceStatements, StatementPrints, record_key
 from ingest.report import Report
 from ingest.row_tables import NodeTables, RelGroup, RelTables
 from ingest.stored import NodeKey, StoredGraph
@@ -87,7 +87,7 @@ def statement_changes(old: StatementPrints | None, new: SourceStatements | None)
 
 
 def _all_added_or_removed(old: StatementPrints | None, new: SourceStatements | None) -> dict[str, int]:
-    new_records = {(r.label, r.id, r.provenance.file, r.provenance.row) for r in new.records} if new else set()
+    new_records = {record_key(r) for r in new.records} if new else set()
     return {
         "records_added": len(new_records),
         "records_changed": 0,
