@@ -52,10 +52,9 @@ class EmbeddedWrites(GraphStore):
 
     def upsert_node_table(self, label: str, table: pa.Table) -> int:
         cls = self.schema.node_class(label)
-        try:
-            return self._upsert_node_table(cls, conform(table, node_schema(cls), ("id",), f"{label} rows"))
-        finally:
-            self._let_go_of_tables()
+        written = self._upsert_node_table(cls, conform(table, node_schema(cls), ("id",), f"{label} rows"))
+        self._let_go_of_tables()  # after a failure the load stops, and closing the store lets go of them
+        return written
 
     def _upsert_node_table(self, cls: NodeClass, table: pa.Table) -> int:
         """New ids go in by ``COPY`` (absent properties null), the others by ``MERGE``, which sets exactly the
@@ -110,12 +109,11 @@ class EmbeddedWrites(GraphStore):
     def upsert_relationship_table(self, rel_type: str, from_label: str, to_label: str, table: pa.Table) -> int:
         self._check_rel(rel_type, from_label, to_label)
         where = f"{rel_type} {from_label}->{to_label} rows"
-        try:
-            return self._upsert_rel_table(
-                rel_type, from_label, to_label, conform(table, relationship_schema(self.schema), REL_ENDS, where)
-            )
-        finally:
-            self._let_go_of_tables()
+        written = self._upsert_rel_table(
+            rel_type, from_label, to_label, conform(table, relationship_schema(self.schema), REL_ENDS, where)
+        )
+        self._let_go_of_tables()
+        return written
 
     def _upsert_rel_table(self, rel_type: str, from_label: str, to_label: str, table: pa.Table) -> int:
         """New pairs go in by ``COPY``, the others by ``MERGE``; rows whose ends are missing are not written."""

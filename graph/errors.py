@@ -8,8 +8,8 @@
     │       └── BilingualRejectionError refused with the reason in Chinese and English
     │           └── UnsafeQueryError    a console query the plan or text checks refused before it ran
     └── (elsewhere) MappingError (ingest.mapping), ReadError (ingest.readers), QueryError (queries.catalog),
-        ExportError (graph.exports), UnknownSourceError (ingest.pipeline), UsageError (cli_commands.common),
-        SpillError (ingest.row_tables)
+        ExportError (graph.exports), UnknownSourceError and UnfoundEndsError, a StoreError (ingest.pipeline),
+        UsageError (cli_commands.common), SpillError (ingest.row_tables)
 
 A face maps each branch to its own sentence (cli.py's ``main``; the app's ``app_pages.common.explain_error``).
 """

@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph import aggregates, name_index
-from graph.errors import ClusterKGError
+from graph.errors import ClusterKGError, StoreError
 from graph.schema import Schema
 from graph.store import GraphStore
 from ingest.attribution import attribution
@@ -259,7 +259,7 @@ def _write(
     for group in list(rels):
         table = _to_write(rels.pop(group), rel_todo[group], run_id)
         if table.num_rows:
-            store.upsert_relationship_table(*group, table)
+            _check_ends_found(group, int(table.num_rows), store.upsert_relationship_table(*group, table))
             if progress:
                 progress(f"wrote {group[0]}", int(table.num_rows))
         del table
@@ -273,6 +273,24 @@ def _write(
         dropped_nodes[label].append(node_id)
     for label, ids in dropped_nodes.items():
         store.delete_nodes(label, sorted(ids))
+
+
+class UnfoundEndsError(StoreError):
+    """The store wrote fewer ties than the run gave it: some ends the graph holds were not found by id."""
+
+
+def _check_ends_found(group: RelGroup, given: int, written: int) -> None:
+    """Every tie the run writes has both ends in the graph (built, or stored and counted unchanged): a store that
+    writes fewer did not find stored nodes by id — a damaged index. Failing keeps the run unfinished (the next
+    one rechecks) instead of reporting ties added that are not there."""
+    if written < given:
+        rel_type, from_label, to_label = group
+        raise UnfoundEndsError(
+            f"存储只写入了 {given} 条 {rel_type}（{from_label}→{to_label}）关系中的 {written} 条："
+            "有些端点节点按 id 找不到，存储的索引可能已损坏；请把全部来源重新导入一个新的存储文件 / "
+            f"the store wrote {written} of {given} {rel_type} ties ({from_label}->{to_label}): some ends were not "
+            "found by id, so the store's index may be damaged; load every source into a new store file"
+        )
 
 
 def _to_write(table: pa.Table, todo: pa.Array, run_id: str) -> pa.Table:

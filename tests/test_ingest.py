@@ -15,7 +15,7 @@ from graph.errors import SchemaError
 from graph.schema import Schema
 from graph.store import GraphStore
 from ingest.mapping import load_mapping
-from ingest.pipeline import run_ingest
+from ingest.pipeline import UnfoundEndsError, run_ingest
 from ingest.run_changes import CHANGE_LIST_CAP
 from ingest.sources import DATA_DIR, MAPPINGS_DIR, bundled_sources, mapping_source
 from ingest.stored import read_stored
@@ -327,3 +327,21 @@ def test_cli_loads_a_curators_gbk_file_with_a_mapping(tmp_path: Path, capsys: py
     assert "required value missing for name_zh" in report and ",3,名称," in report
     assert "year: not a year; value left out" in report
     assert '"Park": 2' in capsys.readouterr().out
+
+
+def test_a_tie_whose_stored_end_the_store_cannot_find_fails_the_run(store: GraphStore, schema: Schema) -> None:
+    """A store that writes fewer ties than it was given (an end it holds not found by id: a damaged index, or
+    another user's delete on a shared Neo4j between the nodes and the ties) must not report them added."""
+    gone: list[str] = []
+
+    def another_user_deletes_a_city(step: str, rows: int) -> None:
+        if step == "wrote City" and not gone:
+            gone.append("city/440100")
+            assert store.delete_nodes("City", gone) == 1
+
+    with pytest.raises(UnfoundEndsError, match=r"(?s)按 id 找不到.*PART_OF ties \(District->City\)"):
+        run_ingest(store, _sources(schema, ["cities", "districts"]), data_dir=DATA_DIR,
+                   progress=another_user_deletes_a_city)  # fmt: skip
+    assert gone
+    status = store.read("MATCH (r:IngestRun) RETURN r.status AS s").rows
+    assert status == [{"s": "failed"}]  # unfinished: the next run recounts
