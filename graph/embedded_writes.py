@@ -43,7 +43,8 @@ class EmbeddedWrites(GraphStore):
     @abstractmethod
     def _let_go_of_tables(self) -> None:
         """Make the database drop the Arrow tables the writer's statements were given (LadybugDB keeps them until the
-        connection closes): once a table is written, nothing of it stays (a spilled table's file, its disk space)."""
+        connection closes): once a table is written, at most a few megabytes of it stay (a spilled table's file, its
+        disk space)."""
 
     def upsert_nodes(self, label: str, rows: Sequence[Row]) -> int:
         cls = self.schema.node_class(label)

@@ -157,8 +157,8 @@ def test_a_buffer_pool_too_small_says_which_setting_to_raise_and_a_rerun_finishe
         text=True,
         timeout=300,
         check=False,
-        # 48 MB fails after the firms are written; 64 MB failed in a post-commit checkpoint and, before the writer
-        # checkpointed ahead of each connection renewal, lost stored ids from the index in half the runs
+        # 48 MB fails after the firms are written, in every try. (A failed post-commit checkpoint after the writer's
+        # connection was renewed used to lose stored ids from the index: graph/embedded_store.py, _renew_writer.)
         env={**os.environ, "CLUSTERKG_BUFFER_POOL_MB": "48"},
     )
     assert small.returncode == 2 and "Traceback" not in small.stderr, small.stderr

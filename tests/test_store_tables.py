@@ -191,8 +191,9 @@ def test_the_writer_lets_go_of_the_tables_it_handed_over(
     after_each_table: bool,
 ) -> None:
     """LadybugDB keeps every Arrow table a statement was given until its connection closes: the writer's connection
-    is renewed once RENEW_AFTER_BYTES were handed over, and after each table written, so nothing of what a load
-    wrote stays held. With neither ("none") the store is seen holding all of it: what the test can tell apart."""
+    is renewed once RENEW_AFTER_BYTES were handed over, and after each table of more than LET_GO_AFTER_TABLE_BYTES
+    (this one is 19 MB), so no more than that of what a load wrote stays held. With neither ("none") the store is
+    seen holding all of it: what the test can tell apart."""
     monkeypatch.setattr(embedded_store_module, "RENEW_AFTER_BYTES", renew_after or 1 << 62)
     if not after_each_table:
         monkeypatch.setattr(embedded_store, "_let_go_of_tables", lambda: None)
