@@ -5,6 +5,7 @@ Usage:
   .venv/bin/python bench/ingest_profile.py --scales 15 50 --raw-copy      # this checkout only, with raw COPY
   .venv/bin/python bench/ingest_profile.py --profile bench/work/s15.prof --scales 15   # cProfile (CPU clock)
   .venv/bin/python bench/ingest_profile.py --baseline /tmp/ckg-before --scales 50 --skip-bundled --buffer-pool-mb 3072
+  .venv/bin/python bench/ingest_profile.py --skip-bundled --scales 50 150 --buffer-pool-mb 1024 --copy-chunk 50000
 
 Each measurement is one process running ``run_ingest`` into a fresh LadybugDB with the code of one tree (this
 checkout, or a copy of it from before a change given by --baseline), on the bundled data and on synthetic data
@@ -82,10 +83,12 @@ def measure(data: Path, db: Path, digest: bool, profile: str | None, pool_mb: in
     return out
 
 
-def child(tree: Path, data: Path, label: str, digest: bool, pool_mb: int, profile: str | None = None) -> dict[str, Any]:
+def child(
+    tree: Path, data: Path, label: str, digest: bool, pool_mb: int, profile: str | None = None, copy_chunk: int = 0
+) -> dict[str, Any]:
     db = WORK / f"profile-{label}.lbdb"
     args = [sys.executable, __file__, "--child", str(tree), "--data", str(data), "--db", str(db)]
-    args += ["--buffer-pool-mb", str(pool_mb)]
+    args += ["--buffer-pool-mb", str(pool_mb)] + (["--copy-chunk", str(copy_chunk)] if copy_chunk else [])
     args += ["--digest"] * digest + (["--profile", profile] if profile else [])
     proc = subprocess.run(args, capture_output=True, text=True, check=False, cwd=tree)
     if proc.returncode != 0:
@@ -120,6 +123,7 @@ def main() -> None:
         default=1024,
         help="the store's buffer pool (1 GiB fails at scale 50 before and after)",
     )
+    parser.add_argument("--copy-chunk", type=int, default=0, help="rows per COPY instead of the store's COPY_CHUNK")
     parser.add_argument("--profile", help="write a cProfile of this checkout's first load (last dataset) here")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
@@ -129,6 +133,10 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.child:
         sys.path.insert(0, str(args.child.resolve()))
+        if args.copy_chunk:
+            import graph.embedded_writes
+
+            graph.embedded_writes.COPY_CHUNK = args.copy_chunk
         result = measure(args.data, args.db, args.digest, args.profile, args.buffer_pool_mb)
         result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         print(json.dumps(result))
@@ -140,6 +148,7 @@ def main() -> None:
     results: dict[str, Any] = {
         "trees": {k: str(v) for k, v in trees.items()},
         "buffer_pool_mb": args.buffer_pool_mb,
+        "copy_chunk": args.copy_chunk or "the store's",
         "datasets": {},
     }
     for name, data in datasets:
@@ -148,7 +157,13 @@ def main() -> None:
             profile = args.profile if which == "after" and name == datasets[-1][0] else None
             label = f"{which}-{name}"
             entry[which] = child(
-                tree, data, label, digest=name == "bundled", pool_mb=args.buffer_pool_mb, profile=profile
+                tree,
+                data,
+                label,
+                digest=name == "bundled",
+                pool_mb=args.buffer_pool_mb,
+                profile=profile,
+                copy_chunk=args.copy_chunk,
             )
         if "before" in entry:
             before, after = entry["before"]["first_load"], entry["after"]["first_load"]
