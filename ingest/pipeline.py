@@ -281,8 +281,8 @@ class UnfoundEndsError(StoreError):
 
 def _check_ends_found(group: RelGroup, given: int, written: int) -> None:
     """Every tie the run writes has both ends in the graph (built, or stored and counted unchanged): a store that
-    writes fewer did not find stored nodes by id — a damaged index. Failing keeps the run unfinished (the next
-    one rechecks) instead of reporting ties added that are not there."""
+    writes fewer did not find stored nodes by id — deleted meanwhile, or a damaged index. Failing keeps the run
+    unfinished (the next one rechecks) instead of reporting ties added that are not there."""
     if written < given:
         rel_type, from_label, to_label = group
         raise UnfoundEndsError(

@@ -345,3 +345,5 @@ def test_a_tie_whose_stored_end_the_store_cannot_find_fails_the_run(store: Graph
     assert gone
     status = store.read("MATCH (r:IngestRun) RETURN r.status AS s").rows
     assert status == [{"s": "failed"}]  # unfinished: the next run recounts
+    assert run_ingest(store, _sources(schema, ["cities", "districts"]), data_dir=DATA_DIR).ok  # as it advises
+    assert store.node_counts()["City"] == 21 and store.relationship_counts()["PART_OF"] == 122
