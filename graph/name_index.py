@@ -155,8 +155,9 @@ def follow_write(store: GraphStore, before: str | None, after: str | None, chang
         rebuild(store, path, after)
         return
     by_label: dict[str, set[str]] = defaultdict(set)
+    entity_labels = {cls.name for cls in store.schema.entity_classes}  # the concrete ones, pasted as labels
     for label, node_id in changed:
-        if store.schema.is_entity(label):
+        if label in entity_labels:
             by_label[label].add(node_id)
     with closing(sqlite3.connect(path)) as db:
         for label, ids in by_label.items():

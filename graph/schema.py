@@ -39,6 +39,22 @@ STORE_TYPES: dict[URIRef, str] = {
 }
 
 
+# Labels, relationship types and property names are pasted into Cypher text (values never are: they are
+# parameters), so each must be a plain identifier: nothing an ontology says can change what a statement does.
+PLAIN_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
+
+
+def plain_identifier(name: str, term: object) -> str:
+    """``name`` if it is a plain identifier (letters, digits, underscores, a letter first); a SchemaError if not."""
+    if not PLAIN_IDENTIFIER.fullmatch(name):
+        raise SchemaError(
+            f"本体术语 {term} 得出的名称 {name!r} 不是纯标识符（字母开头，仅含字母、数字、下划线，至多 63 个字符）/ "
+            f"the name {name!r} made from ontology term {term} is not a plain identifier "
+            "(a letter, then letters, digits and underscores; at most 63 characters)"
+        )
+    return name
+
+
 def camel_to_snake(name: str) -> str:
     """``nameZh`` → ``name_zh``; ``target2025`` → ``target_2025``; ``sizeBnCny`` → ``size_bn_cny``."""
     name = re.sub(r"(?<=[a-z])(?=[0-9])", "_", name)
@@ -277,7 +293,7 @@ class _OntologyReader:
 
         classes: dict[str, NodeClass] = {}
         for c in class_terms:
-            name = self.local(c)
+            name = plain_identifier(self.local(c), c)
             props: dict[str, PropertySpec] = {}
             for ancestor in reversed(ancestors(name)):
                 for spec in node_props.get(ancestor, []):
@@ -319,7 +335,7 @@ class _OntologyReader:
         if datatype is None or URIRef(str(datatype)) not in STORE_TYPES:
             raise SchemaError(f"{prop} needs an rdfs:range among {sorted(map(str, STORE_TYPES))}")
         return PropertySpec(
-            name=camel_to_snake(self.local(prop)),
+            name=plain_identifier(camel_to_snake(self.local(prop)), prop),
             iri=str(prop),
             datatype=str(datatype),
             multi_valued=self.flag(prop, CKG.multiValued),
@@ -342,7 +358,7 @@ class _OntologyReader:
             stage = stage_by_iri.get(str(stage_term))
             if stage is None:
                 raise SchemaError(f"{prop} names an unknown stage {stage_term}")
-        name = camel_to_upper_snake(self.local(prop))
+        name = plain_identifier(camel_to_upper_snake(self.local(prop)), prop)
         from_classes = expand(self.local(c) for c in self.class_terms(domain))
         to_classes = expand(self.local(c) for c in self.class_terms(range_))
         if not from_classes or not to_classes:

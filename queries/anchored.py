@@ -29,12 +29,14 @@ def labelled(store: GraphStore, body: str, params: Mapping[str, Any]) -> str:
     if store.backend != "embedded":
         return body
     classes: dict[str, str | None] = {}
+    concrete = {cls.name for cls in store.schema.entity_classes}
 
     def label_for(param: str) -> str | None:
         if param not in classes:
             value = params.get(param)
             found = name_index.class_of(store, value) if isinstance(value, str) else None
-            classes[param] = found if found in store.schema.classes else None  # pasted only as a known class name
+            # pasted only as a class that holds facts: an abstract one (Entity) from a damaged index would fail
+            classes[param] = found if found in concrete else None
         return classes[param]
 
     def where_anchor(m: re.Match[str]) -> str:

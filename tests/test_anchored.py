@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -60,3 +61,29 @@ def test_an_index_out_of_step_is_not_trusted(loaded_embedded_path: Path, schema:
         query = get_query("entity_details")
         assert anchored.labelled(store, query.cypher_for("embedded"), {"id": node_id}) == query.cypher_for("embedded")
         assert query.run(store, {"id": node_id}).rows[0]["class"] == "University"
+
+
+def test_a_class_the_index_names_is_pasted_only_if_it_holds_facts(
+    loaded_embedded_path: Path, schema: Schema, tmp_path: Path
+) -> None:
+    """The index file is outside the store: a class it names that is abstract, bookkeeping or not a name at all is
+    not pasted into the query, which then scans as without an index and still answers."""
+    with EmbeddedStore(loaded_embedded_path, schema, read_only=True) as store:
+        node_id = store.read("MATCH (u:University) RETURN u.id AS id ORDER BY u.id LIMIT 1").rows[0]["id"]
+        path = name_index.sidecar_path(store)
+        assert path is not None
+    copy = tmp_path / "copy.lbdb"
+    copy.write_bytes(loaded_embedded_path.read_bytes())
+    sidecar = Path(f"{copy}{name_index.SUFFIX}")
+    query = get_query("entity_details")
+    body = query.cypher_for("embedded")
+    for written in ("University", "Entity", "IngestRun", "University) DETACH DELETE u //"):
+        sidecar.write_bytes(path.read_bytes())
+        with sqlite3.connect(sidecar) as db:
+            db.execute("UPDATE entities SET label = ? WHERE id = ?", (written, node_id))
+        db.close()
+        with EmbeddedStore(copy, schema, read_only=True) as store:
+            assert name_index.class_of(store, node_id) == written
+            text = anchored.labelled(store, body, {"id": node_id})
+            assert (text != body) == (written == "University"), written
+            assert query.run(store, {"id": node_id}).rows[0]["class"] == "University", written

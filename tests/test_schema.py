@@ -89,3 +89,24 @@ def test_a_missing_label_language_is_rejected(tmp_path: Path) -> None:
     broken.write_text(text, encoding="utf-8")
     with pytest.raises(SchemaError, match="@zh and @en"):
         load_schema(broken)
+
+
+@pytest.mark.parametrize(
+    "addition",
+    [
+        "<https://w3id.org/clusterkg/ontology#Lab)DETACH> a owl:Class ; rdfs:subClassOf ckg:Organization ; "
+        'rdfs:label "坏"@zh , "bad"@en .',
+        "ckg:note-x a owl:DatatypeProperty ; rdfs:domain ckg:Laboratory ; rdfs:range xsd:string ; "
+        'rdfs:label "坏"@zh , "bad"@en .',
+        "<https://w3id.org/clusterkg/ontology#funds'x> a owl:ObjectProperty ; ckg:stage ckg:SciTechFinance ; "
+        'rdfs:domain ckg:Laboratory ; rdfs:range ckg:Laboratory ; rdfs:label "坏"@zh , "bad"@en .',
+    ],
+    ids=["class", "property", "relationship"],
+)
+def test_a_name_that_is_not_a_plain_identifier_is_rejected(tmp_path: Path, addition: str) -> None:
+    """Names are pasted into Cypher text, so an ontology term whose name could end a label and start a clause (a
+    parenthesis, a quote, a hyphen) stops the schema from loading instead of reaching a statement."""
+    broken = tmp_path / "broken.ttl"
+    broken.write_text(ONTOLOGY_PATH.read_text(encoding="utf-8") + "\n" + addition + "\n", encoding="utf-8")
+    with pytest.raises(SchemaError, match="not a plain identifier"):
+        load_schema(broken)
