@@ -29,6 +29,7 @@ PLACE_PREFIX = re.compile(
     r"^(广东省?|广州|深圳|珠海|汕头|佛山|韶关|湛江|肇庆|江门|茂名|惠州|梅州|汕尾|河源|阳江|清远|东莞|中山|潮州|揭阳|云浮)市?"
 )
 ABBREVIATION = ("short name of a listed firm", 0.75)
+StrongKey = tuple[str, str, str, float]  # kind (uscc, stock, name, core), key, rule, confidence
 
 # How a name tells its class, for nodes created from references (first match wins).
 CLASS_BY_NAME: tuple[tuple[str, str], ...] = (
@@ -164,14 +165,16 @@ class EntityIndex:
     def __init__(self, curation: Curation) -> None:
         self.curation = curation
         self.entities: list[Entity] = []
-        self.by_record_id: dict[tuple[str, str], Entity] = {}
-        self._keys: dict[tuple[str, str], Entity] = {}  # (label, key) → entity
+        # Nested by label and kind of key, not keyed by (label, "kind:value") tuples: at 825,000 firms with five
+        # keys each, the tuples and the prefixed strings were about 700 bytes a firm (bench/collect_memory.py).
+        self._by_record_id: dict[str, dict[str, Entity]] = {}  # label → record id → entity
+        self._keys: dict[tuple[str, str], dict[str, Entity]] = {}  # (label, kind of key) → key → entity
         self._short_names: dict[str, list[tuple[str, Entity]]] = {}  # first two characters → listed firms
 
     # ---------------------------------------------------------------- building
     def add(self, record: NodeRecord) -> Entity:
         keys = self._strong_keys(record)
-        existing = self.by_record_id.get((record.label, record.id))
+        existing = self.get(record.label, record.id)
         rule: tuple[str, float] | None = ("same id", 1.0) if existing else None
         if existing is None:
             existing, rule = self._match(record, keys)
@@ -189,9 +192,9 @@ class EntityIndex:
                 entity.rules.append(rule)
             if record.priority < min(r.priority for r in entity.records[:-1]):
                 entity.id = record.id  # the most authoritative source names the node
-        self.by_record_id[(record.label, record.id)] = entity
-        for key, _, _ in keys:
-            self._keys.setdefault((record.label, key), entity)
+        self._by_record_id.setdefault(record.label, {})[record.id] = entity
+        for kind, key, _, _ in keys:
+            self._keys.setdefault((record.label, kind), {}).setdefault(key, entity)
         short = record.props.get("name_zh")
         if record.label == "Enterprise" and record.props.get("stock_code") and isinstance(short, str):
             key = match_key(short)
@@ -210,56 +213,55 @@ class EntityIndex:
                 return next(iter(found.values())), name
         return None, ""
 
-    def _strong_keys(self, record: NodeRecord) -> list[tuple[str, str, float]]:
-        keys = []
+    def _strong_keys(self, record: NodeRecord) -> list[StrongKey]:
+        """The keys a record is matched by, strongest first: (kind, key, rule, confidence)."""
+        keys: list[StrongKey] = []
         uscc = record.props.get("uscc")
         if uscc:
-            keys.append((f"uscc:{uscc}", "same 统一社会信用代码", 1.0))
+            keys.append(("uscc", str(uscc), "same 统一社会信用代码", 1.0))
         stock = record.props.get("stock_code")
         if stock:
-            keys.append((f"stock:{stock}", "same stock code", 1.0))
+            keys.append(("stock", str(stock), "same stock code", 1.0))
         if not record.merge_by_name:
             return keys
         for name in record.names:
-            keys.append((f"name:{match_key(name)}", "same name", 0.95))
+            keys.append(("name", match_key(name), "same name", 0.95))
             canonical = self.curation.aliases.get(match_key(name))
             if canonical:
-                keys.append((f"name:{match_key(canonical)}", "curated alias", 0.9))
+                keys.append(("name", match_key(canonical), "curated alias", 0.9))
         if record.label == "Enterprise":
             for name in record.names:
-                core = legal_core(name)
-                if core:
-                    keys.append((f"core:{core}", "same name without legal form", 0.85))
-                else:
-                    keys.append((f"core:{match_key(name)}", "same name without legal form", 0.85))
+                keys.append(("core", legal_core(name) or match_key(name), "same name without legal form", 0.85))
         return keys
 
-    def _match(
-        self, record: NodeRecord, keys: list[tuple[str, str, float]]
-    ) -> tuple[Entity | None, tuple[str, float] | None]:
-        for key, rule, confidence in keys:
-            entity = self._keys.get((record.label, key))
+    def _match(self, record: NodeRecord, keys: list[StrongKey]) -> tuple[Entity | None, tuple[str, float] | None]:
+        for kind, key, rule, confidence in keys:
+            entity = self._keyed(record.label, kind, key)
             if entity is not None and not self.curation.kept_apart(entity.names(), record.names):
                 return entity, (rule, confidence)
         return None, None
 
+    def _keyed(self, label: str, kind: str, key: str) -> Entity | None:
+        keyed = self._keys.get((label, kind))
+        return None if keyed is None else keyed.get(key)
+
     # ---------------------------------------------------------------- lookups
     def get(self, label: str, record_id: str) -> Entity | None:
-        return self.by_record_id.get((label, record_id))
+        by_id = self._by_record_id.get(label)
+        return None if by_id is None else by_id.get(record_id)
 
     def find_by_name(self, text: str, classes: Iterable[str]) -> tuple[Entity | None, str, float]:
         """The entity a name refers to among the given classes, with the rule that found it."""
         key = match_key(text)
         canonical = self.curation.aliases.get(key)
-        attempts = [(f"name:{key}", "same name", 0.95)]
+        attempts: list[StrongKey] = [("name", key, "same name", 0.95)]
         if canonical:
-            attempts.append((f"name:{match_key(canonical)}", "curated alias", 0.9))
-        core = legal_core(text)
-        attempts.append((f"core:{core or key}", "same name without legal form", 0.85))
-        for lookup, rule, confidence in attempts:
+            attempts.append(("name", match_key(canonical), "curated alias", 0.9))
+        attempts.append(("core", legal_core(text) or key, "same name without legal form", 0.85))
+        for kind, lookup, rule, confidence in attempts:
             for label in classes:
-                entity = self._keys.get((label, lookup))
-                if entity is not None and (lookup.startswith("name:") or label == "Enterprise"):
+                entity = self._keyed(label, kind, lookup)
+                if entity is not None and (kind == "name" or label == "Enterprise"):
                     return entity, rule, confidence
         if "Enterprise" in classes:
             listed, _ = self._listed_firm([text])

@@ -1,0 +1,144 @@
+"""Where the ingest's collect phase holds its memory: resident size after each step, per row read.
+
+Usage:
+  .venv/bin/python bench/collect_memory.py --scale 50      # ≈ 2 min; --scale 15 in 30 s
+  .venv/bin/python bench/collect_memory.py --scale 50 --compact   # instead of the steps, in its own process
+
+The steps are the pipeline's (ingest/pipeline.py ``_run``): read every source, resolve, make the nodes' rows, make
+the ties' rows, give back the caches. After each it records RSS, the high-water mark (VmHWM), Arrow's own
+allocations and the elapsed time. --compact measures instead how much of the enterprises' records and ties is the
+allocator's fragmentation rather than the objects: it pickles them, lets the originals go and loads the copy,
+whose objects then sit together. Results: bench/results/collect_memory.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copyreg
+import ctypes
+import gc
+import logging
+import pickle
+import tempfile
+import time
+import types
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from common import record, synthetic_folder
+
+from graph.schema import default_schema
+from ingest import records as ingest_records
+from ingest.build import build, node_rows, relationship_rows
+from ingest.collector import give_back, rare_collections
+from ingest.pipeline import default_inferences, gather
+from ingest.report import Report
+from ingest.sources import bundled_sources
+
+log = logging.getLogger("bench.collect_memory")
+
+
+def _status(field: str) -> int:
+    """A /proc/self/status figure in MB (VmRSS, VmHWM)."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) // 1024
+    return 0
+
+
+class Steps:
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.rows: list[dict[str, Any]] = []
+
+    def note(self, step: str) -> None:
+        row = {
+            "step": step,
+            "s": round(time.perf_counter() - self.started, 1),
+            "rss_mb": _status("VmRSS"),
+            "hwm_mb": _status("VmHWM"),
+            "arrow_mb": pa.total_allocated_bytes() >> 20,
+        }
+        self.rows.append(row)
+        log.info("%s", row)
+
+
+def steps(data: Path) -> tuple[list[dict[str, Any]], int]:
+    schema = default_schema()
+    report = Report()
+    clock = Steps()
+    clock.note("start")
+    with rare_collections(), tempfile.TemporaryDirectory() as spill:
+        gathered = gather(bundled_sources(schema), data, report)
+        rows_read = sum(len(part.records) for part in gathered.statements.values())
+        clock.note("read every source")
+        built = build(gathered.statements, schema, data, report, inferences=default_inferences(schema, data))
+        gathered.statements.clear()
+        clock.note("resolved")
+        nodes = node_rows(built, schema, Path(spill))
+        links = built.links
+        del built
+        clock.note("nodes' rows made")
+        rels = relationship_rows(links, schema, Path(spill))
+        del links
+        clock.note("ties' rows made")
+        give_back()
+        clock.note("caches given back")
+        del nodes, rels
+    return clock.rows, rows_read
+
+
+def _no_props() -> Any:
+    return ingest_records.NO_PROPS
+
+
+def compaction(data: Path) -> dict[str, Any]:
+    """The enterprises' records and ties as read, then the same objects laid out together (a pickled copy)."""
+    schema = default_schema()
+    source = next(s for s in bundled_sources(schema) if s.name == "enterprises")
+    base = _status("VmRSS")
+    records, links = source.collect(data, Report())
+    give_back()
+    as_read = _status("VmRSS") - base
+    copyreg.pickle(types.MappingProxyType, lambda _: (_no_props, ()))  # the shared empty properties stay shared
+    blob = pickle.dumps((records, links), protocol=5)
+    del records, links
+    give_back()
+    floor = _status("VmRSS") - (len(blob) >> 20)  # the interpreter's base and what the reading left behind
+    records, links = pickle.loads(blob)
+    del blob
+    gc.collect()
+    ctypes.CDLL(None).malloc_trim(0)
+    laid_out = _status("VmRSS") - floor
+    return {
+        "records": len(records),
+        "ties": len(links),
+        "rss_as_read_mb": as_read,
+        "rss_laid_out_mb": laid_out,
+        "bytes_per_record_as_read": round(as_read * 2**20 / len(records)),
+        "bytes_per_record_laid_out": round(laid_out * 2**20 / len(records)),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=float, default=50)
+    parser.add_argument("--compact", action="store_true", help="also measure the enterprises' fragmentation")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    data = synthetic_folder(args.scale)
+    result: dict[str, Any] = {"scale": args.scale}
+    if args.compact:  # alone in its process: the steps would leave their heap behind
+        result["enterprises_compaction"] = compaction(data)
+    else:
+        figures, rows_read = steps(data)
+        peak = max(row["hwm_mb"] for row in figures)
+        result.update(records_read=rows_read, steps=figures, peak_rss_mb=peak)
+        result["peak_bytes_per_record"] = round(peak * 2**20 / rows_read)
+    log.info("written to %s", record("collect_memory", result))
+
+
+if __name__ == "__main__":
+    main()
