@@ -36,11 +36,37 @@ RelKey = tuple[str, str, str, str, str]  # type, from label, from id, to label, 
 Inference = Callable[[EntityIndex, list[Link]], list[Link]]
 
 
+Statement = NodeRecord | PendingLink
+
+
 @dataclass
 class Built:
     index: EntityIndex
     links: list[Link]
-    statements_of: dict[int, dict[str, SourceStatements]] = field(default_factory=dict)  # id(entity) → claims
+    # id(entity) → source → its records and links in one list: a SourceStatements and a second list per entity were
+    # about 130 bytes each of a million entities until their rows are made (bench/collect_memory.py)
+    statements_of: dict[int, dict[str, list[Statement]]] = field(default_factory=dict)
+
+    def statements(self, entity: Entity, source: str) -> list[Statement]:
+        """The list of one source's statements about the entity, made when first asked for."""
+        by_source = self.statements_of.get(id(entity))
+        if by_source is None:
+            by_source = self.statements_of[id(entity)] = {}
+        found = by_source.get(source)
+        if found is None:
+            found = by_source[source] = []
+        return found
+
+    def claims(self, entity: Entity) -> dict[str, SourceStatements]:
+        """The entity's statements by source, as its node keeps them; they leave ``statements_of``."""
+        by_source = self.statements_of.pop(id(entity), {})
+        return {
+            source: SourceStatements(
+                records=[s for s in found if isinstance(s, NodeRecord)],
+                links=[s for s in found if isinstance(s, PendingLink)],
+            )
+            for source, found in by_source.items()
+        }
 
 
 def record_hash(props: dict[str, Any]) -> str:
@@ -97,13 +123,11 @@ def build(
         for record in part.records:
             entity = index.get(record.label, record.id)
             if entity is not None:
-                built.statements_of.setdefault(id(entity), {}).setdefault(source, SourceStatements()).records.append(
-                    record
-                )
+                built.statements(entity, source).append(record)
         for link in part.links:
             entity = index.get(link.from_label, link.from_id)
             if entity is not None:
-                built.statements_of.setdefault(id(entity), {}).setdefault(source, SourceStatements()).links.append(link)
+                built.statements(entity, source).append(link)
     return built
 
 
@@ -119,7 +143,7 @@ def node_rows(built: Built, schema: Schema, spill: Path | None = None) -> NodeTa
             cls = schema.node_class(entity.label)
             file = spill / f"nodes-{entity.label}.arrow" if spill else None
             builder = builders[entity.label] = TableBuilder(node_schema(cls), partial(_checked_nodes, cls), file)
-        builder.add(entity_row(entity, schema, built.statements_of.pop(id(entity), {})))
+        builder.add(entity_row(entity, schema, built.claims(entity)))
         entity.let_go()
     return dict(tables(builders))
 
