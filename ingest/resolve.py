@@ -165,8 +165,8 @@ class EntityIndex:
     def __init__(self, curation: Curation) -> None:
         self.curation = curation
         self.entities: list[Entity] = []
-        # Nested by label and kind of key, not keyed by (label, "kind:value") tuples: at 825,000 firms with five
-        # keys each, the tuples and the prefixed strings were about 700 bytes a firm (bench/collect_memory.py).
+        # Nested by label and kind of key, not keyed by (label, "kind:value") tuples: with five keys a firm, the tuples
+        # and the prefixed strings took the index from 828 to 1,709 bytes a firm (tracemalloc, 40,000 firms).
         self._by_record_id: dict[str, dict[str, Entity]] = {}  # label → record id → entity
         self._keys: dict[tuple[str, str], dict[str, Entity]] = {}  # (label, kind of key) → key → entity
         self._short_names: dict[str, list[tuple[str, Entity]]] = {}  # first two characters → listed firms
