@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from common import record, synthetic_folder
+from common import record, status_mb, synthetic_folder
 
 from graph.schema import default_schema
 from ingest import records as ingest_records
@@ -39,15 +39,6 @@ from ingest.sources import bundled_sources
 log = logging.getLogger("bench.collect_memory")
 
 
-def _status(field: str) -> int:
-    """A /proc/self/status figure in MB (VmRSS, VmHWM)."""
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) // 1024
-    return 0
-
-
 class Steps:
     def __init__(self) -> None:
         self.started = time.perf_counter()
@@ -57,8 +48,8 @@ class Steps:
         row = {
             "step": step,
             "s": round(time.perf_counter() - self.started, 1),
-            "rss_mb": _status("VmRSS"),
-            "hwm_mb": _status("VmHWM"),
+            "rss_mb": status_mb("VmRSS"),
+            "hwm_mb": status_mb("VmHWM"),
             "arrow_mb": pa.total_allocated_bytes() >> 20,
         }
         self.rows.append(row)
@@ -98,20 +89,20 @@ def compaction(data: Path) -> dict[str, Any]:
     """The enterprises' records and ties as read, then the same objects laid out together (a pickled copy)."""
     schema = default_schema()
     source = next(s for s in bundled_sources(schema) if s.name == "enterprises")
-    base = _status("VmRSS")
+    base = status_mb("VmRSS")
     records, links = source.collect(data, Report())
     give_back()
-    as_read = _status("VmRSS") - base
+    as_read = status_mb("VmRSS") - base
     copyreg.pickle(types.MappingProxyType, lambda _: (_no_props, ()))  # the shared empty properties stay shared
     blob = pickle.dumps((records, links), protocol=5)
     del records, links
     give_back()
-    floor = _status("VmRSS") - (len(blob) >> 20)  # the interpreter's base and what the reading left behind
+    floor = status_mb("VmRSS") - (len(blob) >> 20)  # the interpreter's base and what the reading left behind
     records, links = pickle.loads(blob)
     del blob
     gc.collect()
     ctypes.CDLL(None).malloc_trim(0)
-    laid_out = _status("VmRSS") - floor
+    laid_out = status_mb("VmRSS") - floor
     return {
         "records": len(records),
         "ties": len(links),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,18 @@ WORK = REPO / "bench" / "work"
 RESULTS = REPO / "bench" / "results"
 sys.path.insert(0, str(REPO))
 PACKAGES = ("ladybug", "neo4j", "neo4j-rust-ext", "pyoxigraph", "rdflib", "streamlit", "networkx")
+
+
+def status_mb(field: str) -> int:
+    """A memory figure of this process from /proc/self/status, in MB: VmRSS, VmHWM (its peak), RssAnon, RssFile."""
+    status = Path("/proc/self/status").read_text(encoding="ascii").splitlines()
+    return next((int(line.split()[1]) // 1024 for line in status if line.startswith(field + ":")), 0)
+
+
+def cpu_s() -> float:
+    """This process's CPU seconds, user and system, all threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def percentile(samples: list[float], q: float) -> float:

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from common import WORK, record, synthetic_folder
+from common import WORK, record, status_mb, synthetic_folder
 
 from graph.edition_lines import store_lines
 from graph.editions import create_edition, delete_edition, edition_store, load_snapshot
@@ -36,11 +36,6 @@ from graph.store import GraphStore
 from reports.diff import diff_editions, diff_snapshots
 
 log = logging.getLogger("bench.editions")
-
-
-def _status_mb(field: str) -> int:
-    status = Path("/proc/self/status").read_text().splitlines()
-    return next(int(line.split()[1]) // 1024 for line in status if line.startswith(field + ":"))
 
 
 def _reset_peak() -> None:
@@ -107,7 +102,7 @@ def step(name: str, where: str) -> dict[str, Any]:
             store.setup_schema()
             return {"ingest_s": round(_ingest(store, float(name.split(":")[1])), 1)}
     with _open(where) as store:
-        opened = _status_mb("VmRSS")
+        opened = status_mb("VmRSS")
         _reset_peak()
         cpu = time.process_time()  # all threads' CPU time: steadier than wall time on a shared machine
         if name == "create-a":
@@ -154,7 +149,7 @@ def step(name: str, where: str) -> dict[str, Any]:
                 out = {"restore_for_reading_s": restored, "open_cached_s": cached}
             finally:
                 shutil.rmtree(cache, ignore_errors=True)
-        during = _status_mb("VmHWM")
+        during = status_mb("VmHWM")
         cpu = time.process_time() - cpu
     key = "in_memory_peak_rss_mb" if name == "diff-in-memory" else f"{name.replace('-', '_')}_peak_rss_mb"
     # (not ru_maxrss: a child forked from a big parent starts with the parent's peak)

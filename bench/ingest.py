@@ -34,7 +34,7 @@ from typing import Any
 import ladybug
 import pyarrow as pa
 import pyarrow.compute as pc
-from common import REPO, WORK, copy_statements, neo4j_dev, neo4j_settings_env, record, synthetic_folder
+from common import REPO, WORK, copy_statements, cpu_s, neo4j_dev, neo4j_settings_env, record, synthetic_folder
 
 from graph.embedded_store import EmbeddedStore
 from graph.neo4j_store import Neo4jStore
@@ -69,11 +69,6 @@ def timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
 
 def peak_mb() -> int:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-
-
-def cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 class WriteClock:

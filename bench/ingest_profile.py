@@ -30,14 +30,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import REPO, WORK, record, synthetic_folder
+from common import REPO, WORK, cpu_s, record, synthetic_folder
 
 log = logging.getLogger("bench.ingest_profile")
-
-
-def _cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def measure(data: Path, db: Path, digest: bool, profile: str | None, pool_mb: int) -> dict[str, Any]:
@@ -60,11 +55,11 @@ def measure(data: Path, db: Path, digest: bool, profile: str | None, pool_mb: in
 
             profiler = cProfile.Profile(time.process_time)
             profiler.enable()
-        wall, cpu = time.perf_counter(), _cpu_s()
+        wall, cpu = time.perf_counter(), cpu_s()
         result = run_ingest(store, bundled_sources(schema), data_dir=data)
         out[run] = {
             "wall_s": round(time.perf_counter() - wall, 2),
-            "cpu_s": round(_cpu_s() - cpu, 2),
+            "cpu_s": round(cpu_s() - cpu, 2),
             "phases_wall_s": {k: round(v, 2) for k, v in result.seconds.items()},
             "nodes": sum(result.node_counts.values()),
             "relationships": sum(result.relationship_counts.values()),
