@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from graph.arrow_rows import ARROW_TYPES, REL_ENDS, conform, in_set, node_schema, relationship_schema
 from graph.embedded_results import all_rows
+from graph.mapped_tables import let_go_of_read_pages
 from graph.schema import NodeClass
 from graph.store import GraphStore, Row, prepare_node_rows, prepare_rel_rows
 
@@ -79,7 +80,8 @@ class EmbeddedWrites(GraphStore):
     def _copy_nodes(self, cls: NodeClass, table: pa.Table) -> None:
         whole = _every_column(table, node_schema(cls))
         for start in range(0, whole.num_rows, COPY_CHUNK):
-            self._execute(f"COPY {cls.name} FROM $t", {"t": whole.slice(start, COPY_CHUNK).combine_chunks()})
+            self._execute(f"COPY {cls.name} FROM $t", {"t": whole.slice(start, COPY_CHUNK)})
+            let_go_of_read_pages(whole)  # a spilled table's copied rows (graph/mapped_tables.py)
 
     # A first load writes into empty tables: one cheap probe spares looking up every id and pair.
     def _any_node(self, label: str) -> bool:
@@ -178,8 +180,9 @@ class EmbeddedWrites(GraphStore):
     def _copy_rels(self, rel_type: str, from_label: str, to_label: str, table: pa.Table) -> None:
         whole = _every_column(table, relationship_schema(self.schema))
         for start in range(0, whole.num_rows, COPY_CHUNK):
-            chunk = whole.slice(start, COPY_CHUNK).combine_chunks()
+            chunk = whole.slice(start, COPY_CHUNK)
             self._execute(f"COPY {rel_type} FROM $t (from='{from_label}', to='{to_label}')", {"t": chunk})
+            let_go_of_read_pages(whole)
 
     def delete_nodes(self, label: str, ids: Sequence[str]) -> int:
         cls = self.schema.node_class(label)

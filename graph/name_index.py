@@ -145,13 +145,21 @@ def rebuild(store: GraphStore, path: Path, epoch: str) -> None:
     log.info("name index %s rebuilt: %d entities at epoch %s", path, count, epoch)
 
 
+def follows_entity_by_entity(store: GraphStore, before: str | None) -> bool:
+    """Whether ``follow_write`` after a write from epoch ``before`` re-indexes the entities the write changed, and
+    so needs them: not when the store keeps no index, nor when the index is rebuilt whole (a store never counted,
+    or an index not in step with it)."""
+    path = sidecar_path(store)
+    return path is not None and before is not None and _epoch_of(path) == before
+
+
 def follow_write(store: GraphStore, before: str | None, after: str | None, changed: Iterable[tuple[str, str]]) -> None:
     """After an ingest committed: re-index the entities it wrote or dropped — (label, id) pairs — when the index
     was in step with the graph before the write (epoch ``before``), else rebuild it."""
     path = sidecar_path(store)
     if path is None or after is None or after == before:
         return
-    if before is None or _epoch_of(path) != before:
+    if not follows_entity_by_entity(store, before):
         rebuild(store, path, after)
         return
     by_label: dict[str, set[str]] = defaultdict(set)

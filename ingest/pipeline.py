@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 
 from graph import aggregates, name_index
 from graph.errors import ClusterKGError, StoreError
+from graph.mapped_tables import let_go_of_read_pages
 from graph.schema import Schema
 from graph.store import GraphStore
 from ingest.attribution import attribution
@@ -221,17 +222,22 @@ def _run(
             "writing: %d node rows, %d relationship rows, %d removals (read and resolved in %.1f s)",
             _true(node_todo), _true(rel_todo), len(node_drop) + len(rel_drop), seconds["collect"] + seconds["diff"],
         )  # fmt: skip
-        changed_nodes = written_nodes(nodes, node_todo) | node_drop  # for the name index, once the rows are gone
         # the changes and the run's record commit together: a reader sees the graph before or after
         with store.transaction(rows=_true(node_todo) + _true(rel_todo) + len(node_drop) + len(rel_drop)):
+            before = aggregates.epoch(store)  # of the counts the queries read, recounted in the same write
+            # the name index's, made before the rows go, only if it will take them: a first load's million
+            # (label, id) pairs would otherwise wait through the write for an index rebuilt whole
+            by_entity = not recover and name_index.follows_entity_by_entity(store, before)
+            changed_nodes = written_nodes(nodes, node_todo) | node_drop if by_entity else set()
+            for table in (*nodes.values(), *rels.values()):  # the diff read their ids: resident till let go of
+                let_go_of_read_pages(table)
             _write(store, nodes, rels, node_todo, rel_todo, node_drop, rel_drop, run_id, progress)
-            epochs = [aggregates.epoch(store)]  # the counts the queries read, recounted in the same write
-            recount = result.changed_anything or epochs[0] is None or recover
-            epochs.append(aggregates.refresh(store) if recount else epochs[0])
+            recount = result.changed_anything or before is None or recover
+            after = aggregates.refresh(store) if recount else before
             result.seconds["write"] = time.perf_counter() - clock
             store.upsert_nodes("IngestRun", [run_record(result, started, now())])
         # after the commit; after an unfinished run the index is rebuilt whole (it may miss that run's writes)
-        name_index.follow_write(store, None if recover else epochs[0], epochs[1], changed_nodes)
+        name_index.follow_write(store, None if recover else before, after, changed_nodes)
         log.info("written in %.1f s", result.seconds["write"])
     return result
 

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.ipc
 
 from graph.errors import ClusterKGError
+from graph.mapped_tables import mapped_table
 
 ROW_BATCH = 20_000
 
@@ -74,8 +75,7 @@ class TableBuilder:
             except OSError as exc:
                 raise _no_room(self.spill, exc) from exc
             self._writer = None
-            # zero-copy: the columns point into the mapped file, whose pages the system loads as they are read
-            return pa.ipc.open_file(pa.memory_map(str(self.spill))).read_all()
+            return mapped_table(self.spill)  # zero-copy: its pages are loaded as they are read
         table = pa.Table.from_batches(self._batches, schema=self.schema)
         self._batches = []
         return table

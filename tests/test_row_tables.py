@@ -10,11 +10,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from app_pages.errors import explain_error
 from graph.embedded_store import EmbeddedStore
 from graph.errors import SchemaError
+from graph.mapped_tables import let_go_of_read_pages, mapped_table
 from graph.schema import Schema
 from ingest import build, row_tables, spill
 from ingest.build import relationship_rows
@@ -145,6 +147,33 @@ def test_a_spilled_table_is_the_table_mapped_from_its_file(monkeypatch: pytest.M
     assert pa.total_allocated_bytes() - before < 1 << 20 < mapped.nbytes  # 6 MB of rows, none allocated
     assert (tmp_path / "x.arrow").stat().st_size >= mapped.nbytes
     assert mapped.equals(kept.table()) and mapped.to_pylist() == rows
+
+
+def _resident_file_mb() -> int:
+    """This process's resident pages that are backed by files (a mapping's pages once read)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("RssFile:"):
+            return int(line.split()[1]) >> 10
+    raise AssertionError("no RssFile in /proc/self/status")
+
+
+def test_a_mapped_tables_read_pages_are_let_go_of_and_its_rows_stay(tmp_path: Path) -> None:
+    """The pages of a mapped table count as resident once read (the diff and the COPY read every row of a run's
+    tables); let go of, they leave the process's memory and the rows read again are the same. A table in the
+    process's own memory is not touched: the same call on it would erase it."""
+    file = tmp_path / "big.arrow"
+    numbers = pa.table({"n": pa.array(range(8_000_000), pa.int64())})  # 64 MB
+    with pa.ipc.new_file(str(file), numbers.schema) as writer:
+        writer.write_table(numbers, max_chunksize=1_000_000)
+    table = mapped_table(file)
+    total = pc.sum(table["n"]).as_py()  # reads every page
+    read = _resident_file_mb()
+    assert let_go_of_read_pages(table) == 1
+    assert read - _resident_file_mb() >= 48
+    assert pc.sum(table["n"]).as_py() == total == 8_000_000 * 7_999_999 // 2 and table.equals(numbers)
+    assert let_go_of_read_pages(numbers) == 0 and pc.sum(numbers["n"]).as_py() == total
+    sliced = table.slice(3_500_000, 10)  # a slice of a mapped table points into the same mapping
+    assert let_go_of_read_pages(sliced) == 1 and sliced["n"].to_pylist() == list(range(3_500_000, 3_500_010))
 
 
 def test_a_run_leaves_no_spilled_table_behind(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, schema: Schema) -> None:
