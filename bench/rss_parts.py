@@ -4,10 +4,11 @@ Usage:
   CLUSTERKG_BUFFER_POOL_MB=3072 .venv/bin/python bench/rss_parts.py -- \
       .venv/bin/python bench/ingest.py --child embedded_pipeline --scale 150
 
-It runs the command, reads /proc/PID/status every ``--every`` seconds (RSS, anonymous, file-backed) and, each time
-RSS passes its highest yet by 30 MB, /proc/PID/smaps summed by mapping (a file's name, [heap], [anon]). It prints the
-parts at the peak, a line every ``--print-every`` seconds, and the command's last output line (bench/ingest.py's
-figures). Sampling misses short spikes: the kernel's own high-water mark (VmHWM) is printed beside it.
+It runs the command, reads /proc/PID/status every ``--every`` seconds (RSS, anonymous, file-backed: RssFile and
+RssShmem, a tmpfs file's) and, each time RSS passes its highest yet by 30 MB, /proc/PID/smaps summed by mapping (a
+file's name, [heap], [anon]). It prints the parts at the peak, a line every ``--print-every`` seconds, and the
+command's last output line (bench/ingest.py's figures). Sampling misses short spikes: the kernel's own high-water
+mark (VmHWM) is printed beside it.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import argparse
 import collections
 import logging
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
 log = logging.getLogger("bench.rss_parts")
 
-FIELDS = ("VmRSS", "RssAnon", "RssFile", "VmHWM")
+FIELDS = ("VmRSS", "RssAnon", "RssFile", "RssShmem", "VmHWM")
 
 
 def status(pid: int) -> dict[str, int]:
@@ -32,6 +34,11 @@ def status(pid: int) -> dict[str, int]:
         if name in FIELDS:
             figures[name] = int(line.split()[1]) >> 10
     return figures
+
+
+def _file_backed(figures: dict[str, int]) -> int:
+    """Mapped files' pages: RssFile, and RssShmem for a file on a tmpfs (as TMPDIR may be)."""
+    return figures.get("RssFile", 0) + figures.get("RssShmem", 0)
 
 
 def by_mapping(pid: int) -> collections.Counter[str]:
@@ -47,19 +54,12 @@ def by_mapping(pid: int) -> collections.Counter[str]:
     return parts
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--every", type=float, default=0.25, help="seconds between samples")
-    parser.add_argument("--print-every", type=float, default=10.0)
-    parser.add_argument("command", nargs=argparse.REMAINDER)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+def watch(child: subprocess.Popen[str], every: float, print_every: float) -> None:
+    """Samples the child until it exits; logs its peak and the peak's parts."""
     started = time.monotonic()
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     peak: dict[str, int] = {"VmRSS": 0}
     parts: collections.Counter[str] = collections.Counter()
-    at, last_printed, high_water = 0.0, -args.print_every, 0
+    at, last_printed, high_water = 0.0, -print_every, 0
     while child.poll() is None:
         try:
             figures = status(child.pid)
@@ -69,21 +69,37 @@ def main() -> None:
                 peak, parts, at = figures, by_mapping(child.pid), now
             elif figures["VmRSS"] > peak["VmRSS"]:
                 peak = figures
-            if now - last_printed >= args.print_every:
+            if now - last_printed >= print_every:
                 line = "%6.0f s  RSS %5d MB = anonymous %5d + file-backed %5d"
-                log.info(line, now, *(figures[f] for f in FIELDS[:3]))
+                log.info(line, now, figures["VmRSS"], figures["RssAnon"], _file_backed(figures))
                 last_printed = now
         except (FileNotFoundError, ProcessLookupError, KeyError):  # it exited between poll and read
             break
-        time.sleep(args.every)
-    output = child.stdout.read() if child.stdout else ""
+        time.sleep(every)
     log.info(
         "peak sampled at %.0f s: RSS %d MB = anonymous %d + file-backed %d; the kernel's high-water mark: %d MB",
-        at, *(peak.get(f, 0) for f in FIELDS[:3]), high_water,
+        at, peak.get("VmRSS", 0), peak.get("RssAnon", 0), _file_backed(peak), high_water,
     )  # fmt: skip
     for name, mb in parts.most_common(8):
         log.info("  %6d MB  %s", mb, name)
-    log.info("exit %s; last line: %s", child.wait(), (output.strip().splitlines() or [""])[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--every", type=float, default=0.25, help="seconds between samples")
+    parser.add_argument("--print-every", type=float, default=10.0)
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    # the output waits in a file: a pipe could fill while nobody reads it
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as output_file:
+        child = subprocess.Popen(command, stdout=output_file, stderr=subprocess.DEVNULL, text=True)
+        watch(child, args.every, args.print_every)
+        child.wait()
+        output_file.seek(0)
+        output = output_file.read()
+    log.info("exit %s; last line: %s", child.returncode, (output.strip().splitlines() or [""])[-1])
 
 
 if __name__ == "__main__":

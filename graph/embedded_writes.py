@@ -80,7 +80,7 @@ class EmbeddedWrites(GraphStore):
     def _copy_nodes(self, cls: NodeClass, table: pa.Table) -> None:
         whole = _every_column(table, node_schema(cls))
         for start in range(0, whole.num_rows, COPY_CHUNK):
-            self._execute(f"COPY {cls.name} FROM $t", {"t": whole.slice(start, COPY_CHUNK)})
+            self._execute(f"COPY {cls.name} FROM $t", {"t": _without_empty_batches(whole.slice(start, COPY_CHUNK))})
             let_go_of_read_pages(whole)  # a spilled table's copied rows (graph/mapped_tables.py)
 
     # A first load writes into empty tables: one cheap probe spares looking up every id and pair.
@@ -180,7 +180,7 @@ class EmbeddedWrites(GraphStore):
     def _copy_rels(self, rel_type: str, from_label: str, to_label: str, table: pa.Table) -> None:
         whole = _every_column(table, relationship_schema(self.schema))
         for start in range(0, whole.num_rows, COPY_CHUNK):
-            chunk = whole.slice(start, COPY_CHUNK)
+            chunk = _without_empty_batches(whole.slice(start, COPY_CHUNK))
             self._execute(f"COPY {rel_type} FROM $t (from='{from_label}', to='{to_label}')", {"t": chunk})
             let_go_of_read_pages(whole)
 
@@ -226,6 +226,15 @@ def _every_column(table: pa.Table, expected: pa.Schema) -> pa.Table:
         [table[f.name] if f.name in table.column_names else pa.nulls(table.num_rows, f.type) for f in expected],
         schema=expected,
     )
+
+
+def _without_empty_batches(table: pa.Table) -> pa.Table:
+    """The table's rows in its own batches (no copy), leaving out batches of no rows: LadybugDB 0.22's ``COPY`` from
+    an Arrow table stops at the first empty batch (batches of 5, 0 and 3 rows stored 5), without an error."""
+    batches = table.to_batches()
+    if all(batch.num_rows for batch in batches):
+        return table
+    return pa.Table.from_batches([batch for batch in batches if batch.num_rows], schema=table.schema)
 
 
 def _prefixed(rows: pa.Table) -> pa.Table:

@@ -32,14 +32,16 @@ def mapped_table(file: Path) -> pa.Table:
     buffer = pa.py_buffer(mapping)
     start = buffer.address
     with _lock:
-        _mappings[start] = (buffer.size, weakref.ref(mapping, lambda _: _forget(start)))
+        _mappings[start] = (buffer.size, weakref.ref(mapping, lambda ref: _forget(start, ref)))
     return pa.ipc.open_file(buffer).read_all()
 
 
-def _forget(start: int) -> None:
-    """Called as a mapping is collected, before it is unmapped: its address may be reused after."""
+def _forget(start: int, ref: weakref.ReferenceType[mmap.mmap]) -> None:
+    """Called once a mapping is collected (it may already be unmapped, and its address taken by a new mapping,
+    whose entry then stays)."""
     with _lock:
-        _mappings.pop(start, None)
+        if start in _mappings and _mappings[start][1] is ref:
+            del _mappings[start]
 
 
 def let_go_of_read_pages(table: pa.Table) -> int:
@@ -50,7 +52,8 @@ def let_go_of_read_pages(table: pa.Table) -> int:
         return 0
     found: dict[int, mmap.mmap] = {}
     with _lock:
-        spans = [(start, length, ref()) for start, (length, ref) in _mappings.items()]
+        entries = _mappings.copy()  # one C call: a collection in the loop below may call _forget (same thread)
+    spans = [(start, length, ref()) for start, (length, ref) in entries.items()]
     for column in table.columns:
         for chunk in column.chunks:
             for buffer in chunk.buffers():

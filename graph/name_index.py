@@ -153,13 +153,17 @@ def follows_entity_by_entity(store: GraphStore, before: str | None) -> bool:
     return path is not None and before is not None and _epoch_of(path) == before
 
 
-def follow_write(store: GraphStore, before: str | None, after: str | None, changed: Iterable[tuple[str, str]]) -> None:
+def follow_write(
+    store: GraphStore, before: str | None, after: str | None, changed: Iterable[tuple[str, str]] | None
+) -> None:
     """After an ingest committed: re-index the entities it wrote or dropped — (label, id) pairs — when the index
-    was in step with the graph before the write (epoch ``before``), else rebuild it."""
+    was in step with the graph before the write (epoch ``before``), else rebuild it. ``changed`` None: the writer
+    did not list them (``follows_entity_by_entity`` said no before the write), so the index is rebuilt even if a
+    reader has rebuilt it at ``before`` since."""
     path = sidecar_path(store)
     if path is None or after is None or after == before:
         return
-    if not follows_entity_by_entity(store, before):
+    if changed is None or not follows_entity_by_entity(store, before):
         rebuild(store, path, after)
         return
     by_label: dict[str, set[str]] = defaultdict(set)

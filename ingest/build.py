@@ -116,7 +116,7 @@ def build(
     pending = sorted((k for s in statements.values() for k in s.links), key=_link_order)
     priority = {(r.provenance.source, r.label, r.id): r.priority for r in records}
     links = resolve_links(pending, index, report, priority, reported_sources)
-    del records, pending, priority  # a tuple and a dict entry per record: let go before the statements grow
+    del records, pending, priority  # a list entry each, and priority a tuple and a dict entry per record
     for infer in inferences:
         links.extend(infer(index, links))
     built = Built(index=index, links=links)

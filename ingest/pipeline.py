@@ -228,7 +228,7 @@ def _run(
             # the name index's, made before the rows go, only if it will take them: a first load's million
             # (label, id) pairs would otherwise wait through the write for an index rebuilt whole
             by_entity = not recover and name_index.follows_entity_by_entity(store, before)
-            changed_nodes = written_nodes(nodes, node_todo) | node_drop if by_entity else set()
+            changed_nodes = written_nodes(nodes, node_todo) | node_drop if by_entity else None  # None: rebuilt
             for table in (*nodes.values(), *rels.values()):  # the diff read their ids: resident till let go of
                 let_go_of_read_pages(table)
             _write(store, nodes, rels, node_todo, rel_todo, node_drop, rel_drop, run_id, progress)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import closing
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +15,7 @@ from graph import aggregates, name_index
 from graph.neo4j_entity import ENTITY
 from graph.schema import Schema
 from graph.store import GraphStore
+from ingest import pipeline
 from ingest.pipeline import run_ingest
 from ingest.sources import DATA_DIR
 from queries.catalog import get_query
@@ -122,6 +125,37 @@ def test_the_embedded_name_index_follows_ingests_and_is_rebuilt_when_missing_or_
         db.commit()
     assert get_query("search_entities").run(store, {"text": "实验室"}).rows == answer
     assert indexed() == followed
+
+
+def test_an_index_a_reader_rebuilds_during_a_write_still_follows_the_write(
+    embedded_store: GraphStore, schema: Schema, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ingest decides before its write whether the index will take the changed entities one by one. A reader
+    that finds the index missing rebuilds it at the epoch before the write, and may finish while the write runs:
+    the index must still end with what the write changed, not be stamped in step without it."""
+    store = embedded_store
+    run_ingest(store, slice_sources(schema), data_dir=DATA_DIR)
+    path = name_index.sidecar_path(store)
+    assert path is not None
+    path.unlink()  # missing before the re-run: the ingest will not list the changed entities
+    write = pipeline._write
+
+    def a_reader_rebuilds_first(*args: Any, **kwargs: Any) -> None:
+        before = aggregates.epoch(store)
+        assert path is not None and before is not None
+        name_index.rebuild(store, path, before)  # at the epoch before the write
+        write(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_write", a_reader_rebuilds_first)
+    assert run_ingest(store, curator_sources(schema), data_dir=DATA_DIR).changed_anything
+    fresh = tmp_path / "fresh.names.sqlite"
+    name_index.rebuild(store, fresh, "fresh")
+
+    def entities(index: Path) -> set[tuple[str, str, str]]:
+        with closing(sqlite3.connect(index)) as db:
+            return set(db.execute("SELECT e.label, e.id, n.text FROM entities e JOIN names n ON n.rowid = e.rid"))
+
+    assert entities(path) == entities(fresh)
 
 
 def test_lucene_queries_narrow_only_where_they_cannot_miss() -> None:

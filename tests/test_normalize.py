@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from graph.ids import match_key, mint_key, uscc_problem
@@ -73,10 +73,12 @@ any_text = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size
 
 
 @given(any_text)
+@example("\ufeff")  # found by a CI run: UTF-8 text that starts with U+FEFF starts with a byte-order mark's bytes
 def test_decoding_recovers_any_text_written_in_utf8_or_gb18030(text: str) -> None:
     from ingest.readers import decode
 
-    assert decode(text.encode("utf-8"))[0] == text
+    # a leading U+FEFF is read as the byte-order mark a file may start with, and dropped (once), as CSV readers do
+    assert decode(text.encode("utf-8"))[0] == text.removeprefix("\ufeff")
     if text and not text.isascii():
         data = text.encode("gb18030")
         # GB18030 bytes that also form valid UTF-8 (逘 does) cannot be told apart; UTF-8 wins, as it must
