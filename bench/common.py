@@ -29,10 +29,19 @@ sys.path.insert(0, str(REPO))
 PACKAGES = ("ladybug", "neo4j", "neo4j-rust-ext", "pyoxigraph", "rdflib", "streamlit", "networkx")
 
 
+def status_figures(pid: int | str = "self") -> dict[str, int]:
+    """A process's memory figures from /proc/PID/status, in MB: VmRSS, VmHWM (its peak), RssAnon, RssFile, …"""
+    figures = {}
+    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+        name, _, value = line.partition(":")
+        if value.endswith(" kB"):
+            figures[name] = int(value.split()[0]) // 1024
+    return figures
+
+
 def status_mb(field: str) -> int:
-    """A memory figure of this process from /proc/self/status, in MB: VmRSS, VmHWM (its peak), RssAnon, RssFile."""
-    status = Path("/proc/self/status").read_text(encoding="ascii").splitlines()
-    return next((int(line.split()[1]) // 1024 for line in status if line.startswith(field + ":")), 0)
+    """One memory figure of this process, in MB (0 where the system does not give it)."""
+    return status_figures().get(field, 0)
 
 
 def cpu_s() -> float:

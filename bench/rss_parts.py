@@ -21,19 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import status_figures
+
 log = logging.getLogger("bench.rss_parts")
-
-FIELDS = ("VmRSS", "RssAnon", "RssFile", "RssShmem", "VmHWM")
-
-
-def status(pid: int) -> dict[str, int]:
-    """The process's memory figures in MB."""
-    figures = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name = line.split(":")[0]
-        if name in FIELDS:
-            figures[name] = int(line.split()[1]) >> 10
-    return figures
 
 
 def _file_backed(figures: dict[str, int]) -> int:
@@ -62,7 +52,7 @@ def watch(child: subprocess.Popen[str], every: float, print_every: float) -> Non
     at, last_printed, high_water = 0.0, -print_every, 0
     while child.poll() is None:
         try:
-            figures = status(child.pid)
+            figures = status_figures(child.pid)
             now = time.monotonic() - started
             high_water = figures["VmHWM"]
             if figures["VmRSS"] > peak["VmRSS"] + 30:

@@ -54,14 +54,10 @@ def let_go_of_read_pages(table: pa.Table) -> int:
     with _lock:
         entries = _mappings.copy()  # one C call: a collection in the loop below may call _forget (same thread)
     spans = [(start, length, ref()) for start, (length, ref) in entries.items()]
-    for column in table.columns:
-        for chunk in column.chunks:
-            for buffer in chunk.buffers():
-                if buffer is None:
-                    continue
-                for start, length, mapping in spans:
-                    if mapping is not None and start <= buffer.address < start + length:
-                        found[start] = mapping
+    addresses = {b.address for column in table.columns for chunk in column.chunks for b in chunk.buffers() if b}
+    for start, length, mapping in spans:
+        if mapping is not None and any(start <= address < start + length for address in addresses):
+            found[start] = mapping
     for mapping in found.values():
         mapping.madvise(_DONT_NEED)
     return len(found)
