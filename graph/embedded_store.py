@@ -26,6 +26,7 @@ from graph.embedded_results import DISK_FULL, RECOVERY_PENDING, all_rows, fetch_
 from graph.embedded_writes import ARROW_TYPES, COPY_CHUNK, EmbeddedWrites
 from graph.errors import QueryRejectedError, StoreError
 from graph.file_gate import FileGate
+from graph.native_memory import cap_malloc_arenas
 from graph.schema import PropertySpec, Schema
 from graph.store import QueryResult, ReadLimits, UntrustedLimits, without_nulls
 
@@ -83,6 +84,7 @@ class EmbeddedStore(EmbeddedWrites):
         self._version = self._gate.version()
 
     def _open(self, buffer_pool_mb: int) -> ladybug.Database:
+        cap_malloc_arenas(CORES)  # before its worker threads start (graph/native_memory.py says why)
         kwargs: dict[str, Any] = {
             "read_only": self.read_only,
             "buffer_pool_size": buffer_pool_mb * 1024 * 1024,

@@ -44,13 +44,31 @@ STORE_TYPES: dict[URIRef, str] = {
 PLAIN_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
 
 
+# The words LadybugDB 0.22 refuses as a table, relationship or property name in any letter case: each keyword of its
+# grammar tried as all three (tests/test_schema_names.py tries them again, and Neo4j's refusals, on the real stores).
+# A name is pasted unquoted, so such a word would stop the store's setup; it stops the schema's loading instead.
+RESERVED_WORDS = frozenset(
+    """ACYCLIC ALL AND ANY ASC ASCENDING CASE CAST COLUMN CREATE CSR DBTYPE DEFAULT DESC DESCENDING DISTINCT ELSE
+    END ENDS EXISTS FALSE FOR GLOB GROUP HEADERS HINT IN INDEX INSTALL JOIN MACRO MULTI_JOIN NONE NOT NULL ON
+    ONLY OPTIONAL OPTIONS OR ORDER PRIMARY PROFILE SHORTEST SINGLE SORTED STARTS TABLE THEN TRAIL TRUE UNION
+    UNWIND WHEN WHERE WITH WSHORTEST XOR""".split()  # noqa: SIM905
+)
+
+
 def plain_identifier(name: str, term: object) -> str:
-    """``name`` if it is a plain identifier (letters, digits, underscores, a letter first); a SchemaError if not."""
+    """``name`` if it is a plain identifier (letters, digits, underscores, a letter first) and no reserved word; a
+    SchemaError if not."""
     if not PLAIN_IDENTIFIER.fullmatch(name):
         raise SchemaError(
             f"本体术语 {term} 得出的名称 {name!r} 不是纯标识符（字母开头，仅含字母、数字、下划线，至多 63 个字符）/ "
             f"the name {name!r} made from ontology term {term} is not a plain identifier "
             "(a letter, then letters, digits and underscores; at most 63 characters)"
+        )
+    if name.upper() in RESERVED_WORDS:
+        raise SchemaError(
+            f"本体术语 {term} 得出的名称 {name!r} 是图查询语言的保留字，存储无法以此命名；请给该术语换一个名称 / "
+            f"the name {name!r} made from ontology term {term} is a reserved word of the stores' query language "
+            "and cannot name a table or property: give the term another name"
         )
     return name
 

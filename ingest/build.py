@@ -11,10 +11,10 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +22,8 @@ from graph.arrow_rows import node_schema, relationship_schema
 from graph.schema import NodeClass, Schema
 from graph.store import prepare_node_rows, prepare_rel_rows
 from ingest.claims import SourceStatements, claims_to_json
-from ingest.links import resolve_links
+from ingest.link_columns import LinkColumns, Ties
+from ingest.links import Priorities, resolve_links
 from ingest.records import Link, NodeRecord, PendingLink, Provenance
 from ingest.report import Report
 from ingest.resolve import Curation, Entity, EntityIndex
@@ -33,40 +34,28 @@ ONTOLOGY_SOURCE = "ontology"
 
 RelKey = tuple[str, str, str, str, str]  # type, from label, from id, to label, to id
 # An inference step: (the resolved entities, the resolved links) → more links, each marked as inferred.
-Inference = Callable[[EntityIndex, list[Link]], list[Link]]
-
-
-Statement = NodeRecord | PendingLink
+Inference = Callable[[EntityIndex, Ties], list[Link]]
 
 
 @dataclass
 class Built:
     index: EntityIndex
-    links: list[Link]
-    # id(entity) → source → its records and links in one list: a SourceStatements and a second list per entity held
-    # about 170 bytes an entity more until its row is made (bench/collect_memory.py --scale 50: 1,178 → 1,123 MB)
-    statements_of: dict[int, dict[str, list[Statement]]] = field(default_factory=dict)
-
-    def statements(self, entity: Entity, source: str) -> list[Statement]:
-        """The list of one source's statements about the entity, made when first asked for."""
-        by_source = self.statements_of.get(id(entity))
-        if by_source is None:
-            by_source = self.statements_of[id(entity)] = {}
-        found = by_source.get(source)
-        if found is None:
-            found = by_source[source] = []
-        return found
+    links: LinkColumns
+    # the records no source stated (the chain stages, from the ontology): they are kept in no node's claims
+    unstated: frozenset[int] = frozenset()  # their id()s
 
     def claims(self, entity: Entity) -> dict[str, SourceStatements]:
-        """The entity's statements by source, as its node keeps them; they leave ``statements_of``."""
-        by_source = self.statements_of.pop(id(entity), {})
-        return {
-            source: SourceStatements(
-                records=[s for s in found if isinstance(s, NodeRecord)],
-                links=[s for s in found if isinstance(s, PendingLink)],
-            )
-            for source, found in by_source.items()
-        }
+        """The entity's statements by source, as its node keeps them: the records its sources' rows gave it (not
+        those made from a reference to it) and the relationships they state. Kept on the entity rather than in a
+        dict of every entity's statements by source: that dict was about 250 bytes an entity (240 MB at scale
+        150)."""
+        by_source: dict[str, SourceStatements] = {}
+        for record in entity.records:
+            if not record.from_reference and id(record) not in self.unstated:
+                by_source.setdefault(record.provenance.source, SourceStatements()).records.append(record)
+        for link in entity.stated_links:
+            by_source.setdefault(link.provenance.source, SourceStatements()).links.append(link)
+        return by_source
 
 
 def record_hash(props: dict[str, Any]) -> str:
@@ -110,33 +99,32 @@ def build(
     Problems are reported only for ``reported_sources`` (the sources read in this run); the others'
     were reported when they were read."""
     index = EntityIndex(Curation.load(data_dir / "resolution.yaml"))
+    stages = stage_records(schema)
     records = [r for s in statements.values() for r in s.records]
-    for record in sorted([*stage_records(schema), *records], key=lambda r: r.order_key):
+    for record in sorted([*stages, *records], key=lambda r: r.order_key):
         index.add(record)
     pending = sorted((k for s in statements.values() for k in s.links), key=_link_order)
-    priority = {(r.provenance.source, r.label, r.id): r.priority for r in records}
+    priority: Priorities = {}
+    for r in records:
+        priority.setdefault((r.provenance.source, r.label), {})[r.id] = r.priority
     links = resolve_links(pending, index, report, priority, reported_sources)
-    del records, pending, priority  # a list entry each, and priority a tuple and a dict entry per record
+    del records, pending, priority  # a list entry each, and priority a dict entry per record
     for infer in inferences:
         links.extend(infer(index, links))
-    built = Built(index=index, links=links)
-    for source, part in statements.items():
-        for record in part.records:
-            entity = index.get(record.label, record.id)
-            if entity is not None:
-                built.statements(entity, source).append(record)
+    for part in statements.values():
         for link in part.links:
             entity = index.get(link.from_label, link.from_id)
             if entity is not None:
-                built.statements(entity, source).append(link)
-    return built
+                entity.stated_links.append(link)
+    return Built(index=index, links=links, unstated=frozenset(id(r) for r in stages))
 
 
 def node_rows(built: Built, schema: Schema, spill: Path | None = None) -> NodeTables:
     """label → a table of its nodes' properties, merged over their records by precedence, with provenance. Each
-    entity's statements leave ``built.statements_of`` once they are in its row (its claims), and its records leave
-    the entity: ``built`` is spent, but for its links. With ``spill``, a folder, the tables are files in it, mapped
+    entity's records and stated relationships leave it once they are in its row (its claims): ``built`` is spent,
+    but for its links. With ``spill``, a folder, the tables are files in it, mapped
     (ingest/row_tables.py)."""
+    built.index.forget_keys()
     builders: dict[str, TableBuilder] = {}
     for entity in built.index.entities:
         builder = builders.get(entity.label)
@@ -171,23 +159,27 @@ def entity_row(entity: Entity, schema: Schema, claims: dict[str, SourceStatement
     return clean
 
 
-def relationship_rows(links: list[Link], schema: Schema, spill: Path | None = None) -> RelTables:
+def relationship_rows(links: Ties, schema: Schema, spill: Path | None = None) -> RelTables:
     """One row per relationship, in a table per type and ends' labels: the best-ranked statement's provenance,
-    every statement's reference. ``links`` is emptied as the rows are made (at scale 150, 3.5 M ties). With
+    every statement's reference. ``links`` is emptied once the rows are made (at scale 150, 3.5 M ties). With
     ``spill``, a folder, the tables are files in it, mapped (ingest/row_tables.py).
 
     A stated tie always wins over an inferred one: inferred statements of a relationship that a source
     states are dropped, so ``derived`` is true only where no source states the tie."""
-    others = _other_statements(links)
-    slots = cast(list[Link | None], links)  # each statement let go as its row is made
+    ties = links if isinstance(links, LinkColumns) else LinkColumns(links)
+    if ties is not links:
+        links.clear()
+    others = _other_statements(ties)
+    done = bytearray(len(ties))  # 1 once the statement is in its tie's row
     table_schema = relationship_schema(schema)
     builders: dict[RelGroup, TableBuilder] = {}
-    for i, link in enumerate(slots):
-        if link is None:  # a later statement of a tie whose row is made
+    for i in range(len(ties)):
+        if done[i]:  # a later statement of a tie whose row is made
             continue
-        statements = [link, *(cast(Link, slots[j]) for j in others.get(i, ()))]
-        for j in (i, *others.get(i, ())):
-            slots[j] = None
+        link = ties[i]
+        statements = [link, *(ties[j] for j in others.get(i, ()))]
+        for j in others.get(i, ()):
+            done[j] = 1
         if len(statements) == 1:  # most relationships have one statement: nothing to rank
             stated = statements
         else:
@@ -206,26 +198,22 @@ def relationship_rows(links: list[Link], schema: Schema, spill: Path | None = No
             file = spill / f"ties-{'-'.join(group)}.arrow" if spill else None
             builder = builders[group] = TableBuilder(table_schema, check, file)
         builder.add({"from_id": link.from_id, "to_id": link.to_id, **props})
-    links.clear()
+    ties.clear()
     return dict(tables(builders))
 
 
-def _rel_key(link: Link) -> RelKey:
-    return (link.rel_type, link.from_label, link.from_id, link.to_label, link.to_id)
-
-
-def _other_statements(links: list[Link]) -> dict[int, list[int]]:
+def _other_statements(ties: LinkColumns) -> dict[int, list[int]]:
     """The position of each tie's first statement → the positions of its later ones, for the ties stated more than
     once. Found through the keys' hashes, sorted: a dict of every tie's key and its statements was a gigabyte at
     3.5 M ties, and most ties have one statement."""
-    hashes = np.fromiter((hash(_rel_key(k)) for k in links), dtype=np.int64, count=len(links))
+    hashes = np.fromiter((hash(ties.key(i)) for i in range(len(ties))), dtype=np.int64, count=len(ties))
     order = np.argsort(hashes, kind="stable")
     equal_next = np.flatnonzero(hashes[order[1:]] == hashes[order[:-1]])
     shared = np.unique(np.concatenate([order[equal_next], order[equal_next + 1]]))  # in the order of the list
     first: dict[RelKey, int] = {}
     others: dict[int, list[int]] = {}
     for position in shared.tolist():
-        key = _rel_key(links[position])
+        key = ties.key(position)
         if key in first:
             others.setdefault(first[key], []).append(position)
         else:

@@ -10,13 +10,12 @@ The thresholds are process-wide, so they are restored as soon as the run ends.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from graph import ids
+from graph.native_memory import trim_heap
 from ingest import mapping_apply, normalize
 
 INGEST_THRESHOLDS = (200_000, 50, 1_000)
@@ -41,14 +40,4 @@ def give_back() -> None:
     normalize.clear_caches()
     mapping_apply.clear_caches()
     gc.collect()
-    _trim_heap()
-
-
-def _trim_heap() -> None:
-    name = ctypes.util.find_library("c")
-    try:
-        trim = ctypes.CDLL(name).malloc_trim if name else None
-    except (OSError, AttributeError):  # not glibc (musl, macOS): its allocator gives pages back by itself
-        trim = None
-    if trim is not None:
-        trim(0)
+    trim_heap()

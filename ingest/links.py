@@ -6,11 +6,14 @@ import re
 from collections.abc import Iterable
 
 from graph.ids import match_key
+from ingest.link_columns import LinkColumns
 from ingest.normalize import strip_note
-from ingest.records import Link, PendingLink
+from ingest.records import PendingLink
 from ingest.report import Level, Report
 from ingest.resolve import Entity, EntityIndex
 
+# (source, label) → record id → the record's priority: nested, a tuple key per record was about 100 MB at scale 150
+Priorities = dict[tuple[str, str], dict[str, int]]
 OUTSIDE_GUANGDONG = ("澳门", "香港", "macau", "macao", "hong kong")
 
 
@@ -84,15 +87,15 @@ def resolve_links(
     pending: list[PendingLink],
     index: EntityIndex,
     report: Report,
-    priority: dict[tuple[str, str, str], int] | None = None,
+    priority: Priorities | None = None,
     reported_sources: Iterable[str] | None = None,
-) -> list[Link]:
+) -> LinkColumns:
     """Pending links → links between entities. ``priority`` ranks each statement by the precedence of
-    the record that states it ((source, label, id) → priority); problems are reported only for the
+    the record that states it ((source, label) → id → priority); problems are reported only for the
     ``reported_sources`` (all when None)."""
     lookups = Lookups(index)
     reported = None if reported_sources is None else set(reported_sources)
-    links: list[Link] = []
+    links = LinkColumns()
     for item in pending:
         source = index.get(item.from_label, item.from_id)
         if source is None:
@@ -113,19 +116,17 @@ def resolve_links(
         if target is source:
             continue
         start, end = (target, source) if item.inbound else (source, target)
-        links.append(
-            Link(
-                item.rel_type,
-                start.label,
-                start.id,
-                end.label,
-                end.id,
-                provenance=prov,
-                match_rule=rule,
-                match_confidence=confidence,
-                priority=(priority or {}).get((prov.source, item.from_label, item.from_id), 50),
-                extra=item.props,
-            )
+        links.add(
+            item.rel_type,
+            start.label,
+            start.id,
+            end.label,
+            end.id,
+            provenance=prov,
+            match_rule=rule,
+            match_confidence=confidence,
+            priority=(priority or {}).get((prov.source, item.from_label), {}).get(item.from_id, 50),
+            extra=item.props,
         )
     return links
 

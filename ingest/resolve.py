@@ -21,7 +21,7 @@ import yaml
 
 from graph.ids import match_key, mint_key
 from ingest.normalize import strip_note
-from ingest.records import NodeRecord, Provenance, TargetRef
+from ingest.records import NodeRecord, PendingLink, Provenance, TargetRef
 
 LEGAL_FORMS = ("股份有限公司", "有限责任公司", "有限公司", "股份公司", "公司")
 # Place prefixes a firm's registered name carries and its listed short name drops (广东风华高新科技 → 风华高科).
@@ -88,6 +88,8 @@ class Entity:
     rules: list[tuple[str, float]] = field(default_factory=list)  # how later records joined
     # merged_props, kept until a record joins: every inference rule and the rows ask for it again
     _merged: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+    # the relationships its sources' rows state, kept for its row's claims (ingest/build.py) until it is let go
+    stated_links: list[PendingLink] = field(default_factory=list, init=False, repr=False, compare=False)
 
     @property
     def primary(self) -> NodeRecord:
@@ -104,6 +106,7 @@ class Entity:
         """Drop the records and the kept merged_props once the entity's row is built (build.node_rows): a
         million entities' records are let go as their rows are made, not all at the end. The entity is spent."""
         self.records = []
+        self.stated_links = []
         self._merged = None
 
     def merged_props(self) -> dict[str, Any]:
@@ -170,9 +173,11 @@ class EntityIndex:
         self._by_record_id: dict[str, dict[str, Entity]] = {}  # label → record id → entity
         self._keys: dict[tuple[str, str], dict[str, Entity]] = {}  # (label, kind of key) → key → entity
         self._short_names: dict[str, list[tuple[str, Entity]]] = {}  # first two characters → listed firms
+        self._matching_over = False  # the keys above let go of (``forget_keys``)
 
     # ---------------------------------------------------------------- building
     def add(self, record: NodeRecord) -> Entity:
+        self._still_matching()
         keys = self._strong_keys(record)
         existing = self.get(record.label, record.id)
         rule: tuple[str, float] | None = ("same id", 1.0) if existing else None
@@ -246,12 +251,23 @@ class EntityIndex:
         return None if keyed is None else keyed.get(key)
 
     # ---------------------------------------------------------------- lookups
+    def forget_keys(self) -> None:
+        """Let go of the keys records and names are matched by, once every record and tie is resolved (the rows
+        are being made): a firm's five keys were about 300 MB at scale 150. Lookups by id still work; matching
+        again raises."""
+        self._keys, self._short_names, self._matching_over = {}, {}, True
+
+    def _still_matching(self) -> None:
+        if self._matching_over:
+            raise RuntimeError("this index let go of its matching keys (forget_keys): it can only look up ids")
+
     def get(self, label: str, record_id: str) -> Entity | None:
         by_id = self._by_record_id.get(label)
         return None if by_id is None else by_id.get(record_id)
 
     def find_by_name(self, text: str, classes: Iterable[str]) -> tuple[Entity | None, str, float]:
         """The entity a name refers to among the given classes, with the rule that found it."""
+        self._still_matching()
         key = match_key(text)
         canonical = self.curation.aliases.get(key)
         attempts: list[StrongKey] = [("name", key, "same name", 0.95)]

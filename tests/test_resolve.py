@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import cast
 
+import pytest
+
 from ingest.records import NodeRecord, Provenance, TargetRef
 from ingest.resolve import Curation, EntityIndex, class_from_name, legal_core
 from ingest.sources import DATA_DIR
@@ -114,3 +116,17 @@ def test_curation_file_is_read(tmp_path: Path) -> None:
     curation = Curation.load(path)
     assert curation.aliases == {"甲大": "甲大学"}
     assert curation.kept_apart(["A公司"], ["A研究院"]) and not curation.kept_apart(["A公司"], ["A公司"])
+
+
+def test_an_index_that_let_go_of_its_keys_finds_by_id_and_refuses_to_match() -> None:
+    """The rows are made after every record and tie is resolved: the matching keys go first (most of the index's
+    memory), and a late attempt to match fails loudly instead of matching nothing."""
+    index = _index()
+    firm = index.add(_record("Enterprise", "enterprise/a", "美的集团股份有限公司"))
+    assert index.find_by_name("美的集团股份有限公司", ("Enterprise",))[0] is firm
+    index.forget_keys()
+    assert index.get("Enterprise", "enterprise/a") is firm
+    with pytest.raises(RuntimeError, match="forget_keys"):
+        index.find_by_name("美的集团股份有限公司", ("Enterprise",))
+    with pytest.raises(RuntimeError, match="forget_keys"):
+        index.add(_record("Enterprise", "enterprise/b", "美的集团"))

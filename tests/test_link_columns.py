@@ -1,0 +1,79 @@
+"""Resolved ties as columns (ingest/link_columns.py): every tie read back as it was added, in order, and smaller than a
+list of ``Link`` objects."""
+
+from __future__ import annotations
+
+import tracemalloc
+from collections.abc import Callable, Sized
+
+from graph.schema import Schema
+from ingest.build import relationship_rows
+from ingest.link_columns import LinkColumns, of_types
+from ingest.records import Link, Provenance
+
+
+def _ties() -> list[Link]:
+    stated = Provenance("labs", "facts/labs.csv", row=7, url="https://example.org", confidence="high")
+    other = Provenance("centres", "facts/centres.csv", row=2)
+    return [
+        Link("LOCATED_IN", "Laboratory", "lab/1", "City", "city/440300", provenance=stated, match_rule="place name"),
+        Link("HOSTED_BY", "Laboratory", "lab/1", "University", "u/1", provenance=stated, match_confidence=0.85),
+        Link("LOCATED_IN", "Laboratory", "lab/2", "City", "city/440100", provenance=other, priority=-3),
+        Link("HOSTED_BY", "Laboratory", "lab/2", "University", "u/1", provenance=other, extra={"role": "共建"}),
+        Link("LOCATED_IN", "Laboratory", "lab/3", "City", "city/440100", extra={"derived": True, "rule": "r"}),
+    ]
+
+
+def test_every_tie_reads_back_as_added_in_order() -> None:
+    ties = _ties()
+    columns = LinkColumns(ties[:2])
+    for tie in ties[2:]:
+        columns.append(tie)
+    assert len(columns) == len(ties)
+    assert list(columns) == ties
+    assert [columns[i] for i in range(len(ties))] == ties
+    assert [columns.key(i) for i in range(len(ties))] == [
+        (t.rel_type, t.from_label, t.from_id, t.to_label, t.to_id) for t in ties
+    ]
+    assert list(columns.of_types(["HOSTED_BY"])) == [ties[1], ties[3]]
+    assert list(of_types(ties, ["HOSTED_BY"])) == [ties[1], ties[3]]  # a list the same way
+    assert list(columns.of_types(["SERVES_CLUSTER"])) == [] and list(LinkColumns().of_types(["HOSTED_BY"])) == []
+    columns.clear()
+    assert len(columns) == 0 and list(columns) == []
+
+
+def test_the_rows_of_columns_are_the_rows_of_a_list(schema: Schema) -> None:
+    from_list = relationship_rows(_ties(), schema)
+    from_columns = relationship_rows(LinkColumns(_ties()), schema)
+    assert sorted(from_list) == sorted(from_columns)
+    for group, table in from_list.items():
+        assert table.to_pylist() == from_columns[group].to_pylist(), group
+
+
+def test_a_tie_as_columns_takes_under_half_a_links_memory() -> None:
+    """100,000 ties between ids that already exist (as resolution's are): as columns under 60 bytes a tie, as a list
+    of ``Link`` over 100."""
+    n = 100_000
+    ids = [f"enterprise/{i:08d}" for i in range(n)]
+    prov = Provenance("enterprises", "facts/enterprises.csv", row=1)
+
+    def measured(make: Callable[[], Sized]) -> float:
+        tracemalloc.start()
+        held = make()
+        size, _ = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert len(held) == n
+        return size / n
+
+    def as_list() -> list[Link]:
+        return [Link("IN_CLUSTER", "Enterprise", i, "IndustryCluster", "cluster/E01", provenance=prov) for i in ids]
+
+    def as_columns() -> LinkColumns:
+        columns = LinkColumns()
+        for i in ids:
+            columns.add("IN_CLUSTER", "Enterprise", i, "IndustryCluster", "cluster/E01", provenance=prov)
+        return columns
+
+    columns, listed = measured(as_columns), measured(as_list)
+    assert columns < 60, columns
+    assert listed > 100, listed
