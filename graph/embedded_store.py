@@ -34,6 +34,8 @@ from graph.store import QueryResult, ReadLimits, UntrustedLimits, without_nulls
 __all__ = ["ARROW_TYPES", "COPY_CHUNK", "ITER_PAGE", "EmbeddedStore"]
 
 log = logging.getLogger(__name__)
+# before any store's worker threads start, and before the process has many threads (graph/native_memory.py)
+cap_malloc_arenas(CORES)
 
 ITER_PAGE = 100_000  # rows per page when iterating a whole table
 # LadybugDB 0.22 keeps every Arrow table a statement was given as a parameter until its connection closes (a COPY's,
@@ -84,7 +86,6 @@ class EmbeddedStore(EmbeddedWrites):
         self._version = self._gate.version()
 
     def _open(self, buffer_pool_mb: int) -> ladybug.Database:
-        cap_malloc_arenas(CORES)  # before its worker threads start (graph/native_memory.py says why)
         kwargs: dict[str, Any] = {
             "read_only": self.read_only,
             "buffer_pool_size": buffer_pool_mb * 1024 * 1024,

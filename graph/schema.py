@@ -45,13 +45,14 @@ PLAIN_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
 
 
 # The words LadybugDB 0.22 refuses as a table, relationship or property name in any letter case: each keyword of its
-# grammar tried as all three (tests/test_schema_names.py tries them again, and Neo4j's refusals, on the real stores).
+# grammar and each upper-case word in its library tried as all three (tests/test_schema_names.py tries them again,
+# and Neo4j's refusals of the others, on the real stores).
 # A name is pasted unquoted, so such a word would stop the store's setup; it stops the schema's loading instead.
 RESERVED_WORDS = frozenset(
-    """ACYCLIC ALL AND ANY ASC ASCENDING CASE CAST COLUMN CREATE CSR DBTYPE DEFAULT DESC DESCENDING DISTINCT ELSE
-    END ENDS EXISTS FALSE FOR GLOB GROUP HEADERS HINT IN INDEX INSTALL JOIN MACRO MULTI_JOIN NONE NOT NULL ON
-    ONLY OPTIONAL OPTIONS OR ORDER PRIMARY PROFILE SHORTEST SINGLE SORTED STARTS TABLE THEN TRAIL TRUE UNION
-    UNWIND WHEN WHERE WITH WSHORTEST XOR""".split()  # noqa: SIM905
+    """ACYCLIC ALL AND ANY ASC ASCENDING CASE CAST COLUMN COMMIT_SKIP_CHECKPOINT CREATE CSR DBTYPE DEFAULT DESC
+    DESCENDING DISTINCT ELSE END ENDS EXISTS FALSE FOR GLOB GROUP HEADERS HINT IN INDEX INSTALL JOIN MACRO
+    MULTI_JOIN NONE NOT NULL ON ONLY OPTIONAL OPTIONS OR ORDER PRIMARY PROFILE ROLLBACK_SKIP_CHECKPOINT SHORTEST
+    SINGLE SORTED STARTS TABLE THEN TRAIL TRUE UNION UNWIND WHEN WHERE WITH WSHORTEST XOR""".split()  # noqa: SIM905
 )
 
 

@@ -129,7 +129,7 @@ class Attribution:
         """Organisations serve the clusters of the labs they host and of the projects they lead."""
         hosting, leading = [], []  # the ties the rules follow, with their ends
         for link in _every(parts, ("HOSTED_BY", "LEADS_PROJECT")):
-            start, end = index.get(link.from_label, link.from_id), index.get(link.to_label, link.to_id)
+            start, end = index.by_node_id(link.from_label, link.from_id), index.by_node_id(link.to_label, link.to_id)
             if start is None or end is None:
                 continue
             if link.rel_type == "HOSTED_BY" and start.label == "Laboratory" and end.label in HOSTS:
@@ -226,7 +226,7 @@ def _served(
     for link in _every(parts, ("SERVES_CLUSTER", "IN_CLUSTER")):
         if (link.from_label, link.from_id) not in asked:
             continue
-        target = index.get(link.to_label, link.to_id)
+        target = index.by_node_id(link.to_label, link.to_id)
         if target is not None and id(target) in code_of and counts(link):
             served[(link.from_label, link.from_id)].add(code_of[id(target)])
     return served

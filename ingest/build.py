@@ -8,6 +8,7 @@ decided by declared precedence, never by arrival.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -98,6 +99,7 @@ def build(
 
     Problems are reported only for ``reported_sources`` (the sources read in this run); the others'
     were reported when they were read."""
+    _check_sources(statements)
     index = EntityIndex(Curation.load(data_dir / "resolution.yaml"))
     stages = stage_records(schema)
     records = [r for s in statements.values() for r in s.records]
@@ -115,8 +117,17 @@ def build(
         for link in part.links:
             entity = index.get(link.from_label, link.from_id)
             if entity is not None:
-                entity.stated_links.append(link)
+                entity.add_stated_link(link)
     return Built(index=index, links=links, unstated=frozenset(id(r) for r in stages))
+
+
+def _check_sources(statements: dict[str, SourceStatements]) -> None:
+    """Each statement is filed under the source its provenance names: a node's claims are grouped by that name."""
+    for source, part in statements.items():
+        provenances = itertools.chain((r.provenance for r in part.records), (k.provenance for k in part.links))
+        for prov in provenances:
+            if prov.source != source:
+                raise ValueError(f"a statement of {prov.source!r} ({prov.ref}) is filed under source {source!r}")
 
 
 def node_rows(built: Built, schema: Schema, spill: Path | None = None) -> NodeTables:
@@ -161,8 +172,9 @@ def entity_row(entity: Entity, schema: Schema, claims: dict[str, SourceStatement
 
 def relationship_rows(links: Ties, schema: Schema, spill: Path | None = None) -> RelTables:
     """One row per relationship, in a table per type and ends' labels: the best-ranked statement's provenance,
-    every statement's reference. ``links`` is emptied once the rows are made (at scale 150, 3.5 M ties). With
-    ``spill``, a folder, the tables are files in it, mapped (ingest/row_tables.py).
+    every statement's reference. ``links`` is emptied (at scale 150, 3.5 M ties): columns once the rows are made, a
+    list at once, its ties held as columns instead. With ``spill``, a folder, the tables are files in it, mapped
+    (ingest/row_tables.py).
 
     A stated tie always wins over an inferred one: inferred statements of a relationship that a source
     states are dropped, so ``derived`` is true only where no source states the tie."""

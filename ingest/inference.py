@@ -53,7 +53,7 @@ class LinkView:
         self.out: dict[str, dict[str, dict[str, list[Entity]]]] = {rel_type: {} for rel_type in self.types}
         for link in itertools.chain.from_iterable(of_types(part, self.types) for part in links):
             by_label = self.out[link.rel_type]
-            target = index.get(link.to_label, link.to_id)
+            target = index.by_node_id(link.to_label, link.to_id)
             if target is None:
                 continue
             by_id = by_label.get(link.from_label)
@@ -67,7 +67,7 @@ class LinkView:
 
     def entity(self, label: str, node_id: str) -> Entity | None:
         """The entity a link's end names (every entity, whatever the types)."""
-        return self.index.get(label, node_id)
+        return self.index.by_node_id(label, node_id)
 
     def targets(self, entity: Entity, rel_type: str) -> list[Entity]:
         by_label = self.out.get(rel_type)

@@ -1,10 +1,12 @@
 """Resolved ties held as columns from resolution to their rows: a ``Link`` object each was about 120 bytes a tie
-with its list slot (at scale 150, 3.5 M ties: 420 MB); as columns a tie takes about 44 bytes.
+with its list slot (at scale 150, 3.5 M ties: 420 MB); as columns a tie takes about 44 bytes (tracemalloc,
+tests/test_link_columns.py).
 
-Names (the type, the ends' labels, the match rule) and match confidences are kept as 16-bit codes into small
-tables, the ends' ids, the stating row and the statement's own properties as references to objects the resolution
-already holds. A ``Link`` is made again only when a tie is read (``ties[i]``, iteration, ``of_types``), so the
-rules and the rows see the same ``Link`` as before.
+Names (the type, the ends' labels, the match rule) are kept as 16-bit codes into a small table; match confidences
+and priorities as 32-bit codes into their own (any value, read back as it was given); the ends' ids, the stating
+row and the statement's own properties as references to objects the resolution already holds. A ``Link`` is made
+again only when a tie is read (``ties[i]``, iteration, ``of_types``), so the rules and the rows see the same
+``Link`` as before.
 """
 
 from __future__ import annotations
@@ -19,21 +21,23 @@ from ingest.records import NO_PROPS, Link, Provenance
 
 
 class _Codes:
-    """Distinct values ↔ small numbers, in the order first seen."""
+    """Distinct values ↔ small numbers, in the order first seen. Values are told apart by type as well (1, 1.0 and
+    True are equal in Python, but a tie's confidence written as 1 must read back as 1)."""
 
     def __init__(self) -> None:
         self.values: list[Any] = []
-        self._numbers: dict[Any, int] = {}
+        self._numbers: dict[tuple[type, Any], int] = {}
 
     def number(self, value: Any) -> int:
-        found = self._numbers.get(value)
+        key = (type(value), value)
+        found = self._numbers.get(key)
         if found is None:
-            found = self._numbers[value] = len(self.values)
+            found = self._numbers[key] = len(self.values)
             self.values.append(value)
         return found
 
     def known(self, value: Any) -> int | None:
-        return self._numbers.get(value)
+        return self._numbers.get((type(value), value))
 
 
 class LinkColumns:
@@ -45,14 +49,14 @@ class LinkColumns:
         self.extend(links)
 
     def _empty(self) -> None:
-        self._names = _Codes()  # types, labels and match rules
-        self._confidences = _Codes()
+        self._names = _Codes()  # types, labels and match rules: the schema's and the code's, a few dozen
+        self._numbers = _Codes()  # match confidences and priorities
         self._rel_types = array("H")
         self._from_labels = array("H")
         self._to_labels = array("H")
         self._rules = array("H")
-        self._confidence = array("H")
-        self._priorities = array("i")
+        self._confidence = array("I")
+        self._priorities = array("I")
         self._from_ids: list[str] = []
         self._to_ids: list[str] = []
         self._provenance: list[Provenance | None] = []
@@ -77,8 +81,8 @@ class LinkColumns:
         self._from_labels.append(number(from_label))
         self._to_labels.append(number(to_label))
         self._rules.append(number(match_rule))
-        self._confidence.append(self._confidences.number(match_confidence))
-        self._priorities.append(priority)
+        self._confidence.append(self._numbers.number(match_confidence))
+        self._priorities.append(self._numbers.number(priority))
         self._from_ids.append(from_id)
         self._to_ids.append(to_id)
         self._provenance.append(provenance)
@@ -115,8 +119,8 @@ class LinkColumns:
             self._to_ids[i],
             provenance=self._provenance[i],
             match_rule=names[self._rules[i]],
-            match_confidence=self._confidences.values[self._confidence[i]],
-            priority=self._priorities[i],
+            match_confidence=self._numbers.values[self._confidence[i]],
+            priority=self._numbers.values[self._priorities[i]],
             extra=self._extra[i],
         )
 

@@ -12,7 +12,7 @@ that rule recorded.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,8 +88,9 @@ class Entity:
     rules: list[tuple[str, float]] = field(default_factory=list)  # how later records joined
     # merged_props, kept until a record joins: every inference rule and the rows ask for it again
     _merged: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
-    # the relationships its sources' rows state, kept for its row's claims (ingest/build.py) until it is let go
-    stated_links: list[PendingLink] = field(default_factory=list, init=False, repr=False, compare=False)
+    # the relationships its sources' rows state, kept for its row's claims (ingest/build.py) until it is let go; an
+    # entity that states none shares the empty tuple (a list each was 64 bytes an entity through the whole resolution)
+    stated_links: Sequence[PendingLink] = field(default=(), init=False, repr=False, compare=False)
 
     @property
     def primary(self) -> NodeRecord:
@@ -102,11 +103,17 @@ class Entity:
         self.records.append(record)
         self._merged = None
 
+    def add_stated_link(self, link: PendingLink) -> None:
+        if isinstance(self.stated_links, list):
+            self.stated_links.append(link)
+        else:
+            self.stated_links = [link]
+
     def let_go(self) -> None:
         """Drop the records and the kept merged_props once the entity's row is built (build.node_rows): a
         million entities' records are let go as their rows are made, not all at the end. The entity is spent."""
         self.records = []
-        self.stated_links = []
+        self.stated_links = ()
         self._merged = None
 
     def merged_props(self) -> dict[str, Any]:
@@ -260,6 +267,11 @@ class EntityIndex:
     def _still_matching(self) -> None:
         if self._matching_over:
             raise RuntimeError("this index let go of its matching keys (forget_keys): it can only look up ids")
+
+    def by_node_id(self, label: str, node_id: str) -> Entity | None:
+        """The entity whose node has this id (not one whose other records had it): the end of a resolved tie."""
+        entity = self.get(label, node_id)
+        return entity if entity is not None and entity.id == node_id else None
 
     def get(self, label: str, record_id: str) -> Entity | None:
         by_id = self._by_record_id.get(label)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import tracemalloc
 from collections.abc import Callable, Sized
 
-from graph.schema import Schema
-from ingest.build import relationship_rows
 from ingest.link_columns import LinkColumns, of_types
 from ingest.records import Link, Provenance
 
@@ -42,12 +40,18 @@ def test_every_tie_reads_back_as_added_in_order() -> None:
     assert len(columns) == 0 and list(columns) == []
 
 
-def test_the_rows_of_columns_are_the_rows_of_a_list(schema: Schema) -> None:
-    from_list = relationship_rows(_ties(), schema)
-    from_columns = relationship_rows(LinkColumns(_ties()), schema)
-    assert sorted(from_list) == sorted(from_columns)
-    for group, table in from_list.items():
-        assert table.to_pylist() == from_columns[group].to_pylist(), group
+def test_confidences_and_priorities_read_back_with_their_type_and_any_size() -> None:
+    """1, 1.0 and True are equal in Python but not in a tie's written properties; a mapping may set any priority."""
+    prov = Provenance("labs", "facts/labs.csv", row=1)
+    ties = [
+        Link("HOSTED_BY", "Laboratory", "lab/1", "University", "u/1", provenance=prov, match_confidence=value)
+        for value in (1.0, 1, True, 0.95)
+    ] + [Link("HOSTED_BY", "Laboratory", "lab/2", "University", "u/1", provenance=prov, priority=3_000_000_000)]
+    back = list(LinkColumns(ties))
+    assert [(type(t.match_confidence), t.match_confidence) for t in back] == [
+        (type(t.match_confidence), t.match_confidence) for t in ties
+    ]
+    assert back[-1].priority == 3_000_000_000
 
 
 def test_a_tie_as_columns_takes_under_half_a_links_memory() -> None:

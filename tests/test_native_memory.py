@@ -1,4 +1,4 @@
-"""The embedded store caps glibc's heap arenas before its worker threads start (graph/native_memory.py): threads that
+"""The embedded store's module caps glibc's heap arenas when it is imported (graph/native_memory.py): threads that
 allocate afterwards share at most as many arenas as there are cores. Each case runs in a fresh process."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 
 from graph.embedded_pool import CORES
 
-# Eight threads, alive together, each allocate and keep blocks big enough to bypass Python's own allocator, so that
-# each goes to the C heap's arena of its thread; then the process counts its arenas from glibc's malloc_info.
+# More threads than cores, alive together, each allocate and keep blocks big enough to bypass Python's own allocator,
+# so that each goes to the C heap's arena of its thread; then the process counts its arenas from glibc's malloc_info.
 THREADS_THEN_COUNT = """
 import ctypes, ctypes.util, sys, tempfile, threading
 from pathlib import Path
@@ -22,11 +22,12 @@ if sys.argv[1] == "store":
     from graph.schema import default_schema
     EmbeddedStore(Path(sys.argv[2]) / "g.lbdb", default_schema(), buffer_pool_mb=64)
 held = []
-alive = threading.Barrier(8)
+count = int(sys.argv[3])
+alive = threading.Barrier(count)
 def allocate():
     held.extend(bytearray(4096) for _ in range(200))
     alive.wait()  # no thread ends (giving its arena to the next) before all have allocated
-threads = [threading.Thread(target=allocate) for _ in range(8)]
+threads = [threading.Thread(target=allocate) for _ in range(count)]
 for t in threads: t.start()
 for t in threads: t.join()
 libc = ctypes.CDLL(ctypes.util.find_library("c"))
@@ -41,7 +42,7 @@ print(out.read_text().count("<heap nr="))
 
 def _arenas(tmp_path: Path, mode: str) -> int:
     done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(THREADS_THEN_COUNT), mode, str(tmp_path)],
+        [sys.executable, "-c", textwrap.dedent(THREADS_THEN_COUNT), mode, str(tmp_path), str(CORES + 2)],
         capture_output=True,
         text=True,
         timeout=120,
