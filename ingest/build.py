@@ -47,9 +47,8 @@ class Built:
 
     def claims(self, entity: Entity) -> dict[str, SourceStatements]:
         """The entity's statements by source, as its node keeps them: the records its sources' rows gave it (not
-        those made from a reference to it) and the relationships they state. Kept on the entity rather than in a
-        dict of every entity's statements by source: that dict was about 250 bytes an entity (240 MB at scale
-        150)."""
+        those made from a reference to it) and the relationships they state, kept on the entity rather than in a
+        dict of every entity's statements by source (with a list per entity and source, until its row was made)."""
         by_source: dict[str, SourceStatements] = {}
         for record in entity.records:
             if not record.from_reference and id(record) not in self.unstated:

@@ -44,8 +44,8 @@ def name_of(entity: Entity) -> str:
 class LinkView:
     """The resolved links of the given types by start node and type, for rules that walk the graph (a rule names
     the types it walks: at scale 150 most of 3.5 M links are of types no rule follows). Nested by type, label and
-    id rather than keyed by (label, id) tuples with a dict per entity: at scale 150 a view of LOCATED_IN held
-    about 400 MB that way, for the 900,000 entities a city is stated for."""
+    id rather than keyed by (label, id) tuples with a dict per entity, beside a dict of every entity: at scale 150
+    the first rule's peak, a view of LOCATED_IN for the 900,000 entities a city is stated for, fell 2,837 → 2,565 MB."""
 
     def __init__(self, index: EntityIndex, links: Iterable[Ties], types: Collection[str]) -> None:
         self.index = index

@@ -1,5 +1,5 @@
 """Resolved ties held as columns from resolution to their rows: a ``Link`` object each was about 120 bytes a tie
-with its list slot (at scale 150, 3.5 M ties: 420 MB); as columns a tie takes about 44 bytes (tracemalloc,
+with its list slot (at scale 150, 3.5 M ties: 420 MB); as columns a tie takes about 48 bytes (tracemalloc,
 tests/test_link_columns.py).
 
 Names (the type, the ends' labels, the match rule) are kept as 16-bit codes into a small table; match confidences
