@@ -48,7 +48,6 @@ class LinkView:
     the first rule's peak, a view of LOCATED_IN for the 900,000 entities a city is stated for, fell 2,837 → 2,565 MB."""
 
     def __init__(self, index: EntityIndex, links: Iterable[Ties], types: Collection[str]) -> None:
-        self.index = index
         self.types = frozenset(types)
         self.out: dict[str, dict[str, dict[str, list[Entity]]]] = {rel_type: {} for rel_type in self.types}
         for link in itertools.chain.from_iterable(of_types(part, self.types) for part in links):
@@ -64,10 +63,6 @@ class LinkView:
                 by_id[link.from_id] = [target]
             else:
                 found.append(target)
-
-    def entity(self, label: str, node_id: str) -> Entity | None:
-        """The entity a link's end names (every entity, whatever the types)."""
-        return self.index.by_node_id(label, node_id)
 
     def targets(self, entity: Entity, rel_type: str) -> list[Entity]:
         by_label = self.out.get(rel_type)

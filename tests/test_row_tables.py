@@ -85,8 +85,11 @@ def test_a_rules_view_holds_the_types_it_walks_and_refuses_the_others() -> None:
         view.targets(lab, "HOSTED_BY")
     both = LinkView(index, [links], ("LOCATED_IN", "HOSTED_BY"))
     assert [e.id for e in both.targets(lab, "HOSTED_BY")] == ["university/1"]
-    found = view.entity("University", "university/1")  # every entity, whatever the types
+    found = index.by_node_id("University", "university/1")  # a tie's end: every entity, whatever the types
     assert found is not None and found.id == "university/1"
+    # an end is a node's id: a record id that joined another node names no end (the rules' old lookup, kept)
+    index.add(NodeRecord(label="University", id="university/2", props={}, provenance=PROV, names=("university/1",)))
+    assert index.get("University", "university/2") is found and index.by_node_id("University", "university/2") is None
 
 
 def test_a_tie_stated_by_rows_far_apart_is_one_row_with_every_reference(
