@@ -39,7 +39,8 @@ def match_key(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text).lower()
     kept = "".join(ch for ch in folded if not _dropped(ch))
     # dropping a spacing mark can leave a combining one next to a letter: compose again, so the key is stable
-    return unicodedata.normalize("NFKC", kept)
+    key = unicodedata.normalize("NFKC", kept)
+    return text if key == text else key  # a name already in matching form (most Chinese names) is its own key
 
 
 @functools.lru_cache(maxsize=1 << 16)

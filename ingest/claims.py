@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest.records import NO_PROPS, NodeRecord, PendingLink, Provenance, TargetRef
+from ingest.records import NO_PROPS, NodeRecord, PendingLink, Provenance, target_ref
 
 SourceName = str
 
@@ -83,27 +83,36 @@ def _link_sort_key(doc: dict[str, Any]) -> str:
 
 
 def claims_from_json(text: str) -> dict[SourceName, SourceStatements]:
+    """A node's statements as its ``claims_json`` keeps them. A row's record and its ties share one provenance, the
+    far ends are shared (``target_ref``), and the names a store repeats on every node (sources, files, classes) are
+    interned: a re-run reads the statements of every source it does not read from the store."""
     doc = json.loads(text) if text else {}
+    shared: dict[tuple[Any, ...], Provenance] = {}
     return {
-        source: SourceStatements(
-            records=[_record(source, r) for r in part.get("records", [])],
-            links=[_link(source, k) for k in part.get("links", [])],
+        sys.intern(source): SourceStatements(
+            records=[_record(sys.intern(source), r, shared) for r in part.get("records", [])],
+            links=[_link(sys.intern(source), k, shared) for k in part.get("links", [])],
         )
         for source, part in doc.items()
     }
 
 
-def _prov(source: str, values: list[Any]) -> Provenance:
+def _prov(source: str, values: list[Any], shared: dict[tuple[Any, ...], Provenance]) -> Provenance:
     file, row, url, confidence = values
-    return Provenance(source=source, file=file, row=int(row), url=url, confidence=confidence)
+    key = (source, file, row, url, confidence)
+    found = shared.get(key)
+    if found is None:
+        file, confidence = (sys.intern(v) if isinstance(v, str) else v for v in (file, confidence))
+        found = shared[key] = Provenance(source=source, file=file, row=int(row), url=url, confidence=confidence)
+    return found
 
 
-def _record(source: str, doc: dict[str, Any]) -> NodeRecord:
+def _record(source: str, doc: dict[str, Any], shared: dict[tuple[Any, ...], Provenance]) -> NodeRecord:
     return NodeRecord(
-        label=doc["label"],
+        label=sys.intern(doc["label"]),
         id=doc["id"],
         props=doc["props"],
-        provenance=_prov(source, doc["prov"]),
+        provenance=_prov(source, doc["prov"], shared),
         names=tuple(doc["names"]),
         priority=int(doc["priority"]),
         merge_by_name=bool(doc.get("merge_by_name", True)),
@@ -111,14 +120,14 @@ def _record(source: str, doc: dict[str, Any]) -> NodeRecord:
     )
 
 
-def _link(source: str, doc: dict[str, Any]) -> PendingLink:
+def _link(source: str, doc: dict[str, Any], shared: dict[tuple[Any, ...], Provenance]) -> PendingLink:
     text, resolver, classes, create = doc["to"]
-    return PendingLink(
+    return PendingLink.of(
         rel_type=doc["type"],
         from_label=doc["from"][0],
         from_id=doc["from"][1],
-        target=TargetRef(text=text, resolver=resolver, classes=tuple(classes), create=bool(create)),
-        provenance=_prov(source, doc["prov"]),
+        target=target_ref(text, resolver, tuple(classes), bool(create)),
+        provenance=_prov(source, doc["prov"], shared),
         column=doc.get("column"),
         inbound=bool(doc.get("inbound", False)),
         required=bool(doc.get("required", False)),

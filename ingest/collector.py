@@ -16,7 +16,7 @@ from contextlib import contextmanager
 
 from graph import ids
 from graph.native_memory import trim_heap
-from ingest import mapping_apply, normalize
+from ingest import normalize, records
 
 INGEST_THRESHOLDS = (200_000, 50, 1_000)
 
@@ -38,6 +38,6 @@ def give_back() -> None:
     it: at 320,000 firms the caches pinned 400 MB, and glibc kept another 160 MB of freed pages."""
     ids.clear_caches()
     normalize.clear_caches()
-    mapping_apply.clear_caches()
+    records.clear_caches()
     gc.collect()
     trim_heap()

@@ -84,7 +84,7 @@ class Lookups:
 
 
 def resolve_links(
-    pending: list[PendingLink],
+    pending: Iterable[PendingLink],
     index: EntityIndex,
     report: Report,
     priority: Priorities | None = None,

@@ -8,7 +8,6 @@ the mapping's row bounds.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from graph.ids import mint_key
@@ -16,7 +15,7 @@ from ingest.geo import TO_WGS84
 from ingest.mapping import SkipRule, SourceMapping, check_columns
 from ingest.normalize import bracket_alias, clean_value, looks_like_formula, split_list
 from ingest.readers import SourceRow, Table
-from ingest.records import NO_PROPS, NodeRecord, PendingLink, Provenance, TargetRef
+from ingest.records import NO_PROPS, NodeRecord, PendingLink, Provenance, target_ref
 from ingest.report import Level, Report
 from ingest.values import CONVERTERS, ValueProblemError
 
@@ -172,16 +171,6 @@ def _node_record(mapping: SourceMapping, row: SourceRow, file: str, report: Repo
     )
 
 
-@functools.lru_cache(maxsize=1 << 16)  # the same few cities, clusters and hosts on most rows
-def _target(text: str, resolver: str, classes: tuple[str, ...], create: bool) -> TargetRef:
-    return TargetRef(text=text, resolver=resolver, classes=classes, create=create)
-
-
-def clear_caches() -> None:
-    """Forget the cached far ends (an ingest, once its rows are made: ingest/collector.give_back)."""
-    _target.cache_clear()
-
-
 def _pending_links(mapping: SourceMapping, record: NodeRecord, row: SourceRow) -> list[PendingLink]:
     out: list[PendingLink] = []
     for rule in mapping.links:
@@ -193,11 +182,11 @@ def _pending_links(mapping: SourceMapping, record: NodeRecord, row: SourceRow) -
             if text in rule.ignore:
                 continue
             out.append(
-                PendingLink(
+                PendingLink.of(
                     rel_type=rule.type,
                     from_label=record.label,
                     from_id=record.id,
-                    target=_target(text, rule.resolver, rule.classes, rule.create),
+                    target=target_ref(text, rule.resolver, rule.classes, rule.create),
                     provenance=record.provenance,
                     column=rule.column,
                     inbound=rule.inbound,

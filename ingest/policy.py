@@ -226,7 +226,7 @@ class _NoticeBuilder:
         **props: str,
     ) -> None:
         self.links.append(
-            PendingLink(rel, from_label, from_id, target, self._prov(row), inbound=inbound, props=dict(props))
+            PendingLink.of(rel, from_label, from_id, target, self._prov(row), inbound=inbound, props=dict(props))
         )
 
     def measure(self, measure: Measure, stages: list[str]) -> None:

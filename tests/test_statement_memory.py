@@ -1,0 +1,126 @@
+"""The statements an ingest holds while it resolves: shared parts, each entity's stated ties, the canonical order.
+
+These are the collect phase's largest objects at scale 150 (docs/SCALE.md); each test checks that a smaller form
+keeps what the larger one said."""
+
+from __future__ import annotations
+
+import random
+import tracemalloc
+from pathlib import Path
+
+from graph.schema import Schema
+from ingest.build import _in_order, build
+from ingest.claims import SourceStatements, claims_from_json, claims_to_json
+from ingest.records import NO_PROPS, NodeRecord, PendingLink, Provenance, target_ref
+from ingest.report import Report
+from ingest.resolve import Curation, EntityIndex
+
+
+def _firm(source: str, row: int, uscc: str, name: str) -> NodeRecord:
+    return NodeRecord(
+        label="Enterprise",
+        id=f"enterprise/{uscc}",
+        props={"name_zh": name, "uscc": uscc},
+        provenance=Provenance(source, f"{source}.csv", row),
+        names=(name,),
+    )
+
+
+def _tie(record: NodeRecord, rel_type: str, text: str, resolver: str = "place") -> PendingLink:
+    return PendingLink.of(rel_type, record.label, record.id, target_ref(text, resolver, ()), record.provenance)
+
+
+def _old_order(link: PendingLink) -> tuple[str, str, int, str, str, str, str, str]:
+    """The canonical order as one key tuple per tie, as it was sorted before."""
+    p, t = link.provenance, link.target
+    return (p.source, p.file, p.row, link.rel_type, link.from_label, link.from_id, t.text, t.resolver)
+
+
+def test_ties_come_in_the_canonical_order_with_equal_ones_as_read() -> None:
+    chooser = random.Random(17)
+    for _ in range(50):
+        statements: dict[str, SourceStatements] = {}
+        for _ in range(400):
+            source = chooser.choice(["b", "a", "c"])
+            prov = Provenance(source, chooser.choice(["x.csv", "w.csv"]), chooser.randrange(6))
+            link = PendingLink.of(
+                chooser.choice(["LOCATED_IN", "IN_CLUSTER"]),
+                chooser.choice(["Enterprise", "Laboratory"]),
+                f"id/{chooser.randrange(4)}",
+                target_ref(chooser.choice(["广州", "深圳"]), chooser.choice(["place", "cluster"]), ()),
+                prov,
+                column=chooser.choice(["city", "place"]),  # not in the key: equal keys keep their order
+            )
+            statements.setdefault(source, SourceStatements()).links.append(link)
+        read = [k for part in statements.values() for k in part.links]
+        ordered = list(_in_order(statements))
+        assert [id(k) for k in ordered] == [id(k) for k in sorted(read, key=_old_order)]
+
+
+def test_an_entity_keeps_every_tie_its_rows_state_in_the_order_read(schema: Schema, tmp_path: Path) -> None:
+    """The firm's ties come in three runs, another firm's between them and a second source's after: all are kept,
+    in one tuple of their exact size, and its claims name them under their own sources."""
+    first, other = _firm("a", 2, "91440300X", "甲公司"), _firm("a", 3, "91440300Y", "乙公司")
+    again = _firm("b", 9, "91440300X", "甲公司")  # the same firm (USCC) in a second source
+    a_ties = [_tie(first, "LOCATED_IN", "深圳"), _tie(other, "LOCATED_IN", "广州"), _tie(first, "LOCATED_IN", "广州")]
+    b_ties = [_tie(again, "LOCATED_IN", "深圳市")]
+    statements = {
+        "a": SourceStatements(records=[first, other], links=a_ties),
+        "b": SourceStatements(records=[again], links=b_ties),
+    }
+    built = build(statements, schema, tmp_path, Report())
+    firm = built.index.get("Enterprise", "enterprise/91440300X")
+    assert firm is not None and firm is built.index.get("Enterprise", again.id)
+    assert isinstance(firm.stated_links, tuple)
+    assert list(firm.stated_links) == [a_ties[0], a_ties[2], b_ties[0]]
+    claims = built.claims(firm)
+    assert claims["a"].links == [a_ties[0], a_ties[2]] and claims["b"].links == b_ties
+    assert claims["a"].records == [first] and claims["b"].records == [again]
+
+
+def test_ties_without_properties_share_their_kind_and_read_back_whole() -> None:
+    prov = Provenance("labs", "labs.csv", 4)
+    plain = [
+        PendingLink.of("HOSTED_BY", "Laboratory", f"lab/{i}", target_ref("中山大学", "organization", ()), prov)
+        for i in range(3)
+    ]
+    assert plain[0].kind is plain[1].kind is plain[2].kind and plain[0].props is NO_PROPS
+    role = PendingLink.of(
+        "RESPONSIBLE_FOR", "PolicyMeasure", "m/1", target_ref("省科技厅", "organization", ()), prov,
+        column="lead", inbound=True, required=True, props={"role": "lead"},
+    )  # fmt: skip
+    assert (role.rel_type, role.from_label, role.from_id, role.column, role.inbound, role.required) == (
+        "RESPONSIBLE_FOR", "PolicyMeasure", "m/1", "lead", True, True,
+    )  # fmt: skip
+    assert role.props == {"role": "lead"} and role.provenance is prov and role.target.text == "省科技厅"
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        many = [
+            PendingLink.of("LOCATED_IN", "Enterprise", "enterprise/1", plain[0].target, prov) for _ in range(100_000)
+        ]
+        per_tie = (tracemalloc.get_traced_memory()[0] - before) / len(many)
+    finally:
+        tracemalloc.stop()
+    assert per_tie < 80, per_tie  # 64 bytes and a list entry; with the kind's fields in each, 104 and the entry
+
+
+def test_stored_statements_share_a_row_s_provenance_and_the_far_ends() -> None:
+    record = _firm("firms", 5, "91440300X", "甲公司")
+    claims = {"firms": SourceStatements([record], [_tie(record, "LOCATED_IN", "深圳"), _tie(record, "IN", "E01")])}
+    text = claims_to_json(claims)
+    one, two = claims_from_json(text)["firms"], claims_from_json(text)["firms"]
+    assert claims_to_json({"firms": one}) == text  # read back as stated
+    assert one.records[0].provenance is one.links[0].provenance is one.links[1].provenance
+    shenzhen = [next(k.target for k in part.links if k.target.text == "深圳") for part in (one, two)]
+    assert shenzhen[0] is shenzhen[1]  # two nodes naming 深圳 share one far end
+
+
+def test_an_entity_s_merged_properties_are_the_same_after_the_index_lets_go_of_its_keys() -> None:
+    index = EntityIndex(Curation(aliases={}, distinct=frozenset()))
+    firm = index.add(_firm("a", 2, "91440300X", "甲公司"))
+    index.add(_firm("b", 3, "91440300X", "甲股份公司"))
+    before = firm.merged_props()
+    index.forget_keys()
+    assert firm.merged_props() == before and before["aliases"] == ["甲股份公司"]
