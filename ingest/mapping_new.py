@@ -9,6 +9,7 @@ still reads it line by line.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
@@ -163,7 +164,8 @@ def guess_mapping(data_file: Path, schema: Schema, class_name: str = "Enterprise
     except ReadError as exc:
         raise MappingError(str(exc)) from exc
     cls = schema.node_class(class_name)
-    samples = {c: [v for r in table.rows[:SAMPLE] if (v := clean_value(r.values.get(c, "")))] for c in table.header}
+    first = list(itertools.islice(table.rows, SAMPLE))
+    samples = {c: [v for r in first if (v := clean_value(r.values.get(c, "")))] for c in table.header}
     places = Gazetteer.bundled(Path(__file__).resolve().parent.parent / "data")
     guesses = _dedupe([guess_column(c, samples[c], cls, schema, places) for c in table.header], table.header, samples)
     return _render(data_file, cls, schema, guesses, len(table.rows))

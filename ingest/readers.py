@@ -13,7 +13,7 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,7 @@ class Table:
     path: Path
     encoding: str
     header: list[str]
-    rows: list[SourceRow]
+    rows: Collection[SourceRow]  # a list, or for a CSV file its records read as they are asked for
     sha256: str
     row_problems: list[tuple[int, str | None, str, str]] = field(default_factory=list)  # row, column, value, reason
     notes: list[str] = field(default_factory=list)
@@ -121,37 +121,73 @@ def _read_csv(path: Path, data: bytes, digest: str, delimiter: str) -> Table:
         raise ReadError(f"{path}: {exc}") from exc
     csv.field_size_limit(10 * MAX_CELL)
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
+        table = _csv_table(path, text, encoding, digest, delimiter, strict=True)
     except csv.Error as exc:
         # e.g. a quote left open by a truncated file: read what can be read, report the rest
-        records = _lenient_records(text, delimiter)
-        if not records:
+        table = _csv_table(path, text, encoding, digest, delimiter, strict=False)
+        if table is None:
             raise ReadError(f"{path}: not readable as CSV ({exc})") from exc
-    header, notes = _header(path, records[0])
-    table = Table(path=path, encoding=encoding, header=header, rows=[], sha256=digest, notes=notes)
-    for index, record in enumerate(records[1:], start=2):
-        if not any(cell.strip() for cell in record):
-            continue  # blank lines are not records
-        if len(record) != len(header):
-            table.row_problems.append(
-                (
-                    index,
-                    None,
-                    delimiter.join(record)[:80],
-                    f"has {len(record)} fields where the header has {len(header)}",
-                )
-            )
-            continue
-        table.rows.append(SourceRow(index, {h: _cell(v, table, index, h) for h, v in zip(header, record, strict=True)}))
+    if table is None:
+        raise ReadError(f"{path}: the file is empty")
     return table
 
 
-def _lenient_records(text: str, delimiter: str) -> list[list[str]]:
-    out: list[list[str]] = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+def _csv_table(path: Path, text: str, encoding: str, digest: str, delimiter: str, strict: bool) -> Table | None:
+    """The table, its records read once to find the header, count the rows and note the malformed ones; its rows
+    are read again when asked for (``CsvRows``). None when the text holds no record at all."""
+    records = _csv_records(text, delimiter, strict)
+    first = next(records, None)
+    if first is None:
+        return None
+    header, notes = _header(path, first)
+    table = Table(path=path, encoding=encoding, header=header, rows=[], sha256=digest, notes=notes)
+    count = 0
+    for index, record in enumerate(records, start=2):
+        if not any(cell.strip() for cell in record):
+            continue  # blank lines are not records
+        if len(record) != len(header):
+            problem = f"has {len(record)} fields where the header has {len(header)}"
+            table.row_problems.append((index, None, delimiter.join(record)[:80], problem))
+            continue
+        for column, value in zip(header, record, strict=True):
+            _cell(value, table, index, column)  # a cell too long is noted here, and cut as the rows are read
+        count += 1
+    table.rows = CsvRows(text, delimiter, header, count, strict)
+    return table
+
+
+def _csv_records(text: str, delimiter: str, strict: bool) -> Iterator[list[str]]:
+    """The text's records; when not ``strict``, those before the first that cannot be parsed."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=strict)
+    if strict:
+        yield from reader
+        return
     with contextlib.suppress(csv.Error):
-        out.extend(reader)  # keeps the records before the one that broke
-    return out
+        yield from reader
+
+
+class CsvRows(Collection[SourceRow]):
+    """A CSV file's well-formed records as rows, parsed again each time they are read rather than held: at scale
+    150 the firms' 825,000 rows as dicts of strings, with the records they came from, took about 1.5 GB at once
+    while the mapping read them. The rows are those ``_csv_table`` counted, in order; a cell over ``MAX_CELL``
+    characters is cut as it noted."""
+
+    def __init__(self, text: str, delimiter: str, header: list[str], count: int, strict: bool) -> None:
+        self._text, self._delimiter, self._header, self._count, self._strict = text, delimiter, header, count, strict
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[SourceRow]:
+        records = _csv_records(self._text, self._delimiter, self._strict)
+        next(records, None)  # the header
+        width = len(self._header)
+        for index, record in enumerate(records, start=2):
+            if len(record) == width and any(cell.strip() for cell in record):
+                yield SourceRow(index, {h: v[:MAX_CELL] for h, v in zip(self._header, record, strict=True)})
+
+    def __contains__(self, item: object) -> bool:
+        return any(row == item for row in self)
 
 
 def _read_xlsx(path: Path, data: bytes, digest: str, sheet: str | None) -> Table:
@@ -188,7 +224,8 @@ def _read_xlsx(path: Path, data: bytes, digest: str, sheet: str | None) -> Table
             notes.append(f"read sheet {ws.title!r}; ignored {', '.join(n for n in names if n != ws.title)}")
         if scan.merged:
             notes.append(f"{len(scan.merged)} merged ranges filled from their first cell")
-        table = Table(path=path, encoding="xlsx", header=header, rows=[], sha256=digest, notes=notes)
+        kept: list[SourceRow] = []
+        table = Table(path=path, encoding="xlsx", header=header, rows=kept, sha256=digest, notes=notes)
         for row, column, formula in scan.uncached_formulas:
             name = header[column - 1] if column <= len(header) else f"column_{column}"
             table.row_problems.append(
@@ -198,7 +235,7 @@ def _read_xlsx(path: Path, data: bytes, digest: str, sheet: str | None) -> Table
             if all(v is None or str(v).strip() == "" for v in record):
                 continue
             values = {h: _cell(_xlsx_text(v), table, index, h) for h, v in zip(header, record, strict=False)}
-            table.rows.append(SourceRow(index, values))
+            kept.append(SourceRow(index, values))
         return table
     finally:
         workbook.close()
@@ -360,7 +397,8 @@ def _read_json(path: Path, data: bytes, digest: str) -> Table:
         if isinstance(record, dict):
             keys.extend(k for k in record if k not in keys)
     header, notes = _header(path, keys)
-    table = Table(path=path, encoding=encoding, header=header, rows=[], sha256=digest, notes=notes)
+    kept: list[SourceRow] = []
+    table = Table(path=path, encoding=encoding, header=header, rows=kept, sha256=digest, notes=notes)
     for index, record in enumerate(records, start=2):  # record i is "row i+1", as if a header came first
         if not isinstance(record, dict):
             table.row_problems.append((index, None, str(record)[:80], "is not an object"))
@@ -374,5 +412,5 @@ def _read_json(path: Path, data: bytes, digest: str) -> Table:
                     json.dumps(value, ensure_ascii=False) if not isinstance(value, list) else ";".join(map(str, value))
                 )
             row[h] = _cell(value, table, index, h)
-        table.rows.append(SourceRow(index, row))
+        kept.append(SourceRow(index, row))
     return table

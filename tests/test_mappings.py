@@ -35,7 +35,7 @@ def test_mapping_loads_good_rows_and_rejects_the_bad_one(mapping_file: Path, sch
     assert account.balanced
     assert account.read == len(table.rows)
     assert account.rejected == 1 and account.loaded == len(nodes) >= 1
-    last_row = table.rows[-1].row
+    last_row = list(table.rows)[-1].row
     errors = [i for i in report.issues if i.level is Level.ERROR and i.row == last_row]
     assert errors and errors[0].file == fixture.name and errors[0].column
     for node in nodes:
