@@ -3,23 +3,28 @@
 Usage:
   .venv/bin/python bench/collect_memory.py --scale 50      # ≈ 2 min; --scale 15 in 30 s
   .venv/bin/python bench/collect_memory.py --scale 50 --compact   # instead of the steps, in its own process
+  .venv/bin/python bench/collect_memory.py --scale 150 --pipeline  # ≈ 4 min: the real run's steps, as below
 
 The steps are the pipeline's (ingest/pipeline.py ``_run``): read every source, resolve, make the nodes' rows, make
 the ties' rows, give back the caches. After each it records RSS, the high-water mark (VmHWM), Arrow's own
 allocations and the elapsed time. --compact measures instead how much of the enterprises' records and ties is the
 allocator's fragmentation rather than the objects: it pickles them, lets the originals go and loads the copy,
-whose objects then sit together. Results: bench/results/collect_memory.json.
+whose objects then sit together. --pipeline runs instead the real ``run_ingest`` into a fresh embedded store
+(a 3 GiB pool unless CLUSTERKG_BUFFER_POOL_MB says otherwise) and records the highest RSS, sampled every 50 ms,
+while each of its collect steps runs; it stops before the write. Results: bench/results/collect_memory.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copyreg
 import ctypes
 import gc
 import logging
 import pickle
 import tempfile
+import threading
 import time
 import types
 from pathlib import Path
@@ -28,7 +33,10 @@ from typing import Any
 import pyarrow as pa
 from common import record, status_mb, synthetic_folder
 
+from graph.embedded_store import EmbeddedStore
 from graph.schema import default_schema
+from graph.settings import Settings
+from ingest import pipeline
 from ingest import records as ingest_records
 from ingest.build import build, node_rows, relationship_rows
 from ingest.collector import give_back, rare_collections
@@ -81,6 +89,49 @@ def steps(data: Path) -> tuple[list[dict[str, Any]], int]:
     return clock.rows, rows_read
 
 
+class _StopBeforeTheWriteError(Exception):
+    pass
+
+
+def pipeline_steps(data: Path) -> list[dict[str, Any]]:
+    """The highest RSS while each collect step of ``run_ingest`` runs (and between steps), sampled every 50 ms."""
+    step, peaks = ["start"], dict[str, int]()  # the step running; step → MB
+
+    def sample() -> None:
+        while True:
+            peaks[step[0]] = max(peaks.get(step[0], 0), status_mb("VmRSS"))
+            time.sleep(0.05)
+
+    def watched(name: str) -> None:
+        inner = getattr(pipeline, name)
+
+        def run(*args: Any, **kwargs: Any) -> Any:
+            step[0] = name
+            out = inner(*args, **kwargs)
+            step[0] = f"after {name}"
+            return out
+
+        setattr(pipeline, name, run)
+
+    def stop() -> None:
+        raise _StopBeforeTheWriteError
+
+    for name in ("gather", "read_stored", "statement_changes", "build", "node_rows", "relationship_rows"):
+        watched(name)
+    stop_at = "give_back"  # the step after the ties' rows
+    setattr(pipeline, stop_at, stop)
+    threading.Thread(target=sample, daemon=True).start()
+    with tempfile.TemporaryDirectory() as folder:
+        schema = default_schema()
+        store = EmbeddedStore(Path(folder) / "graph.lbdb", schema, buffer_pool_mb=Settings.from_env().buffer_pool_mb)
+        step[0] = "store opened"
+        with contextlib.suppress(_StopBeforeTheWriteError):
+            pipeline.run_ingest(store, bundled_sources(schema), data_dir=data)
+        time.sleep(0.1)
+        store.close()
+    return [{"step": name, "peak_rss_mb": mb} for name, mb in peaks.items()]
+
+
 def _no_props() -> Any:
     return ingest_records.NO_PROPS
 
@@ -117,12 +168,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", type=float, default=50)
     parser.add_argument("--compact", action="store_true", help="also measure the enterprises' fragmentation")
+    parser.add_argument("--pipeline", action="store_true", help="instead, the real run's steps, into a fresh store")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     data = synthetic_folder(args.scale)
     result: dict[str, Any] = {"scale": args.scale}
     if args.compact:  # alone in its process: the steps would leave their heap behind
         result["enterprises_compaction"] = compaction(data)
+    elif args.pipeline:
+        result["pipeline_steps"] = pipeline_steps(data)
+        result["peak_rss_mb"] = max(row["peak_rss_mb"] for row in result["pipeline_steps"])
     else:
         figures, rows_read = steps(data)
         peak = max(row["hwm_mb"] for row in figures)

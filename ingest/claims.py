@@ -84,26 +84,32 @@ def _link_sort_key(doc: dict[str, Any]) -> str:
 
 def claims_from_json(text: str) -> dict[SourceName, SourceStatements]:
     """A node's statements as its ``claims_json`` keeps them. A row's record and its ties share one provenance, the
-    far ends are shared (``target_ref``), and the names a store repeats on every node (sources, files, classes) are
-    interned: a re-run reads the statements of every source it does not read from the store."""
+    far ends are shared (``target_ref``), and the names a store repeats on every node (sources, files, labels,
+    confidences) are interned: a re-run reads the statements of every source it does not read from the store."""
     doc = json.loads(text) if text else {}
     shared: dict[tuple[Any, ...], Provenance] = {}
-    return {
-        sys.intern(source): SourceStatements(
-            records=[_record(sys.intern(source), r, shared) for r in part.get("records", [])],
-            links=[_link(sys.intern(source), k, shared) for k in part.get("links", [])],
+    statements = {}
+    for name, part in doc.items():
+        source = sys.intern(name)
+        statements[source] = SourceStatements(
+            records=[_record(source, r, shared) for r in part.get("records", [])],
+            links=[_link(source, k, shared) for k in part.get("links", [])],
         )
-        for source, part in doc.items()
-    }
+    return statements
 
 
 def _prov(source: str, values: list[Any], shared: dict[tuple[Any, ...], Provenance]) -> Provenance:
+    """The provenance, shared with the node's other statements of the same row. Only the written form is shared
+    (text or null, a row number): a hand-edited value (1 against true, a list) is read as it stands."""
     file, row, url, confidence = values
+    plain = type(row) is int and all(v is None or type(v) is str for v in (file, url, confidence))
     key = (source, file, row, url, confidence)
-    found = shared.get(key)
+    found = shared.get(key) if plain else None
     if found is None:
-        file, confidence = (sys.intern(v) if isinstance(v, str) else v for v in (file, confidence))
-        found = shared[key] = Provenance(source=source, file=file, row=int(row), url=url, confidence=confidence)
+        file, confidence = (sys.intern(v) if type(v) is str else v for v in (file, confidence))
+        found = Provenance(source=source, file=file, row=int(row), url=url, confidence=confidence)
+        if plain:
+            shared[key] = found
     return found
 
 

@@ -19,7 +19,8 @@ from typing import Any
 
 import yaml
 
-from graph.ids import clear_caches, match_key, mint_key
+from graph import ids
+from graph.ids import match_key, mint_key
 from ingest.normalize import strip_note
 from ingest.records import NodeRecord, PendingLink, Provenance, TargetRef
 
@@ -272,7 +273,7 @@ class EntityIndex:
         cached matching keys, and each entity's kept merged properties (about 180 bytes an entity; its row asks for
         them once more). Lookups by id still work; matching again raises."""
         self._keys, self._short_names, self._matching_over = {}, {}, True
-        clear_caches()
+        ids.clear_caches()  # the process's cached matching keys
         for entity in self.entities:
             entity.forget_merged()
 

@@ -70,6 +70,31 @@ def test_a_truncated_csv_keeps_the_complete_records(tmp_path: Path) -> None:
     assert [r.values["name"] for r in table.rows][:1] == ["甲"]
 
 
+@pytest.mark.parametrize("content", [b"\xef\xbb\xbf", b"\xff\xfe", b" \r\n\t"])
+def test_a_file_of_only_a_byte_order_mark_or_spaces_is_empty(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes(content)
+    with pytest.raises(ReadError, match="empty"):
+        read_table(path)
+
+
+def test_a_csv_file_s_rows_read_alike_each_time_whatever_the_process_field_limit(tmp_path: Path) -> None:
+    """The rows are parsed again when read (the file is not held as dicts): a field limit lowered meanwhile by
+    other code in the process must not change them, nor line ends of every kind."""
+    path = tmp_path / "t.csv"
+    path.write_bytes("名称,备注\r\n甲,".encode() + b"x" * 200_000 + '\r乙,短\n丙,"两\n行"\n'.encode())
+    table = read_table(path)
+    before = csv.field_size_limit()
+    try:
+        csv.field_size_limit(1_000)
+        rows = [(r.row, r.values["名称"], len(r.values["备注"])) for r in table.rows]
+    finally:
+        csv.field_size_limit(before)
+    assert rows == [(2, "甲", 100_000), (3, "乙", 1), (4, "丙", 3)] and len(table.rows) == 3
+    assert [(r, c) for r, c, _, _ in table.row_problems] == [(2, "备注")]  # the long cell, cut and reported
+    assert [r.values for r in table.rows] == [r.values for r in table.rows]
+
+
 def test_xlsx_with_several_sheets_and_merged_cells(tmp_path: Path) -> None:
     workbook = Workbook()
     sheet = workbook.active

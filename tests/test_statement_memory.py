@@ -117,6 +117,22 @@ def test_stored_statements_share_a_row_s_provenance_and_the_far_ends() -> None:
     assert shenzhen[0] is shenzhen[1]  # two nodes naming 深圳 share one far end
 
 
+def test_stored_values_written_by_hand_are_read_as_they_stand() -> None:
+    """Only provenance in the written form (text or null, a row number) is shared: a hand-edited confidence of 1
+    beside one of true stays two values, and a list where text belongs does not stop the reading."""
+    text = (
+        '{"s":{"links":[{"from":["Enterprise","e/1"],"prov":["f.csv",2,null,true],"to":["深圳","place",[],false],'
+        '"type":"LOCATED_IN"}],"records":[{"id":"e/1","label":"Enterprise","names":["甲"],"priority":50,'
+        '"props":{"name_zh":"甲"},"prov":["f.csv",2,["a"],1]}]}}'
+    )
+    part = claims_from_json(text)["s"]
+    confidences: list[object] = [part.records[0].provenance.confidence, part.links[0].provenance.confidence]
+    assert [type(c) for c in confidences] == [int, bool]
+    url: object = part.records[0].provenance.url
+    assert url == ["a"]
+    assert claims_to_json({"s": part}) == text
+
+
 def test_an_entity_s_merged_properties_are_the_same_after_the_index_lets_go_of_its_keys() -> None:
     index = EntityIndex(Curation(aliases={}, distinct=frozenset()))
     firm = index.add(_firm("a", 2, "91440300X", "甲公司"))
