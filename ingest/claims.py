@@ -67,19 +67,23 @@ def link_to_json(link: PendingLink) -> dict[str, Any]:
 
 
 def claims_to_json(claims: dict[SourceName, SourceStatements]) -> str:
-    doc = {
-        source: {
-            "records": [record_to_json(r) for r in sorted(s.records, key=lambda r: r.order_key)],
-            "links": sorted((link_to_json(k) for k in s.links), key=_link_sort_key),
-        }
-        for source, s in sorted(claims.items())
-        if s.records or s.links
-    }
-    return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    """The statements as one JSON text, keys sorted, a source's records in row order and its links in the order of
+    their own texts. Each statement is encoded once and the text is joined around them: sorting the links by their
+    compact text orders them exactly as sorting by the spaced text did (a space follows the same separators in
+    both). Encoding each link again for its sort key took the node rows' step at scale 15 from 5.5 to 6.75 s."""
+    parts = []
+    for source, part in sorted(claims.items()):
+        if not (part.records or part.links):
+            continue
+        links = ",".join(sorted(_text(link_to_json(k)) for k in part.links))
+        records = ",".join(_text(record_to_json(r)) for r in sorted(part.records, key=lambda r: r.order_key))
+        parts.append(f'{_text(source)}:{{"links":[{links}],"records":[{records}]}}')
+    return "{" + ",".join(parts) + "}"
 
 
-def _link_sort_key(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, ensure_ascii=False, sort_keys=True)
+# the one encoding of a node's claims (sorted keys, no spaces, characters as they are)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+_text = _ENCODER.encode
 
 
 def claims_from_json(text: str) -> dict[SourceName, SourceStatements]:

@@ -5,13 +5,14 @@ keeps what the larger one said."""
 
 from __future__ import annotations
 
+import json
 import random
 import tracemalloc
 from pathlib import Path
 
 from graph.schema import Schema
 from ingest.build import _in_order, build
-from ingest.claims import SourceStatements, claims_from_json, claims_to_json
+from ingest.claims import SourceStatements, claims_from_json, claims_to_json, link_to_json, record_to_json
 from ingest.records import NO_PROPS, NodeRecord, PendingLink, Provenance, target_ref
 from ingest.report import Report
 from ingest.resolve import Curation, EntityIndex
@@ -140,3 +141,58 @@ def test_an_entity_s_merged_properties_are_the_same_after_the_index_lets_go_of_i
     before = firm.merged_props()
     index.forget_keys()
     assert firm.merged_props() == before and before["aliases"] == ["甲股份公司"]
+
+
+def _claims_as_before(claims: dict[str, SourceStatements]) -> str:
+    """The claims' text as it was made before each statement was encoded once (its links sorted by a second, spaced
+    encoding of each)."""
+    doc = {
+        source: {
+            "records": [record_to_json(r) for r in sorted(s.records, key=lambda r: r.order_key)],
+            "links": sorted(
+                (link_to_json(k) for k in s.links), key=lambda d: json.dumps(d, ensure_ascii=False, sort_keys=True)
+            ),
+        }
+        for source, s in sorted(claims.items())
+        if s.records or s.links
+    }
+    return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def test_claims_text_is_the_one_made_before_each_statement_was_encoded_once() -> None:
+    """Stored claims must not change text (a re-run compares them): the links sorted by their compact text come in
+    the order the spaced text gave, even where names hold the separators, quotes and spaces themselves."""
+    chooser = random.Random(33)
+    pieces = ["", "a", "a,", "a, b", "a:", ": ", '"', "\\", " ", "深圳", "深圳,", "Z", "é", "\t", "a b", "[", "}"]
+
+    def text() -> str:
+        return "".join(chooser.choice(pieces) for _ in range(chooser.randrange(4)))
+
+    for _ in range(300):
+        claims: dict[str, SourceStatements] = {}
+        for _ in range(chooser.randrange(5)):
+            source = chooser.choice(["firms", "labs", "a,b", "源", ""])
+            part = claims.setdefault(source, SourceStatements())
+            prov = Provenance(
+                source, chooser.choice(["f.csv", "f,g.csv"]), chooser.randrange(3), chooser.choice([None, text()])
+            )
+            if chooser.random() < 0.5:
+                part.records.append(
+                    NodeRecord(
+                        "Enterprise", f"e/{text()}", {"name_zh": text(), "n": chooser.randrange(3)}, prov, (text(),)
+                    )
+                )
+            for _ in range(chooser.randrange(4)):
+                part.links.append(
+                    PendingLink.of(
+                        chooser.choice(["LOCATED_IN", "IN", "LOCATED_IN_X"]),
+                        "Enterprise",
+                        f"e/{text()}",
+                        target_ref(text(), chooser.choice(["place", "cluster"]), (text(),) * chooser.randrange(2)),
+                        prov,
+                        column=chooser.choice([None, text()]),
+                        inbound=chooser.random() < 0.3,
+                        props=chooser.choice([NO_PROPS, {"role": text()}]),
+                    )
+                )
+        assert claims_to_json(claims) == _claims_as_before(claims)
