@@ -103,35 +103,36 @@ def synthetic_folder(scale: float, seed: int = 42) -> Path:
     return folder
 
 
-def write_chunks(table: pa.Table, stem: Path) -> list[Path]:
-    """Parquet files of COPY_CHUNK rows: one COPY of millions of relationships fills LadybugDB's buffer pool,
-    so the raw path copies in the same chunks as the store does."""
+def write_chunks(table: pa.Table, stem: Path, rows: int) -> list[Path]:
+    """Parquet files of ``rows`` rows each: the raw path copies in the same parts as the store does
+    (graph/embedded_writes.py: ``COPY_CHUNK`` for a node table, ``rel_copy_rows`` for a relationship table)."""
     # imported here, not at the top: every benchmark imports common, most never touch Parquet or LadybugDB
     import pyarrow.parquet as pq
 
-    from graph.embedded_store import COPY_CHUNK
-
     files = []
-    for number, start in enumerate(range(0, max(table.num_rows, 1), COPY_CHUNK)):
+    for number, start in enumerate(range(0, max(table.num_rows, 1), rows)):
         file = stem.with_name(f"{stem.name}-{number:03d}.parquet")
-        pq.write_table(table.slice(start, COPY_CHUNK), file)
+        pq.write_table(table.slice(start, rows), file)
         files.append(file)
     return files
 
 
-def copy_statements(schema: Schema, nodes: NodeTables, rels: RelTables, parquet: Path) -> list[str]:
+def copy_statements(schema: Schema, nodes: NodeTables, rels: RelTables, parquet: Path, pool_mb: int) -> list[str]:
     """Write the final tables (``node_rows`` / ``relationship_rows``) as Parquet chunks into a fresh folder
-    `parquet` and return the LadybugDB ``COPY`` statements that load them: every node table before any
-    relationship table, since a relationship COPY looks its end nodes up by id."""
+    `parquet` and return the LadybugDB ``COPY`` statements that load them into a database with a buffer pool of
+    ``pool_mb``: every node table before any relationship table, since a relationship COPY looks its end nodes up
+    by id."""
+    from graph.embedded_writes import COPY_CHUNK, rel_copy_rows
+
     shutil.rmtree(parquet, ignore_errors=True)
     parquet.mkdir(parents=True)
     statements: list[str] = []
     for label, table in nodes.items():
-        statements += [f"COPY {label} FROM '{file}'" for file in write_chunks(table, parquet / label)]
+        statements += [f"COPY {label} FROM '{file}'" for file in write_chunks(table, parquet / label, COPY_CHUNK)]
     # a COPY per (type, from label, to label): a relationship type with several pairs of end labels is copied
     # one pair at a time, named in the statement
     for (rel_type, from_label, to_label), table in rels.items():
-        files = write_chunks(table, parquet / f"{rel_type}-{from_label}-{to_label}")
+        files = write_chunks(table, parquet / f"{rel_type}-{from_label}-{to_label}", rel_copy_rows(pool_mb))
         statements += [f"COPY {rel_type} FROM '{file}' (from='{from_label}', to='{to_label}')" for file in files]
     return statements
 

@@ -116,7 +116,7 @@ def prepare_raw(schema: Schema, data: Path, naive_rows: int) -> dict[str, Any]:
     built = collect(bundled_sources(schema), schema, data, Report())
     nodes, rels = node_rows(built, schema), relationship_rows(built.links, schema)
     del built
-    statements = copy_statements(schema, nodes, rels, WORK / "raw-copy-parquet")
+    statements = copy_statements(schema, nodes, rels, WORK / "raw-copy-parquet", POOL_MB)
     picked = [_present(row) for row in nodes["Enterprise"].slice(0, naive_rows).to_pylist()]
     ids = {row["id"] for row in picked}
     chosen: list[list[Any]] = []

@@ -118,7 +118,9 @@ def main() -> None:
         default=1024,
         help="the store's buffer pool (1 GiB fails at scale 50 before and after)",
     )
-    parser.add_argument("--copy-chunk", type=int, default=0, help="rows per COPY instead of the store's COPY_CHUNK")
+    parser.add_argument(
+        "--copy-chunk", type=int, default=0, help="rows per COPY of a node table instead of the store's COPY_CHUNK"
+    )
     parser.add_argument("--profile", help="write a cProfile of this checkout's first load (last dataset) here")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)

@@ -22,6 +22,7 @@ from common import WORK, copy_statements
 from graph import aggregates
 from graph.embedded_store import EmbeddedStore
 from graph.schema import default_schema
+from graph.settings import Settings
 from ingest.build import node_rows, relationship_rows
 from ingest.manifest import read_manifest
 from ingest.pipeline import collect
@@ -58,7 +59,8 @@ def load(scale: float) -> dict[str, Any]:
     nodes, rels = node_rows(built, schema), relationship_rows(built.links, schema)
     del built
     out = folder(scale)
-    statements = copy_statements(schema, nodes, rels, out / "parquet")
+    pool_mb = Settings.from_env().buffer_pool_mb
+    statements = copy_statements(schema, nodes, rels, out / "parquet", pool_mb)
     pq.write_table(
         pa.table(
             {
@@ -87,7 +89,7 @@ def load(scale: float) -> dict[str, Any]:
         leftover.unlink()
     with EmbeddedStore(path, schema) as tables:
         tables.setup_schema()
-    raw = ladybug.Connection(ladybug.Database(str(path)))
+    raw = ladybug.Connection(ladybug.Database(str(path), buffer_pool_size=pool_mb * 1024 * 1024))
     for statement in statements:
         raw.execute(statement)
     del raw

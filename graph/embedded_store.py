@@ -81,7 +81,7 @@ class EmbeddedStore(EmbeddedWrites):
         self._conn = ladybug.Connection(self._db, num_threads=CORES)
         self._handed_over = 0  # bytes of Arrow parameters the writer's connection holds (RENEW_AFTER_BYTES)
         self._pool = ConnectionPool(self._db)
-        self._buffer_pool_mb = buffer_pool_mb
+        self.buffer_pool_mb = buffer_pool_mb
         self._gate = FileGate(self.path)
         self._version = self._gate.version()
 
@@ -297,7 +297,7 @@ class EmbeddedStore(EmbeddedWrites):
         self._pool.close()  # no read is running: the gate let this thread in alone
         self._conn.close()
         self._db.close()
-        self._db = self._open(self._buffer_pool_mb)
+        self._db = self._open(self.buffer_pool_mb)
         self._conn = ladybug.Connection(self._db, num_threads=CORES)
         self._handed_over = 0
         self._pool = ConnectionPool(self._db)

@@ -23,19 +23,35 @@ from graph.store import GraphStore, Row, prepare_node_rows, prepare_rel_rows
 
 # Below this many new rows, UNWIND is about as fast as COPY and simpler.
 COPY_THRESHOLD = 2_000
-# Rows per COPY: one COPY of millions of relationships fills a 1 GiB buffer pool ("no memory could be freed").
+# Rows per COPY of a node table: one COPY of a million firms' rows (each with its claims) fills a 1 GiB buffer pool
+# ("no memory could be freed"); each part costs the same whatever the table already holds (scale 150: 5.2–6.2 s
+# for each of the firms' 250,000-row parts).
 COPY_CHUNK = 250_000
+# Rows per COPY of a relationship table, per MB of the buffer pool (``rel_copy_rows``). A COPY into a relationship
+# table that already holds rows rewrites what it holds (each part of the firms' IN_CLUSTER ties rewrote the
+# clusters' side of every earlier one): at scale 150 those 2.27 M ties took about 138 s in 250,000-row parts, each
+# slower than the one before, and 11.6–15.1 s in one COPY. That COPY needs the pool: it passed with 3 GiB (740 rows
+# a MB) and failed with 2 GiB (1,110 rows a MB), and held about 1.1 GB of C heap besides.
+REL_COPY_ROWS_PER_POOL_MB = 750
 WRITE_BATCH = 5_000
 ID_LOOKUP = 50_000  # ids per look-up of which already exist
 # Merged rows go in as an Arrow table (``LOAD FROM $t``), typed by the schema: a list of dicts as a parameter is
 # inspected value by value by the driver, 1.2–4.5× slower (bench/merge_rows.py). Its columns carry this prefix.
 _COLUMN = "v_"
 
-__all__ = ["ARROW_TYPES", "COPY_CHUNK", "EmbeddedWrites"]
+__all__ = ["ARROW_TYPES", "COPY_CHUNK", "EmbeddedWrites", "rel_copy_rows"]
+
+
+def rel_copy_rows(buffer_pool_mb: int) -> int:
+    """Rows per COPY of a relationship table with this buffer pool: as many as the pool carries, and never fewer
+    than a node table's parts."""
+    return max(COPY_CHUNK, buffer_pool_mb * REL_COPY_ROWS_PER_POOL_MB)
 
 
 class EmbeddedWrites(GraphStore):
     """The writes of EmbeddedStore (which adds opening, schema, reads and the file gate)."""
+
+    buffer_pool_mb: int  # the database's page cache (relationship tables are copied in parts it carries)
 
     @abstractmethod
     def _execute(self, cypher: str, params: Mapping[str, Any] | None = None) -> Any:
@@ -179,8 +195,9 @@ class EmbeddedWrites(GraphStore):
 
     def _copy_rels(self, rel_type: str, from_label: str, to_label: str, table: pa.Table) -> None:
         whole = _every_column(table, relationship_schema(self.schema))
-        for start in range(0, whole.num_rows, COPY_CHUNK):
-            chunk = _without_empty_batches(whole.slice(start, COPY_CHUNK))
+        rows = rel_copy_rows(self.buffer_pool_mb)
+        for start in range(0, whole.num_rows, rows):
+            chunk = _without_empty_batches(whole.slice(start, rows))
             self._execute(f"COPY {rel_type} FROM $t (from='{from_label}', to='{to_label}')", {"t": chunk})
             let_go_of_read_pages(whole)
 
