@@ -119,7 +119,10 @@ def main() -> None:
         help="the store's buffer pool (1 GiB fails at scale 50 before and after)",
     )
     parser.add_argument(
-        "--copy-chunk", type=int, default=0, help="rows per COPY of a node table instead of the store's COPY_CHUNK"
+        "--copy-chunk",
+        type=int,
+        default=0,
+        help="the store's COPY_CHUNK: rows per COPY of a node table, and the fewest of a relationship table's",
     )
     parser.add_argument("--profile", help="write a cProfile of this checkout's first load (last dataset) here")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
