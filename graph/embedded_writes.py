@@ -27,11 +27,13 @@ COPY_THRESHOLD = 2_000
 # ("no memory could be freed"); each part costs the same whatever the table already holds (scale 150: 5.2–6.2 s
 # for each of the firms' 250,000-row parts).
 COPY_CHUNK = 250_000
-# Rows per COPY of a relationship table, per MB of the buffer pool (``rel_copy_rows``). A COPY into a relationship
-# table that already holds rows rewrites what it holds (each part of the firms' IN_CLUSTER ties rewrote the
-# clusters' side of every earlier one): at scale 150 those 2.27 M ties took about 138 s in 250,000-row parts, each
-# slower than the one before, and 11.6–15.1 s in one COPY. That COPY needs the pool: it passed with 3 GiB (740 rows
-# a MB) and failed with 2 GiB (1,110 rows a MB), and held about 1.1 GB of C heap besides.
+# The most rows of a relationship table copied in one COPY, per MB of the buffer pool (``rel_copy_rows``). A COPY
+# into a relationship table that already holds rows rewrites, when it commits, the node groups it adds to (the 20
+# clusters' side of the firms' IN_CLUSTER ties is one): at scale 150 those 2.27 M ties took about 138 s in
+# 250,000-row parts, each slower than the one before, and 11.6–15.1 s in one COPY. That COPY needs the pool: it
+# passed with 3 GiB (740 rows a MB) and failed with 2 GiB (1,110 rows a MB), and held about 1.1 GB of C heap besides.
+# A larger table goes in COPY_CHUNK parts: at scale 450 (3 GiB pool) 2.3 M-row parts of the 6.8 M ties were slower
+# still, the rewrite growing faster than the parts (the write ran past 2,100 s; in 250,000-row parts, 1,416 s).
 REL_COPY_ROWS_PER_POOL_MB = 750
 WRITE_BATCH = 5_000
 ID_LOOKUP = 50_000  # ids per look-up of which already exist
@@ -42,10 +44,10 @@ _COLUMN = "v_"
 __all__ = ["ARROW_TYPES", "COPY_CHUNK", "EmbeddedWrites", "rel_copy_rows"]
 
 
-def rel_copy_rows(buffer_pool_mb: int) -> int:
-    """Rows per COPY of a relationship table with this buffer pool: as many as the pool carries, and never fewer
-    than a node table's parts."""
-    return max(COPY_CHUNK, buffer_pool_mb * REL_COPY_ROWS_PER_POOL_MB)
+def rel_copy_rows(rows: int, buffer_pool_mb: int) -> int:
+    """Rows per COPY of a relationship table of ``rows`` with this buffer pool: the whole table when the pool
+    carries it, else a node table's parts."""
+    return rows if rows <= buffer_pool_mb * REL_COPY_ROWS_PER_POOL_MB else COPY_CHUNK
 
 
 class EmbeddedWrites(GraphStore):
@@ -195,7 +197,7 @@ class EmbeddedWrites(GraphStore):
 
     def _copy_rels(self, rel_type: str, from_label: str, to_label: str, table: pa.Table) -> None:
         whole = _every_column(table, relationship_schema(self.schema))
-        rows = rel_copy_rows(self.buffer_pool_mb)
+        rows = max(1, rel_copy_rows(whole.num_rows, self.buffer_pool_mb))
         for start in range(0, whole.num_rows, rows):
             chunk = _without_empty_batches(whole.slice(start, rows))
             self._execute(f"COPY {rel_type} FROM $t (from='{from_label}', to='{to_label}')", {"t": chunk})

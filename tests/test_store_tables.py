@@ -176,7 +176,7 @@ def test_copy_in_chunks_keeps_every_row_and_value(
     (a spilled table's are 20,000 rows; not copied into one): no row may be lost, doubled or shifted where a slice
     starts or ends inside a batch, or holds an empty batch."""
     monkeypatch.setattr(embedded_writes, "COPY_CHUNK", 700)
-    monkeypatch.setattr(embedded_writes, "REL_COPY_ROWS_PER_POOL_MB", 0)  # relationships in COPY_CHUNK parts too
+    monkeypatch.setattr(embedded_writes, "REL_COPY_ROWS_PER_POOL_MB", 0)  # no table fits: COPY_CHUNK parts
     embedded_store.upsert_nodes("City", [CITY])
     labs = _labs(2600)
     lab_table = _batched(labs, node_schema(schema.node_class("Laboratory")), 333)
@@ -197,12 +197,12 @@ def test_copy_in_chunks_keeps_every_row_and_value(
 
 
 @pytest.mark.parametrize(("per_pool_mb", "copies"), [(0, 4), (embedded_writes.REL_COPY_ROWS_PER_POOL_MB, 1)])
-def test_a_relationship_table_goes_in_as_few_copies_as_the_pool_carries(
+def test_a_relationship_table_the_pool_carries_goes_in_one_copy(
     embedded_store: EmbeddedStore, schema: Schema, monkeypatch: pytest.MonkeyPatch, per_pool_mb: int, copies: int
 ) -> None:
     """Each COPY into a relationship table that already holds rows rewrites them (at scale 150 the firms' IN_CLUSTER
-    ties took about 138 s in parts, 12–15 s in one): its ties go in as many rows at a time as the buffer pool
-    carries, not in a node table's parts. Every tie arrives either way."""
+    ties took about 138 s in parts, 12–15 s in one): a table the buffer pool carries goes in one COPY, a larger one
+    in a node table's parts. Every tie arrives either way."""
     monkeypatch.setattr(embedded_writes, "COPY_CHUNK", 700)
     monkeypatch.setattr(embedded_writes, "REL_COPY_ROWS_PER_POOL_MB", per_pool_mb)
     embedded_store.upsert_nodes("City", [CITY])
