@@ -70,7 +70,7 @@ def claims_to_json(claims: dict[SourceName, SourceStatements]) -> str:
     """The statements as one JSON text, keys sorted, a source's records in row order and its links in the order of
     their own texts. Each statement is encoded once and the text is joined around them: sorting the links by their
     compact text orders them exactly as sorting by the spaced text did (a space follows the same separators in
-    both). Encoding each link again for its sort key took the node rows' step at scale 15 from 5.5 to 6.75 s."""
+    both). Encoding each link again for its sort key cost the node rows' step at scale 15 1.2 s of its 6.75 s."""
     parts = []
     for source, part in sorted(claims.items()):
         if not (part.records or part.links):
