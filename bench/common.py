@@ -132,8 +132,9 @@ def copy_statements(schema: Schema, nodes: NodeTables, rels: RelTables, parquet:
     # a COPY per (type, from label, to label): a relationship type with several pairs of end labels is copied
     # one pair at a time, named in the statement
     for (rel_type, from_label, to_label), table in rels.items():
-        rows = max(1, rel_copy_rows(table.num_rows, pool_mb))
-        files = write_chunks(table, parquet / f"{rel_type}-{from_label}-{to_label}", rows)
+        files = write_chunks(
+            table, parquet / f"{rel_type}-{from_label}-{to_label}", rel_copy_rows(table.num_rows, pool_mb)
+        )
         statements += [f"COPY {rel_type} FROM '{file}' (from='{from_label}', to='{to_label}')" for file in files]
     return statements
 

@@ -46,8 +46,8 @@ __all__ = ["ARROW_TYPES", "COPY_CHUNK", "EmbeddedWrites", "rel_copy_rows"]
 
 def rel_copy_rows(rows: int, buffer_pool_mb: int) -> int:
     """Rows per COPY of a relationship table of ``rows`` with this buffer pool: the whole table when the pool
-    carries it, else a node table's parts."""
-    return rows if rows <= buffer_pool_mb * REL_COPY_ROWS_PER_POOL_MB else COPY_CHUNK
+    carries it (at least one row: a step of a range), else a node table's parts."""
+    return max(rows, 1) if rows <= buffer_pool_mb * REL_COPY_ROWS_PER_POOL_MB else COPY_CHUNK
 
 
 class EmbeddedWrites(GraphStore):
@@ -197,7 +197,7 @@ class EmbeddedWrites(GraphStore):
 
     def _copy_rels(self, rel_type: str, from_label: str, to_label: str, table: pa.Table) -> None:
         whole = _every_column(table, relationship_schema(self.schema))
-        rows = max(1, rel_copy_rows(whole.num_rows, self.buffer_pool_mb))
+        rows = rel_copy_rows(whole.num_rows, self.buffer_pool_mb)
         for start in range(0, whole.num_rows, rows):
             chunk = _without_empty_batches(whole.slice(start, rows))
             self._execute(f"COPY {rel_type} FROM $t (from='{from_label}', to='{to_label}')", {"t": chunk})
