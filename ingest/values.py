@@ -18,6 +18,8 @@ from typing import Any
 from graph.ids import ADMIN_CODE, uscc_problem
 from ingest.normalize import clean_value
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
 
 class ValueProblemError(ValueError):
     """The cell's text is not a value of the expected type; the message says why."""
@@ -32,6 +34,8 @@ def as_int(text: str, *, minimum: float | None = None, maximum: float | None = N
     if not re.fullmatch(r"[+-]?\d+", cleaned):
         raise ValueProblemError("not a whole number")
     value = int(cleaned)
+    if not INT64_MIN <= value <= INT64_MAX:  # the stores' integers; a longer number is an identifier, kept as text
+        raise ValueProblemError("a whole number beyond the store's 64-bit range")
     _check_range(value, minimum, maximum)
     return value
 

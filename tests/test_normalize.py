@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from graph.ids import match_key, mint_key, uscc_problem
 from ingest.normalize import bracket_alias, clean_header, clean_value, split_list, strip_note
-from ingest.values import ValueProblemError, as_bool, as_date, as_float, as_uscc, as_year
+from ingest.values import ValueProblemError, as_bool, as_date, as_float, as_int, as_uscc, as_year
 
 
 def test_clean_value_fixes_what_is_plainly_noise() -> None:
@@ -58,6 +58,12 @@ def test_dates_floats_bools() -> None:
     with pytest.raises(ValueProblemError, match="finite"):
         as_float("nan")
     assert as_bool("yes") and not as_bool("no (cluster action-plan co-drafter)")
+
+
+def test_a_whole_number_the_stores_cannot_hold_is_a_bad_value() -> None:
+    assert as_int("9,223,372,036,854,775,807") == 2**63 - 1 and as_int("-9223372036854775808") == -(2**63)
+    with pytest.raises(ValueProblemError, match="64-bit"):
+        as_int("9223372036854775808")  # one more: Arrow's int64 column refused it, and the whole run failed
 
 
 def test_uscc_check_character() -> None:
