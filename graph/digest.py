@@ -7,11 +7,11 @@ query wrote nothing. Volatile bookkeeping (which ingest run last touched a recor
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from graph.json_text import compact
 from graph.store import GraphStore
 
 VOLATILE = frozenset({"ingest_run"})
@@ -28,7 +28,7 @@ class GraphDigest:
 def _canonical(record: dict[str, Any], ignore: Iterable[str]) -> str:
     skip = set(ignore)
     clean = {k: v for k, v in record.items() if k not in skip and v is not None}
-    return json.dumps(clean, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return compact(clean)
 
 
 def graph_digest(

@@ -13,7 +13,6 @@ chunk whatever the size of the graph.
 from __future__ import annotations
 
 import heapq
-import json
 import logging
 import re
 import tempfile
@@ -22,6 +21,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+from graph.json_text import compact, loads
 from graph.store import GraphStore
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ _REL_HEAD = re.compile(rf"\[\"R\",({_JSON_STR}),{_JSON_STR},({_JSON_STR}),")
 
 
 def dump(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return compact(value)
 
 
 def node_line(label: str, node: dict[str, Any]) -> str:
@@ -125,7 +125,7 @@ def split_text(chunks: Iterable[str]) -> Iterator[str]:
 
 def parse(line: str) -> tuple[tuple[str, ...], dict[str, Any]]:
     """A line's key (its tag "N"/"R" first) and its properties."""
-    item = json.loads(line)
+    item = loads(line)
     return tuple(item[:-1]), item[-1]
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from graph.arrow_rows import node_schema, relationship_schema
+from graph.json_text import compact_bytes
 from graph.schema import NodeClass, Schema
 from graph.store import prepare_node_rows, prepare_rel_rows
 from ingest.claims import SourceStatements, claims_to_json
@@ -60,8 +60,7 @@ class Built:
 
 def record_hash(props: dict[str, Any]) -> str:
     clean = {k: v for k, v in props.items() if k not in UNHASHED and v is not None}
-    text = json.dumps(clean, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(compact_bytes(clean)).hexdigest()[:32]
 
 
 def stage_records(schema: Schema) -> list[NodeRecord]:
@@ -227,30 +226,38 @@ def relationship_rows(links: Ties, schema: Schema, spill: Path | None = None) ->
     for i in range(len(ties)):
         if done[i]:  # a later statement of a tie whose row is made
             continue
-        link = ties[i]
-        statements = [link, *(ties[j] for j in others.get(i, ()))]
-        for j in others.get(i, ()):
-            done[j] = 1
-        if len(statements) == 1:  # most relationships have one statement: nothing to rank
-            stated = statements
+        later = others.get(i)
+        if later is None:  # most relationships have one statement: nothing to rank, and no Link to make
+            props = ties.props(i)  # a fresh dict
+            props["source_refs"] = [ties.ref(i)]
+            stated = ties.stated(i)
         else:
-            statements.sort(key=lambda k: k.rank)
-            stated = [k for k in statements if k.rank[0] == 0] or statements
-        best = stated[0]
-        props = best.props  # a fresh dict
-        props["source_refs"] = sorted({k.ref for k in stated if k.ref})
-        if best.rank[0] == 0:
+            for j in later:
+                done[j] = 1
+            props, stated = _merged(ties, [i, *later])
+        if stated:
             for name in ("derived", "rule", "evidence"):
                 props.pop(name, None)
-        group = (link.rel_type, link.from_label, link.to_label)
+        rel_type, from_label, from_id, to_label, to_id = ties.key(i)
+        group = (rel_type, from_label, to_label)
         builder = builders.get(group)
         if builder is None:
             check = partial(_checked_rels, schema, f"{group[0]} {group[1]}->{group[2]}")
             file = spill / f"ties-{'-'.join(group)}.arrow" if spill else None
             builder = builders[group] = TableBuilder(table_schema, check, file)
-        builder.add({"from_id": link.from_id, "to_id": link.to_id, **props})
+        builder.add({"from_id": from_id, "to_id": to_id, **props})
     ties.clear()
     return dict(tables(builders))
+
+
+def _merged(ties: LinkColumns, positions: list[int]) -> tuple[dict[str, Any], bool]:
+    """The properties of a tie stated more than once: the best-ranked statement's, with the reference of every
+    statement that a source states (every inferred one's if none is); and whether the best is stated."""
+    statements = sorted((ties[j] for j in positions), key=lambda k: k.rank)
+    stated = [k for k in statements if k.rank[0] == 0] or statements
+    props = stated[0].props  # a fresh dict
+    props["source_refs"] = sorted({k.ref for k in stated if k.ref})
+    return props, stated[0].rank[0] == 0
 
 
 def _other_statements(ties: LinkColumns) -> dict[int, list[int]]:

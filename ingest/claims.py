@@ -10,13 +10,13 @@ and a run of one source never changes what another source said.
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph.json_text import compact, compact_bytes, loads
 from ingest.records import NO_PROPS, NodeRecord, PendingLink, Provenance, target_ref
 
 SourceName = str
@@ -81,16 +81,14 @@ def claims_to_json(claims: dict[SourceName, SourceStatements]) -> str:
     return "{" + ",".join(parts) + "}"
 
 
-# the one encoding of a node's claims (sorted keys, no spaces, characters as they are)
-_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-_text = _ENCODER.encode
+_text = compact  # the one encoding of a node's claims (sorted keys, no spaces, characters as they are)
 
 
 def claims_from_json(text: str) -> dict[SourceName, SourceStatements]:
     """A node's statements as its ``claims_json`` keeps them. A row's record and its ties share one provenance, the
     far ends are shared (``target_ref``), and the names a store repeats on every node (sources, files, labels,
     confidences) are interned: a re-run reads the statements of every source it does not read from the store."""
-    doc = json.loads(text) if text else {}
+    doc = loads(text) if text else {}
     shared: dict[tuple[Any, ...], Provenance] = {}
     statements = {}
     for name, part in doc.items():
@@ -183,4 +181,4 @@ def record_key(record: NodeRecord) -> RecordKey:
 
 def _digest(doc: dict[str, Any]) -> bytes:
     """16 bytes of BLAKE2b over the sorted JSON (1, 1.0 and true differ, as they do in the stored text)."""
-    return hashlib.blake2b(json.dumps(doc, sort_keys=True).encode("ascii"), digest_size=16).digest()
+    return hashlib.blake2b(compact_bytes(doc), digest_size=16).digest()
