@@ -28,7 +28,7 @@ from graph.schema import Schema
 from ingest.build import Inference
 from ingest.crosswalks import Crosswalks, Row
 from ingest.inference import LinkView, inferred_link, name_of
-from ingest.link_columns import Ties, of_types
+from ingest.link_columns import Starts, TieKey, Ties, keys_of_types, of_types
 from ingest.records import Link
 from ingest.resolve import Entity, EntityIndex
 
@@ -128,13 +128,14 @@ class Attribution:
     def _through_graph(self, index: EntityIndex, parts: Parts, clusters: dict[str, Entity]) -> list[Link]:
         """Organisations serve the clusters of the labs they host and of the projects they lead."""
         hosting, leading = [], []  # the ties the rules follow, with their ends
-        for link in _every(parts, ("HOSTED_BY", "LEADS_PROJECT")):
-            start, end = index.by_node_id(link.from_label, link.from_id), index.by_node_id(link.to_label, link.to_id)
+        walked = ("HOSTED_BY", "LEADS_PROJECT")
+        for rel_type, from_label, from_id, to_label, to_id in _every_key(parts, walked):
+            start, end = index.by_node_id(from_label, from_id), index.by_node_id(to_label, to_id)
             if start is None or end is None:
                 continue
-            if link.rel_type == "HOSTED_BY" and start.label == "Laboratory" and end.label in HOSTS:
+            if rel_type == "HOSTED_BY" and start.label == "Laboratory" and end.label in HOSTS:
                 hosting.append((start, end))
-            if link.rel_type == "LEADS_PROJECT" and start.label in HOSTS:
+            if rel_type == "LEADS_PROJECT" and start.label in HOSTS:
                 leading.append((start, end))
         # the clusters of those labs and projects only, not of every firm (with the views' change, this rule's peak
         # at scale 150 fell 3,146 → 2,731 MB)
@@ -208,9 +209,15 @@ def _read(path: Path) -> list[dict[str, str]]:
 Parts = tuple[Ties, ...]  # the resolved ties, then the rules' own so far: walked in turn, not copied into one
 
 
-def _every(parts: Parts, rel_types: Collection[str]) -> Iterator[Link]:
-    """The ties of these types in every part (of the resolved ties' columns, only theirs are made)."""
-    return itertools.chain.from_iterable(of_types(part, rel_types) for part in parts)
+def _every(parts: Parts, rel_types: Collection[str], starts: Starts | None = None) -> Iterator[Link]:
+    """The ties of these types (from ``starts`` only, if given) in every part (of the resolved ties' columns, only
+    theirs are made)."""
+    return itertools.chain.from_iterable(of_types(part, rel_types, starts) for part in parts)
+
+
+def _every_key(parts: Parts, rel_types: Collection[str]) -> Iterator[TieKey]:
+    """The keys of the ties of these types in every part (no ``Link`` is made for a tie of the columns)."""
+    return itertools.chain.from_iterable(keys_of_types(part, rel_types) for part in parts)
 
 
 def _served(
@@ -224,9 +231,7 @@ def _served(
     ``counts`` accepts."""
     code_of = {id(c): code for code, c in clusters.items()}
     served: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for link in _every(parts, ("SERVES_CLUSTER", "IN_CLUSTER")):
-        if (link.from_label, link.from_id) not in asked:
-            continue
+    for link in _every(parts, ("SERVES_CLUSTER", "IN_CLUSTER"), asked):
         target = index.by_node_id(link.to_label, link.to_id)
         if target is not None and id(target) in code_of and counts(link):
             served[(link.from_label, link.from_id)].add(code_of[id(target)])

@@ -16,7 +16,7 @@ from pathlib import Path
 from graph.schema import Schema
 from ingest.build import Inference
 from ingest.geo import wgs84_to_gcj02
-from ingest.link_columns import Ties, of_types
+from ingest.link_columns import Ties, keys_of_types
 from ingest.records import Link
 from ingest.resolve import Entity, EntityIndex
 
@@ -50,17 +50,19 @@ class LinkView:
     def __init__(self, index: EntityIndex, links: Iterable[Ties], types: Collection[str]) -> None:
         self.types = frozenset(types)
         self.out: dict[str, dict[str, dict[str, list[Entity]]]] = {rel_type: {} for rel_type in self.types}
-        for link in itertools.chain.from_iterable(of_types(part, self.types) for part in links):
-            by_label = self.out[link.rel_type]
-            target = index.by_node_id(link.to_label, link.to_id)
+        for rel_type, from_label, from_id, to_label, to_id in itertools.chain.from_iterable(
+            keys_of_types(part, self.types) for part in links
+        ):
+            by_label = self.out[rel_type]
+            target = index.by_node_id(to_label, to_id)
             if target is None:
                 continue
-            by_id = by_label.get(link.from_label)
+            by_id = by_label.get(from_label)
             if by_id is None:
-                by_id = by_label[link.from_label] = {}
-            found = by_id.get(link.from_id)
+                by_id = by_label[from_label] = {}
+            found = by_id.get(from_id)
             if found is None:
-                by_id[link.from_id] = [target]
+                by_id[from_id] = [target]
             else:
                 found.append(target)
 

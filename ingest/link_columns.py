@@ -17,7 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from ingest.records import NO_PROPS, Link, Provenance
+from ingest.records import NO_PROPS, Link, Provenance, tie_props, tie_ref
+
+Starts = Collection[tuple[str, str]]  # the (label, id)s of the nodes some ties start from
+TieKey = tuple[str, str, str, str, str]  # type, from label, from id, to label, to id
 
 
 class _Codes:
@@ -128,16 +131,48 @@ class LinkColumns:
         for i in range(len(self)):
             yield self[i]
 
-    def of_types(self, rel_types: Collection[str]) -> Iterator[Link]:
-        """The ties of these types, in the order added (a rule that walks a few types reads only theirs)."""
-        codes = [code for code in map(self._names.known, rel_types) if code is not None]
-        if not codes or not len(self):
-            return
-        wanted = np.isin(np.frombuffer(self._rel_types, dtype=np.uint16), codes)
-        for i in np.flatnonzero(wanted).tolist():
+    def of_types(self, rel_types: Collection[str], starts: Starts | None = None) -> Iterator[Link]:
+        """The ties of these types, in the order added (a rule that walks a few types reads only theirs); with
+        ``starts``, only those from these (label, id)s, found without making the others' ``Link`` (a rule that asks
+        for the clusters of a few labs read every firm's IN_CLUSTER tie)."""
+        for i in self._positions(rel_types, starts):
             yield self[i]
 
-    def key(self, i: int) -> tuple[str, str, str, str, str]:
+    def keys_of_types(self, rel_types: Collection[str]) -> Iterator[TieKey]:
+        """The keys of the ties of these types, in the order added, without making a ``Link`` (a rule's view of
+        the graph needs no more)."""
+        return map(self.key, self._positions(rel_types))
+
+    def _positions(self, rel_types: Collection[str], starts: Starts | None = None) -> list[int]:
+        codes = [code for code in map(self._names.known, rel_types) if code is not None]
+        if not codes or not len(self):
+            return []
+        wanted = np.isin(np.frombuffer(self._rel_types, dtype=np.uint16), codes)
+        if starts is not None:
+            labels = [code for code in map(self._names.known, {label for label, _ in starts}) if code is not None]
+            wanted &= np.isin(np.frombuffer(self._from_labels, dtype=np.uint16), labels)
+        positions: list[int] = np.flatnonzero(wanted).tolist()
+        if starts is not None:
+            names, from_labels, from_ids = self._names.values, self._from_labels, self._from_ids
+            positions = [i for i in positions if (names[from_labels[i]], from_ids[i]) in starts]
+        return positions
+
+    def props(self, i: int) -> dict[str, Any]:
+        """``ties[i].props``, without making the ``Link``."""
+        names = self._names.values
+        return tie_props(
+            self._provenance[i], names[self._rules[i]], self._numbers.values[self._confidence[i]], self._extra[i]
+        )
+
+    def ref(self, i: int) -> str:
+        """``ties[i].ref``, without making the ``Link``."""
+        return tie_ref(self._provenance[i], self._extra[i])
+
+    def stated(self, i: int) -> bool:
+        """Whether a source states the tie at ``i`` (else a rule inferred it)."""
+        return self._provenance[i] is not None
+
+    def key(self, i: int) -> TieKey:
         """(type, from label, from id, to label, to id) of the tie at ``i``, without making its ``Link``."""
         names = self._names.values
         return (
@@ -155,9 +190,21 @@ class LinkColumns:
 Ties = LinkColumns | list[Link]  # resolved ties, as columns or (a rule's own, a test's) as a list
 
 
-def of_types(links: Ties, rel_types: Collection[str]) -> Iterator[Link]:
-    """The ties of these types among ``links``, columns or a list."""
+def keys_of_types(links: Ties, rel_types: Collection[str]) -> Iterator[TieKey]:
+    """The keys of the ties of these types among ``links``, columns or a list."""
     if isinstance(links, LinkColumns):
-        return links.of_types(rel_types)
+        return links.keys_of_types(rel_types)
     wanted = frozenset(rel_types)
-    return (link for link in links if link.rel_type in wanted)
+    return ((k.rel_type, k.from_label, k.from_id, k.to_label, k.to_id) for k in links if k.rel_type in wanted)
+
+
+def of_types(links: Ties, rel_types: Collection[str], starts: Starts | None = None) -> Iterator[Link]:
+    """The ties of these types among ``links``, columns or a list; with ``starts``, only those from these nodes."""
+    if isinstance(links, LinkColumns):
+        return links.of_types(rel_types, starts)
+    wanted = frozenset(rel_types)
+    return (
+        link
+        for link in links
+        if link.rel_type in wanted and (starts is None or (link.from_label, link.from_id) in starts)
+    )

@@ -181,19 +181,7 @@ class Link:
 
     @property
     def props(self) -> dict[str, Any]:
-        p = self.provenance
-        if p is None:
-            return dict(self.extra)
-        props = {
-            "source_file": p.file,
-            "source_row": p.row,
-            "source_url": p.url,
-            "confidence": p.confidence,
-            "match_rule": self.match_rule,
-            "match_confidence": self.match_confidence,
-            **self.extra,
-        }
-        return {k: v for k, v in props.items() if v is not None}  # absent, as the stores hold no nulls
+        return tie_props(self.provenance, self.match_rule, self.match_confidence, self.extra)
 
     @property
     def rank(self) -> tuple[int, int, str, str, int]:
@@ -205,5 +193,28 @@ class Link:
 
     @property
     def ref(self) -> str:
-        """file#row of a stated tie, rule:<id> of an inferred one."""
-        return self.provenance.ref if self.provenance is not None else f"rule:{self.extra.get('rule', '')}"
+        return tie_ref(self.provenance, self.extra)
+
+
+def tie_props(
+    provenance: Provenance | None, match_rule: str, match_confidence: float, extra: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A tie's written properties (a fresh dict): its row and how its far end was matched, then its own; an
+    inferred tie's own only."""
+    if provenance is None:
+        return dict(extra)
+    props = {
+        "source_file": provenance.file,
+        "source_row": provenance.row,
+        "source_url": provenance.url,
+        "confidence": provenance.confidence,
+        "match_rule": match_rule,
+        "match_confidence": match_confidence,
+        **extra,
+    }
+    return {k: v for k, v in props.items() if v is not None}  # absent, as the stores hold no nulls
+
+
+def tie_ref(provenance: Provenance | None, extra: Mapping[str, Any]) -> str:
+    """file#row of a stated tie, rule:<id> of an inferred one."""
+    return provenance.ref if provenance is not None else f"rule:{extra.get('rule', '')}"

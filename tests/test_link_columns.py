@@ -6,7 +6,7 @@ from __future__ import annotations
 import tracemalloc
 from collections.abc import Callable, Sized
 
-from ingest.link_columns import LinkColumns, of_types
+from ingest.link_columns import LinkColumns, keys_of_types, of_types
 from ingest.records import Link, Provenance
 
 
@@ -38,6 +38,37 @@ def test_every_tie_reads_back_as_added_in_order() -> None:
     assert list(columns.of_types(["SERVES_CLUSTER"])) == [] and list(LinkColumns().of_types(["HOSTED_BY"])) == []
     columns.clear()
     assert len(columns) == 0 and list(columns) == []
+
+
+def test_the_ties_from_some_nodes_only() -> None:
+    """A rule that asks for a few nodes' ties gets theirs, in order, from columns and from a list alike: the same
+    id under another label is not one of them, nor is a label that starts no tie."""
+    ties = _ties()
+    columns = LinkColumns(ties)
+    starts = {("Laboratory", "lab/2"), ("Laboratory", "lab/3"), ("University", "lab/1"), ("City", "nowhere")}
+    for found in (columns.of_types, lambda types, starts: of_types(ties, types, starts)):
+        assert list(found(["LOCATED_IN", "HOSTED_BY"], starts)) == [ties[2], ties[3], ties[4]]
+        assert list(found(["HOSTED_BY"], starts)) == [ties[3]]
+        assert list(found(["HOSTED_BY"], set())) == [] and list(found(["HOSTED_BY"], {("City", "lab/1")})) == []
+
+
+def test_the_keys_of_some_types_without_their_links() -> None:
+    ties = _ties()
+    expected = [(t.rel_type, t.from_label, t.from_id, t.to_label, t.to_id) for t in ties if t.rel_type == "HOSTED_BY"]
+    assert list(LinkColumns(ties).keys_of_types(["HOSTED_BY", "NOT_A_TYPE"])) == expected
+    assert list(keys_of_types(ties, ["HOSTED_BY"])) == expected
+    assert (
+        list(LinkColumns(ties).keys_of_types(["NOT_A_TYPE"])) == [] == list(LinkColumns().keys_of_types(["HOSTED_BY"]))
+    )
+
+
+def test_a_tie_s_properties_and_reference_without_its_link() -> None:
+    ties = _ties()
+    columns = LinkColumns(ties)
+    for i, tie in enumerate(ties):
+        assert columns.props(i) == tie.props and columns.ref(i) == tie.ref
+        assert columns.stated(i) is (tie.provenance is not None)
+    assert columns.props(3)["role"] == "共建" and columns.ref(4) == "rule:r" and columns.props(4) == ties[4].extra
 
 
 def test_confidences_and_priorities_read_back_with_their_type_and_any_size() -> None:
