@@ -15,7 +15,6 @@ values are finite (``ingest/values.as_float`` refuses the others).
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import orjson
@@ -27,7 +26,6 @@ _OPTIONS = (
     | orjson.OPT_PASSTHROUGH_DATACLASS
 )
 _PYTHON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-_EXPONENT = re.compile(rb"[0-9]e-")
 
 
 def compact(value: Any) -> str:
@@ -43,15 +41,42 @@ def compact_bytes(value: Any) -> bytes:
 
 
 def _by_orjson(value: Any) -> bytes | None:
-    """orjson's text, or None where it may differ from Python's: a value orjson refuses, or a float below 1e-4
-    (two searches for a fixed text are 6× faster than one regular expression)."""
+    """orjson's text, or None where it may differ from Python's: a value orjson refuses, or a float below 1e-4."""
     try:
         text = orjson.dumps(value, option=_OPTIONS)
     except orjson.JSONEncodeError:
         return None
-    if b"0.0000" in text or (b"e-" in text and _EXPONENT.search(text) is not None):
-        return None
-    return text
+    # A long text is mostly long strings (a node's claims inside its record hash's text): the value's few floats are
+    # then quicker to look at than the text's every byte (3 µs for 7 KB, where orjson took 0.4 µs to write them).
+    if len(text) > _SEARCHED_UP_TO:
+        return None if _small_float_in(value) else text
+    return None if b"0.0000" in text or _digit_before_exponent(text) else text
+
+
+_SEARCHED_UP_TO = 1_000  # bytes
+
+
+def _digit_before_exponent(text: bytes) -> bool:
+    """Whether ``e-`` follows a digit anywhere in the text (as ``1e-09``; not as ``e-commerce``)."""
+    at = text.find(b"e-")
+    while at != -1:
+        if at and 0x30 <= text[at - 1] <= 0x39:
+            return True
+        at = text.find(b"e-", at + 2)
+    return False
+
+
+def _small_float_in(value: Any) -> bool:
+    """Whether a float other than 0 and closer to it than 1e-4 is anywhere in the value (its exact types: orjson
+    refused a subclass already)."""
+    kind = type(value)
+    if kind is float:
+        return bool(value != 0 and -1e-4 < value < 1e-4)
+    if kind is dict:
+        return any(map(_small_float_in, value.values()))
+    if kind is list or kind is tuple:
+        return any(map(_small_float_in, value))
+    return False
 
 
 def loads(text: str) -> Any:

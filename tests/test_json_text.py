@@ -30,10 +30,11 @@ _VALUES = st.recursive(
 @settings(max_examples=3_000, deadline=None)
 @given(_VALUES)
 def test_the_text_is_the_standard_library_s_byte_for_byte(value: Any) -> None:
-    expected = _python(value)
-    assert compact(value) == expected
-    if not any(0xD800 <= ord(ch) <= 0xDFFF for ch in expected):  # a lone surrogate has no UTF-8
-        assert compact_bytes(value) == expected.encode()
+    for whole in (value, [value, "长" * 400]):  # a short text is searched, a long one's value walked
+        expected = _python(whole)
+        assert compact(whole) == expected
+        if not any(0xD800 <= ord(ch) <= 0xDFFF for ch in expected):  # a lone surrogate has no UTF-8
+            assert compact_bytes(whole) == expected.encode()
 
 
 @settings(max_examples=3_000, deadline=None)
@@ -51,4 +52,6 @@ def test_the_cases_orjson_writes_differently_or_refuses() -> None:
     assert compact({"s": "\ud800"}) == '{"s":"\ud800"}'  # a lone surrogate, as Python writes it
     assert compact({"s": "e-commerce 0.00001%"}) == '{"s":"e-commerce 0.00001%"}'  # a look-alike, written again
     assert compact({1: "x"}) == '{"1":"x"}'
+    long = "长" * 400
+    assert compact({"claims": long, "rate": [1e-05]}) == f'{{"claims":"{long}","rate":[1e-05]}}'
     assert math.isnan(loads("[NaN]")[0]) and loads('"\\ud800"') == "\ud800"
