@@ -10,6 +10,9 @@ would differ:
 - a value orjson refuses: an int beyond 64 bits, a lone surrogate, a key that is not a str, a subclass, a date.
 A float that is not finite is the one difference left: orjson writes it ``null``, Python ``NaN``. The ingest's
 values are finite (``ingest/values.as_float`` refuses the others).
+
+orjson leaves a UTF-8 copy inside each non-ASCII string it writes, for the string's life: fine for statements let
+go soon after (a node's claims, while its row is made), costly for many held at once (docs/SCALE.md).
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ def _by_orjson(value: Any) -> bytes | None:
     except orjson.JSONEncodeError:
         return None
     # A long text is mostly long strings (a node's claims inside its record hash's text): the value's few floats are
-    # then quicker to look at than the text's every byte (3 µs for 7 KB, where orjson took 0.4 µs to write them).
+    # then quicker to look at than the text's every byte (a 7 KB text: 0.5 µs to walk its value, 3–9 µs to search).
     if len(text) > _SEARCHED_UP_TO:
         return None if _small_float_in(value) else text
     return None if b"0.0000" in text or _digit_before_exponent(text) else text
@@ -67,10 +70,10 @@ def _digit_before_exponent(text: bytes) -> bool:
 
 
 def _small_float_in(value: Any) -> bool:
-    """Whether a float other than 0 and closer to it than 1e-4 is anywhere in the value (its exact types: orjson
-    refused a subclass already)."""
+    """Whether a float other than 0 and closer to it than 1e-4 is anywhere in the value. Containers of their exact
+    types only (orjson refused a subclass already); a float of any type (orjson writes an enum's float member)."""
     kind = type(value)
-    if kind is float:
+    if isinstance(value, float):
         return bool(value != 0 and -1e-4 < value < 1e-4)
     if kind is dict:
         return any(map(_small_float_in, value.values()))

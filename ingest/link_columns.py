@@ -5,8 +5,9 @@ tests/test_link_columns.py).
 Names (the type, the ends' labels, the match rule) are kept as 16-bit codes into a small table; match confidences
 and priorities as 32-bit codes into their own (any value, read back as it was given); the ends' ids, the stating
 row and the statement's own properties as references to objects the resolution already holds. A ``Link`` is made
-again only when a tie is read (``ties[i]``, iteration, ``of_types``), so the rules and the rows see the same
-``Link`` as before.
+again only where a rule reads one (``ties[i]``, iteration, ``of_types``); what needs less reads the columns: a
+tie's key (``key``, ``keys_of_types``), or its properties and reference for its row (``props``, ``ref``), through
+the same functions as ``Link`` (``records.tie_props``, ``tie_ref``).
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ class _Codes:
 
 class LinkColumns:
     """A list of resolved ties, as columns: ``append``, ``add``, ``extend``, ``len``, ``ties[i]``, iteration in
-    the order added, and ``of_types`` (only the ties of some types, without making the others' ``Link``)."""
+    the order added, ``of_types`` (only the ties of some types, or from some nodes, without making the others'
+    ``Link``), and a tie's parts without its ``Link`` (``key``, ``keys_of_types``, ``props``, ``ref``, ``stated``)."""
 
     def __init__(self, links: Iterable[Link] = ()) -> None:
         self._empty()

@@ -19,6 +19,7 @@ from graph.ids import ADMIN_CODE, uscc_problem
 from ingest.normalize import clean_value
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+BEYOND_INT64 = "a whole number beyond the store's 64-bit range"
 
 
 class ValueProblemError(ValueError):
@@ -33,9 +34,13 @@ def as_int(text: str, *, minimum: float | None = None, maximum: float | None = N
     cleaned = clean_value(text).replace(",", "")
     if not re.fullmatch(r"[+-]?\d+", cleaned):
         raise ValueProblemError("not a whole number")
+    # The stores' integers are 64-bit: a longer number is a bad value (left out, or its row refused if required).
+    # Its digits are counted first, as Python refuses to convert more than 4,300 of them.
+    if len(cleaned.lstrip("+-").lstrip("0")) > len(str(INT64_MAX)):
+        raise ValueProblemError(BEYOND_INT64)
     value = int(cleaned)
-    if not INT64_MIN <= value <= INT64_MAX:  # the stores' integers; a longer number is an identifier, kept as text
-        raise ValueProblemError("a whole number beyond the store's 64-bit range")
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise ValueProblemError(BEYOND_INT64)
     _check_range(value, minimum, maximum)
     return value
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import json
 import math
+from enum import Enum
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graph.json_text import compact, compact_bytes, loads
+
+
+class _Rate(float, Enum):
+    SMALL = 1e-5
 
 
 def _python(value: Any) -> str:
@@ -54,4 +59,5 @@ def test_the_cases_orjson_writes_differently_or_refuses() -> None:
     assert compact({1: "x"}) == '{"1":"x"}'
     long = "长" * 400
     assert compact({"claims": long, "rate": [1e-05]}) == f'{{"claims":"{long}","rate":[1e-05]}}'
+    assert compact({"claims": long, "rate": _Rate.SMALL}) == f'{{"claims":"{long}","rate":1e-05}}'  # orjson writes it
     assert math.isnan(loads("[NaN]")[0]) and loads('"\\ud800"') == "\ud800"

@@ -64,6 +64,9 @@ def test_a_whole_number_the_stores_cannot_hold_is_a_bad_value() -> None:
     assert as_int("9,223,372,036,854,775,807") == 2**63 - 1 and as_int("-9223372036854775808") == -(2**63)
     with pytest.raises(ValueProblemError, match="64-bit"):
         as_int("9223372036854775808")  # one more: Arrow's int64 column refused it, and the whole run failed
+    with pytest.raises(ValueProblemError, match="64-bit"):
+        as_int("9" * 5_000)  # more digits than Python converts: a ValueError of its own
+    assert as_int("-0000000000000000000000042") == -42
 
 
 def test_uscc_check_character() -> None:
