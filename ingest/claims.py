@@ -75,13 +75,10 @@ def claims_to_json(claims: dict[SourceName, SourceStatements]) -> str:
     for source, part in sorted(claims.items()):
         if not (part.records or part.links):
             continue
-        links = ",".join(sorted(_text(link_to_json(k)) for k in part.links))
-        records = ",".join(_text(record_to_json(r)) for r in sorted(part.records, key=lambda r: r.order_key))
-        parts.append(f'{_text(source)}:{{"links":[{links}],"records":[{records}]}}')
+        links = ",".join(sorted(compact(link_to_json(k)) for k in part.links))
+        records = ",".join(compact(record_to_json(r)) for r in sorted(part.records, key=lambda r: r.order_key))
+        parts.append(f'{compact(source)}:{{"links":[{links}],"records":[{records}]}}')
     return "{" + ",".join(parts) + "}"
-
-
-_text = compact  # the one encoding of a node's claims (sorted keys, no spaces, characters as they are)
 
 
 def claims_from_json(text: str) -> dict[SourceName, SourceStatements]:
