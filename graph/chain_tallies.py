@@ -58,9 +58,11 @@ def _members(store: GraphStore) -> dict[ChainKey, int]:
             else ("count(DISTINCT e)", "count(DISTINCT CASE WHEN coalesce(r.derived, false) THEN NULL ELSE e.id END)")
         )
         stage = stage_expression(store.schema, label, "e")
+        # From the members' side, each one's stage read once (Neo4j, scale 150: 10.8 → 3.4 s; matched from the 20
+        # clusters, it read the 2.27 M firms' ties and stages in no order, a page fault at a time)
         rows = store.read_in_write(
-            f"MATCH (e:{label})-[r:{'|'.join(types)}]->(c:IndustryCluster) "
-            f"RETURN c.id AS cluster, {stage} AS stage, {every} AS n, {sourced} AS sourced"
+            f"MATCH (e:{label}) WITH e, {stage} AS stage MATCH (e)-[r:{'|'.join(types)}]->(c:IndustryCluster) "
+            f"RETURN c.id AS cluster, stage, {every} AS n, {sourced} AS sourced"
         )
         for row in rows:
             for kind, n in ((MEMBERS, row["n"]), (MEMBERS_SOURCED, row["sourced"])):

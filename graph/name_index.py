@@ -15,7 +15,9 @@ then renamed, so a concurrent reader sees the old file or the new one).
 from __future__ import annotations
 
 import logging
+import operator
 import os
+import re
 import sqlite3
 import tempfile
 from collections import defaultdict
@@ -42,6 +44,8 @@ _SCHEMA = (
     "CREATE VIRTUAL TABLE grams USING fts5(pairs, tokenize = 'unicode61 remove_diacritics 0')",
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)",
 )
+_FULL_TEXT = ("names", "grams")
+_AUTOMERGE = 4  # FTS5's default
 _LOOKUP_BATCH = 5_000
 COMMON = 5_000  # above this many possible matches, walking the entities in order finds a page sooner
 
@@ -57,9 +61,16 @@ def name_text(row: dict[str, Any]) -> str:
     return "\n".join(str(n).lower() for n in names if n)
 
 
+# Runs of two or more letters or digits: ``[^\W_]`` is exactly ``str.isalnum`` (``\w`` is it plus the underscore).
+_ALNUM_RUNS = re.compile(r"[^\W_]{2,}")
+
+
 def bigrams(text: str) -> str:
-    """Every pair of adjacent letters or digits, as words for the unicode61 tokenizer (a 2-character search)."""
-    pairs = {text[i : i + 2] for i in range(len(text) - 1) if text[i].isalnum() and text[i + 1].isalnum()}
+    """Every pair of adjacent letters or digits, as words for the unicode61 tokenizer (a 2-character search).
+    The pairs of each run are made in C (``map``): 15 % faster than testing each character in Python."""
+    pairs: set[str] = set()
+    for run in _ALNUM_RUNS.findall(text):
+        pairs.update(map(operator.add, run, run[1:]))
     return " ".join(sorted(pairs))
 
 
@@ -125,24 +136,52 @@ def _epoch_of(path: Path) -> str | None:
 
 def rebuild(store: GraphStore, path: Path, epoch: str) -> None:
     """Index every entity's names afresh, into a new file renamed over the old one."""
+    entities = ((cls.name, _entity_names(store, cls.name)) for cls in store.schema.entity_classes)
+    building, count = build_file(path, entities)
+    install(building, path, epoch)
+    log.info("name index %s rebuilt: %d entities at epoch %s", path, count, epoch)
+
+
+def build_file(path: Path, entities: Iterable[tuple[str, Iterable[dict[str, Any]]]]) -> tuple[Path, int]:
+    """A new index of these entities (class, rows as ``_entity_names`` gives them) in a file of its own beside
+    ``path``, not yet in its place and without an epoch (``install``); its name and how many entities it holds."""
     handle, name = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}.", suffix=".building")  # one per caller
     os.close(handle)
     building = Path(name)
     count = 0
     try:
         with closing(sqlite3.connect(building)) as db:
+            # Nobody reads the file before ``install``, whose commit syncs it: no journal, no sync till then, and no
+            # merging of the full-text segments while they are bulk-loaded (scale 150: 25.4 → 21.4 s in all).
+            db.execute("PRAGMA journal_mode = OFF")
+            db.execute("PRAGMA synchronous = OFF")
             for statement in _SCHEMA:
                 db.execute(statement)
-            for cls in store.schema.entity_classes:
-                count += _insert(db, cls.name, _entity_names(store, cls.name))
-            _set_epoch(db, epoch)
+            for table in _FULL_TEXT:
+                db.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('automerge', 0)")
+            for label, rows in entities:
+                count += _insert(db, label, rows)
+            for table in _FULL_TEXT:  # later updates (``follow_write``) merge as usual
+                db.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('automerge', {_AUTOMERGE})")
             db.commit()
     except BaseException:
         building.unlink(missing_ok=True)  # a half-built file is never left behind
         raise
+    return building, count
+
+
+def install(building: Path, path: Path, epoch: str) -> None:
+    """Stamp a file ``build_file`` made with the epoch of the graph it indexes and rename it over ``path`` (a
+    reader sees the old file or the new one)."""
+    try:
+        with closing(sqlite3.connect(building)) as db:
+            _set_epoch(db, epoch)
+            db.commit()  # synced: the rows inserted without a sync are on disk before the file is in its place
+    except BaseException:
+        building.unlink(missing_ok=True)
+        raise
     building.chmod(0o644)  # readable like the store beside it (mkstemp makes it private)
     os.replace(building, path)
-    log.info("name index %s rebuilt: %d entities at epoch %s", path, count, epoch)
 
 
 def follows_entity_by_entity(store: GraphStore, before: str | None) -> bool:

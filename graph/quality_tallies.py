@@ -60,8 +60,10 @@ def compute(store: GraphStore) -> dict[QualityKey, Quality]:
 
 def _first_names(store: GraphStore, label: str, condition: str, params: dict[str, Any]) -> tuple[str, ...]:
     """The first names in id order (a query of its own: neither store's collect() keeps an ORDER BY's order)."""
+    # ``n.id IS NOT NULL`` (always true) lets Neo4j walk the id index in order and stop at the fifth name: 6.9 s →
+    # 0.05 s for the firms' commonest confidence at scale 150, where it sorted the 825,000 that have it
     rows = store.read_in_write(
-        f"MATCH (n:{label}) WHERE {condition} AND n.name_zh IS NOT NULL "
+        f"MATCH (n:{label}) WHERE n.id IS NOT NULL AND {condition} AND n.name_zh IS NOT NULL "
         "RETURN n.name_zh AS name ORDER BY n.id LIMIT $examples",
         {**params, "examples": EXAMPLES},
     )

@@ -19,6 +19,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from graph import aggregates, name_index
+from graph import aggregates, name_index, name_index_ahead
 from graph.errors import ClusterKGError, StoreError
 from graph.mapped_tables import let_go_of_read_pages
 from graph.schema import Schema
@@ -138,10 +139,10 @@ def run_ingest(
     rules = default_inferences(store.schema, data_dir) if inferences is None else inferences
     try:
         # the rows' tables wait for the write as files, mapped (ingest/row_tables.py); TMPDIR says where
-        with rare_collections(), spill_folder() as spill:
+        with rare_collections(), spill_folder() as spill, ExitStack() as on_exit:
             result = _run(
                 store, sources, data_dir, dry_run, set(retract), run_id, report, progress, rules, started, now,
-                spill, recover,
+                spill, on_exit, recover,
             )  # fmt: skip
     except BaseException:
         if not dry_run:
@@ -163,6 +164,7 @@ def _run(
     started: datetime,
     now: Callable[[], datetime],
     spill: Path,
+    on_exit: ExitStack,
     recover: bool = False,
 ) -> IngestResult:
     clock = time.perf_counter()
@@ -195,6 +197,10 @@ def _run(
     del statements
     gathered.statements.clear()
     nodes = node_rows(built, store.schema, spill)
+    # a first load's name index, built from the node tables while the rest of the run goes on
+    ahead = None if dry_run else name_index_ahead.start(store, nodes)
+    if ahead is not None:
+        on_exit.callback(ahead.discard)  # deleted if the run ends before it is in place
     links = built.links
     del built  # the entities and their records
     rels = relationship_rows(links, store.schema, spill)
@@ -237,7 +243,9 @@ def _run(
             result.seconds["write"] = time.perf_counter() - clock
             store.upsert_nodes("IngestRun", [run_record(result, started, now())])
         # after the commit; after an unfinished run the index is rebuilt whole (it may miss that run's writes)
-        name_index.follow_write(store, None if recover else before, after, changed_nodes)
+        built_ahead = ahead is not None and after is not None and after != before and ahead.install(after)
+        if not built_ahead:
+            name_index.follow_write(store, None if recover else before, after, changed_nodes)
         log.info("written in %.1f s", result.seconds["write"])
     return result
 

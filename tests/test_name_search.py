@@ -4,6 +4,7 @@ Neo4j every fact node carries the Entity label, and a lookup by id without a cla
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -11,13 +12,15 @@ from typing import Any
 
 import pytest
 
-from graph import aggregates, name_index
+from graph import aggregates, name_index, name_index_ahead
+from graph.embedded_store import EmbeddedStore
 from graph.neo4j_entity import ENTITY
 from graph.schema import Schema
 from graph.store import GraphStore
 from ingest import pipeline
+from ingest.mapping import load_mapping
 from ingest.pipeline import run_ingest
-from ingest.sources import DATA_DIR
+from ingest.sources import DATA_DIR, mapping_source
 from queries.catalog import get_query
 from queries.search import lucene_query
 from tests.test_aggregates import slice_sources
@@ -165,3 +168,78 @@ def test_lucene_queries_narrow_only_where_they_cannot_miss() -> None:
     assert lucene_query("the") is None and lucene_query("of") is None  # stop words: the scan answers
     assert lucene_query("key of lab") == "*key* AND *lab*"
     assert lucene_query("ＺＴＥ") == "*zte*"  # full-width folded, as the analyzer folds it
+
+
+def _index_rows(path: Path) -> set[tuple[Any, ...]]:
+    with closing(sqlite3.connect(path)) as db:
+        query = "SELECT e.label, e.id, e.size, n.text, g.pairs FROM entities e JOIN names n ON n.rowid = e.rid "
+        return set(db.execute(query + "JOIN grams g ON g.rowid = e.rid"))
+
+
+def _odd_labs(folder: Path, schema: Schema) -> list[Any]:
+    """A source of labs whose names are hard to count and split: beyond the BMP, full-width, bracketed aliases."""
+    (folder / "facts").mkdir()
+    names = ["𠮷野家实验室（𠮷野）", "ＡＢＣ重点实验室", "a_b 实验室(Lab) 2", "实验室", "Ω-Lab 实验室（欧米伽）"]
+    csv = "name_zh,name_en\n" + "".join(f"{name},{'Lab ' + str(i) if i % 2 else ''}\n" for i, name in enumerate(names))
+    (folder / "facts" / "oddlabs.csv").write_text(csv, encoding="utf-8")
+    mapping = folder / "oddlabs.yaml"
+    mapping.write_text(
+        "source: oddlabs\nfile: facts/oddlabs.csv\nnode:\n  class: Laboratory\n  id: {prefix: lab, key: name_zh}\n"
+        "  aliases: {from_brackets: name_zh}\n  properties:\n"
+        "    name_zh: {column: name_zh, type: name, required: true}\n    name_en: {column: name_en}\n",
+        encoding="utf-8",
+    )
+    return [mapping_source(load_mapping(mapping, schema), str(folder / "facts" / "oddlabs.csv"))]
+
+
+def test_a_first_load_builds_its_name_index_beside_the_run_as_a_rebuild_from_the_store_would(
+    tmp_path: Path, schema: Schema, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = EmbeddedStore(tmp_path / "g.lbdb", schema)
+    sources = slice_sources(schema) + _odd_labs(tmp_path, schema)
+    with caplog.at_level(logging.INFO, logger="graph.name_index_ahead"):
+        run_ingest(store, sources, data_dir=DATA_DIR)
+    assert "built beside the run" in caplog.text  # the tables' index, not a rebuild after the write
+    path = name_index.sidecar_path(store)
+    assert path is not None and name_index._epoch_of(path) == aggregates.epoch(store)
+    fresh = tmp_path / "fresh.names.sqlite"
+    name_index.rebuild(store, fresh, "fresh")
+    ahead = _index_rows(path)
+    assert ahead == _index_rows(fresh)
+    first_names = {row[3].split("\n")[0]: row[2] for row in ahead}
+    assert first_names["𠮷野家实验室（𠮷野）"] == 10  # the size in characters, as the store counts it
+    assert first_names["abc重点实验室"] == 8  # full-width letters as the ingest normalised them
+    assert not list(tmp_path.glob("*.building"))
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="graph.name_index_ahead"):  # a store with entities: followed
+        run_ingest(store, curator_sources(schema), data_dir=DATA_DIR)
+    assert "built beside the run" not in caplog.text
+    store.close()
+
+
+def test_a_first_load_that_fails_leaves_no_name_index_and_a_failed_build_falls_back_to_the_store(
+    tmp_path: Path, schema: Schema, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = EmbeddedStore(tmp_path / "g.lbdb", schema)
+    path = name_index.sidecar_path(store)
+    assert path is not None
+
+    def write_fails(*args: Any, **kwargs: Any) -> None:
+        raise OSError("the disk is full")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(pipeline, "_write", write_fails)
+        with pytest.raises(OSError, match="disk is full"):
+            run_ingest(store, slice_sources(schema), data_dir=DATA_DIR)
+    assert not path.exists() and not list(tmp_path.glob("*.building"))  # nothing half-made left behind
+
+    def names_fail(*args: Any, **kwargs: Any) -> Any:
+        raise ValueError("a name the index cannot take")
+
+    monkeypatch.setattr(name_index_ahead, "table_rows", names_fail)
+    run_ingest(store, slice_sources(schema), data_dir=DATA_DIR)  # the build beside failed: rebuilt from the store
+    fresh = tmp_path / "fresh.names.sqlite"
+    name_index.rebuild(store, fresh, "fresh")
+    assert name_index._epoch_of(path) == aggregates.epoch(store) and _index_rows(path) == _index_rows(fresh)
+    assert not list(tmp_path.glob("*.building"))
+    store.close()
