@@ -8,8 +8,9 @@ queries/search.py checks each candidate against the graph with the exact test of
 
 In step with the graph: the file records the tally epoch (graph/aggregates.py) of the graph it indexes. The
 ingest updates it after its write commits (the changed entities only, when the file was in step before the
-write); a reader that finds it missing or at another epoch rebuilds it from the graph (into a new file,
-then renamed, so a concurrent reader sees the old file or the new one).
+write; a first load's whole index is built beside the run, graph/name_index_ahead.py); a reader that finds it
+missing or at another epoch rebuilds it from the graph (into a new file, then renamed, so a concurrent reader
+sees the old file or the new one).
 """
 
 from __future__ import annotations
