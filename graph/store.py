@@ -116,8 +116,9 @@ def check_value(prop: PropertySpec, value: Any, where: str) -> Any:
     return float(value) if base == "DOUBLE" and isinstance(value, int) else value
 
 
-# The exact Python type each store type takes without conversion (the fast path of the column checks).
-_EXACT: dict[str, type] = {"STRING": str, "INT64": int, "DOUBLE": float, "BOOLEAN": bool}
+# The exact Python type each store type takes without conversion (the fast path of the column checks, and of the
+# tie rows made as columns: ingest/build.py).
+EXACT_TYPES: dict[str, type] = {"STRING": str, "INT64": int, "DOUBLE": float, "BOOLEAN": bool}
 
 
 def _check_column(
@@ -126,8 +127,8 @@ def _check_column(
     """Check one column of the rows, converting where needed (int → float, a tuple → a list) in a copy of the
     row: ``owned`` holds the positions whose rows are this batch's own copies already."""
     name = prop.name
-    exact = None if prop.multi_valued else _EXACT[prop.store_type]
-    item = _EXACT[prop.store_type.removesuffix("[]")] if prop.multi_valued else None
+    exact = None if prop.multi_valued else EXACT_TYPES[prop.store_type]
+    item = EXACT_TYPES[prop.store_type.removesuffix("[]")] if prop.multi_valued else None
     for position, row in enumerate(rows):
         value = row[name]
         if value is None or type(value) is exact:

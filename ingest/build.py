@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
-from graph.arrow_rows import node_schema, relationship_schema
+from graph.arrow_rows import ARROW_TYPES, node_schema, relationship_schema
 from graph.json_text import compact_bytes
 from graph.schema import NodeClass, Schema
-from graph.store import prepare_node_rows, prepare_rel_rows
+from graph.store import EXACT_TYPES, prepare_node_rows, prepare_rel_rows
+from ingest import row_tables
 from ingest.claims import SourceStatements, claims_to_json
 from ingest.link_columns import LinkColumns, Ties
 from ingest.links import Priorities, resolve_links
@@ -220,34 +222,98 @@ def relationship_rows(links: Ties, schema: Schema, spill: Path | None = None) ->
     if ties is not links:
         links.clear()
     others = _other_statements(ties)
-    done = bytearray(len(ties))  # 1 once the statement is in its tie's row
+    later = np.zeros(len(ties), dtype=bool)  # true for a tie's second and later statements: its first makes its row
+    for statements in others.values():
+        later[statements] = True
     table_schema = relationship_schema(schema)
     builders: dict[RelGroup, TableBuilder] = {}
-    for i in range(len(ties)):
-        if done[i]:  # a later statement of a tie whose row is made
-            continue
-        later = others.get(i)
-        if later is None:  # most relationships have one statement: nothing to rank, and no Link to make
-            props = ties.props(i)  # a fresh dict
-            props["source_refs"] = [ties.ref(i)]
-            stated = ties.stated(i)
-        else:
-            for j in later:
-                done[j] = 1
-            props, stated = _merged(ties, [i, *later])
-        if stated:
-            for name in ("derived", "rule", "evidence"):
-                props.pop(name, None)
-        rel_type, from_label, from_id, to_label, to_id = ties.key(i)
-        group = (rel_type, from_label, to_label)
-        builder = builders.get(group)
-        if builder is None:
-            check = partial(_checked_rels, schema, f"{group[0]} {group[1]}->{group[2]}")
-            file = spill / f"ties-{'-'.join(group)}.arrow" if spill else None
-            builder = builders[group] = TableBuilder(table_schema, check, file)
-        builder.add({"from_id": from_id, "to_id": to_id, **props})
+    batch = row_tables.ROW_BATCH
+    for number, (group, positions) in enumerate(ties.groups()):
+        where = f"{group[0]} {group[1]}->{group[2]}"
+        file = spill / f"ties-{number}-{'-'.join(group)}.arrow" if spill else None
+        builder = builders[group] = TableBuilder(table_schema, partial(_checked_rels, schema, where), file)
+        firsts = positions[~later[positions]]
+        for start in range(0, len(firsts), batch):
+            _add_tie_rows(builder, ties, firsts[start : start + batch].tolist(), others)
     ties.clear()
     return dict(tables(builders))
+
+
+def _add_tie_rows(builder: TableBuilder, ties: LinkColumns, positions: list[int], others: dict[int, list[int]]) -> None:
+    """The rows of the ties whose first statements are at ``positions``, in that order. Most ties are stated once
+    and have no properties of their own: their rows are made as columns (``LinkColumns.plain_columns``), with no
+    dict each; the others' as checked dicts, put in among them."""
+    plain = [i for i in positions if i not in others and ties.plain(i)]
+    columns = ties.plain_columns(plain)
+    if not plain or not _exact(columns, builder.schema):  # none, or a value the row check would convert or refuse
+        for i in positions:
+            builder.add(_tie_row(ties, i, others))
+        return
+    if len(plain) < len(positions):
+        columns = _with_other_rows(builder, ties, positions, set(plain), columns, others)
+    size = len(positions)
+    arrays = [
+        pa.array(columns[f.name], type=f.type) if f.name in columns else pa.nulls(size, f.type) for f in builder.schema
+    ]
+    builder.add_batch(pa.RecordBatch.from_arrays(arrays, schema=builder.schema))
+
+
+def _with_other_rows(
+    builder: TableBuilder,
+    ties: LinkColumns,
+    positions: list[int],
+    plain: set[int],
+    columns: dict[str, list[Any]],
+    others: dict[int, list[int]],
+) -> dict[str, list[Any]]:
+    """Every column of the batch's rows: the plain ties' values from ``columns``, the others' from their checked
+    rows, each in its tie's place."""
+    plain_slots = [k for k, i in enumerate(positions) if i in plain]
+    other_slots = [k for k, i in enumerate(positions) if i not in plain]
+    rows = builder.check([_tie_row(ties, positions[k], others) for k in other_slots])
+    spread: dict[str, list[Any]] = {}
+    for name in builder.schema.names:
+        column = spread[name] = [None] * len(positions)
+        for k, value in zip(plain_slots, columns.get(name, ()), strict=False):  # a column the plain rows lack: none
+            column[k] = value
+        for k, row in zip(other_slots, rows, strict=True):
+            column[k] = row.get(name)
+    return spread
+
+
+# The Python type a column's value has when the row check (graph/store.py: ``check_value``) keeps it as it is.
+_EXACT_TYPES = {ARROW_TYPES[store_type]: kind for store_type, kind in EXACT_TYPES.items()}
+
+
+def _exact(columns: dict[str, list[Any]], table_schema: pa.Schema) -> bool:
+    """Whether every value of the plain ties' columns is what the row check would keep as it is: each of its
+    column's exact type or absent (a ``source_refs`` list holds one ``file#row`` text), and both ends' ids
+    non-empty texts."""
+    for name, column in columns.items():
+        field = table_schema.field(name)
+        kinds = set(map(type, column))
+        if pa.types.is_list(field.type):
+            if kinds - {list}:
+                return False
+        elif kinds - {_EXACT_TYPES[field.type], type(None)}:
+            return False
+    return all(columns["from_id"]) and all(columns["to_id"])  # texts or None, so: no None, no empty text
+
+
+def _tie_row(ties: LinkColumns, i: int, others: dict[int, list[int]]) -> dict[str, Any]:
+    """The row of the tie whose first statement is at ``i``, as a dict: merged over its statements."""
+    later = others.get(i)
+    if later is None:  # one statement: nothing to rank, and no Link to make
+        props = ties.props(i)  # a fresh dict
+        props["source_refs"] = [ties.ref(i)]
+        stated = ties.stated(i)
+    else:
+        props, stated = _merged(ties, [i, *later])
+    if stated:
+        for name in ("derived", "rule", "evidence"):
+            props.pop(name, None)
+    _, _, from_id, _, to_id = ties.key(i)
+    return {"from_id": from_id, "to_id": to_id, **props}
 
 
 def _merged(ties: LinkColumns, positions: list[int]) -> tuple[dict[str, Any], bool]:

@@ -196,6 +196,15 @@ class Link:
         return tie_ref(self.provenance, self.extra)
 
 
+# What a stated tie's row says besides its own properties: its row, and how its far end was matched
+STATED_TIE_PROPS = ("source_file", "source_row", "source_url", "confidence", "match_rule", "match_confidence")
+
+
+def stated_tie_values(provenance: Provenance, match_rule: str, match_confidence: float) -> tuple[Any, ...]:
+    """The values of ``STATED_TIE_PROPS``, in that order (None where absent)."""
+    return (provenance.file, provenance.row, provenance.url, provenance.confidence, match_rule, match_confidence)
+
+
 def tie_props(
     provenance: Provenance | None, match_rule: str, match_confidence: float, extra: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -203,15 +212,8 @@ def tie_props(
     inferred tie's own only."""
     if provenance is None:
         return dict(extra)
-    props = {
-        "source_file": provenance.file,
-        "source_row": provenance.row,
-        "source_url": provenance.url,
-        "confidence": provenance.confidence,
-        "match_rule": match_rule,
-        "match_confidence": match_confidence,
-        **extra,
-    }
+    props = dict(zip(STATED_TIE_PROPS, stated_tie_values(provenance, match_rule, match_confidence), strict=True))
+    props.update(extra)
     return {k: v for k, v in props.items() if v is not None}  # absent, as the stores hold no nulls
 
 

@@ -2,6 +2,7 @@
 type and its two ends' labels (graph/arrow_rows.py says why).
 
 A row is a dict only while it is made (and its hash taken); ``ROW_BATCH`` of them at a time become Arrow columns.
+Most ties' rows are made as columns straight away (ingest/build.py: ``relationship_rows``) and added as a batch.
 Given a file to spill to, a builder writes each batch there as it is made and gives its table back mapped from that
 file: the tables (2.3 GB at scale 150) then wait for the write in the page cache, which the system can drop and read
 again, rather than in the process's own memory beside the records they are made from.
@@ -39,7 +40,8 @@ class SpillError(ClusterKGError):
 
 class TableBuilder:
     """Rows in, one Arrow table out: rows wait as dicts until ``ROW_BATCH`` of them are checked and become a record
-    batch, kept in memory or written to ``spill`` (an Arrow IPC file, read back memory-mapped)."""
+    batch, kept in memory or written to ``spill`` (an Arrow IPC file, read back memory-mapped). A batch made as
+    columns (``add_batch``) goes the same way, after the rows added before it."""
 
     def __init__(self, schema: pa.Schema, check: RowCheck, spill: Path | None = None) -> None:
         self.schema = schema
@@ -54,11 +56,20 @@ class TableBuilder:
         if len(self._rows) >= ROW_BATCH:
             self._flush()
 
+    def add_batch(self, batch: pa.RecordBatch) -> None:
+        """Rows made as columns, checked as ``check`` checks rows (each value of its column's type, no key twice),
+        after the rows added before them."""
+        self._flush()
+        self._put(batch)
+
     def _flush(self) -> None:
         if not self._rows:
             return
         batch = pa.RecordBatch.from_pylist(self.check(self._rows), schema=self.schema)
         self._rows = []
+        self._put(batch)
+
+    def _put(self, batch: pa.RecordBatch) -> None:
         if self.spill is None:
             self._batches.append(batch)
             return

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
 from app_pages.errors import explain_error
+from graph.arrow_rows import relationship_schema
 from graph.embedded_store import EmbeddedStore
 from graph.errors import SchemaError
 from graph.mapped_tables import let_go_of_read_pages, mapped_table
@@ -23,7 +26,7 @@ from ingest.build import relationship_rows
 from ingest.inference import LinkView, inferred_link
 from ingest.link_columns import LinkColumns
 from ingest.pipeline import run_ingest
-from ingest.records import Link, NodeRecord, Provenance
+from ingest.records import NO_PROPS, Link, NodeRecord, Provenance
 from ingest.resolve import Curation, Entity, EntityIndex
 from ingest.row_tables import SpillError, TableBuilder
 from ingest.sources import DATA_DIR, bundled_sources
@@ -116,6 +119,103 @@ def test_a_tie_with_a_property_no_table_holds_is_refused(schema: Schema) -> None
     odd = Link("LOCATED_IN", "Laboratory", "lab/1", "City", "c", provenance=PROV, extra={"colour": "red"})
     with pytest.raises(SchemaError, match="colour"):
         relationship_rows([odd], schema)
+
+
+def _random_ties(seed: int) -> list[Link]:
+    """Ties of a few types and labels, many stated more than once, some inferred, some with a role, some stated
+    and inferred: every way a tie's row is made."""
+    rng = random.Random(seed)
+    ties = []
+    for _ in range(rng.randint(1, 400)):
+        rel_type, from_label, to_label = rng.choice(
+            [
+                ("LOCATED_IN", "Laboratory", "City"),
+                ("LOCATED_IN", "Enterprise", "City"),
+                ("HOSTED_BY", "Laboratory", "University"),
+            ]
+        )
+        ends = (from_label, f"x/{rng.randint(0, 40)}", to_label, f"y/{rng.randint(0, 3)}")
+        if rng.random() < 0.15:
+            rule = {"derived": True, "rule": rng.choice(["r1", "r2"]), "evidence": f"e{rng.randint(0, 9)}"}
+            ties.append(Link(rel_type, ends[0], ends[1], ends[2], ends[3], extra=rule))
+            continue
+        provenance = Provenance(
+            rng.choice(["labs", "firms"]), rng.choice(["a.csv", "b.csv"]), rng.randint(2, 60),
+            url=rng.choice([None, "https://example.org"]), confidence=rng.choice([None, "high", "medium"]),
+        )  # fmt: skip
+        extra = {"role": "lead"} if rng.random() < 0.1 else NO_PROPS
+        ties.append(
+            Link(
+                rel_type,
+                ends[0],
+                ends[1],
+                ends[2],
+                ends[3],
+                provenance=provenance,
+                match_rule=rng.choice(["", "name", "code"]),
+                match_confidence=rng.choice([1.0, 0.9, 0.75]),
+                priority=rng.choice([10, 50]),
+                extra=extra,
+            )
+        )
+    return ties
+
+
+def _rows_a_tie_at_a_time(ties: list[Link], schema: Schema) -> dict[tuple[str, str, str], list[dict[str, object]]]:
+    """The rows, the rules written out once more from whole ``Link``s: a tie's statements ranked, the best stated
+    one's properties (the best inferred one's where no source states it), every counted statement's reference."""
+    by_key: dict[tuple[str, ...], list[Link]] = {}
+    for link in ties:
+        by_key.setdefault((link.rel_type, link.from_label, link.from_id, link.to_label, link.to_id), []).append(link)
+    empty = dict.fromkeys(relationship_schema(schema).names)
+    rows: dict[tuple[str, str, str], list[dict[str, object]]] = {}
+    for (rel_type, from_label, from_id, to_label, to_id), statements in by_key.items():
+        ranked = sorted(statements, key=lambda k: k.rank)
+        counted = [k for k in ranked if k.provenance is not None] or ranked
+        props = counted[0].props
+        if counted[0].provenance is not None:
+            for name in ("derived", "rule", "evidence"):
+                props.pop(name, None)
+        row = {**empty, "from_id": from_id, "to_id": to_id, **props, "source_refs": sorted({k.ref for k in counted})}
+        rows.setdefault((rel_type, from_label, to_label), []).append(row)
+    return rows
+
+
+@pytest.mark.parametrize("batch", [7, 5_000])
+def test_tie_rows_made_as_columns_are_the_rows_a_tie_at_a_time_makes(
+    schema: Schema, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    """Most ties' rows are made as columns, the rest as dicts put in among them (ingest/build.py): in batches of 7
+    nearly every batch holds both kinds."""
+    monkeypatch.setattr(row_tables, "ROW_BATCH", batch)
+    for seed in range(60):
+        ties = _random_ties(seed)
+        expected = _rows_a_tie_at_a_time(ties, schema)
+        tables = relationship_rows(list(ties), schema)
+        assert list(tables) == list(expected), seed  # the tables in the order their first ties came
+        assert {group: table.to_pylist() for group, table in tables.items()} == expected, seed
+
+
+def test_a_tie_s_value_the_row_check_would_convert_or_refuse_is_checked_as_a_row(schema: Schema) -> None:
+    """A plain tie's row skips the row check only where the check would keep every value as it is."""
+    whole = Link("LOCATED_IN", "Laboratory", "lab/1", "City", "c", provenance=PROV, match_confidence=1)
+    rows = relationship_rows([whole], schema)[("LOCATED_IN", "Laboratory", "City")].to_pylist()
+    assert rows[0]["match_confidence"] == 1.0 and type(rows[0]["match_confidence"]) is float
+    with pytest.raises(SchemaError, match="match_confidence must be DOUBLE, got a boolean"):
+        relationship_rows(
+            [Link("LOCATED_IN", "Laboratory", "lab/1", "City", "c", provenance=PROV, match_confidence=True)], schema
+        )
+    with pytest.raises(SchemaError, match="from_id and to_id must be non-empty strings"):
+        relationship_rows([Link("LOCATED_IN", "Laboratory", "", "City", "c", provenance=PROV)], schema)
+    same_name = [
+        Link("LOCATED_IN", "Laboratory", "lab/1", "City", "c", provenance=PROV),
+        Link("LOCATED_IN", np.str_("Laboratory"), "lab/2", "City", "c", provenance=PROV),  # an equal name: one table
+    ]
+    rows = relationship_rows(same_name, schema)[("LOCATED_IN", "Laboratory", "City")].to_pylist()
+    assert [r["from_id"] for r in rows] == ["lab/1", "lab/2"]
+    late = Provenance(source="labs", file="facts/labs.csv", row="7", url=None, confidence="high")  # type: ignore[arg-type]
+    with pytest.raises(SchemaError, match="source_row must be INT64"):
+        relationship_rows([Link("LOCATED_IN", "Laboratory", "lab/1", "City", "c", provenance=late)], schema)
 
 
 def _as_dicts(rows: list[Mapping[str, object]]) -> list[dict[str, object]]:
