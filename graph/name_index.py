@@ -159,11 +159,11 @@ def build_file(path: Path, entities: Iterable[tuple[str, Iterable[dict[str, Any]
             for statement in _SCHEMA:
                 db.execute(statement)
             for table in _FULL_TEXT:
-                db.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('automerge', 0)")
+                db.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('automerge', ?)", (0,))
             for label, rows in entities:
                 count += _insert(db, label, rows)
             for table in _FULL_TEXT:  # later updates (``follow_write``) merge as usual
-                db.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('automerge', {_AUTOMERGE})")
+                db.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('automerge', ?)", (_AUTOMERGE,))
             db.commit()
     except BaseException:
         building.unlink(missing_ok=True)  # a half-built file is never left behind
@@ -178,11 +178,11 @@ def install(building: Path, path: Path, epoch: str) -> None:
         with closing(sqlite3.connect(building)) as db:
             _set_epoch(db, epoch)
             db.commit()  # synced: the rows inserted without a sync are on disk before the file is in its place
+        building.chmod(0o644)  # readable like the store beside it (mkstemp makes it private)
+        os.replace(building, path)
     except BaseException:
-        building.unlink(missing_ok=True)
+        building.unlink(missing_ok=True)  # nothing left behind, in its place or beside it
         raise
-    building.chmod(0o644)  # readable like the store beside it (mkstemp makes it private)
-    os.replace(building, path)
 
 
 def follows_entity_by_entity(store: GraphStore, before: str | None) -> bool:

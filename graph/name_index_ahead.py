@@ -76,8 +76,8 @@ class IndexAhead:
         if self._built is None:
             log.warning("the name index built beside the run failed (%s): rebuilt from the store", self._error)
             return False
-        building, self._built = self._built, None
-        name_index.install(building, self.path, epoch)
+        name_index.install(self._built, self.path, epoch)
+        self._built = None  # in its place: nothing for ``discard`` to delete (kept till here, it is if this failed)
         log.info("name index %s in place at epoch %s", self.path, epoch)
         return True
 

@@ -242,12 +242,28 @@ def _run(
             after = aggregates.refresh(store) if recount else before
             result.seconds["write"] = time.perf_counter() - clock
             store.upsert_nodes("IngestRun", [run_record(result, started, now())])
-        # after the commit; after an unfinished run the index is rebuilt whole (it may miss that run's writes)
+        _follow_in_name_index(store, ahead, before, after, changed_nodes, recover)
+        log.info("written in %.1f s", result.seconds["write"])
+    return result
+
+
+def _follow_in_name_index(
+    store: GraphStore,
+    ahead: name_index_ahead.IndexAhead | None,
+    before: str | None,
+    after: str | None,
+    changed_nodes: set[NodeKey] | None,
+    recover: bool,
+) -> None:
+    """After the commit, the name index in step with the written graph: the one built beside a first load, else
+    followed or rebuilt (after an unfinished run rebuilt whole: it may miss that run's writes). The graph is written
+    whatever happens here: an index left behind is rebuilt by the next reader, which finds its epoch old."""
+    try:
         built_ahead = ahead is not None and after is not None and after != before and ahead.install(after)
         if not built_ahead:
             name_index.follow_write(store, None if recover else before, after, changed_nodes)
-        log.info("written in %.1f s", result.seconds["write"])
-    return result
+    except Exception as exc:
+        log.warning("the name index did not follow the write (%s); the next search rebuilds it from the store", exc)
 
 
 def _write(

@@ -217,6 +217,29 @@ def test_a_first_load_builds_its_name_index_beside_the_run_as_a_rebuild_from_the
     store.close()
 
 
+def test_a_name_index_that_cannot_follow_the_write_leaves_the_written_graph_and_the_next_search_rebuilds_it(
+    tmp_path: Path, schema: Schema, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The index is kept beside the graph and rebuilt by a reader that finds it behind: once the write committed, a
+    failure to put it in place is told, and the run is not marked failed."""
+    store = EmbeddedStore(tmp_path / "g.lbdb", schema)
+    path = name_index.sidecar_path(store)
+    assert path is not None
+
+    def no_room(*args: Any, **kwargs: Any) -> None:
+        raise OSError("no room for the name index")
+
+    with monkeypatch.context() as patched, caplog.at_level(logging.WARNING, logger="ingest.pipeline"):
+        patched.setattr(name_index, "install", no_room)
+        result = run_ingest(store, slice_sources(schema), data_dir=DATA_DIR)
+    assert result.ok and "no room for the name index" in caplog.text
+    assert store.read("MATCH (r:IngestRun) RETURN r.status AS s").rows == [{"s": "completed"}]
+    assert not path.exists() and not list(tmp_path.glob("*.building"))
+    found = [hit for page in name_index.candidates(store, "实验室") for hit in page]  # rebuilt by the search
+    assert found and name_index._epoch_of(path) == aggregates.epoch(store)
+    store.close()
+
+
 def test_a_first_load_that_fails_leaves_no_name_index_and_a_failed_build_falls_back_to_the_store(
     tmp_path: Path, schema: Schema, monkeypatch: pytest.MonkeyPatch
 ) -> None:
