@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,15 +81,21 @@ def claims_to_json(claims: dict[SourceName, SourceStatements]) -> str:
     return "{" + ",".join(parts) + "}"
 
 
-def claims_from_json(text: str) -> dict[SourceName, SourceStatements]:
+def claims_from_json(
+    text: str, counted: Collection[SourceName] = (), prints: dict[SourceName, StatementPrints] | None = None
+) -> dict[SourceName, SourceStatements]:
     """A node's statements as its ``claims_json`` keeps them. A row's record and its ties share one provenance, the
     far ends are shared (``target_ref``), and the names a store repeats on every node (sources, files, labels,
-    confidences) are interned: a re-run reads the statements of every source it does not read from the store."""
+    confidences) are interned: a re-run reads the statements of every source it does not read from the store.
+    Those of the ``counted`` sources (a run replaces them) go into ``prints`` as digests only."""
     doc = loads(text) if text else {}
     shared: dict[tuple[Any, ...], Provenance] = {}
     statements = {}
     for name, part in doc.items():
         source = sys.intern(name)
+        if prints is not None and source in counted:
+            prints.setdefault(source, StatementPrints()).add_written(part)
+            continue
         statements[source] = SourceStatements(
             records=[_record(source, r, shared) for r in part.get("records", [])],
             links=[_link(source, k, shared) for k in part.get("links", [])],
@@ -165,6 +171,18 @@ class StatementPrints:
             self.records[record_key(r)] = _digest(record_to_json(r))
         for k in part.links:
             self.links[_digest(link_to_json(k))] += 1
+
+    def add_written(self, part: dict[str, Any]) -> None:
+        """A source's statements as a node's claims keep them (their parsed JSON), digested as they stand, with no
+        statement made of them. For a text ClusterKG wrote these are the digests ``add`` gives the statements read
+        from it (a re-run of scale 15 spent a tenth of its time making those statements, only to digest them). A
+        statement edited by hand into a form ClusterKG does not write (a row number as text) counts as changed:
+        the run writes it again."""
+        for r in part.get("records", []):
+            file, row = r["prov"][0], r["prov"][1]
+            self.records[(sys.intern(str(r["label"])), r["id"], sys.intern(str(file)), int(row))] = _digest(r)
+        for k in part.get("links", []):
+            self.links[_digest(k)] += 1
 
     @property
     def empty(self) -> bool:

@@ -17,7 +17,7 @@ _FULLWIDTH_ALNUM = {
     cp: cp - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for cp in range(r[0], r[1] + 1)
 }
 _SPACES = re.compile(r"\s+")
-_LINE_BREAK = re.compile(r"[^\S\n\u2028\u2029]*[\n\u2028\u2029]\s*")  # a break with the blanks around it
+_LINE_BREAKS = ("\n", "\u2028", "\u2029")
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 
@@ -32,7 +32,9 @@ def clean_value(text: str) -> str:
     """One line, trimmed, half-width Latin letters and digits, no control characters."""
     text = strip_controls(text).replace("\u3000", " ").translate(_FULLWIDTH_ALNUM)
     if "\n" in text or "\u2028" in text or "\u2029" in text:
-        text = _LINE_BREAK.sub(_fold_line_break, text)
+        # each run of white space that holds a line break, found whole: a pattern of the blanks before a break, then
+        # the break, was tried again from each blank (a 30,000-space cell took 6 s)
+        text = _SPACES.sub(_fold_line_break, text)
     return _SPACES.sub(" ", text).strip()
 
 
@@ -47,6 +49,9 @@ def _is_wide(ch: str) -> bool:
 
 
 def _fold_line_break(match: re.Match[str]) -> str:
+    run = match.group()
+    if not any(brk in run for brk in _LINE_BREAKS):
+        return run  # blanks only: one space later, as any other run
     text, start, end = match.string, match.start(), match.end()
     before = text[start - 1] if start else ""
     after = text[end] if end < len(text) else ""
@@ -68,19 +73,22 @@ def split_list(text: str, separators: str = ";；") -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-_NOTE = re.compile(r"\s*\([^()]*\)\s*$")
-
-
 def strip_note(text: str) -> str:
     """Drop a trailing half-width parenthetical note, as in ``深圳大学 (transitional host)``.
 
     Full-width （…） stays: in Chinese names it is part of the name (``华为投资控股有限公司（华为）``).
     """
-    previous = None
-    while previous != text:
-        previous = text
-        text = _NOTE.sub("", text)
-    return text.strip()
+    end = len(text)
+    while True:  # from the end, a note at a time, by index: a pattern searched again for each note was quadratic
+        while end and text[end - 1].isspace():  # what \s matches
+            end -= 1
+        if not end or text[end - 1] != ")":
+            break
+        opening = text.rfind("(", 0, end - 1)
+        if opening == -1 or text.find(")", opening + 1, end - 1) != -1:
+            break
+        end = opening
+    return text[:end].strip()
 
 
 def bracket_alias(name: str) -> str | None:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import hashlib
 import io
 import json
 import re
 import zipfile
+import zlib
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +34,11 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 MAX_XLSX_ROWS = 1_048_576 // 4  # a quarter of Excel's limit: far past any curator's list
 MAX_XLSX_COLUMNS = 1_000
 MAX_XLSX_CELLS = 10_000_000  # the rectangle rows × columns that gets read
+# JSON limits, checked before any row is made: a 500 KB array of objects that each name another key would otherwise
+# be 30,000 rows × 30,000 columns.
+MAX_JSON_COLUMNS = MAX_XLSX_COLUMNS  # distinct keys over all records
+MAX_JSON_CELLS = MAX_XLSX_CELLS  # records × distinct keys
+MAX_XLSX_SHEETS = 256  # sheets the workbook lists: openpyxl reads each listed sheet's part as it opens the workbook
 MAX_UNPACKED = 256 * 1024 * 1024  # bytes, all parts of the zip together, as its directory declares
 MAX_RATIO = 200  # unpacked : packed, for a part over 10 MB: spreadsheets pack 5–30 : 1; bombs 1000 : 1
 
@@ -85,13 +92,23 @@ def read_table(path: Path, *, sheet: str | None = None, fmt: str | None = None) 
         raise ReadError(f"{path}: the file is empty")
     digest = hashlib.sha256(data).hexdigest()
     kind = (fmt or path.suffix.lstrip(".")).lower()
-    if kind in ("csv", "tsv", "txt"):
-        return _read_csv(path, data, digest, delimiter="\t" if kind == "tsv" else ",")
-    if kind in ("xlsx", "xlsm"):
-        return _read_xlsx(path, data, digest, sheet)
-    if kind in ("json", "geojson"):
-        return _read_json(path, data, digest)
+    try:
+        if kind in ("csv", "tsv", "txt"):
+            return _read_csv(path, data, digest, delimiter="\t" if kind == "tsv" else ",")
+        if kind in ("xlsx", "xlsm"):
+            return _read_xlsx(path, data, digest, sheet)
+        if kind in ("json", "geojson"):
+            return _read_json(path, data, digest)
+    except _UNREADABLE as exc:
+        # what a parser raises on a file that is not what it claims to be: a cell openpyxl cannot convert, a part
+        # cut short, a 5,000-digit number, GeoJSON features that are not a list. The file is refused, not the run
+        raise ReadError(f"{path}: not readable as {kind.upper()} ({type(exc).__name__}: {str(exc)[:200]})") from exc
     raise ReadError(f"{path}: unsupported format {kind!r} (CSV, XLSX or JSON)")
+
+
+# SyntaxError: the XML parsers' (xml.etree's ParseError and lxml's XMLSyntaxError derive from it); zlib.error: a
+# corrupted compressed part; ValueError covers UnicodeDecodeError
+_UNREADABLE = (ValueError, TypeError, AttributeError, LookupError, RecursionError, SyntaxError, zlib.error)
 
 
 def _header(path: Path, raw: list[Any]) -> tuple[list[str], list[str]]:
@@ -113,9 +130,19 @@ def _header(path: Path, raw: list[Any]) -> tuple[list[str], list[str]]:
 def _cell(value: Any, table: Table, row: int, column: str) -> str:
     text = "" if value is None else str(value)
     if len(text) > MAX_CELL:
-        table.row_problems.append((row, column, text[:80], f"cell longer than {MAX_CELL} characters; cut"))
-        text = text[:MAX_CELL]
+        text, head = _cut(text)
+        table.row_problems.append((row, column, head, _CUT))
     return text
+
+
+_CUT = f"cell longer than {MAX_CELL} characters; cut"
+
+
+@functools.lru_cache(maxsize=16)
+def _cut(text: str) -> tuple[str, str]:
+    """A long text cut to MAX_CELL, and its first 80 characters for the report: one copy for every cell that holds
+    the same text (a merged range filled from one long cell was a 100,000-character copy a cell: 800 MB from 2 KB)."""
+    return text[:MAX_CELL], text[:80]
 
 
 def _read_csv(path: Path, data: bytes, digest: str, delimiter: str) -> Table:
@@ -224,6 +251,7 @@ def _read_xlsx(path: Path, data: bytes, digest: str, sheet: str | None) -> Table
         scan = _scan_sheet(path, archive, str(ws._worksheet_path), ws.title)
         if scan.rows == 0:
             raise ReadError(f"{path}: sheet {ws.title!r} is empty")
+        _check_merged_area(path, ws.title, scan)
         rows = ws.iter_rows(min_row=1, max_row=scan.rows, max_col=scan.columns, values_only=True)
         filled = _fill_merged(rows, scan.merged)  # a merged range's cells take its anchor's value, as a reader sees
         header, notes = _header(path, next(filled)[1])
@@ -274,6 +302,26 @@ def _check_archive(path: Path, archive: Any) -> None:
                 f"{path}: part {info.filename} packs {info.file_size / 2**20:,.0f} MB into "
                 f"{info.compress_size / 2**20:,.1f} MB (more than {MAX_RATIO}:1, a zip bomb?); refusing"
             )
+    _check_sheet_list(path, archive, [i for i in infos if i.filename.lower().endswith("workbook.xml")])
+
+
+_SHEET_ENTRY = re.compile(rb"<(?:[\w.-]+:)?sheet\s[^>]*>")
+_PART_ID = re.compile(rb'\bid="([^"]*)"')
+
+
+def _check_sheet_list(path: Path, archive: Any, workbooks: list[Any]) -> None:
+    """Refuse a workbook that lists more than MAX_XLSX_SHEETS sheets, or one sheet part twice, before openpyxl
+    opens it: it reads every listed sheet's part first (21 KB listing one part 100 times ran past 20 s; 200,000
+    sheet names in 500 KB took 13 s)."""
+    for info in workbooks:
+        entries = _SHEET_ENTRY.findall(archive.read(info))
+        if len(entries) > MAX_XLSX_SHEETS:
+            raise ReadError(
+                f"{path}: the workbook lists {len(entries):,} sheets; this reader takes at most {MAX_XLSX_SHEETS}"
+            )
+        parts = [found.group(1) for entry in entries if (found := _PART_ID.search(entry))]
+        if len(set(parts)) < len(parts):
+            raise ReadError(f"{path}: the workbook lists one sheet's part more than once; refusing")
 
 
 def _column_index(ref: str) -> int:
@@ -343,6 +391,20 @@ def _grow(path: Path, title: str, scan: _SheetScan, row: int, column: int) -> No
         )
 
 
+def _check_merged_area(path: Path, title: str, scan: _SheetScan) -> None:
+    """Refuse merged ranges that together cover more than MAX_XLSX_CELLS cells: each covered cell is filled from its
+    range's anchor, and ranges that overlap (Excel makes none) fill cells again (100 copies of one range over a
+    1,000-column sheet ran past 20 s)."""
+    area = sum(
+        max(0, min(r2, scan.rows) - r1 + 1) * max(0, min(c2, scan.columns) - c1 + 1) for r1, c1, r2, c2 in scan.merged
+    )
+    if area > MAX_XLSX_CELLS:
+        raise ReadError(
+            f"{path}: the merged ranges of sheet {title!r} cover {area:,} cells; this reader fills at most "
+            f"{MAX_XLSX_CELLS:,}"
+        )
+
+
 def _fill_merged(
     rows: Iterator[tuple[Any, ...]], merged: list[tuple[int, int, int, int]]
 ) -> Iterator[tuple[int, list[Any]]]:
@@ -392,6 +454,8 @@ def _read_json(path: Path, data: bytes, digest: str) -> Table:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ReadError(f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+    except RecursionError:
+        raise ReadError(f"{path}: JSON nested too deeply to read") from None
     records: Any
     if isinstance(doc, dict) and doc.get("type") == "FeatureCollection":
         records = [_feature_row(f) for f in doc.get("features", []) if isinstance(f, dict)]
@@ -399,11 +463,7 @@ def _read_json(path: Path, data: bytes, digest: str) -> Table:
         records = doc.get("rows", doc.get("data")) if isinstance(doc, dict) else doc
     if not isinstance(records, list):
         raise ReadError(f"{path}: expected a list of objects (or an object with 'rows')")
-    keys: list[str] = []
-    for record in records:
-        if isinstance(record, dict):
-            keys.extend(k for k in record if k not in keys)
-    header, notes = _header(path, keys)
+    header, notes = _header(path, _json_keys(path, records))
     kept: list[SourceRow] = []
     table = Table(path=path, encoding=encoding, header=header, rows=kept, sha256=digest, notes=notes)
     for index, record in enumerate(records, start=2):  # record i is "row i+1", as if a header came first
@@ -415,9 +475,34 @@ def _read_json(path: Path, data: bytes, digest: str) -> Table:
         for h in header:
             value = values.get(h)
             if isinstance(value, (dict, list)):
-                value = (
-                    json.dumps(value, ensure_ascii=False) if not isinstance(value, list) else ";".join(map(str, value))
-                )
+                value = _json_cell(value)
             row[h] = _cell(value, table, index, h)
         kept.append(SourceRow(index, row))
     return table
+
+
+def _json_keys(path: Path, records: list[Any]) -> list[str]:
+    """Every record's keys, in the order first met: refused past MAX_JSON_COLUMNS of them, or past MAX_JSON_CELLS
+    cells in all (each record becomes a row with a cell for every key)."""
+    keys: dict[str, None] = {}  # ordered, and a key looked up at once: a list made this quadratic in the keys
+    for record in records:
+        if isinstance(record, dict):
+            keys.update(dict.fromkeys(record))
+            if len(keys) > MAX_JSON_COLUMNS:
+                raise ReadError(
+                    f"{path}: the records name more than {MAX_JSON_COLUMNS:,} different keys; this reader takes at "
+                    f"most {MAX_JSON_COLUMNS:,} columns"
+                )
+    if len(records) * len(keys) > MAX_JSON_CELLS:
+        raise ReadError(
+            f"{path}: {len(records):,} records × {len(keys):,} keys; this reader takes at most {MAX_JSON_CELLS:,} cells"
+        )
+    return list(keys)
+
+
+def _json_cell(value: dict[str, Any] | list[Any]) -> str:
+    """A nested value as one cell: a list's items joined by ``;``, an object as its JSON text."""
+    try:
+        return json.dumps(value, ensure_ascii=False) if not isinstance(value, list) else ";".join(map(str, value))
+    except RecursionError:  # read, but too deep to write again: as much as a cell shows
+        return "(nested too deeply)"

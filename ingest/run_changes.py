@@ -10,11 +10,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from ingest.build import RelKey, record_hash
+from ingest.build import RelKey
 from ingest.claims import SourceStatements, StatementPrints, record_key
 from ingest.report import Report
 from ingest.row_tables import NodeTables, RelGroup, RelTables
-from ingest.stored import NodeKey, StoredGraph
+from ingest.stored import NodeKey, StoredGraph, tie_print
 
 DIFF_BATCH = 20_000  # relationship rows made into dicts at a time, to hash the ones the store has
 CHANGE_LIST_CAP = 500  # ids listed per kind of change in the run record; counts are always complete
@@ -158,7 +158,7 @@ def diff_relationships(
                     continue
                 seen.add(key)
                 rows = rows or batch.select(props).to_pylist()
-                if old != record_hash(rows[i]):
+                if old != tie_print(rows[i]):
                     changes.note("changed", _rel_text(key))
                     write.append(True)
                 else:

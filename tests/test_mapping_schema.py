@@ -76,18 +76,40 @@ def test_a_file_that_cannot_be_a_mapping_gives_one_line(tmp_path: Path, schema: 
     empty.write_text("# nothing yet\n", encoding="utf-8")
     unclosed = tmp_path / "unclosed.yaml"
     unclosed.write_text("source: x\nnode: [unclosed\n", encoding="utf-8")
+    month = tmp_path / "month.yaml"  # the YAML loader's timestamp raised ValueError: month must be in 1..12
+    month.write_text("source: 2001-13-45\n", encoding="utf-8")
+    deep = tmp_path / "deep.yaml"  # the composer's recursion: RecursionError
+    deep.write_text("x: " + "[" * 20_000 + "]" * 20_000 + "\n", encoding="utf-8")
     cases = {
         tmp_path / "absent.yaml": "no such mapping file",
         tmp_path: "is a folder",
         gbk: "not UTF-8",
         empty: "is empty",
         unclosed: "not valid YAML",
+        month: "not readable YAML (ValueError",
+        deep: "not readable YAML (RecursionError",
     }
     for path, fragment in cases.items():
         with pytest.raises(MappingError) as caught:
             load_mapping(path, schema)
         message = str(caught.value)
         assert fragment in message and str(path) in message and "\n" not in message, message
+
+
+def test_a_mapping_of_aliases_on_aliases_is_read_at_once(tmp_path: Path, schema: Schema) -> None:
+    """Nine levels of ten aliases each (under a kilobyte) were a billion key paths to record their lines: past 20 s
+    and out of memory. Each node is walked once, and the unknown key is reported as for any mapping."""
+    import time
+
+    laughs = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]\n" for i in range(1, 10)
+    )
+    path = tmp_path / "laughs.yaml"
+    path.write_text((BROKEN / "base.yaml").read_text(encoding="utf-8") + laughs, encoding="utf-8")
+    started = time.perf_counter()
+    with pytest.raises(MappingError, match="a9"):
+        load_mapping(path, schema)
+    assert time.perf_counter() - started < 5
 
 
 def test_a_top_level_list_is_not_a_mapping(tmp_path: Path, schema: Schema) -> None:

@@ -134,3 +134,45 @@ def test_match_keys_and_lists_are_stable(text: str) -> None:
 )
 def test_a_line_break_vanishes_inside_chinese_and_becomes_a_space_between_latin_words(text: str, cleaned: str) -> None:
     assert clean_value(text) == cleaned
+
+
+@pytest.mark.parametrize(
+    ("clean", "text", "expected"),
+    [
+        (clean_value, " " * 100_000 + "x\n", "x"),  # 6 s at 30,000 spaces before (a pattern tried from each blank)
+        (clean_value, "甲" + " \t" * 50_000 + "\n" + "乙", "甲乙"),
+        (strip_note, "名" + " (a)" * 33_000, "名"),  # 34 s before (a pattern searched again for each note)
+        (strip_note, "x" + "(a)" * 33_000 + "y)", "x" + "(a)" * 33_000 + "y)"),
+    ],
+)
+def test_a_long_cell_is_cleaned_in_linear_time(clean: object, text: str, expected: str) -> None:
+    import time
+
+    started = time.perf_counter()
+    assert clean(text) == expected  # type: ignore[operator]
+    assert time.perf_counter() - started < 1.0
+
+
+@given(st.text(alphabet=" \t\n\r\u2028\u2029\u3000\x1c\x85\xa0()（）a深Ａ1", max_size=14))
+def test_line_breaks_fold_and_notes_drop_as_the_patterns_did(text: str) -> None:
+    """The linear forms give what the patterns gave: each run of white space holding a break, then the notes."""
+    import re
+    import unicodedata
+
+    def fold(match: re.Match[str]) -> str:
+        s, start, end = match.string, match.start(), match.end()
+        before, after = (s[start - 1] if start else ""), (s[end] if end < len(s) else "")
+        wide = [bool(c) and unicodedata.east_asian_width(c) in ("W", "F") for c in (before, after)]
+        return "" if all(wide) and unicodedata.category(after) != "Ps" else " "
+
+    from ingest.normalize import _FULLWIDTH_ALNUM
+
+    cleaned = text.replace("\u3000", " ").translate(_FULLWIDTH_ALNUM)
+    cleaned = "".join(ch for ch in cleaned if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    if any(b in cleaned for b in "\n\u2028\u2029"):
+        cleaned = re.sub(r"[^\S\n\u2028\u2029]*[\n\u2028\u2029]\s*", fold, cleaned)
+    assert clean_value.__wrapped__(text) == re.sub(r"\s+", " ", cleaned).strip()
+    noted = text
+    while (dropped := re.sub(r"\s*\([^()]*\)\s*$", "", noted)) != noted:
+        noted = dropped
+    assert strip_note(text) == noted.strip()

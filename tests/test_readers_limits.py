@@ -1,4 +1,4 @@
-"""Small hostile XLSX files that once took minutes and gigabytes: refused in seconds, within 500 MB.
+"""Small hostile XLSX and JSON files that once took minutes and gigabytes: refused in seconds, within 500 MB.
 
 Every file is made here (openpyxl, zipfile); each read runs in a child process so that its time and peak
 memory are its own.
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from ingest.readers import MAX_UNPACKED, ReadError, read_table
+from ingest.readers import MAX_JSON_CELLS, MAX_JSON_COLUMNS, MAX_UNPACKED, ReadError, read_table
 from tests.conftest import REPO
 
 SHEET = "xl/worksheets/sheet1.xml"
@@ -180,3 +180,99 @@ def test_a_sheet_within_the_limits_still_reads_merged_cells_and_gaps(tmp_path: P
     ]
     with pytest.raises(ReadError, match="no sheet named"):
         read_table(path, sheet="无")
+
+
+def test_json_records_that_each_name_another_key_are_refused_at_once(tmp_path: Path) -> None:
+    """Half a megabyte: 30,000 records of one key each, all different. Read, it was 30,000 rows × 30,000 columns,
+    and its keys were gathered in a list (quadratic): it ran past two minutes before."""
+    path = tmp_path / "wide.json"
+    path.write_text(json.dumps([{f"k{i}": "v"} for i in range(30_000)]), encoding="utf-8")
+    assert path.stat().st_size < 600_000
+    _measured(path, rf"more than {MAX_JSON_COLUMNS:,} different keys")
+
+
+def test_json_records_past_the_cell_limit_are_refused(tmp_path: Path) -> None:
+    many = MAX_JSON_CELLS // MAX_JSON_COLUMNS + 1  # records, each with a cell for every key
+    path = tmp_path / "cells.json"
+    path.write_text(json.dumps([{"a": 1}] * many + [{f"k{i}": 1 for i in range(MAX_JSON_COLUMNS - 1)}]), "utf-8")
+    _measured(path, rf"{many + 1:,} records × {MAX_JSON_COLUMNS:,} keys")
+
+
+def test_json_nested_past_the_parser_s_depth_is_a_read_error(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 200_000 + "]" * 200_000, encoding="utf-8")  # raised RecursionError before
+    _measured(path, r"nested too deeply")
+
+
+def test_json_within_the_limits_reads_every_key_in_the_order_first_met(tmp_path: Path) -> None:
+    path = tmp_path / "ok.json"
+    records = [{"名称": f"甲{i}", "city": "深圳"} for i in range(20_000)] + [{"extra": [1, 2], "名称": "乙"}]
+    path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    table = read_table(path)
+    assert table.header == ["名称", "city", "extra"]
+    rows = list(table.rows)
+    assert len(rows) == 20_001 and rows[-1].values == {"名称": "乙", "city": "", "extra": "1;2"}
+    assert rows[0].row == 2 and rows[-1].row == 20_002
+    with pytest.raises(ReadError, match="expected a list of objects"):
+        path.write_text('{"rows": 5}', encoding="utf-8")
+        read_table(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("digits.json", '[{"a": ' + "1" * 5000 + "}]", r"not readable as JSON \(ValueError"),
+        ("features.geojson", '{"type": "FeatureCollection", "features": 5}', r"not readable as GEOJSON \(TypeError"),
+        ("props.geojson", '{"type": "FeatureCollection", "features": [{"properties": [1, 2]}]}', r"AttributeError"),
+    ],
+)
+def test_json_a_parser_cannot_take_is_a_read_error(tmp_path: Path, name: str, text: str, expected: str) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ReadError, match=expected):
+        read_table(path)
+
+
+def test_an_xlsx_cell_openpyxl_cannot_convert_is_a_read_error(tmp_path: Path) -> None:
+    path = _one_cell(tmp_path / "sst.xlsx", "B2")
+    cell = rb'<c r="B2" t="s"><v>999</v></c>'  # the 1,000th shared string, of none
+    _rewrite(path, SHEET, lambda xml: re.sub(rb'<c r="B2".*?</c>', cell, xml))
+    with pytest.raises(ReadError, match=r"not readable as XLSX \(IndexError"):
+        read_table(path)
+
+
+def test_a_workbook_listing_one_sheet_part_twice_is_refused_before_it_is_opened(tmp_path: Path) -> None:
+    path = _one_cell(tmp_path / "twice.xlsx", "B2")
+
+    def twice(xml: bytes) -> bytes:
+        entry = re.search(rb"<sheet [^>]*/>", xml)
+        assert entry is not None
+        again = entry.group().replace(b'name="', b'name="x').replace(b'sheetId="1"', b'sheetId="2"')
+        return xml.replace(entry.group(), entry.group() + again * 100)
+
+    _rewrite(path, "xl/workbook.xml", twice)
+    _measured(path, r"lists one sheet's part more than once")
+
+
+def test_merged_ranges_covering_more_than_the_cell_limit_are_refused(tmp_path: Path) -> None:
+    """Two ranges over a sheet of 10,000 rows × 1,000 columns (at the cell limit): twice the cells to fill."""
+    path = _one_cell(tmp_path / "merged.xlsx", "ALL10000")
+    ranges = b'<mergeCells count="2"><mergeCell ref="A2:ALL10000"/><mergeCell ref="A2:ALK10000"/></mergeCells>'
+    _rewrite(path, SHEET, lambda xml: xml.replace(b"</sheetData>", b"</sheetData>" + ranges))
+    _measured(path, r"merged ranges of sheet .* cover 19,988,001 cells")
+
+
+def test_a_long_cell_filled_over_a_merged_range_is_cut_once(tmp_path: Path) -> None:
+    """A 100,001-character cell merged over 2,000 rows × 40 columns: each filled cell was a copy of its cut text
+    (past 2.8 GB, MemoryError); now one copy that every cell shares."""
+    path = _one_cell(tmp_path / "long.xlsx", "AN2000")
+    long_row = b'<row r="2"><c r="A2" t="inlineStr"><is><t>' + b"x" * 100_001 + b"</t></is></c></row>"
+    ranges = b'<mergeCells count="1"><mergeCell ref="A2:AN2000"/></mergeCells>'
+
+    def edit(xml: bytes) -> bytes:
+        xml = xml.replace(b'<row r="2000"', long_row + b'<row r="2000"')
+        return xml.replace(b"</sheetData>", b"</sheetData>" + ranges)
+
+    _rewrite(path, SHEET, edit)
+    probe = _probe(path)
+    assert probe["outcome"] == "read" and float(str(probe["peak_mb"])) < 500, probe

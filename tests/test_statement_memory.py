@@ -12,7 +12,14 @@ from pathlib import Path
 
 from graph.schema import Schema
 from ingest.build import _in_order, build
-from ingest.claims import SourceStatements, claims_from_json, claims_to_json, link_to_json, record_to_json
+from ingest.claims import (
+    SourceStatements,
+    StatementPrints,
+    claims_from_json,
+    claims_to_json,
+    link_to_json,
+    record_to_json,
+)
 from ingest.records import NO_PROPS, NodeRecord, PendingLink, Provenance, target_ref
 from ingest.report import Report
 from ingest.resolve import Curation, EntityIndex
@@ -196,3 +203,89 @@ def test_claims_text_is_the_one_made_before_each_statement_was_encoded_once() ->
                     )
                 )
         assert claims_to_json(claims) == _claims_as_before(claims)
+
+
+def test_stored_statements_are_digested_as_written_to_the_digests_of_the_statements_read_from_them() -> None:
+    """A re-run counts the statements it replaces from their stored JSON, with no statement made of it: for every
+    text ClusterKG writes, the digests are those of the statements read back (a float below 1e-4, an int near 2⁶³,
+    a per-property rank, a name merged by code, an inbound, required tie with a role)."""
+    chooser = random.Random(41)
+    values: list[object] = ["深圳", "a,b", '"', "", 0, 2**63 - 1, -5, 1e-05, 2.5e-9, 0.1, 1e300, True, None, [], ["x"]]
+    for _ in range(200):
+        claims: dict[str, SourceStatements] = {}
+        for _ in range(chooser.randrange(1, 4)):
+            source = chooser.choice(["firms", "labs", "源"])
+            part = claims.setdefault(source, SourceStatements())
+            prov = Provenance(
+                source,
+                chooser.choice(["f.csv", "g.csv"]),
+                chooser.randrange(2, 5),
+                chooser.choice([None, "https://x"]),
+                chooser.choice([None, "high"]),
+            )
+            props = {f"p{i}": chooser.choice(values) for i in range(chooser.randrange(4))}
+            part.records.append(
+                NodeRecord(
+                    "Enterprise",
+                    f"enterprise/{chooser.randrange(3)}",
+                    props,
+                    prov,
+                    ("甲", "A"),
+                    priority=chooser.randrange(100),
+                    merge_by_name=chooser.random() < 0.5,
+                    prop_priority=(("name_zh", 5),) * chooser.randrange(2),
+                )
+            )
+            for _ in range(chooser.randrange(4)):
+                part.links.append(
+                    PendingLink.of(
+                        chooser.choice(["LOCATED_IN", "IN_CLUSTER"]),
+                        "Enterprise",
+                        f"enterprise/{chooser.randrange(3)}",
+                        target_ref(chooser.choice(["深圳", "E01"]), "place", ("City",) * chooser.randrange(2)),
+                        prov,
+                        column=chooser.choice([None, "city"]),
+                        inbound=chooser.random() < 0.3,
+                        required=chooser.random() < 0.3,
+                        props=chooser.choice([NO_PROPS, {"role": "链主", "share": 1e-06}]),
+                    )
+                )
+        text = claims_to_json(claims)
+        counted = set(claims) - {chooser.choice(sorted(claims))}  # one source kept as statements
+        as_before: dict[str, StatementPrints] = {}
+        for source, part in claims_from_json(text).items():
+            if source in counted:
+                as_before.setdefault(source, StatementPrints()).add(part)
+        as_written: dict[str, StatementPrints] = {}
+        kept = claims_from_json(text, counted, as_written)
+        assert as_written == as_before
+        assert set(kept) == set(claims) - counted
+        assert claims_to_json(kept) == claims_to_json({s: p for s, p in claims.items() if s not in counted})
+
+
+def test_a_statement_edited_by_hand_into_another_form_counts_as_changed() -> None:
+    """A row number written as text is read as the number, but digested as it stands: the run writes it again."""
+    text = (
+        '{"s":{"links":[],"records":[{"id":"e/1","label":"Enterprise","names":["甲"],"priority":50,'
+        '"props":{"name_zh":"甲"},"prov":["f.csv","2",null,null]}]}}'
+    )
+    as_written: dict[str, StatementPrints] = {}
+    claims_from_json(text, {"s"}, as_written)
+    fresh = StatementPrints()
+    fresh.add(claims_from_json(text)["s"])
+    assert as_written["s"].records.keys() == fresh.records.keys()  # the same row's claim
+    assert as_written["s"].records != fresh.records  # whose text changes
+
+
+def test_a_tie_s_print_ignores_its_run_and_absent_values_and_tells_every_other_change() -> None:
+    """The re-run's test of whether a tie changed: the stored tie (no nulls) and the new row (a null for each
+    property it lacks) print alike; a changed value, or an int where a float was, prints otherwise."""
+    from ingest.stored import tie_print
+
+    stored = {"source_file": "f.csv", "source_row": 2, "match_confidence": 1.0, "source_refs": ["f.csv#2"]}
+    fresh = {**stored, "ingest_run": "run-2", "role": None, "evidence": None}
+    assert tie_print(stored) == tie_print({**stored, "ingest_run": "run-1"}) == tie_print(fresh)
+    assert len(tie_print(stored)) == 16
+    for key, value in [("source_row", 3), ("match_confidence", 1), ("source_refs", ["f.csv#3"]), ("role", "链主")]:
+        assert tie_print({**fresh, key: value}) != tie_print(stored), key
+    assert tie_print({"n": 2**70}) != tie_print({"n": 2**70 + 1})  # past orjson's ints: the standard library's text
