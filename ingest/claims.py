@@ -16,6 +16,8 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from graph.json_text import compact, compact_bytes, loads
 from ingest.records import NO_PROPS, NodeRecord, PendingLink, Provenance, target_ref
 
@@ -195,5 +197,11 @@ def record_key(record: NodeRecord) -> RecordKey:
 
 
 def _digest(doc: dict[str, Any]) -> bytes:
-    """16 bytes of BLAKE2b over the sorted JSON (1, 1.0 and true differ, as they do in the stored text)."""
-    return hashlib.blake2b(compact_bytes(doc), digest_size=16).digest()
+    """16 bytes of BLAKE2b over the sorted JSON (1, 1.0 and true differ, as they do in the stored text). Both sides of
+    a count are digested in one run and none is stored, so orjson's own text serves, with no look for the floats
+    where it differs from the stored text's (``compact``): 0.3 µs a statement rather than 1.1."""
+    try:
+        text = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:  # an int past 64 bits, a lone surrogate: the standard library's text
+        text = compact_bytes(doc)
+    return hashlib.blake2b(text, digest_size=16).digest()

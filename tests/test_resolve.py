@@ -130,3 +130,21 @@ def test_an_index_that_let_go_of_its_keys_finds_by_id_and_refuses_to_match() -> 
         index.find_by_name("美的集团股份有限公司", ("Enterprise",))
     with pytest.raises(RuntimeError, match="forget_keys"):
         index.add(_record("Enterprise", "enterprise/b", "美的集团"))
+
+
+def test_a_university_is_told_by_its_name_as_the_pattern_told_it_in_linear_time() -> None:
+    import random
+    import re
+    import time
+
+    from ingest.resolve import _names_a_university
+
+    old = re.compile(r"(大学|学院)(（.*）|\(.*\))?$|大学.*研究生院$|大学.*校区$")
+    chooser = random.Random(5)
+    pieces = ["大学", "学院", "大", "学", "院", "（", "）", "(", ")", "研究生院", "校区", "深圳", " ", "研究生"]
+    for _ in range(50_000):
+        name = "".join(chooser.choice(pieces) for _ in range(chooser.randrange(7)))
+        assert _names_a_university(name) == bool(old.search(name)), name
+    started = time.perf_counter()
+    assert class_from_name("大学(" * 33_333, ["University"]) is None  # 3.7 s before
+    assert time.perf_counter() - started < 0.5
