@@ -276,3 +276,24 @@ def test_a_long_cell_filled_over_a_merged_range_is_cut_once(tmp_path: Path) -> N
     _rewrite(path, SHEET, edit)
     probe = _probe(path)
     assert probe["outcome"] == "read" and float(str(probe["peak_mb"])) < 500, probe
+
+
+def test_sheet_names_that_hold_id_are_not_taken_for_a_part_listed_twice(tmp_path: Path) -> None:
+    """A review's case: a pattern over the workbook's text found ``id="`` inside these names."""
+    workbook = Workbook()
+    first = workbook.active
+    assert first is not None
+    first.title = "by id="
+    first.append(["name"])
+    first.append(["x"])
+    workbook.create_sheet('per id="')
+    path = tmp_path / "names.xlsx"
+    workbook.save(path)
+    assert [r.values for r in read_table(path).rows] == [{"name": "x"}]
+
+
+def test_a_sheet_list_with_no_end_is_refused_in_linear_time(tmp_path: Path) -> None:
+    """80,000 ``<sheet `` and no ``>``: 25 s for the pattern a review found quadratic; one parse now."""
+    path = _one_cell(tmp_path / "open.xlsx", "B2")
+    _rewrite(path, "xl/workbook.xml", lambda xml: xml.replace(b"<sheets>", b"<sheets>" + b"<sheet " * 80_000))
+    _measured(path, r"not readable as XLSX \(ParseError")

@@ -142,6 +142,9 @@ def test_a_university_is_told_by_its_name_as_the_pattern_told_it_in_linear_time(
     old = re.compile(r"(大学|学院)(（.*）|\(.*\))?$|大学.*研究生院$|大学.*校区$")
     chooser = random.Random(5)
     pieces = ["大学", "学院", "大", "学", "院", "（", "）", "(", ")", "研究生院", "校区", "深圳", " ", "研究生"]
+    pieces += ["\n", "\r"]
+    for name in ["学院\n", "大学（a\nb）", "北京大学\n深圳研究生院", "大学\n校区", "大学\n\n"]:  # a review's cases
+        assert _names_a_university(name) == bool(old.search(name)), name
     for _ in range(50_000):
         name = "".join(chooser.choice(pieces) for _ in range(chooser.randrange(7)))
         assert _names_a_university(name) == bool(old.search(name)), name
