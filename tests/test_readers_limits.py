@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from ingest.readers import MAX_JSON_CELLS, MAX_JSON_COLUMNS, MAX_UNPACKED, ReadError, read_table
+from ingest.json_reader import MAX_JSON_CELLS, MAX_JSON_COLUMNS
+from ingest.readers import ReadError, read_table
+from ingest.xlsx_reader import MAX_UNPACKED
 from tests.conftest import REPO
 
 SHEET = "xl/worksheets/sheet1.xml"
