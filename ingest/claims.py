@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import sys
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -170,9 +170,9 @@ class StatementPrints:
 
     def add(self, part: SourceStatements) -> None:
         for r in part.records:
-            self.records[record_key(r)] = _digest(record_to_json(r))
+            self.records[record_key(r)] = digest(record_to_json(r))
         for k in part.links:
-            self.links[_digest(link_to_json(k))] += 1
+            self.links[digest(link_to_json(k))] += 1
 
     def add_written(self, part: dict[str, Any]) -> None:
         """A source's statements as a node's claims keep them (their parsed JSON), digested as they stand, with no
@@ -182,9 +182,9 @@ class StatementPrints:
         the run writes it again."""
         for r in part.get("records", []):
             file, row = r["prov"][0], r["prov"][1]
-            self.records[(sys.intern(str(r["label"])), r["id"], sys.intern(str(file)), int(row))] = _digest(r)
+            self.records[(sys.intern(str(r["label"])), r["id"], sys.intern(str(file)), int(row))] = digest(r)
         for k in part.get("links", []):
-            self.links[_digest(k)] += 1
+            self.links[digest(k)] += 1
 
     @property
     def empty(self) -> bool:
@@ -196,10 +196,11 @@ def record_key(record: NodeRecord) -> RecordKey:
     return (sys.intern(str(record.label)), record.id, sys.intern(str(record.provenance.file)), record.provenance.row)
 
 
-def _digest(doc: dict[str, Any]) -> bytes:
-    """16 bytes of BLAKE2b over the sorted JSON (1, 1.0 and true differ, as they do in the stored text). Both sides of
-    a count are digested in one run and none is stored, so orjson's own text serves, with no look for the floats
-    where it differs from the stored text's (``compact``): 0.3 µs a statement rather than 1.1."""
+def digest(doc: Mapping[str, Any]) -> bytes:
+    """16 bytes of BLAKE2b over the sorted JSON (1, 1.0 and true differ, as they do in the stored text), for what a
+    run compares within itself: a statement (``StatementPrints``), a tie's properties (ingest/stored.py:
+    ``tie_print``). Both sides are digested in one run and none is stored, so orjson's own text serves, with no look
+    for the floats where it differs from the stored text's (``compact``): 0.3 µs a statement rather than 1.1."""
     try:
         text = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError:  # an int past 64 bits, a lone surrogate: the standard library's text

@@ -7,18 +7,14 @@ alone and drops.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
-from graph.json_text import compact_bytes
 from graph.store import GraphStore
 from ingest.build import UNHASHED, RelKey
-from ingest.claims import SourceStatements, StatementPrints, claims_from_json
+from ingest.claims import SourceStatements, StatementPrints, claims_from_json, digest
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +78,7 @@ def read_stored(store: GraphStore, counted: Collection[str] = ()) -> StoredGraph
 
 def tie_print(props: Mapping[str, Any]) -> bytes:
     """A digest of a tie's properties (those ``record_hash`` reads), to tell whether a run changes it. Made on both
-    sides of one run and never stored, so it need not be the stored JSON text: orjson's plain text, 16 bytes of
-    BLAKE2b. A re-run hashes every stored tie and every new one that the store has: at scale 150, twice 3.3 M
+    sides of one run and never stored, so it is a statement's digest (``claims.digest``), not the stored text's
+    hash. A re-run hashes every stored tie and every new one that the store has: at scale 150, twice 3.3 M
     (``record_hash`` took 2.9 µs a tie, this 1.9; its 32-character text held 32 bytes more a tie)."""
-    clean = {k: v for k, v in props.items() if k not in UNHASHED and v is not None}
-    try:
-        text = orjson.dumps(clean, option=orjson.OPT_SORT_KEYS)
-    except orjson.JSONEncodeError:  # a value orjson refuses (the stores hold none): the standard library's text
-        text = compact_bytes(clean)
-    return hashlib.blake2b(text, digest_size=16).digest()
+    return digest({k: v for k, v in props.items() if k not in UNHASHED and v is not None})
