@@ -7,6 +7,8 @@ rows in these tables from the moment it makes them to the store's ``COPY``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -89,3 +91,36 @@ def _distinct(table: pa.Table, keys: tuple[str, ...]) -> int:
 def in_set(column: pa.ChunkedArray | pa.Array, values: set[str]) -> pa.ChunkedArray | pa.Array:
     """A boolean mask: which of the column's values are in ``values``."""
     return pc.is_in(column, value_set=pa.array(list(values), pa.string()))
+
+
+# A stored tie table's extra column: true for a row whose stored values do not fit their columns' types (a property
+# retyped by hand on Neo4j, which types nothing); such a row is read with its ends alone, and differs from any row.
+UNFIT = "__unfit"
+
+
+def as_typed(table: pa.Table, expected: pa.Schema) -> pa.Table:
+    """The table's columns in the expected order and types (a store's answer: a string may come back as a large
+    string, a column of nulls untyped)."""
+    return pa.table([table[field.name].cast(field.type) for field in expected], schema=expected)
+
+
+def tie_table_of_rows(rows: list[dict[str, Any]], expected: pa.Schema) -> pa.Table:
+    """Ties read from a store as dicts, as a table of the expected schema (a key a row lacks: null). A row whose
+    value does not fit its column keeps its ends alone and is marked in an ``UNFIT`` column."""
+    try:
+        return pa.Table.from_pylist(rows, schema=expected)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        pass
+    fitted: list[dict[str, Any]] = []
+    unfit: list[bool] = []
+    for row in rows:
+        try:
+            pa.RecordBatch.from_pylist([row], schema=expected)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+            fitted.append({name: row.get(name) for name in REL_ENDS})
+            unfit.append(True)
+        else:
+            fitted.append(row)
+            unfit.append(False)
+    table = pa.Table.from_pylist(fitted, schema=expected)
+    return table.append_column(UNFIT, pa.array(unfit, pa.bool_()))

@@ -21,6 +21,7 @@ import ladybug
 import pyarrow as pa
 
 from graph import aggregates, name_index
+from graph.arrow_rows import as_typed, relationship_schema
 from graph.embedded_pool import CORES, QUERY_WORKERS, ConnectionPool
 from graph.embedded_results import DISK_FULL, RECOVERY_PENDING, all_rows, fetch_rows, plain_error, to_python
 from graph.embedded_writes import ARROW_TYPES, COPY_CHUNK, EmbeddedWrites
@@ -345,6 +346,41 @@ class EmbeddedStore(EmbeddedWrites):
     def iter_relationships(self, rel_type: str) -> Iterator[dict[str, Any]]:
         with self._reading():
             yield from self._iter_relationships(rel_type)
+
+    def node_columns(self, label: str, names: Sequence[str]) -> Iterator[list[list[Any]]]:
+        cls = self.schema.node_class(label)
+        returns = ", ".join(f"n.{cls.get_property(name).name} AS {name}" for name in names)
+        for table in self._pages_as_arrow(label, f"MATCH (n:{cls.name}) WHERE {{page}} RETURN {returns}", "n"):
+            yield [table[name].to_pylist() for name in names]
+
+    def relationship_tables(self, rel_type: str) -> Iterator[tuple[str, str, pa.Table]]:
+        """As Arrow from LadybugDB itself (``get_as_arrow``), a page of start nodes at a time: at scale 15 the
+        350,000 stored ties took 0.9 s, against 2.9 s as dicts."""
+        rel = self.schema.rel_type(rel_type)
+        expected = relationship_schema(self.schema)
+        returns = f"a.id AS from_id, b.id AS to_id, {self._rel_return_clause('r')}"
+        for from_label, to_label in rel.pairs:
+            cypher = f"MATCH (a:{from_label})-[r:{rel.name}]->(b:{to_label}) WHERE {{page}} RETURN {returns}"
+            for table in self._pages_as_arrow(from_label, cypher, "a"):
+                yield from_label, to_label, as_typed(table, expected)
+
+    def _pages_as_arrow(self, label: str, cypher: str, var: str) -> Iterator[pa.Table]:
+        """A read's answer as Arrow, a page of the label's nodes (``var``) at a time: the text's ``{page}`` is the
+        page's condition. Empty pages are passed over."""
+        query = cypher.replace("{page}", f"offset(id({var})) >= $lo AND offset(id({var})) < $hi")
+        with self._reading():
+            for lo, hi in self._offset_pages(label):
+                with self._pool.lend(None) as conn:
+                    try:
+                        result = _execute_read(conn, query, {"lo": lo, "hi": hi})
+                    except QueryRejectedError as exc:
+                        raise StoreError(f"embedded store rejected a statement: {exc}") from exc
+                    try:
+                        table = result.get_as_arrow()
+                    finally:
+                        result.close()
+                if table.num_rows:
+                    yield table
 
     @contextmanager
     def transaction(self, rows: int = 0) -> Iterator[None]:

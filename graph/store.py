@@ -425,6 +425,41 @@ class GraphStore(ABC):
             for row in self.stream(cypher):
                 yield {"from_label": from_label, "to_label": to_label, **without_nulls(row)}
 
+    def node_columns(self, label: str, names: Sequence[str]) -> Iterator[list[list[Any]]]:
+        """Some properties of every node of a label, in parts: each part a list of values per name, in ``names``'
+        order (None where a node lacks one). A re-run reads each stored node's hash and statements so, not every
+        property as a dict. A store that answers in Arrow overrides it."""
+        cls = self.schema.node_class(label)
+        returns = ", ".join(f"n.{cls.get_property(name).name} AS {name}" for name in names)
+        part: list[list[Any]] = [[] for _ in names]
+        for row in self.stream(f"MATCH (n:{cls.name}) RETURN {returns}"):
+            for column, name in zip(part, names, strict=True):
+                column.append(row[name])
+            if len(part[0]) >= TABLE_HANDOVER:
+                yield part
+                part = [[] for _ in names]
+        if part[0]:
+            yield part
+
+    def relationship_tables(self, rel_type: str) -> Iterator[tuple[str, str, pa.Table]]:
+        """Every relationship of a type as Arrow tables of ``relationship_schema`` (``from_id``, ``to_id``, every
+        property), each with its ends' labels: a re-run compares the stored ties with its own column by column
+        (ingest/tie_diff.py). A pair of labels may come in several parts. A store that answers in Arrow
+        overrides it; here the streamed rows are gathered ``TABLE_HANDOVER`` at a time, and a row whose values do
+        not fit their columns is marked (``arrow_rows.UNFIT``)."""
+        from graph.arrow_rows import relationship_schema, tie_table_of_rows
+
+        expected = relationship_schema(self.schema)
+        parts: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for row in self.iter_relationships(rel_type):
+            pair = (str(row.pop("from_label")), str(row.pop("to_label")))
+            part = parts.setdefault(pair, [])
+            part.append(row)
+            if len(part) >= TABLE_HANDOVER:
+                yield *pair, tie_table_of_rows(parts.pop(pair), expected)
+        for pair, rows in parts.items():
+            yield *pair, tie_table_of_rows(rows, expected)
+
     def iter_nodes_among(self, label: str, ids: Sequence[str]) -> Iterator[dict[str, Any]]:
         """The nodes of a label whose ids are in ``ids``, looked up by id: a scoped export reads its scope, not
         the whole graph. Ids of other labels, or of no node, are passed over."""

@@ -198,9 +198,9 @@ def record_key(record: NodeRecord) -> RecordKey:
 
 def digest(doc: Mapping[str, Any]) -> bytes:
     """16 bytes of BLAKE2b over the sorted JSON (1, 1.0 and true differ, as they do in the stored text), for what a
-    run compares within itself: a statement (``StatementPrints``), a tie's properties (ingest/stored.py:
-    ``tie_print``). Both sides are digested in one run and none is stored, so orjson's own text serves, with no look
-    for the floats where it differs from the stored text's (``compact``): 0.3 µs a statement rather than 1.1."""
+    run compares within itself: a statement (``StatementPrints``). Both sides are digested in one run and none is
+    stored, so orjson's own text serves, with no look for the floats where it differs from the stored text's
+    (``compact``): 0.3 µs a statement rather than 1.1."""
     try:
         text = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError:  # an int past 64 bits, a lone surrogate: the standard library's text

@@ -3,20 +3,24 @@ statements against the ones it left before, and the IngestRun record that keeps 
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
+from ingest import tie_diff
 from ingest.build import RelKey
 from ingest.claims import SourceStatements, StatementPrints, record_key
 from ingest.report import Report
 from ingest.row_tables import NodeTables, RelGroup, RelTables
-from ingest.stored import NodeKey, StoredGraph, tie_print
+from ingest.stored import NodeKey, StoredGraph
 
-DIFF_BATCH = 20_000  # relationship rows made into dicts at a time, to hash the ones the store has
+DIFF_BATCH = 20_000  # relationship rows looked at a time, to name the ones a run adds or changes
 CHANGE_LIST_CAP = 500  # ids listed per kind of change in the run record; counts are always complete
 
 
@@ -37,6 +41,13 @@ class Changes:
         named: list[str] = getattr(self, kind)
         if len(named) < CHANGE_LIST_CAP:
             named.append(name)
+
+    def note_many(self, kind: str, count: int, names: Iterable[str]) -> None:
+        """Count ``count`` rows of a kind at once, naming the first of ``names`` while fewer than the cap are named
+        (a first load's 3.5 M added ties are counted, not each noted)."""
+        self.counts[kind] += count
+        named: list[str] = getattr(self, kind)
+        named.extend(itertools.islice(names, max(0, min(count, CHANGE_LIST_CAP - len(named)))))
 
     def summary(self) -> dict[str, int]:
         return {
@@ -137,43 +148,39 @@ def _rel_text(key: RelKey) -> str:
 
 def diff_relationships(
     stored: StoredGraph, rels: RelTables, read_files: set[str]
-) -> tuple[Changes, dict[RelGroup, pa.Array], set[RelKey]]:
-    """As ``diff_nodes``, for the relationship rows. A row is hashed only where the store has its tie: a first
-    load hashes none."""
+) -> tuple[Changes, dict[RelGroup, tie_diff.TieWrites], set[RelKey]]:
+    """As ``diff_nodes``, for the relationship rows: each group's table beside the stored one, column by column
+    (ingest/tie_diff.py), and what to write of it. ``stored.ties`` is emptied."""
     changes = Changes()
-    todo: dict[RelGroup, pa.Array] = {}
-    seen: set[RelKey] = set()
-    for (rel_type, from_label, to_label), table in rels.items():
-        write: list[bool] = []
-        props = [name for name in table.column_names if name not in ("from_id", "to_id")]
-        for batch in table.to_batches(max_chunksize=DIFF_BATCH):
-            rows: list[dict[str, Any]] | None = None  # the batch's properties, made when one is first needed
-            ends = zip(batch["from_id"].to_pylist(), batch["to_id"].to_pylist(), strict=True)
-            for i, (from_id, to_id) in enumerate(ends):
-                key: RelKey = (rel_type, from_label, from_id, to_label, to_id)
-                old = stored.rel_hashes.get(key)
-                if old is None:
-                    changes.note("added", _rel_text(key))
-                    write.append(True)
-                    continue
-                seen.add(key)
-                rows = rows or batch.select(props).to_pylist()
-                if old != tie_print(rows[i]):
-                    changes.note("changed", _rel_text(key))
-                    write.append(True)
-                else:
-                    changes.unchanged += 1
-                    write.append(False)
-        todo[(rel_type, from_label, to_label)] = pa.array(write, pa.bool_())
-    drop: set[RelKey] = set()
-    for key in stored.rel_hashes:
-        if key in seen:
-            continue
-        legacy_file = stored.legacy_rels.get(key)
-        if legacy_file is None or legacy_file in read_files:
-            drop.add(key)
-            changes.note("dropped", _rel_text(key))
-    return changes, todo, drop
+    todo: dict[RelGroup, tie_diff.TieWrites] = {}
+    drop: list[RelKey] = []
+    for group, table in rels.items():
+        old = stored.ties.pop(group, None)
+        comparison = tie_diff.compare(table, old)
+        added, changed = ~comparison.stored, comparison.changed
+        changes.note_many("added", int(added.sum()), _named(group, table, added))
+        changes.note_many("changed", int(changed.sum()), _named(group, table, changed))
+        changes.unchanged += int((comparison.stored & ~changed).sum())
+        todo[group] = comparison.writes()
+        if old is not None:
+            drop.extend(tie_diff.dropped(group, old, comparison.kept, read_files))
+    for group in list(stored.ties):
+        old = stored.ties.pop(group)
+        drop.extend(tie_diff.dropped(group, old, np.zeros(old.num_rows, dtype=bool), read_files))
+    changes.note_many("dropped", len(drop), map(_rel_text, drop))
+    return changes, todo, set(drop)
+
+
+def _named(group: RelGroup, table: pa.Table, rows: np.ndarray) -> Iterator[str]:
+    """The names (``_rel_text``) of the table's rows where ``rows`` is true, in order, made as they are asked for."""
+    rel_type, from_label, to_label = group
+    for start in range(0, table.num_rows, DIFF_BATCH):
+        positions = np.flatnonzero(rows[start : start + DIFF_BATCH]) + start
+        if len(positions):
+            taken = table.select(["from_id", "to_id"]).take(pa.array(positions))
+            ends = zip(taken["from_id"].to_pylist(), taken["to_id"].to_pylist(), strict=True)
+            for from_id, to_id in ends:
+                yield _rel_text((rel_type, from_label, from_id, to_label, to_id))
 
 
 def written_nodes(nodes: NodeTables, todo: dict[str, pa.Array]) -> set[NodeKey]:

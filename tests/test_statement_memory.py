@@ -275,17 +275,3 @@ def test_a_statement_edited_by_hand_into_another_form_counts_as_changed() -> Non
     fresh.add(claims_from_json(text)["s"])
     assert as_written["s"].records.keys() == fresh.records.keys()  # the same row's claim
     assert as_written["s"].records != fresh.records  # whose text changes
-
-
-def test_a_tie_s_print_ignores_its_run_and_absent_values_and_tells_every_other_change() -> None:
-    """The re-run's test of whether a tie changed: the stored tie (no nulls) and the new row (a null for each
-    property it lacks) print alike; a changed value, or an int where a float was, prints otherwise."""
-    from ingest.stored import tie_print
-
-    stored = {"source_file": "f.csv", "source_row": 2, "match_confidence": 1.0, "source_refs": ["f.csv#2"]}
-    fresh = {**stored, "ingest_run": "run-2", "role": None, "evidence": None}
-    assert tie_print(stored) == tie_print({**stored, "ingest_run": "run-1"}) == tie_print(fresh)
-    assert len(tie_print(stored)) == 16
-    for key, value in [("source_row", 3), ("match_confidence", 1), ("source_refs", ["f.csv#3"]), ("role", "链主")]:
-        assert tie_print({**fresh, key: value}) != tie_print(stored), key
-    assert tie_print({"n": 2**70}) != tie_print({"n": 2**70 + 1})  # past orjson's ints: the standard library's text
