@@ -93,9 +93,14 @@ def in_set(column: pa.ChunkedArray | pa.Array, values: set[str]) -> pa.ChunkedAr
     return pc.is_in(column, value_set=pa.array(list(values), pa.string()))
 
 
-# A stored tie table's extra column: true for a row whose stored values do not fit their columns' types (a property
-# retyped by hand on Neo4j, which types nothing); such a row is read with its ends alone, and differs from any row.
+# A stored tie table's extra column: true for a row with a stored value that is not of its column's type (a
+# property retyped by hand on Neo4j, which types nothing). That value is read as absent; the row differs from any
+# run's row, so the run writes it again whole, and it is never taken for a tie written before ties kept their
+# sources (ingest/tie_diff.py).
 UNFIT = "__unfit"
+# The Python type of each Arrow type's values as a store hands them over (bool is not an int here, nor an int a
+# float: a value Arrow would convert is a value the store holds in another type).
+_EXACT = {pa.string(): str, pa.int64(): int, pa.float64(): float, pa.bool_(): bool}
 
 
 def as_typed(table: pa.Table, expected: pa.Schema) -> pa.Table:
@@ -105,22 +110,40 @@ def as_typed(table: pa.Table, expected: pa.Schema) -> pa.Table:
 
 
 def tie_table_of_rows(rows: list[dict[str, Any]], expected: pa.Schema) -> pa.Table:
-    """Ties read from a store as dicts, as a table of the expected schema (a key a row lacks: null). A row whose
-    value does not fit its column keeps its ends alone and is marked in an ``UNFIT`` column."""
+    """Ties read from a store as dicts, as a table of the expected schema (a key a row lacks: null), column by
+    column. Ends are read as text. A value not of its column's exact type is left out and its row marked in an
+    ``UNFIT`` column, added only when some row is."""
+    unfit = [False] * len(rows)
+    columns = []
+    for field in expected:
+        values = [row.get(field.name) for row in rows]
+        if field.name in REL_ENDS:
+            values = [None if v is None else str(v) for v in values]
+        columns.append(_fitted(values, field.type, unfit))
+    table = pa.table(columns, schema=expected)
+    return table.append_column(UNFIT, pa.array(unfit, pa.bool_())) if any(unfit) else table
+
+
+def _fitted(values: list[Any], kind: pa.DataType, unfit: list[bool]) -> pa.Array:
+    """The values as an array of the type, those not of its exact type (or that Arrow refuses) as nulls, their
+    rows marked in ``unfit``."""
+    for position, value in enumerate(values):
+        if value is not None and not _fits(value, kind):
+            values[position], unfit[position] = None, True
     try:
-        return pa.Table.from_pylist(rows, schema=expected)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return pa.array(values, kind)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, UnicodeEncodeError):
         pass
-    fitted: list[dict[str, Any]] = []
-    unfit: list[bool] = []
-    for row in rows:
+    for position, value in enumerate(values):  # a lone surrogate, an int past 64 bits: one at a time
         try:
-            pa.RecordBatch.from_pylist([row], schema=expected)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-            fitted.append({name: row.get(name) for name in REL_ENDS})
-            unfit.append(True)
-        else:
-            fitted.append(row)
-            unfit.append(False)
-    table = pa.Table.from_pylist(fitted, schema=expected)
-    return table.append_column(UNFIT, pa.array(unfit, pa.bool_()))
+            pa.array([value], kind)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, UnicodeEncodeError):
+            values[position], unfit[position] = None, True
+    return pa.array(values, kind)
+
+
+def _fits(value: Any, kind: pa.DataType) -> bool:
+    if pa.types.is_list(kind):
+        item = _EXACT[kind.value_type]
+        return type(value) is list and all(type(v) is item for v in value)
+    return type(value) is _EXACT[kind]

@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 cap_malloc_arenas(CORES)
 
 ITER_PAGE = 100_000  # rows per page when iterating a whole table
+# nodes per page of ``node_columns``: a page's answer is held twice (LadybugDB's, then Arrow's), and a node's
+# statements are kilobytes (100,000 a page: 300 MB more at its peak than streaming them, at scale 15)
+NODE_COLUMNS_PAGE = 10_000
 # LadybugDB 0.22 keeps every Arrow table a statement was given as a parameter until its connection closes (a COPY's,
 # a LOAD FROM's): the writer's connection is renewed once this many bytes were handed over, so that a load does
 # not hold all it wrote (tests/test_store_tables.py; at scale 150 it was 1.4 GB by the end of the firms).
@@ -255,13 +258,13 @@ class EmbeddedStore(EmbeddedWrites):
                 for row in self._stream(cypher, {"lo": lo, "hi": hi}):
                     yield {"from_label": from_label, "to_label": to_label, **without_nulls(row)}
 
-    def _offset_pages(self, label: str) -> Iterator[tuple[int, int]]:
+    def _offset_pages(self, label: str, page: int = ITER_PAGE) -> Iterator[tuple[int, int]]:
         rows = all_rows(self._execute(f"MATCH (n:{label}) RETURN max(offset(id(n)))"))
         top = rows[0][0] if rows else None
         if top is None:
             return
-        for lo in range(0, int(top) + 1, ITER_PAGE):
-            yield lo, lo + ITER_PAGE
+        for lo in range(0, int(top) + 1, page):
+            yield lo, lo + page
 
     def _stream(
         self, cypher: str, params: Mapping[str, Any] | None = None, timeout_s: float | None = None
@@ -350,7 +353,8 @@ class EmbeddedStore(EmbeddedWrites):
     def node_columns(self, label: str, names: Sequence[str]) -> Iterator[list[list[Any]]]:
         cls = self.schema.node_class(label)
         returns = ", ".join(f"n.{cls.get_property(name).name} AS {name}" for name in names)
-        for table in self._pages_as_arrow(label, f"MATCH (n:{cls.name}) WHERE {{page}} RETURN {returns}", "n"):
+        cypher = f"MATCH (n:{cls.name}) WHERE {{page}} RETURN {returns}"
+        for table in self._pages_as_arrow(label, cypher, "n", NODE_COLUMNS_PAGE):
             yield [table[name].to_pylist() for name in names]
 
     def relationship_tables(self, rel_type: str) -> Iterator[tuple[str, str, pa.Table]]:
@@ -364,12 +368,12 @@ class EmbeddedStore(EmbeddedWrites):
             for table in self._pages_as_arrow(from_label, cypher, "a"):
                 yield from_label, to_label, as_typed(table, expected)
 
-    def _pages_as_arrow(self, label: str, cypher: str, var: str) -> Iterator[pa.Table]:
+    def _pages_as_arrow(self, label: str, cypher: str, var: str, page: int = ITER_PAGE) -> Iterator[pa.Table]:
         """A read's answer as Arrow, a page of the label's nodes (``var``) at a time: the text's ``{page}`` is the
         page's condition. Empty pages are passed over."""
         query = cypher.replace("{page}", f"offset(id({var})) >= $lo AND offset(id({var})) < $hi")
         with self._reading():
-            for lo, hi in self._offset_pages(label):
+            for lo, hi in self._offset_pages(label, page):
                 with self._pool.lend(None) as conn:
                     try:
                         result = _execute_read(conn, query, {"lo": lo, "hi": hi})

@@ -203,6 +203,32 @@ class EmbeddedWrites(GraphStore):
             self._execute(f"COPY {rel_type} FROM $t (from='{from_label}', to='{to_label}')", {"t": chunk})
             let_go_of_read_pages(whole)
 
+    def update_relationships(self, rel_type: str, from_label: str, to_label: str, rows: Sequence[Row]) -> int:
+        self._check_rel(rel_type, from_label, to_label)
+        columns, clean = prepare_rel_rows(self.schema, rows, f"{rel_type} {from_label}->{to_label}")
+        table = _rows_table(relationship_schema(self.schema), [*REL_ENDS, *columns], clean)
+        return self._update_rel_table(rel_type, from_label, to_label, table)
+
+    def update_relationship_table(self, rel_type: str, from_label: str, to_label: str, table: pa.Table) -> int:
+        self._check_rel(rel_type, from_label, to_label)
+        where = f"{rel_type} {from_label}->{to_label} rows"
+        updated = self._update_rel_table(
+            rel_type, from_label, to_label, conform(table, relationship_schema(self.schema), REL_ENDS, where)
+        )
+        self._let_go_of_tables()
+        return updated
+
+    def _update_rel_table(self, rel_type: str, from_label: str, to_label: str, table: pa.Table) -> int:
+        sets = ", ".join(f"e.{c} = {_COLUMN}{c}" for c in table.column_names[len(REL_ENDS) :])
+        cypher = (
+            f"LOAD FROM $t MATCH (a:{from_label} {{id: {_COLUMN}from_id}})-[e:{rel_type}]->"
+            f"(b:{to_label} {{id: {_COLUMN}to_id}})" + (f" SET {sets}" if sets else "") + " RETURN count(e)"
+        )
+        updated = 0
+        for start in range(0, table.num_rows, WRITE_BATCH):
+            updated += int(all_rows(self._execute(cypher, {"t": _prefixed(table.slice(start, WRITE_BATCH))}))[0][0])
+        return updated
+
     def delete_nodes(self, label: str, ids: Sequence[str]) -> int:
         cls = self.schema.node_class(label)
         deleted = 0

@@ -288,12 +288,18 @@ def _write(
                 progress(f"wrote {label}", int(table.num_rows))
         del table
     for group in list(rels):
-        whole = rels.pop(group)
-        for part in rel_todo[group].tables(whole):  # the added ties whole, the changed ones' differing columns
-            table = stamped(part, run_id)
+        whole, writes = rels.pop(group), rel_todo[group]
+        added = writes.added_table(whole)
+        if added is not None:  # every column
+            table = stamped(added, run_id)
             _check_ends_found(group, int(table.num_rows), store.upsert_relationship_table(*group, table))
             if progress:
                 progress(f"wrote {group[0]}", int(table.num_rows))
+        for part in writes.changed_tables(whole):  # the columns that differ, set on the stored ties
+            table = stamped(part, run_id)
+            _check_ties_found(group, int(table.num_rows), store.update_relationship_table(*group, table))
+            if progress:
+                progress(f"updated {group[0]}", int(table.num_rows))
         del whole
     dropped_rels: dict[tuple[str, str, str], list[tuple[str, str]]] = defaultdict(list)
     for rel_type, from_label, from_id, to_label, to_id in rel_drop:
@@ -324,6 +330,19 @@ def _check_ends_found(group: RelGroup, given: int, written: int) -> None:
             f"the store wrote {written} of {given} {rel_type} ties ({from_label}->{to_label}): some ends were not "
             "found by id (deleted by another user meanwhile, or the embedded store's index is damaged); run it "
             "again, and if it fails the same way, load every source into a new embedded store file"
+        )
+
+
+def _check_ties_found(group: RelGroup, given: int, updated: int) -> None:
+    """Every tie the run changes is one the store held when the run read it: one deleted since (by another user) is
+    not made again with only the columns that changed; the run fails unfinished, and the next one writes it whole."""
+    if updated < given:
+        rel_type, from_label, to_label = group
+        raise UnfoundEndsError(
+            f"存储只更新了 {given} 条 {rel_type}（{from_label}→{to_label}）关系中的 {updated} 条："
+            "有些在本次导入读取之后被删除（另一位用户同时在写）；请再运行一次 / "
+            f"the store updated {updated} of {given} {rel_type} ties ({from_label}->{to_label}): some were deleted "
+            "after this run read them (another user writing at the same time); run it again"
         )
 
 

@@ -65,12 +65,15 @@ class TieWrites:
     def count(self) -> int:
         return int(self.added.sum()) + sum(len(rows) for rows in self.changed.values())
 
-    def tables(self, table: pa.Table) -> Iterator[pa.Table]:
-        """The parts of the group's table to write, each a table of the ends and the columns it sets."""
+    def added_table(self, table: pa.Table) -> pa.Table | None:
+        """The ties of the group's table the store lacks, every column (None: none)."""
         if len(self.added) and self.added.all():
-            yield table
-        elif self.added.any():
-            yield table.filter(pa.array(self.added))
+            return table
+        return table.filter(pa.array(self.added)) if self.added.any() else None
+
+    def changed_tables(self, table: pa.Table) -> Iterator[pa.Table]:
+        """The changed ties of the group's table, a table for each set of differing columns: the ends and those
+        columns (to update the stored ties, never to create one: ``GraphStore.update_relationship_table``)."""
         for names, rows in self.changed.items():
             part = table.select(list(REL_ENDS)).take(pa.array(rows))
             for name in names:  # a column only the stored ties have: cleared
@@ -152,10 +155,13 @@ def _same_lists(a: pa.Array, b: pa.Array) -> np.ndarray:
 
 def dropped(group: RelGroup, old: pa.Table, kept: np.ndarray, read_files: Collection[str]) -> Iterator[RelKey]:
     """The keys of the stored ties a run drops: those it does not have, but a tie written before statements were kept
-    (no ``source_refs``) only where its file was read again completely (the rule of that version)."""
+    (no ``source_refs``) only where its file was read again completely (the rule of that version). A tie stored twice
+    is named once."""
     rel_type, from_label, to_label = group
     gone = ~kept
     legacy = pc.is_null(old["source_refs"]).to_numpy(zero_copy_only=False)
+    if UNFIT in old.column_names:  # a value read as absent because it was of another type: not an old tie
+        legacy &= ~pc.fill_null(old[UNFIT], False).to_numpy(zero_copy_only=False)
     if legacy.any():
         files = pa.array(sorted(read_files), pa.string())
         read_again = pc.fill_null(pc.is_in(old["source_file"], value_set=files), False)
@@ -165,5 +171,5 @@ def dropped(group: RelGroup, old: pa.Table, kept: np.ndarray, read_files: Collec
         return
     positions = pa.array(rows)
     ends = zip(old["from_id"].take(positions).to_pylist(), old["to_id"].take(positions).to_pylist(), strict=True)
-    for from_id, to_id in ends:
+    for from_id, to_id in dict.fromkeys(ends):
         yield (rel_type, from_label, str(from_id), to_label, str(to_id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from collections.abc import Collection
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from ingest.mapping import load_mapping
 from ingest.pipeline import UnfoundEndsError, run_ingest
 from ingest.run_changes import CHANGE_LIST_CAP
 from ingest.sources import DATA_DIR, MAPPINGS_DIR, bundled_sources, mapping_source
-from ingest.stored import read_stored
+from ingest.stored import StoredGraph, read_stored
 
 
 @pytest.fixture(scope="module")
@@ -183,6 +184,42 @@ def test_a_rerun_that_changes_ties_leaves_the_graph_a_fresh_load_of_its_files_wo
     store.clear()
     run_ingest(store, sources, data_dir=data)
     assert graph_digest(store) == after_rerun
+
+
+def test_a_changed_tie_deleted_while_a_run_resolves_fails_it_and_the_next_run_writes_it_whole(
+    tmp_path: Path, schema: Schema, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another user deletes a tie after the run read the store: the run, which would set only the tie's changed
+    columns, fails unfinished instead of making it again with those alone; the next run gives the graph a first load
+    of the files makes."""
+    import ingest.pipeline
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    sources = _sources(schema, ["cities", "clusters", "enterprises"])
+    store = EmbeddedStore(tmp_path / "g.lbdb", schema)
+    run_ingest(store, sources, data_dir=data)
+    firms = _rows(data / "facts" / "enterprises.csv")
+    _write_rows(data / "facts" / "enterprises.csv", firms[1:])  # every later row's ties shift
+    ties = [t for a, b, t in store.relationship_tables("LOCATED_IN") if (a, b) == ("Enterprise", "City")]
+    victim = next(r for r in ties[0].to_pylist() if r["source_row"] > 3)
+
+    def read_then_lose_a_tie(store: GraphStore, counted: Collection[str] = ()) -> StoredGraph:
+        stored = read_stored(store, counted)
+        store.delete_relationships("LOCATED_IN", "Enterprise", "City", [(victim["from_id"], victim["to_id"])])
+        return stored
+
+    monkeypatch.setattr(ingest.pipeline, "read_stored", read_then_lose_a_tie)
+    with pytest.raises(UnfoundEndsError, match="deleted after this run read them"):
+        run_ingest(store, sources, data_dir=data)
+    monkeypatch.undo()
+    assert run_ingest(store, sources, data_dir=data).ok
+    after = graph_digest(store)
+    fresh = EmbeddedStore(tmp_path / "fresh.lbdb", schema)
+    run_ingest(fresh, sources, data_dir=data)
+    assert graph_digest(fresh) == after
+    store.close()
+    fresh.close()
 
 
 def test_each_sources_statements_are_counted_added_changed_and_removed(tmp_path: Path, schema: Schema) -> None:
