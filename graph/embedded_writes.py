@@ -37,9 +37,6 @@ COPY_CHUNK = 250_000
 REL_COPY_ROWS_PER_POOL_MB = 750
 WRITE_BATCH = 5_000
 ID_LOOKUP = 50_000  # ids per look-up of which already exist
-# Ties updated between checkpoints: the updates of 755,811 IN_CLUSTER ties at scale 50, with no checkpoint but
-# LadybugDB's own, failed in it with a full 3 GiB buffer pool; with one every 25,000 they took 319 s, at 2.3 GB.
-UPDATE_CHECKPOINT_ROWS = 25_000
 # Merged rows go in as an Arrow table (``LOAD FROM $t``), typed by the schema: a list of dicts as a parameter is
 # inspected value by value by the driver, 1.2–4.5× slower (bench/merge_rows.py). Its columns carry this prefix.
 _COLUMN = "v_"
@@ -205,36 +202,6 @@ class EmbeddedWrites(GraphStore):
             chunk = _without_empty_batches(whole.slice(start, rows))
             self._execute(f"COPY {rel_type} FROM $t (from='{from_label}', to='{to_label}')", {"t": chunk})
             let_go_of_read_pages(whole)
-
-    def update_relationships(self, rel_type: str, from_label: str, to_label: str, rows: Sequence[Row]) -> int:
-        self._check_rel(rel_type, from_label, to_label)
-        columns, clean = prepare_rel_rows(self.schema, rows, f"{rel_type} {from_label}->{to_label}")
-        table = _rows_table(relationship_schema(self.schema), [*REL_ENDS, *columns], clean)
-        return self._update_rel_table(rel_type, from_label, to_label, table)
-
-    def update_relationship_table(self, rel_type: str, from_label: str, to_label: str, table: pa.Table) -> int:
-        self._check_rel(rel_type, from_label, to_label)
-        where = f"{rel_type} {from_label}->{to_label} rows"
-        updated = self._update_rel_table(
-            rel_type, from_label, to_label, conform(table, relationship_schema(self.schema), REL_ENDS, where)
-        )
-        self._let_go_of_tables()
-        return updated
-
-    def _update_rel_table(self, rel_type: str, from_label: str, to_label: str, table: pa.Table) -> int:
-        sets = ", ".join(f"e.{c} = {_COLUMN}{c}" for c in table.column_names[len(REL_ENDS) :])
-        # each end found by id first, then the tie between them, as in the MERGE: the one pattern read from a
-        # cluster's end its hundred thousand ties, and filled a 3 GiB buffer pool within 100,000 updates at scale 50
-        cypher = (
-            f"LOAD FROM $t MATCH (a:{from_label} {{id: {_COLUMN}from_id}}) MATCH (b:{to_label} {{id: {_COLUMN}to_id}}) "
-            f"MATCH (a)-[e:{rel_type}]->(b)" + (f" SET {sets}" if sets else "") + " RETURN count(e)"
-        )
-        updated = 0
-        for start in range(0, table.num_rows, WRITE_BATCH):
-            updated += int(all_rows(self._execute(cypher, {"t": _prefixed(table.slice(start, WRITE_BATCH))}))[0][0])
-            if (start + WRITE_BATCH) % UPDATE_CHECKPOINT_ROWS == 0 and start + WRITE_BATCH < table.num_rows:
-                self._execute("CHECKPOINT")
-        return updated
 
     def delete_nodes(self, label: str, ids: Sequence[str]) -> int:
         cls = self.schema.node_class(label)

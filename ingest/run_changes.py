@@ -148,11 +148,11 @@ def _rel_text(key: RelKey) -> str:
 
 def diff_relationships(
     stored: StoredGraph, rels: RelTables, read_files: set[str]
-) -> tuple[Changes, dict[RelGroup, tie_diff.TieWrites], set[RelKey]]:
+) -> tuple[Changes, dict[RelGroup, pa.Array], set[RelKey]]:
     """As ``diff_nodes``, for the relationship rows: each group's table beside the stored one, column by column
-    (ingest/tie_diff.py), and what to write of it. ``stored.ties`` is emptied."""
+    (ingest/tie_diff.py). ``stored.ties`` is emptied."""
     changes = Changes()
-    todo: dict[RelGroup, tie_diff.TieWrites] = {}
+    todo: dict[RelGroup, pa.Array] = {}
     drop: list[RelKey] = []
     for group, table in rels.items():
         old = stored.ties.pop(group, None)
@@ -161,7 +161,7 @@ def diff_relationships(
         changes.note_many("added", int(added.sum()), _named(group, table, added))
         changes.note_many("changed", int(changed.sum()), _named(group, table, changed))
         changes.unchanged += int((comparison.stored & ~changed).sum())
-        todo[group] = comparison.writes()
+        todo[group] = pa.array(added | changed, pa.bool_())
         if old is not None:
             drop.extend(tie_diff.dropped(group, old, comparison.kept, read_files))
     for group in list(stored.ties):
