@@ -38,8 +38,8 @@ from common import REPO, WORK, cpu_s, record, synthetic_folder
 log = logging.getLogger("bench.ingest_profile")
 
 
-def measure(data: Path, db: Path, digest: bool, profile: str | None, pool_mb: int) -> dict[str, Any]:
-    """In the child: two runs of the pipeline into a fresh store (first load, then an unchanged re-run)."""
+def measure(data: Path, db: Path, digest: bool, profile: str | None, pool_mb: int, edited: bool) -> dict[str, Any]:
+    """In the child: runs of the pipeline into a fresh store (first load, an unchanged re-run, an edited one)."""
     from graph.digest import graph_digest
     from graph.embedded_store import EmbeddedStore
     from graph.schema import default_schema
@@ -51,8 +51,8 @@ def measure(data: Path, db: Path, digest: bool, profile: str | None, pool_mb: in
     schema = default_schema()
     store = EmbeddedStore(db, schema, buffer_pool_mb=pool_mb)
     out: dict[str, Any] = {}
-    edited = _edited_copy(data, db.parent / (db.name + "-edited-data"))
-    for run in ("first_load", "rerun", "edited_rerun"):
+    edited_data = _edited_copy(data, db.parent / (db.name + "-edited-data"))
+    for run in ("first_load", "rerun", "edited_rerun")[: 3 if edited else 2]:
         profiler = None
         if profile and run == "first_load":
             import cProfile
@@ -60,7 +60,7 @@ def measure(data: Path, db: Path, digest: bool, profile: str | None, pool_mb: in
             profiler = cProfile.Profile(time.process_time)
             profiler.enable()
         wall, cpu = time.perf_counter(), cpu_s()
-        result = run_ingest(store, bundled_sources(schema), data_dir=edited if run == "edited_rerun" else data)
+        result = run_ingest(store, bundled_sources(schema), data_dir=edited_data if run == "edited_rerun" else data)
         out[run] = {
             "wall_s": round(time.perf_counter() - wall, 2),
             "cpu_s": round(cpu_s() - cpu, 2),
@@ -76,10 +76,10 @@ def measure(data: Path, db: Path, digest: bool, profile: str | None, pool_mb: in
             profiler.dump_stats(profile)
         if digest and run == "rerun":
             out["digest"] = graph_digest(store).sha256
-    if digest:
+    if digest and edited:
         out["edited_digest"] = graph_digest(store).sha256
     store.close()
-    shutil.rmtree(edited)
+    shutil.rmtree(edited_data)
     shutil.rmtree(db, ignore_errors=True)
     for leftover in db.parent.glob(db.name + "*"):
         shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
@@ -99,12 +99,19 @@ def _edited_copy(data: Path, folder: Path) -> Path:
 
 
 def child(
-    tree: Path, data: Path, label: str, digest: bool, pool_mb: int, profile: str | None = None, copy_chunk: int = 0
+    tree: Path,
+    data: Path,
+    label: str,
+    digest: bool,
+    pool_mb: int,
+    profile: str | None = None,
+    copy_chunk: int = 0,
+    edited: bool = True,
 ) -> dict[str, Any]:
     db = WORK / f"profile-{label}.lbdb"
     args = [sys.executable, __file__, "--child", str(tree), "--data", str(data), "--db", str(db)]
     args += ["--buffer-pool-mb", str(pool_mb)] + (["--copy-chunk", str(copy_chunk)] if copy_chunk else [])
-    args += ["--digest"] * digest + (["--profile", profile] if profile else [])
+    args += ["--digest"] * digest + (["--profile", profile] if profile else []) + ["--skip-edited"] * (not edited)
     proc = subprocess.run(args, capture_output=True, text=True, check=False, cwd=tree)
     if proc.returncode != 0:
         raise RuntimeError(f"{label} failed:\n{proc.stderr[-3000:]}")
@@ -144,6 +151,7 @@ def main() -> None:
         default=0,
         help="the store's COPY_CHUNK: rows per COPY of a node table, and the fewest of a relationship table's",
     )
+    parser.add_argument("--skip-edited", action="store_true", help="no third run (the edited file's re-run)")
     parser.add_argument("--profile", help="write a cProfile of this checkout's first load (last dataset) here")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
@@ -157,7 +165,7 @@ def main() -> None:
             import graph.embedded_writes
 
             graph.embedded_writes.COPY_CHUNK = args.copy_chunk
-        result = measure(args.data, args.db, args.digest, args.profile, args.buffer_pool_mb)
+        result = measure(args.data, args.db, args.digest, args.profile, args.buffer_pool_mb, not args.skip_edited)
         result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         print(json.dumps(result))
         return
@@ -184,17 +192,19 @@ def main() -> None:
                 pool_mb=args.buffer_pool_mb,
                 profile=profile,
                 copy_chunk=args.copy_chunk,
+                edited=not args.skip_edited,
             )
         if "before" in entry:
             before, after = entry["before"]["first_load"], entry["after"]["first_load"]
             entry["first_load_cpu_speedup"] = round(before["cpu_s"] / after["cpu_s"], 2)
             entry["first_load_wall_speedup"] = round(before["wall_s"] / after["wall_s"], 2)
-            for run in ("rerun", "edited_rerun"):
+            for run in ("rerun", "edited_rerun")[: 1 if args.skip_edited else 2]:
                 entry[f"{run}_cpu_speedup"] = round(entry["before"][run]["cpu_s"] / entry["after"][run]["cpu_s"], 2)
                 entry[f"{run}_wall_speedup"] = round(entry["before"][run]["wall_s"] / entry["after"][run]["wall_s"], 2)
             if name == "bundled":
                 entry["digests_equal"] = entry["before"]["digest"] == entry["after"]["digest"]
-                entry["edited_digests_equal"] = entry["before"]["edited_digest"] == entry["after"]["edited_digest"]
+                if not args.skip_edited:
+                    entry["edited_digests_equal"] = entry["before"]["edited_digest"] == entry["after"]["edited_digest"]
         if args.raw_copy and name != "bundled":
             scale = float(name.removeprefix("scale-"))
             entry["raw_copy"] = raw_copy(scale)
