@@ -51,7 +51,7 @@ def measure(data: Path, db: Path, digest: bool, profile: str | None, pool_mb: in
     schema = default_schema()
     store = EmbeddedStore(db, schema, buffer_pool_mb=pool_mb)
     out: dict[str, Any] = {}
-    edited_data = _edited_copy(data, db.parent / (db.name + "-edited-data"))
+    edited_data = _edited_copy(data, db.parent / (db.name + "-edited-data")) if edited else data
     for run in ("first_load", "rerun", "edited_rerun")[: 3 if edited else 2]:
         profiler = None
         if profile and run == "first_load":
@@ -79,7 +79,8 @@ def measure(data: Path, db: Path, digest: bool, profile: str | None, pool_mb: in
     if digest and edited:
         out["edited_digest"] = graph_digest(store).sha256
     store.close()
-    shutil.rmtree(edited_data)
+    if edited:
+        shutil.rmtree(edited_data)
     shutil.rmtree(db, ignore_errors=True)
     for leftover in db.parent.glob(db.name + "*"):
         shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()

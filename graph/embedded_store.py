@@ -352,8 +352,7 @@ class EmbeddedStore(EmbeddedWrites):
 
     def node_columns(self, label: str, names: Sequence[str]) -> Iterator[list[list[Any]]]:
         cls = self.schema.node_class(label)
-        returns = ", ".join(f"n.{cls.get_property(name).name} AS {name}" for name in names)
-        cypher = f"MATCH (n:{cls.name}) WHERE {{page}} RETURN {returns}"
+        cypher = f"MATCH (n:{cls.name}) WHERE {{page}} RETURN {self._node_return_clause(cls, names=names)}"
         for table in self._pages_as_arrow(label, cypher, "n", NODE_COLUMNS_PAGE):
             yield [table[name].to_pylist() for name in names]
 

@@ -395,8 +395,10 @@ class GraphStore(ABC):
         if not rel.allows(from_label, to_label):
             raise SchemaError(f"{rel_type} does not go from {from_label} to {to_label} in the ontology")
 
-    def _node_return_clause(self, cls: NodeClass, var: str = "n") -> str:
-        return ", ".join(f"{var}.{p} AS {p}" for p in cls.property_names)
+    def _node_return_clause(self, cls: NodeClass, var: str = "n", names: Sequence[str] | None = None) -> str:
+        """``var.p AS p`` for each of the class's properties, or for ``names`` (each checked to be one of them)."""
+        chosen = cls.property_names if names is None else [cls.get_property(name).name for name in names]
+        return ", ".join(f"{var}.{p} AS {p}" for p in chosen)
 
     def _rel_return_clause(self, var: str = "r") -> str:
         return ", ".join(f"{var}.{p} AS {p}" for p in self.schema.relationship_property_names)
@@ -430,9 +432,8 @@ class GraphStore(ABC):
         order (None where a node lacks one). A re-run reads each stored node's hash and statements so, not every
         property as a dict. A store that answers in Arrow overrides it."""
         cls = self.schema.node_class(label)
-        returns = ", ".join(f"n.{cls.get_property(name).name} AS {name}" for name in names)
         part: list[list[Any]] = [[] for _ in names]
-        for row in self.stream(f"MATCH (n:{cls.name}) RETURN {returns}"):
+        for row in self.stream(f"MATCH (n:{cls.name}) RETURN {self._node_return_clause(cls, names=names)}"):
             for column, name in zip(part, names, strict=True):
                 column.append(row[name])
             if len(part[0]) >= TABLE_HANDOVER:
