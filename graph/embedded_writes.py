@@ -203,6 +203,36 @@ class EmbeddedWrites(GraphStore):
             self._execute(f"COPY {rel_type} FROM $t (from='{from_label}', to='{to_label}')", {"t": chunk})
             let_go_of_read_pages(whole)
 
+    def update_relationships(self, rel_type: str, from_label: str, to_label: str, rows: Sequence[Row]) -> int:
+        self._check_rel(rel_type, from_label, to_label)
+        columns, clean = prepare_rel_rows(self.schema, rows, f"{rel_type} {from_label}->{to_label}")
+        table = _rows_table(relationship_schema(self.schema), [*REL_ENDS, *columns], clean)
+        return self._update_rel_table(rel_type, from_label, to_label, table)
+
+    def update_relationship_table(self, rel_type: str, from_label: str, to_label: str, table: pa.Table) -> int:
+        self._check_rel(rel_type, from_label, to_label)
+        where = f"{rel_type} {from_label}->{to_label} rows"
+        updated = self._update_rel_table(
+            rel_type, from_label, to_label, conform(table, relationship_schema(self.schema), REL_ENDS, where)
+        )
+        self._let_go_of_tables()
+        return updated
+
+    def _update_rel_table(self, rel_type: str, from_label: str, to_label: str, table: pa.Table) -> int:
+        """Set the table's columns on the ties that exist, and count the rows whose tie was found (a pair held twice
+        is one row). The ties are looked up first, under the file gate, so that none goes before it is set; the
+        rows of the others are passed over. The ties are then ``MERGE``d, as whole rows are: a ``MATCH`` of each tie
+        by its ends with a ``SET`` filled a 3 GiB buffer pool within 100,000 updates at scale 50, and again with a
+        checkpoint every 25,000."""
+        with self.transaction():
+            existing = self._existing_pairs(rel_type, from_label, to_label, table) if table.num_rows else set()
+            pairs = zip(table["from_id"].to_pylist(), table["to_id"].to_pylist(), strict=True)
+            found = _where(table, pa.array([pair in existing for pair in pairs], pa.bool_()))
+            cypher = self._merge_rels_cypher(rel_type, from_label, to_label, found.column_names[len(REL_ENDS) :])
+            for start in range(0, found.num_rows, WRITE_BATCH):
+                all_rows(self._execute(cypher, {"t": _prefixed(found.slice(start, WRITE_BATCH))}))
+            return int(found.num_rows)
+
     def delete_nodes(self, label: str, ids: Sequence[str]) -> int:
         cls = self.schema.node_class(label)
         deleted = 0

@@ -159,6 +159,20 @@ class Neo4jStore(GraphStore):
             written += int(records[0]["n"])
         return written
 
+    def update_relationships(self, rel_type: str, from_label: str, to_label: str, rows: Sequence[Row]) -> int:
+        self._check_rel(rel_type, from_label, to_label)
+        columns, clean = prepare_rel_rows(self.schema, rows, f"{rel_type} {from_label}->{to_label}")
+        sets = ", ".join(f"e.{c} = r.{c}" for c in columns)
+        cypher = (
+            f"UNWIND $rows AS r MATCH (a:{from_label} {{id: r.from_id}})-[e:{rel_type}]->(b:{to_label} {{id: r.to_id}})"
+            + (f" SET {sets}" if sets else "")
+            + " RETURN count(DISTINCT [r.from_id, r.to_id]) AS n"  # rows, not ties: a pair held twice is one row
+        )
+        updated = 0
+        for start in range(0, len(clean), REL_BATCH):
+            updated += int(self._write(cypher, {"rows": clean[start : start + REL_BATCH]})[0]["n"])
+        return updated
+
     def delete_nodes(self, label: str, ids: Sequence[str]) -> int:
         cls = self.schema.node_class(label)
         deleted = 0

@@ -51,6 +51,7 @@ from ingest.run_changes import (
 from ingest.sources import Source
 from ingest.spill import spill_folder
 from ingest.stored import NodeKey, read_stored
+from ingest.tie_diff import TieWrites
 
 log = logging.getLogger(__name__)
 
@@ -226,10 +227,10 @@ def _run(
     if not dry_run:
         log.info(
             "writing: %d node rows, %d relationship rows, %d removals (read and resolved in %.1f s)",
-            _true(node_todo), _true(rel_todo), len(node_drop) + len(rel_drop), seconds["collect"] + seconds["diff"],
+            _true(node_todo), _tie_rows(rel_todo), len(node_drop) + len(rel_drop), seconds["collect"] + seconds["diff"],
         )  # fmt: skip
         # the changes and the run's record commit together: a reader sees the graph before or after
-        with store.transaction(rows=_true(node_todo) + _true(rel_todo) + len(node_drop) + len(rel_drop)):
+        with store.transaction(rows=_true(node_todo) + _tie_rows(rel_todo) + len(node_drop) + len(rel_drop)):
             before = aggregates.epoch(store)  # of the counts the queries read, recounted in the same write
             # the name index's, made before the rows go, only if it will take them: a first load's million
             # (label, id) pairs would otherwise wait through the write for an index rebuilt whole
@@ -271,7 +272,7 @@ def _write(
     nodes: NodeTables,
     rels: RelTables,
     node_todo: dict[str, pa.Array],
-    rel_todo: dict[RelGroup, pa.Array],
+    rel_todo: dict[RelGroup, TieWrites],
     node_drop: set[NodeKey],
     rel_drop: set[RelKey],
     run_id: str,
@@ -287,12 +288,19 @@ def _write(
                 progress(f"wrote {label}", int(table.num_rows))
         del table
     for group in list(rels):
-        table = _to_write(rels.pop(group), rel_todo[group], run_id)
-        if table.num_rows:
+        whole, writes = rels.pop(group), rel_todo[group]
+        added = writes.added_table(whole)
+        if added is not None:  # every column
+            table = stamped(added, run_id)
             _check_ends_found(group, int(table.num_rows), store.upsert_relationship_table(*group, table))
             if progress:
                 progress(f"wrote {group[0]}", int(table.num_rows))
-        del table
+        for part in writes.changed_tables(whole):  # the columns that differ, set on the stored ties
+            table = stamped(part, run_id)
+            _check_ties_found(group, int(table.num_rows), store.update_relationship_table(*group, table))
+            if progress:
+                progress(f"updated {group[0]}", int(table.num_rows))
+        del whole
     dropped_rels: dict[tuple[str, str, str], list[tuple[str, str]]] = defaultdict(list)
     for rel_type, from_label, from_id, to_label, to_id in rel_drop:
         dropped_rels[(rel_type, from_label, to_label)].append((from_id, to_id))
@@ -325,11 +333,28 @@ def _check_ends_found(group: RelGroup, given: int, written: int) -> None:
         )
 
 
+def _check_ties_found(group: RelGroup, given: int, updated: int) -> None:
+    """Every tie the run changes is one the store held when the run read it: one deleted since (by another user) is
+    not made again with only the columns that changed; the run fails unfinished, and the next one writes it whole."""
+    if updated < given:
+        rel_type, from_label, to_label = group
+        raise UnfoundEndsError(
+            f"存储只更新了 {given} 条 {rel_type}（{from_label}→{to_label}）关系中的 {updated} 条："
+            "有些在本次导入读取之后被删除（另一位用户同时在写）；请再运行一次 / "
+            f"the store updated {updated} of {given} {rel_type} ties ({from_label}->{to_label}): some were deleted "
+            "after this run read them (another user writing at the same time); run it again"
+        )
+
+
 def _to_write(table: pa.Table, todo: pa.Array, run_id: str) -> pa.Table:
     """The rows the diff says to write, stamped with this run."""
     if not pc.all(todo).as_py():
         table = table.filter(todo)
     return stamped(table, run_id)
+
+
+def _tie_rows(writes: dict[RelGroup, TieWrites]) -> int:
+    return sum(w.count for w in writes.values())
 
 
 def _true(masks: dict[Any, pa.Array]) -> int:

@@ -110,9 +110,11 @@ def tables(builders: Mapping[Any, TableBuilder]) -> Iterator[tuple[Any, pa.Table
 
 
 def stamped(table: pa.Table, run_id: str) -> pa.Table:
-    """The table with every row's ``ingest_run`` set to this run (one repeated value, not a list of them)."""
+    """The table with every row's ``ingest_run`` set to this run (one repeated value, not a list of them), added
+    where the table lacks the column (a changed tie's part holds only its differing columns)."""
     stamp = pa.repeat(pa.scalar(run_id, pa.string()), table.num_rows)
-    return table.set_column(table.schema.get_field_index("ingest_run"), "ingest_run", stamp)
+    where = table.schema.get_field_index("ingest_run")
+    return table.set_column(where, "ingest_run", stamp) if where >= 0 else table.append_column("ingest_run", stamp)
 
 
 def row_count(tables: Mapping[Any, pa.Table]) -> int:

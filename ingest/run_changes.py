@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,7 +16,7 @@ import pyarrow as pa
 
 from ingest import tie_diff
 from ingest.build import RelKey
-from ingest.claims import SourceStatements, StatementPrints, record_key
+from ingest.claims import SourceStatements, StatementPrints
 from ingest.report import Report
 from ingest.row_tables import NodeTables, RelGroup, RelTables
 from ingest.stored import NodeKey, StoredGraph
@@ -82,29 +83,33 @@ class IngestResult:
 
 def statement_changes(old: StatementPrints | None, new: SourceStatements | None) -> dict[str, int]:
     """How one source's statements changed: records and links added, changed and removed (``old``: the stored
-    ones, as ``read_stored`` counted them)."""
+    ones, as ``read_stored`` counted them). A record is changed when the file states the same entity differently;
+    one that only moved to another row is the same statement (``StatementPrints``)."""
     if old is None or old.empty or not (new and (new.records or new.links)):
         # one side is empty (a first load, a retraction): every statement is added or removed, no encoding needed
         return _all_added_or_removed(old, new)
     fresh = StatementPrints()
     fresh.add(new)
+    added, removed = fresh.records - old.records, old.records - fresh.records
+    # a record added and one removed of the same entity in the same file: one changed record
+    gone = Counter(key[:3] for key in removed.elements())
+    changed = sum(min(n, gone[entity]) for entity, n in Counter(key[:3] for key in added.elements()).items())
     return {
-        "records_added": sum(1 for k in fresh.records if k not in old.records),
-        "records_changed": sum(1 for k, v in fresh.records.items() if k in old.records and old.records[k] != v),
-        "records_removed": sum(1 for k in old.records if k not in fresh.records),
-        "links_added": sum(max(0, n - old.links.get(k, 0)) for k, n in fresh.links.items()),
-        "links_removed": sum(max(0, n - fresh.links.get(k, 0)) for k, n in old.links.items()),
+        "records_added": added.total() - changed,
+        "records_changed": changed,
+        "records_removed": removed.total() - changed,
+        "links_added": (fresh.links - old.links).total(),
+        "links_removed": (old.links - fresh.links).total(),
     }
 
 
 def _all_added_or_removed(old: StatementPrints | None, new: SourceStatements | None) -> dict[str, int]:
-    new_records = {record_key(r) for r in new.records} if new else set()
     return {
-        "records_added": len(new_records),
+        "records_added": len(new.records) if new else 0,
         "records_changed": 0,
-        "records_removed": len(old.records) if old else 0,
+        "records_removed": old.records.total() if old else 0,
         "links_added": len(new.links) if new else 0,
-        "links_removed": sum(old.links.values()) if old else 0,
+        "links_removed": old.links.total() if old else 0,
     }
 
 
@@ -148,11 +153,11 @@ def _rel_text(key: RelKey) -> str:
 
 def diff_relationships(
     stored: StoredGraph, rels: RelTables, read_files: set[str]
-) -> tuple[Changes, dict[RelGroup, pa.Array], set[RelKey]]:
+) -> tuple[Changes, dict[RelGroup, tie_diff.TieWrites], set[RelKey]]:
     """As ``diff_nodes``, for the relationship rows: each group's table beside the stored one, column by column
-    (ingest/tie_diff.py). ``stored.ties`` is emptied."""
+    (ingest/tie_diff.py), and what to write of it. ``stored.ties`` is emptied."""
     changes = Changes()
-    todo: dict[RelGroup, pa.Array] = {}
+    todo: dict[RelGroup, tie_diff.TieWrites] = {}
     drop: list[RelKey] = []
     for group, table in rels.items():
         old = stored.ties.pop(group, None)
@@ -161,7 +166,7 @@ def diff_relationships(
         changes.note_many("added", int(added.sum()), _named(group, table, added))
         changes.note_many("changed", int(changed.sum()), _named(group, table, changed))
         changes.unchanged += int((comparison.stored & ~changed).sum())
-        todo[group] = pa.array(added | changed, pa.bool_())
+        todo[group] = comparison.writes()
         if old is not None:
             drop.extend(tie_diff.dropped(group, old, comparison.kept, read_files))
     for group in list(stored.ties):

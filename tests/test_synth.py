@@ -21,6 +21,7 @@ from ingest.manifest import MANIFEST, read_manifest
 from ingest.neo4j_import import write_import_files
 from ingest.pipeline import run_ingest
 from ingest.readers import read_table
+from ingest.run_changes import CHANGE_LIST_CAP
 from ingest.sources import DATA_DIR, bundled_sources
 from ingest.synth import FILES, write_synthetic
 from tests.conftest import REPO, free_port
@@ -105,11 +106,16 @@ def test_neo4j_admin_import_gives_the_pipelines_graph(neo4j_settings: Settings, 
     synth = tmp_path / "synth"
     write_synthetic(synth, 0.3, seed=3)
     loaded = EmbeddedStore(tmp_path / "pipeline.lbdb", schema)
-    assert run_ingest(loaded, bundled_sources(schema), data_dir=synth).ok
+    first = run_ingest(loaded, bundled_sources(schema), data_dir=synth)
+    assert first.ok
     expected = graph_digest(loaded)
     loaded.close()
     files = write_import_files(bundled_sources(schema), schema, data_dir=synth, out_dir=tmp_path / "import")
     assert files.result.ok
+    # every row counted added, as by the transactional first load, and the first few named
+    assert files.result.nodes.summary() == first.nodes.summary()
+    assert files.result.relationships.summary() == first.relationships.summary()
+    assert len(files.result.relationships.added) == len(first.relationships.added) == CHANGE_LIST_CAP
     port = free_port()
     env = {**os.environ, "NEO4J_DEV_HOME": str(tmp_path / "server"), "NEO4J_DEV_PORT": str(port),
            "NEO4J_PASSWORD": neo4j_settings.neo4j_password.reveal()}  # fmt: skip
