@@ -71,6 +71,8 @@ def measure(data: Path, db: Path, digest: bool, profile: str | None, pool_mb: in
             "tie_changes": result.relationships.summary(),
             "peak_rss_mb_so_far": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         }
+        if run == "edited_rerun":  # what the curator reads: each source's statements added, changed, removed
+            out[run]["by_source"] = {name: change for name, change in result.by_source.items() if any(change.values())}
         if profiler is not None and profile:
             profiler.disable()
             profiler.dump_stats(profile)
