@@ -23,8 +23,8 @@ from typing import Any
 from common import record
 
 from graph.embedded_store import EmbeddedStore
+from graph.row_checks import prepare_node_rows, prepare_rel_rows
 from graph.schema import Schema, default_schema
-from graph.store import prepare_node_rows, prepare_rel_rows
 from ingest.pipeline import run_ingest
 from ingest.sources import DATA_DIR, bundled_sources
 

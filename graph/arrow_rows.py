@@ -39,7 +39,7 @@ def relationship_schema(schema: Schema) -> pa.Schema:
 
 def conform(table: pa.Table, expected: pa.Schema, keys: tuple[str, ...], where: str) -> pa.Table:
     """The table's columns in the expected types and order (a column it lacks stays absent: a ``MERGE`` leaves that
-    property as it was). It takes what a batch of dicts takes (graph/store.py: ``check_value``) and no more: each
+    property as it was). It takes what a batch of dicts takes (graph/row_checks.py: ``check_value``) and no more: each
     column of the property's kind (any width of integer for an integer, an integer or a float for a float), no
     null inside a list, every key column present, a non-empty string in every row, each row's keys unique.
     Raises SchemaError for anything else."""

@@ -18,8 +18,9 @@ import pyarrow.compute as pc
 from graph.arrow_rows import ARROW_TYPES, REL_ENDS, conform, in_set, node_schema, relationship_schema
 from graph.embedded_results import all_rows
 from graph.mapped_tables import let_go_of_read_pages
+from graph.row_checks import Row, prepare_node_rows, prepare_rel_rows
 from graph.schema import NodeClass
-from graph.store import GraphStore, Row, prepare_node_rows, prepare_rel_rows
+from graph.store import GraphStore
 
 # Below this many new rows, UNWIND is about as fast as COPY and simpler.
 COPY_THRESHOLD = 2_000
@@ -265,7 +266,7 @@ class EmbeddedWrites(GraphStore):
 
 
 def _rows_table(expected: pa.Schema, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> pa.Table:
-    """Validated rows (graph/store.py: ``prepare_*_rows``) as an Arrow table of the given columns, typed."""
+    """Validated rows (graph/row_checks.py: ``prepare_*_rows``) as an Arrow table of the given columns, typed."""
     return pa.table({c: pa.array([r.get(c) for r in rows], type=expected.field(c).type) for c in columns})
 
 

@@ -22,18 +22,10 @@ from graph.neo4j_connect import GONE, connect, shown_uri
 from graph.neo4j_console import Console as Neo4jConsole
 from graph.neo4j_console import safety_warnings
 from graph.neo4j_results import plain_error, to_python
+from graph.row_checks import Row, prepare_node_rows, prepare_rel_rows
 from graph.schema import NodeClass, Schema
 from graph.settings import Settings
-from graph.store import (
-    GraphStore,
-    QueryResult,
-    ReadLimits,
-    Row,
-    UntrustedLimits,
-    prepare_node_rows,
-    prepare_rel_rows,
-    without_nulls,
-)
+from graph.store import GraphStore, QueryResult, ReadLimits, UntrustedLimits, without_nulls
 
 # The console and the tests import GONE, connect, plain_error and to_python from here, where they were defined
 # before connecting and converting had their own modules.

@@ -21,8 +21,8 @@ import pyarrow as pa
 
 from graph.arrow_rows import ARROW_TYPES, node_schema, relationship_schema
 from graph.json_text import compact_bytes
+from graph.row_checks import EXACT_TYPES, prepare_node_rows, prepare_rel_rows
 from graph.schema import NodeClass, Schema
-from graph.store import EXACT_TYPES, prepare_node_rows, prepare_rel_rows
 from ingest import row_tables
 from ingest.claims import SourceStatements, claims_to_json
 from ingest.link_columns import LinkColumns, Ties
@@ -281,7 +281,7 @@ def _with_other_rows(
     return spread
 
 
-# The Python type a column's value has when the row check (graph/store.py: ``check_value``) keeps it as it is.
+# The Python type a column's value has when the row check (graph/row_checks.py: ``check_value``) keeps it as it is.
 _EXACT_TYPES = {ARROW_TYPES[store_type]: kind for store_type, kind in EXACT_TYPES.items()}
 
 

@@ -30,7 +30,7 @@ RelTables = dict[RelGroup, pa.Table]  # group → from_id, to_id, every relation
 
 
 # Checks a batch of rows and gives them back with their values in the store's types, or raises SchemaError
-# (graph/store.py: ``prepare_node_rows``): Arrow's own conversion would take a string for a list as its characters.
+# (graph/row_checks.py: ``prepare_node_rows``): Arrow's own conversion would take a string for a list as its characters.
 RowCheck = Callable[[list[Mapping[str, Any]]], list[dict[str, Any]]]
 
 

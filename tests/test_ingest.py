@@ -19,7 +19,7 @@ from graph.store import GraphStore
 from ingest.mapping import load_mapping
 from ingest.pipeline import UnfoundEndsError, run_ingest
 from ingest.run_changes import CHANGE_LIST_CAP
-from ingest.sources import DATA_DIR, MAPPINGS_DIR, bundled_sources, mapping_source
+from ingest.sources import DATA_DIR, MAPPINGS_DIR, Source, bundled_sources, mapping_source
 from ingest.stored import StoredGraph, read_stored
 
 
@@ -222,14 +222,18 @@ def test_a_changed_tie_deleted_while_a_run_resolves_fails_it_and_the_next_run_wr
     fresh.close()
 
 
-def test_each_sources_statements_are_counted_added_changed_and_removed(tmp_path: Path, schema: Schema) -> None:
-    """A run says, per source it replaces, how many of its statements it added, changed and removed; the stored
-    ones are compared as digests (ingest/claims.py: StatementPrints), never held whole."""
+def _labs_loaded(tmp_path: Path, schema: Schema) -> tuple[Path, EmbeddedStore, list[Source], Path]:
+    """A copy of the bundled data, an empty store, the labs' sources and the labs' file (to edit)."""
     data = tmp_path / "data"
     shutil.copytree(DATA_DIR, data)
     store = EmbeddedStore(tmp_path / "g.lbdb", schema)
-    sources = _sources(schema, ["cities", "clusters", "15_labs"])
-    labs = data / "facts" / "labs.csv"
+    return data, store, _sources(schema, ["cities", "clusters", "15_labs"]), data / "facts" / "labs.csv"
+
+
+def test_each_sources_statements_are_counted_added_changed_and_removed(tmp_path: Path, schema: Schema) -> None:
+    """A run says, per source it replaces, how many of its statements it added, changed and removed; the stored
+    ones are compared as digests (ingest/claims.py: StatementPrints), never held whole."""
+    data, store, sources, labs = _labs_loaded(tmp_path, schema)
     lines = labs.read_text(encoding="utf-8").splitlines(keepends=True)
     first = run_ingest(store, sources, data_dir=data).by_source["labs"]
     assert first["records_added"] == len(lines) - 1 and first["links_added"] >= len(lines) - 1
@@ -266,11 +270,7 @@ def test_each_sources_statements_are_counted_added_changed_and_removed(tmp_path:
 def test_a_row_taken_out_near_the_top_counts_as_one_statement_removed(tmp_path: Path, schema: Schema) -> None:
     """Every later row moves up one, but what the file says changes by one row: one record and its links removed,
     nothing added or changed (the digests leave the row number out), while the moved ties get their new rows."""
-    data = tmp_path / "data"
-    shutil.copytree(DATA_DIR, data)
-    store = EmbeddedStore(tmp_path / "g.lbdb", schema)
-    sources = _sources(schema, ["cities", "clusters", "15_labs"])
-    labs = data / "facts" / "labs.csv"
+    data, store, sources, labs = _labs_loaded(tmp_path, schema)
     lines = labs.read_text(encoding="utf-8").splitlines(keepends=True)
     first = run_ingest(store, sources, data_dir=data).by_source["labs"]
     labs.write_text("".join([lines[0], *lines[2:]]), encoding="utf-8")
