@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import operator
 import re
 import unicodedata
 
@@ -17,13 +18,13 @@ DEFAULT_BASE_IRI = "https://w3id.org/clusterkg/id/"
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_VALUE = {c: i for i, c in enumerate(_USCC_ALPHABET)}
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_USCC_SHAPE = re.compile(r"^\d{8}[0-9A-HJ-NP-RTUWXY]{10}$")
+_USCC_SHAPE = re.compile(r"^[0-9]{8}[0-9A-HJ-NP-RTUWXY]{10}$")  # ASCII digits: \d takes ٩ too
 
 
 def uscc_problem(code: str) -> str | None:
     """None when ``code`` is a valid 统一社会信用代码 (GB 32100-2015, check character included), else why not."""
     if _USCC_SHAPE.match(code):  # fast path for well-formed codes; python-stdnum explains the others
-        total = sum(_USCC_VALUE[c] * w for c, w in zip(code, _USCC_WEIGHTS, strict=False))
+        total = sum(map(operator.mul, map(_USCC_VALUE.__getitem__, code[:17]), _USCC_WEIGHTS))  # a loop in C
         if code[-1] == _USCC_ALPHABET[(31 - total % 31) % 31]:
             return None
     try:

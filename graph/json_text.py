@@ -18,6 +18,7 @@ go soon after (a node's claims, while its row is made), costly for many held at 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import orjson
@@ -41,6 +42,37 @@ def compact_bytes(value: Any) -> bytes:
     """``compact`` as UTF-8, for a hash."""
     text = _by_orjson(value)
     return text if text is not None else _PYTHON.encode(value).encode()
+
+
+def part_text(value: Any) -> str | None:
+    """``compact`` of a value that is part of a larger one, where it is the part's text in the larger value's text
+    too: None where the standard library may write the part otherwise, and so where ``compact`` of the whole may
+    (a float below 1e-4 or not finite, an int beyond 64 bits, a lone surrogate, a key that is not a text, a value of
+    any type but the plain JSON ones, which orjson may write and the standard library refuse: a UUID, an enum)."""
+    if type(value) is str:  # orjson writes every character as the standard library does (tests/test_json_text.py)
+        try:
+            return orjson.dumps(value).decode()
+        except orjson.JSONEncodeError:
+            return None
+    if not _plain(value):
+        return None
+    text = _by_orjson(value)
+    return None if text is None else text.decode()
+
+
+def _plain(value: Any) -> bool:
+    """Whether the value holds only texts, bools, None, ints, floats of 1e-4 or more (or 0) and finite, in lists,
+    tuples and dicts keyed by text: the values both libraries write alike (an int past 64 bits orjson refuses)."""
+    kind = type(value)
+    if kind is str or kind is bool or kind is int or value is None:
+        return True
+    if kind is float:
+        return math.isfinite(value) and not (value != 0 and -1e-4 < value < 1e-4)
+    if kind is list or kind is tuple:
+        return all(map(_plain, value))
+    if kind is dict:
+        return all(type(k) is str for k in value) and all(map(_plain, value.values()))
+    return False
 
 
 def _by_orjson(value: Any) -> bytes | None:

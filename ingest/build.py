@@ -31,6 +31,7 @@ from ingest.records import Link, NodeRecord, PendingLink, Provenance
 from ingest.report import Report
 from ingest.resolve import Curation, Entity, EntityIndex
 from ingest.row_tables import NodeTables, RelGroup, RelTables, TableBuilder, tables
+from ingest.tie_text import LinkTexts
 
 UNHASHED = ("ingest_run", "record_hash")
 ONTOLOGY_SOURCE = "ontology"
@@ -177,18 +178,21 @@ def node_rows(built: Built, schema: Schema, spill: Path | None = None) -> NodeTa
     (ingest/row_tables.py)."""
     built.index.forget_keys()
     builders: dict[str, TableBuilder] = {}
+    ties = LinkTexts()
     for entity in built.index.entities:
         builder = builders.get(entity.label)
         if builder is None:
             cls = schema.node_class(entity.label)
             file = spill / f"nodes-{entity.label}.arrow" if spill else None
             builder = builders[entity.label] = TableBuilder(node_schema(cls), partial(_checked_nodes, cls), file)
-        builder.add(entity_row(entity, schema, built.claims(entity)))
+        builder.add(entity_row(entity, schema, built.claims(entity), ties))
         entity.let_go()
     return dict(tables(builders))
 
 
-def entity_row(entity: Entity, schema: Schema, claims: dict[str, SourceStatements]) -> dict[str, Any]:
+def entity_row(
+    entity: Entity, schema: Schema, claims: dict[str, SourceStatements], ties: LinkTexts | None = None
+) -> dict[str, Any]:
     primary = entity.primary.provenance
     props = entity.merged_props()
     props.update(
@@ -199,7 +203,7 @@ def entity_row(entity: Entity, schema: Schema, claims: dict[str, SourceStatement
             "source_url": primary.url,
             "confidence": primary.confidence,
             "source_refs": sorted({r.provenance.ref for r in entity.records}),
-            "claims_json": claims_to_json(claims),
+            "claims_json": claims_to_json(claims, ties),
         }
     )
     node_class = schema.node_class(entity.label)

@@ -20,6 +20,7 @@ import orjson
 
 from graph.json_text import compact, compact_bytes, loads
 from ingest.records import NO_PROPS, NodeRecord, PendingLink, Provenance, target_ref
+from ingest.tie_text import LinkTexts, link_to_json, provenance_json
 
 SourceName = str
 
@@ -32,16 +33,12 @@ class SourceStatements:
     links: list[PendingLink] = field(default_factory=list)
 
 
-def _provenance(p: Provenance) -> list[Any]:
-    return [p.file, p.row, p.url, p.confidence]
-
-
 def record_to_json(record: NodeRecord) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "label": record.label,
         "id": record.id,
         "props": record.props,
-        "prov": _provenance(record.provenance),
+        "prov": provenance_json(record.provenance),
         "names": list(record.names),
         "priority": record.priority,
     }
@@ -52,32 +49,18 @@ def record_to_json(record: NodeRecord) -> dict[str, Any]:
     return doc
 
 
-def link_to_json(link: PendingLink) -> dict[str, Any]:
-    t = link.target
-    doc: dict[str, Any] = {
-        "type": link.rel_type,
-        "from": [link.from_label, link.from_id],
-        "to": [t.text, t.resolver, list(t.classes), t.create],
-        "prov": _provenance(link.provenance),
-    }
-    for key, value in (("column", link.column), ("inbound", link.inbound), ("required", link.required)):
-        if value:
-            doc[key] = value
-    if link.props:
-        doc["props"] = dict(link.props)
-    return doc
-
-
-def claims_to_json(claims: dict[SourceName, SourceStatements]) -> str:
+def claims_to_json(claims: dict[SourceName, SourceStatements], ties: LinkTexts | None = None) -> str:
     """The statements as one JSON text, keys sorted, a source's records in row order and its links in the order of
     their own texts. Each statement is encoded once and the text is joined around them: sorting the links by their
     compact text orders them exactly as sorting by the spaced text did (a space follows the same separators in
-    both). Encoding each link again for its sort key cost the node rows' step at scale 15 1.2 s of its 6.75 s."""
+    both). Encoding each link again for its sort key cost the node rows' step at scale 15 1.2 s of its 6.75 s.
+    ``ties`` keeps the parts that the run's ties share encoded (ingest/tie_text.py): pass one for many nodes."""
+    ties = LinkTexts() if ties is None else ties
     parts = []
     for source, part in sorted(claims.items()):
         if not (part.records or part.links):
             continue
-        links = ",".join(sorted(compact(link_to_json(k)) for k in part.links))
+        links = ",".join(sorted(map(ties.text, part.links)))
         records = ",".join(compact(record_to_json(r)) for r in sorted(part.records, key=lambda r: r.order_key))
         parts.append(f'{compact(source)}:{{"links":[{links}],"records":[{records}]}}')
     return "{" + ",".join(parts) + "}"

@@ -151,6 +151,8 @@ class Entity:
         return dict(self._merged)
 
     def _merge_props(self) -> dict[str, Any]:
+        if len(self.records) == 1:  # most entities: no other record competes for a property
+            return self._lone_record_props(self.records[0])
         ranked: dict[str, tuple[tuple[int, tuple[int, str, str, int, str, str]], Any]] = {}
         merged_lists: dict[str, set[Any]] = {}
         for record in self.records:
@@ -165,6 +167,24 @@ class Entity:
                     ranked[key] = (rank, value)
         props: dict[str, Any] = {key: value for key, (_, value) in ranked.items()}
         props.update({key: sorted(values) for key, values in merged_lists.items()})
+        return self._with_aliases(props)
+
+    def _lone_record_props(self, record: NodeRecord) -> dict[str, Any]:
+        """What the ranking below gives a lone record, without ranking: its values, then its lists sorted, in the same
+        key order (tests/test_resolve.py)."""
+        props: dict[str, Any] = {}
+        lists: dict[str, list[Any]] = {}
+        for key, value in record.props.items():
+            if key == "aliases" or value is None:
+                continue
+            if isinstance(value, list):
+                lists[key] = sorted(set(value))
+            else:
+                props[key] = value
+        props.update(lists)
+        return self._with_aliases(props)
+
+    def _with_aliases(self, props: dict[str, Any]) -> dict[str, Any]:
         names = {n for n in self.names()} - {props.get("name_zh"), props.get("name_en")}
         if names:
             props["aliases"] = sorted(names)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import math
+import uuid
 from enum import Enum
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph.json_text import compact, compact_bytes, loads
+from graph.json_text import compact, compact_bytes, loads, part_text
 
 
 class _Rate(float, Enum):
@@ -61,3 +62,16 @@ def test_the_cases_orjson_writes_differently_or_refuses() -> None:
     assert compact({"claims": long, "rate": [1e-05]}) == f'{{"claims":"{long}","rate":[1e-05]}}'
     assert compact({"claims": long, "rate": _Rate.SMALL}) == f'{{"claims":"{long}","rate":1e-05}}'  # orjson writes it
     assert math.isnan(loads("[NaN]")[0]) and loads('"\\ud800"') == "\ud800"
+
+
+def test_a_part_s_text_is_none_where_the_whole_may_be_written_otherwise() -> None:
+    """``part_text``: orjson's text of a part of a value, or None where the standard library may write it otherwise
+    in the whole (ingest/tie_text.py puts a tie's text together from its parts' texts)."""
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    assert part_text(every) == json.dumps(every, ensure_ascii=False)  # every character as the standard library
+    assert part_text("0.00001 e-5") == '"0.00001 e-5"'  # a text is a text
+    for plain in (None, True, 1, 2**63 - 1, 0.5, 1e16, -0.0, ["a", 1], {"b": [1.5]}):
+        assert part_text(plain) == compact(plain)
+    odd = ["\ud800", 1e-05, float("nan"), float("inf"), 2**64, [1, 1e-9], {"a": float("-inf")}, {1: "a"}, _Rate.SMALL]
+    for value in (*odd, uuid.UUID(int=1), {"k": uuid.UUID(int=1)}):
+        assert part_text(value) is None, value

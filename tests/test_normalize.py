@@ -76,6 +76,8 @@ def test_uscc_check_character() -> None:
         as_uscc("914403001922038217")  # one digit off: the check character no longer fits
     with pytest.raises(ValueProblemError):
         as_uscc("91440300")
+    with pytest.raises(ValueProblemError):  # other scripts' digits: a bad value, not a failed run
+        as_uscc("٩١٣٥٠١٠٠M000100Y43")  # was a KeyError from the check sum
 
 
 any_text = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=60)

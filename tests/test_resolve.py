@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import cast
 
 import pytest
 
 from ingest.records import NodeRecord, Provenance, TargetRef
-from ingest.resolve import Curation, EntityIndex, class_from_name, legal_core
+from ingest.resolve import Curation, Entity, EntityIndex, class_from_name, legal_core
 from ingest.sources import DATA_DIR
 
 
@@ -151,3 +152,20 @@ def test_a_university_is_told_by_its_name_as_the_pattern_told_it_in_linear_time(
     started = time.perf_counter()
     assert class_from_name("大学(" * 33_333, ["University"]) is None  # 3.7 s before
     assert time.perf_counter() - started < 0.5
+
+
+def test_a_lone_record_s_properties_are_those_the_ranking_of_several_gives() -> None:
+    """Most entities have one record, whose properties are taken without ranking: the same values, lists sorted and
+    aliases made the same way, and the keys in the same order (a batch of rows with the same keys is checked at once,
+    graph/row_checks.py)."""
+    chooser = random.Random(5)
+    values: list[object] = ["甲", "b", 0, 1.5, True, None, [], ["y", "x", "y"], [3, 1]]
+    for _ in range(300):
+        keys = chooser.sample(["name_zh", "name_en", "aliases", "uscc", "tags", "n", "founded"], chooser.randrange(6))
+        props = {key: chooser.choice(["甲", "b", None] if key.startswith("name") else values) for key in keys}
+        names = tuple(chooser.sample(["甲", "乙公司", "b", "C"], chooser.randrange(3)))
+        record = NodeRecord("Enterprise", "enterprise/1", props, Provenance("s", "f.csv", 2), names)
+        blank = NodeRecord("Enterprise", "enterprise/1", {}, Provenance("s", "f.csv", 3), ())  # ranks after it
+        alone = Entity("Enterprise", "enterprise/1", [record]).merged_props()
+        ranked = Entity("Enterprise", "enterprise/1", [record, blank]).merged_props()
+        assert alone == ranked and list(alone) == list(ranked)

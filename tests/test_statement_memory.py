@@ -17,12 +17,12 @@ from ingest.claims import (
     StatementPrints,
     claims_from_json,
     claims_to_json,
-    link_to_json,
     record_to_json,
 )
 from ingest.records import NO_PROPS, NodeRecord, PendingLink, Provenance, target_ref
 from ingest.report import Report
 from ingest.resolve import Curation, EntityIndex
+from ingest.tie_text import link_to_json
 
 
 def _firm(source: str, row: int, uscc: str, name: str) -> NodeRecord:
