@@ -20,14 +20,13 @@ import json
 import logging
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from common import REPO, record, synthetic_folder
+from common import REPO, json_child, record, synthetic_folder
 
 log = logging.getLogger("bench.collect_steps")
 STEPS = ("gather", "build", "node_rows", "relationship_rows")
@@ -71,13 +70,7 @@ def measure(data: Path) -> dict[str, Any]:
 
 
 def child(tree: Path, data: Path) -> dict[str, Any]:
-    args = [sys.executable, __file__, "--child", str(tree), "--data", str(data)]
-    proc = subprocess.run(args, capture_output=True, text=True, check=False, cwd=tree)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{tree} failed:\n{proc.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    log.info("%s: %s", tree, result)
-    return result
+    return json_child([sys.executable, __file__, "--child", str(tree), "--data", str(data)], str(tree), cwd=tree)
 
 
 def _summary(results: list[dict[str, Any]]) -> dict[str, Any]:

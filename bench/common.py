@@ -5,6 +5,7 @@ the pipeline's final tables into LadybugDB without the pipeline's write."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 import resource
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from graph.schema import Schema
     from ingest.row_tables import NodeTables, RelTables
 
+log = logging.getLogger("bench")
 REPO = Path(__file__).resolve().parent.parent
 WORK = REPO / "bench" / "work"
 RESULTS = REPO / "bench" / "results"
@@ -89,6 +91,17 @@ def record(name: str, payload: dict[str, Any]) -> Path:
     history.append({"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(), **payload})
     path.write_text(json.dumps(history, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
+
+
+def json_child(args: list[str], label: str, cwd: Path | None = None) -> dict[str, Any]:
+    """Run a benchmark step in its own process (its memory is its own) and return the JSON of its last output line;
+    a failed step raises with the end of its error output."""
+    proc = subprocess.run(args, capture_output=True, text=True, check=False, cwd=cwd)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{label} failed:\n{proc.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    log.info("%s: %s", label, result)
+    return result
 
 
 def synthetic_folder(scale: float, seed: int = 42) -> Path:

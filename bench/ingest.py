@@ -34,7 +34,17 @@ from typing import Any
 import ladybug
 import pyarrow as pa
 import pyarrow.compute as pc
-from common import REPO, WORK, copy_statements, cpu_s, neo4j_dev, neo4j_settings_env, record, synthetic_folder
+from common import (
+    REPO,
+    WORK,
+    copy_statements,
+    cpu_s,
+    json_child,
+    neo4j_dev,
+    neo4j_settings_env,
+    record,
+    synthetic_folder,
+)
 
 from graph.embedded_store import EmbeddedStore
 from graph.neo4j_store import Neo4jStore
@@ -282,17 +292,8 @@ STEPS = {
 
 def child(step: str, scale: float, naive_rows: int = 0) -> dict[str, Any]:
     """Run one step in its own process: its memory is its own (peak RSS) and is given back afterwards."""
-    proc = subprocess.run(
-        [sys.executable, __file__, "--child", step, "--scale", str(scale), "--naive-rows", str(naive_rows)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"step {step} failed:\n{proc.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    log.info("%s: %s", step, result)
-    return result
+    args = [sys.executable, __file__, "--child", step, "--scale", str(scale), "--naive-rows", str(naive_rows)]
+    return json_child(args, f"step {step}")
 
 
 def _await_indexes(store: Neo4jStore) -> None:

@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import REPO, WORK, cpu_s, record, synthetic_folder
+from common import REPO, WORK, cpu_s, json_child, record, synthetic_folder
 
 log = logging.getLogger("bench.ingest_profile")
 
@@ -115,12 +115,7 @@ def child(
     args = [sys.executable, __file__, "--child", str(tree), "--data", str(data), "--db", str(db)]
     args += ["--buffer-pool-mb", str(pool_mb)] + (["--copy-chunk", str(copy_chunk)] if copy_chunk else [])
     args += ["--digest"] * digest + (["--profile", profile] if profile else []) + ["--skip-edited"] * (not edited)
-    proc = subprocess.run(args, capture_output=True, text=True, check=False, cwd=tree)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{label} failed:\n{proc.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    log.info("%s: %s", label, result)
-    return result
+    return json_child(args, label, cwd=tree)
 
 
 def raw_copy(scale: float) -> dict[str, Any]:
