@@ -8,6 +8,8 @@ gate.
 
 from __future__ import annotations
 
+import logging
+import math
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -29,12 +31,13 @@ COPY_THRESHOLD = 2_000
 # for each of the firms' 250,000-row parts).
 COPY_CHUNK = 250_000
 # The most rows of a relationship table copied in one COPY, per MB of the buffer pool (``rel_copy_rows``). A COPY
-# into a relationship table that already holds rows rewrites, when it commits, the node groups it adds to (the 20
-# clusters' side of the firms' IN_CLUSTER ties is one): at scale 150 those 2.27 M ties took about 138 s in
-# 250,000-row parts, each slower than the one before, and 11.6–15.1 s in one COPY. That COPY needs the pool: it
-# passed with 3 GiB (740 rows a MB) and failed with 2 GiB (1,110 rows a MB), and held about 1.1 GB of C heap besides.
-# A larger table goes in COPY_CHUNK parts: at scale 450 (3 GiB pool) 2.3 M-row parts of the 6.8 M ties were slower
-# still, the rewrite growing faster than the parts (the write ran past 2,100 s; in 250,000-row parts, 1,416 s).
+# into a relationship table that already holds rows is merged, when it commits, into the node groups it adds to (the
+# 20 clusters' side of the firms' IN_CLUSTER ties is one), and each tie's ``source_refs`` list makes that merge slow:
+# 1.5 M ties took 8.3 s in one COPY, 84.7 s in 250,000-row parts, 15.7 s in parts without the lists; holding
+# LadybugDB's checkpoints back to merge the parts at once took 132.2 s (bench/rel_copy.py). That COPY needs the pool:
+# it passed with 3 GiB (740 rows a MB) and failed with 2 GiB (1,110 rows a MB), and held about 1.1 GB of C heap
+# besides. A larger table goes in COPY_CHUNK parts, and the log names the pool that would take it whole (at scale
+# 450, 2.3 M-row parts of the 6.8 M ties were slower still than 250,000-row ones).
 REL_COPY_ROWS_PER_POOL_MB = 750
 WRITE_BATCH = 5_000
 ID_LOOKUP = 50_000  # ids per look-up of which already exist
@@ -43,6 +46,8 @@ ID_LOOKUP = 50_000  # ids per look-up of which already exist
 _COLUMN = "v_"
 
 __all__ = ["ARROW_TYPES", "COPY_CHUNK", "EmbeddedWrites", "rel_copy_rows"]
+
+log = logging.getLogger(__name__)
 
 
 def rel_copy_rows(rows: int, buffer_pool_mb: int) -> int:
@@ -199,6 +204,8 @@ class EmbeddedWrites(GraphStore):
     def _copy_rels(self, rel_type: str, from_label: str, to_label: str, table: pa.Table) -> None:
         whole = _every_column(table, relationship_schema(self.schema))
         rows = rel_copy_rows(whole.num_rows, self.buffer_pool_mb)
+        if rows < whole.num_rows:
+            _warn_of_parts(f"{rel_type} ({from_label}→{to_label})", whole.num_rows, self.buffer_pool_mb)
         for start in range(0, whole.num_rows, rows):
             chunk = _without_empty_batches(whole.slice(start, rows))
             self._execute(f"COPY {rel_type} FROM $t (from='{from_label}', to='{to_label}')", {"t": chunk})
@@ -263,6 +270,22 @@ class EmbeddedWrites(GraphStore):
             self._execute(f"MATCH ()-[r:{rel.name}]->() DELETE r")
         for cls in self.schema.node_classes:
             self._execute(f"MATCH (n:{cls.name}) DELETE n")
+
+
+def _warn_of_parts(table: str, rows: int, buffer_pool_mb: int) -> None:
+    """Say that a relationship table goes in parts, and which pool would take it whole: each later part is merged
+    into the rows of those before it, so the write grows faster than the table (bench/rel_copy.py)."""
+    parts = math.ceil(rows / COPY_CHUNK)
+    pool_mb = math.ceil(rows / REL_COPY_ROWS_PER_POOL_MB)
+    log.warning(
+        "关系表 %s 有 %s 行，超过 %s MB 缓冲池一次 COPY 能写入的行数：分 %d 批写入，"
+        "每批都要并入之前各批的行，表越大越慢；CLUSTERKG_BUFFER_POOL_MB 约 %s 可一次写入 / "
+        "the relationship table %s has %s rows, more than one COPY takes with a buffer pool of %s MB: it goes in "
+        "%d parts, each merged into the rows of those before it, which takes longer the larger the table; "
+        "a CLUSTERKG_BUFFER_POOL_MB of about %s takes it in one COPY",
+        table, f"{rows:,}", f"{buffer_pool_mb:,}", parts, f"{pool_mb:,}",
+        table, f"{rows:,}", f"{buffer_pool_mb:,}", parts, f"{pool_mb:,}",
+    )  # fmt: skip
 
 
 def _rows_table(expected: pa.Schema, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> pa.Table:

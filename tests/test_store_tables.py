@@ -176,7 +176,7 @@ def test_copy_in_chunks_keeps_every_row_and_value(
     (a spilled table's are 20,000 rows; not copied into one): no row may be lost, doubled or shifted where a slice
     starts or ends inside a batch, or holds an empty batch."""
     monkeypatch.setattr(embedded_writes, "COPY_CHUNK", 700)
-    monkeypatch.setattr(embedded_writes, "REL_COPY_ROWS_PER_POOL_MB", 0)  # no table fits: COPY_CHUNK parts
+    monkeypatch.setattr(embedded_writes, "REL_COPY_ROWS_PER_POOL_MB", 1)  # 1,024 rows: COPY_CHUNK parts
     embedded_store.upsert_nodes("City", [CITY])
     labs = _labs(2600)
     lab_table = _batched(labs, node_schema(schema.node_class("Laboratory")), 333)
@@ -196,13 +196,19 @@ def test_copy_in_chunks_keeps_every_row_and_value(
     assert rows == {f"lab/{i:05d}": i for i in range(2600)}
 
 
-@pytest.mark.parametrize(("per_pool_mb", "copies"), [(0, 4), (embedded_writes.REL_COPY_ROWS_PER_POOL_MB, 1)])
+@pytest.mark.parametrize(("per_pool_mb", "copies"), [(1, 4), (embedded_writes.REL_COPY_ROWS_PER_POOL_MB, 1)])
 def test_a_relationship_table_the_pool_carries_goes_in_one_copy(
-    embedded_store: EmbeddedStore, schema: Schema, monkeypatch: pytest.MonkeyPatch, per_pool_mb: int, copies: int
+    embedded_store: EmbeddedStore,
+    schema: Schema,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    per_pool_mb: int,
+    copies: int,
 ) -> None:
-    """Each COPY into a relationship table that already holds rows rewrites them (at scale 150 the firms' IN_CLUSTER
-    ties took about 138 s in parts, 12–15 s in one): a table the buffer pool carries goes in one COPY, a larger one
-    in a node table's parts. Every tie arrives either way."""
+    """Each COPY into a relationship table that already holds rows is merged into them (at scale 150 the firms'
+    IN_CLUSTER ties took about 138 s in parts, 12–15 s in one): a table the buffer pool carries goes in one COPY, a
+    larger one in a node table's parts, and the log says so and names the pool that would take it whole. Every tie
+    arrives either way."""
     monkeypatch.setattr(embedded_writes, "COPY_CHUNK", 700)
     monkeypatch.setattr(embedded_writes, "REL_COPY_ROWS_PER_POOL_MB", per_pool_mb)
     embedded_store.upsert_nodes("City", [CITY])
@@ -222,6 +228,12 @@ def test_a_relationship_table_the_pool_carries_goes_in_one_copy(
     )
     assert sum(s.startswith("COPY LOCATED_IN") for s in statements) == copies
     assert len(list(embedded_store.iter_relationships("LOCATED_IN"))) == 2600
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "COPY" in r.getMessage()]
+    if copies == 1:
+        assert warned == []
+    else:  # 2,600 rows at one row a MB: a pool of 2,600 MB takes them whole
+        assert len(warned) == 1 and "LOCATED_IN (Laboratory→City)" in warned[0] and "4 批" in warned[0]
+        assert "2,600 行" in warned[0] and "CLUSTERKG_BUFFER_POOL_MB of about 2,600" in warned[0]
 
 
 @pytest.mark.parametrize(
