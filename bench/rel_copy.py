@@ -1,9 +1,9 @@
 """Why a relationship table too large for one COPY loads slowly into the embedded store: LadybugDB merges the rows
 each later COPY adds into the node groups the earlier ones wrote, and a list column (every tie's ``source_refs``)
-makes that merge an order of magnitude slower.
+makes that merge several times slower.
 
 Usage:
-  .venv/bin/python bench/rel_copy.py              # ≈ 8 min: 1.5 M ties
+  .venv/bin/python bench/rel_copy.py              # ≈ 7 min: 1.5 M ties
   .venv/bin/python bench/rel_copy.py --firms 250000 --ways one each   # a quick look
 
 Each way runs in its own process on a fresh store with the project's schema (graph/embedded_store.py
@@ -16,9 +16,10 @@ from a random one), with the columns a synthetic run gives them. The ties go in 
 - ``fwd``: the same parts as ``each`` into a table stored from the firms' side only (``storage_direction='fwd'``:
   no node group of the clusters' side to merge into), which a cluster's members then cost a scan to find.
 
-and each way twice: with every tie's ``source_refs`` (a list holding its own ``file#row``) and with none. The 20
-clusters' node group holds every tie, so each later part is merged into all the ties before it. Each run also
-times a count of one cluster's members from the cluster (the median of 5). Results:
+and each way twice: with every tie's ``source_refs`` (a list holding its own ``file#row``) and with the column null.
+The 20 clusters' node group holds every tie, so each later part is merged into all the ties before it. Each run then
+times a count of one cluster's members from the cluster (the median of 5), and the update of UPDATED ties' row,
+``source_refs`` and run stamp as a re-run writes them (5,000 a statement, then a checkpoint). Results:
 bench/results/rel_copy.json.
 """
 
@@ -41,10 +42,19 @@ CLUSTERS = 20
 TIES_PER_FIRM = 3
 WAYS = ("one", "each", "held", "fwd")
 MEMBERS = "MATCH (c:IndustryCluster {id: 'cluster/C3'})<-[:IN_CLUSTER]-(e:Enterprise) RETURN count(e)"
+UPDATED = 50_000  # ties a re-run changes afterwards: a row taken out above them shifts their row and reference
+# as the store writes a changed tie (graph/embedded_writes.py: _merge_rels_cypher, WRITE_BATCH rows a statement)
+UPDATE = (
+    "LOAD FROM $t MATCH (a:Enterprise {id: v_from_id}) MATCH (b:IndustryCluster {id: v_to_id}) "
+    "MERGE (a)-[e:IN_CLUSTER]->(b) SET e.source_row = v_source_row, e.source_refs = v_source_refs, "
+    "e.ingest_run = v_ingest_run RETURN count(e)"
+)
 
 
 def measure(way: str, refs: bool, firms: int, pool_mb: int) -> dict[str, Any]:
-    """In a child: the seconds of each COPY of the ties and of the last checkpoint, the peak RSS, the ties stored."""
+    """In a child: the seconds of each COPY of the ties and of the last checkpoint, the ties stored, a cluster's
+    members' count, the update's seconds and the ties it changed, and the peak RSS (of the whole child: the nodes'
+    load and the tables' making too)."""
     import ladybug
     import numpy as np
     import pyarrow as pa
@@ -53,6 +63,7 @@ def measure(way: str, refs: bool, firms: int, pool_mb: int) -> dict[str, Any]:
     from graph.arrow_rows import relationship_schema
     from graph.embedded_results import all_rows
     from graph.embedded_store import COPY_CHUNK, EmbeddedStore
+    from graph.embedded_writes import WRITE_BATCH
     from graph.schema import default_schema
 
     def texts(prefix: str, numbers: Any) -> pa.Array:
@@ -113,6 +124,26 @@ def measure(way: str, refs: bool, firms: int, pool_mb: int) -> dict[str, Any]:
             started = time.perf_counter()
             all_rows(connection.execute(MEMBERS))
             members.append(time.perf_counter() - started)
+        changed = min(UPDATED, ties)
+        shifted = pc.add(table["source_row"].slice(0, changed), 1)
+        update = pa.table(
+            {
+                "v_from_id": table["from_id"].slice(0, changed),
+                "v_to_id": table["to_id"].slice(0, changed),
+                "v_source_row": shifted,
+                "v_source_refs": pa.ListArray.from_arrays(
+                    pa.array(np.arange(changed + 1, dtype=np.int32)), texts("facts/enterprises.csv#", shifted)
+                ),
+                "v_ingest_run": pa.repeat(pa.scalar("run/2"), changed),
+            }
+        )
+        started = time.perf_counter()
+        for start in range(0, changed, WRITE_BATCH):
+            all_rows(connection.execute(UPDATE, {"t": update.slice(start, WRITE_BATCH).combine_chunks()}))
+        connection.execute("CHECKPOINT")
+        update_s = time.perf_counter() - started
+        count = "MATCH ()-[e:IN_CLUSTER]->() WHERE e.ingest_run = 'run/2' RETURN count(e)"
+        updated = all_rows(connection.execute(count))[0][0]
     return {
         "way": way,
         "source_refs": refs,
@@ -123,6 +154,8 @@ def measure(way: str, refs: bool, firms: int, pool_mb: int) -> dict[str, Any]:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "stored": stored,
         "members_ms": round(sorted(members)[2] * 1000, 1),
+        "update_s": round(update_s, 1),
+        "updated": updated,
     }
 
 
@@ -145,9 +178,9 @@ def main() -> None:
             runs.append(json_child([*command, "--pool-mb", str(args.pool_mb)], f"{way}, source_refs {refs}", REPO))
     path = record("rel_copy", {"firms": args.firms, "pool_mb": args.pool_mb, "runs": runs})
     for run in runs:
-        log.info("%-4s source_refs=%-5s %6.1f s  (copies %s, last checkpoint %.1f s); a cluster's members %.1f ms",
-                 run["way"], run["source_refs"], run["seconds"], run["copies_s"], run["last_checkpoint_s"],
-                 run["members_ms"])  # fmt: skip
+        log.info("%-4s source_refs=%-5s %6.1f s  (copies %s, last checkpoint %.1f s); a cluster's members %.1f ms; "
+                 "%d ties updated in %.1f s", run["way"], run["source_refs"], run["seconds"], run["copies_s"],
+                 run["last_checkpoint_s"], run["members_ms"], UPDATED, run["update_s"])  # fmt: skip
     log.info("written to %s", path)
 
 

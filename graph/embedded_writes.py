@@ -273,18 +273,18 @@ class EmbeddedWrites(GraphStore):
 
 
 def _warn_of_parts(table: str, rows: int, buffer_pool_mb: int) -> None:
-    """Say that a relationship table goes in parts, and which pool would take it whole: each later part is merged
-    into the rows of those before it, so the write grows faster than the table (bench/rel_copy.py)."""
+    """Say that a relationship table goes in parts, and which pool would take it whole: each part after the first is
+    merged into the rows of those before it, so the write grows faster than the table (bench/rel_copy.py)."""
     parts = math.ceil(rows / COPY_CHUNK)
     pool_mb = math.ceil(rows / REL_COPY_ROWS_PER_POOL_MB)
     log.warning(
-        "关系表 %s 有 %s 行，超过 %s MB 缓冲池一次 COPY 能写入的行数：分 %d 批写入，"
-        "每批都要并入之前各批的行，表越大越慢；CLUSTERKG_BUFFER_POOL_MB 约 %s 可一次写入 / "
-        "the relationship table %s has %s rows, more than one COPY takes with a buffer pool of %s MB: it goes in "
-        "%d parts, each merged into the rows of those before it, which takes longer the larger the table; "
-        "a CLUSTERKG_BUFFER_POOL_MB of about %s takes it in one COPY",
-        table, f"{rows:,}", f"{buffer_pool_mb:,}", parts, f"{pool_mb:,}",
-        table, f"{rows:,}", f"{buffer_pool_mb:,}", parts, f"{pool_mb:,}",
+        "关系表 %s 有 %s 行，%s MB 的缓冲池一次 COPY 写不下：分 %d 批写入，之后每批都要并入之前各批的行，表越大越慢；"
+        "若内存够用，将 CLUSTERKG_BUFFER_POOL_MB 设为约 %d 即可一次写入 / the relationship table %s has %s rows, "
+        "more than a single COPY can take with a %s MB buffer pool: it goes in %d parts, each after the first merged "
+        "into the rows of those before it, which takes longer the larger the table; with the memory to spare, "
+        "CLUSTERKG_BUFFER_POOL_MB=%d takes it in one COPY",
+        table, f"{rows:,}", f"{buffer_pool_mb:,}", parts, pool_mb,
+        table, f"{rows:,}", f"{buffer_pool_mb:,}", parts, pool_mb,
     )  # fmt: skip
 
 

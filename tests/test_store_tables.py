@@ -233,7 +233,18 @@ def test_a_relationship_table_the_pool_carries_goes_in_one_copy(
         assert warned == []
     else:  # 2,600 rows at one row a MB: a pool of 2,600 MB takes them whole
         assert len(warned) == 1 and "LOCATED_IN (Laboratory→City)" in warned[0] and "4 批" in warned[0]
-        assert "2,600 行" in warned[0] and "CLUSTERKG_BUFFER_POOL_MB of about 2,600" in warned[0]
+        assert "2,600 行" in warned[0] and "CLUSTERKG_BUFFER_POOL_MB=2600 takes it" in warned[0]
+
+
+def test_the_warning_of_parts_names_the_parts_and_the_pool(caplog: pytest.LogCaptureFixture) -> None:
+    """Scale 450's 6.8 M IN_CLUSTER ties with a 3 GiB pool: 28 parts of 250,000, and a pool of 6,800,001 ÷ 750 MB
+    rounded up (9,067, not 9,066) takes them whole, written as the setting takes it."""
+    embedded_writes._warn_of_parts("IN_CLUSTER (Enterprise→IndustryCluster)", 6_800_001, 3072)
+    (message,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    chinese, english = message.split(" / ", 1)
+    assert "6,800,001 行" in chinese and "3,072 MB" in chinese and "28 批" in chinese and "约 9067 " in chinese
+    assert "6,800,001 rows" in english and "3,072 MB" in english and "28 parts" in english
+    assert "CLUSTERKG_BUFFER_POOL_MB=9067 " in english
 
 
 @pytest.mark.parametrize(
