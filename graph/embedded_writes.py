@@ -32,12 +32,13 @@ COPY_THRESHOLD = 2_000
 COPY_CHUNK = 250_000
 # The most rows of a relationship table copied in one COPY, per MB of the buffer pool (``rel_copy_rows``). A COPY
 # into a relationship table that already holds rows is merged, when it commits, into the node groups it adds to (the
-# 20 clusters' side of the firms' IN_CLUSTER ties is one), and each tie's ``source_refs`` list makes that merge slow:
-# 1.5 M ties took 8.3 s in one COPY, 84.7 s in 250,000-row parts, 15.7 s in parts without the lists; holding
-# LadybugDB's checkpoints back to merge the parts at once took 132.2 s (bench/rel_copy.py). That COPY needs the pool:
-# it passed with 3 GiB (740 rows a MB) and failed with 2 GiB (1,110 rows a MB), and held about 1.1 GB of C heap
-# besides. A larger table goes in COPY_CHUNK parts, and the log names the pool that would take it whole (at scale
-# 450, 2.3 M-row parts of the 6.8 M ties were slower still than 250,000-row ones).
+# 20 clusters' side of the firms' IN_CLUSTER ties is one), at a cost that grows with the table, and each tie's
+# ``source_refs`` list makes it five to six times slower: 1.5 M ties took 8.3 s in one COPY, 84.7 s in 250,000-row
+# parts, 15.7 s in parts without the lists; holding LadybugDB's checkpoints back to merge the parts at once took
+# 132.2 s (bench/rel_copy.py). That COPY needs the pool: it passed with 3 GiB (740 rows a MB) and failed with 2 GiB
+# (1,110 rows a MB), and held about 1.1 GB of C heap besides. A larger table goes in COPY_CHUNK parts, and the log
+# names the pool that would take it whole (at scale 450, 2.3 M-row parts of the 6.8 M ties were slower still than
+# 250,000-row ones).
 REL_COPY_ROWS_PER_POOL_MB = 750
 WRITE_BATCH = 5_000
 ID_LOOKUP = 50_000  # ids per look-up of which already exist
