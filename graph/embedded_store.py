@@ -24,7 +24,7 @@ from graph import aggregates, name_index
 from graph.arrow_rows import as_typed, relationship_schema
 from graph.embedded_pool import CORES, QUERY_WORKERS, ConnectionPool
 from graph.embedded_results import DISK_FULL, RECOVERY_PENDING, all_rows, fetch_rows, plain_error, to_python
-from graph.embedded_writes import ARROW_TYPES, COPY_CHUNK, EmbeddedWrites
+from graph.embedded_writes import ARROW_TYPES, COPY_CHUNK, STAGED, EmbeddedWrites, rel_table_ddl
 from graph.errors import QueryRejectedError, StoreError
 from graph.file_gate import FileGate
 from graph.native_memory import cap_malloc_arenas
@@ -151,6 +151,9 @@ class EmbeddedStore(EmbeddedWrites):
     # ------------------------------------------------------------------ schema
     def setup_schema(self) -> None:
         existing = self._tables()
+        for name in sorted(existing):
+            if name.endswith(STAGED):  # left by a run killed while it replaced a relationship type
+                self._execute(f"DROP TABLE {name}")
         for cls in self.schema.node_classes:
             if cls.name in existing:
                 self._add_missing_columns(cls.name, cls.properties)
@@ -159,13 +162,11 @@ class EmbeddedStore(EmbeddedWrites):
                 f"{p.name} {p.store_type}" + (" PRIMARY KEY" if p.name == "id" else "") for p in cls.properties
             )
             self._execute(f"CREATE NODE TABLE {cls.name}({columns})")
-        rel_columns = ", ".join(f"{p.name} {p.store_type}" for p in self.schema.relationship_properties)
         for rel in self.schema.relationships.values():
             if rel.name in existing:
                 self._add_missing_columns(rel.name, self.schema.relationship_properties)
                 continue
-            pairs = ", ".join(f"FROM {a} TO {b}" for a, b in rel.pairs)
-            self._execute(f"CREATE REL TABLE {rel.name}({pairs}, {rel_columns})")
+            self._execute(rel_table_ddl(rel, self.schema.relationship_properties))
         before = aggregates.epoch(self)
         aggregates.ensure(self)  # a store loaded before the tallies (or this version of them) gets them here
         # a recount changes no fact: the name index follows the new epoch (rebuilt if it was not in step)
@@ -288,6 +289,9 @@ class EmbeddedStore(EmbeddedWrites):
     # since it opened it (graph/file_gate.py): it sees the graph before an ingest or after it, never a mix.
     def _reading(self) -> AbstractContextManager[None]:
         return self._gate.reading(self._stale, self._reopen) if self.read_only else nullcontext()
+
+    def written_version(self) -> object | None:
+        return self._gate.version()
 
     def change_stamp(self) -> object | None:
         # a read-only store (the app's) sees only other processes' writes, and each changes the file or its WAL (the

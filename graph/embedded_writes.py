@@ -8,6 +8,7 @@ gate.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from abc import abstractmethod
@@ -19,9 +20,10 @@ import pyarrow.compute as pc
 
 from graph.arrow_rows import ARROW_TYPES, REL_ENDS, conform, in_set, node_schema, relationship_schema
 from graph.embedded_results import all_rows
+from graph.errors import StoreError
 from graph.mapped_tables import let_go_of_read_pages
 from graph.row_checks import Row, prepare_node_rows, prepare_rel_rows
-from graph.schema import NodeClass
+from graph.schema import NodeClass, PropertySpec, RelType
 from graph.store import GraphStore
 
 # Below this many new rows, UNWIND is about as fast as COPY and simpler.
@@ -40,13 +42,22 @@ COPY_CHUNK = 250_000
 # names the pool that would take it whole (at scale 450, 2.3 M-row parts of the 6.8 M ties were slower still than
 # 250,000-row ones).
 REL_COPY_ROWS_PER_POOL_MB = 750
+# A relationship type is written again whole (copied into a new table that then takes its name) rather than tie by
+# tie once at least this share of its ties are added, changed or dropped, and at least this many: a ``SET`` of a
+# stored tie's columns is merged into both ends' node groups, and costs more the larger the table. At scale 50, the
+# firms' 755,793 IN_CLUSTER ties: three columns set on 50,000 of them took 14.1 s (282 µs a tie); the whole table
+# dropped, made again and copied, 5.4 s (7 µs a tie), where deleting its ties instead of dropping it took 28.5 s more
+# (one-offs); the edited re-run's write, 531 s tie by tie and 81 s so (bench/ingest_profile.py).
+REPLACE_SHARE = 0.05
+REPLACE_MIN_TIES = 2_000
+STAGED = "__replacing"  # the name of the table a type's ties are copied into, after the type's own
 WRITE_BATCH = 5_000
 ID_LOOKUP = 50_000  # ids per look-up of which already exist
 # Merged rows go in as an Arrow table (``LOAD FROM $t``), typed by the schema: a list of dicts as a parameter is
 # inspected value by value by the driver, 1.2–4.5× slower (bench/merge_rows.py). Its columns carry this prefix.
 _COLUMN = "v_"
 
-__all__ = ["ARROW_TYPES", "COPY_CHUNK", "EmbeddedWrites", "rel_copy_rows"]
+__all__ = ["ARROW_TYPES", "COPY_CHUNK", "STAGED", "EmbeddedWrites", "rel_copy_rows", "rel_table_ddl"]
 
 log = logging.getLogger(__name__)
 
@@ -266,11 +277,70 @@ class EmbeddedWrites(GraphStore):
             deleted += int(all_rows(result)[0][0])
         return deleted
 
+    def replacing_pays(self, ties: int, to_write: int) -> bool:
+        return to_write >= REPLACE_MIN_TIES and to_write >= ties * REPLACE_SHARE
+
+    def replace_relationship_type(
+        self, rel_type: str, tables: Mapping[tuple[str, str], pa.Table]
+    ) -> dict[tuple[str, str], int]:
+        """Copies the tables into a new table beside the type's (``STAGED``), then in one LadybugDB transaction
+        drops the type's table and gives the new one its name: a run killed before that leaves the type as it was
+        (and the staged table, which the next setup or replacement drops), never without its ties."""
+        rel = self.schema.rel_type(rel_type)
+        for from_label, to_label in tables:
+            self._check_rel(rel_type, from_label, to_label)
+        staged = f"{rel_type}{STAGED}"
+        where = f"{rel_type} rows"
+        expected = relationship_schema(self.schema)
+        with self.transaction():  # under the file gate from the first read to the swap
+            self._execute(f"DROP TABLE IF EXISTS {staged}")
+            self._execute(rel_table_ddl(rel, self.schema.relationship_properties, name=staged))
+            written: dict[tuple[str, str], int] = {}
+            for (from_label, to_label), table in tables.items():
+                stamped = self._with_stored_stamps(rel_type, from_label, to_label, table)
+                whole = conform(stamped, expected, REL_ENDS, where)
+                written[(from_label, to_label)] = self._upsert_rel_table(staged, from_label, to_label, whole)
+                self._let_go_of_tables()
+            swap = f"BEGIN TRANSACTION; DROP TABLE {rel_type}; ALTER TABLE {staged} RENAME TO {rel_type}; COMMIT;"
+            try:  # one call: the writer's connection is not renewed in the middle
+                self._execute(swap)
+            except StoreError:
+                with contextlib.suppress(StoreError):  # a statement that failed to bind leaves none open
+                    self._execute("ROLLBACK")
+                raise
+        return written
+
+    def _with_stored_stamps(self, rel_type: str, from_label: str, to_label: str, table: pa.Table) -> pa.Table:
+        """The table with each null ``ingest_run`` filled from the stored tie between the same ends (a tie left as
+        it was keeps the run that wrote it; of a pair stored twice, the stamp that sorts first)."""
+        where = table.schema.get_field_index("ingest_run")
+        if where < 0 or not table["ingest_run"].null_count:
+            return table
+        cypher = (
+            f"MATCH (a:{from_label})-[r:{rel_type}]->(b:{to_label}) WHERE r.ingest_run IS NOT NULL "
+            "RETURN a.id AS from_id, b.id AS to_id, min(r.ingest_run) AS stored_run"
+        )
+        stored = self._execute(cypher).get_as_arrow(0)
+        stored = pa.table([stored[name].cast(pa.string()) for name in stored.column_names], names=stored.column_names)
+        ends = [table[end].cast(pa.string()) for end in REL_ENDS]
+        rows = pa.table([*ends, pa.array(range(table.num_rows))], names=[*REL_ENDS, "row"])
+        found = rows.join(stored, keys=list(REL_ENDS), join_type="left outer").sort_by("row")
+        stamps = pc.coalesce(table["ingest_run"], found["stored_run"])
+        return table.set_column(where, "ingest_run", stamps)
+
     def clear(self) -> None:
         for rel in self.schema.relationships.values():
             self._execute(f"MATCH ()-[r:{rel.name}]->() DELETE r")
         for cls in self.schema.node_classes:
             self._execute(f"MATCH (n:{cls.name}) DELETE n")
+
+
+def rel_table_ddl(rel: RelType, properties: Sequence[PropertySpec], name: str | None = None) -> str:
+    """The statement that makes a relationship type's table (or, ``name``d, one like it): every pair of end labels,
+    every property."""
+    pairs = ", ".join(f"FROM {a} TO {b}" for a, b in rel.pairs)
+    columns = ", ".join(f"{p.name} {p.store_type}" for p in properties)
+    return f"CREATE REL TABLE {name or rel.name}({pairs}, {columns})"
 
 
 def _warn_of_parts(table: str, rows: int, buffer_pool_mb: int) -> None:

@@ -168,6 +168,27 @@ class GraphStore(ABC):
     ) -> int:
         """Delete relationships given as (from_id, to_id) pairs. Returns the number deleted."""
 
+    def written_version(self) -> object | None:
+        """A value that moves with every write to the store, by any process; None where the store cannot tell.
+        A run that would write a relationship type whole (``replace_relationship_type``) from what it read checks
+        that it has not moved since."""
+        return None
+
+    def replacing_pays(self, ties: int, to_write: int) -> bool:
+        """Whether writing every tie of a relationship type again (``replace_relationship_type``) costs less than
+        writing ``to_write`` of its ``ties`` (added, changed or dropped) one by one. Not unless a store says so:
+        Neo4j sets a tie's property cheaply."""
+        del ties, to_write
+        return False
+
+    def replace_relationship_type(
+        self, rel_type: str, tables: Mapping[tuple[str, str], pa.Table]
+    ) -> dict[tuple[str, str], int]:
+        """Every tie of the type written again from ``tables``, a table per pair of end labels holding every tie
+        the type is to hold: the stored ties go, of whatever pair. A row whose ``ingest_run`` is null keeps the
+        stored tie's. Returns the rows written per pair. Only a store whose ``replacing_pays`` can say yes has it."""
+        raise NotImplementedError(f"{type(self).__name__} writes a relationship type tie by tie")
+
     @abstractmethod
     def clear(self) -> None:
         """Remove every node and relationship (the schema stays)."""

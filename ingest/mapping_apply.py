@@ -12,10 +12,10 @@ from typing import Any
 
 from graph.ids import mint_key
 from ingest.geo import TO_WGS84
-from ingest.mapping import SkipRule, SourceMapping, check_columns
+from ingest.mapping import LinkRule, SkipRule, SourceMapping, check_columns
 from ingest.normalize import bracket_alias, clean_value, looks_like_formula, split_list
 from ingest.readers import SourceRow, Table
-from ingest.records import NO_PROPS, NodeRecord, PendingLink, Provenance, target_ref
+from ingest.records import NO_PROPS, LinkKind, NodeRecord, PendingLink, Provenance, link_kind, target_ref
 from ingest.report import Level, Report
 from ingest.values import CONVERTERS, ValueProblemError
 
@@ -45,6 +45,7 @@ def apply_mapping(
     links: list[PendingLink] = []
     skipped: dict[SkipRule, list[int]] = {}
     first_with_id: dict[str, NodeRecord] = {}
+    kinds = _link_kinds(mapping)
     for row in table.rows:
         account.read += 1
         skip = next((s for s in mapping.skips if s.matches(row)), None)
@@ -71,7 +72,7 @@ def apply_mapping(
                 value=record.id,
             )
         nodes.append(record)
-        links.extend(_pending_links(mapping, record, row))
+        links.extend(_pending_links(kinds, record, row))
     for skip, rows in skipped.items():
         shown = ", ".join(map(str, rows[:10])) + (" …" if len(rows) > 10 else "")
         report.add(Level.INFO, file, f"{len(rows)} rows skipped: {skip.reason} (rows {shown})", column=skip.column)
@@ -171,9 +172,27 @@ def _node_record(mapping: SourceMapping, row: SourceRow, file: str, report: Repo
     )
 
 
-def _pending_links(mapping: SourceMapping, record: NodeRecord, row: SourceRow) -> list[PendingLink]:
+def _link_kinds(mapping: SourceMapping) -> list[tuple[LinkRule, LinkKind]]:
+    """Each link rule with what its ties have in common, made once for the file rather than for each tie."""
+    return [
+        (
+            rule,
+            link_kind(
+                rule.type,
+                mapping.node_class,
+                rule.column,
+                rule.inbound,
+                rule.required,
+                {"role": rule.role} if rule.role else NO_PROPS,
+            ),
+        )
+        for rule in mapping.links
+    ]
+
+
+def _pending_links(kinds: list[tuple[LinkRule, LinkKind]], record: NodeRecord, row: SourceRow) -> list[PendingLink]:
     out: list[PendingLink] = []
-    for rule in mapping.links:
+    for rule, kind in kinds:
         raw = clean_value(row.values.get(rule.column, ""))
         if not raw:
             continue
@@ -181,17 +200,6 @@ def _pending_links(mapping: SourceMapping, record: NodeRecord, row: SourceRow) -
         for text in texts:
             if text in rule.ignore:
                 continue
-            out.append(
-                PendingLink.of(
-                    rel_type=rule.type,
-                    from_label=record.label,
-                    from_id=record.id,
-                    target=target_ref(text, rule.resolver, rule.classes, rule.create),
-                    provenance=record.provenance,
-                    column=rule.column,
-                    inbound=rule.inbound,
-                    required=rule.required,
-                    props={"role": rule.role} if rule.role else NO_PROPS,
-                )
-            )
+            target = target_ref(text, rule.resolver, rule.classes, rule.create)
+            out.append(PendingLink(kind, record.id, target, record.provenance))
     return out

@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Collection, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -172,6 +173,7 @@ def _run(
     seconds: dict[str, float] = {}
     gathered = gather(sources, data_dir, report, progress)
     replaced = (set(gathered.statements) - gathered.incomplete) | retract
+    read_version = store.written_version()  # the write checks that no other write came between
     stored = read_stored(store, counted=replaced)  # the replaced sources' statements as digests, to count changes
     unknown = retract - stored.sources
     if unknown:
@@ -210,7 +212,8 @@ def _run(
     seconds["collect"], clock = time.perf_counter() - clock, time.perf_counter()
     read_files = {a.file for a in report.files.values() if a.source not in gathered.incomplete}
     node_changes, node_todo, node_drop = diff_nodes(stored, nodes, read_files)
-    rel_changes, rel_todo, rel_drop = diff_relationships(stored, rels, read_files)
+    ties = diff_relationships(stored, rels, read_files)
+    rel_changes, rel_todo, rel_drop = ties.changes, ties.todo, ties.drop
     seconds["diff"], clock = time.perf_counter() - clock, time.perf_counter()
     result = IngestResult(
         run_id=run_id,
@@ -238,7 +241,11 @@ def _run(
             changed_nodes = written_nodes(nodes, node_todo) | node_drop if by_entity else None  # None: rebuilt
             for table in (*nodes.values(), *rels.values()):  # the diff read their ids: resident till let go of
                 let_go_of_read_pages(table)
-            _write(store, nodes, rels, node_todo, rel_todo, node_drop, rel_drop, run_id, progress)
+            # a type written again whole is written from what the run read: only if nothing was written since
+            whole_ok = read_version is not None and store.written_version() == read_version
+            _write(
+                store, nodes, rels, node_todo, rel_todo, node_drop, rel_drop, run_id, progress, whole_ok, ties.held
+            )  # fmt: skip
             recount = result.changed_anything or before is None or recover
             after = aggregates.refresh(store) if recount else before
             result.seconds["write"] = time.perf_counter() - clock
@@ -277,9 +284,13 @@ def _write(
     rel_drop: set[RelKey],
     run_id: str,
     progress: Progress | None,
+    replaceable: bool = False,
+    held: Collection[str] = (),
 ) -> None:
     """Writes the changed rows and deletes the dropped ones. ``nodes`` and ``rels`` are emptied as they are written
-    (at a million nodes, gigabytes): a label's table is gone once its rows are in the store."""
+    (at a million nodes, gigabytes): a label's table is gone once its rows are in the store. With ``replaceable``
+    (the store unchanged since the run read it), a relationship type of which much changes is written again whole
+    (``_replace_whole``), unless it is ``held``."""
     for label in list(nodes):
         table = _to_write(nodes.pop(label), node_todo[label], run_id)
         if table.num_rows:  # every property of the class, so that a value gone from the source is cleared
@@ -287,6 +298,7 @@ def _write(
             if progress:
                 progress(f"wrote {label}", int(table.num_rows))
         del table
+    replaced = _replace_whole(store, rels, rel_todo, rel_drop, held, run_id, progress) if replaceable else set()
     for group in list(rels):
         whole, writes = rels.pop(group), rel_todo[group]
         added = writes.added_table(whole)
@@ -303,6 +315,8 @@ def _write(
         del whole
     dropped_rels: dict[tuple[str, str, str], list[tuple[str, str]]] = defaultdict(list)
     for rel_type, from_label, from_id, to_label, to_id in rel_drop:
+        if rel_type in replaced:
+            continue  # gone with the type's table
         dropped_rels[(rel_type, from_label, to_label)].append((from_id, to_id))
     for (rel_type, from_label, to_label), pairs in dropped_rels.items():
         store.delete_relationships(rel_type, from_label, to_label, sorted(pairs))
@@ -311,6 +325,48 @@ def _write(
         dropped_nodes[label].append(node_id)
     for label, ids in dropped_nodes.items():
         store.delete_nodes(label, sorted(ids))
+
+
+def _replace_whole(
+    store: GraphStore,
+    rels: RelTables,
+    rel_todo: dict[RelGroup, TieWrites],
+    rel_drop: set[RelKey],
+    held: Collection[str],
+    run_id: str,
+    progress: Progress | None,
+) -> set[str]:
+    """Writes again whole each relationship type of which the run writes enough for that to cost less than writing
+    its ties one by one (``GraphStore.replacing_pays``), and returns those types; their groups leave ``rels``. A tie
+    the run leaves as it was keeps its run stamp; one it adds or changes gets this run's."""
+    groups: dict[str, list[RelGroup]] = defaultdict(list)
+    for group in rels:
+        groups[group[0]].append(group)
+    dropped = Counter(key[0] for key in rel_drop)
+    replaced: set[str] = set()
+    for rel_type, members in groups.items():
+        if rel_type in held:
+            continue
+        ties = sum(int(rels[group].num_rows) for group in members)
+        to_write = sum(rel_todo[group].count for group in members) + dropped[rel_type]
+        stored = dropped[rel_type] or any(not rel_todo[group].added.all() for group in members)
+        if not stored or not store.replacing_pays(ties, to_write):  # a type the store lacks is copied in as it is
+            continue
+        tables = {group[1:]: _run_stamped(rels.pop(group), rel_todo[group].written(), run_id) for group in members}
+        written = store.replace_relationship_type(rel_type, tables)
+        for (from_label, to_label), table in tables.items():
+            _check_ends_found((rel_type, from_label, to_label), int(table.num_rows), written[(from_label, to_label)])
+            if progress:
+                progress(f"wrote {rel_type} whole", int(table.num_rows))
+        replaced.add(rel_type)
+    return replaced
+
+
+def _run_stamped(table: pa.Table, written: np.ndarray, run_id: str) -> pa.Table:
+    """The table with this run's stamp on the rows it writes, and none on the others (they keep the stored one)."""
+    stamps = pc.if_else(pa.array(written), pa.scalar(run_id, pa.string()), pa.scalar(None, pa.string()))
+    where = table.schema.get_field_index("ingest_run")
+    return table.set_column(where, "ingest_run", stamps) if where >= 0 else table.append_column("ingest_run", stamps)
 
 
 class UnfoundEndsError(StoreError):

@@ -151,14 +151,24 @@ def _rel_text(key: RelKey) -> str:
     return "|".join(key)
 
 
-def diff_relationships(
-    stored: StoredGraph, rels: RelTables, read_files: set[str]
-) -> tuple[Changes, dict[RelGroup, tie_diff.TieWrites], set[RelKey]]:
+@dataclass
+class TieDiff:
+    """What a run writes of the ties: per group, which it adds and changes; which it drops; and the relationship
+    types that keep a stored tie the run does not have (``tie_diff.held_back``), never written again whole."""
+
+    changes: Changes
+    todo: dict[RelGroup, tie_diff.TieWrites]
+    drop: set[RelKey]
+    held: set[str]
+
+
+def diff_relationships(stored: StoredGraph, rels: RelTables, read_files: set[str]) -> TieDiff:
     """As ``diff_nodes``, for the relationship rows: each group's table beside the stored one, column by column
     (ingest/tie_diff.py), and what to write of it. ``stored.ties`` is emptied."""
     changes = Changes()
     todo: dict[RelGroup, tie_diff.TieWrites] = {}
     drop: list[RelKey] = []
+    held: set[str] = set()
     for group, table in rels.items():
         old = stored.ties.pop(group, None)
         comparison = tie_diff.compare(table, old)
@@ -169,11 +179,16 @@ def diff_relationships(
         todo[group] = comparison.writes()
         if old is not None:
             drop.extend(tie_diff.dropped(group, old, comparison.kept, read_files))
+            if tie_diff.held_back(old, comparison.kept, read_files):
+                held.add(group[0])
     for group in list(stored.ties):
         old = stored.ties.pop(group)
-        drop.extend(tie_diff.dropped(group, old, np.zeros(old.num_rows, dtype=bool), read_files))
+        none_kept = np.zeros(old.num_rows, dtype=bool)
+        drop.extend(tie_diff.dropped(group, old, none_kept, read_files))
+        if tie_diff.held_back(old, none_kept, read_files):
+            held.add(group[0])
     changes.note_many("dropped", len(drop), map(_rel_text, drop))
-    return changes, todo, set(drop)
+    return TieDiff(changes, todo, set(drop), held)
 
 
 def _named(group: RelGroup, table: pa.Table, rows: np.ndarray) -> Iterator[str]:

@@ -65,6 +65,13 @@ class TieWrites:
     def count(self) -> int:
         return int(self.added.sum()) + sum(len(rows) for rows in self.changed.values())
 
+    def written(self) -> np.ndarray:
+        """By the run's rows: true for each tie it adds or changes."""
+        rows = self.added.copy()
+        for positions in self.changed.values():
+            rows[positions] = True
+        return rows
+
     def added_table(self, table: pa.Table) -> pa.Table | None:
         """The ties of the group's table the store lacks, every column (None: none)."""
         if len(self.added) and self.added.all():
@@ -158,6 +165,23 @@ def dropped(group: RelGroup, old: pa.Table, kept: np.ndarray, read_files: Collec
     (no ``source_refs``) only where its file was read again completely (the rule of that version). A tie stored twice
     is named once."""
     rel_type, from_label, to_label = group
+    rows = np.flatnonzero(_gone(old, kept, read_files))
+    if not len(rows):
+        return
+    positions = pa.array(rows)
+    ends = zip(old["from_id"].take(positions).to_pylist(), old["to_id"].take(positions).to_pylist(), strict=True)
+    for from_id, to_id in dict.fromkeys(ends):
+        yield (rel_type, from_label, str(from_id), to_label, str(to_id))
+
+
+def held_back(old: pa.Table, kept: np.ndarray, read_files: Collection[str]) -> bool:
+    """Whether a stored tie that the run does not have stays all the same (one written before statements were
+    kept, whose file the run did not read again): a run that wrote the type again whole would lose it."""
+    return bool((~kept & ~_gone(old, kept, read_files)).any())
+
+
+def _gone(old: pa.Table, kept: np.ndarray, read_files: Collection[str]) -> np.ndarray:
+    """By the stored rows: true for each one the run drops (``dropped``)."""
     gone = ~kept
     legacy = pc.is_null(old["source_refs"]).to_numpy(zero_copy_only=False)
     if UNFIT in old.column_names:  # a value read as absent because it was of another type: not an old tie
@@ -166,10 +190,4 @@ def dropped(group: RelGroup, old: pa.Table, kept: np.ndarray, read_files: Collec
         files = pa.array(sorted(read_files), pa.string())
         read_again = pc.fill_null(pc.is_in(old["source_file"], value_set=files), False)
         gone &= ~legacy | read_again.to_numpy(zero_copy_only=False)
-    rows = np.flatnonzero(gone)
-    if not len(rows):
-        return
-    positions = pa.array(rows)
-    ends = zip(old["from_id"].take(positions).to_pylist(), old["to_id"].take(positions).to_pylist(), strict=True)
-    for from_id, to_id in dict.fromkeys(ends):
-        yield (rel_type, from_label, str(from_id), to_label, str(to_id))
+    return gone

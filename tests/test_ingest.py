@@ -160,6 +160,17 @@ def _write_rows(path: Path, rows: list[dict[str, str]]) -> None:
         writer.writerows(rows)
 
 
+def edit_firms_and_labs(data: Path) -> None:
+    """The firms' second row moved to the end (every later row's ties shift), a firm's city changed, and a lab's
+    host taken away."""
+    firms = _rows(data / "facts" / "enterprises.csv")
+    firms[3]["city"] = "广州市" if firms[3]["city"] != "广州市" else "深圳市"
+    _write_rows(data / "facts" / "enterprises.csv", [firms[0], *firms[2:], firms[1]])
+    labs = _rows(data / "facts" / "labs.csv")
+    next(lab for lab in labs if lab["host_institution"])["host_institution"] = ""
+    _write_rows(data / "facts" / "labs.csv", labs)
+
+
 def test_a_rerun_that_changes_ties_leaves_the_graph_a_fresh_load_of_its_files_would(
     store: GraphStore, tmp_path: Path, schema: Schema
 ) -> None:
@@ -172,12 +183,7 @@ def test_a_rerun_that_changes_ties_leaves_the_graph_a_fresh_load_of_its_files_wo
     sources = _sources(schema, ["cities", "clusters", "enterprises", "15_labs", "universities"])
     store.clear()
     run_ingest(store, sources, data_dir=data)
-    firms = _rows(data / "facts" / "enterprises.csv")
-    firms[3]["city"] = "广州市" if firms[3]["city"] != "广州市" else "深圳市"
-    _write_rows(data / "facts" / "enterprises.csv", [firms[0], *firms[2:], firms[1]])
-    labs = _rows(data / "facts" / "labs.csv")
-    next(lab for lab in labs if lab["host_institution"])["host_institution"] = ""
-    _write_rows(data / "facts" / "labs.csv", labs)
+    edit_firms_and_labs(data)
     rerun = run_ingest(store, sources, data_dir=data)
     assert rerun.relationships.summary()["changed"] > 10 and rerun.relationships.summary()["dropped"] >= 1
     after_rerun = graph_digest(store)
