@@ -1,7 +1,7 @@
 """A relationship type written again whole (graph/embedded_writes.py: ``replace_relationship_type``) when a re-run
 changes much of it: the graph and every run stamp as writing its ties one by one leaves them; a tie the run does
-not have but keeps stays; a run that fails between the drop and the copy is finished by the next; and a store
-written by someone else since the run read it is written tie by tie."""
+not have but keeps stays; a run that fails while it copies leaves the type as it was; and a store written by
+someone else since the run read it is written tie by tie."""
 
 from __future__ import annotations
 
