@@ -151,9 +151,9 @@ class EmbeddedStore(EmbeddedWrites):
     # ------------------------------------------------------------------ schema
     def setup_schema(self) -> None:
         existing = self._tables()
-        for name in sorted(existing):
-            if name.endswith(STAGED):  # left by a run killed while it replaced a relationship type
-                self._execute(f"DROP TABLE {name}")
+        for rel_type in self.schema.relationships:
+            if f"{rel_type}{STAGED}" in existing:  # left by a run killed while it replaced the type
+                self._execute(f"DROP TABLE {rel_type}{STAGED}")
         for cls in self.schema.node_classes:
             if cls.name in existing:
                 self._add_missing_columns(cls.name, cls.properties)
