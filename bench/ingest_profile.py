@@ -51,6 +51,7 @@ def measure(data: Path, db: Path, digest: bool, profile: str | None, pool_mb: in
     schema = default_schema()
     store = EmbeddedStore(db, schema, buffer_pool_mb=pool_mb)
     out: dict[str, Any] = {}
+    failed = False
     edited_data = _edited_copy(data, db.parent / (db.name + "-edited-data")) if edited else data
     for run in ("first_load", "rerun", "edited_rerun")[: 3 if edited else 2]:
         profiler = None
@@ -60,7 +61,16 @@ def measure(data: Path, db: Path, digest: bool, profile: str | None, pool_mb: in
             profiler = cProfile.Profile(time.process_time)
             profiler.enable()
         wall, cpu = time.perf_counter(), cpu_s()
-        result = run_ingest(store, bundled_sources(schema), data_dir=edited_data if run == "edited_rerun" else data)
+        try:
+            result = run_ingest(store, bundled_sources(schema), data_dir=edited_data if run == "edited_rerun" else data)
+        except Exception as exc:  # recorded beside the other tree's run (a pool too small for it), the rest not run
+            if profiler is not None:
+                profiler.disable()
+            log.exception("the %s failed", run)
+            out[run] = {"failed": str(exc)[:400], "wall_s": round(time.perf_counter() - wall, 2)}
+            out[run]["peak_rss_mb_so_far"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+            failed = True
+            break
         out[run] = {
             "wall_s": round(time.perf_counter() - wall, 2),
             "cpu_s": round(cpu_s() - cpu, 2),
@@ -78,9 +88,13 @@ def measure(data: Path, db: Path, digest: bool, profile: str | None, pool_mb: in
             profiler.dump_stats(profile)
         if digest and run == "rerun":
             out["digest"] = graph_digest(store).sha256
-    if digest and edited:
+    if digest and edited and not failed:
         out["edited_digest"] = graph_digest(store).sha256
-    store.close()
+    try:
+        store.close()
+    except Exception:  # after a failed run, closing may fail the same way
+        if not failed:
+            raise
     if edited:
         shutil.rmtree(edited_data)
     shutil.rmtree(db, ignore_errors=True)
@@ -116,6 +130,10 @@ def child(
     args += ["--buffer-pool-mb", str(pool_mb)] + (["--copy-chunk", str(copy_chunk)] if copy_chunk else [])
     args += ["--digest"] * digest + (["--profile", profile] if profile else []) + ["--skip-edited"] * (not edited)
     return json_child(args, label, cwd=tree)
+
+
+def _outcome(run: dict[str, Any]) -> str:
+    return "failed" if "failed" in run else "not run" if not run else "passed"
 
 
 def raw_copy(scale: float) -> dict[str, Any]:
@@ -193,17 +211,20 @@ def main() -> None:
                 edited=not args.skip_edited,
             )
         if "before" in entry:
-            before, after = entry["before"]["first_load"], entry["after"]["first_load"]
-            entry["first_load_cpu_speedup"] = round(before["cpu_s"] / after["cpu_s"], 2)
-            entry["first_load_wall_speedup"] = round(before["wall_s"] / after["wall_s"], 2)
-            for run in ("rerun", "edited_rerun")[: 1 if args.skip_edited else 2]:
-                entry[f"{run}_cpu_speedup"] = round(entry["before"][run]["cpu_s"] / entry["after"][run]["cpu_s"], 2)
-                entry[f"{run}_wall_speedup"] = round(entry["before"][run]["wall_s"] / entry["after"][run]["wall_s"], 2)
-            if name == "bundled":
-                entry["digests_equal"] = entry["before"]["digest"] == entry["after"]["digest"]
-                if not args.skip_edited:
-                    entry["edited_digests_equal"] = entry["before"]["edited_digest"] == entry["after"]["edited_digest"]
-        if args.raw_copy and name != "bundled":
+            for run in ("first_load", "rerun", "edited_rerun")[: 2 if args.skip_edited else 3]:
+                runs = [entry[which].get(run, {}) for which in ("before", "after")]
+                if any("cpu_s" not in r for r in runs):  # failed (or not run after a failure): no ratio
+                    entry[f"{run}_outcome"] = " / ".join(
+                        f"{w} {_outcome(r)}" for w, r in zip(("before", "after"), runs, strict=True)
+                    )
+                    continue
+                entry[f"{run}_cpu_speedup"] = round(runs[0]["cpu_s"] / runs[1]["cpu_s"], 2)
+                entry[f"{run}_wall_speedup"] = round(runs[0]["wall_s"] / runs[1]["wall_s"], 2)
+            if name == "bundled":  # a digest is missing after a failed run: not equal
+                for key in ("digest", "edited_digest")[: 1 if args.skip_edited else 2]:
+                    digests = [entry[which].get(key) for which in ("before", "after")]
+                    entry[f"{key}s_equal"] = digests[0] is not None and digests[0] == digests[1]
+        if args.raw_copy and name != "bundled" and "cpu_s" in entry["after"]["first_load"]:
             scale = float(name.removeprefix("scale-"))
             entry["raw_copy"] = raw_copy(scale)
             entry["pipeline_vs_raw_copy_wall"] = round(

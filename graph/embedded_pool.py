@@ -19,6 +19,12 @@ threads doing so with one slot each would otherwise wait for each other forever.
 intermediate results in the one buffer pool: at a million nodes, eight threads reading whole clusters filled a
 6 GB pool with four reads running at once ("buffer pool is full", 42 of 50 reads), and with two at once none
 failed; on two cores more queries at once would only share the CPU more thinly.
+
+An idle connection holds buffer-pool memory of the reads it ran until it is closed (its driver keeps every statement
+it prepared, with its plan): after a re-run read the stored graph page by page at scale 150, the idle connections
+held so much of a 3 GiB pool that the write that followed could not checkpoint ("the buffer pool is full"); with
+them closed it passed (tests/test_pool_memory.py shows it small). So a read of a whole table's page is not kept
+(``lend(keep=False)``), and a write starts by closing the idle connections (``let_go_of_idle``).
 """
 
 from __future__ import annotations
@@ -59,9 +65,9 @@ class ConnectionPool:
         self._closed = False
 
     @contextmanager
-    def lend(self, timeout_s: float | None) -> Iterator[ladybug.Connection]:
-        """A connection for one read, with its time limit set (None: no limit), back in the pool afterwards; the
-        wait for a free slot counts against the limit."""
+    def lend(self, timeout_s: float | None, *, keep: bool = True) -> Iterator[ladybug.Connection]:
+        """A connection for one read, with its time limit set (None: no limit), back in the pool afterwards (closed
+        instead unless ``keep``); the wait for a free slot counts against the limit."""
         started = time.monotonic()
         thread = threading.get_ident()  # kept: an abandoned stream may be closed later by another thread
         with self._lock:
@@ -72,7 +78,7 @@ class ConnectionPool:
             self._held[thread] = self._held.get(thread, 0) + 1
         try:
             remaining = None if timeout_s is None else max(0.001, timeout_s - (time.monotonic() - started))
-            with self._lent_connection(remaining) as conn:
+            with self._lent_connection(remaining, keep) as conn:
                 yield conn
         finally:
             with self._lock:
@@ -83,7 +89,7 @@ class ConnectionPool:
                 self._slots.release()
 
     @contextmanager
-    def _lent_connection(self, timeout_s: float | None) -> Iterator[ladybug.Connection]:
+    def _lent_connection(self, timeout_s: float | None, keep: bool) -> Iterator[ladybug.Connection]:
         with self._lock:
             if self._closed:
                 raise StoreError("the embedded store is closed")
@@ -99,11 +105,19 @@ class ConnectionPool:
         finally:
             with self._lock:
                 self._lent.discard(conn)
-                keep = not self._closed and len(self._idle) < self._keep_idle
+                keep = keep and not self._closed and len(self._idle) < self._keep_idle
                 if keep:
                     self._idle.append(conn)
             if not keep:
                 conn.close()
+
+    def let_go_of_idle(self) -> None:
+        """Close the idle connections (the next reads make new ones): each holds buffer-pool memory of the statements
+        it ran (the module's docstring)."""
+        with self._lock:
+            connections, self._idle = self._idle, []
+        for conn in connections:
+            conn.close()
 
     def close(self) -> None:
         """Close every connection, idle or lent (a query running on a lent one is interrupted)."""

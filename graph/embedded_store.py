@@ -46,6 +46,9 @@ NODE_COLUMNS_PAGE = 10_000
 # a LOAD FROM's): the writer's connection is renewed once this many bytes were handed over, so that a load does
 # not hold all it wrote (tests/test_store_tables.py; at scale 150 it was 1.4 GB by the end of the firms).
 RENEW_AFTER_BYTES = 128 << 20
+# ... and once this many statements were given a table: each holds about half a megabyte of the buffer pool until
+# then, however small its table (500 one-row ``LOAD FROM`` statements filled a 256 MB pool).
+RENEW_AFTER_TABLES = 64
 # After a table, it is renewed once this many bytes are held: each renewal checkpoints first, which for a small
 # table costs more than the memory it frees (the bundled load's write took 3.6 s instead of 2.8 s).
 LET_GO_AFTER_TABLE_BYTES = 8 << 20
@@ -84,6 +87,7 @@ class EmbeddedStore(EmbeddedWrites):
         # schema and writes; reads borrow their own from the pool
         self._conn = ladybug.Connection(self._db, num_threads=CORES)
         self._handed_over = 0  # bytes of Arrow parameters the writer's connection holds (RENEW_AFTER_BYTES)
+        self._tables_handed = 0  # the statements given them (RENEW_AFTER_TABLES)
         self._pool = ConnectionPool(self._db)
         self.buffer_pool_mb = buffer_pool_mb
         self._gate = FileGate(self.path)
@@ -307,7 +311,7 @@ class EmbeddedStore(EmbeddedWrites):
         self._db.close()
         self._db = self._open(self.buffer_pool_mb)
         self._conn = ladybug.Connection(self._db, num_threads=CORES)
-        self._handed_over = 0
+        self._handed_over = self._tables_handed = 0
         self._pool = ConnectionPool(self._db)
         self._version = self._gate.version()
         log.info("reopened %s: a writer changed it", self.path)
@@ -377,7 +381,7 @@ class EmbeddedStore(EmbeddedWrites):
         query = cypher.replace("{page}", f"offset(id({var})) >= $lo AND offset(id({var})) < $hi")
         with self._reading():
             for lo, hi in self._offset_pages(label, page):
-                with self._pool.lend(None) as conn:
+                with self._pool.lend(None, keep=False) as conn:  # closed after: idle, it would hold pool memory
                     try:
                         result = _execute_read(conn, query, {"lo": lo, "hi": hi})
                     except QueryRejectedError as exc:
@@ -398,7 +402,10 @@ class EmbeddedStore(EmbeddedWrites):
         LadybugDB transaction around a whole load lost the kill test's equality once in about ten trials (a
         process killed while committing), and the batch commits with an idempotent re-run never did."""
         del rows
+        if self.read_only:
+            raise StoreError("嵌入式库以只读方式打开，不能写入 / the embedded store is open read-only: it cannot write")
         with self._gate.writing():
+            self._pool.let_go_of_idle()  # they hold buffer-pool memory of earlier reads, which the write needs
             yield
 
     def describe(self) -> tuple[str, str]:
@@ -418,10 +425,12 @@ class EmbeddedStore(EmbeddedWrites):
         try:
             with self._gate.writing() if not self.read_only else nullcontext():
                 # renewed before a statement, not after: the caller has read the last one's rows by now
-                if self._handed_over >= RENEW_AFTER_BYTES:
+                if self._handed_over >= RENEW_AFTER_BYTES or self._tables_handed >= RENEW_AFTER_TABLES:
                     self._renew_writer()
                 result = self._conn.execute(cypher, params)
-                self._handed_over += sum(v.nbytes for v in params.values() if isinstance(v, pa.Table))
+                tables = [value for value in params.values() if isinstance(value, pa.Table)]
+                self._handed_over += sum(table.nbytes for table in tables)
+                self._tables_handed += bool(tables)
                 return result
         except RuntimeError as exc:
             raise StoreError(f"embedded store rejected a statement: {plain_error(exc)}") from exc
@@ -444,7 +453,7 @@ class EmbeddedStore(EmbeddedWrites):
             ) from exc
         self._conn.close()
         self._conn = ladybug.Connection(self._db, num_threads=CORES)
-        self._handed_over = 0
+        self._handed_over = self._tables_handed = 0
 
 
 def _execute_read(conn: ladybug.Connection, cypher: str, params: Mapping[str, Any] | None) -> ladybug.QueryResult:

@@ -37,6 +37,10 @@ SUFFIX = ".names.sqlite"
 FORMAT = "2"  # the file's layout: a file of another layout is rebuilt
 TRIGRAM = 3  # the shortest text the trigram index answers
 BIGRAM = 2  # two letters or digits: the bigram index; shorter text, or other characters: a scan of the names
+# A write that changed at least this share of the indexed entities rebuilds the index rather than re-index them one
+# by one: at scale 150, re-indexing the 825,000 firms a shifted row changed took about 180 s after the write, and a
+# rebuild of all 960,765 entities takes about 21 s.
+REBUILD_SHARE = 0.1
 _SCHEMA = (
     # the store's own size(name_zh) is kept so that candidates come out in the query's order (shortest first)
     "CREATE TABLE entities (rid INTEGER PRIMARY KEY, label TEXT NOT NULL, id TEXT NOT NULL UNIQUE, size INTEGER)",
@@ -199,7 +203,8 @@ def follow_write(
     """After an ingest committed: re-index the entities it wrote or dropped — (label, id) pairs — when the index
     was in step with the graph before the write (epoch ``before``), else rebuild it. ``changed`` None: the writer
     did not list them (``follows_entity_by_entity`` said no before the write), so the index is rebuilt even if a
-    reader has rebuilt it at ``before`` since."""
+    reader has rebuilt it at ``before`` since. A write that changed ``REBUILD_SHARE`` or more of the indexed
+    entities also rebuilds it."""
     path = sidecar_path(store)
     if path is None or after is None or after == before:
         return
@@ -211,6 +216,11 @@ def follow_write(
     for label, node_id in changed:
         if label in entity_labels:
             by_label[label].add(node_id)
+    with closing(sqlite3.connect(path)) as db:
+        indexed = int(db.execute("SELECT count(*) FROM entities").fetchone()[0])
+    if sum(map(len, by_label.values())) >= REBUILD_SHARE * indexed:
+        rebuild(store, path, after)
+        return
     with closing(sqlite3.connect(path)) as db:
         for label, ids in by_label.items():
             _delete(db, ids)

@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from graph.arrow_compare import same_values
 from graph.arrow_rows import REL_ENDS, UNFIT
 from graph.errors import SchemaError
 from ingest.build import UNHASHED, RelKey
@@ -109,7 +110,7 @@ def compare(new: pa.Table, old: pa.Table | None) -> TieComparison:
     codes = np.zeros(len(at_new), dtype=np.uint64)
     for bit, name in enumerate(columns):
         if name in new.column_names and name in old.column_names:
-            same = _same_values(new[name].take(take_new), old[name].take(take_old))
+            same = same_values(new[name].take(take_new), old[name].take(take_old))
         else:  # a column one side lacks holds nothing there
             present = new[name].take(take_new) if name in new.column_names else old[name].take(take_old)
             same = pc.is_null(present).to_numpy(zero_copy_only=False)
@@ -127,37 +128,6 @@ def _compared(new: pa.Table, old: pa.Table) -> list[str]:
     skipped = {*REL_ENDS, *UNHASHED, UNFIT}
     names = [n for n in new.column_names if n not in skipped]
     return names + [n for n in old.column_names if n not in skipped and n not in names]
-
-
-def _same_values(a: pa.ChunkedArray, b: pa.ChunkedArray) -> np.ndarray:
-    """Row by row: equal values, or absent on both sides (a float NaN equals NaN; a list equals a list with the
-    same items in the same order)."""
-    a, b = a.combine_chunks(), b.combine_chunks()
-    if a.type != b.type:
-        b = b.cast(a.type)
-    if pa.types.is_list(a.type):
-        return _same_lists(a, b)
-    same = pc.fill_null(pc.equal(a, b), False).to_numpy(zero_copy_only=False)
-    same |= pc.and_(pc.is_null(a), pc.is_null(b)).to_numpy(zero_copy_only=False)
-    if pa.types.is_floating(a.type):
-        same |= pc.and_(pc.is_nan(a), pc.is_nan(b)).fill_null(False).to_numpy(zero_copy_only=False)
-    return np.asarray(same, dtype=bool)
-
-
-def _same_lists(a: pa.Array, b: pa.Array) -> np.ndarray:
-    """Lists of the same length whose items are equal one by one (absent on both sides: the same; absent and empty:
-    not, as a digest of the two differed)."""
-    lengths_a = pc.fill_null(pc.list_value_length(a), -1).to_numpy(zero_copy_only=False)
-    lengths_b = pc.fill_null(pc.list_value_length(b), -1).to_numpy(zero_copy_only=False)
-    same = np.asarray(lengths_a == lengths_b, dtype=bool)
-    rows = np.flatnonzero(same & (lengths_a > 0))
-    if len(rows):
-        items_a = pc.list_flatten(a.take(pa.array(rows)))
-        items_b = pc.list_flatten(b.take(pa.array(rows)))
-        equal = pc.fill_null(pc.equal(items_a, items_b), False).to_numpy(zero_copy_only=False)
-        owners = pc.list_parent_indices(a.take(pa.array(rows))).to_numpy(zero_copy_only=False)
-        same[rows[np.unique(owners[~equal])]] = False
-    return same
 
 
 def dropped(group: RelGroup, old: pa.Table, kept: np.ndarray, read_files: Collection[str]) -> Iterator[RelKey]:

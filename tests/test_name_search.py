@@ -92,14 +92,23 @@ def _check_entity_label(store: GraphStore, schema: Schema) -> None:
     assert _entities(store) == facts
 
 
+@pytest.mark.parametrize("share", [2.0, 0.0], ids=["entity-by-entity", "rebuilt-as-much-changed"])
 def test_the_embedded_name_index_follows_ingests_and_is_rebuilt_when_missing_or_stale(
-    embedded_store: GraphStore, schema: Schema, monkeypatch: pytest.MonkeyPatch
+    embedded_store: GraphStore,
+    schema: Schema,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    share: float,
 ) -> None:
     store = embedded_store
     run_ingest(store, slice_sources(schema), data_dir=DATA_DIR)
     path = name_index.sidecar_path(store)
     assert path is not None and path.exists()
-    run_ingest(store, curator_sources(schema), data_dir=DATA_DIR)  # followed, the changed entities only
+    monkeypatch.setattr(name_index, "REBUILD_SHARE", share)  # the share of entities changed that rebuilds it
+    with caplog.at_level(logging.INFO, logger=name_index.__name__):
+        run_ingest(store, curator_sources(schema), data_dir=DATA_DIR)  # followed: the changed entities, or all
+    assert any(("re-indexed" if share > 1 else "rebuilt") in record.getMessage() for record in caplog.records)
+    monkeypatch.undo()
 
     def indexed() -> set[tuple[str, str, int, str, str]]:
         assert path is not None

@@ -3,6 +3,7 @@ as dicts, on both stores, through both ways a store writes (a few rows merged, m
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from graph import embedded_writes
 from graph.arrow_rows import node_schema, relationship_schema
 from graph.digest import graph_digest
 from graph.embedded_store import EmbeddedStore
-from graph.errors import SchemaError
+from graph.errors import SchemaError, StoreError
 from graph.schema import Schema
 from graph.store import GraphStore
 
@@ -77,6 +78,79 @@ def test_a_column_the_table_lacks_is_left_as_it_was(store: GraphStore, schema: S
     store.upsert_node_table("Laboratory", _table(renamed, labs))
     node = _by_id(store, "Laboratory")["lab/00007"]
     assert node["name_zh"] == "改名" and node["founded_year"] == 2007 and node["aliases"] == ["L7"]
+
+
+_HELD = [
+    {"id": "lab/00000", "name_zh": "甲", "founded_year": 2001, "aliases": ["A", "B"], "description": "旧"},
+    {"id": "lab/00001", "name_zh": "乙", "founded_year": 2002, "aliases": ["C"]},
+    {"id": "lab/00002", "name_zh": "丙", "founded_year": 2003, "aliases": ["D"]},
+]
+_LATER = [
+    {**_HELD[0], "aliases": ["A", "X"], "description": None},  # an item of a list changed, a value cleared
+    dict(_HELD[1]),  # the same in every column
+    {**_HELD[2], "founded_year": 2013, "aliases": []},
+    {"id": "lab/00003", "name_zh": "丁", "founded_year": 2004},  # not held yet
+]
+
+
+def test_rows_merged_over_held_nodes_leave_them_as_the_rows_say(store: GraphStore, schema: Schema) -> None:
+    labs = node_schema(schema.node_class("Laboratory"))
+    store.upsert_node_table("Laboratory", _table(_HELD, labs))
+    store.upsert_node_table("Laboratory", _table(_LATER, labs))
+    nodes = _by_id(store, "Laboratory")
+    picked = {k: {p: nodes[k].get(p) for p in ("name_zh", "founded_year", "aliases", "description")} for k in nodes}
+    assert picked == {
+        "lab/00000": {"name_zh": "甲", "founded_year": 2001, "aliases": ["A", "X"], "description": None},
+        "lab/00001": {"name_zh": "乙", "founded_year": 2002, "aliases": ["C"], "description": None},
+        "lab/00002": {"name_zh": "丙", "founded_year": 2013, "aliases": [], "description": None},
+        "lab/00003": {"name_zh": "丁", "founded_year": 2004, "aliases": None, "description": None},
+    }
+
+
+def test_the_embedded_store_sets_on_a_held_node_only_the_columns_that_differ(
+    embedded_store: GraphStore, schema: Schema, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A held node gets only the columns whose values differ from its stored ones, and none when all are equal; a
+    node not held yet gets every column."""
+    labs = node_schema(schema.node_class("Laboratory"))
+    embedded_store.upsert_node_table("Laboratory", _table(_HELD, labs))
+    merges: list[tuple[str, ...]] = []
+    execute = embedded_store._execute  # type: ignore[attr-defined]
+
+    def recorded(cypher: str, params: dict[str, pa.Table] | None = None) -> object:
+        if "MERGE" in cypher:
+            ids = params["t"]["v_id"].to_pylist() if params else []
+            merges.extend((str(i), *re.findall(r"n\.(\w+) =", cypher)) for i in ids)
+        return execute(cypher, params)
+
+    monkeypatch.setattr(embedded_store, "_execute", recorded)
+    embedded_store.upsert_node_table("Laboratory", _table(_LATER, labs))
+    assert sorted(merges) == [
+        ("lab/00000", "aliases", "description"),
+        ("lab/00002", "aliases", "founded_year"),
+        ("lab/00003", "aliases", "description", "founded_year", "name_zh"),
+    ]
+    # more sets of differing columns than a batch is set in: one statement with every column that differs in any
+    monkeypatch.setattr(embedded_writes, "MAX_COLUMN_SETS", 1)
+    merges.clear()
+    embedded_store.upsert_node_table("Laboratory", _table(_HELD, labs))
+    assert sorted(merges) == [
+        ("lab/00000", "aliases", "description", "founded_year"),
+        ("lab/00002", "aliases", "description", "founded_year"),
+    ]
+    nodes = _by_id(embedded_store, "Laboratory")
+    assert [nodes[str(row["id"])].get("aliases") for row in _HELD] == [["A", "B"], ["C"], ["D"]]
+    assert [nodes[str(row["id"])].get("founded_year") for row in _HELD] == [2001, 2002, 2003]
+    assert nodes["lab/00000"]["description"] == "旧" and "description" not in nodes["lab/00002"]
+
+
+def test_a_read_only_embedded_store_refuses_a_write_that_would_change_nothing(tmp_path: Path, schema: Schema) -> None:
+    path = tmp_path / "g.lbdb"
+    with EmbeddedStore(path, schema) as writer:
+        writer.setup_schema()
+        writer.upsert_nodes("Laboratory", _HELD)
+    with EmbeddedStore(path, schema, read_only=True) as reader, pytest.raises(StoreError, match="read-only"):
+        reader.upsert_nodes("Laboratory", _HELD)
 
 
 def test_relationship_rows_whose_ends_are_missing_are_not_written(store: GraphStore, schema: Schema) -> None:

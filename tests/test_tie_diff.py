@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from graph.arrow_compare import same_values
 from graph.arrow_rows import UNFIT, relationship_schema, tie_table_of_rows
 from graph.embedded_store import EmbeddedStore
 from graph.neo4j_connect import connect
@@ -256,3 +257,13 @@ def test_a_property_retyped_by_hand_on_neo4j_is_read_as_a_change(
     new = pa.Table.from_pylist(rels, schema=relationship_schema(schema))
     changed = compare(new, table).changed
     assert np.flatnonzero(changed).tolist() == [4]
+
+
+def test_values_are_the_same_only_when_a_write_would_leave_them_as_they_are() -> None:
+    """NaN equals NaN and absent equals absent; -0.0 is not 0.0 (written, they differ), nor absent an empty list."""
+    floats = same_values(
+        pa.array([0.0, -0.0, None, float("nan"), 1.5]), pa.array([-0.0, -0.0, None, float("nan"), 1.5])
+    )
+    assert floats.tolist() == [False, True, True, True, True]
+    lists = same_values(pa.array([None, [], ["a"], ["a", "b"]]), pa.array([[], [], ["a"], ["b", "a"]]))
+    assert lists.tolist() == [False, True, True, False]
