@@ -119,6 +119,17 @@ class ConnectionPool:
         for conn in connections:
             conn.close()
 
+    def close_if_unused(self) -> bool:
+        """Close the pool, as ``close``, only if no connection is lent; whether it did."""
+        with self._lock:
+            if self._lent:
+                return False
+            self._closed = True
+            connections, self._idle = self._idle, []
+        for conn in connections:
+            conn.close()
+        return True
+
     def close(self) -> None:
         """Close every connection, idle or lent (a query running on a lent one is interrupted)."""
         with self._lock:

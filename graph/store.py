@@ -174,6 +174,13 @@ class GraphStore(ABC):
         that it has not moved since."""
         return None
 
+    def let_go_of_cache(self, read_version: object | None) -> object | None:
+        """Give back the memory the store's reads have cached in this process (a run that read the whole stored
+        graph, before its own rows take memory). ``read_version`` is what ``written_version`` said before that
+        read; returned is what stands for it now: the store's own letting go may move the version, another
+        writer's write since then makes it None. Neo4j caches in its server: nothing to give back here."""
+        return read_version
+
     def replacing_pays(self, ties: int, to_write: int) -> bool:
         """Whether writing every tie of a relationship type again (``replace_relationship_type``) costs less than
         writing ``to_write`` of its ``ties`` (added, changed or dropped) one by one. Not unless a store says so:

@@ -173,8 +173,10 @@ def _run(
     seconds: dict[str, float] = {}
     gathered = gather(sources, data_dir, report, progress)
     replaced = (set(gathered.statements) - gathered.incomplete) | retract
-    read_version = store.written_version()  # the write checks that no other write came between
-    stored = read_stored(store, counted=replaced)  # the replaced sources' statements as digests, to count changes
+    # the replaced sources' statements as digests, to count changes; the store's version, for the write to check
+    # that no other write came between
+    stored = read_stored(store, counted=replaced, version=store.written_version())
+    read_version = stored.version
     unknown = retract - stored.sources
     if unknown:
         known = ", ".join(sorted(stored.sources)) or "none"

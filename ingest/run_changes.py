@@ -13,13 +13,14 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ingest import tie_diff
 from ingest.build import RelKey
 from ingest.claims import SourceStatements, StatementPrints
 from ingest.report import Report
 from ingest.row_tables import NodeTables, RelGroup, RelTables
-from ingest.stored import NodeKey, StoredGraph
+from ingest.stored import HASH_SCHEMA, NodeKey, StoredGraph
 
 DIFF_BATCH = 20_000  # relationship rows looked at a time, to name the ones a run adds or changes
 CHANGE_LIST_CAP = 500  # ids listed per kind of change in the run record; counts are always complete
@@ -117,34 +118,44 @@ def diff_nodes(
     stored: StoredGraph, nodes: NodeTables, read_files: set[str]
 ) -> tuple[Changes, dict[str, pa.Array], set[NodeKey]]:
     """What the run's node rows change: the changes, which rows of each label's table to write (a mask), and
-    the stored nodes to drop."""
+    the stored nodes to drop. Each label's rows are matched to the stored ones by id, as columns."""
     changes = Changes()
     todo: dict[str, pa.Array] = {}
-    seen: set[NodeKey] = set()
+    kept: dict[str, np.ndarray] = {}  # by label, by stored row: whether the run has it
     for label, table in nodes.items():
-        write: list[bool] = []
-        for node_id, row_hash in zip(table["id"].to_pylist(), table["record_hash"].to_pylist(), strict=True):
-            key = (label, node_id)
-            old = stored.node_hashes.get(key)
-            if old is not None:
-                seen.add(key)
-            if old is None:
-                changes.note("added", f"{label}:{node_id}")
-            elif old != row_hash:
-                changes.note("changed", f"{label}:{node_id}")
-            else:
-                changes.unchanged += 1
-            write.append(old != row_hash)
-        todo[label] = pa.array(write, pa.bool_())
+        old = stored.node_hashes.get(label)
+        if old is None:
+            old = HASH_SCHEMA.empty_table()
+        ids = table["id"].cast(pa.string())
+        at_old = pc.index_in(ids, value_set=old["id"])  # null: not stored
+        added = pc.is_null(at_old).to_numpy(zero_copy_only=False)
+        same = pc.equal(old["record_hash"].take(at_old), table["record_hash"].cast(pa.string()))
+        changed = ~added & ~pc.fill_null(same, False).to_numpy(zero_copy_only=False)
+        changes.note_many("added", int(added.sum()), _node_names(label, ids, added))
+        changes.note_many("changed", int(changed.sum()), _node_names(label, ids, changed))
+        changes.unchanged += int((~added & ~changed).sum())
+        todo[label] = pa.array(added | changed, pa.bool_())
+        found = np.zeros(old.num_rows, dtype=bool)
+        found[pc.drop_null(at_old).to_numpy()] = True
+        kept[label] = found
     drop: set[NodeKey] = set()
-    for key in stored.node_hashes:
-        if key in seen:
-            continue
-        legacy_files = stored.legacy_nodes.get(key)
-        if legacy_files is None or (legacy_files and all(f in read_files for f in legacy_files)):
-            drop.add(key)
-            changes.note("dropped", f"{key[0]}:{key[1]}")
+    for label, old in stored.node_hashes.items():
+        found = kept.get(label, np.zeros(old.num_rows, dtype=bool))
+        for node_id in old["id"].filter(pa.array(~found)).to_pylist():
+            key = (label, node_id)
+            legacy_files = stored.legacy_nodes.get(key)
+            if legacy_files is None or (legacy_files and all(f in read_files for f in legacy_files)):
+                drop.add(key)
+                changes.note("dropped", f"{label}:{node_id}")
     return changes, todo, drop
+
+
+def _node_names(label: str, ids: pa.ChunkedArray, rows: np.ndarray) -> Iterator[str]:
+    """The names of the nodes where ``rows`` is true, in order, made as they are asked for."""
+    for start in range(0, len(ids), DIFF_BATCH):
+        positions = np.flatnonzero(rows[start : start + DIFF_BATCH]) + start
+        if len(positions):
+            yield from (f"{label}:{node_id}" for node_id in ids.take(pa.array(positions)).to_pylist())
 
 
 def _rel_text(key: RelKey) -> str:

@@ -1,10 +1,11 @@
 """A run's ties beside the store's, column by column: which it adds, changes, leaves alone, and which it drops.
 
 The stored ties of a relationship type and pair of labels come from the store as one Arrow table
-(``GraphStore.relationship_tables``), the run's as the table it would write; the two are joined on their ends and
-each property column compared, with no dict or digest per tie (a re-run of scale 15 spent 5.5 s of its 23 s
-reading 350,000 stored ties as dicts, hashing them and hashing the run's). Two ties are the same when every
-property but ``UNHASHED`` (the run stamp) holds the same value or is absent on both sides.
+(``GraphStore.relationship_tables``; ``read_stored`` dictionary-encodes its text), the run's as the table it would
+write; the two are joined on their ends and each property column compared, with no dict or digest per tie (a re-run
+of scale 15 spent 5.5 s of its 23 s reading 350,000 stored ties as dicts, hashing them and hashing the run's). Two
+ties are the same when every property but ``UNHASHED`` (the run stamp) holds the same value or is absent on both
+sides.
 """
 
 from __future__ import annotations
@@ -99,7 +100,8 @@ def compare(new: pa.Table, old: pa.Table | None) -> TieComparison:
         return TieComparison(stored, differs, [], kept)
     kept = np.zeros(old.num_rows, dtype=bool)
     left = pa.table([*(new[end] for end in REL_ENDS), pa.array(np.arange(new.num_rows))], names=[*REL_ENDS, _NEW])
-    right = pa.table([*(old[end] for end in REL_ENDS), pa.array(np.arange(old.num_rows))], names=[*REL_ENDS, _OLD])
+    old_ends = [plain(old[end]) for end in REL_ENDS]
+    right = pa.table([*old_ends, pa.array(np.arange(old.num_rows))], names=[*REL_ENDS, _OLD])
     pairs = left.join(right, keys=list(REL_ENDS), join_type="inner")
     at_new = pairs[_NEW].to_numpy()
     at_old = pairs[_OLD].to_numpy()
@@ -110,7 +112,7 @@ def compare(new: pa.Table, old: pa.Table | None) -> TieComparison:
     codes = np.zeros(len(at_new), dtype=np.uint64)
     for bit, name in enumerate(columns):
         if name in new.column_names and name in old.column_names:
-            same = same_values(new[name].take(take_new), old[name].take(take_old))
+            same = same_values(new[name].take(take_new), plain(old[name].take(take_old)))
         else:  # a column one side lacks holds nothing there
             present = new[name].take(take_new) if name in new.column_names else old[name].take(take_old)
             same = pc.is_null(present).to_numpy(zero_copy_only=False)
@@ -158,6 +160,11 @@ def _gone(old: pa.Table, kept: np.ndarray, read_files: Collection[str]) -> np.nd
         legacy &= ~pc.fill_null(old[UNFIT], False).to_numpy(zero_copy_only=False)
     if legacy.any():
         files = pa.array(sorted(read_files), pa.string())
-        read_again = pc.fill_null(pc.is_in(old["source_file"], value_set=files), False)
+        read_again = pc.fill_null(pc.is_in(plain(old["source_file"]), value_set=files), False)
         gone &= ~legacy | read_again.to_numpy(zero_copy_only=False)
     return gone
+
+
+def plain(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A stored column as its values (``read_stored`` dictionary-encodes the text ones)."""
+    return column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
