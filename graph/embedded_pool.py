@@ -32,7 +32,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import ladybug
@@ -61,6 +61,7 @@ class ConnectionPool:
         self._max_running = max_running
         self._idle: list[ladybug.Connection] = []
         self._lent: set[ladybug.Connection] = set()
+        self._lending = 0  # connections being taken from the idle ones or made, not lent yet
         self._lock = threading.RLock()  # a stream closed by the garbage collector may run its finally inside it
         self._closed = False
 
@@ -94,10 +95,15 @@ class ConnectionPool:
             if self._closed:
                 raise StoreError("the embedded store is closed")
             conn = self._idle.pop() if self._idle else None
-        if conn is None:
-            conn = ladybug.Connection(self._database, num_threads=CORES)
-        with self._lock:
-            self._lent.add(conn)
+            self._lending += 1  # counted from here: the database is not replaced under a connection being made
+        try:
+            if conn is None:
+                conn = ladybug.Connection(self._database, num_threads=CORES)
+            with self._lock:
+                self._lent.add(conn)
+        finally:
+            with self._lock:
+                self._lending -= 1
         # Applied by LadybugDB before the next query on this connection, which only this read uses.
         conn.set_query_timeout(0 if timeout_s is None else max(1, round(timeout_s * 1000)))
         try:
@@ -119,16 +125,17 @@ class ConnectionPool:
         for conn in connections:
             conn.close()
 
-    def close_if_unused(self) -> bool:
-        """Close the pool, as ``close``, only if no connection is lent; whether it did."""
+    def reopen_if_unused(self, reopen: Callable[[], ladybug.Database]) -> bool:
+        """Close the idle connections and lend from the database ``reopen`` gives (it closes this one) from then on,
+        only if no connection is lent or being made; whether it did. Reads that start meanwhile wait for it."""
         with self._lock:
-            if self._lent:
+            if self._lent or self._lending:
                 return False
-            self._closed = True
             connections, self._idle = self._idle, []
-        for conn in connections:
-            conn.close()
-        return True
+            for conn in connections:
+                conn.close()
+            self._database = reopen()
+            return True
 
     def close(self) -> None:
         """Close every connection, idle or lent (a query running on a lent one is interrupted)."""

@@ -311,31 +311,36 @@ class EmbeddedStore(EmbeddedWrites):
         log.info("reopened %s: a writer changed it", self.path)
 
     def _open_again(self) -> None:
-        """Close the database (its pool closed already) and open it anew: LadybugDB gives back its buffer pool's
-        memory only when closed."""
+        """Close the database (its pool closed already) and open it anew, with a new pool."""
+        self._database_reopened()
+        self._pool = ConnectionPool(self._db)
+
+    def _database_reopened(self) -> ladybug.Database:
+        """The database closed and opened anew (LadybugDB gives back its buffer pool's memory only when closed),
+        with a new writer's connection; the read connections are the caller's to close first."""
         self._conn.close()
         self._db.close()
         self._db = self._open(self.buffer_pool_mb)
         self._conn = ladybug.Connection(self._db, num_threads=CORES)
         self._handed_over = self._tables_handed = 0
-        self._pool = ConnectionPool(self._db)
         self._version = self._gate.version()
+        return self._db
 
     def let_go_of_cache(self, read_version: object | None) -> object | None:
         """Closes and reopens the database. LadybugDB keeps every page a read loaded in its buffer pool until the
         pool is full: after a re-run of scale 150 read the stored graph, 1.7 GB of a 3 GiB pool stayed resident
-        through the whole collect that followed. Closing checkpoints, which moves the file's version, so it is
-        done under the write lock: no other writer comes between, and the version after stands for
-        ``read_version`` when the version before equals it. Left as it is while another thread reads (its
-        connection would close under it) and on a read-only store (its reads reopen it as they need)."""
+        through the whole collect that followed. Closing rewrites the file's header, which moves its version, so it
+        is done under the write lock (other threads' writes wait, and other processes'): no other write comes
+        between, and the version after stands for ``read_version`` when the version before equals it. Left as it is
+        while another thread reads (its connection would close under it; reads that start meanwhile wait) and on a
+        read-only store (its reads reopen it as they need)."""
         if self.read_only:
             return read_version
         with self._gate.writing():
-            if not self._pool.close_if_unused():
-                log.info("kept the buffer pool of %s: another thread is reading", self.path)
-                return read_version
             unmoved = read_version is not None and self._gate.version() == read_version
-            self._open_again()
+            if not self._pool.reopen_if_unused(self._database_reopened):
+                log.info("kept the buffer pool of %s: another thread is reading", self.path)
+                return read_version if unmoved else None
             return self._version if unmoved else None
 
     def _read_within(

@@ -35,6 +35,7 @@ class FileGate:
         self._shared_held = False
         self._write_depth = 0
         self._writer: int | None = None  # the thread holding the write lock
+        self._write_lock = threading.Lock()  # one writing thread of this process at a time
 
     def version(self) -> Version:
         """What a reader compares to tell that a writer changed the database since it opened it."""
@@ -84,15 +85,24 @@ class FileGate:
                 with self._state:
                     self._write_depth -= 1
             return
-        self._flock(fcntl.LOCK_EX, "cannot write the embedded store")
-        with self._state:
-            self._writer, self._write_depth = me, 1
+        # another thread of this process first: a flock on the one descriptor is granted to every thread at once
+        if not self._write_lock.acquire(timeout=self.timeout_s):
+            raise StoreError(
+                f"本进程的另一线程一直在写入嵌入式库 / cannot write the embedded store {self.path.name}: "
+                f"another thread of this process kept writing it for over {self.timeout_s:.0f} s"
+            )
         try:
-            yield
-        finally:
+            self._flock(fcntl.LOCK_EX, "cannot write the embedded store")
             with self._state:
-                self._writer, self._write_depth = None, 0
-            fcntl.flock(self._descriptor(), fcntl.LOCK_UN)
+                self._writer, self._write_depth = me, 1
+            try:
+                yield
+            finally:
+                with self._state:
+                    self._writer, self._write_depth = None, 0
+                fcntl.flock(self._descriptor(), fcntl.LOCK_UN)
+        finally:
+            self._write_lock.release()
 
     @contextmanager
     def reading(self, stale: Callable[[], bool], reopen: Callable[[], None]) -> Iterator[None]:

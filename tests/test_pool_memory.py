@@ -10,6 +10,7 @@ pages a read loaded stay resident until the pool is full: a re-run gives them ba
 from __future__ import annotations
 
 import gc
+import threading
 from pathlib import Path
 
 import pyarrow as pa
@@ -100,8 +101,82 @@ def test_letting_go_waits_for_no_read_and_closes_none(tmp_path: Path, schema: Sc
         first = next(rows)
         version = store.written_version()
         assert store.let_go_of_cache(version) == version  # kept as it was
+        store.upsert_nodes("Laboratory", [{"id": "lab/0", "name_zh": "改名"}])
+        assert store.let_go_of_cache(version) is None  # kept, and a write came since
         assert [first["id"], *(row["id"] for row in rows)] == [f"lab/{i}" for i in range(5)]
     with EmbeddedStore(tmp_path / "g.lbdb", schema, read_only=True) as reader:
         version = reader.written_version()
         assert reader.let_go_of_cache(version) == version
         assert reader.read("MATCH (n:Laboratory) RETURN count(n) AS n").rows == [{"n": 5}]
+
+
+def test_reads_and_writes_on_other_threads_go_on_through_letting_go(tmp_path: Path, schema: Schema) -> None:
+    """Reads that start while the database is reopened wait for it, a read holding a connection keeps the pool,
+    and another thread's write transaction keeps the database until it ends: none fails, nothing is lost."""
+    with EmbeddedStore(tmp_path / "g.lbdb", schema) as store:
+        store.setup_schema()
+        store.upsert_nodes("Laboratory", [{"id": f"lab/{i}", "name_zh": f"实验室{i}"} for i in range(50)])
+        errors: list[BaseException] = []
+        counts: list[int] = []
+        done = threading.Event()
+
+        def read() -> None:
+            try:
+                while not done.is_set():
+                    counts.append(store.read("MATCH (n:Laboratory) RETURN count(n) AS n").rows[0]["n"])
+            except BaseException as exc:  # the test fails below with it
+                errors.append(exc)
+
+        def write() -> None:
+            try:
+                with store.transaction():
+                    for i in range(50, 250):
+                        store.upsert_nodes("Laboratory", [{"id": f"lab/{i}", "name_zh": f"实验室{i}"}])
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=read) for _ in range(3)] + [threading.Thread(target=write)]
+        for thread in threads:
+            thread.start()
+        while threads[-1].is_alive():
+            store.let_go_of_cache(store.written_version())
+        threads[-1].join()
+        done.set()
+        for thread in threads:
+            thread.join()
+        assert not errors, errors[:3]
+        assert counts and set(counts) <= set(range(50, 251))
+        assert store.read("MATCH (n:Laboratory) RETURN count(n) AS n").rows == [{"n": 250}]
+
+
+def test_letting_go_waits_for_another_threads_write_to_end(tmp_path: Path, schema: Schema) -> None:
+    """A write transaction open on another thread keeps the database: the letting go waits for it to end (the file
+    lock alone let every thread of the process in at once, and the reopening closed the writer's connection)."""
+    with EmbeddedStore(tmp_path / "g.lbdb", schema) as store:
+        store.setup_schema()
+        opened, release = threading.Event(), threading.Event()
+        errors: list[BaseException] = []
+
+        def write() -> None:
+            try:
+                with store.transaction():
+                    store.upsert_nodes("Laboratory", [{"id": "lab/1", "name_zh": "实验室一"}])
+                    opened.set()
+                    release.wait(10)
+                    store.upsert_nodes("Laboratory", [{"id": "lab/2", "name_zh": "实验室二"}])
+            except BaseException as exc:  # the test fails below with it
+                errors.append(exc)
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        assert opened.wait(10)
+        letting_go = threading.Thread(target=store.let_go_of_cache, args=(store.written_version(),))
+        letting_go.start()
+        letting_go.join(0.5)
+        assert letting_go.is_alive()  # waiting for the write
+        release.set()
+        writer.join(10)
+        letting_go.join(10)
+        assert not errors and not letting_go.is_alive(), errors
+        ids = store.read("MATCH (n:Laboratory) RETURN n.id AS id ORDER BY id").rows
+        assert ids == [{"id": "lab/1"}, {"id": "lab/2"}]
