@@ -27,6 +27,9 @@ HASH_SCHEMA = pa.schema([("id", pa.string()), ("record_hash", pa.string())])
 # LadybugDB keeps every page a read loaded in its buffer pool until the pool is full (by the end of reading the
 # stored graph of scale 150, 1.7 GB of a 3 GiB pool): the store lets go of them after about this much was read
 LET_GO_AFTER_BYTES = 256 << 20
+# ... and at the end of the read only if this much is left: each letting go reopens the database and moves the file's
+# version, so that every reader in another process (the app) reopens too; a small store's read is not worth it
+LET_GO_AT_END_BYTES = 16 << 20
 
 
 @dataclass
@@ -92,13 +95,13 @@ def read_stored(store: GraphStore, counted: Collection[str] = (), version: objec
             "a full `ckg ingest` rebuilds them",
             len(stored.legacy_nodes),
         )
-    stored.version = cache.let_go()
+    stored.version = cache.let_go() if cache.pending >= LET_GO_AT_END_BYTES else cache.version
     return stored
 
 
 class _ReadPages:
-    """What a whole read has loaded into the store's cache, let go of every ``LET_GO_AFTER_BYTES`` read and at the
-    end, with the store's version carried through each letting go."""
+    """What a whole read has loaded into the store's cache, let go of every ``LET_GO_AFTER_BYTES`` read (and at the
+    end, ``read_stored``), with the store's version carried through each letting go."""
 
     def __init__(self, store: GraphStore, version: object | None) -> None:
         self.store, self.version, self.pending = store, version, 0
