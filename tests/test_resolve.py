@@ -9,7 +9,7 @@ from typing import cast
 import pytest
 
 from ingest.records import NodeRecord, Provenance, TargetRef
-from ingest.resolve import Curation, Entity, EntityIndex, class_from_name, legal_core
+from ingest.resolve import Curation, Entity, EntityIndex, class_from_name, is_abbreviation, legal_core, name_core
 from ingest.sources import DATA_DIR
 
 
@@ -169,3 +169,25 @@ def test_a_lone_record_s_properties_are_those_the_ranking_of_several_gives() -> 
         alone = Entity("Enterprise", "enterprise/1", [record]).merged_props()
         ranked = Entity("Enterprise", "enterprise/1", [record, blank]).merged_props()
         assert alone == ranked and list(alone) == list(ranked)
+
+
+def test_a_listed_firm_is_found_among_the_short_names_of_fitting_length_as_by_scanning_them_all() -> None:
+    """``_listed_firm`` looks a name up only among the short names whose length can abbreviate it: the same firm
+    (or none) as scanning every listed firm with the same first three characters, on short names and names drawn
+    from a few characters so that many share their first three, abbreviate each other, or tie."""
+    chooser = random.Random(11)
+    for _ in range(200):
+        index = EntityIndex(Curation(aliases={}, distinct=frozenset()))
+        listed: list[tuple[str, Entity]] = []
+        for i in range(chooser.randrange(1, 40)):
+            short = "风华" + "".join(chooser.choice("高新科技电子") for _ in range(chooser.randrange(0, 9)))
+            entity = index.add(_record("Enterprise", f"enterprise/l{i}", short, stock_code=f"{i:06d}.SZ"))
+            if all(e is not entity for _, e in listed):  # a firm is listed once, under its first short name
+                listed.append((short, entity))
+        for _ in range(20):
+            middle = "".join(chooser.choice("高新科技电子") for _ in range(chooser.randrange(1, 14)))
+            name = f"风华{middle}有限公司"
+            core = name_core(name)
+            scanned = {id(e): e for short, e in listed if short[:3] == core[:3] and is_abbreviation(short, core)}
+            expected = next(iter(scanned.values())) if len(scanned) == 1 else None
+            assert index._listed_firm([name])[0] is expected, name
