@@ -88,11 +88,6 @@ def _distinct(table: pa.Table, keys: tuple[str, ...]) -> int:
     return int(table.group_by(list(keys)).aggregate([]).num_rows)
 
 
-def in_set(column: pa.ChunkedArray | pa.Array, values: set[str]) -> pa.ChunkedArray | pa.Array:
-    """A boolean mask: which of the column's values are in ``values``."""
-    return pc.is_in(column, value_set=pa.array(list(values), pa.string()))
-
-
 # A stored tie table's extra column: true for a row with a stored value that is not of its column's type (a
 # property retyped by hand on Neo4j, which types nothing). That value is read as absent; the row differs from any
 # run's row, so the run writes it again whole, and it is never taken for a tie written before ties kept their

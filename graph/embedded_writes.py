@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.arrow_compare import same_values
-from graph.arrow_rows import ARROW_TYPES, REL_ENDS, conform, in_set, node_schema, relationship_schema
+from graph.arrow_rows import ARROW_TYPES, REL_ENDS, conform, node_schema, relationship_schema
 from graph.embedded_results import all_rows
 from graph.errors import StoreError
 from graph.mapped_tables import let_go_of_read_pages
@@ -102,7 +102,7 @@ class EmbeddedWrites(GraphStore):
         the table lacks is left as it was."""
         merge = table
         if table.num_rows >= COPY_THRESHOLD:
-            known = in_set(table["id"], self._existing_ids(cls.name, table["id"]))
+            known = self._known(cls.name, table["id"])
             new = _where(table, pc.invert(known))
             if new.num_rows >= COPY_THRESHOLD:
                 self._copy_nodes(cls, new)
@@ -176,17 +176,27 @@ class EmbeddedWrites(GraphStore):
         cypher = f"MATCH (:{from_label})-[e:{rel_type}]->(:{to_label}) RETURN 1 LIMIT 1"
         return bool(all_rows(self._execute(cypher)))
 
-    def _existing_ids(self, label: str, ids: pa.ChunkedArray | pa.Array) -> set[str]:
-        """Which of the ids a node of the label has (none looked up when the label has no node yet)."""
-        found: set[str] = set()
+    def _known(self, label: str, column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+        """A mask: which of the column's ids a node of the label has (none looked up when the label has no node yet).
+        Each batch of distinct ids is counted, and read back only when some are missing: a run's ties end at nodes
+        the store holds, and reading 825,000 firms' ids back into a Python set took 2.5 s a relationship type at
+        scale 150, counting them 0.7 s."""
         if not self._any_node(label):
-            return found
+            return pa.repeat(pa.scalar(False), len(column))
+        ids = pc.unique(column)
+        missing: list[pa.Array] = []
         for start in range(0, len(ids), ID_LOOKUP):
+            batch = ids.slice(start, ID_LOOKUP)
             # ids as an Arrow column (LOAD FROM), not a list parameter the driver inspects item by item
-            batch = pa.table({"i": ids.slice(start, ID_LOOKUP)})
-            result = self._execute(f"LOAD FROM $ids WITH i MATCH (n:{label} {{id: i}}) RETURN n.id", {"ids": batch})
-            found.update(row[0] for row in all_rows(result))
-        return found
+            given = {"ids": pa.table({"i": batch})}
+            lookup = f"LOAD FROM $ids WITH i MATCH (n:{label} {{id: i}}) RETURN "
+            if all_rows(self._execute(lookup + "count(*)", given))[0][0] == len(batch):
+                continue
+            found = self._execute(lookup + "n.id", given).get_as_arrow(0).column(0).combine_chunks()
+            missing.append(batch.filter(pc.invert(pc.is_in(batch, value_set=found.cast(pa.string())))))
+        if not missing:
+            return pa.repeat(pa.scalar(True), len(column))
+        return pc.invert(pc.is_in(column, value_set=pa.concat_arrays(missing)))
 
     def upsert_relationships(self, rel_type: str, from_label: str, to_label: str, rows: Sequence[Row]) -> int:
         self._check_rel(rel_type, from_label, to_label)
@@ -208,8 +218,7 @@ class EmbeddedWrites(GraphStore):
         written = 0
         merge = table
         if table.num_rows >= COPY_THRESHOLD:
-            from_ok = in_set(table["from_id"], self._existing_ids(from_label, pc.unique(table["from_id"])))
-            to_ok = in_set(table["to_id"], self._existing_ids(to_label, pc.unique(table["to_id"])))
+            from_ok, to_ok = self._known(from_label, table["from_id"]), self._known(to_label, table["to_id"])
             resolvable = _where(table, pc.and_(from_ok, to_ok))
             existing = (
                 self._existing_pairs(rel_type, from_label, to_label, resolvable)

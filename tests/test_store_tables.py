@@ -169,6 +169,30 @@ def test_relationship_rows_whose_ends_are_missing_are_not_written(store: GraphSt
     assert store.relationship_counts()["LOCATED_IN"] == 2500
 
 
+def test_ends_looked_up_in_many_batches_keep_exactly_the_ties_whose_ends_are_held(
+    embedded_store: GraphStore, schema: Schema, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The embedded store counts each batch of distinct ends and reads back only a batch with some missing: in
+    batches of 7 ids, missing ends scattered among held ones, every tie with both ends is written and no other."""
+    monkeypatch.setattr(embedded_writes, "ID_LOOKUP", 7)
+    embedded_store.upsert_nodes("City", [CITY])
+    embedded_store.upsert_node_table("Laboratory", _table(_labs(2500), node_schema(schema.node_class("Laboratory"))))
+    ties = _ties(2500)
+    for i in (3, 700, 701, 2499):
+        ties[i] = {**ties[i], "from_id": f"lab/gone{i}"}
+    ties[1200] = {**ties[1200], "to_id": "city/000000"}
+    table = _table(ties, relationship_schema(schema))
+    assert embedded_store.upsert_relationship_table("LOCATED_IN", "Laboratory", "City", table) == 2495
+    held = {r["a"] for r in embedded_store.read("MATCH (l:Laboratory)-[:LOCATED_IN]->(:City) RETURN l.id AS a").rows}
+    assert held == {f"lab/{i:05d}" for i in range(2500)} - {f"lab/{i:05d}" for i in (3, 700, 701, 2499, 1200)}
+    # half of them held, half new: the held ones merged, the new ones copied, every one once
+    labs = _labs(2600, start=1900, suffix="（更名）")
+    assert embedded_store.upsert_node_table("Laboratory", _table(labs, node_schema(schema.node_class("Laboratory"))))
+    nodes = _by_id(embedded_store, "Laboratory")
+    assert len(nodes) == 4500 and nodes["lab/01900"]["name_zh"] == "实验室1900（更名）"
+    assert nodes["lab/04499"]["name_zh"] == "实验室4499（更名）" and nodes["lab/01899"]["name_zh"] == "实验室1899"
+
+
 @pytest.mark.parametrize(
     ("rows", "says"),
     [
