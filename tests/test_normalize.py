@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -119,6 +121,21 @@ def test_converters_fail_only_with_a_reason(text: str) -> None:
 def test_match_keys_and_lists_are_stable(text: str) -> None:
     assert match_key(match_key(text)) == match_key(text)
     assert all(part == part.strip() and part for part in split_list(text))
+
+
+def _match_key_by_character(text: str) -> str:
+    """match_key as first written, testing each character in Python: the reference for the translate table."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    kept = "".join(ch for ch in folded if not (ch.isspace() or unicodedata.category(ch).startswith(("P", "S"))))
+    key = unicodedata.normalize("NFKC", kept)
+    return text if key == text else key
+
+
+@given(any_text)
+@example("华为投资控股有限公司（华为） ")
+@example("Ｓｕｓｔｅｃｈ\u3000\u2028A\u0301·—$¥\U0001f600")
+def test_match_key_drops_what_the_character_test_dropped(text: str) -> None:
+    assert match_key(text) == _match_key_by_character(text)
 
 
 @pytest.mark.parametrize(
