@@ -218,8 +218,8 @@ class Curation:
 
 class ShortNames:
     """The listed firms whose short names begin with the same three characters, by the short name's length: a name
-    is looked up only among the lengths that can abbreviate it (``is_abbreviation``). Scanning the whole bucket was
-    15 s of a scale-150 run's 113 s collect, its 825,000 synthetic names sharing a few first characters."""
+    is looked up only among the lengths that can abbreviate it (``is_abbreviation``). Scanning them all held 15 s
+    of py-spy's samples in a scale-150 collect of 114 s, whose synthetic names share a few first characters."""
 
     __slots__ = ("_by_length", "_members")
 
