@@ -43,12 +43,17 @@ def match_key(text: str) -> str:
     return text if key == text else key  # a name already in matching form (most Chinese names) is its own key
 
 
+KEPT_CHARACTERS_MAX = 1 << 16
+
+
 class _KeptCharacters(dict[int, int | None]):
     """``str.translate``'s table for matching keys, filled as characters are met: a space, punctuation or a symbol
     maps to None (dropped), any other character to itself. Looked up in C, where a Python test for each character
     took 2.3–2.9 times as long (400,000 firms' names, a one-off)."""
 
     def __missing__(self, code: int) -> int | None:
+        if len(self) >= KEPT_CHARACTERS_MAX:  # bounded, as the cache it replaced: text of every script refills it
+            self.clear()
         char = chr(code)
         kept = None if char.isspace() or unicodedata.category(char).startswith(("P", "S")) else code
         self[code] = kept

@@ -233,10 +233,11 @@ class ShortNames:
             self._by_length.setdefault(len(short), []).append((short, entity))
 
     def abbreviating(self, full: str) -> Iterator[tuple[str, Entity]]:
-        """The short names long enough and short enough to abbreviate ``full``; ``is_abbreviation`` still decides."""
-        for length in range(3, len(full)):
-            if length >= 0.6 * len(full):  # the bound is_abbreviation applies, as it applies it
-                yield from self._by_length.get(length, ())
+        """The short names long enough and short enough to abbreviate ``full``; ``is_abbreviation`` still decides.
+        The lengths held are few, where a long name has many lengths below its own."""
+        for length, firms in self._by_length.items():
+            if 3 <= length < len(full) and length >= 0.6 * len(full):  # is_abbreviation's bounds, as it applies them
+                yield from firms
 
 
 class EntityIndex:

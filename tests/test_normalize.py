@@ -8,6 +8,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from graph import ids
 from graph.ids import match_key, mint_key, uscc_problem
 from ingest.normalize import bracket_alias, clean_header, clean_value, split_list, strip_note
 from ingest.values import ValueProblemError, as_bool, as_date, as_float, as_int, as_uscc, as_year
@@ -134,8 +135,15 @@ def _match_key_by_character(text: str) -> str:
 @given(any_text)
 @example("华为投资控股有限公司（华为） ")
 @example("Ｓｕｓｔｅｃｈ\u3000\u2028A\u0301·—$¥\U0001f600")
+@example("a·\u0301")  # the dropped dot leaves an accent beside the a: composed again
 def test_match_key_drops_what_the_character_test_dropped(text: str) -> None:
     assert match_key(text) == _match_key_by_character(text)
+
+
+def test_the_table_of_kept_characters_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ids, "KEPT_CHARACTERS_MAX", 100)
+    text = "".join(chr(code) for code in range(0x4E00, 0x4E00 + 1000))  # a thousand ideographs, each kept
+    assert match_key(text + "·") == text and len(ids._KEPT) <= 100
 
 
 @pytest.mark.parametrize(

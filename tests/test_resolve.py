@@ -181,8 +181,10 @@ def test_a_listed_firm_is_found_among_the_short_names_of_fitting_length_as_by_sc
         listed: list[tuple[str, Entity]] = []
         for i in range(chooser.randrange(1, 40)):
             short = "风华" + "".join(chooser.choice("高新科技电子") for _ in range(chooser.randrange(0, 9)))
-            entity = index.add(_record("Enterprise", f"enterprise/l{i}", short, stock_code=f"{i:06d}.SZ"))
-            if all(e is not entity for _, e in listed):  # a firm is listed once, under its first short name
+            code = chooser.randrange(i + 1) if chooser.random() < 0.3 else i  # a second short name of a listed firm
+            entity = index.add(_record("Enterprise", f"enterprise/l{i}", short, stock_code=f"{code:06d}.SZ"))
+            # a firm is listed once among the short names with the same first three characters: under its first
+            if all(e is not entity for s, e in listed if s[:3] == short[:3]):
                 listed.append((short, entity))
         for _ in range(20):
             middle = "".join(chooser.choice("高新科技电子") for _ in range(chooser.randrange(1, 14)))

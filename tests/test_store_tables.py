@@ -176,8 +176,15 @@ def test_ends_looked_up_in_many_batches_keep_exactly_the_ties_whose_ends_are_hel
     batches of 7 ids, missing ends scattered among held ones, every tie with both ends is written and no other."""
     monkeypatch.setattr(embedded_writes, "ID_LOOKUP", 7)
     embedded_store.upsert_nodes("City", [CITY])
-    embedded_store.upsert_node_table("Laboratory", _table(_labs(2500), node_schema(schema.node_class("Laboratory"))))
     ties = _ties(2500)
+    # no laboratory yet: none of the ties has its start, and none is written
+    assert (
+        embedded_store.upsert_relationship_table(
+            "LOCATED_IN", "Laboratory", "City", _table(ties, relationship_schema(schema))
+        )
+        == 0
+    )
+    embedded_store.upsert_node_table("Laboratory", _table(_labs(2500), node_schema(schema.node_class("Laboratory"))))
     for i in (3, 700, 701, 2499):
         ties[i] = {**ties[i], "from_id": f"lab/gone{i}"}
     ties[1200] = {**ties[1200], "to_id": "city/000000"}
