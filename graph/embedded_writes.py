@@ -1,9 +1,9 @@
 """The embedded store's writes, on LadybugDB: idempotent upserts and deletes of nodes and relationships.
 
-Small batches go through ``LOAD FROM`` an Arrow table ``… MERGE``; large ones load new rows with ``COPY`` from an
-Arrow table (an order of magnitude faster) and update the rows that already exist with ``MERGE``, so a re-run never
-duplicates. Every statement goes through the store's ``_execute`` (graph/embedded_store.py), which holds the file
-gate.
+Small batches go through ``LOAD FROM`` an Arrow table ``… MERGE``; large ones load new rows with ``COPY`` (an order
+of magnitude faster; from a Parquet file written for it, graph/copy_files.py) and update the rows that already exist
+with ``MERGE``, so a re-run never duplicates. Every statement goes through the store's ``_execute``
+(graph/embedded_store.py), which holds the file gate.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from graph.arrow_compare import same_values
 from graph.arrow_rows import ARROW_TYPES, REL_ENDS, conform, node_schema, relationship_schema
+from graph.copy_files import parquet_for_copy
 from graph.embedded_results import all_rows
 from graph.errors import StoreError
 from graph.mapped_tables import let_go_of_read_pages
@@ -165,8 +166,17 @@ class EmbeddedWrites(GraphStore):
     def _copy_nodes(self, cls: NodeClass, table: pa.Table) -> None:
         whole = _every_column(table, node_schema(cls))
         for start in range(0, whole.num_rows, COPY_CHUNK):
-            self._execute(f"COPY {cls.name} FROM $t", {"t": _without_empty_batches(whole.slice(start, COPY_CHUNK))})
+            self._copy(cls.name, whole.slice(start, COPY_CHUNK))
             let_go_of_read_pages(whole)  # a spilled table's copied rows (graph/mapped_tables.py)
+
+    def _copy(self, target: str, rows: pa.Table, ends: str = "") -> None:
+        """One ``COPY`` of these rows into the table ``target`` (``ends``: a relationship table's end labels, as
+        ``(from='A', to='B')``), through a Parquet file where one can be written (graph/copy_files.py)."""
+        with parquet_for_copy(rows) as file:
+            if file is None:
+                self._execute(f"COPY {target} FROM $t{ends}", {"t": _without_empty_batches(rows)})
+            else:  # the path as a literal: LadybugDB takes a file no other way (copy_files checks its characters)
+                self._execute(f"COPY {target} FROM '{file}'{ends}")
 
     # A first load writes into empty tables: one cheap probe spares looking up every id and pair.
     def _any_node(self, label: str) -> bool:
@@ -277,8 +287,7 @@ class EmbeddedWrites(GraphStore):
         if rows < whole.num_rows:
             _warn_of_parts(f"{rel_type} ({from_label}→{to_label})", whole.num_rows, self.buffer_pool_mb)
         for start in range(0, whole.num_rows, rows):
-            chunk = _without_empty_batches(whole.slice(start, rows))
-            self._execute(f"COPY {rel_type} FROM $t (from='{from_label}', to='{to_label}')", {"t": chunk})
+            self._copy(rel_type, whole.slice(start, rows), f" (from='{from_label}', to='{to_label}')")
             let_go_of_read_pages(whole)
 
     def update_relationships(self, rel_type: str, from_label: str, to_label: str, rows: Sequence[Row]) -> int:

@@ -4,15 +4,13 @@ given folder, removed when the run ends. A run killed before it could remove its
 
 from __future__ import annotations
 
-import logging
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-log = logging.getLogger(__name__)
+from graph import leftovers
 
 PREFIX = "clusterkg-rows-"  # then the run's process id and a random part
 
@@ -29,18 +27,4 @@ def spill_folder(parent: Path | None = None) -> Iterator[Path]:
 
 def sweep(parent: Path) -> None:
     """Remove the folders that runs no longer running left in ``parent``."""
-    for folder in parent.glob(f"{PREFIX}*"):
-        pid = folder.name.removeprefix(PREFIX).split("-", 1)[0]
-        if folder.is_dir() and pid.isdigit() and not _running(int(pid)):
-            shutil.rmtree(folder, ignore_errors=True)
-            log.info("removed %s, left by a run that did not finish", folder)
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
+    leftovers.sweep(parent, PREFIX)

@@ -4,6 +4,8 @@ as dicts, on both stores, through both ways a store writes (a few rows merged, m
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -274,12 +276,20 @@ def _batched(rows: list[dict[str, object]], table_schema: pa.Schema, size: int) 
     return pa.concat_tables([parts[0], parts[0].slice(0, 0), *parts[1:]])
 
 
+@contextmanager
+def _no_copy_file(table: pa.Table, folder: Path | None = None) -> Iterator[str | None]:
+    yield None  # as where no Parquet file can be written (graph/copy_files.py): the COPY takes the Arrow table
+
+
+@pytest.mark.parametrize("through", ["file", "table"])
 def test_copy_in_chunks_keeps_every_row_and_value(
-    embedded_store: GraphStore, schema: Schema, monkeypatch: pytest.MonkeyPatch
+    embedded_store: GraphStore, schema: Schema, monkeypatch: pytest.MonkeyPatch, through: str
 ) -> None:
     """Each COPY takes a slice of the table (an offset into its buffers), as it is, in the batches it was made in
-    (a spilled table's are 20,000 rows; not copied into one): no row may be lost, doubled or shifted where a slice
-    starts or ends inside a batch, or holds an empty batch."""
+    (a spilled table's are 20,000 rows; not copied into one), through a Parquet file or as the Arrow table: no row
+    may be lost, doubled or shifted where a slice starts or ends inside a batch, or holds an empty batch."""
+    if through == "table":
+        monkeypatch.setattr(embedded_writes, "parquet_for_copy", _no_copy_file)
     monkeypatch.setattr(embedded_writes, "COPY_CHUNK", 700)
     monkeypatch.setattr(embedded_writes, "REL_COPY_ROWS_PER_POOL_MB", 1)  # 1,024 rows: COPY_CHUNK parts
     embedded_store.upsert_nodes("City", [CITY])
@@ -365,7 +375,9 @@ def test_the_writer_lets_go_of_the_tables_it_handed_over(
     """LadybugDB keeps every Arrow table a statement was given until its connection closes: the writer's connection
     is renewed once RENEW_AFTER_BYTES were handed over, and after each table of more than LET_GO_AFTER_TABLE_BYTES
     (this one is 19 MB), so no more than that of what a load wrote stays held. With neither ("none") the store is
-    seen holding all of it: what the test can tell apart."""
+    seen holding all of it: what the test can tell apart. The COPY takes the table itself here, as where no Parquet
+    file can be written (a COPY through a file hands over no table: the next test)."""
+    monkeypatch.setattr(embedded_writes, "parquet_for_copy", _no_copy_file)
     monkeypatch.setattr(embedded_store_module, "RENEW_AFTER_BYTES", renew_after or 1 << 62)
     if not after_each_table:
         monkeypatch.setattr(embedded_store, "_let_go_of_tables", lambda: None)
@@ -382,6 +394,23 @@ def test_the_writer_lets_go_of_the_tables_it_handed_over(
         assert held > size  # the store holds what it was handed: the renewals are what let it go
     else:
         assert held < 2 << 20
+
+
+def test_a_copy_through_a_file_hands_the_store_no_table(
+    embedded_store: GraphStore, schema: Schema, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New rows copied through a Parquet file (graph/copy_files.py) leave LadybugDB holding nothing of them, with no
+    renewal of the writer's connection to let go of it (at scale 150 the firms' IN_CLUSTER table was 516 MB)."""
+    monkeypatch.setattr(embedded_store_module, "RENEW_AFTER_BYTES", 1 << 62)
+    monkeypatch.setattr(embedded_store, "_let_go_of_tables", lambda: None)
+    labs = [{**lab, "description": "长" * 200} for lab in _labs(30_000)]
+    table = _table(labs, node_schema(schema.node_class("Laboratory")))
+    before = pa.total_allocated_bytes()
+    size = table.nbytes
+    embedded_store.upsert_node_table("Laboratory", table)
+    del table, labs
+    assert len(_by_id(embedded_store, "Laboratory")) == 30_000
+    assert pa.total_allocated_bytes() - before + size < 2 << 20
 
 
 def test_the_writer_checkpoints_before_it_lets_go_of_a_table(embedded_store: GraphStore, schema: Schema) -> None:

@@ -1,0 +1,78 @@
+"""The rows of a ``COPY`` handed to LadybugDB as a Parquet file, not as an Arrow table.
+
+Given an Arrow table, LadybugDB's ``COPY`` needs every row resident at once: at scale 150 the firms' 2.27 M
+``IN_CLUSTER`` ties are a 516 MB table (its repeated texts written out row by row), on top of what the copy itself
+holds, and that copy is the load's peak. The same rows as a Parquet file are 25 MB (each column's repeated values
+kept once), which LadybugDB reads a row group at a time: in one-off measurements (docs/SCALE.md) that copy peaked
+about 700 MB lower and took no longer, with about 0.5 s to write the file. The file is written a slice at a time,
+and the slices of a table mapped from the run's spilled files are let go of as they are written.
+
+LadybugDB takes a file only as a literal in the statement (a parameter must be a table), so the file's path is put
+in the text: it is a temporary file's, and one with a character that would need quoting is not used (the rows then
+go as an Arrow table, as before). A run killed during a copy leaves its file behind: the next copy removes the files
+of processes that are gone.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from graph import leftovers
+from graph.mapped_tables import let_go_of_read_pages
+
+log = logging.getLogger(__name__)
+
+PREFIX = "clusterkg-copy-"  # then the process id, a dash and a random part
+ROW_GROUP = 65_536  # rows a slice: written, then let go of; LadybugDB reads the file a row group at a time
+# the characters a path may hold to be written into a statement as it is (no quote, no backslash, no space)
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_./+-]+")
+
+
+@contextmanager
+def parquet_for_copy(table: pa.Table, folder: Path | None = None) -> Iterator[str | None]:
+    """The table as a temporary Parquet file, whose path is yielded for a ``COPY … FROM '<path>'`` and which is
+    removed afterwards; None when no such file could be written (a folder that is full, read-only, or whose path
+    would need quoting), and the caller copies the table itself."""
+    where = Path(folder) if folder is not None else Path(tempfile.gettempdir())
+    leftovers.sweep(where, PREFIX)
+    try:
+        handle, name = tempfile.mkstemp(prefix=f"{PREFIX}{os.getpid()}-", suffix=".parquet", dir=where)
+    except OSError as exc:
+        log.warning("no Parquet file for a COPY in %s (%s): the rows go as an Arrow table", where, exc)
+        yield None
+        return
+    os.close(handle)
+    path = Path(name)
+    try:
+        yield name if _plain(name) and _written(table, path) else None
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _plain(name: str) -> bool:
+    if _PLAIN_PATH.fullmatch(name):
+        return True
+    log.info("the temporary folder's path %r needs quoting: a COPY's rows go as an Arrow table", name)
+    return False
+
+
+def _written(table: pa.Table, path: Path) -> bool:
+    """Whether the table's rows are now in the file (snappy: smaller than none, and as quick to write and read)."""
+    try:
+        with pq.ParquetWriter(path, table.schema, compression="snappy") as writer:
+            for start in range(0, table.num_rows, ROW_GROUP):
+                writer.write_table(table.slice(start, ROW_GROUP), row_group_size=ROW_GROUP)
+                let_go_of_read_pages(table)
+    except OSError as exc:
+        log.warning("could not write %s (%s): the rows go as an Arrow table", path, exc)
+        return False
+    return True
