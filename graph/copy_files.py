@@ -32,7 +32,8 @@ from graph.mapped_tables import let_go_of_read_pages
 log = logging.getLogger(__name__)
 
 PREFIX = "clusterkg-copy-"  # then the process id, a dash and a random part
-ROW_GROUP = 65_536  # rows a slice: written, then let go of; LadybugDB reads the file a row group at a time
+ROW_GROUP = 8_192  # rows a row group at most; LadybugDB reads the file a row group at a time
+LET_GO_ROWS = 65_536  # rows written between two lets-go of the table's read pages
 # the characters a path may hold to be written into a statement as it is (no quote, no backslash, no space)
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9_./+-]+")
 
@@ -69,9 +70,14 @@ def _written(table: pa.Table, path: Path) -> bool:
     """Whether the table's rows are now in the file (snappy: smaller than none, and as quick to write and read)."""
     try:
         with pq.ParquetWriter(path, table.schema, compression="snappy") as writer:
-            for start in range(0, table.num_rows, ROW_GROUP):
-                writer.write_table(table.slice(start, ROW_GROUP), row_group_size=ROW_GROUP)
-                let_go_of_read_pages(table)
+            since_let_go = 0
+            for batch in table.to_batches():
+                for start in range(0, batch.num_rows, ROW_GROUP):
+                    writer.write_batch(batch.slice(start, ROW_GROUP))
+                since_let_go += batch.num_rows
+                if since_let_go >= LET_GO_ROWS:  # a look at every buffer of the table: not after each batch
+                    let_go_of_read_pages(table)
+                    since_let_go = 0
     except OSError as exc:
         log.warning("could not write %s (%s): the rows go as an Arrow table", path, exc)
         return False
