@@ -3,9 +3,10 @@
 Given an Arrow table, LadybugDB's ``COPY`` needs every row resident at once: at scale 150 the firms' 2.27 M
 ``IN_CLUSTER`` ties are a 516 MB table (its repeated texts written out row by row), on top of what the copy itself
 holds, and that copy is the load's peak. The same rows as a Parquet file are 25 MB (each column's repeated values
-kept once), which LadybugDB reads a row group at a time: in one-off measurements (docs/SCALE.md) that copy peaked
-about 700 MB lower and took no longer, with about 0.5 s to write the file. The file is written a slice at a time,
-and the slices of a table mapped from the run's spilled files are let go of as they are written.
+kept once), which LadybugDB reads a row group at a time: alone, that copy peaked 710 MB lower and took no longer,
+with about 0.5 s to write the file; in the whole load the peak fell by about 260 MB (docs/SCALE.md). Row groups are
+small (LadybugDB holds more of a large one), and the pages of a table mapped from the run's spilled files are let go
+of as they are written.
 
 LadybugDB takes a file only as a literal in the statement (a parameter must be a table), so the file's path is put
 in the text: it is a temporary file's, and one with a character that would need quoting is not used (the rows then
