@@ -18,10 +18,14 @@ def sweep(parent: Path, prefix: str) -> None:
         pid = entry.name.removeprefix(prefix).split("-", 1)[0]
         if not pid.isdigit() or running(int(pid)):
             continue
-        if entry.is_dir():
-            shutil.rmtree(entry, ignore_errors=True)
-        else:
-            entry.unlink(missing_ok=True)
+        try:
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink(missing_ok=True)
+        except OSError as exc:  # another user's, in a shared folder: left, and the work goes on
+            log.info("could not remove %s, left by a process that did not finish: %s", entry, exc)
+            continue
         log.info("removed %s, left by a process that did not finish", entry)
 
 

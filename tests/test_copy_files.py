@@ -180,3 +180,32 @@ def test_files_of_processes_gone_are_swept_and_a_running_ones_kept(tmp_path: Pat
     with copy_files.parquet_for_copy(pa.table({"id": ["a"]}), tmp_path):
         pass
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name])
+
+
+def test_a_leftover_that_cannot_be_removed_is_left_and_the_copy_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another user's leftover in a shared folder (sticky /tmp) cannot be removed: the copy still gets its file."""
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], check=True, capture_output=True, text=True
+    )
+    theirs = tmp_path / f"{copy_files.PREFIX}{int(gone.stdout)}-abc.parquet"
+    theirs.write_bytes(b"another user's")
+    folder = tmp_path / f"{copy_files.PREFIX}{int(gone.stdout)}-dir"
+    folder.mkdir()
+    (folder / "inside").write_bytes(b"another user's")
+    unlink = Path.unlink
+
+    def refused(path: Path, missing_ok: bool = False) -> None:
+        if path == theirs:
+            raise PermissionError(1, "Operation not permitted", str(path))
+        unlink(path, missing_ok=missing_ok)
+
+    def refused_tree(path: Path, *args: Any, **kwargs: Any) -> None:
+        raise PermissionError(1, "Operation not permitted", str(path))
+
+    monkeypatch.setattr(Path, "unlink", refused)
+    monkeypatch.setattr("graph.leftovers.shutil.rmtree", refused_tree)
+    with copy_files.parquet_for_copy(pa.table({"id": ["a"]}), tmp_path) as name:
+        assert name is not None and Path(name).exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([theirs.name, folder.name])
