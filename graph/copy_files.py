@@ -32,7 +32,7 @@ from graph.mapped_tables import let_go_of_read_pages
 
 log = logging.getLogger(__name__)
 
-PREFIX = "clusterkg-copy-"  # then the process id, a dash and a random part
+PREFIX = "clusterkg-copy-"  # then the process's tag (graph/leftovers.py), a dash and a random part
 ROW_GROUP = 8_192  # rows a row group at most; LadybugDB reads the file a row group at a time
 LET_GO_ROWS = 65_536  # rows written between two lets-go of the table's read pages
 # the characters a path may hold to be written into a statement as it is (no quote, no backslash, no space)
@@ -47,7 +47,7 @@ def parquet_for_copy(table: pa.Table, folder: Path | None = None) -> Iterator[st
     where = Path(folder) if folder is not None else Path(tempfile.gettempdir())
     leftovers.sweep(where, PREFIX)
     try:
-        handle, name = tempfile.mkstemp(prefix=f"{PREFIX}{os.getpid()}-", suffix=".parquet", dir=where)
+        handle, name = tempfile.mkstemp(prefix=f"{PREFIX}{leftovers.tag()}-", suffix=".parquet", dir=where)
     except OSError as exc:
         log.warning("no Parquet file for a COPY in %s (%s): the rows go as an Arrow table", where, exc)
         yield None

@@ -4,7 +4,6 @@ given folder, removed when the run ends. A run killed before it could remove its
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +11,7 @@ from pathlib import Path
 
 from graph import leftovers
 
-PREFIX = "clusterkg-rows-"  # then the run's process id and a random part
+PREFIX = "clusterkg-rows-"  # then the run's tag (its process id and PID namespace) and a random part
 
 
 @contextmanager
@@ -21,7 +20,8 @@ def spill_folder(parent: Path | None = None) -> Iterator[Path]:
     and a folder left behind is removed by the next run."""
     where = Path(parent) if parent is not None else Path(tempfile.gettempdir())
     sweep(where)
-    with tempfile.TemporaryDirectory(prefix=f"{PREFIX}{os.getpid()}-", dir=where, ignore_cleanup_errors=True) as name:
+    named = f"{PREFIX}{leftovers.tag()}-"
+    with tempfile.TemporaryDirectory(prefix=named, dir=where, ignore_cleanup_errors=True) as name:
         yield Path(name)
 
 
