@@ -2,7 +2,7 @@
 
 Given an Arrow table, LadybugDB's ``COPY`` needs every row resident at once: at scale 150 the firms' 2.27 M
 ``IN_CLUSTER`` ties are a 516 MB table (its repeated texts written out row by row), on top of what the copy itself
-holds, and that copy is the load's peak. The same rows as a Parquet file are 25 MB (each column's repeated values
+holds; the large copies are the load's peak. The same rows as a Parquet file are 25 MB (each column's repeated values
 kept once), which LadybugDB reads a row group at a time: alone, that copy peaked 710 MB lower and took no longer,
 with about 0.5 s to write the file; in the whole load the peak fell by about 260 MB (docs/SCALE.md). Row groups are
 small (LadybugDB holds more of a large one), and the pages of a table mapped from the run's spilled files are let go
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 PREFIX = "clusterkg-copy-"  # then the process's tag (graph/leftovers.py), a dash and a random part
 ROW_GROUP = 8_192  # rows a row group at most; LadybugDB reads the file a row group at a time
 LET_GO_ROWS = 65_536  # rows written between two lets-go of the table's read pages
-# the characters a path may hold to be written into a statement as it is (no quote, no backslash, no space)
+# the characters a path may hold to be written into a statement as it is (no quote, backslash, space or glob)
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9_./+-]+")
 
 
@@ -58,6 +58,14 @@ def parquet_for_copy(table: pa.Table, folder: Path | None = None) -> Iterator[st
         yield name if _plain(name) and _written(table, path) else None
     finally:
         path.unlink(missing_ok=True)
+
+
+def path_literal(name: str) -> str:
+    """The file's path as a literal for a ``COPY`` statement, where LadybugDB takes a file no other way (a parameter
+    must be a table): only a path of plain characters, which needs no quoting and is no pattern."""
+    if not _PLAIN_PATH.fullmatch(name):
+        raise ValueError(f"a path that would need quoting in a statement: {name!r}")
+    return f"'{name}'"
 
 
 def _plain(name: str) -> bool:

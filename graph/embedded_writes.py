@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from graph.arrow_compare import same_values
 from graph.arrow_rows import ARROW_TYPES, REL_ENDS, conform, node_schema, relationship_schema
-from graph.copy_files import parquet_for_copy
+from graph.copy_files import parquet_for_copy, path_literal
 from graph.embedded_results import all_rows
 from graph.errors import StoreError
 from graph.mapped_tables import let_go_of_read_pages
@@ -175,8 +175,8 @@ class EmbeddedWrites(GraphStore):
         with parquet_for_copy(rows) as file:
             if file is None:
                 self._execute(f"COPY {target} FROM $t{ends}", {"t": _without_empty_batches(rows)})
-            else:  # the path as a literal: LadybugDB takes a file no other way (copy_files checks its characters)
-                self._execute(f"COPY {target} FROM '{file}'{ends}")
+            else:
+                self._execute(f"COPY {target} FROM {path_literal(file)}{ends}")
 
     # A first load writes into empty tables: one cheap probe spares looking up every id and pair.
     def _any_node(self, label: str) -> bool:

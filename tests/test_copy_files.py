@@ -151,6 +151,8 @@ def test_the_file_is_removed_when_the_copy_fails(
 def test_a_folder_whose_path_needs_quoting_gets_no_file(tmp_path: Path, folder_name: str) -> None:
     folder = tmp_path / folder_name
     folder.mkdir()
+    with pytest.raises(ValueError, match="quoting"):
+        copy_files.path_literal(str(folder / "rows.parquet"))  # never pasted into a statement
     with copy_files.parquet_for_copy(pa.table({"id": ["a"]}), folder) as name:
         assert name is None
     assert list(folder.iterdir()) == []
