@@ -351,8 +351,9 @@ class EmbeddedWrites(GraphStore):
         self, rel_type: str, tables: Mapping[tuple[str, str], pa.Table]
     ) -> dict[tuple[str, str], int]:
         """Copies the tables into a new table beside the type's (``STAGED``), then in one LadybugDB transaction
-        drops the type's table and gives the new one its name: a run killed before that leaves the type as it was
-        (and the staged table, which the next setup or replacement drops), never without its ties."""
+        drops the type's table and gives the new one its name: a run that fails before that leaves the type as it
+        was, its staged table dropped; one killed before that leaves the staged table too, which the next setup,
+        replacement or read-only open drops. Never the type without its ties."""
         rel = self.schema.rel_type(rel_type)
         for from_label, to_label in tables:
             self._check_rel(rel_type, from_label, to_label)
@@ -362,20 +363,31 @@ class EmbeddedWrites(GraphStore):
         with self.transaction():  # under the file gate from the first read to the swap
             self._execute(f"DROP TABLE IF EXISTS {staged}")
             self._execute(rel_table_ddl(rel, self.schema.relationship_properties, name=staged))
-            written: dict[tuple[str, str], int] = {}
-            for (from_label, to_label), table in tables.items():
-                stamped = self._with_stored_stamps(rel_type, from_label, to_label, table)
-                whole = conform(stamped, expected, REL_ENDS, where)
-                written[(from_label, to_label)] = self._upsert_rel_table(staged, from_label, to_label, whole)
-                self._let_go_of_tables()
-            swap = f"BEGIN TRANSACTION; DROP TABLE {rel_type}; ALTER TABLE {staged} RENAME TO {rel_type}; COMMIT;"
-            try:  # one call: the writer's connection is not renewed in the middle
-                self._execute(swap)
-            except StoreError:
-                with contextlib.suppress(StoreError):  # a statement that failed to bind leaves none open
-                    self._execute("ROLLBACK")
+            try:
+                written: dict[tuple[str, str], int] = {}
+                for (from_label, to_label), table in tables.items():
+                    stamped = self._with_stored_stamps(rel_type, from_label, to_label, table)
+                    whole = conform(stamped, expected, REL_ENDS, where)
+                    written[(from_label, to_label)] = self._upsert_rel_table(staged, from_label, to_label, whole)
+                    self._let_go_of_tables()
+                self._swap(rel_type, staged)
+            except BaseException:  # its ties would match every pattern without a type until the next setup
+                with contextlib.suppress(StoreError):
+                    self._execute(f"DROP TABLE IF EXISTS {staged}")
                 raise
         return written
+
+    def _swap(self, rel_type: str, staged: str) -> None:
+        """The type's table dropped and the staged one given its name, in one LadybugDB transaction. Only these two
+        statements: a transaction that also held the copies lost the type's ties when a kill met its commit
+        (tests/test_replace_killed.py)."""
+        swap = f"BEGIN TRANSACTION; DROP TABLE {rel_type}; ALTER TABLE {staged} RENAME TO {rel_type}; COMMIT;"
+        try:  # one call: the writer's connection is not renewed in the middle
+            self._execute(swap)
+        except StoreError:
+            with contextlib.suppress(StoreError):  # a statement that failed to bind leaves none open
+                self._execute("ROLLBACK")
+            raise
 
     def _with_stored_stamps(self, rel_type: str, from_label: str, to_label: str, table: pa.Table) -> pa.Table:
         """The table with each null ``ingest_run`` filled from the stored tie between the same ends (a tie left as
