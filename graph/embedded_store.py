@@ -13,7 +13,7 @@ import logging
 import shutil
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -52,8 +52,6 @@ RENEW_AFTER_TABLES = 64
 # After a table, it is renewed once this many bytes are held: each renewal checkpoints first, which for a small
 # table costs more than the memory it frees (the bundled load's write took 3.6 s instead of 2.8 s).
 LET_GO_AFTER_TABLE_BYTES = 8 << 20
-# The buffer pool of the read-write open that drops a killed writer's staged table (dropping reads little).
-STAGED_DROP_POOL_MB = 256
 
 
 def _wal_error(exc: Exception) -> bool:
@@ -94,8 +92,6 @@ class EmbeddedStore(EmbeddedWrites):
         self.buffer_pool_mb = buffer_pool_mb
         self._gate = FileGate(self.path)
         self._version = self._gate.version()
-        if self.read_only and self._staged_left(self._tables()):
-            self._drop_what_a_killed_writer_staged()
 
     def _open(self, buffer_pool_mb: int) -> ladybug.Database:
         kwargs: dict[str, Any] = {
@@ -159,8 +155,9 @@ class EmbeddedStore(EmbeddedWrites):
     # ------------------------------------------------------------------ schema
     def setup_schema(self) -> None:
         existing = self._tables()
-        for staged in self._staged_left(existing):  # left by a run killed while it replaced the type
-            self._execute(f"DROP TABLE {staged}")
+        for rel_type in self.schema.relationships:
+            if f"{rel_type}{STAGED}" in existing:  # left by a run killed while it replaced the type
+                self._execute(f"DROP TABLE {rel_type}{STAGED}")
         for cls in self.schema.node_classes:
             if cls.name in existing:
                 self._add_missing_columns(cls.name, cls.properties)
@@ -187,57 +184,6 @@ class EmbeddedStore(EmbeddedWrites):
     def _tables(self) -> set[str]:
         result = self._conn.execute("CALL show_tables() RETURN name")
         return {row[0] for row in all_rows(result)}
-
-    def _staged_left(self, tables: set[str]) -> list[str]:
-        """The tables a type's ties were being copied into (``STAGED``) among these: outside a write, a killed
-        writer's. Its ties match every pattern without a type until the table is dropped."""
-        types = self.schema.relationships
-        return sorted(name for name in tables if name.endswith(STAGED) and name.removesuffix(STAGED) in types)
-
-    def _drop_what_a_killed_writer_staged(self) -> None:
-        """A reader that finds a killed writer's staged table drops it, as it completes a pending checkpoint
-        (``_recover_then_open``): the file opened read-write once, under the gate's exclusive lock, taken only if
-        free at once (a writer holding it may be copying into that table: then the table is its own), and the
-        table looked for again then. A reader that cannot write the file says so and reads on, the stray ties with
-        it, until the next write's setup or the next reader's open drops them."""
-        with ExitStack() as held:
-            gate = FileGate(self.path, timeout_s=0)
-            held.callback(gate.close)
-            try:
-                held.enter_context(gate.writing())
-            except StoreError:
-                log.info("%s is being written or read: a staged table in it is left to the next open", self.path)
-                return
-            self._pool.close()
-            self._conn.close()
-            self._db.close()
-            try:
-                self._drop_staged_read_write()
-            except RuntimeError as exc:
-                log.warning(
-                    "%s holds the ties a killed writer was copying, and this reader cannot drop them (%s): queries "
-                    "without a relationship type see them until the next write",
-                    self.path,
-                    plain_error(exc),
-                )
-            self._db = self._open(self.buffer_pool_mb)
-            self._conn = ladybug.Connection(self._db, num_threads=CORES)
-            self._pool = ConnectionPool(self._db)
-            self._version = self._gate.version()
-
-    def _drop_staged_read_write(self) -> None:
-        limit: dict[str, Any] = {} if self._max_db_size is None else {"max_db_size": self._max_db_size}
-        database = ladybug.Database(str(self.path), buffer_pool_size=STAGED_DROP_POOL_MB << 20, **limit)
-        try:
-            conn = ladybug.Connection(database)
-            staged = self._staged_left({row[0] for row in all_rows(conn.execute("CALL show_tables() RETURN name"))})
-            for name in staged:
-                conn.execute(f"DROP TABLE {name}")
-            conn.close()
-        finally:
-            database.close()
-        if staged:
-            log.warning("dropped %s, left in %s by a writer killed while it replaced a type", staged, self.path)
 
     def _add_missing_columns(self, table: str, props: Sequence[PropertySpec]) -> None:
         result = self._conn.execute(f"CALL table_info('{table}') RETURN name")
