@@ -39,7 +39,7 @@ from graph.settings import Settings
 from ingest import pipeline
 from ingest import records as ingest_records
 from ingest.build import build, node_rows, relationship_rows
-from ingest.collector import give_back, rare_collections
+from ingest.collector import give_back, no_cyclic_collections
 from ingest.pipeline import default_inferences, gather
 from ingest.report import Report
 from ingest.sources import bundled_sources
@@ -69,7 +69,7 @@ def steps(data: Path) -> tuple[list[dict[str, Any]], int]:
     report = Report()
     clock = Steps()
     clock.note("start")
-    with rare_collections(), tempfile.TemporaryDirectory() as spill:
+    with no_cyclic_collections(), tempfile.TemporaryDirectory() as spill:
         gathered = gather(bundled_sources(schema), data, report)
         rows_read = sum(len(part.records) for part in gathered.statements.values())
         clock.note("read every source")

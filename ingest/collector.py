@@ -1,11 +1,15 @@
-"""The memory of an ingest: rarer cyclic garbage collection while it builds its graph, and giving back what the
-reading and resolving held before it writes.
+"""The memory of an ingest: no cyclic garbage collection while it runs, and giving back what the reading and
+resolving held before it writes.
 
-An ingest makes millions of small objects (records, links, row dicts) that all live to the end of the run.
-With Python's default generation-0 threshold (700 allocations), the cyclic collector walks that growing heap
-over and over: about a third of the CPU of a 100 k-node load (bench/ingest_profile.py). Reference counting
-still frees every object as soon as it is dropped; only reference cycles wait longer to be collected.
-The thresholds are process-wide, so they are restored as soon as the run ends.
+An ingest makes millions of small objects (records, links, row dicts) that live until their step ends. Python's
+cyclic collector walks every container object once it has been allocated (generation 0) and again when it is
+promoted (generation 1): at scale 150 that was 9.3 s of a 97 s collect in 221 pauses, one of 3.7 s, with the
+rarer thresholds (200,000, 50, 1,000) of the runs before; with the default thresholds (700, 10, 10), about a
+third of the CPU of a 100 k-node load. The walks find nothing: the ingest makes no reference cycles to collect
+(none unreachable after reading and resolving every bundled source at scale 50, nor from a file whose 275,000 rows
+each raised problems; none after writing to either store; ``tests/test_collector.py`` checks that the number does
+not grow with the rows). Reference counting still frees every object as soon as it is dropped, and ``give_back``
+collects once. The collector is off for the whole process while a run lasts, and turned back as it was after.
 """
 
 from __future__ import annotations
@@ -18,17 +22,17 @@ from graph import ids
 from graph.native_memory import trim_heap
 from ingest import normalize, records
 
-INGEST_THRESHOLDS = (200_000, 50, 1_000)
-
 
 @contextmanager
-def rare_collections() -> Iterator[None]:
-    before = gc.get_threshold()
-    gc.set_threshold(*INGEST_THRESHOLDS)
+def no_cyclic_collections() -> Iterator[None]:
+    """The cyclic collector off while the block runs (nested blocks leave it off), as it was after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
     try:
         yield
     finally:
-        gc.set_threshold(*before)
+        if was_enabled:
+            gc.enable()
 
 
 def give_back() -> None:

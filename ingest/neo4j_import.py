@@ -24,7 +24,7 @@ import pyarrow.csv as pa_csv
 from graph.arrow_rows import REL_ENDS
 from graph.schema import PropertySpec, Schema
 from ingest.build import count_by_type, node_rows, relationship_rows
-from ingest.collector import give_back
+from ingest.collector import give_back, no_cyclic_collections
 from ingest.pipeline import Progress, collect
 from ingest.report import Report
 from ingest.row_tables import NodeTables, RelTables, stamped
@@ -69,7 +69,8 @@ def write_import_files(
     run_id = f"run/{started:%Y%m%dT%H%M%S%f}"
     report = Report()
     out_dir.mkdir(parents=True, exist_ok=True)
-    with spill_folder(out_dir) as spill:  # the tables, mapped (row_tables)
+    # the tables, mapped (row_tables); the rows made without cyclic collections too, as the pipeline makes them
+    with no_cyclic_collections(), spill_folder(out_dir) as spill:
         built = collect(sources, schema, data_dir, report, progress)
         nodes = node_rows(built, schema, spill)
         rels = relationship_rows(built.links, schema, spill)

@@ -37,7 +37,7 @@ from graph.store import GraphStore
 from ingest.attribution import attribution
 from ingest.build import Built, Inference, RelKey, build, count_by_type, node_rows, relationship_rows
 from ingest.claims import SourceStatements
-from ingest.collector import give_back, rare_collections
+from ingest.collector import give_back, no_cyclic_collections
 from ingest.inference import place_from_coordinates, place_from_host
 from ingest.report import Level, Report
 from ingest.row_tables import NodeTables, RelGroup, RelTables, stamped
@@ -112,7 +112,7 @@ def collect(
     inferences: Iterable[Inference] | None = None,
 ) -> Built:
     """Read sources and resolve their statements alone (an initial load, benchmarks); nothing is written."""
-    with rare_collections():
+    with no_cyclic_collections():
         gathered = gather(sources, data_dir, report, progress)
         rules = default_inferences(schema, data_dir) if inferences is None else inferences
         return build(gathered.statements, schema, data_dir, report, inferences=rules)
@@ -141,7 +141,7 @@ def run_ingest(
     rules = default_inferences(store.schema, data_dir) if inferences is None else inferences
     try:
         # the rows' tables wait for the write as files, mapped (ingest/row_tables.py); TMPDIR says where
-        with rare_collections(), spill_folder() as spill, ExitStack() as on_exit:
+        with no_cyclic_collections(), spill_folder() as spill, ExitStack() as on_exit:
             result = _run(
                 store, sources, data_dir, dry_run, set(retract), run_id, report, progress, rules, started, now,
                 spill, on_exit, recover,
