@@ -1,15 +1,18 @@
-"""The memory of an ingest: no cyclic garbage collection while it runs, and giving back what the reading and
-resolving held before it writes.
+"""The memory of an ingest: Python's cyclic garbage collector off while the run reads, resolves and makes its rows,
+rarer while it talks to a store, and giving back what the reading and resolving held before it writes.
 
-An ingest makes millions of small objects (records, links, row dicts) that live until their step ends. Python's
+An ingest makes millions of small objects (records, links, row dicts) that live until their step ends. The
 cyclic collector walks every container object once it has been allocated (generation 0) and again when it is
-promoted (generation 1): at scale 150 that was 9.3 s of a 97 s collect in 221 pauses, one of 3.7 s, with the
-rarer thresholds (200,000, 50, 1,000) of the runs before; with the default thresholds (700, 10, 10), about a
-third of the CPU of a 100 k-node load. The walks find nothing: the ingest makes no reference cycles to collect
-(none unreachable after reading and resolving every bundled source at scale 50, nor from a file whose 275,000 rows
-each raised problems; none after writing to either store; ``tests/test_collector.py`` checks that the number does
-not grow with the rows). Reference counting still frees every object as soon as it is dropped, and ``give_back``
-collects once. The collector is off for the whole process while a run lasts, and turned back as it was after.
+promoted (generation 1). With the default thresholds (700, 10, 10) that was about a third of the CPU of a
+100 k-node load; with the rarer ones below, still 9.3 s of a 97 s collect at scale 150, in 221 pauses (one of
+3.7 s). The walks find nothing: the ingest's own steps make no reference cycles (none unreachable after reading
+and resolving every bundled source at scale 50, nor from a file whose 275,000 rows each raised problems;
+``tests/test_collector.py`` checks that the number does not grow with the rows). A store's driver does: the
+Neo4j driver's cycles hold each batch it sent until its session ends, and a whole write without collections peaked
+at 10 GB at scale 150 (2.3 GB with them). So the collector is off only around the steps that read files and
+build rows (``no_cyclic_collections``), and rare around the rest of the run (``rare_collections``). Reference
+counting still frees every object as soon as it is dropped. Both settings are process-wide, and turned back as
+they were when the block ends.
 """
 
 from __future__ import annotations
@@ -22,10 +25,24 @@ from graph import ids
 from graph.native_memory import trim_heap
 from ingest import normalize, records
 
+INGEST_THRESHOLDS = (200_000, 50, 1_000)
+
+
+@contextmanager
+def rare_collections() -> Iterator[None]:
+    """The collector's thresholds raised while the block runs (a run's talk with its store), as they were after."""
+    before = gc.get_threshold()
+    gc.set_threshold(*INGEST_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
 
 @contextmanager
 def no_cyclic_collections() -> Iterator[None]:
-    """The cyclic collector off while the block runs (nested blocks leave it off), as it was after."""
+    """The collector off while the block runs (nested blocks leave it off), as it was after. Only for steps that
+    make no reference cycles: reading files and building rows, not a store's driver."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -37,7 +37,7 @@ from graph.store import GraphStore
 from ingest.attribution import attribution
 from ingest.build import Built, Inference, RelKey, build, count_by_type, node_rows, relationship_rows
 from ingest.claims import SourceStatements
-from ingest.collector import give_back, no_cyclic_collections
+from ingest.collector import give_back, no_cyclic_collections, rare_collections
 from ingest.inference import place_from_coordinates, place_from_host
 from ingest.report import Level, Report
 from ingest.row_tables import NodeTables, RelGroup, RelTables, stamped
@@ -141,7 +141,7 @@ def run_ingest(
     rules = default_inferences(store.schema, data_dir) if inferences is None else inferences
     try:
         # the rows' tables wait for the write as files, mapped (ingest/row_tables.py); TMPDIR says where
-        with no_cyclic_collections(), spill_folder() as spill, ExitStack() as on_exit:
+        with rare_collections(), spill_folder() as spill, ExitStack() as on_exit:
             result = _run(
                 store, sources, data_dir, dry_run, set(retract), run_id, report, progress, rules, started, now,
                 spill, on_exit, recover,
@@ -171,7 +171,8 @@ def _run(
 ) -> IngestResult:
     clock = time.perf_counter()
     seconds: dict[str, float] = {}
-    gathered = gather(sources, data_dir, report, progress)
+    with no_cyclic_collections():  # the files alone (ingest/collector.py: not while a store's driver reads)
+        gathered = gather(sources, data_dir, report, progress)
     replaced = (set(gathered.statements) - gathered.incomplete) | retract
     # the replaced sources' statements as digests, to count changes; the store's version, for the write to check
     # that no other write came between
@@ -196,21 +197,22 @@ def _run(
     # soon as the next step holds what it needs (``statements`` keeps the stored ones this run does not replace).
     stored.statements.clear()
     stored.prints.clear()
-    built = build(
-        statements, store.schema, data_dir, report, reported_sources=gathered.statements, inferences=inferences
-    )
-    del statements
-    gathered.statements.clear()
-    nodes = node_rows(built, store.schema, spill)
-    # a first load's name index, built from the node tables while the rest of the run goes on
-    ahead = None if dry_run else name_index_ahead.start(store, nodes)
-    if ahead is not None:
-        on_exit.callback(ahead.discard)  # deleted if the run ends before it is in place
-    links = built.links
-    del built  # the entities and their records
-    rels = relationship_rows(links, store.schema, spill)
-    del links
-    give_back()  # the write starts from the rows alone
+    with no_cyclic_collections():  # give_back collects the few cycles of name_index_ahead's reads
+        built = build(
+            statements, store.schema, data_dir, report, reported_sources=gathered.statements, inferences=inferences
+        )
+        del statements
+        gathered.statements.clear()
+        nodes = node_rows(built, store.schema, spill)
+        # a first load's name index, built from the node tables while the rest of the run goes on
+        ahead = None if dry_run else name_index_ahead.start(store, nodes)
+        if ahead is not None:
+            on_exit.callback(ahead.discard)  # deleted if the run ends before it is in place
+        links = built.links
+        del built  # the entities and their records
+        rels = relationship_rows(links, store.schema, spill)
+        del links
+        give_back()  # the write starts from the rows alone
     seconds["collect"], clock = time.perf_counter() - clock, time.perf_counter()
     read_files = {a.file for a in report.files.values() if a.source not in gathered.incomplete}
     node_changes, node_todo, node_drop = diff_nodes(stored, nodes, read_files)

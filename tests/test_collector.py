@@ -1,6 +1,6 @@
-"""An ingest runs without Python's cyclic garbage collector (ingest/collector.py): the collector is turned back as it
-was, and the premise holds — reading, resolving and making the rows leave no reference cycles whose number grows
-with the rows, even from a file whose every row raises problems."""
+"""An ingest reads, resolves and makes its rows without Python's cyclic garbage collector (ingest/collector.py): the
+collector is turned back as it was, and the premise holds — those steps leave no reference cycles whose number
+grows with the rows, even from a file whose every row raises problems."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from graph.schema import Schema
+from graph.store import GraphStore
 from ingest.build import build, node_rows, relationship_rows
-from ingest.collector import no_cyclic_collections
-from ingest.pipeline import default_inferences, gather
+from ingest.collector import INGEST_THRESHOLDS, no_cyclic_collections, rare_collections
+from ingest.pipeline import default_inferences, gather, run_ingest
 from ingest.report import Report
 from ingest.sources import bundled_sources
 
@@ -48,6 +49,11 @@ def test_the_collector_is_off_inside_and_as_it_was_after() -> None:
     with no_cyclic_collections():
         pass
     assert not gc.isenabled()  # a caller that had it off keeps it off
+    gc.enable()
+    with pytest.raises(RuntimeError), rare_collections():
+        assert gc.get_threshold() == INGEST_THRESHOLDS
+        raise RuntimeError("a run that fails")
+    assert gc.get_threshold() == thresholds
 
 
 def _hostile_firms(data: Path, count: int) -> None:
@@ -108,3 +114,24 @@ def test_an_ingest_makes_no_cycles_that_grow_with_its_rows(tmp_path: Path, schem
     assert many_issues > few_issues + 2 * 3_000  # every extra row raised several problems
     # a cycle made per row, or per problem, would leave thousands more
     assert many - few < 100, f"{few} objects in cycles after 1,000 rows, {many} after 3,000"
+
+
+def test_the_collector_is_off_for_the_files_and_on_for_the_store(embedded_store: GraphStore) -> None:
+    """Off while the sources are read; on (rarer) while the store is written: a store's driver makes cycles that hold
+    each batch it sent (at scale 150 a Neo4j write without collections peaked at 10 GB, 2.3 GB with them)."""
+    seen: dict[str, set[bool]] = {"read": set(), "wrote": set()}
+
+    def progress(step: str, done: int) -> None:
+        kind = step.split(maxsplit=1)[0]
+        if kind in seen:
+            seen[kind].add(gc.isenabled())
+
+    was_enabled = gc.isenabled()
+    gc.enable()
+    try:
+        run_ingest(embedded_store, bundled_sources(embedded_store.schema), data_dir=DATA, progress=progress)
+        assert gc.isenabled()
+    finally:
+        if not was_enabled:
+            gc.disable()
+    assert seen == {"read": {False}, "wrote": {True}}
