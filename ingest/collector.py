@@ -4,10 +4,10 @@ rarer while it talks to a store, and giving back what the reading and resolving 
 An ingest makes millions of small objects (records, links, row dicts) that live until their step ends. The
 cyclic collector walks every container object once it has been allocated (generation 0) and again when it is
 promoted (generation 1). With the default thresholds (700, 10, 10) that was about a third of the CPU of a
-100 k-node load; with the rarer ones below, still 9.3 s of a 97 s collect at scale 150, in 221 pauses (one of
+100 k-node load; with the rarer ones below, still 9.3 s of a 97 s collect at scale 150, in 233 pauses (one of
 3.7 s). The walks find nothing: the ingest's own steps make no reference cycles (none unreachable after reading
-and resolving every bundled source at scale 50, nor from a file whose 275,000 rows each raised problems;
-``tests/test_collector.py`` checks that the number does not grow with the rows). A store's driver does: the
+and resolving every source of a synthetic scale-50 folder, nor from a firms' file whose 275,000 rows each raised
+problems; ``tests/test_collector.py`` checks that the number does not grow with the rows). A store's driver does: the
 Neo4j driver's cycles hold each batch it sent until its session ends, and a whole write without collections peaked
 at 10 GB at scale 150 (2.3 GB with them). So the collector is off only around the steps that read files and
 build rows (``no_cyclic_collections``), and rare around the rest of the run (``rare_collections``). Reference
