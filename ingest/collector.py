@@ -32,8 +32,8 @@ INGEST_THRESHOLDS = (200_000, 50, 1_000)
 def rare_collections() -> Iterator[None]:
     """The collector's thresholds raised while the block runs (a run's talk with its store), as they were after."""
     before = gc.get_threshold()
-    gc.set_threshold(*INGEST_THRESHOLDS)
-    try:
+    try:  # set inside, so that an interrupt between the two lines still restores them
+        gc.set_threshold(*INGEST_THRESHOLDS)
         yield
     finally:
         gc.set_threshold(*before)
@@ -44,8 +44,8 @@ def no_cyclic_collections() -> Iterator[None]:
     """The collector off while the block runs (nested blocks leave it off), as it was after. Only for steps that
     make no reference cycles: reading files and building rows, not a store's driver."""
     was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    try:  # turned off inside, so that an interrupt between the two lines still turns it back
+        gc.disable()
         yield
     finally:
         if was_enabled:

@@ -72,6 +72,11 @@ def read_xlsx(path: Path, data: bytes, digest: str, sheet: str | None) -> Table:
         return table
     finally:
         workbook.close()
+        # the workbook and its sheets refer to each other: without them, what the sheets hold (the file's shared
+        # strings) goes as the reading ends, not at the next cyclic collection, which an ingest puts off until its
+        # rows are made (ingest/collector.py)
+        for each in workbook.worksheets:
+            workbook.remove(each)
 
 
 @dataclass
