@@ -17,7 +17,6 @@ the first evidence found.
 
 from __future__ import annotations
 
-import csv
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator
@@ -30,6 +29,8 @@ from ingest.crosswalks import Crosswalks, Row
 from ingest.inference import LinkView, inferred_link, name_of
 from ingest.link_columns import Starts, TieKey, Ties, keys_of_types, of_types
 from ingest.records import Link
+from ingest.reference_rows import reference_rows
+from ingest.report import Report
 from ingest.resolve import Entity, EntityIndex
 
 KEYWORD_CLASSES = (
@@ -51,12 +52,12 @@ Tie = Callable[[Entity, Row, str, str], None]  # (entity, crosswalk row, rule id
 class Attribution:
     """Every rule above, as one inference step over the resolved graph."""
 
-    def __init__(self, schema: Schema, data_dir: Path) -> None:
+    def __init__(self, schema: Schema, data_dir: Path, report: Report | None = None) -> None:
         self.schema = schema
         self.data_dir = data_dir
-        self.crosswalks = Crosswalks.load(data_dir)
-        self.sw_by_stock = _shenwan(data_dir)
-        self.studies = _university_studies(data_dir)
+        self.crosswalks = Crosswalks.load(data_dir, report)
+        self.sw_by_stock = _shenwan(data_dir, report)
+        self.studies = _university_studies(data_dir, report)
         self.outside: set[tuple[str, str]] = set()  # firms whose industry row says: no cluster
 
     def __call__(self, index: EntityIndex, links: Ties) -> list[Link]:
@@ -199,11 +200,9 @@ class Attribution:
         ]
 
 
-def _read(path: Path) -> list[dict[str, str]]:
-    if not path.exists():
-        return []
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
+def _read(data_dir: Path, file: str, columns: tuple[str, ...], report: Report | None) -> Iterator[dict[str, str]]:
+    """A raw list's rows (ingest/reference_rows.py: its problems reported, its good rows used)."""
+    return (row for _, row in reference_rows(data_dir / "raw" / file, data_dir, columns, report))
 
 
 Parts = tuple[Ties, ...]  # the resolved ties, then the rules' own so far: walked in turn, not copied into one
@@ -238,36 +237,37 @@ def _served(
     return served
 
 
-def _shenwan(data_dir: Path) -> dict[str, str]:
+def _shenwan(data_dir: Path, report: Report | None = None) -> dict[str, str]:
     """Stock code (six digits) → its newest 申万 2021 code."""
     newest: dict[str, tuple[str, str]] = {}
-    for row in _read(data_dir / "raw" / "shenwan-2021" / "sw_stock_classification.csv"):
+    columns = ("stock_code", "effective_date", "sw_code")
+    for row in _read(data_dir, "shenwan-2021/sw_stock_classification.csv", columns, report):
         stock, date = row["stock_code"].zfill(6), row["effective_date"]
         if stock not in newest or date > newest[stock][0]:
             newest[stock] = (date, row["sw_code"])
     return {stock: code for stock, (_, code) in newest.items()}
 
 
-def _university_studies(data_dir: Path) -> dict[str, list[tuple[str, str, str]]]:
+def _university_studies(data_dir: Path, report: Report | None = None) -> dict[str, list[tuple[str, str, str]]]:
     """University (match key) → (scheme, discipline/major name, where it is stated) of its strong studies."""
-    folder = data_dir / "raw"
     studies: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-    for row in _read(folder / "university-disciplines" / "eval4_official.csv"):
+    grades = ("school_name", "discipline_code", "discipline_name", "grade")
+    for row in _read(data_dir, "university-disciplines/eval4_official.csv", grades, report):
         if row["grade"] in STRONG_GRADES:
             detail = f"学科评估 {row['discipline_code']} {row['discipline_name']} {row['grade']};"
             studies[match_key(row["school_name"])].append(("discipline", row["discipline_code"], detail))
-    for row in _read(folder / "university-disciplines" / "dfc2022.csv"):
+    for row in _read(data_dir, "university-disciplines/dfc2022.csv", ("school_name", "discipline_name"), report):
         if row["discipline_name"]:
             detail = f"双一流 {row['discipline_name']};"
             studies[match_key(row["school_name"])].append(("discipline", row["discipline_name"], detail))
-    for row in _read(folder / "university-disciplines" / "swyc_batches.csv"):
+    for row in _read(data_dir, "university-disciplines/swyc_batches.csv", ("school_name", "major_name"), report):
         detail = f"一流本科专业 {row['major_name']};"
         studies[match_key(row["school_name"])].append(("major", row["major_name"], detail))
-    for row in _read(folder / "vocational-shuanggao" / "shuanggao_2019.csv"):
+    for row in _read(data_dir, "vocational-shuanggao/shuanggao_2019.csv", ("school_name", "major_groups"), report):
         for group in filter(None, row["major_groups"].split("|")):
             studies[match_key(row["school_name"])].append(("major_group", group, f"双高专业群 {group};"))
     return studies
 
 
-def attribution(schema: Schema, data_dir: Path) -> Inference:
-    return Attribution(schema, data_dir)
+def attribution(schema: Schema, data_dir: Path, report: Report | None = None) -> Inference:
+    return Attribution(schema, data_dir, report)

@@ -6,12 +6,13 @@ no cluster), not a gap. Lookups return the row that matched, so a tie can say ex
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from graph.ids import match_key
+from ingest.reference_rows import reference_rows
+from ingest.report import Report
 
 CROSSWALK_DIR = "crosswalks"
 
@@ -31,12 +32,11 @@ class Row:
         return f"{shown} ({self.file}:{self.line})"
 
 
-def _rows(path: Path, data_dir: Path) -> Iterator[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        for line, row in enumerate(csv.DictReader(handle), start=2):
-            row["_line"] = str(line)
-            row["_file"] = path.relative_to(data_dir).as_posix()
-            yield row
+def _rows(path: Path, data_dir: Path, columns: Sequence[str], report: Report | None) -> Iterator[dict[str, str]]:
+    for line, row in reference_rows(path, data_dir, columns, report):
+        row["_line"] = str(line)
+        row["_file"] = path.relative_to(data_dir).as_posix()
+        yield row
 
 
 def _row(raw: dict[str, str], key: str, name: str = "") -> Row:
@@ -57,24 +57,27 @@ class Crosswalks:
     _single: list[tuple[int, str, Row]] = field(default_factory=list, init=False, repr=False)
 
     @classmethod
-    def load(cls, data_dir: Path) -> Crosswalks:
+    def load(cls, data_dir: Path, report: Report | None = None) -> Crosswalks:
+        """The crosswalks in the data folder; a table's problems go into ``report`` (ingest/reference_rows.py)."""
         folder = data_dir / CROSSWALK_DIR
         if not folder.is_dir():
             return cls({}, {}, {}, [], {})
+
+        def rows(name: str, *columns: str) -> Iterator[dict[str, str]]:
+            return _rows(folder / name, data_dir, columns, report)
+
         listed = {
             (r["scheme"], r["code"]): _row(r, r["code"], r["name"])
-            for r in _rows(folder / "listed_industry.csv", data_dir)
+            for r in rows("listed_industry.csv", "scheme", "code", "name")
         }
-        gbt = {r["code"]: _row(r, r["code"], r["name"]) for r in _rows(folder / "gbt4754.csv", data_dir)}
-        programmes = {
-            r["programme"]: _row(r, r["programme"]) for r in _rows(folder / "key_rd_programmes.csv", data_dir)
-        }
+        gbt = {r["code"]: _row(r, r["code"], r["name"]) for r in rows("gbt4754.csv", "code", "name")}
+        programmes = {r["programme"]: _row(r, r["programme"]) for r in rows("key_rd_programmes.csv", "programme")}
         keywords = sorted(
-            (_row(r, r["keyword"].strip()) for r in _rows(folder / "keywords.csv", data_dir) if r["keyword"].strip()),
+            (_row(r, r["keyword"].strip()) for r in rows("keywords.csv", "keyword") if r["keyword"].strip()),
             key=lambda k: -len(k.key),
         )
         disciplines: dict[tuple[str, str], Row] = {}
-        for r in _rows(folder / "disciplines.csv", data_dir):
+        for r in rows("disciplines.csv", "scheme", "code", "name"):
             row = _row(r, r["code"] or r["name"], r["name"])
             for text in (r["code"], r["name"]):
                 if text:

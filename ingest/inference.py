@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 from collections.abc import Collection, Iterable
 from pathlib import Path
 
@@ -18,7 +19,11 @@ from ingest.build import Inference
 from ingest.geo import wgs84_to_gcj02
 from ingest.link_columns import Ties, keys_of_types
 from ingest.records import Link
+from ingest.report import Report
 from ingest.resolve import Entity, EntityIndex
+from ingest.source_table import decode
+
+log = logging.getLogger(__name__)
 
 # The relationships through which an organisation answers for what it hosts, operates, leads or manages.
 HOST_TYPES = ("HOSTED_BY", "OPERATED_BY", "LED_BY", "MANAGED_BY")
@@ -122,28 +127,52 @@ def _inside(lon: float, lat: float, ring: Ring) -> bool:
     return inside
 
 
-def city_polygons(data_dir: Path) -> dict[str, list[list[Ring]]]:
-    """GB/T 2260 city code → its polygons (outer ring first, then holes), in GCJ-02 as DataV draws them."""
+def city_polygons(data_dir: Path, report: Report | None = None) -> dict[str, list[list[Ring]]]:
+    """GB/T 2260 city code → its polygons (outer ring first, then holes), in GCJ-02 as DataV draws them. A file
+    that is not GeoJSON is an error in ``report`` and gives none; a feature whose code or rings cannot be read is a
+    warning, and left out."""
     path = data_dir / CITY_BOUNDARIES
     if not path.exists():
         return {}
-    doc = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        doc = json.loads(decode(path.read_bytes())[0])
+        features = doc["features"]
+        if not isinstance(features, list):
+            raise TypeError("its features are not a list")
+    except (ValueError, TypeError, KeyError) as exc:
+        _boundary_problem(
+            report, f"城市边界文件无法读取 / the city boundaries cannot be read ({type(exc).__name__}: {exc})"
+        )
+        return {}
     polygons: dict[str, list[list[Ring]]] = {}
-    for feature in doc.get("features", []):
-        geometry = feature.get("geometry") or {}
-        parts = geometry.get("coordinates", [])
-        if geometry.get("type") == "Polygon":
-            parts = [parts]
-        code = str(feature.get("properties", {}).get("adcode", ""))
-        polygons[code] = [[[(float(x), float(y)) for x, y, *_ in ring] for ring in poly] for poly in parts]
+    for number, feature in enumerate(features, start=1):
+        try:
+            geometry = feature.get("geometry") or {}
+            parts = geometry.get("coordinates", [])
+            if geometry.get("type") == "Polygon":
+                parts = [parts]
+            code = str((feature.get("properties") or {}).get("adcode", ""))
+            polygons[code] = [[[(float(x), float(y)) for x, y, *_ in ring] for ring in poly] for poly in parts]
+        except (AttributeError, TypeError, ValueError) as exc:
+            _boundary_problem(report, f"边界无法读取，已略过 / a boundary cannot be read, left out ({exc})", number)
     return polygons
 
 
-def place_from_coordinates(schema: Schema, data_dir: Path) -> Inference:
+def _boundary_problem(report: Report | None, reason: str, feature: int | None = None) -> None:
+    """An error for the file, or a warning for one of its features (its number counted from 1, as its row)."""
+    if report is None:
+        log.warning("%s: %s%s", CITY_BOUNDARIES, reason, f" (feature {feature})" if feature else "")
+    elif feature is None:
+        report.error(CITY_BOUNDARIES, reason)
+    else:
+        report.warning(CITY_BOUNDARIES, reason, row=feature)
+
+
+def place_from_coordinates(schema: Schema, data_dir: Path, report: Report | None = None) -> Inference:
     """Rule ``place.from_coordinates``: an entity that no source places but whose coordinates a source
     gives is in the city whose boundary (DataV, GCJ-02) holds the point."""
     located = schema.rel_type("LOCATED_IN")
-    polygons = city_polygons(data_dir)
+    polygons = city_polygons(data_dir, report)
 
     def city_of(lon: float, lat: float) -> str | None:
         x, y = wgs84_to_gcj02(lon, lat)

@@ -59,9 +59,14 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int], None]  # (step description, items done in that step)
 
 
-def default_inferences(schema: Schema, data_dir: Path) -> list[Inference]:
-    """The rules every ingest applies, in order (a later rule sees the earlier rules' ties)."""
-    return [place_from_coordinates(schema, data_dir), place_from_host(schema), attribution(schema, data_dir)]
+def default_inferences(schema: Schema, data_dir: Path, report: Report | None = None) -> list[Inference]:
+    """The rules every ingest applies, in order (a later rule sees the earlier rules' ties); the problems of the
+    tables they read go into ``report`` (ingest/reference_rows.py)."""
+    return [
+        place_from_coordinates(schema, data_dir, report),
+        place_from_host(schema),
+        attribution(schema, data_dir, report),
+    ]
 
 
 class UnknownSourceError(ClusterKGError):
@@ -114,7 +119,7 @@ def collect(
     """Read sources and resolve their statements alone (an initial load, benchmarks); nothing is written."""
     with no_cyclic_collections():
         gathered = gather(sources, data_dir, report, progress)
-        rules = default_inferences(schema, data_dir) if inferences is None else inferences
+        rules = default_inferences(schema, data_dir, report) if inferences is None else inferences
         return build(gathered.statements, schema, data_dir, report, inferences=rules)
 
 
@@ -138,7 +143,7 @@ def run_ingest(
         recover = _last_run_unfinished(store)
         _close_interrupted_runs(store)
         store.upsert_nodes("IngestRun", [{"id": run_id, "started_at": started.isoformat(), "status": "running"}])
-    rules = default_inferences(store.schema, data_dir) if inferences is None else inferences
+    rules = default_inferences(store.schema, data_dir, report) if inferences is None else inferences
     try:
         # the rows' tables wait for the write as files, mapped (ingest/row_tables.py); TMPDIR says where
         with rare_collections(), spill_folder() as spill, ExitStack() as on_exit:
