@@ -63,8 +63,8 @@ class Crosswalks:
         if not folder.is_dir():
             return cls({}, {}, {}, [], {})
 
-        def rows(name: str, *columns: str) -> Iterator[dict[str, str]]:
-            return _rows(folder / name, data_dir, columns, report)
+        def rows(name: str, *keys: str) -> Iterator[dict[str, str]]:  # every table says its clusters and confidence
+            return _rows(folder / name, data_dir, (*keys, "clusters", "confidence"), report)
 
         listed = {
             (r["scheme"], r["code"]): _row(r, r["code"], r["name"])

@@ -11,8 +11,10 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import math
 from collections.abc import Collection, Iterable
 from pathlib import Path
+from typing import Any
 
 from graph.schema import Schema
 from ingest.build import Inference
@@ -21,7 +23,7 @@ from ingest.link_columns import Ties, keys_of_types
 from ingest.records import Link
 from ingest.report import Report
 from ingest.resolve import Entity, EntityIndex
-from ingest.source_table import decode
+from ingest.source_table import ReadError, decode
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +131,8 @@ def _inside(lon: float, lat: float, ring: Ring) -> bool:
 
 def city_polygons(data_dir: Path, report: Report | None = None) -> dict[str, list[list[Ring]]]:
     """GB/T 2260 city code → its polygons (outer ring first, then holes), in GCJ-02 as DataV draws them. A file
-    that is not GeoJSON is an error in ``report`` and gives none; a feature whose code or rings cannot be read is a
-    warning, and left out."""
+    that cannot be read as GeoJSON is an error in ``report`` and gives none; a feature that is not a city's polygon
+    (no code, coordinates that are not finite numbers, a second one for a code) is an error, and left out."""
     path = data_dir / CITY_BOUNDARIES
     if not path.exists():
         return {}
@@ -139,33 +141,72 @@ def city_polygons(data_dir: Path, report: Report | None = None) -> dict[str, lis
         features = doc["features"]
         if not isinstance(features, list):
             raise TypeError("its features are not a list")
-    except (ValueError, TypeError, KeyError) as exc:
-        _boundary_problem(
-            report, f"城市边界文件无法读取 / the city boundaries cannot be read ({type(exc).__name__}: {exc})"
+    except (ReadError, OSError, ValueError, TypeError, KeyError, RecursionError, ArithmeticError) as exc:
+        reason = (
+            "城市边界文件无法读取，按坐标定位不会进行 / the city boundaries cannot be read, no place is found from "
+            f"coordinates ({type(exc).__name__}: {exc})"
         )
+        _boundary_problem(report, reason)
         return {}
     polygons: dict[str, list[list[Ring]]] = {}
     for number, feature in enumerate(features, start=1):
         try:
-            geometry = feature.get("geometry") or {}
-            parts = geometry.get("coordinates", [])
-            if geometry.get("type") == "Polygon":
-                parts = [parts]
-            code = str((feature.get("properties") or {}).get("adcode", ""))
-            polygons[code] = [[[(float(x), float(y)) for x, y, *_ in ring] for ring in poly] for poly in parts]
-        except (AttributeError, TypeError, ValueError) as exc:
-            _boundary_problem(report, f"边界无法读取，已略过 / a boundary cannot be read, left out ({exc})", number)
+            code, shape = _boundary(feature)
+            if code in polygons:
+                raise ValueError(f"a second boundary for {code}")
+        except (AttributeError, TypeError, ValueError, ArithmeticError, RecursionError) as exc:
+            reason = f"该边界无法读取，已略过 / a boundary cannot be read, left out: {exc}"
+            _boundary_problem(report, reason, number, _feature_name(feature))
+            continue
+        polygons[code] = shape
     return polygons
 
 
-def _boundary_problem(report: Report | None, reason: str, feature: int | None = None) -> None:
-    """An error for the file, or a warning for one of its features (its number counted from 1, as its row)."""
+def _boundary(feature: object) -> tuple[str, list[list[Ring]]]:
+    """A feature's city code and polygons; raises what is wrong with it."""
+    if not isinstance(feature, dict):
+        raise TypeError("it is not an object")
+    geometry = feature.get("geometry") or {}
+    kind, parts = geometry.get("type"), geometry.get("coordinates") or []
+    if kind == "Polygon":
+        parts = [parts]
+    elif kind != "MultiPolygon":
+        raise ValueError(f"its geometry is {kind!r}, not a polygon")
+    code = str((feature.get("properties") or {}).get("adcode") or "")
+    if not code:
+        raise ValueError("it has no adcode")
+    shape = [[[_point(point) for point in ring] for ring in polygon] for polygon in parts]
+    if not shape or not all(polygon and len(polygon[0]) >= 3 for polygon in shape):
+        raise ValueError("a polygon without an outer ring of three points")
+    return code, shape
+
+
+def _point(point: Any) -> tuple[float, float]:
+    x, y, *_ = point  # what is not a sequence of two or more raises here
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (x, y)):
+        raise TypeError(f"a coordinate is not a number: {point!r:.40}")
+    lon, lat = float(x), float(y)  # a huge integer raises OverflowError
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        raise ValueError(f"a coordinate is not finite: {point!r:.40}")
+    return lon, lat
+
+
+def _feature_name(feature: object) -> str | None:
+    """The feature's code or name, for the report, if it has one."""
+    props = feature.get("properties") if isinstance(feature, dict) else None
+    if not isinstance(props, dict):
+        return None
+    return str(props.get("adcode") or props.get("name") or "")[:80] or None
+
+
+def _boundary_problem(report: Report | None, reason: str, feature: int | None = None, value: str | None = None) -> None:
+    """An error for the file, or for one of its features (its number counted from 1, as its row)."""
     if report is None:
         log.warning("%s: %s%s", CITY_BOUNDARIES, reason, f" (feature {feature})" if feature else "")
     elif feature is None:
         report.error(CITY_BOUNDARIES, reason)
     else:
-        report.warning(CITY_BOUNDARIES, reason, row=feature)
+        report.error(CITY_BOUNDARIES, reason, row=feature, value=value)
 
 
 def place_from_coordinates(schema: Schema, data_dir: Path, report: Report | None = None) -> Inference:

@@ -1,11 +1,12 @@
 """The tables the inference rules read beside the mapped sources (the crosswalks, the classification and discipline
-lists): read as a source file is read (ingest/readers.py: its encoding found, a malformed line set aside), with
-every problem in the run's report by file, row, column, value and reason, and the good rows used.
+lists): read as a source file is read (ingest/readers.py: the same header and field rules, a malformed line set
+aside), with every problem in the run's report by file, row, column, value and reason, and the good rows used.
 
 A rule's table that is missing is not a problem (a curator's data folder may lack the raw lists; the rule then
-finds nothing); one that cannot be read, or lacks a column the rule needs, is an error and gives no rows; a row
-that cannot be parsed is a warning and is left out. Without a report (benchmarks, a rule built alone) the
-problems are logged.
+finds nothing). One that cannot be read, whose encoding could only be guessed (one stray byte in a UTF-8 file made
+the detector read a whole crosswalk as Cyrillic), or that lacks a column the rule needs is an error and gives no
+rows. A row that cannot be parsed is an error and is left out; a cell cut to its longest is a warning. Without a
+report (benchmarks, a rule built alone) the problems are logged.
 """
 
 from __future__ import annotations
@@ -19,35 +20,54 @@ from ingest.report import Report
 
 log = logging.getLogger(__name__)
 
+# the encodings the reader takes without guessing (ingest/source_table.py: ``decode``)
+SURE_ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "gb18030", "xlsx", "json")
+
 
 def reference_rows(
     path: Path, data_dir: Path, columns: Sequence[str], report: Report | None
 ) -> Iterator[tuple[int, dict[str, str]]]:
-    """Each well-formed row of the table at ``path`` with its row number (the header is row 1), its values by
-    column; ``columns`` are those the rule needs."""
+    """Each well-formed row of the table at ``path`` with its row number (the header is row 1, as a spreadsheet
+    shows it), its values by column; ``columns`` are those the rule needs."""
     if not path.exists():
         return
     label = path.relative_to(data_dir).as_posix() if path.is_relative_to(data_dir) else path.name
     try:
         table = read_table(path)
-    except ReadError as exc:
+    except (ReadError, OSError) as exc:
+        reason = str(exc).replace(str(path), label).removeprefix(f"{label}: ")
+        reason = (
+            f"规则用表无法读取，相关推断不会进行 / a rule's table cannot be read, its rule infers nothing: {reason}"
+        )
+        _problem(report, label, reason)
+        return
+    if table.encoding not in SURE_ENCODINGS:
         _problem(
             report,
             label,
-            f"规则用表无法读取，相关推断不会进行 / a rule's table cannot be read, its rule infers nothing: {exc}",
+            f"规则用表的编码无法确定（猜测为 {table.encoding}），请存为 UTF-8；相关推断不会进行 / a rule's table is "
+            f"neither UTF-8 nor GB18030 (a guess says {table.encoding}: a stray byte?); save it as UTF-8. Its rule "
+            "infers nothing",
         )
         return
+    for note in table.notes:
+        _problem(report, label, note, warning=True)
     missing = [column for column in columns if column not in table.header]
     if missing:
         _problem(
             report,
             label,
             f"规则用表缺少列 {', '.join(missing)}，相关推断不会进行 / a rule's table lacks the column(s) "
-            f"{', '.join(missing)}: its rule infers nothing",
+            f"{', '.join(missing)} (it has {', '.join(table.header)}): its rule infers nothing",
+            column=missing[0],
         )
         return
     for number, column, value, reason in table.row_problems:
-        _problem(report, label, f"{reason}; row left out", warning=True, row=number, column=column, value=value)
+        if column is None:  # a line that could not be parsed: the reader left it out
+            _problem(report, label, f"该行无法解析，已略过 / {reason}: the row is left out", row=number, value=value)
+        else:  # a cell cut to its longest: the row is used
+            cut = f"单元格过长，已截断 / {reason}"
+            _problem(report, label, cut, warning=True, row=number, column=column, value=value)
     for row in table.rows:
         yield row.row, {key: "" if cell is None else str(cell) for key, cell in row.values.items()}
 

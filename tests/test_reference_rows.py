@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from graph.schema import Schema
 from graph.store import GraphStore
 from ingest.attribution import _university_studies
 from ingest.crosswalks import Crosswalks
 from ingest.inference import CITY_BOUNDARIES, city_polygons
-from ingest.pipeline import run_ingest
+from ingest.pipeline import collect, run_ingest
 from ingest.report import Level, Report
 from ingest.sources import bundled_sources
 
@@ -46,35 +47,95 @@ def test_a_short_row_is_reported_and_the_others_used(data: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     report = Report()
     studies = _university_studies(data, report)
-    assert [(i.level, i.file, i.row) for i in report.issues] == [(Level.WARNING, SHUANGGAO, 3)]
+    assert [(i.level, i.file, i.row, i.value) for i in report.issues] == [
+        (Level.ERROR, SHUANGGAO, 3, "广东轻工职业技术学院")
+    ]
     groups = [s for found in studies.values() for s in found if s[0] == "major_group"]
     assert len(groups) == sum(len(line.split(",")[3].split("|")) for line in lines[1:] if line.count(",") == 3)
 
 
-def test_a_crosswalk_without_a_column_is_an_error_and_the_others_load(data: Path) -> None:
+@pytest.mark.parametrize("column", ["keyword", "clusters", "confidence"])
+def test_a_crosswalk_without_a_column_is_an_error_and_the_others_load(data: Path, column: str) -> None:
     path = data / "crosswalks" / "keywords.csv"
-    path.write_text(path.read_text(encoding="utf-8").replace("keyword,", "key_word,", 1), encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8").replace(column, "misspelt", 1), encoding="utf-8")
     report = Report()
     crosswalks = Crosswalks.load(data, report)
-    assert not crosswalks.keywords
+    assert not crosswalks.keywords  # a misspelt clusters column made every keyword a "no cluster" decision
     assert crosswalks.gbt4754 and crosswalks.programmes
+    assert [(i.level, i.file, i.column) for i in report.issues] == [(Level.ERROR, "crosswalks/keywords.csv", column)]
+
+
+def test_a_crosswalk_whose_encoding_is_only_a_guess_is_an_error(data: Path) -> None:
+    """One Latin-1 byte in a UTF-8 file: neither UTF-8 nor GB18030, and the detector's guess read every keyword as
+    Cyrillic without a word in the report."""
+    path = data / "crosswalks" / "keywords.csv"
+    path.write_bytes(path.read_bytes().replace(b"semiconductors", "semiconduct\u00e9rs".encode("latin-1"), 1))
+    report = Report()
+    assert not Crosswalks.load(data, report).keywords
     assert [(i.level, i.file) for i in report.issues] == [(Level.ERROR, "crosswalks/keywords.csv")]
-    assert "keyword" in report.issues[0].reason
+    assert "UTF-8" in report.issues[0].reason
+
+
+def test_a_crosswalk_row_is_named_by_its_spreadsheet_row_and_a_long_cell_is_cut_not_dropped(data: Path) -> None:
+    path = data / "crosswalks" / "keywords.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[1:1] = ["", f"光刻胶测试词,E01,high,{'长' * 100_001}"]  # a blank line (row 2), then row 3
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = Report()
+    row = next(r for r in Crosswalks.load(data, report).keywords if r.key == "光刻胶测试词")
+    assert (row.file, row.line, row.clusters) == ("crosswalks/keywords.csv", 3, ("E01",))
+    assert [(i.level, i.row, i.column) for i in report.issues] == [(Level.WARNING, 3, "reasoning")]
+
+
+def test_a_rule_table_that_is_a_folder_is_an_error(data: Path) -> None:
+    path = data / SHUANGGAO
+    path.unlink()
+    path.mkdir()
+    report = Report()
+    _university_studies(data, report)
+    assert [(i.level, i.file) for i in report.issues] == [(Level.ERROR, SHUANGGAO)]
 
 
 def test_a_boundary_that_cannot_be_read_is_left_out(data: Path) -> None:
     path = data / CITY_BOUNDARIES
-    doc = json.loads(path.read_text(encoding="utf-8"))
-    count = len(doc["features"])
-    doc["features"][1:1] = ["not a feature", {"properties": {"adcode": 1}, "geometry": {"coordinates": [[[1]]]}}]
-    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    doc = json.loads(text)
+    first = doc["features"][0]["properties"]["adcode"]
+    ring = [[113.0, 23.0], [113.1, 23.0], [113.1, 23.1]]
+    bad = [
+        "not a feature",
+        {"properties": {"adcode": 1}, "geometry": {"type": "Polygon", "coordinates": [[[1]]]}},
+        {"properties": {"adcode": 2}, "geometry": {"type": "Polygon", "coordinates": [[["113", "23"], *ring]]}},
+        {"properties": {"adcode": 3}, "geometry": {"type": "Polygon", "coordinates": [[[10**400, 23], *ring]]}},
+        {"properties": {"adcode": first}, "geometry": None},  # a second entry for a city, without a shape
+        {"properties": {"adcode": 4}, "geometry": {"type": "Point", "coordinates": [113, 23]}},
+    ]
+    doc["features"][1:1] = bad
+    body = json.dumps(doc, ensure_ascii=False)
+    path.write_text(
+        body.replace('"coordinates": [[[1]]]', '"coordinates": [[[NaN, 1], [1, 1], [1, 2]]]'), encoding="utf-8"
+    )
     report = Report()
-    assert len(city_polygons(data, report)) == count
-    assert [(i.level, i.row) for i in report.issues] == [(Level.WARNING, 2), (Level.WARNING, 3)]
-    path.write_text("{ not json", encoding="utf-8")
+    polygons = city_polygons(data, report)
+    assert set(polygons) == {str(f["properties"]["adcode"]) for f in json.loads(text)["features"]}
+    assert [(i.level, i.row) for i in report.issues] == [(Level.ERROR, n) for n in range(2, 2 + len(bad))]
+    assert report.issues[4].value == str(first)
+    for broken in ("{ not json", "[" * 100_000, '{"features": 7}'):
+        path.write_text(broken, encoding="utf-8")
+        report = Report()
+        assert city_polygons(data, report) == {}
+        assert [(i.level, i.file) for i in report.issues] == [(Level.ERROR, CITY_BOUNDARIES)]
+    path.write_bytes(bytes(range(0x80, 0x100)) * 2)
     report = Report()
     assert city_polygons(data, report) == {}
-    assert [(i.level, i.file) for i in report.issues] == [(Level.ERROR, CITY_BOUNDARIES)]
+    assert [i.level for i in report.issues] == [Level.ERROR]
+
+
+def test_the_collect_alone_reports_them_too(data: Path, schema: Schema) -> None:
+    (data / SHUANGGAO).write_text("school_name\n某职业学院\n", encoding="utf-8")
+    report = Report()
+    collect(bundled_sources(schema), schema, data, report)
+    assert [(i.level, i.file) for i in report.issues if i.file == SHUANGGAO] == [(Level.ERROR, SHUANGGAO)]
 
 
 def test_a_run_with_damaged_rule_tables_finishes_and_reports_them(data: Path, embedded_store: GraphStore) -> None:
