@@ -17,11 +17,9 @@ from pathlib import Path
 
 from ingest.readers import ReadError, read_table
 from ingest.report import Report
+from ingest.source_table import SURE_ENCODINGS
 
 log = logging.getLogger(__name__)
-
-# the encodings the reader takes without guessing (ingest/source_table.py: ``decode``)
-SURE_ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "gb18030", "xlsx", "json")
 
 
 def reference_rows(

@@ -43,6 +43,11 @@ class Table:
     notes: list[str] = field(default_factory=list)
 
 
+# the encodings the readers name when they did not guess: a guess may read a mostly Chinese UTF-8 file with one stray
+# byte as another script (a whole crosswalk came out Cyrillic, with every row "loaded")
+SURE_ENCODINGS = frozenset({"utf-8", "utf-8-sig", "utf-16", "gb18030", "xlsx"})
+
+
 def decode(data: bytes) -> tuple[str, str]:
     """Bytes → text and the encoding used: UTF-8 (with or without BOM), GB18030 (covers GBK), else a guess."""
     if data.startswith(b"\xef\xbb\xbf"):

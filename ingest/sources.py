@@ -16,6 +16,7 @@ from ingest.policy import notice_records
 from ingest.readers import ReadError, read_table
 from ingest.records import NodeRecord, PendingLink
 from ingest.report import Level, Report
+from ingest.source_table import SURE_ENCODINGS
 
 MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -37,6 +38,12 @@ def file_label(target: str) -> str:
     return path.name if path.is_absolute() else path.as_posix()
 
 
+GUESSED = (
+    "文件既非 UTF-8 也非 GB18030，编码系猜测（{0}），请核对名称，最好另存为 UTF-8 / the file is neither UTF-8 nor "
+    "GB18030: its encoding is a guess ({0}); check its names, or save it as UTF-8"
+)
+
+
 def mapping_source(mapping: SourceMapping, file: str | None = None) -> Source:
     target = file or mapping.file
     label = file_label(target)
@@ -53,6 +60,8 @@ def mapping_source(mapping: SourceMapping, file: str | None = None) -> Source:
             return [], []
         for note in table.notes:
             report.add(Level.INFO, label, note)
+        if table.encoding not in SURE_ENCODINGS:  # loaded, but a person should look at its names
+            report.warning(label, GUESSED.format(table.encoding))
         return apply_mapping(active, table, label, report)
 
     return Source(name=mapping.source, file=label, collect=collect, mapping=mapping)

@@ -147,3 +147,15 @@ def test_a_run_with_damaged_rule_tables_finishes_and_reports_them(data: Path, em
     problems = {(i.level, i.file) for i in result.report.issues if i.file in (SHUANGGAO, CITY_BOUNDARIES, DFC)}
     assert problems == {(Level.ERROR, SHUANGGAO), (Level.ERROR, CITY_BOUNDARIES)}
     assert sum(result.node_counts.values()) > 1_000  # the sources themselves loaded
+
+
+def test_a_source_whose_encoding_is_a_guess_is_read_with_a_warning(data: Path, schema: Schema) -> None:
+    """A mapped source still loads on a guess (a Big5 list is real), but the report asks a person to check it: here
+    the crosswalk text with its stray byte, which the detector reads as Cyrillic, put in the firms' file's place."""
+    text = (data / "crosswalks" / "keywords.csv").read_bytes()
+    (data / "facts" / "enterprises.csv").write_bytes(text.replace(b"semiconductors", b"semiconduct\xe9rs", 1))
+    source = next(s for s in bundled_sources(schema) if s.name == "enterprises")
+    report = Report()
+    source.collect(data, report)
+    guessed = [i for i in report.issues if "guess" in i.reason]
+    assert [(i.level, i.file) for i in guessed] == [(Level.WARNING, "facts/enterprises.csv")]
