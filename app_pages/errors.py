@@ -17,6 +17,7 @@ from graph.errors import (
 from graph.exports import ExportError
 from ingest.mapping_schema import MappingError
 from ingest.readers import ReadError
+from ingest.reference_rows import RuleTableError
 from ingest.row_tables import SpillError
 from queries.catalog import QueryError
 
@@ -38,6 +39,7 @@ KINDS: tuple[tuple[type[BaseException], str, str], ...] = (
     ),
     (ExportError, "导出失败", "The export failed"),
     (SchemaError, "数据与本体不符", "The data does not fit the ontology"),
+    (RuleTableError, "推断规则用表无法使用", "A table of the inference rules cannot be used"),
     (ClusterKGError, "操作失败", "The operation failed"),
 )
 

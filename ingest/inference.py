@@ -21,6 +21,7 @@ from ingest.build import Inference
 from ingest.geo import wgs84_to_gcj02
 from ingest.link_columns import Ties, keys_of_types
 from ingest.records import Link
+from ingest.reference_rows import RuleTableError, refused
 from ingest.report import Report
 from ingest.resolve import Entity, EntityIndex
 from ingest.source_table import ReadError, decode
@@ -131,8 +132,9 @@ def _inside(lon: float, lat: float, ring: Ring) -> bool:
 
 def city_polygons(data_dir: Path, report: Report | None = None) -> dict[str, list[list[Ring]]]:
     """GB/T 2260 city code → its polygons (outer ring first, then holes), in GCJ-02 as DataV draws them. A file
-    that cannot be read as GeoJSON is an error in ``report`` and gives none; a feature that is not a city's polygon
-    (no code, coordinates that are not finite numbers, a second one for a code) is an error, and left out."""
+    that cannot be read as GeoJSON stops the run (``RuleTableError``, as for the rules' other tables); a feature
+    that is not a city's polygon (no code, coordinates that are not finite numbers, a second one for a code) is an
+    error in ``report``, and left out."""
     path = data_dir / CITY_BOUNDARIES
     if not path.exists():
         return {}
@@ -142,12 +144,8 @@ def city_polygons(data_dir: Path, report: Report | None = None) -> dict[str, lis
         if not isinstance(features, list):
             raise TypeError("its features are not a list")
     except (ReadError, OSError, ValueError, TypeError, KeyError, RecursionError, ArithmeticError) as exc:
-        reason = (
-            "城市边界文件无法读取，按坐标定位不会进行 / the city boundaries cannot be read, no place is found from "
-            f"coordinates ({type(exc).__name__}: {exc})"
-        )
-        _boundary_problem(report, reason)
-        return {}
+        en = f"cannot be read as GeoJSON ({type(exc).__name__}: {str(exc)[:200]})"
+        raise RuleTableError(refused(CITY_BOUNDARIES, "无法读作 GeoJSON", en)) from exc
     polygons: dict[str, list[list[Ring]]] = {}
     for number, feature in enumerate(features, start=1):
         try:
@@ -199,12 +197,10 @@ def _feature_name(feature: object) -> str | None:
     return str(props.get("adcode") or props.get("name") or "")[:80] or None
 
 
-def _boundary_problem(report: Report | None, reason: str, feature: int | None = None, value: str | None = None) -> None:
-    """An error for the file, or for one of its features (its number counted from 1, as its row)."""
+def _boundary_problem(report: Report | None, reason: str, feature: int, value: str | None) -> None:
+    """An error for one of the features (its number counted from 1, as its row)."""
     if report is None:
-        log.warning("%s: %s%s", CITY_BOUNDARIES, reason, f" (feature {feature})" if feature else "")
-    elif feature is None:
-        report.error(CITY_BOUNDARIES, reason)
+        log.warning("%s: %s (feature %d)", CITY_BOUNDARIES, reason, feature)
     else:
         report.error(CITY_BOUNDARIES, reason, row=feature, value=value)
 

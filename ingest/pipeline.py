@@ -60,8 +60,9 @@ Progress = Callable[[str, int], None]  # (step description, items done in that s
 
 
 def default_inferences(schema: Schema, data_dir: Path, report: Report | None = None) -> list[Inference]:
-    """The rules every ingest applies, in order (a later rule sees the earlier rules' ties); the problems of the
-    tables they read go into ``report`` (ingest/reference_rows.py)."""
+    """The rules every ingest applies, in order (a later rule sees the earlier rules' ties). The rows of their tables
+    that cannot be parsed go into ``report``; a table that cannot be used raises RuleTableError
+    (ingest/reference_rows.py)."""
     return [
         place_from_coordinates(schema, data_dir, report),
         place_from_host(schema),
@@ -143,8 +144,9 @@ def run_ingest(
         recover = _last_run_unfinished(store)
         _close_interrupted_runs(store)
         store.upsert_nodes("IngestRun", [{"id": run_id, "started_at": started.isoformat(), "status": "running"}])
-    rules = default_inferences(store.schema, data_dir, report) if inferences is None else inferences
     try:
+        # a rule's table that cannot be used stops the run here, before it reads or writes anything
+        rules = default_inferences(store.schema, data_dir, report) if inferences is None else inferences
         # the rows' tables wait for the write as files, mapped (ingest/row_tables.py); TMPDIR says where
         with rare_collections(), spill_folder() as spill, ExitStack() as on_exit:
             result = _run(

@@ -1,12 +1,13 @@
 """The tables the inference rules read beside the mapped sources (the crosswalks, the classification and discipline
 lists): read as a source file is read (ingest/readers.py: the same header and field rules, a malformed line set
-aside), with every problem in the run's report by file, row, column, value and reason, and the good rows used.
+aside), with every problem named by file, row, column, value and reason, and the good rows used.
 
 A rule's table that is missing is not a problem (a curator's data folder may lack the raw lists; the rule then
-finds nothing). One that cannot be read, whose encoding could only be guessed (one stray byte in a UTF-8 file made
-the detector read a whole crosswalk as Cyrillic), or that lacks a column the rule needs is an error and gives no
-rows. A row that cannot be parsed is an error and is left out; a cell cut to its longest is a warning. Without a
-report (benchmarks, a rule built alone) the problems are logged.
+finds nothing). One that is there but cannot be read, whose encoding could only be guessed (one stray byte in a
+UTF-8 file made the detector read a whole crosswalk as Cyrillic), or that lacks a column the rule needs stops the
+run before it writes (``RuleTableError``): going on would drop every tie the rule inferred before, which no one asked
+for. A row that cannot be parsed is an error in the run's report and is left out, as a source's row is; a cell cut
+to its longest is a warning. Without a report (benchmarks, a rule built alone) row problems are logged.
 """
 
 from __future__ import annotations
@@ -15,11 +16,16 @@ import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from graph.errors import ClusterKGError
 from ingest.readers import ReadError, read_table
 from ingest.report import Report
 from ingest.source_table import SURE_ENCODINGS
 
 log = logging.getLogger(__name__)
+
+
+class RuleTableError(ClusterKGError):
+    """A table an inference rule needs is there but cannot be used: the run stops before it writes."""
 
 
 def reference_rows(
@@ -34,32 +40,21 @@ def reference_rows(
         table = read_table(path)
     except (ReadError, OSError) as exc:
         reason = str(exc).replace(str(path), label).removeprefix(f"{label}: ")
-        reason = (
-            f"规则用表无法读取，相关推断不会进行 / a rule's table cannot be read, its rule infers nothing: {reason}"
-        )
-        _problem(report, label, reason)
-        return
+        raise RuleTableError(refused(label, "无法读取", f"cannot be read: {reason}")) from exc
     if table.encoding not in SURE_ENCODINGS:
-        _problem(
-            report,
-            label,
-            f"规则用表的编码无法确定（猜测为 {table.encoding}），请存为 UTF-8；相关推断不会进行 / a rule's table is "
-            f"neither UTF-8 nor GB18030 (a guess says {table.encoding}: a stray byte?); save it as UTF-8. Its rule "
-            "infers nothing",
+        raise RuleTableError(
+            refused(
+                label,
+                f"编码无法确定（猜测为 {table.encoding}），请另存为 UTF-8",
+                f"is neither UTF-8 nor GB18030 (a guess says {table.encoding}: a stray byte?); save it as UTF-8",
+            )
         )
-        return
     for note in table.notes:
         _problem(report, label, note, warning=True)
     missing = [column for column in columns if column not in table.header]
     if missing:
-        _problem(
-            report,
-            label,
-            f"规则用表缺少列 {', '.join(missing)}，相关推断不会进行 / a rule's table lacks the column(s) "
-            f"{', '.join(missing)} (it has {', '.join(table.header)}): its rule infers nothing",
-            column=missing[0],
-        )
-        return
+        names, present = ", ".join(missing), ", ".join(table.header)
+        raise RuleTableError(refused(label, f"缺少列 {names}", f"lacks the column(s) {names} (it has {present})"))
     for number, column, value, reason in table.row_problems:
         if column is None:  # a line that could not be parsed: the reader left it out
             _problem(report, label, f"该行无法解析，已略过 / {reason}: the row is left out", row=number, value=value)
@@ -77,3 +72,11 @@ def _problem(report: Report | None, label: str, reason: str, *, warning: bool = 
         report.warning(label, reason, **where)
     else:
         report.error(label, reason, **where)
+
+
+def refused(label: str, zh: str, en: str) -> str:
+    """Why a run stops for a rule's table: nothing was written, and what to do."""
+    return (
+        f"推断规则用表 {label} {zh}：本次导入已停止，图未改动；修好该文件后再运行 / the rule table {label} {en}: the "
+        "run stopped before writing, and the graph is unchanged; mend the file and run again"
+    )

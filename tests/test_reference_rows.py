@@ -1,6 +1,7 @@
 """The tables the inference rules read beside the mapped sources (ingest/reference_rows.py, inference.city_polygons):
-a damaged one is reported by file, row and reason, its good rows are used, and the run goes on — before, a
-GB18030 list, a short row or a feature that is not an object stopped the whole ingest with a traceback."""
+a damaged row is reported by file, row and reason and the good rows are used; a table that cannot be used stops the
+run before it writes, in one sentence, the graph unchanged (going on would drop every tie its rule inferred
+before). Before, a GB18030 list, a short row or a feature that is not an object stopped the ingest with a traceback."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ from pathlib import Path
 
 import pytest
 
+from app_pages.errors import explain_error
+from graph.digest import graph_digest
 from graph.schema import Schema
 from graph.store import GraphStore
 from ingest.attribution import _university_studies
 from ingest.crosswalks import Crosswalks
 from ingest.inference import CITY_BOUNDARIES, city_polygons
 from ingest.pipeline import collect, run_ingest
+from ingest.reference_rows import RuleTableError
 from ingest.report import Level, Report
 from ingest.sources import bundled_sources
 
@@ -58,11 +62,9 @@ def test_a_short_row_is_reported_and_the_others_used(data: Path) -> None:
 def test_a_crosswalk_without_a_column_is_an_error_and_the_others_load(data: Path, column: str) -> None:
     path = data / "crosswalks" / "keywords.csv"
     path.write_text(path.read_text(encoding="utf-8").replace(column, "misspelt", 1), encoding="utf-8")
-    report = Report()
-    crosswalks = Crosswalks.load(data, report)
-    assert not crosswalks.keywords  # a misspelt clusters column made every keyword a "no cluster" decision
-    assert crosswalks.gbt4754 and crosswalks.programmes
-    assert [(i.level, i.file, i.column) for i in report.issues] == [(Level.ERROR, "crosswalks/keywords.csv", column)]
+    # a misspelt clusters column made every keyword a "no cluster" decision, without a word
+    with pytest.raises(RuleTableError, match=f"crosswalks/keywords.csv lacks the column\\(s\\) {column}"):
+        Crosswalks.load(data, Report())
 
 
 def test_a_crosswalk_whose_encoding_is_only_a_guess_is_an_error(data: Path) -> None:
@@ -70,10 +72,8 @@ def test_a_crosswalk_whose_encoding_is_only_a_guess_is_an_error(data: Path) -> N
     Cyrillic without a word in the report."""
     path = data / "crosswalks" / "keywords.csv"
     path.write_bytes(path.read_bytes().replace(b"semiconductors", "semiconduct\u00e9rs".encode("latin-1"), 1))
-    report = Report()
-    assert not Crosswalks.load(data, report).keywords
-    assert [(i.level, i.file) for i in report.issues] == [(Level.ERROR, "crosswalks/keywords.csv")]
-    assert "UTF-8" in report.issues[0].reason
+    with pytest.raises(RuleTableError, match=r"keywords\.csv is neither UTF-8 nor GB18030"):
+        Crosswalks.load(data, Report())
 
 
 def test_a_crosswalk_row_is_named_by_its_spreadsheet_row_and_a_long_cell_is_cut_not_dropped(data: Path) -> None:
@@ -91,9 +91,8 @@ def test_a_rule_table_that_is_a_folder_is_an_error(data: Path) -> None:
     path = data / SHUANGGAO
     path.unlink()
     path.mkdir()
-    report = Report()
-    _university_studies(data, report)
-    assert [(i.level, i.file) for i in report.issues] == [(Level.ERROR, SHUANGGAO)]
+    with pytest.raises(RuleTableError, match=r"shuanggao_2019\.csv cannot be read"):
+        _university_studies(data, Report())
 
 
 def test_a_boundary_that_cannot_be_read_is_left_out(data: Path) -> None:
@@ -120,33 +119,48 @@ def test_a_boundary_that_cannot_be_read_is_left_out(data: Path) -> None:
     assert set(polygons) == {str(f["properties"]["adcode"]) for f in json.loads(text)["features"]}
     assert [(i.level, i.row) for i in report.issues] == [(Level.ERROR, n) for n in range(2, 2 + len(bad))]
     assert report.issues[4].value == str(first)
-    for broken in ("{ not json", "[" * 100_000, '{"features": 7}'):
-        path.write_text(broken, encoding="utf-8")
-        report = Report()
-        assert city_polygons(data, report) == {}
-        assert [(i.level, i.file) for i in report.issues] == [(Level.ERROR, CITY_BOUNDARIES)]
-    path.write_bytes(bytes(range(0x80, 0x100)) * 2)
-    report = Report()
-    assert city_polygons(data, report) == {}
-    assert [i.level for i in report.issues] == [Level.ERROR]
+    for broken in (b"{ not json", b"[" * 100_000, b'{"features": 7}', bytes(range(0x80, 0x100)) * 2):
+        path.write_bytes(broken)
+        with pytest.raises(RuleTableError, match="cannot be read as GeoJSON"):
+            city_polygons(data, Report())
 
 
 def test_the_collect_alone_reports_them_too(data: Path, schema: Schema) -> None:
-    (data / SHUANGGAO).write_text("school_name\n某职业学院\n", encoding="utf-8")
+    (data / SHUANGGAO).write_text("school_name,major_groups\n某职业学院\n", encoding="utf-8")  # a short row
     report = Report()
     collect(bundled_sources(schema), schema, data, report)
-    assert [(i.level, i.file) for i in report.issues if i.file == SHUANGGAO] == [(Level.ERROR, SHUANGGAO)]
+    assert [(i.level, i.file, i.row) for i in report.issues if i.file == SHUANGGAO] == [(Level.ERROR, SHUANGGAO, 2)]
 
 
-def test_a_run_with_damaged_rule_tables_finishes_and_reports_them(data: Path, embedded_store: GraphStore) -> None:
-    (data / SHUANGGAO).write_text("school_name\n某职业学院\n", encoding="utf-8")  # lacks major_groups
-    (data / CITY_BOUNDARIES).write_text('{"features": 7}', encoding="utf-8")
+def test_a_run_with_damaged_rows_finishes_and_reports_them(data: Path, embedded_store: GraphStore) -> None:
+    lines = (data / SHUANGGAO).read_text(encoding="utf-8").splitlines()
+    (data / SHUANGGAO).write_text("\n".join([*lines[:2], "某职业学院", *lines[2:]]) + "\n", encoding="utf-8")
     path = data / DFC
     path.write_bytes(path.read_text(encoding="utf-8").encode("gb18030"))
     result = run_ingest(embedded_store, bundled_sources(embedded_store.schema), data_dir=data)
-    problems = {(i.level, i.file) for i in result.report.issues if i.file in (SHUANGGAO, CITY_BOUNDARIES, DFC)}
-    assert problems == {(Level.ERROR, SHUANGGAO), (Level.ERROR, CITY_BOUNDARIES)}
-    assert sum(result.node_counts.values()) > 1_000  # the sources themselves loaded
+    problems = [(i.level, i.file, i.row) for i in result.report.issues if i.file in (SHUANGGAO, DFC)]
+    assert problems == [(Level.ERROR, SHUANGGAO, 3)]
+    assert sum(result.node_counts.values()) > 1_000
+
+
+@pytest.mark.parametrize("damage", ["no column", "boundaries"])
+def test_a_table_that_cannot_be_used_stops_the_run_and_changes_nothing(
+    data: Path, embedded_store: GraphStore, damage: str
+) -> None:
+    """Going on without it would drop every tie its rule inferred before: the run stops first, in one sentence."""
+    run_ingest(embedded_store, bundled_sources(embedded_store.schema), data_dir=data)
+    before = graph_digest(embedded_store)
+    if damage == "no column":
+        (data / SHUANGGAO).write_text("school_name\n某职业学院\n", encoding="utf-8")
+    else:
+        (data / CITY_BOUNDARIES).write_text('{"features": 7}', encoding="utf-8")
+    with pytest.raises(RuleTableError) as raised:
+        run_ingest(embedded_store, bundled_sources(embedded_store.schema), data_dir=data)
+    assert "the graph is unchanged" in str(raised.value)
+    assert explain_error(raised.value)[1].startswith("A table of the inference rules cannot be used: ")
+    assert graph_digest(embedded_store) == before
+    last = embedded_store.read("MATCH (r:IngestRun) RETURN r.status AS s ORDER BY r.started_at DESC LIMIT 1").rows
+    assert last == [{"s": "failed"}]
 
 
 def test_a_source_whose_encoding_is_a_guess_is_read_with_a_warning(data: Path, schema: Schema) -> None:
