@@ -200,9 +200,12 @@ class Attribution:
         ]
 
 
-def _read(data_dir: Path, file: str, columns: tuple[str, ...], report: Report | None) -> Iterator[dict[str, str]]:
-    """A raw list's rows (ingest/reference_rows.py: its problems reported, its good rows used)."""
-    return (row for _, row in reference_rows(data_dir / "raw" / file, data_dir, columns, report))
+def _read(
+    data_dir: Path, file: str, columns: tuple[str, ...], report: Report | None, filled: tuple[str, ...] = ()
+) -> Iterator[dict[str, str]]:
+    """A raw list's rows (ingest/reference_rows.py: its problems reported, its good rows used); a row with an empty
+    ``filled`` cell is reported and not used."""
+    return (row for _, row in reference_rows(data_dir / "raw" / file, data_dir, columns, report, filled))
 
 
 Parts = tuple[Ties, ...]  # the resolved ties, then the rules' own so far: walked in turn, not copied into one
@@ -241,7 +244,7 @@ def _shenwan(data_dir: Path, report: Report | None = None) -> dict[str, str]:
     """Stock code (six digits) → its newest 申万 2021 code."""
     newest: dict[str, tuple[str, str]] = {}
     columns = ("stock_code", "effective_date", "sw_code")
-    for row in _read(data_dir, "shenwan-2021/sw_stock_classification.csv", columns, report):
+    for row in _read(data_dir, "shenwan-2021/sw_stock_classification.csv", columns, report, ("stock_code", "sw_code")):
         stock, date = row["stock_code"].zfill(6), row["effective_date"]
         if stock not in newest or date > newest[stock][0]:
             newest[stock] = (date, row["sw_code"])
@@ -252,18 +255,21 @@ def _university_studies(data_dir: Path, report: Report | None = None) -> dict[st
     """University (match key) → (scheme, discipline/major name, where it is stated) of its strong studies."""
     studies: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     grades = ("school_name", "discipline_code", "discipline_name", "grade")
-    for row in _read(data_dir, "university-disciplines/eval4_official.csv", grades, report):
+    for row in _read(data_dir, "university-disciplines/eval4_official.csv", grades, report, grades[:2]):
         if row["grade"] in STRONG_GRADES:
             detail = f"学科评估 {row['discipline_code']} {row['discipline_name']} {row['grade']};"
             studies[match_key(row["school_name"])].append(("discipline", row["discipline_code"], detail))
-    for row in _read(data_dir, "university-disciplines/dfc2022.csv", ("school_name", "discipline_name"), report):
+    first_class = ("school_name", "discipline_name")  # a school on the list without a named discipline: none to match
+    for row in _read(data_dir, "university-disciplines/dfc2022.csv", first_class, report, first_class[:1]):
         if row["discipline_name"]:
             detail = f"双一流 {row['discipline_name']};"
             studies[match_key(row["school_name"])].append(("discipline", row["discipline_name"], detail))
-    for row in _read(data_dir, "university-disciplines/swyc_batches.csv", ("school_name", "major_name"), report):
+    majors = ("school_name", "major_name")
+    for row in _read(data_dir, "university-disciplines/swyc_batches.csv", majors, report, majors):
         detail = f"一流本科专业 {row['major_name']};"
         studies[match_key(row["school_name"])].append(("major", row["major_name"], detail))
-    for row in _read(data_dir, "vocational-shuanggao/shuanggao_2019.csv", ("school_name", "major_groups"), report):
+    groups = ("school_name", "major_groups")
+    for row in _read(data_dir, "vocational-shuanggao/shuanggao_2019.csv", groups, report, groups[:1]):
         for group in filter(None, row["major_groups"].split("|")):
             studies[match_key(row["school_name"])].append(("major_group", group, f"双高专业群 {group};"))
     return studies

@@ -32,8 +32,10 @@ class Row:
         return f"{shown} ({self.file}:{self.line})"
 
 
-def _rows(path: Path, data_dir: Path, columns: Sequence[str], report: Report | None) -> Iterator[dict[str, str]]:
-    for line, row in reference_rows(path, data_dir, columns, report):
+def _rows(
+    path: Path, data_dir: Path, columns: Sequence[str], report: Report | None, filled: Sequence[str]
+) -> Iterator[dict[str, str]]:
+    for line, row in reference_rows(path, data_dir, columns, report, filled):
         row["_line"] = str(line)
         row["_file"] = path.relative_to(data_dir).as_posix()
         yield row
@@ -63,21 +65,21 @@ class Crosswalks:
         if not folder.is_dir():
             return cls({}, {}, {}, [], {})
 
-        def rows(name: str, *keys: str) -> Iterator[dict[str, str]]:  # every table says its clusters and confidence
-            return _rows(folder / name, data_dir, (*keys, "clusters", "confidence"), report)
+        def rows(name: str, keys: tuple[str, ...], *others: str) -> Iterator[dict[str, str]]:
+            # every table says its clusters and confidence; a row without its keys is reported and not used
+            return _rows(folder / name, data_dir, (*keys, *others, "clusters", "confidence"), report, keys)
 
         listed = {
             (r["scheme"], r["code"]): _row(r, r["code"], r["name"])
-            for r in rows("listed_industry.csv", "scheme", "code", "name")
+            for r in rows("listed_industry.csv", ("scheme", "code"), "name")
         }
-        gbt = {r["code"]: _row(r, r["code"], r["name"]) for r in rows("gbt4754.csv", "code", "name")}
-        programmes = {r["programme"]: _row(r, r["programme"]) for r in rows("key_rd_programmes.csv", "programme")}
+        gbt = {r["code"]: _row(r, r["code"], r["name"]) for r in rows("gbt4754.csv", ("code",), "name")}
+        programmes = {r["programme"]: _row(r, r["programme"]) for r in rows("key_rd_programmes.csv", ("programme",))}
         keywords = sorted(
-            (_row(r, r["keyword"].strip()) for r in rows("keywords.csv", "keyword") if r["keyword"].strip()),
-            key=lambda k: -len(k.key),
+            (_row(r, r["keyword"].strip()) for r in rows("keywords.csv", ("keyword",))), key=lambda k: -len(k.key)
         )
         disciplines: dict[tuple[str, str], Row] = {}
-        for r in rows("disciplines.csv", "scheme", "code", "name"):
+        for r in rows("disciplines.csv", ("scheme", "name"), "code"):
             row = _row(r, r["code"] or r["name"], r["name"])
             for text in (r["code"], r["name"]):
                 if text:

@@ -29,10 +29,11 @@ class RuleTableError(ClusterKGError):
 
 
 def reference_rows(
-    path: Path, data_dir: Path, columns: Sequence[str], report: Report | None
+    path: Path, data_dir: Path, columns: Sequence[str], report: Report | None, filled: Sequence[str] = ()
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """Each well-formed row of the table at ``path`` with its row number (the header is row 1, as a spreadsheet
-    shows it), its values by column; ``columns`` are those the rule needs."""
+    shows it), its values by column; ``columns`` are those the rule needs. A row with an empty cell in a ``filled``
+    column (a key the rule looks it up by: an empty stock code was read as 000000) is a warning and is not used."""
     if not path.exists():
         return
     label = path.relative_to(data_dir).as_posix() if path.is_relative_to(data_dir) else path.name
@@ -62,7 +63,13 @@ def reference_rows(
             cut = f"单元格过长，已截断 / {reason}"
             _problem(report, label, cut, warning=True, row=number, column=column, value=value)
     for row in table.rows:
-        yield row.row, {key: "" if cell is None else str(cell) for key, cell in row.values.items()}
+        values = {key: "" if cell is None else str(cell) for key, cell in row.values.items()}
+        empty = next((column for column in filled if not values[column].strip()), None)
+        if empty is not None:
+            unused = f"单元格为空，该行未用 / {empty} is empty: the row is not used"
+            _problem(report, label, unused, warning=True, row=row.row, column=empty, value="")
+            continue
+        yield row.row, values
 
 
 def _problem(report: Report | None, label: str, reason: str, *, warning: bool = False, **where: object) -> None:

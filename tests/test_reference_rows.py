@@ -6,16 +6,19 @@ before). Before, a GB18030 list, a short row or a feature that is not an object 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from app_pages.errors import explain_error
 from graph.digest import graph_digest
-from graph.schema import Schema
+from graph.embedded_store import EmbeddedStore
+from graph.schema import Schema, default_schema
 from graph.store import GraphStore
-from ingest.attribution import _university_studies
+from ingest.attribution import _shenwan, _university_studies
 from ingest.crosswalks import Crosswalks
 from ingest.inference import CITY_BOUNDARIES, city_polygons
 from ingest.pipeline import collect, run_ingest
@@ -23,9 +26,13 @@ from ingest.reference_rows import RuleTableError
 from ingest.report import Level, Report
 from ingest.sources import bundled_sources
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "data"
+CKG = str(REPO / ".venv" / "bin" / "ckg")
 SHUANGGAO = "raw/vocational-shuanggao/shuanggao_2019.csv"
 DFC = "raw/university-disciplines/dfc2022.csv"
+SHENWAN = "raw/shenwan-2021/sw_stock_classification.csv"
+KEYWORDS = "crosswalks/keywords.csv"
 
 
 @pytest.fixture
@@ -173,3 +180,47 @@ def test_a_source_whose_encoding_is_a_guess_is_read_with_a_warning(data: Path, s
     source.collect(data, report)
     guessed = [i for i in report.issues if "guess" in i.reason]
     assert [(i.level, i.file) for i in guessed] == [(Level.WARNING, "facts/enterprises.csv")]
+
+
+def test_a_row_without_its_key_is_reported_and_not_used(data: Path) -> None:
+    """An empty stock code was read as stock 000000, and an empty keyword was skipped without a word."""
+    shenwan = data / SHENWAN
+    shenwan.write_text(shenwan.read_text(encoding="utf-8") + ",2021-07-30,110101,\n", encoding="utf-8")
+    keywords = data / KEYWORDS
+    lines = keywords.read_text(encoding="utf-8").splitlines()
+    lines.insert(3, " ,E01,high,a keyword left blank")  # row 4
+    keywords.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = Report()
+    assert "000000" not in _shenwan(data, report)
+    crosswalks = Crosswalks.load(data, report)
+    assert all(row.key for row in crosswalks.keywords)
+    rows = len(shenwan.read_text(encoding="utf-8").splitlines())
+    assert [(i.level, i.file, i.row, i.column) for i in report.issues] == [
+        (Level.WARNING, SHENWAN, rows, "stock_code"),
+        (Level.WARNING, KEYWORDS, 4, "keyword"),
+    ]
+
+
+def test_the_command_line_stops_in_one_line_and_writes_nothing(data: Path, tmp_path: Path) -> None:
+    (data / SHUANGGAO).write_text("school_name\n某职业学院\n", encoding="utf-8")  # no major_groups column
+    store = tmp_path / "graph.lbdb"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
+    done = subprocess.run(
+        [CKG, "ingest", "-q", "--embedded-path", str(store), "--data-dir", str(data), "--report-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**env, "CLUSTERKG_BACKEND": "embedded"},
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    [line] = done.stderr.splitlines()
+    assert f"推断规则用表 {SHUANGGAO} 缺少列 major_groups" in line and "the graph is unchanged" in line
+    if store.exists():  # the schema may be made before the rules are read; no fact is written
+        written = EmbeddedStore(store, default_schema(), read_only=True)
+        try:
+            labels = written.read("MATCH (n) RETURN DISTINCT label(n) AS label").rows
+        finally:
+            written.close()
+        assert {row["label"] for row in labels} <= {"IngestRun"}
