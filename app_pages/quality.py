@@ -9,6 +9,7 @@ import streamlit as st
 
 from app_pages.common import L, page_header, run_named
 from app_pages.headers import class_words, frame, translate, word
+from ingest.run_changes import RECORDED_ISSUES
 
 page_header("数据质量", "Data quality")
 runs = run_named("dq_last_ingest")
@@ -21,6 +22,17 @@ files = pd.DataFrame(json.loads(run["files"] or "[]"))
 st.subheader(L("各文件的行数核对", "Every row accounted for, per file"))
 st.dataframe(translate(files), hide_index=True, width="stretch")
 issues = pd.DataFrame(json.loads(run["report"] or "[]"))
+found = json.loads(run["counts"] or "{}").get("issues", {})  # every problem, by level (runs since 2026-12-07)
+if sum(found.values()) > len(issues):
+    shown, total = f"{len(issues):,}", f"{sum(found.values()):,}"
+    st.caption(
+        L(
+            f"共发现 {total} 个问题，每一级别列出前 {RECORDED_ISSUES:,} 个（共 {shown} 个）；"
+            "全部问题见本次导入的 rejections.csv。",
+            f"{total} problems were found; the first {RECORDED_ISSUES:,} of each level are listed here ({shown}). "
+            "The run's rejections.csv lists every one.",
+        )
+    )
 if not issues.empty:
     st.subheader(L("被拒绝的行与原因", "Rejected rows and reasons"))
     st.dataframe(translate(issues[issues["level"] == "error"]), hide_index=True, width="stretch")

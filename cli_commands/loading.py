@@ -7,12 +7,15 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cli_commands.common import Subcommands, UsageError, add_store_options, store_settings
 from graph.factory import open_store
 from graph.schema import default_schema
 from graph.store import GraphStore
+
+if TYPE_CHECKING:  # the ingest is imported when a command needs it: the CLI starts faster
+    from ingest.report import Report
 
 
 def add_ingest(sub: Subcommands) -> None:
@@ -74,7 +77,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
         result = run_ingest(store, sources, data_dir=data_dir, dry_run=args.dry_run, retract=retract, progress=progress)
         bar.close()
-    report_file = _write_run_report(Path(args.report_dir), result.run_id, result.report.to_csv())
+    report_file = _write_run_report(Path(args.report_dir), result.run_id, result.report)
     print(result.report.summary())
     print(f"nodes: {json.dumps(result.node_counts, ensure_ascii=False)}")
     print(f"relationships: {json.dumps(result.relationship_counts, ensure_ascii=False)}")
@@ -98,12 +101,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_run_report(report_dir: Path, run_id: str, rejections_csv: str) -> Path:
+def _write_run_report(report_dir: Path, run_id: str, report: Report) -> Path:
     """One folder per run (none overwritten), and ``latest`` pointing at the newest."""
     run_dir = report_dir / run_id.removeprefix("run/")
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / "rejections.csv"
-    path.write_text(rejections_csv, encoding="utf-8-sig")  # with BOM so Excel reads the Chinese right
+    report.write_csv(path)
     latest = report_dir / "latest"
     staged = report_dir / f".latest-{os.getpid()}"
     staged.unlink(missing_ok=True)
@@ -116,7 +119,7 @@ def _write_neo4j_import(args: argparse.Namespace, sources: list[Any], data_dir: 
     from ingest.neo4j_import import write_import_files
 
     files = write_import_files(sources, default_schema(), data_dir=data_dir, out_dir=Path(args.neo4j_import))
-    _write_run_report(Path(args.report_dir), files.result.run_id, files.result.report.to_csv())
+    _write_run_report(Path(args.report_dir), files.result.run_id, files.result.report)
     print(files.result.report.summary())
     print(f"nodes: {json.dumps(files.result.node_counts, ensure_ascii=False)}")
     print(f"relationships: {json.dumps(files.result.relationship_counts, ensure_ascii=False)}")

@@ -39,7 +39,7 @@ from ingest.build import Built, Inference, RelKey, build, count_by_type, node_ro
 from ingest.claims import SourceStatements
 from ingest.collector import give_back, no_cyclic_collections, rare_collections
 from ingest.inference import place_from_coordinates, place_from_host
-from ingest.report import Level, Report
+from ingest.report import Report
 from ingest.row_tables import NodeTables, RelGroup, RelTables, stamped
 from ingest.run_changes import (
     IngestResult,
@@ -105,7 +105,7 @@ def _read_whole(report: Report, source: Source) -> bool:
     accounts = [a for a in report.files.values() if a.source == source.name]
     files = {a.file for a in accounts} | {source.file}
     broken = any(not a.bounds_ok for a in accounts)
-    fatal = any(i.level is Level.ERROR and i.row is None and i.file in files for i in report.issues)
+    fatal = any(i.file in files for i in report.file_errors)
     return not broken and not fatal
 
 

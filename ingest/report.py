@@ -1,13 +1,22 @@
-"""The ingest report: every problem with file, row, column, value and reason, and every row accounted for."""
+"""The ingest report: every problem with file, row, column, value and reason, and every row accounted for.
+
+A hostile file can raise millions of problems (a firms' list of 79 MB whose every row is wrong raised 2.8 M): each
+one goes into the report's text as it is found, a temporary file once past a few MB, and only the first
+``HELD_PER_LEVEL`` of each level stay as objects, for the run's record and the pages. Held whole, 2.8 M problems
+took about 1.1 GB, and their CSV text another 1.1 GB at once (bench/report_memory.py: peak 2,793 → 1,061 MB).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import shutil
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import IO, Any
 
 from graph.exports import safe_text
 
@@ -52,10 +61,26 @@ class FileAccount:
         return self.read == self.loaded + self.rejected + self.skipped
 
 
+HELD_PER_LEVEL = 100_000  # problems of one level kept as objects (about 400 bytes each); the text keeps every one
+_IN_MEMORY_BYTES = 8 << 20  # the report's text moves to a temporary file past this
+_HEADER = ["level", "file", "row", "column", "value", "reason"]
+
+
+def _spool() -> IO[str]:
+    return tempfile.SpooledTemporaryFile(_IN_MEMORY_BYTES, mode="w+", encoding="utf-8", newline="")
+
+
 @dataclass
 class Report:
-    issues: list[Issue] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)  # the first HELD_PER_LEVEL of each level, in the order found
     files: dict[str, FileAccount] = field(default_factory=dict)
+    counts: Counter[Level] = field(default_factory=Counter)  # every problem, by level
+    file_errors: list[Issue] = field(default_factory=list)  # every error about a whole file (no row): a few a file
+    _text: IO[str] = field(default_factory=_spool, repr=False, compare=False)
+    _rows: Any = field(default=None, repr=False, compare=False)  # the csv writer over ``_text``
+
+    def __post_init__(self) -> None:
+        self._rows = csv.writer(self._text)
 
     def add(
         self,
@@ -67,7 +92,18 @@ class Report:
         column: str | None = None,
         value: str | None = None,
     ) -> None:
-        self.issues.append(Issue(level, file, row, column, value, reason))
+        issue = Issue(level, file, row, column, value, reason)
+        self.counts[level] += 1
+        if self.counts[level] <= HELD_PER_LEVEL:
+            self.issues.append(issue)
+        if row is None and level is Level.ERROR:
+            self.file_errors.append(issue)
+        self._rows.writerow(_csv_row(issue))
+
+    @property
+    def total(self) -> int:
+        """How many problems were found, those not held as objects included."""
+        return sum(self.counts.values())
 
     def error(self, file: str, reason: str, **where: object) -> None:
         self.add(Level.ERROR, file, reason, **where)  # type: ignore[arg-type]
@@ -84,6 +120,7 @@ class Report:
 
     @property
     def errors(self) -> list[Issue]:
+        """The errors held as objects (``HELD_PER_LEVEL``); ``counts`` has them all."""
         return [i for i in self.issues if i.level is Level.ERROR]
 
     @property
@@ -91,29 +128,27 @@ class Report:
         return [a for a in self.files.values() if not a.bounds_ok]
 
     def to_csv(self) -> str:
+        """Every problem as CSV text, at once: ``write_csv`` for a report of any size."""
         out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["level", "file", "row", "column", "value", "reason"])
-        for issue in self.issues:
-            writer.writerow(
-                [  # every text that came from a file (its name, a header, a value) is shown, never run
-                    issue.level.value,
-                    safe_text(issue.file),
-                    issue.row or "",
-                    safe_text(issue.column or ""),
-                    safe_text(issue.value or ""),
-                    safe_text(issue.reason),
-                ]
-            )
+        self._copy_to(out)
         return out.getvalue()
 
     def write_csv(self, path: Path) -> None:
+        """Every problem, streamed to the file: a report's size in memory stays bounded."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.to_csv(), encoding="utf-8-sig")  # with BOM so Excel reads the Chinese right
+        with path.open("w", encoding="utf-8-sig", newline="") as out:  # with BOM so Excel reads the Chinese right
+            self._copy_to(out)
+
+    def _copy_to(self, out: IO[str]) -> None:
+        csv.writer(out).writerow(_HEADER)
+        self._text.flush()
+        self._text.seek(0)
+        shutil.copyfileobj(self._text, out)
+        self._text.seek(0, io.SEEK_END)  # later problems are added after
 
     def summary(self) -> str:
-        levels = Counter(i.level.value for i in self.issues)
-        lines = [f"{len(self.files)} files; {levels.get('error', 0)} errors, {levels.get('warning', 0)} warnings"]
+        errors, warnings = self.counts[Level.ERROR], self.counts[Level.WARNING]
+        lines = [f"{len(self.files)} files; {errors} errors, {warnings} warnings"]
         for acc in self.files.values():
             flag = "" if acc.bounds_ok else "  ← row count outside the mapping's bounds"
             lines.append(
@@ -121,3 +156,14 @@ class Report:
                 f"skipped {acc.skipped}{flag}"
             )
         return "\n".join(lines)
+
+
+def _csv_row(issue: Issue) -> list[str | int]:
+    return [  # every text that came from a file (its name, a header, a value) is shown, never run
+        issue.level.value,
+        safe_text(issue.file),
+        issue.row or "",
+        safe_text(issue.column or ""),
+        safe_text(issue.value or ""),
+        safe_text(issue.reason),
+    ]

@@ -24,6 +24,7 @@ from ingest.stored import HASH_SCHEMA, NodeKey, StoredGraph
 
 DIFF_BATCH = 20_000  # relationship rows looked at a time, to name the ones a run adds or changes
 CHANGE_LIST_CAP = 500  # ids listed per kind of change in the run record; counts are always complete
+RECORDED_ISSUES = 1_000  # problems of each level kept in the run record (the page's tables); counts are complete
 
 
 @dataclass
@@ -246,10 +247,13 @@ def run_record(result: IngestResult, started: datetime, ended: datetime, status:
     }
     changes["sources"] = result.by_source
     changes["kept"] = result.kept
-    issues = [
-        {"level": i.level.value, "file": i.file, "row": i.row, "column": i.column, "value": i.value, "reason": i.reason}
-        for i in report.issues
-    ]
+    recorded: Counter[str] = Counter()
+    issues = []
+    for i in report.issues:  # the first of each level: the run's rejections.csv holds every one
+        recorded[i.level.value] += 1
+        if recorded[i.level.value] <= RECORDED_ISSUES:
+            where = {"level": i.level.value, "file": i.file, "row": i.row, "column": i.column}
+            issues.append({**where, "value": i.value, "reason": i.reason})
     return {
         "id": result.run_id,
         "started_at": started.isoformat(),
@@ -257,7 +261,12 @@ def run_record(result: IngestResult, started: datetime, ended: datetime, status:
         "status": status or ("completed" if result.ok else "completed_with_errors"),
         "files_json": json.dumps(files, ensure_ascii=False),
         "counts_json": json.dumps(
-            {"nodes": result.node_counts, "relationships": result.relationship_counts}, ensure_ascii=False
+            {
+                "nodes": result.node_counts,
+                "relationships": result.relationship_counts,
+                "issues": {level.value: count for level, count in report.counts.items()},
+            },
+            ensure_ascii=False,
         ),
         "changes_json": json.dumps(changes, ensure_ascii=False),
         "report_json": json.dumps(issues, ensure_ascii=False),
