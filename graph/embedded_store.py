@@ -24,6 +24,7 @@ from graph import aggregates, name_index
 from graph.arrow_rows import as_typed, relationship_schema
 from graph.embedded_pool import CORES, QUERY_WORKERS, ConnectionPool
 from graph.embedded_results import DISK_FULL, RECOVERY_PENDING, all_rows, fetch_rows, plain_error, to_python
+from graph.embedded_staging import without_stale_staging
 from graph.embedded_writes import ARROW_TYPES, COPY_CHUNK, STAGED, EmbeddedWrites, rel_table_ddl
 from graph.errors import QueryRejectedError, StoreError
 from graph.file_gate import FileGate
@@ -83,17 +84,20 @@ class EmbeddedStore(EmbeddedWrites):
         # more than the cores, so that concurrent reads each stop at their own limit (graph/embedded_pool.py); a
         # process that runs one query at a time (the console's sandbox child) needs no more than the cores
         self._query_workers = query_workers
+        self._gate = FileGate(self.path)
         self._db = self._open(buffer_pool_mb)
+        if read_only:  # a table a killed replacement left would show in every pattern without a type
+            kwargs, rel_types = self._open_kwargs(buffer_pool_mb), self.schema.relationships
+            self._db = without_stale_staging(self._db, self.path, kwargs, rel_types, self._gate)
         # schema and writes; reads borrow their own from the pool
         self._conn = ladybug.Connection(self._db, num_threads=CORES)
         self._handed_over = 0  # bytes of Arrow parameters the writer's connection holds (RENEW_AFTER_BYTES)
         self._tables_handed = 0  # the statements given them (RENEW_AFTER_TABLES)
         self._pool = ConnectionPool(self._db)
         self.buffer_pool_mb = buffer_pool_mb
-        self._gate = FileGate(self.path)
         self._version = self._gate.version()
 
-    def _open(self, buffer_pool_mb: int) -> ladybug.Database:
+    def _open_kwargs(self, buffer_pool_mb: int) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "read_only": self.read_only,
             "buffer_pool_size": buffer_pool_mb * 1024 * 1024,
@@ -101,6 +105,10 @@ class EmbeddedStore(EmbeddedWrites):
         }
         if self._max_db_size is not None:  # the address space LadybugDB reserves (8 TiB by default)
             kwargs["max_db_size"] = self._max_db_size
+        return kwargs
+
+    def _open(self, buffer_pool_mb: int) -> ladybug.Database:
+        kwargs = self._open_kwargs(buffer_pool_mb)
         try:
             return ladybug.Database(str(self.path), **kwargs)
         except RuntimeError as exc:

@@ -352,9 +352,9 @@ class EmbeddedWrites(GraphStore):
     ) -> dict[tuple[str, str], int]:
         """Copies the tables into a new table beside the type's (``STAGED``), then in one LadybugDB transaction
         drops the type's table and gives the new one its name: a run that fails before that leaves the type as it
-        was, its staged table dropped; one killed before that leaves the staged table too, whose ties match every
-        pattern without a type until the next setup or replacement drops it (a reader cannot: a read-write open
-        beside other readers failed their opens). Never the type without its ties."""
+        was, its staged table dropped; one killed before that leaves the staged table too, whose ties would match
+        every pattern without a type: the next read-only open drops it while no one writes the file
+        (graph/embedded_staging.py), and so does the next setup or replacement. Never the type without its ties."""
         rel = self.schema.rel_type(rel_type)
         for from_label, to_label in tables:
             self._check_rel(rel_type, from_label, to_label)

@@ -105,6 +105,26 @@ class FileGate:
             self._write_lock.release()
 
     @contextmanager
+    def writing_if_free(self) -> Iterator[bool]:
+        """Exclusive for the block if no thread or process holds the file now (True); otherwise no lock (False),
+        without waiting."""
+        if not self._write_lock.acquire(blocking=False):
+            yield False
+            return
+        try:
+            try:
+                fcntl.flock(self._descriptor(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(self._descriptor(), fcntl.LOCK_UN)
+        finally:
+            self._write_lock.release()
+
+    @contextmanager
     def reading(self, stale: Callable[[], bool], reopen: Callable[[], None]) -> Iterator[None]:
         """Shared for the block; reopens the database first when it is stale and no other thread reads."""
         with self._state:
