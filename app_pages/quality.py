@@ -9,7 +9,7 @@ import streamlit as st
 
 from app_pages.common import L, page_header, run_named
 from app_pages.headers import class_words, frame, translate, word
-from ingest.run_changes import RECORDED_ISSUES
+from ingest.report import RECORDED_PER_LEVEL
 
 page_header("数据质量", "Data quality")
 runs = run_named("dq_last_ingest")
@@ -24,13 +24,13 @@ st.dataframe(translate(files), hide_index=True, width="stretch")
 issues = pd.DataFrame(json.loads(run["report"] or "[]"))
 found = json.loads(run["counts"] or "{}").get("issues", {})  # every problem, by level (runs since 2026-12-07)
 if sum(found.values()) > len(issues):
-    shown, total = f"{len(issues):,}", f"{sum(found.values()):,}"
+    total = f"{sum(found.values()):,}"
     st.caption(
         L(
-            f"共发现 {total} 个问题，每一级别列出前 {RECORDED_ISSUES:,} 个（共 {shown} 个）；"
-            "全部问题见本次导入的 rejections.csv。",
-            f"{total} problems were found; the first {RECORDED_ISSUES:,} of each level are listed here ({shown}). "
-            "The run's rejections.csv lists every one.",
+            f"共发现 {total} 个问题；本次导入的记录只保存每一级别的前 {RECORDED_PER_LEVEL:,} 个。"
+            "全部问题见 ckg ingest 写出的 rejections.csv（build/ingest-report/）。",
+            f"{total} problems were found; the run's record keeps the first {RECORDED_PER_LEVEL:,} of each level. "
+            "The rejections.csv that ckg ingest writes (build/ingest-report/) lists every one.",
         )
     )
 if not issues.empty:

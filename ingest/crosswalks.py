@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graph.ids import match_key
-from ingest.reference_rows import reference_rows
+from ingest.reference_rows import Filled, reference_rows
 from ingest.report import Report
 
 CROSSWALK_DIR = "crosswalks"
@@ -33,7 +33,7 @@ class Row:
 
 
 def _rows(
-    path: Path, data_dir: Path, columns: Sequence[str], report: Report | None, filled: Sequence[str]
+    path: Path, data_dir: Path, columns: Sequence[str], report: Report | None, filled: Sequence[Filled]
 ) -> Iterator[dict[str, str]]:
     for line, row in reference_rows(path, data_dir, columns, report, filled):
         row["_line"] = str(line)
@@ -65,9 +65,11 @@ class Crosswalks:
         if not folder.is_dir():
             return cls({}, {}, {}, [], {})
 
-        def rows(name: str, keys: tuple[str, ...], *others: str) -> Iterator[dict[str, str]]:
+        def rows(
+            name: str, keys: tuple[str, ...], *others: str, filled: Sequence[Filled] = ()
+        ) -> Iterator[dict[str, str]]:
             # every table says its clusters and confidence; a row without its keys is reported and not used
-            return _rows(folder / name, data_dir, (*keys, *others, "clusters", "confidence"), report, keys)
+            return _rows(folder / name, data_dir, (*keys, *others, "clusters", "confidence"), report, filled or keys)
 
         listed = {
             (r["scheme"], r["code"]): _row(r, r["code"], r["name"])
@@ -79,7 +81,7 @@ class Crosswalks:
             (_row(r, r["keyword"].strip()) for r in rows("keywords.csv", ("keyword",))), key=lambda k: -len(k.key)
         )
         disciplines: dict[tuple[str, str], Row] = {}
-        for r in rows("disciplines.csv", ("scheme", "name"), "code"):
+        for r in rows("disciplines.csv", ("scheme", "code", "name"), filled=("scheme", ("code", "name"))):
             row = _row(r, r["code"] or r["name"], r["name"])
             for text in (r["code"], r["name"]):
                 if text:

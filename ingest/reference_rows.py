@@ -24,16 +24,20 @@ from ingest.source_table import SURE_ENCODINGS
 log = logging.getLogger(__name__)
 
 
+Filled = str | tuple[str, ...]  # a column that must hold a value, or columns of which one must
+
+
 class RuleTableError(ClusterKGError):
     """A table an inference rule needs is there but cannot be used: the run stops before it writes."""
 
 
 def reference_rows(
-    path: Path, data_dir: Path, columns: Sequence[str], report: Report | None, filled: Sequence[str] = ()
+    path: Path, data_dir: Path, columns: Sequence[str], report: Report | None, filled: Sequence[Filled] = ()
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """Each well-formed row of the table at ``path`` with its row number (the header is row 1, as a spreadsheet
     shows it), its values by column; ``columns`` are those the rule needs. A row with an empty cell in a ``filled``
-    column (a key the rule looks it up by: an empty stock code was read as 000000) is a warning and is not used."""
+    column (a key the rule looks it up by: an empty stock code was read as 000000), or with every cell of a
+    ``filled`` tuple empty (a row found by its code or by its name), is a warning and is not used."""
     if not path.exists():
         return
     label = path.relative_to(data_dir).as_posix() if path.is_relative_to(data_dir) else path.name
@@ -64,12 +68,17 @@ def reference_rows(
             _problem(report, label, cut, warning=True, row=number, column=column, value=value)
     for row in table.rows:
         values = {key: "" if cell is None else str(cell) for key, cell in row.values.items()}
-        empty = next((column for column in filled if not values[column].strip()), None)
+        empty = next((need for need in map(_columns, filled) if not any(values[c].strip() for c in need)), None)
         if empty is not None:
-            unused = f"单元格为空，该行未用 / {empty} is empty: the row is not used"
-            _problem(report, label, unused, warning=True, row=row.row, column=empty, value="")
+            said = f"{' and '.join(empty)} {'is' if len(empty) == 1 else 'are'} empty"
+            unused = f"单元格为空，该行未用 / {said}: the row is not used"
+            _problem(report, label, unused, warning=True, row=row.row, column=",".join(empty), value="")
             continue
         yield row.row, values
+
+
+def _columns(need: Filled) -> tuple[str, ...]:
+    return (need,) if isinstance(need, str) else need
 
 
 def _problem(report: Report | None, label: str, reason: str, *, warning: bool = False, **where: object) -> None:

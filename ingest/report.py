@@ -12,6 +12,7 @@ import csv
 import io
 import shutil
 import tempfile
+import weakref
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -62,12 +63,24 @@ class FileAccount:
 
 
 HELD_PER_LEVEL = 100_000  # problems of one level kept as objects (about 400 bytes each); the text keeps every one
+RECORDED_PER_LEVEL = 1_000  # problems of one level in the run's record in the graph (the data-quality page's tables)
+SHOWN_VALUE = 1_000  # characters of a problem's value kept: a 100,000-character cell over 2,000 merged rows was 764 MB
 _IN_MEMORY_BYTES = 8 << 20  # the report's text moves to a temporary file past this
 _HEADER = ["level", "file", "row", "column", "value", "reason"]
 
 
 def _spool() -> IO[str]:
-    return tempfile.SpooledTemporaryFile(_IN_MEMORY_BYTES, mode="w+", encoding="utf-8", newline="")
+    # a lone surrogate (a JSON file may hold one) is written escaped rather than stopping the run
+    return tempfile.SpooledTemporaryFile(
+        _IN_MEMORY_BYTES, mode="w+", encoding="utf-8", errors="backslashreplace", newline=""
+    )
+
+
+def shown_value(value: str | None) -> str | None:
+    """The value as a report keeps it: its first ``SHOWN_VALUE`` characters, and its length where it is longer."""
+    if value is None or len(value) <= SHOWN_VALUE:
+        return value
+    return f"{value[:SHOWN_VALUE]}…（共 {len(value):,} 个字符 / {len(value):,} characters）"
 
 
 @dataclass
@@ -81,6 +94,7 @@ class Report:
 
     def __post_init__(self) -> None:
         self._rows = csv.writer(self._text)
+        weakref.finalize(self, self._text.close)  # the temporary file goes with the report
 
     def add(
         self,
@@ -92,7 +106,7 @@ class Report:
         column: str | None = None,
         value: str | None = None,
     ) -> None:
-        issue = Issue(level, file, row, column, value, reason)
+        issue = Issue(level, file, row, column, shown_value(value), reason)
         self.counts[level] += 1
         if self.counts[level] <= HELD_PER_LEVEL:
             self.issues.append(issue)
@@ -139,12 +153,25 @@ class Report:
         with path.open("w", encoding="utf-8-sig", newline="") as out:  # with BOM so Excel reads the Chinese right
             self._copy_to(out)
 
+    def first_of_each_level(self, count: int | None = None) -> list[Issue]:
+        """The first ``count`` problems of each level (``RECORDED_PER_LEVEL``), in the order found."""
+        count = RECORDED_PER_LEVEL if count is None else count
+        taken: Counter[Level] = Counter()
+        first = []
+        for issue in self.issues:
+            taken[issue.level] += 1
+            if taken[issue.level] <= count:
+                first.append(issue)
+        return first
+
     def _copy_to(self, out: IO[str]) -> None:
         csv.writer(out).writerow(_HEADER)
         self._text.flush()
         self._text.seek(0)
-        shutil.copyfileobj(self._text, out)
-        self._text.seek(0, io.SEEK_END)  # later problems are added after
+        try:
+            shutil.copyfileobj(self._text, out)
+        finally:  # later problems are added after, also when the copy failed (a full disk)
+            self._text.seek(0, io.SEEK_END)
 
     def summary(self) -> str:
         errors, warnings = self.counts[Level.ERROR], self.counts[Level.WARNING]

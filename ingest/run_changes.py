@@ -24,7 +24,6 @@ from ingest.stored import HASH_SCHEMA, NodeKey, StoredGraph
 
 DIFF_BATCH = 20_000  # relationship rows looked at a time, to name the ones a run adds or changes
 CHANGE_LIST_CAP = 500  # ids listed per kind of change in the run record; counts are always complete
-RECORDED_ISSUES = 1_000  # problems of each level kept in the run record (the page's tables); counts are complete
 
 
 @dataclass
@@ -247,13 +246,10 @@ def run_record(result: IngestResult, started: datetime, ended: datetime, status:
     }
     changes["sources"] = result.by_source
     changes["kept"] = result.kept
-    recorded: Counter[str] = Counter()
-    issues = []
-    for i in report.issues:  # the first of each level: the run's rejections.csv holds every one
-        recorded[i.level.value] += 1
-        if recorded[i.level.value] <= RECORDED_ISSUES:
-            where = {"level": i.level.value, "file": i.file, "row": i.row, "column": i.column}
-            issues.append({**where, "value": i.value, "reason": i.reason})
+    issues = [  # the first of each level: the run's rejections.csv holds every one
+        {"level": i.level.value, "file": i.file, "row": i.row, "column": i.column, "value": i.value, "reason": i.reason}
+        for i in report.first_of_each_level()
+    ]
     return {
         "id": result.run_id,
         "started_at": started.isoformat(),

@@ -16,6 +16,7 @@ import pytest
 from app_pages.errors import explain_error
 from graph.digest import graph_digest
 from graph.embedded_store import EmbeddedStore
+from graph.ids import match_key
 from graph.schema import Schema, default_schema
 from graph.store import GraphStore
 from ingest.attribution import _shenwan, _university_studies
@@ -33,6 +34,7 @@ SHUANGGAO = "raw/vocational-shuanggao/shuanggao_2019.csv"
 DFC = "raw/university-disciplines/dfc2022.csv"
 SHENWAN = "raw/shenwan-2021/sw_stock_classification.csv"
 KEYWORDS = "crosswalks/keywords.csv"
+DISCIPLINES = "crosswalks/disciplines.csv"
 
 
 @pytest.fixture
@@ -190,14 +192,27 @@ def test_a_row_without_its_key_is_reported_and_not_used(data: Path) -> None:
     lines = keywords.read_text(encoding="utf-8").splitlines()
     lines.insert(3, " ,E01,high,a keyword left blank")  # row 4
     keywords.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    disciplines = data / DISCIPLINES
+    lines = disciplines.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    by_code = dict.fromkeys(header, "") | {
+        "scheme": "discipline",
+        "code": "9999",
+        "clusters": "E01",
+        "confidence": "high",
+    }
+    nothing = by_code | {"code": ""}  # neither a code nor a name to find it by
+    disciplines.write_text("\n".join([*lines, *(",".join(r[c] for c in header) for r in (by_code, nothing))]) + "\n")
     report = Report()
     assert "000000" not in _shenwan(data, report)
     crosswalks = Crosswalks.load(data, report)
     assert all(row.key for row in crosswalks.keywords)
+    assert crosswalks.disciplines[("discipline", match_key("9999"))].line == len(lines) + 1  # found by its code alone
     rows = len(shenwan.read_text(encoding="utf-8").splitlines())
     assert [(i.level, i.file, i.row, i.column) for i in report.issues] == [
         (Level.WARNING, SHENWAN, rows, "stock_code"),
         (Level.WARNING, KEYWORDS, 4, "keyword"),
+        (Level.WARNING, DISCIPLINES, len(lines) + 2, "code,name"),
     ]
 
 

@@ -14,7 +14,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import ingest.report
-import ingest.run_changes
 from graph.embedded_store import EmbeddedStore
 from graph.schema import Schema
 from ingest.pipeline import _read_whole, run_ingest
@@ -69,7 +68,7 @@ def test_a_files_error_past_the_held_ones_still_marks_its_source_unread(
 def test_a_run_records_the_first_problems_of_each_level_and_counts_them_all(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, schema: Schema
 ) -> None:
-    monkeypatch.setattr(ingest.run_changes, "RECORDED_ISSUES", 4)
+    monkeypatch.setattr(ingest.report, "RECORDED_PER_LEVEL", 4)
     path = tmp_path / "graph.lbdb"
     store = EmbeddedStore(path, schema)
     try:
@@ -94,3 +93,35 @@ def test_a_run_records_the_first_problems_of_each_level_and_counts_them_all(
     assert not app.exception, app.exception
     said = " ".join(c.value for c in app.caption)
     assert f"共发现 {report.total:,} 个问题" in said and f"{report.total:,} problems were found" in said
+
+
+def test_a_failed_write_leaves_the_text_whole_for_the_next(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A copy that failed part-way (a full disk) used to leave the text read to its middle: the next problem was
+    written over it."""
+    monkeypatch.setattr(ingest.report, "_IN_MEMORY_BYTES", 1_024)
+    report = Report()
+    for row in range(2, 2_000):
+        report.error("facts/enterprises.csv", "坏行 / a bad row", row=row, value="x" * 50)
+    with pytest.raises(OSError), Path("/dev/full").open("w", encoding="utf-8") as full:
+        report._copy_to(full)
+        full.flush()
+    report.warning("facts/labs.csv", "后来 / later", row=7)
+    path = tmp_path / "rejections.csv"
+    report.write_csv(path)
+    rows = list(csv.reader(path.open(encoding="utf-8-sig", newline="")))
+    assert [(r[0], r[2]) for r in rows[1:]] == [*(("error", str(n)) for n in range(2, 2_000)), ("warning", "7")]
+
+
+def test_a_lone_surrogate_or_a_long_value_is_kept_in_its_report_line(tmp_path: Path) -> None:
+    """A JSON file may hold a lone surrogate, which UTF-8 cannot encode: it stopped the run when the report was
+    written. A value is kept to its first characters and its length: a 100,000-character cell merged over 2,000 rows
+    of a workbook made a report of 764 MB."""
+    report = Report()
+    report.error("facts/labs.json", "坏值 / a bad value", row=2, column="name_zh", value="实验室\ud800")
+    long = "长" * 100_000
+    report.warning("facts/labs.xlsx", "过长 / too long", row=3, column="name_zh", value=long)
+    path = tmp_path / "rejections.csv"
+    report.write_csv(path)
+    rows = list(csv.reader(path.open(encoding="utf-8-sig", newline="")))
+    assert rows[1][4] == "实验室\\ud800"
+    assert rows[2][4] == report.issues[1].value == "长" * 1_000 + "…（共 100,000 个字符 / 100,000 characters）"
