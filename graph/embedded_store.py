@@ -14,6 +14,7 @@ import shutil
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,7 +25,7 @@ from graph import aggregates, name_index
 from graph.arrow_rows import as_typed, relationship_schema
 from graph.embedded_pool import CORES, QUERY_WORKERS, ConnectionPool
 from graph.embedded_results import DISK_FULL, RECOVERY_PENDING, all_rows, fetch_rows, plain_error, to_python
-from graph.embedded_staging import without_stale_staging
+from graph.embedded_staging import closed_writable, opened_writable, without_stale_staging
 from graph.embedded_writes import ARROW_TYPES, COPY_CHUNK, STAGED, EmbeddedWrites, rel_table_ddl
 from graph.errors import QueryRejectedError, StoreError
 from graph.file_gate import FileGate
@@ -85,17 +86,23 @@ class EmbeddedStore(EmbeddedWrites):
         # process that runs one query at a time (the console's sandbox child) needs no more than the cores
         self._query_workers = query_workers
         self._gate = FileGate(self.path)
+        opened_version = self._gate.version()  # before the open: a write during it makes the first read reopen
+        self._closed = False
         self._db = self._open(buffer_pool_mb)
         if read_only:  # a table a killed replacement left would show in every pattern without a type
             kwargs, rel_types = self._open_kwargs(buffer_pool_mb), self.schema.relationships
-            self._db = without_stale_staging(self._db, self.path, kwargs, rel_types, self._gate)
+            reopen = partial(self._open, buffer_pool_mb)
+            self._db = without_stale_staging(self._db, self.path, kwargs, rel_types, self._gate, reopen)
+        else:
+            opened_writable(self.path)
         # schema and writes; reads borrow their own from the pool
         self._conn = ladybug.Connection(self._db, num_threads=CORES)
         self._handed_over = 0  # bytes of Arrow parameters the writer's connection holds (RENEW_AFTER_BYTES)
         self._tables_handed = 0  # the statements given them (RENEW_AFTER_TABLES)
         self._pool = ConnectionPool(self._db)
         self.buffer_pool_mb = buffer_pool_mb
-        self._version = self._gate.version()
+        # a reader's version is the file's before it opened (its own clean-up or recovery costs one needless reopen)
+        self._version = opened_version if read_only else self._gate.version()
 
     def _open_kwargs(self, buffer_pool_mb: int) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
@@ -459,6 +466,9 @@ class EmbeddedStore(EmbeddedWrites):
             self._conn.close()
             self._db.close()
         self._gate.close()
+        if not self.read_only and not self._closed:
+            closed_writable(self.path)
+        self._closed = True
 
     # ------------------------------------------------------------------ internals
     def _execute(self, cypher: str, params: Mapping[str, Any] | None = None) -> Any:

@@ -19,10 +19,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import ladybug
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from graph.embedded_staging import staged_tables
 from graph.embedded_store import EmbeddedStore
@@ -154,14 +156,13 @@ def test_a_replacement_killed_at_any_moment_leaves_the_ties_old_or_new(tmp_path:
     assert _state(work, schema) == (ties, ["new.csv"], ties, False)
     copy_s, swap_s = clean["swap"] - clean["start"], clean["done"] - clean["swap"]
     rng = random.Random(17)
-    seen, left_by_kills = set(), 0
+    seen = set()
     for trial in range(TRIALS):
         _fresh(work, base)
         if trial % 2 == 0:  # from the swap's start to half again its length past it
             said = _replace(work, new, "swap", rng.uniform(0.0, 1.5 * swap_s))
         else:  # during the copy (its first half: the clean run, the first, may have copied slower than this one)
             said = _replace(work, new, "start", rng.uniform(0.0, copy_s / 2))
-        left_by_kills += _left_beside(work)
         count, files, everything, left = _state(work, schema)
         assert count == ties, f"trial {trial}: the type holds {count} ties, not {ties} (the process said {said})"
         assert files in (["old.csv"], ["new.csv"]), f"trial {trial}: {files}"
@@ -169,7 +170,6 @@ def test_a_replacement_killed_at_any_moment_leaves_the_ties_old_or_new(tmp_path:
         assert not left and everything == ties, f"trial {trial}: {everything} ties without a type, left: {left}"
         seen.add((files[0], "done" in said))
     assert ("old.csv", False) in seen, seen  # some kills landed before the swap, not only after the replacement
-    assert left_by_kills, "no kill left a table beside the type's: the read-only open's clean-up was not tried"
 
 
 def test_a_table_left_beside_a_type_is_dropped_by_a_reader_unless_a_writer_holds_the_file(
@@ -177,16 +177,8 @@ def test_a_table_left_beside_a_type_is_dropped_by_a_reader_unless_a_writer_holds
 ) -> None:
     path = tmp_path / "graph.lbdb"
     _base(path, schema)
-    with EmbeddedStore(path, schema) as store:  # what a replacement killed in its copy leaves
-        staged = f"IN_CLUSTER{STAGED}"
-        store._execute(rel_table_ddl(schema.rel_type("IN_CLUSTER"), schema.relationship_properties, name=staged))
-        copied = [{"f": f"enterprise/f{f:05d}", "t": f"cluster/c{f % CLUSTERS:02d}"} for f in range(100)]
-        store._execute(
-            "UNWIND $ties AS t MATCH (a:Enterprise {id: t.f}), (b:IndustryCluster {id: t.t}) "
-            f"CREATE (a)-[:{staged} {{source_file: 'new.csv'}}]->(b)",
-            {"ties": copied},
-        )
-        assert store.read("MATCH ()-[r]->() RETURN count(r) AS n").rows == [{"n": FIRMS * PER_FIRM + 100}]
+    with EmbeddedStore(path, schema) as store:
+        _leave_staged(store, schema)
     assert _left_beside(path)
     ties, untyped = FIRMS * PER_FIRM, "MATCH ()-[r]->() RETURN count(r) AS n"
     writer = FileGate(path)  # another writer: its own descriptor, so its lock excludes this process's too
@@ -200,3 +192,101 @@ def test_a_table_left_beside_a_type_is_dropped_by_a_reader_unless_a_writer_holds
         assert reader.read(untyped).rows == [{"n": ties}]
         assert reader.read(COUNT).rows[0]["n"] == ties  # the type itself as before
     assert not _left_beside(path)
+
+
+def _leave_staged(store: EmbeddedStore, schema: Schema) -> None:
+    """What a replacement killed in its copy leaves: the staged table, with 100 ties."""
+    staged = f"IN_CLUSTER{STAGED}"
+    store._execute(rel_table_ddl(schema.rel_type("IN_CLUSTER"), schema.relationship_properties, name=staged))
+    store._execute(
+        "UNWIND range(0, 99) AS i MATCH (a:Enterprise {id: 'enterprise/f' + lpad(string(i), 5, '0')}), "
+        f"(b:IndustryCluster {{id: 'cluster/c00'}}) CREATE (a)-[:{staged}]->(b)"
+    )
+
+
+def test_a_reader_beside_a_writer_of_its_own_process_leaves_the_table(tmp_path: Path, schema: Schema) -> None:
+    """LadybugDB's lock keeps another process from opening a file read-write beside a writer, not this process: the
+    clean-up's read-write open replayed and deleted the writer's log, and the writer's next write failed."""
+    path = tmp_path / "graph.lbdb"
+    _base(path, schema)
+    writer = EmbeddedStore(path, schema)
+    try:
+        _leave_staged(writer, schema)
+        with EmbeddedStore(path, schema, read_only=True) as reader:
+            tables = {row["name"] for row in reader.read("CALL show_tables() RETURN name").rows}
+        assert f"IN_CLUSTER{STAGED}" in tables
+        writer.upsert_node_table("City", pa.table({"id": [f"city/c{i}" for i in range(500)], "name_zh": ["城"] * 500}))
+    finally:
+        writer.close()
+    with EmbeddedStore(path, schema, read_only=True) as reader:  # the writer gone: the next reader drops it
+        assert reader.read("MATCH ()-[r]->() RETURN count(r) AS n").rows == [{"n": FIRMS * PER_FIRM}]
+        assert reader.read("MATCH (c:City) RETURN count(c) AS n").rows == [{"n": 500}]
+
+
+KILLED_IN_COPY = """
+import os
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+
+from graph.embedded_store import EmbeddedStore
+from graph.schema import default_schema
+from tests.test_replace_killed import _leave_staged
+
+schema = default_schema()
+store = EmbeddedStore(Path(sys.argv[1]), schema)
+_leave_staged(store, schema)
+store.upsert_node_table("City", pa.table({"id": [f"city/c{i}" for i in range(500)], "name_zh": ["城"] * 500}))
+os._exit(0)  # killed: its log is not checkpointed
+"""
+
+
+def test_a_torn_log_beside_the_table_still_opens(tmp_path: Path, schema: Schema) -> None:
+    """The first open replays a torn log up to its damage; the clean-up's read-write open then fails, and the
+    database is opened again the same way (it was opened bare, and the open failed with a raw error)."""
+    path = tmp_path / "graph.lbdb"
+    _base(path, schema)
+    subprocess.run([sys.executable, "-c", KILLED_IN_COPY, str(path)], check=True, cwd=Path(__file__).parents[1])
+    wal = Path(f"{path}.wal")
+    with wal.open("r+b") as file:
+        file.truncate(wal.stat().st_size - 10)
+    with EmbeddedStore(path, schema, read_only=True) as reader:
+        assert reader.read(COUNT).rows[0]["n"] == FIRMS * PER_FIRM
+
+
+WRITE_ONE_CITY = """
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+
+from graph.embedded_store import EmbeddedStore
+from graph.schema import default_schema
+
+with EmbeddedStore(Path(sys.argv[1]), default_schema()) as store:
+    store.upsert_node_table("City", pa.table({"id": ["city/new"], "name_zh": ["新城"]}))
+"""
+
+
+def test_a_write_while_a_reader_opens_is_seen_by_its_first_read(
+    tmp_path: Path, schema: Schema, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader's version is the file's before it opened: taken after, a write (or another reader's clean-up)
+    that landed during the open left the reader on the old graph until the next write."""
+    path = tmp_path / "graph.lbdb"
+    _base(path, schema)
+    real_open = EmbeddedStore._open
+
+    def open_then_another_process_writes(store: EmbeddedStore, buffer_pool_mb: int) -> Any:
+        database = real_open(store, buffer_pool_mb)
+        subprocess.run([sys.executable, "-c", WRITE_ONE_CITY, str(path)], check=True, cwd=Path(__file__).parents[1])
+        return database
+
+    monkeypatch.setattr(EmbeddedStore, "_open", open_then_another_process_writes)
+    reader = EmbeddedStore(path, schema, read_only=True)
+    monkeypatch.setattr(EmbeddedStore, "_open", real_open)
+    try:
+        assert reader.read("MATCH (c:City) RETURN c.id AS id").rows == [{"id": "city/new"}]
+    finally:
+        reader.close()
