@@ -103,10 +103,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{prog}: {_one_line(exc)}", file=sys.stderr)
         return 2
     except ClusterKGError as exc:  # each kind its own sentence, shared with the app (app_pages/errors.py)
-        from app_pages.errors import explain_error
+        from app_pages.errors import one_line
 
         log.debug("traceback", exc_info=True)
-        print(f"{prog}: {_one_line(Exception(explain_error(exc)[1]))}", file=sys.stderr)
+        print(f"{prog}: {_one_line(Exception(one_line(exc)))}", file=sys.stderr)
         return 2
     except (OSError, ValueError, KeyError) as exc:
         log.debug("traceback", exc_info=True)

@@ -1,4 +1,4 @@
-"""One mapping from error types to plain sentences, for both faces (the app bilingual, the CLI in English).
+"""One mapping from error types to plain sentences, Chinese and English, for both faces (the app and the CLI).
 
 Most specific first: each kind of failure gets its own sentence, so that a wrong parameter is never
 reported as "the store cannot be used". The tree of types is drawn in graph/errors.py.
@@ -62,3 +62,15 @@ def explain_error(exc: BaseException) -> tuple[str, str]:
         if isinstance(exc, kind):
             return f"{zh}：{detail_zh}", f"{en}: {detail}"
     return f"出现意外错误：{type(exc).__name__}", f"Unexpected error: {type(exc).__name__}: {detail}"
+
+
+def one_line(exc: BaseException) -> str:
+    """The error in one line, Chinese first with English alongside (the CLI's): the detail once, where no Chinese
+    sentence stands for it."""
+    zh, en = explain_error(exc)
+    detail = " ".join(str(exc).split())
+    if zh == en:
+        return en
+    if not isinstance(exc, BilingualRejectionError) and zh.endswith(f"：{detail}"):  # the detail is not translated
+        return f"{zh.removesuffix(f'：{detail}')} / {en}"
+    return f"{zh} / {en}"

@@ -31,6 +31,8 @@ def _ckg(*words: str, env: dict[str, str] | None = None) -> subprocess.Completed
 def test_the_command_line_names_the_kind_of_failure(loaded_embedded_path: Path, tmp_path: Path) -> None:
     bad_param = _ckg("query", "shared_entities", "-p", "min_clusters=two", "--embedded-path", str(loaded_embedded_path))
     assert bad_param.returncode == 2 and "A query parameter is wrong" in bad_param.stderr
+    assert bad_param.stderr.startswith("ckg query: 查询参数有误 / A query parameter is wrong: ")  # Chinese first
+    assert bad_param.stderr.count("min_clusters") == 1  # the untranslated detail once
     mapping, data = tmp_path / "m.yaml", tmp_path / "x.csv"
     mapping.write_text("source: x\nfile: x.csv\nnode: {class: Nope}\n", encoding="utf-8")
     data.write_text("name\nA\n", encoding="utf-8")
