@@ -10,11 +10,8 @@ and the conversion of results and errors in graph/embedded_results.py.
 from __future__ import annotations
 
 import logging
-import shutil
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -23,9 +20,9 @@ import pyarrow as pa
 
 from graph import aggregates, name_index
 from graph.arrow_rows import as_typed, relationship_schema
+from graph.embedded_open import closed_writable, open_database, opened_writable, without_stale_staging
 from graph.embedded_pool import CORES, QUERY_WORKERS, ConnectionPool
-from graph.embedded_results import DISK_FULL, RECOVERY_PENDING, all_rows, fetch_rows, plain_error, to_python
-from graph.embedded_staging import closed_writable, opened_writable, without_stale_staging
+from graph.embedded_results import all_rows, fetch_rows, plain_error, to_python
 from graph.embedded_writes import ARROW_TYPES, COPY_CHUNK, STAGED, EmbeddedWrites, rel_table_ddl
 from graph.errors import QueryRejectedError, StoreError
 from graph.file_gate import FileGate
@@ -56,13 +53,6 @@ RENEW_AFTER_TABLES = 64
 LET_GO_AFTER_TABLE_BYTES = 8 << 20
 
 
-def _wal_error(exc: Exception) -> bool:
-    """A write-ahead log that cannot be replayed: torn by a kill mid-write, or left from another database file."""
-    text = str(exc).lower()
-    # a record cut short at the very end reads past the end of the file (a kill test met it once in CI)
-    return "wal" in text and any(word in text for word in ("does not match", "corrupt", "checksum", "past the end"))
-
-
 class EmbeddedStore(EmbeddedWrites):
     backend: ClassVar[str] = "embedded"
 
@@ -91,8 +81,7 @@ class EmbeddedStore(EmbeddedWrites):
         self._db = self._open(buffer_pool_mb)
         if read_only:  # a table a killed replacement left would show in every pattern without a type
             kwargs, rel_types = self._open_kwargs(buffer_pool_mb), self.schema.relationships
-            reopen = partial(self._open, buffer_pool_mb)
-            self._db = without_stale_staging(self._db, self.path, kwargs, rel_types, self._gate, reopen)
+            self._db = without_stale_staging(self._db, self.path, kwargs, rel_types, self._gate)
         else:
             opened_writable(self.path)
         # schema and writes; reads borrow their own from the pool
@@ -115,57 +104,7 @@ class EmbeddedStore(EmbeddedWrites):
         return kwargs
 
     def _open(self, buffer_pool_mb: int) -> ladybug.Database:
-        kwargs = self._open_kwargs(buffer_pool_mb)
-        try:
-            return ladybug.Database(str(self.path), **kwargs)
-        except RuntimeError as exc:
-            if "recovery is pending" in str(exc) and self.read_only:
-                return self._recover_then_open(kwargs)
-            if "No space left on device" in str(exc):
-                raise StoreError(f"cannot open the embedded store at {self.path}: {DISK_FULL}") from exc
-            wal = Path(f"{self.path}.wal")
-            if not (_wal_error(exc) and wal.exists()):
-                raise StoreError(f"cannot open the embedded store at {self.path}: {exc}") from exc
-            first_error = exc
-        # A process killed mid-write leaves a WAL whose last record is torn. Its committed transactions come
-        # first: replay up to the damage (the torn, uncommitted tail is dropped). A copy of the WAL is kept
-        # for inspection. If even that fails (a WAL from another database file), open without it.
-        kept = wal.with_name(f"{wal.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
-        shutil.copyfile(wal, kept)
-        try:
-            database = ladybug.Database(str(self.path), throw_on_wal_replay_failure=False, **kwargs)
-        except RuntimeError:
-            wal.unlink()
-            log.warning("could not replay %s (%s); a copy is at %s; opened without it", wal, first_error, kept)
-            return ladybug.Database(str(self.path), **kwargs)
-        log.warning("replayed the write-ahead log of %s up to its damage (%s); a copy is at %s", self.path,
-                    first_error, kept)  # fmt: skip
-        return database
-
-    def _recover_then_open(self, kwargs: dict[str, Any]) -> ladybug.Database:
-        """A reader finds a committed write whose checkpoint did not finish (the disk was full when a load
-        ended): opening read-write once completes it from the log, and the store is readable again."""
-        try:
-            ladybug.Database(str(self.path), **{**kwargs, "read_only": False}).close()
-            database = ladybug.Database(str(self.path), **kwargs)
-        except RuntimeError as exc:
-            # closing does not say that its checkpoint failed for want of space: the disk's free space does
-            pending = any(word in str(exc).lower() for word in ("recovery", "checkpoint"))
-            full = "No space left on device" in str(exc) or (pending and self._too_little_space_to_recover())
-            reason = DISK_FULL if full else RECOVERY_PENDING
-            raise StoreError(f"cannot open the embedded store at {self.path}: {reason} ({exc})") from exc
-        log.warning("completed the pending checkpoint of %s before reading it", self.path)
-        return database
-
-    def _too_little_space_to_recover(self) -> bool:
-        """Less free space than the pending checkpoint writes (the logs and shadow pages it copies in)."""
-        pending = 0
-        for suffix in (".wal", ".wal.checkpoint", ".shadow", ".tmp"):
-            try:
-                pending += Path(f"{self.path}{suffix}").stat().st_size
-            except OSError:  # absent, or gone since
-                continue
-        return shutil.disk_usage(self.path.parent).free < max(pending, 1 << 20)
+        return open_database(self.path, self._open_kwargs(buffer_pool_mb))
 
     # ------------------------------------------------------------------ schema
     def setup_schema(self) -> None:

@@ -354,7 +354,7 @@ class EmbeddedWrites(GraphStore):
         drops the type's table and gives the new one its name: a run that fails before that leaves the type as it
         was, its staged table dropped; one killed before that leaves the staged table too, whose ties would match
         every pattern without a type: the next read-only open drops it while no one writes the file
-        (graph/embedded_staging.py), and so does the next setup or replacement. Never the type without its ties."""
+        (graph/embedded_open.py), and so does the next setup or replacement. Never the type without its ties."""
         rel = self.schema.rel_type(rel_type)
         for from_label, to_label in tables:
             self._check_rel(rel_type, from_label, to_label)

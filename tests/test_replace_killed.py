@@ -8,7 +8,7 @@ night; this test, run against that version of the method, fails in its first or 
 from a clean run's own steps, so that they land in the same places on a slower or faster machine: half of them
 between the swap's start and a little past its end (where such a commit would be), the others in the copy's first
 half. The store a kill left is opened read-only first, as the app would open it: that open drops a table left beside
-the type's (graph/embedded_staging.py), unless a writer holds the file.
+the type's (graph/embedded_open.py), unless a writer holds the file.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from graph.embedded_staging import staged_tables
+from graph.embedded_open import staged_tables
 from graph.embedded_store import EmbeddedStore
 from graph.embedded_writes import STAGED, rel_table_ddl
 from graph.file_gate import FileGate

@@ -1,0 +1,151 @@
+"""Opening an embedded database file: the recoveries a crash or a full disk calls for, and the clean-up of a table a
+killed replacement left.
+
+- A process killed mid-write leaves a write-ahead log whose last record is torn: the file opens with its committed
+  transactions replayed up to the damage (a copy of the log kept), or without the log if even that fails.
+- A reader that finds a committed write whose checkpoint did not finish (the disk was full when a load ended)
+  opens the file read-write once, which completes it.
+- ``replace_relationship_type`` copies a type's ties into a table beside the type's (``STAGED``), then swaps the
+  two. A process killed before the swap leaves that table, and every pattern without a type matches its ties: a
+  firm's edges then showed each tie twice, once under ``IN_CLUSTER__replacing``. The next write drops it
+  (``setup_schema``); a read-only open drops it first, when the writers' lock on the file is free
+  (graph/file_gate.py), which means no replacement is under way, and this process does not hold the file open
+  read-write: it opens the file read-write for a moment, as the checkpoint's recovery does.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from collections import Counter
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any
+
+import ladybug
+
+from graph.embedded_results import DISK_FULL, RECOVERY_PENDING, all_rows
+from graph.embedded_writes import STAGED
+from graph.errors import StoreError
+from graph.file_gate import FileGate
+
+log = logging.getLogger(__name__)
+
+# Files this process holds open read-write. LadybugDB's own lock keeps another process's writer from opening a file
+# read-write beside one, not a second open in the same process: that replayed and deleted the first one's log.
+_WRITABLE_HERE: Counter[Path] = Counter()
+
+
+def _wal_error(exc: Exception) -> bool:
+    """A write-ahead log that cannot be replayed: torn by a kill mid-write, or left from another database file."""
+    text = str(exc).lower()
+    # a record cut short at the very end reads past the end of the file (a kill test met it once in CI)
+    return "wal" in text and any(word in text for word in ("does not match", "corrupt", "checksum", "past the end"))
+
+
+def open_database(path: Path, kwargs: dict[str, Any]) -> ladybug.Database:
+    """The database at ``path`` opened with ``kwargs`` (``read_only`` among them), recovered as it needs."""
+    try:
+        return ladybug.Database(str(path), **kwargs)
+    except RuntimeError as exc:
+        if "recovery is pending" in str(exc) and kwargs.get("read_only"):
+            return _recover_then_open(path, kwargs)
+        if "No space left on device" in str(exc):
+            raise StoreError(f"cannot open the embedded store at {path}: {DISK_FULL}") from exc
+        wal = Path(f"{path}.wal")
+        if not (_wal_error(exc) and wal.exists()):
+            raise StoreError(f"cannot open the embedded store at {path}: {exc}") from exc
+        first_error = exc
+    # Its committed transactions come first: replay up to the damage (the torn, uncommitted tail is dropped).
+    kept = wal.with_name(f"{wal.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+    shutil.copyfile(wal, kept)
+    try:
+        database = ladybug.Database(str(path), throw_on_wal_replay_failure=False, **kwargs)
+    except RuntimeError:
+        wal.unlink()
+        log.warning("could not replay %s (%s); a copy is at %s; opened without it", wal, first_error, kept)
+        return ladybug.Database(str(path), **kwargs)
+    log.warning("replayed the write-ahead log of %s up to its damage (%s); a copy is at %s", path, first_error, kept)
+    return database
+
+
+def _recover_then_open(path: Path, kwargs: dict[str, Any]) -> ladybug.Database:
+    try:
+        ladybug.Database(str(path), **{**kwargs, "read_only": False}).close()
+        database = ladybug.Database(str(path), **kwargs)
+    except RuntimeError as exc:
+        # closing does not say that its checkpoint failed for want of space: the disk's free space does
+        pending = any(word in str(exc).lower() for word in ("recovery", "checkpoint"))
+        full = "No space left on device" in str(exc) or (pending and _too_little_space_to_recover(path))
+        reason = DISK_FULL if full else RECOVERY_PENDING
+        raise StoreError(f"cannot open the embedded store at {path}: {reason} ({exc})") from exc
+    log.warning("completed the pending checkpoint of %s before reading it", path)
+    return database
+
+
+def _too_little_space_to_recover(path: Path) -> bool:
+    """Less free space than the pending checkpoint writes (the logs and shadow pages it copies in)."""
+    pending = 0
+    for suffix in (".wal", ".wal.checkpoint", ".shadow", ".tmp"):
+        try:
+            pending += Path(f"{path}{suffix}").stat().st_size
+        except OSError:  # absent, or gone since
+            continue
+    return shutil.disk_usage(path.parent).free < max(pending, 1 << 20)
+
+
+def opened_writable(path: Path) -> None:
+    _WRITABLE_HERE[path.resolve()] += 1
+
+
+def closed_writable(path: Path) -> None:
+    key = path.resolve()
+    _WRITABLE_HERE[key] -= 1
+    if _WRITABLE_HERE[key] <= 0:
+        del _WRITABLE_HERE[key]
+
+
+def staged_tables(database: ladybug.Database, rel_types: Collection[str]) -> list[str]:
+    """The tables a replacement of one of ``rel_types`` was filling, in the open database."""
+    conn = ladybug.Connection(database)
+    try:
+        tables = {row[0] for row in all_rows(conn.execute("CALL show_tables() RETURN name"))}
+    finally:
+        conn.close()
+    return sorted(f"{rel_type}{STAGED}" for rel_type in rel_types if f"{rel_type}{STAGED}" in tables)
+
+
+def without_stale_staging(
+    database: ladybug.Database, path: Path, kwargs: dict[str, Any], rel_types: Collection[str], gate: FileGate
+) -> ladybug.Database:
+    """The read-only ``database``, or, where it held a table a killed replacement left and no process writes the
+    file, the database opened again (with the recoveries above) without it. Left as it is while a writer holds the
+    file (its replacement may be under way), while this process has it open read-write, or when the file cannot be
+    opened read-write (logged)."""
+    staged = staged_tables(database, rel_types)
+    if not staged or path.resolve() in _WRITABLE_HERE:
+        return database
+    with gate.writing_if_free() as free:
+        if not free:
+            log.info("left %s in %s: a writer holds the file", ", ".join(staged), path)
+            return database
+        database.close()
+        try:
+            _drop_tables(path, kwargs, staged)
+            log.warning("dropped %s from %s: a replacement killed before its swap had left it", ", ".join(staged), path)
+        except RuntimeError as exc:  # another process holds the file open in a way that refuses a writer
+            log.warning("could not drop %s from %s (%s); the next write drops it", ", ".join(staged), path, exc)
+        return open_database(path, kwargs)  # a torn log or a pending checkpoint is met as at the first open
+
+
+def _drop_tables(path: Path, kwargs: dict[str, Any], names: list[str]) -> None:
+    """The tables dropped through a read-write open of the file (names from the schema's types, not the file)."""
+    writer = ladybug.Database(str(path), **{**kwargs, "read_only": False})
+    conn = ladybug.Connection(writer)
+    try:
+        for name in names:
+            conn.execute(f"DROP TABLE IF EXISTS {name}")
+    finally:
+        conn.close()
+        writer.close()
