@@ -14,19 +14,17 @@ bench/results/collect_steps.json.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import logging
 import resource
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from common import REPO, json_child, record, synthetic_folder
+from common import answered_as_child, bench_trees, record, synthetic_folder, trees_parser, trees_taking_turns
 
 log = logging.getLogger("bench.collect_steps")
 STEPS = ("gather", "build", "node_rows", "relationship_rows")
@@ -73,10 +71,6 @@ def measure(data: Path) -> dict[str, Any]:
     }
 
 
-def child(tree: Path, data: Path) -> dict[str, Any]:
-    return json_child([sys.executable, __file__, "--child", str(tree), "--data", str(data)], str(tree), cwd=tree)
-
-
 def _summary(results: list[dict[str, Any]]) -> dict[str, Any]:
     """A tree's median seconds by step and for the whole collect, and the distinct digests of its runs."""
     median = {step: statistics.median(r["seconds"][step] for r in results) for step in STEPS}
@@ -85,24 +79,13 @@ def _summary(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--baseline", type=Path, help="a copy of the tree from before the change")
+    parser = trees_parser(runs=2)
     parser.add_argument("--scale", type=float, default=50)
-    parser.add_argument("--runs", type=int, default=2, help="runs of each tree, taking turns")
-    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    if args.child:
-        sys.path.insert(0, str(args.child.resolve()))
-        print(json.dumps(measure(args.data)))
+    if answered_as_child(args, measure):
         return
-    trees = {"after": REPO} | ({"before": args.baseline.resolve()} if args.baseline else {})
-    data = synthetic_folder(args.scale)
-    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
-    for _ in range(args.runs):
-        for name, tree in reversed(trees.items()):  # the baseline first in each turn
-            runs[name].append(child(tree, data))
+    trees = bench_trees(args.baseline)
+    runs = trees_taking_turns(__file__, synthetic_folder(args.scale), trees, args.runs)
     summary = {name: _summary(results) for name, results in runs.items()}
     trees_run = {name: str(tree) for name, tree in trees.items()}
     path = record("collect_steps", {"scale": args.scale, "trees": trees_run, "runs": runs, "summary": summary})

@@ -4,6 +4,7 @@ the pipeline's final tables into LadybugDB without the pipeline's write."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import os
@@ -12,6 +13,7 @@ import resource
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -102,6 +104,41 @@ def json_child(args: list[str], label: str, cwd: Path | None = None) -> dict[str
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     log.info("%s: %s", label, result)
     return result
+
+
+def trees_parser(runs: int) -> argparse.ArgumentParser:
+    """The options of a benchmark that measures the tree beside a baseline tree, each run in a child process."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--baseline", type=Path, help="a copy of the tree from before the change")
+    parser.add_argument("--runs", type=int, default=runs, help="runs of each tree, taking turns")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    return parser
+
+
+def answered_as_child(args: argparse.Namespace, measure: Callable[[Path], dict[str, Any]]) -> bool:
+    """In a child (``--child TREE``): the tree first on sys.path, ``measure(--data)`` printed as JSON."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if not args.child:
+        return False
+    sys.path.insert(0, str(args.child.resolve()))
+    print(json.dumps(measure(args.data)))
+    return True
+
+
+def bench_trees(baseline: Path | None) -> dict[str, Path]:
+    """``after``: this tree; ``before``: the baseline, if one is given."""
+    return {"after": REPO} | ({"before": baseline.resolve()} if baseline else {})
+
+
+def trees_taking_turns(script: str, data: Path, trees: dict[str, Path], runs: int) -> dict[str, list[dict[str, Any]]]:
+    """Each tree's results, a child process a run, the baseline first in each turn."""
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
+    for _ in range(runs):
+        for name, tree in reversed(trees.items()):
+            command = [sys.executable, script, "--child", str(tree), "--data", str(data)]
+            results[name].append(json_child(command, str(tree), cwd=tree))
+    return results
 
 
 def synthetic_folder(scale: float, seed: int = 42) -> Path:

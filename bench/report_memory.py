@@ -6,7 +6,7 @@ Usage:
       .venv/bin/python bench/report_memory.py --baseline /tmp/ckg-before --rows 500000   # ≈ 3 min
 
 The data folder is the bundled one with its firms' file replaced by ``rows`` hostile rows
-(tests/test_collector.py ``_hostile_firms``: each row raises several problems; 500,000 rows are 83 MB and 2.8 M
+(tests/test_collector.py ``_hostile_firms``: each row raises several problems; 500,000 rows are 79 MiB and 2.8 M
 problems). Each run reads and maps that source alone (``collect``), then writes the report's CSV as ``ckg ingest``
 does, and gives the peak RSS after each step, the problems found and a digest of the CSV: equal digests mean the
 report's text did not change. Results: bench/results/report_memory.json.
@@ -14,7 +14,6 @@ report's text did not change. Results: bench/results/report_memory.json.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import logging
@@ -26,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import REPO, json_child, record
+from common import REPO, answered_as_child, bench_trees, record, trees_parser, trees_taking_turns
 
 log = logging.getLogger("bench.report_memory")
 
@@ -74,25 +73,14 @@ def hostile_folder(rows: int, out: Path) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--baseline", type=Path, help="a copy of the tree from before the change")
+    parser = trees_parser(runs=1)
     parser.add_argument("--rows", type=int, default=500_000, help="hostile rows in the firms' file")
-    parser.add_argument("--runs", type=int, default=1, help="runs of each tree, taking turns")
-    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    if args.child:
-        sys.path.insert(0, str(args.child.resolve()))
-        print(json.dumps(measure(args.data)))
+    if answered_as_child(args, measure):
         return
     data = hostile_folder(args.rows, REPO / "bench" / "work" / f"hostile-{args.rows}")
-    trees = {"after": REPO} | ({"before": args.baseline.resolve()} if args.baseline else {})
-    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
-    for _ in range(args.runs):
-        for name, tree in reversed(trees.items()):  # the baseline first in each turn
-            command = [sys.executable, __file__, "--child", str(tree), "--data", str(data)]
-            runs[name].append(json_child(command, str(tree), cwd=tree))
+    trees = bench_trees(args.baseline)
+    runs = trees_taking_turns(__file__, data, trees, args.runs)
     firms = (data / "facts" / "enterprises.csv").stat().st_size
     payload = {"rows": args.rows, "file_mb": round(firms / 2**20, 1), "trees": {k: str(v) for k, v in trees.items()}}
     if "before" in runs:
