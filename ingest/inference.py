@@ -21,7 +21,7 @@ from ingest.build import Inference
 from ingest.geo import wgs84_to_gcj02
 from ingest.link_columns import Ties, keys_of_types
 from ingest.records import Link
-from ingest.reference_rows import RuleTableError, refused
+from ingest.reference_rows import RuleTableError, refused, rule_problem
 from ingest.report import Report
 from ingest.resolve import Entity, EntityIndex
 from ingest.source_table import ReadError, decode
@@ -154,7 +154,8 @@ def city_polygons(data_dir: Path, report: Report | None = None) -> dict[str, lis
                 raise ValueError(f"a second boundary for {code}")
         except (AttributeError, TypeError, ValueError, ArithmeticError, RecursionError) as exc:
             reason = f"该边界无法读取，已略过 / a boundary cannot be read, left out: {exc}"
-            _boundary_problem(report, reason, number, _feature_name(feature))
+            # the feature's number, counted from 1, as its row
+            rule_problem(report, CITY_BOUNDARIES, reason, row=number, value=_feature_name(feature))
             continue
         polygons[code] = shape
     return polygons
@@ -195,14 +196,6 @@ def _feature_name(feature: object) -> str | None:
     if not isinstance(props, dict):
         return None
     return str(props.get("adcode") or props.get("name") or "")[:80] or None
-
-
-def _boundary_problem(report: Report | None, reason: str, feature: int, value: str | None) -> None:
-    """An error for one of the features (its number counted from 1, as its row)."""
-    if report is None:
-        log.warning("%s: %s (feature %d)", CITY_BOUNDARIES, reason, feature)
-    else:
-        report.error(CITY_BOUNDARIES, reason, row=feature, value=value)
 
 
 def place_from_coordinates(schema: Schema, data_dir: Path, report: Report | None = None) -> Inference:

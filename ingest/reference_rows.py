@@ -55,24 +55,26 @@ def reference_rows(
             )
         )
     for note in table.notes:
-        _problem(report, label, note, warning=True)
+        rule_problem(report, label, note, warning=True)
     missing = [column for column in columns if column not in table.header]
     if missing:
         names, present = ", ".join(missing), ", ".join(table.header)
         raise RuleTableError(refused(label, f"缺少列 {names}", f"lacks the column(s) {names} (it has {present})"))
     for number, column, value, reason in table.row_problems:
         if column is None:  # a line that could not be parsed: the reader left it out
-            _problem(report, label, f"该行无法解析，已略过 / {reason}: the row is left out", row=number, value=value)
+            rule_problem(
+                report, label, f"该行无法解析，已略过 / {reason}: the row is left out", row=number, value=value
+            )
         else:  # a cell cut to its longest: the row is used
             cut = f"单元格过长，已截断 / {reason}"
-            _problem(report, label, cut, warning=True, row=number, column=column, value=value)
+            rule_problem(report, label, cut, warning=True, row=number, column=column, value=value)
     for row in table.rows:
         values = {key: "" if cell is None else str(cell) for key, cell in row.values.items()}
         empty = next((need for need in map(_columns, filled) if not any(values[c].strip() for c in need)), None)
         if empty is not None:
             said = f"{' and '.join(empty)} {'is' if len(empty) == 1 else 'are'} empty"
             unused = f"单元格为空，该行未用 / {said}: the row is not used"
-            _problem(report, label, unused, warning=True, row=row.row, column=",".join(empty), value="")
+            rule_problem(report, label, unused, warning=True, row=row.row, column=",".join(empty), value="")
             continue
         yield row.row, values
 
@@ -81,7 +83,8 @@ def _columns(need: Filled) -> tuple[str, ...]:
     return (need,) if isinstance(need, str) else need
 
 
-def _problem(report: Report | None, label: str, reason: str, *, warning: bool = False, **where: object) -> None:
+def rule_problem(report: Report | None, label: str, reason: str, *, warning: bool = False, **where: object) -> None:
+    """A problem with a rule's table: into the run's report, or logged where there is none (a rule built alone)."""
     if report is None:
         log.warning("%s: %s %s", label, reason, where or "")
     elif warning:
