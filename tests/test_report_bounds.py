@@ -14,6 +14,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import ingest.report
+from app_pages.common import forget_store
+from app_pages.common import store as app_store
+from graph import topology
 from graph.embedded_store import EmbeddedStore
 from graph.schema import Schema
 from ingest.pipeline import _read_whole, run_ingest
@@ -84,15 +87,17 @@ def test_a_run_records_the_first_problems_of_each_level_and_counts_them_all(
 
     monkeypatch.delenv("NEO4J_URI", raising=False)
     monkeypatch.setenv("CLUSTERKG_EMBEDDED_PATH", str(path))
-    from app_pages.common import _store
-
-    _store.clear()
+    forget_store()
     app = AppTest.from_file(str(REPO / "app.py"), default_timeout=90)
     app.run()
     app.switch_page("app_pages/quality.py").run()
     assert not app.exception, app.exception
     said = " ".join(c.value for c in app.caption)
     assert f"共发现 {report.total:,} 个问题" in said and f"{report.total:,} problems were found" in said
+    opened = app_store()  # the app's: its snapshot's build finished and the store closed before this process may end
+    topology.ready(opened, 120)
+    forget_store()
+    opened.close()
 
 
 def test_a_failed_write_leaves_the_text_whole_for_the_next(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
