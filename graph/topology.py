@@ -15,6 +15,7 @@ epoch (graph/aggregates.py), which every ClusterKG write changes:
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 
 FRESH_S = 1.0  # the staleness bound: the epoch is re-read at most this often
 RETRY_S = 30.0  # after a failed build, wait this long before another (unless the epoch changes)
+EXIT_WAIT_S = 60.0  # how long an ending process waits for the builds still running
 
 
 class _Holder:
@@ -126,6 +128,18 @@ def ready(store: GraphStore, timeout_s: float) -> Topology | None:
             return None
         else:
             time.sleep(0.01)
+
+
+@atexit.register
+def _let_builds_finish() -> None:
+    """A build reads the embedded store in LadybugDB's own threads: a process that ended under it aborted
+    (``terminate called without an active exception``, exit 134; tests whose last step opened the app). An ending
+    process waits for the running builds, up to ``EXIT_WAIT_S``."""
+    deadline = time.monotonic() + EXIT_WAIT_S
+    with _holders_lock:
+        running = [holder.building for holder in _holders.values() if holder.building is not None]
+    for thread in running:
+        thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def _start(store: GraphStore, holder: _Holder) -> None:
