@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import threading
 import time
 from collections import Counter
 from collections.abc import Collection
@@ -36,6 +37,22 @@ log = logging.getLogger(__name__)
 # read-write beside one, not a second open in the same process: that replayed and deleted the first one's log.
 _WRITABLE_HERE: Counter[Path] = Counter()
 
+# ladybug picks its native library on a process's first Database(), unguarded: a thread opening another file at the
+# same moment finds the choice begun but not made and fails ("Could not find lbug C API shared library": 2-3 of 4
+# threads of a fresh process). The first opens take turns until one has succeeded.
+_FIRST_OPEN = threading.Lock()
+_library_chosen = False
+
+
+def _database(path: Path, **kwargs: Any) -> ladybug.Database:
+    global _library_chosen
+    if _library_chosen:
+        return ladybug.Database(str(path), **kwargs)
+    with _FIRST_OPEN:
+        database = ladybug.Database(str(path), **kwargs)
+        _library_chosen = True
+    return database
+
 
 def _wal_error(exc: Exception) -> bool:
     """A write-ahead log that cannot be replayed: torn by a kill mid-write, or left from another database file."""
@@ -47,7 +64,7 @@ def _wal_error(exc: Exception) -> bool:
 def open_database(path: Path, kwargs: dict[str, Any]) -> ladybug.Database:
     """The database at ``path`` opened with ``kwargs`` (``read_only`` among them), recovered as it needs."""
     try:
-        return ladybug.Database(str(path), **kwargs)
+        return _database(path, **kwargs)
     except RuntimeError as exc:
         if "recovery is pending" in str(exc) and kwargs.get("read_only"):
             return _recover_then_open(path, kwargs)
@@ -61,19 +78,19 @@ def open_database(path: Path, kwargs: dict[str, Any]) -> ladybug.Database:
     kept = wal.with_name(f"{wal.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
     shutil.copyfile(wal, kept)
     try:
-        database = ladybug.Database(str(path), throw_on_wal_replay_failure=False, **kwargs)
+        database = _database(path, throw_on_wal_replay_failure=False, **kwargs)
     except RuntimeError:
         wal.unlink()
         log.warning("could not replay %s (%s); a copy is at %s; opened without it", wal, first_error, kept)
-        return ladybug.Database(str(path), **kwargs)
+        return _database(path, **kwargs)
     log.warning("replayed the write-ahead log of %s up to its damage (%s); a copy is at %s", path, first_error, kept)
     return database
 
 
 def _recover_then_open(path: Path, kwargs: dict[str, Any]) -> ladybug.Database:
     try:
-        ladybug.Database(str(path), **{**kwargs, "read_only": False}).close()
-        database = ladybug.Database(str(path), **kwargs)
+        _database(path, **{**kwargs, "read_only": False}).close()
+        database = _database(path, **kwargs)
     except RuntimeError as exc:
         # closing does not say that its checkpoint failed for want of space: the disk's free space does
         pending = any(word in str(exc).lower() for word in ("recovery", "checkpoint"))
@@ -141,7 +158,7 @@ def without_stale_staging(
 
 def _drop_tables(path: Path, kwargs: dict[str, Any], names: list[str]) -> None:
     """The tables dropped through a read-write open of the file (names from the schema's types, not the file)."""
-    writer = ladybug.Database(str(path), **{**kwargs, "read_only": False})
+    writer = _database(path, **{**kwargs, "read_only": False})
     conn = ladybug.Connection(writer)
     try:
         for name in names:
