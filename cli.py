@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from cli_commands import exporting, loading, reading, reporting
-from cli_commands.common import OneLineErrorParser, UsageError
+from cli_commands.common import OneLineErrorParser, UsageError, both
 from graph.errors import ClusterKGError
 
 # UsageError now lives in cli_commands; named here so that ``from cli import UsageError`` keeps type-checking.
@@ -39,9 +39,17 @@ _SUBCOMMANDS = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineErrorParser(prog="ckg", description="ClusterKG — Guangdong industry-cluster innovation graph")
-    parser.add_argument("-v", "--verbose", action="store_true")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = OneLineErrorParser(
+        prog="ckg",
+        description=both("ClusterKG — 广东战略性产业集群创新知识图谱", "Guangdong industry-cluster innovation graph"),
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help=both("记录运行过程；意外错误时显示出错位置", "log what runs, and where an unexpected error arose"),
+    )
+    sub = parser.add_subparsers(dest="command", required=True, title=both("命令", "commands"), metavar="COMMAND")
     for add_subcommand in _SUBCOMMANDS:
         add_subcommand(sub)
     return parser
@@ -56,16 +64,16 @@ def _check_input_files(args: argparse.Namespace) -> None:
     for option in _INPUT_FOLDERS:
         value = getattr(args, option, None)
         if value is not None and not Path(value).is_dir():
-            raise UsageError(f"--{option.replace('_', '-')} {value}: no such folder")
+            raise UsageError(f"--{option.replace('_', '-')} {value}: 没有这个文件夹 / no such folder")
     for option in _INPUT_FILES:
         value = getattr(args, option, None)
         if value is None:
             continue
         path = Path(value)
         if path.is_dir():
-            raise UsageError(f"--{option} {value}: is a folder, not a file")
+            raise UsageError(f"--{option} {value}: 是文件夹而非文件 / is a folder, not a file")
         if not path.is_file():
-            raise UsageError(f"--{option} {value}: no such file")
+            raise UsageError(f"--{option} {value}: 没有这个文件 / no such file")
 
 
 def _one_line(exc: BaseException) -> str:
@@ -95,12 +103,13 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
+        print(f"{prog}: {both('已中断', 'interrupted')}", file=sys.stderr)
         return 130
-    # Every failure is one line and exit 2: ours (ClusterKGError and its kinds), the system's (a missing
-    # or unreadable file, a bad store path) and bad values read from the user's input. -v adds the traceback.
+    # Every failure is one line and exit 2, its kind in both languages: ours (ClusterKGError and its kinds), the
+    # system's (a missing or unreadable file, a bad store path) and bad values read from the user's input. A detail
+    # the system or a library gave stays as it came.
     except UsageError as exc:
-        print(f"{prog}: {_one_line(exc)}", file=sys.stderr)
+        print(f"{prog}: {both('命令行有误', 'The command line is wrong')}: {_one_line(exc)}", file=sys.stderr)
         return 2
     except ClusterKGError as exc:  # each kind its own sentence, shared with the app (app_pages/errors.py)
         from app_pages.errors import one_line
@@ -108,13 +117,18 @@ def main(argv: list[str] | None = None) -> int:
         log.debug("traceback", exc_info=True)
         print(f"{prog}: {_one_line(Exception(one_line(exc)))}", file=sys.stderr)
         return 2
-    except (OSError, ValueError, KeyError) as exc:
+    except OSError as exc:
         log.debug("traceback", exc_info=True)
-        print(f"{prog}: {_one_line(exc)}", file=sys.stderr)
+        print(f"{prog}: {both('文件或系统出错', 'A file or the system failed')}: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except (ValueError, KeyError) as exc:
+        log.debug("traceback", exc_info=True)
+        print(f"{prog}: {both('输入有误', 'The input is wrong')}: {_one_line(exc)}", file=sys.stderr)
         return 2
     except Exception as exc:  # a bug, still not a traceback in the user's face
         log.info("unexpected error", exc_info=True)
-        print(f"{prog}: unexpected {type(exc).__name__}: {_one_line(exc)} (ckg -v shows where)", file=sys.stderr)
+        kind = both("意外错误", f"Unexpected {type(exc).__name__}")
+        print(f"{prog}: {kind}: {_one_line(exc)} (ckg -v 显示出错位置 / shows where)", file=sys.stderr)
         return 2
 
 

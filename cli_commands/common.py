@@ -6,17 +6,44 @@ import argparse
 import json
 import os
 from pathlib import Path
-from typing import NoReturn, TypeAlias
+from typing import Any, NoReturn, TypeAlias
 
 from graph.errors import ClusterKGError
 from graph.settings import Settings
 
 
+def both(zh: str, en: str) -> str:
+    """A text Chinese first with English alongside, as every line ``ckg`` writes for a reader."""
+    return f"{zh} / {en}"
+
+
+class BilingualHelpFormatter(argparse.HelpFormatter):
+    """argparse's help with its own words (the usage line's prefix) in both languages."""
+
+    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, both("用法", "usage: ") if prefix is None else prefix)
+
+
 class OneLineErrorParser(argparse.ArgumentParser):
-    """argparse, but a usage mistake is one line on stderr (exit 2), like every other error of ``ckg``."""
+    """argparse, but a usage mistake is one line on stderr (exit 2), like every other error of ``ckg``, and its help
+    in both languages: its section titles and its ``--help`` too (argparse's own are English)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", BilingualHelpFormatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = both("参数", "arguments")
+        self._optionals.title = both("选项", "options")
+        self.add_argument(
+            "-h", "--help", action="help", default=argparse.SUPPRESS, help=both("显示本帮助并退出", "show this help")
+        )
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+        self.exit(
+            2,
+            f"{self.prog}: {both('命令行有误', 'the command line is wrong')}: {message} "
+            f"(见 / see {self.prog} --help)\n",
+        )
 
 
 # What add_subparsers returns (its parsers share the class of the one it was called on); argparse gives it no
@@ -29,8 +56,16 @@ class UsageError(ClusterKGError):
 
 
 def add_store_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", choices=["embedded", "neo4j"], help="default: neo4j if NEO4J_URI is set")
-    parser.add_argument("--embedded-path", type=Path, help="embedded database file (default: user data folder)")
+    parser.add_argument(
+        "--store",
+        choices=["embedded", "neo4j"],
+        help=both("图存储；设置了 NEO4J_URI 时默认 neo4j", "the store; neo4j by default if NEO4J_URI is set"),
+    )
+    parser.add_argument(
+        "--embedded-path",
+        type=Path,
+        help=both("内嵌数据库文件（默认在用户数据目录）", "the embedded database file (default: the user data folder)"),
+    )
 
 
 def store_settings(args: argparse.Namespace) -> Settings:
@@ -48,13 +83,17 @@ def key_values(items: list[str] | None, option: str) -> dict[str, str]:
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise UsageError(f"{option} takes K=V, got {item!r}")
+            raise UsageError(f"{option} 须为 K=V / takes K=V, got {item!r}")
         pairs[key.strip()] = value
     return pairs
 
 
 def print_table(columns: list[str], rows: list[dict[str, object]]) -> None:
+    """The rows as a text table: a column's head is its Chinese word and its name (``标识 id``), the name alone where
+    it has no word (a column of a typed Cypher query); the rows are the data's values as they are."""
     import unicodedata
+
+    from app_pages.column_words import COLUMNS
 
     def width(text: str) -> int:
         return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -69,14 +108,15 @@ def print_table(columns: list[str], rows: list[dict[str, object]]) -> None:
         )
         return text if len(text) <= 60 else text[:57] + "…"
 
+    heads = [f"{COLUMNS[c][0]} {c}" if c in COLUMNS else c for c in columns]
     table = [[cell(r.get(c)) for c in columns] for r in rows]
-    widths = [max([width(c)] + [width(row[i]) for row in table]) for i, c in enumerate(columns)]
+    widths = [max([width(h)] + [width(row[i]) for row in table]) for i, h in enumerate(heads)]
 
     def line(values: list[str]) -> str:
         return "  ".join(v + " " * (widths[i] - width(v)) for i, v in enumerate(values))
 
-    print(line(columns))
+    print(line(heads))
     print("  ".join("-" * w for w in widths))
     for row in table:
         print(line(row))
-    print(f"({len(rows)} rows)")
+    print(f"（{len(rows)} 行 / rows）")

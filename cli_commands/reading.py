@@ -6,17 +6,24 @@ import argparse
 import json
 import sys
 
-from cli_commands.common import Subcommands, UsageError, add_store_options, print_table, store_settings
+from cli_commands.common import Subcommands, UsageError, add_store_options, both, print_table, store_settings
 from graph.factory import open_store
 
 
 def add_query(sub: Subcommands) -> None:
-    query = sub.add_parser("query", help="run a named query (ckg query --list shows them)")
+    query = sub.add_parser(
+        "query",
+        help=both("运行命名查询（ckg query --list 列出全部）", "run a named query (ckg query --list shows them)"),
+    )
     add_store_options(query)
-    query.add_argument("name", nargs="?", help="the query's name")
-    query.add_argument("--param", "-p", action="append", metavar="K=V", help="a parameter, repeatable")
-    query.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    query.add_argument("--list", action="store_true", help="list the named queries")
+    query.add_argument("name", nargs="?", help=both("查询名", "the query's name"))
+    query.add_argument(
+        "--param", "-p", action="append", metavar="K=V", help=both("一个参数，可重复", "a parameter, repeatable")
+    )
+    query.add_argument(
+        "--format", choices=["table", "csv", "json"], default="table", help=both("输出格式", "the output's format")
+    )
+    query.add_argument("--list", action="store_true", help=both("列出命名查询", "list the named queries"))
     query.set_defaults(func=cmd_query)
 
 
@@ -39,7 +46,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     given: dict[str, str] = {}
     for item in args.param or []:
         if "=" not in item:
-            print(f"ckg query: --param takes k=v, got {item!r}", file=sys.stderr)
+            print(f"ckg query: {both('--param 须为 k=v', '--param takes k=v')}, got {item!r}", file=sys.stderr)
             return 2
         key, value = item.split("=", 1)
         given[key.strip()] = value
@@ -72,15 +79,22 @@ def cmd_query(args: argparse.Namespace) -> int:
     else:
         print_table(result.columns, result.rows)
     if result.truncated:
-        print(f"(cut at {settings.row_cap} rows)", file=sys.stderr)
+        print(f"（{both(f'截至 {settings.row_cap} 行', f'cut at {settings.row_cap} rows')}）", file=sys.stderr)
     return 0
 
 
 def add_cypher(sub: Subcommands) -> None:
-    cypher = sub.add_parser("cypher", help="run a read-only Cypher query, guarded as in the app's console")
-    cypher.add_argument("cypher", help="the query text")
-    cypher.add_argument("--params", default="{}", help="parameters as a JSON object")
-    cypher.add_argument("--format", choices=["table", "json"], default="table")
+    cypher = sub.add_parser(
+        "cypher",
+        help=both(
+            "运行只读 Cypher 查询，防护同应用的控制台", "run a read-only Cypher query, guarded as in the app's console"
+        ),
+    )
+    cypher.add_argument("cypher", help=both("查询文本", "the query text"))
+    cypher.add_argument("--params", default="{}", help=both("参数，JSON 对象", "parameters as a JSON object"))
+    cypher.add_argument(
+        "--format", choices=["table", "json"], default="table", help=both("输出格式", "the output's format")
+    )
     add_store_options(cypher)
     cypher.set_defaults(func=cmd_cypher)
 
@@ -93,33 +107,36 @@ def cmd_cypher(args: argparse.Namespace) -> int:
     try:
         params = json.loads(args.params or "{}")
     except ValueError as exc:
-        print(f"ckg cypher: --params is not JSON: {exc}", file=sys.stderr)
+        print(f"ckg cypher: {both('--params 不是 JSON', '--params is not JSON')}: {exc}", file=sys.stderr)
         return 2
     if not isinstance(params, dict):
-        print("ckg cypher: --params must be a JSON object", file=sys.stderr)
+        print(f"ckg cypher: {both('--params 须为 JSON 对象', '--params must be a JSON object')}", file=sys.stderr)
         return 2
     settings = store_settings(args)
     with open_store(settings, read_only=True) as store:
         problem = store.untrusted_problem()
         if problem is not None:  # fail closed, as the console does
-            print(f"ckg cypher: {problem[1]}", file=sys.stderr)
+            print(f"ckg cypher: {both(*problem)}", file=sys.stderr)
             return 2
         try:
             result = store.read_untrusted(args.cypher, params, UntrustedLimits.from_settings(settings))
         except BilingualRejectionError as exc:
-            print(f"ckg cypher: {exc.en}", file=sys.stderr)
+            print(f"ckg cypher: {both(exc.zh, exc.en)}", file=sys.stderr)
             return 2
     if args.format == "json":
         print(json.dumps({"columns": result.columns, "rows": result.rows}, ensure_ascii=False, indent=2, default=str))
     else:
         print_table(result.columns, result.rows)
     if result.truncated:
-        print(f"(cut at {settings.row_cap} rows or {settings.result_max_bytes} bytes)", file=sys.stderr)
+        cap, size = settings.row_cap, settings.result_max_bytes
+        print(f"（{both(f'截至 {cap} 行或 {size} 字节', f'cut at {cap} rows or {size} bytes')}）", file=sys.stderr)
     return 0
 
 
 def add_counts(sub: Subcommands) -> None:
-    counts = sub.add_parser("counts", help="nodes and relationships per class in the store")
+    counts = sub.add_parser(
+        "counts", help=both("存储中各类的节点数与关系数", "nodes and relationships per class in the store")
+    )
     add_store_options(counts)
     counts.set_defaults(func=cmd_counts)
 
@@ -133,14 +150,31 @@ def cmd_counts(args: argparse.Namespace) -> int:
 
 
 def add_analyze(sub: Subcommands) -> None:
-    analyze = sub.add_parser("analyze", help="chain analytics: completeness, brokers, communities, what-if")
-    add_store_options(analyze)
-    analyze.add_argument("what", choices=["completeness", "brokers", "communities", "what-if"])
-    analyze.add_argument("--by", choices=["cluster", "city"], default="cluster")
-    analyze.add_argument(
-        "--sourced-only", action="store_true", help="only ties a source states (leave out inferred ones)"
+    analyze = sub.add_parser(
+        "analyze",
+        help=both(
+            "创新链分析：完整度、桥梁主体、社区、假设移除",
+            "chain analytics: completeness, brokers, communities, what-if",
+        ),
     )
-    analyze.add_argument("--entity", help="for what-if: the entity's id")
+    add_store_options(analyze)
+    analyze.add_argument(
+        "what",
+        choices=["completeness", "brokers", "communities", "what-if"],
+        help=both("哪种分析", "which analysis"),
+    )
+    analyze.add_argument(
+        "--by",
+        choices=["cluster", "city"],
+        default="cluster",
+        help=both("完整度按集群或城市", "completeness by cluster or city"),
+    )
+    analyze.add_argument(
+        "--sourced-only",
+        action="store_true",
+        help=both("只用来源陈述的关系（不含推断的）", "only ties a source states (leave out inferred ones)"),
+    )
+    analyze.add_argument("--entity", help=both("用于 what-if：实体标识", "for what-if: the entity's id"))
     analyze.set_defaults(func=cmd_analyze)
 
 
@@ -177,13 +211,26 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             print_table(["clusters", "entities"], rows)
         else:
             if not args.entity:
-                print("ckg analyze what-if needs --entity ID", file=sys.stderr)
+                print(
+                    f"ckg analyze: {both('what-if 须配 --entity 标识', 'what-if needs --entity ID')}", file=sys.stderr
+                )
                 return 2
             if args.entity not in eco.stage:
-                raise UsageError(f"no entity {args.entity!r} in any cluster's chain (ids look like lab/…)")
+                raise UsageError(
+                    both(
+                        f"任何集群的创新链中都没有实体 {args.entity!r}（标识形如 lab/…）",
+                        f"no entity {args.entity!r} in any cluster's chain (ids look like lab/…)",
+                    )
+                )
             losses = analytics.stage_losses_if_removed(eco, args.entity)
             rows = [
-                {"cluster": c, "stage": s, "explanation": f"{args.entity} is the only {s} entity of {c}"}
+                {
+                    "cluster": c,
+                    "stage": s,
+                    "explanation": both(
+                        f"{args.entity} 是 {c} 在 {s} 环节唯一的主体", f"{args.entity} is the only {s} entity of {c}"
+                    ),
+                }
                 for c, s in losses
             ]
             print_table(["cluster", "stage", "explanation"], rows)

@@ -6,20 +6,48 @@ import argparse
 import json
 from pathlib import Path
 
-from cli_commands.common import Subcommands, UsageError, add_store_options, print_table, store_settings
+from cli_commands.common import Subcommands, UsageError, add_store_options, both, print_table, store_settings
 from graph.factory import open_store
 from graph.settings import Settings
 
 
 def add_edition(sub: Subcommands) -> None:
-    edition = sub.add_parser("edition", help="editions: named, dated states of the graph you can compare")
+    edition = sub.add_parser(
+        "edition",
+        help=both(
+            "版本：图的有名称、有日期、可比较的状态", "editions: named, dated states of the graph you can compare"
+        ),
+    )
     add_store_options(edition)
-    edition.add_argument("action", choices=["create", "list", "diff", "delete", "query"])
-    edition.add_argument("names", nargs="*", metavar="NAME", help="create/delete NAME; diff OLD NEW; query NAME QUERY")
-    edition.add_argument("--note", help="for create: a note kept with the edition")
-    edition.add_argument("--replace", action="store_true", help="for create: replace an edition of that name")
-    edition.add_argument("--format", choices=["table", "json"], default="table", help="for diff")
-    edition.add_argument("--param", "-p", action="append", metavar="K=V", help="for query: a parameter")
+    edition.add_argument(
+        "action", choices=["create", "list", "diff", "delete", "query"], help=both("对版本做什么", "what to do")
+    )
+    edition.add_argument(
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help=both(
+            "create/delete 版本名；diff 旧 新；query 版本名 查询名",
+            "create/delete NAME; diff OLD NEW; query NAME QUERY",
+        ),
+    )
+    edition.add_argument(
+        "--note", help=both("用于 create：随版本保存的说明", "for create: a note kept with the edition")
+    )
+    edition.add_argument(
+        "--replace",
+        action="store_true",
+        help=both("用于 create：替换同名版本", "for create: replace an edition of that name"),
+    )
+    edition.add_argument(
+        "--format",
+        choices=["table", "json"],
+        default="table",
+        help=both("用于 diff：输出格式", "for diff: the output's format"),
+    )
+    edition.add_argument(
+        "--param", "-p", action="append", metavar="K=V", help=both("用于 query：一个参数", "for query: a parameter")
+    )
     edition.set_defaults(func=cmd_edition)
 
 
@@ -31,21 +59,38 @@ def cmd_edition(args: argparse.Namespace) -> int:
         with open_store(settings, read_only=True) as store:
             found = editions.list_editions(store)
         if not found:
-            print("没有版本 no editions yet (ckg edition create NAME)")
+            print(both("还没有版本（ckg edition create 版本名）", "no editions yet (ckg edition create NAME)"))
         for e in found:
-            print(f"{e.name:16} {e.created_at}  nodes {e.nodes}  relationships {e.relationships}  {e.size_bytes} bytes")
+            sizes = both(
+                f"{e.nodes} 个节点、{e.relationships} 条关系、{e.size_bytes} 字节",
+                f"{e.nodes} nodes, {e.relationships} relationships, {e.size_bytes} bytes",
+            )
+            print(f"{e.name:16} {e.created_at}  {sizes}")
         return 0
     if not args.names:
-        raise UsageError(f"ckg edition {args.action} needs an edition name")
+        raise UsageError(
+            both(f"ckg edition {args.action} 须给出版本名", f"ckg edition {args.action} needs an edition name")
+        )
     if args.action == "create":
         with open_store(settings) as store:
             info = editions.create_edition(store, args.names[0], note=args.note or "", replace=args.replace)
-        print(f"版本 edition {info.name}: nodes {info.nodes}, relationships {info.relationships}, {info.size_bytes} B")
+        print(
+            f"{both('版本', 'edition')} {info.name}: "
+            + both(
+                f"{info.nodes} 个节点、{info.relationships} 条关系、{info.size_bytes} 字节",
+                f"{info.nodes} nodes, {info.relationships} relationships, {info.size_bytes} bytes",
+            )
+        )
         return 0
     if args.action == "delete":
         with open_store(settings) as store:
             gone = editions.delete_edition(store, args.names[0])
-        print(f"edition {args.names[0]} {'deleted' if gone else 'not found'}")
+        name = args.names[0]
+        print(
+            both(f"版本 {name} 已删除", f"edition {name} deleted")
+            if gone
+            else both(f"没有版本 {name}", f"edition {name} not found")
+        )
         return 0 if gone else 2
     if args.action == "diff":
         return _edition_diff(args, settings)
@@ -56,7 +101,12 @@ def _edition_diff(args: argparse.Namespace, settings: Settings) -> int:
     from reports.diff import DIMENSIONS, diff_editions
 
     if len(args.names) != 2:
-        raise UsageError("ckg edition diff takes two editions: OLD NEW (NEW may be 'current')")
+        raise UsageError(
+            both(
+                "ckg edition diff 须给出两个版本：旧 新（新可为 current）",
+                "ckg edition diff takes two editions: OLD NEW (NEW may be 'current')",
+            )
+        )
     with open_store(settings, read_only=True) as store:
         result = diff_editions(store, *args.names)
     if args.format == "json":
@@ -66,7 +116,7 @@ def _edition_diff(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     print(f"{result.old} → {result.new}: {json.dumps(result.totals(), ensure_ascii=False)}")
     for dimension in DIMENSIONS:
-        print(f"\nper {dimension}:")
+        print(f"\n{both('按', 'per')} {dimension}:")
         for group, counts in result.by(dimension).items():
             print(f"  {group}: {json.dumps(counts, ensure_ascii=False)}")
     if result.changes:
@@ -80,7 +130,12 @@ def _edition_query(args: argparse.Namespace, settings: Settings) -> int:
     from queries.catalog import get_query
 
     if len(args.names) != 2:
-        raise UsageError("ckg edition query takes an edition and a query's name: NAME QUERY [-p k=v …]")
+        raise UsageError(
+            both(
+                "ckg edition query 须给出版本名和查询名：版本名 查询名 [-p k=v …]",
+                "ckg edition query takes an edition and a query's name: NAME QUERY [-p k=v …]",
+            )
+        )
     query = get_query(args.names[1])
     given = dict(item.split("=", 1) for item in args.param or [] if "=" in item)
     params = query.bind(given)
@@ -91,17 +146,45 @@ def _edition_query(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def add_report(sub: Subcommands) -> None:
-    report = sub.add_parser("report", help="the yearly execution report (创新体系执行情况) of a city or a cluster")
+    report = sub.add_parser(
+        "report",
+        help=both("城市或集群的年度创新体系执行情况报告", "the yearly execution report of a city or a cluster"),
+    )
     add_store_options(report)
-    report.add_argument("scope", choices=["city", "cluster"])
-    report.add_argument("key", nargs="?", help="a city (东莞市) or a cluster (E01 or its name)")
-    report.add_argument("--all", action="store_true", help="every city (or cluster), with a progress bar")
-    report.add_argument("--edition", default="current", help="the edition to report on (default: the graph now)")
-    report.add_argument("--since", help="compare with this edition (default: the one before --edition)")
-    report.add_argument("--no-compare", action="store_true", help="no comparison with an earlier edition")
-    report.add_argument("--format", choices=["docx", "html", "xlsx"], default="docx")
-    report.add_argument("--out-dir", default="build/reports", help="folder to write to (default build/reports)")
-    report.add_argument("--force", action="store_true", help="replace existing files")
+    report.add_argument("scope", choices=["city", "cluster"], help=both("城市或集群", "a city or a cluster"))
+    report.add_argument(
+        "key",
+        nargs="?",
+        help=both("城市（东莞市）或集群（E01 或其名称）", "a city (东莞市) or a cluster (E01 or its name)"),
+    )
+    report.add_argument(
+        "--all",
+        action="store_true",
+        help=both("每个城市（或集群），显示进度条", "every city (or cluster), with a progress bar"),
+    )
+    report.add_argument(
+        "--edition",
+        default="current",
+        help=both("报告所依据的版本（默认当前的图）", "the edition to report on (default: the graph now)"),
+    )
+    report.add_argument(
+        "--since",
+        help=both(
+            "与这个版本比较（默认 --edition 的前一个）", "compare with this edition (default: the one before --edition)"
+        ),
+    )
+    report.add_argument(
+        "--no-compare", action="store_true", help=both("不与较早的版本比较", "no comparison with an earlier edition")
+    )
+    report.add_argument(
+        "--format", choices=["docx", "html", "xlsx"], default="docx", help=both("文件格式", "the file's format")
+    )
+    report.add_argument(
+        "--out-dir",
+        default="build/reports",
+        help=both("写入的文件夹（默认 build/reports）", "folder to write to (default build/reports)"),
+    )
+    report.add_argument("--force", action="store_true", help=both("替换已有文件", "replace existing files"))
     report.set_defaults(func=cmd_report)
 
 
@@ -112,7 +195,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     from reports.build import AUTO, Reporter, file_name, render
 
     if not args.all and not args.key:
-        raise UsageError(f"ckg report {args.scope} needs a {args.scope} (or --all)")
+        raise UsageError(
+            both(
+                f"ckg report {args.scope} 须给出一个{'城市' if args.scope == 'city' else '集群'}（或 --all）",
+                f"ckg report {args.scope} needs a {args.scope} (or --all)",
+            )
+        )
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     since = args.since or (None if args.no_compare else AUTO)
@@ -121,15 +209,17 @@ def cmd_report(args: argparse.Namespace) -> int:
             keys = reporter.cities() if args.scope == "city" else list(reporter.queries.clusters())
         else:
             keys = [args.key]
-        for key in tqdm(keys, desc=f"report {args.scope}", unit=" report", disable=len(keys) == 1):
+        for key in tqdm(keys, desc=f"报告 report {args.scope}", unit=" 份 report", disable=len(keys) == 1):
             ctx = reporter.context(args.scope, key)
             path = out_dir / file_name(ctx, args.format)
             if path.exists() and not args.force:
-                raise UsageError(f"{path} exists (use --force to replace it)")
+                raise UsageError(
+                    both(f"{path} 已存在（用 --force 替换）", f"{path} exists (use --force to replace it)")
+                )
             with atomic_path(path) as partial:  # an interrupted batch leaves no truncated or stray file
                 partial.write_bytes(render(ctx, args.format))
             if len(keys) == 1:
                 print(path)
     if len(keys) > 1:
-        print(f"{len(keys)} reports in {out_dir}")
+        print(both(f"{out_dir} 中共 {len(keys)} 份报告", f"{len(keys)} reports in {out_dir}"))
     return 0

@@ -41,16 +41,15 @@ _WRITABLE_HERE: Counter[Path] = Counter()
 # same moment finds the choice begun but not made and fails ("Could not find lbug C API shared library": 2-3 of 4
 # threads of a fresh process). The first opens take turns until one has succeeded.
 _FIRST_OPEN = threading.Lock()
-_library_chosen = False
+_LIBRARY_CHOSEN = threading.Event()
 
 
 def _database(path: Path, **kwargs: Any) -> ladybug.Database:
-    global _library_chosen
-    if _library_chosen:
+    if _LIBRARY_CHOSEN.is_set():
         return ladybug.Database(str(path), **kwargs)
     with _FIRST_OPEN:
         database = ladybug.Database(str(path), **kwargs)
-        _library_chosen = True
+        _LIBRARY_CHOSEN.set()
     return database
 
 

@@ -28,16 +28,19 @@ class NameResolution:
     def describe(self) -> str:
         if self.node_id is None:
             return (
+                f"{self.name!r} 未消解到任何节点；提到它的关系会报为未消解"
+                "（映射写明 create: true 时则以此名新建节点） / "
                 f"{self.name!r} resolves to no node; a link naming it is reported as unresolved "
                 "(or, where the mapping says create: true, makes a new node from the name)"
             )
+        rule = f"“{self.rule}”, 置信度 / confidence {self.confidence}"
         lines = [
-            f"{self.name!r} → {self.label} {self.node_id} by the rule “{self.rule}” (confidence {self.confidence})",
-            f"  the node's names: {', '.join(self.node_names)}",
-            f"  stated by: {', '.join(self.sources)}",
+            f"{self.name!r} → {self.label} {self.node_id}: 规则 / rule {rule}",
+            f"  节点的名称 / the node's names: {', '.join(self.node_names)}",
+            f"  陈述来源 / stated by: {', '.join(self.sources)}",
         ]
         if self.kept_apart:
-            lines.append(f"  curated as distinct from: {', '.join(self.kept_apart)}")
+            lines.append(f"  经人工确认不同于 / curated as distinct from: {', '.join(self.kept_apart)}")
         return "\n".join(lines)
 
 

@@ -174,13 +174,16 @@ class Report:
             self._text.seek(0, io.SEEK_END)
 
     def summary(self) -> str:
-        errors, warnings = self.counts[Level.ERROR], self.counts[Level.WARNING]
-        lines = [f"{len(self.files)} files; {errors} errors, {warnings} warnings"]
+        """The run's files and how their rows ended, Chinese first with English alongside (``ckg ingest`` prints it)."""
+        files, errors, warnings = len(self.files), self.counts[Level.ERROR], self.counts[Level.WARNING]
+        lines = [
+            f"{files} 个文件；{errors} 个错误，{warnings} 个警告 / {files} files; {errors} errors, {warnings} warnings"
+        ]
         for acc in self.files.values():
-            flag = "" if acc.bounds_ok else "  ← row count outside the mapping's bounds"
+            flag = "" if acc.bounds_ok else "  ← 行数超出映射规定的范围 / row count outside the mapping's bounds"
             lines.append(
-                f"  {acc.file} [{acc.source}]: read {acc.read}, loaded {acc.loaded}, rejected {acc.rejected}, "
-                f"skipped {acc.skipped}{flag}"
+                f"  {acc.file} [{acc.source}]: 读入 read {acc.read}, 载入 loaded {acc.loaded}, "
+                f"拒收 rejected {acc.rejected}, 跳过 skipped {acc.skipped}{flag}"
             )
         return "\n".join(lines)
 

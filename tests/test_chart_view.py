@@ -8,9 +8,10 @@ import re
 from pathlib import Path
 
 from app_pages.chart_graph import LABEL_COUNT, filtered, graph_option, short_name, top_nodes
+from app_pages.column_words import COLUMNS
 from app_pages.console_view import explain, node_columns, query_file_text
 from app_pages.graph_view import GraphData
-from app_pages.headers import COLUMNS, frame, key_products
+from app_pages.headers import frame, key_products
 from graph.embedded_store import EmbeddedStore
 from graph.schema import Schema
 from ingest.values import as_list

@@ -1,4 +1,5 @@
-"""Every malformed ``ckg`` invocation ends in exactly one line on stderr, exit 2, never a traceback.
+"""Every malformed ``ckg`` invocation ends in exactly one line on stderr, Chinese first with English alongside, exit 2,
+never a traceback.
 
 Each case runs ``.venv/bin/ckg`` as a child process against an embedded store of the bundled data in a
 temporary folder (read-only cases) or an empty one (writing cases), with Neo4j's variables removed so
@@ -8,6 +9,7 @@ that the embedded store is the one in use.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import pytest
 from tests.conftest import REPO
 
 CKG = REPO / ".venv" / "bin" / "ckg"
+CJK = re.compile(r"[\u3400-\u9fff]")
 LABS = REPO / "data" / "facts" / "labs.csv"
 LABS_MAPPING = REPO / "ingest" / "mappings" / "15_labs.yaml"
 
@@ -135,6 +138,8 @@ def test_a_malformed_invocation_is_one_line_and_exit_2(
     assert "Traceback" not in done.stderr, done.stderr
     assert done.returncode == 2, (done.returncode, done.stdout[-500:], done.stderr)
     assert len(lines) == 1 and lines[0].startswith("ckg"), done.stderr
+    message = lines[0].split(": ", 1)[1]
+    assert CJK.search(message.split(" / ", 1)[0]), lines[0]  # Chinese first, English alongside
     assert loaded_embedded_path.stat().st_size == before  # whatever went wrong, the database is untouched
     assert not list(tmp_path.glob(".*.part"))  # no half-written export left behind
     assert (tmp_path / "exists.ttl").read_text(encoding="utf-8") == "kept\n"

@@ -199,7 +199,7 @@ def test_mapping_check_prints_ok_or_every_problem(tmp_path: Path) -> None:
         return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
 
     ok = check(str(BROKEN / "base.yaml"), "--data", str(DATA))
-    assert ok.returncode == 0 and ok.stdout.strip() == "ok", ok.stderr
+    assert ok.returncode == 0 and ok.stdout.strip() == "通过 / ok", ok.stderr
     bad = check(str(BROKEN / "requried.yaml"))
     assert bad.returncode == 2 and "requried.yaml:11: " in bad.stdout + bad.stderr
     missing = check(str(BROKEN / "skip_column_misspelt.yaml"), "--data", str(DATA))

@@ -40,7 +40,7 @@ def test_every_problem_is_written_and_the_first_of_each_level_held(
     ]
     assert report.counts == {Level.ERROR: 13, Level.WARNING: 12} and report.total == 25
     assert [i.file for i in report.file_errors] == ["facts/labs.csv"]
-    assert report.summary().startswith("0 files; 13 errors, 12 warnings")
+    assert report.summary().startswith("0 个文件；13 个错误，12 个警告 / 0 files; 13 errors, 12 warnings")
     assert report._text._rolled  # type: ignore[attr-defined]  # the text went to a temporary file
     path = tmp_path / "rejections.csv"
     report.write_csv(path)

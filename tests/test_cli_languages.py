@@ -1,0 +1,82 @@
+"""The command line speaks Chinese first with English alongside: every help text, its own section titles, the
+summaries it prints and the heads of its tables (the standard's "to the last table header and error message")."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app_pages.column_words import COLUMNS
+from cli import build_parser
+from cli import main as ckg
+from cli_commands.common import print_table
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+SUPPRESSED = argparse.SUPPRESS
+
+
+def _parsers(parser: argparse.ArgumentParser, path: str = "ckg") -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    yield path, parser
+    for action in parser._actions:  # argparse keeps its subcommands here and nowhere public
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield from _parsers(child, f"{path} {name}")
+
+
+def _chinese_first(text: str) -> bool:
+    """A Chinese word comes before the English: before " / " where the text has one, else anywhere in it."""
+    head = text.split(" / ", 1)[0]
+    return bool(CJK.search(head))
+
+
+def test_every_option_argument_and_command_says_what_it_is_in_chinese_first() -> None:
+    missing = []
+    parsers = list(_parsers(build_parser()))
+    assert len(parsers) >= 16  # ckg, its 13 commands, mapping's check and new
+    for path, parser in parsers:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                helps = [(f"{path} {c.dest}", c.help) for c in action._choices_actions]
+            else:
+                helps = [(f"{path} {'/'.join(action.option_strings) or action.dest}", action.help)]
+            missing += [where for where, text in helps if text is None or not _chinese_first(str(text))]
+        titles = [group.title for group in parser._action_groups if group._group_actions]
+        missing += [f"{path}: section {title!r}" for title in titles if not _chinese_first(str(title))]
+    assert not missing, missing
+
+
+def test_the_help_text_itself_reads_chinese_first(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["--help"], ["ingest", "--help"], ["mapping", "check", "--help"]):
+        with pytest.raises(SystemExit) as done:
+            ckg(argv)
+        assert done.value.code == 0
+        out = capsys.readouterr().out
+        assert out.startswith("用法 / usage: ckg"), out[:80]
+        assert "选项 / options:" in out and "显示本帮助并退出 / show this help" in out
+        assert "show this help message and exit" not in out  # argparse's own, English only
+
+
+def test_a_table_head_gives_each_known_column_its_chinese_word(capsys: pytest.CaptureFixture[str]) -> None:
+    print_table(["id", "city", "my_alias"], [{"id": "city/440300", "city": "深圳市", "my_alias": 1}])
+    head, _rule, row, count = capsys.readouterr().out.splitlines()
+    assert head.split() == [COLUMNS["id"][0], "id", COLUMNS["city"][0], "city", "my_alias"]
+    assert row.split() == ["city/440300", "深圳市", "1"]
+    assert count == "（1 行 / rows）"
+
+
+def test_an_ingest_summary_reads_chinese_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = str(tmp_path / "g.lbdb")
+    report = str(tmp_path / "report")
+    assert ckg(["ingest", "-q", "--embedded-path", store, "--source", "cities", "--report-dir", report]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("1 个文件；0 个错误，") and " / 1 files; 0 errors" in lines[0], lines[0]
+    assert re.search(r"读入 read \d+, 载入 loaded \d+, 拒收 rejected 0, 跳过 skipped 0$", lines[1]), lines[1]
+    changes = next(line for line in lines if "changes to the embedded store" in line)
+    assert changes.startswith("embedded 存储的变更 / ") and "节点 / nodes 新增 added " in changes, changes
+    source = next(line for line in lines if line.lstrip().startswith("来源 / source cities:"))
+    assert "新增记录 records_added " in source, source
+    assert all(_chinese_first(line) for line in lines if not line.startswith("  ")), lines
