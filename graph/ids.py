@@ -22,7 +22,8 @@ _USCC_SHAPE = re.compile(r"^[0-9]{8}[0-9A-HJ-NP-RTUWXY]{10}$")  # ASCII digits: 
 
 
 def uscc_problem(code: str) -> str | None:
-    """None when ``code`` is a valid 统一社会信用代码 (GB 32100-2015, check character included), else why not."""
+    """None when ``code`` is a valid 统一社会信用代码 (GB 32100-2015, check character included), else why not (as
+    python-stdnum says it)."""
     if _USCC_SHAPE.match(code):  # fast path for well-formed codes; python-stdnum explains the others
         total = sum(map(operator.mul, map(_USCC_VALUE.__getitem__, code[:17]), _USCC_WEIGHTS))  # a loop in C
         if code[-1] == _USCC_ALPHABET[(31 - total % 31) % 31]:
@@ -30,7 +31,7 @@ def uscc_problem(code: str) -> str | None:
     try:
         _uscc.validate(code)
     except ValidationError as exc:
-        return f"invalid 统一社会信用代码 ({exc})"
+        return str(exc) or type(exc).__name__  # never empty: an empty reason would read as valid
     return None
 
 

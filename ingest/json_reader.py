@@ -34,22 +34,27 @@ def read_json(path: Path, data: bytes, digest: str) -> Table:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ReadError(f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise ReadError(
+            f"{path}: JSON 格式有误（第 {exc.lineno} 行第 {exc.colno} 列） / malformed JSON at {where}: {exc.msg}"
+        ) from exc
     except RecursionError:
-        raise ReadError(f"{path}: JSON nested too deeply to read") from None
+        raise ReadError(f"{path}: JSON 嵌套过深，无法读取 / JSON nested too deeply to read") from None
     records: Any
     if isinstance(doc, dict) and doc.get("type") == "FeatureCollection":
         records = [_feature_row(f) for f in doc.get("features", []) if isinstance(f, dict)]
     else:
         records = doc.get("rows", doc.get("data")) if isinstance(doc, dict) else doc
     if not isinstance(records, list):
-        raise ReadError(f"{path}: expected a list of objects (or an object with 'rows')")
+        raise ReadError(
+            f"{path}: 应为对象列表（或带 'rows' 的对象） / expected a list of objects (or an object with 'rows')"
+        )
     header, notes = header_row(path, _json_keys(path, records))
     kept: list[SourceRow] = []
     table = Table(path=path, encoding=encoding, header=header, rows=kept, sha256=digest, notes=notes)
     for index, record in enumerate(records, start=2):  # record i is "row i+1", as if a header came first
         if not isinstance(record, dict):
-            table.row_problems.append((index, None, str(record)[:80], "is not an object"))
+            table.row_problems.append((index, None, str(record)[:80], "不是对象 / is not an object"))
             continue
         values = {clean_header(str(k)): v for k, v in record.items()}
         row = {}
@@ -71,12 +76,14 @@ def _json_keys(path: Path, records: list[Any]) -> list[str]:
             keys.update(dict.fromkeys(record))
             if len(keys) > MAX_JSON_COLUMNS:
                 raise ReadError(
-                    f"{path}: the records name more than {MAX_JSON_COLUMNS:,} different keys; this reader takes at "
+                    f"{path}: 记录中不同的键超过 {MAX_JSON_COLUMNS:,} 个 / "
+                    f"the records name more than {MAX_JSON_COLUMNS:,} different keys; this reader takes at "
                     f"most {MAX_JSON_COLUMNS:,} columns"
                 )
     if len(records) * len(keys) > MAX_JSON_CELLS:
         raise ReadError(
-            f"{path}: {len(records):,} records × {len(keys):,} keys; this reader takes at most {MAX_JSON_CELLS:,} cells"
+            f"{path}: {len(records):,} 条记录 × {len(keys):,} 个键，超出上限 {MAX_JSON_CELLS:,} 个单元格 / "
+            f"{len(records):,} records × {len(keys):,} keys; this reader takes at most {MAX_JSON_CELLS:,} cells"
         )
     return list(keys)
 

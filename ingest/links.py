@@ -15,6 +15,8 @@ from ingest.resolve import Entity, EntityIndex
 # (source, label) → record id → the record's priority: nested, a tuple key per record was about 100 MB at scale 150
 Priorities = dict[tuple[str, str], dict[str, int]]
 OUTSIDE_GUANGDONG = ("澳门", "香港", "macau", "macao", "hong kong")
+Problem = tuple[str, str]  # why a far end was not found: in Chinese, in English (the report shows both)
+NO_PROBLEM: Problem = ("", "")
 
 
 class Lookups:
@@ -25,7 +27,7 @@ class Lookups:
         self.places: dict[str, list[Entity]] = {}
         self.clusters: dict[str, Entity] = {}
         # Answers per distinct text: the same few place and cluster names recur on most rows.
-        self._place_cache: dict[str, tuple[Entity | None, str]] = {}
+        self._place_cache: dict[str, tuple[Entity | None, Problem]] = {}
         self._cluster_keys: dict[str, str] = {}
         for entity in index.entities:
             if entity.label in ("City", "District"):
@@ -56,31 +58,35 @@ class Lookups:
                     keys.append(match_key(short))
         return keys
 
-    def place(self, text: str) -> tuple[Entity | None, str]:
+    def place(self, text: str) -> tuple[Entity | None, Problem]:
         if text not in self._place_cache:
             self._place_cache[text] = self._place(text)
         return self._place_cache[text]
 
-    def _place(self, text: str) -> tuple[Entity | None, str]:
+    def _place(self, text: str) -> tuple[Entity | None, Problem]:
         cleaned = re.sub(r"^广东省?(?=.)", "", strip_note(text))  # "广东广州" in the MOST lists
         candidates = self.places.get(cleaned) or self.places.get(match_key(cleaned)) or []
         cities = [e for e in candidates if e.label == "City"]
         if len(cities) == 1:
-            return cities[0], ""
+            return cities[0], NO_PROBLEM
         if len(candidates) == 1:
-            return candidates[0], ""
+            return candidates[0], NO_PROBLEM
         if len(candidates) > 1:
-            return None, f"ambiguous place name (matches {len(candidates)} places)"
+            count = len(candidates)
+            return None, (f"地名有歧义（对应 {count} 个地点）", f"ambiguous place name (matches {count} places)")
         if any(word in cleaned.lower() for word in OUTSIDE_GUANGDONG):
-            return None, "a place outside Guangdong"
-        return None, "unknown place (not a Guangdong city or district name or code)"
+            return None, ("广东省外的地点", "a place outside Guangdong")
+        return None, (
+            "未知地点（不是广东的市、区县名称或代码）",
+            "unknown place (not a Guangdong city or district name or code)",
+        )
 
-    def cluster(self, text: str) -> tuple[Entity | None, str]:
+    def cluster(self, text: str) -> tuple[Entity | None, Problem]:
         key = self._cluster_keys.get(text)
         if key is None:
             key = self._cluster_keys[text] = match_key(strip_note(text))
         entity = self.clusters.get(key)
-        return (entity, "") if entity else (None, "unknown industry cluster")
+        return (entity, NO_PROBLEM) if entity else (None, ("未知的产业集群", "unknown industry cluster"))
 
 
 def resolve_links(
@@ -104,10 +110,11 @@ def resolve_links(
         prov = item.provenance
         if target is None:
             if reported is None or prov.source in reported:
+                zh, en = problem
                 report.add(
                     Level.ERROR if item.required else Level.WARNING,
                     prov.file,
-                    f"{item.rel_type}: {problem}; relationship not made",
+                    f"{item.rel_type}：{zh}，未建立关系 / {item.rel_type}: {en}; relationship not made",
                     row=prov.row,
                     column=item.column,
                     value=item.target.text,
@@ -131,14 +138,17 @@ def resolve_links(
     return links
 
 
-def _resolve_target(item: PendingLink, index: EntityIndex, lookups: Lookups) -> tuple[Entity | None, str, float, str]:
+def _resolve_target(
+    item: PendingLink, index: EntityIndex, lookups: Lookups
+) -> tuple[Entity | None, str, float, Problem]:
     ref = item.target
     if ref.resolver == "id":
         for label in ref.classes:
             entity = index.get(label, ref.text)
             if entity is not None:
-                return entity, "id", 1.0, ""
-        return None, "", 0.0, f"no {'/'.join(ref.classes)} with id {ref.text}"
+                return entity, "id", 1.0, NO_PROBLEM
+        classes = "/".join(ref.classes)
+        return None, "", 0.0, (f"没有标识为 {ref.text} 的 {classes}", f"no {classes} with id {ref.text}")
     if ref.resolver == "place":
         entity, problem = lookups.place(ref.text)
         return entity, "place name or code", 1.0, problem
@@ -147,13 +157,15 @@ def _resolve_target(item: PendingLink, index: EntityIndex, lookups: Lookups) -> 
         return entity, "cluster name or code", 1.0, problem
     if ref.resolver == "category":
         entity = index.get("IndustryCategory", f"industry/{strip_note(ref.text)}")
-        return entity, "GB/T 4754 code", 1.0, "" if entity else "unknown GB/T 4754-2017 code"
+        unknown = ("未知的 GB/T 4754-2017 行业代码", "unknown GB/T 4754-2017 code")
+        return entity, "GB/T 4754 code", 1.0, NO_PROBLEM if entity else unknown
     name = strip_note(ref.text)
     entity, rule, confidence = index.find_by_name(name, ref.classes)
     if entity is not None:
-        return entity, rule, confidence, ""
+        return entity, rule, confidence, NO_PROBLEM
     if ref.create:
         created = index.create_from_reference(ref, item.provenance)
         if created is not None:
-            return created, "new node from the reference's name", 0.6, ""
-    return None, "", 0.0, f"names no known {'/'.join(ref.classes) or 'organisation'} (unresolved reference)"
+            return created, "new node from the reference's name", 0.6, NO_PROBLEM
+    known = "/".join(ref.classes) or "organisation"
+    return None, "", 0.0, (f"未找到所指的 {known}（未消解的引用）", f"names no known {known} (unresolved reference)")

@@ -228,7 +228,7 @@ def check_columns(mapping: SourceMapping, header: list[str], data_file: str) -> 
                 mapping.path or mapping.source,
                 line_of(mapping.key_lines, ref.key),
                 dotted(ref.key),
-                f"the file {data_file} has no column {ref.column!r}",
+                f"文件 {data_file} 没有列 {ref.column!r} / the file {data_file} has no column {ref.column!r}",
                 did_you_mean(ref.column, header, "file's columns"),
             ),
         )

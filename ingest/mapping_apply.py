@@ -34,7 +34,11 @@ def apply_mapping(
     missing = check_columns(mapping, table.header, file)
     if missing:  # a misspelt column would silently empty a property, or make a skip rule skip every row
         columns = sorted({ref.column for ref, _ in missing})
-        report.error(file, f"the file lacks the column(s) {', '.join(columns)} that the mapping {mapping.source} needs")
+        report.error(
+            file,
+            f"文件缺少映射 {mapping.source} 所需的列 {'、'.join(columns)} / "
+            f"the file lacks the column(s) {', '.join(columns)} that the mapping {mapping.source} needs",
+        )
         for ref, issue in missing:
             report.error(file, issue.describe(), column=ref.column)
         account.read += len(table.rows)
@@ -65,6 +69,7 @@ def apply_mapping(
             )
             report.warning(
                 file,
+                f"与第 {earlier.provenance.row} 行的标识相同而取值不同（{'、'.join(differing)}），保留前一行的取值 / "
                 f"same key as row {earlier.provenance.row} with different values "
                 f"({', '.join(differing)}); the earlier row's values are kept",
                 row=row.row,
@@ -75,7 +80,15 @@ def apply_mapping(
         links.extend(_pending_links(kinds, record, row))
     for skip, rows in skipped.items():
         shown = ", ".join(map(str, rows[:10])) + (" …" if len(rows) > 10 else "")
-        report.add(Level.INFO, file, f"{len(rows)} rows skipped: {skip.reason} (rows {shown})", column=skip.column)
+        # a mapping writes its reason "中文 / English" (docs/MAPPINGS.md), or in one language for both sides
+        zh, _, en = skip.reason.partition(" / ")
+        en = en or zh
+        report.add(
+            Level.INFO,
+            file,
+            f"跳过 {len(rows)} 行：{zh}（第 {shown} 行） / {len(rows)} rows skipped: {en} (rows {shown})",
+            column=skip.column,
+        )
     _check_bounds(mapping, table, file, report)
     return nodes, links
 
@@ -88,6 +101,7 @@ def _check_bounds(mapping: SourceMapping, table: Table, file: str, report: Repor
         account.bounds_ok = False
         report.error(
             file,
+            f"{count} 行，不在预期的 {mapping.min_rows}–{mapping.max_rows} 之内（文件被截断或有误？） / "
             f"{count} rows, outside the expected {mapping.min_rows}–{mapping.max_rows} (a truncated or wrong file?)",
         )
     loaded = account.loaded
@@ -96,6 +110,9 @@ def _check_bounds(mapping: SourceMapping, table: Table, file: str, report: Repor
         upper = "" if mapping.max_loaded is None else str(mapping.max_loaded)
         report.error(
             file,
+            f"载入 {loaded} 行（跳过 {account.skipped}、拒收 {account.rejected}），"
+            f"不在预期的 {mapping.min_loaded}–{upper}"
+            "之内（跳过规则匹配了每一行，或文件有误？） / "
             f"{loaded} rows loaded ({account.skipped} skipped, {account.rejected} rejected), outside the expected "
             f"{mapping.min_loaded}–{upper} (a skip rule that matches every row, or a wrong file?)",
         )
@@ -111,13 +128,18 @@ def _node_record(mapping: SourceMapping, row: SourceRow, file: str, report: Repo
         if not clean_value(raw):
             if rule.required:
                 report.error(
-                    file, f"required value missing for {rule.name}", row=row.row, column=rule.column, value=raw
+                    file,
+                    f"缺少必填值 {rule.name} / required value missing for {rule.name}",
+                    row=row.row,
+                    column=rule.column,
+                    value=raw,
                 )
                 return None
             continue
         if looks_like_formula(raw.strip()) and rule.type in ("text", "name"):
             report.warning(
                 file,
+                "取值以电子表格公式的样子开头，按纯文本保留 / "
                 "value starts like a spreadsheet formula; kept as plain text",
                 row=row.row,
                 column=rule.column,
@@ -127,9 +149,11 @@ def _node_record(mapping: SourceMapping, row: SourceRow, file: str, report: Repo
             props[rule.name] = CONVERTERS[rule.type](raw, **rule.options)
         except ValueProblemError as exc:
             if rule.required:
-                report.error(file, f"{rule.name}: {exc}", row=row.row, column=rule.column, value=raw)
+                reason = f"{rule.name}：{exc.zh} / {rule.name}: {exc.en}"
+                report.error(file, reason, row=row.row, column=rule.column, value=raw)
                 return None
-            report.warning(file, f"{rule.name}: {exc}; value left out", row=row.row, column=rule.column, value=raw)
+            reason = f"{rule.name}：{exc.zh}，该值未用 / {rule.name}: {exc.en}; value left out"
+            report.warning(file, reason, row=row.row, column=rule.column, value=raw)
     if mapping.datum and props.get("latitude") is not None and props.get("longitude") is not None:
         lon, lat = TO_WGS84[mapping.datum](props["longitude"], props["latitude"])
         props["longitude"], props["latitude"] = round(lon, 6), round(lat, 6)
@@ -141,7 +165,10 @@ def _node_record(mapping: SourceMapping, row: SourceRow, file: str, report: Repo
         key = mint_key(*parts) if any(parts) else None
     if not key:
         report.error(
-            file, "no value to identify the row by", row=row.row, column=mapping.id_value or ",".join(mapping.id_key)
+            file,
+            "没有可用来标识该行的值 / no value to identify the row by",
+            row=row.row,
+            column=mapping.id_value or ",".join(mapping.id_key),
         )
         return None
     aliases = [clean_value(a) for col in mapping.alias_columns for a in split_list(row.values.get(col, ""))]

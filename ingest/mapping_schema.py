@@ -57,11 +57,17 @@ def did_you_mean(word: object, choices: Sequence[str], what: str = "") -> str | 
     """A hint: the closest allowed names, or the allowed names themselves when none is close."""
     close = [] if word is None else difflib.get_close_matches(str(word), list(choices), n=2, cutoff=0.6)
     if close:
-        return "did you mean " + " or ".join(repr(c) for c in close) + "?"
+        return (
+            "是否指 "
+            + " 或 ".join(repr(c) for c in close)
+            + "？ / did you mean "
+            + " or ".join(repr(c) for c in close)
+            + "?"
+        )
     if not choices:
         return None
     shown = ", ".join(list(choices)[:25]) + (" …" if len(choices) > 25 else "")
-    return f"the {what or 'allowed names'} are: {shown}"
+    return f"可选的名称 / the {what or 'allowed names'} are: {shown}"
 
 
 def dotted(path: Sequence[Key]) -> str:
@@ -96,7 +102,9 @@ class RowsSpec(_Spec):
 
 class SkipSpec(_Spec):
     column: str = Field(description="the column the condition reads")
-    reason: str = Field(description="why such rows are not entities of this source (shown in the report)")
+    reason: str = Field(
+        description='why such rows are not entities of this source (shown in the report): "中文 / English" for both'
+    )
     contains: str | None = Field(default=None, description="skip when the cell contains this text")
     equals: str | None = Field(default=None, description="skip when the cell is exactly this text")
     not_equals: str | None = Field(default=None, description="skip when the cell is anything but this text")

@@ -193,6 +193,7 @@ def _run(
     for name in sorted(gathered.incomplete):
         report.error(
             gathered.files[name],
+            f"来源 {name} 未完整读取（见上面的错误），其陈述一概未改、未撤 / "
             f"source {name} was not read whole (see the errors above): nothing it stated was changed or retracted",
         )
     statements = dict(stored.statements)  # the sources this run does not replace

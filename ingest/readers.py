@@ -29,10 +29,10 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 def read_table(path: Path, *, sheet: str | None = None, fmt: str | None = None) -> Table:
     if not path.exists():
-        raise ReadError(f"{path}: no such file")
+        raise ReadError(f"{path}: 没有这个文件 / no such file")
     data = path.read_bytes()
     if not data or data.isspace():  # not data.strip(): a copy of the file
-        raise ReadError(f"{path}: the file is empty")
+        raise ReadError(f"{path}: 文件是空的 / the file is empty")
     digest = hashlib.sha256(data).hexdigest()
     kind = (fmt or path.suffix.lstrip(".")).lower()
     try:
@@ -45,8 +45,11 @@ def read_table(path: Path, *, sheet: str | None = None, fmt: str | None = None) 
     except _UNREADABLE as exc:
         # what a parser raises on a file that is not what it claims to be: a cell openpyxl cannot convert, a part
         # cut short, a 5,000-digit number, GeoJSON features that are not a list. The file is refused, not the run
-        raise ReadError(f"{path}: not readable as {kind.upper()} ({type(exc).__name__}: {str(exc)[:200]})") from exc
-    raise ReadError(f"{path}: unsupported format {kind!r} (CSV, XLSX or JSON)")
+        detail = f"{type(exc).__name__}: {str(exc)[:200]}"
+        raise ReadError(f"{path}: 无法按 {kind.upper()} 读取 / not readable as {kind.upper()} ({detail})") from exc
+    raise ReadError(
+        f"{path}: 不支持的格式 {kind!r}（可用 CSV、XLSX 或 JSON） / unsupported format {kind!r} (CSV, XLSX or JSON)"
+    )
 
 
 # SyntaxError: the XML parsers' (xml.etree's ParseError and lxml's XMLSyntaxError derive from it); zlib.error: a
@@ -68,7 +71,7 @@ def _read_csv(path: Path, data: bytes, digest: str, delimiter: str) -> Table:
     try:
         text, encoding = decode(data)
     except UnicodeDecodeError as exc:
-        raise ReadError(f"{path}: {exc}") from exc
+        raise ReadError(f"{path}: 无法解码 / cannot be decoded: {exc}") from exc
     try:
         table = _csv_table(path, text, encoding, digest, delimiter, strict=True)
     except csv.Error as exc:
@@ -76,9 +79,9 @@ def _read_csv(path: Path, data: bytes, digest: str, delimiter: str) -> Table:
         # mapping catch a file cut short)
         table = _csv_table(path, text, encoding, digest, delimiter, strict=False)
         if table is None:
-            raise ReadError(f"{path}: not readable as CSV ({exc})") from exc
+            raise ReadError(f"{path}: 无法按 CSV 读取 / not readable as CSV ({exc})") from exc
     if table is None:
-        raise ReadError(f"{path}: the file is empty")
+        raise ReadError(f"{path}: 文件是空的 / the file is empty")
     return table
 
 
@@ -96,7 +99,8 @@ def _csv_table(path: Path, text: str, encoding: str, digest: str, delimiter: str
         if _blank(record):
             continue  # blank lines are not records
         if len(record) != len(header):
-            problem = f"has {len(record)} fields where the header has {len(header)}"
+            fields, heads = len(record), len(header)
+            problem = f"有 {fields} 个字段，而表头有 {heads} 个 / has {fields} fields where the header has {heads}"
             table.row_problems.append((index, None, delimiter.join(record)[:80], problem))
             continue
         if max(map(len, record)) > MAX_CELL:

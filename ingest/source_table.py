@@ -64,7 +64,10 @@ def decode(data: bytes) -> tuple[str, str]:
         pass
     best = from_bytes(data).best()
     if best is None or best.encoding is None:
-        raise ReadError("cannot tell the text encoding (tried UTF-8, GB18030 and detection)")
+        raise ReadError(
+            "无法判断文本编码（试过 UTF-8、GB18030 与自动检测） / "
+            "cannot tell the text encoding (tried UTF-8, GB18030 and detection)"
+        )
     return str(best), best.encoding
 
 
@@ -72,14 +75,14 @@ def header_row(path: Path, raw: list[Any]) -> tuple[list[str], list[str]]:
     header = [clean_header(str(h)) if h is not None else "" for h in raw]
     notes = []
     if not any(header):
-        raise ReadError(f"{path}: the header row is empty")
+        raise ReadError(f"{path}: 表头行是空的 / the header row is empty")
     seen: set[str] = set()
     for i, name in enumerate(header):
         if not name:
             header[i] = f"column_{i + 1}"
-            notes.append(f"column {i + 1} has no header; named {header[i]}")
+            notes.append(f"第 {i + 1} 列没有表头，命名为 {header[i]} / column {i + 1} has no header; named {header[i]}")
         elif name in seen:
-            raise ReadError(f"{path}: header {name!r} appears more than once")
+            raise ReadError(f"{path}: 表头 {name!r} 出现不止一次 / header {name!r} appears more than once")
         seen.add(header[i])
     return header, notes
 
@@ -92,7 +95,7 @@ def cell_text(value: Any, table: Table, row: int, column: str) -> str:
     return text
 
 
-_CUT = f"cell longer than {MAX_CELL} characters; cut"
+_CUT = f"单元格超过 {MAX_CELL} 个字符，已截断 / cell longer than {MAX_CELL} characters; cut"
 
 
 @functools.lru_cache(maxsize=16)

@@ -88,7 +88,11 @@ def policy_source() -> Source:
         account.read = account.loaded = len(notice.measures)
         if len(notice.measures) != 20:
             account.bounds_ok = False
-            report.error(NOTICE_FILE, f"expected the notice's 20 measures, parsed {len(notice.measures)}")
+            report.error(
+                NOTICE_FILE,
+                f"应有通知的 20 项措施，解析出 {len(notice.measures)} 项 / "
+                f"expected the notice's 20 measures, parsed {len(notice.measures)}",
+            )
         return records.nodes, records.links
 
     return Source(name="policy", file=NOTICE_FILE, collect=collect)

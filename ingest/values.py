@@ -19,11 +19,16 @@ from graph.ids import ADMIN_CODE, uscc_problem
 from ingest.normalize import clean_value
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-BEYOND_INT64 = "a whole number beyond the store's 64-bit range"
+BEYOND_INT64 = ("整数超出存储的 64 位范围", "a whole number beyond the store's 64-bit range")
 
 
 class ValueProblemError(ValueError):
-    """The cell's text is not a value of the expected type; the message says why."""
+    """The cell's text is not a value of the expected type; the message says why, in Chinese (``zh``) and English
+    (``en``): the report shows both."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(f"{zh} / {en}")
+        self.zh, self.en = zh, en
 
 
 def as_text(text: str) -> str:
@@ -33,14 +38,14 @@ def as_text(text: str) -> str:
 def as_int(text: str, *, minimum: float | None = None, maximum: float | None = None) -> int:
     cleaned = clean_value(text).replace(",", "")
     if not re.fullmatch(r"[+-]?\d+", cleaned):
-        raise ValueProblemError("not a whole number")
+        raise ValueProblemError("不是整数", "not a whole number")
     # The stores' integers are 64-bit: a longer number is a bad value (left out, or its row refused if required).
     # Its digits are counted first, as Python refuses to convert more than 4,300 of them.
     if len(cleaned.lstrip("+-").lstrip("0")) > len(str(INT64_MAX)):
-        raise ValueProblemError(BEYOND_INT64)
+        raise ValueProblemError(*BEYOND_INT64)
     value = int(cleaned)
     if not INT64_MIN <= value <= INT64_MAX:
-        raise ValueProblemError(BEYOND_INT64)
+        raise ValueProblemError(*BEYOND_INT64)
     _check_range(value, minimum, maximum)
     return value
 
@@ -52,9 +57,9 @@ def as_float(text: str, *, minimum: float | None = None, maximum: float | None =
     try:
         value = float(cleaned)
     except ValueError:
-        raise ValueProblemError("not a number") from None
+        raise ValueProblemError("不是数字", "not a number") from None
     if not math.isfinite(value):
-        raise ValueProblemError("not a finite number")
+        raise ValueProblemError("不是有限的数", "not a finite number")
     _check_range(value, minimum, maximum)
     return value
 
@@ -63,10 +68,10 @@ def as_year(text: str) -> int:
     """A year: ``2017``, ``2017年``, ``2017-09`` → 2017; between 1800 and 2100."""
     match = re.fullmatch(r"(\d{4})(?:年|[-/.]\d{1,2}(?:[-/.]\d{1,2})?)?(?:\s*\(.*\))?", clean_value(text))
     if not match:
-        raise ValueProblemError("not a year")
+        raise ValueProblemError("不是年份", "not a year")
     year = int(match.group(1))
     if not 1800 <= year <= 2100:
-        raise ValueProblemError("year outside 1800–2100")
+        raise ValueProblemError("年份不在 1800–2100 之间", "year outside 1800–2100")
     return year
 
 
@@ -77,11 +82,11 @@ def as_date(text: str) -> str:
         r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", cleaned
     )
     if not match:
-        raise ValueProblemError("not a date")
+        raise ValueProblemError("不是日期", "not a date")
     try:
         return date(int(match.group(1)), int(match.group(2)), int(match.group(3))).isoformat()
     except ValueError:
-        raise ValueProblemError("not a calendar date") from None
+        raise ValueProblemError("日历上没有这一天", "not a calendar date") from None
 
 
 def as_bool(text: str) -> bool:
@@ -90,7 +95,7 @@ def as_bool(text: str) -> bool:
         return True
     if re.match(r"^(no|false|n|0|否)\b", word):
         return False
-    raise ValueProblemError("not yes or no")
+    raise ValueProblemError("不是“是”或“否”", "not yes or no")
 
 
 _OPEN, _CLOSE = "(（[【", ")）]】"
@@ -124,29 +129,29 @@ def as_uscc(text: str) -> str:
     code = clean_value(text).upper().replace(" ", "")
     problem = uscc_problem(code)
     if problem:
-        raise ValueProblemError(problem)
+        raise ValueProblemError(f"统一社会信用代码无效（{problem}）", f"invalid 统一社会信用代码 ({problem})")
     return code
 
 
 def as_admin_code(text: str) -> str:
     code = clean_value(text)
     if not ADMIN_CODE.fullmatch(code):
-        raise ValueProblemError("not a 6-digit GB/T 2260 admin code")
+        raise ValueProblemError("不是 6 位 GB/T 2260 行政区划代码", "not a 6-digit GB/T 2260 admin code")
     return code
 
 
 def as_enum(text: str, *, values: list[str] | None = None) -> str:
     value = clean_value(text)
     if values is not None and value not in values:
-        raise ValueProblemError(f"not one of {', '.join(values)}")
+        raise ValueProblemError(f"不在 {'、'.join(values)} 之中", f"not one of {', '.join(values)}")
     return value
 
 
 def _check_range(value: float, minimum: float | None, maximum: float | None) -> None:
     if minimum is not None and value < minimum:
-        raise ValueProblemError(f"below the minimum {minimum}")
+        raise ValueProblemError(f"小于最小值 {minimum}", f"below the minimum {minimum}")
     if maximum is not None and value > maximum:
-        raise ValueProblemError(f"above the maximum {maximum}")
+        raise ValueProblemError(f"大于最大值 {maximum}", f"above the maximum {maximum}")
 
 
 CONVERTERS: dict[str, Callable[..., Any]] = {

@@ -33,36 +33,52 @@ def read_xlsx(path: Path, data: bytes, digest: str, sheet: str | None) -> Table:
         _check_archive(path, archive)
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError) as exc:
-        raise ReadError(f"{path}: not a readable XLSX workbook ({type(exc).__name__})") from exc
+        raise ReadError(
+            f"{path}: 不是可读的 XLSX 工作簿 / not a readable XLSX workbook ({type(exc).__name__})"
+        ) from exc
     try:
         names = workbook.sheetnames
         if sheet is not None and sheet not in names:
-            raise ReadError(f"{path}: no sheet named {sheet!r} (sheets: {', '.join(names)})")
+            raise ReadError(
+                f"{path}: 没有名为 {sheet!r} 的工作表 / no sheet named {sheet!r} (sheets: {', '.join(names)})"
+            )
         ws = workbook[sheet or names[0]]
         declared_rows, declared_cols = ws.max_row or 0, ws.max_column or 0  # the sheet's <dimension>, if any
         if declared_rows > MAX_XLSX_ROWS or declared_cols > MAX_XLSX_COLUMNS:
             raise ReadError(
-                f"{path}: sheet {ws.title!r} declares {declared_rows:,} rows × {declared_cols:,} columns; "
+                f"{path}: 工作表 {ws.title!r} 声明有 {declared_rows:,} 行 × {declared_cols:,} 列，"
+                f"本读取器最多读 {MAX_XLSX_ROWS:,} × {MAX_XLSX_COLUMNS:,} / "
+                f"sheet {ws.title!r} declares {declared_rows:,} rows × {declared_cols:,} columns; "
                 f"this reader takes at most {MAX_XLSX_ROWS:,} × {MAX_XLSX_COLUMNS:,}"
             )
         # read-only sheets know their part's path only privately; openpyxl has no public name for it
         scan = _scan_sheet(path, archive, str(ws._worksheet_path), ws.title)
         if scan.rows == 0:
-            raise ReadError(f"{path}: sheet {ws.title!r} is empty")
+            raise ReadError(f"{path}: 工作表 {ws.title!r} 是空的 / sheet {ws.title!r} is empty")
         _check_merged_area(path, ws.title, scan)
         rows = ws.iter_rows(min_row=1, max_row=scan.rows, max_col=scan.columns, values_only=True)
         filled = _fill_merged(rows, scan.merged)  # a merged range's cells take its anchor's value, as a reader sees
         header, notes = header_row(path, next(filled)[1])
         if len(names) > 1:
-            notes.append(f"read sheet {ws.title!r}; ignored {', '.join(n for n in names if n != ws.title)}")
+            ignored = ", ".join(n for n in names if n != ws.title)
+            notes.append(f"读取了工作表 {ws.title!r}，略过 {ignored} / read sheet {ws.title!r}; ignored {ignored}")
         if scan.merged:
-            notes.append(f"{len(scan.merged)} merged ranges filled from their first cell")
+            notes.append(
+                f"{len(scan.merged)} 个合并区域按其首格填充 / "
+                f"{len(scan.merged)} merged ranges filled from their first cell"
+            )
         kept: list[SourceRow] = []
         table = Table(path=path, encoding="xlsx", header=header, rows=kept, sha256=digest, notes=notes)
         for row, column, formula in scan.uncached_formulas:
             name = header[column - 1] if column <= len(header) else f"column_{column}"
             table.row_problems.append(
-                (row, name, "=" + formula[:79], "a formula without a saved result (open and save the file in Excel)")
+                (
+                    row,
+                    name,
+                    "=" + formula[:79],
+                    "公式没有保存的结果（请在 Excel 中打开并保存该文件） / "
+                    "a formula without a saved result (open and save the file in Excel)",
+                )
             )
         for index, record in filled:
             if all(v is None or str(v).strip() == "" for v in record):
@@ -92,17 +108,22 @@ def _check_archive(path: Path, archive: Any) -> None:
     zipfile stops at the declared size, so a part that lies about it fails its CRC instead of growing."""
     infos = archive.infolist()
     if len(infos) > 10_000:
-        raise ReadError(f"{path}: {len(infos):,} parts in the workbook's zip; refusing")
+        raise ReadError(
+            f"{path}: 工作簿的 zip 中有 {len(infos):,} 个部件，拒收 / "
+            f"{len(infos):,} parts in the workbook's zip; refusing"
+        )
     total = sum(i.file_size for i in infos)
     if total > MAX_UNPACKED:
         raise ReadError(
-            f"{path}: unpacks to {total / 2**20:,.0f} MB (the zip's directory says); this reader takes at most "
+            f"{path}: 解压后达 {total / 2**20:,.0f} MB（据 zip 目录），本读取器最多 {MAX_UNPACKED / 2**20:,.0f} MB / "
+            f"unpacks to {total / 2**20:,.0f} MB (the zip's directory says); this reader takes at most "
             f"{MAX_UNPACKED / 2**20:,.0f} MB"
         )
     for info in infos:
         if info.file_size > 10 * 2**20 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
             raise ReadError(
-                f"{path}: part {info.filename} packs {info.file_size / 2**20:,.0f} MB into "
+                f"{path}: 部件 {info.filename} 压缩比超过 {MAX_RATIO}:1（zip 炸弹？），拒收 / "
+                f"part {info.filename} packs {info.file_size / 2**20:,.0f} MB into "
                 f"{info.compress_size / 2**20:,.1f} MB (more than {MAX_RATIO}:1, a zip bomb?); refusing"
             )
     _check_sheet_list(path, archive, [i for i in infos if i.filename.lower().endswith("workbook.xml")])
@@ -122,11 +143,15 @@ def _check_sheet_list(path: Path, archive: Any, workbooks: list[Any]) -> None:
             ]
         if len(sheets) > MAX_XLSX_SHEETS:
             raise ReadError(
-                f"{path}: the workbook lists {len(sheets):,} sheets; this reader takes at most {MAX_XLSX_SHEETS}"
+                f"{path}: 工作簿列出 {len(sheets):,} 个工作表，本读取器最多 {MAX_XLSX_SHEETS} 个 / "
+                f"the workbook lists {len(sheets):,} sheets; this reader takes at most {MAX_XLSX_SHEETS}"
             )
         parts = [value for attributes in sheets for key, value in attributes.items() if key == _RELATIONSHIP_ID]
         if len(set(parts)) < len(parts):
-            raise ReadError(f"{path}: the workbook lists one sheet's part more than once; refusing")
+            raise ReadError(
+                f"{path}: 工作簿把同一工作表部件列了不止一次，拒收 / "
+                "the workbook lists one sheet's part more than once; refusing"
+            )
 
 
 # a sheet's part, as the workbook names it (``r:id``)
@@ -187,7 +212,9 @@ def _scan_sheet(path: Path, archive: Any, member: str, title: str) -> _SheetScan
                     (r1, c1), (r2, c2) = _ref(first), _ref(last or first)
                     scan.merged.append((r1, c1, min(r2, MAX_XLSX_ROWS), min(c2, MAX_XLSX_COLUMNS)))
     except (ParseError, KeyError, zipfile.BadZipFile) as exc:
-        raise ReadError(f"{path}: sheet {title!r} is not readable XML ({type(exc).__name__})") from exc
+        raise ReadError(
+            f"{path}: 工作表 {title!r} 不是可读的 XML / sheet {title!r} is not readable XML ({type(exc).__name__})"
+        ) from exc
     return scan
 
 
@@ -195,7 +222,8 @@ def _grow(path: Path, title: str, scan: _SheetScan, row: int, column: int) -> No
     scan.rows, scan.columns = max(scan.rows, row), max(scan.columns, column)
     if scan.rows > MAX_XLSX_ROWS or scan.columns > MAX_XLSX_COLUMNS or scan.rows * scan.columns > MAX_XLSX_CELLS:
         raise ReadError(
-            f"{path}: sheet {title!r} has a cell at row {row:,}, column {column:,}: more than this reader takes "
+            f"{path}: 工作表 {title!r} 在第 {row:,} 行第 {column:,} 列有单元格，超出本读取器的上限 / "
+            f"sheet {title!r} has a cell at row {row:,}, column {column:,}: more than this reader takes "
             f"({MAX_XLSX_ROWS:,} rows, {MAX_XLSX_COLUMNS:,} columns, {MAX_XLSX_CELLS:,} cells)"
         )
 
@@ -209,7 +237,8 @@ def _check_merged_area(path: Path, title: str, scan: _SheetScan) -> None:
     )
     if area > MAX_XLSX_CELLS:
         raise ReadError(
-            f"{path}: the merged ranges of sheet {title!r} cover {area:,} cells; this reader fills at most "
+            f"{path}: 工作表 {title!r} 的合并区域覆盖 {area:,} 个单元格，本读取器最多填充 {MAX_XLSX_CELLS:,} 个 / "
+            f"the merged ranges of sheet {title!r} cover {area:,} cells; this reader fills at most "
             f"{MAX_XLSX_CELLS:,}"
         )
 
