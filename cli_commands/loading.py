@@ -333,7 +333,7 @@ def add_resolve(sub: Subcommands) -> None:
     resolve = sub.add_parser(
         "resolve",
         help=both(
-            "实体消解：ckg resolve explain 名称 [名称 …]", "entity resolution: ckg resolve explain NAME [NAME …]"
+            "实体消解：`ckg resolve explain 名称 [名称 …]`", "entity resolution: ckg resolve explain NAME [NAME …]"
         ),
     )
     add_store_options(resolve)
@@ -376,7 +376,7 @@ def add_attribution(sub: Subcommands) -> None:
     attribution = sub.add_parser(
         "attribution",
         help=both(
-            "实体为何属于其集群：ckg attribution explain 标识",
+            "实体为何属于其集群：`ckg attribution explain 标识`",
             "why an entity is in its clusters: ckg attribution explain ID",
         ),
     )

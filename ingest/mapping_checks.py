@@ -44,15 +44,18 @@ from ingest.mapping_schema import (
 def read_yaml(path: Path) -> tuple[Any, dict[KeyPath, int], list[MappingIssue]]:
     """The document, the line of every key path, and duplicate keys; MappingError when it is not YAML at all."""
     if path.is_dir():
-        raise MappingError(f"{path} is a folder, not a mapping file")
+        raise MappingError(f"{path}: 是文件夹而非映射文件 / is a folder, not a mapping file")
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
-        raise MappingError(f"{path}: no such mapping file") from None
+        raise MappingError(f"{path}: 没有这个映射文件 / no such mapping file") from None
     except UnicodeDecodeError as exc:
-        raise MappingError(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+        raise MappingError(
+            f"{path}: 不是 UTF-8 文本（第 {exc.start} 字节），请另存为 UTF-8 / "
+            f"is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from None
     except OSError as exc:
-        raise MappingError(f"{path}: cannot read the mapping ({exc.strerror})") from None
+        raise MappingError(f"{path}: 无法读取映射 / cannot read the mapping ({exc.strerror})") from None
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -61,13 +64,17 @@ def read_yaml(path: Path) -> tuple[Any, dict[KeyPath, int], list[MappingIssue]]:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise MappingError(f"{path}{line}: not valid YAML: {problem}") from None
+        raise MappingError(f"{path}{line}: 不是有效的 YAML / not valid YAML: {problem}") from None
     except (ValueError, RecursionError) as exc:  # a date like 2001-13-45, a 5,000-digit number, nesting past the stack
-        raise MappingError(f"{path}: not readable YAML ({type(exc).__name__}: {str(exc)[:200]})") from None
+        detail = f"{type(exc).__name__}: {str(exc)[:200]}"
+        raise MappingError(f"{path}: 无法读取的 YAML / not readable YAML ({detail})") from None
     finally:
         loader.dispose()
     if node is None:
-        raise MappingError(f"{path} is empty: a mapping needs at least source, file and node")
+        raise MappingError(
+            f"{path}: 映射是空的，至少需要 source、file 和 node / "
+            "is empty: a mapping needs at least source, file and node"
+        )
     lines: dict[KeyPath, int] = {}
     duplicates: list[MappingIssue] = []
     _record_lines(node, (), lines, duplicates, str(path), set())
@@ -93,8 +100,12 @@ def _record_lines(
         for key_node, value_node in node.value:
             key_path, line = (*path, str(key_node.value)), key_node.start_mark.line + 1
             if key_path[-1] in seen:
-                hint = "YAML would silently keep only the last one; remove or rename one of them"
-                duplicates.append(MappingIssue(file, line, dotted(key_path), "this key appears twice", hint))
+                hint = (
+                    "YAML 会悄悄只保留最后一个，请删除或改名其一 / "
+                    "YAML would silently keep only the last one; remove or rename one of them"
+                )
+                twice = "这个键出现了两次 / this key appears twice"
+                duplicates.append(MappingIssue(file, line, dotted(key_path), twice, hint))
             seen.add(str(key_node.value))
             lines[key_path] = line
             _record_lines(value_node, key_path, lines, duplicates, file, walked)
@@ -138,13 +149,16 @@ def _walk(loc: Sequence[Key]) -> tuple[KeyPath, Any]:
 
 
 _TYPE_HINTS = {
-    "int": "write a whole number, e.g. 100",
-    "float": "write a number, e.g. 20.5",
-    "bool": "write true or false",
-    "string": 'write text; quote it if YAML reads it as a number or a date, e.g. "441900"',
-    "dict": "write key: value pairs (e.g. {column: name, type: name}), not a list",
-    "model": "write key: value pairs (e.g. {column: name, type: name}), not a list",
-    "list": "write a list, e.g. [a, b]",
+    "int": "请写整数，如 100 / write a whole number, e.g. 100",
+    "float": "请写数字，如 20.5 / write a number, e.g. 20.5",
+    "bool": "请写 true 或 false / write true or false",
+    "string": '请写文本；YAML 会当作数字或日期的，加引号，如 "441900" / '
+    'write text; quote it if YAML reads it as a number or a date, e.g. "441900"',
+    "dict": "请写“键: 值”对（如 {column: name, type: name}），而非列表 / "
+    "write key: value pairs (e.g. {column: name, type: name}), not a list",
+    "model": "请写“键: 值”对（如 {column: name, type: name}），而非列表 / "
+    "write key: value pairs (e.g. {column: name, type: name}), not a list",
+    "list": "请写列表，如 [a, b] / write a list, e.g. [a, b]",
 }
 
 
@@ -157,12 +171,16 @@ def _message(error: Any, path: KeyPath) -> tuple[str, str | None]:
     if kind == "extra_forbidden":
         _, parent = _walk(path[:-1])
         allowed = model_keys(parent) if isinstance(parent, type) and issubclass(parent, BaseModel) else []
-        return f"unknown key {key!r}", did_you_mean(key, allowed, "keys allowed here")
+        return f"未知的键 {key!r} / unknown key {key!r}", did_you_mean(key, allowed, "keys allowed here")
     if kind == "missing":
-        where = dotted(path[:-1]) or "the top level"
-        return "this key is required but missing", f"add {key}: to {where} (docs/MAPPINGS.md lists every key)"
+        where = dotted(path[:-1])
+        return (
+            "缺少必需的键 / this key is required but missing",
+            f"在 {where or '顶层'} 加上 {key}:（docs/MAPPINGS.md 列出了每个键） / "
+            f"add {key}: to {where or 'the top level'} (docs/MAPPINGS.md lists every key)",
+        )
     shown = repr(error.get("input"))[:60]
-    message = f"{error['msg'][0].lower()}{error['msg'][1:]}, not {shown}"
+    message = f"取值不合要求：{shown} / {error['msg'][0].lower()}{error['msg'][1:]}, not {shown}"
     if kind == "literal_error":
         _, literal = _walk(path)
         return message, did_you_mean(error.get("input"), [str(a) for a in typing.get_args(literal)], "values")
@@ -172,8 +190,14 @@ def _message(error: Any, path: KeyPath) -> tuple[str, str | None]:
 def shape_issues(data: Any, file: str, lines: dict[KeyPath, int]) -> tuple[MappingSpec | None, list[MappingIssue]]:
     """Pass 2: the document against the models; one issue per key (a union's several errors become one)."""
     if not isinstance(data, dict):
-        start = "start from `ckg mapping new DATA_FILE` or the example in docs/MAPPINGS.md"
-        return None, [MappingIssue(file, 1, "", "a mapping must be key: value pairs (source, file, node …)", start)]
+        start = (
+            "可从 `ckg mapping new 数据文件` 或 docs/MAPPINGS.md 中的示例开始 / "
+            "start from `ckg mapping new DATA_FILE` or the example in docs/MAPPINGS.md"
+        )
+        pairs = (
+            "映射须由“键: 值”对组成（source、file、node …） / a mapping must be key: value pairs (source, file, node …)"
+        )
+        return None, [MappingIssue(file, 1, "", pairs, start)]
     try:
         return MappingSpec.model_validate(data), []
     except ValidationError as exc:
@@ -217,19 +241,28 @@ def meaning_issues(spec: MappingSpec, schema: Any, file: str, lines: dict[KeyPat
 def _check_rows(rows: RowsSpec, issues: _Issues) -> None:
     if rows.max is not None and rows.min > rows.max:
         issues.add(
-            ("rows", "min"), f"min {rows.min} is above max {rows.max}", hint="min is the fewest rows, max the most"
+            ("rows", "min"),
+            f"min {rows.min} 大于 max {rows.max} / min {rows.min} is above max {rows.max}",
+            hint="min 是最少行数，max 是最多行数 / min is the fewest rows, max the most",
         )
     if rows.min_loaded is not None and rows.max_loaded is not None and rows.min_loaded > rows.max_loaded:
-        message = f"min_loaded {rows.min_loaded} is above max_loaded {rows.max_loaded}"
-        issues.add(("rows", "min_loaded"), message, hint="min_loaded is the fewest rows to load, max_loaded the most")
+        low, high = rows.min_loaded, rows.max_loaded
+        message = f"min_loaded {low} 大于 max_loaded {high} / min_loaded {low} is above max_loaded {high}"
+        hint = (
+            "min_loaded 是最少载入行数，max_loaded 是最多 / min_loaded is the fewest rows to load, max_loaded the most"
+        )
+        issues.add(("rows", "min_loaded"), message, hint=hint)
 
 
 def _check_skips(skips: list[SkipSpec], issues: _Issues) -> None:
     for i, skip in enumerate(skips):
         given = [c for c in SKIP_CONDITIONS if getattr(skip, c) is not None]
         if len(given) != 1:
-            message = f"a skip rule needs exactly one condition, has {len(given)}"
-            issues.add(("skip", i), message, hint=f"use one of {', '.join(SKIP_CONDITIONS)}; write two rules for two")
+            count = len(given)
+            message = f"跳过规则须恰有一个条件，现有 {count} 个 / a skip rule needs exactly one condition, has {count}"
+            conditions = ", ".join(SKIP_CONDITIONS)
+            hint = f"用 {conditions} 之一；两个条件写两条规则 / use one of {conditions}; write two rules for two"
+            issues.add(("skip", i), message, hint=hint)
 
 
 def _check_node(node: NodeSpec, schema: Any, issues: _Issues) -> None:
@@ -238,22 +271,29 @@ def _check_node(node: NodeSpec, schema: Any, issues: _Issues) -> None:
     classes = [c.name for c in schema.node_classes]
     cls = schema.classes.get(node.class_)
     if cls is None or cls.abstract:
-        issues.add(("node", "class"), f"unknown class {node.class_!r}", node.class_, classes, "ontology's classes")
+        unknown = f"未知的类 {node.class_!r} / unknown class {node.class_!r}"
+        issues.add(("node", "class"), unknown, node.class_, classes, "ontology's classes")
     if node.datum is not None and node.datum not in TO_WGS84:
-        issues.add(("node", "datum"), f"unknown datum {node.datum!r}", node.datum, list(TO_WGS84), "datums")
+        unknown = f"未知的坐标基准 {node.datum!r} / unknown datum {node.datum!r}"
+        issues.add(("node", "datum"), unknown, node.datum, list(TO_WGS84), "datums")
     for name, prop in node.properties.items():
         path: KeyPath = ("node", "properties", name)
         if cls is not None and name not in cls.property_names:
             what = f"properties of {cls.name}"
             choices = mappable_properties(cls)
-            issues.add(path, f"{cls.name} has no property {name!r} in the ontology", name, choices, what)
+            message = f"本体中 {cls.name} 没有属性 {name!r} / {cls.name} has no property {name!r} in the ontology"
+            issues.add(path, message, name, choices, what)
         elif name in PIPELINE_PROPERTIES:
-            issues.add(path, f"{name!r} is set by the pipeline, not by a mapping", hint="remove it")
+            message = f"{name!r} 由流水线设置，不由映射设置 / {name!r} is set by the pipeline, not by a mapping"
+            issues.add(path, message, hint="删掉它 / remove it")
         _check_property(prop, path, issues)
     own = list(node.properties)
     if not node.id.key and not node.id.value:
-        message = "the id needs a key (properties to mint it from) or a value (a code property)"
-        issues.add(("node", "id"), message, hint="e.g. id: {prefix: enterprise, key: name_zh}")
+        message = (
+            "标识需要 key（据以生成的属性）或 value（代码属性） / "
+            "the id needs a key (properties to mint it from) or a value (a code property)"
+        )
+        issues.add(("node", "id"), message, hint="如 / e.g. id: {prefix: enterprise, key: name_zh}")
     named: list[tuple[KeyPath, str | None]] = [(("node", "id", "key", i), k) for i, k in enumerate(node.id.key)]
     named += [
         (("node", "id", "value"), node.id.value),
@@ -261,7 +301,7 @@ def _check_node(node: NodeSpec, schema: Any, issues: _Issues) -> None:
     ]
     for where, prop_name in named:
         if prop_name is not None and prop_name not in own:
-            message = f"{prop_name!r} is not one of this mapping's properties"
+            message = f"{prop_name!r} 不是本映射的属性 / {prop_name!r} is not one of this mapping's properties"
             issues.add(where, message, prop_name, own, "mapping's properties")
 
 
@@ -269,17 +309,26 @@ def _check_property(prop: PropertySpec, path: KeyPath, issues: _Issues) -> None:
     from ingest.values import CONVERTERS
 
     if prop.type not in CONVERTERS:
-        issues.add((*path, "type"), f"unknown type {prop.type!r}", prop.type, list(CONVERTERS), "types")
+        unknown = f"未知的类型 {prop.type!r} / unknown type {prop.type!r}"
+        issues.add((*path, "type"), unknown, prop.type, list(CONVERTERS), "types")
         return
     before = len(issues.found)
     _check_options(prop, path, issues)
     if len(issues.found) > before:
         return  # a misspelt ``colum:`` or ``vaules:`` explains what follows; say it once
     if (prop.column is None) == (prop.value is None):
-        message = "a property needs either a column or a value (a constant), not both or neither"
-        issues.add(path, message, hint="e.g. {column: 名称} or {value: accelerator}")
+        message = (
+            "属性须有 column 或 value（常量）之一，不能两者都有或都没有 / "
+            "a property needs either a column or a value (a constant), not both or neither"
+        )
+        issues.add(
+            path,
+            message,
+            hint="如 {column: 名称} 或 {value: accelerator} / e.g. {column: 名称} or {value: accelerator}",
+        )
     if prop.type == "enum" and not prop.options.get("values"):
-        issues.add((*path, "type"), "an enum needs its values", hint="add values: [a, b, …] to the property")
+        hint = "给属性加上 values: [a, b, …] / add values: [a, b, …] to the property"
+        issues.add((*path, "type"), "枚举须列出取值 / an enum needs its values", hint=hint)
 
 
 def _check_options(prop: PropertySpec, path: KeyPath, issues: _Issues) -> None:
@@ -294,9 +343,8 @@ def _check_options(prop: PropertySpec, path: KeyPath, issues: _Issues) -> None:
                 key, options = error["loc"][0], ", ".join(model.model_fields)
                 takes = f"the options {options}" if options else "no options"
                 allowed = [*model_keys(PropertySpec), *model.model_fields]
-                issues.add(
-                    where, f"unknown key {key!r} (type {prop.type} takes {takes})", key, allowed, "keys allowed here"
-                )
+                message = f"未知的键 {key!r} / unknown key {key!r} (type {prop.type} takes {takes})"
+                issues.add(where, message, key, allowed, "keys allowed here")
             else:
                 issues.found.append(issues.issue(where, *_message(error, where)))
 
@@ -309,23 +357,28 @@ def _check_links(spec: MappingSpec, schema: Any, issues: _Issues) -> None:
         if rel is None:
             known = list(schema.relationships)
             what = "ontology's relationship types"
-            issues.add((*path, "type"), f"unknown relationship type {link.type!r}", link.type, known, what)
+            unknown = f"未知的关系类型 {link.type!r} / unknown relationship type {link.type!r}"
+            issues.add((*path, "type"), unknown, link.type, known, what)
         if link.to not in RESOLVERS:
-            issues.add((*path, "to"), f"unknown resolver {link.to!r}", link.to, RESOLVERS, "resolvers")
+            unknown = f"未知的消解方式 {link.to!r} / unknown resolver {link.to!r}"
+            issues.add((*path, "to"), unknown, link.to, RESOLVERS, "resolvers")
         for j, name in enumerate(link.classes):
             if name not in classes:
-                issues.add((*path, "classes", j), f"unknown class {name!r}", name, classes, "ontology's classes")
+                unknown = f"未知的类 {name!r} / unknown class {name!r}"
+                issues.add((*path, "classes", j), unknown, name, classes, "ontology's classes")
         if rel is None:
             continue
         own_side, far_side = (rel.range, rel.domain) if link.direction == "in" else (rel.domain, rel.range)
         if spec.node.class_ in classes and spec.node.class_ not in own_side:
+            end = "end" if link.direction == "in" else "start"
             message = (
-                f"{link.type} cannot have {spec.node.class_} at its {'end' if link.direction == 'in' else 'start'}"
+                f"{link.type} 的{'终点' if end == 'end' else '起点'}不能是 {spec.node.class_} / "
+                f"{link.type} cannot have {spec.node.class_} at its {end}"
             )
             issues.add(path, message, None, own_side, "classes allowed there")
         wrong = [c for c in link.classes if c in classes and c not in far_side]
         if wrong:
-            message = f"{link.type} cannot reach {', '.join(wrong)}"
+            message = f"{link.type} 不能指向 {'、'.join(wrong)} / {link.type} cannot reach {', '.join(wrong)}"
             issues.add((*path, "classes"), message, None, far_side, "classes it can reach")
 
 
@@ -338,7 +391,7 @@ def check_mapping(path: Path, schema: Any) -> tuple[MappingSpec, dict[KeyPath, i
         issues += meaning_issues(spec, schema, str(path), lines)
     if issues:
         issues.sort(key=lambda i: i.line)
-        count = f"{len(issues)} problem{'s' if len(issues) > 1 else ''}"
+        count = f"{len(issues)} 个问题 / {len(issues)} problem{'s' if len(issues) > 1 else ''}"
         raise MappingError(f"{path}: {count}:\n" + "\n".join("  " + i.describe() for i in issues), issues)
     assert spec is not None
     return spec, lines

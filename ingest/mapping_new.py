@@ -158,7 +158,9 @@ def guess_mapping(data_file: Path, schema: Schema, class_name: str = "Enterprise
     """The text of a starting mapping for ``data_file``; MappingError for an unknown class or unreadable file."""
     names = [c.name for c in schema.node_classes]
     if class_name not in names:
-        raise MappingError(f"unknown class {class_name!r}; {did_you_mean(class_name, names, 'classes')}")
+        raise MappingError(
+            f"未知的类 {class_name!r} / unknown class {class_name!r}; {did_you_mean(class_name, names, 'classes')}"
+        )
     try:
         table = read_table(data_file, sheet=sheet)
     except ReadError as exc:

@@ -57,13 +57,7 @@ def did_you_mean(word: object, choices: Sequence[str], what: str = "") -> str | 
     """A hint: the closest allowed names, or the allowed names themselves when none is close."""
     close = [] if word is None else difflib.get_close_matches(str(word), list(choices), n=2, cutoff=0.6)
     if close:
-        return (
-            "是否指 "
-            + " 或 ".join(repr(c) for c in close)
-            + "？ / did you mean "
-            + " or ".join(repr(c) for c in close)
-            + "?"
-        )
+        return f"是否指 {' 或 '.join(map(repr, close))}？ / did you mean {' or '.join(map(repr, close))}?"
     if not choices:
         return None
     shown = ", ".join(list(choices)[:25]) + (" …" if len(choices) > 25 else "")

@@ -5,7 +5,6 @@ escapes; every row is counted."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -17,18 +16,10 @@ from ingest.pipeline import collect
 from ingest.report import Level, Report
 from ingest.sources import DATA_DIR, MAPPINGS_DIR, mapping_source
 from queries.catalog import get_query
+from tests.bilingual import chinese_first
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"
 MANIFEST: dict[str, dict[str, object]] = json.loads((BAD / "manifest.json").read_text(encoding="utf-8"))
-CJK = re.compile(r"[\u3400-\u9fff]")
-ENGLISH_PHRASE = re.compile(r"[A-Za-z]+ [a-z]+ [a-z]+")  # three English words in a row
-LIBRARY_DETAIL = re.compile(r"（[^）]*）")  # a library's own words, quoted in brackets (python-stdnum's, a parser's)
-
-
-def chinese_first(reason: str) -> bool:
-    """A Chinese sentence, then " / " and the English: no English phrase in the Chinese half but a detail quoted."""
-    zh, slash, _ = reason.partition(" / ")
-    return bool(slash and CJK.search(zh) and not ENGLISH_PHRASE.search(LIBRARY_DETAIL.sub("", zh)))
 
 
 def test_the_corpus_is_large_enough() -> None:

@@ -9,16 +9,15 @@ that the embedded store is the one in use.
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.bilingual import chinese_first
 from tests.conftest import REPO
 
 CKG = REPO / ".venv" / "bin" / "ckg"
-CJK = re.compile(r"[\u3400-\u9fff]")
 LABS = REPO / "data" / "facts" / "labs.csv"
 LABS_MAPPING = REPO / "ingest" / "mappings" / "15_labs.yaml"
 
@@ -138,8 +137,7 @@ def test_a_malformed_invocation_is_one_line_and_exit_2(
     assert "Traceback" not in done.stderr, done.stderr
     assert done.returncode == 2, (done.returncode, done.stdout[-500:], done.stderr)
     assert len(lines) == 1 and lines[0].startswith("ckg"), done.stderr
-    message = lines[0].split(": ", 1)[1]
-    assert CJK.search(message.split(" / ", 1)[0]), lines[0]  # Chinese first, English alongside
+    assert chinese_first(lines[0].split(": ", 1)[1]), lines[0]
     assert loaded_embedded_path.stat().st_size == before  # whatever went wrong, the database is untouched
     assert not list(tmp_path.glob(".*.part"))  # no half-written export left behind
     assert (tmp_path / "exists.ttl").read_text(encoding="utf-8") == "kept\n"

@@ -14,8 +14,8 @@ from app_pages.column_words import COLUMNS
 from cli import build_parser
 from cli import main as ckg
 from cli_commands.common import print_table
+from tests.bilingual import chinese_first
 
-CJK = re.compile(r"[\u3400-\u9fff]")
 SUPPRESSED = argparse.SUPPRESS
 
 
@@ -27,13 +27,7 @@ def _parsers(parser: argparse.ArgumentParser, path: str = "ckg") -> Iterator[tup
                 yield from _parsers(child, f"{path} {name}")
 
 
-def _chinese_first(text: str) -> bool:
-    """A Chinese word comes before the English: before " / " where the text has one, else anywhere in it."""
-    head = text.split(" / ", 1)[0]
-    return bool(CJK.search(head))
-
-
-def test_every_option_argument_and_command_says_what_it_is_in_chinese_first() -> None:
+def test_every_option_argument_and_command_says_what_it_is_inchinese_first() -> None:
     missing = []
     parsers = list(_parsers(build_parser()))
     assert len(parsers) >= 16  # ckg, its 13 commands, mapping's check and new
@@ -43,13 +37,13 @@ def test_every_option_argument_and_command_says_what_it_is_in_chinese_first() ->
                 helps = [(f"{path} {c.dest}", c.help) for c in action._choices_actions]
             else:
                 helps = [(f"{path} {'/'.join(action.option_strings) or action.dest}", action.help)]
-            missing += [where for where, text in helps if text is None or not _chinese_first(str(text))]
+            missing += [where for where, text in helps if text is None or not chinese_first(str(text))]
         titles = [group.title for group in parser._action_groups if group._group_actions]
-        missing += [f"{path}: section {title!r}" for title in titles if not _chinese_first(str(title))]
+        missing += [f"{path}: section {title!r}" for title in titles if not chinese_first(str(title))]
     assert not missing, missing
 
 
-def test_the_help_text_itself_reads_chinese_first(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_help_text_itself_readschinese_first(capsys: pytest.CaptureFixture[str]) -> None:
     for argv in (["--help"], ["ingest", "--help"], ["mapping", "check", "--help"]):
         with pytest.raises(SystemExit) as done:
             ckg(argv)
@@ -68,7 +62,7 @@ def test_a_table_head_gives_each_known_column_its_chinese_word(capsys: pytest.Ca
     assert count == "（1 行 / rows）"
 
 
-def test_an_ingest_summary_reads_chinese_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_ingest_summary_readschinese_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store = str(tmp_path / "g.lbdb")
     report = str(tmp_path / "report")
     assert ckg(["ingest", "-q", "--embedded-path", store, "--source", "cities", "--report-dir", report]) == 0
@@ -79,4 +73,4 @@ def test_an_ingest_summary_reads_chinese_first(tmp_path: Path, capsys: pytest.Ca
     assert changes.startswith("embedded 存储的变更 / ") and "节点 / nodes 新增 added " in changes, changes
     source = next(line for line in lines if line.lstrip().startswith("来源 / source cities:"))
     assert "新增记录 records_added " in source, source
-    assert all(_chinese_first(line) for line in lines if not line.startswith("  ")), lines
+    assert all(chinese_first(line) for line in lines if not line.startswith("  ")), lines

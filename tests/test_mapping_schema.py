@@ -20,6 +20,7 @@ from ingest.mapping_apply import apply_mapping
 from ingest.readers import read_table
 from ingest.report import Report
 from ingest.sources import DATA_DIR, mapping_source
+from tests.bilingual import chinese_first
 
 REPO = Path(__file__).resolve().parent.parent
 BROKEN = Path(__file__).resolve().parent / "data" / "broken_mappings"
@@ -54,6 +55,8 @@ def test_a_broken_mapping_is_refused_with_its_line_and_a_hint(name: str, schema:
     assert issue.file == str(path) and issue.line == expected["line"], issue.describe()
     assert issue.hint and str(expected["hint"]) in issue.hint, issue.describe()
     assert f"{path}:{expected['line']}: " in str(caught.value)
+    said = [i.message for i in caught.value.issues] + [i.hint for i in caught.value.issues if i.hint]
+    assert all(map(chinese_first, said)), said
 
 
 @pytest.mark.parametrize("name", sorted(n for n, e in MANIFEST.items() if e["stage"] == "columns"))
@@ -115,7 +118,7 @@ def test_a_mapping_of_aliases_on_aliases_is_read_at_once(tmp_path: Path, schema:
 def test_a_top_level_list_is_not_a_mapping(tmp_path: Path, schema: Schema) -> None:
     path = tmp_path / "list.yaml"
     path.write_text("- source: x\n", encoding="utf-8")
-    with pytest.raises(MappingError, match=r"list\.yaml:1: a mapping must be key: value pairs"):
+    with pytest.raises(MappingError, match=r"list\.yaml:1: 映射须由.* / a mapping must be key: value pairs"):
         load_mapping(path, schema)
 
 
