@@ -67,7 +67,7 @@ else:
     result = analytics.completeness(eco.members.get(code, set()), eco, code)
 score_col, words_col = st.columns([1, 3])
 score_col.metric(L("链条完整度", "Chain completeness"), f"{result.score:.0%}")
-words_col.write(result.explanation)
+words_col.write(L(result.explanation_zh, result.explanation))
 if edges_result.truncated:
     words_col.warning(
         L(

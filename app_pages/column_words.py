@@ -4,6 +4,14 @@ line's (cli_commands/common.py). Plain data, so that the command line need not i
 from __future__ import annotations
 
 COLUMNS: dict[str, tuple[str, str]] = {
+    "action": ("操作", "action"),
+    "betweenness": ("中介中心性", "betweenness"),
+    "explanation": ("说明", "explanation"),
+    "fields": ("字段", "fields"),
+    "key": ("键", "key"),
+    "label": ("类别", "label"),
+    "name": ("名称", "name"),
+    "score": ("得分", "score"),
     "accelerators": ("加速器数", "accelerators"),
     "accelerators_named": ("已列名加速器", "accelerators named"),
     "admin_code": ("行政区划代码", "admin code"),

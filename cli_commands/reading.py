@@ -198,7 +198,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                         for s in analytics.STAGES
                     },
                     "score": c.score,
-                    "explanation": c.explanation,
+                    "explanation": both(c.explanation_zh, c.explanation),
                 }
                 for c in results
             ]

@@ -86,7 +86,8 @@ class Completeness:
     score: float
     missing_stages: tuple[str, ...]
     missing_links: tuple[tuple[str, str], ...]
-    explanation: str = field(default="")
+    explanation: str = field(default="")  # in English; the same in Chinese beside it
+    explanation_zh: str = field(default="")
 
 
 def completeness(entities: set[str], eco: Ecosystem, scope: str) -> Completeness:
@@ -115,11 +116,15 @@ def scored(scope: str, counts: dict[str, int], linked: dict[tuple[str, str], int
     missing_stages = tuple(s for s in STAGES if not counts[s])
     missing_links = tuple(p for p in CHAIN_LINKS if not linked[p])
     words = f"{len(present)} of 5 stages have entities; {len(joined)} of 4 consecutive stage pairs are linked."
+    words_zh = f"5 个环节中 {len(present)} 个有主体；4 对相邻环节中 {len(joined)} 对有联系。"
     if missing_stages:
         words += " Empty: " + ", ".join(f"{STAGE_ZH[s]} {s}" for s in missing_stages) + "."
+        words_zh += "空缺：" + "、".join(STAGE_ZH[s] for s in missing_stages) + "。"
     if missing_links:
-        words += " Unlinked (补链): " + ", ".join(f"{STAGE_ZH[a]}→{STAGE_ZH[b]}" for a, b in missing_links) + "."
-    return Completeness(scope, counts, linked, score, missing_stages, missing_links, words)
+        unlinked = [f"{STAGE_ZH[a]}→{STAGE_ZH[b]}" for a, b in missing_links]
+        words += " Unlinked (补链): " + ", ".join(unlinked) + "."
+        words_zh += "未连接（需补链）：" + "、".join(unlinked) + "。"
+    return Completeness(scope, counts, linked, score, missing_stages, missing_links, words, words_zh)
 
 
 def cluster_completeness(store: GraphStore, eco: Ecosystem | None = None) -> list[Completeness]:
@@ -178,6 +183,7 @@ def brokers(eco: Ecosystem, top: int = 15) -> list[Broker]:
                 eco.names.get(node, node),
                 round(score, 5),
                 codes,
+                f"位于主体之间 {score:.1%} 的最短路径上，服务 {len(codes)} 个集群 / "
                 f"lies on {score:.1%} of shortest paths between entities; serves {len(codes)} cluster(s)",
             )
         )
@@ -204,7 +210,10 @@ def cluster_brokers(eco: Ecosystem, top: int = 15) -> list[Broker]:
     out = []
     for share, node in ranked[:top]:
         codes = tuple(sorted(clusters_of.get(node, [])))
-        words = f"lies on {share:.1%} of the shortest paths between two clusters; serves {len(codes)} cluster(s)"
+        words = (
+            f"位于两集群之间 {share:.1%} 的最短路径上，服务 {len(codes)} 个集群 / "
+            f"lies on {share:.1%} of the shortest paths between two clusters; serves {len(codes)} cluster(s)"
+        )
         out.append(Broker(node, eco.names.get(node, node), round(share, 5), codes, words))
     return out
 
