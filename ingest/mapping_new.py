@@ -155,16 +155,14 @@ def _dedupe(guesses: list[Guess], table_columns: list[str], samples: dict[str, l
 
 
 def guess_mapping(data_file: Path, schema: Schema, class_name: str = "Enterprise", sheet: str | None = None) -> str:
-    """The text of a starting mapping for ``data_file``; MappingError for an unknown class or unreadable file."""
+    """The text of a starting mapping for ``data_file``; MappingError for an unknown class, ReadError for a data file
+    that cannot be read (the command line names the data file, not the mapping, as what is wrong)."""
     names = [c.name for c in schema.node_classes]
     if class_name not in names:
         raise MappingError(
             f"未知的类 {class_name!r} / unknown class {class_name!r}; {did_you_mean(class_name, names, 'classes')}"
         )
-    try:
-        table = read_table(data_file, sheet=sheet)
-    except ReadError as exc:
-        raise MappingError(str(exc)) from exc
+    table = read_table(data_file, sheet=sheet)
     cls = schema.node_class(class_name)
     first = list(itertools.islice(table.rows, SAMPLE))
     samples = {c: [v for r in first if (v := clean_value(r.values.get(c, "")))] for c in table.header}

@@ -93,6 +93,8 @@ CASES: list[tuple[str, list[str]]] = [
     ("synth nan scale", ["synth", "--scale", "nan", "--out", "{tmp}/synth"]),
     ("synth word scale", ["synth", "--scale", "lots", "--out", "{tmp}/synth"]),
     ("synth over a file", ["synth", "--out", "{tmp}/exists.ttl"]),
+    ("mapping new missing data", ["mapping", "new", "{tmp}/nope.csv"]),
+    ("mapping new unknown class", ["mapping", "new", "{tmp}/exists.ttl", "--class", "Nothing"]),
     ("analyze unknown kind", ["analyze", "everything", "--embedded-path", "{store}"]),
     ("what-if without entity", ["analyze", "what-if", "--embedded-path", "{store}"]),
 ]
