@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from cli_commands import exporting, loading, reading, reporting
-from cli_commands.common import OneLineErrorParser, UsageError, both
+from cli_commands.common import OneLineErrorParser, UsageError, both, wrong_command_line
 from graph.errors import ClusterKGError
 
 # UsageError now lives in cli_commands; named here so that ``from cli import UsageError`` keeps type-checking.
@@ -64,16 +64,17 @@ def _check_input_files(args: argparse.Namespace) -> None:
     for option in _INPUT_FOLDERS:
         value = getattr(args, option, None)
         if value is not None and not Path(value).is_dir():
-            raise UsageError(f"--{option.replace('_', '-')} {value}: 没有这个文件夹 / no such folder")
+            where = f"--{option.replace('_', '-')} {value}"
+            raise UsageError(f"{where}: 没有这个文件夹 / {where}: no such folder")
     for option in _INPUT_FILES:
         value = getattr(args, option, None)
         if value is None:
             continue
         path = Path(value)
         if path.is_dir():
-            raise UsageError(f"--{option} {value}: 是文件夹而非文件 / is a folder, not a file")
+            raise UsageError(f"--{option} {value}: 是文件夹而非文件 / --{option} {value}: is a folder, not a file")
         if not path.is_file():
-            raise UsageError(f"--{option} {value}: 没有这个文件 / no such file")
+            raise UsageError(f"--{option} {value}: 没有这个文件 / --{option} {value}: no such file")
 
 
 def _one_line(exc: BaseException) -> str:
@@ -109,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     # system's (a missing or unreadable file, a bad store path) and bad values read from the user's input. A detail
     # the system or a library gave stays as it came.
     except UsageError as exc:
-        print(f"{prog}: {both('命令行有误', 'The command line is wrong')}: {_one_line(exc)}", file=sys.stderr)
+        zh, slash, en = _one_line(exc).partition(" / ")  # ours are "中文 / English"
+        print(f"{prog}: {wrong_command_line(zh, en) if slash else wrong_command_line('', zh)}", file=sys.stderr)
         return 2
     except ClusterKGError as exc:  # each kind its own sentence, shared with the app (app_pages/errors.py)
         from app_pages.errors import one_line

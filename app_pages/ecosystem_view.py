@@ -70,7 +70,7 @@ def community_rows(analysis: EcosystemAnalysis, cluster_names: dict[str, str]) -
                 L("集群", "clusters"): "；".join(cluster_names.get(c, c) for c in codes),
                 L("集群数", "clusters (count)"): len(codes),
                 L("主体数", "entities"): len(entities),
-                L("主要枢纽", "leading brokers"): "、".join(analysis.eco.names.get(n, n) for n in best),
+                L("主要中介", "leading brokers"): "、".join(analysis.eco.names.get(n, n) for n in best),
             }
         )
     return rows
@@ -211,7 +211,7 @@ def show_ecosystem(cluster_names: dict[str, str], key: str = "ecosystem") -> Non
     """A toggle; when on, the analysis (computed once per store and data version) as two tables and a picture."""
     from streamlit_echarts import st_echarts
 
-    st.subheader(L("全图社群与枢纽", "Whole-graph communities and brokers"))
+    st.subheader(L("全图社群与中介", "Whole-graph communities and brokers"))
     if not st.toggle(
         L("计算并显示（需数秒）", "Compute and show (takes a few seconds)"), key=f"{key}_show", value=False
     ):
@@ -223,12 +223,12 @@ def show_ecosystem(cluster_names: dict[str, str], key: str = "ecosystem") -> Non
             )
         )
         return
-    with st.spinner(L("正在计算社群与枢纽…", "Computing communities and brokers…")):
+    with st.spinner(L("正在计算社群与中介…", "Computing communities and brokers…")):
         analysis = _analysis(store_caption(store()), _last_ingest())
     drawn = picture_graph(analysis)
     st.caption(
         L(
-            f"用时 {analysis.seconds:.1f} 秒。枢纽按集群间介数排序：集群两两之间的最短路径经过它的比例。"
+            f"用时 {analysis.seconds:.1f} 秒。中介按集群间介数排序：集群两两之间的最短路径经过它的比例。"
             f"图中画出 {len(drawn)} 个节点"
             f"（{len(analysis.eco.members)} 个集群和介数最高的主体），方块为集群。",
             f"Computed in {analysis.seconds:.1f} s. Brokers are ranked by betweenness between clusters: the share of "
@@ -251,6 +251,6 @@ def show_ecosystem(cluster_names: dict[str, str], key: str = "ecosystem") -> Non
                 )
             )
     with right:
-        st.markdown(L("**跨集群枢纽**", "**Brokers across clusters**"))
+        st.markdown(L("**跨集群中介**", "**Brokers across clusters**"))
         st.dataframe(pd.DataFrame(broker_rows(analysis)), hide_index=True, width="stretch")
     st_echarts(picture_option(analysis, cluster_names), height="640px", renderer="svg", key=f"{key}_graph")

@@ -6,6 +6,8 @@ reported as "the store cannot be used". The tree of types is drawn in graph/erro
 
 from __future__ import annotations
 
+import re
+
 from graph.errors import (
     BilingualRejectionError,
     ClusterKGError,
@@ -20,6 +22,8 @@ from ingest.readers import ReadError
 from ingest.reference_rows import RuleTableError
 from ingest.row_tables import SpillError
 from queries.catalog import QueryError
+
+CJK = re.compile(r"[\u3400-\u9fff]")
 
 KINDS: tuple[tuple[type[BaseException], str, str], ...] = (
     (
@@ -58,10 +62,23 @@ def explain_error(exc: BaseException) -> tuple[str, str]:
         return exc.zh, exc.en
     detail = " ".join(str(exc).split())
     detail_zh = next((zh for words, zh in DETAILS_ZH if words in detail), detail)
+    halves = detail.split(" / ")
+    if len(halves) == 2 and CJK.search(halves[0]):  # a detail ClusterKG says in both languages: "中文 / English"
+        detail_zh, detail = halves
+        detail = _with_place(detail_zh, detail)
     for kind, zh, en in KINDS:
         if isinstance(exc, kind):
             return f"{zh}：{detail_zh}", f"{en}: {detail}"
     return f"出现意外错误：{type(exc).__name__}", f"Unexpected error: {type(exc).__name__}: {detail}"
+
+
+def _with_place(zh: str, en: str) -> str:
+    """The English half with the place the Chinese half starts with ("file.csv:3: 不是… / not…" names the file once,
+    before the Chinese)."""
+    first = CJK.search(zh)
+    cut = zh.rfind(": ", 0, first.start()) if first else -1
+    place = zh[: cut + 2] if cut >= 0 else ""
+    return en if not place or en.startswith(place) else place + en
 
 
 def one_line(exc: BaseException) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, NoReturn, TypeAlias
 
@@ -35,15 +37,52 @@ class OneLineErrorParser(argparse.ArgumentParser):
         self._positionals.title = both("参数", "arguments")
         self._optionals.title = both("选项", "options")
         self.add_argument(
-            "-h", "--help", action="help", default=argparse.SUPPRESS, help=both("显示本帮助并退出", "show this help")
+            "-h",
+            "--help",
+            action="help",
+            default=argparse.SUPPRESS,
+            help=both("显示本帮助并退出", "show this help and exit"),
         )
 
     def error(self, message: str) -> NoReturn:
-        self.exit(
-            2,
-            f"{self.prog}: {both('命令行有误', 'the command line is wrong')}: {message} "
-            f"(见 / see {self.prog} --help)\n",
-        )
+        said = f"{wrong_command_line(argparse_in_chinese(message), message)} (见 / see {self.prog} --help)"
+        self.exit(2, f"{self.prog}: {said}\n")
+
+
+def wrong_command_line(zh: str, en: str) -> str:
+    """A usage mistake: its kind and its detail, Chinese first (the detail once where it has no Chinese)."""
+    return (
+        f"命令行有误：{zh} / The command line is wrong: {en}" if zh else f"命令行有误 / The command line is wrong: {en}"
+    )
+
+
+# argparse's own messages (Python 3.11), in Chinese; the names and values in them are kept as they are
+_ARGPARSE_ZH = [
+    (re.compile(r"the following arguments are required: (.+)"), "缺少必需的参数 {0}"),
+    (re.compile(r"unrecognized arguments: (.+)"), "无法识别的参数 {0}"),
+    (
+        re.compile(r"argument (\S+): invalid choice: (.+?) \(choose from (.+)\)"),
+        "参数 {0} 的取值 {1} 无效（可选：{2}）",
+    ),
+    (re.compile(r"argument (\S+): invalid (\S+) value: (.+)"), "参数 {0} 的取值 {2} 不是有效的 {1}"),
+    (re.compile(r"argument (\S+): expected one argument"), "参数 {0} 需要一个值"),
+    (re.compile(r"argument (\S+): expected at least one argument"), "参数 {0} 至少需要一个值"),
+    (re.compile(r"argument (\S+): not allowed with argument (\S+)"), "参数 {0} 不能与 {1} 同用"),
+    (re.compile(r"one of the arguments (.+) is required"), "须给出参数 {0} 之一"),
+    (re.compile(r"ambiguous option: (\S+) could match (.+)"), "选项 {0} 有歧义，可能是 {1}"),
+]
+
+
+def argparse_in_chinese(message: str) -> str:
+    """argparse's message in Chinese, or "" for one this table does not know (it is then shown in English alone)."""
+    for pattern, words in _ARGPARSE_ZH:
+        found = pattern.fullmatch(message)
+        if found:
+            return words.format(*(_TYPES_ZH.get(part, part) for part in found.groups()))
+    return ""
+
+
+_TYPES_ZH = {"float": "数字", "int": "整数"}  # the value types argparse names
 
 
 # What add_subparsers returns (its parsers share the class of the one it was called on); argparse gives it no
@@ -83,14 +122,15 @@ def key_values(items: list[str] | None, option: str) -> dict[str, str]:
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise UsageError(f"{option} 须为 K=V / takes K=V, got {item!r}")
+            raise UsageError(f"{option} 须为 K=V，而不是 {item!r} / {option} takes K=V, got {item!r}")
         pairs[key.strip()] = value
     return pairs
 
 
-def print_table(columns: list[str], rows: list[dict[str, object]]) -> None:
+def print_table(columns: list[str], rows: list[dict[str, object]], whole: Collection[str] = ()) -> None:
     """The rows as a text table: a column's head is its Chinese word and its name (``标识 id``), the name alone where
-    it has no word (a column of a typed Cypher query); the rows are the data's values as they are."""
+    it has no word (a column of a typed Cypher query); the rows are the data's values as they are, cut to 60
+    characters but in the ``whole`` columns (an explanation in both languages)."""
     import unicodedata
 
     from app_pages.column_words import COLUMNS
@@ -98,7 +138,7 @@ def print_table(columns: list[str], rows: list[dict[str, object]]) -> None:
     def width(text: str) -> int:
         return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
-    def cell(value: object) -> str:
+    def cell(value: object, cut: bool = True) -> str:
         text = (
             ""
             if value is None
@@ -106,10 +146,10 @@ def print_table(columns: list[str], rows: list[dict[str, object]]) -> None:
             if isinstance(value, (list, dict))
             else str(value)
         )
-        return text if len(text) <= 60 else text[:57] + "…"
+        return text if len(text) <= 60 or not cut else text[:57] + "…"
 
     heads = [f"{COLUMNS[c][0]} {c}" if c in COLUMNS else c for c in columns]
-    table = [[cell(r.get(c)) for c in columns] for r in rows]
+    table = [[cell(r.get(c), c not in whole) for c in columns] for r in rows]
     widths = [max([width(h)] + [width(row[i]) for row in table]) for i, h in enumerate(heads)]
 
     def line(values: list[str]) -> str:

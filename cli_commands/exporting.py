@@ -159,7 +159,9 @@ def cmd_synth(args: argparse.Namespace) -> int:
     try:
         manifest = write_synthetic(Path(args.out), args.scale, seed=args.seed)
     except ValueError as exc:
-        print(f"ckg synth: {both('参数有误', 'a value is wrong')}: {exc}", file=sys.stderr)
+        zh, slash, en = str(exc).partition(" / ")  # "中文 / English"
+        said = f"参数有误：{zh} / A value is wrong: {en}" if slash else f"{both('参数有误', 'A value is wrong')}: {zh}"
+        print(f"ckg synth: {said}", file=sys.stderr)
         return 2
     total = sum(manifest["rows"].values())
     print(

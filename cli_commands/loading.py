@@ -109,7 +109,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         if args.if_needed and not args.dry_run and _has_completed_run(store):
             print(
                 both(
-                    f"{store.backend} 存储中已有载入的图，跳过（去掉 --if-needed 可重新载入）",
+                    f"{_STORE_ZH[store.backend]}中已有载入的图，跳过（去掉 --if-needed 可重新载入）",
                     f"the {store.backend} store already holds an ingested graph; skipping "
                     "(drop --if-needed to refresh)",
                 )
@@ -125,7 +125,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         bar.close()
     report_file = _write_run_report(Path(args.report_dir), result.run_id, result.report)
     _print_counts(result.report, result.node_counts, result.relationship_counts)
-    changes = both(f"{store.backend} 存储的变更", f"changes to the {store.backend} store")
+    changes = both(f"{_STORE_ZH[store.backend]}的变更", f"changes to the {store.backend} store")
     dry = f" ({both('试运行，未写入', 'dry run, nothing written')})" if args.dry_run else ""
     nodes, relationships = both("节点", "nodes"), both("关系", "relationships")
     counted = f"{nodes} {_counted(result.nodes.summary())}; {relationships} {_counted(result.relationships.summary())}"
@@ -137,7 +137,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         kept = ", ".join(result.kept)
         print(
             both(
-                f"来源 {kept} 未能完整读取：保留了它们先前的陈述（见报告）",
+                f"来源 {kept} 未能完整读取：保留了其先前的陈述（见报告）",
                 f"source(s) {kept} could not be read whole: their earlier statements were kept (see the report)",
             ),
             file=sys.stderr,
@@ -153,6 +153,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return 1
     return 0
 
+
+_STORE_ZH = {"embedded": "内嵌存储", "neo4j": "Neo4j 存储"}  # the store's name in Chinese, as the pages say it
 
 # The words of a run's counts (ingest/run_changes.py: ``Changes.summary``, ``statement_changes``)
 _COUNT_WORDS = {
@@ -226,7 +228,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
         store.setup_schema()  # also counts the tallies of a store loaded by neo4j-admin import
     print(
         both(
-            f"{store.backend} 存储的约束与索引已就绪",
+            f"{_STORE_ZH[store.backend]}的约束与索引已就绪",
             f"the {store.backend} store's constraints and indexes are in place",
         )
     )
@@ -317,7 +319,7 @@ def cmd_mapping(args: argparse.Namespace) -> int:
             header = read_table(Path(args.data), sheet=mapping.sheet).header
         except ReadError as exc:
             print(
-                f"ckg mapping check: {both('读不了数据文件', 'the data file cannot be read')}: {exc}", file=sys.stderr
+                f"ckg mapping check: {both('无法读取数据文件', 'the data file cannot be read')}: {exc}", file=sys.stderr
             )
             return 2
         missing = check_columns(mapping, header, args.data)

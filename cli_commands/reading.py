@@ -6,7 +6,15 @@ import argparse
 import json
 import sys
 
-from cli_commands.common import Subcommands, UsageError, add_store_options, both, print_table, store_settings
+from cli_commands.common import (
+    Subcommands,
+    UsageError,
+    add_store_options,
+    both,
+    key_values,
+    print_table,
+    store_settings,
+)
 from graph.factory import open_store
 
 
@@ -43,13 +51,7 @@ def cmd_query(args: argparse.Namespace) -> int:
             )
         return 0
     query = get_query(args.name)
-    given: dict[str, str] = {}
-    for item in args.param or []:
-        if "=" not in item:
-            print(f"ckg query: {both('--param 须为 k=v', '--param takes k=v')}, got {item!r}", file=sys.stderr)
-            return 2
-        key, value = item.split("=", 1)
-        given[key.strip()] = value
+    given = key_values(args.param, "--param")
     params = query.bind(given)  # a wrong parameter fails here, before any store is opened
     settings = store_settings(args)
     with open_store(settings, read_only=True) as store:
@@ -79,7 +81,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     else:
         print_table(result.columns, result.rows)
     if result.truncated:
-        print(f"（{both(f'截至 {settings.row_cap} 行', f'cut at {settings.row_cap} rows')}）", file=sys.stderr)
+        print(f"（{both(f'只显示前 {settings.row_cap} 行', f'cut at {settings.row_cap} rows')}）", file=sys.stderr)
     return 0
 
 
@@ -87,7 +89,8 @@ def add_cypher(sub: Subcommands) -> None:
     cypher = sub.add_parser(
         "cypher",
         help=both(
-            "运行只读 Cypher 查询，防护同应用的控制台", "run a read-only Cypher query, guarded as in the app's console"
+            "运行只读 Cypher 查询，防护与应用的控制台相同",
+            "run a read-only Cypher query, guarded as in the app's console",
         ),
     )
     cypher.add_argument("cypher", help=both("查询文本", "the query text"))
@@ -129,7 +132,7 @@ def cmd_cypher(args: argparse.Namespace) -> int:
         print_table(result.columns, result.rows)
     if result.truncated:
         cap, size = settings.row_cap, settings.result_max_bytes
-        print(f"（{both(f'截至 {cap} 行或 {size} 字节', f'cut at {cap} rows or {size} bytes')}）", file=sys.stderr)
+        print(f"（{both(f'只显示前 {cap} 行或 {size} 字节', f'cut at {cap} rows or {size} bytes')}）", file=sys.stderr)
     return 0
 
 
@@ -153,7 +156,7 @@ def add_analyze(sub: Subcommands) -> None:
     analyze = sub.add_parser(
         "analyze",
         help=both(
-            "创新链分析：完整度、桥梁主体、社区、假设移除",
+            "创新链分析：完整度、中介、社群、假设移除",
             "chain analytics: completeness, brokers, communities, what-if",
         ),
     )
@@ -202,10 +205,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                 }
                 for c in results
             ]
-            print_table(list(rows[0]) if rows else [], rows)
+            print_table(list(rows[0]) if rows else [], rows, whole=["explanation"])
         elif args.what == "brokers":
             rows = [b.__dict__ for b in analytics.brokers(eco)]
-            print_table(["id", "name", "betweenness", "clusters", "explanation"], rows)
+            print_table(["id", "name", "betweenness", "clusters", "explanation"], rows, whole=["explanation"])
         elif args.what == "communities":
             rows = [{"clusters": list(c), "entities": n} for c, n in analytics.communities(eco)]
             print_table(["clusters", "entities"], rows)
@@ -233,5 +236,5 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                 }
                 for c, s in losses
             ]
-            print_table(["cluster", "stage", "explanation"], rows)
+            print_table(["cluster", "stage", "explanation"], rows, whole=["explanation"])
     return 0

@@ -114,15 +114,32 @@ def _edition_diff(args: argparse.Namespace, settings: Settings) -> int:
         out = {"old": result.old, "new": result.new, "totals": result.totals(), "by": by, "changes": result.rows()}
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return 0
-    print(f"{result.old} → {result.new}: {json.dumps(result.totals(), ensure_ascii=False)}")
+    totals = "; ".join(f"{both(*_KINDS[kind])}: {_counted(counts)}" for kind, counts in result.totals().items())
+    print(f"{result.old} → {result.new}: {totals}")
     for dimension in DIMENSIONS:
-        print(f"\n{both('按', 'per')} {dimension}:")
+        print(f"\n{both('按' + _DIMENSIONS_ZH[dimension], 'per ' + dimension)}:")
         for group, counts in result.by(dimension).items():
-            print(f"  {group}: {json.dumps(counts, ensure_ascii=False)}")
+            print(f"  {group}: {_counted(counts)}")
     if result.changes:
         print()
         print_table(["kind", "action", "label", "key", "name", "fields"], list(result.rows()))
     return 0
+
+
+# The words of a diff's counts (reports/diff.py: ``EditionDiff.totals`` and ``by``)
+_KINDS = {"entity": ("主体", "entities"), "tie": ("关系", "ties")}
+_ACTIONS_ZH = {"added": "新增", "changed": "变更", "removed": "删除"}
+_DIMENSIONS_ZH = {"cluster": "集群", "city": "城市", "stage": "环节", "source": "来源"}
+
+
+def _counted(counts: dict[str, int]) -> str:
+    """``新增 added 3, …``, or for a group ``主体新增 entity added 3, …``: each count with its words."""
+
+    def words(key: str) -> str:
+        kind, _, action = key.rpartition(" ")
+        return (_KINDS[kind][0] if kind in _KINDS else "") + _ACTIONS_ZH.get(action, "")
+
+    return ", ".join(f"{words(key)} {key} {value}".lstrip() for key, value in counts.items())
 
 
 def _edition_query(args: argparse.Namespace, settings: Settings) -> int:

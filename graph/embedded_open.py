@@ -45,12 +45,13 @@ _LIBRARY_CHOSEN = threading.Event()
 
 
 def _database(path: Path, **kwargs: Any) -> ladybug.Database:
-    if _LIBRARY_CHOSEN.is_set():
-        return ladybug.Database(str(path), **kwargs)
-    with _FIRST_OPEN:
-        database = ladybug.Database(str(path), **kwargs)
-        _LIBRARY_CHOSEN.set()
-    return database
+    if not _LIBRARY_CHOSEN.is_set():
+        with _FIRST_OPEN:
+            if not _LIBRARY_CHOSEN.is_set():  # threads that waited here open side by side once it is made
+                database = ladybug.Database(str(path), **kwargs)
+                _LIBRARY_CHOSEN.set()
+                return database
+    return ladybug.Database(str(path), **kwargs)
 
 
 def _wal_error(exc: Exception) -> bool:

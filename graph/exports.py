@@ -49,11 +49,14 @@ def check_target(out: Path, *, protected: Iterable[Path] = (), force: bool = Fal
         live = guarded.expanduser().resolve()
         beside = target.parent == live.parent and target.name.startswith(live.name + ".")
         if target == live or live in target.parents or beside:
-            raise ExportError(f"{out}: refusing to write over the database at {guarded}; choose another file")
+            raise ExportError(
+                f"{out}：不会覆盖 {guarded} 处的数据库，请换一个文件 / "
+                f"{out}: refusing to write over the database at {guarded}; choose another file"
+            )
     if target.is_dir():
-        raise ExportError(f"{out}: is a folder; give a file name")
+        raise ExportError(f"{out}：是文件夹，请给出文件名 / {out}: is a folder; give a file name")
     if target.exists() and not force:
-        raise ExportError(f"{out}: already exists; pass --force to replace it")
+        raise ExportError(f"{out}：已存在，可加 --force 替换 / {out}: already exists; pass --force to replace it")
     return target
 
 

@@ -21,13 +21,22 @@ _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _USCC_SHAPE = re.compile(r"^[0-9]{8}[0-9A-HJ-NP-RTUWXY]{10}$")  # ASCII digits: \d takes ٩ too
 
 
-def uscc_problem(code: str) -> str | None:
-    """None when ``code`` is a valid 统一社会信用代码 (GB 32100-2015, check character included), else why not (as
-    python-stdnum says it)."""
+# python-stdnum's kinds of invalid code, in Chinese (its own messages are English)
+_USCC_PROBLEMS_ZH = {"InvalidChecksum": "校验位不对", "InvalidLength": "长度不对", "InvalidFormat": "格式不对"}
+
+
+def uscc_problem(code: str) -> tuple[str, str] | None:
+    """None when ``code`` is a valid 统一社会信用代码 (GB 32100-2015, check character included), else why not, in
+    Chinese and in English (python-stdnum's words)."""
     if _USCC_SHAPE.match(code):  # fast path for well-formed codes; python-stdnum explains the others
         total = sum(map(operator.mul, map(_USCC_VALUE.__getitem__, code[:17]), _USCC_WEIGHTS))  # a loop in C
         if code[-1] == _USCC_ALPHABET[(31 - total % 31) % 31]:
             return None
+    try:
+        _uscc.validate(code)
+    except ValidationError as exc:
+        return _USCC_PROBLEMS_ZH.get(type(exc).__name__, "无效"), str(exc) or type(exc).__name__
+    return None
     try:
         _uscc.validate(code)
     except ValidationError as exc:

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from graph.errors import SchemaError
 from ingest.mapping_schema import (
     PIPELINE_PROPERTIES,
     RESOLVERS,
@@ -176,7 +177,7 @@ def _message(error: Any, path: KeyPath) -> tuple[str, str | None]:
         where = dotted(path[:-1])
         return (
             "缺少必需的键 / this key is required but missing",
-            f"在 {where or '顶层'} 加上 {key}:（docs/MAPPINGS.md 列出了每个键） / "
+            f"在{f' {where} 中' if where else '顶层'}加上 {key}:（docs/MAPPINGS.md 列出了每个键） / "
             f"add {key}: to {where or 'the top level'} (docs/MAPPINGS.md lists every key)",
         )
     shown = repr(error.get("input"))[:60]
@@ -287,6 +288,8 @@ def _check_node(node: NodeSpec, schema: Any, issues: _Issues) -> None:
             message = f"{name!r} 由流水线设置，不由映射设置 / {name!r} is set by the pipeline, not by a mapping"
             issues.add(path, message, hint="删掉它 / remove it")
         _check_property(prop, path, issues)
+        if cls is not None and name in cls.property_names:
+            _check_fits(cls.get_property(name), prop, path, issues)
     own = list(node.properties)
     if not node.id.key and not node.id.value:
         message = (
@@ -329,6 +332,53 @@ def _check_property(prop: PropertySpec, path: KeyPath, issues: _Issues) -> None:
     if prop.type == "enum" and not prop.options.get("values"):
         hint = "给属性加上 values: [a, b, …] / add values: [a, b, …] to the property"
         issues.add((*path, "type"), "枚举须列出取值 / an enum needs its values", hint=hint)
+
+
+# A value of each type's converter, to ask the store's own check whether the ontology's property takes it
+_CONVERTED = {
+    "text": "x",
+    "name": "x",
+    "int": 1,
+    "float": 1.5,
+    "year": 2020,
+    "date": "2020-01-01",
+    "bool": True,
+    "list": ["x"],
+    "uscc": "x",
+    "admin_code": "440300",
+    "enum": "x",
+}
+
+
+def _check_fits(target: Any, prop: PropertySpec, path: KeyPath, issues: _Issues) -> None:
+    """The property's values must be what the ontology's property holds (a list for a list, a number for a number):
+    the store's own row check refused a whole run for it, after ``mapping check`` had passed."""
+    from graph.row_checks import check_value
+
+    given = prop.value if prop.column is None else _CONVERTED.get(prop.type)
+    if given is None:
+        return  # an unknown type or no value: said already
+    try:
+        check_value(target, given, "")
+    except SchemaError:
+        what = f"value {prop.value!r}" if prop.column is None else f"type {prop.type}"
+        what_zh = f"取值 {prop.value!r}" if prop.column is None else f"类型 {prop.type}"
+        message = (
+            f"本体中 {target.name} 存为 {target.store_type}，{what_zh} 不合 / "
+            f"{target.name} is {target.store_type} in the ontology; {what} does not fit it"
+        )
+        hint = _FITTING.get(target.store_type, "")
+        issues.add((*path, "type" if prop.column is not None else "value"), message, hint=hint)
+
+
+_FITTING = {  # the types that give what each store type holds
+    "STRING[]": "用 type: list / use type: list",
+    "INT64": "用 type: int 或 year / use type: int or year",
+    "DOUBLE": "用 type: float 或 int / use type: float or int",
+    "BOOLEAN": "用 type: bool / use type: bool",
+    "STRING": "用 type: text、name、date、uscc、admin_code 或 enum / "
+    "use type: text, name, date, uscc, admin_code or enum",
+}
 
 
 def _check_options(prop: PropertySpec, path: KeyPath, issues: _Issues) -> None:

@@ -53,15 +53,33 @@ class MappingError(ClusterKGError):
         self.issues = tuple(issues)
 
 
+# What a hint's list of names is, in Chinese (``did_you_mean``'s ``what``)
+_WHAT_ZH = {
+    "keys allowed here": "此处可用的键",
+    "file's columns": "文件的列",
+    "ontology's classes": "本体的类",
+    "ontology's relationship types": "本体的关系类型",
+    "datums": "坐标基准",
+    "mapping's properties": "本映射的属性",
+    "types": "类型",
+    "resolvers": "消解方式",
+    "classes allowed there": "此处允许的类",
+    "classes it can reach": "它能指向的类",
+    "values": "取值",
+    "classes": "类",
+}
+
+
 def did_you_mean(word: object, choices: Sequence[str], what: str = "") -> str | None:
-    """A hint: the closest allowed names, or the allowed names themselves when none is close."""
+    """A hint: the closest allowed names, or the allowed names themselves when none is close, in both languages."""
     close = [] if word is None else difflib.get_close_matches(str(word), list(choices), n=2, cutoff=0.6)
     if close:
         return f"是否指 {' 或 '.join(map(repr, close))}？ / did you mean {' or '.join(map(repr, close))}?"
     if not choices:
         return None
     shown = ", ".join(list(choices)[:25]) + (" …" if len(choices) > 25 else "")
-    return f"可选的名称 / the {what or 'allowed names'} are: {shown}"
+    what_zh = _WHAT_ZH.get(what, "可用的名称") if not what.startswith("properties of ") else f"{what[14:]} 的属性"
+    return f"{what_zh}：{shown} / the {what or 'allowed names'} are: {shown}"
 
 
 def dotted(path: Sequence[Key]) -> str:

@@ -119,6 +119,8 @@ def check_scale(scale: float) -> float:
     """The scale, if it is a finite number in (0, MAX_SCALE]; otherwise ValueError saying why."""
     if not math.isfinite(scale) or not 0 < scale <= MAX_SCALE:
         raise ValueError(
+            f"--scale {scale:g} 超出范围：请给出大于 0、至多 {MAX_SCALE:g} 的数"
+            "（1 约等于随附数据，150 约一百万个节点） / "
             f"--scale {scale:g} is out of range: give a number above 0 and at most {MAX_SCALE:g} "
             "(1 ≈ the bundled data, 150 ≈ a million nodes, 1000 ≈ seven million nodes and 1.3 GB of files)"
         )
@@ -137,11 +139,17 @@ def write_synthetic(out_dir: Path, scale: float, *, seed: int = 42, data_dir: Pa
     source_dir = data_dir or DATA_DIR
     out_dir = out_dir.resolve()
     if out_dir == source_dir.resolve() or source_dir.resolve() in out_dir.parents:
-        raise ValueError(f"refusing to write synthetic data inside the real data folder {source_dir}")
+        raise ValueError(
+            f"不会把合成数据写进真实数据文件夹 {source_dir} / "
+            f"refusing to write synthetic data inside the real data folder {source_dir}"
+        )
     if out_dir.exists():
         # replace only an earlier synthetic folder or an empty one, never whatever else the path names
         if read_manifest(out_dir) is None and any(out_dir.iterdir()):
-            raise ValueError(f"{out_dir} exists and is not a synthetic data folder (no {MANIFEST}); not replacing it")
+            raise ValueError(
+                f"{out_dir} 已存在且不是合成数据文件夹（没有 {MANIFEST}），不替换 / "
+                f"{out_dir} exists and is not a synthetic data folder (no {MANIFEST}); not replacing it"
+            )
         shutil.rmtree(out_dir)
     shutil.copytree(source_dir, out_dir)
     rng = random.Random(seed)

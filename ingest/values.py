@@ -128,8 +128,9 @@ def as_list(text: str, *, separators: str = ";；") -> list[str]:
 def as_uscc(text: str) -> str:
     code = clean_value(text).upper().replace(" ", "")
     problem = uscc_problem(code)
-    if problem:
-        raise ValueProblemError(f"统一社会信用代码无效（{problem}）", f"invalid 统一社会信用代码 ({problem})")
+    if problem is not None:
+        zh, en = problem
+        raise ValueProblemError(f"统一社会信用代码{zh}", f"invalid 统一社会信用代码 ({en})")
     return code
 
 

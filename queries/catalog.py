@@ -109,7 +109,10 @@ class Param:
                 return [v.strip() for v in value.split(",") if v.strip()]
             return [str(v) for v in value]
         except (TypeError, ValueError):
-            raise QueryError(f"parameter {self.name} must be {self.type}, got {value!r}") from None
+            raise QueryError(
+                f"参数 {self.name} 须为 {self.type}，而不是 {value!r} / parameter {self.name} must be {self.type}, "
+                f"got {value!r}"
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -143,13 +146,20 @@ class NamedQuery:
         unknown = sorted(set(given) - known)
         if unknown:
             names = ", ".join(sorted(known)) or "none"
-            raise QueryError(f"{self.name}: unknown parameter(s) {', '.join(unknown)} (it takes: {names})")
+            which = ", ".join(unknown)
+            raise QueryError(
+                f"{self.name}：未知的参数 {which}（可用：{names}） / {self.name}: unknown parameter(s) {which} "
+                f"(it takes: {names})"
+            )
         bound: dict[str, Any] = {}
         for param in self.params:
             if param.name in given and given[param.name] not in (None, ""):
                 bound[param.name] = param.convert(given[param.name])
             elif param.required:
-                raise QueryError(f"{self.name}: parameter {param.name} is required ({param.help})")
+                raise QueryError(
+                    f"{self.name}：缺少必需的参数 {param.name} / {self.name}: parameter {param.name} is required "
+                    f"({param.help})"
+                )
             else:
                 bound[param.name] = param.default
         return bound
@@ -278,5 +288,7 @@ def catalog(directory: Path = QUERIES_DIR) -> dict[str, NamedQuery]:
 def get_query(name: str) -> NamedQuery:
     queries = catalog()
     if name not in queries:
-        raise QueryError(f"no named query {name!r}; see `ckg query --list`")
+        raise QueryError(
+            f"没有名为 {name!r} 的查询，见 `ckg query --list` / no named query {name!r}; see `ckg query --list`"
+        )
     return queries[name]

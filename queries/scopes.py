@@ -36,17 +36,27 @@ def scope_ids(
         ids = {r["cluster_id"] for r in rows} | {r["from_id"] for r in rows} | {r["to_id"] for r in rows if r["to_id"]}
         found = {i for i in ids if i}
         if not found:  # an unknown cluster is a mistake to report, not an empty file to publish
-            raise ExportError(f"no cluster {cluster or 'E01'!r} with entities (give a code such as E01 or a name)")
+            named = repr(cluster or "E01")
+            raise ExportError(
+                f"没有集群 {named} 的主体（请给出 E01 这样的代码或名称） / "
+                f"no cluster {named} with entities (give a code such as E01 or a name)"
+            )
         return found
     if scope == "query":
         if not query:
-            raise ExportError("scope 'query' needs a query name (--query)")
+            raise ExportError("范围 query 须给出查询名（--query） / scope 'query' needs a query name (--query)")
         rows = get_query(query).run_all(store, params).rows
         found = {str(v) for r in rows for k, v in r.items() if (k == "id" or k.endswith("_id")) and v}
         if not found:
-            raise ExportError(f"query {query!r} with {params or {}} found no entity ids: nothing to export")
+            given = params or {}
+            raise ExportError(
+                f"查询 {query!r}（参数 {given}）没有找到任何主体标识，无可导出 / "
+                f"query {query!r} with {given} found no entity ids: nothing to export"
+            )
         return found
-    raise ExportError(f"unknown scope {scope!r}: {', '.join(SCOPES)}")
+    raise ExportError(
+        f"未知的范围 {scope!r}（可选：{', '.join(SCOPES)}） / unknown scope {scope!r}: {', '.join(SCOPES)}"
+    )
 
 
 def export_scope(

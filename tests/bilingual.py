@@ -6,8 +6,7 @@ import re
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 ENGLISH_PHRASE = re.compile(r"[A-Za-z]+ [a-z]+ [a-z]+")  # three English words in a row
-# what the Chinese half may quote as it is: a library's own words in brackets (python-stdnum's, a parser's), a command
-QUOTED = re.compile(r"（[^）]*）|`[^`]*`")
+QUOTED = re.compile(r"`[^`]*`")  # a command the Chinese half quotes as it is
 
 
 def chinese_first(text: str) -> bool:

@@ -67,6 +67,8 @@ def test_cluster_chain_page_draws_the_chain_of_the_chosen_cluster(app: AppTest) 
     frame = app.dataframe[-1].value
     assert "中国散裂中子源" in set(frame["中文名称 Chinese name"])
     assert any(m.label.startswith("链条完整度") for m in app.metric)
+    words = next(m.value for m in app.markdown if "of 5 stages" in m.value)  # the score's words, in both languages
+    assert words.startswith("5 个环节中") and words.index("环节中") < words.index("of 5 stages"), words
     option = _chart(app, "chain_graph")["options"]
     assert "infrastructure/6389197a8400" in {n["id"] for n in option["series"][0]["data"]}  # CSNS, drawn
     assert option["legend"][0]["data"] and sum(n["label"]["show"] for n in option["series"][0]["data"]) >= 20

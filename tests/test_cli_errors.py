@@ -139,7 +139,11 @@ def test_a_malformed_invocation_is_one_line_and_exit_2(
     assert "Traceback" not in done.stderr, done.stderr
     assert done.returncode == 2, (done.returncode, done.stdout[-500:], done.stderr)
     assert len(lines) == 1 and lines[0].startswith("ckg"), done.stderr
-    assert chinese_first(lines[0].split(": ", 1)[1]), lines[0]
+    message = lines[0].split(": ", 1)[1]
+    assert chinese_first(message), lines[0]
+    if message.startswith("命令行有误"):  # the command line's own mistakes say what is wrong in Chinese too
+        assert message.startswith("命令行有误："), lines[0]
+    print(lines[0])
     assert loaded_embedded_path.stat().st_size == before  # whatever went wrong, the database is untouched
     assert not list(tmp_path.glob(".*.part"))  # no half-written export left behind
     assert (tmp_path / "exists.ttl").read_text(encoding="utf-8") == "kept\n"

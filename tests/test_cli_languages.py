@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,9 @@ from app_pages.column_words import COLUMNS
 from cli import build_parser
 from cli import main as ckg
 from cli_commands.common import print_table
+from graph.embedded_store import EmbeddedStore
+from graph.schema import Schema
+from queries.catalog import catalog
 from tests.bilingual import chinese_first
 
 SUPPRESSED = argparse.SUPPRESS
@@ -70,7 +74,60 @@ def test_an_ingest_summary_readschinese_first(tmp_path: Path, capsys: pytest.Cap
     assert lines[0].startswith("1 个文件；0 个错误，") and " / 1 files; 0 errors" in lines[0], lines[0]
     assert re.search(r"读入 read \d+, 载入 loaded \d+, 拒收 rejected 0, 跳过 skipped 0$", lines[1]), lines[1]
     changes = next(line for line in lines if "changes to the embedded store" in line)
-    assert changes.startswith("embedded 存储的变更 / ") and "节点 / nodes 新增 added " in changes, changes
+    assert changes.startswith("内嵌存储的变更 / ") and "节点 / nodes 新增 added " in changes, changes
     source = next(line for line in lines if line.lstrip().startswith("来源 / source cities:"))
     assert "新增记录 records_added " in source, source
     assert all(chinese_first(line) for line in lines if not line.startswith("  ")), lines
+
+
+# Parameters for the named queries that need one (a name's part, two entities' ids)
+SHENZHEN = {"id": "city/440300"}
+NEEDED = {
+    **dict.fromkeys(
+        ("entity_clusters", "entity_details", "entity_edges", "entity_neighbourhood", "neighbourhood_edges"), SHENZHEN
+    ),
+    "search_entities": {"text": "大学"},
+    "shortest_path": {"from_id": "city/440300", "to_id": "city/441900"},
+}
+
+
+def test_every_column_a_named_query_returns_has_its_chinese_word(loaded_embedded_path: Path, schema: Schema) -> None:
+    """The heads of ``ckg query``'s tables (and the app's): a query's new column gets its words in column_words.py."""
+    store = EmbeddedStore(loaded_embedded_path, schema, read_only=True)
+    missing: dict[str, list[str]] = {}
+    try:
+        for query in catalog().values():
+            result = query.run(store, query.bind(NEEDED.get(query.name, {})))
+            for column in result.columns:
+                if column not in COLUMNS:
+                    missing.setdefault(column, []).append(query.name)
+    finally:
+        store.close()
+    assert not missing, missing
+
+
+def test_editions_attribution_and_analysis_read_chinese_first(
+    loaded_embedded_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for file in loaded_embedded_path.parent.glob(loaded_embedded_path.name + "*"):
+        shutil.copy(file, tmp_path / file.name)
+    store = ["--embedded-path", str(tmp_path / loaded_embedded_path.name)]
+
+    def said(*argv: str) -> list[str]:
+        assert ckg([*argv, *store]) == 0
+        return capsys.readouterr().out.splitlines()
+
+    created = said("edition", "create", "v1")[0]
+    assert created.startswith("版本 / edition v1: ") and chinese_first(created.split(": ", 1)[1]), created
+    listed = said("edition", "list")[0]
+    assert chinese_first(listed.split("  ", 1)[1].split("  ", 1)[1]), listed  # after the name and the date
+    said("ingest", "-q", "--retract", "listed_companies", "--report-dir", str(tmp_path / "report"))
+    diff = said("edition", "diff", "v1", "current")
+    assert diff[0].startswith("v1 → current: 主体 / entities: 新增 added ") and "; 关系 / ties: " in diff[0], diff[0]
+    assert "按集群 / per cluster:" in diff and any("主体删除 entity removed " in line for line in diff), diff[:6]
+    why = said("attribution", "explain", "enterprise/47e3f77e5009")
+    assert any(": 由 facts/enterprises.csv 第 3 行陈述 / stated by facts/enterprises.csv row 3" in w for w in why), why
+    assert any(": 由规则 cluster." in w and " / inferred by cluster." in w for w in why), why
+    table = "\n".join(said("analyze", "completeness"))
+    assert "说明 explanation" in table and "5 个环节中" in table and " / " in table and "of 5 stages" in table
+    assert table.index("5 个环节中") < table.index("of 5 stages")  # whole: the English after the Chinese

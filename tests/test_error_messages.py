@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages.errors import KINDS, explain_error
+from app_pages.errors import KINDS, explain_error, one_line
 from graph.embedded_pool import WAITED
 from graph.errors import QueryRejectedError, StoreUnavailableError
+from ingest.mapping_schema import MappingError
+from ingest.readers import ReadError
 from queries.catalog import QueryError
 from tests.conftest import REPO
 
@@ -24,6 +26,21 @@ def test_every_kind_of_error_has_its_own_sentence_in_both_languages() -> None:
     assert all(zh.endswith("detail") and en.endswith("detail") for zh, en in sentences)
 
 
+def test_a_detail_said_in_both_languages_goes_with_its_kind_and_an_untranslated_one_is_said_once() -> None:
+    bilingual = ReadError("/data/x.csv: 文件是空的 / the file is empty")
+    assert explain_error(bilingual) == (
+        "数据文件无法读取：/data/x.csv: 文件是空的",
+        "The data file cannot be read: /data/x.csv: the file is empty",  # the file named in English too
+    )
+    assert (
+        one_line(bilingual)
+        == "数据文件无法读取：/data/x.csv: 文件是空的 / The data file cannot be read: /data/x.csv: the file is empty"
+    )
+    assert one_line(QueryError("no such thing")) == "查询参数有误 / A query parameter is wrong: no such thing"
+    several = MappingError("m.yaml: 2 个问题 / 2 problems: a / b")  # not one Chinese half and one English: as it is
+    assert one_line(several).endswith("The mapping file is wrong: m.yaml: 2 个问题 / 2 problems: a / b")
+
+
 def _ckg(*words: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([CKG, *words], capture_output=True, text=True, timeout=120, check=False, env=env)
 
@@ -31,8 +48,8 @@ def _ckg(*words: str, env: dict[str, str] | None = None) -> subprocess.Completed
 def test_the_command_line_names_the_kind_of_failure(loaded_embedded_path: Path, tmp_path: Path) -> None:
     bad_param = _ckg("query", "shared_entities", "-p", "min_clusters=two", "--embedded-path", str(loaded_embedded_path))
     assert bad_param.returncode == 2 and "A query parameter is wrong" in bad_param.stderr
-    assert bad_param.stderr.startswith("ckg query: 查询参数有误 / A query parameter is wrong: ")  # Chinese first
-    assert bad_param.stderr.count("min_clusters") == 1  # the untranslated detail once
+    said = "ckg query: 查询参数有误：参数 min_clusters 须为 int，而不是 'two' / A query parameter is wrong: parameter"
+    assert bad_param.stderr.startswith(said), bad_param.stderr  # Chinese first, its detail too
     mapping, data = tmp_path / "m.yaml", tmp_path / "x.csv"
     mapping.write_text("source: x\nfile: x.csv\nnode: {class: Nope}\n", encoding="utf-8")
     data.write_text("name\nA\n", encoding="utf-8")

@@ -13,10 +13,9 @@ import pytest
 from cli import main as ckg
 from graph.digest import graph_digest
 from graph.embedded_store import EmbeddedStore
-from graph.errors import SchemaError
 from graph.schema import Schema
 from graph.store import GraphStore
-from ingest.mapping import load_mapping
+from ingest.mapping import MappingError, load_mapping
 from ingest.pipeline import UnfoundEndsError, run_ingest
 from ingest.run_changes import CHANGE_LIST_CAP
 from ingest.sources import DATA_DIR, MAPPINGS_DIR, Source, bundled_sources, mapping_source
@@ -343,30 +342,26 @@ def test_a_run_counts_every_change_and_names_the_first_few(tmp_path: Path, schem
 @pytest.mark.parametrize(
     ("line", "says"),
     [
-        ("designations: {column: kind, type: text}", "designations must be a list"),
-        ("founded_year: {column: year, type: float}", "founded_year must be INT64"),
-        ("field: {column: flag, type: bool}", "field must be STRING"),
+        ("designations: {column: kind, type: text}", r"designations is STRING\[\] in the ontology; type text"),
+        ("founded_year: {column: year, type: float}", "founded_year is INT64 in the ontology; type float"),
+        ("field: {column: flag, type: bool}", "field is STRING in the ontology; type bool"),
+        ("designations: {value: 重点实验室}", r"designations is STRING\[\] in the ontology; value '重点实验室'"),
     ],
 )
-def test_a_mapping_value_of_the_wrong_type_stops_the_run_before_it_writes(
+def test_a_mapping_value_of_the_wrong_type_is_refused_before_a_row_is_read(
     tmp_path: Path, schema: Schema, line: str, says: str
 ) -> None:
-    """A value the property cannot hold is refused as a batch of dicts refuses it, never converted in silence (Arrow
-    would take a string for a list as its characters, a float for an integer by truncating it)."""
-    (tmp_path / "facts").mkdir()
-    csv = "name_zh,kind,year,flag\n测试实验室甲,重点实验室,2001.7,是\n"
-    (tmp_path / "facts" / "mylabs.csv").write_text(csv, encoding="utf-8")
+    """A value the property cannot hold is refused by the mapping's check, with the type that would fit (the store's
+    own row check had stopped the run on the first row, after ``ckg mapping check`` passed)."""
     mapping = tmp_path / "mylabs.yaml"
     mapping.write_text(
         "source: mylabs\nfile: facts/mylabs.csv\nnode:\n  class: Laboratory\n  id: {prefix: lab, key: name_zh}\n"
         f"  properties:\n    name_zh: {{column: name_zh, type: name, required: true}}\n    {line}\n",
         encoding="utf-8",
     )
-    store = EmbeddedStore(tmp_path / "g.lbdb", schema)
-    with pytest.raises(SchemaError, match=says):
-        run_ingest(store, [mapping_source(load_mapping(mapping, schema))], data_dir=tmp_path, inferences=[])
-    assert store.node_counts()["Laboratory"] == 0
-    store.close()
+    with pytest.raises(MappingError, match=says) as refused:
+        load_mapping(mapping, schema)
+    assert refused.value.issues[0].line == 8 and refused.value.issues[0].hint  # the line of the property
 
 
 def test_dry_run_writes_nothing_and_an_interrupted_run_is_closed(tmp_path: Path, schema: Schema) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 
 import pytest
 from hypothesis import example, given
@@ -11,7 +12,18 @@ from hypothesis import strategies as st
 from graph import ids
 from graph.ids import match_key, mint_key, uscc_problem
 from ingest.normalize import bracket_alias, clean_header, clean_value, split_list, strip_note
-from ingest.values import ValueProblemError, as_bool, as_date, as_float, as_int, as_uscc, as_year
+from ingest.values import (
+    ValueProblemError,
+    as_admin_code,
+    as_bool,
+    as_date,
+    as_enum,
+    as_float,
+    as_int,
+    as_uscc,
+    as_year,
+)
+from tests.bilingual import chinese_first
 
 
 def test_clean_value_fixes_what_is_plainly_noise() -> None:
@@ -203,3 +215,31 @@ def test_line_breaks_fold_and_notes_drop_as_the_patterns_did(text: str) -> None:
     while (dropped := re.sub(r"\s*\([^()]*\)\s*$", "", noted)) != noted:
         noted = dropped
     assert strip_note(text) == noted.strip()
+
+
+BAD_VALUES = [
+    (as_int, "twelve", {}),
+    (as_int, "9" * 30, {}),
+    (as_int, "5", {"minimum": 10}),
+    (as_int, "50", {"maximum": 10}),
+    (as_float, "many", {}),
+    (as_float, "inf", {}),
+    (as_year, "去年", {}),
+    (as_year, "1700", {}),
+    (as_date, "yesterday", {}),
+    (as_date, "20190231", {}),
+    (as_bool, "maybe", {}),
+    (as_uscc, "91440300192203821X", {}),
+    (as_uscc, "9144", {}),
+    (as_admin_code, "4403", {}),
+    (as_enum, "national", {"values": ["provincial", "municipal"]}),
+]
+
+
+@pytest.mark.parametrize(("convert", "text", "options"), BAD_VALUES, ids=lambda v: getattr(v, "__name__", None))
+def test_every_value_problem_is_said_chinese_first(convert: Any, text: str, options: dict[str, Any]) -> None:
+    with pytest.raises(ValueProblemError) as caught:
+        convert(text, **options)
+    problem = caught.value
+    assert problem.zh and problem.en and str(problem) == f"{problem.zh} / {problem.en}"
+    assert chinese_first(str(problem)), str(problem)

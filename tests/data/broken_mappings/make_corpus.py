@@ -41,6 +41,23 @@ CASES: dict[str, tuple[str, ...]] = {
     ),
     "required_maybe": (NAME, NAME.replace("required: true", "required: maybe"), "valid boolean", "true or false"),
     "unknown_type": (YEAR, YEAR.replace("type: year", "type: yaer"), "unknown type 'yaer'", "'year'"),
+    "year_as_bool": (YEAR, YEAR.replace("type: year", "type: bool"), "founded_year is INT64", "int or year"),
+    "list_as_text": (
+        YEAR,
+        YEAR + "\n    roles: {column: 简称, type: text}",
+        "roles is STRING[] in the ontology",
+        "type: list",
+        "schema",
+        "roles:",
+    ),
+    "constant_of_another_type": (
+        YEAR,
+        YEAR + "\n    roles: {value: 链主}",
+        "value '链主' does not fit",
+        "type: list",
+        "schema",
+        "roles:",
+    ),
     "unknown_option": (
         YEAR,
         "founded_year: {column: 成立年份, type: int, minimun: 1800}",
