@@ -163,6 +163,19 @@ _TYPE_HINTS = {
 }
 
 
+# What pydantic's error said a key wanted, in Chinese (by its error type's start, as ``_TYPE_HINTS``)
+_WANTED_ZH = {
+    "int": "应为整数",
+    "float": "应为数字",
+    "bool": "应为 true 或 false",
+    "string": "应为文本",
+    "dict": "应为“键: 值”对",
+    "model": "应为“键: 值”对",
+    "list": "应为列表",
+    "literal": "不是可选的取值之一",
+}
+
+
 def _type_hint(error_type: str) -> str | None:
     return next((hint for kind, hint in _TYPE_HINTS.items() if error_type.startswith(kind)), None)
 
@@ -181,7 +194,8 @@ def _message(error: Any, path: KeyPath) -> tuple[str, str | None]:
             f"add {key}: to {where or 'the top level'} (docs/MAPPINGS.md lists every key)",
         )
     shown = repr(error.get("input"))[:60]
-    message = f"取值不合要求：{shown} / {error['msg'][0].lower()}{error['msg'][1:]}, not {shown}"
+    wanted = next((zh for prefix, zh in _WANTED_ZH.items() if kind.startswith(prefix)), "取值不合要求")
+    message = f"{wanted}，而不是 {shown} / {error['msg'][0].lower()}{error['msg'][1:]}, not {shown}"
     if kind == "literal_error":
         _, literal = _walk(path)
         return message, did_you_mean(error.get("input"), [str(a) for a in typing.get_args(literal)], "values")
@@ -393,7 +407,11 @@ def _check_options(prop: PropertySpec, path: KeyPath, issues: _Issues) -> None:
                 key, options = error["loc"][0], ", ".join(model.model_fields)
                 takes = f"the options {options}" if options else "no options"
                 allowed = [*model_keys(PropertySpec), *model.model_fields]
-                message = f"未知的键 {key!r} / unknown key {key!r} (type {prop.type} takes {takes})"
+                takes_zh = f"可用的选项：{options}" if options else "没有选项"
+                message = (
+                    f"未知的键 {key!r}（类型 {prop.type} {takes_zh}） / "
+                    f"unknown key {key!r} (type {prop.type} takes {takes})"
+                )
                 issues.add(where, message, key, allowed, "keys allowed here")
             else:
                 issues.found.append(issues.issue(where, *_message(error, where)))

@@ -133,7 +133,12 @@ def guess_column(column: str, values: list[str], cls: NodeClass, schema: Schema,
     if prop is not None:
         return Guess(column, f"{prop}: {{column: {_q(column)}}}", "property", prop)
     shown = ", ".join(values[:3])[:80]
-    return Guess(column, f"# {column} (e.g. {shown}): not mapped; map it to a property or leave it out", "comment")
+    return Guess(
+        column,
+        f"# {column}（如 {shown}）：未映射，可映射到一个属性或略去 / "
+        f"{column} (e.g. {shown}): not mapped; map it to a property or leave it out",
+        "comment",
+    )
 
 
 def _dedupe(guesses: list[Guess], table_columns: list[str], samples: dict[str, list[str]]) -> list[Guess]:
@@ -145,7 +150,13 @@ def _dedupe(guesses: list[Guess], table_columns: list[str], samples: dict[str, l
         taken = guess.kind != "comment" and key in seen
         seen.add(key)
         out.append(
-            Guess(guess.column, f"# {guess.column}: also {guess.key}, already mapped", "comment") if taken else guess
+            Guess(
+                guess.column,
+                f"# {guess.column}：也像 {guess.key}，已映射 / also {guess.key}, already mapped",
+                "comment",
+            )
+            if taken
+            else guess
         )
     if not any(g.key == "name_zh" for g in out) and table_columns:  # every node needs a name to be found by
         first = next((c for c in table_columns if _share(samples[c], _is_chinese) >= MOST), table_columns[0])
@@ -178,23 +189,25 @@ def _render(data_file: Path, cls: NodeClass, schema: Schema, guesses: list[Guess
     key = "value: uscc, key: name_zh" if any(g.key == "uscc" for g in guesses) else "key: name_zh"
     reachable = [f"{r.name} → {'/'.join(r.range)}" for r in schema.relationships.values() if cls.name in r.domain]
     lines = [
-        f"# A starting mapping for {data_file.name}, guessed by `ckg mapping new` from its {rows} rows.",
-        "# Read every line, then: ckg mapping check THIS.yaml --data " + data_file.name,
-        "# The mapping language: docs/MAPPINGS.md.",
-        "# Classes (node.class): " + ", ".join(c.name for c in schema.node_classes if c.name != "IngestRun"),
-        f"# Properties of {cls.name} (node.properties): " + ", ".join(mappable_properties(cls)),
-        f"# Relationships from {cls.name} (links): " + "; ".join(reachable),
+        f"# {data_file.name} 的初始映射，由 `ckg mapping new` 据其 {rows} 行猜出 / "
+        f"A starting mapping for {data_file.name}, guessed by `ckg mapping new` from its {rows} rows.",
+        "# 请逐行核对，然后 / Read every line, then: ckg mapping check THIS.yaml --data " + data_file.name,
+        "# 映射语言见 / The mapping language: docs/MAPPINGS.md.",
+        "# 类 / Classes (node.class): " + ", ".join(c.name for c in schema.node_classes if c.name != "IngestRun"),
+        f"# {cls.name} 的属性 / Properties of {cls.name} (node.properties): " + ", ".join(mappable_properties(cls)),
+        f"# {cls.name} 发出的关系 / Relationships from {cls.name} (links): " + "; ".join(reachable),
         f"source: {_q(clean_header(data_file.stem))}",
         f"description: {_q(data_file.stem)}",
         f"file: {_q(data_file.name)}",
-        f"# bounds guessed from this file's {rows} rows: a truncated file falls below min",
+        f"# 行数范围据本文件的 {rows} 行猜出，被截断的文件会低于 min / "
+        f"bounds guessed from this file's {rows} rows: a truncated file falls below min",
         f"rows: {{min: {max(1, rows * 8 // 10)}, max: {max(rows * 2, rows + 10)}}}",
         "node:",
         f"  class: {cls.name}",
         f"  id: {{prefix: {camel_to_snake(cls.name)}, {key}}}",
         "  properties:",
         *(f"    {g.line}" for g in props),
-        f"provenance: {{{provenance}}}" if provenance else "# provenance: {url_value: <the list's page>}",
+        f"provenance: {{{provenance}}}" if provenance else "# provenance: {url_value: <名单的网页 / the list's page>}",
     ]
     if links:
         lines += ["links:", *(f"  {g.line}" for g in links)]

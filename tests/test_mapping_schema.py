@@ -57,6 +57,8 @@ def test_a_broken_mapping_is_refused_with_its_line_and_a_hint(name: str, schema:
     assert f"{path}:{expected['line']}: " in str(caught.value)
     said = [i.message for i in caught.value.issues] + [i.hint for i in caught.value.issues if i.hint]
     assert all(map(chinese_first, said)), said
+    count = len(caught.value.issues)
+    assert f": {count} 个问题 / {count} problem" in str(caught.value).splitlines()[0], str(caught.value)
 
 
 @pytest.mark.parametrize("name", sorted(n for n, e in MANIFEST.items() if e["stage"] == "columns"))
@@ -244,6 +246,8 @@ def test_a_new_mapping_guesses_codes_years_places_clusters_and_sources(schema: S
         '- {type: LOCATED_IN, column: "城市", to: place}',
         '- {type: IN_CLUSTER, column: "集群", to: cluster',
         "id: {prefix: enterprise, value: uscc, key: name_zh}",
-        "# Properties of Enterprise (node.properties): ",
+        "# Enterprise 的属性 / Properties of Enterprise (node.properties): ",
     ):
         assert line in text, text
+    comments = [line.lstrip()[1:].strip() for line in text.splitlines() if line.lstrip().startswith("#")]
+    assert len(comments) >= 6 and all(map(chinese_first, comments)), comments
