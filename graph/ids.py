@@ -37,11 +37,6 @@ def uscc_problem(code: str) -> tuple[str, str] | None:
     except ValidationError as exc:
         return _USCC_PROBLEMS_ZH.get(type(exc).__name__, "无效"), str(exc) or type(exc).__name__
     return None
-    try:
-        _uscc.validate(code)
-    except ValidationError as exc:
-        return str(exc) or type(exc).__name__  # never empty: an empty reason would read as valid
-    return None
 
 
 @functools.lru_cache(maxsize=1 << 18)
