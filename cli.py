@@ -13,7 +13,7 @@ from pathlib import Path
 
 from cli_commands import exporting, loading, reading, reporting
 from cli_commands.common import OneLineErrorParser, UsageError, both, wrong_command_line
-from graph.errors import ClusterKGError
+from graph.errors import ClusterKGError, said_in_both
 
 # UsageError now lives in cli_commands; named here so that ``from cli import UsageError`` keeps type-checking.
 __all__ = ["UsageError", "build_parser", "main"]
@@ -110,8 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     # system's (a missing or unreadable file, a bad store path) and bad values read from the user's input. A detail
     # the system or a library gave stays as it came.
     except UsageError as exc:
-        zh, slash, en = _one_line(exc).partition(" / ")  # ours are "中文 / English"
-        print(f"{prog}: {wrong_command_line(zh, en) if slash else wrong_command_line('', zh)}", file=sys.stderr)
+        detail = _one_line(exc)
+        print(f"{prog}: {wrong_command_line(*(said_in_both(detail) or ('', detail)))}", file=sys.stderr)
         return 2
     except ClusterKGError as exc:  # each kind its own sentence, shared with the app (app_pages/errors.py)
         from app_pages.errors import one_line

@@ -6,15 +6,15 @@ reported as "the store cannot be used". The tree of types is drawn in graph/erro
 
 from __future__ import annotations
 
-import re
-
 from graph.errors import (
+    CJK,
     BilingualRejectionError,
     ClusterKGError,
     QueryRejectedError,
     SchemaError,
     StoreError,
     StoreUnavailableError,
+    said_in_both,
 )
 from graph.exports import ExportError
 from ingest.mapping_schema import MappingError
@@ -22,8 +22,6 @@ from ingest.readers import ReadError
 from ingest.reference_rows import RuleTableError
 from ingest.row_tables import SpillError
 from queries.catalog import QueryError
-
-CJK = re.compile(r"[\u3400-\u9fff]")
 
 KINDS: tuple[tuple[type[BaseException], str, str], ...] = (
     (
@@ -62,10 +60,9 @@ def explain_error(exc: BaseException) -> tuple[str, str]:
         return exc.zh, exc.en
     detail = " ".join(str(exc).split())
     detail_zh = next((zh for words, zh in DETAILS_ZH if words in detail), detail)
-    halves = detail.split(" / ")
-    if len(halves) == 2 and CJK.search(halves[0]):  # a detail ClusterKG says in both languages: "中文 / English"
-        detail_zh, detail = halves
-        detail = _with_place(detail_zh, detail)
+    halves = said_in_both(detail)
+    if halves is not None:
+        detail_zh, detail = halves[0], _with_place(*halves)
     for kind, zh, en in KINDS:
         if isinstance(exc, kind):
             return f"{zh}：{detail_zh}", f"{en}: {detail}"

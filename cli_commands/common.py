@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any, NoReturn, TypeAlias
 
@@ -125,6 +125,11 @@ def key_values(items: list[str] | None, option: str) -> dict[str, str]:
             raise UsageError(f"{option} 须为 K=V，而不是 {item!r} / {option} takes K=V, got {item!r}")
         pairs[key.strip()] = value
     return pairs
+
+
+def counted(counts: Mapping[str, int], words: Mapping[str, str]) -> str:
+    """``新增 added 3, 变更 changed 0, …``: each count after its Chinese word (from ``words``) and its key."""
+    return ", ".join(f"{words.get(key, '')} {key} {value}".lstrip() for key, value in counts.items())
 
 
 def print_table(columns: list[str], rows: list[dict[str, object]], whole: Collection[str] = ()) -> None:

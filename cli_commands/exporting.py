@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from cli_commands.common import Subcommands, UsageError, add_store_options, both, key_values, store_settings
+from graph.errors import said_in_both
 from graph.factory import open_store
 
 
@@ -159,8 +160,12 @@ def cmd_synth(args: argparse.Namespace) -> int:
     try:
         manifest = write_synthetic(Path(args.out), args.scale, seed=args.seed)
     except ValueError as exc:
-        zh, slash, en = str(exc).partition(" / ")  # "中文 / English"
-        said = f"参数有误：{zh} / A value is wrong: {en}" if slash else f"{both('参数有误', 'A value is wrong')}: {zh}"
+        halves = said_in_both(str(exc))
+        said = (
+            f"参数有误：{halves[0]} / A value is wrong: {halves[1]}"
+            if halves
+            else f"{both('参数有误', 'A value is wrong')}: {exc}"
+        )
         print(f"ckg synth: {said}", file=sys.stderr)
         return 2
     total = sum(manifest["rows"].values())

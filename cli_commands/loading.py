@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cli_commands.common import Subcommands, UsageError, add_store_options, both, store_settings
+from cli_commands.common import Subcommands, UsageError, add_store_options, both, counted, store_settings
 from graph.factory import open_store
 from graph.schema import default_schema
 from graph.store import GraphStore
@@ -128,10 +128,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     changes = both(f"{_STORE_ZH[store.backend]}的变更", f"changes to the {store.backend} store")
     dry = f" ({both('试运行，未写入', 'dry run, nothing written')})" if args.dry_run else ""
     nodes, relationships = both("节点", "nodes"), both("关系", "relationships")
-    counted = f"{nodes} {_counted(result.nodes.summary())}; {relationships} {_counted(result.relationships.summary())}"
-    print(f"{changes}{dry}: {counted}")
+    node_changes = counted(result.nodes.summary(), _COUNT_WORDS)
+    tie_changes = counted(result.relationships.summary(), _COUNT_WORDS)
+    print(f"{changes}{dry}: {nodes} {node_changes}; {relationships} {tie_changes}")
     for name, change in result.by_source.items():
-        print(f"  {both('来源', 'source')} {name}: {_counted(change)}")
+        print(f"  {both('来源', 'source')} {name}: {counted(change, _COUNT_WORDS)}")
     print(f"{both('报告', 'report')}: {report_file}; {both('运行', 'run')} {result.run_id}")
     if result.kept:
         kept = ", ".join(result.kept)
@@ -168,11 +169,6 @@ _COUNT_WORDS = {
     "links_added": "新增关系陈述",
     "links_removed": "撤下关系陈述",
 }
-
-
-def _counted(counts: dict[str, int]) -> str:
-    """``新增 added 3, 变更 changed 0, …``: each count with its word in both languages."""
-    return ", ".join(f"{_COUNT_WORDS.get(key, '')} {key} {value}".lstrip() for key, value in counts.items())
 
 
 def _print_counts(report: Report, node_counts: dict[str, int], relationship_counts: dict[str, int]) -> None:

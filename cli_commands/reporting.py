@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from cli_commands.common import Subcommands, UsageError, add_store_options, both, print_table, store_settings
+from cli_commands.common import Subcommands, UsageError, add_store_options, both, counted, print_table, store_settings
 from graph.factory import open_store
 from graph.settings import Settings
 
@@ -114,12 +114,14 @@ def _edition_diff(args: argparse.Namespace, settings: Settings) -> int:
         out = {"old": result.old, "new": result.new, "totals": result.totals(), "by": by, "changes": result.rows()}
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return 0
-    totals = "; ".join(f"{both(*_KINDS[kind])}: {_counted(counts)}" for kind, counts in result.totals().items())
+    totals = "; ".join(
+        f"{both(*_KINDS[kind])}: {counted(counts, _COUNT_WORDS)}" for kind, counts in result.totals().items()
+    )
     print(f"{result.old} → {result.new}: {totals}")
     for dimension in DIMENSIONS:
         print(f"\n{both('按' + _DIMENSIONS_ZH[dimension], 'per ' + dimension)}:")
         for group, counts in result.by(dimension).items():
-            print(f"  {group}: {_counted(counts)}")
+            print(f"  {group}: {counted(counts, _COUNT_WORDS)}")
     if result.changes:
         print()
         print_table(["kind", "action", "label", "key", "name", "fields"], list(result.rows()))
@@ -132,14 +134,8 @@ _ACTIONS_ZH = {"added": "新增", "changed": "变更", "removed": "删除"}
 _DIMENSIONS_ZH = {"cluster": "集群", "city": "城市", "stage": "环节", "source": "来源"}
 
 
-def _counted(counts: dict[str, int]) -> str:
-    """``新增 added 3, …``, or for a group ``主体新增 entity added 3, …``: each count with its words."""
-
-    def words(key: str) -> str:
-        kind, _, action = key.rpartition(" ")
-        return (_KINDS[kind][0] if kind in _KINDS else "") + _ACTIONS_ZH.get(action, "")
-
-    return ", ".join(f"{words(key)} {key} {value}".lstrip() for key, value in counts.items())
+# a total's keys (added …) and a group's (entity added …)
+_COUNT_WORDS = _ACTIONS_ZH | {f"{k} {a}": kind[0] + zh for k, kind in _KINDS.items() for a, zh in _ACTIONS_ZH.items()}
 
 
 def _edition_query(args: argparse.Namespace, settings: Settings) -> int:

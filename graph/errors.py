@@ -14,6 +14,8 @@
 A face maps each branch to its own sentence (cli.py's ``main``; the app's ``app_pages.common.explain_error``).
 """
 
+import re
+
 
 class ClusterKGError(Exception):
     """Root of every error ClusterKG raises on purpose."""
@@ -33,6 +35,16 @@ class StoreUnavailableError(StoreError):
 
 class QueryRejectedError(StoreError):
     """The database refused a user query: a write in read-only mode, a timeout, a syntax error."""
+
+
+CJK = re.compile(r"[\u3400-\u9fff]")  # a Chinese character
+
+
+def said_in_both(text: str) -> tuple[str, str] | None:
+    """(Chinese, English) of a text ClusterKG writes "中文 / English" (one " / ", Chinese before it), else None: a
+    message, a reason or a mapping's skip reason in one language only."""
+    halves = text.split(" / ")
+    return (halves[0], halves[1]) if len(halves) == 2 and CJK.search(halves[0]) else None
 
 
 class BilingualRejectionError(QueryRejectedError):

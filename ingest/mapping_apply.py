@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from graph.errors import said_in_both
 from graph.ids import mint_key
 from ingest.geo import TO_WGS84
 from ingest.mapping import LinkRule, SkipRule, SourceMapping, check_columns
@@ -81,8 +82,7 @@ def apply_mapping(
     for skip, rows in skipped.items():
         shown = ", ".join(map(str, rows[:10])) + (" …" if len(rows) > 10 else "")
         # a mapping writes its reason "中文 / English" (docs/MAPPINGS.md), or in one language for both sides
-        zh, _, en = skip.reason.partition(" / ")
-        en = en or zh
+        zh, en = said_in_both(skip.reason) or (skip.reason, skip.reason)
         report.add(
             Level.INFO,
             file,
