@@ -125,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except (ValueError, KeyError) as exc:
         log.debug("traceback", exc_info=True)
-        print(f"{prog}: {both('输入有误', 'The input is wrong')}: {_one_line(exc)}", file=sys.stderr)
+        zh, en = said_in_both(_one_line(exc)) or ("", _one_line(exc))  # ours in both languages, a library's once
+        print(f"{prog}: 输入有误{'：' + zh if zh else ''} / The input is wrong: {en}", file=sys.stderr)
         return 2
     except Exception as exc:  # a bug, still not a traceback in the user's face
         log.info("unexpected error", exc_info=True)

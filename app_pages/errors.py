@@ -59,10 +59,11 @@ def explain_error(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, BilingualRejectionError):
         return exc.zh, exc.en
     detail = " ".join(str(exc).split())
-    detail_zh = next((zh for words, zh in DETAILS_ZH if words in detail), detail)
     halves = said_in_both(detail)
-    if halves is not None:
-        detail_zh, detail = halves[0], _with_place(*halves)
+    detail_zh, detail = (halves[0], _with_place(*halves)) if halves else (detail, detail)
+    known = next((zh for words, zh in DETAILS_ZH if words in detail), None)  # the database's words, in Chinese
+    if known is not None and known.split("，")[0] not in detail_zh:  # unless our own Chinese says it already
+        detail_zh = f"{detail_zh}：{known}" if halves else known
     for kind, zh, en in KINDS:
         if isinstance(exc, kind):
             return f"{zh}：{detail_zh}", f"{en}: {detail}"

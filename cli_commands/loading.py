@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from cli_commands.common import Subcommands, UsageError, add_store_options, both, counted, store_settings
 from graph.factory import open_store
 from graph.schema import default_schema
-from graph.store import GraphStore
+from graph.store import STORE_ZH, GraphStore
 
 if TYPE_CHECKING:  # the ingest is imported when a command needs it: the CLI starts faster
     from ingest.report import Report
@@ -109,7 +109,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         if args.if_needed and not args.dry_run and _has_completed_run(store):
             print(
                 both(
-                    f"{_STORE_ZH[store.backend]}中已有载入的图，跳过（去掉 --if-needed 可重新载入）",
+                    f"{STORE_ZH[store.backend]}中已有载入的图，跳过（去掉 --if-needed 可重新载入）",
                     f"the {store.backend} store already holds an ingested graph; skipping "
                     "(drop --if-needed to refresh)",
                 )
@@ -125,7 +125,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         bar.close()
     report_file = _write_run_report(Path(args.report_dir), result.run_id, result.report)
     _print_counts(result.report, result.node_counts, result.relationship_counts)
-    changes = both(f"{_STORE_ZH[store.backend]}的变更", f"changes to the {store.backend} store")
+    changes = both(f"{STORE_ZH[store.backend]}的变更", f"changes to the {store.backend} store")
     dry = f" ({both('试运行，未写入', 'dry run, nothing written')})" if args.dry_run else ""
     nodes, relationships = both("节点", "nodes"), both("关系", "relationships")
     node_changes = counted(result.nodes.summary(), _COUNT_WORDS)
@@ -154,8 +154,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return 1
     return 0
 
-
-_STORE_ZH = {"embedded": "内嵌存储", "neo4j": "Neo4j 存储"}  # the store's name in Chinese, as the pages say it
 
 # The words of a run's counts (ingest/run_changes.py: ``Changes.summary``, ``statement_changes``)
 _COUNT_WORDS = {
@@ -224,7 +222,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
         store.setup_schema()  # also counts the tallies of a store loaded by neo4j-admin import
     print(
         both(
-            f"{_STORE_ZH[store.backend]}的约束与索引已就绪",
+            f"{STORE_ZH[store.backend]}的约束与索引已就绪",
             f"the {store.backend} store's constraints and indexes are in place",
         )
     )

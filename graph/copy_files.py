@@ -49,7 +49,11 @@ def parquet_for_copy(table: pa.Table, folder: Path | None = None) -> Iterator[st
     try:
         handle, name = tempfile.mkstemp(prefix=f"{PREFIX}{leftovers.tag()}-", suffix=".parquet", dir=where)
     except OSError as exc:
-        log.warning("no Parquet file for a COPY in %s (%s): the rows go as an Arrow table", where, exc)
+        log.warning(
+            "无法在 %s 建立 COPY 用的 Parquet 文件（%s），各行改以 Arrow 表传入 / "
+            "no Parquet file for a COPY in %s (%s): the rows go as an Arrow table",
+            *(where, exc, where, exc),
+        )
         yield None
         return
     os.close(handle)
@@ -88,6 +92,9 @@ def _written(table: pa.Table, path: Path) -> bool:
                     let_go_of_read_pages(table)
                     since_let_go = 0
     except OSError as exc:
-        log.warning("could not write %s (%s): the rows go as an Arrow table", path, exc)
+        log.warning(
+            "无法写入 %s（%s），各行改以 Arrow 表传入 / could not write %s (%s): the rows go as an Arrow table",
+            *(path, exc, path, exc),
+        )
         return False
     return True

@@ -39,7 +39,7 @@ from typing import Any
 from graph import aggregates
 from graph.edition_lines import parse, sorted_lines, split_text, store_lines
 from graph.errors import ClusterKGError, StoreError
-from graph.store import GraphStore
+from graph.store import STORE_ZH, GraphStore
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +95,9 @@ class EditionInfo:
 def check_name(name: str) -> str:
     if name == CURRENT or not _NAME.match(name):
         raise EditionError(
-            f"edition name {name!r} is not allowed: letters, digits, '.', '_' and '-', up to 64 characters "
-            f"(e.g. 2025-Q3), and not {CURRENT!r}"
+            f"版本名 {name!r} 不可用：只能用字母、数字、'.'、'_' 和 '-'，至多 64 个字符（如 2025-Q3），且不能是 "
+            f"{CURRENT!r} / edition name {name!r} is not allowed: letters, digits, '.', '_' and '-', up to 64 "
+            f"characters (e.g. 2025-Q3), and not {CURRENT!r}"
         )
     return name
 
@@ -158,8 +159,13 @@ def get_edition(store: GraphStore, name: str) -> EditionInfo:
     for info in list_editions(store):
         if info.name == name:
             return info
-    known = ", ".join(i.name for i in list_editions(store)) or "none yet (ckg edition create NAME)"
-    raise EditionError(f"no edition {name!r} in the {store.backend} store; editions: {known}")
+    names = [i.name for i in list_editions(store)]
+    known_zh = "、".join(names) or "尚无（`ckg edition create NAME`）"
+    known_en = ", ".join(names) or "none yet (`ckg edition create NAME`)"
+    raise EditionError(
+        f"{STORE_ZH.get(store.backend, store.backend)}中没有版本 {name!r}；已有版本：{known_zh} / "
+        f"no edition {name!r} in the {store.backend} store; editions: {known_en}"
+    )
 
 
 def delete_edition(store: GraphStore, name: str) -> bool:
@@ -181,7 +187,9 @@ def create_edition(
     except StoreError:  # an embedded store older than the Edition class: give it its table
         store.setup_schema()
     if any(i.name == name for i in list_editions(store)) and not replace:
-        raise EditionError(f"edition {name!r} exists already (replace it with --replace)")
+        raise EditionError(
+            f"版本 {name!r} 已存在（用 --replace 替换） / edition {name!r} exists already (replace it with --replace)"
+        )
     delete_edition(store, name)
     with sorted_lines(store_lines(store)) as lines:
         written = _write_parts(store, name, lines)
@@ -232,7 +240,10 @@ def _read_parts(store: GraphStore, info: EditionInfo) -> Iterator[str]:
         for part_id in _part_ids(info.name, info.parts):
             rows = store.read("MATCH (e:Edition) WHERE e.id = $id RETURN e.snapshot_data AS data", {"id": part_id})
             if not rows.rows:
-                raise EditionError(f"edition {info.name!r}: part {part_id} is missing from the store")
+                raise EditionError(
+                    f"版本 {info.name!r}：存储中缺少分块 {part_id} / edition {info.name!r}: part {part_id} is missing "
+                    "from the store"
+                )
             try:
                 data = base64.b64decode(str(rows.rows[0]["data"]))
                 while data:  # a megabyte of text at a time: a part inflates ten-fold
@@ -241,12 +252,18 @@ def _read_parts(store: GraphStore, info: EditionInfo) -> Iterator[str]:
                     digest.update(raw)
                     yield text.decode(raw)
             except (zlib.error, ValueError) as exc:
-                raise EditionError(f"edition {info.name!r}: part {part_id} is damaged ({exc})") from exc
+                raise EditionError(
+                    f"版本 {info.name!r}：分块 {part_id} 已损坏 / "
+                    f"edition {info.name!r}: part {part_id} is damaged ({exc})"
+                ) from exc
         raw = inflate.flush()
         digest.update(raw)
         yield text.decode(raw, final=True)
         if info.digest and digest.hexdigest() != info.digest:
-            raise EditionError("the edition's snapshot does not match its digest: a part is missing or damaged")
+            raise EditionError(
+                "版本快照与其摘要不符：有分块缺失或损坏 / "
+                "the edition's snapshot does not match its digest: a part is missing or damaged"
+            )
 
     return split_text(pieces())
 

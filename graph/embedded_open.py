@@ -28,7 +28,7 @@ import ladybug
 
 from graph.embedded_results import DISK_FULL, RECOVERY_PENDING, all_rows
 from graph.embedded_writes import STAGED
-from graph.errors import StoreError
+from graph.errors import StoreError, said_in_both
 from graph.file_gate import FileGate
 
 log = logging.getLogger(__name__)
@@ -69,10 +69,10 @@ def open_database(path: Path, kwargs: dict[str, Any]) -> ladybug.Database:
         if "recovery is pending" in str(exc) and kwargs.get("read_only"):
             return _recover_then_open(path, kwargs)
         if "No space left on device" in str(exc):
-            raise StoreError(f"cannot open the embedded store at {path}: {DISK_FULL}") from exc
+            raise StoreError(cannot_open(path, DISK_FULL)) from exc
         wal = Path(f"{path}.wal")
         if not (_wal_error(exc) and wal.exists()):
-            raise StoreError(f"cannot open the embedded store at {path}: {exc}") from exc
+            raise StoreError(cannot_open(path, str(exc))) from exc
         first_error = exc
     # Its committed transactions come first: replay up to the damage (the torn, uncommitted tail is dropped).
     kept = wal.with_name(f"{wal.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
@@ -81,10 +81,26 @@ def open_database(path: Path, kwargs: dict[str, Any]) -> ladybug.Database:
         database = _database(path, throw_on_wal_replay_failure=False, **kwargs)
     except RuntimeError:
         wal.unlink()
-        log.warning("could not replay %s (%s); a copy is at %s; opened without it", wal, first_error, kept)
+        log.warning(
+            "无法重放 %s（%s）；副本在 %s；已不带它打开 / could not replay %s (%s); a copy is at %s; opened without it",
+            *(wal, first_error, kept, wal, first_error, kept),
+        )
         return _database(path, **kwargs)
-    log.warning("replayed the write-ahead log of %s up to its damage (%s); a copy is at %s", path, first_error, kept)
+    log.warning(
+        "已重放 %s 的预写日志直至损坏处（%s）；副本在 %s / "
+        "replayed the write-ahead log of %s up to its damage (%s); a copy is at %s",
+        *(path, first_error, kept, path, first_error, kept),
+    )
     return database
+
+
+def cannot_open(path: Path, reason: str) -> str:
+    """Why the store at ``path`` cannot be opened: ``reason`` ClusterKG's own ("中文 / English") in both languages,
+    or the library's words once, after the English."""
+    halves = said_in_both(reason)
+    if halves is None:
+        return f"无法打开位于 {path} 的内嵌存储 / cannot open the embedded store at {path}: {reason}"
+    return f"无法打开位于 {path} 的内嵌存储：{halves[0]} / cannot open the embedded store at {path}: {halves[1]}"
 
 
 def _recover_then_open(path: Path, kwargs: dict[str, Any]) -> ladybug.Database:
@@ -96,8 +112,10 @@ def _recover_then_open(path: Path, kwargs: dict[str, Any]) -> ladybug.Database:
         pending = any(word in str(exc).lower() for word in ("recovery", "checkpoint"))
         full = "No space left on device" in str(exc) or (pending and _too_little_space_to_recover(path))
         reason = DISK_FULL if full else RECOVERY_PENDING
-        raise StoreError(f"cannot open the embedded store at {path}: {reason} ({exc})") from exc
-    log.warning("completed the pending checkpoint of %s before reading it", path)
+        raise StoreError(cannot_open(path, f"{reason} ({exc})")) from exc
+    log.warning(
+        "读取 %s 之前，先完成了它未完成的检查点 / completed the pending checkpoint of %s before reading it", path, path
+    )
     return database
 
 
@@ -150,9 +168,16 @@ def without_stale_staging(
         database.close()
         try:
             _drop_tables(path, kwargs, staged)
-            log.warning("dropped %s from %s: a replacement killed before its swap had left it", ", ".join(staged), path)
+            log.warning(
+                "已从 %s 删除 %s：它是一次在替换前被终止的重写留下的 / "
+                "dropped %s from %s: a replacement killed before its swap had left it",
+                *(path, ", ".join(staged), ", ".join(staged), path),
+            )
         except RuntimeError as exc:  # another process holds the file open in a way that refuses a writer
-            log.warning("could not drop %s from %s (%s); the next write drops it", ", ".join(staged), path, exc)
+            log.warning(
+                "无法从 %s 删除 %s（%s）；下一次写入会删除它 / could not drop %s from %s (%s); the next write drops it",
+                *(path, ", ".join(staged), exc, ", ".join(staged), path, exc),
+            )
         return open_database(path, kwargs)  # a torn log or a pending checkpoint is met as at the first open
 
 

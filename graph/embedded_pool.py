@@ -93,7 +93,7 @@ class ConnectionPool:
     def _lent_connection(self, timeout_s: float | None, keep: bool) -> Iterator[ladybug.Connection]:
         with self._lock:
             if self._closed:
-                raise StoreError("the embedded store is closed")
+                raise StoreError("内嵌存储已关闭 / the embedded store is closed")
             conn = self._idle.pop() if self._idle else None
             self._lending += 1  # counted from here: the database is not replaced under a connection being made
         try:

@@ -232,7 +232,9 @@ class EmbeddedStore(EmbeddedWrites):
             try:
                 result = conn.execute(cypher, dict(params or {}))
             except RuntimeError as exc:
-                raise StoreError(f"embedded store rejected a statement: {plain_error(exc)}") from exc
+                raise StoreError(
+                    f"内嵌存储拒绝了该语句 / embedded store rejected a statement: {plain_error(exc)}"
+                ) from exc
             if isinstance(result, list):  # several statements: the last one's rows
                 result = result[-1]
             columns = list(result.get_column_names())
@@ -374,7 +376,7 @@ class EmbeddedStore(EmbeddedWrites):
             try:
                 result = _execute_read(conn, cypher, params)
             except QueryRejectedError as exc:
-                raise StoreError(f"embedded store rejected a statement: {exc}") from exc
+                raise StoreError(f"内嵌存储拒绝了该语句 / embedded store rejected a statement: {exc}") from exc
             try:
                 # one chunk the size of the answer: by default a chunk is sized for 10 M values whatever the answer
                 # holds (a re-run of the bundled data peaked 230 MB higher)
@@ -423,7 +425,7 @@ class EmbeddedStore(EmbeddedWrites):
                 self._tables_handed += bool(tables)
                 return result
         except RuntimeError as exc:
-            raise StoreError(f"embedded store rejected a statement: {plain_error(exc)}") from exc
+            raise StoreError(f"内嵌存储拒绝了该语句 / embedded store rejected a statement: {plain_error(exc)}") from exc
 
     def _let_go_of_tables(self) -> None:
         if self._handed_over >= LET_GO_AFTER_TABLE_BYTES:

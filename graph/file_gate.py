@@ -54,7 +54,7 @@ class FileGate:
             self._fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
         return self._fd
 
-    def _flock(self, mode: int, what: str) -> None:
+    def _flock(self, mode: int, what: tuple[str, str]) -> None:
         deadline = time.monotonic() + self.timeout_s
         while True:
             try:
@@ -62,9 +62,11 @@ class FileGate:
                 return
             except BlockingIOError:
                 if time.monotonic() > deadline:
+                    zh, en = what
                     raise StoreError(
-                        f"{what}: another process is writing {self.path.name} (an ingest?) for over "
-                        f"{self.timeout_s:.0f} s; try again when it has finished"
+                        f"{zh}：另一个进程（也许是 ingest）写入 {self.path.name} 已超过 {self.timeout_s:.0f} 秒，"
+                        f"请等它结束后再试 / {en}: another process is writing {self.path.name} (an ingest?) for "
+                        f"over {self.timeout_s:.0f} s; try again when it has finished"
                     ) from None
                 time.sleep(0.05)
 
@@ -92,7 +94,7 @@ class FileGate:
                 f"another thread of this process kept writing it for over {self.timeout_s:.0f} s"
             )
         try:
-            self._flock(fcntl.LOCK_EX, "cannot write the embedded store")
+            self._flock(fcntl.LOCK_EX, ("无法写入内嵌存储", "cannot write the embedded store"))
             with self._state:
                 self._writer, self._write_depth = me, 1
             try:
@@ -132,7 +134,7 @@ class FileGate:
         try:
             with self._acquire:  # one thread takes the shared lock for all the readers of this process
                 if not self._shared_held:
-                    self._flock(fcntl.LOCK_SH, "cannot read the embedded store")
+                    self._flock(fcntl.LOCK_SH, ("无法读取内嵌存储", "cannot read the embedded store"))
                     self._shared_held = True
             with self._state:
                 if stale():

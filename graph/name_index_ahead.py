@@ -74,7 +74,11 @@ class IndexAhead:
         it from the store)."""
         self._thread.join()
         if self._built is None:
-            log.warning("the name index built beside the run failed (%s): rebuilt from the store", self._error)
+            log.warning(
+                "与导入同时构建的名称索引失败（%s）：改从存储重建 / "
+                "the name index built beside the run failed (%s): rebuilt from the store",
+                *(self._error, self._error),
+            )
             return False
         name_index.install(self._built, self.path, epoch)
         self._built = None  # in its place: nothing for ``discard`` to delete (kept till here, it is if this failed)

@@ -61,7 +61,7 @@ def connect(settings: Settings, *, uri: str | None = None, reader: bool = False)
         )
     except (ConfigurationError, ValueError):  # the driver's own message repeats the URI: not shown
         raise StoreUnavailableError(
-            f"NEO4J_URI {shown} 不是有效的 Neo4j 地址（例如 bolt://host:7687、neo4j+s://host）/ NEO4J_URI {shown} "
+            f"NEO4J_URI {shown} 不是有效的 Neo4j 地址（例如 bolt://host:7687、neo4j+s://host） / NEO4J_URI {shown} "
             "is not a Neo4j address (for example bolt://host:7687 or neo4j+s://host)"
         ) from None
     try:

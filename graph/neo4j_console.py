@@ -97,7 +97,10 @@ class Console:
         try:
             answer = answers.get(timeout=limits.timeout_s + WALL_CLOCK_MARGIN_S)
         except queue.Empty:
-            log.warning("a console query outlived its timeout by %s s", WALL_CLOCK_MARGIN_S)
+            log.warning(
+                "控制台查询超过时限 %s 秒仍未结束 / a console query outlived its timeout by %s s",
+                *(WALL_CLOCK_MARGIN_S, WALL_CLOCK_MARGIN_S),
+            )
             self._wedged()
             raise BilingualRejectionError(
                 "查询超过时限仍未结束，已放弃；控制台服务器将重启。",
@@ -139,7 +142,9 @@ class Console:
         try:
             writer = connect(self.settings, uri=self.settings.console_uri)
         except StoreError as exc:
-            log.warning("the console replica is stale and cannot be refreshed: %s", exc)
+            log.warning(
+                "控制台副本已过时且无法刷新：%s / the console replica is stale and cannot be refreshed: %s", exc, exc
+            )
             return
         replica = Neo4jStore(writer, self.store.schema, database=self.store.database)
         try:
@@ -153,18 +158,24 @@ class Console:
         command = self.settings.console_restart if self.settings else None
         if not self.has_replica or not command or self._restarting.is_set():
             if not self.has_replica:
-                log.warning("a console query wedged the MAIN server: set CLUSTERKG_CONSOLE_URI (docs/DEPLOYMENT.md)")
+                log.warning(
+                    "控制台查询卡住了主服务器：请设置 CLUSTERKG_CONSOLE_URI（见 docs/DEPLOYMENT.md） / "
+                    "a console query wedged the MAIN server: set CLUSTERKG_CONSOLE_URI (docs/DEPLOYMENT.md)"
+                )
             return
         self._restarting.set()
 
         def restart() -> None:
             try:
-                log.warning("restarting the console server: %s", command)
+                log.warning("正在重启控制台服务器：%s / restarting the console server: %s", command, command)
                 done = subprocess.run(shlex.split(command), check=False, capture_output=True, timeout=RESTART_TIMEOUT_S)
                 if done.returncode != 0:
-                    log.warning("the console restart failed (exit %s)", done.returncode)
+                    log.warning(
+                        "控制台服务器重启失败（退出码 %s） / the console restart failed (exit %s)",
+                        *(done.returncode, done.returncode),
+                    )
             except (OSError, subprocess.TimeoutExpired) as exc:
-                log.warning("the console restart failed: %s", type(exc).__name__)
+                log.warning("控制台服务器重启失败：%s / the console restart failed: %s", *(type(exc).__name__,) * 2)
             finally:
                 with self._lock:
                     if self._replica is not None:

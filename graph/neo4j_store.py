@@ -52,6 +52,7 @@ EPOCH_RETRIES = 3  # reads run again when an ingest committed while they ran
 # the ingest epoch: the newest finished run and how many there are (cheap: there are few run records)
 EPOCH = "MATCH (r:IngestRun) RETURN max(r.ended_at) AS ended, count(r) AS runs"
 STREAM_FETCH = 5_000
+UNREACHABLE_IN_WRITE = "写入时 Neo4j 连接中断（{0}） / Neo4j became unreachable during a write: {0}"
 
 
 class Neo4jStore(GraphStore):
@@ -78,8 +79,12 @@ class Neo4jStore(GraphStore):
     @classmethod
     def from_settings(cls, settings: Settings, schema: Schema) -> Neo4jStore:
         store = cls(connect(settings, reader=True), schema, database=settings.neo4j_database, settings=settings)
-        for _, en in store._server_warnings():  # the command line's line (stderr); the app shows a banner
-            log.warning("the Neo4j server is configured less safely than ClusterKG needs: %s", en)
+        for zh, en in store._server_warnings():  # the command line's line (stderr); the app shows a banner
+            log.warning(
+                "Neo4j 服务器的配置不如 ClusterKG 所需的安全：%s / "
+                "the Neo4j server is configured less safely than ClusterKG needs: %s",
+                *(zh, en),
+            )
         return store
 
     def _writer_driver(self) -> neo4j.Driver:
@@ -208,14 +213,20 @@ class Neo4jStore(GraphStore):
         memory) the writes commit batch by batch, as they did before."""
         if rows > SINGLE_TRANSACTION_MAX_ROWS or self._tx is not None:
             if rows > SINGLE_TRANSACTION_MAX_ROWS:
-                log.warning("%d rows: written batch by batch, a reader may see part of them", rows)
+                log.warning(
+                    "%d 行：分批写入，读者可能看到写了一部分的图 / "
+                    "%d rows: written batch by batch, a reader may see part of them",
+                    *(rows, rows),
+                )
             yield
             return
         try:
             session = self._writer_driver().session(database=self.database)
             self._tx = session.begin_transaction()
         except GONE as exc:
-            raise StoreUnavailableError(f"Neo4j became unreachable: {type(exc).__name__}") from None
+            raise StoreUnavailableError(
+                f"Neo4j 连接中断（{type(exc).__name__}） / Neo4j became unreachable: {type(exc).__name__}"
+            ) from None
         try:
             yield
             self._tx.commit()
@@ -235,16 +246,16 @@ class Neo4jStore(GraphStore):
             try:
                 return [record.data() for record in self._tx.run(cypher, dict(params or {}))]
             except GONE as exc:
-                raise StoreUnavailableError(f"Neo4j became unreachable during a write: {type(exc).__name__}") from None
+                raise StoreUnavailableError(UNREACHABLE_IN_WRITE.format(type(exc).__name__)) from None
             except Neo4jError as exc:
-                raise StoreError(f"Neo4j rejected a write: {exc.code}: {exc.message}") from exc
+                raise StoreError(f"Neo4j 拒绝了写入 / Neo4j rejected a write: {exc.code}: {exc.message}") from exc
         try:
             with self._writer_driver().session(database=self.database) as session:
                 return session.execute_write(work)
         except GONE as exc:
-            raise StoreUnavailableError(f"Neo4j became unreachable during a write: {type(exc).__name__}") from None
+            raise StoreUnavailableError(UNREACHABLE_IN_WRITE.format(type(exc).__name__)) from None
         except Neo4jError as exc:
-            raise StoreError(f"Neo4j rejected a write: {exc.code}: {exc.message}") from exc
+            raise StoreError(f"Neo4j 拒绝了写入 / Neo4j rejected a write: {exc.code}: {exc.message}") from exc
 
     def read_in_write(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         # inside transaction(): on its open transaction, so the uncommitted changes are counted too
@@ -275,7 +286,9 @@ class Neo4jStore(GraphStore):
                 return self._read_once(cypher, params, timeout_s, row_cap)
             except GONE as exc:
                 if attempt == 2:
-                    raise StoreUnavailableError(f"Neo4j is unreachable: {type(exc).__name__}") from None
+                    raise StoreUnavailableError(
+                        f"无法连接 Neo4j（{type(exc).__name__}） / Neo4j is unreachable: {type(exc).__name__}"
+                    ) from None
             except Neo4jError as exc:
                 raise QueryRejectedError(plain_error(exc)) from exc
         raise AssertionError("unreachable")
@@ -322,9 +335,11 @@ class Neo4jStore(GraphStore):
                 for record in result:
                     yield {k: to_python(record[k]) for k in keys}
         except GONE as exc:
-            raise StoreUnavailableError(f"Neo4j is unreachable: {type(exc).__name__}") from None
+            raise StoreUnavailableError(
+                f"无法连接 Neo4j（{type(exc).__name__}） / Neo4j is unreachable: {type(exc).__name__}"
+            ) from None
         except Neo4jError as exc:
-            raise StoreError(f"Neo4j stopped a read: {exc.code}: {exc.message}") from None
+            raise StoreError(f"Neo4j 停止了读取 / Neo4j stopped a read: {exc.code}: {exc.message}") from None
 
     def iter_relationships(self, rel_type: str) -> Iterator[dict[str, Any]]:
         # One query per type (not per pair of labels): each node has one label, read with the edge.

@@ -52,6 +52,8 @@ SPARE_MEMORY_MB = 256  # and the one that waits for the next query (SpareChild),
 MAX_BYTES = 8 * 1024**2  # the JSON answer, at most; rows beyond it are cut and the answer marked truncated
 MAX_DEPTH, MAX_ITEMS, MAX_CHARS = 12, 1000, 10_000  # one value: nesting, list/map items, string length
 WALL_CLOCK_MARGIN_S = 10  # the child's start-up, beyond the query's own timeout (which the database enforces)
+OUT_OF_MEMORY = "查询耗尽了内存，已停止 / the query was stopped: it ran out of memory"
+TIMED_OUT = "查询超过时间上限，已停止 / the query ran past its time limit and was stopped (timeout)"
 NO_LANDLOCK_ENV = "CLUSTERKG_LANDLOCK_UNAVAILABLE"  # "1": behave as on a kernel without Landlock (and refuse)
 
 # Landlock system calls (the same numbers on x86-64 and arm64) and the file-system rights each ABI handles.
@@ -179,7 +181,10 @@ def sandbox_command() -> list[str]:
     """The command prefix that cuts the child off the network, or an error if this system cannot."""
     unshare = shutil.which("unshare")
     if unshare is None:
-        raise StoreError("the console needs `unshare` (util-linux) to run queries without network access")
+        raise StoreError(
+            "控制台需要 `unshare`（util-linux）才能在断网的环境中运行查询 / "
+            "the console needs `unshare` (util-linux) to run queries without network access"
+        )
     return [unshare, "--net"] if os.geteuid() == 0 else [unshare, "--net", "--map-root-user"]
 
 
@@ -198,7 +203,7 @@ def run_sandboxed(
     """One query in a confined child; ``truncated`` with fewer than ``row_cap`` rows means cut at ``max_bytes``."""
     problem = landlock_problem()
     if problem is not None:  # fail closed: without the file confinement no query runs at all
-        log.warning("console query refused: %s", problem)
+        log.warning("控制台查询被拒绝：%s / console query refused: %s", problem, problem)
         raise _landlock_missing()
     request = json.dumps(
         {
@@ -225,15 +230,21 @@ def run_sandboxed(
     lines = [line for line in out.decode(errors="replace").split("\n") if line.startswith("{")]
     if not lines:
         if stderr.strip():
-            log.warning("console child (exit %s) said: %s", returncode, stderr.strip())
-        reason = "it ran out of memory" if returncode < 0 or "bad_alloc" in stderr else "it failed"
-        raise QueryRejectedError(f"the query was stopped: {reason}")
+            log.warning(
+                "控制台子进程（退出码 %s）输出：%s / console child (exit %s) said: %s",
+                *(returncode, stderr.strip(), returncode, stderr.strip()),
+            )
+        if returncode < 0 or "bad_alloc" in stderr:
+            raise QueryRejectedError(OUT_OF_MEMORY)
+        raise QueryRejectedError("查询已停止：执行失败 / the query was stopped: it failed")
     try:
         answer = json.loads(lines[-1])
     except ValueError:
-        raise QueryRejectedError("the query's answer could not be read") from None
+        raise QueryRejectedError("无法读取查询的结果 / the query's answer could not be read") from None
     if answer.get("landlock") is False:
-        log.warning("console child refused to run: Landlock could not be put in force")
+        log.warning(
+            "控制台子进程拒绝运行：无法启用 Landlock / console child refused to run: Landlock could not be put in force"
+        )
         raise _landlock_missing()
     if "error" in answer:
         raise QueryRejectedError(answer["error"])
@@ -314,7 +325,7 @@ class SpareChild:
             try:
                 self._waiting = (env, *_start_child(env))
             except (OSError, subprocess.SubprocessError, StoreError) as exc:
-                log.warning("no spare console child started: %s", exc)
+                log.warning("未能预先启动备用的控制台子进程：%s / no spare console child started: %s", exc, exc)
 
     @property
     def waiting_pid(self) -> int | None:
@@ -363,10 +374,12 @@ def _run_child(proc: subprocess.Popen[bytes], request: str, wall_s: float, max_o
                     break
                 size += len(chunk)
                 if size > max_out:  # the child cuts its own answer; one that does not is not read further
-                    raise QueryRejectedError("the query's answer was larger than the console takes")
+                    raise QueryRejectedError(
+                        "查询的结果超出控制台能接收的大小 / the query's answer was larger than the console takes"
+                    )
                 chunks.append(chunk)
             else:
-                raise QueryRejectedError("the query ran past its time limit and was stopped (timeout)")
+                raise QueryRejectedError(TIMED_OUT)
         return b"".join(chunks), proc.wait(timeout=5)
     finally:
         if proc.poll() is None:
@@ -403,7 +416,12 @@ def _child() -> None:
         _answer({"landlock": False})  # fail closed: no query runs where it could read the machine's files
         return
     if threads > 1:  # Landlock binds the thread that applied it and the threads it starts, not one already running
-        _answer({"error": f"the console's child had {threads - 1} unconfined threads; it runs no query"})
+        _answer(
+            {
+                "error": f"控制台子进程有 {threads - 1} 个未受隔离的线程，不运行查询 / "
+                f"the console's child had {threads - 1} unconfined threads; it runs no query"
+            }
+        )
         return
     try:
         # One query at a time here: worker threads for the cores only (more would pass the address-space cap).
@@ -429,11 +447,11 @@ def _child() -> None:
 
 def _child_error(exc: Exception) -> str:
     if isinstance(exc, MemoryError):
-        return "the query ran out of memory"
+        return OUT_OF_MEMORY
     if isinstance(exc, AttributeError):  # several statements: the driver answers with a list of results
-        return "the console runs one statement at a time"
+        return "控制台一次只运行一条语句 / the console runs one statement at a time"
     if str(exc).strip() == "Interrupted.":
-        return "the query ran past its time limit and was stopped (timeout)"
+        return TIMED_OUT
     return str(exc)
 
 

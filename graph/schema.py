@@ -61,7 +61,7 @@ def plain_identifier(name: str, term: object) -> str:
     SchemaError if not."""
     if not PLAIN_IDENTIFIER.fullmatch(name):
         raise SchemaError(
-            f"本体术语 {term} 得出的名称 {name!r} 不是纯标识符（字母开头，仅含字母、数字、下划线，至多 63 个字符）/ "
+            f"本体术语 {term} 得出的名称 {name!r} 不是纯标识符（字母开头，仅含字母、数字、下划线，至多 63 个字符） / "
             f"the name {name!r} made from ontology term {term} is not a plain identifier "
             "(a letter, then letters, digits and underscores; at most 63 characters)"
         )

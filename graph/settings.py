@@ -98,7 +98,10 @@ class Settings:
         uri = env.get("NEO4J_URI") or None
         backend = env.get("CLUSTERKG_BACKEND") or ("neo4j" if uri else "embedded")
         if backend not in ("embedded", "neo4j"):
-            raise ValueError(f"CLUSTERKG_BACKEND must be 'embedded' or 'neo4j', not {backend!r}")
+            raise ValueError(
+                f"CLUSTERKG_BACKEND 只能是 'embedded' 或 'neo4j'，而不是 {backend!r} / "
+                f"CLUSTERKG_BACKEND must be 'embedded' or 'neo4j', not {backend!r}"
+            )
         return cls(
             data_dir=data_dir,
             embedded_path=Path(env.get("CLUSTERKG_EMBEDDED_PATH") or data_dir / "graph.lbdb"),

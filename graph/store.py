@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ID_CHUNK = 1_000  # ids per lookup: one parameter list, looked up through the id index on both stores
+STORE_ZH = {"embedded": "内嵌存储", "neo4j": "Neo4j 存储"}  # a store's name in Chinese, as the pages say it
 TABLE_HANDOVER = 10_000  # rows of an Arrow table made into dicts at a time, for a store that takes dicts
 
 

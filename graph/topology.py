@@ -157,11 +157,17 @@ def _build_into(store: GraphStore, holder: _Holder) -> None:
     try:
         snapshot = build(store, holder.max_elements)
     except TopologyTooLargeError as exc:
-        log.warning("no topology snapshot for %s (paths run as Cypher): %s", store.backend, exc)
+        log.warning(
+            "%s 不建拓扑快照（路径查询改用 Cypher）：%s / no topology snapshot for %s (paths run as Cypher): %s",
+            *(store.backend, exc, store.backend, exc),
+        )
         with holder.lock:
             holder.refused = True
     except Exception as exc:  # a build is an optimisation: any failure leaves the Cypher answering
-        log.warning("topology build failed for %s (paths run as Cypher): %s", store.backend, exc)
+        log.warning(
+            "%s 的拓扑快照构建失败（路径查询改用 Cypher）：%s / topology build failed for %s (paths run as Cypher): %s",
+            *(store.backend, exc, store.backend, exc),
+        )
         with holder.lock:
             holder.failed = (holder.epoch, time.monotonic())
     else:

@@ -53,7 +53,7 @@ class Gazetteer:
             try:
                 table = read_table(data_dir / "facts" / file)
             except ReadError:
-                log.warning("no %s to recognise names by", file)
+                log.warning("没有用来识别名称的 %s / no %s to recognise names by", file, file)
                 return frozenset()
             return frozenset(clean_value(r.values.get(c, "")) for r in table.rows for c in columns) - {""}
 

@@ -189,7 +189,10 @@ def _run(
     if unknown:
         known = ", ".join(sorted(stored.sources)) or "none"
         names = ", ".join(sorted(unknown))
-        raise UnknownSourceError(f"the store holds no statements of source(s) {names}; sources it holds: {known}")
+        raise UnknownSourceError(
+            f"存储中没有来源 {names} 的陈述；存储中有的来源：{known} / "
+            f"the store holds no statements of source(s) {names}; sources it holds: {known}"
+        )
     for name in sorted(gathered.incomplete):
         report.error(
             gathered.files[name],
@@ -283,7 +286,11 @@ def _follow_in_name_index(
         if not built_ahead:
             name_index.follow_write(store, None if recover else before, after, changed_nodes)
     except Exception as exc:
-        log.warning("the name index did not follow the write (%s); the next search rebuilds it from the store", exc)
+        log.warning(
+            "名称索引未能随写入更新（%s）；下一次搜索会从存储重建它 / "
+            "the name index did not follow the write (%s); the next search rebuilds it from the store",
+            *(exc, exc),
+        )
 
 
 def _write(
@@ -444,11 +451,14 @@ def _close_interrupted_runs(store: GraphStore) -> None:
     result = store.read("MATCH (r:IngestRun) WHERE r.status = 'running' RETURN r.id AS id")
     if result.rows:
         store.upsert_nodes("IngestRun", [{"id": row["id"], "status": "interrupted"} for row in result.rows])
-        log.warning("%d earlier ingest run(s) had not finished; marked interrupted", len(result.rows))
+        log.warning(
+            "此前有 %d 次导入未完成，已标为中断 / %d earlier ingest run(s) had not finished; marked interrupted",
+            *(len(result.rows), len(result.rows)),
+        )
 
 
 def _mark_failed(store: GraphStore, run_id: str, ended: datetime) -> None:
     try:
         store.upsert_nodes("IngestRun", [{"id": run_id, "status": "failed", "ended_at": ended.isoformat()}])
     except Exception:  # the store itself may be what failed; the next run marks it interrupted
-        log.warning("could not mark ingest run %s as failed", run_id)
+        log.warning("无法将导入 %s 标为失败 / could not mark ingest run %s as failed", run_id, run_id)

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from graph.errors import ClusterKGError
+from graph.errors import ClusterKGError, said_in_both
 from ingest.readers import ReadError, read_table
 from ingest.report import Report
 from ingest.source_table import SURE_ENCODINGS
@@ -86,7 +86,9 @@ def _columns(need: Filled) -> tuple[str, ...]:
 def rule_problem(report: Report | None, label: str, reason: str, *, warning: bool = False, **where: object) -> None:
     """A problem with a rule's table: into the run's report, or logged where there is none (a rule built alone)."""
     if report is None:
-        log.warning("%s: %s %s", label, reason, where or "")
+        zh, en = said_in_both(reason) or (reason, reason)
+        place = where or ""
+        log.warning("推断规则用表 %s：%s %s / rule table %s: %s %s", *(label, zh, place, label, en, place))
     elif warning:
         report.warning(label, reason, **where)
     else:

@@ -104,6 +104,10 @@ def bundled_sources(schema: Schema, only: str | None = None) -> list[Source]:
     if only is not None:
         chosen = [s for s in sources if s.name == only]
         if not chosen:
-            raise KeyError(f"no bundled source named {only!r}; known: {', '.join(s.name for s in sources)}")
+            names = [s.name for s in sources]
+            raise KeyError(
+                f"没有名为 {only!r} 的内置来源；已有：{'、'.join(names)} / "
+                f"no bundled source named {only!r}; known: {', '.join(names)}"
+            )
         return chosen
     return sources

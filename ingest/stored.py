@@ -91,9 +91,10 @@ def read_stored(store: GraphStore, counted: Collection[str] = (), version: objec
         stored.ties[group] = pa.concat_tables(parts.pop(group), promote_options="default")  # ``UNFIT`` in some
     if stored.legacy_nodes:
         log.warning(
+            "%d 个节点由旧版 ClusterKG 写入，没有其来源的陈述；完整运行一次 `ckg ingest` 即可重建 / "
             "%d nodes were written by an older ClusterKG without their sources' statements; "
             "a full `ckg ingest` rebuilds them",
-            len(stored.legacy_nodes),
+            *(len(stored.legacy_nodes), len(stored.legacy_nodes)),
         )
     stored.version = cache.let_go() if cache.pending >= LET_GO_AT_END_BYTES else cache.version
     return stored

@@ -136,7 +136,7 @@ class NamedQuery:
 
     def cypher_for(self, backend: str) -> str:
         if backend not in BACKENDS:
-            raise QueryError(f"unknown backend {backend!r}")
+            raise QueryError(f"没有存储类型 {backend!r} / unknown backend {backend!r}")
         return expand_macros(backend, self.variants.get(backend, self.body))
 
     def bind(self, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -222,21 +222,31 @@ def parse_query_file(path: Path) -> NamedQuery:
     try:
         header = yaml.safe_load("\n".join(header_lines)) or {}
     except yaml.YAMLError as exc:
-        raise QueryError(f"{path}: the header is not valid YAML: {exc}") from exc
+        raise QueryError(f"{path}: 文件头不是有效的 YAML / the header is not valid YAML: {exc}") from exc
     missing = {"name", "title", "description", "kind", "stage"} - set(header)
     if missing:
-        raise QueryError(f"{path}: the header lacks {', '.join(sorted(missing))}")
+        raise QueryError(
+            f"{path}: 文件头缺少 {'、'.join(sorted(missing))} / the header lacks {', '.join(sorted(missing))}"
+        )
     if header["name"] != path.stem:
-        raise QueryError(f"{path}: name {header['name']!r} differs from the file name")
+        raise QueryError(
+            f"{path}: 名称 {header['name']!r} 与文件名不同 / name {header['name']!r} differs from the file name"
+        )
     if header["kind"] not in KINDS:
-        raise QueryError(f"{path}: kind must be one of {', '.join(KINDS)}")
+        raise QueryError(f"{path}: kind 只能是 {'、'.join(KINDS)} 之一 / kind must be one of {', '.join(KINDS)}")
     params = []
     for name, given in (header.get("params") or {}).items():
         if name == ROW_CAP:
-            raise QueryError(f"{path}: parameter {ROW_CAP} is reserved (the read's row cap, set by the catalogue)")
+            raise QueryError(
+                f"{path}: 参数 {ROW_CAP} 是保留的（读取的行数上限，由查询目录设置） / "
+                f"parameter {ROW_CAP} is reserved (the read's row cap, set by the catalogue)"
+            )
         spec = given or {}
         if spec.get("type", "string") not in TYPES:
-            raise QueryError(f"{path}: parameter {name}: type must be one of {', '.join(TYPES)}")
+            raise QueryError(
+                f"{path}: 参数 {name} 的 type 只能是 {'、'.join(TYPES)} 之一 / "
+                f"parameter {name}: type must be one of {', '.join(TYPES)}"
+            )
         params.append(
             Param(
                 name=name,
@@ -248,7 +258,7 @@ def parse_query_file(path: Path) -> NamedQuery:
         )
     body = "\n".join(body_lines).strip()
     if not body:
-        raise QueryError(f"{path}: no query below the header")
+        raise QueryError(f"{path}: 文件头之下没有查询 / no query below the header")
     return NamedQuery(
         name=header["name"],
         title_zh=header["title"]["zh"],
@@ -279,7 +289,7 @@ def catalog(directory: Path = QUERIES_DIR) -> dict[str, NamedQuery]:
             continue
         query = parse_query_file(path)
         if query.name in queries:
-            raise QueryError(f"two queries are named {query.name}")
+            raise QueryError(f"有两个查询都叫 {query.name} / two queries are named {query.name}")
         variants = {b: _variant_body(v) for b in BACKENDS if (v := path.with_name(f"{path.stem}.{b}.cypher")).exists()}
         queries[query.name] = NamedQuery(**{**query.__dict__, "variants": variants})
     return queries

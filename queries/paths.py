@@ -101,7 +101,11 @@ def bounded_graph(
     for end in expanded:
         result = query.run(store, {"id": end, "radius": radius}, **read_options)
         if result.truncated:  # a hub-sized neighbourhood: some alternatives (or the path itself) may be missed
-            log.warning("neighbourhood_edges of %s cut at %d rows: alternatives may be missing", end, len(result.rows))
+            log.warning(
+                "%s 的 neighbourhood_edges 在第 %d 行截断：备选路径可能不全 / "
+                "neighbourhood_edges of %s cut at %d rows: alternatives may be missing",
+                *(end, len(result.rows), end, len(result.rows)),
+            )
         rows += result.rows
         reached.append({row["to_id"] for row in result.rows})
     names: dict[str, str] = {}

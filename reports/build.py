@@ -93,7 +93,9 @@ def render(ctx: ReportContext, fmt: str, *, charts: bool = True) -> bytes:
         from reports.xlsx_writer import xlsx_bytes
 
         return xlsx_bytes(ctx)
-    raise ValueError(f"unknown report format {fmt!r}: {', '.join(FORMATS)}")
+    raise ValueError(
+        f"没有报告格式 {fmt!r}；可选：{'、'.join(FORMATS)} / unknown report format {fmt!r}: {', '.join(FORMATS)}"
+    )
 
 
 def file_name(ctx: ReportContext, fmt: str) -> str:

@@ -35,8 +35,9 @@ def font_path() -> str:
         if path and Path(path).is_file():
             return path
     raise ReportError(
-        "no CJK font for the charts: install fonts-wqy-microhei (scripts/setup does, as root) or set "
-        "CLUSTERKG_CJK_FONT to a .ttf/.ttc file / 图表缺少中文字体"
+        "图表缺少中文字体：请安装 fonts-wqy-microhei（以 root 运行 scripts/setup 即会安装），或将 CLUSTERKG_CJK_FONT "
+        "设为一个 .ttf/.ttc 文件 / no CJK font for the charts: install fonts-wqy-microhei (scripts/setup does, as "
+        "root) or set CLUSTERKG_CJK_FONT to a .ttf/.ttc file"
     )
 
 
@@ -66,7 +67,7 @@ def warm() -> None:
         _matplotlib(font_path())
         _cities()
     except ReportError as exc:  # a report says so when it is asked for
-        log.warning("%s", exc)
+        log.warning("图表暂不可用：%s / charts not available yet: %s", exc, exc)
 
 
 def _png(fig: Any) -> bytes:

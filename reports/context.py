@@ -131,7 +131,9 @@ def city_context(q: Queries, city: str, *, edition: str = "current", since: str 
     cities = q.cities()
     name = city if city in cities else f"{city}市" if f"{city}市" in cities else ""
     if not name:
-        raise ReportError(f"unknown city {city!r}; cities: {', '.join(cities)}")
+        raise ReportError(
+            f"没有城市 {city!r}；可选：{'、'.join(cities)} / unknown city {city!r}; cities: {', '.join(cities)}"
+        )
     code = cities[name]
     scope = scoped_chain.Scope("city", name)
     clusters = q.clusters()
@@ -210,7 +212,10 @@ def cluster_context(q: Queries, cluster: str, *, edition: str = "current", since
     clusters = q.clusters()
     match = [c for c in clusters.values() if cluster in (c["code"], c["name_zh"], c["name_en"])]
     if not match:
-        raise ReportError(f"unknown cluster {cluster!r}; clusters: {', '.join(clusters)}")
+        raise ReportError(
+            f"没有集群 {cluster!r}；可选：{'、'.join(clusters)} / "
+            f"unknown cluster {cluster!r}; clusters: {', '.join(clusters)}"
+        )
     info = match[0]
     code = str(info["code"])
     chain_rows = q.rows("cluster_chain", {"cluster": code, "sourced_only": False})

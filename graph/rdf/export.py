@@ -202,7 +202,10 @@ def export_rdf(
     Callers that take the path from a user check it first with ``graph.exports.check_target``."""
     compact = fmt == "jsonld-compact"
     if fmt not in FORMATS and not compact:
-        raise ExportError(f"unknown format {fmt!r}: {', '.join([*FORMATS, 'jsonld-compact'])}")
+        formats = [*FORMATS, "jsonld-compact"]
+        raise ExportError(
+            f"没有格式 {fmt!r}；可选：{'、'.join(formats)} / unknown format {fmt!r}: {', '.join(formats)}"
+        )
     issued = issued or datetime.now(UTC)
     mapper = RdfMapper(store.schema, base)
     counter = ExportCounter()
