@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from graph import embedded_open
 from graph.embedded_open import staged_tables
 from graph.embedded_store import EmbeddedStore
 from graph.embedded_writes import STAGED, rel_table_ddl
@@ -192,6 +193,41 @@ def test_a_table_left_beside_a_type_is_dropped_by_a_reader_unless_a_writer_holds
         assert reader.read(untyped).rows == [{"n": ties}]
         assert reader.read(COUNT).rows[0]["n"] == ties  # the type itself as before
     assert not _left_beside(path)
+
+
+PROBE = """
+import fcntl, os, sys
+descriptor = os.open(sys.argv[1], os.O_RDONLY)
+try:
+    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    print("free")
+except BlockingIOError:
+    print("held")
+"""
+
+
+def test_the_clean_up_holds_the_file_against_writers_until_its_drop_is_done(
+    tmp_path: Path, schema: Schema, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between closing its read-only database and opening the file read-write to drop the table, no other process
+    may take the file: a writer that came in between would lose its log to the clean-up's open (see the test above).
+    Another process asks for the write lock at that moment; the clean-up still holds it, and lets go of it after."""
+    path = tmp_path / "graph.lbdb"
+    _base(path, schema)
+    with EmbeddedStore(path, schema) as store:
+        _leave_staged(store, schema)
+    drop, seen = embedded_open._drop_tables, []
+
+    def probed_drop(*args: Any) -> None:  # the real drop, after another process has tried the lock
+        probe = subprocess.run([sys.executable, "-c", PROBE, str(path)], capture_output=True, text=True, check=True)
+        seen.append(probe.stdout.strip())
+        drop(*args)
+
+    monkeypatch.setattr(embedded_open, "_drop_tables", probed_drop)
+    EmbeddedStore(path, schema, read_only=True).close()
+    assert seen == ["held"] and not _left_beside(path)
+    probe = subprocess.run([sys.executable, "-c", PROBE, str(path)], capture_output=True, text=True, check=True)
+    assert probe.stdout.strip() == "free"
 
 
 def _leave_staged(store: EmbeddedStore, schema: Schema) -> None:
