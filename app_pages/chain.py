@@ -11,6 +11,7 @@ from app_pages.chart_graph import show_graph, top_nodes
 from app_pages.common import (
     STAGE_KEYS,
     L,
+    class_word,
     cluster_options,
     cut_note,
     named_result,
@@ -117,7 +118,7 @@ for row in edges:
                 name or row[f"{end}_id"],
                 stage=row[f"{end}_stage"],
                 kind=kind,
-                title=f"{name} · {kind}",
+                title=f"{name} · {class_word(kind)}",
             )
     data.add_edge(row["member_id"], row["cluster_id"], "SERVES")
     if row["to_id"]:

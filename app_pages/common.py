@@ -93,6 +93,18 @@ def class_label(name: str) -> str:
     return L(cls.labels.zh, cls.labels.en)
 
 
+def class_word(name: str) -> str:
+    """A class's name in the reader's language; a name the ontology lacks as it is."""
+    cls = schema().classes.get(name)
+    return L(cls.labels.zh, cls.labels.en) if cls is not None else name
+
+
+def relationship_word(name: str) -> str:
+    """A relationship type's name in the reader's language (``HOSTED_BY`` → 依托单位 hosted by); else as it is."""
+    rel = schema().relationships.get(name)
+    return L(rel.labels.zh, rel.labels.en) if rel is not None else name
+
+
 def read_rows(cypher: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     return store().read(cypher, params).rows
 
@@ -103,6 +115,8 @@ STAGE_KEYS = tuple(stage.key for stage in default_schema().stages)  # in chain o
 def stage_name(key: str | None) -> str:
     if key == "industry":
         return L("产业主体（企业）", "industry (enterprises)")
+    if key == "none":  # a tie's far end that is neither a firm nor of a stage: a department, a place
+        return L("不属于任何环节（如政府部门）", "no stage (a department, for instance)")
     if key in STAGE_KEYS:
         stage = schema().stage(key)
         return L(stage.labels.zh, stage.labels.en)

@@ -76,7 +76,7 @@ text = editor_col.text_area(
 params_text = editor_col.text_input(
     L("参数（JSON）", "Parameters (JSON)"), key="console_params", value=st.session_state.get("console_params", "{}")
 )
-if st.button(L("运行", "Run"), key="console_run", type="primary", disabled=refused):
+if editor_col.button(L("运行", "Run"), key="console_run", type="primary", disabled=refused):  # under the editor
     st.session_state.pop(LAST, None)  # the old answer goes before the new one is read, not after
     try:
         params = parse_params(params_text, limits.param_max_depth)

@@ -12,6 +12,7 @@ import streamlit as st
 import yaml
 
 from app_pages.common import L, schema, stage_name
+from graph.errors import said_in_both
 from graph.schema import NodeClass
 
 NODE_KEYS = ("_label", "id", "name_zh", "name_en", "chain_stage")
@@ -22,7 +23,8 @@ def schema_panel() -> None:
     # One markdown element per list, not one per label: the browser builds each element on every page load, and
     # 90 of them cost about 0.3 s of the 1.5 s of CPU the browser spent loading this page (measured in Chromium).
     current = schema()
-    with st.expander(L("图模式：标签与属性", "Schema: labels and properties"), expanded=True):
+    # closed: its 40 labels pushed the Run button and the answer 4,000 px down the page
+    with st.expander(L("图模式：标签与属性", "Schema: labels and properties")):
         lines = []
         for name, cls in sorted(current.classes.items()):
             props = _props(cls)  # a class with bookkeeping properties only gets no empty grey line
@@ -71,6 +73,8 @@ def _label_of(variable: str, cypher: str) -> str | None:
 
 def explain(message: str, cypher: str) -> str:
     """An engine's error as a plain sentence in the reader's language, with what to try; the original after it."""
+    if not cypher.strip() or re.search(r"Query is empty|Cannot parse empty query", message):
+        return L("查询是空的：请写一条 Cypher 语句。", "The query is empty: write one Cypher statement.")
     current = schema()
     prop = re.search(r"Cannot find property (\w+) for (\w+)", message)
     if prop:
@@ -119,7 +123,16 @@ def explain(message: str, cypher: str) -> str:
             L("查询超时。请加上 LIMIT 或缩小范围。", "The query took too long. Add a LIMIT or narrow it.")
             + f"\n({message})"
         )
-    return message
+    if re.search(r"write operations in a read-only database", message, re.I):
+        return (
+            L(
+                "控制台是只读的：查询不能新建、修改或删除数据。",
+                "The console is read-only: a query cannot create, change or delete data.",
+            )
+            + f"\n({message})"
+        )
+    halves = said_in_both(message)  # ours "中文 / English", the engine's words after the English
+    return L(*halves) if halves else message
 
 
 def query_file_text(name: str, title: str, cypher: str, params: Mapping[str, Any]) -> str:

@@ -7,13 +7,15 @@ reported as "the store cannot be used". The tree of types is drawn in graph/erro
 from __future__ import annotations
 
 from graph.errors import (
-    CJK,
     BilingualRejectionError,
     ClusterKGError,
     QueryRejectedError,
     SchemaError,
+    SettingsError,
     StoreError,
     StoreUnavailableError,
+    apart,
+    in_chinese,
     said_in_both,
 )
 from graph.exports import ExportError
@@ -42,15 +44,8 @@ KINDS: tuple[tuple[type[BaseException], str, str], ...] = (
     (ExportError, "导出失败", "The export failed"),
     (SchemaError, "数据与本体不符", "The data does not fit the ontology"),
     (RuleTableError, "推断规则用表无法使用", "A table of the inference rules cannot be used"),
+    (SettingsError, "环境变量中的设置有误", "A setting in the environment is wrong"),
     (ClusterKGError, "操作失败", "The operation failed"),
-)
-
-
-# The database's own words for the refusals a busy store gives, said in Chinese too (the English detail follows).
-DETAILS_ZH: tuple[tuple[str, str], ...] = (
-    ("while it waited for one of", "查询在排队等待其他查询完成时超过了时间上限，已停止；请稍后重试"),
-    ("time limit", "查询超过时间上限，已停止；请缩小范围（选一个环节或城市）后重试"),
-    ("buffer pool is full", "数据库缓冲池已满（同时运行的大查询过多）；请稍后重试"),
 )
 
 
@@ -59,24 +54,14 @@ def explain_error(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, BilingualRejectionError):
         return exc.zh, exc.en
     detail = " ".join(str(exc).split())
-    halves = said_in_both(detail)
-    detail_zh, detail = (halves[0], _with_place(*halves)) if halves else (detail, detail)
-    known = next((zh for words, zh in DETAILS_ZH if words in detail), None)  # the database's words, in Chinese
-    if known is not None and known.split("，")[0] not in detail_zh:  # unless our own Chinese says it already
-        detail_zh = f"{detail_zh}：{known}" if halves else known
+    if said_in_both(detail) is not None:  # ours: each half its own language (a place it starts with, in both)
+        detail_zh, detail = apart(detail)
+    else:  # a library's words: in Chinese where known, else as they came
+        detail_zh = in_chinese(detail) or detail
     for kind, zh, en in KINDS:
         if isinstance(exc, kind):
             return f"{zh}：{detail_zh}", f"{en}: {detail}"
     return f"出现意外错误：{type(exc).__name__}", f"Unexpected error: {type(exc).__name__}: {detail}"
-
-
-def _with_place(zh: str, en: str) -> str:
-    """The English half with the place the Chinese half starts with ("file.csv:3: 不是… / not…" names the file once,
-    before the Chinese)."""
-    first = CJK.search(zh)
-    cut = zh.rfind(": ", 0, first.start()) if first else -1
-    place = zh[: cut + 2] if cut >= 0 else ""
-    return en if not place or en.startswith(place) else place + en
 
 
 def one_line(exc: BaseException) -> str:

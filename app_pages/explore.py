@@ -12,7 +12,7 @@ import streamlit as st
 
 from app_pages import graph_panel, share
 from app_pages.chart_graph import show_graph, top_nodes
-from app_pages.common import L, page_header, run_named, schema, settings, store
+from app_pages.common import L, class_word, page_header, relationship_word, run_named, schema, settings, store
 from app_pages.graph_view import GraphData
 from app_pages.headers import class_words, frame
 from queries.paths import shortest_paths
@@ -59,7 +59,7 @@ def add_edges(data: GraphData, node_id: str) -> set[str]:
             edge["other_name"] or other,
             stage=stage_of(edge["other_class"]),
             kind=edge["other_class"],
-            title=f"{edge['other_name']} · {edge['other_class']}",
+            title=f"{edge['other_name']} · {class_word(edge['other_class'])}",
         )
         pair = (node_id, other) if edge["direction"] == "out" else (other, node_id)
         data.add_edge(pair[0], pair[1], edge["relationship"])
@@ -112,7 +112,8 @@ if not hits:
     st.info(L("没有找到。", "Nothing found."))
     st.stop()
 labels = {
-    h["id"]: f"{h['name_zh'] or h['id']} · {h['class']}" + (f" · {h['name_en']}" if h["name_en"] else "") for h in hits
+    h["id"]: f"{h['name_zh'] or h['id']} · {class_word(h['class'])}" + (f" · {h['name_en']}" if h["name_en"] else "")
+    for h in hits
 }
 if st.session_state.get("explore_entity") not in labels:
     st.session_state.pop("explore_entity", None)
@@ -126,7 +127,7 @@ if st.session_state.get("explore_root") != chosen:
 details = run_named("entity_details", {"id": chosen})
 if details:
     entity = details[0]["entity"]
-    st.subheader(f"{plain(entity.get('name_zh', chosen))}  ·  {details[0]['class']}")
+    st.subheader(f"{plain(entity.get('name_zh', chosen))}  ·  {class_word(details[0]['class'])}")
     cited = details[0]["cited_source"]
     target = link_target(cited)
     if target:  # a link only for a plain http(s) URL, opened on click, never fetched by the page
@@ -157,7 +158,7 @@ others = run_named("search_entities", {"text": other_text, "limit": 20}) if othe
 path_ids: list[str] = []
 route_ids: list[str] = []  # the nodes of every path drawn: kept whatever the filters
 if others:
-    other_labels = {h["id"]: f"{h['name_zh'] or h['id']} · {h['class']}" for h in others}
+    other_labels = {h["id"]: f"{h['name_zh'] or h['id']} · {class_word(h['class'])}" for h in others}
     target_id = st.selectbox(
         L("目标", "Target"), list(other_labels), format_func=lambda i: other_labels[i], key="path_target"
     )
@@ -187,7 +188,8 @@ if others:
         drawn = routes[picked if picked is not None and picked < len(routes) else 0]
         path_ids = list(drawn.ids)
         steps = [drawn.names[0]] + [
-            f" —{rel}— {name}" for name, rel in zip(drawn.names[1:], drawn.relationships, strict=True)
+            f" —{relationship_word(rel)}— {name}"
+            for name, rel in zip(drawn.names[1:], drawn.relationships, strict=True)
         ]
         st.text(
             L(f"长度 {drawn.length}（图中红色）：", f"length {drawn.length} (red in the picture): ") + "".join(steps)
@@ -198,7 +200,7 @@ if others:
                     L("路径", "Path"): [i + 1 for i in numbers],
                     L("长度", "Length"): [p.length for p in routes],
                     L("途经", "Through"): [" → ".join(p.names) for p in routes],
-                    L("关系", "Relationships"): [" · ".join(p.relationships) for p in routes],
+                    L("关系", "Relationships"): [" · ".join(map(relationship_word, p.relationships)) for p in routes],
                 }
             ),
             hide_index=True,

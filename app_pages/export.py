@@ -9,6 +9,7 @@ import streamlit as st
 
 from app_pages import share
 from app_pages.common import L, cluster_options, page_header, run_named, store
+from app_pages.headers import header
 from graph.exports import csv_text
 from graph.rdf.export import FORMATS
 from queries.catalog import catalog
@@ -86,9 +87,10 @@ rows = (
 )
 columns = list(rows[0]) if rows else []
 st.write(L(f"{len(rows)} 行", f"{len(rows)} rows"))
+shown = {c: header(c) for c in columns}  # the reader's headers, Chinese first; the values as the data holds them
 st.download_button(
-    "CSV",
-    data=csv_text(columns, rows).encode("utf-8-sig"),
+    L("下载 CSV", "Download CSV"),
+    data=csv_text(list(shown.values()), [{shown[c]: v for c, v in row.items()} for row in rows]).encode("utf-8-sig"),
     file_name=f"{name}.csv",
     mime="text/csv",
     key="export_csv",

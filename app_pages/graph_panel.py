@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app_pages.chart_graph import LABEL_COUNT, filtered, svg_text
-from app_pages.common import STAGE_KEYS, L, class_label, run_named, stage_name
+from app_pages.common import STAGE_KEYS, L, class_word, relationship_word, run_named, stage_name
 from app_pages.graph_view import GraphData, render
 from app_pages.headers import frame
 
@@ -53,8 +53,12 @@ def controls(prefix: str, data: GraphData, *, hubs_default: bool = False) -> Con
         stages = middle.multiselect(
             L("环节", "Stages"), list(STAGE_CHOICES), format_func=stage_name, key=f"{prefix}_stages"
         )
-        chosen_classes = middle.multiselect(L("类别", "Classes"), classes, format_func=_class, key=f"{prefix}_classes")
-        relationships = right.multiselect(L("关系类型", "Relationship types"), rels, key=f"{prefix}_rels")
+        chosen_classes = middle.multiselect(
+            L("类别", "Classes"), classes, format_func=class_word, key=f"{prefix}_classes"
+        )
+        relationships = right.multiselect(
+            L("关系类型", "Relationship types"), rels, format_func=relationship_word, key=f"{prefix}_rels"
+        )
     return Controls(str(colour_by), bool(hide_hubs), stages, chosen_classes, relationships, int(label_count))
 
 
@@ -69,13 +73,6 @@ def apply(data: GraphData, chosen: Controls, keep: list[str]) -> GraphData:
     )
 
 
-def _class(name: str) -> str:
-    try:
-        return class_label(name)
-    except KeyError:
-        return name
-
-
 def details(node_id: str) -> None:
     """A node's name, class, stage, properties worth reading and its sources (as text, never markup)."""
     found = run_named("entity_details", {"id": node_id})
@@ -83,7 +80,7 @@ def details(node_id: str) -> None:
         st.write(L("（该节点没有详细信息）", "(no details for this node)"))
         return
     entity, kind = found[0]["entity"], found[0]["class"]
-    st.markdown(f"**{_plain(entity.get('name_zh') or node_id)}** · {_class(kind)}")
+    st.markdown(f"**{_plain(entity.get('name_zh') or node_id)}** · {class_word(kind)}")
     if entity.get("name_en"):
         st.text(str(entity["name_en"]))
     if entity.get("chain_stage"):

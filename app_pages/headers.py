@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from app_pages.column_words import COLUMNS
-from app_pages.common import STAGE_KEYS, L, stage_name
+from app_pages.common import STAGE_KEYS, L, schema, stage_name
 
 WORDS: dict[str, tuple[str, str]] = {
     "unknown: list incomplete": ("未知：名单不全", "unknown: list incomplete"),
@@ -37,6 +37,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "False": ("否", "no"),
 }
 STAGE_COLUMNS = frozenset({"stage", "from_stage", "to_stage"})
+CLASS_COLUMNS = frozenset({"class", "from_class", "to_class", "other_class"})  # an ontology class's name
+RELATIONSHIP_COLUMNS = frozenset({"relationship", "rel_type"})  # a relationship type's name
 
 
 def header(column: str) -> str:
@@ -56,11 +58,18 @@ def cell_writer() -> Callable[[str, Any], Any]:
     """A cell in the reader's language (a stage's name, a status word or flag; lists joined), with the words looked
     up once: a table writes every cell (5,000 rows of a dozen columns), and each look-up reads the session."""
     words = {key: L(*pair) for key, pair in WORDS.items()}
-    stages = {key: stage_name(key) for key in (*STAGE_KEYS, "industry")}
+    stages = {key: stage_name(key) for key in (*STAGE_KEYS, "industry", "none")}
+    ontology = schema()
+    classes = {name: L(cls.labels.zh, cls.labels.en) for name, cls in ontology.classes.items()}
+    types = {name: L(rel.labels.zh, rel.labels.en) for name, rel in ontology.relationships.items()}
 
     def write(column: str, value: Any) -> Any:
         if column in STAGE_COLUMNS and isinstance(value, str) and value in stages:
             return stages[value]
+        if column in CLASS_COLUMNS and isinstance(value, str) and value in classes:
+            return classes[value]
+        if column in RELATIONSHIP_COLUMNS and isinstance(value, str) and value in types:
+            return types[value]
         if isinstance(value, list):
             return "；".join(str(v) for v in value)
         key = str(value) if isinstance(value, (str, bool)) else None
@@ -78,6 +87,13 @@ def frame(
     write = cell_writer()
     data = {header(c): [write(c, row.get(c)) for row in rows] for c in names}
     return pd.DataFrame(data, columns=[header(c) for c in names])
+
+
+def readable(rows: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
+    """A table's columns and rows as a download for a reader (a workbook): headers and words as on the page."""
+    table = frame(rows)
+    table = table.astype(object).where(table.notna(), None)  # an empty cell, not "nan"
+    return [str(c) for c in table.columns], table.to_dict("records")
 
 
 def translate(table: pd.DataFrame) -> pd.DataFrame:

@@ -64,7 +64,7 @@ _ARGPARSE_ZH = [
         re.compile(r"argument (\S+): invalid choice: (.+?) \(choose from (.+)\)"),
         "参数 {0} 的取值 {1} 无效（可选：{2}）",
     ),
-    (re.compile(r"argument (\S+): invalid (\S+) value: (.+)"), "参数 {0} 的取值 {2} 不是有效的 {1}"),
+    (re.compile(r"argument (\S+): invalid (\S+) value: (.+)"), "参数 {0} 的取值 {2} 不是有效的{1}"),
     (re.compile(r"argument (\S+): expected one argument"), "参数 {0} 需要一个值"),
     (re.compile(r"argument (\S+): expected at least one argument"), "参数 {0} 至少需要一个值"),
     (re.compile(r"argument (\S+): not allowed with argument (\S+)"), "参数 {0} 不能与 {1} 同用"),

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cli_commands.common import Subcommands, UsageError, add_store_options, both, counted, store_settings
+from graph.errors import led
 from graph.factory import open_store
 from graph.schema import default_schema
 from graph.store import STORE_ZH, GraphStore
@@ -312,9 +313,7 @@ def cmd_mapping(args: argparse.Namespace) -> int:
         try:
             header = read_table(Path(args.data), sheet=mapping.sheet).header
         except ReadError as exc:
-            print(
-                f"ckg mapping check: {both('无法读取数据文件', 'the data file cannot be read')}: {exc}", file=sys.stderr
-            )
+            print(f"ckg mapping check: {led('无法读取数据文件', 'the data file cannot be read', exc)}", file=sys.stderr)
             return 2
         missing = check_columns(mapping, header, args.data)
         for _ref, issue in missing:

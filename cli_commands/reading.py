@@ -38,7 +38,8 @@ def add_query(sub: Subcommands) -> None:
 def cmd_query(args: argparse.Namespace) -> int:
     import csv
 
-    from queries.catalog import catalog, get_query
+    from queries.catalog import QueryError, catalog, get_query
+    from queries.known_names import described, unknown_names
 
     if args.list or not args.name:
         for query in catalog().values():
@@ -56,6 +57,9 @@ def cmd_query(args: argparse.Namespace) -> int:
     settings = store_settings(args)
     with open_store(settings, read_only=True) as store:
         result = query.run(store, params, timeout_s=settings.query_timeout_s, row_cap=settings.row_cap)
+        unknown = unknown_names(store, params, look_up=not result.rows)  # nothing there, or a name the graph lacks?
+    if unknown:
+        raise QueryError(described(query.name, unknown))
     if args.format == "json":
         print(
             json.dumps(

@@ -47,7 +47,7 @@ PLACE_KINDS = (CITY_CLUSTER, CITY_STAGE, CLUSTER_ENTERPRISES, CLUSTER_SERVING)
 # The epoch begins with it (VERSION@stamp). A store counted by an older ClusterKG — before the quality, map or
 # chain counts, or rewritten by one since, which stamps an epoch without it — is recounted by the next write path
 # (``ensure``), and until then the tallied queries answer from their full scans (``is_current``).
-VERSION = "places+quality+map+chain+links+profile"
+VERSION = "places+quality+map+chain+links2+profile"  # links2: a far end without a stage is a firm or none
 
 TallyKey = tuple[str, str, str, str]  # kind, city id, cluster id, stage ("" where not used)
 # each store's last epoch read and the change stamp it was read at (read_epoch)

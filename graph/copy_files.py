@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from graph import leftovers
+from graph.errors import noted
 from graph.mapped_tables import let_go_of_read_pages
 
 log = logging.getLogger(__name__)
@@ -50,9 +51,9 @@ def parquet_for_copy(table: pa.Table, folder: Path | None = None) -> Iterator[st
         handle, name = tempfile.mkstemp(prefix=f"{PREFIX}{leftovers.tag()}-", suffix=".parquet", dir=where)
     except OSError as exc:
         log.warning(
-            "无法在 %s 建立 COPY 用的 Parquet 文件（%s），各行改以 Arrow 表传入 / "
+            "无法在 %s 建立 COPY 用的 Parquet 文件%s，各行改以 Arrow 表传入 / "
             "no Parquet file for a COPY in %s (%s): the rows go as an Arrow table",
-            *(where, exc, where, exc),
+            *(where, noted(exc)[0], where, noted(exc)[1]),
         )
         yield None
         return
@@ -93,8 +94,8 @@ def _written(table: pa.Table, path: Path) -> bool:
                     since_let_go = 0
     except OSError as exc:
         log.warning(
-            "无法写入 %s（%s），各行改以 Arrow 表传入 / could not write %s (%s): the rows go as an Arrow table",
-            *(path, exc, path, exc),
+            "无法写入 %s%s，各行改以 Arrow 表传入 / could not write %s (%s): the rows go as an Arrow table",
+            *(path, noted(exc)[0], path, noted(exc)[1]),
         )
         return False
     return True

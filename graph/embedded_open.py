@@ -28,7 +28,7 @@ import ladybug
 
 from graph.embedded_results import DISK_FULL, RECOVERY_PENDING, all_rows
 from graph.embedded_writes import STAGED
-from graph.errors import StoreError, said_in_both
+from graph.errors import StoreError, led, noted
 from graph.file_gate import FileGate
 
 log = logging.getLogger(__name__)
@@ -82,14 +82,15 @@ def open_database(path: Path, kwargs: dict[str, Any]) -> ladybug.Database:
     except RuntimeError:
         wal.unlink()
         log.warning(
-            "无法重放 %s（%s）；副本在 %s；已不带它打开 / could not replay %s (%s); a copy is at %s; opened without it",
-            *(wal, first_error, kept, wal, first_error, kept),
+            "无法重放 %s%s；副本在 %s；已在不重放它的情况下打开 / "
+            "could not replay %s (%s); a copy is at %s; opened without it",
+            *(wal, noted(first_error)[0], kept, wal, noted(first_error)[1], kept),
         )
         return _database(path, **kwargs)
     log.warning(
-        "已重放 %s 的预写日志直至损坏处（%s）；副本在 %s / "
+        "已重放 %s 的预写日志直至损坏处%s；副本在 %s / "
         "replayed the write-ahead log of %s up to its damage (%s); a copy is at %s",
-        *(path, first_error, kept, path, first_error, kept),
+        *(path, noted(first_error)[0], kept, path, noted(first_error)[1], kept),
     )
     return database
 
@@ -97,10 +98,7 @@ def open_database(path: Path, kwargs: dict[str, Any]) -> ladybug.Database:
 def cannot_open(path: Path, reason: str) -> str:
     """Why the store at ``path`` cannot be opened: ``reason`` ClusterKG's own ("中文 / English") in both languages,
     or the library's words once, after the English."""
-    halves = said_in_both(reason)
-    if halves is None:
-        return f"无法打开位于 {path} 的内嵌存储 / cannot open the embedded store at {path}: {reason}"
-    return f"无法打开位于 {path} 的内嵌存储：{halves[0]} / cannot open the embedded store at {path}: {halves[1]}"
+    return led(f"无法打开位于 {path} 的内嵌存储", f"cannot open the embedded store at {path}", reason)
 
 
 def _recover_then_open(path: Path, kwargs: dict[str, Any]) -> ladybug.Database:
@@ -175,8 +173,8 @@ def without_stale_staging(
             )
         except RuntimeError as exc:  # another process holds the file open in a way that refuses a writer
             log.warning(
-                "无法从 %s 删除 %s（%s）；下一次写入会删除它 / could not drop %s from %s (%s); the next write drops it",
-                *(path, ", ".join(staged), exc, ", ".join(staged), path, exc),
+                "无法从 %s 删除 %s%s；下一次写入会删除它 / could not drop %s from %s (%s); the next write drops it",
+                *(path, ", ".join(staged), noted(exc)[0], ", ".join(staged), path, noted(exc)[1]),
             )
         return open_database(path, kwargs)  # a torn log or a pending checkpoint is met as at the first open
 

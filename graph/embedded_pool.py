@@ -44,6 +44,7 @@ CORES = os.cpu_count() or 2
 QUERY_WORKERS = max(32, 4 * CORES)  # the database's worker threads (they sleep when idle)
 MAX_RUNNING = max(2, CORES)  # reads executing at once
 WAITED = (
+    "查询在排队等待同时最多运行的 {n} 个读取之一结束时超过了时间上限，已停止；请稍后重试 / "
     "the query ran past its time limit and was stopped (timeout) while it waited for one of the {n} reads that may "
     "run at once to finish"
 )

@@ -24,7 +24,7 @@ from graph.embedded_open import closed_writable, open_database, opened_writable,
 from graph.embedded_pool import CORES, QUERY_WORKERS, ConnectionPool
 from graph.embedded_results import all_rows, fetch_rows, plain_error, to_python
 from graph.embedded_writes import ARROW_TYPES, COPY_CHUNK, STAGED, EmbeddedWrites, rel_table_ddl
-from graph.errors import QueryRejectedError, StoreError
+from graph.errors import QueryRejectedError, StoreError, apart, led
 from graph.file_gate import FileGate
 from graph.native_memory import cap_malloc_arenas
 from graph.schema import PropertySpec, Schema
@@ -33,6 +33,7 @@ from graph.store import QueryResult, ReadLimits, UntrustedLimits, without_nulls
 # The benchmarks import the COPY constants from here, where they were before the writes had their own module.
 __all__ = ["ARROW_TYPES", "COPY_CHUNK", "ITER_PAGE", "EmbeddedStore"]
 
+REJECTED = ("内嵌存储拒绝了该语句", "embedded store rejected a statement")
 log = logging.getLogger(__name__)
 # before any store's worker threads start, and before the process has many threads (graph/native_memory.py)
 cap_malloc_arenas(CORES)
@@ -183,10 +184,11 @@ class EmbeddedStore(EmbeddedWrites):
         problem = landlock_problem()
         if problem is None:
             return None
+        zh, en = apart(problem)
         return (
-            "控制台已停用：本机未启用 Landlock 文件隔离（需要 Linux ≥ 5.13），查询可能读取本机文件。原因：" + problem,
+            "控制台已停用：本机未启用 Landlock 文件隔离（需要 Linux ≥ 5.13），查询可能读取本机文件。原因：" + zh,
             "The console is off: Landlock file confinement is not in force here (Linux ≥ 5.13 needed), so a "
-            "query could read local files. Reason: " + problem,
+            "query could read local files. Reason: " + en,
         )
 
     def untrusted_guard(self) -> tuple[str, str]:
@@ -232,9 +234,7 @@ class EmbeddedStore(EmbeddedWrites):
             try:
                 result = conn.execute(cypher, dict(params or {}))
             except RuntimeError as exc:
-                raise StoreError(
-                    f"内嵌存储拒绝了该语句 / embedded store rejected a statement: {plain_error(exc)}"
-                ) from exc
+                raise StoreError(led(*REJECTED, plain_error(exc))) from exc
             if isinstance(result, list):  # several statements: the last one's rows
                 result = result[-1]
             columns = list(result.get_column_names())
@@ -376,7 +376,7 @@ class EmbeddedStore(EmbeddedWrites):
             try:
                 result = _execute_read(conn, cypher, params)
             except QueryRejectedError as exc:
-                raise StoreError(f"内嵌存储拒绝了该语句 / embedded store rejected a statement: {exc}") from exc
+                raise StoreError(led(*REJECTED, exc)) from exc
             try:
                 # one chunk the size of the answer: by default a chunk is sized for 10 M values whatever the answer
                 # holds (a re-run of the bundled data peaked 230 MB higher)
@@ -425,7 +425,7 @@ class EmbeddedStore(EmbeddedWrites):
                 self._tables_handed += bool(tables)
                 return result
         except RuntimeError as exc:
-            raise StoreError(f"内嵌存储拒绝了该语句 / embedded store rejected a statement: {plain_error(exc)}") from exc
+            raise StoreError(led(*REJECTED, plain_error(exc))) from exc
 
     def _let_go_of_tables(self) -> None:
         if self._handed_over >= LET_GO_AFTER_TABLE_BYTES:
@@ -440,8 +440,11 @@ class EmbeddedStore(EmbeddedWrites):
             self._conn.execute("CHECKPOINT")
         except RuntimeError as exc:
             raise StoreError(
-                "嵌入式库在更换写连接之前的检查点失败 / the embedded store's checkpoint before renewing its writer's "
-                f"connection failed: {plain_error(exc)}"
+                led(
+                    "内嵌存储在更换写连接之前的检查点失败",
+                    "the embedded store's checkpoint before renewing its writer's connection failed",
+                    plain_error(exc),
+                )
             ) from exc
         self._conn.close()
         self._conn = ladybug.Connection(self._db, num_threads=CORES)

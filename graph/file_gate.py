@@ -63,9 +63,13 @@ class FileGate:
             except BlockingIOError:
                 if time.monotonic() > deadline:
                     zh, en = what
+                    # a writer waits for readers and writers; a reader for a writer only
+                    doing_zh, doing_en = (
+                        ("读取或写入", "reading or writing") if mode == fcntl.LOCK_EX else ("写入", "writing")
+                    )
                     raise StoreError(
-                        f"{zh}：另一个进程（也许是 ingest）写入 {self.path.name} 已超过 {self.timeout_s:.0f} 秒，"
-                        f"请等它结束后再试 / {en}: another process is writing {self.path.name} (an ingest?) for "
+                        f"{zh}：另一个进程（也许是 ingest）{doing_zh} {self.path.name} 已超过 {self.timeout_s:.0f} 秒，"
+                        f"请等它结束后再试 / {en}: another process is {doing_en} {self.path.name} (an ingest?) for "
                         f"over {self.timeout_s:.0f} s; try again when it has finished"
                     ) from None
                 time.sleep(0.05)
@@ -90,7 +94,8 @@ class FileGate:
         # another thread of this process first: a flock on the one descriptor is granted to every thread at once
         if not self._write_lock.acquire(timeout=self.timeout_s):
             raise StoreError(
-                f"本进程的另一线程一直在写入嵌入式库 / cannot write the embedded store {self.path.name}: "
+                f"无法写入内嵌存储 {self.path.name}：本进程的另一线程写入它已超过 {self.timeout_s:.0f} 秒 / "
+                f"cannot write the embedded store {self.path.name}: "
                 f"another thread of this process kept writing it for over {self.timeout_s:.0f} s"
             )
         try:

@@ -3,11 +3,11 @@ what ``cluster_chain_links`` answers (the chain page's "links between stages").
 
 Counted the way the query's full scan (queries/full_scans.py) counts: for every membership tie (``SERVES_CLUSTER``
 or ``IN_CLUSTER``) of a member to a cluster, every relationship the member starts that is not structural
-(``NOT_LINKS``), by the member's stage, the relationship's type and the far end's stage (``industry`` where an
-entity has none). Scanned per cluster, that walked every tie of every member on each visit (0.2–0.5 s for a large
-cluster at a million nodes, 1.7 s on the embedded store written so that it drops no row: queries/full_scans.py);
-kept, it is a read of a few dozen rows. A test checks the kept rows against the full
-scan after every kind of write, on both stores.
+(``NOT_LINKS``), by the member's stage, the relationship's type and the far end's stage (where it has none:
+``industry`` for a member or a firm, ``none`` for a department or another end without one). Scanned per cluster,
+that walked every tie of every member on each visit (0.2–0.5 s for a large cluster at a million nodes, 1.7 s on the
+embedded store written so that it drops no row: queries/full_scans.py); kept, it is a read of a few dozen rows. A
+test checks the kept rows against the full scan after every kind of write, on both stores.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from graph.store import GraphStore
-from graph.tally_rows import has_stage, membership_types, read_kinds, stage_expression, tally_id
+from graph.tally_rows import has_label, has_stage, membership_types, read_kinds, stage_expression, tally_id
 
 KIND = "member_links"
 NOT_LINKS = ("LOCATED_IN", "SERVES_CLUSTER", "IN_CLUSTER", "PART_OF", "IN_INDUSTRY")  # as the query leaves out
@@ -39,8 +39,10 @@ def compute(store: GraphStore) -> dict[LinkKey, int]:
         ends = {to for r in started for frm, to in schema.rel_type(r).pairs if frm == cls.name}
         if not started:
             continue
-        # the far end's stage: none of the classes it can be has one, or each has it or reads as null
-        far = "coalesce(b.chain_stage, 'industry')" if any(has_stage(schema, to) for to in ends) else "'industry'"
+        # the far end's stage; without one, 'industry' for a firm and 'none' for the rest (a department, a place):
+        # none of the classes it can be has a stage, or each has it or reads as null
+        without = f"CASE WHEN {has_label(store, 'b', 'Enterprise')} THEN 'industry' ELSE 'none' END"
+        far = f"coalesce(b.chain_stage, {without})" if any(has_stage(schema, to) for to in ends) else without
         for membership in membership_types(schema, cls.name):
             rows = store.read_in_write(  # schema names only, never user text
                 f"MATCH (a:{cls.name})-[:{membership}]->(c:IndustryCluster) "

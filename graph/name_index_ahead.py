@@ -19,6 +19,7 @@ from typing import Any
 import pyarrow as pa
 
 from graph import name_index
+from graph.errors import noted
 from graph.store import GraphStore
 
 log = logging.getLogger(__name__)
@@ -75,9 +76,9 @@ class IndexAhead:
         self._thread.join()
         if self._built is None:
             log.warning(
-                "与导入同时构建的名称索引失败（%s）：改从存储重建 / "
+                "与导入同时构建的名称索引失败%s：改从存储重建 / "
                 "the name index built beside the run failed (%s): rebuilt from the store",
-                *(self._error, self._error),
+                *noted(self._error),
             )
             return False
         name_index.install(self._built, self.path, epoch)

@@ -46,7 +46,7 @@ def connect(settings: Settings, *, uri: str | None = None, reader: bool = False)
     shown = shown_uri(uri)
     if "@" in uri.partition("://")[2].split("/", 1)[0]:
         raise StoreUnavailableError(
-            f"NEO4J_URI {shown} 含有用户名或密码，请改用 NEO4J_USERNAME / NEO4J_PASSWORD / NEO4J_URI {shown} holds a "
+            f"NEO4J_URI {shown} 含有用户名或密码，请改用 NEO4J_USERNAME 与 NEO4J_PASSWORD / NEO4J_URI {shown} holds a "
             "user name or password: put them in NEO4J_USERNAME and NEO4J_PASSWORD, never in the URI"
         )
     try:

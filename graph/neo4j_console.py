@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import neo4j
 from neo4j.exceptions import Neo4jError
 
-from graph.errors import BilingualRejectionError, QueryRejectedError, StoreError, StoreUnavailableError
+from graph.errors import BilingualRejectionError, QueryRejectedError, StoreError, StoreUnavailableError, noted
 from graph.neo4j_guard import check_plan, check_text
 from graph.sandbox import CHILD_SLOTS, MAX_DEPTH, WALL_CLOCK_MARGIN_S, bounded_rows
 from graph.settings import Settings
@@ -98,7 +98,7 @@ class Console:
             answer = answers.get(timeout=limits.timeout_s + WALL_CLOCK_MARGIN_S)
         except queue.Empty:
             log.warning(
-                "控制台查询超过时限 %s 秒仍未结束 / a console query outlived its timeout by %s s",
+                "控制台查询超出时限 %s 秒后仍未结束 / a console query outlived its timeout by %s s",
                 *(WALL_CLOCK_MARGIN_S, WALL_CLOCK_MARGIN_S),
             )
             self._wedged()
@@ -143,7 +143,7 @@ class Console:
             writer = connect(self.settings, uri=self.settings.console_uri)
         except StoreError as exc:
             log.warning(
-                "控制台副本已过时且无法刷新：%s / the console replica is stale and cannot be refreshed: %s", exc, exc
+                "控制台副本已过时且无法刷新%s / the console replica is stale and cannot be refreshed: %s", *noted(exc)
             )
             return
         replica = Neo4jStore(writer, self.store.schema, database=self.store.database)

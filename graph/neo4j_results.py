@@ -15,11 +15,14 @@ from graph.neo4j_entity import class_label
 def plain_error(exc: Neo4jError) -> str:
     code = exc.code or ""
     if code.endswith("AccessMode"):
-        return "the database refused a write: queries here run read-only"
+        return "数据库拒绝写入：这里的查询只读 / the database refused a write: queries here run read-only"
     if "TransactionTimedOut" in code or "Timeout" in code:
-        return "the query ran past its time limit and was stopped (timeout)"
+        return "查询超过时间上限，已停止 / the query ran past its time limit and was stopped (timeout)"
     if "MemoryPoolOutOfMemory" in code:
-        return "the query needed more memory than one query may use and was stopped (db.memory.transaction.max)"
+        return (
+            "查询所需的内存超过单个查询的上限，已停止（db.memory.transaction.max） / "
+            "the query needed more memory than one query may use and was stopped (db.memory.transaction.max)"
+        )
     return f"{code}: {exc.message}"
 
 

@@ -17,7 +17,7 @@ import neo4j
 from neo4j.exceptions import Neo4jError
 
 from graph import aggregates, neo4j_entity
-from graph.errors import QueryRejectedError, StoreError, StoreUnavailableError
+from graph.errors import QueryRejectedError, StoreError, StoreUnavailableError, led
 from graph.neo4j_connect import GONE, connect, shown_uri
 from graph.neo4j_console import Console as Neo4jConsole
 from graph.neo4j_console import safety_warnings
@@ -248,14 +248,16 @@ class Neo4jStore(GraphStore):
             except GONE as exc:
                 raise StoreUnavailableError(UNREACHABLE_IN_WRITE.format(type(exc).__name__)) from None
             except Neo4jError as exc:
-                raise StoreError(f"Neo4j 拒绝了写入 / Neo4j rejected a write: {exc.code}: {exc.message}") from exc
+                raise StoreError(
+                    led("Neo4j 拒绝了写入", "Neo4j rejected a write", f"{exc.code}: {exc.message}")
+                ) from exc
         try:
             with self._writer_driver().session(database=self.database) as session:
                 return session.execute_write(work)
         except GONE as exc:
             raise StoreUnavailableError(UNREACHABLE_IN_WRITE.format(type(exc).__name__)) from None
         except Neo4jError as exc:
-            raise StoreError(f"Neo4j 拒绝了写入 / Neo4j rejected a write: {exc.code}: {exc.message}") from exc
+            raise StoreError(led("Neo4j 拒绝了写入", "Neo4j rejected a write", f"{exc.code}: {exc.message}")) from exc
 
     def read_in_write(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         # inside transaction(): on its open transaction, so the uncommitted changes are counted too
@@ -339,7 +341,7 @@ class Neo4jStore(GraphStore):
                 f"无法连接 Neo4j（{type(exc).__name__}） / Neo4j is unreachable: {type(exc).__name__}"
             ) from None
         except Neo4jError as exc:
-            raise StoreError(f"Neo4j 停止了读取 / Neo4j stopped a read: {exc.code}: {exc.message}") from None
+            raise StoreError(led("Neo4j 停止了读取", "Neo4j stopped a read", f"{exc.code}: {exc.message}")) from None
 
     def iter_relationships(self, rel_type: str) -> Iterator[dict[str, Any]]:
         # One query per type (not per pair of labels): each node has one label, read with the edge.

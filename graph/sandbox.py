@@ -43,7 +43,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from graph.errors import BilingualRejectionError, QueryRejectedError, StoreError
+from graph.errors import BilingualRejectionError, QueryRejectedError, StoreError, apart, noted
 from graph.store import QueryResult
 
 CHILD_MEMORY_MB = 2048  # resident memory of one child (interpreter, buffer pool, the query's work), at most
@@ -124,12 +124,16 @@ CHILD_SLOTS = ChildSlots()
 
 
 def landlock_problem() -> str | None:
-    """Why this process could not confine a console child's files (None: it can): checked before a query."""
+    """Why this process could not confine a console child's files, "中文 / English" (None: it can): checked before
+    a query."""
     if os.environ.get(NO_LANDLOCK_ENV) == "1":
-        return f"Landlock treated as unavailable ({NO_LANDLOCK_ENV}=1)"
+        return f"按 {NO_LANDLOCK_ENV}=1 视为没有 Landlock / Landlock treated as unavailable ({NO_LANDLOCK_ENV}=1)"
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.syscall(_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), _LANDLOCK_CREATE_RULESET_VERSION) < 1:
-        return "the kernel has no Landlock (Linux ≥ 5.13 with Landlock enabled is needed)"
+        return (
+            "内核没有 Landlock（需要启用了 Landlock 的 Linux ≥ 5.13） / "
+            "the kernel has no Landlock (Linux ≥ 5.13 with Landlock enabled is needed)"
+        )
     return None
 
 
@@ -203,7 +207,7 @@ def run_sandboxed(
     """One query in a confined child; ``truncated`` with fewer than ``row_cap`` rows means cut at ``max_bytes``."""
     problem = landlock_problem()
     if problem is not None:  # fail closed: without the file confinement no query runs at all
-        log.warning("控制台查询被拒绝：%s / console query refused: %s", problem, problem)
+        log.warning("控制台查询被拒绝：%s / console query refused: %s", *apart(problem))
         raise _landlock_missing()
     request = json.dumps(
         {
@@ -230,9 +234,9 @@ def run_sandboxed(
     lines = [line for line in out.decode(errors="replace").split("\n") if line.startswith("{")]
     if not lines:
         if stderr.strip():
-            log.warning(
-                "控制台子进程（退出码 %s）输出：%s / console child (exit %s) said: %s",
-                *(returncode, stderr.strip(), returncode, stderr.strip()),
+            log.warning(  # the child's own words, once, after the English
+                "控制台子进程（退出码 %s）输出了错误信息 / console child (exit %s) said: %s",
+                *(returncode, returncode, stderr.strip()),
             )
         if returncode < 0 or "bad_alloc" in stderr:
             raise QueryRejectedError(OUT_OF_MEMORY)
@@ -325,7 +329,7 @@ class SpareChild:
             try:
                 self._waiting = (env, *_start_child(env))
             except (OSError, subprocess.SubprocessError, StoreError) as exc:
-                log.warning("未能预先启动备用的控制台子进程：%s / no spare console child started: %s", exc, exc)
+                log.warning("未能预先启动备用的控制台子进程%s / no spare console child started: %s", *noted(exc))
 
     @property
     def waiting_pid(self) -> int | None:

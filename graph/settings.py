@@ -11,6 +11,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from graph.errors import SettingsError
 
 
 class Secret:
@@ -52,6 +55,18 @@ def default_buffer_pool_mb() -> int:
     except (ValueError, OSError):
         return 1024
     return max(1024, min(8192, total_mb // 4))
+
+
+def _number(kind: type[int] | type[float], env: Mapping[str, str], name: str, default: float) -> Any:
+    """A setting's number from the environment (``default`` when unset or empty), or an error naming the variable."""
+    text = env.get(name) or ""
+    if not text:
+        return default
+    try:
+        return kind(text)
+    except ValueError:
+        zh, en = ("整数", "a whole number") if kind is int else ("数字", "a number")
+        raise SettingsError(f"环境变量 {name} 须为{zh}，而不是 {text!r} / {name} must be {en}, not {text!r}") from None
 
 
 @dataclass(frozen=True)
@@ -98,7 +113,7 @@ class Settings:
         uri = env.get("NEO4J_URI") or None
         backend = env.get("CLUSTERKG_BACKEND") or ("neo4j" if uri else "embedded")
         if backend not in ("embedded", "neo4j"):
-            raise ValueError(
+            raise SettingsError(
                 f"CLUSTERKG_BACKEND 只能是 'embedded' 或 'neo4j'，而不是 {backend!r} / "
                 f"CLUSTERKG_BACKEND must be 'embedded' or 'neo4j', not {backend!r}"
             )
@@ -110,18 +125,18 @@ class Settings:
             neo4j_username=env.get("NEO4J_USERNAME") or "neo4j",
             neo4j_password=Secret(env.get("NEO4J_PASSWORD") or ""),
             neo4j_database=env.get("NEO4J_DATABASE") or "neo4j",
-            neo4j_retry_s=float(env.get("CLUSTERKG_NEO4J_RETRY_S") or 30.0),
-            query_timeout_s=float(env.get("CLUSTERKG_QUERY_TIMEOUT") or 10.0),
-            row_cap=int(env.get("CLUSTERKG_ROW_CAP") or 5000),
-            buffer_pool_mb=int(env.get("CLUSTERKG_BUFFER_POOL_MB") or 0) or default_buffer_pool_mb(),
-            result_max_bytes=int(env.get("CLUSTERKG_RESULT_MAX_BYTES") or 8 * 1024**2),
-            graph_max_nodes=int(env.get("CLUSTERKG_GRAPH_MAX_NODES") or 300),
-            listed_at_once=int(env.get("CLUSTERKG_LISTED_AT_ONCE") or 20_000),
-            value_max_chars=int(env.get("CLUSTERKG_VALUE_MAX_CHARS") or 2000),
-            param_max_depth=int(env.get("CLUSTERKG_PARAM_MAX_DEPTH") or 16),
-            console_children=int(env.get("CLUSTERKG_CONSOLE_CHILDREN") or 2),
-            console_child_memory_mb=int(env.get("CLUSTERKG_CONSOLE_CHILD_MEMORY_MB") or 2048),
-            console_wait_s=float(env.get("CLUSTERKG_CONSOLE_WAIT_S") or 3.0),
+            neo4j_retry_s=_number(float, env, "CLUSTERKG_NEO4J_RETRY_S", 30.0),
+            query_timeout_s=_number(float, env, "CLUSTERKG_QUERY_TIMEOUT", 10.0),
+            row_cap=_number(int, env, "CLUSTERKG_ROW_CAP", 5000),
+            buffer_pool_mb=_number(int, env, "CLUSTERKG_BUFFER_POOL_MB", 0) or default_buffer_pool_mb(),
+            result_max_bytes=_number(int, env, "CLUSTERKG_RESULT_MAX_BYTES", 8 * 1024**2),
+            graph_max_nodes=_number(int, env, "CLUSTERKG_GRAPH_MAX_NODES", 300),
+            listed_at_once=_number(int, env, "CLUSTERKG_LISTED_AT_ONCE", 20_000),
+            value_max_chars=_number(int, env, "CLUSTERKG_VALUE_MAX_CHARS", 2000),
+            param_max_depth=_number(int, env, "CLUSTERKG_PARAM_MAX_DEPTH", 16),
+            console_children=_number(int, env, "CLUSTERKG_CONSOLE_CHILDREN", 2),
+            console_child_memory_mb=_number(int, env, "CLUSTERKG_CONSOLE_CHILD_MEMORY_MB", 2048),
+            console_wait_s=_number(float, env, "CLUSTERKG_CONSOLE_WAIT_S", 3.0),
             neo4j_reader_username=env.get("NEO4J_READER_USERNAME") or None,
             neo4j_reader_password=Secret(env.get("NEO4J_READER_PASSWORD") or ""),
             console_uri=env.get("CLUSTERKG_CONSOLE_URI") or None,

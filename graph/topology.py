@@ -22,8 +22,8 @@ import time
 import weakref
 
 from graph.aggregates import read_epoch
-from graph.errors import ClusterKGError
-from graph.store import GraphStore
+from graph.errors import ClusterKGError, noted
+from graph.store import STORE_ZH, GraphStore
 from graph.topology_model import KEPT_PROPERTIES, Ints, NodeReads, StringReads, Topology
 from graph.topology_read import MAX_ELEMENTS, TopologyTooLargeError, build
 
@@ -158,15 +158,15 @@ def _build_into(store: GraphStore, holder: _Holder) -> None:
         snapshot = build(store, holder.max_elements)
     except TopologyTooLargeError as exc:
         log.warning(
-            "%s 不建拓扑快照（路径查询改用 Cypher）：%s / no topology snapshot for %s (paths run as Cypher): %s",
-            *(store.backend, exc, store.backend, exc),
+            "%s不建拓扑快照（路径查询改用 Cypher）%s / no topology snapshot for %s (paths run as Cypher): %s",
+            *(STORE_ZH.get(store.backend, store.backend), noted(exc)[0], store.backend, noted(exc)[1]),
         )
         with holder.lock:
             holder.refused = True
     except Exception as exc:  # a build is an optimisation: any failure leaves the Cypher answering
         log.warning(
-            "%s 的拓扑快照构建失败（路径查询改用 Cypher）：%s / topology build failed for %s (paths run as Cypher): %s",
-            *(store.backend, exc, store.backend, exc),
+            "%s的拓扑快照构建失败（路径查询改用 Cypher）%s / topology build failed for %s (paths run as Cypher): %s",
+            *(STORE_ZH.get(store.backend, store.backend), noted(exc)[0], store.backend, noted(exc)[1]),
         )
         with holder.lock:
             holder.failed = (holder.epoch, time.monotonic())

@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph import aggregates, name_index, name_index_ahead
-from graph.errors import ClusterKGError, StoreError
+from graph.errors import ClusterKGError, StoreError, noted
 from graph.mapped_tables import let_go_of_read_pages
 from graph.schema import Schema
 from graph.store import GraphStore
@@ -187,10 +187,10 @@ def _run(
     read_version = stored.version
     unknown = retract - stored.sources
     if unknown:
-        known = ", ".join(sorted(stored.sources)) or "none"
+        known_zh, known = "、".join(sorted(stored.sources)) or "无", ", ".join(sorted(stored.sources)) or "none"
         names = ", ".join(sorted(unknown))
         raise UnknownSourceError(
-            f"存储中没有来源 {names} 的陈述；存储中有的来源：{known} / "
+            f"存储中没有来源 {names} 的陈述；存储中有的来源：{known_zh} / "
             f"the store holds no statements of source(s) {names}; sources it holds: {known}"
         )
     for name in sorted(gathered.incomplete):
@@ -287,9 +287,9 @@ def _follow_in_name_index(
             name_index.follow_write(store, None if recover else before, after, changed_nodes)
     except Exception as exc:
         log.warning(
-            "名称索引未能随写入更新（%s）；下一次搜索会从存储重建它 / "
+            "名称索引未能随写入更新%s；下一次搜索会从存储重建它 / "
             "the name index did not follow the write (%s); the next search rebuilds it from the store",
-            *(exc, exc),
+            *noted(exc),
         )
 
 

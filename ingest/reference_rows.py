@@ -16,7 +16,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from graph.errors import ClusterKGError, said_in_both
+from graph.errors import ClusterKGError, apart, said_in_both
 from ingest.readers import ReadError, read_table
 from ingest.report import Report
 from ingest.source_table import SURE_ENCODINGS
@@ -44,8 +44,8 @@ def reference_rows(
     try:
         table = read_table(path)
     except (ReadError, OSError) as exc:
-        reason = str(exc).replace(str(path), label).removeprefix(f"{label}: ")
-        raise RuleTableError(refused(label, "无法读取", f"cannot be read: {reason}")) from exc
+        zh, en = apart(str(exc).replace(str(path), label).removeprefix(f"{label}: "))
+        raise RuleTableError(refused(label, f"无法读取{f'（{zh}）' if zh else ''}", f"cannot be read: {en}")) from exc
     if table.encoding not in SURE_ENCODINGS:
         raise RuleTableError(
             refused(

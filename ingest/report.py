@@ -177,7 +177,8 @@ class Report:
         """The run's files and how their rows ended, Chinese first with English alongside (``ckg ingest`` prints it)."""
         files, errors, warnings = len(self.files), self.counts[Level.ERROR], self.counts[Level.WARNING]
         lines = [
-            f"{files} 个文件；{errors} 个错误，{warnings} 个警告 / {files} files; {errors} errors, {warnings} warnings"
+            f"{files} 个文件；{errors} 个错误，{warnings} 个警告 / {files} file{'s' * (files != 1)}; "
+            f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
         ]
         for acc in self.files.values():
             flag = "" if acc.bounds_ok else "  ← 行数超出映射规定的范围 / row count outside the mapping's bounds"

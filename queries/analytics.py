@@ -24,6 +24,7 @@ from queries.catalog import get_query
 # The five stages, in chain order, as the ontology states them (never written out again here).
 STAGES = tuple(stage.key for stage in default_schema().stages)
 STAGE_ZH = {stage.key: stage.labels.zh for stage in default_schema().stages}
+STAGE_EN = {stage.key: stage.labels.en for stage in default_schema().stages}
 CHAIN_LINKS = tuple(pairwise(STAGES))
 SEED = 42
 
@@ -118,11 +119,11 @@ def scored(scope: str, counts: dict[str, int], linked: dict[tuple[str, str], int
     words = f"{len(present)} of 5 stages have entities; {len(joined)} of 4 consecutive stage pairs are linked."
     words_zh = f"5 个环节中 {len(present)} 个有主体；4 对相邻环节中 {len(joined)} 对有联系。"
     if missing_stages:
-        words += " Empty: " + ", ".join(f"{STAGE_ZH[s]} {s}" for s in missing_stages) + "."
+        words += " Empty: " + ", ".join(STAGE_EN[s] for s in missing_stages) + "."
         words_zh += "空缺：" + "、".join(STAGE_ZH[s] for s in missing_stages) + "。"
     if missing_links:
         unlinked = [f"{STAGE_ZH[a]}→{STAGE_ZH[b]}" for a, b in missing_links]
-        words += " Unlinked (补链): " + ", ".join(unlinked) + "."
+        words += " Unlinked: " + ", ".join(f"{STAGE_EN[a]} → {STAGE_EN[b]}" for a, b in missing_links) + "."
         words_zh += "未连接（需补链）：" + "、".join(unlinked) + "。"
     return Completeness(scope, counts, linked, score, missing_stages, missing_links, words, words_zh)
 

@@ -83,7 +83,9 @@ FULL_SCANS = {
         WHERE r IS NOT NULL
           AND NOT ckg_type(r) IN ['LOCATED_IN', 'SERVES_CLUSTER', 'IN_CLUSTER', 'PART_OF', 'IN_INDUSTRY']
         RETURN coalesce(a.chain_stage, 'industry') AS from_stage, ckg_type(r) AS relationship,
-               coalesce(b.chain_stage, 'industry') AS to_stage, count(*) AS links
+               coalesce(b.chain_stage, CASE WHEN ckg_label(b) = 'Enterprise' THEN 'industry' ELSE 'none' END)
+                 AS to_stage,
+               count(*) AS links
         ORDER BY from_stage, relationship, to_stage""",
     "city_profile": """
         MATCH (city:City)

@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from graph.errors import noted
 from queries.analytics import STAGE_ZH, STAGES
 from reports.context import ReportContext, ReportError
 
@@ -67,7 +68,7 @@ def warm() -> None:
         _matplotlib(font_path())
         _cities()
     except ReportError as exc:  # a report says so when it is asked for
-        log.warning("图表暂不可用：%s / charts not available yet: %s", exc, exc)
+        log.warning("图表暂不可用%s / charts not available yet: %s", *noted(exc))
 
 
 def _png(fig: Any) -> bytes:

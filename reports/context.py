@@ -18,7 +18,7 @@ from typing import Any
 from graph.errors import ClusterKGError
 from graph.store import GraphStore
 from queries import scoped_chain
-from queries.analytics import CHAIN_LINKS, STAGE_ZH, STAGES, Completeness
+from queries.analytics import CHAIN_LINKS, STAGE_EN, STAGE_ZH, STAGES, Completeness
 from queries.catalog import get_query
 from reports.diff import EditionDiff
 from reports.targets import TargetRow, city_targets, cluster_targets
@@ -106,7 +106,9 @@ class ReportContext:
 
     @property
     def title_zh(self) -> str:
-        who = self.name_zh if self.scope == "city" else f"{self.name_zh}产业集群"
+        # a cluster's name may end in 产业 (汽车产业) or 产业集群 already: the title says 产业集群 once
+        suffix = "" if self.name_zh.endswith("集群") else "集群" if self.name_zh.endswith("产业") else "产业集群"
+        who = self.name_zh if self.scope == "city" else f"{self.name_zh}{suffix}"
         return f"{who}创新体系执行情况报告"
 
     @property
@@ -116,9 +118,12 @@ class ReportContext:
 
     def gaps(self) -> list[tuple[str, str]]:
         """The 补链 list as (zh, en) lines: empty stages, then unlinked consecutive stages."""
-        lines = [(f"{STAGE_ZH[s]}环节暂无主体", f"no entity at the {s} stage") for s in self.chain.missing_stages]
+        lines = [
+            (f"{STAGE_ZH[s]}环节暂无主体", f"no entity at the {STAGE_EN[s]} stage") for s in self.chain.missing_stages
+        ]
         lines += [
-            (f"{STAGE_ZH[a]}→{STAGE_ZH[b]}尚未连通", f"{a} → {b} not linked") for a, b in self.chain.missing_links
+            (f"{STAGE_ZH[a]}→{STAGE_ZH[b]}尚未连通", f"{STAGE_EN[a]} → {STAGE_EN[b]} not linked")
+            for a, b in self.chain.missing_links
         ]
         return lines
 

@@ -50,9 +50,10 @@ def summary_lines(ctx: ReportContext) -> list[str]:
     if ctx.scope == "city":
         names = "、".join(f"{c['name_zh']}（{c['code']}）" for c in ctx.clusters) or "无 none"
         lines.append(f"本市主体所在产业集群 {len(ctx.clusters)} 个 clusters present: {names}。")
+    # the score as a percentage, as the chain page gives it
     lines.append(
         f"创新链五环节共有主体 {total} 个（来源陈述 sourced {sourced}，规则推断 inferred {total - sourced}）"
-        f" entities across the five stages; 完整度 completeness score {ctx.chain.score:.2f}。"
+        f" entities across the five stages; 完整度 completeness score {ctx.chain.score:.0%}。"
     )
     gaps = ctx.gaps()
     lines.append(

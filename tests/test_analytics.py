@@ -33,7 +33,7 @@ def test_completeness_table_covers_all_twenty_clusters(bundled: GraphStore, eco:
         assert set(row.missing_stages) == {s for s, n in row.stage_counts.items() if n == 0}
         assert "of 5 stages" in row.explanation and row.explanation_zh.startswith("5 个环节中")
         for stage in row.missing_stages:
-            assert stage in row.explanation and analytics.STAGE_ZH[stage] in row.explanation_zh
+            assert analytics.STAGE_EN[stage] in row.explanation and analytics.STAGE_ZH[stage] in row.explanation_zh
 
 
 def test_completeness_counts_links_between_consecutive_stages() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import importlib
 import pkgutil
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 from app_pages.errors import explain_error, one_line
 from graph.embedded_open import cannot_open
 from graph.embedded_results import DISK_FULL
-from graph.errors import ClusterKGError, QueryRejectedError, StoreError
+from graph.errors import ClusterKGError, QueryRejectedError, StoreError, led, noted
 from graph.sandbox import TIMED_OUT
 from tests.bilingual import CJK, chinese_first
 from tests.conftest import REPO
@@ -55,7 +56,35 @@ def _text(node: ast.expr, constants: dict[str, str]) -> str | None:
         return None if left is None or right is None else left + right
     if isinstance(node, ast.Name):
         return constants.get(node.id)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        return _text(node.func.value, constants)  # CONSTANT.format(…): the constant's own words
     return None
+
+
+def _placeholders(text: str) -> int:
+    return len(re.findall(r"%[-#0 +]*\d*(?:\.\d+)?[sdrf]", text))
+
+
+def _arguments(call: ast.Call) -> int | None:
+    """How many values a logging call passes after its format (None where the source does not show it)."""
+    count = 0
+    for arg in call.args[1:]:
+        if not isinstance(arg, ast.Starred):
+            count += 1
+        elif isinstance(arg.value, ast.Tuple):
+            count += len(arg.value.elts)
+        elif isinstance(arg.value, ast.Call) and getattr(arg.value.func, "id", "") in ("noted", "apart"):
+            count += 2
+        elif (
+            isinstance(arg.value, ast.BinOp)
+            and isinstance(arg.value.left, ast.Tuple)
+            and isinstance(arg.value.right, ast.Constant)
+            and isinstance(arg.value.right.value, int)
+        ):
+            count += len(arg.value.left.elts) * arg.value.right.value
+        else:
+            return None
+    return count
 
 
 def _nodes() -> Iterator[tuple[str, ast.AST, dict[str, str]]]:
@@ -66,8 +95,8 @@ def _nodes() -> Iterator[tuple[str, ast.AST, dict[str, str]]]:
             yield str(path.relative_to(REPO)), node, constants
 
 
-def _logged_warnings() -> list[tuple[str, str | None]]:
-    """(file:line, format text) of every ``log.warning`` / ``error`` / ``exception`` / ``critical`` call."""
+def _logged_warnings() -> list[tuple[str, str | None, int | None]]:
+    """(file:line, format text, values passed) of every ``log.warning`` / ``error`` / ``exception`` / ``critical``."""
     found = []
     for where, node, constants in _nodes():
         if (
@@ -78,7 +107,7 @@ def _logged_warnings() -> list[tuple[str, str | None]]:
             and node.func.value.id == "log"
         ):
             text = _text(node.args[0], constants) if node.args else None
-            found.append((f"{where}:{node.lineno}", text))
+            found.append((f"{where}:{node.lineno}", text, _arguments(node)))
     return found
 
 
@@ -122,8 +151,18 @@ def _raised_texts(classes: set[str]) -> tuple[list[tuple[str, str]], int]:
 def test_every_logged_warning_is_said_chinese_first() -> None:
     found = _logged_warnings()
     assert len(found) >= 30  # the scan sees the library's warnings
-    wrong = [(where, text) for where, text in found if text is None or not chinese_first(text)]
+    wrong = [(where, text) for where, text, _ in found if text is None or not chinese_first(text)]
     assert not wrong, wrong
+    halves = [(where, text) for where, text, _ in found if text is not None and text.count(" / ") != 1]
+    assert not halves, halves  # one " / ": a second would split the Chinese half
+
+
+def test_every_logged_warning_passes_a_value_for_each_placeholder() -> None:
+    found = [(where, text, given) for where, text, given in _logged_warnings() if text is not None]
+    counted = [(where, _placeholders(text), given) for where, text, given in found if given is not None]
+    assert len(counted) >= 25  # the scan sees how many values most calls pass
+    wrong = [(where, wanted, given) for where, wanted, given in counted if wanted != given]
+    assert not wrong, wrong  # logging would print "--- Logging error ---" and lose the line
 
 
 def test_every_error_a_user_can_meet_is_said_chinese_first() -> None:
@@ -133,6 +172,12 @@ def test_every_error_a_user_can_meet_is_said_chinese_first() -> None:
     assert len(texts) >= 80 and unspelled < len(texts)  # the scan sees most messages spelled where they are raised
     wrong = [(where, text) for where, text in texts if not chinese_first(text)]
     assert not wrong, wrong
+    halves = [
+        (where, text)
+        for where, text in texts
+        if " / " in text.partition(" / ")[2] and CJK.search(text.partition(" / ")[2])
+    ]
+    assert not halves, halves  # Chinese after the first " / ": a second Chinese half the split cannot tell
 
 
 def test_the_embedded_store_says_why_it_cannot_open_in_both_languages() -> None:
@@ -158,6 +203,7 @@ def _said(result: subprocess.CompletedProcess[str], command: str) -> tuple[str, 
     ("words", "env", "zh_detail", "en_detail"),
     [
         (["counts"], {"CLUSTERKG_BACKEND": "cloud"}, "只能是", "must be 'embedded' or 'neo4j'"),
+        (["counts"], {"CLUSTERKG_ROW_CAP": "many"}, "CLUSTERKG_ROW_CAP 须为整数", "must be a whole number"),
         (["ingest", "--source", "nope", "--dry-run"], {}, "没有名为 'nope' 的内置来源", "no bundled source named"),
         (["edition", "diff", "nope-1", "nope-2"], {}, "没有版本 'nope-1'", "no edition 'nope-1'"),
         (["edition", "create", "no good"], {}, "版本名 'no good' 不可用", "is not allowed"),
@@ -174,7 +220,7 @@ def test_a_user_error_on_the_command_line_says_its_detail_in_chinese_too(
     en_detail: str,
 ) -> None:
     argv = [CKG, *(w.replace("{tmp}", str(tmp_path)) for w in words)]
-    if "CLUSTERKG_BACKEND" not in env:  # a copy of the bundled graph (a path given, the variable is not read)
+    if not env:  # a copy of the bundled graph (given a path, the backend variable is not read)
         subprocess.run(["cp", "-r", str(loaded_embedded_path), str(tmp_path / "g.lbdb")], check=True)
         argv += ["--embedded-path", str(tmp_path / "g.lbdb")]
     environment = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **env}
@@ -183,9 +229,19 @@ def test_a_user_error_on_the_command_line_says_its_detail_in_chinese_too(
     assert zh_detail in zh and CJK.search(zh_detail) and en_detail in en, result.stderr
 
 
-def test_the_database_words_after_our_own_are_said_in_chinese_once() -> None:
-    neo4j = StoreError("Neo4j 停止了读取 / Neo4j stopped a read: Neo.TransientError: the transaction's time limit")
-    zh, en = explain_error(neo4j)
-    assert zh.startswith("数据库执行出错：Neo4j 停止了读取：查询超过时间上限") and en.endswith("time limit")
+def test_a_detail_after_our_own_words_is_said_in_each_half_once() -> None:
+    words = "Neo.TransientError: the transaction's time limit"  # the database's, which ClusterKG knows in Chinese
+    zh, en = explain_error(StoreError(led("Neo4j 停止了读取", "Neo4j stopped a read", words)))
+    assert zh.startswith("数据库执行出错：Neo4j 停止了读取：查询超过时间上限") and en.endswith(words)
     ours = one_line(QueryRejectedError(TIMED_OUT))  # our Chinese says it already: not twice
     assert ours.partition(" / ")[0].count("时间上限") == 1 and chinese_first(ours)
+    pool = led("内嵌存储拒绝了该语句", "embedded store rejected a statement", DISK_FULL)  # ours inside ours: split
+    zh, _, en = pool.partition(" / ")
+    assert "磁盘已满" in zh and "disk holding the embedded store is full" in en and CJK.search(en) is None
+    unknown = led("甲", "a", "Runtime exception: something")  # a library's words: once, after the English
+    assert unknown == "甲 / a: Runtime exception: something"
+
+
+def test_a_logged_detail_goes_to_each_half_in_its_language() -> None:
+    assert noted(StoreError(TIMED_OUT)) == ("（查询超过时间上限，已停止）", TIMED_OUT.split(" / ")[1])
+    assert noted(OSError("No space left on device")) == ("", "No space left on device")

@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.bilingual import CJK
 from tests.conftest import REPO, browser_required
 from tests.cpu_share import CpuUse, CpuWindow, wait_until_quiet
 
@@ -189,9 +190,10 @@ def _click_a_neighbour(page: Any, root: str = "中国散裂中子源") -> str:
 def test_every_page_draws_and_is_kept_as_a_screenshot(browser_page: tuple[Any, list[str]], server: str) -> None:
     page, _ = browser_page
     for name in PAGES:
-        _open(page, f"{server}/{name}", "[data-testid='stApp'] h1")
+        _open(page, f"{server}/{'' if name == 'overview' else name}", "[data-testid='stApp'] h1")  # the default: /
         _settle(page)
         assert not page.locator("[data-testid='stException']").count(), name
+        assert "Page not found" not in page.locator("body").inner_text(), name  # Streamlit's own, English-only dialog
         assert _shot(page, f"page-{name}").stat().st_size > 10_000
 
 
@@ -325,6 +327,9 @@ def test_the_lists_page_builds_its_excel_when_clicked(
     assert saved.name == "三单一图_E01.xlsx"
     assert book.sheetnames[:4] == ["关键技术清单", "重点产品清单", "研发机构清单", "产业地图"]
     assert book["产业地图"].max_row > 1  # a header and the cities of E01
+    for sheet in book.worksheets:  # headed for a reader, as the tables on the page: Chinese first
+        heads = [str(cell.value) for cell in next(sheet.iter_rows(max_row=1))]
+        assert all(CJK.match(head) for head in heads), (sheet.title, heads)
 
 
 def test_six_researcher_tasks_each_take_under_three_seconds(browser_page: tuple[Any, list[str]], server: str) -> None:

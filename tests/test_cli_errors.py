@@ -60,6 +60,10 @@ CASES: list[tuple[str, list[str]]] = [
     ("malformed query param", ["query", "cluster_chain", "-p", "text", "--embedded-path", "{store}"]),
     ("unknown query param", ["query", "cluster_chain", "-p", "bogus=1", "--embedded-path", "{store}"]),
     ("bad query format", ["query", "cluster_chain", "--format", "xml", "--embedded-path", "{store}"]),
+    ("query unknown cluster", ["query", "cluster_chain", "-p", "cluster=ZZ99", "--embedded-path", "{store}"]),
+    ("query unknown city", ["query", "city_profile", "-p", "city=火星市", "--embedded-path", "{store}"]),
+    ("query unknown stage", ["query", "stage_map", "-p", "stage=nope", "--embedded-path", "{store}"]),
+    ("query unknown id", ["query", "entity_details", "-p", "id=enterprise/nope", "--embedded-path", "{store}"]),
     (
         "export malformed param",
         ["export", "-p", "text", "--scope", "query", "--query", "lab_hosts", "--out", "{tmp}/a.ttl"],

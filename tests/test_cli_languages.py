@@ -71,7 +71,7 @@ def test_an_ingest_summary_readschinese_first(tmp_path: Path, capsys: pytest.Cap
     report = str(tmp_path / "report")
     assert ckg(["ingest", "-q", "--embedded-path", store, "--source", "cities", "--report-dir", report]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("1 个文件；0 个错误，") and " / 1 files; 0 errors" in lines[0], lines[0]
+    assert lines[0].startswith("1 个文件；0 个错误，") and " / 1 file; 0 errors" in lines[0], lines[0]
     assert re.search(r"读入 read \d+, 载入 loaded \d+, 拒收 rejected 0, 跳过 skipped 0$", lines[1]), lines[1]
     changes = next(line for line in lines if "changes to the embedded store" in line)
     assert changes.startswith("内嵌存储的变更 / ") and "节点 / nodes 新增 added " in changes, changes

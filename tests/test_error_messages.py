@@ -82,8 +82,9 @@ def test_the_app_says_a_wrong_parameter_is_a_wrong_parameter(
 
 
 def test_a_busy_stores_refusals_are_said_in_chinese_too() -> None:
+    zh, en = explain_error(QueryRejectedError(WAITED.format(n=2)))  # ours, said in both
+    assert "排队" in zh and "while it waited" in en and "排队" not in en
     cases = {
-        WAITED.format(n=2): "排队",
         "the query ran past its time limit and was stopped (timeout)": "超过时间上限",
         "Buffer manager exception: Unable to allocate memory! The buffer pool is full and no memory could be freed!": (
             "缓冲池已满"
@@ -92,3 +93,18 @@ def test_a_busy_stores_refusals_are_said_in_chinese_too() -> None:
     for english, chinese in cases.items():
         zh, en = explain_error(QueryRejectedError(english))
         assert chinese in zh and english not in zh and english in en
+
+
+def test_the_app_says_which_setting_is_wrong(loaded_embedded_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NEO4J_URI", raising=False)
+    monkeypatch.setenv("CLUSTERKG_EMBEDDED_PATH", str(loaded_embedded_path))
+    monkeypatch.setenv("CLUSTERKG_ROW_CAP", "many")
+    from app_pages.common import forget_store
+
+    forget_store()
+    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=90)
+    app.run()
+    assert not app.exception
+    errors = " ".join(e.value for e in app.error)
+    assert "环境变量中的设置有误" in errors and "CLUSTERKG_ROW_CAP" in errors, errors
+    forget_store()

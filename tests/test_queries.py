@@ -293,3 +293,13 @@ def test_every_query_has_a_real_answer_test() -> None:
 @pytest.mark.parametrize("name", sorted(REAL_ANSWERS))
 def test_real_answer_on_the_bundled_data(name: str, bundled: GraphStore) -> None:
     REAL_ANSWERS[name](bundled)
+
+
+def test_an_empty_answer_tells_a_name_the_graph_lacks_from_one_with_nothing_there(bundled_each: GraphStore) -> None:
+    from queries.known_names import unknown_names
+
+    known = {"cluster": "E01", "city": "广州", "stage": "talent_support", "id": "city/441900", "department": "省科技厅"}
+    assert unknown_names(bundled_each, {**known, "limit": 5, "text": "火星"}) == []
+    assert unknown_names(bundled_each, {"cluster": "半导体与集成电路", "city": "440300", "stage": "all"}) == []
+    wrong = {"cluster": "ZZ99", "city": "火星市", "stage": "nope", "id": "city/000000", "department": "外星局"}
+    assert unknown_names(bundled_each, wrong) == sorted(wrong.items(), key=lambda item: list(wrong).index(item[0]))
