@@ -35,6 +35,23 @@ WORDS: dict[str, tuple[str, str]] = {
     "failed": ("失败", "failed"),
     "True": ("是", "yes"),
     "False": ("否", "no"),
+    "derived": ("推导", "derived"),
+    "unverified": ("未核实", "unverified"),
+    "completed": ("已完成", "completed"),
+    "running": ("进行中", "running"),
+    "interrupted": ("已中断", "interrupted"),
+    "pillar": ("支柱产业集群", "pillar"),
+    "emerging": ("新兴产业集群", "emerging"),
+    # a lab's, an institute's or a centre's level, as the sources give it
+    "national_lab": ("国家实验室", "national lab"),
+    "state_key_lab": ("国家重点实验室", "state key lab"),
+    "provincial_lab": ("省实验室", "provincial lab"),
+    "provincial_lab_branch": ("省实验室分中心", "provincial lab branch"),
+    "gba_joint_lab": ("粤港澳联合实验室", "GBA joint lab"),
+    "national": ("国家级", "national"),
+    "national (branch)": ("国家级（分支）", "national (branch)"),
+    "national_local_joint": ("国家地方联合", "national–local joint"),
+    "provincial": ("省级", "provincial"),
 }
 STAGE_COLUMNS = frozenset({"stage", "from_stage", "to_stage"})
 CLASS_COLUMNS = frozenset({"class", "from_class", "to_class", "other_class"})  # an ontology class's name

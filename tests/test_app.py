@@ -220,6 +220,9 @@ def test_lists_page_offers_the_excel_workbook(app: AppTest) -> None:
     _page(app, "lists")
     assert not app.exception
     assert len(app.subheader) == 4
+    cells = {str(v) for table in app.dataframe for column in table.value.columns for v in table.value[column]}
+    raw = {"state_key_lab", "provincial_lab", "national", "provincial", "Laboratory", "ResearchInstitution"} & cells
+    assert not raw, raw  # a level or a class in the reader's words, as the tables' heads
 
 
 def test_console_runs_a_query_and_rejects_a_write(app: AppTest) -> None:
