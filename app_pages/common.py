@@ -88,6 +88,12 @@ def store_caption(current: GraphStore) -> str:
     return L(f"数据库：{zh}", f"Store: {en}")
 
 
+def plain(text: object) -> str:
+    """Data for a markdown element (a heading, a warning): every ASCII punctuation mark escaped, so a name such as
+    ``![](http://…)`` or ``**x**`` shows as those characters and never becomes an image or markup."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", str(text))
+
+
 def class_label(name: str) -> str:
     cls = schema().classes[name]
     return L(cls.labels.zh, cls.labels.en)

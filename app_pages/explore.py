@@ -12,7 +12,17 @@ import streamlit as st
 
 from app_pages import graph_panel, share
 from app_pages.chart_graph import show_graph, top_nodes
-from app_pages.common import L, class_word, page_header, relationship_word, run_named, schema, settings, store
+from app_pages.common import (
+    L,
+    class_word,
+    page_header,
+    plain,
+    relationship_word,
+    run_named,
+    schema,
+    settings,
+    store,
+)
 from app_pages.graph_view import GraphData
 from app_pages.headers import class_words, frame
 from queries.paths import shortest_paths
@@ -24,12 +34,6 @@ LINK_SCHEMES = ("http", "https")  # a data file may cite a page, never make the 
 MAX_DRAWN = 300
 ALTERNATIVES = 3  # next-shortest paths drawn beside the shortest (issue #15)
 HOP_SOURCES = 60  # at 2-3 hops, the edges of at most this many inner nodes are read to draw the picture
-
-
-def plain(text: object) -> str:
-    """Data for a markdown element (a heading): every ASCII punctuation mark escaped, so a name such as
-    ``![](http://…)`` or ``**x**`` shows as those characters and never becomes an image or markup."""
-    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", str(text))
 
 
 def link_target(value: object) -> str | None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app_pages.chart_graph import LABEL_COUNT, filtered, svg_text
-from app_pages.common import STAGE_KEYS, L, class_word, relationship_word, run_named, stage_name
+from app_pages.common import STAGE_KEYS, L, class_word, plain, relationship_word, run_named, schema, stage_name
 from app_pages.graph_view import GraphData, render
 from app_pages.headers import frame
 
@@ -80,7 +80,7 @@ def details(node_id: str) -> None:
         st.write(L("（该节点没有详细信息）", "(no details for this node)"))
         return
     entity, kind = found[0]["entity"], found[0]["class"]
-    st.markdown(f"**{_plain(entity.get('name_zh') or node_id)}** · {class_word(kind)}")
+    st.markdown(f"**{plain(entity.get('name_zh') or node_id)}** · {class_word(kind)}")
     if entity.get("name_en"):
         st.text(str(entity["name_en"]))
     if entity.get("chain_stage"):
@@ -92,23 +92,18 @@ def details(node_id: str) -> None:
         and k not in ("record_hash", "_label", "claims_json", "source_refs", "name_zh", "name_en", "id", "chain_stage")
     }
     if shown:  # a plain table: a data grid for a dozen rows cost the browser a fifth of a page's drawing
-        st.table(
-            frame([{"property": k, "value": str(v)[:300]} for k, v in sorted(shown.items())]).rename(
-                columns={L("列", "property"): L("属性", "property")}
-            ),
-            hide_index=True,
-        )
+        specs = {p.name: p for p in schema().classes[kind].properties} if kind in schema().classes else {}
+        named = {k: L(specs[k].labels.zh, specs[k].labels.en) if k in specs else k for k in shown}  # its words
+        rows = [
+            {"property": named[k], "value": "；".join(map(str, v)) if isinstance(v, list) else str(v)[:300]}
+            for k, v in sorted(shown.items())
+        ]
+        st.table(frame(rows).rename(columns={L("列", "property"): L("属性", "property")}), hide_index=True)
     st.markdown("**" + L("来源", "Sources") + "**")
     for ref in found[0]["sources"] or []:
         st.text(f"• {ref}")
     if found[0]["cited_source"]:
         st.text(L("引用：", "Cited: ") + str(found[0]["cited_source"]))
-
-
-def _plain(text: object) -> str:
-    import re
-
-    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", str(text))
 
 
 def downloads(data: GraphData, name: str, *, layered: bool, key: str) -> None:

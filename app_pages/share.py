@@ -12,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages.common import LANG_KEY
+from app_pages.common import LANG_KEY, L, plain
 
 LANGS = ("zh", "en")
 
@@ -37,6 +37,14 @@ def seed(
             parsed = None
         if parsed is not None and (allowed is None or parsed in allowed):
             value = parsed
+        else:  # a link that names what the page does not know says so, rather than showing another view silently
+            shown, instead = plain(repr(raw)), plain(value)
+            st.warning(
+                L(
+                    f"链接中的 {name}={shown} 本页没有，改为显示 {instead}。",
+                    f"This page has no {name}={shown} (from the link); showing {instead} instead.",
+                )
+            )
     st.session_state[key] = value
 
 

@@ -45,15 +45,15 @@ class OneLineErrorParser(argparse.ArgumentParser):
         )
 
     def error(self, message: str) -> NoReturn:
-        said = f"{wrong_command_line(argparse_in_chinese(message), message)} (见 / see {self.prog} --help)"
+        said = wrong_command_line(argparse_in_chinese(message), message, see=f"{self.prog} --help")
         self.exit(2, f"{self.prog}: {said}\n")
 
 
-def wrong_command_line(zh: str, en: str) -> str:
-    """A usage mistake: its kind and its detail, Chinese first (the detail once where it has no Chinese)."""
-    return (
-        f"命令行有误：{zh} / The command line is wrong: {en}" if zh else f"命令行有误 / The command line is wrong: {en}"
-    )
+def wrong_command_line(zh: str, en: str, see: str = "") -> str:
+    """A usage mistake: its kind and its detail, Chinese first (the detail once where it has no Chinese), and the
+    help to read (``see``), in each half."""
+    said_zh = (f"命令行有误：{zh}" if zh else "命令行有误") + (f"（见 {see}）" if see else "")
+    return f"{said_zh} / The command line is wrong: {en}" + (f" (see {see})" if see else "")
 
 
 # argparse's own messages (Python 3.11), in Chinese; the names and values in them are kept as they are

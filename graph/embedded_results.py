@@ -11,12 +11,12 @@ from typing import Any
 import ladybug
 
 DISK_FULL = (
-    "存放嵌入式库的磁盘已满；已提交的内容不会丢失：请腾出空间后再次运行同一条 `ckg ingest`，它会完成中断的写入 / "
+    "存放内嵌存储的磁盘已满；已提交的内容不会丢失：请腾出空间后再次运行同一条 `ckg ingest`，它会完成中断的写入 / "
     "the disk holding the embedded store is full (No space left on device). Nothing committed is lost: free "
     "some space, then run the same `ckg ingest` again — it finishes the interrupted write"
 )
 RECOVERY_PENDING = (
-    "嵌入式库有一次已提交、但检查点未完成的写入（磁盘已满或进程被终止）；"
+    "内嵌存储有一次已提交、但检查点未完成的写入（磁盘已满或进程被终止）；"
     "请在磁盘有空间时运行一次 `ckg ingest` 完成它 / "
     "the embedded store has a committed write whose checkpoint did not finish (a full disk or a killed "
     "process); run `ckg ingest` once (with space on the disk) to complete it"

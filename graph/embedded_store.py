@@ -392,7 +392,7 @@ class EmbeddedStore(EmbeddedWrites):
         process killed while committing), and the batch commits with an idempotent re-run never did."""
         del rows
         if self.read_only:
-            raise StoreError("嵌入式库以只读方式打开，不能写入 / the embedded store is open read-only: it cannot write")
+            raise StoreError("内嵌存储以只读方式打开，不能写入 / the embedded store is open read-only: it cannot write")
         with self._gate.writing():
             self._pool.let_go_of_idle()  # they hold buffer-pool memory of earlier reads, which the write needs
             yield

@@ -400,8 +400,8 @@ def _check_ends_found(group: RelGroup, given: int, written: int) -> None:
         rel_type, from_label, to_label = group
         raise UnfoundEndsError(
             f"存储只写入了 {given} 条 {rel_type}（{from_label}→{to_label}）关系中的 {written} 条："
-            "有些端点节点按 id 找不到（被另一位用户同时删除，或嵌入式库的索引已损坏）；请再运行一次，"
-            "若仍如此，请把全部来源导入一个新的嵌入式库文件 / "
+            "有些端点节点按 id 找不到（被另一位用户同时删除，或内嵌存储的索引已损坏）；请再运行一次，"
+            "若仍如此，请把全部来源导入一个新的内嵌存储文件 / "
             f"the store wrote {written} of {given} {rel_type} ties ({from_label}->{to_label}): some ends were not "
             "found by id (deleted by another user meanwhile, or the embedded store's index is damaged); run it "
             "again, and if it fails the same way, load every source into a new embedded store file"

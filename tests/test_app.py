@@ -15,6 +15,7 @@ from app_pages.map_view import choropleth
 from graph.embedded_store import EmbeddedStore
 from graph.schema import Schema
 from queries.catalog import get_query
+from tests.bilingual import CJK
 from tests.conftest import REPO
 
 
@@ -98,11 +99,23 @@ def test_a_shared_link_reopens_the_same_view(app: AppTest) -> None:
     assert app.selectbox(key="chain_cluster").value == "E04" and app.title[0].value == "Cluster chain"
 
 
+def test_a_link_naming_an_unknown_cluster_says_so(app: AppTest) -> None:
+    app.query_params["cluster"] = "E99"
+    app.run()
+    app.switch_page("app_pages/chain.py").run()
+    assert not app.exception
+    said = " ".join(w.value for w in app.warning)
+    assert "链接中的 cluster=" in said and "E99" in said, said  # and which cluster it shows instead
+    assert app.selectbox(key="chain_cluster").value == "E01"
+
+
 def test_explore_page_searches_and_expands(app: AppTest, loaded_embedded_path: Path, schema: Schema) -> None:
     _page(app, "explore")
     app.text_input(key="explore_text").set_value("鹏城").run()
     assert not app.exception
-    assert "鹏城" in app.subheader[0].value
+    assert "鹏城" in app.subheader[0].value and "重大科技基础设施" in app.subheader[0].value  # its class, in words
+    properties = [str(p) for table in app.table for p in table.value.iloc[:, 0]]
+    assert properties and all(CJK.match(p) for p in properties), properties  # named as the ontology's labels
     root = app.session_state["explore_root"]
     store = EmbeddedStore(loaded_embedded_path, schema, read_only=True)
     neighbour = sorted(r["other_id"] for r in get_query("entity_edges").run(store, {"id": root}).rows)[0]
