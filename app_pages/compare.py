@@ -75,10 +75,20 @@ if isinstance(event, dict) and isinstance(event.get("y"), int) and 0 <= event["y
     if picked not in current:
         st.session_state["compare_cities"] = [*current[-2:], picked]
 chosen = st.multiselect(
-    L("比较的城市（两到三个）", "Cities to compare (two or three)"), city_names, key="compare_cities", max_selections=3
+    L("比较的城市（两到三个）", "Cities to compare (two or three)"),
+    city_names,
+    key="compare_cities",
+    max_selections=3,
+    placeholder=L("选择城市", "Choose cities"),  # Streamlit's own is English only
 )
 share.publish({"cities": chosen})
 if not chosen:
+    st.info(
+        L(
+            "请选择两到三个城市进行比较，或点击上方热图中的城市。",
+            "Pick two or three cities to compare, or click one in the heat map above.",
+        )
+    )
     st.stop()
 
 profiles = {city: run_named("city_profile", {"city": city}) for city in chosen}

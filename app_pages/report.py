@@ -6,6 +6,7 @@ from functools import partial
 
 import streamlit as st
 
+from app_pages import share
 from app_pages.common import L, cluster_options, page_header, store
 from graph.editions import CURRENT, list_editions
 from queries import answer_cache
@@ -26,6 +27,7 @@ st.caption(
     )
 )
 current = store()
+share.seed("report_scope", "scope", "city", ("city", "cluster"))  # a link reopens the same report
 scope = st.radio(
     L("报告对象", "Report on"), ["city", "cluster"], horizontal=True, key="report_scope",
     format_func=lambda v: L("地市", "a city") if v == "city" else L("产业集群", "a cluster"),
@@ -38,12 +40,16 @@ edition = st.selectbox(
 )  # fmt: skip
 with Reporter(current, edition, AUTO) as reporter:
     if scope == "city":
-        chosen = st.selectbox(L("地市", "City"), reporter.cities(), key="report_city")
+        cities = reporter.cities()
+        share.seed("report_city", "city", cities[0] if cities else None, cities)
+        chosen = st.selectbox(L("地市", "City"), cities, key="report_city")
     else:
         options = cluster_options()
+        share.seed("report_cluster", "cluster", next(iter(options), None), options)
         chosen = st.selectbox(
             L("产业集群", "Cluster"), list(options), format_func=lambda c: options.get(c, c), key="report_cluster"
         )
+    share.publish({"scope": scope, scope: chosen})
     with st.spinner(L("正在生成报告…", "Building the report…")):
         # built once per graph change and shared by every session (a big city's lists hold 100,000s of rows)
         # (the editions' digests: creating or replacing an edition writes no new epoch but changes the report)

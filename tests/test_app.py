@@ -220,6 +220,8 @@ def test_compare_page_puts_two_cities_side_by_side(app: AppTest) -> None:
     assert [m.label for m in app.metric].count("主体总数 Entities") == 2
     heat = _chart(app, "compare_heat")["options"]
     assert len(heat["yAxis"]["data"]) == 21 and len(heat["xAxis"]["data"]) == 20
+    app.multiselect(key="compare_cities").set_value([]).run()  # none chosen: the page says what to do
+    assert not app.exception and any("请选择两到三个城市" in i.value for i in app.info)
 
 
 def test_targets_page_names_the_gaps(app: AppTest) -> None:
@@ -356,6 +358,19 @@ def test_report_page_previews_and_offers_the_three_downloads(app: AppTest) -> No
     app.radio(key="report_scope").set_value("cluster").run()
     assert not app.exception, app.exception
     assert app.subheader[0].value.endswith("产业集群创新体系执行情况报告")
+    assert app.query_params["scope"] == "cluster" and app.query_params["cluster"]  # a link reopens this report
+
+
+@pytest.mark.parametrize(("city", "shown", "warned"), [("深圳市", "深圳市", False), ("火星市", None, True)])
+def test_a_report_link_opens_its_city_or_says_it_has_none(
+    app: AppTest, city: str, shown: str | None, warned: bool
+) -> None:
+    app.query_params["city"] = city
+    app.run()
+    app.switch_page("app_pages/report.py").run()
+    assert not app.exception
+    assert shown is None or app.subheader[0].value == f"{shown}创新体系执行情况报告"
+    assert any(city in w.value and "本页没有" in w.value for w in app.warning) == warned
 
 
 @pytest.mark.parametrize(("page", "count"), [("chain", 2), ("lists", 1), ("map", 1), ("report", 3), ("export", 1)])
