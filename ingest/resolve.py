@@ -23,6 +23,7 @@ from graph import ids
 from graph.ids import match_key, mint_key
 from ingest.normalize import strip_note
 from ingest.records import NodeRecord, PendingLink, Provenance, TargetRef
+from ingest.source_table import ReadError
 
 LEGAL_FORMS = ("股份有限公司", "有限责任公司", "有限公司", "股份公司", "公司")
 # Place prefixes a firm's registered name carries and its listed short name drops (广东风华高新科技 → 风华高科).
@@ -202,7 +203,7 @@ class Curation:
     def load(cls, path: Path | None) -> Curation:
         if path is None or not path.exists():
             return cls(aliases={}, distinct=frozenset())
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        doc = _curation_doc(path)
         aliases = {match_key(alias): name for name, names in (doc.get("aliases") or {}).items() for alias in names}
         distinct = frozenset(frozenset(match_key(n) for n in pair) for pair in doc.get("distinct") or [])
         return cls(aliases=aliases, distinct=distinct)
@@ -214,6 +215,32 @@ class Curation:
             len(pair & keys_a) == 1 and len(pair & keys_b) == 1 and pair & keys_a != pair & keys_b
             for pair in self.distinct
         )
+
+
+def _curation_doc(path: Path) -> dict[str, Any]:
+    """The curated file as its mapping, or a ReadError naming what is wrong with it (a curator's file, not a bug)."""
+    try:
+        doc = yaml.safe_load(path.read_bytes().decode("utf-8")) or {}
+    except UnicodeDecodeError:
+        raise ReadError(f"{path}: 不是 UTF-8 文本 / not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"（第 {mark.line + 1} 行）" if mark is not None else ""
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ReadError(f"{path}: YAML 格式有误{line} / malformed YAML{where}") from None
+    aliases, distinct = (doc.get("aliases") or {}, doc.get("distinct") or []) if isinstance(doc, dict) else (0, 0)
+    names_ok = isinstance(aliases, dict) and all(
+        isinstance(names, list) and all(isinstance(n, str) for n in names) for names in aliases.values()
+    )
+    pairs_ok = isinstance(distinct, list) and all(
+        isinstance(pair, list) and all(isinstance(n, str) for n in pair) for pair in distinct
+    )
+    if not (names_ok and pairs_ok):
+        raise ReadError(
+            f"{path}: 应为含 aliases（名称 → 别名列表）与 distinct（名称对的列表）的映射 / "
+            "expected a mapping with aliases (a name → a list of its aliases) and distinct (a list of name pairs)"
+        )
+    return doc
 
 
 class ShortNames:

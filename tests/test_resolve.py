@@ -10,7 +10,9 @@ import pytest
 
 from ingest.records import NodeRecord, Provenance, TargetRef
 from ingest.resolve import Curation, Entity, EntityIndex, class_from_name, is_abbreviation, legal_core, name_core
+from ingest.source_table import ReadError
 from ingest.sources import DATA_DIR
+from tests.bilingual import chinese_first
 
 
 def _record(label: str, rid: str, name: str, priority: int = 50, **props: object) -> NodeRecord:
@@ -193,3 +195,22 @@ def test_a_listed_firm_is_found_among_the_short_names_of_fitting_length_as_by_sc
             scanned = {id(e): e for short, e in listed if short[:3] == core[:3] and is_abbreviation(short, core)}
             expected = next(iter(scanned.values())) if len(scanned) == 1 else None
             assert index._listed_firm([name])[0] is expected, name
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"aliases: [unclosed\n", "YAML 格式有误（第 2 行）"),
+        ("aliases:\n  中大: [中山大学]\n".encode("gb18030"), "不是 UTF-8 文本"),
+        (b"aliases: [a, b]\n", "应为含 aliases"),
+        ("aliases:\n  中山大学: 中大\n".encode(), "应为含 aliases"),
+        (b"distinct: [[a, 1]]\n", "应为含 aliases"),
+    ],
+)
+def test_a_damaged_curation_file_is_named_in_both_languages(tmp_path: Path, content: bytes, said: str) -> None:
+    path = tmp_path / "resolution.yaml"
+    path.write_bytes(content)
+    with pytest.raises(ReadError) as raised:
+        Curation.load(path)
+    message = str(raised.value)
+    assert message.startswith(f"{path}: ") and said in message and chinese_first(message.removeprefix(f"{path}: "))
