@@ -14,7 +14,7 @@ import streamlit as st
 
 from graph import topology
 from graph.factory import open_store
-from graph.sandbox import bounded
+from graph.result_values import bounded
 from graph.schema import Schema, default_schema
 from graph.settings import Settings
 from graph.store import GraphStore, QueryResult

@@ -50,10 +50,11 @@ def parquet_for_copy(table: pa.Table, folder: Path | None = None) -> Iterator[st
     try:
         handle, name = tempfile.mkstemp(prefix=f"{PREFIX}{leftovers.tag()}-", suffix=".parquet", dir=where)
     except OSError as exc:
+        detail_zh, detail_en = noted(exc)  # the detail in each half's language
         log.warning(
             "无法在 %s 建立 COPY 用的 Parquet 文件%s，各行改以 Arrow 表传入 / "
             "no Parquet file for a COPY in %s (%s): the rows go as an Arrow table",
-            *(where, noted(exc)[0], where, noted(exc)[1]),
+            *(where, detail_zh, where, detail_en),
         )
         yield None
         return
@@ -93,9 +94,10 @@ def _written(table: pa.Table, path: Path) -> bool:
                     let_go_of_read_pages(table)
                     since_let_go = 0
     except OSError as exc:
+        detail_zh, detail_en = noted(exc)  # the detail in each half's language
         log.warning(
             "无法写入 %s%s，各行改以 Arrow 表传入 / could not write %s (%s): the rows go as an Arrow table",
-            *(path, noted(exc)[0], path, noted(exc)[1]),
+            *(path, detail_zh, path, detail_en),
         )
         return False
     return True

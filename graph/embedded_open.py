@@ -81,16 +81,18 @@ def open_database(path: Path, kwargs: dict[str, Any]) -> ladybug.Database:
         database = _database(path, throw_on_wal_replay_failure=False, **kwargs)
     except RuntimeError:
         wal.unlink()
+        detail_zh, detail_en = noted(first_error)  # the detail in each half's language
         log.warning(
             "无法重放 %s%s；副本在 %s；已在不重放它的情况下打开 / "
             "could not replay %s (%s); a copy is at %s; opened without it",
-            *(wal, noted(first_error)[0], kept, wal, noted(first_error)[1], kept),
+            *(wal, detail_zh, kept, wal, detail_en, kept),
         )
         return _database(path, **kwargs)
+    detail_zh, detail_en = noted(first_error)  # the detail in each half's language
     log.warning(
         "已重放 %s 的预写日志直至损坏处%s；副本在 %s / "
         "replayed the write-ahead log of %s up to its damage (%s); a copy is at %s",
-        *(path, noted(first_error)[0], kept, path, noted(first_error)[1], kept),
+        *(path, detail_zh, kept, path, detail_en, kept),
     )
     return database
 
@@ -172,9 +174,10 @@ def without_stale_staging(
                 *(path, ", ".join(staged), ", ".join(staged), path),
             )
         except RuntimeError as exc:  # another process holds the file open in a way that refuses a writer
+            detail_zh, detail_en = noted(exc)  # the detail in each half's language
             log.warning(
                 "无法从 %s 删除 %s%s；下一次写入会删除它 / could not drop %s from %s (%s); the next write drops it",
-                *(path, ", ".join(staged), noted(exc)[0], ", ".join(staged), path, noted(exc)[1]),
+                *(path, ", ".join(staged), detail_zh, ", ".join(staged), path, detail_en),
             )
         return open_database(path, kwargs)  # a torn log or a pending checkpoint is met as at the first open
 

@@ -34,7 +34,8 @@ from neo4j.exceptions import Neo4jError
 
 from graph.errors import BilingualRejectionError, QueryRejectedError, StoreError, StoreUnavailableError, noted
 from graph.neo4j_guard import check_plan, check_text
-from graph.sandbox import CHILD_SLOTS, MAX_DEPTH, WALL_CLOCK_MARGIN_S, bounded_rows
+from graph.result_values import MAX_DEPTH, bounded_rows
+from graph.sandbox import CHILD_SLOTS, WALL_CLOCK_MARGIN_S
 from graph.settings import Settings
 from graph.store import QueryResult, UntrustedLimits
 

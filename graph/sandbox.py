@@ -16,7 +16,7 @@ It fails closed and stays bounded: without Landlock in force the child answers n
 CLUSTERKG_LANDLOCK_UNAVAILABLE=1 to see that refusal); at most a few children run at once in the app process
 (``CHILD_SLOTS``), each within a stated memory cap, and one more waits for the next query with its libraries
 loaded (``SpareChild``); the answer is cut at a byte size, each value bounded in
-depth, items and length (``bounded``), and the parent never reads more than that from the child.
+depth, items and length (graph/result_values.py), and the parent never reads more than that from the child.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import importlib
 import itertools
 import json
 import logging
-import math
 import os
 import pkgutil
 import resource
@@ -39,18 +38,18 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from graph.errors import BilingualRejectionError, QueryRejectedError, StoreError, apart, noted
+from graph.result_values import bounded_rows
 from graph.store import QueryResult
 
 CHILD_MEMORY_MB = 2048  # resident memory of one child (interpreter, buffer pool, the query's work), at most
 MAX_CHILDREN = 2  # children running at once in one app process: with CHILD_MEMORY_MB, 4 GiB in all
 SPARE_MEMORY_MB = 256  # and the one that waits for the next query (SpareChild), resident, at most
 MAX_BYTES = 8 * 1024**2  # the JSON answer, at most; rows beyond it are cut and the answer marked truncated
-MAX_DEPTH, MAX_ITEMS, MAX_CHARS = 12, 1000, 10_000  # one value: nesting, list/map items, string length
 WALL_CLOCK_MARGIN_S = 10  # the child's start-up, beyond the query's own timeout (which the database enforces)
 OUT_OF_MEMORY = "查询耗尽了内存，已停止 / the query was stopped: it ran out of memory"
 TIMED_OUT = "查询超过时间上限，已停止 / the query ran past its time limit and was stopped (timeout)"
@@ -135,50 +134,6 @@ def landlock_problem() -> str | None:
             "the kernel has no Landlock (Linux ≥ 5.13 with Landlock enabled is needed)"
         )
     return None
-
-
-def bounded(value: Any, *, depth: int = MAX_DEPTH, items: int = MAX_ITEMS, chars: int = MAX_CHARS) -> Any:
-    """A JSON-able copy of a result value that any page can show: nesting cut at ``depth``, lists and maps at
-    ``items`` entries, strings at ``chars``; values of other types (dates, points, bytes) as their text."""
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)  # JSON has no NaN or infinity
-    if isinstance(value, int):
-        return value if -(2**63) <= value < 2**63 else str(value)  # beyond int64 no table column takes it
-    if isinstance(value, str):
-        return value if len(value) <= chars else value[:chars] + f"…(+{len(value) - chars})"
-    if type(value) in (list, tuple) or isinstance(value, Mapping):  # not tuple kinds: Neo4j's points, durations
-        if depth <= 0:
-            return "…"
-        kw = {"depth": depth - 1, "items": items, "chars": chars}
-        if isinstance(value, Mapping):
-            pairs = list(itertools.islice(value.items(), items))
-            out: Any = {str(k)[:chars]: bounded(v, **kw) for k, v in pairs}
-            if len(value) > items:
-                out["…"] = f"+{len(value) - items}"
-            return out
-        out = [bounded(v, **kw) for v in itertools.islice(value, items)]
-        return [*out, f"…(+{len(value) - items})"] if len(value) > items else out
-    return bounded(str(value), depth=depth, items=items, chars=chars)
-
-
-def bounded_rows(
-    rows: Iterable[Mapping[str, Any]], max_bytes: int, *, chars: int = MAX_CHARS
-) -> tuple[list[dict[str, Any]], list[str], bool]:
-    """Rows with bounded values, and their JSON texts, stopping before ``max_bytes``; True if rows were cut."""
-    kept: list[dict[str, Any]] = []
-    texts: list[str] = []
-    size = 0
-    for row in rows:
-        safe = {str(k): bounded(v, chars=chars) for k, v in row.items()}
-        text = json.dumps(safe, ensure_ascii=False)
-        size += len(text.encode()) + 1
-        if size > max_bytes:
-            return kept, texts, True
-        kept.append(safe)
-        texts.append(text)
-    return kept, texts, False
 
 
 def sandbox_command() -> list[str]:

@@ -11,9 +11,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from graph.errors import SettingsError
+
+Number = TypeVar("Number", int, float)
 
 
 class Secret:
@@ -57,7 +59,7 @@ def default_buffer_pool_mb() -> int:
     return max(1024, min(8192, total_mb // 4))
 
 
-def _number(kind: type[int] | type[float], env: Mapping[str, str], name: str, default: float) -> Any:
+def _number(kind: type[Number], env: Mapping[str, str], name: str, default: Number) -> Number:
     """A setting's number from the environment (``default`` when unset or empty), or an error naming the variable."""
     text = env.get(name) or ""
     if not text:

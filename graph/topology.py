@@ -157,16 +157,18 @@ def _build_into(store: GraphStore, holder: _Holder) -> None:
     try:
         snapshot = build(store, holder.max_elements)
     except TopologyTooLargeError as exc:
+        detail_zh, detail_en = noted(exc)  # the detail in each half's language
         log.warning(
             "%s不建拓扑快照（路径查询改用 Cypher）%s / no topology snapshot for %s (paths run as Cypher): %s",
-            *(STORE_ZH.get(store.backend, store.backend), noted(exc)[0], store.backend, noted(exc)[1]),
+            *(STORE_ZH.get(store.backend, store.backend), detail_zh, store.backend, detail_en),
         )
         with holder.lock:
             holder.refused = True
     except Exception as exc:  # a build is an optimisation: any failure leaves the Cypher answering
+        detail_zh, detail_en = noted(exc)  # the detail in each half's language
         log.warning(
             "%s的拓扑快照构建失败（路径查询改用 Cypher）%s / topology build failed for %s (paths run as Cypher): %s",
-            *(STORE_ZH.get(store.backend, store.backend), noted(exc)[0], store.backend, noted(exc)[1]),
+            *(STORE_ZH.get(store.backend, store.backend), detail_zh, store.backend, detail_en),
         )
         with holder.lock:
             holder.failed = (holder.epoch, time.monotonic())
