@@ -15,12 +15,12 @@ import os
 import time
 from pathlib import Path
 
-from common import REPO, record
+from common import record
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--embedded-path", type=Path, default=REPO / "data" / "graph.lbdb")
+    parser.add_argument("--embedded-path", type=Path, default=None)  # default: where `make app` loaded the data
     parser.add_argument("--samples", type=int, nargs="+", default=[100, 150, 300])
     parser.add_argument("--no-exact", action="store_true")
     args = parser.parse_args()
@@ -30,9 +30,11 @@ def main() -> None:
     from app_pages.ecosystem_view import MAX_DRAWN, picture_option
     from graph.embedded_store import EmbeddedStore
     from graph.schema import default_schema
+    from graph.settings import Settings
     from queries.analytics import Ecosystem, brokers, cluster_brokers, community_groups
 
-    store = EmbeddedStore(args.embedded_path, default_schema(), read_only=True)
+    path = args.embedded_path or Settings.from_env().embedded_path
+    store = EmbeddedStore(path, default_schema(), read_only=True)
     started = time.perf_counter()
     eco = Ecosystem.pull(store)
     figures: dict[str, object] = {"pull_s": round(time.perf_counter() - started, 3)}
