@@ -66,7 +66,9 @@ HELD_PER_LEVEL = 100_000  # problems of one level kept as objects (about 400 byt
 RECORDED_PER_LEVEL = 1_000  # problems of one level in the run's record in the graph (the data-quality page's tables)
 SHOWN_VALUE = 1_000  # characters of a problem's value kept: a 100,000-character cell over 2,000 merged rows was 764 MB
 _IN_MEMORY_BYTES = 8 << 20  # the report's text moves to a temporary file past this
-_HEADER = ["level", "file", "row", "column", "value", "reason"]
+# the file is read by people (Excel) as much as by tools: each header and level word Chinese first, its key after
+_HEADER = ["级别 level", "文件 file", "行 row", "列 column", "值 value", "原因 reason"]
+_LEVEL_WORDS = {Level.ERROR: "错误 error", Level.WARNING: "警告 warning", Level.INFO: "提示 info"}
 
 
 def _spool() -> IO[str]:
@@ -191,7 +193,7 @@ class Report:
 
 def _csv_row(issue: Issue) -> list[str | int]:
     return [  # every text that came from a file (its name, a header, a value) is shown, never run
-        issue.level.value,
+        _LEVEL_WORDS[issue.level],
         safe_text(issue.file),
         issue.row or "",
         safe_text(issue.column or ""),

@@ -47,12 +47,13 @@ def test_the_rejection_report_neutralises_every_text_field(start: str, tmp_path:
     path = tmp_path / "rejections.csv"
     report.write_csv(path)
     rows = list(csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
-    assert {k: rows[0][k] for k in ("file", "column", "value", "reason")} == {
-        "file": "'" + start + "file.csv",
-        "column": "'" + start + "col",
-        "value": "'" + start + "1+1",
-        "reason": "'" + start + "reason",
+    assert {k: rows[0][k] for k in ("文件 file", "列 column", "值 value", "原因 reason")} == {
+        "文件 file": "'" + start + "file.csv",
+        "列 column": "'" + start + "col",
+        "值 value": "'" + start + "1+1",
+        "原因 reason": "'" + start + "reason",
     }
+    assert rows[0]["级别 level"] == "错误 error"  # a header and a level a reader of either language can read
 
 
 def test_an_export_never_opens_the_database_or_its_side_files(tmp_path: Path) -> None:

@@ -45,14 +45,14 @@ def test_every_problem_is_written_and_the_first_of_each_level_held(
     path = tmp_path / "rejections.csv"
     report.write_csv(path)
     rows = list(csv.reader(path.open(encoding="utf-8-sig", newline="")))
-    assert rows[0] == ["level", "file", "row", "column", "value", "reason"]
+    assert rows[0] == ["级别 level", "文件 file", "行 row", "列 column", "值 value", "原因 reason"]
     assert [(r[0], r[2]) for r in rows[1:]] == [
-        *[(level, str(row)) for row in range(2, 14) for level in ("error", "warning")],
-        ("error", ""),
+        *[(level, str(row)) for row in range(2, 14) for level in ("错误 error", "警告 warning")],
+        ("错误 error", ""),
     ]
     assert report.to_csv() == path.read_bytes().decode("utf-8-sig")
     report.warning("facts/enterprises.csv", "later / later", row=99)  # a problem after the text was read is kept
-    assert report.to_csv().splitlines()[-1].startswith("warning,facts/enterprises.csv,99,")
+    assert report.to_csv().splitlines()[-1].startswith("警告 warning,facts/enterprises.csv,99,")
 
 
 def test_a_files_error_past_the_held_ones_still_marks_its_source_unread(
@@ -114,7 +114,8 @@ def test_a_failed_write_leaves_the_text_whole_for_the_next(monkeypatch: pytest.M
     path = tmp_path / "rejections.csv"
     report.write_csv(path)
     rows = list(csv.reader(path.open(encoding="utf-8-sig", newline="")))
-    assert [(r[0], r[2]) for r in rows[1:]] == [*(("error", str(n)) for n in range(2, 2_000)), ("warning", "7")]
+    expected = [*(("错误 error", str(n)) for n in range(2, 2_000)), ("警告 warning", "7")]
+    assert [(r[0], r[2]) for r in rows[1:]] == expected
 
 
 def test_a_lone_surrogate_or_a_long_value_is_kept_in_its_report_line(tmp_path: Path) -> None:
