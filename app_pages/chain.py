@@ -14,6 +14,8 @@ from app_pages.common import (
     class_word,
     cluster_options,
     cut_note,
+    data_table,
+    fixed_table,
     named_result,
     page_header,
     run_named,
@@ -89,7 +91,7 @@ if result.missing_stages or result.missing_links:
 stage_col, class_col = st.columns(2)
 with stage_col:
     stages = run_named("cluster_chain", params)  # always the five stages
-    st.dataframe(
+    data_table(
         pd.DataFrame(
             {
                 L("环节", "Stage"): [stage_name(r["stage"]) for r in stages],
@@ -105,7 +107,7 @@ with stage_col:
 with class_col:
     classes = run_named("cluster_chain_classes", params)
     if classes:
-        st.table(frame(class_words(classes), drop=["stage_order"]), hide_index=True)
+        fixed_table(frame(class_words(classes), drop=["stage_order"]), hide_index=True)
 
 data = GraphData()
 for row in edges:
@@ -180,10 +182,10 @@ with table_col:
     if not links:
         st.write(L("没有联系记录。", "No links recorded."))
     else:
-        st.dataframe(frame(links), hide_index=True, width="stretch")
+        data_table(frame(links), hide_index=True, width="stretch")
     if brokers_on:
         st.markdown("**" + L("中介（介数中心性）", "Brokers (betweenness)") + "**")
-        st.dataframe(
+        data_table(
             pd.DataFrame(
                 {
                     L("主体", "Entity"): [b.name for b in broker_list],
@@ -201,7 +203,7 @@ if members <= settings().listed_at_once or st.toggle(  # a big cluster's list: o
     key="chain_list_members",
 ):
     entities = named_result("cluster_entities", params)
-    st.dataframe(frame(class_words(entities.rows)), hide_index=True, width="stretch")
+    data_table(frame(class_words(entities.rows)), hide_index=True, width="stretch")
     cut_note(entities)
 else:
     st.caption(

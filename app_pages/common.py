@@ -111,6 +111,19 @@ def relationship_word(name: str) -> str:
     return L(rel.labels.zh, rel.labels.en) if rel is not None else name
 
 
+MISSING = "—"  # a cell without a value: Streamlit would write "None", a word a reader need not know
+
+
+def data_table(data: Any, **options: Any) -> Any:
+    """``st.dataframe`` with a missing value shown as a dash."""
+    return st.dataframe(data, placeholder=MISSING, **options)
+
+
+def fixed_table(table: pd.DataFrame, **options: Any) -> None:
+    """``st.table`` (no placeholder of its own) with a missing value shown as a dash."""
+    st.table(table.astype(object).where(table.notna(), MISSING), **options)
+
+
 def read_rows(cypher: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     return store().read(cypher, params).rows
 

@@ -9,7 +9,7 @@ from streamlit_echarts import st_echarts
 
 from app_pages import share
 from app_pages.chart_graph import toolbox
-from app_pages.common import STAGE_KEYS, L, cluster_options, page_header, run_named, stage_name
+from app_pages.common import STAGE_KEYS, L, cluster_options, data_table, page_header, run_named, stage_name
 from app_pages.headers import class_words, frame
 
 page_header("城市比较", "Compare cities")
@@ -129,11 +129,14 @@ members: dict[str, set[str]] = {
 for column, city in zip(st.columns(len(chosen)), chosen, strict=True):
     with column:
         st.markdown(f"### {city}")
-        total = sum(by_stage[city].values())
+        total = sum(by_stage[city].get(s, 0) for s in stage_order)  # as the map counts: the stages and industry
         column.metric(L("主体总数", "Entities"), f"{total:,}")
+        others = sum(n for s, n in by_stage[city].items() if s not in stage_order)
+        if others:  # parks and zones: places in the city, on no stage of the chain (the table lists them)
+            st.caption(L(f"另有 {others} 个不属于任何环节的载体（如园区）", f"and {others} on no stage (parks, zones)"))
         present = [s for s in STAGE_KEYS if by_stage[city].get(s)]
         column.metric(L("有主体的环节", "Stages with entities"), f"{len(present)} / 5")
         missing = [stage_name(s) for s in STAGE_KEYS if not by_stage[city].get(s)]
         st.caption(L("缺少：", "Missing: ") + ("、".join(missing) if missing else L("无", "none")))
         st.caption(L(f"涉及 {len(members[city])} 个集群", f"in {len(members[city])} clusters"))
-        st.dataframe(frame(class_words(profiles[city]), drop=["city"]), hide_index=True, width="stretch")
+        data_table(frame(class_words(profiles[city]), drop=["city"]), hide_index=True, width="stretch")

@@ -15,7 +15,7 @@ import logging
 import streamlit as st
 
 from app_pages.chart_graph import show_graph
-from app_pages.common import L, page_header, parse_params, result_frame, settings, store
+from app_pages.common import L, data_table, page_header, parse_params, result_frame, settings, store
 from app_pages.console_view import explain, node_columns, save_button, schema_panel
 from app_pages.graph_panel import downloads
 from app_pages.graph_view import graph_from_rows
@@ -117,7 +117,7 @@ if last is not None:
             )
         )
     frame = result_frame(*node_columns(last["columns"], last["rows"]), limits.value_max_chars)  # nodes as columns
-    st.dataframe(frame, hide_index=True, width="stretch")
+    data_table(frame, hide_index=True, width="stretch")
     save_button(last["cypher"], last["params"])
     graph = last["graph"]
     if graph.nodes:

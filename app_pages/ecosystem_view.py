@@ -3,8 +3,8 @@
 (betweenness), as tables and as one bounded picture.
 
 Brokers are ranked by their betweenness between clusters: the share of the shortest cluster-to-cluster paths
-that pass through them, exact and under a second (betweenness over all pairs of the ~4,000 nodes takes a minute
-or more on two cores, and sampling it agreed on only 13 of the top 20 with 150 samples; bench/ecosystem_view.py).
+that pass through them, exact and under a second: the bridges between chains, not between any two entities (which
+betweenness over all pairs of the ~4,000 nodes ranks, in 1.5 s; bench/brokers.py).
 Computed only when the reader asks (a toggle), once per store and data version.
 """
 
@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.chart_graph import CLASS_PALETTE, short_name, toolbox
-from app_pages.common import L, read_rows, store, store_caption
+from app_pages.common import L, data_table, read_rows, store, store_caption
 from graph.store import GraphStore
 from queries.analytics import Broker, Ecosystem, cluster_brokers, community_groups
 
@@ -241,7 +241,7 @@ def show_ecosystem(cluster_names: dict[str, str], key: str = "ecosystem") -> Non
     left, right = st.columns(2)
     with left:
         st.markdown(L("**社群（含集群者）**", "**Communities that hold clusters**"))
-        st.dataframe(pd.DataFrame(communities), hide_index=True, width="stretch")
+        data_table(pd.DataFrame(communities), hide_index=True, width="stretch")
         others = [g for g in analysis.groups if not _clusters_of(g)]
         if others:
             st.caption(
@@ -252,5 +252,5 @@ def show_ecosystem(cluster_names: dict[str, str], key: str = "ecosystem") -> Non
             )
     with right:
         st.markdown(L("**跨集群中介**", "**Brokers across clusters**"))
-        st.dataframe(pd.DataFrame(broker_rows(analysis)), hide_index=True, width="stretch")
+        data_table(pd.DataFrame(broker_rows(analysis)), hide_index=True, width="stretch")
     st_echarts(picture_option(analysis, cluster_names), height="640px", renderer="svg", key=f"{key}_graph")

@@ -15,6 +15,7 @@ from app_pages.chart_graph import show_graph, top_nodes
 from app_pages.common import (
     L,
     class_word,
+    data_table,
     page_header,
     plain,
     relationship_word,
@@ -198,7 +199,7 @@ if others:
         st.text(
             L(f"长度 {drawn.length}（图中红色）：", f"length {drawn.length} (red in the picture): ") + "".join(steps)
         )
-        st.dataframe(
+        data_table(
             pd.DataFrame(
                 {
                     L("路径", "Path"): [i + 1 for i in numbers],
@@ -285,4 +286,4 @@ with side_col:
         )
 
 st.subheader(L("邻居", "Neighbours"))
-st.dataframe(frame(class_words(neighbours)), hide_index=True, width="stretch")
+data_table(frame(class_words(neighbours)), hide_index=True, width="stretch")

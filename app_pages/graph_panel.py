@@ -8,7 +8,17 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app_pages.chart_graph import LABEL_COUNT, filtered, svg_text
-from app_pages.common import STAGE_KEYS, L, class_word, plain, relationship_word, run_named, schema, stage_name
+from app_pages.common import (
+    STAGE_KEYS,
+    L,
+    class_word,
+    fixed_table,
+    plain,
+    relationship_word,
+    run_named,
+    schema,
+    stage_name,
+)
 from app_pages.graph_view import GraphData, render
 from app_pages.headers import frame
 
@@ -98,7 +108,7 @@ def details(node_id: str) -> None:
             {"property": named[k], "value": "；".join(map(str, v)) if isinstance(v, list) else str(v)[:300]}
             for k, v in sorted(shown.items())
         ]
-        st.table(frame(rows).rename(columns={L("列", "property"): L("属性", "property")}), hide_index=True)
+        fixed_table(frame(rows).rename(columns={L("列", "property"): L("属性", "property")}), hide_index=True)
     st.markdown("**" + L("来源", "Sources") + "**")
     for ref in found[0]["sources"] or []:
         st.text(f"• {ref}")

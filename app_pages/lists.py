@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import share
-from app_pages.common import L, cluster_options, page_header, run_named
+from app_pages.common import L, cluster_options, data_table, page_header, run_named
 from app_pages.headers import class_words, frame, key_products, readable
 from app_pages.map_view import choropleth
 from graph.exports import workbook_bytes
@@ -36,7 +36,7 @@ st.caption(
 for title, rows in lists.items():
     st.subheader(title)
     if rows:
-        st.dataframe(frame(rows), hide_index=True, width="stretch")
+        data_table(frame(rows), hide_index=True, width="stretch")
     else:
         st.write(L("没有数据。", "No data."))
 map_rows = list(lists.values())[-1]

@@ -7,7 +7,17 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import share
-from app_pages.common import STAGE_KEYS, L, cluster_options, cut_note, named_result, page_header, run_named, stage_name
+from app_pages.common import (
+    STAGE_KEYS,
+    L,
+    cluster_options,
+    cut_note,
+    data_table,
+    named_result,
+    page_header,
+    run_named,
+    stage_name,
+)
 from app_pages.headers import class_words, frame
 from app_pages.map_chart import show_map
 from app_pages.map_district_section import district_section
@@ -56,7 +66,7 @@ share.publish(
 city = st.session_state.get("map_city")
 if city:
     st.subheader(L(f"城市画像：{city}", f"City profile: {city}"))
-    st.dataframe(
+    data_table(
         frame(class_words(run_named("city_profile", {"city": city})), drop=["city"]), hide_index=True, width="stretch"
     )
     if st.button(L("与其他城市比较", "Compare with other cities"), key="map_compare"):
@@ -65,7 +75,7 @@ if city:
 else:
     st.caption(L("点击地图上的城市查看其画像。", "Click a city on the map for its profile."))
 
-st.dataframe(frame(sorted(rows, key=lambda r: -r["entities"])), hide_index=True, width="stretch")
+data_table(frame(sorted(rows, key=lambda r: -r["entities"])), hide_index=True, width="stretch")
 asked = {"cluster": cluster, "stage": stage}
 missing = run_named("entities_without_city_count", asked)[0]["entities"]  # whole at any size: kept by every write
 st.subheader(
@@ -74,7 +84,7 @@ st.subheader(
 # listed on request: the list sorts every entity without a city, the count above needs none of it
 if missing and st.toggle(L("列出这些主体", "List them"), key="map_list_without_city"):
     without_city = named_result("entities_without_city", asked)
-    st.dataframe(frame(class_words(without_city.rows)), hide_index=True, width="stretch")
+    data_table(frame(class_words(without_city.rows)), hide_index=True, width="stretch")
     cut_note(without_city)
 st.download_button(
     L("下载地图 SVG", "Download the map as SVG"),

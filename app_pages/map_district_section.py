@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import L, cut_note, named_result, run_named
+from app_pages.common import L, cut_note, data_table, named_result, run_named
 from app_pages.headers import class_words, frame
 from app_pages.map_chart import show_districts
 from app_pages.map_districts import city_districts, count_by_district
@@ -55,7 +55,7 @@ def district_section(city: str, city_code: str, *, cluster: str, stage: str) -> 
             for s in shapes
         ]
     ).sort_values(L("合计", "total"), ascending=False)
-    st.dataframe(table, hide_index=True, width="stretch")
+    data_table(table, hide_index=True, width="stretch")
     unplaced = counts.unplaced
     st.markdown(
         "**" + L(f"未定位到县区的主体：{unplaced:,} 个", f"Entities with no known district: {unplaced:,}") + "**"
@@ -63,7 +63,7 @@ def district_section(city: str, city_code: str, *, cluster: str, stage: str) -> 
     # listed on request: the city's whole list is sorted in the database, the counts above need none of it
     if unplaced and st.toggle(L("列出这些主体", "List them"), key="map_list_unplaced"):
         every = named_result("city_district_entities", asked)
-        st.dataframe(
+        data_table(
             frame(class_words(list(count_by_district(tallies, every.rows, shapes).without))),
             hide_index=True,
             width="stretch",

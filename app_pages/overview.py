@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import L, class_label, read_rows, schema, store, store_caption
+from app_pages.common import L, class_label, data_table, read_rows, schema, store, store_caption
 from app_pages.ecosystem_view import show_ecosystem
 from app_pages.headers import frame, word
 from queries import answer_cache
@@ -47,7 +47,7 @@ node_table = pd.DataFrame(
         for name, n in sorted(counts.items(), key=lambda kv: -kv[1])
     ]
 )
-st.dataframe(node_table, hide_index=True, width="stretch")
+data_table(node_table, hide_index=True, width="stretch")
 
 st.subheader(L("各类关系（按创新链环节）", "Relationships per type (by chain stage)"))
 rels = schema().relationships
@@ -64,14 +64,14 @@ rel_table = pd.DataFrame(
         for name, n in sorted(rel_counts.items(), key=lambda kv: -kv[1])
     ]
 )
-st.dataframe(rel_table, hide_index=True, width="stretch")
+data_table(rel_table, hide_index=True, width="stretch")
 
 st.subheader(L("20个战略性产业集群", "The 20 strategic industry clusters"))
 clusters = read_rows(
     "MATCH (c:IndustryCluster) RETURN c.cluster_code AS code, c.name_zh AS name_zh, c.name_en AS name_en, "
     "c.kind AS kind ORDER BY code"
 )
-st.dataframe(frame(clusters), hide_index=True, width="stretch")
+data_table(frame(clusters), hide_index=True, width="stretch")
 show_ecosystem({r["code"]: f"{r['code']} {L(r['name_zh'], r['name_en'] or '')}" for r in clusters})  # on request
 
 st.subheader(L("数据更新", "Data freshness"))

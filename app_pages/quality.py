@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import L, page_header, run_named
+from app_pages.common import L, data_table, page_header, run_named
 from app_pages.headers import class_words, frame, translate, word
 from ingest.report import RECORDED_PER_LEVEL
 
@@ -20,7 +20,7 @@ run = runs[0]
 st.write(L("最近一次导入：", "Last ingest: ") + f"{run['ended_at']} · {word(run['status'])} · `{run['id']}`")
 files = pd.DataFrame(json.loads(run["files"] or "[]"))
 st.subheader(L("各文件的行数核对", "Every row accounted for, per file"))
-st.dataframe(translate(files), hide_index=True, width="stretch")
+data_table(translate(files), hide_index=True, width="stretch")
 issues = pd.DataFrame(json.loads(run["report"] or "[]"))
 found = json.loads(run["counts"] or "{}").get("issues", {})  # every problem, by level (runs since 2026-12-07)
 if sum(found.values()) > len(issues):
@@ -35,12 +35,12 @@ if sum(found.values()) > len(issues):
     )
 if not issues.empty:
     st.subheader(L("被拒绝的行与原因", "Rejected rows and reasons"))
-    st.dataframe(translate(issues[issues["level"] == "error"]), hide_index=True, width="stretch")
+    data_table(translate(issues[issues["level"] == "error"]), hide_index=True, width="stretch")
     st.subheader(L("未解析的引用", "Unresolved references"))
     unresolved = issues[issues["reason"].str.contains("unresolved reference|unknown|outside Guangdong", regex=True)]
-    st.dataframe(translate(unresolved), hide_index=True, width="stretch")
+    data_table(translate(unresolved), hide_index=True, width="stretch")
     st.subheader(L("其他警告", "Other warnings"))
-    st.dataframe(
+    data_table(
         translate(issues[(issues["level"] == "warning") & ~issues.index.isin(unresolved.index)]),
         hide_index=True,
         width="stretch",
@@ -52,4 +52,4 @@ for name, zh, en in [
     ("dq_without_source", "缺少来源", "Without a source"),
 ]:
     st.markdown("**" + L(zh, en) + "**")
-    st.dataframe(frame(class_words(run_named(name))), hide_index=True, width="stretch")
+    data_table(frame(class_words(run_named(name))), hide_index=True, width="stretch")

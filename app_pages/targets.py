@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import L, page_header, run_named
+from app_pages.common import L, data_table, page_header, run_named
 from app_pages.headers import frame
 
 page_header("政策目标", "Targets")
@@ -16,13 +16,13 @@ st.markdown(
 )
 
 st.subheader(L("2025年量化目标", "Quantified 2025 targets"))
-st.dataframe(frame(run_named("policy_targets")), hide_index=True, width="stretch")
+data_table(frame(run_named("policy_targets")), hide_index=True, width="stretch")
 
 st.subheader(
     L("措施7：省级技术创新中心、制造业创新中心全覆盖", "Measure 7: every cluster with provincial innovation centres")
 )
 coverage = frame(run_named("measure7_center_coverage"))
-st.dataframe(coverage, hide_index=True, width="stretch")
+data_table(coverage, hide_index=True, width="stretch")
 for row in run_named("measure7_list_completeness"):
     st.caption(
         f"{row['name_zh']}: "
@@ -38,18 +38,18 @@ for row in run_named("measure7_list_completeness"):
 st.subheader(
     L("措施12：国家高新区省级加速器全覆盖", "Measure 12: a provincial accelerator in every national high-tech zone")
 )
-st.dataframe(frame(run_named("measure12_accelerator_coverage")), hide_index=True, width="stretch")
+data_table(frame(run_named("measure12_accelerator_coverage")), hide_index=True, width="stretch")
 st.subheader(
     L("措施12：高水平大学省级大学科技园全覆盖", "Measure 12: a university science park at every high-level university")
 )
-st.dataframe(frame(run_named("measure12_science_park_coverage")), hide_index=True, width="stretch")
+data_table(frame(run_named("measure12_science_park_coverage")), hide_index=True, width="stretch")
 
 st.subheader(L("各部门职责", "What each department answers for"))
 departments = sorted({r["department"] for r in run_named("department_responsibilities")})
 chosen = st.selectbox(
     L("部门", "Department"), ["", *departments], key="targets_department", format_func=lambda d: d or L("全部", "all")
 )
-st.dataframe(frame(run_named("department_responsibilities", {"department": chosen})), hide_index=True, width="stretch")
+data_table(frame(run_named("department_responsibilities", {"department": chosen})), hide_index=True, width="stretch")
 
 st.subheader(L("20项措施", "The 20 measures"))
-st.dataframe(frame(run_named("notice_measures")), hide_index=True, width="stretch")
+data_table(frame(run_named("notice_measures")), hide_index=True, width="stretch")

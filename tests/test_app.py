@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app_pages.common import MISSING
 from app_pages.graph_view import GraphData, external_urls, render
 from app_pages.map_view import choropleth
 from graph.embedded_store import EmbeddedStore
@@ -214,10 +215,14 @@ def test_map_page_counts_a_picked_citys_districts_and_lists_the_unplaced_on_requ
     assert unplaced > 0 and len(app.dataframe[-2].value) == unplaced  # the bundled data: fewer than the row cap
 
 
-def test_compare_page_puts_two_cities_side_by_side(app: AppTest) -> None:
+def test_compare_page_puts_two_cities_side_by_side(app: AppTest, loaded_embedded_path: Path, schema: Schema) -> None:
     _page(app, "compare")
     assert app.multiselect(key="compare_cities").value == ["深圳市", "东莞市"]
-    assert [m.label for m in app.metric].count("主体总数 Entities") == 2
+    totals = [int(m.value.replace(",", "")) for m in app.metric if m.label == "主体总数 Entities"]
+    store = EmbeddedStore(loaded_embedded_path, schema, read_only=True)
+    on_map = {r["city"]: r["entities"] for r in get_query("stage_map").run(store, {"stage": "all"}).rows}
+    assert totals == [on_map["深圳市"], on_map["东莞市"]]  # the map's figure: a park is on no stage
+    assert any(c.value.startswith("另有 1 个不属于任何环节的载体") for c in app.caption)  # each city's zone, named
     heat = _chart(app, "compare_heat")["options"]
     assert len(heat["yAxis"]["data"]) == 21 and len(heat["xAxis"]["data"]) == 20
     app.multiselect(key="compare_cities").set_value([]).run()  # none chosen: the page says what to do
@@ -293,12 +298,13 @@ SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_no_table_shows_a_snake_case_header(app: AppTest, page: str) -> None:
+def test_no_table_shows_a_snake_case_header_or_none_for_a_missing_value(app: AppTest, page: str) -> None:
     _page(app, page)
     if page == "console":  # the console's own columns are the analyst's aliases: run one to see node columns
         app.text_area(key="console_text").set_value("MATCH (c:City) RETURN c LIMIT 3").run()
         app.button(key="console_run").click().run()
     for table in app.dataframe:
+        assert table.proto.placeholder == MISSING, page  # an empty cell a dash, not Streamlit's "None"
         for column in table.value.columns:
             assert not SNAKE.match(str(column)) or (page == "console" and str(column).startswith("c.")), (page, column)
             if lang_of(app) == "zh" and page != "console":
