@@ -52,6 +52,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "from_stage": ("起点环节", "from stage"),
     "funds_wan_cny": ("经费（万元）", "funds (10k CNY)"),
     "host": ("依托单位", "host"),
+    "hosts": ("依托单位", "hosts"),
     "host_class": ("依托单位类别", "host class"),
     "id": ("标识", "id"),
     "ids": ("经过的标识", "ids along the path"),

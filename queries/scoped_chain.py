@@ -146,7 +146,8 @@ RETURN clusters, e.name_zh AS enterprise, p.name_zh AS product, e.listed_industr
 
 # The rows of cluster_rd_institutions whose city is this one, for all the city's clusters in one read (a query per
 # cluster took about 1 s for 广州市's 20 at scale 150): institutions located in a City of this name that serve one of
-# the clusters, each row as that query makes it (a host and a city per row), in its order within each cluster.
+# the clusters, each row as that query makes it (an institution with its hosts, a city per row), in its order within
+# each cluster. Its hosts are sorted here: neither store sorts a list in the same words.
 _CITY_INSTITUTIONS = """
 MATCH (city:City)
 WHERE city.name_zh = $city
@@ -156,13 +157,14 @@ WITH DISTINCT e
 MATCH (e)-[:SERVES_CLUSTER]->(c:IndustryCluster)
 WHERE c.cluster_code IN $clusters
 OPTIONAL MATCH (e)-[:HOSTED_BY|LED_BY]->(h)
+WITH c, e, collect(DISTINCT h.name_zh) AS hosts
 OPTIONAL MATCH (e)-[:LOCATED_IN]->(place:City)
-WITH c, e, h, place
+WITH c, e, hosts, place
 WHERE place.name_zh = $city
 RETURN c.cluster_code AS cluster, e.name_zh AS institution, ckg_label(e) AS class, e.level AS level,
-       h.name_zh AS host, place.name_zh AS city, e.source_file AS source_file, e.source_row AS source_row,
+       hosts, place.name_zh AS city, e.source_file AS source_file, e.source_row AS source_row,
        e.confidence AS confidence
-ORDER BY class, institution, host
+ORDER BY class, institution, source_file, source_row
 """
 # cluster_key_technologies for several clusters in one read, each row beginning with its cluster's code (a city's
 # report asks for its 20 clusters: 20 queries took 0.27 s of 广州市's 0.8 s at scale 150)
@@ -317,7 +319,8 @@ def city_members(store: GraphStore, city: str, clusters: list[str]) -> list[dict
 def city_institutions(store: GraphStore, city: str, clusters: list[str]) -> list[dict[str, Any]]:
     """The R&D institutions located in the city that serve these clusters: cluster_rd_institutions' rows whose city is
     this one, each beginning with its cluster's code, cluster by cluster in the order given (within a cluster, that
-    query's order: class, institution, host, nulls last); from the snapshot when one of the current epoch is ready."""
+    query's order: class, institution, source file and row, nulls last); from the snapshot when one of the current
+    epoch is ready."""
     place = {code: i for i, code in reversed(list(enumerate(clusters)))}  # a code given twice: its first place
     topo = fresh_snapshot(store)
     if topo is not None:
@@ -326,6 +329,8 @@ def city_institutions(store: GraphStore, city: str, clusters: list[str]) -> list
         rows = store.read_all(
             expand_macros(store.backend, _CITY_INSTITUTIONS), {"city": city, "clusters": clusters}
         ).rows
+        for row in rows:
+            row["hosts"] = sorted(row["hosts"])
     return sorted(rows, key=lambda r: place.get(r["cluster"], len(clusters)))  # stable: the query's order within
 
 

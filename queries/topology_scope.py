@@ -189,8 +189,9 @@ INSTITUTION_CLASSES = ("Laboratory", "ResearchInstitution", "University", "Innov
 
 def city_institutions(reads: Reads, topo: Topology, city: str, clusters: list[str]) -> list[dict[str, object]]:
     """scoped_chain._CITY_INSTITUTIONS from the snapshot: for each institution located in a City of this name, a row
-    per ``SERVES_CLUSTER`` tie to one of these clusters, per host (``HOSTED_BY``/``LED_BY``; none: one row) and per
-    ``LOCATED_IN`` tie to a City of this name; in that query's order (class, institution, host, nulls last)."""
+    per ``SERVES_CLUSTER`` tie to one of these clusters and per ``LOCATED_IN`` tie to a City of this name, with its
+    hosts' names (``HOSTED_BY``/``LED_BY``), sorted; in that query's order (class, institution, source file and row,
+    nulls last)."""
     anchors = _cities_named(topo, city)
     anchor = np.zeros(topo.node_count, dtype=np.bool_)
     anchor[anchors] = True
@@ -203,26 +204,27 @@ def city_institutions(reads: Reads, topo: Topology, city: str, clusters: list[st
     hosted = np.isin(rel, codes_among(topo.rel_types, ("HOSTED_BY", "LED_BY"))) & outgoing
     placed = np.isin(rel, codes_among(topo.rel_types, ("LOCATED_IN",))) & outgoing & anchor[partner]
     ties: list[list[str]] = [[] for _ in found]
-    hosts: list[list[str | None]] = [[] for _ in found]
+    hosts: list[set[str]] = [set() for _ in found]
     places = np.bincount(owner[placed], minlength=len(found)).tolist()
     for at, node in zip(owner[serves].tolist(), partner[serves].tolist(), strict=True):
         if node in code_of:
             ties[at].append(code_of[node])
     host_names = topo.name_zh.take(pa.array(partner[hosted], type=pa.int32())).to_pylist()
     for at, name in zip(owner[hosted].tolist(), host_names, strict=True):
-        hosts[at].append(name)
+        if name is not None:  # collect() leaves out a null
+            hosts[at].add(name)
     entity = {column: topo.values(column, found).to_pylist() for column in ("level", *SOURCE_OF_ROW)}
     names = topo.name_zh.take(pa.array(found, type=pa.int32())).to_pylist()
     classes = [topo.classes[code] for code in topo.class_codes[found].tolist()]
     rows: list[dict[str, object]] = [
-        {"cluster": code, "institution": names[i], "class": classes[i], "level": entity["level"][i], "host": host,
-         "city": city, **{column: entity[column][i] for column in SOURCE_OF_ROW}}
+        {"cluster": code, "institution": names[i], "class": classes[i], "level": entity["level"][i],
+         "hosts": sorted(hosts[i]), "city": city, **{column: entity[column][i] for column in SOURCE_OF_ROW}}
         for i in range(len(found))
         for code in ties[i]
-        for host in hosts[i] or [None]
         for _ in range(places[i])
     ]  # fmt: skip
-    return sorted(rows, key=lambda r: tuple((r[k] is None, str(r[k] or "")) for k in ("class", "institution", "host")))
+    order = ("class", "institution", "source_file", "source_row")
+    return sorted(rows, key=lambda r: tuple((r[k] is None, r[k] if r[k] is not None else "") for k in order))
 
 
 # cluster_key_technologies' entities: a Technology, or one of the others with a research field

@@ -164,8 +164,9 @@ REAL_ANSWERS: dict[str, Callable[[GraphStore], object]] = {
     "cluster_key_products": lambda s: _assert(
         any(r["enterprise"].startswith("TCL") for r in _rows(s, "cluster_key_products", cluster="E01"))
     ),
-    "cluster_rd_institutions": lambda s: _assert(
-        "国家5G中高频器件创新中心" in {r["institution"] for r in _rows(s, "cluster_rd_institutions")}
+    "cluster_rd_institutions": lambda s: _assert(  # two hosts: one row, naming both in order
+        _one(_rows(s, "cluster_rd_institutions"), institution="国家5G中高频器件创新中心")["hosts"]
+        == ["深圳市汇芯通信技术有限公司", "福田区投资控股, 力合科创, 南方科技大学"]
     ),
     "cluster_map": lambda s: _assert(max(_rows(s, "cluster_map"), key=lambda r: r["entities"])["city"] == "深圳市"),
     "stage_map": lambda s: _assert(len(_rows(s, "stage_map", stage="basic_research")) == 21),
