@@ -326,11 +326,8 @@ def city_institutions(store: GraphStore, city: str, clusters: list[str]) -> list
     if topo is not None:
         rows = topology_scope.city_institutions(Reads(store), topo, city, clusters)
     else:
-        rows = store.read_all(
-            expand_macros(store.backend, _CITY_INSTITUTIONS), {"city": city, "clusters": clusters}
-        ).rows
-        for row in rows:
-            row["hosts"] = sorted(row["hosts"])
+        read = store.read_all(expand_macros(store.backend, _CITY_INSTITUTIONS), {"city": city, "clusters": clusters})
+        rows = [{**row, "hosts": sorted(row["hosts"])} for row in read.rows]
     return sorted(rows, key=lambda r: place.get(r["cluster"], len(clusters)))  # stable: the query's order within
 
 
