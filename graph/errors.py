@@ -51,6 +51,7 @@ DETAILS_ZH: tuple[tuple[str, str], ...] = (
     ("time limit", "查询超过时间上限，已停止；请缩小范围（选一个环节或城市）后重试"),
     ("buffer pool is full", "数据库缓冲池已满（同时运行的大查询过多）；请稍后重试"),
     ("Lock is held", "另一个进程正以读写方式打开该文件"),
+    ("No space left", "磁盘已满"),
 )
 
 

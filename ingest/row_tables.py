@@ -17,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.ipc
 
-from graph.errors import ClusterKGError
+from graph.errors import ClusterKGError, apart
 from graph.mapped_tables import mapped_table
 
 # A firm's row waits with its claims' JSON and its checked copy: at scale 50 the node rows' step peaked at 1,279 MB
@@ -95,9 +95,12 @@ class TableBuilder:
 
 
 def _no_room(spill: Path, exc: OSError) -> SpillError:
+    zh, en = apart(exc)
+    detail_zh = f"（{zh}）" if zh else ""
     return SpillError(
-        f"the run's tables cannot be written to {spill.parent} ({exc}); nothing was changed. Set TMPDIR to a folder "
-        "on a disk with room: about as much as the store takes"
+        f"本次导入的行表无法写入 {spill.parent}{detail_zh}；未作任何更改。请把 TMPDIR 设为一个空间足够的磁盘上的文件夹"
+        f"（约与存储一样大） / the run's tables cannot be written to {spill.parent} ({en}); nothing was changed. "
+        "Set TMPDIR to a folder on a disk with room: about as much as the store takes"
     )
 
 

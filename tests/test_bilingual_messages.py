@@ -127,22 +127,23 @@ def _user_error_classes() -> set[str]:
 
 
 def _raised_texts(classes: set[str]) -> tuple[list[tuple[str, str]], int]:
-    """(file:line, text) of each error of ``classes`` raised with a message the source spells, and how many others
-    are raised with a message made elsewhere (a call: checked where it is made, or by the tests below)."""
+    """(file:line, text) of each error of ``classes`` made with a message the source spells (raised there, or made to
+    be returned and raised by the caller), and how many others are made with a message made elsewhere (a call:
+    checked where it is made, or by the tests below)."""
     texts, unspelled = [], 0
     for where, node, constants in _nodes():
-        if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and node.exc.args):
+        if not (isinstance(node, ast.Call) and node.args):
             continue
-        func = node.exc.func
+        func = node.func
         name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
         if name not in classes:
             continue
-        first = _text(node.exc.args[0], constants)
+        first = _text(node.args[0], constants)
         if first is None:
             unspelled += 1
             continue
-        if len(node.exc.args) >= 2:  # (zh, en): the two halves given apart
-            second = _text(node.exc.args[1], constants) or ""
+        if len(node.args) >= 2:  # (zh, en): the two halves given apart
+            second = _text(node.args[1], constants) or ""
             first = f"{first} / {second}"
         texts.append((f"{where}:{node.lineno}", first))
     return texts, unspelled
@@ -244,4 +245,5 @@ def test_a_detail_after_our_own_words_is_said_in_each_half_once() -> None:
 
 def test_a_logged_detail_goes_to_each_half_in_its_language() -> None:
     assert noted(StoreError(TIMED_OUT)) == ("（查询超过时间上限，已停止）", TIMED_OUT.split(" / ")[1])
-    assert noted(OSError("No space left on device")) == ("", "No space left on device")
+    assert noted(OSError("No space left on device")) == ("（磁盘已满）", "No space left on device")
+    assert noted(OSError("Input/output error")) == ("", "Input/output error")  # words it does not know: English

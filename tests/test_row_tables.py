@@ -323,6 +323,7 @@ def test_a_spill_folder_that_cannot_take_the_tables_says_so(monkeypatch: pytest.
     monkeypatch.setattr(pa.ipc, "new_file", full)
     builder = TableBuilder(pa.schema([("id", pa.string())]), _as_dicts, tmp_path / "x.arrow")
     builder.add({"id": "x/1"})
-    with pytest.raises(SpillError, match=f"{tmp_path}.*No space left.*Set TMPDIR"):
+    with pytest.raises(SpillError, match=f"{tmp_path}.*No space left.*Set TMPDIR") as raised:
         builder.table()
+    assert str(raised.value).startswith(f"本次导入的行表无法写入 {tmp_path}（磁盘已满）；")  # Chinese first
     assert "TMPDIR" in explain_error(SpillError("x"))[0]  # said in Chinese too
