@@ -39,8 +39,8 @@ from graph.settings import Settings
 from ingest import pipeline
 from ingest import records as ingest_records
 from ingest.build import build, node_rows, relationship_rows
+from ingest.collecting import default_inferences, gather
 from ingest.collector import give_back, no_cyclic_collections
-from ingest.pipeline import default_inferences, gather
 from ingest.report import Report
 from ingest.sources import bundled_sources
 

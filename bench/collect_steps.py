@@ -39,7 +39,7 @@ def measure(data: Path) -> dict[str, Any]:
         from ingest.collector import no_cyclic_collections as quiet_collector
     except ImportError:  # a tree from before 2026-12-07, whose runs made the collections rarer
         from ingest.collector import rare_collections as quiet_collector
-    from ingest.pipeline import default_inferences, gather
+    from ingest.collecting import default_inferences, gather
     from ingest.report import Report
     from ingest.sources import bundled_sources
 

@@ -13,6 +13,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -46,6 +47,61 @@ def status_figures(pid: int | str = "self") -> dict[str, int]:
 def status_mb(field: str) -> int:
     """One memory figure of this process, in MB (0 where the system does not give it)."""
     return status_figures().get(field, 0)
+
+
+class TreePeak:
+    """The highest resident memory of this process and its descendants together (an ingest's collect runs in a child
+    of its own: ingest/collect_apart.py), sampled every ``every`` seconds, and never below this process's own peak
+    (the kernel's). The children's RSS is added whole: pages they still share with this process count twice, so the
+    figure is an upper bound."""
+
+    def __init__(self, every: float = 0.1) -> None:
+        self.every = every
+        self.sampled = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> TreePeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def peak_mb(self) -> int:
+        own = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        return max(own, self.sampled)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.every):
+            self.sampled = max(self.sampled, sum(_rss_mb(pid) for pid in _tree(os.getpid())))
+
+
+def _tree(root: int) -> list[int]:
+    """``root`` and every process below it (from each process's parent in /proc/PID/stat)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:  # "PID (name) STATE PPID …": the name may hold spaces and parentheses
+                parents[int(entry.name)] = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+            except (OSError, ValueError, IndexError):  # gone meanwhile
+                continue
+    found, todo = [root], [root]
+    while todo:
+        parent = todo.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent]
+        found += children
+        todo += children
+    return found
+
+
+def _rss_mb(pid: int) -> int:
+    try:
+        return status_figures(pid).get("VmRSS", 0)
+    except OSError:  # gone meanwhile
+        return 0
 
 
 def cpu_s() -> float:

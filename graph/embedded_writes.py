@@ -25,6 +25,7 @@ from graph.copy_files import parquet_for_copy, path_literal
 from graph.embedded_results import all_rows
 from graph.errors import StoreError
 from graph.mapped_tables import let_go_of_read_pages
+from graph.native_memory import trim_heap
 from graph.row_checks import Row, prepare_node_rows, prepare_rel_rows
 from graph.schema import NodeClass, PropertySpec, RelType
 from graph.store import GraphStore
@@ -177,6 +178,7 @@ class EmbeddedWrites(GraphStore):
                 self._execute(f"COPY {target} FROM $t{ends}", {"t": _without_empty_batches(rows)})
             else:
                 self._execute(f"COPY {target} FROM {path_literal(file)}{ends}")
+        trim_heap()  # the COPY's freed working memory back to the system before the next (docs/SCALE.md)
 
     # A first load writes into empty tables: one cheap probe spares looking up every id and pair.
     def _any_node(self, label: str) -> bool:

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from graph import name_index
 from graph.errors import noted
+from graph.schema import Schema
 from graph.store import GraphStore
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,9 @@ class IndexAhead:
         self._stop = threading.Event()
         self._built: Path | None = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._build, name="name-index-ahead", daemon=True)
+        self._thread: threading.Thread | None = threading.Thread(
+            target=self._build, name="name-index-ahead", daemon=True
+        )
         self._thread.start()
 
     def _build(self) -> None:
@@ -70,10 +73,24 @@ class IndexAhead:
         finally:
             self._tables = {}
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The index as another process receives it (ingest/collect_apart.py): built, once the thread is done."""
+        self._wait()
+        error = None if self._error is None else RuntimeError(str(self._error))  # whatever its kind, its words
+        return {"path": self.path, "_built": self._built, "_error": error}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._tables, self._stop, self._thread = {}, threading.Event(), None
+
+    def _wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
     def install(self, epoch: str) -> bool:
         """Wait for the build and put the index in place at ``epoch``; False when it failed (the caller rebuilds
         it from the store)."""
-        self._thread.join()
+        self._wait()
         if self._built is None:
             log.warning(
                 "与导入同时构建的名称索引失败%s：改从存储重建 / "
@@ -88,7 +105,7 @@ class IndexAhead:
 
     def discard(self) -> None:
         self._stop.set()
-        self._thread.join()
+        self._wait()
         if self._built is not None:
             self._built.unlink(missing_ok=True)
             self._built = None
@@ -97,10 +114,23 @@ class IndexAhead:
 def start(store: GraphStore, tables: Mapping[str, pa.Table]) -> IndexAhead | None:
     """The index built ahead from a run's node tables (label → table), when the store keeps an index file and
     holds no entity yet; None otherwise."""
+    path = ahead_path(store)
+    return None if path is None else start_at(path, store.schema, tables)
+
+
+def ahead_path(store: GraphStore) -> Path | None:
+    """The store's index file, when a run's node tables are what it will hold: the store keeps one and holds no
+    entity yet; None otherwise."""
     path = name_index.sidecar_path(store)
     if path is None:
         return None
     labels = [cls.name for cls in store.schema.entity_classes]  # schema names, pasted as labels
     if any(store.read_in_write(f"MATCH (n:{label}) RETURN n.id AS id LIMIT 1") for label in labels):
         return None
+    return path
+
+
+def start_at(path: Path, schema: Schema, tables: Mapping[str, pa.Table]) -> IndexAhead:
+    """The index of these node tables, built ahead for the index file ``path`` (``ahead_path``)."""
+    labels = [cls.name for cls in schema.entity_classes]
     return IndexAhead(path, {label: tables[label] for label in labels if label in tables})

@@ -92,6 +92,7 @@ class Settings:
     # A cluster with more members lists them on request (the chain page): sorting 100,000 members by stage and
     # class took 1.5 s of that page's first render at scale 150, for a table that shows the first few thousand.
     listed_at_once: int = 20_000
+    collect_apart_mb: int = 64  # an ingest whose files are this large reads them in a process of its own
     value_max_chars: int = 2000
     param_max_depth: int = 16
     # Console queries on the embedded store: children running at once in the app process, each child's memory
@@ -134,6 +135,7 @@ class Settings:
             result_max_bytes=_number(int, env, "CLUSTERKG_RESULT_MAX_BYTES", 8 * 1024**2),
             graph_max_nodes=_number(int, env, "CLUSTERKG_GRAPH_MAX_NODES", 300),
             listed_at_once=_number(int, env, "CLUSTERKG_LISTED_AT_ONCE", 20_000),
+            collect_apart_mb=_number(int, env, "CLUSTERKG_COLLECT_APART_MB", 64),
             value_max_chars=_number(int, env, "CLUSTERKG_VALUE_MAX_CHARS", 2000),
             param_max_depth=_number(int, env, "CLUSTERKG_PARAM_MAX_DEPTH", 16),
             console_children=_number(int, env, "CLUSTERKG_CONSOLE_CHILDREN", 2),

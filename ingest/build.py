@@ -183,7 +183,7 @@ def node_rows(built: Built, schema: Schema, spill: Path | None = None) -> NodeTa
         builder = builders.get(entity.label)
         if builder is None:
             cls = schema.node_class(entity.label)
-            file = spill / f"nodes-{entity.label}.arrow" if spill else None
+            file = row_tables.node_file(spill, entity.label) if spill else None
             builder = builders[entity.label] = TableBuilder(node_schema(cls), partial(_checked_nodes, cls), file)
         builder.add(entity_row(entity, schema, built.claims(entity), ties))
         entity.let_go()
@@ -232,9 +232,9 @@ def relationship_rows(links: Ties, schema: Schema, spill: Path | None = None) ->
     table_schema = relationship_schema(schema)
     builders: dict[RelGroup, TableBuilder] = {}
     batch = row_tables.ROW_BATCH
-    for number, (group, positions) in enumerate(ties.groups()):
+    for group, positions in ties.groups():
         where = f"{group[0]} {group[1]}->{group[2]}"
-        file = spill / f"ties-{number}-{'-'.join(group)}.arrow" if spill else None
+        file = row_tables.tie_file(spill, group) if spill else None
         builder = builders[group] = TableBuilder(table_schema, partial(_checked_rels, schema, where), file)
         firsts = positions[~later[positions]]
         for start in range(0, len(firsts), batch):

@@ -11,6 +11,9 @@ A run is recorded as an IngestRun node (a PROV activity): when it started and en
 checksums, its counts, what it added, changed and dropped (overall and per source), and its report.
 Nodes and relationships that did not change are not written, so a re-run of unchanged files changes
 nothing; writes are idempotent upserts, so an interrupted run is finished by running it again.
+
+Everything before the write is ``ingest/collecting.py``'s; on the embedded store a large run does it in a forked child
+of its own (``ingest/collect_apart.py``), so that the process that writes never held the records.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable
 from contextlib import ExitStack
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,23 +32,26 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph import aggregates, name_index, name_index_ahead
-from graph.errors import ClusterKGError, StoreError, noted
+from graph.errors import StoreError, noted
 from graph.mapped_tables import let_go_of_read_pages
-from graph.schema import Schema
+from graph.settings import Settings
 from graph.store import GraphStore
-from ingest.attribution import attribution
-from ingest.build import Built, Inference, RelKey, build, count_by_type, node_rows, relationship_rows
-from ingest.claims import SourceStatements
-from ingest.collector import give_back, no_cyclic_collections, rare_collections
-from ingest.inference import place_from_coordinates, place_from_host
+from ingest import collect_apart
+from ingest.build import Inference, RelKey
+from ingest.collecting import (  # Progress, collect and the others: where callers have long found them
+    Collected,
+    CollectSteps,
+    Progress,
+    UnknownSourceError,
+    collect,
+    default_inferences,
+)
+from ingest.collector import rare_collections
 from ingest.report import Report
-from ingest.row_tables import NodeTables, RelGroup, RelTables, stamped
+from ingest.row_tables import NodeTables, RelGroup, RelTables, spilled_again, stamped
 from ingest.run_changes import (
     IngestResult,
-    diff_nodes,
-    diff_relationships,
     run_record,
-    statement_changes,
     written_nodes,
 )
 from ingest.sources import Source
@@ -56,72 +61,7 @@ from ingest.tie_diff import TieWrites
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str, int], None]  # (step description, items done in that step)
-
-
-def default_inferences(schema: Schema, data_dir: Path, report: Report | None = None) -> list[Inference]:
-    """The rules every ingest applies, in order (a later rule sees the earlier rules' ties). The rows of their tables
-    that cannot be parsed go into ``report``; a table that cannot be used raises RuleTableError
-    (ingest/reference_rows.py)."""
-    return [
-        place_from_coordinates(schema, data_dir, report),
-        place_from_host(schema),
-        attribution(schema, data_dir, report),
-    ]
-
-
-class UnknownSourceError(ClusterKGError):
-    """A source to retract holds no statements in the store."""
-
-
-@dataclass
-class Gathered:
-    """This run's fresh statements, by source, and the sources that could not be read whole."""
-
-    statements: dict[str, SourceStatements]
-    incomplete: set[str]
-    files: dict[str, str]  # source → its file, as the report names it
-
-
-def gather(sources: Iterable[Source], data_dir: Path, report: Report, progress: Progress | None = None) -> Gathered:
-    statements: dict[str, SourceStatements] = {}
-    incomplete: set[str] = set()
-    files: dict[str, str] = {}
-    for source in sources:
-        files[source.name] = source.file
-        records, links = source.collect(data_dir, report)
-        part = statements.setdefault(source.name, SourceStatements())
-        part.records.extend(records)
-        part.links.extend(links)
-        if not _read_whole(report, source):
-            incomplete.add(source.name)
-        if progress:
-            progress(f"read {source.name}", len(records))
-    return Gathered(statements, incomplete, files)
-
-
-def _read_whole(report: Report, source: Source) -> bool:
-    """A source counts as read only when its file was read whole, had its columns and kept its bounds."""
-    accounts = [a for a in report.files.values() if a.source == source.name]
-    files = {a.file for a in accounts} | {source.file}
-    broken = any(not a.bounds_ok for a in accounts)
-    fatal = any(i.file in files for i in report.file_errors)
-    return not broken and not fatal
-
-
-def collect(
-    sources: Iterable[Source],
-    schema: Schema,
-    data_dir: Path,
-    report: Report,
-    progress: Progress | None = None,
-    inferences: Iterable[Inference] | None = None,
-) -> Built:
-    """Read sources and resolve their statements alone (an initial load, benchmarks); nothing is written."""
-    with no_cyclic_collections():
-        gathered = gather(sources, data_dir, report, progress)
-        rules = default_inferences(schema, data_dir, report) if inferences is None else inferences
-        return build(gathered.statements, schema, data_dir, report, inferences=rules)
+__all__ = ["Progress", "UnknownSourceError", "collect", "default_inferences", "run_ingest"]
 
 
 def run_ingest(
@@ -134,9 +74,15 @@ def run_ingest(
     progress: Progress | None = None,
     inferences: Iterable[Inference] | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    apart: bool | None = None,
 ) -> IngestResult:
+    """Reads ``sources``, resolves them with the statements the store keeps, and writes what changed. ``apart``: the
+    collect in a process of its own (ingest/collect_apart.py); None: on the embedded store when the files read are
+    at least ``CLUSTERKG_COLLECT_APART_MB`` (graph/settings.py)."""
     started = now()
     run_id = f"run/{started:%Y%m%dT%H%M%S%f}"
+    if apart is None:
+        apart = _large_enough_to_collect_apart(store, sources, data_dir)
     report = Report()
     recover = False
     if not dry_run:
@@ -151,13 +97,24 @@ def run_ingest(
         with rare_collections(), spill_folder() as spill, ExitStack() as on_exit:
             result = _run(
                 store, sources, data_dir, dry_run, set(retract), run_id, report, progress, rules, started, now,
-                spill, on_exit, recover,
+                spill, on_exit, recover, apart and collect_apart.available(),
             )  # fmt: skip
     except BaseException:
         if not dry_run:
             _mark_failed(store, run_id, now())
         raise
     return result
+
+
+def _large_enough_to_collect_apart(store: GraphStore, sources: list[Source], data_dir: Path) -> bool:
+    """Whether a run's files are large enough for its collect to go to a process of its own: only the embedded
+    store writes in the run's own process (Neo4j's server holds the write's memory)."""
+    if store.backend != "embedded" or not collect_apart.available():
+        return False
+    least = Settings.from_env().collect_apart_mb
+    files = {data_dir / source.file for source in sources}
+    size = sum(file.stat().st_size for file in files if file.is_file())
+    return size >= least * 1024 * 1024
 
 
 def _run(
@@ -175,99 +132,91 @@ def _run(
     spill: Path,
     on_exit: ExitStack,
     recover: bool = False,
+    apart: bool = False,
 ) -> IngestResult:
-    clock = time.perf_counter()
-    seconds: dict[str, float] = {}
-    with no_cyclic_collections():  # the files alone (ingest/collector.py: not while a store's driver reads)
-        gathered = gather(sources, data_dir, report, progress)
-    replaced = (set(gathered.statements) - gathered.incomplete) | retract
-    # the replaced sources' statements as digests, to count changes; the store's version, for the write to check
-    # that no other write came between
-    stored = read_stored(store, counted=replaced, version=store.written_version())
-    read_version = stored.version
-    unknown = retract - stored.sources
-    if unknown:
-        known_zh, known = "、".join(sorted(stored.sources)) or "无", ", ".join(sorted(stored.sources)) or "none"
-        names = ", ".join(sorted(unknown))
-        raise UnknownSourceError(
-            f"存储中没有来源 {names} 的陈述；存储中有的来源：{known_zh} / "
-            f"the store holds no statements of source(s) {names}; sources it holds: {known}"
-        )
-    for name in sorted(gathered.incomplete):
-        report.error(
-            gathered.files[name],
-            f"来源 {name} 未完整读取（见上面的错误），其陈述一概未改、未撤 / "
-            f"source {name} was not read whole (see the errors above): nothing it stated was changed or retracted",
-        )
-    statements = dict(stored.statements)  # the sources this run does not replace
-    statements.update({name: gathered.statements[name] for name in replaced if name in gathered.statements})
-    by_source = {
-        name: statement_changes(stored.prints.get(name), gathered.statements.get(name)) for name in sorted(replaced)
-    }
-    # At a million nodes the statements, the resolved entities and the rows are gigabytes each: each is let go as
-    # soon as the next step holds what it needs (``statements`` keeps the stored ones this run does not replace).
-    stored.statements.clear()
-    stored.prints.clear()
-    with no_cyclic_collections():  # give_back collects the few cycles of name_index_ahead's reads
-        built = build(
-            statements, store.schema, data_dir, report, reported_sources=gathered.statements, inferences=inferences
-        )
-        del statements
-        gathered.statements.clear()
-        nodes = node_rows(built, store.schema, spill)
-        # a first load's name index, built from the node tables while the rest of the run goes on
+    steps = CollectSteps(store.schema, sources, data_dir, dry_run, retract, run_id, report, progress, inferences, spill)
+
+    def index_ahead(nodes: NodeTables) -> name_index_ahead.IndexAhead | None:
+        """A first load's name index, built from the node tables while the rest of the run goes on."""
         ahead = None if dry_run else name_index_ahead.start(store, nodes)
         if ahead is not None:
             on_exit.callback(ahead.discard)  # deleted if the run ends before it is in place
-        links = built.links
-        del built  # the entities and their records
-        rels = relationship_rows(links, store.schema, spill)
-        del links
-        give_back()  # the write starts from the rows alone
-    seconds["collect"], clock = time.perf_counter() - clock, time.perf_counter()
-    read_files = {a.file for a in report.files.values() if a.source not in gathered.incomplete}
-    node_changes, node_todo, node_drop = diff_nodes(stored, nodes, read_files)
-    ties = diff_relationships(stored, rels, read_files)
-    rel_changes, rel_todo, rel_drop = ties.changes, ties.todo, ties.drop
-    seconds["diff"], clock = time.perf_counter() - clock, time.perf_counter()
-    result = IngestResult(
-        run_id=run_id,
-        report=report,
-        node_counts={label: int(table.num_rows) for label, table in sorted(nodes.items())},
-        relationship_counts=count_by_type(rels),
-        nodes=node_changes,
-        relationships=rel_changes,
-        dry_run=dry_run,
-        seconds=seconds,
-        kept=sorted(gathered.incomplete),
-        by_source=by_source,
-    )
+        return ahead
+
+    collected = _collect_apart(store, steps, spill) if apart else None
+    if collected is not None:
+        if collected.ahead is not None:  # built by the child beside its tie rows
+            on_exit.callback(collected.ahead.discard)  # deleted if the run ends before it is in place
+    else:  # in this process; also when a source the child read was not read whole
+        collected = steps.collect(
+            lambda replaced: read_stored(store, counted=replaced, version=store.written_version()), index_ahead
+        )
+        assert collected is not None  # this read always answers
     if not dry_run:
-        log.info(
-            "writing: %d node rows, %d relationship rows, %d removals (read and resolved in %.1f s)",
-            _true(node_todo), _tie_rows(rel_todo), len(node_drop) + len(rel_drop), seconds["collect"] + seconds["diff"],
+        _write_collected(store, collected, run_id, progress, started, now, recover)
+    return collected.result
+
+
+def _collect_apart(store: GraphStore, steps: CollectSteps, spill: Path) -> Collected | None:
+    """The collect in a process of its own (ingest/collect_apart.py), the stored statements read before it: those
+    of every source the run names as digests. None when a source was not read whole: its stored statements are then
+    needed whole, and the collect runs again in this process."""
+    named = {source.name for source in steps.sources} | steps.retract
+    stored = read_stored(store, counted=named, version=store.written_version())
+    index = None if steps.dry_run else name_index_ahead.ahead_path(store)
+
+    def index_ahead(nodes: NodeTables) -> name_index_ahead.IndexAhead | None:  # the child's: it waits for it
+        return None if index is None else name_index_ahead.start_at(index, steps.schema, nodes)
+
+    collected = collect_apart.in_own_process(
+        lambda: steps.collect(lambda replaced: stored if replaced == named else None, index_ahead),
+        spill / "collected.pickle",
+    )
+    if collected is not None:  # its report is the child's: the one given to it, with what it found
+        collected.nodes, collected.rels = spilled_again(spill, list(collected.nodes), list(collected.rels))
+    return collected
+
+
+def _write_collected(
+    store: GraphStore,
+    collected: Collected,
+    run_id: str,
+    progress: Progress | None,
+    started: datetime,
+    now: Callable[[], datetime],
+    recover: bool,
+) -> None:
+    """The collected rows written in one transaction with the run's record; then the name index follows."""
+    clock = time.perf_counter()
+    result, nodes, rels = collected.result, collected.nodes, collected.rels
+    node_todo, node_drop = collected.node_todo, collected.node_drop
+    rel_todo, rel_drop = collected.ties.todo, collected.ties.drop
+    seconds = result.seconds
+    log.info(
+        "writing: %d node rows, %d relationship rows, %d removals (read and resolved in %.1f s)",
+        _true(node_todo), _tie_rows(rel_todo), len(node_drop) + len(rel_drop), seconds["collect"] + seconds["diff"],
+    )  # fmt: skip
+    # the changes and the run's record commit together: a reader sees the graph before or after
+    with store.transaction(rows=_true(node_todo) + _tie_rows(rel_todo) + len(node_drop) + len(rel_drop)):
+        before = aggregates.epoch(store)  # of the counts the queries read, recounted in the same write
+        # the name index's, made before the rows go, only if it will take them: a first load's million
+        # (label, id) pairs would otherwise wait through the write for an index rebuilt whole
+        by_entity = not recover and name_index.follows_entity_by_entity(store, before)
+        changed_nodes = written_nodes(nodes, node_todo) | node_drop if by_entity else None  # None: rebuilt
+        for table in (*nodes.values(), *rels.values()):  # the diff read their ids: resident till let go of
+            let_go_of_read_pages(table)
+        # a type written again whole is written from what the run read: only if nothing was written since
+        whole_ok = collected.read_version is not None and store.written_version() == collected.read_version
+        _write(
+            store, nodes, rels, node_todo, rel_todo, node_drop, rel_drop, run_id, progress, whole_ok,
+            collected.ties.held,
         )  # fmt: skip
-        # the changes and the run's record commit together: a reader sees the graph before or after
-        with store.transaction(rows=_true(node_todo) + _tie_rows(rel_todo) + len(node_drop) + len(rel_drop)):
-            before = aggregates.epoch(store)  # of the counts the queries read, recounted in the same write
-            # the name index's, made before the rows go, only if it will take them: a first load's million
-            # (label, id) pairs would otherwise wait through the write for an index rebuilt whole
-            by_entity = not recover and name_index.follows_entity_by_entity(store, before)
-            changed_nodes = written_nodes(nodes, node_todo) | node_drop if by_entity else None  # None: rebuilt
-            for table in (*nodes.values(), *rels.values()):  # the diff read their ids: resident till let go of
-                let_go_of_read_pages(table)
-            # a type written again whole is written from what the run read: only if nothing was written since
-            whole_ok = read_version is not None and store.written_version() == read_version
-            _write(
-                store, nodes, rels, node_todo, rel_todo, node_drop, rel_drop, run_id, progress, whole_ok, ties.held
-            )  # fmt: skip
-            recount = result.changed_anything or before is None or recover
-            after = aggregates.refresh(store) if recount else before
-            result.seconds["write"] = time.perf_counter() - clock
-            store.upsert_nodes("IngestRun", [run_record(result, started, now())])
-        _follow_in_name_index(store, ahead, before, after, changed_nodes, recover)
-        log.info("written in %.1f s", result.seconds["write"])
-    return result
+        recount = result.changed_anything or before is None or recover
+        after = aggregates.refresh(store) if recount else before
+        result.seconds["write"] = time.perf_counter() - clock
+        store.upsert_nodes("IngestRun", [run_record(result, started, now())])
+    _follow_in_name_index(store, collected.ahead, before, after, changed_nodes, recover)
+    log.info("written in %.1f s", result.seconds["write"])
 
 
 def _follow_in_name_index(

@@ -98,6 +98,24 @@ class Report:
         self._rows = csv.writer(self._text)
         weakref.finalize(self, self._text.close)  # the temporary file goes with the report
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The report as another process receives it (ingest/collect_apart.py): its text, not its open file."""
+        state = {name: value for name, value in self.__dict__.items() if name not in ("_text", "_rows")}
+        self._text.flush()
+        self._text.seek(0)
+        try:
+            state["text"] = self._text.read()
+        finally:
+            self._text.seek(0, io.SEEK_END)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        text = state.pop("text")
+        self.__dict__.update(state)
+        self._text = _spool()
+        self._text.write(text)
+        self.__post_init__()
+
     def add(
         self,
         level: Level,

@@ -104,6 +104,24 @@ def _no_room(spill: Path, exc: OSError) -> SpillError:
     )
 
 
+def node_file(spill: Path, label: str) -> Path:
+    """The file a label's node table is spilled to, in a run's folder."""
+    return spill / f"nodes-{label}.arrow"
+
+
+def tie_file(spill: Path, group: RelGroup) -> Path:
+    """The file a relationship group's table is spilled to, in a run's folder."""
+    return spill / f"ties-{'-'.join(group)}.arrow"
+
+
+def spilled_again(spill: Path, labels: list[str], groups: list[RelGroup]) -> tuple[NodeTables, RelTables]:
+    """The node and tie tables another process spilled to ``spill`` (ingest/collect_apart.py), mapped here."""
+    return (
+        {label: mapped_table(node_file(spill, label)) for label in labels},
+        {group: mapped_table(tie_file(spill, group)) for group in groups},
+    )
+
+
 def tables(builders: Mapping[Any, TableBuilder]) -> Iterator[tuple[Any, pa.Table]]:
     """Each builder's table, leaving out those that got no row."""
     for key, builder in builders.items():

@@ -23,9 +23,10 @@ from openpyxl import Workbook
 from graph.schema import Schema
 from graph.store import GraphStore
 from ingest.build import build, node_rows, relationship_rows
+from ingest.collecting import gather
 from ingest.collector import INGEST_THRESHOLDS, no_cyclic_collections, rare_collections
 from ingest.mapping import load_mapping
-from ingest.pipeline import default_inferences, gather, run_ingest
+from ingest.pipeline import default_inferences, run_ingest
 from ingest.report import Report
 from ingest.sources import bundled_sources, mapping_source
 

@@ -19,7 +19,8 @@ from app_pages.common import store as app_store
 from graph import topology
 from graph.embedded_store import EmbeddedStore
 from graph.schema import Schema
-from ingest.pipeline import _read_whole, run_ingest
+from ingest.collecting import _read_whole
+from ingest.pipeline import run_ingest
 from ingest.report import Level, Report
 from ingest.sources import DATA_DIR, bundled_sources
 from tests.conftest import REPO
