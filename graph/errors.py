@@ -93,10 +93,15 @@ def led(zh: str, en: str, detail: object) -> str:
 
 
 def said_in_both(text: str) -> tuple[str, str] | None:
-    """(Chinese, English) of a text ClusterKG writes "中文 / English" (one " / ", Chinese before it), else None: a
-    message, a reason or a mapping's skip reason in one language only."""
-    halves = text.split(" / ")
-    return (halves[0], halves[1]) if len(halves) == 2 and CJK.search(halves[0]) else None
+    """(Chinese, English) of a text ClusterKG writes "中文 / English" (Chinese before the " / "), else None: a message,
+    a reason or a mapping's skip reason in one language only. A value holding " / " itself (a file "a / b.csv") is
+    given in both halves, so the halves are split at the middle one of an odd number of them."""
+    parts = text.split(" / ")
+    if len(parts) % 2:  # one part, or an even number of separators: not two halves alike
+        return None
+    middle = len(parts) // 2
+    zh, en = " / ".join(parts[:middle]), " / ".join(parts[middle:])
+    return (zh, en) if CJK.search(zh) else None
 
 
 class BilingualRejectionError(QueryRejectedError):

@@ -19,7 +19,7 @@ import pytest
 from app_pages.errors import explain_error, one_line
 from graph.embedded_open import cannot_open
 from graph.embedded_results import DISK_FULL
-from graph.errors import ClusterKGError, QueryRejectedError, StoreError, led, noted
+from graph.errors import ClusterKGError, QueryRejectedError, StoreError, apart, led, noted, said_in_both
 from graph.sandbox import TIMED_OUT
 from tests.bilingual import CJK, chinese_first
 from tests.conftest import REPO
@@ -247,3 +247,11 @@ def test_a_logged_detail_goes_to_each_half_in_its_language() -> None:
     assert noted(StoreError(TIMED_OUT)) == ("（查询超过时间上限，已停止）", TIMED_OUT.split(" / ")[1])
     assert noted(OSError("No space left on device")) == ("（磁盘已满）", "No space left on device")
     assert noted(OSError("Input/output error")) == ("", "Input/output error")  # words it does not know: English
+
+
+def test_a_value_holding_the_separator_is_split_with_its_message() -> None:
+    text = "文件 a / b.csv 已损坏 / the file a / b.csv is damaged"  # the value in both halves
+    assert said_in_both(text) == ("文件 a / b.csv 已损坏", "the file a / b.csv is damaged")
+    assert apart(text) == ("文件 a / b.csv 已损坏", "the file a / b.csv is damaged")
+    assert said_in_both("a / b / c") is None and said_in_both("on / off") is None  # no Chinese half
+    assert said_in_both("甲 / 乙 / 丙") is None  # an even number of separators: no middle one
