@@ -12,6 +12,7 @@ import streamlit as st
 import yaml
 
 from app_pages.common import L, schema, stage_name
+from graph.digest import BOOKKEEPING_LABELS
 from graph.errors import said_in_both
 from graph.schema import NodeClass
 
@@ -25,11 +26,20 @@ def schema_panel() -> None:
     current = schema()
     # closed: its 40 labels pushed the Run button and the answer 4,000 px down the page
     with st.expander(L("图模式：标签与属性", "Schema: labels and properties")):
+        st.caption(
+            L(
+                "IngestRun、Tally、Edition 是图的记账节点（导入记录、计数、版本），不是主体："
+                "统计主体时请写明标签，如 MATCH (n:Enterprise)。",
+                "IngestRun, Tally and Edition are the graph's bookkeeping (runs, counts, editions), not entities: "
+                "name a label when counting entities, as in MATCH (n:Enterprise).",
+            )
+        )
         lines = []
         for name, cls in sorted(current.classes.items()):
             props = _props(cls)  # a class with bookkeeping properties only gets no empty grey line
             grey = f"  \n  :gray[{props}]" if props else ""
-            lines.append(f"- **{name}** · {L(cls.labels.zh, cls.labels.en)}{grey}")
+            kept = L("（记账）", " (bookkeeping)") if name in BOOKKEEPING_LABELS else ""
+            lines.append(f"- **{name}**{kept} · {L(cls.labels.zh, cls.labels.en)}{grey}")
         st.markdown("\n".join(lines))
     with st.expander(L("关系类型（及环节）", "Relationship types (and stages)")):
         st.markdown("\n".join(f"- `{name}` · {L(rel.labels.zh, rel.labels.en)} · "

@@ -247,6 +247,9 @@ def test_lists_page_offers_the_excel_workbook(app: AppTest) -> None:
 
 def test_console_runs_a_query_and_rejects_a_write(app: AppTest) -> None:
     _page(app, "console")
+    schema_text = "\n".join(m.value for m in app.markdown)
+    assert "**Tally**（记账）" in schema_text and "**Enterprise**（记账）" not in schema_text  # bookkeeping marked
+    assert any("不是主体" in c.value and "not entities" in c.value for c in app.caption)
     app.text_area(key="console_text").set_value("MATCH (c:City) RETURN c.name_zh AS city ORDER BY city").run()
     app.button(key="console_run").click().run()
     assert not app.exception
