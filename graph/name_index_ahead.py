@@ -56,9 +56,7 @@ class IndexAhead:
         self._stop = threading.Event()
         self._built: Path | None = None
         self._error: BaseException | None = None
-        self._thread: threading.Thread | None = threading.Thread(
-            target=self._build, name="name-index-ahead", daemon=True
-        )
+        self._thread = threading.Thread(target=self._build, name="name-index-ahead", daemon=True)
         self._thread.start()
 
     def _build(self) -> None:
@@ -73,24 +71,10 @@ class IndexAhead:
         finally:
             self._tables = {}
 
-    def __getstate__(self) -> dict[str, Any]:
-        """The index as another process receives it (ingest/collect_apart.py): built, once the thread is done."""
-        self._wait()
-        error = None if self._error is None else RuntimeError(str(self._error))  # whatever its kind, its words
-        return {"path": self.path, "_built": self._built, "_error": error}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._tables, self._stop, self._thread = {}, threading.Event(), None
-
-    def _wait(self) -> None:
-        if self._thread is not None:
-            self._thread.join()
-
     def install(self, epoch: str) -> bool:
         """Wait for the build and put the index in place at ``epoch``; False when it failed (the caller rebuilds
         it from the store)."""
-        self._wait()
+        self._thread.join()
         if self._built is None:
             log.warning(
                 "与导入同时构建的名称索引失败%s：改从存储重建 / "
@@ -105,7 +89,7 @@ class IndexAhead:
 
     def discard(self) -> None:
         self._stop.set()
-        self._wait()
+        self._thread.join()
         if self._built is not None:
             self._built.unlink(missing_ok=True)
             self._built = None

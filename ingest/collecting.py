@@ -106,7 +106,8 @@ class Collected:
     node_drop: set[NodeKey]
     result: IngestResult
     read_version: object
-    ahead: name_index_ahead.IndexAhead | None = None  # a first load's name index (a child's: built when carried)
+    ahead: name_index_ahead.IndexAhead | None = None  # a first load's name index, built beside the run
+    index_later: Path | None = None  # a child's collect: the index file to build during the write (pipeline._write)
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "nodes": sorted(self.nodes), "rels": sorted(self.rels)}

@@ -144,16 +144,13 @@ def _run(
         return ahead
 
     collected = _collect_apart(store, steps, spill) if apart else None
-    if collected is not None:
-        if collected.ahead is not None:  # built by the child beside its tie rows
-            on_exit.callback(collected.ahead.discard)  # deleted if the run ends before it is in place
-    else:  # in this process; also when a source the child read was not read whole
+    if collected is None:  # in this process; also when a source the child read was not read whole
         collected = steps.collect(
             lambda replaced: read_stored(store, counted=replaced, version=store.written_version()), index_ahead
         )
         assert collected is not None  # this read always answers
     if not dry_run:
-        _write_collected(store, collected, run_id, progress, started, now, recover)
+        _write_collected(store, collected, run_id, progress, started, now, recover, on_exit)
     return collected.result
 
 
@@ -163,17 +160,14 @@ def _collect_apart(store: GraphStore, steps: CollectSteps, spill: Path) -> Colle
     needed whole, and the collect runs again in this process."""
     named = {source.name for source in steps.sources} | steps.retract
     stored = read_stored(store, counted=named, version=store.written_version())
-    index = None if steps.dry_run else name_index_ahead.ahead_path(store)
-
-    def index_ahead(nodes: NodeTables) -> name_index_ahead.IndexAhead | None:  # the child's: it waits for it
-        return None if index is None else name_index_ahead.start_at(index, steps.schema, nodes)
-
     collected = collect_apart.in_own_process(
-        lambda: steps.collect(lambda replaced: stored if replaced == named else None, index_ahead),
+        lambda: steps.collect(lambda replaced: stored if replaced == named else None, None),
         spill / "collected.pickle",
     )
     if collected is not None:  # its report is the child's: the one given to it, with what it found
         collected.nodes, collected.rels = spilled_again(spill, list(collected.nodes), list(collected.rels))
+        # a first load's name index: built in this process once the write's largest table is in (_write)
+        collected.index_later = None if steps.dry_run else name_index_ahead.ahead_path(store)
     return collected
 
 
@@ -185,6 +179,7 @@ def _write_collected(
     started: datetime,
     now: Callable[[], datetime],
     recover: bool,
+    on_exit: ExitStack,
 ) -> None:
     """The collected rows written in one transaction with the run's record; then the name index follows."""
     clock = time.perf_counter()
@@ -209,7 +204,7 @@ def _write_collected(
         whole_ok = collected.read_version is not None and store.written_version() == collected.read_version
         _write(
             store, nodes, rels, node_todo, rel_todo, node_drop, rel_drop, run_id, progress, whole_ok,
-            collected.ties.held,
+            collected.ties.held, _index_starter(collected, store, dict(nodes), on_exit),
         )  # fmt: skip
         recount = result.changed_anything or before is None or recover
         after = aggregates.refresh(store) if recount else before
@@ -217,6 +212,23 @@ def _write_collected(
         store.upsert_nodes("IngestRun", [run_record(result, started, now())])
     _follow_in_name_index(store, collected.ahead, before, after, changed_nodes, recover)
     log.info("written in %.1f s", result.seconds["write"])
+
+
+def _index_starter(
+    collected: Collected, store: GraphStore, nodes: NodeTables, on_exit: ExitStack
+) -> Callable[[], None] | None:
+    """For a collect done in a child: starts a first load's name index from the node tables (``nodes``, kept here
+    while the write empties its own dict). Started after the write's largest table, the index is built beside the
+    rest of the write but not beside its peak (docs/SCALE.md: the two together were 465 MB higher)."""
+    index = collected.index_later
+    if index is None:
+        return None
+
+    def start() -> None:
+        collected.ahead = name_index_ahead.start_at(index, store.schema, nodes)
+        on_exit.callback(collected.ahead.discard)  # deleted if the run ends before it is in place
+
+    return start
 
 
 def _follow_in_name_index(
@@ -254,11 +266,13 @@ def _write(
     progress: Progress | None,
     replaceable: bool = False,
     held: Collection[str] = (),
+    after_largest: Callable[[], None] | None = None,
 ) -> None:
     """Writes the changed rows and deletes the dropped ones. ``nodes`` and ``rels`` are emptied as they are written
     (at a million nodes, gigabytes): a label's table is gone once its rows are in the store. With ``replaceable``
     (the store unchanged since the run read it), a relationship type of which much changes is written again whole
-    (``_replace_whole``), unless it is ``held``."""
+    (``_replace_whole``), unless it is ``held``. ``after_largest`` is called once the largest relationship table is
+    written (or, without one, once the nodes are)."""
     for label in list(nodes):
         table = _to_write(nodes.pop(label), node_todo[label], run_id)
         if table.num_rows:  # every property of the class, so that a value gone from the source is cleared
@@ -267,6 +281,9 @@ def _write(
                 progress(f"wrote {label}", int(table.num_rows))
         del table
     replaced = _replace_whole(store, rels, rel_todo, rel_drop, held, run_id, progress) if replaceable else set()
+    largest = max(rels, key=lambda group: int(rels[group].num_rows), default=None)
+    if largest is None and after_largest is not None:
+        after_largest()
     for group in list(rels):
         whole, writes = rels.pop(group), rel_todo[group]
         added = writes.added_table(whole)
@@ -281,6 +298,8 @@ def _write(
             if progress:
                 progress(f"updated {group[0]}", int(table.num_rows))
         del whole
+        if group == largest and after_largest is not None:
+            after_largest()
     dropped_rels: dict[tuple[str, str, str], list[tuple[str, str]]] = defaultdict(list)
     for rel_type, from_label, from_id, to_label, to_id in rel_drop:
         if rel_type in replaced:
