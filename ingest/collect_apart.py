@@ -3,10 +3,11 @@ starts from a process that never held the records.
 
 What a process has freed it does not give back whole: Python's allocator keeps an arena of 1 MiB while one object in
 it lives, and the C heap keeps freed pages between its used ones. After a scale-150 collect that was about 450 MB more
-than a fresh process, beside which the embedded store's write then grows by its buffer pool and its ``COPY``'s heap
-(docs/SCALE.md: the run's peak 3,175 MB, the raw ``COPY`` alone 2,553 MB). A child made by ``fork`` shares the run's
-state as it is (the rule tables, the stored statements, the report so far), reads and resolves, leaves its tables in
-the run's spill folder (ingest/row_tables.py) and hands back the rest in a pickle; when it ends, all it held is gone.
+than a fresh process. With each ``COPY``'s freed heap handed back (graph/embedded_writes.py) the write's peak is its
+largest ``COPY`` on top of what the process holds: at scale 150, 2,988–3,013 MB from 304 MB against 3,166 MB from
+784 MB (docs/SCALE.md). A child made by ``fork`` shares the run's state as it is (the rule tables, the stored
+statements, the report so far), reads and resolves, leaves its tables in the run's spill folder
+(ingest/row_tables.py) and hands back the rest in a pickle; when it ends, all it held is gone.
 
 The child never touches the store: the parent holds it open, and a database's threads do not survive a fork. It ends
 with ``os._exit``, so that nothing the parent owns (the spill folder, the store's files, temporary files) is closed or
@@ -16,7 +17,6 @@ removed by it. Only where ``fork`` exists (Linux, macOS); elsewhere the collect 
 from __future__ import annotations
 
 import ctypes
-import logging
 import os
 import pickle
 import signal
@@ -26,8 +26,6 @@ from pathlib import Path
 from typing import TypeVar, cast
 
 from graph.errors import ClusterKGError
-
-log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 PR_SET_PDEATHSIG = 1  # prctl's option (linux/prctl.h): a signal for this process when its parent dies
