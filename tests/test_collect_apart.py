@@ -41,18 +41,7 @@ def _with(sources: list[Source], name: str, wrap: Callable[[Source], Collect]) -
     return [dataclasses.replace(s, collect=wrap(s)) if s.name == name else s for s in sources]
 
 
-def _noting_pid(seen: list[int]) -> Callable[[Source], Collect]:
-    def wrap(source: Source) -> Collect:
-        def collect(data_dir: Path, report: Report) -> tuple[list, list]:  # type: ignore[type-arg]
-            seen.append(os.getpid())  # in a child, the parent's list never hears of it
-            return source.collect(data_dir, report)
-
-        return collect
-
-    return wrap
-
-
-def _failing(action: Callable[[], None]) -> Callable[[Source], Collect]:
+def _before_collect(action: Callable[[], object]) -> Callable[[Source], Collect]:
     def wrap(source: Source) -> Collect:
         def collect(data_dir: Path, report: Report) -> tuple[list, list]:  # type: ignore[type-arg]
             action()
@@ -61,6 +50,10 @@ def _failing(action: Callable[[], None]) -> Callable[[Source], Collect]:
         return collect
 
     return wrap
+
+
+def _noting_pid(seen: list[int]) -> Callable[[Source], Collect]:
+    return _before_collect(lambda: seen.append(os.getpid()))  # in a child, the parent's list never hears of it
 
 
 def _entities(store: GraphStore) -> int:
@@ -123,7 +116,7 @@ def test_an_error_the_collect_raises_is_the_runs(tmp_path: Path, schema: Schema)
     def bad() -> None:
         raise ReadError("第 3 行无法读取 / row 3 cannot be read")
 
-    sources = _with(bundled_sources(schema), "cities", _failing(bad))
+    sources = _with(bundled_sources(schema), "cities", _before_collect(bad))
     with pytest.raises(ReadError, match="row 3 cannot be read"):
         run_ingest(store, sources, data_dir=DATA_DIR, apart=True)
     assert _last_status(store) == "failed" and _entities(store) == 0
@@ -136,7 +129,7 @@ def test_an_error_that_cannot_be_carried_back_is_named(tmp_path: Path, schema: S
         raise BilingualRejectionError("拒绝", "refused")  # made again from its message alone, it would fail
 
     with pytest.raises(CollectApartError, match="读取与解析数据时出错：BilingualRejectionError: 拒绝 refused"):
-        run_ingest(store, _with(bundled_sources(schema), "cities", _failing(bad)), data_dir=DATA_DIR, apart=True)
+        run_ingest(store, _with(bundled_sources(schema), "cities", _before_collect(bad)), data_dir=DATA_DIR, apart=True)
     assert _last_status(store) == "failed" and _entities(store) == 0
 
 
@@ -148,7 +141,7 @@ def test_a_killed_collect_fails_the_run_and_writes_nothing(tmp_path: Path, schem
     def killed() -> None:
         os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's out-of-memory killer would
 
-    sources = _with(bundled_sources(schema), "clusters", _failing(killed))
+    sources = _with(bundled_sources(schema), "clusters", _before_collect(killed))
     with pytest.raises(CollectApartError, match=r"^读取与解析数据的子进程异常结束（signal 9.*nothing in the graph"):
         run_ingest(store, sources, data_dir=DATA_DIR, apart=True)
     assert _last_status(store) == "failed" and graph_digest(store).sha256 == before.sha256
