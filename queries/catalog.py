@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from graph import aggregates
-from graph.errors import ClusterKGError
+from graph.errors import ClusterKGError, said_in_both
 from graph.store import GraphStore, QueryResult
 from queries import anchored, kept_counts, search, topology_lists, topology_route, topology_ties
 from queries.full_scans import FULL_SCANS
@@ -80,7 +80,12 @@ class Param:
     type: str
     default: Any = None
     required: bool = False
-    help: str = ""
+    help: str = ""  # "中文 / English", as the query's header gives it
+
+    @property
+    def help_in_both(self) -> tuple[str, str]:
+        """The help's (Chinese, English); a help in one language only, the same text twice."""
+        return said_in_both(self.help) or (self.help, self.help)
 
     def convert(self, value: Any) -> Any:
         """A value from the CLI (text) or the app (typed) as the header's type, or QueryError."""
@@ -156,9 +161,10 @@ class NamedQuery:
             if param.name in given and given[param.name] not in (None, ""):
                 bound[param.name] = param.convert(given[param.name])
             elif param.required:
+                help_zh, help_en = param.help_in_both
                 raise QueryError(
-                    f"{self.name}：缺少必需的参数 {param.name} / {self.name}: parameter {param.name} is required "
-                    f"({param.help})"
+                    f"{self.name}：缺少必需的参数 {param.name}（{help_zh}） / {self.name}: parameter {param.name} is "
+                    f"required ({help_en})"
                 )
             else:
                 bound[param.name] = param.default

@@ -106,6 +106,15 @@ def test_every_column_a_named_query_returns_has_its_chinese_word(loaded_embedded
     assert not missing, missing
 
 
+def test_every_named_query_parameter_s_help_is_chinese_then_english() -> None:
+    """``ckg query`` and the export page show a parameter's help, and a missing one's error quotes it."""
+    from graph.errors import said_in_both
+
+    helps = {f"{q.name}.{p.name}": p.help for q in catalog().values() for p in q.params}
+    assert len(helps) > 40
+    assert not [where for where, text in helps.items() if said_in_both(text) is None], helps
+
+
 def test_editions_attribution_and_analysis_read_chinese_first(
     loaded_embedded_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

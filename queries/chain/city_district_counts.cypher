@@ -7,9 +7,9 @@
 //   size (counts kept by every write to the graph, graph/map_tallies.py: no scan); city_district_entities
 //   lists the entities themselves.
 // params:
-//   city: {type: string, default: 深圳市, help: "city name (广州市 or 广州) or 6-digit admin code"}
-//   cluster: {type: string, default: all, help: "cluster code or name, or all"}
-//   stage: {type: string, default: all, help: "a stage key (basic_research …), industry, or all"}
+//   city: {type: string, default: 深圳市, help: "城市名（广州市或广州）或六位行政区划代码 / city name (广州市 or 广州) or 6-digit admin code"}
+//   cluster: {type: string, default: all, help: "集群代码或名称，或 all（全部） / cluster code or name, or all"}
+//   stage: {type: string, default: all, help: "环节代码（basic_research 等）、industry，或 all（全部） / a stage key (basic_research …), industry, or all"}
 // stage: all
 // kind: table
 // ordered: true

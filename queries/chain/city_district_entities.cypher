@@ -6,10 +6,10 @@
 //   known) and its coordinates when a source gives them. The map page places those with coordinates and no
 //   stated district by the district boundaries (with_coordinates: only those with coordinates).
 // params:
-//   city: {type: string, default: 深圳市, help: "city name (广州市 or 广州) or 6-digit admin code"}
-//   cluster: {type: string, default: all, help: "cluster code or name, or all"}
-//   stage: {type: string, default: all, help: "a stage key (basic_research …), industry, or all"}
-//   with_coordinates: {type: bool, default: false, help: "only entities with coordinates (what the map places by them)"}
+//   city: {type: string, default: 深圳市, help: "城市名（广州市或广州）或六位行政区划代码 / city name (广州市 or 广州) or 6-digit admin code"}
+//   cluster: {type: string, default: all, help: "集群代码或名称，或 all（全部） / cluster code or name, or all"}
+//   stage: {type: string, default: all, help: "环节代码（basic_research 等）、industry，或 all（全部） / a stage key (basic_research …), industry, or all"}
+//   with_coordinates: {type: bool, default: false, help: "只含有坐标的主体（地图按坐标放置的） / only entities with coordinates (what the map places by them)"}
 // stage: all
 // kind: table
 // ordered: true

@@ -4,7 +4,7 @@
 //   A city's entities by class and stage (districts included), the basis of comparing cities.
 //   Whole at any size: counts kept by every write to the graph (graph/city_class_tallies.py: no scan).
 // params:
-//   city: {type: string, default: 东莞市, help: "city name (广州市 or 广州) or 6-digit admin code"}
+//   city: {type: string, default: 东莞市, help: "城市名（广州市或广州）或六位行政区划代码 / city name (广州市 or 广州) or 6-digit admin code"}
 // stage: all
 // kind: table
 // ordered: true

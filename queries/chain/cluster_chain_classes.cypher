@@ -5,8 +5,8 @@
 //   cluster appear under 'industry'), with the number whose tie a source states beside the total.
 //   Whole at any size: counts kept by every write to the graph (graph/chain_tallies.py: no scan).
 // params:
-//   cluster: {type: string, default: E01, help: "cluster code (P01–P10, E01–E10) or Chinese or English name"}
-//   sourced_only: {type: bool, default: false, help: "count only ties a source states"}
+//   cluster: {type: string, default: E01, help: "集群代码（P01–P10、E01–E10）或中文、英文名称 / cluster code (P01–P10, E01–E10) or Chinese or English name"}
+//   sourced_only: {type: bool, default: false, help: "只计来源陈述的关联 / count only ties a source states"}
 // stage: all
 // kind: table
 // ordered: true

@@ -5,8 +5,8 @@
 //   non-structural relationship it takes part in — its own, and those pointing at it from entities outside
 //   the cluster — with both ends' stage, class and name.
 // params:
-//   cluster: {type: string, default: E01, help: "cluster code or name"}
-//   sourced_only: {type: bool, default: false, help: "only ties a source states"}
+//   cluster: {type: string, default: E01, help: "集群代码或名称 / cluster code or name"}
+//   sourced_only: {type: bool, default: false, help: "只含来源陈述的关联 / only ties a source states"}
 // stage: all
 // kind: graph
 MATCH (c:IndustryCluster)

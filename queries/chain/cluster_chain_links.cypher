@@ -5,7 +5,7 @@
 //   operators, managers …), counted by the stages they join. Structural links (location, membership) are left out.
 //   Whole at any size: counts kept by every write to the graph (graph/member_link_tallies.py: no scan).
 // params:
-//   cluster: {type: string, default: E01, help: "cluster code or name"}
+//   cluster: {type: string, default: E01, help: "集群代码或名称 / cluster code or name"}
 // stage: all
 // kind: table
 // ordered: true

@@ -4,8 +4,8 @@
 //   Every entity that serves the cluster or belongs to it, with its stage, class, city and source, and how
 //   it is tied: stated by a source, or inferred by an attribution rule (its rule and evidence).
 // params:
-//   cluster: {type: string, default: E01, help: "cluster code or name"}
-//   sourced_only: {type: bool, default: false, help: "only entities whose tie a source states"}
+//   cluster: {type: string, default: E01, help: "集群代码或名称 / cluster code or name"}
+//   sourced_only: {type: bool, default: false, help: "只含关联由来源陈述的主体 / only entities whose tie a source states"}
 // stage: all
 // kind: table
 // ordered: true

@@ -4,7 +4,7 @@
 //   Key products of a cluster: products of its enterprises where known, else the enterprise's listed
 //   industry as the nearest sourced hint (no official key-product list is loaded yet).
 // params:
-//   cluster: {type: string, default: E01, help: "cluster code or name"}
+//   cluster: {type: string, default: E01, help: "集群代码或名称 / cluster code or name"}
 // stage: achievement_transfer
 // kind: table
 // ordered: true

@@ -4,7 +4,7 @@
 //   Key technologies of a cluster: Technology nodes that serve it, and the research fields of the labs,
 //   infrastructure and innovation centres that serve it (no official key-technology list is loaded yet).
 // params:
-//   cluster: {type: string, default: E01, help: "cluster code or name"}
+//   cluster: {type: string, default: E01, help: "集群代码或名称 / cluster code or name"}
 // stage: technology_breakthrough
 // kind: table
 // ordered: true

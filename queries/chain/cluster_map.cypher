@@ -4,8 +4,8 @@
 //   For one cluster (and optionally one stage), how many of its entities are in each city (for all stages the
 //   counts kept by every write are read instead, queries/kept_counts.py: the same answer, no scan).
 // params:
-//   cluster: {type: string, default: E01, help: "cluster code or name"}
-//   stage: {type: string, default: all, help: "a stage key (basic_research …), industry, or all"}
+//   cluster: {type: string, default: E01, help: "集群代码或名称 / cluster code or name"}
+//   stage: {type: string, default: all, help: "环节代码（basic_research 等）、industry，或 all（全部） / a stage key (basic_research …), industry, or all"}
 // stage: all
 // kind: map
 // ordered: true

@@ -2,7 +2,7 @@
 // title: {zh: 三单一图：研发机构清单, en: "R&D-institution list (三单一图)"}
 // description: Labs, research institutes, universities, innovation centres and infrastructure serving the cluster, one row each, with its hosts (or leaders) and city.
 // params:
-//   cluster: {type: string, default: E01, help: "cluster code or name"}
+//   cluster: {type: string, default: E01, help: "集群代码或名称 / cluster code or name"}
 // stage: basic_research
 // kind: table
 // ordered: true

@@ -2,7 +2,7 @@
 // title: {zh: 集群成员（分析用）, en: Cluster members (for analytics)}
 // description: Every (entity, cluster) membership with the entity's class and stage — the input of the chain analytics.
 // params:
-//   sourced_only: {type: bool, default: false, help: "only ties a source states"}
+//   sourced_only: {type: bool, default: false, help: "只含来源陈述的关联 / only ties a source states"}
 // stage: all
 // kind: table
 MATCH (e)-[m:SERVES_CLUSTER|IN_CLUSTER]->(c:IndustryCluster)

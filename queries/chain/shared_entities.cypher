@@ -2,8 +2,8 @@
 // title: {zh: 跨集群共享主体, en: Entities shared by several clusters}
 // description: Entities that serve or belong to at least min_clusters clusters — the bridges between chains.
 // params:
-//   sourced_only: {type: bool, default: false, help: "only ties a source states"}
-//   min_clusters: {type: int, default: 2, help: "at least this many clusters"}
+//   sourced_only: {type: bool, default: false, help: "只含来源陈述的关联 / only ties a source states"}
+//   min_clusters: {type: int, default: 2, help: "至少这么多个集群 / at least this many clusters"}
 // stage: all
 // kind: table
 // ordered: true

@@ -4,7 +4,7 @@
 //   Across all clusters, how many entities of one stage (or of any stage, or enterprises: 'industry')
 //   are located in each of the 21 cities; cities with none show 0 (counts kept by every write to the graph, graph/aggregates.py: no scan).
 // params:
-//   stage: {type: string, default: all, help: "a stage key (basic_research …), industry, or all"}
+//   stage: {type: string, default: all, help: "环节代码（basic_research 等）、industry，或 all（全部） / a stage key (basic_research …), industry, or all"}
 // stage: all
 // kind: map
 // ordered: true

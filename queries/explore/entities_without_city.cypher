@@ -4,8 +4,8 @@
 //   Chain entities and enterprises (optionally of one cluster and one stage) with no LOCATED_IN tie to a city:
 //   the map cannot draw them, so the map page counts and lists them.
 // params:
-//   cluster: {type: string, default: all, help: "cluster code or name, or all"}
-//   stage: {type: string, default: all, help: "a stage key (basic_research …), industry, or all"}
+//   cluster: {type: string, default: all, help: "集群代码或名称，或 all（全部） / cluster code or name, or all"}
+//   stage: {type: string, default: all, help: "环节代码（basic_research 等）、industry，或 all（全部） / a stage key (basic_research …), industry, or all"}
 // stage: all
 // kind: table
 // ordered: true

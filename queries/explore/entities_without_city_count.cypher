@@ -5,8 +5,8 @@
 //   city, so that the map cannot draw them: the whole count at any size (counts kept by every write to the graph,
 //   graph/map_tallies.py: no scan); entities_without_city lists them.
 // params:
-//   cluster: {type: string, default: all, help: "cluster code or name, or all"}
-//   stage: {type: string, default: all, help: "a stage key (basic_research …), industry, or all"}
+//   cluster: {type: string, default: all, help: "集群代码或名称，或 all（全部） / cluster code or name, or all"}
+//   stage: {type: string, default: all, help: "环节代码（basic_research 等）、industry，或 all（全部） / a stage key (basic_research …), industry, or all"}
 // stage: all
 // kind: table
 // ordered: true

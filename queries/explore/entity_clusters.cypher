@@ -4,7 +4,7 @@
 //   Every cluster an entity belongs to or serves, and why: the source row that states the tie, or the
 //   attribution rule that inferred it with its evidence and every rule that fired (source_refs).
 // params:
-//   id: {type: string, required: true, help: "the entity's id (e.g. enterprise/…)"}
+//   id: {type: string, required: true, help: "主体的标识（如 enterprise/…） / the entity's id (e.g. enterprise/…)"}
 // stage: explore
 // kind: table
 // ordered: true

@@ -2,7 +2,7 @@
 // title: {zh: 实体详情与来源, en: An entity with its sources}
 // description: One entity's properties, with the files and rows it came from.
 // params:
-//   id: {type: string, required: true, help: "the entity's id, e.g. city/441900"}
+//   id: {type: string, required: true, help: "主体的标识，如 city/441900 / the entity's id, e.g. city/441900"}
 // stage: explore
 // kind: graph
 MATCH (n)

@@ -2,7 +2,7 @@
 // title: {zh: 实体的直接关系, en: "An entity's relationships"}
 // description: Every relationship of one entity, in either direction, with the other end and the relationship's source.
 // params:
-//   id: {type: string, required: true, help: "the entity's id"}
+//   id: {type: string, required: true, help: "主体的标识 / the entity's id"}
 // stage: explore
 // kind: graph
 MATCH (a)-[r]->(b)

@@ -5,10 +5,10 @@
 //   the answer but the walk does not pass through them, so a hub's thousands of members are not everyone's
 //   neighbours.
 // params:
-//   id: {type: string, required: true, help: "the entity's id"}
-//   hops: {type: int, default: 1, help: "1, 2 or 3"}
-//   limit: {type: int, default: 200, help: "at most this many neighbours"}
-//   stops: {type: list, default: [City, District, Park, IndustryCluster, IndustryCategory, ChainStage, GovernmentAgency, PolicyDocument, PolicyMeasure, PolicyTarget, SourceList, Edition, IngestRun], help: "classes shown but not walked through (hubs)"}
+//   id: {type: string, required: true, help: "主体的标识 / the entity's id"}
+//   hops: {type: int, default: 1, help: "1、2 或 3 / 1, 2 or 3"}
+//   limit: {type: int, default: 200, help: "最多这么多个相邻节点 / at most this many neighbours"}
+//   stops: {type: list, default: [City, District, Park, IndustryCluster, IndustryCategory, ChainStage, GovernmentAgency, PolicyDocument, PolicyMeasure, PolicyTarget, SourceList, Edition, IngestRun], help: "显示但不穿过的类别（枢纽） / classes shown but not walked through (hubs)"}
 // stage: explore
 // kind: graph
 // ordered: true

@@ -4,9 +4,9 @@
 //   walking through no hub (the classes in stops); a hub is reached but its own relationships are not read.
 //   The bounded graph in which the next-shortest paths between two entities are looked for.
 // params:
-//   id: {type: string, required: true, help: "the entity's id"}
-//   radius: {type: int, default: 1, help: "0, 1 or 2"}
-//   stops: {type: list, default: [City, District, Park, IndustryCluster, IndustryCategory, ChainStage, GovernmentAgency, PolicyDocument, PolicyMeasure, PolicyTarget, SourceList, Edition, IngestRun], help: "classes not walked through (hubs)"}
+//   id: {type: string, required: true, help: "主体的标识 / the entity's id"}
+//   radius: {type: int, default: 1, help: "0、1 或 2 / 0, 1 or 2"}
+//   stops: {type: list, default: [City, District, Park, IndustryCluster, IndustryCategory, ChainStage, GovernmentAgency, PolicyDocument, PolicyMeasure, PolicyTarget, SourceList, Edition, IngestRun], help: "不穿过的类别（枢纽） / classes not walked through (hubs)"}
 // stage: explore
 // kind: table
 MATCH (m:Entity {id: $id})-[r]-(o)  // Neo4j's text: one seek on the Entity id index (a node without it is not explored)

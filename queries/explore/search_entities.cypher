@@ -2,8 +2,8 @@
 // title: {zh: 按名称搜索, en: Search by name}
 // description: Entities whose Chinese or English name (or alias) contains the text, case-insensitive, across all classes.
 // params:
-//   text: {type: string, required: true, help: "part of a name, Chinese or English"}
-//   limit: {type: int, default: 50, help: "at most this many"}
+//   text: {type: string, required: true, help: "名称的一部分，中文或英文 / part of a name, Chinese or English"}
+//   limit: {type: int, default: 50, help: "最多这么多个 / at most this many"}
 // stage: explore
 // kind: table
 // ordered: true

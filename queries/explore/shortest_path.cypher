@@ -3,9 +3,9 @@
 // description: One shortest chain of relationships (any direction, at most 6) between two entities that passes
 //   through no hub (the classes in stops — a city, a cluster, a stage …); either end may be one.
 // params:
-//   from_id: {type: string, required: true, help: "the first entity's id"}
-//   to_id: {type: string, required: true, help: "the second entity's id"}
-//   stops: {type: list, default: [City, District, Park, IndustryCluster, IndustryCategory, ChainStage, GovernmentAgency, PolicyDocument, PolicyMeasure, PolicyTarget, SourceList, Edition, IngestRun], help: "classes a path may end at but not pass through (hubs)"}
+//   from_id: {type: string, required: true, help: "第一个主体的标识 / the first entity's id"}
+//   to_id: {type: string, required: true, help: "第二个主体的标识 / the second entity's id"}
+//   stops: {type: list, default: [City, District, Park, IndustryCluster, IndustryCategory, ChainStage, GovernmentAgency, PolicyDocument, PolicyMeasure, PolicyTarget, SourceList, Edition, IngestRun], help: "路径可以止于、但不能穿过的类别（枢纽） / classes a path may end at but not pass through (hubs)"}
 // stage: explore
 // kind: graph
 // parity_columns: [length]

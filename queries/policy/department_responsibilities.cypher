@@ -2,7 +2,7 @@
 // title: {zh: 各部门负责的措施与目标, en: Measures and targets each department answers for}
 // description: Each department named by the notice with the measures it is responsible for and their quantified 2025 targets.
 // params:
-//   department: {type: string, default: "", help: "a department's short or full name; empty for all"}
+//   department: {type: string, default: "", help: "部门简称或全称；留空为全部 / a department's short or full name; empty for all"}
 // stage: policy
 // kind: table
 // ordered: true

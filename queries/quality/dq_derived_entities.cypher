@@ -4,7 +4,7 @@
 //   Entities that no list names but a row refers to (a lab's host, a project's lead institution), created with
 //   a class read from the name — worth a curator's look.
 // params:
-//   limit: {type: int, default: 500, help: "at most this many"}
+//   limit: {type: int, default: 500, help: "最多这么多个 / at most this many"}
 // stage: quality
 // kind: table
 // ordered: true
