@@ -14,45 +14,8 @@ import pandas as pd
 
 from app_pages.column_words import COLUMNS
 from app_pages.common import STAGE_KEYS, L, schema, stage_name
+from graph.value_words import WORDS
 
-WORDS: dict[str, tuple[str, str]] = {
-    "unknown: list incomplete": ("未知：名单不全", "unknown: list incomplete"),
-    "covered": ("已覆盖", "covered"),
-    "not covered": ("未覆盖", "not covered"),
-    "has an accelerator (level as sourced)": ("有加速器（级别按来源）", "has an accelerator (level as sourced)"),
-    "sourced": ("来源陈述", "sourced"),
-    "inferred": ("规则推断", "inferred"),
-    "high": ("高", "high"),
-    "medium": ("中", "medium"),
-    "low": ("低", "low"),
-    "synthetic": ("合成", "synthetic"),
-    "error": ("错误", "error"),
-    "warning": ("警告", "warning"),
-    "info": ("提示", "info"),
-    "in": ("指入", "in"),
-    "out": ("指出", "out"),
-    "ok": ("成功", "ok"),
-    "failed": ("失败", "failed"),
-    "True": ("是", "yes"),
-    "False": ("否", "no"),
-    "derived": ("推导", "derived"),
-    "unverified": ("未核实", "unverified"),
-    "completed": ("已完成", "completed"),
-    "running": ("进行中", "running"),
-    "interrupted": ("已中断", "interrupted"),
-    "pillar": ("支柱产业集群", "pillar"),
-    "emerging": ("新兴产业集群", "emerging"),
-    # a lab's, an institute's or a centre's level, as the sources give it
-    "national_lab": ("国家实验室", "national lab"),
-    "state_key_lab": ("国家重点实验室", "state key lab"),
-    "provincial_lab": ("省实验室", "provincial lab"),
-    "provincial_lab_branch": ("省实验室分中心", "provincial lab branch"),
-    "gba_joint_lab": ("粤港澳联合实验室", "GBA joint lab"),
-    "national": ("国家级", "national"),
-    "national (branch)": ("国家级（分支）", "national (branch)"),
-    "national_local_joint": ("国家地方联合", "national–local joint"),
-    "provincial": ("省级", "provincial"),
-}
 STAGE_COLUMNS = frozenset({"stage", "from_stage", "to_stage"})
 CLASS_COLUMNS = frozenset({"class", "from_class", "to_class", "other_class"})  # an ontology class's name
 RELATIONSHIP_COLUMNS = frozenset({"relationship", "rel_type"})  # a relationship type's name

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from graph.schema import default_schema
+from graph.value_words import in_both
 from queries.analytics import STAGE_ZH
 from reports.context import LIST_TITLES, ReportContext
 
@@ -130,10 +132,22 @@ def list_tables(ctx: ReportContext, *, limit: int | None = MAX_LIST_ROWS) -> lis
             if len(shown) < len(rows)
             else ""
         )
-        tables.append(
-            Table(f"表{n} {zh} {en}", [h for _, h in spec], [[r.get(k) or "—" for k, _ in spec] for r in shown], note)
-        )
+        cells = [[_cell(k, r.get(k)) for k, _ in spec] for r in shown]
+        tables.append(Table(f"表{n} {zh} {en}", [h for _, h in spec], cells, note))
     return tables
+
+
+_CLASS_KEYS = frozenset({"class", "from_class"})  # a list's columns that hold an ontology class's name
+
+
+def _cell(key: str, value: Any) -> Any:
+    """A list's cell as a reader sees it: a class by its names, a level in both languages, a missing one a dash."""
+    if not value:
+        return "—"
+    if key in _CLASS_KEYS:
+        cls = default_schema().classes.get(str(value))
+        return f"{cls.labels.zh} {cls.labels.en}" if cls is not None else value
+    return in_both(value) if key == "level" else value
 
 
 def change_table(ctx: ReportContext) -> Table | None:
@@ -153,5 +167,5 @@ def source_table(ctx: ReportContext) -> Table:
     return Table(
         "附表 数据来源 Sources",
         ["文件 File", "网址 URL", "可信度 Confidence", "主体数 Entities"],
-        [[r["file"], r["url"] or "—", r["confidence"] or "—", r["entities"]] for r in ctx.sources],
+        [[r["file"], r["url"] or "—", in_both(r["confidence"]) or "—", r["entities"]] for r in ctx.sources],
     )

@@ -16,11 +16,12 @@ from graph.editions import create_edition
 from graph.embedded_store import EmbeddedStore
 from graph.schema import Schema
 from graph.store import GraphStore
+from graph.value_words import WORDS
 from queries.catalog import get_query
 from reports import charts
 from reports.build import Reporter, render
 from reports.context import ReportError
-from reports.sections import HEADINGS
+from reports.sections import HEADINGS, list_tables, source_table
 from tests.conftest import REPO
 
 ARTIFACTS = REPO / "test-artifacts" / "reports"
@@ -61,6 +62,22 @@ def test_every_city_report_builds_with_its_sections(reporter: Reporter) -> None:
             "科技金融",
             "人才支撑",
         ]
+
+
+def test_a_report_s_lists_name_classes_levels_and_confidences_in_both_languages(
+    reporter: Reporter, schema: Schema
+) -> None:
+    """The stored words (``Laboratory``, ``state_key_lab``, ``high``) are the data's names: a report shows them as
+    the app does, Chinese with English."""
+    ctx = reporter.context("city", "广州市")
+    institutions = next(t for t in list_tables(ctx) if "研发机构" in t.title)
+    column = {name: n for n, name in enumerate(institutions.columns)}
+    classes = {row[column["类型 Class"]] for row in institutions.rows}
+    levels = {row[column["级别 Level"]] for row in institutions.rows}
+    assert "实验室 laboratory" in classes and not classes & set(schema.classes)
+    assert "国家重点实验室 state key lab" in levels and not levels & set(WORDS)
+    confidences = {row[2] for row in source_table(ctx).rows}
+    assert "高 high" in confidences and not confidences & {"high", "medium", "low"}
 
 
 def test_every_cluster_report_matches_the_chain_query(reporter: Reporter, bundled: GraphStore) -> None:
