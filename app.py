@@ -10,6 +10,7 @@ import threading
 
 import streamlit as st
 
+from app_pages.chrome import words_in_both
 from app_pages.common import LANG_KEY, L
 from app_pages.errors import explain_error
 from graph.errors import ClusterKGError
@@ -22,7 +23,7 @@ with st.sidebar:
     st.radio(
         "语言 Language",
         options=["zh", "en"],
-        format_func=lambda code: "中文（附英文）" if code == "zh" else "English",
+        format_func=lambda code: "中文（附英文） Chinese with English" if code == "zh" else "English 英文",
         key=LANG_KEY,
         horizontal=True,
     )
@@ -61,6 +62,7 @@ def _warm_charts() -> bool:
 
 
 _warm_charts()
+words_in_both()
 try:
     for zh, en in _safety_warnings():  # a banner on every page while the server is configured less safely
         st.warning(L("服务器配置不够安全：", "The server is configured less safely than ClusterKG needs: ") + L(zh, en))

@@ -8,6 +8,7 @@ import streamlit as st
 
 from app_pages import graph_panel, share
 from app_pages.chart_graph import show_graph, top_nodes
+from app_pages.chrome import pick_from
 from app_pages.common import (
     STAGE_KEYS,
     L,
@@ -47,9 +48,7 @@ page_header("集群创新链", "Cluster chain")
 options = cluster_options()
 share.seed("chain_cluster", "cluster", "E01" if "E01" in options else next(iter(options)), options)
 share.seed("chain_sourced_only", "sourced", False, parse=share.as_bool)
-code = st.selectbox(
-    L("产业集群", "Cluster"), list(options), format_func=lambda c: options.get(c, c), key="chain_cluster"
-)
+code = pick_from(L("产业集群", "Cluster"), options, "chain_cluster")
 
 sourced_only = st.toggle(
     L("只看来源陈述的关联（不含规则推断）", "Sourced ties only (leave out ties inferred by rules)"),

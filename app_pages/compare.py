@@ -9,6 +9,7 @@ from streamlit_echarts import st_echarts
 
 from app_pages import share
 from app_pages.chart_graph import toolbox
+from app_pages.chrome import multiselect_limit
 from app_pages.common import STAGE_KEYS, L, cluster_options, data_table, page_header, run_named, stage_name
 from app_pages.headers import class_words, frame
 
@@ -80,7 +81,9 @@ chosen = st.multiselect(
     key="compare_cities",
     max_selections=3,
     placeholder=L("选择城市", "Choose cities"),  # Streamlit's own is English only
+    select_all=False,
 )
+multiselect_limit(3)
 share.publish({"cities": chosen})
 if not chosen:
     st.info(

@@ -15,6 +15,7 @@ import logging
 import streamlit as st
 
 from app_pages.chart_graph import show_graph
+from app_pages.chrome import pick_one
 from app_pages.common import L, data_table, page_header, parse_params, result_frame, settings, store
 from app_pages.console_view import explain, node_columns, save_button, schema_panel
 from app_pages.graph_panel import downloads
@@ -54,6 +55,7 @@ example = st.selectbox(
     ["", *sorted(queries)],
     key="console_example",
     format_func=lambda n: f"{n} — {queries[n].title_zh} / {queries[n].title_en}" if n else "—",
+    placeholder=pick_one(),
 )
 if example and st.session_state.get("console_loaded") != example:
     query = queries[example]
@@ -68,7 +70,7 @@ editor_col, schema_col = st.columns([3, 2])  # the schema beside the editor
 with schema_col:
     schema_panel()
 text = editor_col.text_area(
-    "Cypher",
+    L("Cypher 查询", "Cypher query"),
     key="console_text",
     height=180,
     value=st.session_state.get("console_text", "MATCH (c:City) RETURN c.name_zh AS city, c.admin_code AS code"),

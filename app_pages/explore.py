@@ -12,6 +12,7 @@ import streamlit as st
 
 from app_pages import graph_panel, share
 from app_pages.chart_graph import show_graph, top_nodes
+from app_pages.chrome import pick_one
 from app_pages.common import (
     L,
     class_word,
@@ -122,7 +123,9 @@ labels = {
 }
 if st.session_state.get("explore_entity") not in labels:
     st.session_state.pop("explore_entity", None)
-chosen = st.selectbox(L("实体", "Entity"), list(labels), format_func=lambda i: labels[i], key="explore_entity")
+chosen = st.selectbox(
+    L("实体", "Entity"), list(labels), format_func=lambda i: labels[i], key="explore_entity", placeholder=pick_one()
+)
 
 if st.session_state.get("explore_root") != chosen:
     st.session_state["explore_root"] = chosen
@@ -165,7 +168,11 @@ route_ids: list[str] = []  # the nodes of every path drawn: kept whatever the fi
 if others:
     other_labels = {h["id"]: f"{h['name_zh'] or h['id']} · {class_word(h['class'])}" for h in others}
     target_id = st.selectbox(
-        L("目标", "Target"), list(other_labels), format_func=lambda i: other_labels[i], key="path_target"
+        L("目标", "Target"),
+        list(other_labels),
+        format_func=lambda i: other_labels[i],
+        key="path_target",
+        placeholder=pick_one(),
     )
     limits = settings()
     routes = (
@@ -261,23 +268,24 @@ with side_col:
         list(names),
         format_func=lambda n: names.get(n, n),
         key=FOCUS,
+        placeholder=pick_one(),
     )
     if focus:
         graph_panel.details(focus)
-        expand_col, collapse_col, centre_col = st.columns(3)
+        buttons = st.container(horizontal=True)  # each as wide as its words: a third of the column cut them
         is_open = focus in st.session_state[EXPANDED]
         # callbacks run before the next script run: one run per click, not two
-        expand_col.button(
+        buttons.button(
             L("展开", "Expand"), key="explore_expand_button", disabled=is_open, on_click=expand, args=(focus,)
         )
-        collapse_col.button(
+        buttons.button(
             L("收起", "Collapse"),
             key="explore_collapse_button",
             disabled=not is_open or focus == chosen,
             on_click=collapse,
             args=(focus,),
         )
-        centre_col.button(
+        buttons.button(
             L("设为中心", "Make it the centre"),
             key="explore_centre_button",
             disabled=focus == chosen,

@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages import share
+from app_pages.chrome import pick_from, pick_one
 from app_pages.common import L, cluster_options, page_header, run_named, store
 from app_pages.headers import header
 from graph.exports import csv_text
@@ -15,8 +16,11 @@ from graph.rdf.export import FORMATS
 from queries.catalog import catalog
 from queries.scopes import export_scope
 
+# a parameter's type in a reader's words (the query headers' types)
+TYPE_WORDS = {"string": "文本", "int": "整数", "float": "小数", "bool": "true 或 false", "list": "列表"}
+
 page_header("导出", "Export")
-st.subheader("RDF")
+st.subheader(L("RDF 导出", "RDF export"))
 st.caption(
     L(
         "标准词表（W3C ORG、schema.org、SKOS、PROV-O、DCAT、GeoSPARQL），符合 shapes.ttl，附 DCAT/PROV 元数据。",
@@ -32,12 +36,10 @@ formats = {
     "trig": "TriG (.trig)",
     "nquads": "N-Quads (.nq)",
 }
-fmt = st.selectbox(L("格式", "Format"), list(formats), format_func=lambda f: formats.get(f, f), key="export_rdf_format")
+fmt = pick_from(L("格式", "Format"), formats, "export_rdf_format")
 clusters = {"all": L("整个图", "the whole graph"), **cluster_options()}
 share.seed("export_rdf_scope", "scope", "all", clusters)  # a link can name the cluster to export
-scope = st.selectbox(
-    L("范围", "Scope"), list(clusters), format_func=lambda c: clusters.get(c, c), key="export_rdf_scope"
-)
+scope = pick_from(L("范围", "Scope"), clusters, "export_rdf_scope")
 sourced_only = st.toggle(
     L("只导出来源陈述的关联（不含规则推断）", "Sourced ties only (leave out ties inferred by rules)"),
     key="export_rdf_sourced_only",
@@ -60,7 +62,7 @@ if st.button(L("生成 RDF 文件", "Make the RDF file"), key="export_rdf_make")
         st.session_state["export_rdf_file"] = (out.name, out.read_bytes(), result.triples)
 if "export_rdf_file" in st.session_state:
     name, data, triples = st.session_state["export_rdf_file"]
-    st.write(L(f"{triples:,} 个三元组", f"{triples:,} triples") + f" · {len(data):,} bytes")
+    st.write(L(f"{triples:,} 个三元组 · {len(data):,} 字节", f"{triples:,} triples · {len(data):,} bytes"))
     st.download_button(
         L("下载 ", "Download ") + name, data=data, file_name=name, key="export_rdf_download", on_click="ignore"
     )
@@ -72,13 +74,17 @@ name = st.selectbox(
     sorted(queries),
     key="export_query",
     format_func=lambda n: f"{n} — {queries[n].title_zh} / {queries[n].title_en}",
+    placeholder=pick_one(),
 )
 query = queries[name]
 given = {}
 for param in query.params:
     default = "" if param.default is None else str(param.default)
     given[param.name] = st.text_input(
-        f"{param.name} ({param.type})", value=default, key=f"export_{name}_{param.name}", help=param.help
+        L(f"参数 {param.name}（{TYPE_WORDS.get(param.type, param.type)}）", f"parameter {param.name} ({param.type})"),
+        value=default,
+        key=f"export_{name}_{param.name}",
+        help=L(*param.help_in_both),
     )
 rows = (
     run_named(name, {k: v for k, v in given.items() if v != ""})

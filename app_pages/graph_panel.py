@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app_pages.chart_graph import LABEL_COUNT, filtered, svg_text
+from app_pages.chrome import filter_by
 from app_pages.common import (
     STAGE_KEYS,
     L,
@@ -60,15 +61,9 @@ def controls(prefix: str, data: GraphData, *, hubs_default: bool = False) -> Con
             key=f"{prefix}_hide_hubs",
         )
         label_count = left.slider(L("显示名称的节点数", "Names shown"), 0, 150, LABEL_COUNT, 10, key=f"{prefix}_labels")
-        stages = middle.multiselect(
-            L("环节", "Stages"), list(STAGE_CHOICES), format_func=stage_name, key=f"{prefix}_stages"
-        )
-        chosen_classes = middle.multiselect(
-            L("类别", "Classes"), classes, format_func=class_word, key=f"{prefix}_classes"
-        )
-        relationships = right.multiselect(
-            L("关系类型", "Relationship types"), rels, format_func=relationship_word, key=f"{prefix}_rels"
-        )
+        stages = filter_by(middle, L("环节", "Stages"), list(STAGE_CHOICES), stage_name, f"{prefix}_stages")
+        chosen_classes = filter_by(middle, L("类别", "Classes"), classes, class_word, f"{prefix}_classes")
+        relationships = filter_by(right, L("关系类型", "Relationship types"), rels, relationship_word, f"{prefix}_rels")
     return Controls(str(colour_by), bool(hide_hubs), stages, chosen_classes, relationships, int(label_count))
 
 
@@ -122,8 +117,8 @@ def downloads(data: GraphData, name: str, *, layered: bool, key: str) -> None:
     was a quarter of the chain page's Python time, which many readers at once share. A download does not rerun the
     page (``on_click="ignore"``): the rerun revoked the file the click had asked for, and about one click in six
     downloaded nothing."""
-    left, right, note = st.columns([1, 1, 3])
-    left.download_button(
+    row = st.container(horizontal=True)  # buttons as wide as their words, on a second line if need be
+    row.download_button(
         L("下载 SVG", "Download SVG"),
         data=lambda: svg_text(data, layered=layered).encode("utf-8"),
         file_name=f"{name}.svg",
@@ -131,7 +126,7 @@ def downloads(data: GraphData, name: str, *, layered: bool, key: str) -> None:
         key=f"{key}_svg",
         on_click="ignore",
     )
-    right.download_button(
+    row.download_button(
         L("下载交互式 HTML", "Download interactive HTML"),
         data=lambda: render(data, layered=layered)[0].encode("utf-8"),
         file_name=f"{name}.html",
@@ -139,7 +134,7 @@ def downloads(data: GraphData, name: str, *, layered: bool, key: str) -> None:
         key=f"{key}_html",
         on_click="ignore",
     )
-    note.caption(
+    st.caption(
         L(
             "PNG：点图右上角的图片按钮。点击节点查看详情与来源；滚轮缩放，拖动平移。",
             "PNG: the picture button at the top right of the graph. Click a node for its details and sources; "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import share
+from app_pages.chrome import pick_from
 from app_pages.common import L, cluster_options, data_table, page_header, run_named
 from app_pages.headers import class_words, frame, key_products, readable
 from app_pages.map_view import choropleth
@@ -13,9 +14,7 @@ from graph.exports import workbook_bytes
 page_header("三单一图", "Three lists and a map")
 options = cluster_options()
 share.seed("lists_cluster", "cluster", "E01" if "E01" in options else next(iter(options)), options)
-code = st.selectbox(
-    L("产业集群", "Cluster"), list(options), format_func=lambda c: options.get(c, c), key="lists_cluster"
-)
+code = pick_from(L("产业集群", "Cluster"), options, "lists_cluster")
 share.publish({"cluster": code})
 
 lists = {
@@ -43,6 +42,7 @@ map_rows = list(lists.values())[-1]
 st.iframe(
     f"<html><body style='margin:0'>{choropleth({r['admin_code']: r['entities'] for r in map_rows})}</body></html>",
     height=620,
+    alt=L("产业地图", "The industry map"),
 )
 
 sheet_names = ["关键技术清单", "重点产品清单", "研发机构清单", "产业地图"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import share
+from app_pages.chrome import pick_from, pick_one
 from app_pages.common import (
     STAGE_KEYS,
     L,
@@ -29,14 +30,13 @@ stages = ["all", *STAGE_KEYS, "industry"]
 share.seed("map_cluster", "cluster", "all", options)
 share.seed("map_stage", "stage", "all", stages)
 left, right = st.columns(2)
-cluster = left.selectbox(
-    L("产业集群", "Cluster"), list(options), format_func=lambda c: options.get(c, c), key="map_cluster"
-)
+cluster = pick_from(L("产业集群", "Cluster"), options, "map_cluster", left)
 stage = right.selectbox(
     L("环节", "Stage"),
     stages,
     key="map_stage",
     format_func=lambda s: L("全部环节", "all stages") if s == "all" else stage_name(s),
+    placeholder=pick_one(),
 )
 if cluster == "all":
     rows = run_named("stage_map", {"stage": stage})
@@ -54,6 +54,7 @@ st.selectbox(
     [None, *sorted(city_codes, key=city_codes.__getitem__)],
     key="map_city",
     format_func=lambda c: L("— 未选 —", "— none —") if c is None else c,
+    placeholder=L("— 未选 —", "— none —"),  # a None value shows the placeholder, not format_func's word
 )
 share.publish(
     {

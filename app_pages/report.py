@@ -7,6 +7,7 @@ from functools import partial
 import streamlit as st
 
 from app_pages import share
+from app_pages.chrome import pick_from, pick_one
 from app_pages.common import L, cluster_options, page_header, store
 from graph.editions import CURRENT, list_editions
 from queries import answer_cache
@@ -37,18 +38,17 @@ editions = [e.name for e in known]
 edition = st.selectbox(
     L("版本", "Edition"), [CURRENT, *reversed(editions)], key="report_edition",
     format_func=lambda v: L("当前数据", "current data") if v == CURRENT else v,
+    placeholder=pick_one(),
 )  # fmt: skip
 with Reporter(current, edition, AUTO) as reporter:
     if scope == "city":
         cities = reporter.cities()
         share.seed("report_city", "city", cities[0] if cities else None, cities)
-        chosen = st.selectbox(L("地市", "City"), cities, key="report_city")
+        chosen = st.selectbox(L("地市", "City"), cities, key="report_city", placeholder=pick_one())
     else:
         options = cluster_options()
         share.seed("report_cluster", "cluster", next(iter(options), None), options)
-        chosen = st.selectbox(
-            L("产业集群", "Cluster"), list(options), format_func=lambda c: options.get(c, c), key="report_cluster"
-        )
+        chosen = pick_from(L("产业集群", "Cluster"), options, "report_cluster")
     share.publish({"scope": scope, scope: chosen})
     with st.spinner(L("正在生成报告…", "Building the report…")):
         # built once per graph change and shared by every session (a big city's lists hold 100,000s of rows)
@@ -56,10 +56,10 @@ with Reporter(current, edition, AUTO) as reporter:
         asked = ("report", edition, str(scope), str(chosen), tuple((e.name, e.digest) for e in known))
         ctx = answer_cache.remember(current, asked, lambda: reporter.context(str(scope), str(chosen)))
     charts = st.toggle(L("预览含图表", "Charts in the preview"), value=True, key="report_charts")
-    st.subheader(ctx.title_zh)
+    st.subheader(L(ctx.title_zh, ctx.title_en))
     # the preview too: drawing its charts takes a second or two, and the page is drawn again on every click
     preview = answer_cache.remember(current, (*asked, "preview", charts), lambda: html_bytes(ctx, charts=charts))
-    st.iframe(preview.decode("utf-8"), height=700)
+    st.iframe(preview.decode("utf-8"), height=700, alt=L("报告预览", "The report's preview"))
     columns = st.columns(3)
     for column, fmt, zh in zip(columns, ("docx", "html", "xlsx"), ("Word", "网页", "Excel"), strict=True):
         with column:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages.chrome import pick_one
 from app_pages.common import L, data_table, page_header, run_named
 from app_pages.headers import frame
 
@@ -32,7 +33,7 @@ for row in run_named("measure7_list_completeness"):
             if row["stated_total"]
             else ""
         )
-        + f". {row['notes']}"
+        + (L("。备注（按来源原文）：", ". Note: ") + str(row["notes"]) if row["notes"] else "")
     )
 
 st.subheader(
@@ -47,7 +48,11 @@ data_table(frame(run_named("measure12_science_park_coverage")), hide_index=True,
 st.subheader(L("各部门职责", "What each department answers for"))
 departments = sorted({r["department"] for r in run_named("department_responsibilities")})
 chosen = st.selectbox(
-    L("部门", "Department"), ["", *departments], key="targets_department", format_func=lambda d: d or L("全部", "all")
+    L("部门", "Department"),
+    ["", *departments],
+    key="targets_department",
+    format_func=lambda d: d or L("全部", "all"),
+    placeholder=pick_one(),
 )
 data_table(frame(run_named("department_responsibilities", {"department": chosen})), hide_index=True, width="stretch")
 

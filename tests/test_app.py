@@ -290,6 +290,10 @@ def test_export_page_makes_rdf_and_csv(app: AppTest) -> None:
     app.selectbox(key="export_query").select("cluster_list").run()
     assert not app.exception
     assert any("20" in m.value for m in app.markdown)
+    app.selectbox(key="export_query").select("city_profile").run()  # a query with a parameter: its label and help
+    city = app.text_input(key="export_city_profile_city")
+    assert city.label == "参数 city（文本） parameter city (string)"
+    assert city.help == "城市名（广州市或广州）或六位行政区划代码 city name (广州市 or 广州) or 6-digit admin code"
 
 
 def test_quality_page_shows_the_last_report(app: AppTest) -> None:
@@ -361,15 +365,14 @@ def test_map_svg_has_no_tiles() -> None:
 def test_report_page_previews_and_offers_the_three_downloads(app: AppTest) -> None:
     _page(app, "report")
     assert app.title[0].value.startswith("年度执行情况报告")
-    assert app.subheader[0].value == "东莞市创新体系执行情况报告" or app.subheader[0].value.endswith(
-        "创新体系执行情况报告"
-    )
+    title = app.subheader[0].value  # Chinese, then English
+    assert re.fullmatch(r"\S+市创新体系执行情况报告 Innovation system execution report: [A-Z][a-z]+", title), title
     assert len(app.get("iframe")) == 1
     downloads = app.get("download_button")
     assert len(downloads) == 3
     app.radio(key="report_scope").set_value("cluster").run()
     assert not app.exception, app.exception
-    assert app.subheader[0].value.endswith("产业集群创新体系执行情况报告")
+    assert "产业集群创新体系执行情况报告 Innovation system execution report: " in app.subheader[0].value
     assert app.query_params["scope"] == "cluster" and app.query_params["cluster"]  # a link reopens this report
 
 
@@ -381,7 +384,7 @@ def test_a_report_link_opens_its_city_or_says_it_has_none(
     app.run()
     app.switch_page("app_pages/report.py").run()
     assert not app.exception
-    assert shown is None or app.subheader[0].value == f"{shown}创新体系执行情况报告"
+    assert shown is None or app.subheader[0].value.startswith(f"{shown}创新体系执行情况报告 Innovation system")
     assert any(city in w.value and "本页没有" in w.value for w in app.warning) == warned
 
 

@@ -444,3 +444,43 @@ def test_the_map_legend_has_ranges_and_a_clicked_city_shows_its_districts(
     assert districts.locator("svg path").count() >= 11  # the district shapes, read from the drawn SVG
     assert page.get_by_text("城市画像").count() >= 1 and "city=" in page.url
     _shot(page, "map-guangzhou-districts")
+
+
+def _shown_instead(page: Any, selector: str, pseudo: str) -> str:
+    """The words CSS shows in an element's ``::before`` or ``::after`` (the page's own text hidden beside them)."""
+    return str(page.locator(selector).first.evaluate(f"(e) => getComputedStyle(e, '{pseudo}').content"))
+
+
+def test_streamlit_s_own_words_show_in_both_languages(browser_page: tuple[Any, list[str]], server: str) -> None:
+    """Streamlit writes a placeholder, a typing hint and an empty list's words in English only: the app gives its
+    own (app_pages/chrome.py), and a Streamlit that renames what the app's style finds fails here."""
+    page, _ = browser_page
+    _open(page, f"{server}/map", CHART_TEXT)
+    _settle(page)
+    city = page.locator("[data-testid='stSelectbox']", has_text="城市")
+    assert city.locator("input").get_attribute("placeholder") == "— 未选 — — none —"  # Streamlit's: "Choose an option"
+    city.locator("input").click()
+    page.keyboard.type("不存在的城市")
+    empty = page.locator(".equpb2c9")  # the selectbox's empty list
+    empty.first.wait_for(timeout=10_000)
+    assert _shown_instead(page, ".equpb2c9", "::after") == '"无匹配项 No results"'
+    assert empty.first.evaluate("(e) => getComputedStyle(e).fontSize") == "0px"  # Streamlit's own words unseen
+    page.keyboard.press("Escape")
+
+    _open(page, f"{server}/explore", "[data-testid='stTextInput'] input")
+    _settle(page)
+    search = page.locator("[data-testid='stTextInput'] input").first
+    search.click()
+    page.keyboard.type("中")
+    hint = "[data-testid='stTextInput'] [data-testid='InputInstructions']"
+    page.locator(hint).first.wait_for(timeout=10_000)
+    assert _shown_instead(page, hint, "::before") == '"按 Enter 键确认 Press Enter to apply"'
+    assert "Press Enter" not in page.locator(hint).first.inner_text()  # Streamlit's sentence hidden
+
+    _open(page, f"{server}/console", "[data-testid='stTextArea'] textarea")
+    _settle(page)
+    page.locator("[data-testid='stTextArea'] textarea").first.click()
+    page.keyboard.type(" ")
+    hint = "[data-testid='stTextArea'] [data-testid='InputInstructions']"
+    page.locator(hint).first.wait_for(timeout=10_000)
+    assert _shown_instead(page, hint, "::before") == '"按 Ctrl+Enter 键确认 Press Ctrl+Enter to apply"'
