@@ -5,12 +5,14 @@ text box while it is being typed in ("Press Enter to apply"), a list's empty sta
 are the widgets' own parameter (``pick_one``, ``all_when_empty``). The hint and the empty state have none:
 ``words_in_both`` puts a style on the page that hides Streamlit's text and shows ours in its place. It finds the
 empty states by the class names Streamlit 1.67's bundle gives them (``tests/test_browser.py`` checks the words a
-reader sees, so a Streamlit that renames them fails there, not silently).
+reader sees, so a Streamlit that renames them fails there, not silently). The hint's words assume what the app has:
+no form (whose hint says "submit form") and no chat input (whose hint is a count alone); on a Mac Streamlit says
+⌘+Enter where ours says Ctrl+Enter, and both keys work.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence, Sized
 from typing import Any
 
 import streamlit as st
@@ -23,8 +25,12 @@ _EMPTY_SELECTBOX = "equpb2c9"
 _EMPTY_MULTISELECT = "eo2qvtu11"
 
 
-def pick_one() -> str:
-    """A selectbox's placeholder while nothing is chosen (Streamlit's own: "Choose an option")."""
+def pick_one(options: Sized | None = None) -> str:
+    """A selectbox's placeholder while nothing is chosen (Streamlit's own: "Choose an option"). Given its options
+    where they may be none, it says so (Streamlit disables an empty selectbox only without a placeholder of its own:
+    such a caller passes ``disabled=not options`` too)."""
+    if options is not None and not options:
+        return L("没有可选项", "No options to select")
     return L("请选择", "Choose an option")
 
 
@@ -36,7 +42,12 @@ def all_when_empty() -> str:
 def pick_from(label: str, options: Mapping[Any, str], key: str, where: DeltaGenerator | None = None) -> Any:
     """A selectbox over the mapping's keys, each shown as its value (a cluster's code as its names)."""
     return (where or st).selectbox(
-        label, list(options), format_func=lambda k: options.get(k, k), key=key, placeholder=pick_one()
+        label,
+        list(options),
+        format_func=lambda k: options.get(k, k),
+        key=key,
+        placeholder=pick_one(options),
+        disabled=not options,
     )
 
 
@@ -74,7 +85,10 @@ def multiselect_limit(at_most: int) -> None:
 
 
 def _css_text(words: str) -> str:
-    return '"' + words.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """The words as a CSS string: a quote and a backslash escaped, a line break and a "<" (which could end the style
+    element) as CSS escapes."""
+    escaped = words.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ").replace("<", "\\3C ")
+    return f'"{escaped}"'
 
 
 def _before(selector: str, words: str) -> str:

@@ -185,7 +185,7 @@ def cluster_options() -> dict[str, str]:
 
 
 def page_header(zh: str, en: str) -> None:
-    st.title(L(zh, en), anchor=False)  # no link icon, whose words Streamlit gives in English only
+    st.title(L(zh, en))
     st.caption(store_caption(store()))
 
 

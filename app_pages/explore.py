@@ -268,7 +268,8 @@ with side_col:
         list(names),
         format_func=lambda n: names.get(n, n),
         key=FOCUS,
-        placeholder=pick_one(),
+        placeholder=pick_one(names),
+        disabled=not names,
     )
     if focus:
         graph_panel.details(focus)

@@ -13,11 +13,18 @@ from app_pages.common import L, cluster_options, page_header, run_named, store
 from app_pages.headers import header
 from graph.exports import csv_text
 from graph.rdf.export import FORMATS
-from queries.catalog import catalog
+from queries.catalog import Param, catalog
 from queries.scopes import export_scope
 
 # a parameter's type in a reader's words (the query headers' types)
 TYPE_WORDS = {"string": "文本", "int": "整数", "float": "小数", "bool": "true 或 false", "list": "列表"}
+
+
+def _help(param: Param) -> str | None:
+    """A parameter's help in the reader's languages; one in one language only (a saved query's) as it is."""
+    both = param.help_in_both
+    return L(*both) if both else (param.help or None)
+
 
 page_header("导出", "Export")
 st.subheader(L("RDF 导出", "RDF export"))
@@ -84,7 +91,7 @@ for param in query.params:
         L(f"参数 {param.name}（{TYPE_WORDS.get(param.type, param.type)}）", f"parameter {param.name} ({param.type})"),
         value=default,
         key=f"export_{name}_{param.name}",
-        help=L(*param.help_in_both),
+        help=_help(param),
     )
 rows = (
     run_named(name, {k: v for k, v in given.items() if v != ""})

@@ -14,7 +14,7 @@ import pandas as pd
 
 from app_pages.column_words import COLUMNS
 from app_pages.common import STAGE_KEYS, L, schema, stage_name
-from graph.value_words import WORDS
+from graph.value_words import LEVEL_COLUMN, LEVEL_WORDS, WORDS
 
 STAGE_COLUMNS = frozenset({"stage", "from_stage", "to_stage"})
 CLASS_COLUMNS = frozenset({"class", "from_class", "to_class", "other_class"})  # an ontology class's name
@@ -38,6 +38,7 @@ def cell_writer() -> Callable[[str, Any], Any]:
     """A cell in the reader's language (a stage's name, a status word or flag; lists joined), with the words looked
     up once: a table writes every cell (5,000 rows of a dozen columns), and each look-up reads the session."""
     words = {key: L(*pair) for key, pair in WORDS.items()}
+    levels = {key: L(*pair) for key, pair in LEVEL_WORDS.items()}
     stages = {key: stage_name(key) for key in (*STAGE_KEYS, "industry", "none")}
     ontology = schema()
     classes = {name: L(cls.labels.zh, cls.labels.en) for name, cls in ontology.classes.items()}
@@ -53,7 +54,8 @@ def cell_writer() -> Callable[[str, Any], Any]:
         if isinstance(value, list):
             return "；".join(str(v) for v in value)
         key = str(value) if isinstance(value, (str, bool)) else None
-        return words[key] if key is not None and key in words else value
+        known = levels if column == LEVEL_COLUMN else words
+        return known[key] if key is not None and key in known else value
 
     return write
 

@@ -8,7 +8,7 @@ import streamlit as st
 
 from app_pages import share
 from app_pages.chrome import pick_from, pick_one
-from app_pages.common import L, cluster_options, page_header, store
+from app_pages.common import L, cluster_options, page_header, plain, store
 from graph.editions import CURRENT, list_editions
 from queries import answer_cache
 from reports.build import AUTO, Reporter, file_name, render
@@ -44,7 +44,9 @@ with Reporter(current, edition, AUTO) as reporter:
     if scope == "city":
         cities = reporter.cities()
         share.seed("report_city", "city", cities[0] if cities else None, cities)
-        chosen = st.selectbox(L("地市", "City"), cities, key="report_city", placeholder=pick_one())
+        chosen = st.selectbox(
+            L("地市", "City"), cities, key="report_city", placeholder=pick_one(cities), disabled=not cities
+        )
     else:
         options = cluster_options()
         share.seed("report_cluster", "cluster", next(iter(options), None), options)
@@ -56,7 +58,7 @@ with Reporter(current, edition, AUTO) as reporter:
         asked = ("report", edition, str(scope), str(chosen), tuple((e.name, e.digest) for e in known))
         ctx = answer_cache.remember(current, asked, lambda: reporter.context(str(scope), str(chosen)))
     charts = st.toggle(L("预览含图表", "Charts in the preview"), value=True, key="report_charts")
-    st.subheader(L(ctx.title_zh, ctx.title_en))
+    st.subheader(plain(L(ctx.title_zh, ctx.title_en)))  # a name from the data: never markup
     # the preview too: drawing its charts takes a second or two, and the page is drawn again on every click
     preview = answer_cache.remember(current, (*asked, "preview", charts), lambda: html_bytes(ctx, charts=charts))
     st.iframe(preview.decode("utf-8"), height=700, alt=L("报告预览", "The report's preview"))

@@ -25,16 +25,12 @@ st.subheader(
 coverage = frame(run_named("measure7_center_coverage"))
 data_table(coverage, hide_index=True, width="stretch")
 for row in run_named("measure7_list_completeness"):
-    st.caption(
-        f"{row['name_zh']}: "
-        + L(f"图中已列名 {row['named_in_graph']} 家", f"{row['named_in_graph']} named in the graph")
-        + (
-            L(f"，来源称共 {row['stated_total']} 家", f" of {row['stated_total']} stated")
-            if row["stated_total"]
-            else ""
-        )
-        + (L("。备注（按来源原文）：", ". Note: ") + str(row["notes"]) if row["notes"] else "")
-    )
+    named, stated = row["named_in_graph"], row["stated_total"]
+    zh = f"{row['name_zh']}：图中已列名 {named} 家" + (f"，来源称共 {stated} 家" if stated else "") + "。"
+    en = f"{row['name_zh']}: {named} named in the graph" + (f" of {stated} stated" if stated else "") + "."
+    # the curator's note is kept as the source list words it (English)
+    note = " " + L("备注（按来源原文）：", "Note: ") + str(row["notes"]) if row["notes"] else ""
+    st.caption(L(zh, en) + note)
 
 st.subheader(
     L("措施12：国家高新区省级加速器全覆盖", "Measure 12: a provincial accelerator in every national high-tech zone")

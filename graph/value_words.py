@@ -44,13 +44,20 @@ WORDS: dict[str, tuple[str, str]] = {
     "national (branch)": ("国家级（分支）", "national (branch)"),
     "national_local_joint": ("国家地方联合", "national–local joint"),
     "provincial": ("省级", "provincial"),
+}
+
+# A level's words that are common words elsewhere ("city" is also a column's name in a problem report): in a level's
+# column only (``LEVEL_COLUMN``).
+LEVEL_WORDS: dict[str, tuple[str, str]] = {
+    **WORDS,
     "city": ("市级", "city"),
     "municipal": ("市级", "municipal"),
     "not stated": ("未说明", "not stated"),
 }
+LEVEL_COLUMN = "level"
 
 
-def in_both(value: Any) -> Any:
+def in_both(value: Any, words: dict[str, tuple[str, str]] = WORDS) -> Any:
     """A known value as "中文 English"; any other value as it is (a level a source words its own way stays)."""
-    pair = WORDS.get(value) if isinstance(value, str) else None
+    pair = words.get(value) if isinstance(value, str) else None
     return f"{pair[0]} {pair[1]}" if pair else value

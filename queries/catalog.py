@@ -83,9 +83,9 @@ class Param:
     help: str = ""  # "中文 / English", as the query's header gives it
 
     @property
-    def help_in_both(self) -> tuple[str, str]:
-        """The help's (Chinese, English); a help in one language only, the same text twice."""
-        return said_in_both(self.help) or (self.help, self.help)
+    def help_in_both(self) -> tuple[str, str] | None:
+        """The help's (Chinese, English); None for a help in one language only (a query saved from the console)."""
+        return said_in_both(self.help)
 
     def convert(self, value: Any) -> Any:
         """A value from the CLI (text) or the app (typed) as the header's type, or QueryError."""
@@ -161,7 +161,7 @@ class NamedQuery:
             if param.name in given and given[param.name] not in (None, ""):
                 bound[param.name] = param.convert(given[param.name])
             elif param.required:
-                help_zh, help_en = param.help_in_both
+                help_zh, help_en = param.help_in_both or (param.help, param.help)
                 raise QueryError(
                     f"{self.name}：缺少必需的参数 {param.name}（{help_zh}） / {self.name}: parameter {param.name} is "
                     f"required ({help_en})"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graph.schema import default_schema
-from graph.value_words import in_both
+from graph.value_words import LEVEL_COLUMN, LEVEL_WORDS, in_both
 from queries.analytics import STAGE_ZH
 from reports.context import LIST_TITLES, ReportContext
 
@@ -147,7 +147,7 @@ def _cell(key: str, value: Any) -> Any:
     if key in _CLASS_KEYS:
         cls = default_schema().classes.get(str(value))
         return f"{cls.labels.zh} {cls.labels.en}" if cls is not None else value
-    return in_both(value) if key == "level" else value
+    return in_both(value, LEVEL_WORDS) if key == LEVEL_COLUMN else value
 
 
 def change_table(ctx: ReportContext) -> Table | None:

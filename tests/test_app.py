@@ -365,14 +365,15 @@ def test_map_svg_has_no_tiles() -> None:
 def test_report_page_previews_and_offers_the_three_downloads(app: AppTest) -> None:
     _page(app, "report")
     assert app.title[0].value.startswith("年度执行情况报告")
-    title = app.subheader[0].value  # Chinese, then English
+    title = app.subheader[0].value.replace("\\", "")  # Chinese, then English (its punctuation escaped: plain)
     assert re.fullmatch(r"\S+市创新体系执行情况报告 Innovation system execution report: [A-Z][a-z]+", title), title
     assert len(app.get("iframe")) == 1
     downloads = app.get("download_button")
     assert len(downloads) == 3
     app.radio(key="report_scope").set_value("cluster").run()
     assert not app.exception, app.exception
-    assert "产业集群创新体系执行情况报告 Innovation system execution report: " in app.subheader[0].value
+    title = app.subheader[0].value.replace("\\", "")
+    assert "产业集群创新体系执行情况报告 Innovation system execution report: " in title
     assert app.query_params["scope"] == "cluster" and app.query_params["cluster"]  # a link reopens this report
 
 
@@ -421,3 +422,24 @@ def test_chain_page_says_when_the_row_cap_cut_its_lists(app: AppTest, monkeypatc
     assert app.metric[0].value == score  # the score still counts every tie (queries/scoped_chain.py)
     assert any("只显示前 20 行" in c.value for c in app.caption)
     assert len(app.dataframe[-1].value) == 20
+
+
+def _chrome_widgets() -> None:
+    """A page of app_pages/chrome.py's widgets alone (AppTest runs the function's body as a script)."""
+    import streamlit as st
+
+    from app_pages.chrome import filter_by, pick_from
+
+    pick_from("some", {"a": "甲 A"}, "some")
+    pick_from("none", {}, "none")
+    filter_by(st.container(), "filter", ["x", "y"], str, "filter")
+
+
+def test_chrome_s_widgets_give_their_own_words_and_an_empty_list_is_disabled() -> None:
+    app = AppTest.from_function(_chrome_widgets).run()
+    assert not app.exception
+    some, none = app.selectbox(key="some"), app.selectbox(key="none")
+    assert (some.proto.placeholder, some.proto.disabled, some.value) == ("请选择 Choose an option", False, "a")
+    assert (none.proto.placeholder, none.proto.disabled) == ("没有可选项 No options to select", True)
+    chosen = app.multiselect(key="filter")
+    assert chosen.proto.placeholder == "全部（不筛选） All (no filter)" and not chosen.proto.select_all

@@ -72,6 +72,9 @@ def test_every_query_column_has_words_in_both_languages() -> None:
     assert list(table.columns) == ["技术创新中心覆盖 technology centre coverage", "环节 stage"]
     assert table.iloc[0, 0] == "未知：名单不全 unknown: list incomplete"
     assert table.iloc[0, 1].startswith("成果转化")
+    # a level's words in a level's column only: "city" is also the name of a column in a problem report
+    table = frame([{"level": "city", "column": "city", "confidence": "high"}])
+    assert table.iloc[0].tolist() == ["市级 city", "city", "高 high"]
 
 
 def test_roles_in_brackets_are_one_value_on_the_real_row(loaded_embedded_path: Path, schema: Schema) -> None:

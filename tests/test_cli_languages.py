@@ -107,7 +107,7 @@ def test_every_column_a_named_query_returns_has_its_chinese_word(loaded_embedded
 
 
 def test_every_named_query_parameter_s_help_is_chinese_then_english() -> None:
-    """``ckg query`` and the export page show a parameter's help, and a missing one's error quotes it."""
+    """The export page shows a parameter's help, and a missing parameter's error quotes it."""
     from graph.errors import said_in_both
 
     helps = {f"{q.name}.{p.name}": p.help for q in catalog().values() for p in q.params}

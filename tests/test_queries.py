@@ -47,8 +47,10 @@ def test_parameters_are_checked_before_anything_runs() -> None:
     assert query.bind({}) == {"cluster": "E01", "stage": "all"}
     with pytest.raises(QueryError, match="unknown parameter\\(s\\) colour"):
         query.bind({"colour": "red"})
-    with pytest.raises(QueryError, match="text is required"):
+    with pytest.raises(QueryError, match="text is required") as missing:
         get_query("search_entities").bind({})
+    assert "缺少必需的参数 text（名称的一部分，中文或英文） / " in str(missing.value)  # the help in each half
+    assert str(missing.value).endswith("(part of a name, Chinese or English)")
     with pytest.raises(QueryError, match="min_clusters must be int"):
         get_query("shared_entities").bind({"min_clusters": "two"})
     assert get_query("shared_entities").bind({"min_clusters": "3"}) == {"min_clusters": 3, "sourced_only": False}
