@@ -18,6 +18,7 @@ of its own (``ingest/collect_apart.py``), so that the process that writes never 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections import Counter, defaultdict
@@ -160,14 +161,29 @@ def _collect_apart(store: GraphStore, steps: CollectSteps, spill: Path) -> Colle
     needed whole, and the collect runs again in this process."""
     named = {source.name for source in steps.sources} | steps.retract
     stored = read_stored(store, counted=named, version=store.written_version())
-    collected = collect_apart.in_own_process(
-        lambda: steps.collect(lambda replaced: stored if replaced == named else None, None),
-        spill / "collected.pickle",
-    )
-    if collected is not None:  # its report is the child's: the one given to it, with what it found
-        collected.nodes, collected.rels = spilled_again(spill, list(collected.nodes), list(collected.rels))
-        # a first load's name index: built in this process once the write's largest table is in (_write)
-        collected.index_later = None if steps.dry_run else name_index_ahead.ahead_path(store)
+    progress = steps.progress
+    shown: list[tuple[str, int]] = []  # the child's progress: this process's bar, of which the child drew a copy,
+    # is told it afterwards, so that it goes on from where the child's left off
+
+    def noted(step: str, count: int) -> None:
+        shown.append((step, count))
+        if progress is not None:
+            progress(step, count)
+
+    def in_child() -> tuple[Collected | None, list[tuple[str, int]]]:
+        collect = dataclasses.replace(steps, progress=noted).collect
+        return collect(lambda replaced: stored if replaced == named else None, None), shown
+
+    collected, shown_by_child = collect_apart.in_own_process(in_child, spill / "collected.pickle")
+    if collected is None:  # read again in this process, which shows its own progress
+        return None
+    for step, count in shown_by_child:
+        if progress is not None:
+            progress(step, count)
+    # its report is the child's: the one given to it, with what it found
+    collected.nodes, collected.rels = spilled_again(spill, list(collected.nodes), list(collected.rels))
+    # a first load's name index: built in this process once the write's largest table is in (_write)
+    collected.index_later = None if steps.dry_run else name_index_ahead.ahead_path(store)
     return collected
 
 

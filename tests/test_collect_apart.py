@@ -70,11 +70,17 @@ def test_the_same_graph_report_and_counts_as_in_the_runs_own_process(
     seen: list[int] = []
     sources = _with(bundled_sources(schema), "cities", _noting_pid(seen))
     here = _open(tmp_path / "here.lbdb", schema)
-    in_process = run_ingest(here, sources, data_dir=DATA_DIR, apart=False)
+    shown_here: list[tuple[str, int]] = []
+    in_process = run_ingest(here, sources, data_dir=DATA_DIR, apart=False, progress=lambda *s: shown_here.append(s))
     assert seen == [os.getpid()]
     apart_store = _open(tmp_path / "apart.lbdb", schema)
+    shown_apart: list[tuple[str, int]] = []
     with caplog.at_level(logging.INFO, logger="graph.name_index_ahead"):
-        apart = run_ingest(apart_store, sources, data_dir=DATA_DIR, apart=True)
+        apart = run_ingest(
+            apart_store, sources, data_dir=DATA_DIR, apart=True, progress=lambda *s: shown_apart.append(s)
+        )
+    reads = [[s for s in shown if s[0].startswith("read ")] for shown in (shown_here, shown_apart)]
+    assert reads[0] and reads[1] == reads[0]  # the child's reads reach the run's own progress too
     assert any("in place at epoch" in r.getMessage() for r in caplog.records)  # the child's index, not rebuilt
     assert seen == [os.getpid()]  # the second run read its files in another process
     assert graph_digest(apart_store) == graph_digest(here)
@@ -104,8 +110,12 @@ def test_a_source_not_read_whole_is_collected_again_in_the_runs_own_process(tmp_
 
         return collect
 
-    result = run_ingest(store, _with(bundled_sources(schema), "cities", broken), data_dir=DATA_DIR, apart=True)
+    shown: list[tuple[str, int]] = []
+    sources = _with(bundled_sources(schema), "cities", broken)
+    result = run_ingest(store, sources, data_dir=DATA_DIR, apart=True, progress=lambda *s: shown.append(s))
     assert seen == [os.getpid()]  # the child could not use digests of its statements: this process read again
+    reads = [step for step, _ in shown if step.startswith("read ")]
+    assert sorted(reads) == sorted(f"read {source.name}" for source in sources)  # the bar counts each file once
     assert result.kept == ["cities"] and not result.changed_anything
     assert graph_digest(store).sha256 == before.sha256  # its earlier statements kept whole
 
