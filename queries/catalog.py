@@ -162,9 +162,10 @@ class NamedQuery:
                 bound[param.name] = param.convert(given[param.name])
             elif param.required:
                 help_zh, help_en = param.help_in_both or (param.help, param.help)
+                said_zh, said_en = (f"（{help_zh}）", f" ({help_en})") if param.help else ("", "")
                 raise QueryError(
-                    f"{self.name}：缺少必需的参数 {param.name}（{help_zh}） / {self.name}: parameter {param.name} is "
-                    f"required ({help_en})"
+                    f"{self.name}：缺少必需的参数 {param.name}{said_zh} / {self.name}: parameter {param.name} is "
+                    f"required{said_en}"
                 )
             else:
                 bound[param.name] = param.default

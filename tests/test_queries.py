@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable
@@ -13,7 +14,7 @@ import pytest
 from graph.embedded_store import EmbeddedStore
 from graph.schema import Schema
 from graph.store import GraphStore, QueryResult
-from queries.catalog import INDEXED, QueryError, catalog, get_query, parse_query_file
+from queries.catalog import INDEXED, Param, QueryError, catalog, get_query, parse_query_file
 
 QUERIES = catalog()
 # parameters for queries that have required ones; the rest run on their defaults
@@ -51,6 +52,10 @@ def test_parameters_are_checked_before_anything_runs() -> None:
         get_query("search_entities").bind({})
     assert "缺少必需的参数 text（名称的一部分，中文或英文） / " in str(missing.value)  # the help in each half
     assert str(missing.value).endswith("(part of a name, Chinese or English)")
+    without_help = dataclasses.replace(get_query("search_entities"), params=(Param("text", "string", required=True),))
+    with pytest.raises(QueryError) as missing:  # a query saved from the console: no help, no empty brackets
+        without_help.bind({})
+    assert str(missing.value).endswith("缺少必需的参数 text / search_entities: parameter text is required")
     with pytest.raises(QueryError, match="min_clusters must be int"):
         get_query("shared_entities").bind({"min_clusters": "two"})
     assert get_query("shared_entities").bind({"min_clusters": "3"}) == {"min_clusters": 3, "sourced_only": False}
