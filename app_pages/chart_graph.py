@@ -197,7 +197,7 @@ def spring(data: GraphData) -> dict[str, tuple[float, float]]:
     graph.add_nodes_from(sorted(data.nodes))
     graph.add_edges_from((a, b) for a, b, _ in data.edges)
     layout = nx.spring_layout(graph, seed=42, k=1.6 / max(1, len(graph)) ** 0.5, method="force")
-    return {n: (float(p[0]) * 1000, float(p[1]) * 700) for n, p in layout.items()}
+    return {n: (float(p[0]) * 1000, float(p[1]) * 1000) for n, p in layout.items()}  # square: the picture's width
 
 
 def communities(data: GraphData) -> dict[str, int]:
@@ -245,6 +245,13 @@ def _class_name(name: str) -> str:
         return class_label(name)
     except KeyError:
         return name or L("其他", "other")
+
+
+# Where ECharts draws the nodes: the picture's width, less room on the right for the last column's names, and as tall
+# as the layout's own shape makes it (a box given on all four sides stretches the layout, and ECharts then draws the
+# nodes as ellipses). Given only its top and right, ECharts drew a chain in less than half the picture's height, its
+# rows 13 px apart and their names over one another.
+GRAPH_BOX = {"top": 44, "left": 20, "right": 120}
 
 
 def graph_option(
@@ -302,8 +309,7 @@ def graph_option(
                 "type": "graph",
                 "layout": "none",
                 "roam": True,
-                "top": 44,
-                "right": 40,
+                **GRAPH_BOX,
                 "data": nodes,
                 "links": links,
                 "categories": [{k: v for k, v in c.items() if k != "key"} for c in cats],

@@ -232,6 +232,35 @@ def test_the_chain_graph_writes_names_and_saves_a_png_an_svg_and_an_html(
     print(f"chain E01: {len(written)} names drawn; page ready in {elapsed:.1f} s")
 
 
+_SYMBOLS_JS = """(el) => {
+  const box = el.getBoundingClientRect();
+  const shapes = [...el.querySelectorAll('svg path')].map(e => e.getBoundingClientRect())
+    .filter(b => b.width >= 5 && b.width <= 60 && b.height >= 5 && b.height <= 60 && b.y > box.y + 40);
+  return {height: box.height, width: box.width, shapes: shapes.map(b => [b.x - box.x, b.y - box.y, b.width, b.height])};
+}"""
+
+
+@pytest.mark.parametrize(
+    ("path", "spread"), [("chain?cluster=E01", 0.6), ("explore?entity=infrastructure/6389197a8400", 0.5)]
+)
+def test_a_picture_spreads_its_nodes_over_its_height_and_draws_them_round(
+    browser_page: tuple[Any, list[str]], server: str, path: str, spread: float
+) -> None:
+    """ECharts drew the chain's columns in less than half the picture's height, the names over one another (and,
+    given the whole box, a picture stretched to it, its nodes as ellipses): app_pages/chart_graph.py's GRAPH_BOX."""
+    page, _ = browser_page
+    _open(page, f"{server}/{path}", CHART_TEXT)
+    _settle(page)
+    page.wait_for_timeout(500)  # ECharts draws a frame after the run ends
+    drawn = page.locator(".echarts-container").first.evaluate(_SYMBOLS_JS)
+    shapes = drawn["shapes"]  # the nodes (and the odd short edge): their boxes in the picture
+    assert len(shapes) >= 8, drawn
+    round_ones = [s for s in shapes if abs(s[2] - s[3]) <= 1.5]
+    assert len(round_ones) >= 0.9 * len(shapes), shapes[:20]
+    ys = [s[1] for s in round_ones]
+    assert max(ys) - min(ys) >= spread * drawn["height"], (min(ys), max(ys), drawn["height"])
+
+
 def test_clicking_a_node_on_explore_shows_its_details_and_expands_it(
     browser_page: tuple[Any, list[str]], server: str
 ) -> None:
