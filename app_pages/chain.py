@@ -121,7 +121,7 @@ for row in edges:
                 kind=kind,
                 title=f"{name} · {class_word(kind)}",
             )
-    data.add_edge(row["member_id"], row["cluster_id"], "SERVES")
+    data.add_edge(row["member_id"], row["cluster_id"], "SERVES")  # IN_CLUSTER or SERVES_CLUSTER (PICTURE_TIES)
     if row["to_id"]:
         data.add_edge(row["from_id"], row["to_id"], row["relationship"])
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import networkx as nx
 
-from app_pages.common import L, class_label, stage_name
+from app_pages.common import L, class_label, relationship_word, stage_name
 from app_pages.graph_view import COLOURS, STAGE_COLUMNS, GraphData
 
 HUB_CLASSES = frozenset({"City", "District", "Place", "IndustryCluster", "ChainStage", "IndustryCategory"})
@@ -290,9 +290,10 @@ def graph_option(
             item["itemStyle"] = {"borderColor": PATH_COLOUR if node_id in path else "#222", "borderWidth": 3}
         nodes.append(item)
     links = []
+    words = {rel: relationship_word(rel) for rel in {rel for _, _, rel in data.edges}}  # an edge's tooltip
     for a, b, rel in data.edges:
         on_path = frozenset((a, b)) in path_pairs
-        link: dict[str, Any] = {"source": order[a], "target": order[b], "value": rel}
+        link: dict[str, Any] = {"source": order[a], "target": order[b], "value": words[rel]}
         if on_path:
             link["lineStyle"] = {"color": PATH_COLOUR, "width": 4, "opacity": 1}
         links.append(link)

@@ -36,7 +36,7 @@ def pick_one(options: Sized | None = None) -> str:
 
 def all_when_empty() -> str:
     """A filter's placeholder where nothing chosen means no filter (Streamlit's own: "Choose options")."""
-    return L("全部（不筛选）", "All (no filter)")
+    return L("全部", "All")  # a filter box is narrow: a longer word was cut off
 
 
 def pick_from(label: str, options: Mapping[Any, str], key: str, where: DeltaGenerator | None = None) -> Any:

@@ -105,10 +105,16 @@ def class_word(name: str) -> str:
     return L(cls.labels.zh, cls.labels.en) if cls is not None else name
 
 
+# the pictures' own kinds of tie, which stand for several of the ontology's
+PICTURE_TIES = {"SERVES": ("属于或服务于集群", "in or serving the cluster")}
+
+
 def relationship_word(name: str) -> str:
     """A relationship type's name in the reader's language (``HOSTED_BY`` → 依托单位 hosted by); else as it is."""
     rel = schema().relationships.get(name)
-    return L(rel.labels.zh, rel.labels.en) if rel is not None else name
+    if rel is not None:
+        return L(rel.labels.zh, rel.labels.en)
+    return L(*PICTURE_TIES[name]) if name in PICTURE_TIES else name
 
 
 MISSING = "—"  # a cell without a value: Streamlit would write "None", a word a reader need not know

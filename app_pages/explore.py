@@ -121,8 +121,8 @@ labels = {
     h["id"]: f"{h['name_zh'] or h['id']} · {class_word(h['class'])}" + (f" · {h['name_en']}" if h["name_en"] else "")
     for h in hits
 }
-if st.session_state.get("explore_entity") not in labels:
-    st.session_state.pop("explore_entity", None)
+if st.session_state.get("explore_entity") not in labels:  # a new search: its first hit (a key taken away instead
+    st.session_state["explore_entity"] = next(iter(labels))  # left the browser showing the old entity)
 chosen = st.selectbox(
     L("实体", "Entity"), list(labels), format_func=lambda i: labels[i], key="explore_entity", placeholder=pick_one()
 )

@@ -56,9 +56,10 @@ def controls(prefix: str, data: GraphData, *, hubs_default: bool = False) -> Con
             horizontal=True,
         )
         hide_hubs = left.toggle(
-            L("隐藏枢纽（城市、集群、环节、行业）", "Hide hubs (cities, clusters, stages, industries)"),
+            L("隐藏枢纽", "Hide hubs"),  # the column is narrow: the longer label's English half was cut off
             value=hubs_default,
             key=f"{prefix}_hide_hubs",
+            help=L("枢纽：城市、集群、环节、行业", "Hubs: cities, clusters, stages, industries"),
         )
         label_count = left.slider(L("显示名称的节点数", "Names shown"), 0, 150, LABEL_COUNT, 10, key=f"{prefix}_labels")
         stages = filter_by(middle, L("环节", "Stages"), list(STAGE_CHOICES), stage_name, f"{prefix}_stages")

@@ -30,6 +30,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "completed": ("已完成", "completed"),
     "running": ("进行中", "running"),
     "interrupted": ("已中断", "interrupted"),
+    # a facility's status, as the sources give it
+    "operational": ("运行中", "operational"),
+    "under_construction": ("在建", "under construction"),
+    "completing_construction": ("即将建成", "completing construction"),
+    "planned": ("规划中", "planned"),
     "pillar": ("支柱产业集群", "pillar"),
     "emerging": ("新兴产业集群", "emerging"),
     # a lab's, an institute's or a centre's level, as the sources give it

@@ -442,4 +442,4 @@ def test_chrome_s_widgets_give_their_own_words_and_an_empty_list_is_disabled() -
     assert (some.proto.placeholder, some.proto.disabled, some.value) == ("请选择 Choose an option", False, "a")
     assert (none.proto.placeholder, none.proto.disabled) == ("没有可选项 No options to select", True)
     chosen = app.multiselect(key="filter")
-    assert chosen.proto.placeholder == "全部（不筛选） All (no filter)" and not chosen.proto.select_all
+    assert chosen.proto.placeholder == "全部 All" and not chosen.proto.select_all

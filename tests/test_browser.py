@@ -513,3 +513,19 @@ def test_streamlit_s_own_words_show_in_both_languages(browser_page: tuple[Any, l
     hint = "[data-testid='stTextArea'] [data-testid='InputInstructions']"
     page.locator(hint).first.wait_for(timeout=10_000)
     assert _shown_instead(page, hint, "::before") == '"按 Ctrl+Enter 键确认 Press Ctrl+Enter to apply"'
+
+
+def test_a_new_search_on_explore_shows_its_first_hit_in_the_entity_box(
+    browser_page: tuple[Any, list[str]], server: str
+) -> None:
+    """The box kept showing the entity found before (its key taken out of the session leaves the browser's value)."""
+    page, _ = browser_page
+    _open(page, f"{server}/explore?entity=infrastructure/6389197a8400", CHART_TEXT)
+    _settle(page)
+    search = page.locator("[data-testid='stTextInput'] input").first
+    search.fill("中山大学")
+    search.press("Enter")
+    _settle(page)
+    boxes = "[...document.querySelectorAll(\"[data-testid='stSelectbox']\")]"
+    entity = f"{boxes}.find(e => e.innerText.includes('实体')).querySelector('input').value"  # the value it shows
+    page.wait_for_function(f"() => {entity}.includes('中山大学')", timeout=15_000)

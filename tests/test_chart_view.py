@@ -47,6 +47,10 @@ def test_the_label_rule_names_the_most_connected_nodes_and_hides_overlaps() -> N
     assert option["legend"][0]["data"]  # a legend of the stages drawn
     hub = next(n for n in series["data"] if n["id"] == "hub")
     assert hub["symbolSize"] > series["data"][-1]["symbolSize"]  # size by importance
+    data = _star(2)
+    data.add_edge("n1", "hub", "SERVES")  # the chain picture's own tie, for IN_CLUSTER or SERVES_CLUSTER
+    tips = {link["value"] for link in graph_option(data)["series"][0]["links"]}  # an edge's tooltip
+    assert {"位于 located in", "属于或服务于集群 in or serving the cluster", "R"} == tips, tips
 
 
 def test_filters_and_hubs_and_the_cap() -> None:
@@ -73,8 +77,8 @@ def test_every_query_column_has_words_in_both_languages() -> None:
     assert table.iloc[0, 0] == "未知：名单不全 unknown: list incomplete"
     assert table.iloc[0, 1].startswith("成果转化")
     # a level's words in a level's column only: "city" is also the name of a column in a problem report
-    table = frame([{"level": "city", "column": "city", "confidence": "high"}])
-    assert table.iloc[0].tolist() == ["市级 city", "city", "高 high"]
+    table = frame([{"level": "city", "column": "city", "confidence": "high", "status": "under_construction"}])
+    assert table.iloc[0].tolist() == ["市级 city", "city", "高 high", "在建 under construction"]
 
 
 def test_roles_in_brackets_are_one_value_on_the_real_row(loaded_embedded_path: Path, schema: Schema) -> None:
