@@ -4,7 +4,7 @@ Streamlit writes some texts itself, in English only: a widget's placeholder ("Ch
 text box while it is being typed in ("Press Enter to apply"), a list's empty state ("No results"). The placeholders
 are the widgets' own parameter (``pick_one``, ``all_when_empty``). The hint and the empty state have none:
 ``words_in_both`` puts a style on the page that hides Streamlit's text and shows ours in its place. It finds the
-empty states by the class names Streamlit 1.67's bundle gives them (``tests/test_browser.py`` checks the words a
+empty states by the class names Streamlit 1.67's bundle gives them (``tests/test_browser_words.py`` checks the words a
 reader sees, so a Streamlit that renames them fails there, not silently). The hint's words assume what the app has:
 no form (whose hint says "submit form") and no chat input (whose hint is a count alone); on a Mac Streamlit says
 ⌘+Enter where ours says Ctrl+Enter, and both keys work.

@@ -24,6 +24,9 @@ from graph.settings import Settings
 from graph.store import GraphStore
 from graph.topology import Topology
 
+# the browser tests' server, browser and page, for every test module that asks for them (tests/browser.py)
+pytest_plugins = ["tests.browser"]
+
 REPO = Path(__file__).resolve().parent.parent
 # fixtures that hold the bundled graph on Neo4j: a module asking for one runs in the first group (below)
 BUNDLED_NEO4J_FIXTURES = ("loaded_neo4j", "bundled_each", "bundled_snapshot")

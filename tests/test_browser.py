@@ -1,172 +1,32 @@
-"""The app in a real headless Chromium (Debian's), driven by Playwright: pick a cluster, wait for the chain to
-draw, save a screenshot; fail if the page asks any host but this machine."""
+"""The app in a real headless Chromium (Debian's), driven by Playwright (the server, the browser and the helpers:
+tests/browser.py): pick a cluster, wait for the chain to draw, save a screenshot, click, download, time a
+researcher's tasks; fail if the page asks any host but this machine."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import pytest
 
 from tests.bilingual import CJK
-from tests.conftest import REPO, browser_required
+from tests.browser import (
+    ARTIFACTS,
+    CHART_TEXT,
+    PAGES,
+    TASK_LIMIT_S,
+    download_file,
+    open_page,
+    paused_s,
+    settle,
+    shot,
+)
 from tests.cpu_share import CpuUse, CpuWindow, wait_until_quiet
 
-ARTIFACTS = REPO / "test-artifacts"
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    """Chromium's headless shell where it is installed (what Playwright itself runs headless by default): the
-    same Blink and V8 without the desktop browser's window machinery, which cost the browser process half its CPU
-    on each page load here; the full browser otherwise."""
-    path = shutil.which("chromium-headless-shell") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        if browser_required():
-            pytest.fail("chromium is not installed, and browser tests are required here (CI)")
-        pytest.skip("chromium is not installed (scripts/setup --browser installs it)")
-    return path
-
-
-@pytest.fixture(scope="module")
-def server(loaded_embedded_path: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
-    env["CLUSTERKG_EMBEDDED_PATH"] = str(loaded_embedded_path)
-    ARTIFACTS.mkdir(exist_ok=True)
-    # to a file, not a pipe nobody reads: a full pipe would stall the server, and the log explains a failure
-    log = (ARTIFACTS / "streamlit-server.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(REPO / "app.py"),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        log.close()
-        pytest.fail("streamlit did not answer within 60 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
-
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-PAGES = ["overview", "chain", "explore", "map", "compare", "targets", "lists", "report", "console", "export", "quality"]
-CHART_TEXT = ".echarts-container svg text"
-TASK_LIMIT_S = 3.0
-
-
-@pytest.fixture(scope="module")
-def browser_page(chromium: str, server: str) -> Iterator[tuple[Any, list[str]]]:
-    """One browser for the module; every request it makes is recorded, and none may leave the machine."""
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    requested: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
-        page = context.new_page()
-        page.on("request", lambda request: requested.append(request.url))
-        yield page, requested
-        browser.close()
-    hosts = {urlparse(u).hostname or "" for u in requested if urlparse(u).scheme in ("http", "https", "ws", "wss")}
-    foreign = sorted(hosts - LOCAL_HOSTS - {""})
-    assert not foreign, f"the page asked hosts other than this machine: {foreign}"
-
-
-def _open(page: Any, url: str, ready: str, state: str = "visible") -> float:
-    """Open a URL and wait until ``ready`` (a CSS selector or text=…) shows; the seconds it took."""
-    started = time.monotonic()
-    page.goto(url, wait_until="domcontentloaded")
-    page.locator(ready).first.wait_for(timeout=60_000, state=state)
-    return time.monotonic() - started
-
-
-SETTLE_PAUSE_MS = 150
-_paused_s = [0.0]  # the fixed pauses taken so far: the test's own waiting, which a timed task does not count
-
-
-def _settle(page: Any) -> None:
-    """Until Streamlit has finished the script run (its status widget gone)."""
-    page.wait_for_timeout(SETTLE_PAUSE_MS)  # a run starts a moment after the event that asks for it
-    _paused_s[0] += SETTLE_PAUSE_MS / 1000
-    page.wait_for_function(
-        "() => !document.querySelector(\"[data-testid='stStatusWidget'], [data-testid='stSkeleton']\")",
-        timeout=60_000,
-    )
-
-
-def _download(page: Any, button: str, folder: Path) -> Path:
-    """Click a download button (by its text) and save the file it gives under its own name."""
-    with page.expect_download(timeout=60_000) as download:
-        page.get_by_text(button).first.click()
-    saved: Path = folder / download.value.suggested_filename
-    download.value.save_as(saved)
-    return saved
-
-
-def _shot(page: Any, name: str) -> Path:
-    """A screenshot of the whole page: Streamlit scrolls inside its own container, so the window is made tall."""
-    path = ARTIFACTS / f"{name}.png"
-    page.set_viewport_size({"width": 1440, "height": 2600})
-    page.wait_for_timeout(200)
-    page.screenshot(path=str(path))
-    page.set_viewport_size({"width": 1440, "height": 900})
-    return path
 
 
 def _click_a_neighbour(page: Any, root: str = "中国散裂中子源") -> str:
@@ -183,18 +43,18 @@ def _click_a_neighbour(page: Any, root: str = "中国散裂中子源") -> str:
         arg=label.rstrip("…"),
         timeout=15_000,
     )
-    _settle(page)
+    settle(page)
     return label
 
 
 def test_every_page_draws_and_is_kept_as_a_screenshot(browser_page: tuple[Any, list[str]], server: str) -> None:
     page, _ = browser_page
     for name in PAGES:
-        _open(page, f"{server}/{'' if name == 'overview' else name}", "[data-testid='stApp'] h1")  # the default: /
-        _settle(page)
+        open_page(page, f"{server}/{'' if name == 'overview' else name}", "[data-testid='stApp'] h1")  # the default: /
+        settle(page)
         assert not page.locator("[data-testid='stException']").count(), name
         assert "Page not found" not in page.locator("body").inner_text(), name  # Streamlit's own, English-only dialog
-        assert _shot(page, f"page-{name}").stat().st_size > 10_000
+        assert shot(page, f"page-{name}").stat().st_size > 10_000
 
 
 def test_the_chain_graph_writes_names_and_saves_a_png_an_svg_and_an_html(
@@ -205,14 +65,14 @@ def test_the_chain_graph_writes_names_and_saves_a_png_an_svg_and_an_html(
     from queries.catalog import get_query
 
     page, _ = browser_page
-    elapsed = _open(page, f"{server}/chain?cluster=E01", CHART_TEXT)
-    _settle(page)
+    elapsed = open_page(page, f"{server}/chain?cluster=E01", CHART_TEXT)
+    settle(page)
     store = EmbeddedStore(loaded_embedded_path, schema, read_only=True)
     rows = get_query("cluster_chain_graph").run(store, {"cluster": "E01"}).rows
     names = {short_name(r[f"{end}_name"]) for r in rows for end in ("from", "to", "cluster") if r[f"{end}_name"]}
     drawn = [t for t in page.locator(CHART_TEXT).all_text_contents() if t.strip()]
     written = {t for t in drawn if t in names}
-    _shot(page, "chain-E01")
+    shot(page, "chain-E01")
     assert len(written) >= 20, (len(written), drawn[:40])  # read from the drawn SVG, not assumed
     page.locator(".echarts-container").first.scroll_into_view_if_needed()  # below the counts, maybe below the fold
     box = page.locator(".echarts-container").first.bounding_box()
@@ -224,55 +84,26 @@ def test_the_chain_graph_writes_names_and_saves_a_png_an_svg_and_an_html(
     download.value.save_as(str(path))
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 20_000
     # the SVG and the interactive HTML are made when clicked (a function Streamlit calls then)
-    svg = _download(page, "下载 SVG", tmp_path).read_text(encoding="utf-8")
-    html = _download(page, "下载交互式 HTML", tmp_path).read_text(encoding="utf-8")
+    svg = download_file(page, "下载 SVG", tmp_path).read_text(encoding="utf-8")
+    html = download_file(page, "下载交互式 HTML", tmp_path).read_text(encoding="utf-8")
     assert "<svg" in svg and sum(name in svg for name in written) >= 10, svg[:300]
     assert "vis-network" in html
     assert sum(json.dumps(name)[1:-1] in html for name in written) >= 10  # pyvis writes its nodes as JSON
     print(f"chain E01: {len(written)} names drawn; page ready in {elapsed:.1f} s")
 
 
-_SYMBOLS_JS = """(el) => {
-  const box = el.getBoundingClientRect();
-  const shapes = [...el.querySelectorAll('svg path')].map(e => e.getBoundingClientRect())
-    .filter(b => b.width >= 5 && b.width <= 60 && b.height >= 5 && b.height <= 60 && b.y > box.y + 40);
-  return {height: box.height, width: box.width, shapes: shapes.map(b => [b.x - box.x, b.y - box.y, b.width, b.height])};
-}"""
-
-
-@pytest.mark.parametrize(
-    ("path", "spread"), [("chain?cluster=E01", 0.6), ("explore?entity=infrastructure/6389197a8400", 0.5)]
-)
-def test_a_picture_spreads_its_nodes_over_its_height_and_draws_them_round(
-    browser_page: tuple[Any, list[str]], server: str, path: str, spread: float
-) -> None:
-    """ECharts drew the chain's columns in less than half the picture's height, the names over one another (and,
-    given the whole box, a picture stretched to it, its nodes as ellipses): app_pages/chart_graph.py's GRAPH_BOX."""
-    page, _ = browser_page
-    _open(page, f"{server}/{path}", CHART_TEXT)
-    _settle(page)
-    page.wait_for_timeout(500)  # ECharts draws a frame after the run ends
-    drawn = page.locator(".echarts-container").first.evaluate(_SYMBOLS_JS)
-    shapes = drawn["shapes"]  # the nodes (and the odd short edge): their boxes in the picture
-    assert len(shapes) >= 8, drawn
-    round_ones = [s for s in shapes if abs(s[2] - s[3]) <= 1.5]
-    assert len(round_ones) >= 0.9 * len(shapes), shapes[:20]
-    ys = [s[1] for s in round_ones]
-    assert max(ys) - min(ys) >= spread * drawn["height"], (min(ys), max(ys), drawn["height"])
-
-
 def test_clicking_a_node_on_explore_shows_its_details_and_expands_it(
     browser_page: tuple[Any, list[str]], server: str
 ) -> None:
     page, _ = browser_page
-    _open(page, f"{server}/explore?entity=infrastructure/6389197a8400", CHART_TEXT)
-    _settle(page)
+    open_page(page, f"{server}/explore?entity=infrastructure/6389197a8400", CHART_TEXT)
+    settle(page)
     _click_a_neighbour(page)
     assert page.get_by_text("来源 Sources").count() >= 1  # its details and sources
     page.get_by_role("button", name="展开 Expand").click()
     page.wait_for_url(lambda url: "expanded=" in url, timeout=10_000)
-    _settle(page)
-    _shot(page, "explore-clicked")
+    settle(page)
+    shot(page, "explore-clicked")
 
 
 PATH_TARGET = "软件与信息服务"  # from 中国散裂中子源: a path of 2 steps and two of 3 through no hub
@@ -290,15 +121,15 @@ def _red_on_canvas(page: Any) -> list[str]:
 
 def test_a_shortest_path_and_its_alternatives_are_drawn(browser_page: tuple[Any, list[str]], server: str) -> None:
     page, _ = browser_page
-    _open(page, f"{server}/explore?entity=infrastructure/6389197a8400&to={PATH_TARGET}", "text=长度")
-    _settle(page)
+    open_page(page, f"{server}/explore?entity=infrastructure/6389197a8400&to={PATH_TARGET}", "text=长度")
+    settle(page)
     page.locator(CHART_TEXT).first.wait_for(timeout=30_000)
     first = _red_on_canvas(page)
     assert len(first) >= 2  # the shortest path's edges, in red
     choices = page.get_by_text(re.compile("路径 [0-9]（长度"))
     assert choices.count() >= 2  # at least one alternative
     choices.nth(1).click()
-    _settle(page)
+    settle(page)
     page.wait_for_function(  # the picture redrawn with another path in red
         "([sel, before]) => JSON.stringify([...document.querySelectorAll(sel)].map(e => e.getAttribute('d')).sort())"
         " !== JSON.stringify(before)",
@@ -307,13 +138,13 @@ def test_a_shortest_path_and_its_alternatives_are_drawn(browser_page: tuple[Any,
     )
     second = _red_on_canvas(page)
     assert len(second) >= 2 and second != first  # another path, drawn on the same picture
-    _shot(page, "explore-path-alternatives")
+    shot(page, "explore-path-alternatives")
 
 
 def test_a_shared_url_reopens_the_same_view(browser_page: tuple[Any, list[str]], server: str) -> None:
     page, _ = browser_page
-    _open(page, f"{server}/chain?cluster=P09&lang=en&sourced=true", "text=Cluster chain")
-    _settle(page)
+    open_page(page, f"{server}/chain?cluster=P09&lang=en&sourced=true", "text=Cluster chain")
+    settle(page)
     select = page.locator("[data-testid='stSelectbox']").first
     assert "(P09)" in select.inner_html()
     assert "sourced=true" in page.url and "lang=en" in page.url
@@ -323,8 +154,8 @@ def test_the_chain_shows_all_ties_or_sourced_ties_only(browser_page: tuple[Any, 
     page, _ = browser_page
     scores = []
     for sourced in ("false", "true"):
-        _open(page, f"{server}/chain?cluster=P03&sourced={sourced}", "[data-testid='stMetricValue']")
-        _settle(page)
+        open_page(page, f"{server}/chain?cluster=P03&sourced={sourced}", "[data-testid='stMetricValue']")
+        settle(page)
         scores.append(page.locator("[data-testid='stMetricValue']").first.inner_text())
         assert page.locator("[data-testid='stException']").count() == 0
     # inferred ties fill stages of 智能家电 that its sources leave empty: the score drops without them
@@ -335,11 +166,11 @@ def test_the_report_page_previews_and_downloads_a_word_file(
     browser_page: tuple[Any, list[str]], server: str, tmp_path: Path
 ) -> None:
     page, _ = browser_page
-    _open(page, f"{server}/report", "[data-testid='stIFrame'], iframe")
-    _settle(page)
+    open_page(page, f"{server}/report", "[data-testid='stIFrame'], iframe")
+    settle(page)
     preview = page.frame_locator("iframe").first
     assert "创新体系执行情况" in preview.locator("body").inner_text(timeout=60_000)
-    saved = _download(page, "下载 Word", tmp_path)
+    saved = download_file(page, "下载 Word", tmp_path)
     assert saved.suffix == ".docx" and saved.read_bytes()[:2] == b"PK"  # a real Word (zip) file
 
 
@@ -349,9 +180,9 @@ def test_the_lists_page_builds_its_excel_when_clicked(
     import openpyxl
 
     page, _ = browser_page
-    _open(page, f"{server}/lists?cluster=E01", "[data-testid='stDataFrame']")
-    _settle(page)
-    saved = _download(page, "下载 Excel", tmp_path)
+    open_page(page, f"{server}/lists?cluster=E01", "[data-testid='stDataFrame']")
+    settle(page)
+    saved = download_file(page, "下载 Excel", tmp_path)
     book = openpyxl.load_workbook(saved, read_only=True)  # the file is built on the click (a callable)
     assert saved.name == "三单一图_E01.xlsx"
     assert book.sheetnames[:4] == ["关键技术清单", "重点产品清单", "研发机构清单", "产业地图"]
@@ -399,33 +230,33 @@ def _six_tasks(page: Any, server: str) -> dict[str, float]:
     timings: dict[str, float] = {}
 
     def task(name: str, run: Any) -> None:
-        started, paused = time.monotonic(), _paused_s[0]
+        started, paused = time.monotonic(), paused_s[0]
         run()
-        timings[name] = time.monotonic() - started - (_paused_s[0] - paused)
-        _settle(page)
+        timings[name] = time.monotonic() - started - (paused_s[0] - paused)
+        settle(page)
 
     task(
         "cluster labs, centres, funds, talent",
-        lambda: _open(page, f"{server}/chain?cluster=P09", "text=实验室", "attached"),
+        lambda: open_page(page, f"{server}/chain?cluster=P09", "text=实验室", "attached"),
     )
 
     def find_and_expand() -> None:
-        _open(page, f"{server}/explore?q=中国散裂中子源", CHART_TEXT)
-        _settle(page)
+        open_page(page, f"{server}/explore?q=中国散裂中子源", CHART_TEXT)
+        settle(page)
         _click_a_neighbour(page)
         page.get_by_role("button", name="展开 Expand").first.click()
         page.wait_for_url(lambda url: "expanded=" in url, timeout=10_000)
-        _settle(page)  # the answer is the graph redrawn, which the run's end shows
+        settle(page)  # the answer is the graph redrawn, which the run's end shows
 
     task("find CSNS and expand it", find_and_expand)
     task(
         "shortest path drawn",
-        lambda: _open(page, f"{server}/explore?entity=infrastructure/6389197a8400&to={PATH_TARGET}", "text=长度"),
+        lambda: open_page(page, f"{server}/explore?entity=infrastructure/6389197a8400&to={PATH_TARGET}", "text=长度"),
     )
-    task("compare 深圳 and 东莞", lambda: _open(page, f"{server}/compare?cities=深圳市,东莞市", "text=主体总数"))
+    task("compare 深圳 and 东莞", lambda: open_page(page, f"{server}/compare?cities=深圳市,东莞市", "text=主体总数"))
 
     def console() -> None:
-        _open(page, f"{server}/console", "textarea")
+        open_page(page, f"{server}/console", "textarea")
         page.locator("textarea").first.fill("MATCH (c:City) RETURN c.name_zh AS city")
         page.get_by_role("button", name="运行 Run").click()
         page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=20_000, state="attached")
@@ -433,7 +264,7 @@ def _six_tasks(page: Any, server: str) -> dict[str, float]:
     task("a console query", console)
 
     def rdf() -> None:
-        _open(page, f"{server}/export?scope=E01", "text=RDF")
+        open_page(page, f"{server}/export?scope=E01", "text=RDF")
         page.get_by_role("button", name="生成 RDF 文件").click()
         page.get_by_text("三元组").first.wait_for(timeout=20_000)
 
@@ -449,8 +280,8 @@ def test_the_map_legend_has_ranges_and_a_clicked_city_shows_its_districts(
     from app_pages.map_districts import city_districts
 
     page, _ = browser_page
-    _open(page, f"{server}/map", CHART_TEXT)
-    _settle(page)
+    open_page(page, f"{server}/map", CHART_TEXT)
+    settle(page)
     province = page.locator(".echarts-container").first
     texts = [t.strip() for t in province.locator("svg text").all_text_contents()]
     ranges = [t for t in texts if re.fullmatch(r"[\d,]+(–[\d,]+)?", t)]  # the legend's swatches, as drawn
@@ -463,7 +294,7 @@ def test_the_map_legend_has_ranges_and_a_clicked_city_shows_its_districts(
     assert box is not None
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # a click on the city
     page.get_by_text("广州市：各县区").first.wait_for(timeout=60_000)
-    _settle(page)
+    settle(page)
     districts = page.locator(".echarts-container").nth(2)
     names = {str(f["properties"]["name"]) for f in city_districts("440100")}
     # ECharts draws a frame after the run ends: wait until a district's name is drawn, not a fixed time
@@ -472,60 +303,4 @@ def test_the_map_legend_has_ranges_and_a_clicked_city_shows_its_districts(
     assert len(names & drawn) >= 5, drawn  # names ECharts hides where they would overlap; most show
     assert districts.locator("svg path").count() >= 11  # the district shapes, read from the drawn SVG
     assert page.get_by_text("城市画像").count() >= 1 and "city=" in page.url
-    _shot(page, "map-guangzhou-districts")
-
-
-def _shown_instead(page: Any, selector: str, pseudo: str) -> str:
-    """The words CSS shows in an element's ``::before`` or ``::after`` (the page's own text hidden beside them)."""
-    return str(page.locator(selector).first.evaluate(f"(e) => getComputedStyle(e, '{pseudo}').content"))
-
-
-def test_streamlit_s_own_words_show_in_both_languages(browser_page: tuple[Any, list[str]], server: str) -> None:
-    """Streamlit writes a placeholder, a typing hint and an empty list's words in English only: the app gives its
-    own (app_pages/chrome.py), and a Streamlit that renames what the app's style finds fails here."""
-    page, _ = browser_page
-    _open(page, f"{server}/map", CHART_TEXT)
-    _settle(page)
-    city = page.locator("[data-testid='stSelectbox']", has_text="城市")
-    assert city.locator("input").get_attribute("placeholder") == "— 未选 — — none —"  # Streamlit's: "Choose an option"
-    city.locator("input").click()
-    page.keyboard.type("不存在的城市")
-    empty = page.locator(".equpb2c9")  # the selectbox's empty list
-    empty.first.wait_for(timeout=10_000)
-    assert _shown_instead(page, ".equpb2c9", "::after") == '"无匹配项 No results"'
-    assert empty.first.evaluate("(e) => getComputedStyle(e).fontSize") == "0px"  # Streamlit's own words unseen
-    page.keyboard.press("Escape")
-
-    _open(page, f"{server}/explore", "[data-testid='stTextInput'] input")
-    _settle(page)
-    search = page.locator("[data-testid='stTextInput'] input").first
-    search.click()
-    page.keyboard.type("中")
-    hint = "[data-testid='stTextInput'] [data-testid='InputInstructions']"
-    page.locator(hint).first.wait_for(timeout=10_000)
-    assert _shown_instead(page, hint, "::before") == '"按 Enter 键确认 Press Enter to apply"'
-    assert "Press Enter" not in page.locator(hint).first.inner_text()  # Streamlit's sentence hidden
-
-    _open(page, f"{server}/console", "[data-testid='stTextArea'] textarea")
-    _settle(page)
-    page.locator("[data-testid='stTextArea'] textarea").first.click()
-    page.keyboard.type(" ")
-    hint = "[data-testid='stTextArea'] [data-testid='InputInstructions']"
-    page.locator(hint).first.wait_for(timeout=10_000)
-    assert _shown_instead(page, hint, "::before") == '"按 Ctrl+Enter 键确认 Press Ctrl+Enter to apply"'
-
-
-def test_a_new_search_on_explore_shows_its_first_hit_in_the_entity_box(
-    browser_page: tuple[Any, list[str]], server: str
-) -> None:
-    """The box kept showing the entity found before (its key taken out of the session leaves the browser's value)."""
-    page, _ = browser_page
-    _open(page, f"{server}/explore?entity=infrastructure/6389197a8400", CHART_TEXT)
-    _settle(page)
-    search = page.locator("[data-testid='stTextInput'] input").first
-    search.fill("中山大学")
-    search.press("Enter")
-    _settle(page)
-    boxes = "[...document.querySelectorAll(\"[data-testid='stSelectbox']\")]"
-    entity = f"{boxes}.find(e => e.innerText.includes('实体')).querySelector('input').value"  # the value it shows
-    page.wait_for_function(f"() => {entity}.includes('中山大学')", timeout=15_000)
+    shot(page, "map-guangzhou-districts")

@@ -1,0 +1,97 @@
+"""What a reader sees in the browser beyond what a page's script says: Streamlit's own words in both languages
+(app_pages/chrome.py), a graph picture that spreads its nodes and draws them round, a search's first hit shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser import CHART_TEXT, open_page, settle
+
+pytestmark = pytest.mark.browser
+
+
+_SYMBOLS_JS = """(el) => {
+  const box = el.getBoundingClientRect();
+  const shapes = [...el.querySelectorAll('svg path')].map(e => e.getBoundingClientRect())
+    .filter(b => b.width >= 5 && b.width <= 60 && b.height >= 5 && b.height <= 60 && b.y > box.y + 40);
+  return {height: box.height, width: box.width, shapes: shapes.map(b => [b.x - box.x, b.y - box.y, b.width, b.height])};
+}"""
+
+
+@pytest.mark.parametrize(
+    ("path", "spread"), [("chain?cluster=E01", 0.6), ("explore?entity=infrastructure/6389197a8400", 0.5)]
+)
+def test_a_picture_spreads_its_nodes_over_its_height_and_draws_them_round(
+    browser_page: tuple[Any, list[str]], server: str, path: str, spread: float
+) -> None:
+    """ECharts drew the chain's columns in less than half the picture's height, the names over one another (and,
+    given the whole box, a picture stretched to it, its nodes as ellipses): app_pages/chart_graph.py's GRAPH_BOX."""
+    page, _ = browser_page
+    open_page(page, f"{server}/{path}", CHART_TEXT)
+    settle(page)
+    page.wait_for_timeout(500)  # ECharts draws a frame after the run ends
+    drawn = page.locator(".echarts-container").first.evaluate(_SYMBOLS_JS)
+    shapes = drawn["shapes"]  # the nodes (and the odd short edge): their boxes in the picture
+    assert len(shapes) >= 8, drawn
+    round_ones = [s for s in shapes if abs(s[2] - s[3]) <= 1.5]
+    assert len(round_ones) >= 0.9 * len(shapes), shapes[:20]
+    ys = [s[1] for s in round_ones]
+    assert max(ys) - min(ys) >= spread * drawn["height"], (min(ys), max(ys), drawn["height"])
+
+
+def _shown_instead(page: Any, selector: str, pseudo: str) -> str:
+    """The words CSS shows in an element's ``::before`` or ``::after`` (the page's own text hidden beside them)."""
+    return str(page.locator(selector).first.evaluate(f"(e) => getComputedStyle(e, '{pseudo}').content"))
+
+
+def test_streamlit_s_own_words_show_in_both_languages(browser_page: tuple[Any, list[str]], server: str) -> None:
+    """Streamlit writes a placeholder, a typing hint and an empty list's words in English only: the app gives its
+    own (app_pages/chrome.py), and a Streamlit that renames what the app's style finds fails here."""
+    page, _ = browser_page
+    open_page(page, f"{server}/map", CHART_TEXT)
+    settle(page)
+    city = page.locator("[data-testid='stSelectbox']", has_text="城市")
+    assert city.locator("input").get_attribute("placeholder") == "— 未选 — — none —"  # Streamlit's: "Choose an option"
+    city.locator("input").click()
+    page.keyboard.type("不存在的城市")
+    empty = page.locator(".equpb2c9")  # the selectbox's empty list
+    empty.first.wait_for(timeout=10_000)
+    assert _shown_instead(page, ".equpb2c9", "::after") == '"无匹配项 No results"'
+    assert empty.first.evaluate("(e) => getComputedStyle(e).fontSize") == "0px"  # Streamlit's own words unseen
+    page.keyboard.press("Escape")
+
+    open_page(page, f"{server}/explore", "[data-testid='stTextInput'] input")
+    settle(page)
+    search = page.locator("[data-testid='stTextInput'] input").first
+    search.click()
+    page.keyboard.type("中")
+    hint = "[data-testid='stTextInput'] [data-testid='InputInstructions']"
+    page.locator(hint).first.wait_for(timeout=10_000)
+    assert _shown_instead(page, hint, "::before") == '"按 Enter 键确认 Press Enter to apply"'
+    assert "Press Enter" not in page.locator(hint).first.inner_text()  # Streamlit's sentence hidden
+
+    open_page(page, f"{server}/console", "[data-testid='stTextArea'] textarea")
+    settle(page)
+    page.locator("[data-testid='stTextArea'] textarea").first.click()
+    page.keyboard.type(" ")
+    hint = "[data-testid='stTextArea'] [data-testid='InputInstructions']"
+    page.locator(hint).first.wait_for(timeout=10_000)
+    assert _shown_instead(page, hint, "::before") == '"按 Ctrl+Enter 键确认 Press Ctrl+Enter to apply"'
+
+
+def test_a_new_search_on_explore_shows_its_first_hit_in_the_entity_box(
+    browser_page: tuple[Any, list[str]], server: str
+) -> None:
+    """The box kept showing the entity found before (its key taken out of the session leaves the browser's value)."""
+    page, _ = browser_page
+    open_page(page, f"{server}/explore?entity=infrastructure/6389197a8400", CHART_TEXT)
+    settle(page)
+    search = page.locator("[data-testid='stTextInput'] input").first
+    search.fill("中山大学")
+    search.press("Enter")
+    settle(page)
+    boxes = "[...document.querySelectorAll(\"[data-testid='stSelectbox']\")]"
+    entity = f"{boxes}.find(e => e.innerText.includes('实体')).querySelector('input').value"  # the value it shows
+    page.wait_for_function(f"() => {entity}.includes('中山大学')", timeout=15_000)
