@@ -13,6 +13,7 @@ import streamlit as st
 from app_pages.chrome import words_in_both
 from app_pages.common import LANG_KEY, L
 from app_pages.errors import explain_error
+from app_pages.page_style import long_values_wrap
 from graph.errors import ClusterKGError
 
 st.set_page_config(page_title="ClusterKG 产业集群创新图谱", layout="wide")
@@ -63,6 +64,7 @@ def _warm_charts() -> bool:
 
 _warm_charts()
 words_in_both()
+long_values_wrap()
 try:
     for zh, en in _safety_warnings():  # a banner on every page while the server is configured less safely
         st.warning(L("服务器配置不够安全：", "The server is configured less safely than ClusterKG needs: ") + L(zh, en))

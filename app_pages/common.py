@@ -126,8 +126,13 @@ def data_table(data: Any, **options: Any) -> Any:
 
 
 def fixed_table(table: pd.DataFrame, **options: Any) -> None:
-    """``st.table`` (no placeholder of its own) with a missing value shown as a dash."""
-    st.table(table.astype(object).where(table.notna(), MISSING), **options)
+    """``st.table`` (no placeholder of its own) with a missing value shown as a dash. Its cells and heads are
+    markdown to Streamlit: a text is escaped (``plain``), or a value such as ``![](http://…)`` in a source's notes
+    would be an image that every reader's browser fetched from off the machine."""
+    shown = table.astype(object).where(table.notna(), MISSING)
+    shown = shown.map(lambda v: plain(v) if isinstance(v, str) else v)
+    shown.columns = [plain(c) for c in shown.columns]
+    st.table(shown, **options)
 
 
 def read_rows(cypher: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from streamlit_echarts import st_echarts
 from app_pages import share
 from app_pages.chart_graph import toolbox
 from app_pages.chrome import multiselect_limit
-from app_pages.common import STAGE_KEYS, L, cluster_options, data_table, page_header, run_named, stage_name
+from app_pages.common import STAGE_KEYS, L, cluster_options, data_table, page_header, plain, run_named, stage_name
 from app_pages.headers import class_words, frame
 
 page_header("城市比较", "Compare cities")
@@ -103,8 +103,9 @@ stage_order = [*STAGE_KEYS, "industry"]
 bars = {
     "animation": False,
     "tooltip": {"trigger": "axis"},
-    "legend": {"data": chosen},
-    "grid": {"left": 40, "right": 20, "top": 40, "bottom": 60},
+    # the legend above the bars: left to the theme it sat at the bottom, over the axis's third line of words
+    "legend": {"data": chosen, "top": 0, "left": "center"},
+    "grid": {"left": 40, "right": 20, "top": 50, "bottom": 10, "containLabel": True},
     "xAxis": {
         "type": "category",
         "data": [stage_name(s) for s in stage_order],
@@ -131,7 +132,7 @@ members: dict[str, set[str]] = {
 }
 for column, city in zip(st.columns(len(chosen)), chosen, strict=True):
     with column:
-        st.markdown(f"### {city}")
+        st.markdown(f"### {plain(city)}")
         total = sum(by_stage[city].get(s, 0) for s in stage_order)  # as the map counts: the stages and industry
         column.metric(L("主体总数", "Entities"), f"{total:,}")
         others = sum(n for s, n in by_stage[city].items() if s not in stage_order)

@@ -16,6 +16,7 @@ from app_pages.common import (
     data_table,
     named_result,
     page_header,
+    plain,
     run_named,
     stage_name,
 )
@@ -66,7 +67,7 @@ share.publish(
 
 city = st.session_state.get("map_city")
 if city:
-    st.subheader(L(f"城市画像：{city}", f"City profile: {city}"))
+    st.subheader(L(f"城市画像：{plain(city)}", f"City profile: {plain(city)}"))
     data_table(
         frame(class_words(run_named("city_profile", {"city": city})), drop=["city"]), hide_index=True, width="stretch"
     )

@@ -6,17 +6,22 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import L, cut_note, data_table, named_result, run_named
+from app_pages.common import L, cut_note, data_table, named_result, plain, run_named
 from app_pages.headers import class_words, frame
 from app_pages.map_chart import show_districts
 from app_pages.map_districts import city_districts, count_by_district
 
 
 def district_section(city: str, city_code: str, *, cluster: str, stage: str) -> None:
-    st.subheader(L(f"{city}：各县区", f"{city}: districts"))
+    st.subheader(L(f"{plain(city)}：各县区", f"{plain(city)}: districts"))
     shapes = city_districts(city_code)
     if not shapes:
-        st.info(L(f"{city}不设县区（镇街直属市）。", f"{city} has no districts: its towns report to the city."))
+        st.info(
+            L(
+                f"{plain(city)}不设县区（镇街直属市）。",
+                f"{plain(city)} has no districts: its towns report to the city.",
+            )
+        )
         return
     asked = {"city": city, "cluster": cluster, "stage": stage}
     tallies = run_named("city_district_counts", asked)  # whole at any size: kept by every write

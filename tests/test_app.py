@@ -443,3 +443,27 @@ def test_chrome_s_widgets_give_their_own_words_and_an_empty_list_is_disabled() -
     assert (none.proto.placeholder, none.proto.disabled) == ("没有可选项 No options to select", True)
     chosen = app.multiselect(key="filter")
     assert chosen.proto.placeholder == "全部 All" and not chosen.proto.select_all
+
+
+def _table_of_source_values() -> None:
+    """A fixed table of values a source's row could hold (AppTest runs the function's body as a script)."""
+    import pandas as pd
+
+    from app_pages.common import fixed_table
+
+    notes = ["![x](http://example.invalid/x.png)", "**bold** [link](http://example.invalid)", None]
+    fixed_table(pd.DataFrame({"notes": notes, "n": [1, 2, 3]}), hide_index=True)
+
+
+def test_a_fixed_table_shows_a_value_s_markdown_as_its_characters() -> None:
+    """Streamlit renders st.table's cells as markdown: an image in a source's value was fetched by every reader's
+    browser from off the machine (seen in Chromium), and a link was drawn. The cells are escaped; a number stays."""
+    app = AppTest.from_function(_table_of_source_values).run()
+    assert not app.exception
+    shown = app.table[0].value
+    assert list(shown["notes"]) == [
+        r"\!\[x\]\(http\:\/\/example\.invalid\/x\.png\)",
+        r"\*\*bold\*\* \[link\]\(http\:\/\/example\.invalid\)",
+        "—",
+    ]
+    assert list(shown["n"]) == [1, 2, 3]

@@ -95,3 +95,36 @@ def test_a_new_search_on_explore_shows_its_first_hit_in_the_entity_box(
     boxes = "[...document.querySelectorAll(\"[data-testid='stSelectbox']\")]"
     entity = f"{boxes}.find(e => e.innerText.includes('实体')).querySelector('input').value"  # the value it shows
     page.wait_for_function(f"() => {entity}.includes('中山大学')", timeout=15_000)
+
+
+_OVERLAPS_JS = """(el, names) => {
+  const boxes = [...el.querySelectorAll('svg text')].map(t => [t.textContent, t.getBoundingClientRect()]);
+  const legend = boxes.filter(([text]) => names.includes(text)), rest = boxes.filter(([text]) => !names.includes(text));
+  const meet = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+  return {legend: legend.length, overlaps: legend.flatMap(([name, a]) => rest.filter(([, b]) => meet(a, b))
+    .map(([text]) => name + ' / ' + text))};
+}"""
+
+
+def test_compare_s_legend_stays_clear_of_the_chart_s_words(browser_page: tuple[Any, list[str]], server: str) -> None:
+    """Left to the theme, the bar chart's legend sat at its bottom, over the third line of a stage's name."""
+    page, _ = browser_page
+    cities = ["深圳市", "东莞市", "广州市"]
+    open_page(page, f"{server}/compare?cities={','.join(cities)}", CHART_TEXT)
+    settle(page)
+    page.wait_for_timeout(500)  # ECharts draws a frame after the run ends
+    bars = page.locator(".echarts-container", has_text="基础研究").last
+    drawn = bars.evaluate(_OVERLAPS_JS, cities)
+    assert drawn["legend"] == 3 and not drawn["overlaps"], drawn
+
+
+def test_a_node_s_long_values_wrap_inside_its_details(browser_page: tuple[Any, list[str]], server: str) -> None:
+    """A long URL widened Explore's details table past its column, which then scrolled sideways
+    (app_pages/page_style.py)."""
+    page, _ = browser_page
+    open_page(page, f"{server}/explore?entity=infrastructure/6389197a8400", "[data-testid='stTable']")
+    settle(page)
+    table = page.locator("[data-testid='stTable']").first
+    assert "http" in table.inner_text()  # a cited source's URL, the longest value
+    widths = table.evaluate("(e) => [...e.querySelectorAll('*')].filter(x => x.scrollWidth > x.clientWidth + 1).length")
+    assert widths == 0
