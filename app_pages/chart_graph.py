@@ -6,8 +6,8 @@ its toolbox saves pictures; SVG rendering keeps the labels real text. Positions 
 for a chain, a seeded spring layout otherwise), so a picture is the same on every load.
 
 Label rule: a name is written on the ``label_count`` most important nodes (degree; the highlighted and the
-clicked always), shortened to eight characters; overlapping names are hidden by ECharts; every other name
-shows on hover.
+clicked always; in a chain's tall stage, a column of its best above a grid of the rest), shortened to eight
+characters; overlapping names are hidden by ECharts; every other name shows on hover.
 """
 
 from __future__ import annotations
@@ -156,15 +156,26 @@ def top_nodes(data: GraphData, max_nodes: int, keep: Iterable[str] = ()) -> Grap
     return out
 
 
+STAGE_GAP = 300.0  # between two stages' blocks, in the layout's units (a name takes about 220 of them)
+ROW = 52.0  # between two rows of a block's named column: a name's height and some air
+BLOCK_ROWS = 24  # a stage of up to this many nodes is one column, one node per row
+NAMED_PER_BLOCK = BLOCK_ROWS // 2  # a taller stage's named column: the grid of its other nodes takes the rest
+GRID_STEP = 36.0  # a taller stage's unnamed nodes, in a grid below its names: between two rows, and at most across
+GRID_WIDTH = 200.0  # the grid's width: what a name would take, less a node's
+
+
 def named(data: GraphData, degree: Mapping[str, int], count: int, layered: bool) -> set[str]:
     """The label rule: the ``count`` best connected nodes; in a chain picture shared out among the stage blocks
-    (the best of each block first), so every stage has names and no block's names pile on each other."""
+    (the best of each block first), so every stage has names and no block's names pile on each other, and at most
+    ``NAMED_PER_BLOCK`` in a block taller than ``BLOCK_ROWS``."""
     if not layered:
         return set(sorted(data.nodes, key=lambda n: (-degree[n], n))[:count])
     blocks: dict[str, list[str]] = defaultdict(list)
     for node_id in sorted(data.nodes, key=lambda n: (-degree[n], n)):
         stage = data.nodes[node_id]["stage"]
         blocks[str(stage) if stage in STAGE_COLUMNS else "industry"].append(node_id)
+    for stage, members in blocks.items():  # a tall block's names are a column above its other nodes (stage_blocks)
+        blocks[stage] = members[:NAMED_PER_BLOCK] if len(members) > BLOCK_ROWS else members
     chosen: list[str] = []
     for rank in range(max((len(b) for b in blocks.values()), default=0)):
         chosen.extend(b[rank] for b in blocks.values() if rank < len(b))
@@ -173,22 +184,34 @@ def named(data: GraphData, degree: Mapping[str, int], count: int, layered: bool)
     return set(chosen[:count])
 
 
-def stage_blocks(data: GraphData) -> dict[str, tuple[float, float]]:
-    """Chain order left to right: each stage a block of rows, best connected at the top."""
+def stage_blocks(data: GraphData, first: Iterable[str] = ()) -> dict[str, tuple[float, float]]:
+    """Chain order left to right: each stage a block, best connected at the top. A stage of more than
+    ``BLOCK_ROWS`` nodes puts ``first`` (the ones named) in a column of their own, one per row, and folds the rest
+    into a grid below them, where no name is drawn over them (folded beside the names, they sat under them). Every
+    block is at most ``BLOCK_ROWS`` rows tall: the picture's height follows the layout's."""
     degree = degrees(data)
+    ahead = set(first)
     columns: dict[str, list[str]] = defaultdict(list)
     for node_id, node in data.nodes.items():
         stage = str(node["stage"]) if node["stage"] in STAGE_COLUMNS else "industry"
         columns[stage].append(node_id)
     positions: dict[str, tuple[float, float]] = {}
     for x, stage in enumerate(STAGE_COLUMNS):
+        across = x * STAGE_GAP
         members = sorted(columns.get(stage, []), key=lambda n: (-degree[n], n))
-        rows = 24  # a tall column is folded into a block, filled column by column: the best connected (the
-        # ones named) fill its first sub-column, one per row, so their names do not collide
-        per_row = max(1, math.ceil(len(members) / rows))
-        for i, node_id in enumerate(members):
-            col, row = divmod(i, rows)
-            positions[node_id] = (x * 300.0 + col * (220.0 / per_row), row * 52.0 + (col % 2) * 18.0)
+        if len(members) <= BLOCK_ROWS:
+            positions.update({node_id: (across, row * ROW) for row, node_id in enumerate(members)})
+            continue
+        named_ones = [n for n in members if n in ahead][:NAMED_PER_BLOCK]
+        rest = [n for n in members if n not in named_ones]
+        positions.update({node_id: (across, row * ROW) for row, node_id in enumerate(named_ones)})
+        top = len(named_ones) * ROW + (GRID_STEP if named_ones else 0.0)
+        rows = max(1, int((BLOCK_ROWS * ROW - top) // GRID_STEP))
+        grid_columns = max(2, math.ceil(len(rest) / rows))
+        step = min(GRID_STEP, GRID_WIDTH / (grid_columns - 1))
+        for i, node_id in enumerate(rest):
+            row, col = divmod(i, grid_columns)
+            positions[node_id] = (across + col * step, top + row * GRID_STEP)
     return positions
 
 
@@ -265,11 +288,11 @@ def graph_option(
     file_name: str = "graph",
 ) -> dict[str, Any]:
     """The ECharts option of a graph: legend by stage or class, size by degree, names by the label rule."""
-    positions = stage_blocks(data) if layered else spring(data)
     degree = degrees(data)
+    labelled = named(data, degree, label_count, layered) | set(highlight) | set(path)
+    positions = stage_blocks(data, labelled) if layered else spring(data)
     of, cats = groups(data, colour_by)
     index = {c["key"]: i for i, c in enumerate(cats)}
-    labelled = named(data, degree, label_count, layered) | set(highlight) | set(path)
     path_pairs = {frozenset(p) for p in itertools.pairwise(path)}
     order = {node_id: i for i, node_id in enumerate(data.nodes)}
     nodes = []
@@ -303,7 +326,8 @@ def graph_option(
             "show": True,
             "formatter": JsCode("function(p){return p.dataType==='edge' ? p.data.value : p.name;}"),
         },
-        "legend": [{"data": [c["name"] for c in cats], "top": 0, "left": 0, "right": 120, "type": "scroll"}],
+        # its width, not its right: ECharts ignored a scrolling legend's right, its pager sat on the toolbox
+        "legend": [{"data": [c["name"] for c in cats], "top": 0, "left": 0, "width": "80%", "type": "scroll"}],
         "toolbox": toolbox(file_name, restore={"title": L("还原", "reset")}),
         "series": [
             {
@@ -348,7 +372,9 @@ def show_graph(
 
 def svg_text(data: GraphData, *, layered: bool = False, width: int = 1200, label_count: int = LABEL_COUNT) -> str:
     """A plain SVG of the graph (same layout, colours and label rule) for download, made on the server."""
-    positions = stage_blocks(data) if layered else spring(data)
+    degree = degrees(data)
+    labelled = named(data, degree, label_count, layered)
+    positions = stage_blocks(data, labelled) if layered else spring(data)
     if not positions:
         return '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'
     xs, ys = [p[0] for p in positions.values()], [p[1] for p in positions.values()]
@@ -360,8 +386,6 @@ def svg_text(data: GraphData, *, layered: bool = False, width: int = 1200, label
         x, y = positions[node_id]
         return (x - min(xs)) * scale + 20, (y - min(ys)) * scale + 40
 
-    degree = degrees(data)
-    labelled = named(data, degree, label_count, layered)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif">']
     parts.append('<rect width="100%" height="100%" fill="#fff"/>')
     for a, b, _ in data.edges:

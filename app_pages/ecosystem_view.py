@@ -174,7 +174,7 @@ def picture_option(analysis: EcosystemAnalysis, cluster_names: dict[str, str]) -
     return {
         "animation": False,
         "tooltip": {"show": True},
-        "legend": [{"data": [c["name"] for c in categories], "top": 0, "left": 0, "right": 80, "type": "scroll"}],
+        "legend": [{"data": [c["name"] for c in categories], "top": 0, "left": 0, "width": "80%", "type": "scroll"}],
         "toolbox": toolbox("communities-brokers"),
         "series": [
             {

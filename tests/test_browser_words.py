@@ -128,3 +128,18 @@ def test_a_node_s_long_values_wrap_inside_its_details(browser_page: tuple[Any, l
     assert "http" in table.inner_text()  # a cited source's URL, the longest value
     widths = table.evaluate("(e) => [...e.querySelectorAll('*')].filter(x => x.scrollWidth > x.clientWidth + 1).length")
     assert widths == 0
+
+
+def test_a_picture_s_legend_stays_clear_of_its_buttons(browser_page: tuple[Any, list[str]], server: str) -> None:
+    """ECharts ignored a scrolling legend's right: on the chain page its pager sat on the picture's buttons."""
+    page, _ = browser_page
+    open_page(page, f"{server}/chain?cluster=E01", CHART_TEXT)
+    settle(page)
+    page.wait_for_timeout(500)  # ECharts draws a frame after the run ends
+    drawn = page.locator(".echarts-container").first.evaluate(
+        """(el) => { const box = el.getBoundingClientRect();
+          const pager = [...el.querySelectorAll('svg text')].find(t => /^\\d+\\/\\d+$/.test(t.textContent));
+          return {width: box.width, pager: pager ? pager.getBoundingClientRect().right - box.x : null}; }"""
+    )
+    buttons = 8 + 4 + 3 * 16 + 2 * 10 + 4  # chart_graph.toolbox: right, padding, three icons and their gaps
+    assert drawn["pager"] is not None and drawn["pager"] <= drawn["width"] - buttons, drawn

@@ -7,7 +7,18 @@ import csv
 import re
 from pathlib import Path
 
-from app_pages.chart_graph import LABEL_COUNT, filtered, graph_option, short_name, top_nodes
+from app_pages.chart_graph import (
+    BLOCK_ROWS,
+    LABEL_COUNT,
+    NAMED_PER_BLOCK,
+    ROW,
+    filtered,
+    graph_option,
+    named,
+    short_name,
+    stage_blocks,
+    top_nodes,
+)
 from app_pages.column_words import COLUMNS
 from app_pages.console_view import explain, node_columns, query_file_text
 from app_pages.graph_view import GraphData
@@ -42,7 +53,9 @@ def test_the_label_rule_names_the_most_connected_nodes_and_hides_overlaps() -> N
     option = graph_option(_star(100), layered=True)
     series = option["series"][0]
     shown = [n for n in series["data"] if n["label"]["show"]]
-    assert len(shown) == LABEL_COUNT and series["labelLayout"] == {"hideOverlap": True}
+    assert len(shown) == NAMED_PER_BLOCK + 1 and series["labelLayout"] == {"hideOverlap": True}  # firms' block, hub
+    spring_shown = [n for n in graph_option(_star(100))["series"][0]["data"] if n["label"]["show"]]
+    assert len(spring_shown) == LABEL_COUNT
     assert any(n["id"] == "hub" for n in shown)  # the hub has the highest degree
     assert option["legend"][0]["data"]  # a legend of the stages drawn
     hub = next(n for n in series["data"] if n["id"] == "hub")
@@ -51,6 +64,22 @@ def test_the_label_rule_names_the_most_connected_nodes_and_hides_overlaps() -> N
     data.add_edge("n1", "hub", "SERVES")  # the chain picture's own tie, for IN_CLUSTER or SERVES_CLUSTER
     tips = {link["value"] for link in graph_option(data)["series"][0]["links"]}  # an edge's tooltip
     assert {"位于 located in", "属于或服务于集群 in or serving the cluster", "R"} == tips, tips
+
+
+def test_a_tall_stage_keeps_its_names_clear_of_its_other_nodes() -> None:
+    """Folded beside its named column, a tall stage's other nodes sat under the names; they now sit below them, and
+    the block stays as tall as a short one's longest column."""
+    data = _star(300)
+    degree = {f"n{i}": 1 for i in range(300)}
+    labelled = named(data, {**degree, "hub": 300, "city": 1}, LABEL_COUNT, True)
+    positions = stage_blocks(data, labelled)
+    firms = [n for n in data.nodes if data.nodes[n]["stage"] == "industry"]
+    names_end = max(positions[n][1] for n in firms if n in labelled)
+    others = [positions[n] for n in firms if n not in labelled]
+    assert others and min(y for _, y in others) > names_end  # no unnamed firm in a named one's rows
+    assert len({x for x, _ in others}) > 1  # folded into a grid
+    assert max(y for _, y in positions.values()) <= BLOCK_ROWS * ROW
+    assert len(set(positions.values())) == len(positions)  # no two nodes in one place
 
 
 def test_filters_and_hubs_and_the_cap() -> None:
