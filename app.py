@@ -11,7 +11,7 @@ import threading
 import streamlit as st
 
 from app_pages.chrome import words_in_both
-from app_pages.common import LANG_KEY, L
+from app_pages.common import LANG_KEY, L, plain
 from app_pages.errors import explain_error
 from app_pages.page_style import long_values_wrap
 from graph.errors import ClusterKGError
@@ -70,4 +70,4 @@ try:
         st.warning(L("服务器配置不够安全：", "The server is configured less safely than ClusterKG needs: ") + L(zh, en))
     st.navigation(pages).run()
 except ClusterKGError as exc:  # each kind of failure its own sentence (app_pages/errors.py), never a traceback
-    st.error(L(*explain_error(exc)))
+    st.error(plain(L(*explain_error(exc))))  # a message may quote a value (a file, a name): as its characters

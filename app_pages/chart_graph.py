@@ -21,6 +21,7 @@ from typing import Any
 
 import networkx as nx
 
+from app_pages.chart_safety import draw, js_function, js_text
 from app_pages.common import L, class_label, relationship_word, stage_name
 from app_pages.graph_view import COLOURS, STAGE_COLUMNS, GraphData
 
@@ -41,12 +42,14 @@ CLASS_PALETTE = (
 )
 _SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "集团", "（筹）")
 SHORT = 8
-# streamlit-echarts turns a string between these marks into a JS function (what its JsCode does); its module is
-# imported only where a chart is drawn, since importing it registers the component with a running server.
-_JS_MARK = "--x_x--0_0--"
 LABEL_COUNT = 40
 PATH_COLOUR = "#d62728"
 
+# A node's name or an edge's words, as text: ECharts puts what a formatter returns into the page as HTML.
+TOOLTIP = (
+    "function(p){var t = p.dataType==='edge' ? p.data.value : p.name;"
+    " return String(t).replace(/[&<>\"']/g, function(c){return '&#' + c.charCodeAt(0) + ';';});}"
+)
 # A click sends the node's id (and a stamp, so the same node clicked twice is two events) back to Python.
 CLICK = "function(p){ if (p.dataType === 'node' && p.data) { return {id: p.data.id, t: Date.now()}; } }"
 # PNG: the SVG chart redrawn once on an off-screen canvas chart, then saved; nothing leaves the page.
@@ -60,21 +63,17 @@ _PNG = """function(ecModel, api) {
   c.setOption(opt);
   var url = c.getDataURL({type: 'png', pixelRatio: 2, backgroundColor: '#ffffff'});
   c.dispose(); div.remove();
-  var a = document.createElement('a'); a.href = url; a.download = '%s.png';
+  var a = document.createElement('a'); a.href = url; a.download = %s + '.png';
   document.body.appendChild(a); a.click(); a.remove();
 }"""
 _PNG_ICON = "path://M2,4 L22,4 L22,20 L2,20 Z M5,17 L10,11 L13,14 L16,10 L20,17 Z"
-
-
-def JsCode(code: str) -> str:  # noqa: N802  (named as the component names it)
-    return f"{_JS_MARK}{code}{_JS_MARK}"
 
 
 def toolbox(file_name: str, **extra: Any) -> dict[str, Any]:
     """The picture's own buttons: SVG (the renderer's) and PNG (redrawn on a canvas), both saved in the browser."""
     feature = {
         "saveAsImage": {"title": "SVG", "name": file_name},
-        "myPng": {"show": True, "title": "PNG", "icon": _PNG_ICON, "onclick": JsCode(_PNG % file_name)},
+        "myPng": {"show": True, "title": "PNG", "icon": _PNG_ICON, "onclick": js_function(_PNG % js_text(file_name))},
         **extra,
     }
     # fixed geometry (right to left: restore, PNG, SVG), kept clear of the legend; the browser test clicks PNG
@@ -324,7 +323,7 @@ def graph_option(
         "animation": False,
         "tooltip": {
             "show": True,
-            "formatter": JsCode("function(p){return p.dataType==='edge' ? p.data.value : p.name;}"),
+            "formatter": js_function(TOOLTIP),
         },
         # its width, not its right: ECharts ignored a scrolling legend's right, its pager sat on the toolbox
         "legend": [{"data": [c["name"] for c in cats], "top": 0, "left": 0, "width": "80%", "type": "scroll"}],
@@ -357,11 +356,7 @@ def show_graph(
     **option: Any,
 ) -> str | None:
     """Draw the graph; the id of the node clicked in this run, if any."""
-    from streamlit_echarts import st_echarts
-
-    answer = st_echarts(
-        graph_option(data, **option), events={"click": CLICK}, height=f"{height}px", renderer="svg", key=key
-    )
+    answer = draw(graph_option(data, **option), events={"click": CLICK}, height=f"{height}px", renderer="svg", key=key)
     event = getattr(answer, "chart_event", None) if answer is not None else None
     if event is None and isinstance(answer, Mapping):
         event = answer.get("chart_event")

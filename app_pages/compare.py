@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 
 import streamlit as st
-from streamlit_echarts import st_echarts
 
 from app_pages import share
 from app_pages.chart_graph import toolbox
+from app_pages.chart_safety import draw
 from app_pages.chrome import multiselect_limit
 from app_pages.common import STAGE_KEYS, L, cluster_options, data_table, page_header, plain, run_named, stage_name
 from app_pages.headers import class_words, frame
@@ -57,7 +57,7 @@ heat = {
     "toolbox": toolbox("city-cluster"),
     "series": [{"type": "heatmap", "data": cells, "label": {"show": True, "fontSize": 9}}],
 }
-answer = st_echarts(
+answer = draw(
     heat,
     height="640px",
     renderer="svg",
@@ -124,7 +124,7 @@ bars = {
     ],
 }
 st.subheader(L("各环节主体数", "Entities per stage"))
-st_echarts(bars, height="360px", renderer="svg", key="compare_bars")
+draw(bars, height="360px", renderer="svg", key="compare_bars")
 
 st.subheader(L("城市画像（并排）", "City profiles, side by side"))
 members: dict[str, set[str]] = {

@@ -16,7 +16,7 @@ import streamlit as st
 
 from app_pages.chart_graph import show_graph
 from app_pages.chrome import pick_one
-from app_pages.common import L, data_table, page_header, parse_params, result_frame, settings, store
+from app_pages.common import L, data_table, page_header, parse_params, plain, result_frame, settings, store
 from app_pages.console_view import explain, node_columns, save_button, schema_panel
 from app_pages.graph_panel import downloads
 from app_pages.graph_view import graph_from_rows
@@ -83,18 +83,18 @@ if editor_col.button(L("运行", "Run"), key="console_run", type="primary", disa
     try:
         params = parse_params(params_text, limits.param_max_depth)
     except ValueError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         st.stop()
     try:
         result = current.read_untrusted(text, params, UntrustedLimits.from_settings(limits))
     except BilingualRejectionError as exc:  # refused by a check, busy, no answer in time: said in both languages
-        st.error(L(exc.zh, exc.en))
+        st.error(plain(L(exc.zh, exc.en)))
         st.stop()
     except QueryRejectedError as exc:
-        st.error(L("数据库拒绝了该查询：", "The database refused the query: ") + explain(str(exc), text))
+        st.error(L("数据库拒绝了该查询：", "The database refused the query: ") + plain(explain(str(exc), text)))
         st.stop()
     except StoreError as exc:
-        st.error(L("查询失败：", "The query failed: ") + explain(str(exc), text))
+        st.error(L("查询失败：", "The query failed: ") + plain(explain(str(exc), text)))
         st.stop()
     rows = result.rows  # already cut in bytes, and its values bounded, by the store
     graph = graph_from_rows(rows, limits.graph_max_nodes)

@@ -20,6 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.chart_graph import CLASS_PALETTE, short_name, toolbox
+from app_pages.chart_safety import draw
 from app_pages.common import L, data_table, read_rows, store, store_caption
 from graph.store import GraphStore
 from queries.analytics import Broker, Ecosystem, cluster_brokers, community_groups
@@ -209,7 +210,6 @@ def _analysis(store_key: str, ingest_run: str) -> EcosystemAnalysis:
 
 def show_ecosystem(cluster_names: dict[str, str], key: str = "ecosystem") -> None:
     """A toggle; when on, the analysis (computed once per store and data version) as two tables and a picture."""
-    from streamlit_echarts import st_echarts
 
     st.subheader(L("全图社群与中介", "Whole-graph communities and brokers"))
     if not st.toggle(
@@ -253,4 +253,4 @@ def show_ecosystem(cluster_names: dict[str, str], key: str = "ecosystem") -> Non
     with right:
         st.markdown(L("**跨集群中介**", "**Brokers across clusters**"))
         data_table(pd.DataFrame(broker_rows(analysis)), hide_index=True, width="stretch")
-    st_echarts(picture_option(analysis, cluster_names), height="640px", renderer="svg", key=f"{key}_graph")
+    draw(picture_option(analysis, cluster_names), height="640px", renderer="svg", key=f"{key}_graph")

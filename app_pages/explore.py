@@ -135,7 +135,7 @@ if st.session_state.get("explore_root") != chosen:
 details = run_named("entity_details", {"id": chosen})
 if details:
     entity = details[0]["entity"]
-    st.subheader(f"{plain(entity.get('name_zh', chosen))}  ·  {class_word(details[0]['class'])}")
+    st.subheader(f"{plain(entity.get('name_zh', chosen))}  ·  {plain(class_word(details[0]['class']))}")
     cited = details[0]["cited_source"]
     target = link_target(cited)
     if target:  # a link only for a plain http(s) URL, opened on click, never fetched by the page

@@ -9,7 +9,7 @@ import streamlit as st
 
 from app_pages import share
 from app_pages.chrome import pick_from, pick_one
-from app_pages.common import L, cluster_options, page_header, run_named, store
+from app_pages.common import L, cluster_options, page_header, plain, run_named, store
 from app_pages.headers import header
 from graph.exports import csv_text
 from graph.rdf.export import FORMATS
@@ -71,7 +71,7 @@ if "export_rdf_file" in st.session_state:
     name, data, triples = st.session_state["export_rdf_file"]
     st.write(L(f"{triples:,} 个三元组 · {len(data):,} 字节", f"{triples:,} triples · {len(data):,} bytes"))
     st.download_button(
-        L("下载 ", "Download ") + name, data=data, file_name=name, key="export_rdf_download", on_click="ignore"
+        L("下载 ", "Download ") + plain(name), data=data, file_name=name, key="export_rdf_download", on_click="ignore"
     )
 
 st.subheader(L("命名查询结果（CSV）", "A named query's result (CSV)"))

@@ -86,7 +86,7 @@ def details(node_id: str) -> None:
         st.write(L("（该节点没有详细信息）", "(no details for this node)"))
         return
     entity, kind = found[0]["entity"], found[0]["class"]
-    st.markdown(f"**{plain(entity.get('name_zh') or node_id)}** · {class_word(kind)}")
+    st.markdown(f"**{plain(entity.get('name_zh') or node_id)}** · {plain(class_word(kind))}")
     if entity.get("name_en"):
         st.text(str(entity["name_en"]))
     if entity.get("chain_stage"):

@@ -9,7 +9,6 @@ result of any size costs no more than the nodes it draws.
 from __future__ import annotations
 
 import functools
-import html as html_lib
 import itertools
 import re
 from collections import defaultdict
@@ -176,7 +175,7 @@ def render(
         net.add_node(
             node_id,
             label=str(node["label"])[:18],
-            title=html_lib.escape(str(node["title"])),
+            title=str(node["title"]),  # vis-network shows a text title as text (pyvis' own HTML popup is off)
             color="#ffd400" if node_id in highlight else COLOURS.get(stage, COLOURS[None]),
             x=x,
             y=y,

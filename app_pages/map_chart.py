@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app_pages.chart_graph import toolbox
+from app_pages.chart_safety import draw
 from app_pages.common import L
 from app_pages.map_scale import pieces, visual_map
 from app_pages.map_view import features
@@ -65,13 +66,13 @@ def option(
 def show_map(values: Mapping[str, float], *, title: str, key: str, height: int = 560) -> str | None:
     """Province map and PRD inset side by side; the name of the city clicked in this run, if any."""
     import streamlit as st
-    from streamlit_echarts import Map, st_echarts
+    from streamlit_echarts import Map
 
     scale = pieces(values.values())  # one scale for both pictures: a colour means the same range in each
     left, right = st.columns([3, 2])
     clicked = None
     with left:
-        answer = st_echarts(
+        answer = draw(
             option(values, map_name="guangdong", title=title, scale=scale, inset=False),
             map=Map("guangdong", _geojson(None)),
             height=f"{height}px",
@@ -81,7 +82,7 @@ def show_map(values: Mapping[str, float], *, title: str, key: str, height: int =
         )
         clicked = clicked or _city(answer, f"{key}_province")
     with right:
-        answer = st_echarts(
+        answer = draw(
             option(values, map_name="guangdong_prd", title=L("珠三角", "Pearl River Delta"), scale=scale, inset=True),
             map=Map("guangdong_prd", _geojson(PRD)),
             height=f"{height}px",
@@ -97,11 +98,11 @@ def show_districts(
     values: Mapping[str, float], shapes: list[dict[str, Any]], *, title: str, key: str, height: int = 460
 ) -> None:
     """One city's districts, coloured on their own scale (the city's districts, not the province's cities)."""
-    from streamlit_echarts import Map, st_echarts
+    from streamlit_echarts import Map
 
     parent = (shapes[0]["properties"].get("parent") or {}).get("adcode") if shapes else "none"
     name = f"districts_{parent}"  # one registered map per city: the component keeps maps by name
-    st_echarts(
+    draw(
         option(values, map_name=name, title=title, scale=pieces(values.values()), inset=False, shapes=shapes),
         map=Map(name, {"type": "FeatureCollection", "features": shapes}),
         height=f"{height}px",

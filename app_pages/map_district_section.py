@@ -32,10 +32,10 @@ def district_section(city: str, city_code: str, *, cluster: str, stage: str) -> 
     show_districts(values, shapes, title=L("各县区主体数", "Entities per district"), key="map_districts")
     st.caption(
         L(
-            f"{city}的 {counts.total} 个主体中，{counts.placed} 个可定位到县区"
+            f"{plain(city)}的 {counts.total} 个主体中，{counts.placed} 个可定位到县区"
             f"（图中所载 {sum(counts.stated.values())} 个，由坐标落点 {sum(counts.from_coordinates.values())} 个），"
             f"{counts.unplaced} 个只知道所在城市，未计入上图。",
-            f"Of {city}'s {counts.total} entities, {counts.placed} have a known district "
+            f"Of {plain(city)}'s {counts.total} entities, {counts.placed} have a known district "
             f"({sum(counts.stated.values())} stated in the graph, {sum(counts.from_coordinates.values())} "
             f"from their coordinates); {counts.unplaced} are known only by their city and are not on this map.",
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.chrome import pick_one
-from app_pages.common import L, data_table, page_header, run_named
+from app_pages.common import L, data_table, page_header, plain, run_named
 from app_pages.headers import frame
 
 page_header("政策目标", "Targets")
@@ -26,10 +26,10 @@ coverage = frame(run_named("measure7_center_coverage"))
 data_table(coverage, hide_index=True, width="stretch")
 for row in run_named("measure7_list_completeness"):
     named, stated = row["named_in_graph"], row["stated_total"]
-    zh = f"{row['name_zh']}：图中已列名 {named} 家" + (f"，来源称共 {stated} 家" if stated else "") + "。"
-    en = f"{row['name_zh']}: {named} named in the graph" + (f" of {stated} stated" if stated else "") + "."
+    zh = f"{plain(row['name_zh'])}：图中已列名 {named} 家" + (f"，来源称共 {stated} 家" if stated else "") + "。"
+    en = f"{plain(row['name_zh'])}: {named} named in the graph" + (f" of {stated} stated" if stated else "") + "."
     # the curator's note is kept as the source list words it (English)
-    note = " " + L("备注（按来源原文）：", "Note: ") + str(row["notes"]) if row["notes"] else ""
+    note = " " + L("备注（按来源原文）：", "Note: ") + plain(row["notes"]) if row["notes"] else ""
     st.caption(L(zh, en) + note)
 
 st.subheader(

@@ -53,7 +53,8 @@ def _matplotlib(font: str) -> Any:
 
     font_manager.fontManager.addfont(font)
     name = font_manager.FontProperties(fname=font).get_name()
-    matplotlib.rcParams.update({"font.family": [name], "axes.unicode_minus": False})
+    # a name's "$" is a dollar, not the start of a formula: "A$\alpha$B" drew a Greek letter, "X$\foo$" raised
+    matplotlib.rcParams.update({"font.family": [name], "axes.unicode_minus": False, "text.parse_math": False})
     return Figure
 
 

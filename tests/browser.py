@@ -4,6 +4,7 @@ server and a browser of its own; every request the browser makes is recorded, an
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -38,19 +39,26 @@ def chromium() -> str:
 
 @pytest.fixture(scope="module")
 def server(loaded_embedded_path: Path) -> Iterator[str]:
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
     env["CLUSTERKG_EMBEDDED_PATH"] = str(loaded_embedded_path)
+    with streamlit_server(REPO / "app.py", env, "streamlit-server.log") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def streamlit_server(script: Path, env: dict[str, str], log_name: str) -> Iterator[str]:
+    """``streamlit run script`` on a free port until the block ends; its URL. Its log goes to ARTIFACTS."""
+    port = free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     # to a file, not a pipe nobody reads: a full pipe would stall the server, and the log explains a failure
-    log = (ARTIFACTS / "streamlit-server.log").open("wb")
+    log = (ARTIFACTS / log_name).open("wb")
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "streamlit",
             "run",
-            str(REPO / "app.py"),
+            str(script),
             "--server.port",
             str(port),
             "--server.address",
@@ -78,10 +86,12 @@ def server(loaded_embedded_path: Path) -> Iterator[str]:
         proc.kill()
         log.close()
         pytest.fail("streamlit did not answer within 60 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
 
 
 CHROMIUM_ARGS = [

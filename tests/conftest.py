@@ -8,6 +8,7 @@ CLUSTERKG_REQUIRE_NEO4J=1 a missing server is an error, never a skip.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import time
@@ -46,6 +47,11 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def shown(markdown: str) -> str:
+    """What a reader sees of a message the app escaped for markdown (app_pages/common.py ``plain``)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

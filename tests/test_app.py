@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages.common import MISSING
+from app_pages.common import MISSING, plain
 from app_pages.graph_view import GraphData, external_urls, render
 from app_pages.map_view import choropleth
 from graph.embedded_store import EmbeddedStore
 from graph.schema import Schema
 from queries.catalog import get_query
 from tests.bilingual import CJK
-from tests.conftest import REPO
+from tests.conftest import REPO, shown
 
 
 @pytest.fixture
@@ -234,6 +234,8 @@ def test_targets_page_names_the_gaps(app: AppTest) -> None:
     frames = [df.value for df in app.dataframe]
     assert len(frames[0]) == 7  # the quantified targets
     assert set(frames[1]["技术创新中心覆盖 technology centre coverage"]) == {"未知：名单不全 unknown: list incomplete"}
+    notes = [c.value.split("Note: ", 1)[1] for c in app.caption if "Note: " in c.value]  # a source list's words
+    assert notes and all(n == plain(shown(n)) for n in notes), notes  # escaped for markdown, as all data is
 
 
 def test_lists_page_offers_the_excel_workbook(app: AppTest) -> None:
@@ -257,11 +259,11 @@ def test_console_runs_a_query_and_rejects_a_write(app: AppTest) -> None:
     app.text_area(key="console_text").set_value("CREATE (:City {id: 'city/000000', name_zh: '伪造'})").run()
     app.button(key="console_run").click().run()
     assert not app.exception
-    said = app.error[0].value  # the engine's words explained, Chinese first
+    said = shown(app.error[0].value)  # the engine's words explained, Chinese first
     assert said.startswith("数据库拒绝了该查询：") and "控制台是只读的" in said and "The console is read-only" in said
     app.text_area(key="console_text").set_value("   ").run()
     app.button(key="console_run").click().run()
-    assert "查询是空的" in app.error[0].value, app.error[0].value
+    assert "查询是空的" in shown(app.error[0].value), shown(app.error[0].value)
 
 
 def test_the_console_lists_every_label_its_properties_and_every_relationship_type(app: AppTest, schema: Schema) -> None:

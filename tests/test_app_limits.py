@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from app_pages.graph_view import graph_from_rows, render
 from graph.sandbox import NO_LANDLOCK_ENV
-from tests.conftest import REPO
+from tests.conftest import REPO, shown
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def test_the_console_page_draws_a_wide_result_capped_and_says_so(app: AppTest) -
     elapsed = time.perf_counter() - started
     print(f"console page with 5,000 rows × 30 node maps: {elapsed:.2f} s")
     assert elapsed < 20  # the child, the byte cap and the drawing together
-    assert not app.error, app.error[0].value
+    assert not app.error, shown(app.error[0].value)
     assert any("KB" in w.value for w in app.warning), app.warning  # cut by bytes before 5,000 rows
     assert len(app.dataframe[0].value) < 5000
     _run(app, "MATCH (n) RETURN n LIMIT 1000")  # a thousand different nodes: 300 drawn
@@ -99,7 +99,7 @@ def test_odd_characters_deep_values_and_huge_strings_show_as_text(app: AppTest) 
 def test_deeply_nested_parameters_are_refused_with_a_message(app: AppTest) -> None:
     _console(app)
     _run(app, "RETURN $p AS p", '{"p": ' + "[" * 40_000 + "]" * 40_000 + "}")
-    assert "嵌套过深" in app.error[0].value and "nest too deeply" in app.error[0].value
+    assert "嵌套过深" in shown(app.error[0].value) and "nest too deeply" in shown(app.error[0].value)
     assert not app.dataframe
 
 
@@ -116,7 +116,7 @@ def test_only_the_latest_answer_stays_in_the_session(app: AppTest) -> None:
 def test_the_console_refuses_to_run_without_landlock(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(NO_LANDLOCK_ENV, "1")
     _console(app)
-    message = app.error[0].value
+    message = shown(app.error[0].value)
     assert "Landlock" in message and "控制台已停用" in message and "console is off" in message
     assert app.button(key="console_run").disabled
 
@@ -143,12 +143,12 @@ def test_neo4j_temporal_values_render_as_text(neo4j_app: AppTest) -> None:
 def test_neo4j_deeply_nested_lists_end_in_a_message(neo4j_app: AppTest) -> None:
     _console(neo4j_app)
     _run(neo4j_app, "RETURN reduce(acc = [], i IN range(1, 500) | [acc]) AS deep")  # the driver's values recurse
-    shown = [str(d.value.iloc[0, 0]) for d in neo4j_app.dataframe]  # cut to a bounded text, or refused
-    errors = [e.value for e in neo4j_app.error]
-    assert (shown and "…" in shown[0] and len(shown[0]) < 2_000) or any("嵌套过深" in e for e in errors)
+    cells = [str(d.value.iloc[0, 0]) for d in neo4j_app.dataframe]  # cut to a bounded text, or refused
+    errors = [shown(e.value) for e in neo4j_app.error]
+    assert (cells and "…" in cells[0] and len(cells[0]) < 2_000) or any("嵌套过深" in e for e in errors)
     started = time.perf_counter()
     # Neo4j may overflow its stack sending this and never answer: the page gives up after its time limit.
     _run(neo4j_app, "RETURN reduce(acc = [], i IN range(1, 5000) | [acc]) AS deep")
     assert time.perf_counter() - started < 3 + 10 + 10
-    message = neo4j_app.error[0].value  # refused before it runs (range bound), or stopped, never a hang
+    message = shown(neo4j_app.error[0].value)  # refused before it runs (range bound), or stopped, never a hang
     assert any(word in message for word in ("没有返回结果", "嵌套过深", "控制台拒绝运行")), message

@@ -14,7 +14,7 @@ from graph.errors import QueryRejectedError, StoreUnavailableError
 from ingest.mapping_schema import MappingError
 from ingest.readers import ReadError
 from queries.catalog import QueryError
-from tests.conftest import REPO
+from tests.conftest import REPO, shown
 
 CKG = str(REPO / ".venv" / "bin" / "ckg")
 
@@ -75,7 +75,7 @@ def test_the_app_says_a_wrong_parameter_is_a_wrong_parameter(
     app.switch_page("app_pages/export.py").run()
     app.selectbox(key="export_query").set_value("shared_entities").run()
     app.text_input(key="export_shared_entities_min_clusters").set_value("two").run()
-    errors = " ".join(e.value for e in app.error)
+    errors = " ".join(shown(e.value) for e in app.error)
     assert "查询参数有误" in errors and "A query parameter is wrong" in errors
     assert "不可用" not in errors and "cannot be reached" not in errors
     assert isinstance(QueryError("x"), Exception)
@@ -105,6 +105,6 @@ def test_the_app_says_which_setting_is_wrong(loaded_embedded_path: Path, monkeyp
     app = AppTest.from_file(str(REPO / "app.py"), default_timeout=90)
     app.run()
     assert not app.exception
-    errors = " ".join(e.value for e in app.error)
+    errors = " ".join(shown(e.value) for e in app.error)
     assert "环境变量中的设置有误" in errors and "CLUSTERKG_ROW_CAP" in errors, errors
     forget_store()

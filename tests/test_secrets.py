@@ -19,7 +19,7 @@ from graph.settings import Settings
 from graph.store import GraphStore
 from ingest.pipeline import run_ingest
 from ingest.sources import DATA_DIR, bundled_sources
-from tests.conftest import REPO
+from tests.conftest import REPO, shown
 
 PAGES = ["overview", "chain", "explore", "map", "targets", "lists", "console", "export", "quality"]
 WRONG = "s3cret-Wrong-Pw-4711"
@@ -103,6 +103,6 @@ def test_a_wrong_password_is_a_clear_error_on_the_page(
     app = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
     app.run()
     assert not app.exception  # a message, not a traceback
-    assert any("refused the credentials" in e.value for e in app.error)
+    assert any("refused the credentials" in shown(e.value) for e in app.error)
     assert WRONG not in _page_text(app)
     _store.clear()

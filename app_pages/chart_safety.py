@@ -1,0 +1,55 @@
+"""What every ECharts picture's option goes through on its way to the browser.
+
+streamlit-echarts runs as JavaScript, at once, whatever it finds between two of its marks (``--x_x--0_0--``) in any
+text of an option. The app's own functions are marked so (``js_function``). In every other text — a name, a city, a
+cluster's code, all from a source's rows — ``inert`` breaks the mark, so that no value can run in a reader's
+browser: a firm named ``X--x_x--0_0--fetch(…)--x_x--0_0--`` ran its fetch on every page that drew it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+MARK = "--x_x--0_0--"
+_BROKEN = "--x_x--0_0-\u200b-"  # looks like the mark, is not it (a zero-width space)
+
+
+class JsFunction(str):
+    """A JavaScript function of the app's own, marked for streamlit-echarts to run."""
+
+
+def js_function(code: str) -> JsFunction:
+    if MARK in code:
+        raise ValueError("a function's code holds streamlit-echarts' mark")
+    return JsFunction(f"{MARK}{code}{MARK}")
+
+
+def inert(value: Any) -> Any:
+    """``value`` with the mark broken in every text but the app's own functions (dicts, lists and tuples walked)."""
+    if type(value) is JsFunction:
+        return str(value)
+    if isinstance(value, str):
+        while MARK in value:
+            value = value.replace(MARK, _BROKEN)
+        return value
+    if isinstance(value, dict):
+        return {inert(k): inert(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [inert(v) for v in value]
+    return value
+
+
+def js_text(value: str) -> str:
+    """A value as a JavaScript string literal, for a function's code: quotes, backslashes and line breaks escaped,
+    and the mark broken (it would end the function)."""
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("\r", "\\r")
+    escaped = re.sub(r"[\u2028\u2029<]", lambda m: f"\\u{ord(m.group()):04x}", escaped)
+    return "'" + escaped.replace("-", "\\x2d") + "'"  # no run of hyphens left: the mark cannot form
+
+
+def draw(option: dict[str, Any], **kwargs: Any) -> Any:
+    """``st_echarts`` of the option made inert (its other arguments are the app's own)."""
+    from streamlit_echarts import st_echarts
+
+    return st_echarts(inert(option), **kwargs)

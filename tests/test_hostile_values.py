@@ -1,0 +1,97 @@
+"""Values a hostile source's row could hold, drawn by the app's own pictures and tables in a real Chromium: none may
+run as code, become markup, or make the browser ask for anything (tests/hostile_page.py draws them)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from app_pages.chart_graph import TOOLBOX_PNG_FROM_TOP_RIGHT, graph_option
+from app_pages.chart_safety import MARK, inert, js_function, js_text
+from app_pages.graph_view import GraphData, render
+from tests.browser import CHROMIUM_ARGS, streamlit_server
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def hostile_page(chromium: str) -> Iterator[tuple[Any, list[str], str]]:
+    from playwright.sync_api import sync_playwright
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
+    env["PYTHONPATH"] = str(REPO)  # the page imports the app's modules
+    requested: list[str] = []
+    with (
+        streamlit_server(REPO / "tests" / "hostile_page.py", env, "hostile-page-server.log") as url,
+        sync_playwright() as p,
+    ):
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 900}, accept_downloads=True)
+        page.on("request", lambda request: requested.append(request.url))
+        yield page, requested, url
+        browser.close()
+
+
+def test_a_hostile_value_runs_nothing_and_fetches_nothing(hostile_page: tuple[Any, list[str], str]) -> None:
+    """A name holding streamlit-echarts' marks ran as JavaScript on load; a node's or an edge's tooltip was HTML; a
+    file name broke out of the PNG button's code; a table's cell was markdown (app_pages/chart_safety.py, common.py)."""
+    page, requested, url = hostile_page
+    page.goto(url, wait_until="domcontentloaded")
+    page.locator(".echarts-container svg text").first.wait_for(timeout=60_000)
+    page.locator("[data-testid='stTable']").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1_000)  # ECharts draws, and a value run as code would fetch, after the page settles
+    graph = page.locator(".echarts-container").first
+    box = graph.bounding_box()
+    assert box is not None
+    tooltips = []
+    for symbol in graph.locator("svg path").all():  # the nodes and the edge: each one's tooltip
+        try:
+            symbol.hover(timeout=1_000, force=True)
+        except Exception:  # a path hidden behind another: the next one
+            continue
+        page.wait_for_timeout(150)
+        tooltips += graph.evaluate("(e) => [...e.querySelectorAll('div')].map(d => d.innerHTML)")
+    with page.expect_download(timeout=30_000):
+        right, down = TOOLBOX_PNG_FROM_TOP_RIGHT  # the toolbox's PNG button
+        page.mouse.click(box["x"] + box["width"] - right, box["y"] + down)
+    page.wait_for_timeout(500)
+    assert not [u for u in requested if "/hostile-" in u], requested
+    assert any("&lt;img" in t for t in tooltips), tooltips  # the tooltip showed the value's characters
+    assert not any("<img" in t for t in tooltips), tooltips
+    assert "![x](/hostile-table.png)" in page.locator("[data-testid='stTable']").first.inner_text()
+
+
+def test_only_the_app_s_own_functions_keep_their_marks() -> None:
+    data = GraphData()
+    data.add_node("a", f"A{MARK}alert(1){MARK}", stage="industry", kind="Enterprise")
+    option = inert(graph_option(data, file_name=f"x{MARK}y"))
+    assert str(option).count(MARK) == 4  # the tooltip's and the PNG button's functions, whole; none in a value
+    assert inert({"k": [f"{MARK}{MARK}", (f"a{MARK}",)]}) == {
+        "k": [f"{MARK[:-1]}\u200b-" * 2, [f"a{MARK[:-1]}\u200b-"]]
+    }
+    assert inert(js_function("f()")) == f"{MARK}f(){MARK}"
+    with pytest.raises(ValueError):
+        js_function(f"f('{MARK}')")
+    assert MARK not in js_text(f"'{MARK}\\\n") and "'" not in js_text("a'b")[1:-1].replace("\\'", "")
+
+
+def test_the_interactive_html_shows_a_name_as_its_characters() -> None:
+    """The downloaded HTML's tooltip escaped a name twice ("R&amp;D"): vis-network shows a text title as text."""
+    data = GraphData()
+    data.add_node("a", "R&D", stage="industry", title="R&D <b>中心</b>")
+    page, _ = render(data)
+    assert "R&amp;D" not in page and "R\\u0026D \\u003cb\\u003e" in page  # the title as JSON text, once
+    assert "div.popup" not in page  # pyvis' own HTML popup stays off
+
+
+def test_a_report_chart_draws_a_dollar_in_a_name_as_a_dollar() -> None:
+    """matplotlib read "$…$" in a city's or a cluster's name as a formula: "X$\\foo$" raised, and the report with it."""
+    from reports.charts import _figure, _png
+
+    figure = _figure(3, 1)
+    figure.suptitle("X$\\foo$ A$\\alpha$B")
+    assert _png(figure)[:4] == b"\x89PNG"
