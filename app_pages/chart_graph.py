@@ -21,7 +21,7 @@ from typing import Any
 
 import networkx as nx
 
-from app_pages.chart_safety import draw, js_function, js_text
+from app_pages.chart_safety import draw, js_function, js_text, label_text
 from app_pages.common import L, class_label, relationship_word, stage_name
 from app_pages.graph_view import COLOURS, STAGE_COLUMNS, GraphData
 
@@ -306,7 +306,7 @@ def graph_option(
             "y": y,
             "category": index[of[node_id]],
             "symbolSize": min(40, 7 + 3.2 * math.sqrt(degree[node_id])) + (6 if marked else 0),
-            "label": {"show": node_id in labelled, "formatter": short_name(str(node["label"]))},
+            "label": {"show": node_id in labelled, "formatter": label_text(short_name(str(node["label"])))},
         }
         if marked:
             item["itemStyle"] = {"borderColor": PATH_COLOUR if node_id in path else "#222", "borderWidth": 3}

@@ -48,6 +48,12 @@ def js_text(value: str) -> str:
     return "'" + escaped.replace("-", "\\x2d") + "'"  # no run of hyphens left: the mark cannot form
 
 
+def label_text(value: str) -> str:
+    """A value as an ECharts label's formatter: its braces full-width, as ECharts reads ``{b}`` or ``{style|…}`` in a
+    formatter as a field or a style, not as the characters a name holds."""
+    return value.replace("{", "｛").replace("}", "｝")
+
+
 def draw(option: dict[str, Any], **kwargs: Any) -> Any:
     """``st_echarts`` of the option made inert (its other arguments are the app's own)."""
     from streamlit_echarts import st_echarts

@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.chart_graph import CLASS_PALETTE, short_name, toolbox
-from app_pages.chart_safety import draw
+from app_pages.chart_safety import draw, label_text
 from app_pages.common import L, data_table, read_rows, store, store_caption
 from graph.store import GraphStore
 from queries.analytics import Broker, Ecosystem, cluster_brokers, community_groups
@@ -166,7 +166,7 @@ def picture_option(analysis: EcosystemAnalysis, cluster_names: dict[str, str]) -
                 "value": round(score.get(node, 0.0), 5),
                 "label": {
                     "show": is_cluster or node in named,
-                    "formatter": code if is_cluster else short_name(name),
+                    "formatter": label_text(code if is_cluster else short_name(name)),
                     "fontWeight": "bold" if is_cluster else "normal",
                 },
             }

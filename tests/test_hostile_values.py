@@ -74,6 +74,9 @@ def test_only_the_app_s_own_functions_keep_their_marks() -> None:
         "k": [f"{MARK[:-1]}\u200b-" * 2, [f"a{MARK[:-1]}\u200b-"]]
     }
     assert inert(js_function("f()")) == f"{MARK}f(){MARK}"
+    data.add_node("b", "{b}{s|x}", stage="industry", kind="Enterprise")
+    labels = {n["id"]: n["label"]["formatter"] for n in graph_option(data)["series"][0]["data"]}
+    assert labels["b"] == "｛b｝｛s|x｝"  # a name's braces, not ECharts' fields
     with pytest.raises(ValueError):
         js_function(f"f('{MARK}')")
     assert MARK not in js_text(f"'{MARK}\\\n") and "'" not in js_text("a'b")[1:-1].replace("\\'", "")
