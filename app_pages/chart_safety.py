@@ -56,6 +56,6 @@ def label_text(value: str) -> str:
 
 def draw(option: dict[str, Any], **kwargs: Any) -> Any:
     """``st_echarts`` of the option made inert (its other arguments are the app's own)."""
-    from streamlit_echarts import st_echarts
+    from streamlit_echarts import st_echarts  # here, not above: importing it registers the component with a server
 
     return st_echarts(inert(option), **kwargs)
