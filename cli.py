@@ -11,7 +11,7 @@ import logging
 import sys
 from pathlib import Path
 
-from cli_commands import exporting, loading, reading, reporting
+from cli_commands import exporting, loading, reading, reporting, terminal
 from cli_commands.common import OneLineErrorParser, UsageError, both, wrong_command_line
 from graph.errors import ClusterKGError, said_in_both
 
@@ -92,6 +92,7 @@ def _one_line(exc: BaseException) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    terminal.guard()  # a value's escape sequences are shown, not obeyed, on a terminal
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"

@@ -78,3 +78,10 @@ def mint_key(*parts: str) -> str:
     """A short stable key from the matching form of the parts (same name → same key, on any machine)."""
     digest = hashlib.sha1("|".join(match_key(p) for p in parts).encode("utf-8")).hexdigest()
     return digest[:12]
+
+
+def split_ref(ref: str) -> tuple[str, str]:
+    """A source record's reference (``file#row``) as its file and its row. Split at the last ``#``: a file's own name
+    may hold one (``名单#2.csv``), a row number never does."""
+    file, mark, row = ref.rpartition("#")
+    return (file, row) if mark else (ref, "")

@@ -5,6 +5,7 @@ calls ``read_json``)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -62,9 +63,26 @@ def read_json(path: Path, data: bytes, digest: str) -> Table:
             value = values.get(h)
             if isinstance(value, (dict, list)):
                 value = _json_cell(value)
-            row[h] = cell_text(value, table, index, h)
+            row[h] = _whole_characters(cell_text(value, table, index, h), table, index, h)
         kept.append(SourceRow(index, row))
     return table
+
+
+# Half of a UTF-16 pair, alone: a JSON text may write one (``"\ud800"``), no other reader's text holds one
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_REPLACED = (
+    "单元格含孤立的代理码位（不是字符），已替换为 U+FFFD / "
+    "the cell holds a lone surrogate (not a character); replaced by U+FFFD"
+)
+
+
+def _whole_characters(text: str, table: Table, row: int, column: str) -> str:
+    """The cell with each lone surrogate replaced, and noted: kept, it stopped the run where the row was hashed."""
+    if _LONE_SURROGATE.search(text) is None:
+        return text
+    replaced = _LONE_SURROGATE.sub("\ufffd", text)
+    table.row_problems.append((row, column, replaced[:80], _SURROGATE_REPLACED))
+    return replaced
 
 
 def _json_keys(path: Path, records: list[Any]) -> list[str]:

@@ -21,6 +21,25 @@ _LINE_BREAKS = ("\n", "\u2028", "\u2029")
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 
+# What a terminal or a text viewer obeys rather than shows: C0 and C1 controls and DEL (an escape sequence retitles a
+# window, clears it or makes a link; a line break forges a line), the bidi embeddings, overrides and isolates
+# ("恶意公司\u202egnp.exe" shows as ending in "exe.png"), and a lone surrogate. ``visible`` writes each as its escape.
+_OTHERS_OBEYED = "\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+_OBEYED = re.compile(f"[\\x00-\\x08\\x0a-\\x1f{_OTHERS_OBEYED}]")
+_OBEYED_BUT_LINES = re.compile(f"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f{_OTHERS_OBEYED}]")
+
+
+def visible(text: str, *, lines: bool = False) -> str:
+    """The text with every character a terminal or a viewer would obey written as its escape (``\\x1b``,
+    ``\\u202e``); a tab kept, and with ``lines`` its line feeds and carriage returns too (a terminal's own)."""
+    return (_OBEYED_BUT_LINES if lines else _OBEYED).sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def strip_controls(text: str) -> str:
     if text.isprintable():  # the common case: no control characters at all (a fast check in C)
         return text
@@ -62,9 +81,15 @@ def _fold_line_break(match: re.Match[str]) -> str:
 
 
 def clean_header(text: str) -> str:
-    """Headers compare loosely: BOMs, case, full-width forms and inner spaces do not matter."""
+    """Headers compare loosely: BOMs, case, full-width forms and inner spaces do not matter. Control and format
+    characters and lone surrogates go: a header is printed (``ckg mapping new``) and written into a mapping."""
+    if not text.isprintable():
+        text = "".join(ch for ch in text if ch.isspace() or unicodedata.category(ch) not in _UNPRINTED)
     text = unicodedata.normalize("NFKC", text.replace("\ufeff", ""))
     return _SPACES.sub("_", text.strip()).lower()
+
+
+_UNPRINTED = ("Cc", "Cf", "Cs")  # control (white space apart), format (a bidi override), a lone surrogate
 
 
 def split_list(text: str, separators: str = ";；") -> list[str]:

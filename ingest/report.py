@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from graph.exports import safe_text
+from ingest.normalize import visible
 
 
 class Level(StrEnum):
@@ -79,10 +80,14 @@ def _spool() -> IO[str]:
 
 
 def shown_value(value: str | None) -> str | None:
-    """The value as a report keeps it: its first ``SHOWN_VALUE`` characters, and its length where it is longer."""
-    if value is None or len(value) <= SHOWN_VALUE:
+    """The value as a report keeps it: its first ``SHOWN_VALUE`` characters, and its length where it is longer; a
+    character a terminal or a viewer would obey (an escape sequence, a line break) as its escape, so that reading
+    ``rejections.csv`` with ``cat`` or ``grep`` shows the value rather than obeys it."""
+    if value is None:
         return value
-    return f"{value[:SHOWN_VALUE]}…（共 {len(value):,} 个字符 / {len(value):,} characters）"
+    if len(value) <= SHOWN_VALUE:
+        return visible(value)
+    return f"{visible(value[:SHOWN_VALUE])}…（共 {len(value):,} 个字符 / {len(value):,} characters）"
 
 
 @dataclass

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from graph.ids import split_ref
 from graph.store import GraphStore
 from ingest.claims import SourceStatements, StatementPrints, claims_from_json
 from ingest.row_tables import RelGroup
@@ -72,7 +73,7 @@ def read_stored(store: GraphStore, counted: Collection[str] = (), version: objec
             hashes.append(pa.record_batch([ids, row_hashes], schema=HASH_SCHEMA))
             for node_id, text, refs, file in zip(ids, *columns[2:], strict=True):
                 if text is None:
-                    stored.legacy_nodes[(cls.name, node_id)] = [str(r).split("#")[0] for r in (refs or [file or ""])]
+                    stored.legacy_nodes[(cls.name, node_id)] = [split_ref(str(r))[0] for r in (refs or [file or ""])]
                     continue
                 cache.read(len(text))
                 for source, part in claims_from_json(str(text), counted, stored.prints).items():

@@ -3,7 +3,9 @@ earlier edition, and write the format asked for."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 from contextlib import ExitStack
 from types import TracebackType
 
@@ -99,4 +101,18 @@ def render(ctx: ReportContext, fmt: str, *, charts: bool = True) -> bytes:
 
 
 def file_name(ctx: ReportContext, fmt: str) -> str:
-    return f"创新体系执行情况_{ctx.key}_{ctx.edition}.{fmt}"
+    """The report's file name: one name in a folder, whatever its city's or cluster's name holds."""
+    return f"创新体系执行情况_{_file_part(ctx.key)}_{ctx.edition}.{fmt}"
+
+
+_FILE_PART_MAX = 96  # bytes of a key kept in a file name (a name's whole is at most 255 bytes)
+
+
+def _file_part(key: str) -> str:
+    """A city's or a cluster's name as part of a file name: letters (any script), digits, ``-`` and ``_`` kept, the
+    rest ``_``. A name that loses a character, or is cut (at 96 bytes), gets its digest's first 8 digits, so that
+    two names stay two files. A city named ``../../x`` wrote its report outside the folder asked for."""
+    part = re.sub(r"[^\w-]", "_", key).encode()[:_FILE_PART_MAX].decode("utf-8", "ignore")
+    if part == key:
+        return part
+    return f"{part}-{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"

@@ -10,6 +10,7 @@ from typing import Any
 
 from graph.edition_lines import dump, node_id_of, parse, rel_from_of
 from graph.editions import NodeKey, RelKey, Snapshot, edition_lines
+from graph.ids import split_ref
 from graph.schema import Schema
 from graph.store import GraphStore
 
@@ -154,7 +155,7 @@ def _sources(props: dict[str, Any]) -> tuple[str, ...]:
     if props.get("derived"):
         return (f"rule:{props.get('rule') or '?'}",)
     refs = props.get("source_refs") or ([props["source_file"]] if props.get("source_file") else [])
-    return tuple(sorted({str(r).split("#")[0] for r in refs}))
+    return tuple(sorted({split_ref(str(r))[0] for r in refs}))
 
 
 def _entity_change(

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad
 
-from graph.ids import DEFAULT_BASE_IRI
+from graph.ids import DEFAULT_BASE_IRI, split_ref
 from graph.schema import NodeClass, RelType, Schema
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -93,8 +93,8 @@ class RdfMapper:
         return self.source_file(source_file) if source_file else DefaultGraph()
 
     def source_record(self, ref: str) -> NamedNode:
-        file, _, row = ref.partition("#")
-        return NamedNode(self.base + "source/" + quote(file, safe="/-_.~") + f"#row={row}")
+        file, row = split_ref(ref)
+        return NamedNode(self.base + "source/" + quote(file, safe="/-_.~") + "#row=" + quote(row, safe=""))
 
     def types_of(self, cls: NodeClass) -> list[NamedNode]:
         if cls.name not in self._types:
@@ -160,7 +160,7 @@ class RdfMapper:
             record = self.source_record(ref)
             yield Quad(s, NamedNode(PROV + "wasDerivedFrom"), record, g)
             if self._first_sight(ref):  # described once, in its own file's graph, whoever cites it
-                file = ref.partition("#")[0]
+                file = split_ref(ref)[0]
                 yield Quad(record, TYPE, NamedNode(PROV + "Entity"), self.source_graph(file))
                 yield Quad(record, NamedNode(DCTERMS + "isPartOf"), self.source_file(file), self.source_graph(file))
         if props.get("ingest_run"):
@@ -168,7 +168,7 @@ class RdfMapper:
 
     def _first_sight(self, ref: str) -> bool:
         """True the first time a source record is met in this export."""
-        file, _, row = ref.partition("#")
+        file, row = split_ref(ref)
         if not row.isdigit() or int(row) > 1 << 27:  # not a row number (or absurd): remember the text
             if ref in self._seen_refs:
                 return False

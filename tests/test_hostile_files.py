@@ -1,0 +1,115 @@
+"""Values a hostile source file could hold, outside the app: on a terminal, in a report's file name, in an RDF
+export, in a JSON cell. Each case was found by an audit and proved before its mend."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
+
+import pytest
+import rdflib
+
+from cli_commands.terminal import shown
+from graph.ids import split_ref
+from ingest.json_reader import read_json
+from ingest.normalize import clean_header
+from ingest.report import Report
+from reports.build import file_name
+from reports.context import ReportContext
+from tests.conftest import REPO
+
+CKG = REPO / ".venv" / "bin" / "ckg"
+
+
+def test_a_terminal_is_shown_escapes_not_sent_them() -> None:
+    assert shown("名\x1b]0;pwned\x07字\x1b[2J") == "名\\x1b]0;pwned\\x07字\\x1b[2J"
+    assert shown("恶意公司\u202egnp.exe") == "恶意公司\\u202egnp.exe"
+    assert shown("行一\n\t行二\r") == "行一\n\t行二\r"  # what a line, a table and a progress bar need
+
+
+def test_ckg_on_a_terminal_writes_a_value_s_escape_sequence_as_text(loaded_embedded_path: Path) -> None:
+    """`ckg cypher` printed a value's ESC and bidi override raw to the terminal, which obeyed them."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
+    env |= {"CLUSTERKG_EMBEDDED_PATH": str(loaded_embedded_path), "CLUSTERKG_BACKEND": "embedded"}
+    query = "RETURN 'A\x1b]0;pwned\x07B\u202eC' AS v"
+    leader, follower = pty.openpty()
+    done = subprocess.run(
+        [str(CKG), "cypher", query], stdout=follower, stderr=follower, env=env, timeout=300, check=False
+    )
+    os.close(follower)
+    written = b""
+    while True:
+        try:
+            part = os.read(leader, 65536)
+        except OSError:  # the terminal's other side is closed: all is read
+            break
+        if not part:
+            break
+        written += part
+    os.close(leader)
+    text = written.decode("utf-8", "replace")
+    assert done.returncode == 0, text
+    assert "A\\x1b]0;pwned\\x07B\\u202eC" in text and "\x1b]0" not in text and "\u202e" not in text, text
+
+
+def _report_name(key: str) -> str:
+    return file_name(cast("ReportContext", SimpleNamespace(key=key, edition="current")), "html")
+
+
+def test_a_report_file_name_stays_one_name_in_its_folder() -> None:
+    """A city named ``../../x`` wrote its report outside the folder asked for (``ckg report --out-dir``)."""
+    name = _report_name("../../../tmp/x")
+    assert "/" not in name and "\\" not in name and Path(name).name == name
+    assert _report_name("广州市") == "创新体系执行情况_广州市_current.html"
+    assert _report_name("a/b") != _report_name("a_b")  # two names, two files
+    assert len(_report_name("长" * 300).encode()) < 255  # a file system's limit for a name
+
+
+def test_a_source_file_named_with_a_hash_exports_as_rdf(tmp_path: Path) -> None:
+    """``名单#2.csv#5`` was split at its first ``#``: the row's IRI held the rest, and the export stopped."""
+    from graph.rdf.terms import RdfMapper
+    from graph.schema import default_schema
+
+    assert split_ref("名单#2.csv#5") == ("名单#2.csv", "5") and split_ref("rule:x") == ("rule:x", "")
+    terms = RdfMapper(default_schema())
+    iri = str(terms.source_record("data/a#b c.json#7").value)
+    assert iri.endswith("source/data/a%23b%20c.json#row=7"), iri
+    triple = f"<{iri}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://www.w3.org/ns/prov#Entity> ."
+    graph = rdflib.Graph().parse(data=triple, format="nt")
+    assert len(graph) == 1
+
+
+def test_a_lone_surrogate_in_a_json_cell_is_replaced_and_reported(tmp_path: Path) -> None:
+    """``"\\ud800"`` in a cell stopped the whole run where the row was hashed: it is replaced, and the row says so."""
+    data = json.dumps([{"name_zh": "甲", "name_en": "lone\ud800x"}]).encode()
+    table = read_json(tmp_path / "a.json", data, "digest")
+    assert next(iter(table.rows)).values["name_en"] == "lone\ufffdx"
+    assert [(row, column) for row, column, _, _ in table.row_problems] == [(2, "name_en")]
+    "lone\ufffdx".encode()  # a text every writer takes
+
+
+def test_a_header_s_control_and_format_characters_are_dropped() -> None:
+    """A header's escape sequence was printed raw by ``ckg mapping new`` and written into the mapping it made."""
+    assert clean_header("weird\x1b]0;HDR\x07col") == "weird]0;hdrcol"
+    assert clean_header("a\u202eb\ud800 c") == "ab_c"
+
+
+@pytest.mark.parametrize("header", ["名\x1b[2J称", "name\u200b"])
+def test_a_cleaned_header_is_printable(header: str) -> None:
+    assert clean_header(header).isprintable()
+
+
+def test_a_rejected_value_s_escape_sequence_is_shown_in_the_report() -> None:
+    """``rejections.csv`` kept a value's ESC and line break: ``cat`` of it retitled the terminal and showed a forged
+    line."""
+    report = Report()
+    report.error("a.csv", "bad", row=2, column="founded", value="19xx\x1b]0;pwned\x07\nINFO forged line")
+    text = report.to_csv()
+    assert "\x1b" not in text and "\x07" not in text and "\nINFO forged" not in text, text
+    assert "19xx\\x1b]0;pwned\\x07\\x0aINFO forged line" in text
+    assert report.issues[0].value == "19xx\\x1b]0;pwned\\x07\\x0aINFO forged line"  # as the quality page shows it
