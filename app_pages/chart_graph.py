@@ -186,8 +186,9 @@ def named(data: GraphData, degree: Mapping[str, int], count: int, layered: bool)
 def stage_blocks(data: GraphData, first: Iterable[str] = ()) -> dict[str, tuple[float, float]]:
     """Chain order left to right: each stage a block, best connected at the top. A stage of more than
     ``BLOCK_ROWS`` nodes puts ``first`` (the ones named) in a column of their own, one per row, and folds the rest
-    into a grid below them, where no name is drawn over them (folded beside the names, they sat under them). Every
-    block is at most ``BLOCK_ROWS`` rows tall: the picture's height follows the layout's."""
+    into a grid below them, where no name is drawn over them (folded beside the names, they sat under them). A block
+    is ``BLOCK_ROWS`` rows tall at most, unless more of its nodes are named (highlighted, on a path) than fit: the
+    picture's height follows the layout's."""
     degree = degrees(data)
     ahead = set(first)
     columns: dict[str, list[str]] = defaultdict(list)
@@ -201,7 +202,7 @@ def stage_blocks(data: GraphData, first: Iterable[str] = ()) -> dict[str, tuple[
         if len(members) <= BLOCK_ROWS:
             positions.update({node_id: (across, row * ROW) for row, node_id in enumerate(members)})
             continue
-        named_ones = [n for n in members if n in ahead][:NAMED_PER_BLOCK]
+        named_ones = [n for n in members if n in ahead]  # the label rule's few, and any highlighted or on a path
         rest = [n for n in members if n not in named_ones]
         positions.update({node_id: (across, row * ROW) for row, node_id in enumerate(named_ones)})
         top = len(named_ones) * ROW + (GRID_STEP if named_ones else 0.0)

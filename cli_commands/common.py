@@ -12,6 +12,7 @@ from typing import Any, NoReturn, TypeAlias
 
 from graph.errors import ClusterKGError
 from graph.settings import Settings
+from ingest.normalize import visible
 
 
 def both(zh: str, en: str) -> str:
@@ -151,6 +152,7 @@ def print_table(columns: list[str], rows: list[dict[str, object]], whole: Collec
             if isinstance(value, (list, dict))
             else str(value)
         )
+        text = visible(text)  # a value's line break or carriage return would forge a line or overwrite one
         return text if len(text) <= 60 or not cut else text[:57] + "…"
 
     heads = [f"{COLUMNS[c][0]} {c}" if c in COLUMNS else c for c in columns]

@@ -81,15 +81,12 @@ def _fold_line_break(match: re.Match[str]) -> str:
 
 
 def clean_header(text: str) -> str:
-    """Headers compare loosely: BOMs, case, full-width forms and inner spaces do not matter. Control and format
-    characters and lone surrogates go: a header is printed (``ckg mapping new``) and written into a mapping."""
-    if not text.isprintable():
-        text = "".join(ch for ch in text if ch.isspace() or unicodedata.category(ch) not in _UNPRINTED)
-    text = unicodedata.normalize("NFKC", text.replace("\ufeff", ""))
+    """Headers compare loosely: BOMs, case, full-width forms and inner spaces do not matter. What a terminal would
+    obey goes (``visible``'s characters: a control, a bidi control, a lone surrogate), as a header is printed (``ckg
+    mapping new``) and written into a mapping; a zero-width joiner or space stays, as it did."""
+    text = _OBEYED_BUT_LINES.sub("", text.replace("\ufeff", ""))
+    text = unicodedata.normalize("NFKC", text)
     return _SPACES.sub("_", text.strip()).lower()
-
-
-_UNPRINTED = ("Cc", "Cf", "Cs")  # control (white space apart), format (a bidi override), a lone surrogate
 
 
 def split_list(text: str, separators: str = ";；") -> list[str]:

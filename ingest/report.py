@@ -215,11 +215,11 @@ class Report:
 
 
 def _csv_row(issue: Issue) -> list[str | int]:
-    return [  # every text that came from a file (its name, a header, a value) is shown, never run
+    return [  # every text that came from a file (its name, a header, a value) is shown, never run nor obeyed
         _LEVEL_WORDS[issue.level],
-        safe_text(issue.file),
+        safe_text(visible(issue.file)),
         issue.row or "",
-        safe_text(issue.column or ""),
-        safe_text(issue.value or ""),
-        safe_text(issue.reason),
+        safe_text(visible(issue.column or "")),
+        safe_text(issue.value or ""),  # made visible when the issue was made (``shown_value``)
+        safe_text(visible(issue.reason)),
     ]

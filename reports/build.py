@@ -106,13 +106,17 @@ def file_name(ctx: ReportContext, fmt: str) -> str:
 
 
 _FILE_PART_MAX = 96  # bytes of a key kept in a file name (a name's whole is at most 255 bytes)
+# What a file name may not hold, or a shell or another system would read otherwise: a path's separators, a drive's
+# colon, Windows' reserved marks, white space and controls, and ``~``, which marks a name changed here
+_NOT_IN_A_NAME = re.compile(r'[/\\:*?"<>|~\s\x00-\x1f\x7f]')
 
 
 def _file_part(key: str) -> str:
-    """A city's or a cluster's name as part of a file name: letters (any script), digits, ``-`` and ``_`` kept, the
-    rest ``_``. A name that loses a character, or is cut (at 96 bytes), gets its digest's first 8 digits, so that
-    two names stay two files. A city named ``../../x`` wrote its report outside the folder asked for."""
-    part = re.sub(r"[^\w-]", "_", key).encode()[:_FILE_PART_MAX].decode("utf-8", "ignore")
+    """A city's or a cluster's name as part of a file name, each character it may not hold made ``_``. A name that
+    loses one, or is cut (at 96 bytes), gets ``~`` and its digest's first 8 digits, which no name kept as it is can
+    end with: two names stay two files. A city named ``../../x`` wrote its report outside the folder asked for."""
+    part = _NOT_IN_A_NAME.sub("_", key.encode("utf-8", "replace").decode())  # a lone surrogate: "?", then "_"
+    part = part.encode()[:_FILE_PART_MAX].decode("utf-8", "ignore")
     if part == key:
         return part
-    return f"{part}-{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+    return f"{part}~{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"

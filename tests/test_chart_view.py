@@ -140,3 +140,14 @@ def test_console_display_helpers(tmp_path: Path) -> None:
     path = tmp_path / "saved_cities.cypher"
     path.write_text(query_file_text("saved_cities", "城市", "MATCH (c:City) RETURN c.name_zh AS city", {}), "utf-8")
     assert parse_query_file(path).name == "saved_cities"
+
+
+def test_a_highlighted_node_of_a_tall_stage_is_named_in_its_column() -> None:
+    """A highlighted node outside a tall stage's best twelve sat in its grid, its name over its neighbours'."""
+    data = _star(300)
+    option = graph_option(data, layered=True, highlight=["n250", "n251"])
+    nodes = {n["id"]: n for n in option["series"][0]["data"]}
+    named_column = {n["x"] for n in nodes.values() if n["label"]["show"] and n["id"].startswith("n")}
+    assert len(named_column) == 1  # every named firm, the highlighted ones too, in the one column
+    grid_top = min(n["y"] for n in nodes.values() if not n["label"]["show"] and n["id"].startswith("n"))
+    assert nodes["n250"]["y"] < grid_top and nodes["n251"]["y"] < grid_top

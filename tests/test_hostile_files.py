@@ -14,6 +14,7 @@ from typing import cast
 import pytest
 import rdflib
 
+from cli_commands.common import print_table
 from cli_commands.terminal import shown
 from graph.ids import split_ref
 from ingest.json_reader import read_json
@@ -38,22 +39,21 @@ def test_ckg_on_a_terminal_writes_a_value_s_escape_sequence_as_text(loaded_embed
     env |= {"CLUSTERKG_EMBEDDED_PATH": str(loaded_embedded_path), "CLUSTERKG_BACKEND": "embedded"}
     query = "RETURN 'A\x1b]0;pwned\x07B\u202eC' AS v"
     leader, follower = pty.openpty()
-    done = subprocess.run(
-        [str(CKG), "cypher", query], stdout=follower, stderr=follower, env=env, timeout=300, check=False
-    )
+    proc = subprocess.Popen([str(CKG), "cypher", query], stdout=follower, stderr=follower, env=env)
     os.close(follower)
     written = b""
-    while True:
+    while True:  # read as it writes (a full terminal would stop it), until its side is closed
         try:
             part = os.read(leader, 65536)
-        except OSError:  # the terminal's other side is closed: all is read
+        except OSError:
             break
         if not part:
             break
         written += part
     os.close(leader)
+    returncode = proc.wait(timeout=300)
     text = written.decode("utf-8", "replace")
-    assert done.returncode == 0, text
+    assert returncode == 0, text
     assert "A\\x1b]0;pwned\\x07B\\u202eC" in text and "\x1b]0" not in text and "\u202e" not in text, text
 
 
@@ -67,6 +67,8 @@ def test_a_report_file_name_stays_one_name_in_its_folder() -> None:
     assert "/" not in name and "\\" not in name and Path(name).name == name
     assert _report_name("广州市") == "创新体系执行情况_广州市_current.html"
     assert _report_name("a/b") != _report_name("a_b")  # two names, two files
+    assert _report_name("a/b") != _report_name(_report_name("a/b")[9:-13])  # a name shaped as a changed one
+    assert _report_name("智能家电（佛山）") == "创新体系执行情况_智能家电（佛山）_current.html"  # kept as it is
     assert len(_report_name("长" * 300).encode()) < 255  # a file system's limit for a name
 
 
@@ -99,9 +101,14 @@ def test_a_header_s_control_and_format_characters_are_dropped() -> None:
     assert clean_header("a\u202eb\ud800 c") == "ab_c"
 
 
-@pytest.mark.parametrize("header", ["名\x1b[2J称", "name\u200b"])
+@pytest.mark.parametrize("header", ["名\x1b[2J称", "x\u202ey\ud800"])
 def test_a_cleaned_header_is_printable(header: str) -> None:
     assert clean_header(header).isprintable()
+
+
+def test_a_header_s_zero_width_space_stays_as_it_was() -> None:
+    """Dropped, it made ``名称`` and ``名称\u200b`` one header twice, and the file that loaded before was refused."""
+    assert clean_header("名称\u200b") != clean_header("名称")
 
 
 def test_a_rejected_value_s_escape_sequence_is_shown_in_the_report() -> None:
@@ -113,3 +120,18 @@ def test_a_rejected_value_s_escape_sequence_is_shown_in_the_report() -> None:
     assert "\x1b" not in text and "\x07" not in text and "\nINFO forged" not in text, text
     assert "19xx\\x1b]0;pwned\\x07\\x0aINFO forged line" in text
     assert report.issues[0].value == "19xx\\x1b]0;pwned\\x07\\x0aINFO forged line"  # as the quality page shows it
+
+
+def test_a_table_s_line_break_or_carriage_return_is_shown(capsys: pytest.CaptureFixture[str]) -> None:
+    """A carriage return let one name overwrite another on the terminal, a line break forge a line of its own."""
+    print_table(["name"], [{"name": "恶意公司\r正规公司"}, {"name": "a\nINFO 校验通过"}])
+    out = capsys.readouterr().out
+    assert "恶意公司\\x0d正规公司" in out and "a\\x0aINFO 校验通过" in out and "\r" not in out
+
+
+def test_a_rejected_file_s_name_is_shown_in_the_report() -> None:
+    report = Report()
+    report.error("dir/x\x1b]0;t\x07.csv", "bad\nreason", row=2, column="c\x1b", value="v")
+    text = report.to_csv()
+    assert "\x1b" not in text and "\x07" not in text and "bad\\x0areason" in text, text
+    assert report.issues[0].file == "dir/x\x1b]0;t\x07.csv"  # the run still knows the file by its own name
