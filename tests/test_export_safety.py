@@ -47,11 +47,13 @@ def test_the_rejection_report_neutralises_every_text_field(start: str, tmp_path:
     path = tmp_path / "rejections.csv"
     report.write_csv(path)
     rows = list(csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
+    # a carriage return is written as its escape (a terminal would obey it), which no formula starts with
+    lead = "\\x0d" if start == "\r" else "'" + start
     assert {k: rows[0][k] for k in ("文件 file", "列 column", "值 value", "原因 reason")} == {
-        "文件 file": "'" + start + "file.csv",
-        "列 column": "'" + start + "col",
-        "值 value": "'" + start + "1+1",
-        "原因 reason": "'" + start + "reason",
+        "文件 file": lead + "file.csv",
+        "列 column": lead + "col",
+        "值 value": lead + "1+1",
+        "原因 reason": lead + "reason",
     }
     assert rows[0]["级别 level"] == "错误 error"  # a header and a level a reader of either language can read
 
