@@ -137,7 +137,9 @@ def _replace(work: Path, new: Path, after: str, delay_s: float | None) -> dict[s
             proc.kill()
             break
     rest, _ = proc.communicate()
-    said.update((what, float(seconds)) for what, seconds in zip(rest.split()[::2], rest.split()[1::2], strict=True))
+    # whole lines only: a kill may cut the last line short ("done" without its seconds, seen in CI)
+    whole = [line.split() for line in rest.splitlines(keepends=True) if line.endswith("\n")]
+    said.update((parts[0], float(parts[1])) for parts in whole if len(parts) == 2)
     return said
 
 
