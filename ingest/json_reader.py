@@ -81,7 +81,13 @@ def _whole_characters(text: str, table: Table, row: int, column: str) -> str:
     if _LONE_SURROGATE.search(text) is None:
         return text
     replaced = _LONE_SURROGATE.sub("\ufffd", text)
-    table.row_problems.append((row, column, replaced[:80], _SURROGATE_REPLACED))
+    problems = table.row_problems
+    if problems and problems[-1][:2] == (row, column):  # the cell was also cut: one problem with both reasons
+        zh, en = problems[-1][3].split(" / ", 1)
+        zh_more, en_more = _SURROGATE_REPLACED.split(" / ", 1)
+        problems[-1] = (row, column, replaced[:80], f"{zh}；{zh_more} / {en}; {en_more}")
+    else:
+        problems.append((row, column, replaced[:80], _SURROGATE_REPLACED))
     return replaced
 
 

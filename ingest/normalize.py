@@ -25,25 +25,44 @@ FORMULA_PREFIXES = ("=", "+", "-", "@")
 # window, clears it or makes a link; a line break forges a line), the bidi embeddings, overrides and isolates
 # ("恶意公司\u202egnp.exe" shows as ending in "exe.png"), and a lone surrogate. ``visible`` writes each as its escape.
 _OTHERS_OBEYED = "\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff"
-_OBEYED = re.compile(f"[\\x00-\\x08\\x0a-\\x1f{_OTHERS_OBEYED}]")
-_OBEYED_BUT_LINES = re.compile(f"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f{_OTHERS_OBEYED}]")
+_OBEYED = f"\\x00-\\x08\\x0a-\\x1f{_OTHERS_OBEYED}"
+_OBEYED_BUT_LINES = f"\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f{_OTHERS_OBEYED}"
+# A backslash that would make the text read as an escape (before x, u, another backslash, or a character written as
+# its escape) is doubled: the four characters \x1b and a real ESC then read differently. A backslash elsewhere
+# (C:\data) stays as it is.
+_TO_ESCAPE = re.compile(f"\\\\(?=[xu\\\\{_OBEYED}])|[{_OBEYED}]")
+_TO_ESCAPE_BUT_LINES = re.compile(f"\\\\(?=[xu\\\\{_OBEYED_BUT_LINES}])|[{_OBEYED_BUT_LINES}]")
+_OBEYED_BUT_LINES_RE = re.compile(f"[{_OBEYED_BUT_LINES}]")
 
 
 def visible(text: str, *, lines: bool = False) -> str:
     """The text with every character a terminal or a viewer would obey written as its escape (``\\x1b``,
-    ``\\u202e``); a tab kept, and with ``lines`` its line feeds and carriage returns too (a terminal's own)."""
-    return (_OBEYED_BUT_LINES if lines else _OBEYED).sub(_escape, text)
+    ``\\u202e``); a tab kept, and with ``lines`` its line feeds and carriage returns too (a terminal's own). A
+    backslash that would start what reads as an escape is written twice (``\\\\x1b`` is the text, ``\\x1b``
+    the character)."""
+    return (_TO_ESCAPE_BUT_LINES if lines else _TO_ESCAPE).sub(_escape, text)
 
 
 def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
+    found = match.group()
+    if found == "\\":
+        return "\\\\"
+    code = ord(found)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
+# The bidi embeddings, overrides and isolates: no name or note of a Chinese or English list needs one, and each makes
+# the text after it show in another order on every page, terminal and export ("恶意公司\u202egnp.exe" reads as ending
+# in "exe.png"). A value loses them as it loses a control character. The marks (LRM, RLM, ALM) stay: they reorder
+# nothing.
+REORDERING = frozenset(map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]))
+
+
 def strip_controls(text: str) -> str:
-    if text.isprintable():  # the common case: no control characters at all (a fast check in C)
+    """The text without control characters (a line feed and a tab kept) and without bidi controls (``REORDERING``)."""
+    if text.isprintable():  # the common case: no control or format character at all (a fast check in C)
         return text
-    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    return "".join(ch for ch in text if ch in "\n\t" or (unicodedata.category(ch) != "Cc" and ch not in REORDERING))
 
 
 @functools.lru_cache(maxsize=1 << 16)  # cities, clusters, levels and sources repeat on every row
@@ -84,7 +103,7 @@ def clean_header(text: str) -> str:
     """Headers compare loosely: BOMs, case, full-width forms and inner spaces do not matter. What a terminal would
     obey goes (``visible``'s characters: a control, a bidi control, a lone surrogate), as a header is printed (``ckg
     mapping new``) and written into a mapping; a zero-width joiner or space stays, as it did."""
-    text = _OBEYED_BUT_LINES.sub("", text.replace("\ufeff", ""))
+    text = _OBEYED_BUT_LINES_RE.sub("", text.replace("\ufeff", ""))
     text = unicodedata.normalize("NFKC", text)
     return _SPACES.sub("_", text.strip()).lower()
 

@@ -3,13 +3,16 @@ export, in a JSON cell. Each case was found by an audit and proved before its me
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import pty
+import re
 import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 from typing import cast
+from urllib.parse import urljoin
 
 import pytest
 import rdflib
@@ -18,8 +21,9 @@ from cli_commands.common import print_table
 from cli_commands.terminal import shown
 from graph.ids import split_ref
 from ingest.json_reader import read_json
-from ingest.normalize import clean_header
+from ingest.normalize import clean_header, visible
 from ingest.report import Report
+from ingest.source_table import MAX_CELL
 from reports.build import file_name
 from reports.context import ReportContext
 from tests.conftest import REPO
@@ -86,6 +90,23 @@ def test_a_source_file_named_with_a_hash_exports_as_rdf(tmp_path: Path) -> None:
     assert len(graph) == 1
 
 
+def test_an_id_with_dot_segments_keeps_its_own_iri() -> None:
+    """``org/../city/x`` became an IRI that a client resolving it (RFC 3986: dot segments removed) took for
+    ``city/x``'s, another node; ``..`` alone, for the base's parent. Each now resolves to itself, and apart."""
+    from graph.rdf.terms import RdfMapper
+    from graph.schema import default_schema
+
+    terms = RdfMapper(default_schema())
+    ids = ["org/../city/x", "city/x", "..", ".", "a/./b", "a/b", "./x", "x/..", "enterprise/9144", "v1.2/x..y"]
+    iris = [str(terms.node(node_id).value) for node_id in ids]
+    for node_id, iri in zip(ids, iris, strict=True):
+        relative = iri.removeprefix(terms.base)
+        assert urljoin(terms.base, relative) == iri, (node_id, iri)
+    assert len(set(iris)) == len(ids)
+    assert iris[1].endswith("/city/x") and iris[-2].endswith("/enterprise/9144") and iris[-1].endswith("/v1.2/x..y")
+    assert str(terms.source_file("data/../x.csv").value).endswith("source/data%2F..%2Fx.csv")
+
+
 def test_a_lone_surrogate_in_a_json_cell_is_replaced_and_reported(tmp_path: Path) -> None:
     """``"\\ud800"`` in a cell stopped the whole run where the row was hashed: it is replaced, and the row says so."""
     data = json.dumps([{"name_zh": "甲", "name_en": "lone\ud800x"}]).encode()
@@ -93,6 +114,17 @@ def test_a_lone_surrogate_in_a_json_cell_is_replaced_and_reported(tmp_path: Path
     assert next(iter(table.rows)).values["name_en"] == "lone\ufffdx"
     assert [(row, column) for row, column, _, _ in table.row_problems] == [(2, "name_en")]
     "lone\ufffdx".encode()  # a text every writer takes
+
+
+def test_a_json_cell_both_too_long_and_broken_is_one_problem(tmp_path: Path) -> None:
+    """A cell cut for its length and holding a lone surrogate was reported twice; it is one problem, both reasons."""
+    data = json.dumps([{"name_zh": "甲", "name_en": "\ud800" + "x" * (MAX_CELL + 5)}]).encode()
+    table = read_json(tmp_path / "a.json", data, "digest")
+    value = next(iter(table.rows)).values["name_en"]
+    assert value.startswith("\ufffd") and len(value) == MAX_CELL
+    [(row, column, shown_value, reason)] = table.row_problems
+    assert (row, column) == (2, "name_en") and shown_value.startswith("\ufffdx")
+    assert "截断" in reason and "U+FFFD" in reason and reason.count(" / ") == 1, reason
 
 
 def test_a_header_s_control_and_format_characters_are_dropped() -> None:
@@ -109,6 +141,28 @@ def test_a_cleaned_header_is_printable(header: str) -> None:
 def test_a_header_s_zero_width_space_stays_as_it_was() -> None:
     """Dropped, it made ``名称`` and ``名称\u200b`` one header twice, and the file that loaded before was refused."""
     assert clean_header("名称\u200b") != clean_header("名称")
+
+
+def _read_back(shown_text: str) -> str:
+    """What a reader takes ``visible``'s text to say: a doubled backslash is one, ``\\xHH`` and ``\\uHHHH`` are
+    characters, any other backslash is itself."""
+    return re.sub(
+        r"\\(\\|x[0-9a-f]{2}|u[0-9a-f]{4})",
+        lambda m: "\\" if m.group(1) == "\\" else chr(int(m.group(1)[1:], 16)),
+        shown_text,
+    )
+
+
+def test_a_shown_text_reads_back_as_the_text_it_shows() -> None:
+    """The text \\x1b and a real ESC were shown alike; now every text of these characters up to five long reads back
+    as itself, and a backslash that starts no escape (C:\\data) is shown once."""
+    alphabet = ["\\", "x", "u", "1", "b", "e", "\x1b", "\u202e", "\n", "名"]
+    for size in range(1, 6):
+        for chars in itertools.product(alphabet, repeat=size):
+            text = "".join(chars)
+            assert _read_back(visible(text)) == text, (text, visible(text))
+    assert visible("C:\\data\\名") == "C:\\data\\名"
+    assert visible("\\x1b") != visible("\x1b")
 
 
 def test_a_rejected_value_s_escape_sequence_is_shown_in_the_report() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -68,6 +69,21 @@ SPECIAL = {
 SCHEMES = {"IndustryCluster": "clusters", "IndustryCategory": "gbt4754-2017", "ChainStage": "chain-stages"}
 
 
+_DOT_SEGMENT = re.compile(r"(?:^|/)\.\.?(?:/|$)")
+
+
+def path_part(text: str, safe: str = "/-_.~") -> str:
+    """``text`` percent-encoded for an IRI's path, its slashes kept, unless it has a segment ``.`` or ``..``: then
+    its slashes are encoded too (``%2F``), one segment, which no client normalising the IRI removes or resolves
+    into another node's (``org/../city/x`` would have become ``city/x``). A text without one keeps the IRI it had;
+    a text that is ``.`` or ``..`` alone has its dots encoded."""
+    if text in (".", ".."):  # the whole text one: base + ".." would be the base's parent
+        return text.replace(".", "%2E")
+    if _DOT_SEGMENT.search(text):
+        safe = safe.replace("/", "")
+    return quote(text, safe=safe)
+
+
 class RdfMapper:
     def __init__(self, schema: Schema, base: str = DEFAULT_BASE_IRI) -> None:
         self.schema = schema
@@ -83,10 +99,10 @@ class RdfMapper:
 
     # ------------------------------------------------------------------ IRIs
     def node(self, node_id: str) -> NamedNode:
-        return NamedNode(self.base + quote(node_id, safe="/-_.~:"))
+        return NamedNode(self.base + path_part(node_id, safe="/-_.~:"))
 
     def source_file(self, source_file: str) -> NamedNode:
-        return NamedNode(self.base + "source/" + quote(source_file, safe="/-_.~"))
+        return NamedNode(self.base + "source/" + path_part(source_file))
 
     def source_graph(self, source_file: str | None) -> NamedNode | DefaultGraph:
         """The named graph of a source file (the default graph for what no file stated)."""
@@ -94,7 +110,7 @@ class RdfMapper:
 
     def source_record(self, ref: str) -> NamedNode:
         file, row = split_ref(ref)
-        return NamedNode(self.base + "source/" + quote(file, safe="/-_.~") + "#row=" + quote(row, safe=""))
+        return NamedNode(self.base + "source/" + path_part(file) + "#row=" + quote(row, safe=""))
 
     def types_of(self, cls: NodeClass) -> list[NamedNode]:
         if cls.name not in self._types:
