@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from app_pages.text_order import in_order
+
 MARK = "--x_x--0_0--"
 _BROKEN = "--x_x--0_0-\u200b-"  # looks like the mark, is not it (a zero-width space)
 
@@ -26,13 +28,14 @@ def js_function(code: str) -> JsFunction:
 
 
 def inert(value: Any) -> Any:
-    """``value`` with the mark broken in every text but the app's own functions (dicts, lists and tuples walked)."""
+    """``value`` with the mark broken in every text but the app's own functions (dicts, lists and tuples walked),
+    and each bidi control shown as its escape."""
     if type(value) is JsFunction:
         return str(value)
     if isinstance(value, str):
         while MARK in value:
             value = value.replace(MARK, _BROKEN)
-        return value
+        return in_order(value)  # and a bidi control written as its escape (app_pages/text_order.py)
     if isinstance(value, dict):
         return {inert(k): inert(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

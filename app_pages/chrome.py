@@ -19,6 +19,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from app_pages.common import L
+from app_pages.text_order import in_order
 
 # the class a selectbox's and a multiselect's "No results" element has in Streamlit 1.67.0's bundle
 _EMPTY_SELECTBOX = "equpb2c9"
@@ -40,11 +41,11 @@ def all_when_empty() -> str:
 
 
 def pick_from(label: str, options: Mapping[Any, str], key: str, where: DeltaGenerator | None = None) -> Any:
-    """A selectbox over the mapping's keys, each shown as its value (a cluster's code as its names)."""
+    """A selectbox over the mapping's keys, each shown as its value (a cluster's code as its names), in its order."""
     return (where or st).selectbox(
         label,
         list(options),
-        format_func=lambda k: options.get(k, k),
+        format_func=lambda k: in_order(str(options.get(k, k))),
         key=key,
         placeholder=pick_one(options),
         disabled=not options,
@@ -56,7 +57,12 @@ def filter_by(
 ) -> list[Any]:
     """A multiselect whose empty choice means no filter: no "Select all" (choosing every option is the same)."""
     return where.multiselect(
-        label, options, format_func=format_func, key=key, placeholder=all_when_empty(), select_all=False
+        label,
+        options,
+        format_func=lambda v: in_order(str(format_func(v))),
+        key=key,
+        placeholder=all_when_empty(),
+        select_all=False,
     )
 
 

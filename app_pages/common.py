@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app_pages.text_order import frame_in_order, in_order
 from graph import topology
 from graph.factory import open_store
 from graph.result_values import bounded
@@ -90,8 +91,9 @@ def store_caption(current: GraphStore) -> str:
 
 def plain(text: object) -> str:
     """Data for a markdown element (a heading, a warning): every ASCII punctuation mark escaped, so a name such as
-    ``![](http://…)`` or ``**x**`` shows as those characters and never becomes an image or markup."""
-    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", str(text))
+    ``![](http://…)`` or ``**x**`` shows as those characters and never becomes an image or markup; a bidi control
+    shows as its escape (app_pages/text_order.py)."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", in_order(str(text)))
 
 
 def class_label(name: str) -> str:
@@ -121,8 +123,8 @@ MISSING = "—"  # a cell without a value: Streamlit would write "None", a word 
 
 
 def data_table(data: Any, **options: Any) -> Any:
-    """``st.dataframe`` with a missing value shown as a dash."""
-    return st.dataframe(data, placeholder=MISSING, **options)
+    """``st.dataframe`` with a missing value shown as a dash, and a text's bidi controls as their escapes."""
+    return st.dataframe(frame_in_order(data), placeholder=MISSING, **options)
 
 
 def fixed_table(table: pd.DataFrame, **options: Any) -> None:

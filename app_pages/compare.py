@@ -12,6 +12,7 @@ from app_pages.chart_safety import draw
 from app_pages.chrome import multiselect_limit
 from app_pages.common import STAGE_KEYS, L, cluster_options, data_table, page_header, plain, run_named, stage_name
 from app_pages.headers import class_words, frame
+from app_pages.text_order import in_order
 
 page_header("城市比较", "Compare cities")
 cities = {r["city"]: r["admin_code"] for r in run_named("stage_map", {"stage": "all"})}
@@ -66,7 +67,7 @@ answer = draw(
 )
 event = getattr(answer, "chart_event", None)
 with st.expander(L("集群代码对照", "Cluster codes")):
-    st.text("\n".join(clusters.values()))
+    st.text(in_order("\n".join(clusters.values())))
 
 default = [c for c in ("深圳市", "东莞市") if c in cities]
 share.seed_list("compare_cities", "cities", default, list(cities))

@@ -20,6 +20,8 @@ import jinja2
 import networkx as nx
 from pyvis.network import Network
 
+from app_pages.text_order import in_order
+
 MAX_NODES = 500
 MAX_EDGES = 4000  # pyvis checks each edge's ends against a list of nodes: keep that quadratic cost small
 STAGE_COLUMNS = (
@@ -68,6 +70,7 @@ class GraphData:
                 self._left_out.add(node_id)
                 self.cut += 1
             return False
+        label, title = in_order(label), in_order(title)  # a bidi control as its escape (app_pages/text_order.py)
         self.nodes[node_id] = {"label": label, "stage": stage, "class": kind, "title": title or label}
         return True
 

@@ -12,6 +12,7 @@ from app_pages.common import fixed_table
 from app_pages.graph_view import GraphData
 
 MARK = "--x_x--0_0--"  # streamlit-echarts runs what a text holds between two of these
+SPOOF = "恶意\u202egnp.exe"  # shown as it is, it reads as ending in "exe.png"
 
 data = GraphData()
 data.add_node("lab", "实验室", stage="basic_research", kind="Laboratory", title='<img src="/hostile-tooltip.png">')
@@ -19,7 +20,7 @@ data.add_node("firm", f"X{MARK}fetch('/hostile-js-name'){MARK}", stage="industry
 data.add_edge("lab", "firm", '<img src="/hostile-edge.png">')
 show_graph(data, key="hostile_graph", height=400, file_name="x';fetch('/hostile-png-name');'")
 
-cities = [f"B{MARK}fetch('/hostile-js-city'){MARK}", '<img src="/hostile-city.png">']
+cities = [f"B{MARK}fetch('/hostile-js-city'){MARK}", '<img src="/hostile-city.png">', SPOOF]
 draw(
     {
         "animation": False,
@@ -27,10 +28,10 @@ draw(
         "xAxis": {"type": "category", "data": ["E01"]},
         "yAxis": {"type": "category", "data": cities},
         "visualMap": {"min": 0, "max": 5, "show": False},
-        "series": [{"type": "heatmap", "data": [[0, 0, 5], [0, 1, 3]]}],
+        "series": [{"type": "heatmap", "data": [[0, 0, 5], [0, 1, 3], [0, 2, 1]]}],
     },
     height="240px",
     renderer="svg",
     key="hostile_heat",
 )
-fixed_table(pd.DataFrame({"notes": ["![x](/hostile-table.png)"]}), hide_index=True)
+fixed_table(pd.DataFrame({"notes": ["![x](/hostile-table.png)", SPOOF]}), hide_index=True)

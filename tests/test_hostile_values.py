@@ -7,11 +7,15 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from app_pages.chart_graph import TOOLBOX_PNG_FROM_TOP_RIGHT, graph_option
 from app_pages.chart_safety import MARK, inert, js_function, js_text
+from app_pages.common import plain
 from app_pages.graph_view import GraphData, render
+from app_pages.text_order import frame_in_order, in_order
+from ingest.normalize import clean_value
 from tests.browser import CHROMIUM_ARGS, streamlit_server
 from tests.conftest import REPO
 
@@ -62,7 +66,11 @@ def test_a_hostile_value_runs_nothing_and_fetches_nothing(hostile_page: tuple[An
     assert not [u for u in requested if "/hostile-" in u], requested
     assert any("&lt;img" in t for t in tooltips), tooltips  # the tooltip showed the value's characters
     assert not any("<img" in t for t in tooltips), tooltips
-    assert "![x](/hostile-table.png)" in page.locator("[data-testid='stTable']").first.inner_text()
+    table = page.locator("[data-testid='stTable']").first.inner_text()
+    assert "![x](/hostile-table.png)" in table
+    labels = "".join(page.locator(".echarts-container svg text").all_text_contents())  # the heat map's cities
+    for shown in (table, labels):  # a bidi override reordered what followed it; its escape is shown instead
+        assert "恶意\\u202egnp.exe" in shown and "\u202e" not in shown, shown
 
 
 def test_only_the_app_s_own_functions_keep_their_marks() -> None:
@@ -80,6 +88,26 @@ def test_only_the_app_s_own_functions_keep_their_marks() -> None:
     with pytest.raises(ValueError):
         js_function(f"f('{MARK}')")
     assert MARK not in js_text(f"'{MARK}\\\n") and "'" not in js_text("a'b")[1:-1].replace("\\'", "")
+
+
+def test_a_bidi_control_is_shown_as_its_escape_in_every_sink() -> None:
+    """A value from outside the ingest (a console query, another tool's store) keeps its bidi controls; a page writes
+    each as its escape, in markdown, tables, pictures and choices. The ingest drops them (ingest/normalize.py)."""
+    spoof = "恶意\u202egnp.exe\u2066x\u2069"
+    escaped = "恶意\\u202egnp.exe\\u2066x\\u2069"
+    assert in_order(spoof) == escaped and in_order("名\u200e字") == "名\u200e字"  # a mark reorders nothing
+    assert plain(spoof) == escaped.replace("\\", "\\\\").replace(".", "\\.")
+    assert inert({"a": [spoof]}) == {"a": [escaped]}
+    data = GraphData()
+    data.add_node("a", spoof, stage="industry", title=spoof)
+    assert data.nodes["a"]["label"] == escaped and data.nodes["a"]["title"] == escaped
+    frame = pd.DataFrame({"name": [spoof, "甲", None], "n": [1, 2, 3], spoof: ["x", "y", "z"]})
+    shown = frame_in_order(frame)
+    assert shown["name"].tolist()[:2] == [escaped, "甲"] and list(shown.columns)[2] == escaped
+    assert frame["name"][0] == spoof  # the caller's frame unchanged
+    plain_frame = pd.DataFrame({"name": ["甲"]})
+    assert frame_in_order(plain_frame) is plain_frame  # nothing to show otherwise: no copy
+    assert clean_value(spoof) == "恶意gnp.exex" and clean_value("名\u200e字") == "名\u200e字"
 
 
 def test_the_interactive_html_shows_a_name_as_its_characters() -> None:

@@ -1,0 +1,43 @@
+"""A value shown in the order it is written: its bidi controls as their escapes.
+
+The ingest drops a value's bidi embeddings, overrides and isolates (ingest/normalize.py: ``REORDERING``), but a page
+also shows what did not come through it: a console query's own text, a store written by another tool or an older
+ClusterKG. Shown as they are, they reorder what follows them ("恶意公司\\u202egnp.exe" reads as ending in "exe.png");
+each sink of data on a page (markdown, tables, pictures, choices) writes them as ``\\u202e`` instead.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pandas as pd
+
+from ingest.normalize import REORDERING
+
+_ESCAPES = {ord(ch): f"\\u{ord(ch):04x}" for ch in REORDERING}
+_ANY = re.compile(f"[{''.join(sorted(REORDERING))}]")
+
+
+def in_order(text: str) -> str:
+    """The text with each bidi control written as its escape (``\\u202e``)."""
+    return text.translate(_ESCAPES) if _ANY.search(text) else text
+
+
+def frame_in_order(data: Any) -> Any:
+    """A data frame with every text cell and column name ``in_order`` (a copy where one changes); anything else as
+    it is."""
+    if not isinstance(data, pd.DataFrame):
+        return data
+    columns = [
+        c for c in data.columns if pd.api.types.is_object_dtype(data[c]) or pd.api.types.is_string_dtype(data[c])
+    ]
+    touched = [c for c in columns if data[c].map(lambda v: isinstance(v, str) and _ANY.search(v) is not None).any()]
+    names = [in_order(c) if isinstance(c, str) else c for c in data.columns]
+    if not touched and names == list(data.columns):
+        return data
+    shown = data.copy()
+    for column in touched:
+        shown[column] = shown[column].map(lambda v: in_order(v) if isinstance(v, str) else v)
+    shown.columns = names
+    return shown
