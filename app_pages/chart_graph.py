@@ -158,15 +158,29 @@ def top_nodes(data: GraphData, max_nodes: int, keep: Iterable[str] = ()) -> Grap
 STAGE_GAP = 300.0  # between two stages' blocks, in the layout's units (a name takes about 220 of them)
 ROW = 52.0  # between two rows of a block's named column: a name's height and some air
 BLOCK_ROWS = 24  # a stage of up to this many nodes is one column, one node per row
-NAMED_PER_BLOCK = BLOCK_ROWS // 2  # a taller stage's named column: the grid of its other nodes takes the rest
+NAMED_PER_BLOCK = BLOCK_ROWS // 2  # a taller stage's named column at least: the grid of its other nodes takes the rest
 GRID_STEP = 36.0  # a taller stage's unnamed nodes, in a grid below its names: between two rows, and at most across
 GRID_WIDTH = 200.0  # the grid's width: what a name would take, less a node's
+GRID_ACROSS = int(GRID_WIDTH // GRID_STEP) + 1  # a grid row's nodes at its full step
+
+
+def names_in_block(size: int) -> int:
+    """How many of a stage's ``size`` nodes the label rule may name: all of a block up to ``BLOCK_ROWS``; in a
+    taller one, as many as leave room below them for the rest in a grid at its full step, and at least
+    ``NAMED_PER_BLOCK`` (a stage of hundreds squeezes its grid). A stage of 25 names 22, not 12 (a fixed half did)."""
+    if size <= BLOCK_ROWS:
+        return size
+    for names in range(BLOCK_ROWS - 1, NAMED_PER_BLOCK, -1):
+        grid_rows = math.ceil((size - names) / GRID_ACROSS)
+        if names * ROW + GRID_STEP + grid_rows * GRID_STEP <= BLOCK_ROWS * ROW:
+            return names
+    return NAMED_PER_BLOCK
 
 
 def named(data: GraphData, degree: Mapping[str, int], count: int, layered: bool) -> set[str]:
     """The label rule: the ``count`` best connected nodes; in a chain picture shared out among the stage blocks
     (the best of each block first), so every stage has names and no block's names pile on each other, and at most
-    ``NAMED_PER_BLOCK`` in a block taller than ``BLOCK_ROWS``."""
+    ``names_in_block`` in a block taller than ``BLOCK_ROWS``."""
     if not layered:
         return set(sorted(data.nodes, key=lambda n: (-degree[n], n))[:count])
     blocks: dict[str, list[str]] = defaultdict(list)
@@ -174,7 +188,7 @@ def named(data: GraphData, degree: Mapping[str, int], count: int, layered: bool)
         stage = data.nodes[node_id]["stage"]
         blocks[str(stage) if stage in STAGE_COLUMNS else "industry"].append(node_id)
     for stage, members in blocks.items():  # a tall block's names are a column above its other nodes (stage_blocks)
-        blocks[stage] = members[:NAMED_PER_BLOCK] if len(members) > BLOCK_ROWS else members
+        blocks[stage] = members[: names_in_block(len(members))]
     chosen: list[str] = []
     for rank in range(max((len(b) for b in blocks.values()), default=0)):
         chosen.extend(b[rank] for b in blocks.values() if rank < len(b))

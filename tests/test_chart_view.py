@@ -4,6 +4,7 @@ console's display helpers, and the two parsing bugs of issue 15 on the real rows
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from app_pages.chart_graph import (
     filtered,
     graph_option,
     named,
+    names_in_block,
     short_name,
     stage_blocks,
     top_nodes,
@@ -80,6 +82,25 @@ def test_a_tall_stage_keeps_its_names_clear_of_its_other_nodes() -> None:
     assert len({x for x, _ in others}) > 1  # folded into a grid
     assert max(y for _, y in positions.values()) <= BLOCK_ROWS * ROW
     assert len(set(positions.values())) == len(positions)  # no two nodes in one place
+
+
+def test_a_stage_one_node_taller_keeps_most_of_its_names() -> None:
+    """A stage of 24 nodes named 24 and one of 25 named 12: the names fall off gradually, the layout still fits."""
+    counts = [names_in_block(size) for size in range(1, 400)]
+    assert counts[:BLOCK_ROWS] == list(range(1, BLOCK_ROWS + 1))
+    assert all(a - b <= 2 for a, b in itertools.pairwise(counts)), counts  # no cliff
+    assert min(counts[BLOCK_ROWS:]) == NAMED_PER_BLOCK and counts[BLOCK_ROWS] >= BLOCK_ROWS - 3
+    for size in (25, 30, 60, 300):
+        data = _star(size)
+        degree = {**{f"n{i}": 1 for i in range(size)}, "hub": size, "city": 1}
+        labelled = named(data, degree, 10_000, True)
+        block = [n for n in data.nodes if n != "hub"]  # the firms and the city: the block of industry
+        assert len([n for n in block if n in labelled]) == names_in_block(len(block))
+        positions = stage_blocks(data, labelled)
+        names_end = max(positions[n][1] for n in block if n in labelled)
+        assert min(positions[n][1] for n in block if n not in labelled) > names_end, size
+        assert max(y for _, y in positions.values()) <= BLOCK_ROWS * ROW, size
+        assert len(set(positions.values())) == len(positions), size
 
 
 def test_filters_and_hubs_and_the_cap() -> None:
