@@ -81,6 +81,17 @@ def toolbox(file_name: str, **extra: Any) -> dict[str, Any]:
 
 
 TOOLBOX_PNG_FROM_TOP_RIGHT = (8 + 4 + 16 + 10 + 8, 4 + 8)  # the PNG button's centre, when a reset button follows
+TOOLBOX_WIDTH = 8 + 4 + 3 * 16 + 2 * 10 + 4  # right, padding, three icons and their gaps
+
+
+def legend_beside_toolbox(legend: dict[str, Any]) -> dict[str, Any]:
+    """A picture's scrolling legend at its top left, in the width its buttons leave: 80 % of a wide picture, 55 % of
+    one narrower than 480 px (a phone's), through ECharts' media queries. ECharts ignores a scrolling legend's
+    ``right``, and at 80 % the legend reached under the buttons below about 420 px."""
+    return {
+        "legend": [{**legend, "top": 0, "left": 0, "width": "80%", "type": "scroll"}],
+        "media": [{"query": {"maxWidth": 480}, "option": {"legend": [{"width": "55%"}]}}],
+    }
 
 
 def short_name(name: str, limit: int = SHORT) -> str:
@@ -341,7 +352,7 @@ def graph_option(
             "formatter": js_function(TOOLTIP),
         },
         # its width, not its right: ECharts ignored a scrolling legend's right, its pager sat on the toolbox
-        "legend": [{"data": [c["name"] for c in cats], "top": 0, "left": 0, "width": "80%", "type": "scroll"}],
+        **legend_beside_toolbox({"data": [c["name"] for c in cats]}),
         "toolbox": toolbox(file_name, restore={"title": L("还原", "reset")}),
         "series": [
             {

@@ -19,7 +19,7 @@ import networkx as nx
 import pandas as pd
 import streamlit as st
 
-from app_pages.chart_graph import CLASS_PALETTE, short_name, toolbox
+from app_pages.chart_graph import CLASS_PALETTE, legend_beside_toolbox, short_name, toolbox
 from app_pages.chart_safety import draw, label_text
 from app_pages.common import L, data_table, read_rows, store, store_caption
 from graph.store import GraphStore
@@ -175,7 +175,7 @@ def picture_option(analysis: EcosystemAnalysis, cluster_names: dict[str, str]) -
     return {
         "animation": False,
         "tooltip": {"show": True},
-        "legend": [{"data": [c["name"] for c in categories], "top": 0, "left": 0, "width": "80%", "type": "scroll"}],
+        **legend_beside_toolbox({"data": [c["name"] for c in categories]}),
         "toolbox": toolbox("communities-brokers"),
         "series": [
             {
