@@ -16,7 +16,7 @@ import itertools
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import networkx as nx
@@ -188,10 +188,13 @@ def names_in_block(size: int) -> int:
     return NAMED_PER_BLOCK
 
 
-def named(data: GraphData, degree: Mapping[str, int], count: int, layered: bool) -> set[str]:
+def named(
+    data: GraphData, degree: Mapping[str, int], count: int, layered: bool, also: Collection[str] = ()
+) -> set[str]:
     """The label rule: the ``count`` best connected nodes; in a chain picture shared out among the stage blocks
     (the best of each block first), so every stage has names and no block's names pile on each other, and at most
-    ``names_in_block`` in a block taller than ``BLOCK_ROWS``."""
+    ``names_in_block`` in a block taller than ``BLOCK_ROWS``, with room left there for the nodes named ``also``
+    (highlighted, on a path: the caller names them whatever their rank)."""
     if not layered:
         return set(sorted(data.nodes, key=lambda n: (-degree[n], n))[:count])
     blocks: dict[str, list[str]] = defaultdict(list)
@@ -199,7 +202,8 @@ def named(data: GraphData, degree: Mapping[str, int], count: int, layered: bool)
         stage = data.nodes[node_id]["stage"]
         blocks[str(stage) if stage in STAGE_COLUMNS else "industry"].append(node_id)
     for stage, members in blocks.items():  # a tall block's names are a column above its other nodes (stage_blocks)
-        blocks[stage] = members[: names_in_block(len(members))]
+        room = names_in_block(len(members)) - sum(1 for m in members if m in also)
+        blocks[stage] = [m for m in members if m not in also][: max(0, room)]
     chosen: list[str] = []
     for rank in range(max((len(b) for b in blocks.values()), default=0)):
         chosen.extend(b[rank] for b in blocks.values() if rank < len(b))
@@ -314,7 +318,8 @@ def graph_option(
 ) -> dict[str, Any]:
     """The ECharts option of a graph: legend by stage or class, size by degree, names by the label rule."""
     degree = degrees(data)
-    labelled = named(data, degree, label_count, layered) | set(highlight) | set(path)
+    forced = set(highlight) | set(path)  # named whatever their rank
+    labelled = named(data, degree, label_count, layered, also=forced) | forced
     positions = stage_blocks(data, labelled) if layered else spring(data)
     of, cats = groups(data, colour_by)
     index = {c["key"]: i for i, c in enumerate(cats)}

@@ -27,17 +27,21 @@ def js_function(code: str) -> JsFunction:
     return JsFunction(f"{MARK}{code}{MARK}")
 
 
-def inert(value: Any) -> Any:
+_KEYS_NOT_SHOWN = frozenset({"id", "source", "target"})  # a node's and an edge's ends: a click sends the id back
+
+
+def inert(value: Any, key: object = None) -> Any:
     """``value`` with the mark broken in every text but the app's own functions (dicts, lists and tuples walked),
-    and each bidi control shown as its escape."""
+    and each bidi control in a text shown as its escape, but in a node's id and an edge's ends, which are not shown
+    and which a click on the node must send back as they are."""
     if type(value) is JsFunction:
         return str(value)
     if isinstance(value, str):
         while MARK in value:
             value = value.replace(MARK, _BROKEN)
-        return in_order(value)  # and a bidi control written as its escape (app_pages/text_order.py)
+        return value if key in _KEYS_NOT_SHOWN else in_order(value)  # app_pages/text_order.py
     if isinstance(value, dict):
-        return {inert(k): inert(v) for k, v in value.items()}
+        return {inert(k): inert(v, k) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [inert(v) for v in value]
     return value

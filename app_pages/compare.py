@@ -79,6 +79,7 @@ if isinstance(event, dict) and isinstance(event.get("y"), int) and 0 <= event["y
 chosen = st.multiselect(
     L("比较的城市（两到三个）", "Cities to compare (two or three)"),
     city_names,
+    format_func=in_order,
     key="compare_cities",
     max_selections=3,
     placeholder=L("选择城市", "Choose cities"),  # Streamlit's own is English only

@@ -27,6 +27,7 @@ from app_pages.common import (
 )
 from app_pages.graph_view import GraphData
 from app_pages.headers import class_words, frame
+from app_pages.text_order import in_order
 from queries.paths import shortest_paths
 
 page_header("探索", "Explore")
@@ -124,7 +125,11 @@ labels = {
 if st.session_state.get("explore_entity") not in labels:  # a new search: its first hit (a key taken away instead
     st.session_state["explore_entity"] = next(iter(labels))  # left the browser showing the old entity)
 chosen = st.selectbox(
-    L("实体", "Entity"), list(labels), format_func=lambda i: labels[i], key="explore_entity", placeholder=pick_one()
+    L("实体", "Entity"),
+    list(labels),
+    format_func=lambda i: in_order(labels[i]),
+    key="explore_entity",
+    placeholder=pick_one(),
 )
 
 if st.session_state.get("explore_root") != chosen:
@@ -170,7 +175,7 @@ if others:
     target_id = st.selectbox(
         L("目标", "Target"),
         list(other_labels),
-        format_func=lambda i: other_labels[i],
+        format_func=lambda i: in_order(other_labels[i]),
         key="path_target",
         placeholder=pick_one(),
     )
@@ -204,7 +209,8 @@ if others:
             for name, rel in zip(drawn.names[1:], drawn.relationships, strict=True)
         ]
         st.text(
-            L(f"长度 {drawn.length}（图中红色）：", f"length {drawn.length} (red in the picture): ") + "".join(steps)
+            L(f"长度 {drawn.length}（图中红色）：", f"length {drawn.length} (red in the picture): ")
+            + in_order("".join(steps))
         )
         data_table(
             pd.DataFrame(

@@ -22,6 +22,7 @@ from app_pages.common import (
 )
 from app_pages.graph_view import GraphData, render
 from app_pages.headers import frame
+from app_pages.text_order import in_order
 
 STAGE_CHOICES = (*STAGE_KEYS, "industry")
 
@@ -88,7 +89,7 @@ def details(node_id: str) -> None:
     entity, kind = found[0]["entity"], found[0]["class"]
     st.markdown(f"**{plain(entity.get('name_zh') or node_id)}** · {plain(class_word(kind))}")
     if entity.get("name_en"):
-        st.text(str(entity["name_en"]))
+        st.text(in_order(str(entity["name_en"])))
     if entity.get("chain_stage"):
         st.text(L("环节：", "Stage: ") + stage_name(str(entity["chain_stage"])))
     shown = {
@@ -107,9 +108,9 @@ def details(node_id: str) -> None:
         fixed_table(frame(rows).rename(columns={L("列", "property"): L("属性", "property")}), hide_index=True)
     st.markdown("**" + L("来源", "Sources") + "**")
     for ref in found[0]["sources"] or []:
-        st.text(f"• {ref}")
+        st.text(in_order(f"• {ref}"))
     if found[0]["cited_source"]:
-        st.text(L("引用：", "Cited: ") + str(found[0]["cited_source"]))
+        st.text(L("引用：", "Cited: ") + in_order(str(found[0]["cited_source"])))
 
 
 def downloads(data: GraphData, name: str, *, layered: bool, key: str) -> None:

@@ -9,6 +9,7 @@ import streamlit as st
 from app_pages import share
 from app_pages.chrome import pick_from, pick_one
 from app_pages.common import L, cluster_options, page_header, plain, store
+from app_pages.text_order import in_order
 from graph.editions import CURRENT, list_editions
 from queries import answer_cache
 from reports.build import AUTO, Reporter, file_name, render
@@ -45,7 +46,12 @@ with Reporter(current, edition, AUTO) as reporter:
         cities = reporter.cities()
         share.seed("report_city", "city", cities[0] if cities else None, cities)
         chosen = st.selectbox(
-            L("地市", "City"), cities, key="report_city", placeholder=pick_one(cities), disabled=not cities
+            L("地市", "City"),
+            cities,
+            format_func=in_order,
+            key="report_city",
+            placeholder=pick_one(cities),
+            disabled=not cities,
         )
     else:
         options = cluster_options()

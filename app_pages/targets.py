@@ -7,6 +7,7 @@ import streamlit as st
 from app_pages.chrome import pick_one
 from app_pages.common import L, data_table, page_header, plain, run_named
 from app_pages.headers import frame
+from app_pages.text_order import in_order
 
 page_header("政策目标", "Targets")
 st.markdown(
@@ -47,7 +48,7 @@ chosen = st.selectbox(
     L("部门", "Department"),
     ["", *departments],
     key="targets_department",
-    format_func=lambda d: d or L("全部", "all"),
+    format_func=lambda d: in_order(d) or L("全部", "all"),
     placeholder=pick_one(),
 )
 data_table(frame(run_named("department_responsibilities", {"department": chosen})), hide_index=True, width="stretch")

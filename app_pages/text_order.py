@@ -1,6 +1,6 @@
 """A value shown in the order it is written: its bidi controls as their escapes.
 
-The ingest drops a value's bidi embeddings, overrides and isolates (ingest/normalize.py: ``REORDERING``), but a page
+The ingest drops a value's bidi embeddings, overrides and isolates (graph/ids.py: ``REORDERING``), but a page
 also shows what did not come through it: a console query's own text, a store written by another tool or an older
 ClusterKG. Shown as they are, they reorder what follows them ("恶意公司\\u202egnp.exe" reads as ending in "exe.png");
 each sink of data on a page (markdown, tables, pictures, choices) writes them as ``\\u202e`` instead.
@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from ingest.normalize import REORDERING
+from graph.ids import REORDERING
 
 _ESCAPES = {ord(ch): f"\\u{ord(ch):04x}" for ch in REORDERING}
 _ANY = re.compile(f"[{''.join(sorted(REORDERING))}]")
@@ -26,18 +26,29 @@ def in_order(text: str) -> str:
 
 def frame_in_order(data: Any) -> Any:
     """A data frame with every text cell and column name ``in_order`` (a copy where one changes); anything else as
-    it is."""
+    it is. A list in a cell is left as it is: the pages join lists into text first (app_pages/headers.py)."""
     if not isinstance(data, pd.DataFrame):
         return data
-    columns = [
-        c for c in data.columns if pd.api.types.is_object_dtype(data[c]) or pd.api.types.is_string_dtype(data[c])
-    ]
-    touched = [c for c in columns if data[c].map(lambda v: isinstance(v, str) and _ANY.search(v) is not None).any()]
+    texts = [i for i, (_, column) in enumerate(data.items()) if _holds_text(column)]
+    touched = [i for i in texts if data.iloc[:, i].astype(object).map(_reorders).any()]
     names = [in_order(c) if isinstance(c, str) else c for c in data.columns]
     if not touched and names == list(data.columns):
         return data
     shown = data.copy()
-    for column in touched:
-        shown[column] = shown[column].map(lambda v: in_order(v) if isinstance(v, str) else v)
+    for i in touched:  # by position: two columns may share a name
+        shown.isetitem(i, shown.iloc[:, i].astype(object).map(lambda v: in_order(v) if isinstance(v, str) else v))
     shown.columns = names
     return shown
+
+
+def _holds_text(column: pd.Series) -> bool:
+    kind = column.dtype
+    return bool(
+        pd.api.types.is_object_dtype(kind)
+        or pd.api.types.is_string_dtype(kind)
+        or isinstance(kind, pd.CategoricalDtype)
+    )
+
+
+def _reorders(value: object) -> bool:
+    return isinstance(value, str) and _ANY.search(value) is not None

@@ -6,10 +6,12 @@ import argparse
 import json
 import os
 import re
+import sys
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any, NoReturn, TypeAlias
 
+from cli_commands.terminal import unguarded
 from graph.errors import ClusterKGError
 from graph.settings import Settings
 from ingest.normalize import visible
@@ -155,15 +157,16 @@ def print_table(columns: list[str], rows: list[dict[str, object]], whole: Collec
         text = visible(text)  # a value's line break or carriage return would forge a line or overwrite one
         return text if len(text) <= 60 or not cut else text[:57] + "…"
 
-    heads = [f"{COLUMNS[c][0]} {c}" if c in COLUMNS else c for c in columns]
+    heads = [visible(f"{COLUMNS[c][0]} {c}" if c in COLUMNS else c) for c in columns]  # a typed query's own names
     table = [[cell(r.get(c), c not in whole) for c in columns] for r in rows]
     widths = [max([width(h)] + [width(row[i]) for row in table]) for i, h in enumerate(heads)]
 
     def line(values: list[str]) -> str:
         return "  ".join(v + " " * (widths[i] - width(v)) for i, v in enumerate(values))
 
-    print(line(heads))
-    print("  ".join("-" * w for w in widths))
+    out = unguarded(sys.stdout)  # every text above is visible already: a terminal's guard would escape it again
+    print(line(heads), file=out)
+    print("  ".join("-" * w for w in widths), file=out)
     for row in table:
-        print(line(row))
-    print(f"（{len(rows)} 行 / rows）")
+        print(line(row), file=out)
+    print(f"（{len(rows)} 行 / rows）", file=out)

@@ -45,6 +45,11 @@ class _Guarded(io.TextIOBase):
         return self._stream.encoding
 
 
+def unguarded(stream: TextIO) -> TextIO:
+    """The stream under a guard (for text already made visible: ``visible`` twice would double its backslashes)."""
+    return stream._stream if isinstance(stream, _Guarded) else stream
+
+
 def guard() -> None:
     """Standard output and error, where each is a terminal, write through ``shown`` from now on."""
     if sys.stdout.isatty() and not isinstance(sys.stdout, _Guarded):

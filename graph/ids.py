@@ -39,9 +39,17 @@ def uscc_problem(code: str) -> tuple[str, str] | None:
     return None
 
 
+# The bidi embeddings, overrides and isolates: no name or note of a Chinese or English list needs one, and each makes
+# the text after it show in another order on every page, terminal and export ("恶意公司\u202egnp.exe" reads as ending
+# in "exe.png"). A value read loses them (ingest/normalize.py); a matching key too, so that a statement stored with one
+# before that still names the same node and mints the same id.
+REORDERING = frozenset(map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]))
+
+
 @functools.lru_cache(maxsize=1 << 18)
 def match_key(text: str) -> str:
-    """A key for matching names: NFKC (full-width → half-width), lower case, no spaces or punctuation."""
+    """A key for matching names: NFKC (full-width → half-width), lower case, no spaces, punctuation or bidi
+    controls."""
     folded = unicodedata.normalize("NFKC", text).lower()
     # dropping a spacing mark can leave a combining one next to a letter: compose again, so the key is stable
     key = unicodedata.normalize("NFKC", folded.translate(_KEPT))
@@ -60,7 +68,8 @@ class _KeptCharacters(dict[int, int | None]):
         if len(self) >= KEPT_CHARACTERS_MAX:  # bounded, as the cache it replaced: text of every script refills it
             self.clear()
         char = chr(code)
-        kept = None if char.isspace() or unicodedata.category(char).startswith(("P", "S")) else code
+        dropped = char.isspace() or unicodedata.category(char).startswith(("P", "S")) or char in REORDERING
+        kept = None if dropped else code
         self[code] = kept
         return kept
 

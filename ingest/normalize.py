@@ -13,6 +13,8 @@ import functools
 import re
 import unicodedata
 
+from graph.ids import REORDERING
+
 _FULLWIDTH_ALNUM = {
     cp: cp - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for cp in range(r[0], r[1] + 1)
 }
@@ -26,13 +28,13 @@ FORMULA_PREFIXES = ("=", "+", "-", "@")
 # ("恶意公司\u202egnp.exe" shows as ending in "exe.png"), and a lone surrogate. ``visible`` writes each as its escape.
 _OTHERS_OBEYED = "\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff"
 _OBEYED = f"\\x00-\\x08\\x0a-\\x1f{_OTHERS_OBEYED}"
-_OBEYED_BUT_LINES = f"\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f{_OTHERS_OBEYED}"
+_OBEYED_BUT_LINES = f"\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f{_OTHERS_OBEYED}"  # a progress bar's carriage return kept
 # A backslash that would make the text read as an escape (before x, u, another backslash, or a character written as
 # its escape) is doubled: the four characters \x1b and a real ESC then read differently. A backslash elsewhere
 # (C:\data) stays as it is.
 _TO_ESCAPE = re.compile(f"\\\\(?=[xu\\\\{_OBEYED}])|[{_OBEYED}]")
 _TO_ESCAPE_BUT_LINES = re.compile(f"\\\\(?=[xu\\\\{_OBEYED_BUT_LINES}])|[{_OBEYED_BUT_LINES}]")
-_OBEYED_BUT_LINES_RE = re.compile(f"[{_OBEYED_BUT_LINES}]")
+_HEADER_DROPS = re.compile(f"[{_OBEYED_BUT_LINES}]")  # a header's line breaks become "_"
 
 
 def visible(text: str, *, lines: bool = False) -> str:
@@ -51,15 +53,9 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-# The bidi embeddings, overrides and isolates: no name or note of a Chinese or English list needs one, and each makes
-# the text after it show in another order on every page, terminal and export ("恶意公司\u202egnp.exe" reads as ending
-# in "exe.png"). A value loses them as it loses a control character. The marks (LRM, RLM, ALM) stay: they reorder
-# nothing.
-REORDERING = frozenset(map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]))
-
-
 def strip_controls(text: str) -> str:
-    """The text without control characters (a line feed and a tab kept) and without bidi controls (``REORDERING``)."""
+    """The text without control characters (a line feed and a tab kept) and without bidi controls (graph/ids.py:
+    ``REORDERING``): a value keeps none, the marks (LRM, RLM, ALM) aside, which reorder nothing."""
     if text.isprintable():  # the common case: no control or format character at all (a fast check in C)
         return text
     return "".join(ch for ch in text if ch in "\n\t" or (unicodedata.category(ch) != "Cc" and ch not in REORDERING))
@@ -103,7 +99,7 @@ def clean_header(text: str) -> str:
     """Headers compare loosely: BOMs, case, full-width forms and inner spaces do not matter. What a terminal would
     obey goes (``visible``'s characters: a control, a bidi control, a lone surrogate), as a header is printed (``ckg
     mapping new``) and written into a mapping; a zero-width joiner or space stays, as it did."""
-    text = _OBEYED_BUT_LINES_RE.sub("", text.replace("\ufeff", ""))
+    text = _HEADER_DROPS.sub("", text.replace("\ufeff", ""))
     text = unicodedata.normalize("NFKC", text)
     return _SPACES.sub("_", text.strip()).lower()
 

@@ -107,8 +107,9 @@ def file_name(ctx: ReportContext, fmt: str) -> str:
 
 _FILE_PART_MAX = 96  # bytes of a key kept in a file name (a name's whole is at most 255 bytes)
 # What a file name may not hold, or a shell or another system would read otherwise: a path's separators, a drive's
-# colon, Windows' reserved marks, white space and controls, and ``~``, which marks a name changed here
-_NOT_IN_A_NAME = re.compile(r'[/\\:*?"<>|~\s\x00-\x1f\x7f]')
+# colon, Windows' reserved marks, white space and controls, the bidi controls (a file named "a\u202efdp.exe" lists
+# as "aexe.pdf"), and ``~``, which marks a name changed here
+_NOT_IN_A_NAME = re.compile(r'[/\\:*?"<>|~\s\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]')
 
 
 def _file_part(key: str) -> str:

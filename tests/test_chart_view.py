@@ -103,6 +103,21 @@ def test_a_stage_one_node_taller_keeps_most_of_its_names() -> None:
         assert len(set(positions.values())) == len(positions), size
 
 
+def test_a_tall_stage_leaves_room_for_its_highlighted_nodes() -> None:
+    """A stage of 25 named 22 by the rule: two brokers highlighted beside them pushed the block past its height."""
+    for size in (25, 40, 60, 300):
+        for extra in (1, 2, 5, 10):
+            data = _star(size)
+            degree = {**{f"n{i}": 1 for i in range(size)}, "hub": size, "city": 1}
+            marked = {f"n{size - 1 - i}" for i in range(extra)}  # the least ranked: else the rule names them anyway
+            labelled = named(data, degree, 10_000, True, also=marked) | marked
+            block = [n for n in data.nodes if n != "hub"]
+            assert len([n for n in block if n in labelled]) == names_in_block(len(block)), (size, extra)
+            positions = stage_blocks(data, labelled)
+            assert max(y for _, y in positions.values()) <= BLOCK_ROWS * ROW, (size, extra)
+            assert len(set(positions.values())) == len(positions), (size, extra)
+
+
 def test_filters_and_hubs_and_the_cap() -> None:
     data = _star(10)
     assert "city" not in filtered(data, hide_hubs=True).nodes

@@ -3,12 +3,14 @@ export, in a JSON cell. Each case was found by an audit and proved before its me
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import os
 import pty
 import re
 import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import cast
@@ -18,10 +20,10 @@ import pytest
 import rdflib
 
 from cli_commands.common import print_table
-from cli_commands.terminal import shown
-from graph.ids import split_ref
+from cli_commands.terminal import _Guarded, shown
+from graph.ids import match_key, mint_key, split_ref
 from ingest.json_reader import read_json
-from ingest.normalize import clean_header, visible
+from ingest.normalize import clean_header, clean_value, visible
 from ingest.report import Report
 from ingest.source_table import MAX_CELL
 from reports.build import file_name
@@ -74,6 +76,7 @@ def test_a_report_file_name_stays_one_name_in_its_folder() -> None:
     assert _report_name("a/b") != _report_name(_report_name("a/b")[9:-13])  # a name shaped as a changed one
     assert _report_name("智能家电（佛山）") == "创新体系执行情况_智能家电（佛山）_current.html"  # kept as it is
     assert len(_report_name("长" * 300).encode()) < 255  # a file system's limit for a name
+    assert "\u202e" not in _report_name("a\u202efdp.exe")  # it listed as "aexe.pdf"
 
 
 def test_a_source_file_named_with_a_hash_exports_as_rdf(tmp_path: Path) -> None:
@@ -105,6 +108,10 @@ def test_an_id_with_dot_segments_keeps_its_own_iri() -> None:
     assert len(set(iris)) == len(ids)
     assert iris[1].endswith("/city/x") and iris[-2].endswith("/enterprise/9144") and iris[-1].endswith("/v1.2/x..y")
     assert str(terms.source_file("data/../x.csv").value).endswith("source/data%2F..%2Fx.csv")
+    assert iris[2].endswith("/!..") and iris[3].endswith("/!.")  # not %2E%2E: a browser's URL parser reads that as ..
+    lab = terms.node_quads("Laboratory", {"id": "lab/x", "level": ".."})
+    level = [str(q.object) for q in lab if "lab-levels/" in str(q.object)]
+    assert level and all(o.endswith("lab-levels/!..>") for o in level), level
 
 
 def test_a_lone_surrogate_in_a_json_cell_is_replaced_and_reported(tmp_path: Path) -> None:
@@ -181,6 +188,26 @@ def test_a_table_s_line_break_or_carriage_return_is_shown(capsys: pytest.Capture
     print_table(["name"], [{"name": "恶意公司\r正规公司"}, {"name": "a\nINFO 校验通过"}])
     out = capsys.readouterr().out
     assert "恶意公司\\x0d正规公司" in out and "a\\x0aINFO 校验通过" in out and "\r" not in out
+
+
+def test_a_table_on_a_terminal_is_escaped_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once ``visible`` wrote a backslash twice where it would start an escape, a table's cells, escaped by
+    ``print_table`` and again by the terminal's guard, showed a real ESC as the text ``\\x1b``."""
+    screen = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", _Guarded(screen))
+    print_table(["v", "名\x1b[2J"], [{"v": "A\x1bB", "名\x1b[2J": "text \\x1b"}])
+    out = screen.getvalue()
+    assert "A\\x1bB" in out and "text \\\\x1b" in out and "名\\x1b[2J" in out, out
+    assert "\\\\\\" not in out and "\x1b" not in out, out  # nothing escaped twice, nothing raw
+
+
+def test_a_matching_key_ignores_bidi_controls() -> None:
+    """A statement stored before values lost their bidi controls still names its node: its name's matching key and
+    the id minted from it are those of the name read now (without them, a re-run of one source dropped another
+    source's tie to a firm named with one, and gave the firm a new id)."""
+    stored, fresh = "甲\u202e乙科技有限公司", clean_value("甲\u202e乙科技有限公司")
+    assert fresh == "甲乙科技有限公司"
+    assert match_key(stored) == match_key(fresh) and mint_key(stored) == mint_key(fresh)
 
 
 def test_a_rejected_file_s_name_is_shown_in_the_report() -> None:

@@ -98,6 +98,12 @@ def test_a_bidi_control_is_shown_as_its_escape_in_every_sink() -> None:
     assert in_order(spoof) == escaped and in_order("名\u200e字") == "名\u200e字"  # a mark reorders nothing
     assert plain(spoof) == escaped.replace("\\", "\\\\").replace(".", "\\.")
     assert inert({"a": [spoof]}) == {"a": [escaped]}
+    clickable = GraphData()
+    clickable.add_node("org/\u202e1", "甲", stage="industry")
+    clickable.add_node("org/2", "乙", stage="industry")
+    clickable.add_edge("org/\u202e1", "org/2", "R")
+    series = inert(graph_option(clickable))["series"][0]
+    assert {n["id"] for n in series["data"]} == {"org/\u202e1", "org/2"}  # a click sends back the node's own id
     data = GraphData()
     data.add_node("a", spoof, stage="industry", title=spoof)
     assert data.nodes["a"]["label"] == escaped and data.nodes["a"]["title"] == escaped
@@ -105,6 +111,10 @@ def test_a_bidi_control_is_shown_as_its_escape_in_every_sink() -> None:
     shown = frame_in_order(frame)
     assert shown["name"].tolist()[:2] == [escaped, "甲"] and list(shown.columns)[2] == escaped
     assert frame["name"][0] == spoof  # the caller's frame unchanged
+    odd = pd.DataFrame([[spoof, spoof, 1]], columns=["a", "a", "n"]).astype({"n": int})
+    odd["c"] = pd.Categorical([spoof])
+    shown_odd = frame_in_order(odd)
+    assert shown_odd.iloc[0, :2].tolist() == [escaped, escaped] and shown_odd["c"].tolist() == [escaped]
     plain_frame = pd.DataFrame({"name": ["甲"]})
     assert frame_in_order(plain_frame) is plain_frame  # nothing to show otherwise: no copy
     assert clean_value(spoof) == "恶意gnp.exex" and clean_value("名\u200e字") == "名\u200e字"

@@ -76,9 +76,10 @@ def path_part(text: str, safe: str = "/-_.~") -> str:
     """``text`` percent-encoded for an IRI's path, its slashes kept, unless it has a segment ``.`` or ``..``: then
     its slashes are encoded too (``%2F``), one segment, which no client normalising the IRI removes or resolves
     into another node's (``org/../city/x`` would have become ``city/x``). A text without one keeps the IRI it had;
-    a text that is ``.`` or ``..`` alone has its dots encoded."""
+    a text that is ``.`` or ``..`` alone is written after a ``!``, which ``quote`` writes as ``%21`` in any text: its
+    dots encoded would not do, as a browser's URL parser (WHATWG) reads ``%2E%2E`` as ``..``."""
     if text in (".", ".."):  # the whole text one: base + ".." would be the base's parent
-        return text.replace(".", "%2E")
+        return "!" + text
     if _DOT_SEGMENT.search(text):
         safe = safe.replace("/", "")
     return quote(text, safe=safe)
@@ -219,7 +220,7 @@ class RdfMapper:
             stage = self.schema.stage(str(props["id"]).split("/")[-1])
             yield Quad(s, NamedNode(SKOS + "exactMatch"), NamedNode(stage.iri), g)
         if cls.name == "Laboratory" and props.get("level"):
-            concept = NamedNode(self.base + "scheme/lab-levels/" + quote(str(props["level"]), safe=""))
+            concept = NamedNode(self.base + "scheme/lab-levels/" + path_part(str(props["level"]), safe=""))
             yield Quad(s, NamedNode(DCTERMS + "type"), concept, g)
             if props["level"] not in self._seen_levels:
                 self._seen_levels.add(str(props["level"]))
@@ -249,7 +250,7 @@ class RdfMapper:
         key = hashlib.sha256(f"{s.value} {p.value} {o.value}".encode()).hexdigest()[:24]
         stmt = NamedNode(self.base + "statement/" + key)
         rule = str(edge.get("rule") or "unknown")
-        plan = NamedNode(self.base + "rule/" + quote(rule, safe="-_.~"))
+        plan = NamedNode(self.base + "rule/" + path_part(rule, safe="-_.~"))
         yield Quad(stmt, TYPE, NamedNode(RDF + "Statement"), g)
         yield Quad(stmt, TYPE, NamedNode(PROV + "Entity"), g)
         yield Quad(stmt, NamedNode(RDF + "subject"), s, g)
