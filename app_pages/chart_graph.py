@@ -81,7 +81,6 @@ def toolbox(file_name: str, **extra: Any) -> dict[str, Any]:
 
 
 TOOLBOX_PNG_FROM_TOP_RIGHT = (8 + 4 + 16 + 10 + 8, 4 + 8)  # the PNG button's centre, when a reset button follows
-TOOLBOX_WIDTH = 8 + 4 + 3 * 16 + 2 * 10 + 4  # right, padding, three icons and their gaps
 
 
 def legend_beside_toolbox(legend: dict[str, Any]) -> dict[str, Any]:
