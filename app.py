@@ -11,21 +11,31 @@ import threading
 import streamlit as st
 
 from app_pages.chrome import words_in_both
-from app_pages.common import LANG_KEY, L, plain
+from app_pages.common import LANG_KEY, LANG_PICKER, LANGS, L, plain
 from app_pages.errors import explain_error
 from app_pages.page_style import long_values_wrap
 from graph.errors import ClusterKGError
 
 st.set_page_config(page_title="ClusterKG 产业集群创新图谱", layout="wide")
 
-if LANG_KEY not in st.session_state and st.query_params.get("lang") in ("zh", "en"):  # a shared link's language
-    st.session_state[LANG_KEY] = st.query_params["lang"]
+if LANG_KEY not in st.session_state:  # a shared link's language, else Chinese with English
+    st.session_state[LANG_KEY] = st.query_params["lang"] if st.query_params.get("lang") in LANGS else "zh"
+
+
+def _chosen_language() -> None:
+    st.session_state[LANG_KEY] = st.session_state[LANG_PICKER]
+
+
 with st.sidebar:
+    # The choice is kept under a key of its own, not the radio's: Streamlit forgot the radio's value when a page's
+    # button moved to another page (st.switch_page), and the new page came back in Chinese with the radio on English.
     st.radio(
         "语言 Language",
-        options=["zh", "en"],
+        options=LANGS,
+        index=LANGS.index(st.session_state[LANG_KEY]),
         format_func=lambda code: "中文（附英文） Chinese with English" if code == "zh" else "English 英文",
-        key=LANG_KEY,
+        key=LANG_PICKER,
+        on_change=_chosen_language,
         horizontal=True,
     )
 

@@ -20,7 +20,9 @@ from graph.schema import Schema, default_schema
 from graph.settings import Settings
 from graph.store import GraphStore, QueryResult
 
-LANG_KEY = "lang"
+LANG_KEY = "lang"  # the reader's language, kept across pages (app.py)
+LANG_PICKER = "lang_picker"  # the sidebar's radio, which sets it
+LANGS = ("zh", "en")
 
 
 def lang() -> str:

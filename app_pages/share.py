@@ -14,8 +14,6 @@ import streamlit as st
 
 from app_pages.common import LANG_KEY, L, plain
 
-LANGS = ("zh", "en")
-
 
 def param(name: str) -> str | None:
     value = st.query_params.get(name)

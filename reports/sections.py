@@ -53,9 +53,12 @@ def summary_lines(ctx: ReportContext) -> list[str]:
         names = "、".join(f"{c['name_zh']}（{c['code']}）" for c in ctx.clusters) or "无 none"
         lines.append(f"本市主体所在产业集群 {len(ctx.clusters)} 个 clusters present: {names}。")
     # the score as a percentage, as the chain page gives it
+    counted = sum(ctx.chain.stage_counts.values())
+    whose = ("集群成员", "cluster members") if ctx.scope == "city" else ("主体", "entities")
     lines.append(
-        f"创新链五环节共有主体 {total} 个（来源陈述 sourced {sourced}，规则推断 inferred {total - sourced}）"
-        f" entities across the five stages; 完整度 completeness score {ctx.chain.score:.0%}。"
+        f"创新链五环节共有{whose[0]} {total} 个（来源陈述 sourced {sourced}，规则推断 inferred {total - sourced}）"
+        f" {whose[1]} across the five stages; 完整度 completeness score {ctx.chain.score:.0%}"
+        f"（计入主体 {counted} 个 over {counted} entities，见表1 see table 1）。"
     )
     gaps = ctx.gaps()
     lines.append(
@@ -75,11 +78,20 @@ def summary_lines(ctx: ReportContext) -> list[str]:
 
 
 def stage_table(ctx: ReportContext) -> Table:
-    rows = [[stage_label(s.stage), s.entities, s.sourced, s.inferred] for s in ctx.stages]
+    """Each stage's entities: those the report lists (a city's: its clusters' members in it), and those the
+    completeness score and the gaps count (a city's: every entity of the stage in it, a member or not). A city's
+    report said "sci-tech finance 0" beside a score and gaps that counted the city's funds: both are given."""
+    counted = ctx.chain.stage_counts
+    rows = [[stage_label(s.stage), s.entities, s.sourced, s.inferred, counted.get(s.stage, 0)] for s in ctx.stages]
+    members = "集群成员 Cluster members" if ctx.scope == "city" else "主体 Entities"
     return Table(
         "表1 各环节主体数 Entities per stage",
-        ["环节 Stage", "主体 Entities", "来源陈述 Sourced", "规则推断 Inferred"],
+        ["环节 Stage", members, "来源陈述 Sourced", "规则推断 Inferred", "计入完整度 Counted for completeness"],
         rows,
+        "“计入完整度”是完整度得分与补链清单所计的主体"
+        + ("：本市该环节的全部主体，无论是否属于某个集群。" if ctx.scope == "city" else "。")
+        + " 'Counted for completeness' is what the completeness score and the gaps count"
+        + (": every entity of the stage in the city, a cluster member or not." if ctx.scope == "city" else "."),
     )
 
 

@@ -153,3 +153,19 @@ def test_a_picture_s_legend_stays_clear_of_its_buttons(browser_page: tuple[Any, 
             assert drawn["end"] <= drawn["width"] - buttons, (width, drawn)
     finally:
         page.set_viewport_size({"width": 1440, "height": 900})  # the module's other tests see the page they expect
+
+
+def test_a_page_s_button_to_another_page_keeps_the_reader_s_language(
+    browser_page: tuple[Any, list[str]], server: str
+) -> None:
+    """Map's "Compare with other cities" (``st.switch_page``) opened Compare in Chinese, its radio still on English:
+    Streamlit forgot the radio's value, which was the language (app.py keeps it under a key of its own)."""
+    page, _ = browser_page
+    open_page(page, f"{server}/map?city=东莞市&lang=en", "text=Compare with other cities")
+    settle(page)
+    page.get_by_text("Compare with other cities").click()
+    page.locator("h1", has_text="Compare cities").wait_for(timeout=60_000)
+    settle(page)
+    assert page.locator("h1").first.inner_text().strip() == "Compare cities"  # English alone, not 城市比较 first
+    assert "城市比较" not in page.locator("[data-testid='stSidebar']").inner_text()
+    assert "lang=en" in page.url
