@@ -113,11 +113,13 @@ for row in edges:
     data.add_node(row["cluster_id"], row["cluster_name"], stage="cluster", kind="IndustryCluster")
     for end in ("from", "to"):
         if row[f"{end}_id"]:
-            name, kind = row[f"{end}_name"], row[f"{end}_class"]
+            name, kind, stage = row[f"{end}_name"], row[f"{end}_class"], row[f"{end}_stage"]
+            if stage == "industry" and kind != "Enterprise":  # the query's word for any end of no stage
+                stage = "none"  # a department or a place: drawn apart from the firms, as the links table says
             data.add_node(
                 row[f"{end}_id"],
                 name or row[f"{end}_id"],
-                stage=row[f"{end}_stage"],
+                stage=stage,
                 kind=kind,
                 title=f"{name} · {class_word(kind)}",
             )
@@ -143,7 +145,8 @@ broker_list = analytics.brokers(eco, top=10) if brokers_on else []
 marked = [b.id for b in broker_list if b.id in shown.nodes]
 graph_col = st.container()  # the chain needs the page's width; details and tables go below it
 with graph_col:
-    st.caption(" → ".join(stage_name(s) for s in STAGE_KEYS) + " · " + stage_name("industry"))
+    beside = ["industry", *(["none"] if any(n["stage"] == "none" for n in shown.nodes.values()) else [])]
+    st.caption(" → ".join(stage_name(s) for s in STAGE_KEYS) + " · " + " · ".join(map(stage_name, beside)))
     clicked = show_graph(
         shown,
         key="chain_graph",

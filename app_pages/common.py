@@ -151,6 +151,8 @@ def stage_name(key: str | None) -> str:
         return L("产业主体（企业）", "industry (enterprises)")
     if key == "none":  # a tie's far end that is neither a firm nor of a stage: a department, a place
         return L("不属于任何环节（如政府部门）", "no stage (a department, for instance)")
+    if key == "other":  # a city's entity of no stage and no firm (city_profile): a park, a zone
+        return L("不属于任何环节（如园区）", "no stage (a park, for instance)")
     if key in STAGE_KEYS:
         stage = schema().stage(key)
         return L(stage.labels.zh, stage.labels.en)

@@ -31,6 +31,7 @@ STAGE_COLUMNS = (
     "scitech_finance",
     "talent_support",
     "industry",
+    "none",  # of no stage and no firm: a department, a place (the chain picture's own column, beside the firms)
     "cluster",
 )
 COLOURS = {
@@ -40,6 +41,7 @@ COLOURS = {
     "scitech_finance": "#e15759",
     "talent_support": "#b07aa1",
     "industry": "#9c755f",
+    "none": "#bab0ac",
     "cluster": "#222222",
     None: "#bab0ac",
 }

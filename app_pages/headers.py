@@ -39,7 +39,7 @@ def cell_writer() -> Callable[[str, Any], Any]:
     up once: a table writes every cell (5,000 rows of a dozen columns), and each look-up reads the session."""
     words = {key: L(*pair) for key, pair in WORDS.items()}
     levels = {key: L(*pair) for key, pair in LEVEL_WORDS.items()}
-    stages = {key: stage_name(key) for key in (*STAGE_KEYS, "industry", "none")}
+    stages = {key: stage_name(key) for key in (*STAGE_KEYS, "industry", "none", "other")}
     ontology = schema()
     classes = {name: L(cls.labels.zh, cls.labels.en) for name, cls in ontology.classes.items()}
     types = {name: L(rel.labels.zh, rel.labels.en) for name, rel in ontology.relationships.items()}

@@ -76,6 +76,23 @@ def test_cluster_chain_page_draws_the_chain_of_the_chosen_cluster(app: AppTest) 
     assert option["legend"][0]["data"] and sum(n["label"]["show"] for n in option["series"][0]["data"]) >= 20
 
 
+def test_the_chain_picture_draws_a_department_apart_from_the_firms(app: AppTest) -> None:
+    """省科技厅 and the other departments were drawn in the firms' column, in the firms' colour and under their legend
+    entry, where the links table calls them "no stage"."""
+    _page(app, "chain")
+    app.selectbox(key="chain_cluster").select("E03").run()
+    assert not app.exception
+    option = _chart(app, "chain_graph")["options"]
+    series = option["series"][0]
+    names = [c["name"] for c in series["categories"]]
+    departments = [n for n in series["data"] if "厅" in n["name"] or "人民政府" in n["name"]]
+    assert departments, "E03's picture draws a department"
+    no_stage = "不属于任何环节（如政府部门） no stage (a department, for instance)"
+    assert {names[n["category"]] for n in departments} == {no_stage}
+    firms = [n for n in series["data"] if names[n["category"]].startswith("产业主体")]
+    assert firms and max(n["x"] for n in firms) < min(n["x"] for n in departments)  # a column of their own
+
+
 def test_cluster_chain_page_shows_all_ties_or_sourced_ties_only(app: AppTest) -> None:
     _page(app, "chain")
     app.selectbox(key="chain_cluster").select("P03").run()
@@ -213,6 +230,14 @@ def test_map_page_counts_a_picked_citys_districts_and_lists_the_unplaced_on_requ
     app.toggle(key="map_list_unplaced").set_value(True).run()  # the city's list, read only now
     assert not app.exception and len(app.dataframe) == shown + 1
     assert unplaced > 0 and len(app.dataframe[-2].value) == unplaced  # the bundled data: fewer than the row cap
+
+
+def test_a_city_profile_names_the_stage_of_a_park_in_both_languages(app: AppTest) -> None:
+    """A city's profile showed the stage of its parks and zones as the bare word "other"."""
+    _page(app, "map")
+    app.selectbox(key="map_city").select("广州市").run()
+    stages = set(app.dataframe[0].value["环节 stage"])
+    assert "不属于任何环节（如园区） no stage (a park, for instance)" in stages and "other" not in stages, stages
 
 
 def test_compare_page_puts_two_cities_side_by_side(app: AppTest, loaded_embedded_path: Path, schema: Schema) -> None:
