@@ -86,7 +86,9 @@ if editor_col.button(L("运行", "Run"), key="console_run", type="primary", disa
         st.error(plain(exc))
         st.stop()
     try:
-        result = current.read_untrusted(text, params, UntrustedLimits.from_settings(limits))
+        # a reader waits up to the timeout: the page says the query is running (a spinner, not the old answer greyed)
+        with st.spinner(L("查询运行中……", "Running the query…")):
+            result = current.read_untrusted(text, params, UntrustedLimits.from_settings(limits))
     except BilingualRejectionError as exc:  # refused by a check, busy, no answer in time: said in both languages
         st.error(plain(L(exc.zh, exc.en)))
         st.stop()
@@ -119,7 +121,10 @@ if last is not None:
             )
         )
     frame = result_frame(*node_columns(last["columns"], last["rows"]), limits.value_max_chars)  # nodes as columns
-    data_table(frame, hide_index=True, width="stretch")
+    if last["rows"]:
+        data_table(frame, hide_index=True, width="stretch")
+    else:  # an empty grid said "empty", in English only
+        st.info(L("查询没有返回任何行。", "The query returned no rows."))
     save_button(last["cypher"], last["params"])
     graph = last["graph"]
     if graph.nodes:

@@ -111,7 +111,7 @@ def explain(message: str, cypher: str) -> str:
             )
             + f"\n({message})"
         )
-    if re.search(r"Buffer manager|out of memory|MemoryPool|memory limit|Unable to allocate", message, re.I):
+    if re.search(r"Buffer manager|out of memory|MemoryPool|memory limit|Unable to allocate|bad_alloc", message, re.I):
         return (
             L(
                 "查询用尽了内存。请加上 LIMIT，或缩短路径长度（如 [*1..3]），或先用 WHERE 缩小起点。",
@@ -123,8 +123,20 @@ def explain(message: str, cypher: str) -> str:
     if re.search(r"Parser exception|SyntaxError|Invalid input", message):
         return (
             L(
-                "查询语法有误：请检查括号、引号和关键字（位置见下）。",
-                "The query has a syntax error: check brackets, quotes and keywords (where, below).",
+                "查询语法有误：请检查括号、引号和关键字（位置见括号中数据库的原话）。",
+                "The query has a syntax error: check brackets, quotes and keywords (where: in the database's own "
+                "words, in brackets).",
+            )
+            + f"\n({message})"
+        )
+    missing = re.search(r"Parameter (\w+) not found|Expected parameter\(s\): (\w+)", message)
+    if missing:
+        name = missing.group(1) or missing.group(2)
+        return (
+            L(
+                f'查询用到了参数 ${name}，但“参数（JSON）”中没有它：请加上，如 {{"{name}": …}}。',
+                f"The query uses the parameter ${name}, which the parameters (JSON) lack: add it, as in "
+                f'{{"{name}": …}}.',
             )
             + f"\n({message})"
         )
