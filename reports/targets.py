@@ -8,7 +8,7 @@ the report prints "无数据 no data", never 0 %.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -36,12 +36,13 @@ class TargetRow:
     status_zh: str
     status_en: str
     query: str  # the named query the part comes from ('' when there is none)
+    counted: str = ""  # what the count counts, where the scope's name would mislead (a city's clusters, province-wide)
 
     @property
     def part(self) -> str:
         if self.covered is None or self.of is None:
             return f"{NO_DATA[0]} {NO_DATA[1]}"
-        return f"{self.covered} / {self.of}"
+        return f"{self.covered} / {self.of}" + (f"（{self.counted}）" if self.counted else "")
 
 
 def _targets(q: Queries) -> dict[str, dict[str, Any]]:
@@ -77,7 +78,7 @@ def _row(
     return TargetRow(measure, metric, text, deadline, covered if of else None, of or None, zh, en, query)
 
 
-def _measure7(q: Queries, targets: dict[str, dict[str, Any]], codes: list[str]) -> list[TargetRow]:
+def _measure7(q: Queries, targets: dict[str, dict[str, Any]], codes: list[str], counted: str = "") -> list[TargetRow]:
     rows = [r for r in q.rows("measure7_center_coverage") if r["code"] in codes]
     out = []
     for kind, metric in (
@@ -86,7 +87,8 @@ def _measure7(q: Queries, targets: dict[str, dict[str, Any]], codes: list[str]) 
     ):
         covered = sum(1 for r in rows if r[f"{kind}_centres"])
         statuses = [str(r[f"{kind}_status"]) for r in rows]
-        out.append(_row(targets, 7, metric, covered, len(rows), statuses, "measure7_center_coverage"))
+        row = _row(targets, 7, metric, covered, len(rows), statuses, "measure7_center_coverage")
+        out.append(replace(row, counted=counted) if row.covered is not None else row)
     return out
 
 
@@ -103,8 +105,10 @@ def city_targets(q: Queries, city: str, codes: list[str], named: set[str]) -> li
     targets = _targets(q)
     zones = [r for r in q.rows("measure12_accelerator_coverage") if r["city"] == city]
     unis = [r for r in q.rows("measure12_science_park_coverage") if r["university"] in named]
+    # a cluster's centre counts wherever in the province it is: the city's 13 / 20 read as its own centres
+    province_wide = "本市所在的集群，中心在全省 the city's clusters, their centres anywhere in the province"
     return [
-        *_measure7(q, targets, codes),
+        *_measure7(q, targets, codes, province_wide),
         _row(
             targets, 12, "国家高新区省级加速器覆盖率", sum(1 for r in zones if r["accelerators"]), len(zones),
             [str(r["status"]) for r in zones], "measure12_accelerator_coverage",

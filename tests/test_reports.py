@@ -120,7 +120,13 @@ def test_targets_say_no_data_never_a_false_zero(reporter: Reporter, bundled: Gra
     assert targets["国家高新区省级加速器覆盖率"][4] == f"{with_acc} / {len(zones)}"
     measure7 = {r["code"]: r for r in get_query("measure7_center_coverage").run(bundled).rows}
     covered = sum(1 for c in ctx.clusters if measure7[c["code"]]["manufacturing_centres"])
-    assert targets["产业集群省级制造业创新中心覆盖"][4] == f"{covered} / {len(ctx.clusters)}"
+    # the city's clusters, whose centres count wherever they are: said, or 13 / 20 read as the city's own centres
+    assert targets["产业集群省级制造业创新中心覆盖"][4].startswith(f"{covered} / {len(ctx.clusters)}（本市所在的集群")
+    assert "anywhere in the province" in targets["产业集群省级制造业创新中心覆盖"][4]
+    cluster = {
+        row[1]: row for row in _texts(render(reporter.context("cluster", "E01"), "docx", charts=False))[1][1][1:]
+    }
+    assert "（" not in cluster["产业集群省级制造业创新中心覆盖"][4]  # a cluster's own count needs no words
     assert "0 %" not in "".join(row[4] for row in tables[1][1:])
 
 
