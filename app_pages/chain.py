@@ -109,6 +109,7 @@ with class_col:
         fixed_table(frame(class_words(classes), drop=["stage_order"]), hide_index=True)
 
 data = GraphData()
+member_ids = {row["member_id"] for row in edges}  # the rest are drawn for a tie to a member (faded, and said so)
 for row in edges:
     data.add_node(row["cluster_id"], row["cluster_name"], stage="cluster", kind="IndustryCluster")
     for end in ("from", "to"):
@@ -121,7 +122,8 @@ for row in edges:
                 name or row[f"{end}_id"],
                 stage=stage,
                 kind=kind,
-                title=f"{name} · {class_word(kind)}",
+                title=f"{name} · {class_word(kind)}"
+                + ("" if row[f"{end}_id"] in member_ids else " · " + L("集群外", "outside the cluster")),
             )
     data.add_edge(row["member_id"], row["cluster_id"], "SERVES")  # IN_CLUSTER or SERVES_CLUSTER (PICTURE_TIES)
     if row["to_id"]:
@@ -147,6 +149,15 @@ graph_col = st.container()  # the chain needs the page's width; details and tabl
 with graph_col:
     beside = ["industry", *(["none"] if any(n["stage"] == "none" for n in shown.nodes.values()) else [])]
     st.caption(" → ".join(stage_name(s) for s in STAGE_KEYS) + " · " + " · ".join(map(stage_name, beside)))
+    outside = {n for n in shown.nodes if n not in member_ids and shown.nodes[n]["stage"] != "cluster"}
+    if outside:  # the tables count members only: the picture says what else it draws
+        st.caption(
+            L(
+                f"实心为集群成员；半透明的 {len(outside)} 个是与成员相连的集群外主体，按其环节放在各列（表中不计）。",
+                f"Solid: the cluster's members. Faded: {len(outside)} entities outside the cluster tied to a member, "
+                "in their stages' columns (the tables do not count them).",
+            )
+        )
     clicked = show_graph(
         shown,
         key="chain_graph",
@@ -156,6 +167,7 @@ with graph_col:
         label_count=chosen.label_count,
         highlight=marked,
         file_name=f"chain-{code}",
+        faded=outside,
     )
     if clicked:
         st.session_state["chain_focus"] = clicked

@@ -303,6 +303,7 @@ def _class_name(name: str) -> str:
 # nodes as ellipses). Given only its top and right, ECharts drew a chain in less than half the picture's height, its
 # rows 13 px apart and their names over one another.
 GRAPH_BOX = {"top": 44, "left": 20, "right": 120}
+FADED_OPACITY = 0.35  # a node drawn for its tie to the scope, not of it: its colour still says its stage
 
 
 def graph_option(
@@ -314,8 +315,10 @@ def graph_option(
     highlight: Sequence[str] = (),
     path: Sequence[str] = (),
     file_name: str = "graph",
+    faded: Collection[str] = (),
 ) -> dict[str, Any]:
-    """The ECharts option of a graph: legend by stage or class, size by degree, names by the label rule."""
+    """The ECharts option of a graph: legend by stage or class, size by degree, names by the label rule; the
+    ``faded`` nodes drawn faint (a chain's partners outside the cluster)."""
     degree = degrees(data)
     forced = set(highlight) | set(path)  # named whatever their rank
     labelled = named(data, degree, label_count, layered, also=forced) | forced
@@ -340,6 +343,8 @@ def graph_option(
         }
         if marked:
             item["itemStyle"] = {"borderColor": PATH_COLOUR if node_id in path else "#222", "borderWidth": 3}
+        elif node_id in faded:
+            item["itemStyle"] = {"opacity": FADED_OPACITY}
         nodes.append(item)
     links = []
     words = {rel: relationship_word(rel) for rel in {rel for _, _, rel in data.edges}}  # an edge's tooltip

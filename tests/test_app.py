@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app_pages.chart_graph import FADED_OPACITY
 from app_pages.common import MISSING, plain
 from app_pages.graph_view import GraphData, external_urls, render
 from app_pages.map_view import choropleth
@@ -91,6 +92,27 @@ def test_the_chain_picture_draws_a_department_apart_from_the_firms(app: AppTest)
     assert {names[n["category"]] for n in departments} == {no_stage}
     firms = [n for n in series["data"] if names[n["category"]].startswith("产业主体")]
     assert firms and max(n["x"] for n in firms) < min(n["x"] for n in departments)  # a column of their own
+
+
+def test_the_chain_picture_fades_what_is_outside_the_cluster(
+    app: AppTest, loaded_embedded_path: Path, schema: Schema
+) -> None:
+    """E03's tables said talent support had no entity while its picture drew 华中科技大学 in that column, a partner
+    of a member: the partners are drawn faint, and the page says so."""
+    _page(app, "chain")
+    app.selectbox(key="chain_cluster").select("E03").run()
+    assert not app.exception
+    store = EmbeddedStore(loaded_embedded_path, schema, read_only=True)
+    rows = get_query("cluster_chain_graph").run(store, {"cluster": "E03", "sourced_only": False}).rows
+    store.close()
+    members = {r["member_id"] for r in rows}
+    series = _chart(app, "chain_graph")["options"]["series"][0]
+    faint = {n["id"] for n in series["data"] if n.get("itemStyle", {}).get("opacity") == FADED_OPACITY}
+    drawn = {n["id"] for n in series["data"] if not n["id"].startswith("cluster/")}
+    assert faint and faint == drawn - members
+    assert any(
+        f"半透明的 {len(faint)} 个" in c.value and f"Faded: {len(faint)} entities" in c.value for c in app.caption
+    )
 
 
 def test_cluster_chain_page_shows_all_ties_or_sourced_ties_only(app: AppTest) -> None:
