@@ -248,8 +248,11 @@ graph_col, side_col = st.columns([3, 2])
 with graph_col:
     st.caption(
         L(
-            f"{hops} 跳内共有 {len(neighbours)} 个邻居（上限 {MAX_DRAWN}）；图中 {len(shown.nodes)} 个节点。",
-            f"{len(neighbours)} neighbours within {hops} hop(s) (at most {MAX_DRAWN}); {len(shown.nodes)} nodes drawn.",
+            f"{hops} 跳内共有 {len(neighbours)} 个邻居（上限 {MAX_DRAWN}）；图中 {len(shown.nodes)} 个节点。"
+            "城市、园区、集群、行业、环节、部门和政策等枢纽是终点，不再向外延伸。",
+            f"{len(neighbours)} neighbours within {hops} hop(s) (at most {MAX_DRAWN}); {len(shown.nodes)} nodes drawn. "
+            "A hub (a city, park, cluster, industry, stage, department or policy) is a stop: the walk does not go on "
+            "through it.",
         )
     )
     clicked = show_graph(
