@@ -7,6 +7,7 @@ import os
 import re
 import time
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -96,6 +97,17 @@ def plain(text: object) -> str:
     ``![](http://…)`` or ``**x**`` shows as those characters and never becomes an image or markup; a bidi control
     shows as its escape (app_pages/text_order.py)."""
     return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", in_order(str(text)))
+
+
+def when(stamp: object) -> str:
+    """A stored time (ISO 8601, UTC) as a reader reads one: ``2026-12-07 11:45:02 UTC``; any other value as it is."""
+    try:
+        moment = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return str(stamp)
+    if moment.tzinfo is None or moment.utcoffset() != timedelta(0):
+        return moment.isoformat(sep=" ", timespec="seconds")
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def class_label(name: str) -> str:

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import L, class_label, data_table, read_rows, schema, store, store_caption
+from app_pages.common import L, class_label, data_table, read_rows, schema, store, store_caption, when
 from app_pages.ecosystem_view import show_ecosystem
 from app_pages.headers import frame, word
 from queries import answer_cache
@@ -85,7 +85,7 @@ if runs:
     nodes = summary.get("nodes", {}).get("summary", {})
     st.write(
         L("最近一次导入：", "Last ingest: ")
-        + f"{last['ended_at']} · {word(last['status'])} · "
+        + f"{when(last['ended_at'])} · {word(last['status'])} · "
         + L(
             f"节点新增 {nodes.get('added', 0):,}，变更 {nodes.get('changed', 0):,}，"
             f"未变 {nodes.get('unchanged', 0):,}，删除 {nodes.get('dropped', 0):,}",

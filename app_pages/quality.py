@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import L, data_table, page_header, run_named
+from app_pages.common import L, data_table, page_header, run_named, when
 from app_pages.headers import class_words, frame, translate, word
 from ingest.report import RECORDED_PER_LEVEL
 
@@ -17,7 +17,7 @@ if not runs:
     st.info(L("没有导入记录。", "No ingest run recorded."))
     st.stop()
 run = runs[0]
-st.write(L("最近一次导入：", "Last ingest: ") + f"{run['ended_at']} · {word(run['status'])} · `{run['id']}`")
+st.write(L("最近一次导入：", "Last ingest: ") + f"{when(run['ended_at'])} · {word(run['status'])} · `{run['id']}`")
 files = pd.DataFrame(json.loads(run["files"] or "[]"))
 st.subheader(L("各文件的行数核对", "Every row accounted for, per file"))
 data_table(translate(files), hide_index=True, width="stretch")

@@ -187,3 +187,12 @@ def test_a_highlighted_node_of_a_tall_stage_is_named_in_its_column() -> None:
     assert len(named_column) == 1  # every named firm, the highlighted ones too, in the one column
     grid_top = min(n["y"] for n in nodes.values() if not n["label"]["show"] and n["id"].startswith("n"))
     assert nodes["n250"]["y"] < grid_top and nodes["n251"]["y"] < grid_top
+
+
+def test_a_stored_time_reads_as_a_date_and_a_time() -> None:
+    """Overview and Data quality showed "2026-12-07T11:45:02.750251+00:00" as it is stored."""
+    from app_pages.common import when
+
+    assert when("2026-12-07T11:45:02.750251+00:00") == "2026-12-07 11:45:02 UTC"
+    assert when("2026-12-07T11:45:02+08:00") == "2026-12-07 11:45:02+08:00"  # another zone: said, not converted
+    assert when("not a time") == "not a time" and when(None) == "None"
