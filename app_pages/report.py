@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from functools import partial
 
 import streamlit as st
@@ -28,6 +29,16 @@ st.caption(
         "Each city reports on its innovation system by the end of Q3 every year (粤科函高字〔2022〕895号).",
     )
 )
+KEPT = "kept_"  # a choice's copy under a key no widget owns: Streamlit forgets a widget's value while it is not drawn
+
+
+def _restore(key: str, allowed: Collection[object]) -> None:
+    """The city (or cluster) chosen before the other scope was picked: switching back had reset it to the first."""
+    kept = st.session_state.get(KEPT + key)
+    if key not in st.session_state and kept in allowed:
+        st.session_state[key] = kept
+
+
 current = store()
 share.seed("report_scope", "scope", "city", ("city", "cluster"))  # a link reopens the same report
 scope = st.radio(
@@ -44,6 +55,7 @@ edition = st.selectbox(
 with Reporter(current, edition, AUTO) as reporter:
     if scope == "city":
         cities = reporter.cities()
+        _restore("report_city", cities)
         share.seed("report_city", "city", cities[0] if cities else None, cities)
         chosen = st.selectbox(
             L("地市", "City"),
@@ -55,8 +67,10 @@ with Reporter(current, edition, AUTO) as reporter:
         )
     else:
         options = cluster_options()
+        _restore("report_cluster", options)
         share.seed("report_cluster", "cluster", next(iter(options), None), options)
         chosen = pick_from(L("产业集群", "Cluster"), options, "report_cluster")
+    st.session_state[f"{KEPT}{'report_city' if scope == 'city' else 'report_cluster'}"] = chosen
     share.publish({"scope": scope, scope: chosen})
     with st.spinner(L("正在生成报告…", "Building the report…")):
         # built once per graph change and shared by every session (a big city's lists hold 100,000s of rows)

@@ -434,6 +434,18 @@ def test_report_page_previews_and_offers_the_three_downloads(app: AppTest) -> No
     assert app.query_params["scope"] == "cluster" and app.query_params["cluster"]  # a link reopens this report
 
 
+def test_the_report_page_keeps_the_city_across_a_change_of_scope(app: AppTest) -> None:
+    """深圳市 chosen, then a cluster, then a city again: the page had gone back to 广州市."""
+    _page(app, "report")
+    app.selectbox(key="report_city").select("深圳市").run()
+    app.radio(key="report_scope").set_value("cluster").run()
+    app.selectbox(key="report_cluster").select("P01").run()
+    app.radio(key="report_scope").set_value("city").run()
+    assert not app.exception and app.selectbox(key="report_city").value == "深圳市"
+    app.radio(key="report_scope").set_value("cluster").run()
+    assert app.selectbox(key="report_cluster").value == "P01"
+
+
 @pytest.mark.parametrize(("city", "shown", "warned"), [("深圳市", "深圳市", False), ("火星市", None, True)])
 def test_a_report_link_opens_its_city_or_says_it_has_none(
     app: AppTest, city: str, shown: str | None, warned: bool
