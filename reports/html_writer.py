@@ -14,7 +14,7 @@ body{font-family:"FangSong","仿宋","WenQuanYi Micro Hei",serif;max-width:60em;
 h1{text-align:center;font-family:"SimHei","黑体","WenQuanYi Micro Hei",sans-serif}
 h2{font-family:"SimHei","黑体","WenQuanYi Micro Hei",sans-serif;font-size:1.2em}
 table{border-collapse:collapse;margin:.5em 0 1em;font-size:.9em}
-td,th{border:1px solid #999;padding:2px 6px}caption{font-weight:bold}
+td,th{border:1px solid #999;padding:2px 6px;overflow-wrap:anywhere}caption{font-weight:bold}
 img{max-width:100%}.note{font-size:.85em;color:#555}
 """
 

@@ -194,3 +194,23 @@ def test_libreoffice_converts_a_report_and_its_pages_render(reporter: Reporter, 
     assert len(pages) >= 3
     assert all(p.stat().st_size > 5_000 for p in pages)
     shutil.copyfile(pdf, ARTIFACTS / "dongguan.pdf")
+
+
+@pytest.mark.browser
+def test_the_html_report_fits_its_window(reporter: Reporter, chromium: str, tmp_path: Path) -> None:
+    """深圳's sources table (long URLs) made the HTML report 1,339 px wide in a 1,200 px window, and wider than a
+    phone's."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM_ARGS
+
+    page_file = tmp_path / "report.html"
+    page_file.write_bytes(render(reporter.context("city", "深圳市"), "html", charts=False))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        for width in (1200, 375):
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            page.goto(page_file.as_uri())
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, width
+            page.close()
+        browser.close()
