@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from graph.errors import noted
-from queries.analytics import STAGE_ZH, STAGES
+from queries.analytics import STAGE_EN, STAGE_ZH, STAGES
 from reports.context import ReportContext, ReportError
 
 FONT_PATHS = (
@@ -86,11 +86,11 @@ def stage_chart(ctx: ReportContext) -> bytes:
     bottom = [0] * len(codes)
     for stage, colour in zip(STAGES, COLOURS, strict=True):
         values = [ctx.cluster_stages[c].get(stage, 0) for c in codes]
-        ax.bar(codes, values, bottom=bottom, label=STAGE_ZH[stage], color=colour)
+        ax.bar(codes, values, bottom=bottom, label=f"{STAGE_ZH[stage]} {STAGE_EN[stage]}", color=colour)
         bottom = [a + b for a, b in zip(bottom, values, strict=True)]
     ax.set_title("各集群创新链主体数 Entities per stage and cluster")
     ax.set_ylabel("主体数 entities")
-    ax.legend(fontsize=8, ncols=5, loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
+    ax.legend(fontsize=7, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
     if not codes:
         ax.text(0.5, 0.5, "无数据 no data", ha="center", va="center", transform=ax.transAxes)
     return _png(fig)
@@ -136,6 +136,12 @@ def map_chart(ctx: ReportContext) -> bytes:
     ax.autoscale_view()
     title = f"{ctx.name_zh}在全省的位置 Location" if ctx.scope == "city" else "各市主体数 Entities per city"
     ax.set_title(title)
+    key = (
+        "红色：本市 red: the city"
+        if ctx.scope == "city"
+        else f"颜色越深主体越多（最多 {top:,} 个）darker: more entities (at most {top:,})"
+    )
+    ax.text(0.5, -0.02, key, fontsize=7, ha="center", va="top", transform=ax.transAxes)  # the map's legend
     ax.set_aspect("equal")
     ax.axis("off")
     return _png(fig)
