@@ -122,6 +122,16 @@ def scored(scope: str, counts: dict[str, int], linked: dict[tuple[str, str], int
     if missing_stages:
         words += " Empty: " + ", ".join(STAGE_EN[s] for s in missing_stages) + "."
         words_zh += "空缺：" + "、".join(STAGE_ZH[s] for s in missing_stages) + "。"
+    # a pair counts when a tie joins its stages with one end in the scope: an empty stage's pair is joined by an
+    # entity outside the scope, which the words say (P03 read "empty: basic research" beside a joined pair from it)
+    outside = [(a, b) for a, b in joined if not counts[a] or not counts[b]]
+    if outside:
+        words += (
+            " Joined through an entity outside the scope: "
+            + ", ".join(f"{STAGE_EN[a]} → {STAGE_EN[b]}" for a, b in outside)
+            + "."
+        )
+        words_zh += "经范围外主体连接：" + "、".join(f"{STAGE_ZH[a]}→{STAGE_ZH[b]}" for a, b in outside) + "。"
     if missing_links:
         unlinked = [f"{STAGE_ZH[a]}→{STAGE_ZH[b]}" for a, b in missing_links]
         words += " Unlinked: " + ", ".join(f"{STAGE_EN[a]} → {STAGE_EN[b]}" for a, b in missing_links) + "."

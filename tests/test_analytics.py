@@ -65,6 +65,21 @@ def _part(eco: Ecosystem, codes: tuple[str, ...]) -> Ecosystem:
     return Ecosystem(members=members, stage=eco.stage, names=eco.names, links=links)
 
 
+def test_a_pair_joined_from_an_empty_stage_says_the_tie_comes_from_outside() -> None:
+    """P03 read "empty: basic research" beside "1 of 4 pairs linked", that pair being basic research → technology
+    breakthrough: a member's tie to a lab outside the cluster. The words now say so."""
+    counts = dict(zip(analytics.STAGES, [0, 4, 0, 2, 3], strict=True))
+    linked = dict.fromkeys(analytics.CHAIN_LINKS, 0)
+    linked[("basic_research", "technology_breakthrough")] = 3
+    linked[("scitech_finance", "talent_support")] = 1  # both stages in the scope: nothing to say
+    result = analytics.scored("P03", counts, linked)
+    assert "经范围外主体连接：基础研究→技术攻关。" in result.explanation_zh
+    assert "Joined through an entity outside the scope: basic research → technology breakthrough." in result.explanation
+    assert "科技金融→人才支撑" not in result.explanation_zh.split("经范围外主体连接：")[1].split("。")[0]
+    whole = analytics.scored("E01", dict.fromkeys(analytics.STAGES, 1), dict.fromkeys(analytics.CHAIN_LINKS, 1))
+    assert "范围外" not in whole.explanation_zh and "outside" not in whole.explanation
+
+
 def test_results_are_reproducible(bundled: GraphStore, eco: Ecosystem) -> None:
     again = Ecosystem.pull(bundled)
     assert analytics.communities(eco) == analytics.communities(again)
