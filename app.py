@@ -40,7 +40,8 @@ with st.sidebar:
     )
 
 pages = [
-    st.Page("app_pages/overview.py", title=L("概览", "Overview"), url_path="overview", default=True),
+    # served at the root; its name is not /overview, which Streamlit answered with "Page not found" (see below)
+    st.Page("app_pages/overview.py", title=L("概览", "Overview"), url_path="home", default=True),
     st.Page("app_pages/chain.py", title=L("集群创新链", "Cluster chain"), url_path="chain"),
     st.Page("app_pages/explore.py", title=L("探索", "Explore"), url_path="explore"),
     st.Page("app_pages/map.py", title=L("地图", "Map"), url_path="map"),
@@ -52,6 +53,15 @@ pages = [
     st.Page("app_pages/export.py", title=L("导出", "Export"), url_path="export"),
     st.Page("app_pages/quality.py", title=L("数据质量", "Data quality"), url_path="quality"),
 ]
+
+
+def _overview_by_name() -> None:
+    """``/overview`` opens the overview at the root, where Streamlit serves the default page: by its own name it
+    answered with "Page not found"."""
+    st.switch_page(pages[0], query_params=st.query_params.to_dict())
+
+
+pages.append(st.Page(_overview_by_name, title=pages[0].title, url_path="overview", visibility="hidden"))
 
 
 @st.cache_resource(show_spinner=False)

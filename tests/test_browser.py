@@ -50,7 +50,7 @@ def _click_a_neighbour(page: Any, root: str = "中国散裂中子源") -> str:
 def test_every_page_draws_and_is_kept_as_a_screenshot(browser_page: tuple[Any, list[str]], server: str) -> None:
     page, _ = browser_page
     for name in PAGES:
-        open_page(page, f"{server}/{'' if name == 'overview' else name}", "[data-testid='stApp'] h1")  # the default: /
+        open_page(page, f"{server}/{name}", "[data-testid='stApp'] h1")  # /overview too: it answered "Page not found"
         settle(page)
         assert not page.locator("[data-testid='stException']").count(), name
         assert "Page not found" not in page.locator("body").inner_text(), name  # Streamlit's own, English-only dialog
