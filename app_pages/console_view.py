@@ -86,6 +86,8 @@ def explain(message: str, cypher: str) -> str:
     if not cypher.strip() or re.search(r"Query is empty|Cannot parse empty query", message):
         return L("查询是空的：请写一条 Cypher 语句。", "The query is empty: write one Cypher statement.")
     current = schema()
+    halves = said_in_both(message)  # ours "中文 / English", the engine's words after the English
+    original = L(*halves) if halves else message  # shown after the explanation, in the reader's language
     prop = re.search(r"Cannot find property (\w+) for (\w+)", message)
     if prop:
         label = _label_of(prop.group(2), cypher)
@@ -97,7 +99,7 @@ def explain(message: str, cypher: str) -> str:
                 f"{prop.group(2)} has no property {prop.group(1)}."
                 + (f" The properties of {label}: {hint}." if hint else ""),
             )
-            + f"\n({message})"
+            + f"\n({original})"
         )
     table = re.search(r"Table (\w+) does not exist", message)
     if table:
@@ -109,7 +111,7 @@ def explain(message: str, cypher: str) -> str:
                 f"The graph has no label or relationship type {table.group(1)}. "
                 f"Labels: {labels}; relationships: {rels}.",
             )
-            + f"\n({message})"
+            + f"\n({original})"
         )
     if re.search(r"Buffer manager|out of memory|MemoryPool|memory limit|Unable to allocate|bad_alloc", message, re.I):
         return (
@@ -118,7 +120,7 @@ def explain(message: str, cypher: str) -> str:
                 "The query ran out of memory. Add a LIMIT, use a shorter path (such as [*1..3]), or narrow the "
                 "starting nodes with WHERE first.",
             )
-            + f"\n({message})"
+            + f"\n({original})"
         )
     if re.search(r"Parser exception|SyntaxError|Invalid input", message):
         return (
@@ -127,7 +129,7 @@ def explain(message: str, cypher: str) -> str:
                 "The query has a syntax error: check brackets, quotes and keywords (where: in the database's own "
                 "words, in brackets).",
             )
-            + f"\n({message})"
+            + f"\n({original})"
         )
     missing = re.search(r"Parameter (\w+) not found|Expected parameter\(s\): (\w+)", message)
     if missing:
@@ -138,12 +140,12 @@ def explain(message: str, cypher: str) -> str:
                 f"The query uses the parameter ${name}, which the parameters (JSON) lack: add it, as in "
                 f'{{"{name}": …}}.',
             )
-            + f"\n({message})"
+            + f"\n({original})"
         )
     if re.search(r"timeout|timed out|interrupted", message, re.I):
         return (
             L("查询超时。请加上 LIMIT 或缩小范围。", "The query took too long. Add a LIMIT or narrow it.")
-            + f"\n({message})"
+            + f"\n({original})"
         )
     if re.search(r"write operations in a read-only database", message, re.I):
         return (
@@ -151,10 +153,9 @@ def explain(message: str, cypher: str) -> str:
                 "控制台是只读的：查询不能新建、修改或删除数据。",
                 "The console is read-only: a query cannot create, change or delete data.",
             )
-            + f"\n({message})"
+            + f"\n({original})"
         )
-    halves = said_in_both(message)  # ours "中文 / English", the engine's words after the English
-    return L(*halves) if halves else message
+    return original
 
 
 def query_file_text(name: str, title: str, cypher: str, params: Mapping[str, Any]) -> str:

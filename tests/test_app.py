@@ -319,6 +319,11 @@ def test_console_runs_a_query_and_rejects_a_write(app: AppTest) -> None:
     app.text_input(key="console_params").set_value('{"city": "无此城"}').run()
     app.button(key="console_run").click().run()  # no row: said in both languages, not an empty grid's "empty"
     assert not app.error and not app.dataframe and "没有返回任何行" in app.info[0].value
+    app.sidebar.radio[0].set_value("en").run()
+    app.text_area(key="console_text").set_value("CREATE (:City {id: 'city/000000', name_zh: 'x'})").run()
+    app.button(key="console_run").click().run()  # in English, the engine's words too (they were ours in both)
+    said = shown(app.error[0].value)
+    assert "The console is read-only" in said and not CJK.search(said), said
 
 
 def test_the_console_lists_every_label_its_properties_and_every_relationship_type(app: AppTest, schema: Schema) -> None:
