@@ -23,7 +23,14 @@ if LANG_KEY not in st.session_state:  # a shared link's language, else Chinese w
 
 
 def _chosen_language() -> None:
-    st.session_state[LANG_KEY] = st.session_state[LANG_PICKER]
+    """The reader's choice, and the URL's ``lang`` with it: a page that writes no state of its own into its URL kept
+    a link's ``lang=en`` after the reader chose Chinese, and a reload or a copied link opened in English again."""
+    chosen = st.session_state[LANG_PICKER]
+    st.session_state[LANG_KEY] = chosen
+    if chosen == "zh":
+        st.query_params.pop("lang", None)
+    else:
+        st.query_params["lang"] = chosen
 
 
 with st.sidebar:

@@ -110,6 +110,9 @@ with class_col:
 
 data = GraphData()
 member_ids = {row["member_id"] for row in edges}  # the rest are drawn for a tie to a member (faded, and said so)
+# ... where the rows hold every member: a cut answer leaves some out, and stated ties only leave out the members by
+# an inferred tie, which would be called outside the cluster
+whole_membership = not edges_result.truncated and not sourced_only
 for row in edges:
     data.add_node(row["cluster_id"], row["cluster_name"], stage="cluster", kind="IndustryCluster")
     for end in ("from", "to"):
@@ -123,7 +126,11 @@ for row in edges:
                 stage=stage,
                 kind=kind,
                 title=f"{name} · {class_word(kind)}"
-                + ("" if row[f"{end}_id"] in member_ids else " · " + L("集群外", "outside the cluster")),
+                + (
+                    ""
+                    if row[f"{end}_id"] in member_ids or not whole_membership
+                    else " · " + L("集群外", "outside the cluster")
+                ),
             )
     data.add_edge(row["member_id"], row["cluster_id"], "SERVES")  # IN_CLUSTER or SERVES_CLUSTER (PICTURE_TIES)
     if row["to_id"]:
@@ -150,6 +157,7 @@ with graph_col:
     beside = ["industry", *(["none"] if any(n["stage"] == "none" for n in shown.nodes.values()) else [])]
     st.caption(" → ".join(stage_name(s) for s in STAGE_KEYS) + " · " + " · ".join(map(stage_name, beside)))
     outside = {n for n in shown.nodes if n not in member_ids and shown.nodes[n]["stage"] != "cluster"}
+    outside = outside - set(marked) if whole_membership else set()  # a broker is drawn marked, not faint
     if outside:  # the tables count members only: the picture says what else it draws
         st.caption(
             L(

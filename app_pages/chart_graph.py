@@ -23,7 +23,7 @@ import networkx as nx
 
 from app_pages.chart_safety import draw, js_function, js_text, label_text
 from app_pages.common import L, class_label, relationship_word, stage_name
-from app_pages.graph_view import COLOURS, STAGE_COLUMNS, GraphData
+from app_pages.graph_view import COLOURS, STAGE_COLUMNS, GraphData, in_use
 
 HUB_CLASSES = frozenset({"City", "District", "Place", "IndustryCluster", "ChainStage", "IndustryCategory"})
 CLASS_PALETTE = (
@@ -224,7 +224,7 @@ def stage_blocks(data: GraphData, first: Iterable[str] = ()) -> dict[str, tuple[
         stage = str(node["stage"]) if node["stage"] in STAGE_COLUMNS else "industry"
         columns[stage].append(node_id)
     positions: dict[str, tuple[float, float]] = {}
-    for x, stage in enumerate(STAGE_COLUMNS):
+    for x, stage in enumerate(in_use(columns)):
         across = x * STAGE_GAP
         members = sorted(columns.get(stage, []), key=lambda n: (-degree[n], n))
         if len(members) <= BLOCK_ROWS:

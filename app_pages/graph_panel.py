@@ -24,7 +24,7 @@ from app_pages.graph_view import GraphData, render
 from app_pages.headers import frame
 from app_pages.text_order import in_order
 
-STAGE_CHOICES = (*STAGE_KEYS, "industry")
+STAGE_CHOICES = (*STAGE_KEYS, "industry", "none")  # "none": a department or a place (the chain picture's column)
 
 
 @dataclass(frozen=True)

@@ -138,11 +138,17 @@ def layered_positions(data: GraphData) -> dict[str, tuple[float, float]]:
         stage = str(node["stage"]) if node["stage"] in STAGE_COLUMNS else "industry"
         columns[stage].append(node_id)
     positions = {}
-    for x, stage in enumerate(STAGE_COLUMNS):
+    for x, stage in enumerate(in_use(columns)):
         members = columns.get(stage, [])
         for y, node_id in enumerate(members):
             positions[node_id] = (x * 260.0, (y - len(members) / 2) * 46.0)
     return positions
+
+
+def in_use(columns: Mapping[str, Sequence[str]]) -> list[str]:
+    """The stage columns in chain order, the departments' column only where it holds a node (else an empty column
+    stood between the firms and the cluster)."""
+    return [stage for stage in STAGE_COLUMNS if stage != "none" or columns.get(stage)]
 
 
 def spring_positions(data: GraphData) -> dict[str, tuple[float, float]]:

@@ -32,10 +32,11 @@ st.caption(
 KEPT = "kept_"  # a choice's copy under a key no widget owns: Streamlit forgets a widget's value while it is not drawn
 
 
-def _restore(key: str, allowed: Collection[object]) -> None:
-    """The city (or cluster) chosen before the other scope was picked: switching back had reset it to the first."""
+def _restore(key: str, name: str, allowed: Collection[object]) -> None:
+    """The city (or cluster) chosen before the other scope was picked: switching back had reset it to the first. A
+    link's own ``name`` wins (share.seed reads it)."""
     kept = st.session_state.get(KEPT + key)
-    if key not in st.session_state and kept in allowed:
+    if key not in st.session_state and kept in allowed and share.param(name) is None:
         st.session_state[key] = kept
 
 
@@ -55,7 +56,7 @@ edition = st.selectbox(
 with Reporter(current, edition, AUTO) as reporter:
     if scope == "city":
         cities = reporter.cities()
-        _restore("report_city", cities)
+        _restore("report_city", "city", cities)
         share.seed("report_city", "city", cities[0] if cities else None, cities)
         chosen = st.selectbox(
             L("地市", "City"),
@@ -67,7 +68,7 @@ with Reporter(current, edition, AUTO) as reporter:
         )
     else:
         options = cluster_options()
-        _restore("report_cluster", options)
+        _restore("report_cluster", "cluster", options)
         share.seed("report_cluster", "cluster", next(iter(options), None), options)
         chosen = pick_from(L("产业集群", "Cluster"), options, "report_cluster")
     st.session_state[f"{KEPT}{'report_city' if scope == 'city' else 'report_cluster'}"] = chosen

@@ -115,7 +115,8 @@ def map_chart(ctx: ReportContext) -> bytes:
 
     fig = _figure(6.4, 4.6)
     ax = fig.subplots()
-    top = max(ctx.map_values.values(), default=0) or 1
+    most = max(ctx.map_values.values(), default=0)
+    top = most or 1
     rings: list[list[list[float]]] = []
     colours: list[Any] = []
     for feature in _cities():
@@ -139,7 +140,7 @@ def map_chart(ctx: ReportContext) -> bytes:
     key = (
         "红色：本市 red: the city"
         if ctx.scope == "city"
-        else f"颜色越深主体越多（最多 {top:,} 个）darker: more entities (at most {top:,})"
+        else f"颜色越深主体越多（最多 {most:,} 个）darker: more entities (at most {most:,})"
     )
     ax.text(0.5, -0.02, key, fontsize=7, ha="center", va="top", transform=ax.transAxes)  # the map's legend
     ax.set_aspect("equal")

@@ -10,7 +10,11 @@ from reports.context import ReportContext
 
 
 def _sheet(table: s.Table) -> tuple[list[str], list[dict[str, Any]]]:
-    return table.columns, [dict(zip(table.columns, row, strict=True)) for row in table.rows]
+    """A table's columns and rows, and its note (what a column counts) as a last row under its first column."""
+    rows = [dict(zip(table.columns, row, strict=True)) for row in table.rows]
+    if table.note:
+        rows.append({table.columns[0]: table.note})
+    return table.columns, rows
 
 
 def xlsx_bytes(ctx: ReportContext) -> bytes:

@@ -61,6 +61,9 @@ def test_english_switch(app: AppTest) -> None:
     app.sidebar.radio[0].set_value("en").run()
     assert not app.exception
     assert app.title[0].value == "Overview"
+    assert app.query_params["lang"] == "en"  # a reload or a copied link keeps the reader's language
+    app.sidebar.radio[0].set_value("zh").run()
+    assert app.title[0].value.startswith("概览") and "lang" not in app.query_params
 
 
 def test_cluster_chain_page_draws_the_chain_of_the_chosen_cluster(app: AppTest) -> None:

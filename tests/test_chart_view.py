@@ -13,6 +13,7 @@ from app_pages.chart_graph import (
     LABEL_COUNT,
     NAMED_PER_BLOCK,
     ROW,
+    STAGE_GAP,
     filtered,
     graph_option,
     named,
@@ -23,6 +24,7 @@ from app_pages.chart_graph import (
 )
 from app_pages.column_words import COLUMNS
 from app_pages.console_view import explain, node_columns, query_file_text
+from app_pages.graph_panel import STAGE_CHOICES
 from app_pages.graph_view import GraphData
 from app_pages.headers import frame, key_products
 from graph.embedded_store import EmbeddedStore
@@ -116,6 +118,18 @@ def test_a_tall_stage_leaves_room_for_its_highlighted_nodes() -> None:
             positions = stage_blocks(data, labelled)
             assert max(y for _, y in positions.values()) <= BLOCK_ROWS * ROW, (size, extra)
             assert len(set(positions.values())) == len(positions), (size, extra)
+
+
+def test_a_department_s_column_is_drawn_and_filtered_only_where_it_has_one() -> None:
+    """A department went from the firms' column to one of its own: every stage chosen in the filter dropped it (the
+    choices lacked its column), and a picture without one had an empty column before the cluster."""
+    data = _star(3)
+    data.add_node("cluster/E01", "集群", stage="cluster", kind="IndustryCluster")
+    assert stage_blocks(data)["cluster/E01"][0] == 6 * STAGE_GAP  # five stages, the firms, then the cluster
+    data.add_node("agency/x", "省科技厅", stage="none", kind="GovernmentAgency")
+    positions = stage_blocks(data)
+    assert positions["agency/x"][0] == 6 * STAGE_GAP and positions["cluster/E01"][0] == 7 * STAGE_GAP
+    assert "agency/x" in filtered(data, stages=list(STAGE_CHOICES)).nodes
 
 
 def test_filters_and_hubs_and_the_cap() -> None:

@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import openpyxl
 import pytest
 from docx import Document
 
@@ -169,6 +170,8 @@ def test_a_report_as_of_an_edition_with_changes(loaded_embedded_path: Path, sche
         assert "src='http" not in html and "<link" not in html  # self-contained: nothing fetched
         xlsx = render(ctx, "xlsx")
         assert xlsx[:2] == b"PK"
+        stages = openpyxl.load_workbook(io.BytesIO(xlsx))["表1"]  # the note on what a column counts, as in Word
+        assert any("计入完整度" in str(c.value) and "Counted for completeness" in str(c.value) for c in stages["A"])
     finally:
         store.close()
 
