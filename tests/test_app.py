@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -10,35 +9,20 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages.chart_graph import FADED_OPACITY
 from app_pages.common import MISSING, plain
 from app_pages.graph_view import GraphData, external_urls, render
 from app_pages.map_view import choropleth
 from graph.embedded_store import EmbeddedStore
 from graph.schema import Schema
 from queries.catalog import get_query
+from tests.app_driver import chart, embedded_app, on_page
 from tests.bilingual import CJK
 from tests.conftest import REPO, shown
 
 
 @pytest.fixture
 def app(loaded_embedded_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.delenv("NEO4J_URI", raising=False)
-    monkeypatch.setenv("CLUSTERKG_EMBEDDED_PATH", str(loaded_embedded_path))
-    from app_pages.common import _store
-
-    _store.clear()
-    return AppTest.from_file(str(REPO / "app.py"), default_timeout=90)
-
-
-TIE = "关联方式 tie"
-
-
-def _page(app: AppTest, page: str) -> AppTest:
-    app.run()
-    app.switch_page(f"app_pages/{page}.py").run()
-    assert not app.exception, app.exception
-    return app
+    return embedded_app(loaded_embedded_path, monkeypatch)
 
 
 def test_overview_shows_counts_of_the_bundled_data(app: AppTest) -> None:
@@ -66,94 +50,8 @@ def test_english_switch(app: AppTest) -> None:
     assert app.title[0].value.startswith("概览") and "lang" not in app.query_params
 
 
-def test_cluster_chain_page_draws_the_chain_of_the_chosen_cluster(app: AppTest) -> None:
-    _page(app, "chain")
-    app.selectbox(key="chain_cluster").select("P09").run()
-    assert not app.exception
-    frame = app.dataframe[-1].value
-    assert "中国散裂中子源" in set(frame["中文名称 Chinese name"])
-    assert any(m.label.startswith("链条完整度") for m in app.metric)
-    words = next(m.value for m in app.markdown if "of 5 stages" in m.value)  # the score's words, in both languages
-    assert words.startswith("5 个环节中") and words.index("环节中") < words.index("of 5 stages"), words
-    option = _chart(app, "chain_graph")["options"]
-    assert "infrastructure/6389197a8400" in {n["id"] for n in option["series"][0]["data"]}  # CSNS, drawn
-    assert option["legend"][0]["data"] and sum(n["label"]["show"] for n in option["series"][0]["data"]) >= 20
-
-
-def test_the_chain_picture_draws_a_department_apart_from_the_firms(app: AppTest) -> None:
-    """省科技厅 and the other departments were drawn in the firms' column, in the firms' colour and under their legend
-    entry, where the links table calls them "no stage"."""
-    _page(app, "chain")
-    app.selectbox(key="chain_cluster").select("E03").run()
-    assert not app.exception
-    option = _chart(app, "chain_graph")["options"]
-    series = option["series"][0]
-    names = [c["name"] for c in series["categories"]]
-    departments = [n for n in series["data"] if "厅" in n["name"] or "人民政府" in n["name"]]
-    assert departments, "E03's picture draws a department"
-    no_stage = "不属于任何环节（如政府部门） no stage (a department, for instance)"
-    assert {names[n["category"]] for n in departments} == {no_stage}
-    firms = [n for n in series["data"] if names[n["category"]].startswith("产业主体")]
-    assert firms and max(n["x"] for n in firms) < min(n["x"] for n in departments)  # a column of their own
-
-
-def test_the_chain_picture_fades_what_is_outside_the_cluster(
-    app: AppTest, loaded_embedded_path: Path, schema: Schema
-) -> None:
-    """E03's tables said talent support had no entity while its picture drew 华中科技大学 in that column, a partner
-    of a member: the partners are drawn faint, and the page says so."""
-    _page(app, "chain")
-    app.selectbox(key="chain_cluster").select("E03").run()
-    assert not app.exception
-    store = EmbeddedStore(loaded_embedded_path, schema, read_only=True)
-    rows = get_query("cluster_chain_graph").run(store, {"cluster": "E03", "sourced_only": False}).rows
-    store.close()
-    members = {r["member_id"] for r in rows}
-    series = _chart(app, "chain_graph")["options"]["series"][0]
-    faint = {n["id"] for n in series["data"] if n.get("itemStyle", {}).get("opacity") == FADED_OPACITY}
-    drawn = {n["id"] for n in series["data"] if not n["id"].startswith("cluster/")}
-    assert faint and faint == drawn - members
-    assert any(
-        f"半透明的 {len(faint)} 个" in c.value and f"Faded: {len(faint)} entities" in c.value for c in app.caption
-    )
-
-
-def test_cluster_chain_page_shows_all_ties_or_sourced_ties_only(app: AppTest) -> None:
-    _page(app, "chain")
-    app.selectbox(key="chain_cluster").select("P03").run()
-    stages = app.dataframe[0].value
-    assert [s.split()[0] for s in stages["环节 Stage"]] == ["基础研究", "技术攻关", "成果转化", "科技金融", "人才支撑"]
-    assert any("无数据" in v for v in stages["主体数 Entities"])  # an empty stage says so, never a gap
-    all_ties = len(app.dataframe[-1].value)
-    assert set(app.dataframe[-1].value[TIE]) == {"来源陈述 sourced", "规则推断 inferred"}
-    app.toggle(key="chain_sourced_only").set_value(True).run()
-    assert not app.exception
-    sourced = app.dataframe[-1].value
-    assert 0 < len(sourced) < all_ties and set(sourced[TIE]) == {"来源陈述 sourced"}
-    assert app.query_params["sourced"] == "true" and app.query_params["cluster"] == "P03"  # shareable
-
-
-def test_a_shared_link_reopens_the_same_view(app: AppTest) -> None:
-    app.query_params["cluster"] = "E04"
-    app.query_params["lang"] = "en"
-    app.run()
-    app.switch_page("app_pages/chain.py").run()
-    assert not app.exception
-    assert app.selectbox(key="chain_cluster").value == "E04" and app.title[0].value == "Cluster chain"
-
-
-def test_a_link_naming_an_unknown_cluster_says_so(app: AppTest) -> None:
-    app.query_params["cluster"] = "E99"
-    app.run()
-    app.switch_page("app_pages/chain.py").run()
-    assert not app.exception
-    said = " ".join(w.value for w in app.warning)
-    assert "链接中的 cluster=" in said and "E99" in said, said  # and which cluster it shows instead
-    assert app.selectbox(key="chain_cluster").value == "E01"
-
-
 def test_explore_page_searches_and_expands(app: AppTest, loaded_embedded_path: Path, schema: Schema) -> None:
-    _page(app, "explore")
+    on_page(app, "explore")
     app.text_input(key="explore_text").set_value("鹏城").run()
     assert not app.exception
     assert "鹏城" in app.subheader[0].value and "重大科技基础设施" in app.subheader[0].value  # its class, in words
@@ -173,9 +71,9 @@ def test_explore_page_searches_and_expands(app: AppTest, loaded_embedded_path: P
     # 鹏城实验室's second step would pass through hubs only (a city, clusters): the hops slider is tried on
     # 中国散裂中子源, whose institute leads projects
     app.text_input(key="explore_text").set_value("散裂中子源").run()
-    drawn = {n["id"] for n in _chart(app, "explore_graph")["options"]["series"][0]["data"]}
+    drawn = {n["id"] for n in chart(app, "explore_graph")["options"]["series"][0]["data"]}
     app.slider(key="explore_hops").set_value(2).run()
-    assert len({n["id"] for n in _chart(app, "explore_graph")["options"]["series"][0]["data"]}) > len(drawn)
+    assert len({n["id"] for n in chart(app, "explore_graph")["options"]["series"][0]["data"]}) > len(drawn)
 
 
 PATH_TARGET = "软件与信息服务"  # from 中国散裂中子源: one path of 2 steps and two of 3, none through a hub
@@ -189,23 +87,23 @@ def _paths_drawn(app: AppTest) -> list[str]:
     assert list(table.columns) == ["路径 Path", "长度 Length", "途经 Through", "关系 Relationships"]
     assert len(table) >= 2 and list(table["长度 Length"]) == sorted(table["长度 Length"])
     assert all(through.startswith("中国散裂中子源") for through in table["途经 Through"])
-    series = _chart(app, "explore_graph")["options"]["series"][0]
+    series = chart(app, "explore_graph")["options"]["series"][0]
     assert any(link.get("lineStyle", {}).get("color") == "#d62728" for link in series["links"])
     return [n["id"] for n in series["data"]]
 
 
 def test_a_shortest_path_and_its_alternatives_are_drawn(app: AppTest) -> None:
-    _page(app, "explore")
+    on_page(app, "explore")
     drawn = _paths_drawn(app)
     red = _red(app)
     app.radio(key="path_choice").set_value(1).run()  # the next-shortest, in red instead
     assert not app.exception
-    assert {n["id"] for n in _chart(app, "explore_graph")["options"]["series"][0]["data"]} == set(drawn)
+    assert {n["id"] for n in chart(app, "explore_graph")["options"]["series"][0]["data"]} == set(drawn)
     assert _red(app) != red and len(_red(app)) >= 3  # every path stays drawn; another one is red
 
 
 def _red(app: AppTest) -> set[str]:
-    nodes = _chart(app, "explore_graph")["options"]["series"][0]["data"]
+    nodes = chart(app, "explore_graph")["options"]["series"][0]["data"]
     return {n["id"] for n in nodes if n.get("itemStyle", {}).get("borderColor") == "#d62728"}
 
 
@@ -213,7 +111,7 @@ def _red(app: AppTest) -> set[str]:
 def test_the_same_paths_are_drawn_on_neo4j(
     app: AppTest, loaded_neo4j: object, neo4j_settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _page(app, "explore")
+    on_page(app, "explore")
     embedded = _paths_drawn(app)
     embedded_table = app.dataframe[0].value
     from app_pages.common import _store
@@ -222,7 +120,7 @@ def test_the_same_paths_are_drawn_on_neo4j(
     monkeypatch.setenv("NEO4J_URI", str(neo4j_settings.neo4j_uri))  # the app picks Neo4j
     on_neo4j = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
     try:
-        _page(on_neo4j, "explore")
+        on_page(on_neo4j, "explore")
         assert "Neo4j" in on_neo4j.caption[0].value
         assert sorted(_paths_drawn(on_neo4j)) == sorted(embedded)
         assert on_neo4j.dataframe[0].value.equals(embedded_table)
@@ -231,12 +129,12 @@ def test_the_same_paths_are_drawn_on_neo4j(
 
 
 def test_map_page_colours_cities(app: AppTest) -> None:
-    _page(app, "map")
+    on_page(app, "map")
     app.selectbox(key="map_cluster").select("P09").run()
     assert not app.exception
-    province = _chart(app, "map_chart_province")
+    province = chart(app, "map_chart_province")
     assert len(province["map"]["geoJson"]["features"]) == 21 and province["options"]["visualMap"]["show"]
-    assert len(_chart(app, "map_chart_prd")["map"]["geoJson"]["features"]) == 9  # the readable inset
+    assert len(chart(app, "map_chart_prd")["map"]["geoJson"]["features"]) == 9  # the readable inset
     header = next(s.value for s in app.subheader if "未落到城市的主体" in s.value)
     count = int(header.split("：")[1].split(" ")[0].replace(",", ""))  # the kept count, whole
     shown = len(app.dataframe)
@@ -246,7 +144,7 @@ def test_map_page_colours_cities(app: AppTest) -> None:
 
 
 def test_map_page_counts_a_picked_citys_districts_and_lists_the_unplaced_on_request(app: AppTest) -> None:
-    _page(app, "map")
+    on_page(app, "map")
     app.selectbox(key="map_city").select("广州市").run()
     assert not app.exception and any(s.value.startswith("广州市：各县区") for s in app.subheader)
     line = next(m.value for m in app.markdown if "未定位到县区的主体" in m.value)
@@ -259,28 +157,28 @@ def test_map_page_counts_a_picked_citys_districts_and_lists_the_unplaced_on_requ
 
 def test_a_city_profile_names_the_stage_of_a_park_in_both_languages(app: AppTest) -> None:
     """A city's profile showed the stage of its parks and zones as the bare word "other"."""
-    _page(app, "map")
+    on_page(app, "map")
     app.selectbox(key="map_city").select("广州市").run()
     stages = set(app.dataframe[0].value["环节 stage"])
     assert "不属于任何环节（如园区） no stage (a park, for instance)" in stages and "other" not in stages, stages
 
 
 def test_compare_page_puts_two_cities_side_by_side(app: AppTest, loaded_embedded_path: Path, schema: Schema) -> None:
-    _page(app, "compare")
+    on_page(app, "compare")
     assert app.multiselect(key="compare_cities").value == ["深圳市", "东莞市"]
     totals = [int(m.value.replace(",", "")) for m in app.metric if m.label == "主体总数 Entities"]
     store = EmbeddedStore(loaded_embedded_path, schema, read_only=True)
     on_map = {r["city"]: r["entities"] for r in get_query("stage_map").run(store, {"stage": "all"}).rows}
     assert totals == [on_map["深圳市"], on_map["东莞市"]]  # the map's figure: a park is on no stage
     assert any(c.value.startswith("另有 1 个不属于任何环节的载体") for c in app.caption)  # each city's zone, named
-    heat = _chart(app, "compare_heat")["options"]
+    heat = chart(app, "compare_heat")["options"]
     assert len(heat["yAxis"]["data"]) == 21 and len(heat["xAxis"]["data"]) == 20
     app.multiselect(key="compare_cities").set_value([]).run()  # none chosen: the page says what to do
     assert not app.exception and any("请选择两到三个城市" in i.value for i in app.info)
 
 
 def test_targets_page_names_the_gaps(app: AppTest) -> None:
-    _page(app, "targets")
+    on_page(app, "targets")
     frames = [df.value for df in app.dataframe]
     assert len(frames[0]) == 7  # the quantified targets
     assert set(frames[1]["技术创新中心覆盖 technology centre coverage"]) == {"未知：名单不全 unknown: list incomplete"}
@@ -289,7 +187,7 @@ def test_targets_page_names_the_gaps(app: AppTest) -> None:
 
 
 def test_lists_page_offers_the_excel_workbook(app: AppTest) -> None:
-    _page(app, "lists")
+    on_page(app, "lists")
     assert not app.exception
     assert len(app.subheader) == 4
     cells = {str(v) for table in app.dataframe for column in table.value.columns for v in table.value[column]}
@@ -298,7 +196,7 @@ def test_lists_page_offers_the_excel_workbook(app: AppTest) -> None:
 
 
 def test_console_runs_a_query_and_rejects_a_write(app: AppTest) -> None:
-    _page(app, "console")
+    on_page(app, "console")
     schema_text = "\n".join(m.value for m in app.markdown)
     assert "**Tally**（记账）" in schema_text and "**Enterprise**（记账）" not in schema_text  # bookkeeping marked
     assert any("不是主体" in c.value and "not entities" in c.value for c in app.caption)
@@ -330,7 +228,7 @@ def test_console_runs_a_query_and_rejects_a_write(app: AppTest) -> None:
 
 
 def test_the_console_lists_every_label_its_properties_and_every_relationship_type(app: AppTest, schema: Schema) -> None:
-    _page(app, "console")
+    on_page(app, "console")
     labels_text, relationships_text = (  # the list, not the caption above it
         next(m.value for m in app.expander[i].markdown if m.value.startswith("- ")) for i in (0, 1)
     )
@@ -346,7 +244,7 @@ def test_the_console_lists_every_label_its_properties_and_every_relationship_typ
 
 
 def test_export_page_makes_rdf_and_csv(app: AppTest) -> None:
-    _page(app, "export")
+    on_page(app, "export")
     app.selectbox(key="export_rdf_scope").select("E04").run()
     app.button(key="export_rdf_make").click().run()
     assert not app.exception
@@ -362,7 +260,7 @@ def test_export_page_makes_rdf_and_csv(app: AppTest) -> None:
 
 
 def test_quality_page_shows_the_last_report(app: AppTest) -> None:
-    _page(app, "quality")
+    on_page(app, "quality")
     files = app.dataframe[0].value
     read, loaded = files["读取行数 rows read"], files["已载入 loaded"]
     assert (read == loaded + files["拒绝 rejected"] + files["跳过 skipped"]).all()
@@ -374,7 +272,7 @@ SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
 @pytest.mark.parametrize("page", PAGES)
 def test_no_table_shows_a_snake_case_header_or_none_for_a_missing_value(app: AppTest, page: str) -> None:
-    _page(app, page)
+    on_page(app, page)
     if page == "console":  # the console's own columns are the analyst's aliases: run one to see node columns
         app.text_area(key="console_text").set_value("MATCH (c:City) RETURN c LIMIT 3").run()
         app.button(key="console_run").click().run()
@@ -388,14 +286,6 @@ def test_no_table_shows_a_snake_case_header_or_none_for_a_missing_value(app: App
 
 def lang_of(app: AppTest) -> str:
     return str(app.session_state["lang"]) if "lang" in app.session_state else "zh"
-
-
-def _chart(app: AppTest, key: str) -> dict[str, Any]:
-    """The options an ECharts component was given, by its key."""
-    for element in app.get("bidi_component"):
-        if element.proto.id.endswith(f"-{key}"):
-            return dict(json.loads(element.proto.json))
-    raise AssertionError(f"no chart {key}")
 
 
 @pytest.mark.neo4j
@@ -428,7 +318,7 @@ def test_map_svg_has_no_tiles() -> None:
 
 
 def test_report_page_previews_and_offers_the_three_downloads(app: AppTest) -> None:
-    _page(app, "report")
+    on_page(app, "report")
     assert app.title[0].value.startswith("年度执行情况报告")
     title = app.subheader[0].value.replace("\\", "")  # Chinese, then English (its punctuation escaped: plain)
     assert re.fullmatch(r"\S+市创新体系执行情况报告 Innovation system execution report: [A-Z][a-z]+", title), title
@@ -444,7 +334,7 @@ def test_report_page_previews_and_offers_the_three_downloads(app: AppTest) -> No
 
 def test_the_report_page_keeps_the_city_across_a_change_of_scope(app: AppTest) -> None:
     """深圳市 chosen, then a cluster, then a city again: the page had gone back to 广州市."""
-    _page(app, "report")
+    on_page(app, "report")
     app.selectbox(key="report_city").select("深圳市").run()
     app.radio(key="report_scope").set_value("cluster").run()
     app.selectbox(key="report_cluster").select("P01").run()
@@ -470,35 +360,10 @@ def test_a_report_link_opens_its_city_or_says_it_has_none(
 def test_a_download_does_not_rerun_the_page(app: AppTest, page: str, count: int) -> None:
     """A rerun after the click revoked the file Streamlit was making for it: about one chain-page SVG click in six
     downloaded nothing (tests/test_browser.py saw it; the button spun for ever)."""
-    _page(app, page)
+    on_page(app, page)
     downloads = app.get("download_button")
     assert len(downloads) == count
     assert all(d.proto.ignore_rerun for d in downloads), [d.proto.label for d in downloads]
-
-
-def test_a_big_clusters_members_are_listed_on_request(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
-    _page(app, "chain")
-    listed = len(app.dataframe)
-    members = len(app.dataframe[-1].value)  # under the row cap: every member
-    assert 100 < members < 5000
-    monkeypatch.setenv("CLUSTERKG_LISTED_AT_ONCE", "100")  # fewer than the cluster has
-    _page(app, "chain")
-    assert len(app.dataframe) == listed - 1 and any("按需列出" in c.value for c in app.caption)
-    app.toggle(key="chain_list_members").set_value(True).run()
-    assert not app.exception
-    assert len(app.dataframe) == listed and len(app.dataframe[-1].value) == members
-
-
-def test_chain_page_says_when_the_row_cap_cut_its_lists(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
-    _page(app, "chain")
-    assert not app.warning and not any("只显示前" in c.value for c in app.caption)
-    score = app.metric[0].value
-    monkeypatch.setenv("CLUSTERKG_ROW_CAP", "20")  # a cluster with more ties than the cap
-    _page(app, "chain")
-    assert any("前 20 条" in w.value and "first 20" in w.value for w in app.warning)
-    assert app.metric[0].value == score  # the score still counts every tie (queries/scoped_chain.py)
-    assert any("只显示前 20 行" in c.value for c in app.caption)
-    assert len(app.dataframe[-1].value) == 20
 
 
 def _chrome_widgets() -> None:

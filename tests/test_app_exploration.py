@@ -3,14 +3,13 @@ controls with AppTest on both stores."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app_driver import chart
 from tests.conftest import REPO
 
 
@@ -31,18 +30,11 @@ def app(
     _store.clear()
 
 
-def _chart(app: AppTest, key: str) -> dict[str, Any]:
-    for element in app.get("bidi_component"):
-        if element.proto.id.endswith(f"-{key}"):
-            return dict(json.loads(element.proto.json))
-    raise AssertionError(f"no chart {key}")
-
-
 def test_the_map_legend_shows_quantile_ranges_and_a_picked_city_shows_its_districts(app: AppTest) -> None:
     app.run()
     app.switch_page("app_pages/map.py").run()
     assert not app.exception, app.exception
-    legend = _chart(app, "map_chart_province")["options"]["visualMap"]
+    legend = chart(app, "map_chart_province")["options"]["visualMap"]
     assert legend["type"] == "piecewise" and len(legend["pieces"]) >= 4  # zero and at least three ranges
     zero, *ranges = legend["pieces"]
     assert zero["lte"] == 0 and zero["color"] not in {p["color"] for p in ranges}
@@ -50,7 +42,7 @@ def test_the_map_legend_shows_quantile_ranges_and_a_picked_city_shows_its_distri
     assert not any(c.proto.id.endswith("-map_districts") for c in app.get("bidi_component"))  # none until picked
     app.selectbox(key="map_city").select("广州市").run()
     assert not app.exception, app.exception
-    districts = _chart(app, "map_districts")
+    districts = chart(app, "map_districts")
     assert len(districts["map"]["geoJson"]["features"]) == 11
     drawn = {d["name"]: d["value"] for d in districts["options"]["series"][0]["data"]}
     assert drawn["天河区"] > 0 and len(drawn) == 11
@@ -71,6 +63,6 @@ def test_whole_graph_communities_and_brokers_only_on_request(app: AppTest) -> No
     communities, brokers = (df.value for df in app.dataframe[before : before + 2])
     assert communities["集群数 clusters (count)"].sum() == 20  # every cluster in exactly one community
     assert len(brokers) == 20 and brokers["服务集群数 clusters served"].iloc[0] >= 10
-    series = _chart(app, "ecosystem_graph")["options"]["series"][0]
+    series = chart(app, "ecosystem_graph")["options"]["series"][0]
     assert 20 < len(series["data"]) <= 300 and sum(n["symbol"] == "roundRect" for n in series["data"]) == 20
     assert any(c.value.startswith("用时") for c in app.caption)
