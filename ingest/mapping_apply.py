@@ -14,7 +14,7 @@ from graph.errors import said_in_both
 from graph.ids import mint_key
 from ingest.geo import TO_WGS84
 from ingest.mapping import LinkRule, SkipRule, SourceMapping, check_columns
-from ingest.normalize import bracket_alias, clean_value, looks_like_formula, split_list
+from ingest.normalize import bracket_names, clean_value, looks_like_formula, split_list
 from ingest.readers import SourceRow, Table
 from ingest.records import NO_PROPS, LinkKind, NodeRecord, PendingLink, Provenance, link_kind, target_ref
 from ingest.report import Level, Report
@@ -173,9 +173,7 @@ def _node_record(mapping: SourceMapping, row: SourceRow, file: str, report: Repo
         return None
     aliases = [clean_value(a) for col in mapping.alias_columns for a in split_list(row.values.get(col, ""))]
     if mapping.bracket_alias_from:
-        alias = bracket_alias(str(props.get(mapping.bracket_alias_from, "")))
-        if alias:
-            aliases.append(alias)
+        aliases.extend(bracket_names(str(props.get(mapping.bracket_alias_from, ""))))
     if aliases:
         props["aliases"] = sorted(set(aliases) | set(props.get("aliases") or []))
     provenance = Provenance(

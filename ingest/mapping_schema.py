@@ -139,7 +139,9 @@ class IdSpec(_Spec):
 
 class AliasesSpec(_Spec):
     columns: list[str] = Field(default_factory=list, description="columns holding other names (split on ;)")
-    from_brackets: str | None = Field(default=None, description="a property whose trailing （short name） is an alias")
+    from_brackets: str | None = Field(
+        default=None, description="a property whose trailing （second name） and what stands before it are aliases"
+    )
 
 
 class PropertySpec(_Spec):

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from graph import ids
 from graph.ids import match_key, mint_key, uscc_problem
-from ingest.normalize import bracket_alias, clean_header, clean_value, split_list, strip_note
+from ingest.normalize import bracket_names, clean_header, clean_value, split_list, strip_note
 from ingest.values import (
     ValueProblemError,
     as_admin_code,
@@ -47,7 +47,19 @@ def test_matching_keys_fold_width_case_spaces_and_punctuation() -> None:
 def test_notes_brackets_lists_and_headers() -> None:
     assert strip_note("深圳大学 (transitional host during preparation)") == "深圳大学"
     assert strip_note("哈尔滨工业大学（深圳）") == "哈尔滨工业大学（深圳）"
-    assert bracket_alias("华为投资控股有限公司（华为）") == "华为"
+    assert bracket_names("华为投资控股有限公司（华为）") == ["华为", "华为投资控股有限公司"]
+    assert bracket_names("鹏城实验室（深圳网络空间科学与技术广东省实验室）") == [
+        "深圳网络空间科学与技术广东省实验室",
+        "鹏城实验室",
+    ]
+    assert bracket_names("南方海洋科学与工程广东省实验室（湛江）（湛江湾实验室）") == [
+        "湛江湾实验室",
+        "南方海洋科学与工程广东省实验室（湛江）",
+    ]
+    # a bracket that says where or which part names neither the part nor the whole
+    for qualified in ("中芯国际（深圳）", "海洋广东省实验室（广州）", "某中心（深圳综合平台）", "某研究院（筹）"):
+        assert bracket_names(qualified) == []
+    assert bracket_names("华南理工大学") == bracket_names("（华为）") == []
     assert split_list("新能源;绿色石化； 先进材料;;") == ["新能源", "绿色石化", "先进材料"]
     assert clean_header("\ufeffProvince Raw") == "province_raw"
 

@@ -8,6 +8,9 @@ from typing import cast
 
 import pytest
 
+from graph.embedded_store import EmbeddedStore
+from graph.ids import match_key
+from graph.schema import Schema
 from ingest.records import NodeRecord, Provenance, TargetRef
 from ingest.resolve import Curation, Entity, EntityIndex, class_from_name, is_abbreviation, legal_core, name_core
 from ingest.source_table import ReadError
@@ -214,3 +217,23 @@ def test_a_damaged_curation_file_is_named_in_both_languages(tmp_path: Path, cont
         Curation.load(path)
     message = str(raised.value)
     assert message.startswith(f"{path}: ") and said in message and chinese_first(message.removeprefix(f"{path}: "))
+
+
+def test_the_bundled_graph_names_each_organisation_once(loaded_embedded_path: Path, schema: Schema) -> None:
+    """No two organisations share a name or an alias, and none is aliased by a bare place's name: a lab's long name
+    with its short one in brackets (``鹏城实验室（…广东省实验室）``) and the short name another list gives were two
+    labs, and ``中芯国际（深圳）`` was aliased ``深圳``."""
+    store = EmbeddedStore(loaded_embedded_path, schema, read_only=True)
+    classes = ["Enterprise", "University", "ResearchInstitution", "Laboratory", "InnovationCenter", "IncubationCarrier"]
+    holders: dict[str, set[str]] = {}
+    for cls in classes:
+        result = store.read(f"MATCH (n:{cls}) RETURN n.id AS id, n.name_zh AS name, n.aliases AS aliases")
+        assert not result.truncated
+        for row in result.rows:
+            for name in {row["name"], *(row["aliases"] or [])}:
+                holders.setdefault(match_key(name), set()).add(row["id"])
+    store.close()
+    assert {name: ids for name, ids in holders.items() if len(ids) > 1} == {}
+    assert len(set().union(*(ids for name, ids in holders.items() if match_key("鹏城实验室") in name))) == 1
+    places = ("广州", "深圳", "珠海", "佛山", "东莞", "湛江", "广州市", "深圳市")
+    assert [p for p in places if match_key(p) in holders] == []

@@ -11,7 +11,7 @@ import pytest
 from graph.digest import graph_digest
 from graph.embedded_store import EmbeddedStore
 from graph.errors import QueryRejectedError, StoreUnavailableError
-from graph.schema import Schema
+from graph.schema import ONTOLOGY_PATH, Schema, load_schema
 from graph.settings import Secret, Settings
 from graph.store import GraphStore
 
@@ -202,6 +202,29 @@ def test_embedded_tables_come_from_the_ontology(embedded_store: GraphStore, sche
     assert set(schema.relationships) <= {n for n, t in tables.items() if t == "REL"}
     columns = {r["name"] for r in embedded_store.read("CALL table_info('Enterprise') RETURN name").rows}
     assert set(schema.node_class("Enterprise").property_names) == columns
+
+
+def test_an_embedded_store_made_before_a_range_widened_takes_the_new_pair(tmp_path: Path, schema: Schema) -> None:
+    """A store made when ``ledBy`` reached firms and institutes only: opened with today's ontology, it takes a centre
+    led by an incubation carrier (its binder refused the tie before the table gained the pair)."""
+    ontology = ONTOLOGY_PATH.read_text(encoding="utf-8")
+    wide = "( ckg:Enterprise ckg:ResearchInstitution ckg:IncubationCarrier )"
+    assert wide in ontology
+    narrow = tmp_path / "narrow.ttl"
+    narrow.write_text(ontology.replace(wide, "( ckg:Enterprise ckg:ResearchInstitution )"), encoding="utf-8")
+    old = EmbeddedStore(tmp_path / "g.lbdb", load_schema(narrow))
+    old.setup_schema()
+    old.close()
+    store = EmbeddedStore(tmp_path / "g.lbdb", schema)
+    store.setup_schema()
+    store.upsert_nodes("InnovationCenter", [{"id": "center/x", "name_zh": "创新中心"}])
+    store.upsert_nodes("IncubationCarrier", [{"id": "carrier/x", "name_zh": "新型研发机构"}])
+    store.upsert_relationships(
+        "LED_BY", "InnovationCenter", "IncubationCarrier", [{"from_id": "center/x", "to_id": "carrier/x"}]
+    )
+    led = store.read("MATCH (:InnovationCenter)-[:LED_BY]->(c:IncubationCarrier) RETURN c.id AS id").rows
+    assert led == [{"id": "carrier/x"}]
+    store.close()
 
 
 def test_embedded_rows_by_arrow_are_the_rows_one_by_one(tmp_path: Path, schema: Schema) -> None:
