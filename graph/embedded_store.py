@@ -27,6 +27,7 @@ from graph.embedded_writes import ARROW_TYPES, COPY_CHUNK, STAGED, EmbeddedWrite
 from graph.errors import QueryRejectedError, StoreError, apart, led
 from graph.file_gate import FileGate
 from graph.native_memory import cap_malloc_arenas
+from graph.return_names import renamed
 from graph.schema import PropertySpec, RelType, Schema
 from graph.store import QueryResult, ReadLimits, UntrustedLimits, without_nulls
 
@@ -181,7 +182,7 @@ class EmbeddedStore(EmbeddedWrites):
             max_children=limits.children,
             wait_s=limits.wait_s,
         )
-        return result
+        return renamed(cypher, result)  # columns named as the reader typed them, as Neo4j names them
 
     def prepare_untrusted(self) -> None:
         # a child with its libraries loaded waits for the query: ≈ 0.45 s of its 0.7 s done before it is typed
