@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from app_pages import share
@@ -13,6 +15,21 @@ from app_pages.chrome import multiselect_limit
 from app_pages.common import STAGE_KEYS, L, cluster_options, data_table, page_header, plain, run_named, stage_name
 from app_pages.headers import class_words, frame
 from app_pages.text_order import in_order
+
+
+def side_by_side(profiles: dict[str, list[dict[str, Any]]], chosen: list[str]) -> pd.DataFrame:
+    """Each stage and class a row, in chain order; each city a column of its entities there (0 where it has none)."""
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    for city in chosen:
+        for row in profiles[city]:
+            counts[(row["stage"], row["class"])][city] = row["entities"]
+    order = {stage: i for i, stage in enumerate([*STAGE_KEYS, "industry"])}
+    keys = sorted(counts, key=lambda key: (order.get(key[0], len(order)), key[1]))
+    table = frame(class_words([{"stage": stage, "class": cls} for stage, cls in keys]), columns=["stage", "class"])
+    for city in chosen:
+        table[city] = [counts[key].get(city, 0) for key in keys]
+    return table
+
 
 page_header("城市比较", "Compare cities")
 cities = {r["city"]: r["admin_code"] for r in run_named("stage_map", {"stage": "all"})}
@@ -145,4 +162,7 @@ for column, city in zip(st.columns(len(chosen)), chosen, strict=True):
         missing = [stage_name(s) for s in STAGE_KEYS if not by_stage[city].get(s)]
         st.caption(L("缺少：", "Missing: ") + ("、".join(missing) if missing else L("无", "none")))
         st.caption(L(f"涉及 {len(members[city])} 个集群", f"in {len(members[city])} clusters"))
-        data_table(frame(class_words(profiles[city]), drop=["city"]), hide_index=True, width="stretch")
+
+# One table with a column per city: three tables side by side each had a third of the page, and cut their words
+st.subheader(L("各环节、各类别的主体数", "Entities by stage and class"))
+data_table(side_by_side(profiles, chosen), hide_index=True, width="stretch")

@@ -171,6 +171,12 @@ def test_compare_page_puts_two_cities_side_by_side(app: AppTest, loaded_embedded
     on_map = {r["city"]: r["entities"] for r in get_query("stage_map").run(store, {"stage": "all"}).rows}
     assert totals == [on_map["深圳市"], on_map["东莞市"]]  # the map's figure: a park is on no stage
     assert any(c.value.startswith("另有 1 个不属于任何环节的载体") for c in app.caption)  # each city's zone, named
+    # one table, a column per city (three tables side by side cut their words)
+    table = next(df.value for df in app.dataframe if "深圳市" in df.value.columns)
+    assert list(table.columns) == ["环节 stage", "类别 class", "深圳市", "东莞市"]
+    for city in ("深圳市", "东莞市"):
+        profile = get_query("city_profile").run(store, {"city": city}).rows
+        assert table[city].sum() == sum(r["entities"] for r in profile) and (table[city] > 0).sum() == len(profile)
     heat = chart(app, "compare_heat")["options"]
     assert len(heat["yAxis"]["data"]) == 21 and len(heat["xAxis"]["data"]) == 20
     app.multiselect(key="compare_cities").set_value([]).run()  # none chosen: the page says what to do
