@@ -186,7 +186,7 @@ with graph_col:
                 f"The {len(shown.nodes)} best connected nodes are drawn ({shown.cut} left out; filter to narrow).",
             )
         )
-    graph_panel.downloads(shown, f"chain-{code}", layered=True, key="chain_download")
+    graph_panel.downloads(shown, f"chain-{code}", layered=True, key="chain_download", faded=outside)
 side_col, table_col = st.columns(2)
 with side_col:
     focus = st.session_state.get("chain_focus")

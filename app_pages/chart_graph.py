@@ -23,7 +23,7 @@ import networkx as nx
 
 from app_pages.chart_safety import draw, js_function, js_text, label_text
 from app_pages.common import L, class_label, relationship_word, stage_name
-from app_pages.graph_view import COLOURS, STAGE_COLUMNS, GraphData, in_use
+from app_pages.graph_view import COLOURS, FADED_OPACITY, STAGE_COLUMNS, GraphData, in_use
 
 HUB_CLASSES = frozenset({"City", "District", "Place", "IndustryCluster", "ChainStage", "IndustryCategory"})
 CLASS_PALETTE = (
@@ -303,7 +303,6 @@ def _class_name(name: str) -> str:
 # nodes as ellipses). Given only its top and right, ECharts drew a chain in less than half the picture's height, its
 # rows 13 px apart and their names over one another.
 GRAPH_BOX = {"top": 44, "left": 20, "right": 120}
-FADED_OPACITY = 0.35  # a node drawn for its tie to the scope, not of it: its colour still says its stage
 
 
 def graph_option(
@@ -400,8 +399,15 @@ def show_graph(
     return None
 
 
-def svg_text(data: GraphData, *, layered: bool = False, width: int = 1200, label_count: int = LABEL_COUNT) -> str:
-    """A plain SVG of the graph (same layout, colours and label rule) for download, made on the server."""
+def svg_text(
+    data: GraphData,
+    *,
+    layered: bool = False,
+    width: int = 1200,
+    label_count: int = LABEL_COUNT,
+    faded: Collection[str] = (),
+) -> str:
+    """A plain SVG of the graph (same layout, colours, label rule and faint nodes) for download, made on the server."""
     degree = degrees(data)
     labelled = named(data, degree, label_count, layered)
     positions = stage_blocks(data, labelled) if layered else spring(data)
@@ -427,7 +433,9 @@ def svg_text(data: GraphData, *, layered: bool = False, width: int = 1200, label
         x, y = at(node_id)
         stage = node["stage"] if isinstance(node["stage"], str) else None
         r = min(16.0, 3 + 1.4 * math.sqrt(degree[node_id]))
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{COLOURS.get(stage, COLOURS[None])}"/>')
+        fill = COLOURS.get(stage, COLOURS[None])
+        faint = f' fill-opacity="{FADED_OPACITY}"' if node_id in faded else ""
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{fill}"{faint}/>')
         if node_id in labelled:
             name = _xml(short_name(str(node["label"])))
             parts.append(f'<text x="{x + r + 2:.1f}" y="{y + 4:.1f}" font-size="11">{name}</text>')

@@ -3,6 +3,7 @@ details with its sources, and the downloads (SVG, PNG from the picture's toolbox
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import streamlit as st
@@ -113,7 +114,7 @@ def details(node_id: str) -> None:
         st.text(L("引用：", "Cited: ") + in_order(str(found[0]["cited_source"])))
 
 
-def downloads(data: GraphData, name: str, *, layered: bool, key: str) -> None:
+def downloads(data: GraphData, name: str, *, layered: bool, key: str, faded: Collection[str] = ()) -> None:
     """SVG and the standalone HTML (pyvis, offline) of the picture; PNG is the picture's own toolbox button. Both
     files are made when the reader clicks (Streamlit calls the function then): making them on every run of the page
     was a quarter of the chain page's Python time, which many readers at once share. A download does not rerun the
@@ -122,7 +123,7 @@ def downloads(data: GraphData, name: str, *, layered: bool, key: str) -> None:
     row = st.container(horizontal=True)  # buttons as wide as their words, on a second line if need be
     row.download_button(
         L("下载 SVG", "Download SVG"),
-        data=lambda: svg_text(data, layered=layered).encode("utf-8"),
+        data=lambda: svg_text(data, layered=layered, faded=faded).encode("utf-8"),
         file_name=f"{name}.svg",
         mime="image/svg+xml",
         key=f"{key}_svg",
@@ -130,7 +131,7 @@ def downloads(data: GraphData, name: str, *, layered: bool, key: str) -> None:
     )
     row.download_button(
         L("下载交互式 HTML", "Download interactive HTML"),
-        data=lambda: render(data, layered=layered)[0].encode("utf-8"),
+        data=lambda: render(data, layered=layered, faded=faded)[0].encode("utf-8"),
         file_name=f"{name}.html",
         mime="text/html",
         key=f"{key}_html",

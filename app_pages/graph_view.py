@@ -12,7 +12,7 @@ import functools
 import itertools
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +45,15 @@ COLOURS = {
     "cluster": "#222222",
     None: "#bab0ac",
 }
+FADED_OPACITY = 0.35  # a node drawn for its tie to the scope, not of it: its colour still says its stage
+
+
+def faint(colour: str) -> str:
+    """A ``#rrggbb`` colour at ``FADED_OPACITY``, as vis-network takes it (rgba)."""
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{FADED_OPACITY})"
+
+
 _EXTERNAL = [
     re.compile(r"<link[^>]*href=\"https?://[^\"]*\"[^>]*/?>", re.S),
     re.compile(r"<script[^>]*src=\"https?://[^\"]*\"[^>]*>\s*</script>", re.S),
@@ -166,6 +175,10 @@ def _pyvis_templates(folder: str) -> jinja2.Environment:
     return jinja2.Environment(loader=jinja2.FileSystemLoader(folder))
 
 
+def _colour(colour: str, faded: bool) -> str:
+    return faint(colour) if faded else colour
+
+
 def render(
     data: GraphData,
     *,
@@ -173,8 +186,9 @@ def render(
     height: int = 640,
     highlight: Sequence[str] = (),
     max_nodes: int = MAX_NODES,
+    faded: Collection[str] = (),
 ) -> tuple[str, int]:
-    """Self-contained HTML of the graph and how many nodes were left out."""
+    """Self-contained HTML of the graph and how many nodes were left out; the ``faded`` nodes drawn faint."""
     data = _cap(data, max_nodes)
     positions = layered_positions(data) if layered else spring_positions(data)
     net = Network(height=f"{height - 20}px", width="100%", directed=True, cdn_resources="in_line", bgcolor="#ffffff")
@@ -187,7 +201,7 @@ def render(
             node_id,
             label=str(node["label"])[:18],
             title=str(node["title"]),  # vis-network shows a text title as text (pyvis' own HTML popup is off)
-            color="#ffd400" if node_id in highlight else COLOURS.get(stage, COLOURS[None]),
+            color="#ffd400" if node_id in highlight else _colour(COLOURS.get(stage, COLOURS[None]), node_id in faded),
             x=x,
             y=y,
             shape="dot",

@@ -20,12 +20,13 @@ from app_pages.chart_graph import (
     names_in_block,
     short_name,
     stage_blocks,
+    svg_text,
     top_nodes,
 )
 from app_pages.column_words import COLUMNS
 from app_pages.console_view import explain, node_columns, query_file_text
 from app_pages.graph_panel import STAGE_CHOICES
-from app_pages.graph_view import GraphData
+from app_pages.graph_view import FADED_OPACITY, GraphData, faint, render
 from app_pages.headers import frame, key_products
 from graph.embedded_store import EmbeddedStore
 from graph.schema import Schema
@@ -130,6 +131,17 @@ def test_a_department_s_column_is_drawn_and_filtered_only_where_it_has_one() -> 
     positions = stage_blocks(data)
     assert positions["agency/x"][0] == 6 * STAGE_GAP and positions["cluster/E01"][0] == 7 * STAGE_GAP
     assert "agency/x" in filtered(data, stages=list(STAGE_CHOICES)).nodes
+
+
+def test_the_downloads_draw_the_faint_nodes_faint() -> None:
+    """The chain picture drew a cluster's partners faint; its SVG and HTML downloads drew them as members."""
+    data = _star(4)
+    partners = sorted(data.nodes)[-2:]
+    svg = svg_text(data, layered=True, faded=partners)
+    assert svg.count(f'fill-opacity="{FADED_OPACITY}"') == 2
+    html, _ = render(data, layered=True, faded=partners)
+    node_colours = re.findall(r'"color": "(rgba\([^"]*\))"', html)
+    assert node_colours == [faint("#9c755f")] * 2 and faint("#4e79a7") == f"rgba(78,121,167,{FADED_OPACITY})"
 
 
 def test_filters_and_hubs_and_the_cap() -> None:
