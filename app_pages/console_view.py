@@ -131,14 +131,16 @@ def explain(message: str, cypher: str) -> str:
             )
             + f"\n({original})"
         )
-    missing = re.search(r"Parameter (\w+) not found|Expected parameter\(s\): (\w+)", message)
-    if missing:
-        name = missing.group(1) or missing.group(2)
+    missing = re.search(r"Parameter (\w+) not found|Expected parameter\(s\): (\w+(?:, \w+)*)", message)
+    if missing:  # LadybugDB names the first it misses, Neo4j every one
+        names = (missing.group(1) or missing.group(2)).split(", ")
+        listed_zh, listed_en = "、".join(f"${n}" for n in names), ", ".join(f"${n}" for n in names)
+        example = "{" + ", ".join(f'"{n}": …' for n in names) + "}"
         return (
             L(
-                f'查询用到了参数 ${name}，但“参数（JSON）”中没有它：请加上，如 {{"{name}": …}}。',
-                f"The query uses the parameter ${name}, which the parameters (JSON) lack: add it, as in "
-                f'{{"{name}": …}}.',
+                f"查询用到了参数 {listed_zh}，但“参数（JSON）”中没有：请加上，如 {example}。",
+                f"The query uses the parameter(s) {listed_en}, which the parameters (JSON) lack: add them, as in "
+                f"{example}.",
             )
             + f"\n({original})"
         )

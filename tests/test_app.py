@@ -222,7 +222,7 @@ def test_console_runs_a_query_and_rejects_a_write(app: AppTest) -> None:
     app.text_input(key="console_params").set_value('{"cluster": "E01"}').run()
     app.button(key="console_run").click().run()  # a parameter the JSON lacks: said in both languages
     said = shown(app.error[0].value)
-    assert "参数 $city" in said and "the parameter $city" in said, said
+    assert "参数 $city" in said and "the parameter(s) $city" in said, said
     app.text_input(key="console_params").set_value('{"city": "无此城"}').run()
     app.button(key="console_run").click().run()  # no row: said in both languages, not an empty grid's "empty"
     assert not app.error and not app.dataframe and "没有返回任何行" in app.info[0].value

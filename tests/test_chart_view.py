@@ -199,6 +199,8 @@ def test_console_display_helpers(tmp_path: Path) -> None:
     said = explain("Binder exception: Cannot find property name for c.", "MATCH (c:City) RETURN c.name")
     assert "name_zh" in said and "Binder exception" in said
     assert "LIMIT" in explain("Buffer manager exception: Unable to allocate memory!", "MATCH p=()-[*]-() RETURN p")
+    said = explain("Expected parameter(s): city, cluster", "RETURN $city, $cluster")  # Neo4j names each one
+    assert "$city、$cluster" in said and '{"city": …, "cluster": …}' in said
     path = tmp_path / "saved_cities.cypher"
     path.write_text(query_file_text("saved_cities", "城市", "MATCH (c:City) RETURN c.name_zh AS city", {}), "utf-8")
     assert parse_query_file(path).name == "saved_cities"
