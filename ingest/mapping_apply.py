@@ -8,10 +8,12 @@ the mapping's row bounds.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
 from graph.errors import said_in_both
-from graph.ids import mint_key
+from graph.ids import match_key, mint_key
 from ingest.geo import TO_WGS84
 from ingest.mapping import LinkRule, SkipRule, SourceMapping, check_columns
 from ingest.normalize import bracket_names, clean_value, looks_like_formula, split_list
@@ -79,6 +81,8 @@ def apply_mapping(
             )
         nodes.append(record)
         links.extend(_pending_links(kinds, record, row))
+    if mapping.bracket_alias_from:
+        nodes = _with_bracket_names(nodes, mapping.bracket_alias_from)
     for skip, rows in skipped.items():
         shown = ", ".join(map(str, rows[:10])) + (" …" if len(rows) > 10 else "")
         # a mapping writes its reason "中文 / English" (docs/MAPPINGS.md), or in one language for both sides
@@ -172,8 +176,6 @@ def _node_record(mapping: SourceMapping, row: SourceRow, file: str, report: Repo
         )
         return None
     aliases = [clean_value(a) for col in mapping.alias_columns for a in split_list(row.values.get(col, ""))]
-    if mapping.bracket_alias_from:
-        aliases.extend(bracket_names(str(props.get(mapping.bracket_alias_from, ""))))
     if aliases:
         props["aliases"] = sorted(set(aliases) | set(props.get("aliases") or []))
     provenance = Provenance(
@@ -195,6 +197,27 @@ def _node_record(mapping: SourceMapping, row: SourceRow, file: str, report: Repo
         merge_by_name=mapping.merge_by_name,
         prop_priority=tuple((r.name, r.priority) for r in mapping.properties if r.priority is not None),
     )
+
+
+def _with_bracket_names(records: list[NodeRecord], prop: str) -> list[NodeRecord]:
+    """The records with the names their ``prop`` writes in a trailing bracket (``normalize.bracket_names``) among
+    their aliases. A name that two of the file's entities give is neither's: it names what they share, not either
+    (``招商银行股份有限公司`` of its Shenzhen and Guangzhou branches, ``一期`` of two phases)."""
+    found = [bracket_names(str(r.props.get(prop, ""))) for r in records]
+    holders: dict[str, set[str]] = defaultdict(set)
+    for record, names in zip(records, found, strict=True):
+        for name in names:
+            holders[match_key(name)].add(record.id)
+    out = []
+    for record, names in zip(records, found, strict=True):
+        own = [name for name in names if len(holders[match_key(name)]) == 1]
+        if not own:
+            out.append(record)
+            continue
+        aliases = sorted(set(own) | set(record.props.get("aliases") or []))
+        added = tuple(name for name in own if name not in record.names)
+        out.append(replace(record, props={**record.props, "aliases": aliases}, names=record.names + added))
+    return out
 
 
 def _link_kinds(mapping: SourceMapping) -> list[tuple[LinkRule, LinkKind]]:

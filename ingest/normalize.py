@@ -129,28 +129,35 @@ def strip_note(text: str) -> str:
 
 
 # A trailing bracket that says where or which part, not what: ``中芯国际（深圳）``, ``…实验室（广州）``,
-# ``…中心（深圳综合平台）``, ``…研究院（筹）``. Its text is no name of the whole, and the name without it is not the
-# whole's name either (the Guangzhou and Zhuhai parts of one lab would become one node).
+# ``…中心（深圳综合平台）``, ``招商银行（深圳分行）``, ``…（二期）``, ``…研究院（筹）``. Its text is no name of the
+# whole, and the name without it is not the whole's name either (the Guangzhou and Zhuhai parts of one lab would
+# become one node). A part the lists below miss is caught where two rows of a file share the name before it
+# (``mapping_apply._with_bracket_names``).
 _PLACES = re.compile(
     "广州|深圳|珠海|汕头|佛山|韶关|河源|梅州|惠州|汕尾|东莞|中山|江门|阳江|湛江|茂名|肇庆|清远|潮州|揭阳|云浮"
-    "|广东|北京|上海|天津|重庆|香港|澳门|南沙|前海|横琴|松山湖"
+    "|广东|北京|上海|天津|重庆|香港|澳门|南沙|前海|横琴|松山湖|中国|全国|国际|亚太|大中华|华南|华东|华北|华中|西南"
+    "|西北|东北|大湾区|粤港澳大湾区"
 )
 _QUALIFIER = re.compile(
-    r"(?:省|市|区|县|镇|校区|分校|分院|分部|分所|分中心|分公司|基地|平台|园区|总部|本部|筹|筹建|筹备|试行|暂行)$"
+    r"(?:省|市|区|县|镇|校区|分校|分院|分部|分所|分中心|分公司|分行|支行|营业部|办事处|代表处|基地|平台|园区|总部|本部"
+    r"|[一二三四五六七八九十\d]+期|培育|培育建设|筹|筹建|筹建中|筹备|筹备组|建设中|试行|暂行)$"
 )
+_LAST_BRACKET = re.compile(r"[（(]([^（）()]+)[）)]$")
 
 
 def bracket_names(name: str) -> list[str]:
-    """The two names a source writes as one, the second in full-width brackets at the end: ``华为投资控股有限公司
-    （华为）`` → ``华为`` and ``华为投资控股有限公司``; ``鹏城实验室（深圳网络空间科学与技术广东省实验室）`` → both
-    names. None where the bracket qualifies rather than names (``_QUALIFIER``, ``_PLACES``)."""
-    match = re.search(r"（([^（）]+)）$", name)
+    """The names a source writes as one, the second in brackets at the end: ``华为投资控股有限公司（华为）`` →
+    ``华为`` and ``华为投资控股有限公司``; ``鹏城实验室（深圳网络空间科学与技术广东省实验室）`` → both names;
+    ``视源股份（视源, CVTE）`` → each name in the bracket and the one before it. None where the bracket qualifies
+    rather than names (``_QUALIFIER``, ``_PLACES``)."""
+    match = _LAST_BRACKET.search(name)
     if not match:
         return []
-    inner, outer = match.group(1).strip(), name[: match.start()].strip()
-    if not inner or not outer or _PLACES.fullmatch(inner) or _QUALIFIER.search(inner):
+    inner = [part.strip() for part in re.split(r"[,，、]", match.group(1)) if part.strip()]
+    outer = name[: match.start()].strip()
+    if not inner or not outer or any(_PLACES.fullmatch(part) or _QUALIFIER.search(part) for part in inner):
         return []
-    return [inner, outer]
+    return [*inner, outer]
 
 
 def looks_like_formula(text: str) -> bool:

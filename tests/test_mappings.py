@@ -76,3 +76,24 @@ def test_a_file_missing_a_mapped_column_is_reported_whole(tmp_path: Path, schema
     assert nodes == []
     assert "lacks the column(s)" in report.errors[0].reason
     assert report.account("cities.csv", "cities").rejected == 1
+
+
+def test_a_name_two_rows_write_before_their_brackets_is_neither_s_alias(tmp_path: Path, schema: Schema) -> None:
+    """Two branches of one firm (a bracket the qualifier words miss) were one node through the name before their
+    brackets; a firm with its short name in brackets keeps both names."""
+    header = (
+        "name_zh,name_en,city,clusters,roles,unified_social_credit_code,stock_code,list_date,founded_year,source,"
+        "confidence,notes"
+    )
+    rows = ["甲集团有限公司（东区工厂）", "甲集团有限公司（西区工厂）", "乙科技股份有限公司（乙科技）"]
+    path = tmp_path / "firms.csv"
+    path.write_text("\n".join([header, *(f"{name},,深圳市,,,,,,,,," for name in rows)]) + "\n", encoding="utf-8")
+    firms = load_mapping(MAPPINGS_DIR / "30_enterprises.yaml", schema)
+    records, _ = apply_mapping(firms, read_table(path), "firms.csv", Report())
+    aliases = {r.props["name_zh"]: r.props.get("aliases") for r in records}
+    assert aliases == {
+        "甲集团有限公司（东区工厂）": ["东区工厂"],
+        "甲集团有限公司（西区工厂）": ["西区工厂"],
+        "乙科技股份有限公司（乙科技）": ["乙科技", "乙科技股份有限公司"],
+    }
+    assert all(set(r.props.get("aliases") or []) <= set(r.names) for r in records)

@@ -57,8 +57,19 @@ def test_notes_brackets_lists_and_headers() -> None:
         "南方海洋科学与工程广东省实验室（湛江）",
     ]
     # a bracket that says where or which part names neither the part nor the whole
-    for qualified in ("中芯国际（深圳）", "海洋广东省实验室（广州）", "某中心（深圳综合平台）", "某研究院（筹）"):
-        assert bracket_names(qualified) == []
+    for qualified in (
+        "中芯国际（深圳）",
+        "海洋广东省实验室（广州）",
+        "某中心（深圳综合平台）",
+        "某研究院（筹）",
+        "招商银行股份有限公司（深圳分行）",
+        "比亚迪汽车工业有限公司（二期）",
+        "某某实验室（培育）",
+        "某某研究院（筹备组）",
+        "博世（中国）",
+    ):
+        assert bracket_names(qualified) == [], qualified
+    assert bracket_names("视源股份(视源, CVTE)") == ["视源", "CVTE", "视源股份"]  # half-width, two names inside
     assert bracket_names("华南理工大学") == bracket_names("（华为）") == []
     assert split_list("新能源;绿色石化； 先进材料;;") == ["新能源", "绿色石化", "先进材料"]
     assert clean_header("\ufeffProvince Raw") == "province_raw"
