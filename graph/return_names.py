@@ -14,13 +14,16 @@ from graph.store import QueryResult
 _OPENING, _CLOSING = "([{", ")]}"
 _QUOTES = "'\"`"
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_ALIAS = re.compile(r"\s+AS\s+(?:[A-Za-z_][A-Za-z0-9_]*|`[^`]*`)\s*$", re.IGNORECASE)
+# An item's alias: ``AS`` after a blank, then a name (any letters: ``AS 城市``) at the item's end. The blank is looked
+# behind, not matched: ``\s+AS`` was tried from each blank of a long run, quadratic in its length.
+_ALIAS = re.compile(r"(?<=\s)AS\s+(?:[^\W\d]\w*|`[^`]*`)$", re.IGNORECASE)
 _ENDS = ("ORDER", "SKIP", "LIMIT")
 
 
 def returned_texts(cypher: str) -> list[str] | None:
     """The last RETURN's items as typed, each with its alias if it has one; None where they cannot be told (no
     RETURN, ``RETURN *``, a UNION: its columns are named by its first part)."""
+    cypher = _without_comments(cypher)  # a comment is no part of an item: Neo4j leaves it out of the name
     words = _top_level_words(cypher)
     if any(word == "UNION" for word, _, _ in words):
         return None
@@ -57,7 +60,7 @@ def renamed(cypher: str, result: QueryResult) -> QueryResult:
 
 
 def _top_level_words(text: str) -> list[tuple[str, int, int]]:
-    """Each word outside strings, quoted names, comments and brackets, and not a property, parameter or label
+    """Each word outside strings, quoted names and brackets, and not a property, parameter or label
     (``n.order``, ``$limit``, ``:Return``): (upper-cased, start, end)."""
     words: list[tuple[str, int, int]] = []
     depth, at, size = 0, 0, len(text)
@@ -65,12 +68,6 @@ def _top_level_words(text: str) -> list[tuple[str, int, int]]:
         char = text[at]
         if char in _QUOTES:
             at = _after_quoted(text, at)
-        elif text.startswith("//", at):
-            found = text.find("\n", at)
-            at = size if found == -1 else found
-        elif text.startswith("/*", at):
-            found = text.find("*/", at + 2)
-            at = size if found == -1 else found + 2
         elif char in _OPENING:
             depth, at = depth + 1, at + 1
         elif char in _CLOSING:
@@ -82,6 +79,23 @@ def _top_level_words(text: str) -> list[tuple[str, int, int]]:
         else:
             at += 1
     return words
+
+
+def _without_comments(text: str) -> str:
+    """The text with each comment (``//`` to the line's end, ``/* … */``) a blank, strings and quoted names kept."""
+    parts, begin, at, size = [], 0, 0, len(text)
+    while at < size:
+        if text[at] in _QUOTES:
+            at = _after_quoted(text, at)
+        elif text.startswith("//", at) or text.startswith("/*", at):
+            parts.append(text[begin:at])
+            found = text.find("\n", at) if text[at + 1] == "/" else text.find("*/", at + 2)
+            at = begin = size if found == -1 else found + (0 if text[at + 1] == "/" else 2)
+            parts.append(" ")
+        else:
+            at += 1
+    parts.append(text[begin:])
+    return "".join(parts)
 
 
 def _after_quoted(text: str, at: int) -> int:
