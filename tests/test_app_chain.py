@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages.chart_graph import FADED_OPACITY
+from app_pages.graph_view import FADED_OPACITY
 from graph.embedded_store import EmbeddedStore
 from graph.schema import Schema
 from queries.catalog import get_query
