@@ -81,20 +81,24 @@ def _safety_warnings() -> list[tuple[str, str]]:
 
 @st.cache_resource(show_spinner=False)
 def _warm_charts() -> bool:
-    """matplotlib and the CJK font loaded in the background, once per app process: they were half of a yearly report
-    page's first render."""
-    from reports import charts
-
-    threading.Thread(target=charts.warm, name="ckg-charts", daemon=True).start()
+    """matplotlib and the CJK font loaded in the background, once per app process, after the first page: they were
+    half of a yearly report page's first render, and their import was a tenth of the first page's."""
+    threading.Thread(target=_charts_warmed, name="ckg-charts", daemon=True).start()
     return True
 
 
-_warm_charts()
+def _charts_warmed() -> None:
+    from reports import charts
+
+    charts.warm()
+
+
 words_in_both()
 long_values_wrap()
 try:
     for zh, en in _safety_warnings():  # a banner on every page while the server is configured less safely
         st.warning(L("服务器配置不够安全：", "The server is configured less safely than ClusterKG needs: ") + L(zh, en))
     st.navigation(pages).run()
+    _warm_charts()
 except ClusterKGError as exc:  # each kind of failure its own sentence (app_pages/errors.py), never a traceback
     st.error(plain(L(*explain_error(exc))))  # a message may quote a value (a file, a name): as its characters

@@ -18,7 +18,6 @@ from typing import Any
 
 import jinja2
 import networkx as nx
-from pyvis.network import Network
 
 from app_pages.text_order import in_order
 
@@ -191,6 +190,8 @@ def render(
     """Self-contained HTML of the graph and how many nodes were left out; the ``faded`` nodes drawn faint."""
     data = _cap(data, max_nodes)
     positions = layered_positions(data) if layered else spring_positions(data)
+    from pyvis.network import Network  # here, not at the top: it imports IPython, 0.4 s of the app's first page
+
     net = Network(height=f"{height - 20}px", width="100%", directed=True, cdn_resources="in_line", bgcolor="#ffffff")
     net.templateEnv = _pyvis_templates(net.template_dir)  # compiled once per process, not once per picture
     net.toggle_physics(False)
