@@ -174,25 +174,40 @@ GRID_WIDTH = 200.0  # the grid's width: what a name would take, less a node's
 GRID_ACROSS = int(GRID_WIDTH // GRID_STEP) + 1  # a grid row's nodes at its full step
 
 
-def names_in_block(size: int) -> int:
-    """How many of a stage's ``size`` nodes the label rule may name: all of a block up to ``BLOCK_ROWS``; in a
-    taller one, as many as leave room below them for the rest in a grid at its full step, and at least
-    ``NAMED_PER_BLOCK`` (a stage of hundreds squeezes its grid). A stage of 25 names 22, not 12 (a fixed half did)."""
-    if size <= BLOCK_ROWS:
+# A phone's picture (under 480 px, an ECharts media query): a chain of six or seven columns kept its shape there in
+# the top 150 px of its 680 px box, its rows 3 px apart. Its blocks go three across and two or three down instead,
+# each a shorter column of fewer names.
+NARROW_BLOCK_ROWS = 10
+NARROW_ACROSS = 3
+BLOCK_GAP = 2 * ROW  # between two rows of blocks
+NARROW_SYMBOLS = 0.6  # the nodes' sizes there: a hub of 40 px sat over three rows
+NARROW_GRAPH_BOX = {"right": 80}  # room for the right-hand blocks' names, a third of what a wide picture keeps
+
+
+def names_in_block(size: int, block_rows: int = BLOCK_ROWS) -> int:
+    """How many of a stage's ``size`` nodes the label rule may name: all of a block up to ``block_rows``; in a
+    taller one, as many as leave room below them for the rest in a grid at its full step, and at least half the
+    block's rows (a stage of hundreds squeezes its grid). A stage of 25 names 22, not 12 (a fixed half did)."""
+    if size <= block_rows:
         return size
-    for names in range(BLOCK_ROWS - 1, NAMED_PER_BLOCK, -1):
+    for names in range(block_rows - 1, block_rows // 2, -1):
         grid_rows = math.ceil((size - names) / GRID_ACROSS)
-        if names * ROW + GRID_STEP + grid_rows * GRID_STEP <= BLOCK_ROWS * ROW:
+        if names * ROW + GRID_STEP + grid_rows * GRID_STEP <= block_rows * ROW:
             return names
-    return NAMED_PER_BLOCK
+    return block_rows // 2
 
 
 def named(
-    data: GraphData, degree: Mapping[str, int], count: int, layered: bool, also: Collection[str] = ()
+    data: GraphData,
+    degree: Mapping[str, int],
+    count: int,
+    layered: bool,
+    also: Collection[str] = (),
+    block_rows: int = BLOCK_ROWS,
 ) -> set[str]:
     """The label rule: the ``count`` best connected nodes; in a chain picture shared out among the stage blocks
     (the best of each block first), so every stage has names and no block's names pile on each other, and at most
-    ``names_in_block`` in a block taller than ``BLOCK_ROWS``, with room left there for the nodes named ``also``
+    ``names_in_block`` in a block taller than ``block_rows``, with room left there for the nodes named ``also``
     (highlighted, on a path: the caller names them whatever their rank)."""
     if not layered:
         return set(sorted(data.nodes, key=lambda n: (-degree[n], n))[:count])
@@ -201,7 +216,7 @@ def named(
         stage = data.nodes[node_id]["stage"]
         blocks[str(stage) if stage in STAGE_COLUMNS else "industry"].append(node_id)
     for stage, members in blocks.items():  # a tall block's names are a column above its other nodes (stage_blocks)
-        room = names_in_block(len(members)) - sum(1 for m in members if m in also)
+        room = names_in_block(len(members), block_rows) - sum(1 for m in members if m in also)
         blocks[stage] = [m for m in members if m not in also][: max(0, room)]
     chosen: list[str] = []
     for rank in range(max((len(b) for b in blocks.values()), default=0)):
@@ -211,36 +226,51 @@ def named(
     return set(chosen[:count])
 
 
-def stage_blocks(data: GraphData, first: Iterable[str] = ()) -> dict[str, tuple[float, float]]:
+def stage_blocks(
+    data: GraphData, first: Iterable[str] = (), block_rows: int = BLOCK_ROWS, across: int | None = None
+) -> dict[str, tuple[float, float]]:
     """Chain order left to right: each stage a block, best connected at the top. A stage of more than
-    ``BLOCK_ROWS`` nodes puts ``first`` (the ones named) in a column of their own, one per row, and folds the rest
+    ``block_rows`` nodes puts ``first`` (the ones named) in a column of their own, one per row, and folds the rest
     into a grid below them, where no name is drawn over them (folded beside the names, they sat under them). A block
-    is ``BLOCK_ROWS`` rows tall at most, unless more of its nodes are named (highlighted, on a path) than fit: the
-    picture's height follows the layout's."""
+    is ``block_rows`` rows tall at most, unless more of its nodes are named (highlighted, on a path) than fit: the
+    picture's height follows the layout's. With ``across``, the blocks wrap: that many to a row of blocks, in
+    chain order (a phone's picture)."""
     degree = degrees(data)
     ahead = set(first)
     columns: dict[str, list[str]] = defaultdict(list)
     for node_id, node in data.nodes.items():
         stage = str(node["stage"]) if node["stage"] in STAGE_COLUMNS else "industry"
         columns[stage].append(node_id)
+    blocks = [
+        _block(sorted(columns.get(stage, []), key=lambda n: (-degree[n], n)), ahead, block_rows)
+        for stage in in_use(columns)
+    ]
+    per_row = across or max(1, len(blocks))
     positions: dict[str, tuple[float, float]] = {}
-    for x, stage in enumerate(in_use(columns)):
-        across = x * STAGE_GAP
-        members = sorted(columns.get(stage, []), key=lambda n: (-degree[n], n))
-        if len(members) <= BLOCK_ROWS:
-            positions.update({node_id: (across, row * ROW) for row, node_id in enumerate(members)})
-            continue
-        named_ones = [n for n in members if n in ahead]  # the label rule's few, and any highlighted or on a path
-        rest = [n for n in members if n not in named_ones]
-        positions.update({node_id: (across, row * ROW) for row, node_id in enumerate(named_ones)})
-        top = len(named_ones) * ROW + (GRID_STEP if named_ones else 0.0)
-        rows = max(1, int((BLOCK_ROWS * ROW - top) // GRID_STEP))
-        grid_columns = max(2, math.ceil(len(rest) / rows))
-        step = min(GRID_STEP, GRID_WIDTH / (grid_columns - 1))
-        for i, node_id in enumerate(rest):
-            row, col = divmod(i, grid_columns)
-            positions[node_id] = (across + col * step, top + row * GRID_STEP)
+    top = 0.0
+    for start in range(0, len(blocks), per_row):
+        row = blocks[start : start + per_row]
+        for x, block in enumerate(row):
+            positions.update({node_id: (x * STAGE_GAP + dx, top + dy) for node_id, (dx, dy) in block.items()})
+        top += max((dy for block in row for _, dy in block.values()), default=0.0) + BLOCK_GAP
     return positions
+
+
+def _block(members: list[str], ahead: set[str], block_rows: int) -> dict[str, tuple[float, float]]:
+    """One stage's nodes, best connected first, placed from the block's top left corner."""
+    if len(members) <= block_rows:
+        return {node_id: (0.0, row * ROW) for row, node_id in enumerate(members)}
+    named_ones = [n for n in members if n in ahead]  # the label rule's few, and any highlighted or on a path
+    rest = [n for n in members if n not in named_ones]
+    placed = {node_id: (0.0, row * ROW) for row, node_id in enumerate(named_ones)}
+    top = len(named_ones) * ROW + (GRID_STEP if named_ones else 0.0)
+    rows = max(1, int((block_rows * ROW - top) // GRID_STEP))
+    grid_columns = max(2, math.ceil(len(rest) / rows))
+    step = min(GRID_STEP, GRID_WIDTH / (grid_columns - 1))
+    for i, node_id in enumerate(rest):
+        row, col = divmod(i, grid_columns)
+        placed[node_id] = (col * step, top + row * GRID_STEP)
+    return placed
 
 
 def spring(data: GraphData) -> dict[str, tuple[float, float]]:
@@ -326,25 +356,38 @@ def graph_option(
     index = {c["key"]: i for i, c in enumerate(cats)}
     path_pairs = {frozenset(p) for p in itertools.pairwise(path)}
     order = {node_id: i for i, node_id in enumerate(data.nodes)}
-    nodes = []
-    for node_id, node in data.nodes.items():
-        x, y = positions.get(node_id, (0.0, 0.0))
-        marked = node_id in highlight or node_id in path
-        item: dict[str, Any] = {
-            "id": node_id,
-            "name": str(node["title"] or node["label"]),
-            "value": degree[node_id],
-            "x": x,
-            "y": y,
-            "category": index[of[node_id]],
-            "symbolSize": min(40, 7 + 3.2 * math.sqrt(degree[node_id])) + (6 if marked else 0),
-            "label": {"show": node_id in labelled, "formatter": label_text(short_name(str(node["label"])))},
-        }
-        if marked:
-            item["itemStyle"] = {"borderColor": PATH_COLOUR if node_id in path else "#222", "borderWidth": 3}
-        elif node_id in faded:
-            item["itemStyle"] = {"opacity": FADED_OPACITY}
-        nodes.append(item)
+
+    def items(
+        positions: Mapping[str, tuple[float, float]], labelled: Collection[str], scale: float = 1.0
+    ) -> list[dict[str, Any]]:
+        nodes = []
+        for node_id, node in data.nodes.items():
+            x, y = positions.get(node_id, (0.0, 0.0))
+            marked = node_id in highlight or node_id in path
+            item: dict[str, Any] = {
+                "id": node_id,
+                "name": str(node["title"] or node["label"]),
+                "value": degree[node_id],
+                "x": x,
+                "y": y,
+                "category": index[of[node_id]],
+                "symbolSize": scale * (min(40, 7 + 3.2 * math.sqrt(degree[node_id])) + (6 if marked else 0)),
+                "label": {"show": node_id in labelled, "formatter": label_text(short_name(str(node["label"])))},
+            }
+            if marked:
+                item["itemStyle"] = {"borderColor": PATH_COLOUR if node_id in path else "#222", "borderWidth": 3}
+            elif node_id in faded:
+                item["itemStyle"] = {"opacity": FADED_OPACITY}
+            nodes.append(item)
+        return nodes
+
+    nodes = items(positions, labelled)
+    # its width, not its right: ECharts ignored a scrolling legend's right, its pager sat on the toolbox
+    legend = legend_beside_toolbox({"data": [c["name"] for c in cats]})
+    if layered:  # a phone's picture: the blocks wrapped, fewer names (NARROW_BLOCK_ROWS)
+        few = named(data, degree, label_count, layered, also=forced, block_rows=NARROW_BLOCK_ROWS) | forced
+        wrapped = stage_blocks(data, few, block_rows=NARROW_BLOCK_ROWS, across=NARROW_ACROSS)
+        legend["media"][0]["option"]["series"] = [{**NARROW_GRAPH_BOX, "data": items(wrapped, few, NARROW_SYMBOLS)}]
     links = []
     words = {rel: relationship_word(rel) for rel in {rel for _, _, rel in data.edges}}  # an edge's tooltip
     for a, b, rel in data.edges:
@@ -359,8 +402,7 @@ def graph_option(
             "show": True,
             "formatter": js_function(TOOLTIP),
         },
-        # its width, not its right: ECharts ignored a scrolling legend's right, its pager sat on the toolbox
-        **legend_beside_toolbox({"data": [c["name"] for c in cats]}),
+        **legend,
         "toolbox": toolbox(file_name, restore={"title": L("还原", "reset")}),
         "series": [
             {

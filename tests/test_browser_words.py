@@ -155,6 +155,28 @@ def test_a_picture_s_legend_stays_clear_of_its_buttons(browser_page: tuple[Any, 
         page.set_viewport_size({"width": 1440, "height": 900})  # the module's other tests see the page they expect
 
 
+NODES_SPREAD = """(el) => { const box = el.getBoundingClientRect();
+  const dots = [...el.querySelectorAll('svg path')].map(p => p.getBoundingClientRect())
+    .filter(r => r.width > 2 && r.width < 60 && Math.abs(r.width - r.height) < 1.5 && r.y - box.y > 40);
+  const ys = dots.map(r => r.y + r.height / 2 - box.y);
+  return {height: box.height, nodes: dots.length, spread: Math.max(...ys) - Math.min(...ys)}; }"""
+
+
+def test_a_chain_on_a_phone_takes_its_picture_s_height(browser_page: tuple[Any, list[str]], server: str) -> None:
+    """Kept in its wide shape, a chain on a 375 px phone took the top 110 px of its 680 px picture, its rows 3 px
+    apart; its stage blocks wrap three across there (chart_graph.NARROW_ACROSS)."""
+    page, _ = browser_page
+    try:
+        page.set_viewport_size({"width": 375, "height": 900})
+        open_page(page, f"{server}/chain?cluster=E01", CHART_TEXT)
+        settle(page)
+        page.wait_for_timeout(500)  # ECharts draws a frame after the run ends
+        drawn = page.locator(".echarts-container").first.evaluate(NODES_SPREAD)
+        assert drawn["nodes"] > 100 and drawn["spread"] > 0.4 * drawn["height"], drawn
+    finally:
+        page.set_viewport_size({"width": 1440, "height": 900})  # the module's other tests see the page they expect
+
+
 def test_a_page_s_button_to_another_page_keeps_the_reader_s_language(
     browser_page: tuple[Any, list[str]], server: str
 ) -> None:

@@ -9,9 +9,12 @@ import re
 from pathlib import Path
 
 from app_pages.chart_graph import (
+    BLOCK_GAP,
     BLOCK_ROWS,
     LABEL_COUNT,
     NAMED_PER_BLOCK,
+    NARROW_ACROSS,
+    NARROW_BLOCK_ROWS,
     ROW,
     STAGE_GAP,
     filtered,
@@ -26,7 +29,7 @@ from app_pages.chart_graph import (
 from app_pages.column_words import COLUMNS
 from app_pages.console_view import explain, node_columns, query_file_text
 from app_pages.graph_panel import STAGE_CHOICES
-from app_pages.graph_view import FADED_OPACITY, GraphData, faint, render
+from app_pages.graph_view import FADED_OPACITY, STAGE_COLUMNS, GraphData, faint, render
 from app_pages.headers import frame, key_products
 from graph.embedded_store import EmbeddedStore
 from graph.schema import Schema
@@ -119,6 +122,27 @@ def test_a_tall_stage_leaves_room_for_its_highlighted_nodes() -> None:
             positions = stage_blocks(data, labelled)
             assert max(y for _, y in positions.values()) <= BLOCK_ROWS * ROW, (size, extra)
             assert len(set(positions.values())) == len(positions), (size, extra)
+
+
+def test_a_phone_s_chain_wraps_its_blocks_three_across() -> None:
+    """Every stage's block, fewer names, three to a row of blocks; a row of blocks below the tallest of the one above,
+    and the same nodes in the same order as the wide picture (ECharts swaps the data, keeps the links)."""
+    data = _star(60)
+    for i, stage in enumerate(STAGE_COLUMNS[:5]):
+        for j in range(8 * i):
+            data.add_node(f"{stage}/{j}", f"某机构{i}{j}", stage=stage, kind="Laboratory")
+            data.add_edge(f"{stage}/{j}", "hub", "R")
+    option = graph_option(data, layered=True)
+    wide, narrow = option["series"][0]["data"], option["media"][0]["option"]["series"][0]["data"]
+    assert [n["id"] for n in narrow] == [n["id"] for n in wide]
+    across = sorted({n["x"] for n in narrow if n["label"]["show"]})
+    assert across == [0.0, STAGE_GAP, 2 * STAGE_GAP][: len(across)] and len(across) == NARROW_ACROSS
+    rows = sorted({n["y"] for n in narrow if n["x"] == 0.0 and n["label"]["show"]})
+    assert rows[-1] >= 2 * BLOCK_GAP  # a second row of blocks
+    for block in (wide, narrow):
+        assert len({(n["x"], n["y"]) for n in block}) == len(block)  # no two nodes in one place
+    assert sum(n["label"]["show"] for n in narrow) < sum(n["label"]["show"] for n in wide)
+    assert max(names_in_block(size, NARROW_BLOCK_ROWS) for size in range(1, 300)) == NARROW_BLOCK_ROWS
 
 
 def test_a_department_s_column_is_drawn_and_filtered_only_where_it_has_one() -> None:
