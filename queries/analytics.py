@@ -148,11 +148,14 @@ def cluster_completeness(store: GraphStore, eco: Ecosystem | None = None) -> lis
 def city_completeness(store: GraphStore, eco: Ecosystem | None = None) -> list[Completeness]:
     eco = eco or Ecosystem.pull(store)
     by_city: dict[str, set[str]] = defaultdict(set)
-    rows = store.read_all(
-        "MATCH (e)-[:LOCATED_IN]->(c:City) WHERE e.chain_stage IS NOT NULL RETURN e.id AS id, c.name_zh AS city"
-    ).rows
-    for row in rows:
-        by_city[row["city"]].add(row["id"])
+    # a city's entities are those located in it or in one of its districts, as its yearly report counts them
+    # (queries/scoped_chain.py): the districts' were left out here
+    for located in ("(e)-[:LOCATED_IN]->(c:City)", "(e)-[:LOCATED_IN]->()-[:PART_OF]->(c:City)"):
+        rows = store.read_all(
+            f"MATCH {located} WHERE e.chain_stage IS NOT NULL RETURN DISTINCT e.id AS id, c.name_zh AS city"
+        ).rows
+        for row in rows:
+            by_city[row["city"]].add(row["id"])
     return [completeness(by_city[city], eco, city) for city in sorted(by_city)]
 
 

@@ -9,7 +9,7 @@ import pytest
 from graph.embedded_store import EmbeddedStore
 from graph.schema import Schema
 from graph.store import GraphStore
-from queries import analytics
+from queries import analytics, scoped_chain
 from queries.analytics import Ecosystem
 
 
@@ -130,3 +130,25 @@ def test_one_clusters_completeness_from_its_chain_graph_matches_the_whole_pull(
         rows = get_query("cluster_chain_graph").run(bundled, {"cluster": whole.scope}).rows
         local = Ecosystem.of_cluster(whole.scope, rows)
         assert analytics.completeness(local.members[whole.scope], local, whole.scope) == whole, whole.scope
+
+
+def test_a_city_counts_what_is_located_in_its_districts(tmp_path: Path, schema: Schema) -> None:
+    """`ckg analyze completeness --by city` read the ties to a city only; the yearly report counts the ties to its
+    districts too. A lab placed in a district of a city now counts for the city in both."""
+    store = EmbeddedStore(tmp_path / "g.lbdb", schema)
+    store.setup_schema()
+    store.upsert_nodes("City", [{"id": "city/440300", "name_zh": "深圳市"}])
+    store.upsert_nodes("District", [{"id": "district/440305", "name_zh": "南山区"}])
+    store.upsert_nodes("IndustryCluster", [{"id": "cluster/E01", "name_zh": "集群", "cluster_code": "E01"}])
+    store.upsert_nodes("Laboratory", [{"id": "lab/x", "name_zh": "实验室", "chain_stage": "basic_research"}])
+    store.upsert_relationships("PART_OF", "District", "City", [{"from_id": "district/440305", "to_id": "city/440300"}])
+    store.upsert_relationships(
+        "LOCATED_IN", "Laboratory", "District", [{"from_id": "lab/x", "to_id": "district/440305"}]
+    )
+    store.upsert_relationships(
+        "SERVES_CLUSTER", "Laboratory", "IndustryCluster", [{"from_id": "lab/x", "to_id": "cluster/E01"}]
+    )
+    found = analytics.city_completeness(store, Ecosystem.pull(store))
+    assert [(c.scope, c.stage_counts["basic_research"]) for c in found] == [("深圳市", 1)]
+    assert found[0] == scoped_chain.chain_completeness(store, scoped_chain.Scope("city", "深圳市"))
+    store.close()
