@@ -164,7 +164,7 @@ NODES_SPREAD = """(el) => { const box = el.getBoundingClientRect();
 
 def test_a_chain_on_a_phone_takes_its_picture_s_height(browser_page: tuple[Any, list[str]], server: str) -> None:
     """Kept in its wide shape, a chain on a 375 px phone took the top 110 px of its 680 px picture, its rows 3 px
-    apart; its stage blocks wrap three across there (chart_graph.NARROW_ACROSS)."""
+    apart; its stage blocks wrap three across there (graph_layout.NARROW_ACROSS)."""
     page, _ = browser_page
     try:
         page.set_viewport_size({"width": 375, "height": 900})

@@ -8,26 +8,21 @@ import itertools
 import re
 from pathlib import Path
 
-from app_pages.chart_graph import (
+from app_pages.chart_graph import LABEL_COUNT, filtered, graph_option, short_name, svg_text, top_nodes
+from app_pages.column_words import COLUMNS
+from app_pages.console_view import explain, node_columns, query_file_text
+from app_pages.graph_layout import (
     BLOCK_GAP,
     BLOCK_ROWS,
-    LABEL_COUNT,
     NAMED_PER_BLOCK,
     NARROW_ACROSS,
     NARROW_BLOCK_ROWS,
     ROW,
     STAGE_GAP,
-    filtered,
-    graph_option,
     named,
     names_in_block,
-    short_name,
     stage_blocks,
-    svg_text,
-    top_nodes,
 )
-from app_pages.column_words import COLUMNS
-from app_pages.console_view import explain, node_columns, query_file_text
 from app_pages.graph_panel import STAGE_CHOICES
 from app_pages.graph_view import FADED_OPACITY, STAGE_COLUMNS, GraphData, faint, render
 from app_pages.headers import frame, key_products
