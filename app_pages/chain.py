@@ -187,7 +187,9 @@ with graph_col:
             )
         )
     graph_panel.downloads(shown, f"chain-{code}", layered=True, key="chain_download", faded=outside)
-side_col, table_col = st.columns(2)
+# one above the other: beside the click's details, the links table had half the page for its four bilingual
+# columns and scrolled sideways (480 px for 1,023)
+side_col, table_col = st.container(), st.container()
 with side_col:
     focus = st.session_state.get("chain_focus")
     if focus and focus in data.nodes:
