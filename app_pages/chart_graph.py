@@ -93,10 +93,14 @@ TOOLBOX_PNG_FROM_TOP_RIGHT = (8 + 4 + 16 + 10 + 8, 4 + 8)  # the PNG button's ce
 def legend_beside_toolbox(legend: dict[str, Any]) -> dict[str, Any]:
     """A picture's scrolling legend at its top left, in the width its buttons leave: 80 % of a wide picture, 55 % of
     one narrower than 480 px (a phone's), through ECharts' media queries. ECharts ignores a scrolling legend's
-    ``right``, and at 80 % the legend reached under the buttons below about 420 px."""
+    ``right``, and at 80 % the legend reached under the buttons below about 420 px. The second media entry, with no
+    query, is what a picture widened past 480 px returns to: ECharts keeps a query's option once it stops matching."""
     return {
         "legend": [{**legend, "top": 0, "left": 0, "width": "80%", "type": "scroll"}],
-        "media": [{"query": {"maxWidth": 480}, "option": {"legend": [{"width": "55%"}]}}],
+        "media": [
+            {"query": {"maxWidth": 480}, "option": {"legend": [{"width": "55%"}]}},
+            {"option": {"legend": [{"width": "80%"}]}},
+        ],
     }
 
 
@@ -264,7 +268,9 @@ def graph_option(
     if layered:  # a phone's picture: the blocks wrapped, fewer names (NARROW_BLOCK_ROWS)
         few = named(data, degree, label_count, layered, also=forced, block_rows=NARROW_BLOCK_ROWS) | forced
         wrapped = stage_blocks(data, few, block_rows=NARROW_BLOCK_ROWS, across=NARROW_ACROSS)
-        legend["media"][0]["option"]["series"] = [{**NARROW_GRAPH_BOX, "data": items(wrapped, few, NARROW_SYMBOLS)}]
+        narrow, wide = legend["media"]  # ECharts keeps a query's option once it stops matching: wide restores it
+        narrow["option"]["series"] = [{**NARROW_GRAPH_BOX, "data": items(wrapped, few, NARROW_SYMBOLS)}]
+        wide["option"]["series"] = [{"right": GRAPH_BOX["right"], "data": nodes}]
     links = []
     words = {rel: relationship_word(rel) for rel in {rel for _, _, rel in data.edges}}  # an edge's tooltip
     for a, b, rel in data.edges:

@@ -164,15 +164,20 @@ NODES_SPREAD = """(el) => { const box = el.getBoundingClientRect();
 
 def test_a_chain_on_a_phone_takes_its_picture_s_height(browser_page: tuple[Any, list[str]], server: str) -> None:
     """Kept in its wide shape, a chain on a 375 px phone took the top 110 px of its 680 px picture, its rows 3 px
-    apart; its stage blocks wrap three across there (graph_layout.NARROW_ACROSS)."""
+    apart; its stage blocks wrap three across there (graph_layout.NARROW_ACROSS), and widened, it is wide again."""
     page, _ = browser_page
     try:
         page.set_viewport_size({"width": 375, "height": 900})
         open_page(page, f"{server}/chain?cluster=E01", CHART_TEXT)
         settle(page)
         page.wait_for_timeout(500)  # ECharts draws a frame after the run ends
-        drawn = page.locator(".echarts-container").first.evaluate(NODES_SPREAD)
+        picture = page.locator(".echarts-container").first
+        drawn = picture.evaluate(NODES_SPREAD)
         assert drawn["nodes"] > 100 and drawn["spread"] > 0.4 * drawn["height"], drawn
+        page.set_viewport_size({"width": 1440, "height": 900})  # a phone turned, a window widened
+        page.wait_for_timeout(1000)
+        wide = picture.evaluate(NODES_SPREAD)  # ECharts kept the phone's layout, 1,448 px tall in its 680 px box
+        assert wide["spread"] < wide["height"] and wide["nodes"] > drawn["nodes"], (drawn, wide)
     finally:
         page.set_viewport_size({"width": 1440, "height": 900})  # the module's other tests see the page they expect
 

@@ -130,6 +130,7 @@ def test_a_phone_s_chain_wraps_its_blocks_three_across() -> None:
     option = graph_option(data, layered=True)
     wide, narrow = option["series"][0]["data"], option["media"][0]["option"]["series"][0]["data"]
     assert [n["id"] for n in narrow] == [n["id"] for n in wide]
+    assert option["media"][1] == {"option": {"legend": [{"width": "80%"}], "series": [{"right": 120, "data": wide}]}}
     across = sorted({n["x"] for n in narrow if n["label"]["show"]})
     assert across == [0.0, STAGE_GAP, 2 * STAGE_GAP][: len(across)] and len(across) == NARROW_ACROSS
     rows = sorted({n["y"] for n in narrow if n["x"] == 0.0 and n["label"]["show"]})
