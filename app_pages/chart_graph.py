@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -31,6 +30,7 @@ from app_pages.graph_layout import (
     stage_blocks,
 )
 from app_pages.graph_view import COLOURS, FADED_OPACITY, STAGE_COLUMNS, GraphData
+from ingest.normalize import bracket_names
 
 HUB_CLASSES = frozenset({"City", "District", "Place", "IndustryCluster", "ChainStage", "IndustryCategory"})
 CLASS_PALETTE = (
@@ -105,11 +105,13 @@ def legend_beside_toolbox(legend: dict[str, Any]) -> dict[str, Any]:
 
 
 def short_name(name: str, limit: int = SHORT) -> str:
-    """A name that fits on a node: the bracketed short name if there is one, legal-form suffixes dropped."""
+    """A name that fits on a node: the bracketed short name if there is one (``normalize.bracket_names``: not a
+    bracket that says where or which part, as ``（深圳）`` or ``（二期）``, which named a node 深圳), legal-form
+    suffixes dropped."""
     text = str(name or "").strip()
-    alias = re.search(r"（([^（）]{2,12})）$", text)
-    if alias:
-        text = alias.group(1)
+    second = bracket_names(text)
+    if second and 2 <= len(second[0]) <= 12:
+        text = second[0]
     for suffix in _SUFFIXES:
         if text.endswith(suffix) and len(text) > len(suffix) + 1:
             text = text[: -len(suffix)]

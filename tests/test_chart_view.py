@@ -50,6 +50,9 @@ def test_short_names_drop_legal_forms_and_prefer_the_bracketed_short_name() -> N
     assert short_name("广州粤芯半导体技术有限公司（粤芯半导体）") == "粤芯半导体"
     assert short_name("中兴通讯股份有限公司") == "中兴通讯"
     assert len(short_name("中国科学院高能物理研究所东莞分部")) == 8
+    # a bracket that says where or which part is not the node's name: two pictures named nodes 深圳 and 二期
+    assert short_name("中芯国际（深圳）") == "中芯国际（深圳）"
+    assert short_name("某产业基金（二期）") == "某产业基金（二…"
 
 
 def test_the_label_rule_names_the_most_connected_nodes_and_hides_overlaps() -> None:
