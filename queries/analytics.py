@@ -145,16 +145,20 @@ def cluster_completeness(store: GraphStore, eco: Ecosystem | None = None) -> lis
     return [completeness(eco.members.get(code, set()), eco, code) for code in codes]
 
 
+_LOCATED_IN_CITY = (
+    "MATCH (e)-[:LOCATED_IN]->(c:City) WHERE e.chain_stage IS NOT NULL RETURN DISTINCT e.id AS id, c.name_zh AS city",
+    "MATCH (e)-[:LOCATED_IN]->()-[:PART_OF]->(c:City) WHERE e.chain_stage IS NOT NULL "
+    "RETURN DISTINCT e.id AS id, c.name_zh AS city",
+)
+
+
 def city_completeness(store: GraphStore, eco: Ecosystem | None = None) -> list[Completeness]:
     eco = eco or Ecosystem.pull(store)
     by_city: dict[str, set[str]] = defaultdict(set)
     # a city's entities are those located in it or in one of its districts, as its yearly report counts them
     # (queries/scoped_chain.py): the districts' were left out here
-    for located in ("(e)-[:LOCATED_IN]->(c:City)", "(e)-[:LOCATED_IN]->()-[:PART_OF]->(c:City)"):
-        rows = store.read_all(
-            f"MATCH {located} WHERE e.chain_stage IS NOT NULL RETURN DISTINCT e.id AS id, c.name_zh AS city"
-        ).rows
-        for row in rows:
+    for located in _LOCATED_IN_CITY:
+        for row in store.read_all(located).rows:
             by_city[row["city"]].add(row["id"])
     return [completeness(by_city[city], eco, city) for city in sorted(by_city)]
 
