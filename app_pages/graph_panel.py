@@ -21,7 +21,8 @@ from app_pages.common import (
     schema,
     stage_name,
 )
-from app_pages.graph_view import GraphData, render
+from app_pages.graph_html import render
+from app_pages.graph_view import GraphData
 from app_pages.headers import frame
 from app_pages.text_order import in_order
 

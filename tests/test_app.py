@@ -10,7 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_pages.common import MISSING, plain
-from app_pages.graph_view import GraphData, external_urls, render
+from app_pages.graph_html import external_urls, render
+from app_pages.graph_view import GraphData
 from app_pages.map_view import choropleth
 from graph.embedded_store import EmbeddedStore
 from graph.schema import Schema

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages.graph_view import graph_from_rows, render
+from app_pages.graph_html import render
+from app_pages.graph_view import graph_from_rows
 from graph.sandbox import NO_LANDLOCK_ENV
 from tests.conftest import REPO, shown
 

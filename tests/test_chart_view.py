@@ -11,6 +11,7 @@ from pathlib import Path
 from app_pages.chart_graph import LABEL_COUNT, filtered, graph_option, short_name, svg_text, top_nodes
 from app_pages.column_words import COLUMNS
 from app_pages.console_view import explain, node_columns, query_file_text
+from app_pages.graph_html import render
 from app_pages.graph_layout import (
     BLOCK_GAP,
     BLOCK_ROWS,
@@ -24,7 +25,7 @@ from app_pages.graph_layout import (
     stage_blocks,
 )
 from app_pages.graph_panel import STAGE_CHOICES
-from app_pages.graph_view import FADED_OPACITY, STAGE_COLUMNS, GraphData, faint, render
+from app_pages.graph_view import FADED_OPACITY, STAGE_COLUMNS, GraphData, faint
 from app_pages.headers import frame, key_products
 from graph.embedded_store import EmbeddedStore
 from graph.schema import Schema
@@ -165,6 +166,18 @@ def test_the_downloads_draw_the_faint_nodes_faint() -> None:
     html, _ = render(data, layered=True, faded=partners)
     node_colours = re.findall(r'"color": "(rgba\([^"]*\))"', html)
     assert node_colours == [faint("#9c755f")] * 2 and faint("#4e79a7") == f"rgba(78,121,167,{FADED_OPACITY})"
+
+
+def test_the_html_download_names_and_places_the_nodes_as_the_svg_does() -> None:
+    """The HTML download had a layout of its own (a stage of 100 nodes in one column 4,600 units tall) and wrote
+    every name; it now takes the picture's layout and label rule (app_pages/graph_layout.py)."""
+    data = _star(100)
+    svg = svg_text(data, layered=True)
+    html, _ = render(data, layered=True)
+    labels = re.findall(r'"label": "((?:[^"\\]|\\.)*)"', html)
+    assert len(labels) == len(data.nodes) and 0 < sum(label != " " for label in labels) == svg.count("<text")
+    ys = [float(y) for y in re.findall(r'"y": (-?[\d.]+)', html)]
+    assert max(ys) - min(ys) <= BLOCK_ROWS * ROW
 
 
 def test_filters_and_hubs_and_the_cap() -> None:

@@ -13,7 +13,8 @@ import pytest
 from app_pages.chart_graph import TOOLBOX_PNG_FROM_TOP_RIGHT, graph_option
 from app_pages.chart_safety import MARK, inert, js_function, js_text
 from app_pages.common import plain
-from app_pages.graph_view import GraphData, render
+from app_pages.graph_html import render
+from app_pages.graph_view import GraphData
 from app_pages.text_order import frame_in_order, in_order
 from ingest.normalize import clean_value
 from tests.browser import CHROMIUM_ARGS, streamlit_server
