@@ -110,7 +110,7 @@ def _with_scheme(reference: str) -> str:
 
 
 @functools.cache
-def bundled() -> SourceStanding | None:
+def bundled_standing() -> SourceStanding | None:
     """The bundled list; None where a curator's edit broke it (the check is then skipped, and the run says so)."""
     try:
         return SourceStanding.load()

@@ -9,7 +9,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from graph.schema import Schema
-from ingest import source_standing
 from ingest.manifest import CONFIDENCE, read_manifest
 from ingest.mapping import SourceMapping, load_mapping
 from ingest.mapping_apply import apply_mapping
@@ -17,7 +16,7 @@ from ingest.policy import notice_records
 from ingest.readers import ReadError, read_table
 from ingest.records import NodeRecord, PendingLink
 from ingest.report import Level, Report
-from ingest.source_standing import check_high_ratings
+from ingest.source_standing import bundled_standing, check_high_ratings
 from ingest.source_table import SURE_ENCODINGS
 
 MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
@@ -65,7 +64,7 @@ def mapping_source(mapping: SourceMapping, file: str | None = None) -> Source:
         if table.encoding not in SURE_ENCODINGS:  # loaded, but a person should look at its names
             report.warning(label, GUESSED.format(table.encoding))
         records, links = apply_mapping(active, table, label, report)
-        check_high_ratings(records, label, report, active.provenance.get("confidence"), source_standing.bundled())
+        check_high_ratings(records, label, report, active.provenance.get("confidence"), bundled_standing())
         return records, links
 
     return Source(name=mapping.source, file=label, collect=collect, mapping=mapping)

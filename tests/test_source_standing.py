@@ -13,7 +13,7 @@ from graph.schema import Schema
 from ingest.mapping import load_mapping
 from ingest.records import NodeRecord, Provenance
 from ingest.report import Level, Report
-from ingest.source_standing import SourceStanding, bundled, check_high_ratings, references
+from ingest.source_standing import SourceStanding, bundled_standing, check_high_ratings, references
 from ingest.source_table import ReadError
 from ingest.sources import DATA_DIR, MAPPINGS_DIR, mapping_source
 
@@ -46,7 +46,7 @@ from ingest.sources import DATA_DIR, MAPPINGS_DIR, mapping_source
     ],
 )
 def test_a_source_is_recognised_by_its_site_or_as_a_data_file(reference: str, recognised: bool) -> None:
-    standing = bundled()
+    standing = bundled_standing()
     assert standing is not None and standing.recognised(reference) is recognised
 
 
@@ -73,7 +73,7 @@ def test_one_warning_names_the_rows_rated_high_on_unknown_sites_and_every_row_lo
 
 
 def test_several_sources_in_a_cell_are_each_looked_at() -> None:
-    standing = bundled()
+    standing = bundled_standing()
     assert standing is not None
     cited = references("https://a.example/x、https://b.gov.cn/y；c.example ; https://d.example/p?a=1,2")
     assert cited == ["https://a.example/x", "https://b.gov.cn/y", "c.example", "https://d.example/p?a=1,2"]
@@ -81,7 +81,7 @@ def test_several_sources_in_a_cell_are_each_looked_at() -> None:
 
 
 def test_a_long_host_is_looked_at_in_linear_time() -> None:
-    standing = bundled()
+    standing = bundled_standing()
     assert standing is not None
     started = time.perf_counter()
     assert not standing.recognised("https://" + "a." * 50_000 + "example/x")
