@@ -1,24 +1,26 @@
 """Applying a loaded mapping to a table: each row becomes a node record and pending links.
 
 ``apply_mapping`` first checks every column the mapping names against the file's header (nothing of a file
-that lacks one is loaded), then converts each row's cells, mints its id, and reports every problem by row
-and column; every row is accounted for as loaded, skipped or rejected, and the counts are checked against
-the mapping's row bounds.
+that lacks one is loaded), then converts the rows' cells a chunk of columns at a time (``mapping_columns``; a
+row with a problem cell row by row), mints each row's id, and reports every problem by row and column; every
+row is accounted for as loaded, skipped or rejected, and the counts are checked against the mapping's row
+bounds.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from graph.errors import said_in_both
 from graph.ids import match_key, mint_key
 from ingest.geo import TO_WGS84
 from ingest.mapping import LinkRule, SkipRule, SourceMapping, check_columns
+from ingest.mapping_columns import ABSENT, chunks, link_targets, property_columns
 from ingest.normalize import bracket_names, clean_value, looks_like_formula, split_list
 from ingest.readers import SourceRow, Table
-from ingest.records import NO_PROPS, LinkKind, NodeRecord, PendingLink, Provenance, link_kind, target_ref
+from ingest.records import NO_PROPS, LinkKind, NodeRecord, PendingLink, Provenance, link_kind
 from ingest.report import Level, Report
 from ingest.values import CONVERTERS, ValueProblemError
 
@@ -52,37 +54,34 @@ def apply_mapping(
     links: list[PendingLink] = []
     skipped: dict[SkipRule, list[int]] = {}
     first_with_id: dict[str, NodeRecord] = {}
-    kinds = _link_kinds(mapping)
-    for row in table.rows:
-        account.read += 1
-        skip = next((s for s in mapping.skips if s.matches(row)), None)
-        if skip is not None:
-            account.skipped += 1
-            skipped.setdefault(skip, []).append(row.row)
-            continue
-        record = _node_record(mapping, row, file, report)
-        if record is None:
-            account.rejected += 1
-            continue
-        account.loaded += 1
-        earlier = first_with_id.setdefault(record.id, record)
-        if earlier is not record and earlier.props != record.props:
-            differing = sorted(
-                k for k in set(earlier.props) | set(record.props) if earlier.props.get(k) != record.props.get(k)
-            )
-            report.warning(
-                file,
-                f"与第 {earlier.provenance.row} 行的标识相同而取值不同（{'、'.join(differing)}），保留前一行的取值 / "
-                f"same key as row {earlier.provenance.row} with different values "
-                f"({', '.join(differing)}); the earlier row's values are kept",
-                row=row.row,
-                column=mapping.id_value or ",".join(mapping.id_key),
-                value=record.id,
-            )
-        nodes.append(record)
-        links.extend(_pending_links(kinds, record, row))
+    shape = _RecordShape.of(mapping)
+    for read in chunks(table.rows):
+        account.read += len(read)
+        chunk = _unskipped(mapping, read, skipped) if mapping.skips else read
+        values = property_columns(mapping, chunk)
+        targets = [(kind, link_targets(rule, chunk)) for rule, kind in shape.link_kinds]
+        for index, row in enumerate(chunk):
+            row_values = values[index]
+            if row_values is None:  # something to report: made row by row, as it always was
+                record = _node_record(mapping, shape, row, file, report)
+            else:
+                props = {
+                    name: value for name, value in zip(shape.names, row_values, strict=True) if value is not ABSENT
+                }
+                record = _finished(mapping, shape, row, props, file, report)
+            if record is None:
+                account.rejected += 1
+                continue
+            account.loaded += 1
+            earlier = first_with_id.setdefault(record.id, record)
+            if earlier is not record and earlier.props != record.props:
+                _report_same_key(mapping, earlier, record, row, file, report)
+            nodes.append(record)
+            for kind, rows_targets in targets:
+                links.extend(PendingLink(kind, record.id, target, record.provenance) for target in rows_targets[index])
     if mapping.bracket_alias_from:
         nodes = _with_bracket_names(nodes, mapping.bracket_alias_from)
+    account.skipped += sum(map(len, skipped.values()))
     for skip, rows in skipped.items():
         shown = ", ".join(map(str, rows[:10])) + (" …" if len(rows) > 10 else "")
         # a mapping writes its reason "中文 / English" (docs/MAPPINGS.md), or in one language for both sides
@@ -95,6 +94,33 @@ def apply_mapping(
         )
     _check_bounds(mapping, table, file, report)
     return nodes, links
+
+
+def _unskipped(mapping: SourceMapping, rows: list[SourceRow], skipped: dict[SkipRule, list[int]]) -> list[SourceRow]:
+    """The rows no skip rule matches; each skipped row's number noted under the first rule that matches it."""
+    kept = []
+    for row in rows:
+        skip = next((s for s in mapping.skips if s.matches(row)), None)
+        if skip is None:
+            kept.append(row)
+        else:
+            skipped.setdefault(skip, []).append(row.row)
+    return kept
+
+
+def _report_same_key(
+    mapping: SourceMapping, earlier: NodeRecord, record: NodeRecord, row: SourceRow, file: str, report: Report
+) -> None:
+    differing = sorted(k for k in set(earlier.props) | set(record.props) if earlier.props.get(k) != record.props.get(k))
+    report.warning(
+        file,
+        f"与第 {earlier.provenance.row} 行的标识相同而取值不同（{'、'.join(differing)}），保留前一行的取值 / "
+        f"same key as row {earlier.provenance.row} with different values "
+        f"({', '.join(differing)}); the earlier row's values are kept",
+        row=row.row,
+        column=mapping.id_value or ",".join(mapping.id_key),
+        value=record.id,
+    )
 
 
 def _check_bounds(mapping: SourceMapping, table: Table, file: str, report: Report) -> None:
@@ -122,7 +148,10 @@ def _check_bounds(mapping: SourceMapping, table: Table, file: str, report: Repor
         )
 
 
-def _node_record(mapping: SourceMapping, row: SourceRow, file: str, report: Report) -> NodeRecord | None:
+def _node_record(
+    mapping: SourceMapping, shape: _RecordShape, row: SourceRow, file: str, report: Report
+) -> NodeRecord | None:
+    """The row's record made a cell at a time, each problem reported as it is met; None for a row refused."""
     props: dict[str, Any] = {}
     for rule in mapping.properties:
         if rule.column is None:
@@ -158,6 +187,13 @@ def _node_record(mapping: SourceMapping, row: SourceRow, file: str, report: Repo
                 return None
             reason = f"{rule.name}：{exc.zh}，该值未用 / {rule.name}: {exc.en}; value left out"
             report.warning(file, reason, row=row.row, column=rule.column, value=raw)
+    return _finished(mapping, shape, row, props, file, report)
+
+
+def _finished(
+    mapping: SourceMapping, shape: _RecordShape, row: SourceRow, props: dict[str, Any], file: str, report: Report
+) -> NodeRecord | None:
+    """The record of a row whose properties are converted: its coordinates, id, aliases, provenance and names."""
     if mapping.datum and props.get("latitude") is not None and props.get("longitude") is not None:
         lon, lat = TO_WGS84[mapping.datum](props["longitude"], props["latitude"])
         props["longitude"], props["latitude"] = round(lon, 6), round(lat, 6)
@@ -182,9 +218,8 @@ def _node_record(mapping: SourceMapping, row: SourceRow, file: str, report: Repo
         source=mapping.source,
         file=file,
         row=row.row,
-        url=clean_value(row.values.get(mapping.provenance.get("url", ""), "")) or mapping.provenance.get("url_value"),
-        confidence=clean_value(row.values.get(mapping.provenance.get("confidence", ""), ""))
-        or mapping.provenance.get("confidence_value"),
+        url=clean_value(row.values.get(shape.url_column, "")) or shape.url_value,
+        confidence=clean_value(row.values.get(shape.confidence_column, "")) or shape.confidence_value,
     )
     names = tuple(n for n in [props.get("name_zh"), props.get("name_en"), *aliases] if isinstance(n, str) and n)
     return NodeRecord(
@@ -195,8 +230,33 @@ def _node_record(mapping: SourceMapping, row: SourceRow, file: str, report: Repo
         names=names,
         priority=mapping.priority,
         merge_by_name=mapping.merge_by_name,
-        prop_priority=tuple((r.name, r.priority) for r in mapping.properties if r.priority is not None),
+        prop_priority=shape.prop_priority,
     )
+
+
+@dataclass(frozen=True)
+class _RecordShape:
+    """What every record of a mapping shares, worked out once for the file rather than for each row."""
+
+    names: tuple[str, ...]  # the property rules' names, in the mapping's order
+    prop_priority: tuple[tuple[str, int], ...]
+    url_column: str
+    url_value: str | None
+    confidence_column: str
+    confidence_value: str | None
+    link_kinds: tuple[tuple[LinkRule, LinkKind], ...]
+
+    @classmethod
+    def of(cls, mapping: SourceMapping) -> _RecordShape:
+        return cls(
+            names=tuple(rule.name for rule in mapping.properties),
+            prop_priority=tuple((r.name, r.priority) for r in mapping.properties if r.priority is not None),
+            url_column=mapping.provenance.get("url", ""),
+            url_value=mapping.provenance.get("url_value"),
+            confidence_column=mapping.provenance.get("confidence", ""),
+            confidence_value=mapping.provenance.get("confidence_value"),
+            link_kinds=tuple(_link_kinds(mapping)),
+        )
 
 
 def _with_bracket_names(records: list[NodeRecord], prop: str) -> list[NodeRecord]:
@@ -236,18 +296,3 @@ def _link_kinds(mapping: SourceMapping) -> list[tuple[LinkRule, LinkKind]]:
         )
         for rule in mapping.links
     ]
-
-
-def _pending_links(kinds: list[tuple[LinkRule, LinkKind]], record: NodeRecord, row: SourceRow) -> list[PendingLink]:
-    out: list[PendingLink] = []
-    for rule, kind in kinds:
-        raw = clean_value(row.values.get(rule.column, ""))
-        if not raw:
-            continue
-        texts = split_list(raw) if rule.split else [raw]
-        for text in texts:
-            if text in rule.ignore:
-                continue
-            target = target_ref(text, rule.resolver, rule.classes, rule.create)
-            out.append(PendingLink(kind, record.id, target, record.provenance))
-    return out
