@@ -14,6 +14,9 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from ingest.mapping import LinkRule, PropertyRule, SourceMapping
 from ingest.normalize import clean_value, looks_like_formula, split_list
 from ingest.readers import SourceRow
@@ -21,6 +24,15 @@ from ingest.records import TargetRef, target_ref
 from ingest.values import CONVERTERS, ValueProblemError
 
 CHUNK_ROWS = 8192  # rows converted together: a few MB of memo and columns, whatever the file's size
+
+# What ``clean_value`` changes (tests/test_mapping_columns.py checks every code point): a control character, a bidi
+# control (graph/ids.py REORDERING), a full-width Latin letter or digit, and white space (str.isspace) other than one
+# space between two other characters. And what ``looks_like_formula`` flags: a first character of =, +, - or @.
+_CHANGED = (
+    r"\x{0}-\x{20}\x{7f}-\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202a}-\x{202f}\x{205f}\x{2066}-\x{2069}"
+    r"\x{3000}\x{ff10}-\x{ff19}\x{ff21}-\x{ff3a}\x{ff41}-\x{ff5a}"
+)
+AS_WRITTEN = f"^[^=+\\-@{_CHANGED}][^{_CHANGED}]*(?: [^{_CHANGED}]+)*$"
 
 ABSENT: Any = object()  # an empty cell of an optional property: no value, nothing to report
 _FLAGGED: Any = object()  # a cell with something to report: its row is made row by row
@@ -48,14 +60,28 @@ def property_columns(mapping: SourceMapping, rows: list[SourceRow]) -> list[tupl
 def _property_column(rule: PropertyRule, rows: list[SourceRow]) -> list[Any]:
     if rule.column is None:
         return [rule.value] * len(rows)
-    column, memo = rule.column, {}
+    column = rule.column
     cells = [row.values.get(column, "") for row in rows]
-    for text in set(cells):
-        memo[text] = _converted(rule, text)
+    as_written = written_as_kept(cells) if rule.type in ("text", "name") else None
+    if as_written is not None:  # a text kept as written is its own value: only the others converted
+        memo = {text: _converted(rule, text) for text, kept in zip(cells, as_written, strict=True) if not kept}
+        return [text if kept else memo[text] for text, kept in zip(cells, as_written, strict=True)]
+    memo = {text: _converted(rule, text) for text in set(cells)}
     out = list(map(memo.__getitem__, cells))
     if rule.type == "list":  # each record its own list, as row by row: a list is not shared between records
         out = [value.copy() if isinstance(value, list) else value for value in out]
     return out
+
+
+def written_as_kept(cells: list[str]) -> list[bool] | None:
+    """For each cell, whether a text property keeps it as written: ``clean_value`` leaves it as it is and it does not
+    look like a formula. Found over the whole column by Arrow's regular expressions, in C++; None where the column
+    cannot be an Arrow string (a lone surrogate), whose cells are then converted one by one."""
+    try:
+        array = pa.array(cells, type=pa.large_string())
+    except (pa.ArrowException, UnicodeError):
+        return None
+    return pc.match_substring_regex(array, AS_WRITTEN).to_pylist()  # type: ignore[no-any-return]
 
 
 def _converted(rule: PropertyRule, raw: str) -> Any:

@@ -13,8 +13,8 @@ import pytest
 from graph.schema import Schema
 from ingest.mapping import SourceMapping, load_mapping
 from ingest.mapping_apply import _node_record, _RecordShape, _report_same_key, _with_bracket_names, apply_mapping
-from ingest.mapping_columns import CHUNK_ROWS
-from ingest.normalize import clean_value, split_list
+from ingest.mapping_columns import CHUNK_ROWS, written_as_kept
+from ingest.normalize import clean_value, looks_like_formula, split_list
 from ingest.readers import SourceRow, Table, read_table
 from ingest.records import NodeRecord, PendingLink, target_ref
 from ingest.report import Report
@@ -111,3 +111,26 @@ def test_hostile_cells_past_a_chunk_map_as_row_by_row(schema: Schema, tmp_path: 
     lists = [node.props["roles"] for node in nodes if "roles" in node.props]
     assert len(lists) > CHUNK_ROWS // 2
     assert len({id(roles) for roles in lists}) == len(lists)
+
+
+def test_a_text_is_kept_as_written_exactly_when_cleaning_leaves_it_so() -> None:
+    """Every code point but the surrogates, alone and between two letters: Arrow's verdict is Python's, so a text
+    column's values are those ``clean_value`` gives, whatever the characters and whatever the Unicode tables."""
+    points = [chr(code) for code in range(0x110000) if not 0xD800 <= code <= 0xDFFF]
+    cleaned = clean_value.__wrapped__  # not the cache: three million texts seen once
+    for texts in (points, [f"a{ch}b" for ch in points], [f"{ch}a" for ch in points]):
+        verdicts = written_as_kept(texts)
+        assert verdicts is not None
+        wrong = [
+            text
+            for text, kept in zip(texts, verdicts, strict=True)
+            if kept != (cleaned(text) == text and not looks_like_formula(text.strip()))
+        ]
+        assert not wrong, [f"U+{ord(ch):04X}" for text in wrong[:20] for ch in text if ch not in "ab"]
+
+
+def test_a_column_arrow_cannot_hold_is_converted_cell_by_cell() -> None:
+    assert written_as_kept(["甲公司", "乙\ud800"]) is None
+    assert written_as_kept(["甲 公司", "甲  公司", " 甲", "甲 ", "-甲", "甲-乙", "Ａ1", ""]) == [
+        True, False, False, False, False, True, False, False,
+    ]  # fmt: skip
