@@ -18,7 +18,7 @@ from ingest.attribution import attribution
 from ingest.build import Built, Inference, build, count_by_type, node_rows, relationship_rows
 from ingest.claims import SourceStatements
 from ingest.collector import give_back, no_cyclic_collections
-from ingest.inference import place_from_coordinates, place_from_host
+from ingest.inference import place_from_coordinates, place_from_district, place_from_host
 from ingest.report import Report
 from ingest.row_tables import NodeTables, RelTables
 from ingest.run_changes import IngestResult, TieDiff, diff_nodes, diff_relationships, statement_changes
@@ -35,6 +35,7 @@ def default_inferences(schema: Schema, data_dir: Path, report: Report | None = N
     return [
         place_from_coordinates(schema, data_dir, report),
         place_from_host(schema),
+        place_from_district(schema),  # after the host's place, which may be a district
         attribution(schema, data_dir, report),
     ]
 

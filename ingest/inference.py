@@ -117,6 +117,50 @@ def place_from_host(schema: Schema) -> Inference:
     return infer
 
 
+DISTRICTS_FILE = "raw/admin-divisions-modood/areas.csv"  # the districts' PART_OF their cities (01_districts.yaml)
+
+
+def place_from_district(schema: Schema) -> Inference:
+    """Rule ``place.from_district``: an entity placed in a district, and in no city, is in the city that district
+    is part of. Every count by city (the map, Compare, a city's profile) then finds it, as a city's report does."""
+    located = schema.rel_type("LOCATED_IN")
+
+    def infer(index: EntityIndex, links: Ties) -> list[Link]:
+        view = LinkView(index, [links], ("LOCATED_IN", "PART_OF"))
+        out: list[Link] = []
+        for label, placed in view.out["LOCATED_IN"].items():
+            if label in ("City", "District") or not located.allows(label, "City"):
+                continue
+            for entity_id, places in placed.items():
+                if any(place.label == "City" for place in places):
+                    continue
+                cities = {
+                    id(city): (district, city)
+                    for district in places
+                    if district.label == "District"
+                    for city in view.targets(district, "PART_OF")
+                    if city.label == "City"
+                }
+                entity = index.by_node_id(label, entity_id)
+                if len(cities) != 1 or entity is None:  # none, or districts of two cities: no city is sure
+                    continue
+                district, city = next(iter(cities.values()))
+                out.append(
+                    inferred_link(
+                        "LOCATED_IN",
+                        entity,
+                        city,
+                        rule="place.from_district",
+                        evidence=f"LOCATED_IN {name_of(district)} → PART_OF {name_of(city)}",
+                        confidence="high",
+                        source_file=DISTRICTS_FILE,
+                    )
+                )
+        return out
+
+    return infer
+
+
 CITY_BOUNDARIES = "raw/geo-guangdong/guangdong_cities_datav.geojson"
 Ring = list[tuple[float, float]]
 
