@@ -16,8 +16,11 @@ _QUOTES = "'\"`"
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # An item's alias: ``AS`` after a blank, then a name (any letters: ``AS 城市``) at the item's end. The blank is looked
 # behind, not matched: ``\s+AS`` was tried from each blank of a long run, quadratic in its length.
-_ALIAS = re.compile(r"(?<=\s)AS\s+(?:[^\W\d]\w*|`[^`]*`)$", re.IGNORECASE)
+_ALIAS = re.compile(r"(?<=\s)AS\s+(?:[^\W\d]\w*|`(?:[^`]|``)*`)$", re.IGNORECASE)
 _ENDS = ("ORDER", "SKIP", "LIMIT")
+# An item that is a variable alone, bracketed or not, backticked or not, is named by the variable: ``(x)`` and
+# ``DISTINCT(x)`` give ``x``, a backticked name gives the name without its quotes. An expression keeps its text.
+_VARIABLE = re.compile(r"[(\s]*(?:([^\W\d]\w*)|`((?:[^`]|``)*)`)[)\s]*")
 
 
 def returned_texts(cypher: str) -> list[str] | None:
@@ -46,8 +49,15 @@ def named_as_typed(cypher: str, columns: list[str]) -> list[str]:
     items = returned_texts(cypher)
     if items is None or len(items) != len(columns):
         return columns
-    names = [column if _ALIAS.search(item) else item for item, column in zip(items, columns, strict=True)]
+    names = [column if _ALIAS.search(item) else _name_of(item) for item, column in zip(items, columns, strict=True)]
     return names if len(set(names)) == len(names) else columns
+
+
+def _name_of(item: str) -> str:
+    variable = _VARIABLE.fullmatch(item)
+    if variable is None or item.count("(") != item.count(")"):
+        return item
+    return variable.group(1) or variable.group(2).replace("``", "`")
 
 
 def renamed(cypher: str, result: QueryResult) -> QueryResult:
