@@ -19,7 +19,7 @@ from typing import Any
 from graph.schema import Schema
 from ingest.build import Inference
 from ingest.geo import wgs84_to_gcj02
-from ingest.link_columns import Ties, keys_of_types
+from ingest.link_columns import Ties, keys_of_types, keys_to, of_types
 from ingest.records import Link
 from ingest.reference_rows import RuleTableError, refused, rule_problem
 from ingest.report import Report
@@ -126,36 +126,44 @@ def place_from_district(schema: Schema) -> Inference:
     located = schema.rel_type("LOCATED_IN")
 
     def infer(index: EntityIndex, links: Ties) -> list[Link]:
-        view = LinkView(index, [links], ("LOCATED_IN", "PART_OF"))
+        # the few entities placed in a district, found by codes: a view of every LOCATED_IN tie held a million
+        districts: dict[tuple[str, str], list[str]] = {}
+        for _, label, entity_id, _, district_id in keys_to(links, "LOCATED_IN", "District"):
+            if label not in ("City", "District") and located.allows(label, "City"):
+                districts.setdefault((label, entity_id), []).append(district_id)
+        if not districts:
+            return []
+        placed_in_city = {
+            (tie.from_label, tie.from_id)
+            for tie in of_types(links, ["LOCATED_IN"], districts)
+            if tie.to_label == "City"
+        }
+        starts = {("District", district_id) for ids in districts.values() for district_id in ids}
+        city_of: dict[str, list[str]] = {}
+        for tie in of_types(links, ["PART_OF"], starts):
+            if tie.to_label == "City":
+                city_of.setdefault(tie.from_id, []).append(tie.to_id)
         out: list[Link] = []
-        for label, placed in view.out["LOCATED_IN"].items():
-            if label in ("City", "District") or not located.allows(label, "City"):
+        for (label, entity_id), district_ids in districts.items():
+            cities = {city_id: district_id for district_id in district_ids for city_id in city_of.get(district_id, ())}
+            entity = index.by_node_id(label, entity_id)
+            if (label, entity_id) in placed_in_city or len(cities) != 1 or entity is None:
+                continue  # a city stated; or none, or districts of two cities: no city is sure
+            ((city_id, district_id),) = cities.items()
+            city, district = index.by_node_id("City", city_id), index.by_node_id("District", district_id)
+            if city is None or district is None:
                 continue
-            for entity_id, places in placed.items():
-                if any(place.label == "City" for place in places):
-                    continue
-                cities = {
-                    id(city): (district, city)
-                    for district in places
-                    if district.label == "District"
-                    for city in view.targets(district, "PART_OF")
-                    if city.label == "City"
-                }
-                entity = index.by_node_id(label, entity_id)
-                if len(cities) != 1 or entity is None:  # none, or districts of two cities: no city is sure
-                    continue
-                district, city = next(iter(cities.values()))
-                out.append(
-                    inferred_link(
-                        "LOCATED_IN",
-                        entity,
-                        city,
-                        rule="place.from_district",
-                        evidence=f"LOCATED_IN {name_of(district)} → PART_OF {name_of(city)}",
-                        confidence="high",
-                        source_file=DISTRICTS_FILE,
-                    )
+            out.append(
+                inferred_link(
+                    "LOCATED_IN",
+                    entity,
+                    city,
+                    rule="place.from_district",
+                    evidence=f"LOCATED_IN {name_of(district)} → PART_OF {name_of(city)}",
+                    confidence="high",
+                    source_file=DISTRICTS_FILE,
                 )
+            )
         return out
 
     return infer

@@ -147,11 +147,23 @@ class LinkColumns:
         the graph needs no more)."""
         return map(self.key, self._positions(rel_types))
 
-    def _positions(self, rel_types: Collection[str], starts: Starts | None = None) -> list[int]:
+    def keys_to(self, rel_type: str, to_label: str) -> Iterator[TieKey]:
+        """The keys of the ties of this type that end at a node of this label (a district's few among a million
+        entities' places), found by their codes without a look at the others."""
+        to_code = self._names.known(to_label)
+        if to_code is None:
+            return iter(())
+        return map(self.key, self._positions([rel_type], to_code=to_code))
+
+    def _positions(
+        self, rel_types: Collection[str], starts: Starts | None = None, to_code: int | None = None
+    ) -> list[int]:
         codes = [code for code in map(self._names.known, rel_types) if code is not None]
         if not codes or not len(self):
             return []
         wanted = np.isin(np.frombuffer(self._rel_types, dtype=np.uint16), codes)
+        if to_code is not None:
+            wanted &= np.frombuffer(self._to_labels, dtype=np.uint16) == to_code
         if starts is not None:
             labels = [code for code in map(self._names.known, {label for label, _ in starts}) if code is not None]
             wanted &= np.isin(np.frombuffer(self._from_labels, dtype=np.uint16), labels)
@@ -245,6 +257,17 @@ def keys_of_types(links: Ties, rel_types: Collection[str]) -> Iterator[TieKey]:
         return links.keys_of_types(rel_types)
     wanted = frozenset(rel_types)
     return ((k.rel_type, k.from_label, k.from_id, k.to_label, k.to_id) for k in links if k.rel_type in wanted)
+
+
+def keys_to(links: Ties, rel_type: str, to_label: str) -> Iterator[TieKey]:
+    """The keys of the ties of this type ending at a node of this label among ``links``, columns or a list."""
+    if isinstance(links, LinkColumns):
+        return links.keys_to(rel_type, to_label)
+    return (
+        (k.rel_type, k.from_label, k.from_id, k.to_label, k.to_id)
+        for k in links
+        if k.rel_type == rel_type and k.to_label == to_label
+    )
 
 
 def of_types(links: Ties, rel_types: Collection[str], starts: Starts | None = None) -> Iterator[Link]:
