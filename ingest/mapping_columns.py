@@ -11,7 +11,6 @@ not grow with the file (bench/collect_steps.py times the gather).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from itertools import islice
 from typing import Any
 
 import pyarrow as pa
@@ -23,7 +22,8 @@ from ingest.readers import SourceRow
 from ingest.records import TargetRef, target_ref
 from ingest.values import CONVERTERS, ValueProblemError
 
-CHUNK_ROWS = 8192  # rows converted together: a few MB of memo and columns, whatever the file's size
+CHUNK_ROWS = 8192  # rows converted together
+CHUNK_CHARS = 8 << 20  # at most about this many characters of cells a chunk (a row more): tens of MB, whatever the file
 
 # What ``clean_value`` changes (tests/test_mapping_columns.py checks every code point): a control character, a bidi
 # control (graph/ids.py REORDERING), a full-width Latin letter or digit, and white space (str.isspace) other than one
@@ -38,10 +38,18 @@ ABSENT: Any = object()  # an empty cell of an optional property: no value, nothi
 _FLAGGED: Any = object()  # a cell with something to report: its row is made row by row
 
 
-def chunks(rows: Iterable[SourceRow], size: int = CHUNK_ROWS) -> Iterator[list[SourceRow]]:
-    """The rows in lists of ``size`` (the last one shorter)."""
-    it = iter(rows)
-    while chunk := list(islice(it, size)):
+def chunks(rows: Iterable[SourceRow], size: int = CHUNK_ROWS, chars: int = CHUNK_CHARS) -> Iterator[list[SourceRow]]:
+    """The rows in lists of ``size``, or fewer where their cells hold ``chars`` characters before that (a file of
+    100,000-character cells is taken a few rows at a time, not 8,192 of them at once)."""
+    chunk: list[SourceRow] = []
+    held = 0
+    for row in rows:
+        chunk.append(row)
+        held += sum(map(len, row.values.values()))
+        if len(chunk) == size or held >= chars:
+            yield chunk
+            chunk, held = [], 0
+    if chunk:
         yield chunk
 
 

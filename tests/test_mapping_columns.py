@@ -13,7 +13,7 @@ import pytest
 from graph.schema import Schema
 from ingest.mapping import SourceMapping, load_mapping
 from ingest.mapping_apply import _node_record, _RecordShape, _report_same_key, _with_bracket_names, apply_mapping
-from ingest.mapping_columns import CHUNK_ROWS, written_as_kept
+from ingest.mapping_columns import CHUNK_CHARS, CHUNK_ROWS, chunks, written_as_kept
 from ingest.normalize import clean_value, looks_like_formula, split_list
 from ingest.readers import SourceRow, Table, read_table
 from ingest.records import NodeRecord, PendingLink, target_ref
@@ -134,3 +134,11 @@ def test_a_column_arrow_cannot_hold_is_converted_cell_by_cell() -> None:
     assert written_as_kept(["甲 公司", "甲  公司", " 甲", "甲 ", "-甲", "甲-乙", "Ａ1", ""]) == [
         True, False, False, False, False, True, False, False,
     ]  # fmt: skip
+
+
+def test_a_chunk_of_long_cells_holds_a_bounded_number_of_characters() -> None:
+    long_rows = [SourceRow(n, {"a": "长" * 100_000, "b": "x"}) for n in range(2, 1002)]
+    taken = list(chunks(long_rows))
+    assert sum(map(len, taken)) == 1000 and [r.row for c in taken for r in c] == list(range(2, 1002))
+    assert max(map(len, taken)) == CHUNK_CHARS // 100_001 + 1  # the row that passes the budget ends its chunk
+    assert [len(c) for c in chunks([SourceRow(n, {"a": "x"}) for n in range(CHUNK_ROWS + 5)])] == [CHUNK_ROWS, 5]
