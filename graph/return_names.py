@@ -20,7 +20,8 @@ _ALIAS = re.compile(r"(?<=\s)AS\s+(?:[^\W\d]\w*|`(?:[^`]|``)*`)$", re.IGNORECASE
 _ENDS = ("ORDER", "SKIP", "LIMIT")
 # An item that is a variable alone, bracketed or not, backticked or not, is named by the variable: ``(x)`` and
 # ``DISTINCT(x)`` give ``x``, a backticked name gives the name without its quotes. An expression keeps its text.
-_VARIABLE = re.compile(r"[(\s]*(?:([^\W\d]\w*)|`((?:[^`]|``)*)`)[)\s]*")
+_VARIABLE = re.compile(r"([(\s]*)(?:([^\W\d]\w*)|`((?:[^`]|``)*)`)([)\s]*)")
+_LITERALS = ("null", "true", "false")  # words, but values: ``(null)`` keeps its text
 
 
 def returned_texts(cypher: str) -> list[str] | None:
@@ -55,9 +56,12 @@ def named_as_typed(cypher: str, columns: list[str]) -> list[str]:
 
 def _name_of(item: str) -> str:
     variable = _VARIABLE.fullmatch(item)
-    if variable is None or item.count("(") != item.count(")"):
+    if variable is None:
         return item
-    return variable.group(1) or variable.group(2).replace("``", "`")
+    opened, bare, quoted, closed = variable.groups()
+    if opened.count("(") != closed.count(")") or (bare is not None and bare.lower() in _LITERALS):
+        return item
+    return bare if bare is not None else quoted.replace("``", "`")
 
 
 def renamed(cypher: str, result: QueryResult) -> QueryResult:

@@ -56,6 +56,8 @@ def test_an_item_with_an_alias_keeps_the_engine_s_name_and_a_mismatch_keeps_them
         ("WITH 1 AS `a b` RETURN `a b`, `a b` + 1", ["a", "b"], ["a b", "`a b` + 1"]),
         ("WITH 1 AS `a``b` RETURN DISTINCT( `a``b` )", ["a"], ["a`b"]),
         ("WITH 1 AS x RETURN x AS `y``z`", ["y`z"], ["y`z"]),  # an alias with a quote: still the alias
+        ("WITH 1 AS `a(b` RETURN `a(b`, (`a)`)", ["a", "b"], ["a(b", "a)"]),  # a bracket inside the quotes
+        ("RETURN DISTINCT (null), (TRUE), (false)", ["a", "b", "c"], ["(null)", "(TRUE)", "(false)"]),
     ],
 )
 def test_a_variable_alone_is_named_by_the_variable(cypher: str, engine: list[str], names: list[str]) -> None:
