@@ -122,51 +122,65 @@ DISTRICTS_FILE = "raw/admin-divisions-modood/areas.csv"  # the districts' PART_O
 
 def place_from_district(schema: Schema) -> Inference:
     """Rule ``place.from_district``: an entity placed in a district, and in no city, is in the city that district
-    is part of. Every count by city (the map, Compare, a city's profile) then finds it, as a city's report does."""
+    is part of. Every count by city (the map, Compare, a city's profile) then finds it, as a city's report does. A
+    district that a rule gave (``place.from_host``) passes on its rule, in the evidence, and its lower confidence."""
     located = schema.rel_type("LOCATED_IN")
 
     def infer(index: EntityIndex, links: Ties) -> list[Link]:
         # the few entities placed in a district, found by codes: a view of every LOCATED_IN tie held a million
-        districts: dict[tuple[str, str], list[str]] = {}
-        for _, label, entity_id, _, district_id in keys_to(links, "LOCATED_IN", "District"):
-            if label not in ("City", "District") and located.allows(label, "City"):
-                districts.setdefault((label, entity_id), []).append(district_id)
-        if not districts:
-            return []
-        placed_in_city = {
-            (tie.from_label, tie.from_id)
-            for tie in of_types(links, ["LOCATED_IN"], districts)
-            if tie.to_label == "City"
+        starts = {
+            (label, entity_id)
+            for _, label, entity_id, _, _ in keys_to(links, "LOCATED_IN", "District")
+            if label not in ("City", "District") and located.allows(label, "City")
         }
-        starts = {("District", district_id) for ids in districts.values() for district_id in ids}
-        city_of: dict[str, list[str]] = {}
-        for tie in of_types(links, ["PART_OF"], starts):
+        if not starts:
+            return []
+        placed: dict[tuple[str, str], list[Link]] = {}
+        for tie in of_types(links, ["LOCATED_IN"], starts):
+            placed.setdefault((tie.from_label, tie.from_id), []).append(tie)
+        districts = {("District", tie.to_id) for ties in placed.values() for tie in ties if tie.to_label == "District"}
+        city_of: dict[str, set[str]] = {}
+        for tie in of_types(links, ["PART_OF"], districts):
             if tie.to_label == "City":
-                city_of.setdefault(tie.from_id, []).append(tie.to_id)
+                city_of.setdefault(tie.from_id, set()).add(tie.to_id)
         out: list[Link] = []
-        for (label, entity_id), district_ids in districts.items():
-            cities = {city_id: district_id for district_id in district_ids for city_id in city_of.get(district_id, ())}
-            entity = index.by_node_id(label, entity_id)
-            if (label, entity_id) in placed_in_city or len(cities) != 1 or entity is None:
-                continue  # a city stated; or none, or districts of two cities: no city is sure
-            ((city_id, district_id),) = cities.items()
-            city, district = index.by_node_id("City", city_id), index.by_node_id("District", district_id)
-            if city is None or district is None:
+        for (label, entity_id), ties in placed.items():
+            if any(tie.to_label == "City" for tie in ties):
+                continue  # a city stated, or inferred by an earlier rule
+            in_districts = [tie for tie in ties if tie.to_label == "District"]
+            cities = set().union(*(city_of.get(tie.to_id, set()) for tie in in_districts))
+            if len(cities) != 1 or any(tie.to_id not in city_of for tie in in_districts):
+                continue  # districts of two cities, or one of no known city: no city is sure
+            tie = min(in_districts, key=_district_rank)  # a stated district before an inferred one
+            entity, city = index.by_node_id(label, entity_id), index.by_node_id("City", next(iter(cities)))
+            district = index.by_node_id("District", tie.to_id)
+            if entity is None or city is None or district is None:
                 continue
+            rule = tie.extra.get("rule") if tie.extra.get("derived") else None  # a stated tie's own "rule" is no rule
             out.append(
                 inferred_link(
                     "LOCATED_IN",
                     entity,
                     city,
                     rule="place.from_district",
-                    evidence=f"LOCATED_IN {name_of(district)} → PART_OF {name_of(city)}",
-                    confidence="high",
+                    evidence=f"LOCATED_IN {name_of(district)}{f' ({rule})' if rule else ''} → PART_OF {name_of(city)}",
+                    confidence=str(tie.extra.get("confidence", "high")) if rule else "high",
                     source_file=DISTRICTS_FILE,
                 )
             )
         return out
 
     return infer
+
+
+_CONFIDENCE_RANK = {"high": 0, "medium": 1, "low": 2}
+
+
+def _district_rank(tie: Link) -> tuple[int, int, str]:
+    """Stated ties first, then the surest inferred ones; the district's id last, so the choice does not depend on
+    the order the ties came in."""
+    derived = bool(tie.extra.get("derived"))
+    return derived, _CONFIDENCE_RANK.get(str(tie.extra.get("confidence")), 3) if derived else 0, tie.to_id
 
 
 CITY_BOUNDARIES = "raw/geo-guangdong/guangdong_cities_datav.geojson"

@@ -150,20 +150,20 @@ class LinkColumns:
     def keys_to(self, rel_type: str, to_label: str) -> Iterator[TieKey]:
         """The keys of the ties of this type that end at a node of this label (a district's few among a million
         entities' places), found by their codes without a look at the others."""
-        to_code = self._names.known(to_label)
-        if to_code is None:
+        to_codes = [code for code, name in enumerate(self._names.values) if name == to_label]  # a str subclass too
+        if not to_codes:
             return iter(())
-        return map(self.key, self._positions([rel_type], to_code=to_code))
+        return map(self.key, self._positions([rel_type], to_codes=to_codes))
 
     def _positions(
-        self, rel_types: Collection[str], starts: Starts | None = None, to_code: int | None = None
+        self, rel_types: Collection[str], starts: Starts | None = None, to_codes: Collection[int] = ()
     ) -> list[int]:
         codes = [code for code in map(self._names.known, rel_types) if code is not None]
         if not codes or not len(self):
             return []
         wanted = np.isin(np.frombuffer(self._rel_types, dtype=np.uint16), codes)
-        if to_code is not None:
-            wanted &= np.frombuffer(self._to_labels, dtype=np.uint16) == to_code
+        if to_codes:
+            wanted &= np.isin(np.frombuffer(self._to_labels, dtype=np.uint16), list(to_codes))
         if starts is not None:
             labels = [code for code in map(self._names.known, {label for label, _ in starts}) if code is not None]
             wanted &= np.isin(np.frombuffer(self._from_labels, dtype=np.uint16), labels)
