@@ -78,7 +78,8 @@ def apply_mapping(
                 _report_same_key(mapping, earlier, record, row, file, report)
             nodes.append(record)
             for kind, rows_targets in targets:
-                links.extend(PendingLink(kind, record.id, target, record.provenance) for target in rows_targets[index])
+                for target in rows_targets[index]:  # most rows have one target a rule, or none: no generator each
+                    links.append(PendingLink(kind, record.id, target, record.provenance))
     if mapping.bracket_alias_from:
         nodes = _with_bracket_names(nodes, mapping.bracket_alias_from)
     account.skipped += sum(map(len, skipped.values()))
@@ -221,7 +222,7 @@ def _finished(
         url=clean_value(row.values.get(shape.url_column, "")) or shape.url_value,
         confidence=clean_value(row.values.get(shape.confidence_column, "")) or shape.confidence_value,
     )
-    names = tuple(n for n in [props.get("name_zh"), props.get("name_en"), *aliases] if isinstance(n, str) and n)
+    names = tuple([n for n in (props.get("name_zh"), props.get("name_en"), *aliases) if isinstance(n, str) and n])
     return NodeRecord(
         label=mapping.node_class,
         id=f"{mapping.id_prefix}/{key}",
